@@ -1,0 +1,109 @@
+#include "analytics/camera_analytics.h"
+
+#include <algorithm>
+#include <opencv2/imgcodecs.hpp>
+
+namespace xl::analytics {
+
+CameraAnalytics::CameraAnalytics(CameraInfo camera, AnalyticsConfig config)
+    : camera_(std::move(camera)),
+      config_(std::move(config)),
+      motion_(config_.motion),
+      motion_events_(config_.events) {}
+
+std::vector<wire::Alert> CameraAnalytics::Process(const Frame& frame) {
+  std::vector<wire::Alert> out;
+  if (!config_.motion_enabled) return out;
+
+  MotionResult result = motion_.Detect(frame.Grey());
+  const bool moving = !result.boxes.empty();
+  if (moving) {
+    last_ = result;
+    for (const MotionBox& box : result.boxes) {
+      if (!box.zone.empty() && std::find(zones_.begin(), zones_.end(), box.zone) == zones_.end()) {
+        zones_.push_back(box.zone);
+      }
+    }
+    if (result.moving_fraction > best_score_) {
+      best_score_ = result.moving_fraction;
+      best_ = Frame{frame.i420.clone(), frame.width, frame.height, frame.time_ms};
+      best_sent_ = false;
+    }
+  }
+
+  const EventStep step = motion_events_.Observe(frame.time_ms, moving);
+  switch (step) {
+    case EventStep::kStart:
+    case EventStep::kUpdate: {
+      wire::Alert alert = MakeAlert(
+          step == EventStep::kStart ? wire::ALERT_PHASE_START : wire::ALERT_PHASE_UPDATE, frame.time_ms);
+      alert.set_score(static_cast<float>(result.moving_fraction));
+      if (!best_sent_) AttachSnapshot(&alert);
+      out.push_back(std::move(alert));
+      break;
+    }
+    case EventStep::kEnd:
+      out.push_back(MakeAlert(wire::ALERT_PHASE_END, frame.time_ms));
+      zones_.clear();
+      best_score_ = 0;
+      break;
+    case EventStep::kNone:
+      // Outside an event, forget the picture of motion that never became one.
+      if (!motion_events_.open() && !moving) { best_score_ = 0; zones_.clear(); }
+      break;
+  }
+  return out;
+}
+
+std::vector<wire::Alert> CameraAnalytics::Close(int64_t time_ms) {
+  std::vector<wire::Alert> out;
+  if (motion_events_.Close(time_ms) == EventStep::kEnd) {
+    out.push_back(MakeAlert(wire::ALERT_PHASE_END, time_ms));
+  }
+  zones_.clear();
+  best_score_ = 0;
+  return out;
+}
+
+wire::Alert CameraAnalytics::MakeAlert(wire::AlertPhase phase, int64_t time_ms) const {
+  wire::Alert a;
+  const int64_t start = motion_events_.start_ms();
+  a.set_id(camera_.id + "-" + std::to_string(start) + "-motion");
+  a.set_camera_id(camera_.id);
+  a.set_camera_name(camera_.name);
+  a.set_region(camera_.region);
+  a.set_kind(wire::ALERT_KIND_MOTION);
+  a.set_phase(phase);
+  a.set_start_ms(start);
+  a.set_time_ms(time_ms);
+  for (const std::string& z : zones_) a.add_zones(z);
+  if (phase == wire::ALERT_PHASE_END) {
+    a.set_end_ms(motion_events_.last_active_ms());
+    a.set_score(static_cast<float>(best_score_));
+    return a;
+  }
+  const cv::Size size = best_.i420.empty() ? cv::Size(0, 0) : cv::Size(best_.width, best_.height);
+  a.set_frame_width(size.width);
+  a.set_frame_height(size.height);
+  for (const MotionBox& mb : last_.boxes) {
+    if (size.width == 0) break;
+    wire::Box* b = a.add_boxes();
+    b->set_x(float(mb.rect.x) / size.width);
+    b->set_y(float(mb.rect.y) / size.height);
+    b->set_w(float(mb.rect.width) / size.width);
+    b->set_h(float(mb.rect.height) / size.height);
+    b->set_score(static_cast<float>(mb.area));
+    b->set_zone(mb.zone);
+  }
+  return a;
+}
+
+void CameraAnalytics::AttachSnapshot(wire::Alert* alert) {
+  if (best_.i420.empty()) return;
+  std::vector<uint8_t> jpeg;
+  cv::imencode(".jpg", best_.Bgr(), jpeg, {cv::IMWRITE_JPEG_QUALITY, config_.jpeg_quality});
+  alert->set_snapshot_jpeg(jpeg.data(), jpeg.size());
+  best_sent_ = true;
+}
+
+}  // namespace xl::analytics

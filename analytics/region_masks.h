@@ -1,0 +1,22 @@
+// Polygon zones and masks, given in normalised coordinates so they survive a change of
+// analysis size, rasterised to the size a detector works at.
+#pragma once
+
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+namespace xl::analytics {
+
+// A polygon in normalised frame coordinates: (0,0) top left, (1,1) bottom right.
+using Polygon = std::vector<cv::Point2f>;
+
+struct Zone {
+  std::string name;
+  Polygon polygon;
+};
+
+// A filled 8-bit mask of `size`: 255 inside any of `polygons`, 0 elsewhere.
+cv::Mat RasterisePolygons(const std::vector<Polygon>& polygons, cv::Size size);
+
+}  // namespace xl::analytics

@@ -1,0 +1,20 @@
+// Test media: real clips fetched by deploy/fixtures.sh, replayed as the ingest would deliver them.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "analytics/frame.h"
+
+namespace xl::test {
+
+// Full path of a fixture file ("vtest.avi"); the folder is $XL_FIXTURES or the build default.
+std::string Fixture(const std::string& name);
+
+// Decodes `path` and calls `on_frame` for frames at `fps` (sampled from the clip's own
+// rate), scaled to `height` pixels high, timestamps starting at 0 ms. `on_frame` returns
+// false to stop. Returns the number of frames delivered; 0 when the file cannot be read.
+int ReplayClip(const std::string& path, double fps, int height,
+               const std::function<bool(analytics::Frame&, int index)>& on_frame);
+
+}  // namespace xl::test
