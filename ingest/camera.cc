@@ -1,0 +1,155 @@
+#include "ingest/camera.h"
+
+#include <spdlog/spdlog.h>
+
+#include "xl/clock.h"
+#include "xl/wire.h"
+
+namespace xl::ingest {
+
+constexpr int64_t kFirstBackoffMs = 1000;
+constexpr int64_t kMaxBackoffMs = 30000;
+
+Session::Session(const CameraConfig& c, Publisher& publisher)
+    : publisher_(publisher), analytics_({c.id, c.name, c.region}, c.analytics) {}
+
+void Session::OnFrame(analytics::Frame& frame) {
+  last_frame_ms_.store(frame.time_ms);
+  frames_.fetch_add(1);
+  Send(analytics_.Process(frame));
+}
+
+void Session::Close(int64_t now_ms) { Send(analytics_.Close(now_ms)); }
+
+void Session::Send(std::vector<wire::Alert> alerts) {
+  for (wire::Alert& a : alerts) {
+    wire::Envelope env;
+    *env.mutable_alert() = std::move(a);
+    publisher_.Publish(std::move(env));
+  }
+}
+
+Reaper::Reaper() {
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      Attempt a = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      a.pipeline.reset();  // blocks until the streaming threads are gone
+      if (a.session) a.session->Close(NowMs());
+      lock.lock();
+    }
+  });
+}
+
+Reaper::~Reaper() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void Reaper::Retire(Attempt attempt) {
+  if (!attempt.pipeline && !attempt.session) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(std::move(attempt));
+  }
+  cv_.notify_one();
+}
+
+Camera::Camera(CameraConfig config, std::string worker_id, Publisher& publisher, Reaper& reaper)
+    : config_(std::move(config)), worker_id_(std::move(worker_id)), publisher_(publisher), reaper_(reaper) {}
+
+void Camera::Start(int64_t now_ms) { Launch(now_ms, wire::CAMERA_STATE_CONNECTING); }
+
+void Camera::Stop(int64_t now_ms) {
+  reaper_.Retire(std::move(attempt_));
+  attempt_ = {};
+  SetState(now_ms, wire::CAMERA_STATE_OFFLINE, "stopped");
+}
+
+void Camera::Launch(int64_t now_ms, wire::CameraState state) {
+  attempt_started_ms_ = now_ms;
+  seen_frames_ = 0;
+  SetState(now_ms, state, state == wire::CAMERA_STATE_RECONNECTING ? "retry " + std::to_string(reconnects_) : "");
+  attempt_.session = std::make_unique<Session>(config_, publisher_);
+  Session* session = attempt_.session.get();
+  auto pipeline = RtspPipeline::Create(config_, [session](analytics::Frame& f) { session->OnFrame(f); });
+  if (!pipeline.ok()) return Fail(now_ms, pipeline.error().message);
+  attempt_.pipeline = std::move(pipeline.value());
+  if (Status s = attempt_.pipeline->Play(); !s.ok()) return Fail(now_ms, s.message());
+}
+
+void Camera::Tick(int64_t now_ms) {
+  if (state_ == wire::CAMERA_STATE_OFFLINE) {
+    if (retry_at_ms_ && now_ms >= retry_at_ms_) {
+      ++reconnects_;
+      Launch(now_ms, wire::CAMERA_STATE_RECONNECTING);
+    }
+    return;
+  }
+  if (!attempt_.pipeline) return;
+  if (auto failure = attempt_.pipeline->PollFailure()) return Fail(now_ms, *failure);
+
+  const uint64_t frames = attempt_.session->frames();
+  if (frames != seen_frames_) {
+    seen_frames_ = frames;
+    progress_ms_ = now_ms;
+    last_frame_ms_ = attempt_.session->last_frame_ms();
+  }
+  if (state_ != wire::CAMERA_STATE_ONLINE && frames > 0) {
+    backoff_ms_ = kFirstBackoffMs;
+    SetState(now_ms, wire::CAMERA_STATE_ONLINE, "");
+  }
+  if (now_ms - std::max(attempt_started_ms_, progress_ms_) > int64_t(config_.watchdog_s) * 1000) {
+    Fail(now_ms, "no video for " + std::to_string(config_.watchdog_s) + " s");
+  }
+}
+
+void Camera::Fail(int64_t now_ms, const std::string& reason) {
+  reaper_.Retire(std::move(attempt_));
+  attempt_ = {};
+  retry_at_ms_ = now_ms + backoff_ms_;
+  SetState(now_ms, wire::CAMERA_STATE_OFFLINE,
+           reason + "; retry in " + std::to_string(backoff_ms_ / 1000) + " s");
+  backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
+}
+
+void Camera::SetState(int64_t now_ms, wire::CameraState state, const std::string& reason) {
+  if (state == state_ && reason == reason_) return;
+  const wire::CameraState old = state_;
+  state_ = state;
+  reason_ = reason;
+  since_ms_ = NowMs();
+  if (state == old && state == wire::CAMERA_STATE_OFFLINE) {
+    spdlog::info("camera {} ({}): still offline: {}", config_.id, config_.name, reason);
+  } else if (state != old) {
+    spdlog::info("camera {} ({}): {} -> {}{}{}", config_.id, config_.name, StateName(old), StateName(state),
+                 reason.empty() ? "" : ": ", reason);
+  }
+  wire::Envelope env;
+  *env.mutable_camera() = Describe();
+  publisher_.Publish(std::move(env));
+}
+
+wire::Camera Camera::Describe() const {
+  wire::Camera c;
+  c.set_id(config_.id);
+  c.set_name(config_.name);
+  c.set_region(config_.region);
+  c.set_state(state_);
+  c.set_reason(reason_);
+  c.set_since_ms(since_ms_);
+  c.set_worker(worker_id_);
+  c.set_reconnects(reconnects_);
+  c.set_last_frame_ms(last_frame_ms_);
+  return c;
+}
+
+}  // namespace xl::ingest

@@ -1,0 +1,101 @@
+// One camera as the worker runs it: a state machine around successive pipeline attempts.
+//
+//   connecting ──first frame──► online ──error / EOS / no data──► offline
+//        ▲                                                          │ backoff 1 s, 2 s … 30 s
+//        └─────────────── reconnecting ◄────────────────────────────┘
+//
+// Start/Tick/Stop run on the worker's main thread only. Frames and analytics run on the
+// pipeline's streaming thread; a stopped pipeline is torn down on the Reaper's thread, so a
+// camera that hangs while stopping cannot stall the others.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "analytics/camera_analytics.h"
+#include "ingest/config.h"
+#include "ingest/publisher.h"
+#include "ingest/rtsp_pipeline.h"
+
+namespace xl::ingest {
+
+// What one pipeline attempt shares with its streaming thread.
+class Session {
+ public:
+  Session(const CameraConfig& config, Publisher& publisher);
+  void OnFrame(analytics::Frame& frame);  // streaming thread
+  void Close(int64_t now_ms);             // after the pipeline stopped: ends open events
+
+  int64_t last_frame_ms() const { return last_frame_ms_.load(); }
+  uint64_t frames() const { return frames_.load(); }
+
+ private:
+  void Send(std::vector<wire::Alert> alerts);
+
+  Publisher& publisher_;
+  analytics::CameraAnalytics analytics_;
+  std::atomic<int64_t> last_frame_ms_{0};
+  std::atomic<uint64_t> frames_{0};
+};
+
+// A pipeline attempt: the pipeline must stop before its session goes.
+struct Attempt {
+  std::unique_ptr<Session> session;
+  std::unique_ptr<RtspPipeline> pipeline;  // declared last: destroyed first
+};
+
+// Stops retired attempts on its own thread, in order; the destructor finishes them all.
+class Reaper {
+ public:
+  Reaper();
+  ~Reaper();
+  void Retire(Attempt attempt);
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Attempt> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+class Camera {
+ public:
+  Camera(CameraConfig config, std::string worker_id, Publisher& publisher, Reaper& reaper);
+
+  // `now_ms` is monotonic time (xl::MonotonicMs), for timers only.
+  void Start(int64_t now_ms);
+  void Tick(int64_t now_ms);  // call often (every ~200 ms): promotes, watches, retries
+  void Stop(int64_t now_ms);
+
+  wire::Camera Describe() const;
+  const CameraConfig& config() const { return config_; }
+
+ private:
+  void Launch(int64_t now_ms, wire::CameraState state);
+  void Fail(int64_t now_ms, const std::string& reason);
+  void SetState(int64_t now_ms, wire::CameraState state, const std::string& reason);
+
+  CameraConfig config_;
+  std::string worker_id_;
+  Publisher& publisher_;
+  Reaper& reaper_;
+  Attempt attempt_;
+  wire::CameraState state_ = wire::CAMERA_STATE_UNKNOWN;
+  std::string reason_;
+  int64_t since_ms_ = 0;             // wall clock
+  int64_t attempt_started_ms_ = 0;   // monotonic, like the fields below
+  int64_t progress_ms_ = 0;          // when the frame count last moved
+  uint64_t seen_frames_ = 0;
+  int64_t retry_at_ms_ = 0;
+  int64_t backoff_ms_ = 1000;
+  uint32_t reconnects_ = 0;
+  int64_t last_frame_ms_ = 0;        // wall clock
+};
+
+}  // namespace xl::ingest

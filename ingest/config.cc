@@ -1,0 +1,287 @@
+#include "ingest/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "xl/camera_id.h"
+
+namespace xl::ingest {
+namespace {
+
+// Thrown inside the parser only; ParseWorkerConfig turns it into an Error.
+struct ConfigFault {
+  int line;
+  std::string reason;
+};
+
+[[noreturn]] void Fail(const YAML::Node& at, const std::string& reason) {
+  throw ConfigFault{at.Mark().line + 1, reason};
+}
+
+void RequireMap(const YAML::Node& node, const std::string& what) {
+  if (!node.IsMap()) Fail(node, what + " must be a mapping of key: value");
+}
+
+// Refuses any key of `node` not in `known`.
+void CheckKeys(const YAML::Node& node, const std::string& what, const std::set<std::string>& known) {
+  for (const auto& kv : node) {
+    const std::string key = kv.first.as<std::string>();
+    if (known.count(key)) continue;
+    std::string list;
+    for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+    Fail(kv.first, "unknown key '" + key + "' in " + what + " (known: " + list + ")");
+  }
+}
+
+template <typename T>
+T Scalar(const YAML::Node& node, const std::string& key, const char* type) {
+  if (!node.IsScalar()) Fail(node, "'" + key + "' must be " + type);
+  try {
+    return node.as<T>();
+  } catch (const YAML::Exception&) {
+    Fail(node, "'" + key + "' must be " + type + ", not '" + node.Scalar() + "'");
+  }
+}
+
+template <typename T>
+T Number(const YAML::Node& node, const std::string& key, T min, T max) {
+  T v = Scalar<T>(node, key, "a number");
+  if (v < min || v > max) {
+    std::ostringstream os;
+    os << "'" << key << "' must be between " << min << " and " << max << ", not " << node.Scalar();
+    Fail(node, os.str());
+  }
+  return v;
+}
+
+std::string Text(const YAML::Node& node, const std::string& key) {
+  return Scalar<std::string>(node, key, "text");
+}
+
+bool Flag(const YAML::Node& node, const std::string& key) {
+  return Scalar<bool>(node, key, "true or false");
+}
+
+analytics::Polygon ParsePolygon(const YAML::Node& node, const std::string& what) {
+  if (!node.IsSequence() || node.size() < 3) Fail(node, what + " must be a list of at least 3 [x, y] points");
+  analytics::Polygon poly;
+  for (const YAML::Node& pt : node) {
+    if (!pt.IsSequence() || pt.size() != 2) Fail(pt, what + ": each point must be [x, y]");
+    float x = Number<float>(pt[0], what + " x", 0, 1), y = Number<float>(pt[1], what + " y", 0, 1);
+    poly.emplace_back(x, y);
+  }
+  return poly;
+}
+
+void ParseMotion(const YAML::Node& node, analytics::AnalyticsConfig& a) {
+  RequireMap(node, "motion");
+  CheckKeys(node, "motion", {"enabled", "threshold", "contour_area", "frame_alpha", "frame_height",
+                             "lightning_threshold", "brightness_jump", "improve_contrast", "contrast_history"});
+  analytics::MotionConfig& m = a.motion;
+  for (const auto& kv : node) {
+    const std::string k = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (k == "enabled") a.motion_enabled = Flag(v, k);
+    else if (k == "threshold") m.threshold = Number(v, k, 1, 255);
+    else if (k == "contour_area") m.contour_area = Number(v, k, 0.0, 10000.0);
+    else if (k == "frame_alpha") m.frame_alpha = Number(v, k, 0.0001, 1.0);
+    else if (k == "frame_height") m.frame_height = Number(v, k, 20, 1080);
+    else if (k == "lightning_threshold") m.lightning_threshold = Number(v, k, 0.05, 1.0);
+    else if (k == "brightness_jump") m.brightness_jump = Number(v, k, 0.01, 10.0);
+    else if (k == "improve_contrast") m.improve_contrast = Flag(v, k);
+    else if (k == "contrast_history") m.contrast_history = Number(v, k, 1, 1000);
+  }
+}
+
+void ParseEvents(const YAML::Node& node, analytics::EventConfig& e) {
+  RequireMap(node, "events");
+  CheckKeys(node, "events", {"min_frames", "update_interval_s", "quiet_s"});
+  for (const auto& kv : node) {
+    const std::string k = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (k == "min_frames") e.min_frames = Number(v, k, 1, 100);
+    else if (k == "update_interval_s") e.update_interval_ms = int64_t(Number(v, k, 0.0, 3600.0) * 1000);
+    else if (k == "quiet_s") e.quiet_ms = int64_t(Number(v, k, 0.0, 3600.0) * 1000);
+  }
+}
+
+const std::set<std::string> kSettingKeys = {"analysis", "watchdog_s", "decode_threads", "latency_ms",
+                                            "motion", "events", "jpeg_quality"};
+
+// Applies one key that may appear both under `defaults` and in a camera. False if not one.
+bool ApplySetting(const std::string& k, const YAML::Node& v, CameraConfig& c) {
+  if (k == "analysis") {
+    RequireMap(v, "analysis");
+    CheckKeys(v, "analysis", {"height", "fps"});
+    if (v["height"]) {
+      c.analysis_height = Number(v["height"], "height", 32, 2160);
+      if (c.analysis_height % 2) Fail(v["height"], "'height' must be even");
+    }
+    if (v["fps"]) c.analysis_fps = Number(v["fps"], "fps", 0.1, 60.0);
+  } else if (k == "watchdog_s") {
+    c.watchdog_s = Number(v, k, 1, 3600);
+  } else if (k == "decode_threads") {
+    c.decode_threads = Number(v, k, 0, 64);
+  } else if (k == "latency_ms") {
+    c.latency_ms = Number(v, k, 0, 10000);
+  } else if (k == "motion") {
+    ParseMotion(v, c.analytics);
+  } else if (k == "events") {
+    ParseEvents(v, c.analytics.events);
+  } else if (k == "jpeg_quality") {
+    c.analytics.jpeg_quality = Number(v, k, 1, 100);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Splits "rtsp://user:pass@host:port/path" into the URL without credentials and the two parts.
+void ParseUrl(const YAML::Node& node, CameraConfig& c) {
+  std::string url = Text(node, "url");
+  const std::string scheme_end = "://";
+  size_t s = url.find(scheme_end);
+  std::string scheme = s == std::string::npos ? "" : url.substr(0, s);
+  if (scheme != "rtsp" && scheme != "rtsps") {
+    Fail(node, "'url' must start with rtsp:// or rtsps:// (got '" + RedactUrl(url) + "')");
+  }
+  size_t host_start = s + scheme_end.size();
+  size_t path_start = url.find('/', host_start);
+  std::string authority = url.substr(host_start, path_start == std::string::npos ? std::string::npos
+                                                                                  : path_start - host_start);
+  size_t at = authority.rfind('@');
+  if (at != std::string::npos) {
+    std::string userinfo = authority.substr(0, at);
+    authority = authority.substr(at + 1);
+    size_t colon = userinfo.find(':');
+    c.username = userinfo.substr(0, colon);
+    if (colon != std::string::npos) c.password = userinfo.substr(colon + 1);
+  }
+  if (authority.empty() || authority.front() == ':' ||
+      authority.find_first_of(" \t\"<>\\^`{|}") != std::string::npos) {
+    Fail(node, "'url' has no valid host (got '" + RedactUrl(url) + "')");
+  }
+  c.url = scheme + "://" + authority + (path_start == std::string::npos ? "/" : url.substr(path_start));
+}
+
+CameraConfig ParseCamera(const YAML::Node& node, const CameraConfig& defaults) {
+  RequireMap(node, "a camera");
+  std::set<std::string> keys = {"id", "name", "region", "url", "username", "password", "enabled", "zones", "masks"};
+  keys.insert(kSettingKeys.begin(), kSettingKeys.end());
+  CheckKeys(node, "camera", keys);
+  CameraConfig c = defaults;
+  c.line = node.Mark().line + 1;
+  for (const char* required : {"id", "name", "url"}) {
+    if (!node[required]) Fail(node, std::string("camera is missing '") + required + "'");
+  }
+  std::string username, password;
+  for (const auto& kv : node) {
+    const std::string k = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (ApplySetting(k, v, c)) continue;
+    if (k == "id") {
+      c.id = Text(v, k);
+      if (Status s = ValidateCameraId(c.id); !s.ok()) Fail(v, s.message());
+    } else if (k == "name") {
+      c.name = Text(v, k);
+      if (c.name.empty()) Fail(v, "'name' must not be empty");
+    } else if (k == "region") {
+      c.region = Text(v, k);
+      if (Status s = ValidateRegionCode(c.region); !s.ok()) Fail(v, s.message());
+    } else if (k == "url") {
+      ParseUrl(v, c);
+    } else if (k == "username") {
+      username = Text(v, k);
+    } else if (k == "password") {
+      password = Text(v, k);
+    } else if (k == "enabled") {
+      c.enabled = Flag(v, k);
+    } else if (k == "zones") {
+      RequireMap(v, "zones");
+      for (const auto& z : v) {
+        c.analytics.motion.zones.push_back({z.first.as<std::string>(), ParsePolygon(z.second, "zone")});
+      }
+    } else if (k == "masks") {
+      if (!v.IsSequence()) Fail(v, "'masks' must be a list of polygons");
+      for (const YAML::Node& m : v) c.analytics.motion.masks.push_back(ParsePolygon(m, "mask"));
+    }
+  }
+  if (!username.empty() || !password.empty()) {
+    if (!c.username.empty()) Fail(node["url"], "credentials are given both in 'url' and as username/password");
+    c.username = username;
+    c.password = password;
+  }
+  if (c.region.empty()) c.region = RegionFromCameraId(c.id);
+  return c;
+}
+
+WorkerConfig Parse(const YAML::Node& root) {
+  WorkerConfig w;
+  if (root.IsNull()) Fail(root, "the file is empty");
+  RequireMap(root, "the file");
+  CheckKeys(root, "the file", {"worker", "defaults", "cameras"});
+  if (const YAML::Node node = root["worker"]) {
+    RequireMap(node, "worker");
+    CheckKeys(node, "worker", {"id", "router", "status_interval_s"});
+    if (node["id"]) w.id = Text(node["id"], "id");
+    if (node["router"]) {
+      w.router = Text(node["router"], "router");
+      if (!w.router.starts_with("tcp://") && !w.router.starts_with("ipc://")) {
+        Fail(node["router"], "'router' must be a tcp:// or ipc:// ZeroMQ endpoint");
+      }
+    }
+    if (node["status_interval_s"]) w.status_interval_s = Number(node["status_interval_s"], "status_interval_s", 1, 3600);
+  }
+  CameraConfig defaults;
+  if (const YAML::Node node = root["defaults"]) {
+    RequireMap(node, "defaults");
+    CheckKeys(node, "defaults", kSettingKeys);
+    for (const auto& kv : node) ApplySetting(kv.first.as<std::string>(), kv.second, defaults);
+  }
+  const YAML::Node cameras = root["cameras"];
+  if (!cameras) Fail(root, "missing 'cameras'");
+  if (!cameras.IsSequence()) Fail(cameras, "'cameras' must be a list");
+  std::set<std::string> ids;
+  for (const YAML::Node& node : cameras) {
+    CameraConfig c = ParseCamera(node, defaults);
+    if (!ids.insert(c.id).second) Fail(node["id"], "camera id " + c.id + " is listed twice");
+    w.cameras.push_back(std::move(c));
+  }
+  return w;
+}
+
+}  // namespace
+
+Result<WorkerConfig> ParseWorkerConfig(const std::string& text, const std::string& filename) {
+  try {
+    return Parse(YAML::Load(text));
+  } catch (const ConfigFault& f) {
+    return Error{filename + ":" + std::to_string(f.line) + ": " + f.reason};
+  } catch (const YAML::Exception& e) {
+    return Error{filename + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg};
+  }
+}
+
+Result<WorkerConfig> LoadWorkerConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{path + ": cannot open the file"};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseWorkerConfig(text.str(), path);
+}
+
+std::string RedactUrl(const std::string& url) {
+  size_t s = url.find("://");
+  if (s == std::string::npos) return url;
+  size_t at = url.find('@', s);
+  size_t slash = url.find('/', s + 3);
+  if (at == std::string::npos || (slash != std::string::npos && at > slash)) return url;
+  size_t colon = url.find(':', s + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+}  // namespace xl::ingest

@@ -1,0 +1,47 @@
+// xl-ingest: runs the cameras of a YAML config and reports states and alerts to the router.
+//
+//   xl-ingest --config FILE [--check]
+//     --check   validate the file and exit (0 valid, 2 invalid)
+#include <gst/gst.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <iostream>
+
+#include "ingest/config.h"
+#include "ingest/worker.h"
+
+int main(int argc, char** argv) {
+  std::string path;
+  bool check = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--config") && i + 1 < argc) path = argv[++i];
+    else if (!std::strcmp(argv[i], "--check")) check = true;
+    else {
+      std::cerr << "usage: xl-ingest --config FILE [--check]\n";
+      return 2;
+    }
+  }
+  if (path.empty()) {
+    std::cerr << "usage: xl-ingest --config FILE [--check]\n";
+    return 2;
+  }
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  auto config = xl::ingest::LoadWorkerConfig(path);
+  if (!config.ok()) {
+    spdlog::error("config refused: {}", config.error().message);
+    return 2;
+  }
+  if (check) {
+    std::cout << path << ": ok, " << config->cameras.size() << " cameras\n";
+    return 0;
+  }
+  gst_init(&argc, &argv);
+  zmq::context_t ctx(1);
+  int rc;
+  {
+    xl::ingest::Worker worker(std::move(config.value()), ctx);
+    rc = worker.Run();
+  }
+  return rc;
+}

@@ -1,0 +1,59 @@
+// One camera's GStreamer pipeline:
+//   rtspsrc (RTSP over TCP) → depay → parse → decode (H.264 or H.265)
+//   → videorate → videoscale → I420 at the analysis size and rate → leaky queue → appsink.
+// Decoded frames reach `on_frame` on the pipeline's own streaming thread; the leaky queue
+// means slow analytics drops frames rather than stalling reception.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "analytics/frame.h"
+#include "ingest/config.h"
+#include "ingest/gst_handles.h"
+#include "xl/status.h"
+
+namespace xl::ingest {
+
+class RtspPipeline {
+ public:
+  using FrameCallback = std::function<void(analytics::Frame&)>;
+
+  // Builds the pipeline (not yet playing). Fails when a GStreamer element is missing.
+  static Result<std::unique_ptr<RtspPipeline>> Create(const CameraConfig& camera, FrameCallback on_frame);
+
+  // Stops the pipeline; may block while GStreamer threads wind down.
+  ~RtspPipeline();
+
+  RtspPipeline(const RtspPipeline&) = delete;
+  RtspPipeline& operator=(const RtspPipeline&) = delete;
+
+  Status Play();
+
+  // The reason the pipeline failed (error or end of stream), once one happened; never blocks.
+  std::optional<std::string> PollFailure();
+
+ private:
+  RtspPipeline(const CameraConfig& camera, FrameCallback on_frame);
+  static void OnPadAdded(GstElement* src, GstPad* pad, gpointer self);
+  static GstFlowReturn OnSample(GstElement* sink, gpointer self);
+  void LinkDecoder(GstPad* pad);
+  void SetFailure(std::string reason);
+
+  std::string camera_id_;
+  std::string password_;  // scrubbed from any GStreamer message we pass on
+  int decode_threads_;
+  FrameCallback on_frame_;
+  gst::ElementPtr pipeline_;
+  std::atomic<bool> video_linked_{false};  // one video stream is decoded; others are dropped
+  GstElement* tail_ = nullptr;  // first element after the decoder (owned by pipeline_)
+  gst::BusPtr bus_;
+  std::mutex mu_;
+  std::optional<std::string> failure_;  // guarded by mu_
+};
+
+}  // namespace xl::ingest

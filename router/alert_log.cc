@@ -1,0 +1,164 @@
+#include "router/alert_log.h"
+
+#include "xl/clock.h"
+#include "xl/wire.h"
+
+namespace xl::router {
+
+namespace {
+const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS alerts(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  alert_id TEXT NOT NULL,
+  camera_id TEXT NOT NULL,
+  region TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  phase TEXT NOT NULL,
+  time_ms INTEGER NOT NULL,
+  logged_ms INTEGER NOT NULL,
+  snapshot BLOB,
+  body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS alerts_by_event ON alerts(alert_id);
+CREATE INDEX IF NOT EXISTS alerts_by_camera ON alerts(camera_id, seq);
+CREATE TABLE IF NOT EXISTS cameras(
+  id TEXT PRIMARY KEY,
+  body BLOB NOT NULL,
+  updated_ms INTEGER NOT NULL);
+)sql";
+}  // namespace
+
+Result<std::unique_ptr<AlertLog>> AlertLog::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Error{path + ": cannot open the alert log: " + msg};
+  }
+  std::unique_ptr<AlertLog> log(new AlertLog(db));
+  sqlite3_busy_timeout(db, 5000);
+  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", kSchema}) {
+    if (Status s = log->Exec(sql); !s.ok()) return Error{path + ": " + s.message()};
+  }
+  if (Status s = log->Prepare("INSERT INTO alerts(alert_id, camera_id, region, kind, phase, time_ms, logged_ms, "
+                              "snapshot, body) VALUES(?,?,?,?,?,?,?,?,?)", &log->insert_); !s.ok()) {
+    return Error{s.message()};
+  }
+  if (Status s = log->Prepare("SELECT seq, snapshot, body FROM alerts WHERE seq > ? ORDER BY seq LIMIT ?",
+                              &log->read_); !s.ok()) {
+    return Error{s.message()};
+  }
+  if (Status s = log->Prepare("INSERT INTO cameras(id, body, updated_ms) VALUES(?,?,?) "
+                              "ON CONFLICT(id) DO UPDATE SET body=excluded.body, updated_ms=excluded.updated_ms",
+                              &log->save_camera_); !s.ok()) {
+    return Error{s.message()};
+  }
+  sqlite3_stmt* head = nullptr;
+  if (Status s = log->Prepare("SELECT COALESCE(MAX(seq), 0) FROM alerts", &head); !s.ok()) return Error{s.message()};
+  if (sqlite3_step(head) == SQLITE_ROW) log->head_ = sqlite3_column_int64(head, 0);
+  sqlite3_finalize(head);
+  return log;
+}
+
+AlertLog::~AlertLog() {
+  for (sqlite3_stmt* s : {insert_, read_, save_camera_}) sqlite3_finalize(s);
+  sqlite3_close(db_);
+}
+
+Status AlertLog::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Error{msg};
+  }
+  return Status::Ok();
+}
+
+Status AlertLog::Prepare(const char* sql, sqlite3_stmt** stmt) {
+  if (sqlite3_prepare_v2(db_, sql, -1, stmt, nullptr) != SQLITE_OK) return Error{sqlite3_errmsg(db_)};
+  return Status::Ok();
+}
+
+Result<std::vector<uint64_t>> AlertLog::Append(const std::vector<wire::Alert>& alerts) {
+  std::vector<uint64_t> seqs;
+  if (alerts.empty()) return seqs;
+  if (Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return Error{"alert log: " + s.message()};
+  const int64_t now = NowMs();
+  for (const wire::Alert& a : alerts) {
+    wire::Alert body = a;
+    body.clear_snapshot_jpeg();
+    const std::string bytes = body.SerializeAsString();
+    sqlite3_reset(insert_);
+    sqlite3_bind_text(insert_, 1, a.id().c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert_, 2, a.camera_id().c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert_, 3, a.region().c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert_, 4, KindName(a.kind()), -1, SQLITE_STATIC);
+    sqlite3_bind_text(insert_, 5, PhaseName(a.phase()), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(insert_, 6, a.time_ms());
+    sqlite3_bind_int64(insert_, 7, now);
+    if (a.snapshot_jpeg().empty()) {
+      sqlite3_bind_null(insert_, 8);
+    } else {
+      sqlite3_bind_blob(insert_, 8, a.snapshot_jpeg().data(), int(a.snapshot_jpeg().size()), SQLITE_TRANSIENT);
+    }
+    sqlite3_bind_blob(insert_, 9, bytes.data(), int(bytes.size()), SQLITE_TRANSIENT);
+    if (sqlite3_step(insert_) != SQLITE_DONE) {
+      std::string msg = sqlite3_errmsg(db_);
+      Exec("ROLLBACK");
+      return Error{"alert log: " + msg};
+    }
+    seqs.push_back(static_cast<uint64_t>(sqlite3_last_insert_rowid(db_)));
+  }
+  if (Status s = Exec("COMMIT"); !s.ok()) {
+    Exec("ROLLBACK");
+    return Error{"alert log: " + s.message()};
+  }
+  head_ = seqs.back();
+  return seqs;
+}
+
+Result<std::vector<wire::LoggedAlert>> AlertLog::ReadAfter(uint64_t after, int limit) {
+  std::vector<wire::LoggedAlert> out;
+  sqlite3_reset(read_);
+  sqlite3_bind_int64(read_, 1, static_cast<int64_t>(after));
+  sqlite3_bind_int(read_, 2, limit);
+  int rc;
+  while ((rc = sqlite3_step(read_)) == SQLITE_ROW) {
+    wire::LoggedAlert logged;
+    logged.set_seq(static_cast<uint64_t>(sqlite3_column_int64(read_, 0)));
+    const void* body = sqlite3_column_blob(read_, 2);
+    if (!logged.mutable_alert()->ParseFromArray(body, sqlite3_column_bytes(read_, 2))) {
+      return Error{"alert log: row " + std::to_string(logged.seq()) + " is corrupt"};
+    }
+    if (const void* jpeg = sqlite3_column_blob(read_, 1)) {
+      logged.mutable_alert()->set_snapshot_jpeg(jpeg, sqlite3_column_bytes(read_, 1));
+    }
+    out.push_back(std::move(logged));
+  }
+  if (rc != SQLITE_DONE) return Error{std::string("alert log: ") + sqlite3_errmsg(db_)};
+  return out;
+}
+
+Status AlertLog::SaveCamera(const wire::Camera& camera) {
+  const std::string bytes = camera.SerializeAsString();
+  sqlite3_reset(save_camera_);
+  sqlite3_bind_text(save_camera_, 1, camera.id().c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_blob(save_camera_, 2, bytes.data(), int(bytes.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(save_camera_, 3, NowMs());
+  if (sqlite3_step(save_camera_) != SQLITE_DONE) return Error{std::string("camera table: ") + sqlite3_errmsg(db_)};
+  return Status::Ok();
+}
+
+Result<std::vector<wire::Camera>> AlertLog::LoadCameras() {
+  sqlite3_stmt* stmt = nullptr;
+  if (Status s = Prepare("SELECT body FROM cameras ORDER BY id", &stmt); !s.ok()) return Error{s.message()};
+  std::vector<wire::Camera> out;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    wire::Camera c;
+    if (c.ParseFromArray(sqlite3_column_blob(stmt, 0), sqlite3_column_bytes(stmt, 0))) out.push_back(std::move(c));
+  }
+  sqlite3_finalize(stmt);
+  return out;
+}
+
+}  // namespace xl::router

@@ -1,0 +1,41 @@
+// The latest state of every camera the router has heard of, and which worker runs it.
+// A camera whose worker has been silent longer than the timeout is reported offline.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "xueliang.pb.h"
+
+namespace xl::router {
+
+class CameraRegistry {
+ public:
+  // `on_change` is called with each camera whose state changed.
+  using ChangeFn = std::function<void(const wire::Camera&)>;
+  CameraRegistry(int64_t worker_timeout_ms, ChangeFn on_change)
+      : worker_timeout_ms_(worker_timeout_ms), on_change_(std::move(on_change)) {}
+
+  // Seeds the registry (from the log at start-up) without reporting changes.
+  void Seed(const std::vector<wire::Camera>& cameras);
+
+  // A state report from a worker; `now_ms` is monotonic.
+  void Update(const wire::Camera& camera, int64_t now_ms);
+  // Any message from `worker` proves it alive.
+  void Heard(const std::string& worker, int64_t now_ms);
+  // Reports the cameras of workers silent for longer than the timeout as offline.
+  void Expire(int64_t now_ms);
+
+  const std::map<std::string, wire::Camera>& cameras() const { return cameras_; }
+
+ private:
+  int64_t worker_timeout_ms_;
+  ChangeFn on_change_;
+  std::map<std::string, wire::Camera> cameras_;
+  std::map<std::string, int64_t> worker_seen_ms_;  // only workers not yet declared lost
+};
+
+}  // namespace xl::router

@@ -1,0 +1,154 @@
+#include "router/client_hub.h"
+
+#include <spdlog/spdlog.h>
+
+#include "router/camera_registry.h"
+#include "xl/camera_id.h"
+#include "xl/wire.h"
+
+namespace xl::router {
+
+namespace {
+constexpr int64_t kClientTimeoutMs = 15000;
+constexpr int64_t kHeartbeatMs = 1000;
+constexpr int kReplayBatch = 200;
+}  // namespace
+
+ClientHub::ClientHub(zmq::socket_t& socket, AlertLog& log, const CameraRegistry& cameras)
+    : socket_(socket), log_(log), cameras_(cameras) {}
+
+bool ClientHub::Selects(const Client& c, const wire::Alert& a) const {
+  if (c.prefixes.empty()) return true;
+  for (const std::string& p : c.prefixes) {
+    if (RegionMatches(p, a.region(), a.camera_id())) return true;
+  }
+  return false;
+}
+
+bool ClientHub::Selects(const Client& c, const wire::Camera& cam) const {
+  if (c.prefixes.empty()) return true;
+  for (const std::string& p : c.prefixes) {
+    if (RegionMatches(p, cam.region(), cam.id())) return true;
+  }
+  return false;
+}
+
+bool ClientHub::Send(const std::string& identity, const wire::ServerMessage& msg) {
+  try {
+    if (!socket_.send(zmq::buffer(identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
+    return socket_.send(ToFrame(msg), zmq::send_flags::dontwait).has_value();
+  } catch (const zmq::error_t&) {
+    return false;  // EHOSTUNREACH: the client is gone
+  }
+}
+
+void ClientHub::SendCameras(const std::string& identity, const Client& c) {
+  for (const auto& [id, camera] : cameras_.cameras()) {
+    if (!Selects(c, camera)) continue;
+    wire::ServerMessage msg;
+    *msg.mutable_camera() = camera;
+    Send(identity, msg);
+  }
+}
+
+void ClientHub::OnRequest(const std::string& identity, const zmq::message_t& body, int64_t now_ms) {
+  wire::ClientRequest req;
+  if (!FromFrame(body, &req) || req.body_case() == wire::ClientRequest::BODY_NOT_SET) {
+    wire::ServerMessage err;
+    err.set_error("malformed request");
+    Send(identity, err);
+    return;
+  }
+  auto it = clients_.find(identity);
+  if (req.has_subscribe()) {
+    Client c;
+    c.prefixes.assign(req.subscribe().prefixes().begin(), req.subscribe().prefixes().end());
+    c.cursor = req.subscribe().has_after_seq() ? std::min(req.subscribe().after_seq(), log_.head()) : log_.head();
+    c.last_heard_ms = now_ms;
+    spdlog::info("client {}: subscribed to {} from seq {}", clients_.size() + 1,
+                 c.prefixes.empty() ? std::string("everything") : c.prefixes.front(), c.cursor);
+    SendCameras(identity, c);
+    it = clients_.insert_or_assign(identity, std::move(c)).first;
+    Replay(identity, it->second);
+    return;
+  }
+  if (it == clients_.end()) {
+    wire::ServerMessage err;
+    err.set_error("subscribe first");
+    Send(identity, err);
+    return;
+  }
+  it->second.last_heard_ms = now_ms;
+}
+
+void ClientHub::Replay(const std::string& identity, Client& c) {
+  auto rows = log_.ReadAfter(c.cursor, kReplayBatch);
+  if (!rows.ok()) {
+    spdlog::error("replay: {}", rows.error().message);
+    return;
+  }
+  for (const wire::LoggedAlert& row : *rows) {
+    if (Selects(c, row.alert())) {
+      wire::ServerMessage msg;
+      *msg.mutable_alert() = row;
+      if (!Send(identity, msg)) return;  // full: try again on the next pump
+    }
+    c.cursor = row.seq();
+  }
+  if (rows->size() < size_t(kReplayBatch)) {
+    wire::ServerMessage msg;
+    msg.set_live_at_seq(c.cursor);
+    if (!Send(identity, msg)) return;
+    c.live = true;
+    if (c.cameras_stale) {
+      c.cameras_stale = false;
+      SendCameras(identity, c);
+    }
+  }
+}
+
+void ClientHub::OnLogged(const std::vector<wire::LoggedAlert>& logged) {
+  for (auto& [identity, c] : clients_) {
+    if (!c.live) continue;
+    for (const wire::LoggedAlert& row : logged) {
+      if (Selects(c, row.alert())) {
+        wire::ServerMessage msg;
+        *msg.mutable_alert() = row;
+        if (!Send(identity, msg)) {
+          c.live = false;  // it cannot keep up: it will replay from its cursor
+          break;
+        }
+      }
+      c.cursor = row.seq();
+    }
+  }
+}
+
+void ClientHub::OnCameraChanged(const wire::Camera& camera) {
+  wire::ServerMessage msg;
+  *msg.mutable_camera() = camera;
+  for (auto& [identity, c] : clients_) {
+    if (Selects(c, camera) && !Send(identity, msg)) c.cameras_stale = true;
+  }
+}
+
+void ClientHub::Pump(int64_t now_ms) {
+  for (auto it = clients_.begin(); it != clients_.end();) {
+    Client& c = it->second;
+    if (now_ms - c.last_heard_ms > kClientTimeoutMs) {
+      spdlog::info("client gone: silent for {} s", kClientTimeoutMs / 1000);
+      it = clients_.erase(it);
+      continue;
+    }
+    if (!c.live) Replay(it->first, c);
+    if (now_ms - c.last_heartbeat_ms >= kHeartbeatMs) {
+      wire::ServerMessage msg;
+      msg.set_heartbeat_seq(log_.head());
+      Send(it->first, msg);
+      c.last_heartbeat_ms = now_ms;
+    }
+    ++it;
+  }
+}
+
+}  // namespace xl::router

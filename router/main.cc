@@ -1,0 +1,44 @@
+// xl-router: alert log, camera states and client fan-out.
+//
+//   xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--db FILE] [--worker-timeout-s N]
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstring>
+#include <iostream>
+
+#include "router/router.h"
+
+namespace {
+std::atomic<bool> g_stop{false};  // set by the signal handler only
+void OnSignal(int) { g_stop = true; }
+}  // namespace
+
+int main(int argc, char** argv) {
+  xl::router::RouterConfig config;
+  for (int i = 1; i < argc; ++i) {
+    auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    const char* arg = argv[i];
+    const char* value = nullptr;
+    if (!std::strcmp(arg, "--workers") && (value = next())) config.worker_endpoint = value;
+    else if (!std::strcmp(arg, "--clients") && (value = next())) config.client_endpoint = value;
+    else if (!std::strcmp(arg, "--db") && (value = next())) config.database = value;
+    else if (!std::strcmp(arg, "--worker-timeout-s") && (value = next())) config.worker_timeout_ms = std::atoll(value) * 1000;
+    else {
+      std::cerr << "usage: xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--db FILE] [--worker-timeout-s N]\n";
+      return 2;
+    }
+  }
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  zmq::context_t ctx(1);
+  auto router = xl::router::Router::Create(config, ctx);
+  if (!router.ok()) {
+    spdlog::error("{}", router.error().message);
+    return 1;
+  }
+  (*router)->Run(g_stop);
+  spdlog::info("router: stopped");
+  return 0;
+}
