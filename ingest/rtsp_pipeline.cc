@@ -110,9 +110,18 @@ std::optional<std::string> RtspPipeline::PollFailure() {
       SetFailure("end of stream");
     } else {
       GError* raw = nullptr;
-      gst_message_parse_error(msg.get(), &raw, nullptr);
+      gchar* raw_debug = nullptr;
+      gst_message_parse_error(msg.get(), &raw, &raw_debug);
       gst::ErrorPtr err(raw);
-      SetFailure(err ? err->message : "unknown GStreamer error");
+      gst::CharPtr debug(raw_debug);
+      std::string reason = err ? err->message : "unknown GStreamer error";
+      // The debug text's last line is the specific cause ("Failed to connect. (Generic error)").
+      if (debug) {
+        std::string detail = debug.get();
+        detail = detail.substr(detail.find_last_of('\n') + 1);
+        if (!detail.empty() && detail.find("/GstPipeline") == std::string::npos) reason += " (" + detail + ")";
+      }
+      SetFailure(reason);
     }
   }
   std::lock_guard<std::mutex> lock(mu_);

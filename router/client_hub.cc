@@ -73,9 +73,9 @@ void ClientHub::OnRequest(const std::string& identity, const zmq::message_t& bod
     return;
   }
   if (it == clients_.end()) {
-    wire::ServerMessage err;
-    err.set_error("subscribe first");
-    Send(identity, err);
+    wire::ServerMessage again;
+    again.set_resubscribe(true);
+    Send(identity, again);
     return;
   }
   it->second.last_heard_ms = now_ms;

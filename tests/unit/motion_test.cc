@@ -107,7 +107,9 @@ TEST(Motion, EventLifecycleOnPedestrians) {
       EXPECT_FALSE(a.snapshot_jpeg().empty());
     } else {
       ASSERT_EQ(last_update.count(a.id()), 1u) << "update or end before start";
-      if (a.phase() == wire::ALERT_PHASE_UPDATE) EXPECT_GE(a.time_ms() - last_update[a.id()], 1000);
+      if (a.phase() == wire::ALERT_PHASE_UPDATE) {
+        EXPECT_GE(a.time_ms() - last_update[a.id()], 1000);
+      }
     }
     last_update[a.id()] = a.time_ms();
   }
@@ -171,7 +173,9 @@ TEST(Motion, SuddenBrightnessChangeDuringMotionRecovers) {
     }
   });
   for (const wire::Alert& a : run.alerts) {
-    if (a.time_ms() >= 20000 && a.phase() != wire::ALERT_PHASE_END) EXPECT_LT(a.score(), 0.2) << a.time_ms();
+    if (a.time_ms() >= 20000 && a.phase() != wire::ALERT_PHASE_END) {
+      EXPECT_LT(a.score(), 0.2) << a.time_ms();
+    }
   }
 }
 

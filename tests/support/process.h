@@ -1,0 +1,51 @@
+// Real processes for end-to-end tests: start a binary with its output in a file, read that
+// output as it grows, stop it. The destructor always stops the process (TERM, then KILL).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace xl::test {
+
+class Process {
+ public:
+  // Starts `argv[0]` with arguments; stdout and stderr go to `log_path`.
+  Process(std::vector<std::string> argv, std::string log_path);
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  // SIGTERM, then SIGKILL if still running after `grace`; returns the exit status.
+  int Stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
+  void Kill();  // SIGKILL, no grace: a crash or a pulled plug
+  bool running();
+  // Waits for the process to exit by itself; its exit code, or -1 on timeout (then killed).
+  int Wait(std::chrono::milliseconds timeout);
+
+  std::string Output() const;             // everything written so far
+  std::vector<std::string> Lines() const;
+  const std::string& log_path() const { return log_path_; }
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = 0;
+  std::string log_path_;
+};
+
+// Polls `done` every 100 ms until it returns true or `timeout` passes; returns its last value.
+bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreePort();
+
+// A fresh empty directory under the build tree for one test's files.
+std::string TempDir(const std::string& name);
+
+// Path of a binary built by this project ("ingest/xl-ingest").
+std::string Binary(const std::string& relative);
+
+}  // namespace xl::test

@@ -1,0 +1,120 @@
+#include "ingest/config.h"
+
+#include <gtest/gtest.h>
+
+namespace xl::ingest {
+namespace {
+
+constexpr const char* kGood = R"(worker:
+  id: town-a
+  router: tcp://10.0.0.1:5555
+defaults:
+  analysis: {height: 480, fps: 4}
+  motion: {threshold: 25}
+cameras:
+  - id: "33010201001320000011"
+    name: 东村村口
+    region: "3301020101"
+    url: rtsp://admin:se:cret@192.168.1.64:554/Streaming/Channels/101
+    zones:
+      road: [[0, 0.3], [1, 0.3], [1, 0.8]]
+    masks:
+      - [[0, 0], [0.2, 0], [0.2, 0.1]]
+  - id: "33010202001320000012"
+    name: 西村
+    url: rtsp://192.168.1.65/live
+    username: op
+    password: pw
+    enabled: false
+    analysis: {fps: 2}
+    motion: {enabled: false}
+)";
+
+TEST(Config, ParsesAFullFile) {
+  auto r = ParseWorkerConfig(kGood, "good.yaml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const WorkerConfig& w = *r;
+  EXPECT_EQ(w.id, "town-a");
+  EXPECT_EQ(w.router, "tcp://10.0.0.1:5555");
+  ASSERT_EQ(w.cameras.size(), 2u);
+  const CameraConfig& a = w.cameras[0];
+  EXPECT_EQ(a.name, "东村村口");
+  EXPECT_EQ(a.region, "3301020101");
+  EXPECT_EQ(a.url, "rtsp://192.168.1.64:554/Streaming/Channels/101");
+  EXPECT_EQ(a.username, "admin");
+  EXPECT_EQ(a.password, "se:cret");
+  EXPECT_EQ(a.analysis_height, 480);
+  EXPECT_EQ(a.analysis_fps, 4);
+  EXPECT_EQ(a.analytics.motion.threshold, 25);
+  ASSERT_EQ(a.analytics.motion.zones.size(), 1u);
+  EXPECT_EQ(a.analytics.motion.zones[0].name, "road");
+  EXPECT_EQ(a.analytics.motion.masks.size(), 1u);
+  EXPECT_EQ(a.line, 8);
+  const CameraConfig& b = w.cameras[1];
+  EXPECT_EQ(b.region, "33010202") << "region defaults to the town code in the ID";
+  EXPECT_EQ(b.username, "op");
+  EXPECT_EQ(b.password, "pw");
+  EXPECT_FALSE(b.enabled);
+  EXPECT_EQ(b.analysis_height, 480) << "defaults apply";
+  EXPECT_EQ(b.analysis_fps, 2) << "the camera overrides";
+  EXPECT_FALSE(b.analytics.motion_enabled);
+}
+
+TEST(Config, DefaultsWhenOmitted) {
+  auto r = ParseWorkerConfig("cameras:\n  - {id: \"33010201001320000011\", name: a, url: \"rtsp://h/x\"}\n", "f");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const CameraConfig& c = r->cameras[0];
+  EXPECT_EQ(c.analysis_height, 360);
+  EXPECT_EQ(c.analysis_fps, 5);
+  EXPECT_EQ(c.watchdog_s, 10);
+  EXPECT_EQ(r->router, "tcp://127.0.0.1:5555");
+}
+
+void ExpectError(const std::string& yaml, const std::string& expected) {
+  auto r = ParseWorkerConfig(yaml, "cfg.yaml");
+  ASSERT_FALSE(r.ok()) << "accepted:\n" << yaml;
+  EXPECT_NE(r.error().message.find(expected), std::string::npos) << r.error().message;
+}
+
+const std::string kHead = "cameras:\n  - id: \"33010201001320000011\"\n    name: a\n";
+
+TEST(Config, RefusesBadInputWithFileAndLine) {
+  ExpectError("cameras:\n  - id: \"123\"\n    name: a\n    url: rtsp://h/x\n", "cfg.yaml:2: camera id '123'");
+  ExpectError(kHead + "    url: rtsp://h/x\n    fsp: 5\n", "cfg.yaml:5: unknown key 'fsp' in camera");
+  ExpectError(kHead + "    url: http://h/x\n", "cfg.yaml:4: 'url' must start with rtsp://");
+  ExpectError(kHead + "    url: rtsp://\n", "cfg.yaml:4: 'url' has no valid host");
+  ExpectError(kHead + "    url: rtsp://h/x\n    analysis: {height: 361}\n", "cfg.yaml:5: 'height' must be even");
+  ExpectError(kHead + "    url: rtsp://h/x\n    analysis: {fps: fast}\n", "cfg.yaml:5: 'fps' must be a number");
+  ExpectError(kHead + "    url: rtsp://h/x\n    motion: {treshold: 3}\n", "unknown key 'treshold' in motion");
+  ExpectError(kHead + "    url: rtsp://h/x\n    region: \"33\"\n", "cfg.yaml:5: region '33'");
+  ExpectError(kHead + "    url: rtsp://h/x\n    zones: {a: [[0, 0], [2, 0], [1, 1]]}\n", "between 0 and 1");
+  ExpectError(kHead + "    url: rtsp://h/x\n    masks: [[[0, 0], [1, 0]]]\n", "at least 3");
+  ExpectError(kHead + "    url: rtsp://h/x\n" + kHead.substr(9) + "    url: rtsp://h/y\n", "listed twice");
+  ExpectError("cameras:\n  - id: \"33010201001320000011\"\n    url: rtsp://h/x\n", "missing 'name'");
+  ExpectError("worker: {router: 'http://x'}\ncameras: []\n", "'router' must be");
+  ExpectError("camera:\n  - {}\n", "cfg.yaml:1: unknown key 'camera'");
+  ExpectError("cameras: [\n", "cfg.yaml:");
+  ExpectError("", "empty");
+  ExpectError(kHead + "    url: rtsp://u:p@h/x\n    password: q\n", "both in 'url' and as username/password");
+}
+
+TEST(Config, NeverEchoesAPasswordInAnError) {
+  auto r = ParseWorkerConfig(kHead + "    url: ftp://admin:TopSecret@h/x\n", "cfg.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message.find("TopSecret"), std::string::npos) << r.error().message;
+}
+
+TEST(Config, RedactUrl) {
+  EXPECT_EQ(RedactUrl("rtsp://admin:pw@h:554/x"), "rtsp://admin:***@h:554/x");
+  EXPECT_EQ(RedactUrl("rtsp://h:554/x"), "rtsp://h:554/x");
+  EXPECT_EQ(RedactUrl("rtsp://h/x@y"), "rtsp://h/x@y");
+}
+
+TEST(Config, MissingFileIsAClearError) {
+  auto r = LoadWorkerConfig("/nonexistent/worker.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("/nonexistent/worker.yaml: cannot open"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace xl::ingest

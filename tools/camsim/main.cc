@@ -1,0 +1,114 @@
+// xl-camsim: simulated RTSP cameras from real clips, looped, without per-client encoding.
+//
+//   xl-camsim [--port 8554] [--bind ADDR] [--user U --password P]
+//             [--transcode] [--codec h264|h265] [--size WxH] [--fps N] [--bitrate KBPS]
+//             --stream NAME=FILE [--stream NAME=FILE[,codec=h265]] ...
+//
+// Each stream is served at rtsp://HOST:PORT/NAME. Files already in H.264/H.265 are sent as
+// they are; other codecs (or all files, with --transcode) are encoded once at start.
+#include <glib-unix.h>
+#include <gst/gst.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "tools/camsim/encoded_clip.h"
+#include "tools/camsim/rtsp_mounts.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: xl-camsim [--port N] [--bind ADDR] [--user U --password P] [--transcode]\n"
+    "                 [--codec h264|h265] [--size WxH] [--fps N] [--bitrate KBPS]\n"
+    "                 --stream NAME=FILE[,codec=h264|h265] ...\n";
+
+struct StreamSpec {
+  std::string name, file;
+  xl::camsim::ClipOptions options;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gst_init(&argc, &argv);
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  xl::camsim::ServerOptions server;
+  xl::camsim::ClipOptions defaults;
+  std::vector<StreamSpec> streams;
+  std::vector<std::pair<size_t, std::string>> codec_overrides;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
+    auto take = [&] { ++i; return std::string(v); };
+    if (arg == "--transcode") defaults.transcode = true;
+    else if (!v) { std::cerr << kUsage; return 2; }
+    else if (arg == "--port") server.port = std::atoi(take().c_str());
+    else if (arg == "--bind") server.bind = take();
+    else if (arg == "--user") server.user = take();
+    else if (arg == "--password") server.password = take();
+    else if (arg == "--codec") defaults.codec = take();
+    else if (arg == "--fps") defaults.fps = std::atoi(take().c_str());
+    else if (arg == "--bitrate") defaults.bitrate_kbps = std::atoi(take().c_str());
+    else if (arg == "--size") {
+      if (std::sscanf(take().c_str(), "%dx%d", &defaults.width, &defaults.height) != 2) {
+        std::cerr << "--size must be WxH\n";
+        return 2;
+      }
+    } else if (arg == "--stream") {
+      std::string spec = take();
+      size_t eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0) { std::cerr << "--stream must be NAME=FILE\n"; return 2; }
+      StreamSpec s{spec.substr(0, eq), spec.substr(eq + 1), {}};
+      size_t comma = s.file.find(",codec=");
+      if (comma != std::string::npos) {
+        codec_overrides.emplace_back(streams.size(), s.file.substr(comma + 7));
+        s.file.resize(comma);
+      }
+      streams.push_back(std::move(s));
+    } else { std::cerr << kUsage; return 2; }
+  }
+  if (streams.empty()) { std::cerr << kUsage; return 2; }
+  for (StreamSpec& s : streams) s.options = defaults;
+  for (auto& [index, codec] : codec_overrides) {
+    if (codec != "h264" && codec != "h265") { std::cerr << "codec must be h264 or h265\n"; return 2; }
+    streams[index].options.codec = codec;
+    streams[index].options.transcode = true;
+  }
+
+  // Load each distinct (file, options) once; streams share clips.
+  std::map<std::string, std::unique_ptr<xl::camsim::EncodedClip>> clips;
+  xl::camsim::RtspMounts mounts(server);
+  for (const StreamSpec& s : streams) {
+    const auto& o = s.options;
+    std::string key = s.file + "|" + std::to_string(o.transcode) + o.codec + std::to_string(o.width) + "x" +
+                      std::to_string(o.height) + "@" + std::to_string(o.fps);
+    auto& clip = clips[key];
+    if (!clip) {
+      auto loaded = xl::camsim::LoadClip(s.file, o);
+      if (!loaded.ok()) {
+        spdlog::error("camsim: {}", loaded.error().message);
+        return 1;
+      }
+      clip = std::make_unique<xl::camsim::EncodedClip>(std::move(loaded.value()));
+      spdlog::info("camsim: {}: {} {}x{}, {} access units, {:.1f} s loop", s.file, clip->codec, clip->width,
+                   clip->height, clip->units.size(), clip->duration_ns / 1e9);
+    }
+    mounts.Add(s.name, clip.get());
+    spdlog::info("camsim: serving rtsp://{}:{}/{}", server.bind, server.port, s.name);
+  }
+  if (!mounts.Attach()) {
+    spdlog::error("camsim: cannot listen on {}:{}", server.bind, server.port);
+    return 1;
+  }
+  GMainLoop* loop = g_main_loop_new(nullptr, FALSE);
+  auto quit = +[](gpointer l) -> gboolean { g_main_loop_quit(static_cast<GMainLoop*>(l)); return G_SOURCE_REMOVE; };
+  g_unix_signal_add(SIGINT, quit, loop);
+  g_unix_signal_add(SIGTERM, quit, loop);
+  spdlog::info("camsim: ready");
+  g_main_loop_run(loop);
+  g_main_loop_unref(loop);
+  return 0;
+}

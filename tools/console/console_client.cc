@@ -1,0 +1,66 @@
+#include "tools/console/console_client.h"
+
+#include "xl/clock.h"
+#include "xl/wire.h"
+
+namespace xl::console {
+
+ConsoleClient::ConsoleClient(zmq::context_t& ctx, ClientOptions options)
+    : ctx_(ctx), options_(std::move(options)), resume_(options_.after_seq) {
+  Connect();
+}
+
+void ConsoleClient::Connect() {
+  socket_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
+  socket_->set(zmq::sockopt::linger, 0);
+  socket_->set(zmq::sockopt::rcvhwm, 100000);
+  socket_->connect(options_.endpoint);
+  wire::ClientRequest req;
+  wire::Subscribe* sub = req.mutable_subscribe();
+  for (const std::string& p : options_.prefixes) sub->add_prefixes(p);
+  if (resume_) sub->set_after_seq(*resume_);
+  socket_->send(ToFrame(req), zmq::send_flags::dontwait);
+  last_heard_ms_ = last_ping_ms_ = MonotonicMs();
+  ++reconnects_;
+}
+
+std::optional<wire::ServerMessage> ConsoleClient::Next(int timeout_ms) {
+  const int64_t deadline = MonotonicMs() + timeout_ms;
+  for (;;) {
+    const int64_t now = MonotonicMs();
+    if (now - last_heard_ms_ > options_.silence_timeout_ms) Connect();
+    if (now - last_ping_ms_ >= 2000) {
+      wire::ClientRequest ping;
+      ping.set_ping(true);
+      socket_->send(ToFrame(ping), zmq::send_flags::dontwait);
+      last_ping_ms_ = now;
+    }
+    const int64_t wait = std::min<int64_t>({deadline - now, 200});
+    if (wait < 0) return std::nullopt;
+    zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(wait));
+    zmq::message_t frame;
+    if (!(item.revents & ZMQ_POLLIN) || !socket_->recv(frame, zmq::recv_flags::dontwait)) continue;
+    last_heard_ms_ = MonotonicMs();
+    wire::ServerMessage msg;
+    if (!FromFrame(frame, &msg)) continue;
+    switch (msg.body_case()) {
+      case wire::ServerMessage::kHeartbeatSeq:
+        continue;
+      case wire::ServerMessage::kResubscribe:
+        Connect();  // the router restarted: resume where we left off
+        continue;
+      case wire::ServerMessage::kAlert:
+        if (resume_ && msg.alert().seq() <= *resume_) continue;  // seen before a reconnect
+        resume_ = msg.alert().seq();
+        return msg;
+      case wire::ServerMessage::kLiveAtSeq:
+        if (!resume_ || msg.live_at_seq() > *resume_) resume_ = msg.live_at_seq();
+        return msg;
+      default:
+        return msg;
+    }
+  }
+}
+
+}  // namespace xl::console

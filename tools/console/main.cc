@@ -1,0 +1,125 @@
+// xl-console: camera states and alerts, live, in a terminal.
+//
+//   xl-console [--router ENDPOINT] [--region PREFIX]... [--after SEQ] [--json]
+//              [--snapshots DIR] [--exit-after SECONDS]
+//
+// Resumes by sequence number after a reconnect, so nothing is missed; --after SEQ replays
+// every logged alert after SEQ first. --json prints one JSON object per line (for scripts).
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "tools/console/console_client.h"
+#include "xl/clock.h"
+#include "xl/wire.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};  // set by the signal handler only
+
+std::string Clock(int64_t ms) {
+  std::time_t t = ms / 1000;
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+  return buf;
+}
+
+const char* Colour(xl::wire::CameraState s) {
+  switch (s) {
+    case xl::wire::CAMERA_STATE_ONLINE: return "\033[32m";
+    case xl::wire::CAMERA_STATE_OFFLINE: return "\033[31m";
+    default: return "\033[33m";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  xl::console::ClientOptions options;
+  bool json = false;
+  std::string snapshots;
+  int exit_after_s = 0;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
+    if (arg == "--json") json = true;
+    else if (!v) { std::cerr << "usage: xl-console [--router EP] [--region P]... [--after SEQ] [--json] [--snapshots DIR] [--exit-after S]\n"; return 2; }
+    else if (arg == "--router") options.endpoint = argv[++i];
+    else if (arg == "--region") options.prefixes.push_back(argv[++i]);
+    else if (arg == "--after") options.after_seq = std::stoull(argv[++i]);
+    else if (arg == "--snapshots") snapshots = argv[++i];
+    else if (arg == "--exit-after") exit_after_s = std::atoi(argv[++i]);
+    else { std::cerr << "unknown option " << arg << "\n"; return 2; }
+  }
+  std::signal(SIGINT, [](int) { g_stop = true; });
+  std::signal(SIGTERM, [](int) { g_stop = true; });
+
+  zmq::context_t ctx(1);
+  xl::console::ConsoleClient client(ctx, options);
+  std::map<std::string, std::string> names;
+  const int64_t end = exit_after_s ? xl::MonotonicMs() + exit_after_s * 1000LL : 0;
+  if (!json) std::cout << "xl-console: " << options.endpoint << ", region "
+                       << (options.prefixes.empty() ? "all" : options.prefixes.front()) << std::endl;
+  int reconnects = 0;
+  while (!g_stop && (!end || xl::MonotonicMs() < end)) {
+    auto msg = client.Next(200);
+    if (client.reconnects() != reconnects) {
+      reconnects = client.reconnects();
+      if (json) std::cout << nlohmann::json{{"type", "reconnect"}, {"count", reconnects}}.dump() << std::endl;
+      else std::cout << "-- router silent: reconnecting, resuming after seq "
+                     << (client.resume_point() ? std::to_string(*client.resume_point()) : "live") << std::endl;
+    }
+    if (!msg) continue;
+    if (msg->has_camera()) {
+      const auto& c = msg->camera();
+      names[c.id()] = c.name();
+      if (json) {
+        std::cout << nlohmann::json{{"type", "camera"}, {"id", c.id()}, {"name", c.name()}, {"region", c.region()},
+                                    {"state", xl::StateName(c.state())}, {"reason", c.reason()},
+                                    {"worker", c.worker()}}.dump() << std::endl;
+      } else {
+        std::cout << Clock(c.since_ms() ? c.since_ms() : xl::NowMs()) << "  " << Colour(c.state()) << "● "
+                  << xl::StateName(c.state()) << "\033[0m  " << c.id() << " " << c.name() << "  [" << c.region()
+                  << "]" << (c.reason().empty() ? "" : "  " + c.reason()) << std::endl;
+      }
+    } else if (msg->has_alert()) {
+      const auto& a = msg->alert().alert();
+      const uint64_t seq = msg->alert().seq();
+      std::string path;
+      if (!snapshots.empty() && !a.snapshot_jpeg().empty()) {
+        path = snapshots + "/" + std::to_string(seq) + ".jpg";
+        std::ofstream(path, std::ios::binary) << a.snapshot_jpeg();
+      }
+      std::vector<std::string> zones(a.zones().begin(), a.zones().end());
+      if (json) {
+        std::cout << nlohmann::json{{"type", "alert"}, {"seq", seq}, {"id", a.id()}, {"camera", a.camera_id()},
+                                    {"region", a.region()}, {"kind", xl::KindName(a.kind())},
+                                    {"phase", xl::PhaseName(a.phase())}, {"zones", zones},
+                                    {"boxes", a.boxes_size()}, {"score", a.score()}, {"time_ms", a.time_ms()},
+                                    {"snapshot_bytes", a.snapshot_jpeg().size()}, {"snapshot", path}}.dump()
+                  << std::endl;
+      } else {
+        std::string zone_list;
+        for (const auto& z : zones) zone_list += (zone_list.empty() ? "" : ",") + z;
+        std::cout << Clock(a.time_ms()) << "  #" << seq << "  \033[1m" << xl::KindName(a.kind()) << " "
+                  << xl::PhaseName(a.phase()) << "\033[0m  " << a.camera_id() << " " << a.camera_name()
+                  << (zone_list.empty() ? "" : "  zone " + zone_list) << "  boxes " << a.boxes_size()
+                  << (path.empty() ? "" : "  " + path) << std::endl;
+      }
+    } else if (msg->body_case() == xl::wire::ServerMessage::kLiveAtSeq) {
+      if (json) std::cout << nlohmann::json{{"type", "live"}, {"seq", msg->live_at_seq()}}.dump() << std::endl;
+      else std::cout << "-- live (log at seq " << msg->live_at_seq() << ")" << std::endl;
+    } else if (msg->has_error()) {
+      std::cerr << "router: " << msg->error() << std::endl;
+    }
+  }
+  return 0;
+}
