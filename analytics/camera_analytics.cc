@@ -26,8 +26,10 @@ std::vector<wire::Alert> CameraAnalytics::Process(const Frame& frame) {
     }
     if (result.moving_fraction > best_score_) {
       best_score_ = result.moving_fraction;
-      best_ = Frame{frame.i420.clone(), frame.width, frame.height, frame.time_ms};
-      best_sent_ = false;
+      frame.i420.copyTo(best_.i420);
+      best_.width = frame.width;
+      best_.height = frame.height;
+      best_.time_ms = frame.time_ms;
     }
   }
 
@@ -38,7 +40,9 @@ std::vector<wire::Alert> CameraAnalytics::Process(const Frame& frame) {
       wire::Alert alert = MakeAlert(
           step == EventStep::kStart ? wire::ALERT_PHASE_START : wire::ALERT_PHASE_UPDATE, frame.time_ms);
       alert.set_score(static_cast<float>(result.moving_fraction));
-      if (!best_sent_) AttachSnapshot(&alert);
+      // A new snapshot goes out at the start, and later only when clearly better (20 % more
+      // moving area) than the one sent: JPEG encoding is the costliest step per camera.
+      if (step == EventStep::kStart || best_score_ >= sent_score_ * 1.2) AttachSnapshot(&alert);
       out.push_back(std::move(alert));
       break;
     }
@@ -103,7 +107,7 @@ void CameraAnalytics::AttachSnapshot(wire::Alert* alert) {
   std::vector<uint8_t> jpeg;
   cv::imencode(".jpg", best_.Bgr(), jpeg, {cv::IMWRITE_JPEG_QUALITY, config_.jpeg_quality});
   alert->set_snapshot_jpeg(jpeg.data(), jpeg.size());
-  best_sent_ = true;
+  sent_score_ = best_score_;
 }
 
 }  // namespace xl::analytics

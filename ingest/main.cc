@@ -3,6 +3,7 @@
 //   xl-ingest --config FILE [--check]
 //     --check   validate the file and exit (0 valid, 2 invalid)
 #include <gst/gst.h>
+#include <opencv2/core.hpp>
 #include <spdlog/spdlog.h>
 
 #include <cstring>
@@ -37,6 +38,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   gst_init(&argc, &argv);
+  // Cameras run in parallel already; OpenCV's own thread pool would only add switching.
+  cv::setNumThreads(1);
   zmq::context_t ctx(1);
   int rc;
   {

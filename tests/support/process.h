@@ -29,6 +29,7 @@ class Process {
   std::string Output() const;             // everything written so far
   std::vector<std::string> Lines() const;
   const std::string& log_path() const { return log_path_; }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
@@ -47,5 +48,8 @@ std::string TempDir(const std::string& name);
 
 // Path of a binary built by this project ("ingest/xl-ingest").
 std::string Binary(const std::string& relative);
+
+// CPU time (user + system) a running process has used so far, in seconds; -1 if unknown.
+double CpuSeconds(pid_t pid);
 
 }  // namespace xl::test

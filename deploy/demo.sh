@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs, builds and brings up the demo county (deploy/demo.yaml): the camera simulator,
+# the router and one ingest worker, then shows the operator console. Ctrl-C stops it all.
+# XL_DEMO_SECONDS=N stops by itself after N seconds.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/deploy/setup.sh"
+build="${XL_BUILD_DIR:-$root/build}"
+fixtures="${XL_FIXTURES:-${XDG_CACHE_HOME:-$HOME/.cache}/xueliang-fixtures}"
+run="$build/demo"
+mkdir -p "$run"
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+# Eight simulated cameras from three real clips; the AVIs are encoded once at start.
+"$build/tools/xl-camsim" --port 8554 --bind 127.0.0.1 --user admin --password xueliang --fps 10 \
+  --stream cam1="$fixtures/vtest.avi" --stream cam2="$fixtures/tree.avi" --stream cam3="$fixtures/cup.mp4" \
+  --stream cam4="$fixtures/vtest.avi,codec=h265" --stream cam5="$fixtures/cup.mp4" \
+  --stream cam6="$fixtures/vtest.avi" --stream cam7="$fixtures/tree.avi" --stream cam8="$fixtures/cup.mp4" \
+  >"$run/camsim.log" 2>&1 &
+pids+=($!)
+"$build/router/xl-router" --workers tcp://127.0.0.1:5555 --clients tcp://127.0.0.1:5556 \
+  --db "$run/xueliang.db" >"$run/router.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 600); do grep -q "camsim: ready" "$run/camsim.log" && break; sleep 0.2; done
+"$build/ingest/xl-ingest" --config "$root/deploy/demo.yaml" >"$run/ingest.log" 2>&1 &
+pids+=($!)
+
+echo "Xueliang demo: logs in $run (camsim.log, router.log, ingest.log); Ctrl-C to stop."
+console=("$build/tools/xl-console" --router tcp://127.0.0.1:5556 --snapshots "$run")
+[[ -n "${XL_DEMO_SECONDS:-}" ]] && console+=(--exit-after "$XL_DEMO_SECONDS")
+"${console[@]}"
