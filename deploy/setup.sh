@@ -18,8 +18,10 @@ packages=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp
   libopencv-dev libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler libsqlite3-dev sqlite3
   libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libgtest-dev googletest
-  ffmpeg npm
+  ffmpeg
 )
+# npm fetches the face model; a machine may already have Node.js from elsewhere.
+command -v npm >/dev/null || packages+=(npm)
 (( fuzz )) && packages+=(clang libclang-rt-14-dev)
 
 sudo=""

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "router/router.h"
+#include "xl/cli.h"
 
 namespace {
 std::atomic<bool> g_stop{false};  // set by the signal handler only
@@ -23,7 +24,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(arg, "--workers") && (value = next())) config.worker_endpoint = value;
     else if (!std::strcmp(arg, "--clients") && (value = next())) config.client_endpoint = value;
     else if (!std::strcmp(arg, "--db") && (value = next())) config.database = value;
-    else if (!std::strcmp(arg, "--worker-timeout-s") && (value = next())) config.worker_timeout_ms = std::atoll(value) * 1000;
+    else if (!std::strcmp(arg, "--worker-timeout-s") && (value = next()) && xl::ParseIntArg(value, 1, 86400))
+      config.worker_timeout_ms = *xl::ParseIntArg(value, 1, 86400) * 1000;
     else {
       std::cerr << "usage: xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--db FILE] [--worker-timeout-s N]\n";
       return 2;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace xl::ingest {
 namespace {
 
@@ -114,6 +116,23 @@ TEST(Config, MissingFileIsAClearError) {
   auto r = LoadWorkerConfig("/nonexistent/worker.yaml");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("/nonexistent/worker.yaml: cannot open"), std::string::npos);
+}
+
+// The demo county the README brings up: 1 county, 2 towns, 4 village points, 8 cameras.
+TEST(Config, DemoCountyIsValid) {
+  auto config = LoadWorkerConfig(std::string(XL_SOURCE_DIR) + "/deploy/demo.yaml");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  ASSERT_EQ(config->cameras.size(), 8u);
+  std::set<std::string> counties, towns, villages;
+  for (const CameraConfig& c : config->cameras) {
+    counties.insert(c.id.substr(0, 6));
+    towns.insert(c.id.substr(0, 8));
+    villages.insert(c.region);
+    EXPECT_TRUE(c.region.starts_with(c.id.substr(0, 8))) << c.id;
+  }
+  EXPECT_EQ(counties.size(), 1u);
+  EXPECT_EQ(towns.size(), 2u);
+  EXPECT_EQ(villages.size(), 4u);
 }
 
 }  // namespace

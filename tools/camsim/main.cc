@@ -17,6 +17,7 @@
 
 #include "tools/camsim/encoded_clip.h"
 #include "tools/camsim/rtsp_mounts.h"
+#include "xl/cli.h"
 
 namespace {
 
@@ -45,13 +46,15 @@ int main(int argc, char** argv) {
     auto take = [&] { ++i; return std::string(v); };
     if (arg == "--transcode") defaults.transcode = true;
     else if (!v) { std::cerr << kUsage; return 2; }
-    else if (arg == "--port") server.port = std::atoi(take().c_str());
+    else if (arg == "--port" || arg == "--fps" || arg == "--bitrate") {
+      auto n = xl::ParseIntArg(take(), 1, arg == "--port" ? 65535 : 100000);
+      if (!n) { std::cerr << arg << " must be a positive number\n"; return 2; }
+      (arg == "--port" ? server.port : arg == "--fps" ? defaults.fps : defaults.bitrate_kbps) = int(*n);
+    }
     else if (arg == "--bind") server.bind = take();
     else if (arg == "--user") server.user = take();
     else if (arg == "--password") server.password = take();
     else if (arg == "--codec") defaults.codec = take();
-    else if (arg == "--fps") defaults.fps = std::atoi(take().c_str());
-    else if (arg == "--bitrate") defaults.bitrate_kbps = std::atoi(take().c_str());
     else if (arg == "--size") {
       if (std::sscanf(take().c_str(), "%dx%d", &defaults.width, &defaults.height) != 2) {
         std::cerr << "--size must be WxH\n";

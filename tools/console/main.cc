@@ -16,6 +16,7 @@
 #include <map>
 
 #include "tools/console/console_client.h"
+#include "xl/cli.h"
 #include "xl/clock.h"
 #include "xl/wire.h"
 
@@ -54,9 +55,17 @@ int main(int argc, char** argv) {
     else if (!v) { std::cerr << "usage: xl-console [--router EP] [--region P]... [--after SEQ] [--json] [--snapshots DIR] [--exit-after S]\n"; return 2; }
     else if (arg == "--router") options.endpoint = argv[++i];
     else if (arg == "--region") options.prefixes.push_back(argv[++i]);
-    else if (arg == "--after") options.after_seq = std::stoull(argv[++i]);
+    else if (arg == "--after") {
+      auto seq = xl::ParseIntArg(argv[++i], 0, INT64_MAX);
+      if (!seq) { std::cerr << "--after must be a sequence number\n"; return 2; }
+      options.after_seq = uint64_t(*seq);
+    }
     else if (arg == "--snapshots") snapshots = argv[++i];
-    else if (arg == "--exit-after") exit_after_s = std::atoi(argv[++i]);
+    else if (arg == "--exit-after") {
+      auto s = xl::ParseIntArg(argv[++i], 1, 1 << 30);
+      if (!s) { std::cerr << "--exit-after must be a number of seconds\n"; return 2; }
+      exit_after_s = int(*s);
+    }
     else { std::cerr << "unknown option " << arg << "\n"; return 2; }
   }
   std::signal(SIGINT, [](int) { g_stop = true; });
