@@ -78,9 +78,17 @@ void Camera::Launch(int64_t now_ms, wire::CameraState state) {
   attempt_started_ms_ = now_ms;
   seen_frames_ = 0;
   SetState(now_ms, state, state == wire::CAMERA_STATE_RECONNECTING ? "retry " + std::to_string(reconnects_) : "");
+  attempt_.counters = counters_;
   attempt_.session = std::make_unique<Session>(config_, publisher_);
   Session* session = attempt_.session.get();
-  auto pipeline = RtspPipeline::Create(config_, [session](analytics::Frame& f) { session->OnFrame(f); });
+  PipelineCounters* counters = counters_.get();
+  auto pipeline = RtspPipeline::Create(
+      config_,
+      [session, counters](analytics::Frame& f) {
+        counters->analysed.fetch_add(1);
+        session->OnFrame(f);
+      },
+      *counters_);
   if (!pipeline.ok()) return Fail(now_ms, pipeline.error().message);
   attempt_.pipeline = std::move(pipeline.value());
   if (Status s = attempt_.pipeline->Play(); !s.ok()) return Fail(now_ms, s.message());
@@ -138,6 +146,17 @@ void Camera::SetState(int64_t now_ms, wire::CameraState state, const std::string
   publisher_.Publish(std::move(env));
 }
 
+void Camera::MeasureRates(int64_t now_ms) {
+  const RateBase now{now_ms, counters_->bytes.load(), counters_->decoded.load(), counters_->analysed.load()};
+  if (rate_base_.at_ms && now_ms > rate_base_.at_ms) {
+    const float secs = float(now_ms - rate_base_.at_ms) / 1000.f;
+    fps_in_ = float(now.decoded - rate_base_.decoded) / secs;
+    fps_out_ = float(now.analysed - rate_base_.analysed) / secs;
+    kbps_ = float(now.bytes - rate_base_.bytes) * 8.f / 1000.f / secs;
+  }
+  rate_base_ = now;
+}
+
 wire::Camera Camera::Describe() const {
   wire::Camera c;
   c.set_id(config_.id);
@@ -149,6 +168,11 @@ wire::Camera Camera::Describe() const {
   c.set_worker(worker_id_);
   c.set_reconnects(reconnects_);
   c.set_last_frame_ms(last_frame_ms_);
+  const bool flowing = state_ == wire::CAMERA_STATE_ONLINE;
+  c.set_fps_in(flowing ? fps_in_ : 0);
+  c.set_fps_out(flowing ? fps_out_ : 0);
+  c.set_kbps(flowing ? kbps_ : 0);
+  c.set_decode_errors(uint32_t(counters_->warnings.load()));
   return c;
 }
 

@@ -45,6 +45,7 @@ class Session {
 
 // A pipeline attempt: the pipeline must stop before its session goes.
 struct Attempt {
+  std::shared_ptr<PipelineCounters> counters;  // the camera's; kept until the pipeline is gone
   std::unique_ptr<Session> session;
   std::unique_ptr<RtspPipeline> pipeline;  // declared last: destroyed first
 };
@@ -73,7 +74,12 @@ class Camera {
   void Tick(int64_t now_ms);  // call often (every ~200 ms): promotes, watches, retries
   void Stop(int64_t now_ms);
 
+  // Updates the health rates (fps in/out, kbit/s) over the time since the last call.
+  void MeasureRates(int64_t now_ms);
   wire::Camera Describe() const;
+  const PipelineCounters& counters() const { return *counters_; }
+  uint32_t reconnects() const { return reconnects_; }
+  wire::CameraState state() const { return state_; }
   const CameraConfig& config() const { return config_; }
 
  private:
@@ -96,6 +102,13 @@ class Camera {
   int64_t backoff_ms_ = 1000;
   uint32_t reconnects_ = 0;
   int64_t last_frame_ms_ = 0;        // wall clock
+  // Shared with the streaming threads; outlives every attempt (they hold a reference).
+  std::shared_ptr<PipelineCounters> counters_ = std::make_shared<PipelineCounters>();
+  struct RateBase {
+    int64_t at_ms = 0;
+    uint64_t bytes = 0, decoded = 0, analysed = 0;
+  } rate_base_;
+  float fps_in_ = 0, fps_out_ = 0, kbps_ = 0;
 };
 
 }  // namespace xl::ingest

@@ -167,7 +167,30 @@ void ParseUrl(const YAML::Node& node, CameraConfig& c) {
   c.url = scheme + "://" + authority + (path_start == std::string::npos ? "/" : url.substr(path_start));
 }
 
-CameraConfig ParseCamera(const YAML::Node& node, const CameraConfig& defaults) {
+const std::set<std::string> kProfileKeys = [] {
+  std::set<std::string> keys = kSettingKeys;
+  keys.insert({"zones", "masks"});
+  return keys;
+}();
+
+// The camera's settings as one flow-style YAML mapping: `defaults` overlaid with the
+// camera's own setting keys (see CameraConfig::profile).
+std::string ProfileOf(const YAML::Node& node, const YAML::Node& defaults) {
+  YAML::Node profile(YAML::NodeType::Map);
+  if (defaults && defaults.IsMap()) {
+    for (const auto& kv : defaults) profile[kv.first.as<std::string>()] = kv.second;
+  }
+  for (const auto& kv : node) {
+    const std::string k = kv.first.as<std::string>();
+    if (kProfileKeys.count(k)) profile[k] = kv.second;
+  }
+  if (profile.size() == 0) return "";
+  YAML::Emitter out;
+  out << YAML::Flow << profile;
+  return out.c_str();
+}
+
+CameraConfig ParseCamera(const YAML::Node& node, const CameraConfig& defaults, const YAML::Node& defaults_node) {
   RequireMap(node, "a camera");
   std::set<std::string> keys = {"id", "name", "region", "url", "username", "password", "enabled", "zones", "masks"};
   keys.insert(kSettingKeys.begin(), kSettingKeys.end());
@@ -215,6 +238,7 @@ CameraConfig ParseCamera(const YAML::Node& node, const CameraConfig& defaults) {
     c.password = password;
   }
   if (c.region.empty()) c.region = RegionFromCameraId(c.id);
+  c.profile = ProfileOf(node, defaults_node);
   return c;
 }
 
@@ -225,7 +249,7 @@ WorkerConfig Parse(const YAML::Node& root) {
   CheckKeys(root, "the file", {"worker", "defaults", "cameras"});
   if (const YAML::Node node = root["worker"]) {
     RequireMap(node, "worker");
-    CheckKeys(node, "worker", {"id", "router", "status_interval_s"});
+    CheckKeys(node, "worker", {"id", "router", "control", "status_interval_s", "metrics_port"});
     if (node["id"]) w.id = Text(node["id"], "id");
     if (node["router"]) {
       w.router = Text(node["router"], "router");
@@ -233,10 +257,18 @@ WorkerConfig Parse(const YAML::Node& root) {
         Fail(node["router"], "'router' must be a tcp:// or ipc:// ZeroMQ endpoint");
       }
     }
+    if (node["control"]) {
+      w.control = Text(node["control"], "control");
+      if (!w.control.starts_with("tcp://") && !w.control.starts_with("ipc://")) {
+        Fail(node["control"], "'control' must be a tcp:// or ipc:// ZeroMQ endpoint");
+      }
+    }
+    if (node["metrics_port"]) w.metrics_port = Number(node["metrics_port"], "metrics_port", 0, 65535);
     if (node["status_interval_s"]) w.status_interval_s = Number(node["status_interval_s"], "status_interval_s", 1, 3600);
   }
   CameraConfig defaults;
-  if (const YAML::Node node = root["defaults"]) {
+  const YAML::Node defaults_node = root["defaults"];
+  if (const YAML::Node node = defaults_node) {
     RequireMap(node, "defaults");
     CheckKeys(node, "defaults", kSettingKeys);
     for (const auto& kv : node) ApplySetting(kv.first.as<std::string>(), kv.second, defaults);
@@ -246,7 +278,7 @@ WorkerConfig Parse(const YAML::Node& root) {
   if (!cameras.IsSequence()) Fail(cameras, "'cameras' must be a list");
   std::set<std::string> ids;
   for (const YAML::Node& node : cameras) {
-    CameraConfig c = ParseCamera(node, defaults);
+    CameraConfig c = ParseCamera(node, defaults, defaults_node);
     if (!ids.insert(c.id).second) Fail(node["id"], "camera id " + c.id + " is listed twice");
     w.cameras.push_back(std::move(c));
   }
@@ -271,6 +303,49 @@ Result<WorkerConfig> LoadWorkerConfig(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return ParseWorkerConfig(text.str(), path);
+}
+
+Result<CameraConfig> CameraFromSpec(const wire::CameraSpec& spec) {
+  try {
+    YAML::Node node(YAML::NodeType::Map);
+    if (!spec.profile().empty()) {
+      const YAML::Node profile = YAML::Load(spec.profile());
+      if (!profile.IsNull()) {
+        if (!profile.IsMap()) Fail(profile, "the profile must be a mapping of settings");
+        CheckKeys(profile, "the profile", kProfileKeys);
+        for (const auto& kv : profile) node[kv.first.as<std::string>()] = kv.second;
+      }
+    }
+    node["id"] = spec.id();
+    node["name"] = spec.name();
+    if (!spec.region().empty()) node["region"] = spec.region();
+    node["url"] = spec.url();
+    node["enabled"] = spec.enabled();
+    CameraConfig c = ParseCamera(node, CameraConfig{}, YAML::Node());
+    if (!spec.username().empty() || !spec.password().empty()) {
+      if (!c.username.empty()) Fail(node, "credentials are given both in 'url' and as username/password");
+      c.username = spec.username();
+      c.password = spec.password();
+    }
+    return c;
+  } catch (const ConfigFault& f) {
+    return Error{"camera " + spec.id() + ": " + f.reason};
+  } catch (const YAML::Exception& e) {
+    return Error{"camera " + spec.id() + ": profile line " + std::to_string(e.mark.line + 1) + ": " + e.msg};
+  }
+}
+
+wire::CameraSpec SpecFromConfig(const CameraConfig& c) {
+  wire::CameraSpec spec;
+  spec.set_id(c.id);
+  spec.set_name(c.name);
+  spec.set_region(c.region);
+  spec.set_url(c.url);
+  spec.set_username(c.username);
+  spec.set_password(c.password);
+  spec.set_enabled(c.enabled);
+  spec.set_profile(c.profile);
+  return spec;
 }
 
 std::string RedactUrl(const std::string& url) {

@@ -10,6 +10,7 @@
 
 #include "analytics/camera_analytics.h"
 #include "xl/status.h"
+#include "xueliang.pb.h"
 
 namespace xl::ingest {
 
@@ -27,13 +28,16 @@ struct CameraConfig {
   int decode_threads = 1;    // decoder threads per camera; 1 is densest
   int latency_ms = 200;      // RTSP jitter buffer
   analytics::AnalyticsConfig analytics;
+  std::string profile;       // the settings above as a YAML mapping (wire::CameraSpec::profile)
   int line = 0;              // line of the camera's entry, for messages
 };
 
 struct WorkerConfig {
   std::string id = "worker";                    // names this worker to the router
   std::string router = "tcp://127.0.0.1:5555";  // router's worker endpoint
+  std::string control = "tcp://127.0.0.1:5557"; // router's control endpoint (assignments)
   int status_interval_s = 5;                    // full state report to the router
+  int metrics_port = 0;                         // Prometheus /metrics on this port; 0: off
   std::vector<CameraConfig> cameras;
 };
 
@@ -42,6 +46,13 @@ Result<WorkerConfig> ParseWorkerConfig(const std::string& text, const std::strin
 
 // Reads and parses the file at `path`.
 Result<WorkerConfig> LoadWorkerConfig(const std::string& path);
+
+// A camera from the registry's form of it, validated exactly like an entry in a file
+// (errors read "camera ID: reason"). Credentials in `spec.url` are split out.
+Result<CameraConfig> CameraFromSpec(const wire::CameraSpec& spec);
+
+// The registry's form of a parsed camera (the inverse of CameraFromSpec).
+wire::CameraSpec SpecFromConfig(const CameraConfig& camera);
 
 // `url` with any password replaced by "***", for logs.
 std::string RedactUrl(const std::string& url);

@@ -42,14 +42,16 @@ bool ToFrame(GstSample* sample, analytics::Frame& out) {
 
 }  // namespace
 
-RtspPipeline::RtspPipeline(const CameraConfig& camera, FrameCallback on_frame)
+RtspPipeline::RtspPipeline(const CameraConfig& camera, FrameCallback on_frame, PipelineCounters& counters)
     : camera_id_(camera.id),
       password_(camera.password),
       decode_threads_(camera.decode_threads),
-      on_frame_(std::move(on_frame)) {}
+      on_frame_(std::move(on_frame)),
+      counters_(counters) {}
 
-Result<std::unique_ptr<RtspPipeline>> RtspPipeline::Create(const CameraConfig& camera, FrameCallback on_frame) {
-  std::unique_ptr<RtspPipeline> p(new RtspPipeline(camera, std::move(on_frame)));
+Result<std::unique_ptr<RtspPipeline>> RtspPipeline::Create(const CameraConfig& camera, FrameCallback on_frame,
+                                                           PipelineCounters& counters) {
+  std::unique_ptr<RtspPipeline> p(new RtspPipeline(camera, std::move(on_frame), counters));
   p->pipeline_.reset(gst_pipeline_new(("cam-" + camera.id).c_str()));
   gst_object_ref_sink(p->pipeline_.get());
 
@@ -105,8 +107,11 @@ void RtspPipeline::SetFailure(std::string reason) {
 }
 
 std::optional<std::string> RtspPipeline::PollFailure() {
-  while (gst::MessagePtr msg{gst_bus_pop_filtered(bus_.get(), GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_EOS))}) {
-    if (GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_EOS) {
+  const auto types = GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_EOS | GST_MESSAGE_WARNING);
+  while (gst::MessagePtr msg{gst_bus_pop_filtered(bus_.get(), types)}) {
+    if (GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_WARNING) {
+      counters_.warnings.fetch_add(1);
+    } else if (GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_EOS) {
       SetFailure("end of stream");
     } else {
       GError* raw = nullptr;
@@ -181,6 +186,20 @@ void RtspPipeline::LinkDecoder(GstPad* pad) {
     SetFailure("cannot link the " + codec + " decoder");
     return;
   }
+  // Health counters: encoded bytes in, decoded frames out.
+  auto count = [](GstPad*, GstPadProbeInfo* info, gpointer data) -> GstPadProbeReturn {
+    auto* c = static_cast<std::atomic<uint64_t>*>(data);
+    if (GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info)) c->fetch_add(gst_buffer_get_size(b));
+    return GST_PAD_PROBE_OK;
+  };
+  auto tick = [](GstPad*, GstPadProbeInfo*, gpointer data) -> GstPadProbeReturn {
+    static_cast<std::atomic<uint64_t>*>(data)->fetch_add(1);
+    return GST_PAD_PROBE_OK;
+  };
+  gst::PadPtr depay_sink(gst_element_get_static_pad(depay, "sink"));
+  gst_pad_add_probe(depay_sink.get(), GST_PAD_PROBE_TYPE_BUFFER, count, &counters_.bytes, nullptr);
+  gst::PadPtr dec_src(gst_element_get_static_pad(dec, "src"));
+  gst_pad_add_probe(dec_src.get(), GST_PAD_PROBE_TYPE_BUFFER, tick, &counters_.decoded, nullptr);
   sync({dec, parse, depay});
   gst::PadPtr sinkpad(gst_element_get_static_pad(depay, "sink"));
   if (gst_pad_link(pad, sinkpad.get()) != GST_PAD_LINK_OK) SetFailure("cannot link the RTSP video stream");

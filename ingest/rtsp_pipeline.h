@@ -19,12 +19,22 @@
 
 namespace xl::ingest {
 
+// Counts kept across a camera's pipeline attempts (updated on streaming threads).
+struct PipelineCounters {
+  std::atomic<uint64_t> bytes{0};     // encoded video received
+  std::atomic<uint64_t> decoded{0};   // frames out of the decoder
+  std::atomic<uint64_t> analysed{0};  // frames handed to analytics
+  std::atomic<uint64_t> warnings{0};  // decoder/stream warnings (corrupt data and the like)
+};
+
 class RtspPipeline {
  public:
   using FrameCallback = std::function<void(analytics::Frame&)>;
 
   // Builds the pipeline (not yet playing). Fails when a GStreamer element is missing.
-  static Result<std::unique_ptr<RtspPipeline>> Create(const CameraConfig& camera, FrameCallback on_frame);
+  // `counters` must outlive the pipeline.
+  static Result<std::unique_ptr<RtspPipeline>> Create(const CameraConfig& camera, FrameCallback on_frame,
+                                                      PipelineCounters& counters);
 
   // Stops the pipeline; may block while GStreamer threads wind down.
   ~RtspPipeline();
@@ -38,7 +48,7 @@ class RtspPipeline {
   std::optional<std::string> PollFailure();
 
  private:
-  RtspPipeline(const CameraConfig& camera, FrameCallback on_frame);
+  RtspPipeline(const CameraConfig& camera, FrameCallback on_frame, PipelineCounters& counters);
   static void OnPadAdded(GstElement* src, GstPad* pad, gpointer self);
   static GstFlowReturn OnSample(GstElement* sink, gpointer self);
   void LinkDecoder(GstPad* pad);
@@ -48,6 +58,7 @@ class RtspPipeline {
   std::string password_;  // scrubbed from any GStreamer message we pass on
   int decode_threads_;
   FrameCallback on_frame_;
+  PipelineCounters& counters_;
   gst::ElementPtr pipeline_;
   std::atomic<bool> video_linked_{false};  // one video stream is decoded; others are dropped
   GstElement* tail_ = nullptr;  // first element after the decoder (owned by pipeline_)

@@ -2,56 +2,167 @@
 
 #include <glib-unix.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <csignal>
+#include <set>
 
 #include "xl/clock.h"
+#include "xl/prometheus.h"
+#include "xl/wire.h"
 
 namespace xl::ingest {
 
-Worker::Worker(WorkerConfig config, zmq::context_t& ctx)
-    : config_(std::move(config)), publisher_(ctx, config_.router, config_.id) {
-  for (const CameraConfig& c : config_.cameras) {
-    if (c.enabled) cameras_.push_back(std::make_unique<Camera>(c, config_.id, publisher_, reaper_));
-  }
+namespace {
+
+std::vector<wire::CameraSpec> SeedOf(const WorkerConfig& config) {
+  std::vector<wire::CameraSpec> seed;
+  for (const CameraConfig& c : config.cameras) seed.push_back(SpecFromConfig(c));
+  return seed;
 }
+
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+}  // namespace
+
+Worker::Worker(WorkerConfig config, zmq::context_t& ctx)
+    : config_(std::move(config)),
+      publisher_(ctx, config_.router, config_.id),
+      control_(ctx, config_.control, config_.id, SeedOf(config_)) {}
 
 Worker::~Worker() = default;
 
 int Worker::Run() {
   loop_.reset(g_main_loop_new(nullptr, FALSE));
-  spdlog::info("worker {}: {} cameras, router {}", config_.id, cameras_.size(), config_.router);
-  const int64_t now = MonotonicMs();
-  for (auto& camera : cameras_) camera->Start(now);
+  if (config_.metrics_port) {
+    auto http = HttpServer::Listen("0.0.0.0", config_.metrics_port);
+    if (!http.ok()) {
+      spdlog::error("worker {}: {}", config_.id, http.error().message);
+      return 1;
+    }
+    http_ = std::move(http.value());
+    http_->Route("/metrics", [this](const HttpRequest&) { return Metrics(); });
+    http_->Route("/healthz", [](const HttpRequest&) { return HttpReply{200, "text/plain", "ok\n"}; });
+  }
+  spdlog::info("worker {}: router {}, control {}, {} cameras offered from the file{}", config_.id, config_.router,
+               config_.control, config_.cameras.size(),
+               http_ ? ", metrics on port " + std::to_string(http_->port()) : "");
   guint tick = g_timeout_add(200, &Worker::OnTick, this);
-  guint status = g_timeout_add_seconds(config_.status_interval_s, &Worker::OnStatus, this);
+  guint status = g_timeout_add_seconds(guint(config_.status_interval_s), &Worker::OnStatus, this);
   guint sigint = g_unix_signal_add(SIGINT, &Worker::OnSignal, this);
   guint sigterm = g_unix_signal_add(SIGTERM, &Worker::OnSignal, this);
-  OnStatus(this);
+  OnTick(this);
   g_main_loop_run(loop_.get());
   for (guint id : {tick, status, sigint, sigterm}) g_source_remove(id);
 
   spdlog::info("worker {}: stopping", config_.id);
-  for (auto& camera : cameras_) camera->Stop(MonotonicMs());
+  for (auto& [id, r] : cameras_) r.camera->Stop(MonotonicMs());
   OnStatus(this);
   return 0;
+}
+
+void Worker::Reconcile(const wire::Assignment& assignment, int64_t now_ms) {
+  std::set<std::string> wanted;
+  int started = 0, restarted = 0, stopped = 0, refused = 0;
+  for (const wire::CameraSpec& spec : assignment.cameras()) {
+    std::string bytes = spec.SerializeAsString();
+    auto it = cameras_.find(spec.id());
+    if (it != cameras_.end() && it->second.spec == bytes) {
+      wanted.insert(spec.id());
+      continue;  // unchanged: untouched
+    }
+    auto config = CameraFromSpec(spec);
+    if (!config.ok()) {
+      spdlog::error("worker {}: camera refused: {}", config_.id, config.error().message);
+      ++refused;
+      continue;
+    }
+    wanted.insert(spec.id());
+    if (it != cameras_.end()) {
+      spdlog::info("camera {} ({}): settings changed, restarting", spec.id(), spec.name());
+      it->second.camera->Stop(now_ms);
+      cameras_.erase(it);
+      ++restarted;
+    } else {
+      ++started;
+    }
+    Running r{std::make_unique<Camera>(std::move(config.value()), config_.id, publisher_, reaper_), std::move(bytes)};
+    r.camera->Start(now_ms);
+    cameras_.emplace(spec.id(), std::move(r));
+  }
+  for (auto it = cameras_.begin(); it != cameras_.end();) {
+    if (wanted.count(it->first)) {
+      ++it;
+      continue;
+    }
+    it->second.camera->Stop(now_ms);
+    it = cameras_.erase(it);
+    ++stopped;
+  }
+  control_.Applied(assignment.version());
+  if (started || restarted || stopped || refused) {
+    spdlog::info("worker {}: assignment {}: {} cameras; {} started, {} restarted, {} stopped, {} refused", config_.id,
+                 assignment.version(), cameras_.size(), started - restarted, restarted, stopped, refused);
+  }
 }
 
 gboolean Worker::OnTick(gpointer self) {
   auto* w = static_cast<Worker*>(self);
   const int64_t now = MonotonicMs();
-  for (auto& camera : w->cameras_) camera->Tick(now);
+  if (auto assignment = w->control_.Poll(now)) w->Reconcile(*assignment, now);
+  for (auto& [id, r] : w->cameras_) r.camera->Tick(now);
   return G_SOURCE_CONTINUE;
 }
 
 gboolean Worker::OnStatus(gpointer self) {
   auto* w = static_cast<Worker*>(self);
+  const int64_t now = MonotonicMs();
+  const double cpu = ProcessCpuSeconds();
+  if (w->cpu_base_s_ >= 0 && now > w->cpu_base_ms_) w->cpu_cores_ = (cpu - w->cpu_base_s_) * 1000.0 / double(now - w->cpu_base_ms_);
+  w->cpu_base_s_ = cpu;
+  w->cpu_base_ms_ = now;
   wire::Envelope env;
   wire::WorkerStatus* status = env.mutable_status();
   status->set_worker(w->config_.id);
-  for (auto& camera : w->cameras_) *status->add_cameras() = camera->Describe();
+  status->set_cpu_cores(float(w->cpu_cores_));
+  for (auto& [id, r] : w->cameras_) {
+    r.camera->MeasureRates(now);
+    *status->add_cameras() = r.camera->Describe();
+  }
   w->publisher_.Publish(std::move(env));
   return G_SOURCE_CONTINUE;
+}
+
+HttpReply Worker::Metrics() const {
+  PromText m;
+  std::map<std::string, int> by_state;
+  for (const auto& [id, r] : cameras_) by_state[StateName(r.camera->state())]++;
+  m.Family("xl_worker_cameras", "gauge", "Cameras this worker runs, by state.");
+  for (const char* st : {"connecting", "online", "offline", "reconnecting"}) m.Sample(by_state[st], {{"state", st}});
+  m.Family("xl_worker_cpu_cores", "gauge", "CPU used by this worker over the last status interval.");
+  m.Sample(cpu_cores_);
+  m.Family("xl_publisher_sent_total", "counter", "Messages sent to the router.");
+  m.Sample(double(publisher_.sent()));
+  const std::pair<const char*, const char*> families[] = {
+      {"xl_camera_bytes_total", "Encoded video bytes received."},
+      {"xl_camera_frames_decoded_total", "Frames decoded."},
+      {"xl_camera_frames_analysed_total", "Frames analysed."},
+      {"xl_camera_decode_warnings_total", "Decoder and stream warnings."},
+      {"xl_camera_reconnects_total", "Reconnect attempts."}};
+  for (int f = 0; f < 5; ++f) {
+    m.Family(families[f].first, "counter", families[f].second);
+    for (const auto& [id, r] : cameras_) {
+      const PipelineCounters& c = r.camera->counters();
+      const uint64_t v[] = {c.bytes.load(), c.decoded.load(), c.analysed.load(), c.warnings.load(),
+                            r.camera->reconnects()};
+      m.Sample(double(v[f]), {{"camera", id}});
+    }
+  }
+  return {200, "text/plain; version=0.0.4", m.text()};
 }
 
 gboolean Worker::OnSignal(gpointer self) {

@@ -1,17 +1,23 @@
-// The ingest worker: runs every enabled camera of a WorkerConfig and reports to the router.
+// The ingest worker: runs the cameras the router assigns to it and reports to the router.
+// At start it offers its file's cameras to the router as a seed; from then on the router's
+// Assignment is the truth and the worker reconciles to it: starts new cameras, restarts
+// only those whose settings changed, stops those gone, never touching the others.
 // Everything but frame handling happens on one GLib main loop thread.
 #pragma once
 
 #include <glib.h>
 
+#include <map>
 #include <memory>
-#include <vector>
+#include <string>
 #include <zmq.hpp>
 
 #include "ingest/camera.h"
 #include "ingest/config.h"
+#include "ingest/control_client.h"
 #include "ingest/gst_handles.h"
 #include "ingest/publisher.h"
+#include "xl/http_server.h"
 
 namespace xl::ingest {
 
@@ -21,20 +27,31 @@ class Worker {
   Worker(WorkerConfig config, zmq::context_t& ctx);
   ~Worker();
 
-  // Starts the cameras and runs until SIGINT or SIGTERM; then stops every camera cleanly
-  // (open events are ended and sent). Returns the process exit code.
+  // Runs until SIGINT or SIGTERM; then stops every camera cleanly (open events are ended
+  // and sent). Returns the process exit code.
   int Run();
 
  private:
+  struct Running {
+    std::unique_ptr<Camera> camera;
+    std::string spec;  // serialized CameraSpec it was started from
+  };
+  void Reconcile(const wire::Assignment& assignment, int64_t now_ms);
+  HttpReply Metrics() const;
   static gboolean OnTick(gpointer self);
   static gboolean OnStatus(gpointer self);
   static gboolean OnSignal(gpointer self);
 
   WorkerConfig config_;
   Publisher publisher_;
+  ControlClient control_;
   Reaper reaper_;                                // after publisher_: stops pipelines first
-  std::vector<std::unique_ptr<Camera>> cameras_;
+  std::map<std::string, Running> cameras_;       // by camera id
+  std::unique_ptr<HttpServer> http_;
   gst::MainLoopPtr loop_;
+  double cpu_cores_ = 0;
+  double cpu_base_s_ = -1;
+  int64_t cpu_base_ms_ = 0;
 };
 
 }  // namespace xl::ingest

@@ -1,5 +1,6 @@
 #include "router/alert_log.h"
 
+#include "router/sqlite_util.h"
 #include "xl/clock.h"
 #include "xl/wire.h"
 
@@ -28,17 +29,9 @@ CREATE TABLE IF NOT EXISTS cameras(
 }  // namespace
 
 Result<std::unique_ptr<AlertLog>> AlertLog::Open(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return Error{path + ": cannot open the alert log: " + msg};
-  }
-  std::unique_ptr<AlertLog> log(new AlertLog(db));
-  sqlite3_busy_timeout(db, 5000);
-  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", kSchema}) {
-    if (Status s = log->Exec(sql); !s.ok()) return Error{path + ": " + s.message()};
-  }
+  auto db = OpenDatabase(path, kSchema);
+  if (!db.ok()) return db.error();
+  std::unique_ptr<AlertLog> log(new AlertLog(db->release()));
   if (Status s = log->Prepare("INSERT INTO alerts(alert_id, camera_id, region, kind, phase, time_ms, logged_ms, "
                               "snapshot, body) VALUES(?,?,?,?,?,?,?,?,?)", &log->insert_); !s.ok()) {
     return Error{s.message()};
@@ -52,6 +45,9 @@ Result<std::unique_ptr<AlertLog>> AlertLog::Open(const std::string& path) {
                               &log->save_camera_); !s.ok()) {
     return Error{s.message()};
   }
+  if (Status s = log->Prepare("DELETE FROM cameras WHERE id = ?", &log->forget_camera_); !s.ok()) {
+    return Error{s.message()};
+  }
   sqlite3_stmt* head = nullptr;
   if (Status s = log->Prepare("SELECT COALESCE(MAX(seq), 0) FROM alerts", &head); !s.ok()) return Error{s.message()};
   if (sqlite3_step(head) == SQLITE_ROW) log->head_ = sqlite3_column_int64(head, 0);
@@ -60,22 +56,16 @@ Result<std::unique_ptr<AlertLog>> AlertLog::Open(const std::string& path) {
 }
 
 AlertLog::~AlertLog() {
-  for (sqlite3_stmt* s : {insert_, read_, save_camera_}) sqlite3_finalize(s);
+  for (sqlite3_stmt* s : {insert_, read_, save_camera_, forget_camera_}) sqlite3_finalize(s);
   sqlite3_close(db_);
 }
 
-Status AlertLog::Exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    return Error{msg};
-  }
-  return Status::Ok();
-}
+Status AlertLog::Exec(const char* sql) { return ExecSql(db_, sql); }
 
 Status AlertLog::Prepare(const char* sql, sqlite3_stmt** stmt) {
-  if (sqlite3_prepare_v2(db_, sql, -1, stmt, nullptr) != SQLITE_OK) return Error{sqlite3_errmsg(db_)};
+  auto prepared = PrepareSql(db_, sql);
+  if (!prepared.ok()) return prepared.error();
+  *stmt = prepared->release();
   return Status::Ok();
 }
 
@@ -146,6 +136,13 @@ Status AlertLog::SaveCamera(const wire::Camera& camera) {
   sqlite3_bind_blob(save_camera_, 2, bytes.data(), int(bytes.size()), SQLITE_TRANSIENT);
   sqlite3_bind_int64(save_camera_, 3, NowMs());
   if (sqlite3_step(save_camera_) != SQLITE_DONE) return Error{std::string("camera table: ") + sqlite3_errmsg(db_)};
+  return Status::Ok();
+}
+
+Status AlertLog::ForgetCamera(const std::string& id) {
+  sqlite3_reset(forget_camera_);
+  BindText(forget_camera_, 1, id);
+  if (sqlite3_step(forget_camera_) != SQLITE_DONE) return Error{std::string("camera table: ") + sqlite3_errmsg(db_)};
   return Status::Ok();
 }
 

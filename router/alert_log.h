@@ -32,6 +32,7 @@ class AlertLog {
   uint64_t head() const { return head_; }
 
   Status SaveCamera(const wire::Camera& camera);
+  Status ForgetCamera(const std::string& id);
   Result<std::vector<wire::Camera>> LoadCameras();
 
  private:
@@ -43,6 +44,7 @@ class AlertLog {
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* read_ = nullptr;
   sqlite3_stmt* save_camera_ = nullptr;
+  sqlite3_stmt* forget_camera_ = nullptr;
   uint64_t head_ = 0;
 };
 

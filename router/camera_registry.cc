@@ -1,6 +1,5 @@
 #include "router/camera_registry.h"
 
-#include <google/protobuf/util/message_differencer.h>
 #include <spdlog/spdlog.h>
 
 #include "xl/clock.h"
@@ -14,9 +13,22 @@ void CameraRegistry::Seed(const std::vector<wire::Camera>& cameras) {
 void CameraRegistry::Update(const wire::Camera& camera, int64_t now_ms) {
   Heard(camera.worker(), now_ms);
   wire::Camera& known = cameras_[camera.id()];
-  if (google::protobuf::util::MessageDifferencer::Equals(known, camera)) return;
+  const bool changed = known.state() != camera.state() || known.reason() != camera.reason() ||
+                       known.worker() != camera.worker() || known.name() != camera.name() ||
+                       known.region() != camera.region() || known.since_ms() != camera.since_ms();
   known = camera;
-  on_change_(known);
+  if (changed) on_change_(known);
+}
+
+void CameraRegistry::Forget(const std::string& camera_id) {
+  auto it = cameras_.find(camera_id);
+  if (it == cameras_.end()) return;
+  wire::Camera gone = it->second;
+  cameras_.erase(it);
+  gone.set_state(wire::CAMERA_STATE_REMOVED);
+  gone.set_reason("removed from the registry");
+  gone.set_since_ms(NowMs());
+  on_change_(gone);
 }
 
 void CameraRegistry::Heard(const std::string& worker, int64_t now_ms) {

@@ -22,8 +22,14 @@ class CameraRegistry {
   // Seeds the registry (from the log at start-up) without reporting changes.
   void Seed(const std::vector<wire::Camera>& cameras);
 
-  // A state report from a worker; `now_ms` is monotonic.
+  // A state report from a worker; `now_ms` is monotonic. Health figures (fps, bitrate, ...)
+  // are kept silently; only a change of state, reason, worker, name or region is reported.
   void Update(const wire::Camera& camera, int64_t now_ms);
+  // The camera left the registry: reported once as REMOVED, then forgotten.
+  void Forget(const std::string& camera_id);
+  // A worker's CPU use from its status report.
+  void SetWorkerCpu(const std::string& worker, double cores) { worker_cpu_[worker] = cores; }
+  const std::map<std::string, double>& worker_cpu() const { return worker_cpu_; }
   // Any message from `worker` proves it alive.
   void Heard(const std::string& worker, int64_t now_ms);
   // Reports the cameras of workers silent for longer than the timeout as offline.
@@ -36,6 +42,7 @@ class CameraRegistry {
   ChangeFn on_change_;
   std::map<std::string, wire::Camera> cameras_;
   std::map<std::string, int64_t> worker_seen_ms_;  // only workers not yet declared lost
+  std::map<std::string, double> worker_cpu_;
 };
 
 }  // namespace xl::router

@@ -1,6 +1,7 @@
 // xl-router: alert log, camera states and client fan-out.
 //
-//   xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--db FILE] [--worker-timeout-s N]
+//   xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] [--http ADDR:PORT]
+//             [--db FILE] [--worker-timeout-s N]
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -23,11 +24,18 @@ int main(int argc, char** argv) {
     const char* value = nullptr;
     if (!std::strcmp(arg, "--workers") && (value = next())) config.worker_endpoint = value;
     else if (!std::strcmp(arg, "--clients") && (value = next())) config.client_endpoint = value;
+    else if (!std::strcmp(arg, "--control") && (value = next())) config.control_endpoint = value;
+    else if (!std::strcmp(arg, "--http") && (value = next()) && std::strchr(value, ':') &&
+             xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535)) {
+      config.http_address.assign(value, std::strrchr(value, ':'));
+      config.http_port = int(*xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535));
+    }
     else if (!std::strcmp(arg, "--db") && (value = next())) config.database = value;
     else if (!std::strcmp(arg, "--worker-timeout-s") && (value = next()) && xl::ParseIntArg(value, 1, 86400))
       config.worker_timeout_ms = *xl::ParseIntArg(value, 1, 86400) * 1000;
     else {
-      std::cerr << "usage: xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--db FILE] [--worker-timeout-s N]\n";
+      std::cerr << "usage: xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] "
+                   "[--http ADDR:PORT] [--db FILE] [--worker-timeout-s N]\n";
       return 2;
     }
   }

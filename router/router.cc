@@ -2,7 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <glib.h>
+
+#include <algorithm>
+
 #include "xl/camera_id.h"
+#include "xl/prometheus.h"
 #include "xl/clock.h"
 #include "xl/wire.h"
 
@@ -12,36 +17,57 @@ namespace {
 constexpr int kMaxBatch = 512;  // worker messages handled per loop turn
 }
 
-Router::Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<AlertLog> log)
+Router::Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<AlertLog> log,
+               std::unique_ptr<CameraStore> store)
     : config_(config),
       workers_(ctx, zmq::socket_type::pull),
       clients_(ctx, zmq::socket_type::router),
+      control_socket_(ctx, zmq::socket_type::router),
       log_(std::move(log)),
+      store_(std::move(store)),
       registry_(config.worker_timeout_ms, [this](const wire::Camera& c) { OnCameraChanged(c); }),
-      hub_(clients_, *log_, registry_) {}
+      hub_(clients_, *log_, registry_),
+      control_(control_socket_, *store_, config.worker_timeout_ms),
+      api_(*store_, control_, registry_, [this](const std::string& id) { registry_.Forget(id); }) {}
 
 Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::context_t& ctx) {
   auto log = AlertLog::Open(config.database);
   if (!log.ok()) return log.error();
-  std::unique_ptr<Router> r(new Router(config, ctx, std::move(log.value())));
+  auto store = CameraStore::Open(config.database);
+  if (!store.ok()) return store.error();
+  std::unique_ptr<Router> r(new Router(config, ctx, std::move(log.value()), std::move(store.value())));
   auto cameras = r->log_->LoadCameras();
   if (cameras.ok()) r->registry_.Seed(*cameras);
   r->workers_.set(zmq::sockopt::rcvhwm, 100000);
   r->clients_.set(zmq::sockopt::router_mandatory, 1);
   r->clients_.set(zmq::sockopt::sndhwm, 10000);
-  try {
-    r->workers_.bind(config.worker_endpoint);
-    r->clients_.bind(config.client_endpoint);
-  } catch (const zmq::error_t& e) {
-    return Error{"cannot bind " + config.worker_endpoint + " / " + config.client_endpoint + ": " + e.what()};
+  r->control_socket_.set(zmq::sockopt::router_mandatory, 1);
+  for (auto [socket, endpoint] : {std::pair{&r->workers_, &config.worker_endpoint},
+                                  std::pair{&r->clients_, &config.client_endpoint},
+                                  std::pair{&r->control_socket_, &config.control_endpoint}}) {
+    try {
+      socket->bind(*endpoint);
+    } catch (const zmq::error_t& e) {
+      return Error{"cannot bind " + *endpoint + ": " + e.what()};
+    }
   }
-  spdlog::info("router: workers at {}, clients at {}, log {} (head seq {})", config.worker_endpoint,
-               config.client_endpoint, config.database, r->log_->head());
+  auto http = HttpServer::Listen(config.http_address, config.http_port);
+  if (!http.ok()) return http.error();
+  r->http_ = std::move(http.value());
+  Router* self = r.get();
+  r->http_->Route("/api/", [self](const HttpRequest& req) { return self->api_.Handle(req); });
+  r->http_->Route("/metrics", [self](const HttpRequest&) { return self->Metrics(); });
+  r->http_->Route("/healthz", [](const HttpRequest&) { return HttpReply{200, "text/plain", "ok\n"}; });
+  spdlog::info("router: workers at {}, control at {}, clients at {}, HTTP at http://{}:{}, log {} (head seq {}), "
+               "{} cameras registered",
+               config.worker_endpoint, config.control_endpoint, config.client_endpoint, config.http_address,
+               r->http_->port(), config.database, r->log_->head(), r->store_->cameras().size());
   return r;
 }
 
 void Router::OnCameraChanged(const wire::Camera& camera) {
-  if (Status s = log_->SaveCamera(camera); !s.ok()) spdlog::error("{}", s.message());
+  Status s = camera.state() == wire::CAMERA_STATE_REMOVED ? log_->ForgetCamera(camera.id()) : log_->SaveCamera(camera);
+  if (!s.ok()) spdlog::error("{}", s.message());
   hub_.OnCameraChanged(camera);
 }
 
@@ -50,6 +76,7 @@ void Router::CheckSequence(const wire::Envelope& env) {
   if (last.instance == env.instance() && env.seq() != last.seq + 1) {
     spdlog::warn("worker {}: {} messages lost (seq {} after {})", env.source(), env.seq() - last.seq - 1, env.seq(),
                  last.seq);
+    if (env.seq() > last.seq) counters_.lost += env.seq() - last.seq - 1;
   }
   last = {env.instance(), env.seq()};
 }
@@ -59,18 +86,24 @@ void Router::DrainWorkers(int64_t now_ms) {
   zmq::message_t frame;
   for (int i = 0; i < kMaxBatch && workers_.recv(frame, zmq::recv_flags::dontwait); ++i) {
     wire::Envelope env;
+    ++counters_.worker_messages;
     if (!FromFrame(frame, &env)) {
+      ++counters_.malformed;
       spdlog::warn("router: dropped a malformed worker message ({} bytes)", frame.size());
       continue;
     }
     CheckSequence(env);
     registry_.Heard(env.source(), now_ms);
     switch (env.body_case()) {
+      // Reports on cameras no longer in the registry (removed a moment ago) are ignored.
       case wire::Envelope::kCamera:
-        registry_.Update(env.camera(), now_ms);
+        if (store_->Find(env.camera().id())) registry_.Update(env.camera(), now_ms);
         break;
       case wire::Envelope::kStatus:
-        for (const wire::Camera& c : env.status().cameras()) registry_.Update(c, now_ms);
+        registry_.SetWorkerCpu(env.status().worker(), env.status().cpu_cores());
+        for (const wire::Camera& c : env.status().cameras()) {
+          if (store_->Find(c.id())) registry_.Update(c, now_ms);
+        }
         break;
       case wire::Envelope::kAlert:
         if (Status s = ValidateCameraId(env.alert().camera_id()); !s.ok()) {
@@ -78,6 +111,7 @@ void Router::DrainWorkers(int64_t now_ms) {
           break;
         }
         alerts.push_back(env.alert());
+        ++counters_.alerts_by_kind[KindName(env.alert().kind())];
         break;
       default:
         break;
@@ -98,33 +132,108 @@ void Router::DrainWorkers(int64_t now_ms) {
   hub_.OnLogged(logged);
 }
 
-void Router::Run(const std::atomic<bool>& stop) {
-  zmq::pollitem_t items[] = {{workers_.handle(), 0, ZMQ_POLLIN, 0}, {clients_.handle(), 0, ZMQ_POLLIN, 0}};
-  while (!stop.load()) {
-    try {
-      zmq::poll(items, 2, std::chrono::milliseconds(100));
-    } catch (const zmq::error_t& e) {
-      if (e.num() == EINTR) continue;
-      throw;
+void Router::DrainClients(int64_t now) {
+  for (int i = 0; i < kMaxBatch; ++i) {
+    zmq::message_t identity, body;
+    if (!clients_.recv(identity, zmq::recv_flags::dontwait)) break;
+    if (!identity.more() || !clients_.recv(body, zmq::recv_flags::dontwait)) continue;
+    while (body.more()) {  // ignore extra frames
+      zmq::message_t extra;
+      if (!clients_.recv(extra, zmq::recv_flags::dontwait)) break;
+      body.swap(extra);
     }
+    hub_.OnRequest(identity.to_string(), body, now);
+  }
+}
+
+void Router::DrainControl(int64_t now) {
+  for (int i = 0; i < kMaxBatch; ++i) {
+    zmq::message_t identity, body;
+    if (!control_socket_.recv(identity, zmq::recv_flags::dontwait)) break;
+    if (!identity.more() || !control_socket_.recv(body, zmq::recv_flags::dontwait)) continue;
+    while (body.more()) {
+      zmq::message_t extra;
+      if (!control_socket_.recv(extra, zmq::recv_flags::dontwait)) break;
+      body.swap(extra);
+    }
+    control_.OnMessage(identity.to_string(), body, now);
+  }
+}
+
+HttpReply Router::Metrics() {
+  PromText m;
+  std::map<std::string, int> by_state;
+  for (const auto& [id, c] : store_->cameras()) {
+    auto s = registry_.cameras().find(id);
+    by_state[!c.spec.enabled() ? "disabled" : s == registry_.cameras().end() ? "unknown" : StateName(s->second.state())]++;
+  }
+  m.Family("xl_cameras", "gauge", "Registered cameras by state.");
+  for (const char* st : {"connecting", "online", "offline", "reconnecting", "disabled", "unknown"}) {
+    m.Sample(by_state[st], {{"state", st}});
+  }
+  int live = 0;
+  for (const WorkerInfo& w : control_.Workers()) live += w.live;
+  m.Family("xl_workers_live", "gauge", "Workers heard within the timeout.");
+  m.Sample(live);
+  m.Family("xl_alerts_total", "counter", "Alert messages logged since the router started, by kind.");
+  for (const auto& [kind, n] : counters_.alerts_by_kind) m.Sample(double(n), {{"kind", kind}});
+  m.Family("xl_alert_log_head", "gauge", "Sequence number of the newest logged alert.");
+  m.Sample(double(log_->head()));
+  m.Family("xl_worker_messages_total", "counter", "Messages received from workers.");
+  m.Sample(double(counters_.worker_messages));
+  m.Family("xl_worker_messages_malformed_total", "counter", "Worker messages dropped as malformed.");
+  m.Sample(double(counters_.malformed));
+  m.Family("xl_worker_messages_lost_total", "counter", "Gaps in workers' sequence numbers.");
+  m.Sample(double(counters_.lost));
+  m.Family("xl_clients", "gauge", "Connected console and desk clients.");
+  m.Sample(double(hub_.size()));
+  return {200, "text/plain; version=0.0.4", m.text()};
+}
+
+void Router::Run(const std::atomic<bool>& stop) {
+  // The GLib context (HTTP server) is polled together with the ZeroMQ sockets.
+  GMainContext* glib = g_main_context_default();
+  g_main_context_acquire(glib);
+  std::vector<GPollFD> fds(8);
+  std::vector<zmq::pollitem_t> items;
+  while (!stop.load()) {
+    gint max_priority = 0, timeout = -1;
+    g_main_context_prepare(glib, &max_priority);
+    int n;
+    while ((n = g_main_context_query(glib, max_priority, &timeout, fds.data(), int(fds.size()))) > int(fds.size())) {
+      fds.resize(size_t(n));
+    }
+    items = {{workers_.handle(), 0, ZMQ_POLLIN, 0},
+             {clients_.handle(), 0, ZMQ_POLLIN, 0},
+             {control_socket_.handle(), 0, ZMQ_POLLIN, 0}};
+    for (int i = 0; i < n; ++i) {
+      short ev = 0;
+      if (fds[i].events & G_IO_IN) ev |= ZMQ_POLLIN;
+      if (fds[i].events & G_IO_OUT) ev |= ZMQ_POLLOUT;
+      items.push_back({nullptr, fds[i].fd, ev, 0});
+    }
+    const long wait = timeout < 0 ? 100 : std::min(timeout, 100);
+    try {
+      zmq::poll(items.data(), items.size(), std::chrono::milliseconds(wait));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+    for (int i = 0; i < n; ++i) {
+      const short rev = items[3 + size_t(i)].revents;
+      fds[i].revents = gushort((rev & ZMQ_POLLIN ? G_IO_IN : 0) | (rev & ZMQ_POLLOUT ? G_IO_OUT : 0) |
+                               (rev & ZMQ_POLLERR ? G_IO_ERR : 0));
+    }
+    if (g_main_context_check(glib, max_priority, fds.data(), n)) g_main_context_dispatch(glib);
+
     const int64_t now = MonotonicMs();
     if (items[0].revents & ZMQ_POLLIN) DrainWorkers(now);
-    if (items[1].revents & ZMQ_POLLIN) {
-      for (int i = 0; i < kMaxBatch; ++i) {
-        zmq::message_t identity, body;
-        if (!clients_.recv(identity, zmq::recv_flags::dontwait)) break;
-        if (!identity.more() || !clients_.recv(body, zmq::recv_flags::dontwait)) continue;
-        while (body.more()) {  // ignore extra frames
-          zmq::message_t extra;
-          if (!clients_.recv(extra, zmq::recv_flags::dontwait)) break;
-          body.swap(extra);
-        }
-        hub_.OnRequest(identity.to_string(), body, now);
-      }
-    }
+    if (items[1].revents & ZMQ_POLLIN) DrainClients(now);
+    if (items[2].revents & ZMQ_POLLIN) DrainControl(now);
     registry_.Expire(now);
+    control_.Pump(now);
     hub_.Pump(now);
   }
+  g_main_context_release(glib);
 }
 
 }  // namespace xl::router

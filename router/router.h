@@ -1,5 +1,7 @@
-// xl-router's core: receives from workers, logs alerts durably, keeps camera states and
-// serves clients. Single-threaded: one poll loop owns both sockets and the database.
+// xl-router's core: receives from workers, logs alerts durably, keeps camera states, owns
+// the camera registry and assigns cameras to workers, serves clients and the HTTP API.
+// Single-threaded: one poll loop owns every socket, the database and the GLib context the
+// HTTP server runs on.
 #pragma once
 
 #include <atomic>
@@ -9,7 +11,11 @@
 
 #include "router/alert_log.h"
 #include "router/camera_registry.h"
+#include "router/camera_store.h"
 #include "router/client_hub.h"
+#include "router/registry_api.h"
+#include "router/worker_control.h"
+#include "xl/http_server.h"
 #include "xl/status.h"
 
 namespace xl::router {
@@ -17,30 +23,50 @@ namespace xl::router {
 struct RouterConfig {
   std::string worker_endpoint = "tcp://*:5555";  // workers PUSH here
   std::string client_endpoint = "tcp://*:5556";  // clients (DEALER) connect here
+  std::string control_endpoint = "tcp://*:5557"; // workers' control channel (DEALER)
+  std::string http_address = "127.0.0.1";        // REST API and /metrics
+  int http_port = 8080;                          // 0: any free port (logged)
   std::string database = "xueliang.db";
   int64_t worker_timeout_ms = 15000;  // a worker silent this long has lost its cameras
 };
 
 class Router {
  public:
-  // Opens the database and binds both endpoints.
+  // Opens the database, binds the endpoints and the HTTP port.
   static Result<std::unique_ptr<Router>> Create(const RouterConfig& config, zmq::context_t& ctx);
 
   // Serves until `stop` becomes true.
   void Run(const std::atomic<bool>& stop);
 
+  int http_port() const { return http_->port(); }
+
  private:
-  Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<AlertLog> log);
+  Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<AlertLog> log,
+         std::unique_ptr<CameraStore> store);
   void DrainWorkers(int64_t now_ms);
+  void DrainClients(int64_t now_ms);
+  void DrainControl(int64_t now_ms);
+  HttpReply Metrics();
   void OnCameraChanged(const wire::Camera& camera);
   void CheckSequence(const wire::Envelope& env);
 
   RouterConfig config_;
   zmq::socket_t workers_;
   zmq::socket_t clients_;
+  zmq::socket_t control_socket_;
   std::unique_ptr<AlertLog> log_;
+  std::unique_ptr<CameraStore> store_;
   CameraRegistry registry_;
   ClientHub hub_;
+  WorkerControl control_;
+  RegistryApi api_;
+  std::unique_ptr<HttpServer> http_;
+  struct Counters {
+    uint64_t worker_messages = 0;
+    uint64_t malformed = 0;
+    uint64_t lost = 0;
+    std::map<std::string, uint64_t> alerts_by_kind;
+  } counters_;
   struct SourceSeq {
     uint64_t instance = 0;
     uint64_t seq = 0;

@@ -18,6 +18,8 @@ const char* StateName(wire::CameraState state) {
     case wire::CAMERA_STATE_ONLINE: return "online";
     case wire::CAMERA_STATE_OFFLINE: return "offline";
     case wire::CAMERA_STATE_RECONNECTING: return "reconnecting";
+    case wire::CAMERA_STATE_DISABLED: return "disabled";
+    case wire::CAMERA_STATE_REMOVED: return "removed";
     default: return "unknown";
   }
 }

@@ -10,6 +10,7 @@
 
 #include "tests/support/media.h"
 #include "tests/support/process.h"
+#include "tests/support/system.h"
 
 namespace xl::test {
 namespace {
@@ -20,62 +21,19 @@ using std::chrono::seconds;
 constexpr const char* kVtestCamera = "33010201001320000011";
 constexpr const char* kTreeCamera = "33010202001320000021";
 
-// One running system in its own directory, on its own ports.
-class System {
- public:
-  explicit System(const std::string& name)
-      : dir_(TempDir(name)), rtsp_port_(FreePort()), worker_port_(FreePort()), client_port_(FreePort()) {}
+std::unique_ptr<Process> StartCamsim(System& sys) {
+  return sys.StartCamsim({"vtest=" + Fixture("vtest.avi"), "tree=" + Fixture("tree.avi") + ",codec=h265"});
+}
 
-  std::unique_ptr<Process> StartCamsim() {
-    return std::make_unique<Process>(
-        std::vector<std::string>{Binary("tools/xl-camsim"), "--port", std::to_string(rtsp_port_), "--bind",
-                                 "127.0.0.1", "--user", "admin", "--password", "Pa55word!", "--fps", "10",
-                                 "--stream", "vtest=" + Fixture("vtest.avi"), "--stream",
-                                 "tree=" + Fixture("tree.avi") + ",codec=h265"},
-        dir_ + "/camsim.log");
-  }
-
-  std::unique_ptr<Process> StartRouter() {
-    return std::make_unique<Process>(
-        std::vector<std::string>{Binary("router/xl-router"), "--workers", WorkerEndpoint(), "--clients",
-                                 ClientEndpoint(), "--db", Database()},
-        dir_ + "/router.log");
-  }
-
-  std::string WriteWorkerConfig() {
-    const std::string path = dir_ + "/worker.yaml";
-    std::ofstream(path) << "worker:\n  id: e2e-worker\n  router: " << WorkerEndpoint() << "\n"
-                        << "defaults:\n  watchdog_s: 5\n"
-                        << "cameras:\n"
-                        << "  - id: \"" << kVtestCamera << "\"\n    name: 东村村口\n    region: \"3301020101\"\n"
-                        << "    url: rtsp://admin:Pa55word!@127.0.0.1:" << rtsp_port_ << "/vtest\n"
-                        << "  - id: \"" << kTreeCamera << "\"\n    name: 南村林地\n"
-                        << "    url: rtsp://127.0.0.1:" << rtsp_port_ << "/tree\n"
-                        << "    username: admin\n    password: Pa55word!\n";
-    return path;
-  }
-
-  std::unique_ptr<Process> StartWorker() {
-    return std::make_unique<Process>(std::vector<std::string>{Binary("ingest/xl-ingest"), "--config", WriteWorkerConfig()},
-                                     dir_ + "/worker.log");
-  }
-
-  std::unique_ptr<Process> StartConsole(const std::string& log, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {Binary("tools/xl-console"), "--router", ClientEndpoint(), "--json",
-                                     "--snapshots", dir_};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return std::make_unique<Process>(argv, dir_ + "/" + log);
-  }
-
-  std::string WorkerEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(worker_port_); }
-  std::string ClientEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(client_port_); }
-  std::string Database() const { return dir_ + "/xueliang.db"; }
-  const std::string& dir() const { return dir_; }
-
- private:
-  std::string dir_;
-  int rtsp_port_, worker_port_, client_port_;
-};
+// The worker's file names both cameras: they reach the registry as its seed.
+std::unique_ptr<Process> StartWorker(System& sys) {
+  return sys.StartWorker("e2e-worker", std::string("defaults:\n  watchdog_s: 5\ncameras:\n") + "  - id: \"" +
+                                           kVtestCamera + "\"\n    name: 东村村口\n    region: \"3301020101\"\n" +
+                                           "    url: rtsp://" + kCamUser + ":" + kCamPassword + "@" +
+                                           sys.RtspUrl("vtest").substr(7) + "\n  - id: \"" + kTreeCamera +
+                                           "\"\n    name: 南村林地\n    url: " + sys.RtspUrl("tree") +
+                                           "\n    username: " + kCamUser + "\n    password: " + kCamPassword + "\n");
+}
 
 std::vector<json> Events(const Process& console, const std::string& type) {
   std::vector<json> out;
@@ -132,9 +90,9 @@ std::vector<uint64_t> AlertSeqs(const Process& console) {
 
 TEST(Spine, MotionAlertReachesTheConsoleWithSnapshotAndIsLogged) {
   System sys("spine-alert");
-  auto camsim = sys.StartCamsim();
+  auto camsim = StartCamsim(sys);
   auto router = sys.StartRouter();
-  auto worker = sys.StartWorker();
+  auto worker = StartWorker(sys);
   auto console = sys.StartConsole("console.log");
 
   ASSERT_TRUE(WaitUntil([&] { return LastState(*console, kVtestCamera) == "online"; }, seconds(60)))
@@ -160,15 +118,15 @@ TEST(Spine, MotionAlertReachesTheConsoleWithSnapshotAndIsLogged) {
   // The password appears in no log line.
   for (const Process* p : {camsim.get(), router.get(), worker.get(), console.get()}) {
     if (p == camsim.get()) continue;  // the simulator is given the password on its command line
-    EXPECT_EQ(p->Output().find("Pa55word!"), std::string::npos) << p->log_path();
+    EXPECT_EQ(p->Output().find(kCamPassword), std::string::npos) << p->log_path();
   }
 }
 
 TEST(Spine, CameraGoesOfflineWhenTheSimulatorDiesAndComesBack) {
   System sys("spine-offline");
-  auto camsim = sys.StartCamsim();
+  auto camsim = StartCamsim(sys);
   auto router = sys.StartRouter();
-  auto worker = sys.StartWorker();
+  auto worker = StartWorker(sys);
   auto console = sys.StartConsole("console.log");
   ASSERT_TRUE(WaitUntil([&] { return LastState(*console, kVtestCamera) == "online"; }, seconds(60)))
       << worker->Output();
@@ -177,7 +135,7 @@ TEST(Spine, CameraGoesOfflineWhenTheSimulatorDiesAndComesBack) {
   EXPECT_TRUE(WaitUntil([&] { return LastState(*console, kVtestCamera) == "offline"; }, seconds(15)))
       << "camera not offline 15 s after the simulator died\n" << console->Output();
 
-  camsim = sys.StartCamsim();
+  camsim = StartCamsim(sys);
   EXPECT_TRUE(WaitUntil([&] { return LastState(*console, kVtestCamera) == "online"; }, seconds(60)))
       << "camera did not come back\n" << worker->Output();
 
@@ -189,9 +147,9 @@ TEST(Spine, CameraGoesOfflineWhenTheSimulatorDiesAndComesBack) {
 
 TEST(Spine, ConsoleResumingBySequenceGetsEveryAlertItMissed) {
   System sys("spine-resume");
-  auto camsim = sys.StartCamsim();
+  auto camsim = StartCamsim(sys);
   auto router = sys.StartRouter();
-  auto worker = sys.StartWorker();
+  auto worker = StartWorker(sys);
   auto first = sys.StartConsole("first.log");
   ASSERT_TRUE(WaitUntil([&] { return AlertSeqs(*first).size() >= 2; }, seconds(90))) << first->Output();
   first->Kill();
@@ -213,9 +171,9 @@ TEST(Spine, ConsoleResumingBySequenceGetsEveryAlertItMissed) {
 
 TEST(Spine, RouterRestartLosesNoAlert) {
   System sys("spine-router-restart");
-  auto camsim = sys.StartCamsim();
+  auto camsim = StartCamsim(sys);
   auto router = sys.StartRouter();
-  auto worker = sys.StartWorker();
+  auto worker = StartWorker(sys);
   auto console = sys.StartConsole("console.log");
   ASSERT_TRUE(WaitUntil([&] { return AlertSeqs(*console).size() >= 2; }, seconds(90))) << console->Output();
 

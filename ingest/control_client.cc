@@ -1,0 +1,70 @@
+#include "ingest/control_client.h"
+
+#include <spdlog/spdlog.h>
+
+#include "xl/wire.h"
+
+namespace xl::ingest {
+
+namespace {
+constexpr int64_t kBeatMs = 1000;
+
+// FNV-1a over the seed, so the router applies a file's cameras once per version of the file.
+std::string Digest(const std::vector<wire::CameraSpec>& seed) {
+  uint64_t h = 1469598103934665603ull;
+  for (const wire::CameraSpec& s : seed) {
+    for (unsigned char c : s.SerializeAsString()) h = (h ^ c) * 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return seed.empty() ? "" : buf;
+}
+}  // namespace
+
+ControlClient::ControlClient(zmq::context_t& ctx, const std::string& endpoint, const std::string& worker_id,
+                             std::vector<wire::CameraSpec> seed)
+    : socket_(ctx, zmq::socket_type::dealer), worker_id_(worker_id) {
+  hello_.set_worker(worker_id);
+  hello_.set_seed_digest(Digest(seed));
+  for (auto& s : seed) *hello_.add_seed() = std::move(s);
+  socket_.set(zmq::sockopt::routing_id, worker_id);
+  socket_.set(zmq::sockopt::linger, 0);
+  socket_.set(zmq::sockopt::sndhwm, 100);
+  socket_.connect(endpoint);
+}
+
+void ControlClient::Send(const wire::ControlUp& up) {
+  try {
+    socket_.send(ToFrame(up), zmq::send_flags::dontwait);
+  } catch (const zmq::error_t& e) {
+    spdlog::warn("worker {}: control message not sent: {}", worker_id_, e.what());
+  }
+}
+
+std::optional<wire::Assignment> ControlClient::Poll(int64_t now_ms) {
+  std::optional<wire::Assignment> newest;
+  zmq::message_t frame;
+  while (socket_.recv(frame, zmq::recv_flags::dontwait)) {
+    wire::ControlDown down;
+    if (!FromFrame(frame, &down) || !down.has_assignment()) {
+      spdlog::warn("worker {}: dropped a malformed control message ({} bytes)", worker_id_, frame.size());
+      continue;
+    }
+    answered_ = true;
+    newest = std::move(*down.mutable_assignment());
+  }
+  if (now_ms - last_sent_ms_ >= kBeatMs) {
+    wire::ControlUp up;
+    if (!answered_) {
+      *up.mutable_hello() = hello_;
+    } else {
+      up.mutable_heartbeat()->set_worker(worker_id_);
+      up.mutable_heartbeat()->set_applied_version(applied_);
+    }
+    Send(up);
+    last_sent_ms_ = now_ms;
+  }
+  return newest;
+}
+
+}  // namespace xl::ingest

@@ -1,0 +1,38 @@
+// The worker's end of the control channel (ZeroMQ DEALER, identity = worker id): says Hello
+// with its file's cameras until the router answers, then a heartbeat every second with the
+// assignment it has applied; hands each Assignment received to the caller.
+// Single-threaded: call Poll() from the worker's main loop.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "xueliang.pb.h"
+
+namespace xl::ingest {
+
+class ControlClient {
+ public:
+  ControlClient(zmq::context_t& ctx, const std::string& endpoint, const std::string& worker_id,
+                std::vector<wire::CameraSpec> seed);
+
+  // Sends what is due and returns the newest assignment received since the last call, if any.
+  std::optional<wire::Assignment> Poll(int64_t now_ms);
+  // Reports `version` as applied from the next heartbeat on.
+  void Applied(uint64_t version) { applied_ = version; }
+
+ private:
+  void Send(const wire::ControlUp& up);
+
+  zmq::socket_t socket_;
+  std::string worker_id_;
+  wire::WorkerHello hello_;
+  bool answered_ = false;
+  uint64_t applied_ = 0;
+  int64_t last_sent_ms_ = -1000000;
+};
+
+}  // namespace xl::ingest

@@ -1,0 +1,39 @@
+#include "xl/http_client.h"
+
+#include <libsoup/soup.h>
+
+namespace xl {
+
+Result<HttpReply> HttpCall(const std::string& method, const std::string& url, const std::string& body,
+                           const std::string& content_type, int timeout_s) {
+  SoupMessage* msg = soup_message_new(method.c_str(), url.c_str());
+  if (!msg) return Error{"'" + url + "' is not a valid URL"};
+  if (!body.empty()) {
+    GBytes* bytes = g_bytes_new(body.data(), body.size());
+    soup_message_set_request_body_from_bytes(msg, content_type.c_str(), bytes);
+    g_bytes_unref(bytes);
+  }
+  SoupSession* session = soup_session_new_with_options("timeout", guint(timeout_s), nullptr);
+  GError* err = nullptr;
+  GBytes* reply = soup_session_send_and_read(session, msg, nullptr, &err);
+  Result<HttpReply> out = Error{""};
+  if (!reply) {
+    out = Error{url + ": " + (err ? err->message : "no reply")};
+    if (err) g_error_free(err);
+  } else {
+    HttpReply r;
+    r.status = int(soup_message_get_status(msg));
+    const char* type = soup_message_headers_get_content_type(soup_message_get_response_headers(msg), nullptr);
+    r.content_type = type ? type : "";
+    gsize size = 0;
+    const char* data = static_cast<const char*>(g_bytes_get_data(reply, &size));
+    r.body.assign(data ? data : "", size);
+    g_bytes_unref(reply);
+    out = r;
+  }
+  g_object_unref(session);
+  g_object_unref(msg);
+  return out;
+}
+
+}  // namespace xl

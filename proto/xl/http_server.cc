@@ -1,0 +1,74 @@
+#include "xl/http_server.h"
+
+#include <gio/gio.h>
+#include <libsoup/soup.h>
+
+namespace xl {
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const std::string& address, int port) {
+  std::unique_ptr<HttpServer> s(new HttpServer());
+  s->server_ = soup_server_new("server-header", "xueliang", nullptr);
+  GInetAddress* inet = g_inet_address_new_from_string(address.c_str());
+  if (!inet) return Error{"HTTP: '" + address + "' is not an IP address"};
+  GSocketAddress* addr = g_inet_socket_address_new(inet, guint16(port));
+  g_object_unref(inet);
+  GError* err = nullptr;
+  gboolean ok = soup_server_listen(s->server_, addr, SoupServerListenOptions(0), &err);
+  g_object_unref(addr);
+  if (!ok) {
+    std::string msg = err ? err->message : "unknown error";
+    if (err) g_error_free(err);
+    return Error{"HTTP: cannot listen on " + address + ":" + std::to_string(port) + ": " + msg};
+  }
+  GSList* uris = soup_server_get_uris(s->server_);
+  if (uris) s->port_ = g_uri_get_port(static_cast<GUri*>(uris->data));
+  g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
+  soup_server_add_handler(s->server_, nullptr, reinterpret_cast<SoupServerCallback>(&HttpServer::OnRequest),
+                          s.get(), nullptr);
+  return s;
+}
+
+HttpServer::~HttpServer() {
+  if (server_) {
+    soup_server_disconnect(server_);
+    g_object_unref(server_);
+  }
+}
+
+void HttpServer::Route(const std::string& prefix, Handler handler) { routes_[prefix] = std::move(handler); }
+
+void HttpServer::OnRequest(SoupServer*, void* raw_msg, const char* path, void* raw_query, void* self) {
+  auto* server = static_cast<HttpServer*>(self);
+  auto* msg = static_cast<SoupServerMessage*>(raw_msg);
+  HttpRequest req;
+  req.method = soup_server_message_get_method(msg);
+  req.path = path ? path : "/";
+  if (auto* query = static_cast<GHashTable*>(raw_query)) {
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, query);
+    while (g_hash_table_iter_next(&it, &k, &v)) req.query[static_cast<char*>(k)] = v ? static_cast<char*>(v) : "";
+  }
+  SoupMessageBody* body = soup_server_message_get_request_body(msg);
+  if (GBytes* bytes = soup_message_body_flatten(body)) {
+    gsize size = 0;
+    const char* data = static_cast<const char*>(g_bytes_get_data(bytes, &size));
+    req.body.assign(data ? data : "", size);
+    g_bytes_unref(bytes);
+  }
+  HttpReply reply{404, "application/json", "{\"error\":\"no such endpoint\"}"};
+  const Handler* best = nullptr;
+  size_t best_len = 0;
+  for (const auto& [prefix, handler] : server->routes_) {
+    if (req.path.starts_with(prefix) && prefix.size() >= best_len) {
+      best = &handler;
+      best_len = prefix.size();
+    }
+  }
+  if (best) reply = (*best)(req);
+  soup_server_message_set_status(msg, guint(reply.status), nullptr);
+  soup_server_message_set_response(msg, reply.content_type.c_str(), SOUP_MEMORY_COPY, reply.body.data(),
+                                   reply.body.size());
+}
+
+}  // namespace xl

@@ -1,0 +1,158 @@
+#include "router/worker_control.h"
+
+#include <spdlog/spdlog.h>
+
+#include "ingest/config.h"
+#include "router/assignment_plan.h"
+#include "xl/clock.h"
+#include "xl/wire.h"
+
+namespace xl::router {
+
+namespace {
+constexpr int64_t kResendMs = 2000;  // an unapplied assignment is sent again after this
+}
+
+WorkerControl::WorkerControl(zmq::socket_t& socket, CameraStore& store, int64_t worker_timeout_ms)
+    : socket_(socket), store_(store), worker_timeout_ms_(worker_timeout_ms) {
+  // Workers recorded by an earlier run are known but not live until they speak.
+  for (const auto& [id, c] : store_.cameras()) {
+    if (!c.worker.empty()) peers_[c.worker].info.id = c.worker;
+  }
+}
+
+void WorkerControl::OnMessage(const std::string& identity, const zmq::message_t& body, int64_t now_ms) {
+  wire::ControlUp up;
+  if (!FromFrame(body, &up)) {
+    spdlog::warn("control: dropped a malformed message from worker '{}' ({} bytes)", identity, body.size());
+    return;
+  }
+  const std::string& claimed = up.has_hello() ? up.hello().worker() : up.heartbeat().worker();
+  if (claimed != identity || identity.empty()) {
+    spdlog::warn("control: dropped a message from '{}' claiming to be worker '{}'", identity, claimed);
+    return;
+  }
+  Peer& peer = peers_[identity];
+  peer.info.id = identity;
+  // Versions start from the clock so they keep rising across router restarts, and a
+  // worker's ack of an older run's assignment never counts as applying this run's.
+  if (peer.info.sent_version == 0) peer.info.sent_version = uint64_t(NowMs()) * 1000;
+  if (!peer.info.live) {
+    spdlog::info("worker {}: joined", identity);
+    peer.info.live = true;
+    peer.must_send = true;  // it may have restarted: send everything again
+    dirty_ = rebalance_ = true;
+  }
+  peer.info.last_seen_ms = now_ms;
+  if (up.has_hello()) {
+    // A (re)started worker has applied nothing yet.
+    peer.info.applied_version = 0;
+    peer.must_send = true;
+    dirty_ = true;
+    ApplySeed(identity, up.hello());
+  } else if (up.has_heartbeat()) {
+    peer.info.applied_version = up.heartbeat().applied_version();
+  }
+}
+
+void WorkerControl::ApplySeed(const std::string& worker, const wire::WorkerHello& hello) {
+  if (hello.seed_digest().empty() || store_.SeedDigest(worker) == hello.seed_digest()) return;
+  std::vector<wire::CameraSpec> fresh;
+  std::vector<std::pair<std::string, std::string>> assign;
+  for (const wire::CameraSpec& spec : hello.seed()) {
+    if (store_.Find(spec.id())) continue;  // the registry is the truth
+    if (auto ok = ingest::CameraFromSpec(spec); !ok.ok()) {
+      spdlog::warn("worker {}: seed camera refused: {}", worker, ok.error().message);
+      continue;
+    }
+    fresh.push_back(spec);
+    assign.emplace_back(spec.id(), spec.enabled() ? worker : "");
+  }
+  Status s = store_.Put(fresh);
+  if (s.ok()) s = store_.Assign(assign);
+  if (s.ok()) s = store_.SetSeedDigest(worker, hello.seed_digest());
+  if (!s.ok()) {
+    spdlog::error("worker {}: seed not applied: {}", worker, s.message());
+    return;
+  }
+  spdlog::info("worker {}: seeded {} new cameras into the registry ({} already known)", worker, fresh.size(),
+               hello.seed_size() - int(fresh.size()));
+  dirty_ = true;
+}
+
+void WorkerControl::Pump(int64_t now_ms) {
+  for (auto& [id, peer] : peers_) {
+    if (peer.info.live && now_ms - peer.info.last_seen_ms > worker_timeout_ms_) {
+      peer.info.live = false;
+      size_t n = 0;
+      for (const auto& [cid, c] : store_.cameras()) n += c.worker == id;
+      spdlog::warn("worker {}: silent for {} s, lost; moving its {} cameras", id, worker_timeout_ms_ / 1000, n);
+      dirty_ = true;
+    }
+  }
+  if (dirty_) {
+    std::set<std::string> live;
+    for (const auto& [id, peer] : peers_) {
+      if (peer.info.live) live.insert(id);
+    }
+    auto plan = PlanAssignments(store_.cameras(), live, rebalance_);
+    if (Status s = store_.Assign(plan); !s.ok()) {
+      spdlog::error("control: assignments not saved: {}", s.message());
+      return;  // retried on the next Pump
+    }
+    if (!plan.empty()) spdlog::info("control: {} cameras (re)assigned over {} live workers", plan.size(), live.size());
+    dirty_ = rebalance_ = false;
+    std::map<std::string, wire::Assignment> lists;
+    for (const std::string& w : live) lists[w];
+    for (const auto& [id, c] : store_.cameras()) {
+      if (c.spec.enabled() && lists.count(c.worker)) *lists[c.worker].add_cameras() = c.spec;
+    }
+    for (auto& [w, list] : lists) {
+      Peer& peer = peers_[w];
+      peer.info.cameras = size_t(list.cameras_size());
+      std::string bytes = list.SerializeAsString();
+      if (bytes != peer.sent_cameras || peer.must_send) {
+        peer.must_send = false;
+        peer.sent_cameras = std::move(bytes);
+        peer.covering_version = peer.info.sent_version + 1;
+        Send(peer, now_ms);
+      }
+    }
+  }
+  for (auto& [id, peer] : peers_) {
+    if (peer.info.live && peer.info.applied_version < peer.covering_version && now_ms - peer.sent_ms > kResendMs) {
+      Send(peer, now_ms);
+    }
+  }
+}
+
+void WorkerControl::Send(Peer& peer, int64_t now_ms) {
+  wire::ControlDown down;
+  wire::Assignment* a = down.mutable_assignment();
+  a->ParseFromString(peer.sent_cameras);
+  a->set_version(++peer.info.sent_version);
+  zmq::message_t body = ToFrame(down);
+  try {
+    socket_.send(zmq::buffer(peer.info.id), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    socket_.send(body, zmq::send_flags::dontwait);
+  } catch (const zmq::error_t& e) {
+    spdlog::warn("control: cannot reach worker {}: {}", peer.info.id, e.what());
+  }
+  peer.sent_ms = now_ms;
+}
+
+std::vector<WorkerInfo> WorkerControl::Workers() const {
+  std::vector<WorkerInfo> out;
+  for (const auto& [id, peer] : peers_) out.push_back(peer.info);
+  return out;
+}
+
+bool WorkerControl::Handed(const std::string& camera_id) const {
+  const RegisteredCamera* c = store_.Find(camera_id);
+  if (!c || c->worker.empty()) return false;
+  auto it = peers_.find(c->worker);
+  return it != peers_.end() && it->second.info.live && it->second.covering_version > 0 &&
+         it->second.info.applied_version >= it->second.covering_version;
+}
+
+}  // namespace xl::router

@@ -1,0 +1,70 @@
+#include "tests/support/system.h"
+
+#include <fstream>
+
+#include "tests/support/media.h"
+
+namespace xl::test {
+
+System::System(const std::string& name)
+    : dir_(TempDir(name)),
+      rtsp_port_(FreePort()),
+      worker_port_(FreePort()),
+      client_port_(FreePort()),
+      control_port_(FreePort()),
+      http_port_(FreePort()) {}
+
+std::unique_ptr<Process> System::StartCamsim(const std::vector<std::string>& streams) {
+  std::vector<std::string> argv = {Binary("tools/xl-camsim"), "--port", std::to_string(rtsp_port_), "--bind",
+                                   "127.0.0.1", "--user", kCamUser, "--password", kCamPassword, "--fps", "10"};
+  for (const std::string& s : streams) {
+    argv.push_back("--stream");
+    argv.push_back(s);
+  }
+  return std::make_unique<Process>(argv, dir_ + "/camsim.log");
+}
+
+std::unique_ptr<Process> System::StartRouter(const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {Binary("router/xl-router"), "--workers", WorkerEndpoint(), "--clients",
+                                   ClientEndpoint(), "--control", ControlEndpoint(), "--http",
+                                   "127.0.0.1:" + std::to_string(http_port_), "--db", Database()};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return std::make_unique<Process>(argv, dir_ + "/router.log");
+}
+
+std::unique_ptr<Process> System::StartWorker(const std::string& id, const std::string& rest, int metrics_port) {
+  const std::string path = dir_ + "/" + id + ".yaml";
+  std::ofstream(path) << "worker:\n  id: " << id << "\n  router: " << WorkerEndpoint() << "\n  control: "
+                      << ControlEndpoint() << "\n  status_interval_s: 1\n  metrics_port: " << metrics_port << "\n"
+                      << rest;
+  return std::make_unique<Process>(std::vector<std::string>{Binary("ingest/xl-ingest"), "--config", path},
+                                   dir_ + "/" + id + ".log");
+}
+
+std::unique_ptr<Process> System::StartConsole(const std::string& log, const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {Binary("tools/xl-console"), "--router", ClientEndpoint(), "--json",
+                                   "--snapshots", dir_};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return std::make_unique<Process>(argv, dir_ + "/" + log);
+}
+
+int System::RunXl(const std::vector<std::string>& args, std::string* out) {
+  std::vector<std::string> argv = {Binary("tools/xl"), "--api", HttpBase()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const std::string log = dir_ + "/xl-" + std::to_string(++xl_runs_) + ".log";
+  Process p(argv, log);
+  int code = p.Wait(std::chrono::seconds(300));
+  if (out) *out = p.Output();
+  return code;
+}
+
+Result<HttpReply> System::Api(const std::string& method, const std::string& path, const std::string& body,
+                              const std::string& type) {
+  return HttpCall(method, HttpBase() + path, body, type);
+}
+
+std::string System::RtspUrl(const std::string& stream) const {
+  return "rtsp://127.0.0.1:" + std::to_string(rtsp_port_) + "/" + stream;
+}
+
+}  // namespace xl::test

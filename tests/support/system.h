@@ -1,0 +1,48 @@
+// One running Xueliang system for end-to-end tests: its own directory and ports, and
+// helpers to start the real processes (simulator, router, workers, console) on loopback.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/process.h"
+#include "xl/http_client.h"
+
+namespace xl::test {
+
+inline constexpr const char* kCamUser = "admin";
+inline constexpr const char* kCamPassword = "Pa55word!";  // tests grep logs for it
+
+class System {
+ public:
+  explicit System(const std::string& name);
+
+  // xl-camsim with digest auth (kCamUser/kCamPassword) serving `streams` ("NAME=FILE[,codec=h265]").
+  std::unique_ptr<Process> StartCamsim(const std::vector<std::string>& streams);
+  std::unique_ptr<Process> StartRouter(const std::vector<std::string>& extra = {});
+  // Writes `id`.yaml (worker section, then `rest`: defaults/cameras YAML) and starts xl-ingest.
+  std::unique_ptr<Process> StartWorker(const std::string& id, const std::string& rest, int metrics_port = 0);
+  std::unique_ptr<Process> StartConsole(const std::string& log, const std::vector<std::string>& extra = {});
+  // Runs the `xl` command line against this router; returns its exit code, output in `out`.
+  int RunXl(const std::vector<std::string>& args, std::string* out);
+
+  // A call to the router's REST API, e.g. Api("GET", "/api/cameras").
+  Result<HttpReply> Api(const std::string& method, const std::string& path, const std::string& body = "",
+                        const std::string& type = "application/json");
+
+  std::string RtspUrl(const std::string& stream) const;  // without credentials
+  std::string WorkerEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(worker_port_); }
+  std::string ClientEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(client_port_); }
+  std::string ControlEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(control_port_); }
+  std::string HttpBase() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
+  std::string Database() const { return dir_ + "/xueliang.db"; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  int rtsp_port_, worker_port_, client_port_, control_port_, http_port_;
+  int xl_runs_ = 0;
+};
+
+}  // namespace xl::test
