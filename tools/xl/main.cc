@@ -1,0 +1,267 @@
+// xl: the ops command line, over the router's REST API (router/registry_api.h).
+//
+//   xl [--api URL] camera ls [--region P]
+//   xl [--api URL] camera show ID
+//   xl [--api URL] camera add --id ID --name NAME --url URL [--region R] [--username U]
+//                             [--password P] [--disabled] [--profile JSON]
+//   xl [--api URL] camera set ID [--name ..] [--url ..] [--region ..] [--username ..]
+//                             [--password ..] [--enabled true|false] [--profile JSON]
+//   xl [--api URL] camera rm ID
+//   xl [--api URL] import FILE.csv [--dry-run] [--wait S]
+//   xl [--api URL] status [--all]
+//   xl [--api URL] worker ls
+//
+// --api defaults to http://127.0.0.1:8080. Exit codes: 0 done, 1 refused or failed, 2 usage.
+// Passwords are never printed (the API returns "***").
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <set>
+#include <thread>
+
+#include "xl/cli.h"
+#include "xl/http_client.h"
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kUsage =
+    "usage: xl [--api URL] camera ls [--region P] | camera show ID |\n"
+    "          camera add --id ID --name NAME --url URL [--region R] [--username U] [--password P] [--disabled]"
+    " [--profile JSON] |\n"
+    "          camera set ID [--name N] [--url U] [--region R] [--username U] [--password P]"
+    " [--enabled true|false] [--profile JSON] |\n"
+    "          camera rm ID | import FILE.csv [--dry-run] [--wait S] | status [--all] | worker ls\n";
+
+struct Cli {
+  std::string api = "http://127.0.0.1:8080";
+
+  // Calls the API; prints the error and returns nullopt unless the status is 2xx.
+  std::optional<json> Call(const std::string& method, const std::string& path, const std::string& body = "",
+                           const std::string& type = "application/json") const {
+    auto r = xl::HttpCall(method, api + path, body, type);
+    if (!r.ok()) {
+      std::cerr << "xl: " << r.error().message << "\n";
+      return std::nullopt;
+    }
+    json j = json::parse(r->body, nullptr, false);
+    if (r->status < 200 || r->status >= 300) {
+      std::cerr << "xl: " << (j.is_object() && j.contains("error") ? j["error"].get<std::string>() : r->body)
+                << " (HTTP " << r->status << ")\n";
+      return std::nullopt;
+    }
+    return j;
+  }
+};
+
+std::string Cell(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "";
+  if (v.is_number_float()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", v.get<double>());
+    return buf;
+  }
+  return v.dump();
+}
+
+// Prints rows as a table with the given columns.
+void Table(const json& rows, const std::vector<std::pair<std::string, std::string>>& cols) {
+  std::vector<size_t> width;
+  for (const auto& [key, title] : cols) width.push_back(title.size());
+  auto display = [](const std::string& s) {  // columns a CJK string takes, roughly
+    size_t w = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      unsigned char c = static_cast<unsigned char>(s[i]);
+      if ((c & 0xC0) == 0x80) continue;
+      w += c >= 0xE0 ? 2 : 1;
+    }
+    return w;
+  };
+  for (const json& r : rows) {
+    for (size_t i = 0; i < cols.size(); ++i) width[i] = std::max(width[i], display(Cell(r.value(cols[i].first, json()))));
+  }
+  auto print = [&](auto get) {
+    for (size_t i = 0; i < cols.size(); ++i) {
+      std::string s = get(i);
+      std::cout << s << std::string(width[i] - display(s) + 2, ' ');
+    }
+    std::cout << "\n";
+  };
+  print([&](size_t i) { return cols[i].second; });
+  for (const json& r : rows) print([&](size_t i) { return Cell(r.value(cols[i].first, json())); });
+}
+
+const std::vector<std::pair<std::string, std::string>> kCameraCols = {
+    {"id", "ID"}, {"name", "NAME"}, {"region", "REGION"}, {"state", "STATE"}, {"worker", "WORKER"},
+    {"fps_in", "FPS IN"}, {"kbps", "KBIT/S"}, {"reconnects", "RECONNECTS"}, {"reason", "REASON"}};
+
+// Parses "--key value" pairs from args[from..] into a JSON object of camera fields.
+std::optional<json> Fields(const std::vector<std::string>& args, size_t from, bool adding) {
+  json j = json::object();
+  for (size_t i = from; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (adding && a == "--disabled") {
+      j["enabled"] = false;
+      continue;
+    }
+    if (a.rfind("--", 0) != 0 || i + 1 >= args.size()) return std::nullopt;
+    const std::string key = a.substr(2), value = args[++i];
+    if (key == "enabled") {
+      if (value != "true" && value != "false") return std::nullopt;
+      j[key] = value == "true";
+    } else if (key == "profile") {
+      json p = json::parse(value, nullptr, false);
+      if (p.is_discarded()) {
+        std::cerr << "xl: --profile must be a JSON object\n";
+        return std::nullopt;
+      }
+      j[key] = p;
+    } else if ((adding && key == "id") || key == "name" || key == "url" || key == "region" || key == "username" ||
+               key == "password") {
+      j[key] = value;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return j;
+}
+
+void Bar(size_t done, size_t total) {
+  const int width = 40;
+  const int filled = total ? int(width * done / total) : width;
+  std::cerr << "\r[" << std::string(size_t(filled), '#') << std::string(size_t(width - filled), '.') << "] " << done
+            << "/" << total << " handed to workers" << std::flush;
+}
+
+int Import(const Cli& cli, const std::vector<std::string>& args) {
+  if (args.size() < 2) return 2;
+  bool dry_run = false;
+  int wait_s = 60;
+  for (size_t i = 2; i < args.size(); ++i) {
+    if (args[i] == "--dry-run") dry_run = true;
+    else if (args[i] == "--wait" && i + 1 < args.size() && xl::ParseIntArg(args[i + 1], 0, 86400)) wait_s = int(*xl::ParseIntArg(args[++i], 0, 86400));
+    else return 2;
+  }
+  std::ifstream in(args[1], std::ios::binary);
+  if (!in) {
+    std::cerr << "xl: cannot read " << args[1] << "\n";
+    return 1;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto r = cli.Call("POST", std::string("/api/import") + (dry_run ? "?dry_run=1" : ""), text.str(), "text/csv");
+  if (!r) return 1;
+  for (const json& e : (*r)["errors"]) {
+    std::cout << args[1] << ": row " << e["row"].get<int>() << ": " << e["reason"].get<std::string>() << "\n";
+  }
+  std::cout << (*r)["rows"].get<int>() << " rows: " << (*r)["valid"].get<int>() << " valid, "
+            << (*r)["errors"].size() << " refused; " << (dry_run ? "dry run, nothing applied" : "applied") << "\n";
+  if (dry_run || (*r)["valid"].get<int>() == 0 || wait_s == 0) return (*r)["errors"].empty() ? 0 : 1;
+
+  // Progress: the imported cameras as the workers take them on.
+  std::set<std::string> ids;
+  for (const json& id : (*r)["ids"]) ids.insert(id.get<std::string>());
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
+  size_t handed = 0;
+  while (std::chrono::steady_clock::now() < end) {
+    auto list = cli.Call("GET", "/api/cameras");
+    if (!list) return 1;
+    handed = 0;
+    for (const json& c : *list) handed += ids.count(c["id"].get<std::string>()) && c["handed"].get<bool>();
+    Bar(handed, ids.size());
+    if (handed == ids.size()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  std::cerr << "\n";
+  if (handed < ids.size()) std::cout << "xl: " << ids.size() - handed << " cameras not yet taken on by a worker (is one running?)\n";
+  return (*r)["errors"].empty() && handed == ids.size() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Cli cli;
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--api" && i + 1 < argc) cli.api = argv[++i];
+    else args.emplace_back(argv[i]);
+  }
+  auto usage = [] {
+    std::cerr << kUsage;
+    return 2;
+  };
+  if (args.empty()) return usage();
+  const std::string& cmd = args[0];
+  const std::string sub = args.size() > 1 ? args[1] : "";
+
+  if (cmd == "camera" && sub == "ls") {
+    std::string path = "/api/cameras";
+    if (args.size() == 4 && args[2] == "--region") path += "?region=" + args[3];
+    else if (args.size() != 2) return usage();
+    auto r = cli.Call("GET", path);
+    if (!r) return 1;
+    Table(*r, kCameraCols);
+    return 0;
+  }
+  if (cmd == "camera" && sub == "show" && args.size() == 3) {
+    auto r = cli.Call("GET", "/api/cameras/" + args[2]);
+    if (!r) return 1;
+    std::cout << r->dump(2) << "\n";
+    return 0;
+  }
+  if (cmd == "camera" && sub == "add") {
+    auto fields = Fields(args, 2, true);
+    if (!fields) return usage();
+    auto r = cli.Call("POST", "/api/cameras", fields->dump());
+    if (!r) return 1;
+    std::cout << "added " << (*r)["id"].get<std::string>() << " (" << (*r)["name"].get<std::string>() << ")\n";
+    return 0;
+  }
+  if (cmd == "camera" && sub == "set" && args.size() >= 3) {
+    auto fields = Fields(args, 3, false);
+    if (!fields || fields->empty()) return usage();
+    auto r = cli.Call("PUT", "/api/cameras/" + args[2], fields->dump());
+    if (!r) return 1;
+    std::cout << "changed " << args[2] << "\n";
+    return 0;
+  }
+  if (cmd == "camera" && sub == "rm" && args.size() == 3) {
+    if (!cli.Call("DELETE", "/api/cameras/" + args[2])) return 1;
+    std::cout << "removed " << args[2] << "\n";
+    return 0;
+  }
+  if (cmd == "import") {
+    int rc = Import(cli, args);
+    return rc == 2 ? usage() : rc;
+  }
+  if (cmd == "status") {
+    const bool all = sub == "--all";
+    auto r = cli.Call("GET", "/api/status");
+    if (!r) return 1;
+    const json& t = (*r)["totals"];
+    std::cout << t["cameras"].get<int>() << " cameras, " << t["handed"].get<int>() << " running on workers;";
+    for (const auto& [state, n] : t["by_state"].items()) std::cout << " " << state << " " << n.get<int>();
+    std::cout << "\n";
+    json rows = json::array();
+    for (const json& c : (*r)["cameras"]) {
+      if (all || c["trouble"].get<int>() > 0) rows.push_back(c);
+    }
+    if (!rows.empty()) Table(rows, kCameraCols);
+    else std::cout << "no camera in trouble\n";
+    return 0;
+  }
+  if (cmd == "worker" && sub == "ls") {
+    auto r = cli.Call("GET", "/api/workers");
+    if (!r) return 1;
+    Table(*r, {{"id", "WORKER"}, {"live", "LIVE"}, {"cameras", "CAMERAS"}, {"cpu_cores", "CPU"}, {"silent_s", "SILENT S"},
+               {"up_to_date", "UP TO DATE"}});
+    return 0;
+  }
+  return usage();
+}
