@@ -80,8 +80,14 @@ Result<std::unique_ptr<RtspPipeline>> RtspPipeline::Create(const CameraConfig& c
   g_object_set(queue, "leaky", 2 /* downstream */, "max-size-buffers", 2u, "max-size-bytes", 0u,
                "max-size-time", guint64(0), nullptr);
   g_object_set(sink, "sync", FALSE, "max-buffers", 2u, "drop", TRUE, "emit-signals", TRUE, nullptr);
-  if (!gst_element_link_many(rate, scale, convert, caps, queue, sink, nullptr)) {
-    return Error{"cannot link the decode tail of camera " + camera.id};
+  // Linked without caps checks: these elements always fit together, the formats are
+  // negotiated when data flows, and checking here costs milliseconds per camera (a worker
+  // taking on a thousand cameras at once would stall for seconds).
+  GstElement* chain[] = {rate, scale, convert, caps, queue, sink};
+  for (size_t i = 0; i + 1 < std::size(chain); ++i) {
+    if (!gst_element_link_pads_full(chain[i], "src", chain[i + 1], "sink", GST_PAD_LINK_CHECK_NOTHING)) {
+      return Error{"cannot link the decode tail of camera " + camera.id};
+    }
   }
   p->tail_ = rate;
   g_signal_connect(src, "pad-added", G_CALLBACK(&RtspPipeline::OnPadAdded), p.get());

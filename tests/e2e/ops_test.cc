@@ -261,6 +261,7 @@ TEST(Ops, CamerasSpreadOverTwoWorkersAndMoveWhenOneDies) {
   auto router = sys.StartRouter({"--worker-timeout-s", "5"});
   auto w1 = sys.StartWorker("w1", "cameras: []\n");
   auto w2 = sys.StartWorker("w2", "cameras: []\n");
+  ASSERT_TRUE(WaitUntil([&] { return camsim->Output().find("camsim: ready") != std::string::npos; }, seconds(120)));
   ASSERT_TRUE(WaitUntil([&] {
     size_t live = 0;
     for (const json& w : GetJson(sys, "/api/workers")) live += w["live"] == true;
@@ -285,7 +286,7 @@ TEST(Ops, CamerasSpreadOverTwoWorkersAndMoveWhenOneDies) {
     }
     return true;
   };
-  ASSERT_TRUE(WaitUntil([&] { return all_online({"w1", "w2"}); }, seconds(30)));
+  ASSERT_TRUE(WaitUntil([&] { return all_online({"w1", "w2"}); }, seconds(60))) << router->Output();
   std::map<std::string, int> per_worker;
   for (const std::string& id : ids) per_worker[WorkerOf(sys, id)]++;
   EXPECT_EQ(per_worker["w1"], 2);
