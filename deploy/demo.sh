@@ -29,6 +29,7 @@ for _ in $(seq 600); do grep -q "camsim: ready" "$run/camsim.log" && break; slee
 pids+=($!)
 
 echo "Xueliang demo: logs in $run (camsim.log, router.log, ingest.log); Ctrl-C to stop."
+echo "In another terminal: $build/tools/xl status --all   (cameras), $build/tools/xl worker ls, http://127.0.0.1:8080/metrics"
 console=("$build/tools/xl-console" --router tcp://127.0.0.1:5556 --snapshots "$run")
 [[ -n "${XL_DEMO_SECONDS:-}" ]] && console+=(--exit-after "$XL_DEMO_SECONDS")
 "${console[@]}"
