@@ -63,8 +63,22 @@ void Reaper::Retire(Attempt attempt) {
   cv_.notify_one();
 }
 
-Camera::Camera(CameraConfig config, std::string worker_id, Publisher& publisher, Reaper& reaper)
-    : config_(std::move(config)), worker_id_(std::move(worker_id)), publisher_(publisher), reaper_(reaper) {}
+Camera::Camera(CameraConfig config, std::string worker_id, Publisher& publisher, MediaPublisher& media,
+               Reaper& reaper)
+    : config_(std::move(config)),
+      worker_id_(std::move(worker_id)),
+      publisher_(publisher),
+      media_(media),
+      reaper_(reaper),
+      live_(config_.always_on) {}
+
+void Camera::SetLive(bool live) {
+  live = live || config_.always_on;
+  if (live == live_) return;
+  live_ = live;
+  spdlog::info("camera {} ({}): live video {}", config_.id, config_.name, live ? "on" : "off");
+  if (attempt_.pipeline) attempt_.pipeline->SetLive(live);
+}
 
 void Camera::Start(int64_t now_ms) { Launch(now_ms, wire::CAMERA_STATE_CONNECTING); }
 
@@ -82,15 +96,31 @@ void Camera::Launch(int64_t now_ms, wire::CameraState state) {
   attempt_.session = std::make_unique<Session>(config_, publisher_);
   Session* session = attempt_.session.get();
   PipelineCounters* counters = counters_.get();
+  MediaPublisher* media = &media_;
   auto pipeline = RtspPipeline::Create(
       config_,
       [session, counters](analytics::Frame& f) {
         counters->analysed.fetch_add(1);
         session->OnFrame(f);
       },
+      [id = config_.id, counters, media](const EncodedUnit& unit) {
+        wire::VideoFrame v;
+        v.set_camera_id(id);
+        v.set_codec(counters->codec == 265 ? "h265" : "h264");
+        v.set_pts_us(unit.pts_us);
+        v.set_dts_us(unit.dts_us);
+        v.set_keyframe(unit.keyframe);
+        v.set_width(counters->width);
+        v.set_height(counters->height);
+        v.set_data(unit.data, unit.size);
+        v.set_seq(counters->video_seq.fetch_add(1) + 1);
+        v.set_sent_ms(NowMs());
+        media->Publish(v);
+      },
       *counters_);
   if (!pipeline.ok()) return Fail(now_ms, pipeline.error().message);
   attempt_.pipeline = std::move(pipeline.value());
+  attempt_.pipeline->SetLive(live_);
   if (Status s = attempt_.pipeline->Play(); !s.ok()) return Fail(now_ms, s.message());
 }
 
@@ -173,6 +203,9 @@ wire::Camera Camera::Describe() const {
   c.set_fps_out(flowing ? fps_out_ : 0);
   c.set_kbps(flowing ? kbps_ : 0);
   c.set_decode_errors(uint32_t(counters_->warnings.load()));
+  if (counters_->codec) c.set_codec(counters_->codec == 265 ? "h265" : "h264");
+  c.set_width(counters_->width);
+  c.set_height(counters_->height);
   return c;
 }
 

@@ -19,6 +19,7 @@
 
 #include "analytics/camera_analytics.h"
 #include "ingest/config.h"
+#include "ingest/media_publisher.h"
 #include "ingest/publisher.h"
 #include "ingest/rtsp_pipeline.h"
 
@@ -67,12 +68,15 @@ class Reaper {
 
 class Camera {
  public:
-  Camera(CameraConfig config, std::string worker_id, Publisher& publisher, Reaper& reaper);
+  // `media` must outlive `reaper` (streaming threads still running there may send video).
+  Camera(CameraConfig config, std::string worker_id, Publisher& publisher, MediaPublisher& media, Reaper& reaper);
 
   // `now_ms` is monotonic time (xl::MonotonicMs), for timers only.
   void Start(int64_t now_ms);
   void Tick(int64_t now_ms);  // call often (every ~200 ms): promotes, watches, retries
   void Stop(int64_t now_ms);
+  // Sends the encoded stream to the router's media endpoint while `live` (or always_on).
+  void SetLive(bool live);
 
   // Updates the health rates (fps in/out, kbit/s) over the time since the last call.
   void MeasureRates(int64_t now_ms);
@@ -90,8 +94,10 @@ class Camera {
   CameraConfig config_;
   std::string worker_id_;
   Publisher& publisher_;
+  MediaPublisher& media_;
   Reaper& reaper_;
   Attempt attempt_;
+  bool live_ = false;
   wire::CameraState state_ = wire::CAMERA_STATE_UNKNOWN;
   std::string reason_;
   int64_t since_ms_ = 0;             // wall clock

@@ -108,7 +108,7 @@ void ParseEvents(const YAML::Node& node, analytics::EventConfig& e) {
   }
 }
 
-const std::set<std::string> kSettingKeys = {"analysis", "watchdog_s", "decode_threads", "latency_ms",
+const std::set<std::string> kSettingKeys = {"analysis", "watchdog_s", "decode_threads", "latency_ms", "always_on",
                                             "motion", "events", "jpeg_quality"};
 
 // Applies one key that may appear both under `defaults` and in a camera. False if not one.
@@ -121,6 +121,8 @@ bool ApplySetting(const std::string& k, const YAML::Node& v, CameraConfig& c) {
       if (c.analysis_height % 2) Fail(v["height"], "'height' must be even");
     }
     if (v["fps"]) c.analysis_fps = Number(v["fps"], "fps", 0.1, 60.0);
+  } else if (k == "always_on") {
+    c.always_on = Flag(v, k);
   } else if (k == "watchdog_s") {
     c.watchdog_s = Number(v, k, 1, 3600);
   } else if (k == "decode_threads") {
@@ -249,7 +251,7 @@ WorkerConfig Parse(const YAML::Node& root) {
   CheckKeys(root, "the file", {"worker", "defaults", "cameras"});
   if (const YAML::Node node = root["worker"]) {
     RequireMap(node, "worker");
-    CheckKeys(node, "worker", {"id", "router", "control", "status_interval_s", "metrics_port"});
+    CheckKeys(node, "worker", {"id", "router", "control", "media", "status_interval_s", "metrics_port"});
     if (node["id"]) w.id = Text(node["id"], "id");
     if (node["router"]) {
       w.router = Text(node["router"], "router");
@@ -261,6 +263,12 @@ WorkerConfig Parse(const YAML::Node& root) {
       w.control = Text(node["control"], "control");
       if (!w.control.starts_with("tcp://") && !w.control.starts_with("ipc://")) {
         Fail(node["control"], "'control' must be a tcp:// or ipc:// ZeroMQ endpoint");
+      }
+    }
+    if (node["media"]) {
+      w.media = Text(node["media"], "media");
+      if (!w.media.starts_with("tcp://") && !w.media.starts_with("ipc://")) {
+        Fail(node["media"], "'media' must be a tcp:// or ipc:// ZeroMQ endpoint");
       }
     }
     if (node["metrics_port"]) w.metrics_port = Number(node["metrics_port"], "metrics_port", 0, 65535);

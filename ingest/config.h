@@ -27,6 +27,7 @@ struct CameraConfig {
   int watchdog_s = 10;       // no frame for this long: the camera is offline
   int decode_threads = 1;    // decoder threads per camera; 1 is densest
   int latency_ms = 200;      // RTSP jitter buffer
+  bool always_on = false;    // send live video to the router even when nobody watches
   analytics::AnalyticsConfig analytics;
   std::string profile;       // the settings above as a YAML mapping (wire::CameraSpec::profile)
   int line = 0;              // line of the camera's entry, for messages
@@ -36,6 +37,7 @@ struct WorkerConfig {
   std::string id = "worker";                    // names this worker to the router
   std::string router = "tcp://127.0.0.1:5555";  // router's worker endpoint
   std::string control = "tcp://127.0.0.1:5557"; // router's control endpoint (assignments)
+  std::string media = "tcp://127.0.0.1:5558";   // router's media endpoint (live video)
   int status_interval_s = 5;                    // full state report to the router
   int metrics_port = 0;                         // Prometheus /metrics on this port; 0: off
   std::vector<CameraConfig> cameras;

@@ -41,17 +41,21 @@ void ControlClient::Send(const wire::ControlUp& up) {
   }
 }
 
-std::optional<wire::Assignment> ControlClient::Poll(int64_t now_ms) {
-  std::optional<wire::Assignment> newest;
+ControlClient::Received ControlClient::Poll(int64_t now_ms) {
+  Received got;
   zmq::message_t frame;
   while (socket_.recv(frame, zmq::recv_flags::dontwait)) {
     wire::ControlDown down;
-    if (!FromFrame(frame, &down) || !down.has_assignment()) {
+    if (!FromFrame(frame, &down) || down.body_case() == wire::ControlDown::BODY_NOT_SET) {
       spdlog::warn("worker {}: dropped a malformed control message ({} bytes)", worker_id_, frame.size());
       continue;
     }
-    answered_ = true;
-    newest = std::move(*down.mutable_assignment());
+    if (down.has_assignment()) {
+      answered_ = true;
+      got.assignment = std::move(*down.mutable_assignment());
+    } else if (down.has_watch()) {
+      got.watch = std::move(*down.mutable_watch());
+    }
   }
   if (now_ms - last_sent_ms_ >= kBeatMs) {
     wire::ControlUp up;
@@ -64,7 +68,7 @@ std::optional<wire::Assignment> ControlClient::Poll(int64_t now_ms) {
     Send(up);
     last_sent_ms_ = now_ms;
   }
-  return newest;
+  return got;
 }
 
 }  // namespace xl::ingest

@@ -19,8 +19,12 @@ class ControlClient {
   ControlClient(zmq::context_t& ctx, const std::string& endpoint, const std::string& worker_id,
                 std::vector<wire::CameraSpec> seed);
 
-  // Sends what is due and returns the newest assignment received since the last call, if any.
-  std::optional<wire::Assignment> Poll(int64_t now_ms);
+  struct Received {
+    std::optional<wire::Assignment> assignment;  // the newest since the last call
+    std::optional<wire::Watch> watch;            // likewise
+  };
+  // Sends what is due and returns what arrived since the last call.
+  Received Poll(int64_t now_ms);
   // Reports `version` as applied from the next heartbeat on.
   void Applied(uint64_t version) { applied_ = version; }
 

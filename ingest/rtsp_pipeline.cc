@@ -42,16 +42,18 @@ bool ToFrame(GstSample* sample, analytics::Frame& out) {
 
 }  // namespace
 
-RtspPipeline::RtspPipeline(const CameraConfig& camera, FrameCallback on_frame, PipelineCounters& counters)
+RtspPipeline::RtspPipeline(const CameraConfig& camera, FrameCallback on_frame, EncodedCallback on_encoded,
+                           PipelineCounters& counters)
     : camera_id_(camera.id),
       password_(camera.password),
       decode_threads_(camera.decode_threads),
       on_frame_(std::move(on_frame)),
+      on_encoded_(std::move(on_encoded)),
       counters_(counters) {}
 
 Result<std::unique_ptr<RtspPipeline>> RtspPipeline::Create(const CameraConfig& camera, FrameCallback on_frame,
-                                                           PipelineCounters& counters) {
-  std::unique_ptr<RtspPipeline> p(new RtspPipeline(camera, std::move(on_frame), counters));
+                                                           EncodedCallback on_encoded, PipelineCounters& counters) {
+  std::unique_ptr<RtspPipeline> p(new RtspPipeline(camera, std::move(on_frame), std::move(on_encoded), counters));
   p->pipeline_.reset(gst_pipeline_new(("cam-" + camera.id).c_str()));
   gst_object_ref_sink(p->pipeline_.get());
 
@@ -182,16 +184,54 @@ void RtspPipeline::LinkDecoder(GstPad* pad) {
   }
   GstElement* depay = add(depay_name);
   GstElement* parse = add(parse_name);
+  GstElement* form = add("capsfilter");
+  GstElement* tee = add("tee");
   GstElement* dec = add(dec_name);
-  if (!depay || !parse || !dec) {
+  GstElement* valve = add("valve");
+  GstElement* encoded = add("appsink");
+  if (!depay || !parse || !form || !tee || !dec || !valve || !encoded) {
     SetFailure(std::string("GStreamer elements for ") + codec + " are not installed");
     return;
   }
+  // Parameter sets in front of every keyframe, whole access units: what a live viewer that
+  // joins at any keyframe needs, and what the decoder takes as well.
+  g_object_set(parse, "config-interval", -1, nullptr);
+  gst::CapsPtr form_caps(gst_caps_new_simple(codec == "H264" ? "video/x-h264" : "video/x-h265", "stream-format",
+                                             G_TYPE_STRING, "byte-stream", "alignment", G_TYPE_STRING, "au", nullptr));
+  g_object_set(form, "caps", form_caps.get(), nullptr);
   g_object_set(dec, "max-threads", decode_threads_, nullptr);
-  if (!gst_element_link_many(depay, parse, dec, tail_, nullptr)) {
+  g_object_set(valve, "drop", live_.load() ? FALSE : TRUE, nullptr);
+  g_object_set(encoded, "sync", FALSE, "async", FALSE, "emit-signals", TRUE, "max-buffers", 8u, "drop", TRUE, nullptr);
+  g_signal_connect(encoded, "new-sample", G_CALLBACK(&RtspPipeline::OnEncoded), this);
+  if (!gst_element_link_many(depay, parse, form, tee, nullptr) || !gst_element_link_many(tee, dec, tail_, nullptr) ||
+      !gst_element_link_many(tee, valve, encoded, nullptr)) {
     SetFailure("cannot link the " + codec + " decoder");
     return;
   }
+  counters_.codec = codec == "H264" ? 264 : 265;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    valve_ = valve;
+  }
+  // The coded size, from the parser's caps.
+  gst::PadPtr form_src(gst_element_get_static_pad(form, "src"));
+  gst_pad_add_probe(
+      form_src.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      [](GstPad*, GstPadProbeInfo* info, gpointer data) -> GstPadProbeReturn {
+        GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
+        if (GST_EVENT_TYPE(ev) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
+        GstCaps* caps = nullptr;
+        gst_event_parse_caps(ev, &caps);
+        gint w = 0, h = 0;
+        const GstStructure* st = gst_caps_get_structure(caps, 0);
+        if (gst_structure_get_int(st, "width", &w) && gst_structure_get_int(st, "height", &h)) {
+          auto* c = static_cast<PipelineCounters*>(data);
+          c->width = uint32_t(w);
+          c->height = uint32_t(h);
+        }
+        return GST_PAD_PROBE_OK;
+      },
+      &counters_, nullptr);
   // Health counters: encoded bytes in, decoded frames out.
   auto count = [](GstPad*, GstPadProbeInfo* info, gpointer data) -> GstPadProbeReturn {
     auto* c = static_cast<std::atomic<uint64_t>*>(data);
@@ -206,9 +246,30 @@ void RtspPipeline::LinkDecoder(GstPad* pad) {
   gst_pad_add_probe(depay_sink.get(), GST_PAD_PROBE_TYPE_BUFFER, count, &counters_.bytes, nullptr);
   gst::PadPtr dec_src(gst_element_get_static_pad(dec, "src"));
   gst_pad_add_probe(dec_src.get(), GST_PAD_PROBE_TYPE_BUFFER, tick, &counters_.decoded, nullptr);
-  sync({dec, parse, depay});
+  sync({encoded, valve, dec, tee, form, parse, depay});
   gst::PadPtr sinkpad(gst_element_get_static_pad(depay, "sink"));
   if (gst_pad_link(pad, sinkpad.get()) != GST_PAD_LINK_OK) SetFailure("cannot link the RTSP video stream");
+}
+
+void RtspPipeline::SetLive(bool live) {
+  live_ = live;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (valve_) g_object_set(valve_, "drop", live ? FALSE : TRUE, nullptr);
+}
+
+GstFlowReturn RtspPipeline::OnEncoded(GstElement* sink, gpointer self) {
+  auto* p = static_cast<RtspPipeline*>(self);
+  gst::SamplePtr sample(gst_app_sink_pull_sample(GST_APP_SINK(sink)));
+  if (!sample) return GST_FLOW_EOS;
+  GstBuffer* buf = gst_sample_get_buffer(sample.get());
+  GstMapInfo map;
+  if (!buf || !p->live_ || !gst_buffer_map(buf, &map, GST_MAP_READ)) return GST_FLOW_OK;
+  auto us = [](GstClockTime t) { return GST_CLOCK_TIME_IS_VALID(t) ? int64_t(t / 1000) : int64_t(-1); };
+  EncodedUnit unit{map.data, map.size, us(GST_BUFFER_PTS(buf)), us(GST_BUFFER_DTS(buf)),
+                   !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT)};
+  p->on_encoded_(unit);
+  gst_buffer_unmap(buf, &map);
+  return GST_FLOW_OK;
 }
 
 GstFlowReturn RtspPipeline::OnSample(GstElement* sink, gpointer self) {

@@ -25,16 +25,31 @@ struct PipelineCounters {
   std::atomic<uint64_t> decoded{0};   // frames out of the decoder
   std::atomic<uint64_t> analysed{0};  // frames handed to analytics
   std::atomic<uint64_t> warnings{0};  // decoder/stream warnings (corrupt data and the like)
+  std::atomic<int> codec{0};          // 0 unknown, 264 or 265, once the stream is linked
+  std::atomic<uint32_t> width{0}, height{0};  // coded size, once known
+  std::atomic<uint64_t> video_seq{0};  // live video frames sent
+};
+
+// One encoded access unit (Annex B, parameter sets before every keyframe); valid only
+// during the callback.
+struct EncodedUnit {
+  const uint8_t* data;
+  size_t size;
+  int64_t pts_us;
+  int64_t dts_us;
+  bool keyframe;
 };
 
 class RtspPipeline {
  public:
   using FrameCallback = std::function<void(analytics::Frame&)>;
+  using EncodedCallback = std::function<void(const EncodedUnit&)>;
 
   // Builds the pipeline (not yet playing). Fails when a GStreamer element is missing.
-  // `counters` must outlive the pipeline.
+  // `counters` must outlive the pipeline. `on_encoded` gets the encoded stream, on the
+  // streaming thread, only while SetLive(true).
   static Result<std::unique_ptr<RtspPipeline>> Create(const CameraConfig& camera, FrameCallback on_frame,
-                                                      PipelineCounters& counters);
+                                                      EncodedCallback on_encoded, PipelineCounters& counters);
 
   // Stops the pipeline; may block while GStreamer threads wind down.
   ~RtspPipeline();
@@ -44,11 +59,16 @@ class RtspPipeline {
 
   Status Play();
 
+  // Starts or stops passing the encoded stream to `on_encoded` (any thread).
+  void SetLive(bool live);
+
   // The reason the pipeline failed (error or end of stream), once one happened; never blocks.
   std::optional<std::string> PollFailure();
 
  private:
-  RtspPipeline(const CameraConfig& camera, FrameCallback on_frame, PipelineCounters& counters);
+  RtspPipeline(const CameraConfig& camera, FrameCallback on_frame, EncodedCallback on_encoded,
+               PipelineCounters& counters);
+  static GstFlowReturn OnEncoded(GstElement* sink, gpointer self);
   static void OnPadAdded(GstElement* src, GstPad* pad, gpointer self);
   static GstFlowReturn OnSample(GstElement* sink, gpointer self);
   void LinkDecoder(GstPad* pad);
@@ -58,7 +78,10 @@ class RtspPipeline {
   std::string password_;  // scrubbed from any GStreamer message we pass on
   int decode_threads_;
   FrameCallback on_frame_;
+  EncodedCallback on_encoded_;
   PipelineCounters& counters_;
+  std::atomic<bool> live_{false};
+  GstElement* valve_ = nullptr;  // guarded by mu_; owned by pipeline_
   gst::ElementPtr pipeline_;
   std::atomic<bool> video_linked_{false};  // one video stream is decoded; others are dropped
   GstElement* tail_ = nullptr;  // first element after the decoder (owned by pipeline_)

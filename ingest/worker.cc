@@ -32,7 +32,8 @@ double ProcessCpuSeconds() {
 Worker::Worker(WorkerConfig config, zmq::context_t& ctx)
     : config_(std::move(config)),
       publisher_(ctx, config_.router, config_.id),
-      control_(ctx, config_.control, config_.id, SeedOf(config_)) {}
+      control_(ctx, config_.control, config_.id, SeedOf(config_)),
+      media_(ctx, config_.media) {}
 
 Worker::~Worker() = default;
 
@@ -90,7 +91,9 @@ void Worker::Reconcile(const wire::Assignment& assignment, int64_t now_ms) {
     } else {
       ++started;
     }
-    Running r{std::make_unique<Camera>(std::move(config.value()), config_.id, publisher_, reaper_), std::move(bytes)};
+    Running r{std::make_unique<Camera>(std::move(config.value()), config_.id, publisher_, media_, reaper_),
+              std::move(bytes)};
+    r.camera->SetLive(watched_.count(spec.id()) > 0);
     r.camera->Start(now_ms);
     cameras_.emplace(spec.id(), std::move(r));
   }
@@ -110,10 +113,17 @@ void Worker::Reconcile(const wire::Assignment& assignment, int64_t now_ms) {
   }
 }
 
+void Worker::ApplyWatch() {
+  for (auto& [id, r] : cameras_) r.camera->SetLive(watched_.count(id) > 0);
+}
+
 gboolean Worker::OnTick(gpointer self) {
   auto* w = static_cast<Worker*>(self);
   const int64_t now = MonotonicMs();
-  if (auto assignment = w->control_.Poll(now)) w->Reconcile(*assignment, now);
+  auto got = w->control_.Poll(now);
+  if (got.watch) w->watched_ = {got.watch->camera_ids().begin(), got.watch->camera_ids().end()};
+  if (got.assignment) w->Reconcile(*got.assignment, now);
+  if (got.watch) w->ApplyWatch();
   for (auto& [id, r] : w->cameras_) r.camera->Tick(now);
   return G_SOURCE_CONTINUE;
 }
@@ -147,6 +157,10 @@ HttpReply Worker::Metrics() const {
   m.Sample(cpu_cores_);
   m.Family("xl_publisher_sent_total", "counter", "Messages sent to the router.");
   m.Sample(double(publisher_.sent()));
+  m.Family("xl_video_frames_sent_total", "counter", "Live video frames sent to the router.");
+  m.Sample(double(media_.sent()));
+  m.Family("xl_video_frames_dropped_total", "counter", "Live video frames dropped (router behind or away).");
+  m.Sample(double(media_.dropped()));
   const std::pair<const char*, const char*> families[] = {
       {"xl_camera_bytes_total", "Encoded video bytes received."},
       {"xl_camera_frames_decoded_total", "Frames decoded."},

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <zmq.hpp>
 
@@ -16,6 +17,7 @@
 #include "ingest/config.h"
 #include "ingest/control_client.h"
 #include "ingest/gst_handles.h"
+#include "ingest/media_publisher.h"
 #include "ingest/publisher.h"
 #include "xl/http_server.h"
 
@@ -37,6 +39,7 @@ class Worker {
     std::string spec;  // serialized CameraSpec it was started from
   };
   void Reconcile(const wire::Assignment& assignment, int64_t now_ms);
+  void ApplyWatch();
   HttpReply Metrics() const;
   static gboolean OnTick(gpointer self);
   static gboolean OnStatus(gpointer self);
@@ -45,8 +48,10 @@ class Worker {
   WorkerConfig config_;
   Publisher publisher_;
   ControlClient control_;
-  Reaper reaper_;                                // after publisher_: stops pipelines first
+  MediaPublisher media_;
+  Reaper reaper_;                                // after the publishers: stops pipelines first
   std::map<std::string, Running> cameras_;       // by camera id
+  std::set<std::string> watched_;               // cameras someone watches live
   std::unique_ptr<HttpServer> http_;
   gst::MainLoopPtr loop_;
   double cpu_cores_ = 0;

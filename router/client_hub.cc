@@ -4,6 +4,7 @@
 
 #include "router/camera_registry.h"
 #include "xl/camera_id.h"
+#include "xl/clock.h"
 #include "xl/wire.h"
 
 namespace xl::router {
@@ -12,10 +13,60 @@ namespace {
 constexpr int64_t kClientTimeoutMs = 15000;
 constexpr int64_t kHeartbeatMs = 1000;
 constexpr int kReplayBatch = 200;
+constexpr int64_t kVideoStallMs = 3000;
 }  // namespace
 
-ClientHub::ClientHub(zmq::socket_t& socket, AlertLog& log, const CameraRegistry& cameras)
-    : socket_(socket), log_(log), cameras_(cameras) {}
+ClientHub::ClientHub(zmq::socket_t& socket, AlertLog& log, const CameraRegistry& cameras, LiveRelay& relay,
+                     std::function<bool(const std::string&)> known)
+    : socket_(socket), log_(log), cameras_(cameras), relay_(relay), known_(std::move(known)) {}
+
+ClientHub::~ClientHub() {
+  for (auto& [identity, c] : clients_) {
+    for (auto& [camera, v] : c.watching) relay_.Remove(v.get(), 0);
+  }
+}
+
+bool ClientHub::Viewer::Offer(const LiveFramePtr& frame) {
+  if (MonotonicMs() - *last_heard_ms_ > kVideoStallMs) return false;  // not reading
+  // The frame's bytes go out as they are; ZeroMQ holds a reference until it has sent them.
+  auto* hold = new LiveFramePtr(frame);
+  zmq::message_t body(const_cast<char*>(frame->client_message.data()), frame->client_message.size(),
+                      [](void*, void* hint) { delete static_cast<LiveFramePtr*>(hint); }, hold);
+  try {
+    if (!socket_.send(zmq::buffer(identity_), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
+    return socket_.send(body, zmq::send_flags::dontwait).has_value();
+  } catch (const zmq::error_t&) {
+    gone_ = true;  // EHOSTUNREACH: the connection is closed
+    return false;
+  }
+}
+
+void ClientHub::Watch(const std::string& identity, Client& c, const wire::WatchRequest& req, int64_t now_ms) {
+  const std::string& camera = req.camera_id();
+  auto it = c.watching.find(camera);
+  if (req.stop()) {
+    if (it != c.watching.end()) {
+      relay_.Remove(it->second.get(), now_ms);
+      c.watching.erase(it);
+    }
+    return;
+  }
+  if (!known_(camera)) {
+    wire::ServerMessage err;
+    err.set_error("no camera " + camera);
+    Send(identity, err);
+    return;
+  }
+  if (it != c.watching.end()) return;
+  auto viewer = std::make_unique<Viewer>(socket_, identity, &c.last_heard_ms);
+  relay_.Add(camera, viewer.get(), "zmq", now_ms);
+  c.watching.emplace(camera, std::move(viewer));
+}
+
+void ClientHub::Forget(std::map<std::string, Client>::iterator it, int64_t now_ms) {
+  for (auto& [camera, v] : it->second.watching) relay_.Remove(v.get(), now_ms);
+  clients_.erase(it);
+}
 
 bool ClientHub::Selects(const Client& c, const wire::Alert& a) const {
   if (c.prefixes.empty()) return true;
@@ -68,7 +119,8 @@ void ClientHub::OnRequest(const std::string& identity, const zmq::message_t& bod
     spdlog::info("client {}: subscribed to {} from seq {}", clients_.size() + 1,
                  c.prefixes.empty() ? std::string("everything") : c.prefixes.front(), c.cursor);
     SendCameras(identity, c);
-    it = clients_.insert_or_assign(identity, std::move(c)).first;
+    if (it != clients_.end()) Forget(it, now_ms);  // a fresh subscription replaces the old one
+    it = clients_.emplace(identity, std::move(c)).first;
     Replay(identity, it->second);
     return;
   }
@@ -79,6 +131,7 @@ void ClientHub::OnRequest(const std::string& identity, const zmq::message_t& bod
     return;
   }
   it->second.last_heard_ms = now_ms;
+  if (req.has_watch()) Watch(identity, it->second, req.watch(), now_ms);
 }
 
 void ClientHub::Replay(const std::string& identity, Client& c) {
@@ -135,9 +188,14 @@ void ClientHub::OnCameraChanged(const wire::Camera& camera) {
 void ClientHub::Pump(int64_t now_ms) {
   for (auto it = clients_.begin(); it != clients_.end();) {
     Client& c = it->second;
-    if (now_ms - c.last_heard_ms > kClientTimeoutMs) {
-      spdlog::info("client gone: silent for {} s", kClientTimeoutMs / 1000);
-      it = clients_.erase(it);
+    bool disconnected = false;
+    for (const auto& [camera, v] : c.watching) disconnected = disconnected || v->gone();
+    if (disconnected || now_ms - c.last_heard_ms > kClientTimeoutMs) {
+      if (disconnected) spdlog::info("client gone: disconnected");
+      else spdlog::info("client gone: silent for {} s", kClientTimeoutMs / 1000);
+      auto next = std::next(it);
+      Forget(it, now_ms);
+      it = next;
       continue;
     }
     if (!c.live) Replay(it->first, c);

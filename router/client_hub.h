@@ -6,6 +6,11 @@
 // second. Alerts always arrive in log order with no gaps among those the client selects.
 // A client that cannot keep up is never waited for: it falls back to replaying from the log
 // where it left off, so it loses nothing and slows nobody.
+//
+// Live video: ClientRequest{watch} makes the client a viewer of one camera in the LiveRelay;
+// frames then arrive as ServerMessage{video}, from a keyframe on (see router/live/). A client
+// watching video pings every second; one not heard for 3 s is taken as not reading (its
+// queues are filling) and gets no frames until it speaks again, then from a keyframe.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +19,11 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include <functional>
+#include <memory>
+
 #include "router/alert_log.h"
+#include "router/live/live_relay.h"
 #include "xueliang.pb.h"
 
 namespace xl::router {
@@ -23,7 +32,10 @@ class CameraRegistry;
 
 class ClientHub {
  public:
-  ClientHub(zmq::socket_t& socket, AlertLog& log, const CameraRegistry& cameras);
+  // `known` says whether a camera ID is in the registry (for watch requests).
+  ClientHub(zmq::socket_t& socket, AlertLog& log, const CameraRegistry& cameras, LiveRelay& relay,
+            std::function<bool(const std::string&)> known);
+  ~ClientHub();
 
   // Handles one message from a client (identity frame + body frame).
   void OnRequest(const std::string& identity, const zmq::message_t& body, int64_t now_ms);
@@ -36,6 +48,21 @@ class ClientHub {
   size_t size() const { return clients_.size(); }
 
  private:
+  // One client watching one camera.
+  class Viewer : public LiveViewer {
+   public:
+    // `last_heard_ms` is the client's (it outlives the viewer).
+    Viewer(zmq::socket_t& socket, std::string identity, const int64_t* last_heard_ms)
+        : socket_(socket), identity_(std::move(identity)), last_heard_ms_(last_heard_ms) {}
+    bool Offer(const LiveFramePtr& frame) override;
+    bool gone() const { return gone_; }  // the client disconnected
+
+   private:
+    zmq::socket_t& socket_;
+    std::string identity_;
+    const int64_t* last_heard_ms_;
+    bool gone_ = false;
+  };
   struct Client {
     std::vector<std::string> prefixes;
     uint64_t cursor = 0;  // every alert up to here has been handled for this client
@@ -43,7 +70,10 @@ class ClientHub {
     bool cameras_stale = false;  // a camera update was lost: resend all when live again
     int64_t last_heard_ms = 0;
     int64_t last_heartbeat_ms = 0;
+    std::map<std::string, std::unique_ptr<Viewer>> watching;  // by camera id
   };
+  void Watch(const std::string& identity, Client& c, const wire::WatchRequest& req, int64_t now_ms);
+  void Forget(std::map<std::string, Client>::iterator it, int64_t now_ms);
 
   bool Selects(const Client& c, const wire::Alert& a) const;
   bool Selects(const Client& c, const wire::Camera& cam) const;
@@ -55,6 +85,8 @@ class ClientHub {
   zmq::socket_t& socket_;
   AlertLog& log_;
   const CameraRegistry& cameras_;
+  LiveRelay& relay_;
+  std::function<bool(const std::string&)> known_;
   std::map<std::string, Client> clients_;
 };
 

@@ -1,10 +1,14 @@
 // xl-router: alert log, camera states and client fan-out.
 //
-//   xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] [--http ADDR:PORT]
-//             [--db FILE] [--worker-timeout-s N]
+//   xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] [--media ENDPOINT] [--http ADDR:PORT]
+//             [--rtsp ADDR:PORT] [--rtsp-user USER] [--db FILE] [--worker-timeout-s N]
+//   XL_RTSP_PASSWORD (environment): the RTSP re-serve's password, with --rtsp-user
 #include <spdlog/spdlog.h>
 
+#include <gst/gst.h>
+
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
@@ -25,20 +29,34 @@ int main(int argc, char** argv) {
     if (!std::strcmp(arg, "--workers") && (value = next())) config.worker_endpoint = value;
     else if (!std::strcmp(arg, "--clients") && (value = next())) config.client_endpoint = value;
     else if (!std::strcmp(arg, "--control") && (value = next())) config.control_endpoint = value;
+    else if (!std::strcmp(arg, "--media") && (value = next())) config.media_endpoint = value;
     else if (!std::strcmp(arg, "--http") && (value = next()) && std::strchr(value, ':') &&
              xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535)) {
       config.http_address.assign(value, std::strrchr(value, ':'));
       config.http_port = int(*xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535));
     }
+    else if (!std::strcmp(arg, "--rtsp") && (value = next()) && std::strchr(value, ':') &&
+             xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535)) {
+      config.rtsp.address.assign(value, std::strrchr(value, ':'));
+      config.rtsp.port = int(*xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535));
+    }
+    else if (!std::strcmp(arg, "--rtsp-user") && (value = next())) config.rtsp.user = value;
     else if (!std::strcmp(arg, "--db") && (value = next())) config.database = value;
     else if (!std::strcmp(arg, "--worker-timeout-s") && (value = next()) && xl::ParseIntArg(value, 1, 86400))
       config.worker_timeout_ms = *xl::ParseIntArg(value, 1, 86400) * 1000;
     else {
       std::cerr << "usage: xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] "
-                   "[--http ADDR:PORT] [--db FILE] [--worker-timeout-s N]\n";
+                   "[--media ENDPOINT] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--rtsp-user U] [--db FILE] [--worker-timeout-s N]\n";
       return 2;
     }
   }
+  // The RTSP password comes from the environment, never the command line (ps shows that).
+  if (const char* pw = std::getenv("XL_RTSP_PASSWORD")) config.rtsp.password = pw;
+  if (!config.rtsp.user.empty() && config.rtsp.password.empty()) {
+    std::cerr << "xl-router: --rtsp-user needs XL_RTSP_PASSWORD in the environment\n";
+    return 2;
+  }
+  gst_init(&argc, &argv);
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);

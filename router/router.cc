@@ -15,6 +15,7 @@ namespace xl::router {
 
 namespace {
 constexpr int kMaxBatch = 512;  // worker messages handled per loop turn
+constexpr size_t kSockets = 4;  // ZeroMQ sockets polled before the GLib descriptors
 }
 
 Router::Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<AlertLog> log,
@@ -23,10 +24,11 @@ Router::Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<
       workers_(ctx, zmq::socket_type::pull),
       clients_(ctx, zmq::socket_type::router),
       control_socket_(ctx, zmq::socket_type::router),
+      media_(ctx, zmq::socket_type::pull),
       log_(std::move(log)),
       store_(std::move(store)),
       registry_(config.worker_timeout_ms, [this](const wire::Camera& c) { OnCameraChanged(c); }),
-      hub_(clients_, *log_, registry_),
+      hub_(clients_, *log_, registry_, relay_, [this](const std::string& id) { return store_->Find(id) != nullptr; }),
       control_(control_socket_, *store_, config.worker_timeout_ms),
       api_(*store_, control_, registry_, [this](const std::string& id) { registry_.Forget(id); }) {}
 
@@ -42,9 +44,13 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   r->clients_.set(zmq::sockopt::router_mandatory, 1);
   r->clients_.set(zmq::sockopt::sndhwm, 10000);
   r->control_socket_.set(zmq::sockopt::router_mandatory, 1);
+  // A restarted worker reconnecting under its id takes over from its dead connection.
+  r->control_socket_.set(zmq::sockopt::router_handover, 1);
+  r->media_.set(zmq::sockopt::rcvhwm, 5000);
   for (auto [socket, endpoint] : {std::pair{&r->workers_, &config.worker_endpoint},
                                   std::pair{&r->clients_, &config.client_endpoint},
-                                  std::pair{&r->control_socket_, &config.control_endpoint}}) {
+                                  std::pair{&r->control_socket_, &config.control_endpoint},
+                                  std::pair{&r->media_, &config.media_endpoint}}) {
     try {
       socket->bind(*endpoint);
     } catch (const zmq::error_t& e) {
@@ -54,14 +60,23 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   auto http = HttpServer::Listen(config.http_address, config.http_port);
   if (!http.ok()) return http.error();
   r->http_ = std::move(http.value());
+  auto rtsp = RtspOut::Start(config.rtsp, r->relay_);
+  if (!rtsp.ok()) return rtsp.error();
+  r->rtsp_ = std::move(rtsp.value());
+  r->websockets_ = std::make_unique<WebSocketOut>(*r->http_, r->relay_,
+                                                  [self = r.get()](const std::string& id) { return self->CodecOf(id); });
   Router* self = r.get();
   r->http_->Route("/api/", [self](const HttpRequest& req) { return self->api_.Handle(req); });
+  r->http_->Route("/api/live", [self](const HttpRequest&) {
+    return HttpReply{200, "application/json", self->relay_.Stats(MonotonicMs()).dump()};
+  });
   r->http_->Route("/metrics", [self](const HttpRequest&) { return self->Metrics(); });
   r->http_->Route("/healthz", [](const HttpRequest&) { return HttpReply{200, "text/plain", "ok\n"}; });
-  spdlog::info("router: workers at {}, control at {}, clients at {}, HTTP at http://{}:{}, log {} (head seq {}), "
-               "{} cameras registered",
-               config.worker_endpoint, config.control_endpoint, config.client_endpoint, config.http_address,
-               r->http_->port(), config.database, r->log_->head(), r->store_->cameras().size());
+  spdlog::info("router: workers at {}, control at {}, media at {}, clients at {}, HTTP at http://{}:{}, "
+               "RTSP at rtsp://{}:{}/<camera-id>, log {} (head seq {}), {} cameras registered",
+               config.worker_endpoint, config.control_endpoint, config.media_endpoint, config.client_endpoint,
+               config.http_address, r->http_->port(), config.rtsp.address, r->rtsp_->port(), config.database,
+               r->log_->head(), r->store_->cameras().size());
   return r;
 }
 
@@ -160,6 +175,27 @@ void Router::DrainControl(int64_t now) {
   }
 }
 
+std::string Router::CodecOf(const std::string& camera) const {
+  if (!store_->Find(camera)) return "";
+  auto s = registry_.cameras().find(camera);
+  return s == registry_.cameras().end() ? "" : s->second.codec();
+}
+
+void Router::SyncRtspMounts() {
+  for (const auto& [id, c] : store_->cameras()) {
+    if (std::string codec = CodecOf(id); !codec.empty()) rtsp_->Mount(id, codec);
+  }
+}
+
+void Router::DrainMedia(int64_t now) {
+  zmq::message_t msg;
+  for (int i = 0; i < kMaxBatch && media_.recv(msg, zmq::recv_flags::dontwait); ++i) {
+    if (!relay_.OnMessage(msg, now) && ++counters_.media_malformed % 100 == 1) {
+      spdlog::warn("router: dropped a malformed video frame ({} bytes; {} so far)", msg.size(), counters_.media_malformed);
+    }
+  }
+}
+
 HttpReply Router::Metrics() {
   PromText m;
   std::map<std::string, int> by_state;
@@ -187,6 +223,14 @@ HttpReply Router::Metrics() {
   m.Sample(double(counters_.lost));
   m.Family("xl_clients", "gauge", "Connected console and desk clients.");
   m.Sample(double(hub_.size()));
+  m.Family("xl_live_websocket_viewers", "gauge", "Browsers watching live video.");
+  m.Sample(double(websockets_->viewers()));
+  m.Family("xl_live_viewers", "gauge", "Live video viewers, all kinds.");
+  m.Sample(double(relay_.viewer_count()));
+  m.Family("xl_live_frames_in_total", "counter", "Live video frames received from workers.");
+  m.Sample(double(relay_.frames_in()));
+  m.Family("xl_live_gaps_total", "counter", "Gaps in live video from workers (viewers waited for a keyframe).");
+  m.Sample(double(relay_.gaps()));
   return {200, "text/plain; version=0.0.4", m.text()};
 }
 
@@ -205,7 +249,8 @@ void Router::Run(const std::atomic<bool>& stop) {
     }
     items = {{workers_.handle(), 0, ZMQ_POLLIN, 0},
              {clients_.handle(), 0, ZMQ_POLLIN, 0},
-             {control_socket_.handle(), 0, ZMQ_POLLIN, 0}};
+             {control_socket_.handle(), 0, ZMQ_POLLIN, 0},
+             {media_.handle(), 0, ZMQ_POLLIN, 0}};
     for (int i = 0; i < n; ++i) {
       short ev = 0;
       if (fds[i].events & G_IO_IN) ev |= ZMQ_POLLIN;
@@ -219,7 +264,7 @@ void Router::Run(const std::atomic<bool>& stop) {
       if (e.num() != EINTR) throw;
     }
     for (int i = 0; i < n; ++i) {
-      const short rev = items[3 + size_t(i)].revents;
+      const short rev = items[kSockets + size_t(i)].revents;
       fds[i].revents = gushort((rev & ZMQ_POLLIN ? G_IO_IN : 0) | (rev & ZMQ_POLLOUT ? G_IO_OUT : 0) |
                                (rev & ZMQ_POLLERR ? G_IO_ERR : 0));
     }
@@ -229,8 +274,14 @@ void Router::Run(const std::atomic<bool>& stop) {
     if (items[0].revents & ZMQ_POLLIN) DrainWorkers(now);
     if (items[1].revents & ZMQ_POLLIN) DrainClients(now);
     if (items[2].revents & ZMQ_POLLIN) DrainControl(now);
+    if (items[3].revents & ZMQ_POLLIN) DrainMedia(now);
     registry_.Expire(now);
     control_.Pump(now);
+    control_.SetWanted(relay_.Wanted(now), now);
+    if (now - last_mount_sync_ms_ >= 1000) {
+      SyncRtspMounts();
+      last_mount_sync_ms_ = now;
+    }
     hub_.Pump(now);
   }
   g_main_context_release(glib);

@@ -13,6 +13,9 @@
 #include "router/camera_registry.h"
 #include "router/camera_store.h"
 #include "router/client_hub.h"
+#include "router/live/live_relay.h"
+#include "router/live/rtsp_out.h"
+#include "router/live/websocket_out.h"
 #include "router/registry_api.h"
 #include "router/worker_control.h"
 #include "xl/http_server.h"
@@ -24,8 +27,10 @@ struct RouterConfig {
   std::string worker_endpoint = "tcp://*:5555";  // workers PUSH here
   std::string client_endpoint = "tcp://*:5556";  // clients (DEALER) connect here
   std::string control_endpoint = "tcp://*:5557"; // workers' control channel (DEALER)
+  std::string media_endpoint = "tcp://*:5558";   // workers' live video (PUSH)
   std::string http_address = "127.0.0.1";        // REST API and /metrics
   int http_port = 8080;                          // 0: any free port (logged)
+  RtspOutConfig rtsp;                            // live RTSP re-serve
   std::string database = "xueliang.db";
   int64_t worker_timeout_ms = 15000;  // a worker silent this long has lost its cameras
 };
@@ -40,12 +45,18 @@ class Router {
 
   int http_port() const { return http_->port(); }
 
+  // Mounts every registered camera whose codec is known on the RTSP server.
+  void SyncRtspMounts();
+  // The codec a registered camera was last seen with ("" when unknown).
+  std::string CodecOf(const std::string& camera) const;
+
  private:
   Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<AlertLog> log,
          std::unique_ptr<CameraStore> store);
   void DrainWorkers(int64_t now_ms);
   void DrainClients(int64_t now_ms);
   void DrainControl(int64_t now_ms);
+  void DrainMedia(int64_t now_ms);
   HttpReply Metrics();
   void OnCameraChanged(const wire::Camera& camera);
   void CheckSequence(const wire::Envelope& env);
@@ -54,17 +65,23 @@ class Router {
   zmq::socket_t workers_;
   zmq::socket_t clients_;
   zmq::socket_t control_socket_;
+  zmq::socket_t media_;
   std::unique_ptr<AlertLog> log_;
   std::unique_ptr<CameraStore> store_;
   CameraRegistry registry_;
+  LiveRelay relay_;
   ClientHub hub_;
   WorkerControl control_;
   RegistryApi api_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<RtspOut> rtsp_;
+  std::unique_ptr<WebSocketOut> websockets_;
+  int64_t last_mount_sync_ms_ = 0;
   struct Counters {
     uint64_t worker_messages = 0;
     uint64_t malformed = 0;
     uint64_t lost = 0;
+    uint64_t media_malformed = 0;
     std::map<std::string, uint64_t> alerts_by_kind;
   } counters_;
   struct SourceSeq {

@@ -41,6 +41,8 @@ void WorkerControl::OnMessage(const std::string& identity, const zmq::message_t&
     spdlog::info("worker {}: joined", identity);
     peer.info.live = true;
     peer.must_send = true;  // it may have restarted: send everything again
+    peer.watch_sent.clear();
+    peer.watch_sent_ms = 0;
     dirty_ = rebalance_ = true;
   }
   peer.info.last_seen_ms = now_ms;
@@ -48,6 +50,7 @@ void WorkerControl::OnMessage(const std::string& identity, const zmq::message_t&
     // A (re)started worker has applied nothing yet.
     peer.info.applied_version = 0;
     peer.must_send = true;
+    peer.watch_sent = {"(resend)"};  // force the watch list out again
     dirty_ = true;
     ApplySeed(identity, up.hello());
   } else if (up.has_heartbeat()) {
@@ -139,6 +142,31 @@ void WorkerControl::Send(Peer& peer, int64_t now_ms) {
     spdlog::warn("control: cannot reach worker {}: {}", peer.info.id, e.what());
   }
   peer.sent_ms = now_ms;
+}
+
+void WorkerControl::SetWanted(const std::set<std::string>& cameras, int64_t now_ms) {
+  constexpr int64_t kWatchRefreshMs = 3000;
+  std::map<std::string, std::set<std::string>> per_worker;
+  for (const std::string& id : cameras) {
+    if (const RegisteredCamera* c = store_.Find(id); c && !c->worker.empty()) per_worker[c->worker].insert(id);
+  }
+  for (auto& [id, peer] : peers_) {
+    if (!peer.info.live) continue;
+    const std::set<std::string>& want = per_worker[id];
+    if (want == peer.watch_sent && (want.empty() || now_ms - peer.watch_sent_ms < kWatchRefreshMs)) continue;
+    wire::ControlDown down;
+    for (const std::string& c : want) down.mutable_watch()->add_camera_ids(c);
+    if (want.empty()) down.mutable_watch();
+    zmq::message_t body = ToFrame(down);
+    try {
+      socket_.send(zmq::buffer(id), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      socket_.send(body, zmq::send_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+      spdlog::warn("control: cannot reach worker {}: {}", id, e.what());
+    }
+    peer.watch_sent = want;
+    peer.watch_sent_ms = now_ms;
+  }
 }
 
 std::vector<WorkerInfo> WorkerControl::Workers() const {

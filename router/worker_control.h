@@ -37,6 +37,9 @@ class WorkerControl {
   void MarkDirty() { dirty_ = true; }
   // Expires silent workers, plans assignments and sends what is due. Call often.
   void Pump(int64_t now_ms);
+  // The cameras whose live video is wanted now; each worker is told its share when it
+  // changes (and every few seconds, in case a message was lost).
+  void SetWanted(const std::set<std::string>& cameras, int64_t now_ms);
 
   std::vector<WorkerInfo> Workers() const;
   // True when `camera_id` is assigned to a live worker that has applied that assignment.
@@ -49,6 +52,8 @@ class WorkerControl {
     uint64_t covering_version = 0;  // first version whose camera list equals sent_cameras
     int64_t sent_ms = 0;
     bool must_send = false;         // joined or restarted: send even an unchanged list
+    std::set<std::string> watch_sent;
+    int64_t watch_sent_ms = 0;
   };
   void ApplySeed(const std::string& worker, const wire::WorkerHello& hello);
   void Send(Peer& peer, int64_t now_ms);

@@ -37,6 +37,18 @@ HttpServer::~HttpServer() {
 
 void HttpServer::Route(const std::string& prefix, Handler handler) { routes_[prefix] = std::move(handler); }
 
+void HttpServer::WebSocket(const std::string& prefix, WebSocketHandler on_open) {
+  auto& slot = websockets_[prefix];
+  slot = std::make_unique<WebSocketHandler>(std::move(on_open));
+  soup_server_add_websocket_handler(
+      server_, prefix.c_str(), nullptr, nullptr,
+      [](SoupServer*, SoupServerMessage* msg, const char* path, SoupWebsocketConnection* conn, gpointer data) {
+        g_object_ref(conn);
+        (*static_cast<WebSocketHandler*>(data))(path ? path : "", conn, soup_server_message_get_socket(msg));
+      },
+      slot.get(), nullptr);
+}
+
 void HttpServer::OnRequest(SoupServer*, void* raw_msg, const char* path, void* raw_query, void* self) {
   auto* server = static_cast<HttpServer*>(self);
   auto* msg = static_cast<SoupServerMessage*>(raw_msg);

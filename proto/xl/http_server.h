@@ -11,6 +11,8 @@
 #include "xl/status.h"
 
 typedef struct _SoupServer SoupServer;
+typedef struct _SoupWebsocketConnection SoupWebsocketConnection;
+typedef struct _GSocket GSocket;
 
 namespace xl {
 
@@ -37,6 +39,12 @@ class HttpServer {
 
   // Requests whose path starts with `prefix` go to `handler` (longest prefix wins).
   void Route(const std::string& prefix, Handler handler);
+
+  // WebSocket upgrades on paths under `prefix` go to `on_open` with the full path, the
+  // connection (a new reference, the callee's) and the client's socket (borrowed, valid while
+  // the connection is open; for flow control).
+  using WebSocketHandler = std::function<void(const std::string& path, SoupWebsocketConnection*, GSocket*)>;
+  void WebSocket(const std::string& prefix, WebSocketHandler on_open);
   int port() const { return port_; }
 
  private:
@@ -46,6 +54,7 @@ class HttpServer {
   SoupServer* server_ = nullptr;
   int port_ = 0;
   std::map<std::string, Handler> routes_;
+  std::map<std::string, std::unique_ptr<WebSocketHandler>> websockets_;
 };
 
 }  // namespace xl

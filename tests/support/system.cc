@@ -12,6 +12,7 @@ System::System(const std::string& name)
       worker_port_(FreePort()),
       client_port_(FreePort()),
       control_port_(FreePort()),
+      media_port_(FreePort()),
       http_port_(FreePort()) {}
 
 std::unique_ptr<Process> System::StartCamsim(const std::vector<std::string>& streams) {
@@ -26,7 +27,7 @@ std::unique_ptr<Process> System::StartCamsim(const std::vector<std::string>& str
 
 std::unique_ptr<Process> System::StartRouter(const std::vector<std::string>& extra) {
   std::vector<std::string> argv = {Binary("router/xl-router"), "--workers", WorkerEndpoint(), "--clients",
-                                   ClientEndpoint(), "--control", ControlEndpoint(), "--http",
+                                   ClientEndpoint(), "--control", ControlEndpoint(), "--media", MediaEndpoint(), "--http",
                                    "127.0.0.1:" + std::to_string(http_port_), "--db", Database()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return std::make_unique<Process>(argv, dir_ + "/router.log");
@@ -35,7 +36,7 @@ std::unique_ptr<Process> System::StartRouter(const std::vector<std::string>& ext
 std::unique_ptr<Process> System::StartWorker(const std::string& id, const std::string& rest, int metrics_port) {
   const std::string path = dir_ + "/" + id + ".yaml";
   std::ofstream(path) << "worker:\n  id: " << id << "\n  router: " << WorkerEndpoint() << "\n  control: "
-                      << ControlEndpoint() << "\n  status_interval_s: 1\n  metrics_port: " << metrics_port << "\n"
+                      << ControlEndpoint() << "\n  media: " << MediaEndpoint() << "\n  status_interval_s: 1\n  metrics_port: " << metrics_port << "\n"
                       << rest;
   return std::make_unique<Process>(std::vector<std::string>{Binary("ingest/xl-ingest"), "--config", path},
                                    dir_ + "/" + id + ".log");

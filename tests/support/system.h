@@ -35,13 +35,14 @@ class System {
   std::string WorkerEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(worker_port_); }
   std::string ClientEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(client_port_); }
   std::string ControlEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(control_port_); }
+  std::string MediaEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(media_port_); }
   std::string HttpBase() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
   std::string Database() const { return dir_ + "/xueliang.db"; }
   const std::string& dir() const { return dir_; }
 
  private:
   std::string dir_;
-  int rtsp_port_, worker_port_, client_port_, control_port_, http_port_;
+  int rtsp_port_, worker_port_, client_port_, control_port_, media_port_, http_port_;
   int xl_runs_ = 0;
 };
 

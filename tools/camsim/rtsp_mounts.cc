@@ -55,6 +55,11 @@ RtspMounts::RtspMounts(const ServerOptions& options)
   gst_rtsp_server_set_service(server_, std::to_string(options.port).c_str());
   gst_rtsp_server_set_address(server_, options.bind.c_str());
   mounts_ = gst_rtsp_server_get_mount_points(server_);
+  // One line per RTSP client, so tests can count who pulls the cameras.
+  g_signal_connect(server_, "client-connected", G_CALLBACK(+[](GstRTSPServer*, GstRTSPClient*, gpointer) {
+                     spdlog::info("camsim: client connected");
+                   }),
+                   nullptr);
   if (auth_) {
     GstRTSPAuth* auth = gst_rtsp_auth_new();
     gst_rtsp_auth_set_supported_methods(auth, GST_RTSP_AUTH_DIGEST);

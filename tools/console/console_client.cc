@@ -20,6 +20,11 @@ void ConsoleClient::Connect() {
   for (const std::string& p : options_.prefixes) sub->add_prefixes(p);
   if (resume_) sub->set_after_seq(*resume_);
   socket_->send(ToFrame(req), zmq::send_flags::dontwait);
+  for (const std::string& camera : options_.watch) {
+    wire::ClientRequest watch;
+    watch.mutable_watch()->set_camera_id(camera);
+    socket_->send(ToFrame(watch), zmq::send_flags::dontwait);
+  }
   last_heard_ms_ = last_ping_ms_ = MonotonicMs();
   ++reconnects_;
 }
@@ -29,7 +34,8 @@ std::optional<wire::ServerMessage> ConsoleClient::Next(int timeout_ms) {
   for (;;) {
     const int64_t now = MonotonicMs();
     if (now - last_heard_ms_ > options_.silence_timeout_ms) Connect();
-    if (now - last_ping_ms_ >= 2000) {
+    // Watchers ping every second: the router takes a silent watcher as not reading.
+    if (now - last_ping_ms_ >= (options_.watch.empty() ? 2000 : 1000)) {
       wire::ClientRequest ping;
       ping.set_ping(true);
       socket_->send(ToFrame(ping), zmq::send_flags::dontwait);

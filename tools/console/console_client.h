@@ -19,6 +19,7 @@ struct ClientOptions {
   std::vector<std::string> prefixes;  // region or camera ID prefixes; empty: everything
   std::optional<uint64_t> after_seq;  // replay alerts after this; none: start live
   int silence_timeout_ms = 5000;      // no message for this long: reconnect
+  std::vector<std::string> watch;     // cameras whose live video to receive
 };
 
 class ConsoleClient {

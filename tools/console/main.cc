@@ -1,10 +1,12 @@
 // xl-console: camera states and alerts, live, in a terminal.
 //
 //   xl-console [--router ENDPOINT] [--region PREFIX]... [--after SEQ] [--json]
-//              [--snapshots DIR] [--exit-after SECONDS]
+//              [--snapshots DIR] [--exit-after SECONDS] [--watch CAMERA_ID [--out FILE]]
 //
 // Resumes by sequence number after a reconnect, so nothing is missed; --after SEQ replays
 // every logged alert after SEQ first. --json prints one JSON object per line (for scripts).
+// --watch receives the camera's live video; --out writes it to FILE as a raw H.264/H.265
+// stream (from the first keyframe on) that ffprobe/ffplay read.
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -48,11 +50,12 @@ int main(int argc, char** argv) {
   bool json = false;
   std::string snapshots;
   int exit_after_s = 0;
+  std::string out_path;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
     if (arg == "--json") json = true;
-    else if (!v) { std::cerr << "usage: xl-console [--router EP] [--region P]... [--after SEQ] [--json] [--snapshots DIR] [--exit-after S]\n"; return 2; }
+    else if (!v) { std::cerr << "usage: xl-console [--router EP] [--region P]... [--after SEQ] [--json] [--snapshots DIR] [--exit-after S] [--watch ID [--out FILE]]\n"; return 2; }
     else if (arg == "--router") options.endpoint = argv[++i];
     else if (arg == "--region") options.prefixes.push_back(argv[++i]);
     else if (arg == "--after") {
@@ -61,6 +64,8 @@ int main(int argc, char** argv) {
       options.after_seq = uint64_t(*seq);
     }
     else if (arg == "--snapshots") snapshots = argv[++i];
+    else if (arg == "--watch") options.watch.push_back(argv[++i]);
+    else if (arg == "--out") out_path = argv[++i];
     else if (arg == "--exit-after") {
       auto s = xl::ParseIntArg(argv[++i], 1, 1 << 30);
       if (!s) { std::cerr << "--exit-after must be a number of seconds\n"; return 2; }
@@ -78,6 +83,16 @@ int main(int argc, char** argv) {
   if (!json) std::cout << "xl-console: " << options.endpoint << ", region "
                        << (options.prefixes.empty() ? "all" : options.prefixes.front()) << std::endl;
   int reconnects = 0;
+  std::ofstream out;
+  if (!out_path.empty()) {
+    out.open(out_path, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      std::cerr << "xl-console: cannot write " << out_path << "\n";
+      return 1;
+    }
+  }
+  uint64_t video_frames = 0;
+  bool keyed = false;
   while (!g_stop && (!end || xl::MonotonicMs() < end)) {
     auto msg = client.Next(200);
     if (client.reconnects() != reconnects) {
@@ -122,6 +137,20 @@ int main(int argc, char** argv) {
                   << xl::PhaseName(a.phase()) << "\033[0m  " << a.camera_id() << " " << a.camera_name()
                   << (zone_list.empty() ? "" : "  zone " + zone_list) << "  boxes " << a.boxes_size()
                   << (path.empty() ? "" : "  " + path) << std::endl;
+      }
+    } else if (msg->has_video()) {
+      const auto& v = msg->video();
+      keyed = keyed || v.keyframe();
+      if (out.is_open() && keyed) out.write(v.data().data(), std::streamsize(v.data().size()));
+      ++video_frames;
+      if (json) {
+        std::cout << nlohmann::json{{"type", "video"}, {"camera", v.camera_id()}, {"codec", v.codec()},
+                                    {"keyframe", v.keyframe()}, {"bytes", v.data().size()}, {"seq", v.seq()},
+                                    {"width", v.width()}, {"height", v.height()},
+                                    {"latency_ms", xl::NowMs() - v.sent_ms()}}.dump() << std::endl;
+      } else if (video_frames % 100 == 1) {
+        std::cout << "-- video " << v.camera_id() << ": " << video_frames << " frames, " << v.codec() << " "
+                  << v.width() << "x" << v.height() << std::endl;
       }
     } else if (msg->body_case() == xl::wire::ServerMessage::kLiveAtSeq) {
       if (json) std::cout << nlohmann::json{{"type", "live"}, {"seq", msg->live_at_seq()}}.dump() << std::endl;

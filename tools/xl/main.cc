@@ -10,6 +10,7 @@
 //   xl [--api URL] import FILE.csv [--dry-run] [--wait S]
 //   xl [--api URL] status [--all]
 //   xl [--api URL] worker ls
+//   xl [--api URL] live ID --out FILE.mp4 [--seconds S]   record live fMP4 over WebSocket
 //
 // --api defaults to http://127.0.0.1:8080. Exit codes: 0 done, 1 refused or failed, 2 usage.
 // Passwords are never printed (the API returns "***").
@@ -22,6 +23,8 @@
 #include <sstream>
 #include <set>
 #include <thread>
+
+#include <libsoup/soup.h>
 
 #include "xl/cli.h"
 #include "xl/http_client.h"
@@ -36,7 +39,8 @@ constexpr const char* kUsage =
     " [--profile JSON] |\n"
     "          camera set ID [--name N] [--url U] [--region R] [--username U] [--password P]"
     " [--enabled true|false] [--profile JSON] |\n"
-    "          camera rm ID | import FILE.csv [--dry-run] [--wait S] | status [--all] | worker ls\n";
+    "          camera rm ID | import FILE.csv [--dry-run] [--wait S] | status [--all] | worker ls |\n"
+    "          live ID --out FILE.mp4 [--seconds S]\n";
 
 struct Cli {
   std::string api = "http://127.0.0.1:8080";
@@ -183,6 +187,84 @@ int Import(const Cli& cli, const std::vector<std::string>& args) {
   return (*r)["errors"].empty() && handed == ids.size() ? 0 : 1;
 }
 
+// Records a camera's live fMP4 stream (ws://…/live/ID) into `path` for `seconds`.
+int Live(const Cli& cli, const std::string& camera, const std::string& path, int seconds) {
+  std::string url = cli.api;
+  if (url.rfind("http", 0) == 0) url.replace(0, 4, "ws");
+  url += "/live/" + camera;
+  struct State {
+    GMainLoop* loop;
+    std::ofstream out;
+    std::string mime, error;
+    size_t messages = 0, bytes = 0;
+    SoupWebsocketConnection* conn = nullptr;
+  } st{g_main_loop_new(nullptr, FALSE), std::ofstream(path, std::ios::binary | std::ios::trunc), "", "", 0, 0,
+       nullptr};
+  if (!st.out) {
+    std::cerr << "xl: cannot write " << path << "\n";
+    return 1;
+  }
+  SoupSession* session = soup_session_new();
+  SoupMessage* msg = soup_message_new("GET", url.c_str());
+  if (!msg) {
+    std::cerr << "xl: bad URL " << url << "\n";
+    return 1;
+  }
+  soup_session_websocket_connect_async(
+      session, msg, nullptr, nullptr, G_PRIORITY_DEFAULT, nullptr,
+      [](GObject* src, GAsyncResult* res, gpointer data) {
+        auto* st = static_cast<State*>(data);
+        GError* err = nullptr;
+        st->conn = soup_session_websocket_connect_finish(SOUP_SESSION(src), res, &err);
+        if (!st->conn) {
+          st->error = err ? err->message : "cannot connect";
+          if (err) g_error_free(err);
+          g_main_loop_quit(st->loop);
+          return;
+        }
+        g_signal_connect(st->conn, "message", G_CALLBACK(+[](SoupWebsocketConnection*, gint type, GBytes* b, gpointer d) {
+                           auto* st = static_cast<State*>(d);
+                           gsize n = 0;
+                           const char* p = static_cast<const char*>(g_bytes_get_data(b, &n));
+                           if (type == SOUP_WEBSOCKET_DATA_TEXT) {
+                             std::string text(p, n);
+                             if (text.rfind("{\"error\"", 0) == 0) st->error = text;
+                             else st->mime = text;
+                             return;
+                           }
+                           st->out.write(p, std::streamsize(n));
+                           ++st->messages;
+                           st->bytes += n;
+                         }),
+                         st);
+        g_signal_connect(st->conn, "closed", G_CALLBACK(+[](SoupWebsocketConnection*, gpointer d) {
+                           g_main_loop_quit(static_cast<State*>(d)->loop);
+                         }),
+                         st);
+      },
+      &st);
+  g_timeout_add_seconds(guint(seconds), [](gpointer loop) -> gboolean {
+    g_main_loop_quit(static_cast<GMainLoop*>(loop));
+    return G_SOURCE_REMOVE;
+  }, st.loop);
+  g_main_loop_run(st.loop);
+  if (st.conn) {
+    if (soup_websocket_connection_get_state(st.conn) == SOUP_WEBSOCKET_STATE_OPEN) {
+      soup_websocket_connection_close(st.conn, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+    }
+    g_object_unref(st.conn);
+  }
+  g_object_unref(msg);
+  g_object_unref(session);
+  g_main_loop_unref(st.loop);
+  if (!st.error.empty()) {
+    std::cerr << "xl: " << st.error << "\n";
+    return 1;
+  }
+  std::cout << st.mime << "\n" << st.messages << " messages, " << st.bytes << " bytes written to " << path << "\n";
+  return st.messages > 1 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -255,6 +337,15 @@ int main(int argc, char** argv) {
     if (!rows.empty()) Table(rows, kCameraCols);
     else std::cout << "no camera in trouble\n";
     return 0;
+  }
+  if (cmd == "live" && args.size() >= 4 && args[2] == "--out") {
+    int seconds = 5;
+    if (args.size() == 6 && args[4] == "--seconds" && xl::ParseIntArg(args[5], 1, 86400)) {
+      seconds = int(*xl::ParseIntArg(args[5], 1, 86400));
+    } else if (args.size() != 4) {
+      return usage();
+    }
+    return Live(cli, sub, args[3], seconds);
   }
   if (cmd == "worker" && sub == "ls") {
     auto r = cli.Call("GET", "/api/workers");

@@ -1,0 +1,89 @@
+// Live video fan-out: each camera is pulled once (by its worker) and shared with every viewer
+// — native clients, RTSP players, browsers. Single-threaded (the router's loop).
+//
+// Per camera the relay keeps a GOP cache (the frames since the last keyframe), so a new
+// viewer gets a picture at once. Frames are parsed once and shared, never copied per viewer.
+// A viewer that cannot take a frame (its own queue is full) is skipped until the next
+// keyframe, so it never sees a broken picture and never slows anyone else. A gap in the
+// worker's frame sequence (frames lost on the way) makes every viewer wait for the next
+// keyframe likewise.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "xueliang.pb.h"
+
+namespace xl::router {
+
+// A frame as the relay shares it.
+struct LiveFrame {
+  wire::VideoFrame video;            // with its data
+  std::string client_message;        // serialized ServerMessage{video}, for native clients
+  int64_t received_ms = 0;           // wall clock at the router
+};
+using LiveFramePtr = std::shared_ptr<const LiveFrame>;
+
+class LiveViewer {
+ public:
+  virtual ~LiveViewer() = default;
+  // Offers one frame; false when the viewer cannot take it now (its queue is full).
+  virtual bool Offer(const LiveFramePtr& frame) = 0;
+};
+
+class LiveRelay {
+ public:
+  // A camera stays wanted this long after its last viewer left (no flapping on reconnects).
+  explicit LiveRelay(int64_t linger_ms = 5000) : linger_ms_(linger_ms) {}
+
+  // One message from the media socket (a serialized wire::VideoFrame). False if malformed.
+  bool OnMessage(const zmq::message_t& msg, int64_t now_ms);
+
+  // `viewer` (not owned; must be Removed before it goes) watches `camera`: it gets the GOP
+  // cache at once, then every live frame. `kind` names it in statistics ("zmq", "rtsp", ...).
+  void Add(const std::string& camera, LiveViewer* viewer, const std::string& kind, int64_t now_ms);
+  // Stops `viewer` watching anything.
+  void Remove(LiveViewer* viewer, int64_t now_ms);
+
+  // Cameras whose video is wanted: with a viewer, or whose last viewer left within the linger.
+  std::set<std::string> Wanted(int64_t now_ms) const;
+  // Who watches what, fps and bitrate per camera, skips per viewer.
+  nlohmann::json Stats(int64_t now_ms) const;
+  uint64_t frames_in() const { return frames_in_; }
+  uint64_t gaps() const { return gaps_; }
+  size_t viewer_count() const;
+
+ private:
+  struct Viewer {
+    LiveViewer* viewer;
+    std::string kind;
+    bool need_keyframe = true;
+    uint64_t delivered = 0;
+    uint64_t skipped_to_keyframe = 0;  // times it fell behind and was moved to a keyframe
+  };
+  struct Stream {
+    std::vector<LiveFramePtr> gop;     // from the last keyframe; empty while waiting for one
+    uint64_t last_seq = 0;
+    std::vector<Viewer> viewers;
+    int64_t last_left_ms = -1;         // when the last viewer left
+    std::string codec;
+    uint32_t width = 0, height = 0;
+    // Rates over the last full second.
+    int64_t window_start_ms = 0;
+    uint64_t window_bytes = 0, window_frames = 0;
+    double fps = 0, kbps = 0;
+  };
+  static void Deliver(Viewer& v, const LiveFramePtr& frame);
+
+  int64_t linger_ms_;
+  std::map<std::string, Stream> streams_;
+  uint64_t frames_in_ = 0, gaps_ = 0;
+};
+
+}  // namespace xl::router

@@ -1,0 +1,152 @@
+#include "router/live/rtsp_out.h"
+
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+#include <gst/rtsp-server/rtsp-server.h>
+#include <spdlog/spdlog.h>
+
+#include "xl/clock.h"
+
+namespace xl::router {
+
+namespace {
+constexpr guint64 kMaxQueuedBytes = 8 << 20;  // a player this far behind skips to a keyframe
+
+struct FactoryData {
+  RtspOut* out;
+  std::string camera;
+};
+
+// Runs `fn` on the loop thread (signals of gst-rtsp-server may come from its own threads).
+template <typename Fn>
+void OnLoop(Fn fn) {
+  auto* heap = new Fn(std::move(fn));
+  g_main_context_invoke_full(
+      nullptr, G_PRIORITY_DEFAULT,
+      [](gpointer p) -> gboolean {
+        (*static_cast<Fn*>(p))();
+        return G_SOURCE_REMOVE;
+      },
+      heap, [](gpointer p) { delete static_cast<Fn*>(p); });
+}
+}  // namespace
+
+// One shared media's appsrc, as a relay viewer.
+class RtspOut::Feed : public LiveViewer {
+ public:
+  explicit Feed(GstElement* appsrc) : appsrc_(appsrc) {}
+  ~Feed() override { gst_object_unref(appsrc_); }
+  bool Offer(const LiveFramePtr& frame) override {
+    if (gst_app_src_get_current_level_bytes(GST_APP_SRC(appsrc_)) > kMaxQueuedBytes) return false;
+    const std::string& data = frame->video.data();
+    // Zero copy: the buffer holds a reference to the shared frame.
+    GstBuffer* buf = gst_buffer_new_wrapped_full(GST_MEMORY_FLAG_READONLY, const_cast<char*>(data.data()), data.size(),
+                                                 0, data.size(), new LiveFramePtr(frame),
+                                                 [](gpointer p) { delete static_cast<LiveFramePtr*>(p); });
+    if (!frame->video.keyframe()) GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
+    return gst_app_src_push_buffer(GST_APP_SRC(appsrc_), buf) == GST_FLOW_OK;
+  }
+
+ private:
+  GstElement* appsrc_;
+};
+
+RtspOut::RtspOut(LiveRelay& relay) : relay_(relay) {}
+
+Result<std::unique_ptr<RtspOut>> RtspOut::Start(const RtspOutConfig& config, LiveRelay& relay) {
+  std::unique_ptr<RtspOut> out(new RtspOut(relay));
+  out->server_ = gst_rtsp_server_new();
+  gst_rtsp_server_set_address(out->server_, config.address.c_str());
+  gst_rtsp_server_set_service(out->server_, std::to_string(config.port).c_str());
+  out->mounts_ = gst_rtsp_server_get_mount_points(out->server_);
+  out->auth_ = !config.user.empty();
+  if (out->auth_) {
+    GstRTSPAuth* auth = gst_rtsp_auth_new();
+    gst_rtsp_auth_set_supported_methods(auth, GST_RTSP_AUTH_DIGEST);
+    GstRTSPToken* token = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, "viewer", nullptr);
+    gst_rtsp_auth_add_digest(auth, config.user.c_str(), config.password.c_str(), token);
+    gst_rtsp_token_unref(token);
+    gst_rtsp_server_set_auth(out->server_, auth);
+    g_object_unref(auth);
+  } else {
+    spdlog::warn("router: RTSP re-serve without credentials (give --rtsp-user/--rtsp-password)");
+  }
+  out->source_ = gst_rtsp_server_attach(out->server_, nullptr);
+  if (!out->source_) return Error{"cannot listen for RTSP on " + config.address + ":" + std::to_string(config.port)};
+  out->port_ = gst_rtsp_server_get_bound_port(out->server_);
+  return out;
+}
+
+RtspOut::~RtspOut() {
+  for (auto& [media, feed] : feeds_) relay_.Remove(feed.get(), 0);
+  if (source_) g_source_remove(source_);
+  if (mounts_) g_object_unref(mounts_);
+  if (server_) g_object_unref(server_);
+}
+
+void RtspOut::Mount(const std::string& camera, const std::string& codec) {
+  auto it = mounted_.find(camera);
+  if (it != mounted_.end() && it->second == codec) return;
+  const std::string path = "/" + camera;
+  if (it != mounted_.end()) {
+    gst_rtsp_mount_points_remove_factory(mounts_, path.c_str());
+    mounted_.erase(it);
+  }
+  if (codec != "h264" && codec != "h265") return;
+  GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
+  const std::string launch = std::string("( appsrc name=src is-live=true do-timestamp=true format=time caps=") +
+                             (codec == "h265" ? "video/x-h265,stream-format=byte-stream,alignment=au ! h265parse ! "
+                                                "rtph265pay"
+                                              : "video/x-h264,stream-format=byte-stream,alignment=au ! h264parse ! "
+                                                "rtph264pay") +
+                             " name=pay0 pt=96 config-interval=-1 )";
+  gst_rtsp_media_factory_set_launch(factory, launch.c_str());
+  gst_rtsp_media_factory_set_shared(factory, TRUE);
+  if (auth_) {
+    gst_rtsp_media_factory_add_role(factory, "viewer", GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
+                                    GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, nullptr);
+  }
+  g_signal_connect_data(
+      factory, "media-constructed",
+      G_CALLBACK(+[](GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer p) {
+        auto* d = static_cast<FactoryData*>(p);
+        g_object_ref(media);
+        OnLoop([out = d->out, camera = d->camera, media] {
+          out->OnMediaConstructed(camera, media);
+          g_object_unref(media);
+        });
+      }),
+      new FactoryData{this, camera}, [](gpointer p, GClosure*) { delete static_cast<FactoryData*>(p); },
+      GConnectFlags(0));
+  gst_rtsp_mount_points_add_factory(mounts_, path.c_str(), factory);
+  mounted_[camera] = codec;
+}
+
+void RtspOut::OnMediaConstructed(const std::string& camera, void* raw) {
+  auto* media = static_cast<GstRTSPMedia*>(raw);
+  GstElement* element = gst_rtsp_media_get_element(media);
+  GstElement* appsrc = gst_bin_get_by_name_recurse_up(GST_BIN(element), "src");
+  gst_object_unref(element);
+  if (!appsrc) return;
+  g_object_set(appsrc, "max-bytes", guint64(kMaxQueuedBytes * 2), "block", FALSE, nullptr);
+  auto feed = std::make_unique<Feed>(appsrc);
+  relay_.Add(camera, feed.get(), "rtsp", MonotonicMs());
+  feeds_[raw] = std::move(feed);
+  g_signal_connect(media, "unprepared", G_CALLBACK(+[](GstRTSPMedia* m, gpointer p) {
+                     g_object_ref(m);
+                     OnLoop([out = static_cast<RtspOut*>(p), m] {
+                       out->OnMediaGone(m);
+                       g_object_unref(m);
+                     });
+                   }),
+                   this);
+}
+
+void RtspOut::OnMediaGone(void* media) {
+  auto it = feeds_.find(media);
+  if (it == feeds_.end()) return;
+  relay_.Remove(it->second.get(), MonotonicMs());
+  feeds_.erase(it);
+}
+
+}  // namespace xl::router

@@ -1,0 +1,113 @@
+#include "router/live/websocket_out.h"
+
+#include <libsoup/soup.h>
+#include <spdlog/spdlog.h>
+
+#include "xl/clock.h"
+
+namespace xl::router {
+
+namespace {
+constexpr gint kCloseUnknownCamera = 4404;
+}
+
+class WebSocketOut::Peer : public LiveViewer {
+ public:
+  Peer(SoupWebsocketConnection* conn, GSocket* socket, std::shared_ptr<Fmp4Muxer> mux)
+      : conn_(conn), socket_(socket ? G_SOCKET(g_object_ref(socket)) : nullptr), mux_(std::move(mux)) {}
+  ~Peer() override {
+    g_signal_handlers_disconnect_matched(conn_, G_SIGNAL_MATCH_ID, g_signal_lookup("closed", G_OBJECT_TYPE(conn_)), 0,
+                                         nullptr, nullptr, nullptr);
+    if (soup_websocket_connection_get_state(conn_) == SOUP_WEBSOCKET_STATE_OPEN) {
+      soup_websocket_connection_close(conn_, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, nullptr);
+    }
+    g_object_unref(conn_);
+    if (socket_) g_object_unref(socket_);
+  }
+
+  bool Offer(const LiveFramePtr& frame) override {
+    if (soup_websocket_connection_get_state(conn_) != SOUP_WEBSOCKET_STATE_OPEN) return false;
+    // The kernel's send buffer is full: the browser is not keeping up.
+    if (socket_ && !g_socket_condition_check(socket_, G_IO_OUT)) return false;
+    if (!started_) {
+      if (!frame->video.keyframe() || !mux_->Learn(*frame)) return false;
+      soup_websocket_connection_send_text(conn_, mux_->mime().c_str());
+      const std::string& init = mux_->init_segment();
+      soup_websocket_connection_send_binary(conn_, init.data(), init.size());
+      started_ = true;
+    }
+    auto fragment = mux_->Fragment(frame);
+    soup_websocket_connection_send_binary(conn_, fragment->data(), fragment->size());
+    return true;
+  }
+  std::string camera;
+
+ private:
+  SoupWebsocketConnection* conn_;
+  GSocket* socket_;
+  std::shared_ptr<Fmp4Muxer> mux_;
+  bool started_ = false;
+};
+
+WebSocketOut::WebSocketOut(HttpServer& http, LiveRelay& relay, std::function<std::string(const std::string&)> codec_of)
+    : relay_(relay), codec_of_(std::move(codec_of)) {
+  http.WebSocket("/live", [this](const std::string& path, SoupWebsocketConnection* conn, GSocket* socket) {
+    Open(path, conn, socket);
+  });
+}
+
+WebSocketOut::~WebSocketOut() {
+  for (auto& [raw, peer] : peers_) relay_.Remove(raw, 0);
+}
+
+void WebSocketOut::Open(const std::string& path, SoupWebsocketConnection* conn, GSocket* socket) {
+  const std::string camera = path.rfind("/live/", 0) == 0 ? path.substr(6) : "";
+  const std::string codec = camera.empty() ? "" : codec_of_(camera);
+  soup_websocket_connection_set_max_incoming_payload_size(conn, 64 * 1024);
+  if (codec.empty()) {
+    const std::string reason = camera.empty() ? "use /live/<camera-id>" : "no live camera " + camera;
+    soup_websocket_connection_send_text(conn, ("{\"error\":\"" + reason + "\"}").c_str());
+    soup_websocket_connection_close(conn, kCloseUnknownCamera, reason.c_str());
+    g_object_unref(conn);
+    return;
+  }
+  auto& mux = muxers_[camera];
+  if (!mux) mux = std::make_shared<Fmp4Muxer>(codec);
+  auto peer = std::make_unique<Peer>(conn, socket, mux);
+  peer->camera = camera;
+  Peer* raw = peer.get();
+  struct Link {
+    WebSocketOut* out;
+    Peer* peer;
+  };
+  // Handled from an idle callback, not inside the signal: Closed() destroys the connection's
+  // owner. Closed() only looks the peer up, so a stale pointer is harmless.
+  g_signal_connect_data(
+      conn, "closed", G_CALLBACK(+[](SoupWebsocketConnection*, gpointer p) {
+        auto* link = new Link(*static_cast<Link*>(p));
+        g_idle_add_full(
+            G_PRIORITY_DEFAULT,
+            [](gpointer q) -> gboolean {
+              auto* l = static_cast<Link*>(q);
+              l->out->Closed(l->peer);
+              return G_SOURCE_REMOVE;
+            },
+            link, [](gpointer q) { delete static_cast<Link*>(q); });
+      }),
+      new Link{this, raw}, [](gpointer p, GClosure*) { delete static_cast<Link*>(p); }, GConnectFlags(0));
+  peers_[raw] = std::move(peer);
+  relay_.Add(camera, raw, "websocket", MonotonicMs());
+}
+
+void WebSocketOut::Closed(Peer* peer) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return;
+  const std::string camera = peer->camera;
+  relay_.Remove(peer, MonotonicMs());
+  peers_.erase(it);
+  bool still = false;
+  for (const auto& [raw, p] : peers_) still = still || p->camera == camera;
+  if (!still) muxers_.erase(camera);  // a new muxer (fresh timeline) for the next viewer
+}
+
+}  // namespace xl::router

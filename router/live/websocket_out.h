@@ -1,0 +1,40 @@
+// Live video for browsers: fMP4 over WebSocket at ws://HOST:HTTP_PORT/live/<camera-id>.
+// The first message is text, the MSE mime type ("video/mp4; codecs=\"avc1.64001f\""); then
+// binary messages: the init segment, and one fragment per frame from a keyframe on.
+// Fragments are made once per frame and shared by every browser watching that camera.
+// A browser whose socket is not draining is skipped to the next keyframe.
+// An unknown camera gets a text message {"error": "..."} and the socket is closed (4404).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "router/live/fmp4_muxer.h"
+#include "router/live/live_relay.h"
+#include "xl/http_server.h"
+
+namespace xl::router {
+
+class WebSocketOut {
+ public:
+  // Serves /live/ on `http`. `codec_of` gives a known camera's codec ("" when the camera is
+  // unknown or has not been seen yet).
+  WebSocketOut(HttpServer& http, LiveRelay& relay, std::function<std::string(const std::string&)> codec_of);
+  ~WebSocketOut();
+
+  size_t viewers() const { return peers_.size(); }
+
+ private:
+  class Peer;
+  void Open(const std::string& path, SoupWebsocketConnection* conn, GSocket* socket);
+  void Closed(Peer* peer);
+
+  LiveRelay& relay_;
+  std::function<std::string(const std::string&)> codec_of_;
+  std::map<Peer*, std::unique_ptr<Peer>> peers_;
+  std::map<std::string, std::shared_ptr<Fmp4Muxer>> muxers_;  // per camera, while watched
+};
+
+}  // namespace xl::router
