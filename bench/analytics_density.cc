@@ -103,11 +103,12 @@ int main(int argc, char** argv) {
   const double paced_cams_per_core = cameras / paced_cores;
 
   // Ours: N RTSP cameras of the same clip through one worker into a router.
-  const int rtsp = FreePort(), wport = FreePort(), cport = FreePort(), ctl = FreePort(), http = FreePort();
+  const int rtsp = FreePort(), wport = FreePort(), cport = FreePort(), ctl = FreePort(), http = FreePort(),
+            media = FreePort(), relay = FreePort();
   std::vector<std::string> sim = {Binary("tools/xl-camsim"), "--port", std::to_string(rtsp), "--bind", "127.0.0.1"};
   std::ofstream cfg(dir + "/worker.yaml");
   cfg << "worker: {id: bench, router: \"tcp://127.0.0.1:" << wport << "\", control: \"tcp://127.0.0.1:" << ctl
-      << "\"}\ncameras:\n";
+      << "\", media: \"tcp://127.0.0.1:" << media << "\"}\ncameras:\n";
   for (int i = 0; i < cameras; ++i) {
     sim.push_back("--stream");
     sim.push_back("c" + std::to_string(i) + "=" + clip);
@@ -120,7 +121,8 @@ int main(int argc, char** argv) {
   Process camsim(sim, dir + "/camsim.log");
   Process router({Binary("router/xl-router"), "--workers", "tcp://127.0.0.1:" + std::to_string(wport), "--clients",
                   "tcp://127.0.0.1:" + std::to_string(cport), "--control", "tcp://127.0.0.1:" + std::to_string(ctl),
-                  "--http", "127.0.0.1:" + std::to_string(http), "--db", dir + "/bench.db"},
+                  "--http", "127.0.0.1:" + std::to_string(http), "--media", "tcp://127.0.0.1:" + std::to_string(media),
+                  "--rtsp", "127.0.0.1:" + std::to_string(relay), "--db", dir + "/bench.db"},
                  dir + "/router.log");
   WaitUntil([&] { return camsim.Output().find("camsim: ready") != std::string::npos; }, seconds(60));
   Process worker({Binary("ingest/xl-ingest"), "--config", dir + "/worker.yaml"}, dir + "/worker.log");

@@ -13,7 +13,8 @@ System::System(const std::string& name)
       client_port_(FreePort()),
       control_port_(FreePort()),
       media_port_(FreePort()),
-      http_port_(FreePort()) {}
+      http_port_(FreePort()),
+      relay_port_(FreePort()) {}
 
 std::unique_ptr<Process> System::StartCamsim(const std::vector<std::string>& streams) {
   std::vector<std::string> argv = {Binary("tools/xl-camsim"), "--port", std::to_string(rtsp_port_), "--bind",
@@ -28,7 +29,8 @@ std::unique_ptr<Process> System::StartCamsim(const std::vector<std::string>& str
 std::unique_ptr<Process> System::StartRouter(const std::vector<std::string>& extra) {
   std::vector<std::string> argv = {Binary("router/xl-router"), "--workers", WorkerEndpoint(), "--clients",
                                    ClientEndpoint(), "--control", ControlEndpoint(), "--media", MediaEndpoint(), "--http",
-                                   "127.0.0.1:" + std::to_string(http_port_), "--db", Database()};
+                                   "127.0.0.1:" + std::to_string(http_port_), "--rtsp", "127.0.0.1:" + std::to_string(relay_port_),
+                                   "--db", Database()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return std::make_unique<Process>(argv, dir_ + "/router.log");
 }
@@ -62,6 +64,10 @@ int System::RunXl(const std::vector<std::string>& args, std::string* out) {
 Result<HttpReply> System::Api(const std::string& method, const std::string& path, const std::string& body,
                               const std::string& type) {
   return HttpCall(method, HttpBase() + path, body, type);
+}
+
+std::string System::RelayUrl(const std::string& camera) const {
+  return "rtsp://127.0.0.1:" + std::to_string(relay_port_) + "/" + camera;
 }
 
 std::string System::RtspUrl(const std::string& stream) const {

@@ -31,7 +31,8 @@ class System {
   Result<HttpReply> Api(const std::string& method, const std::string& path, const std::string& body = "",
                         const std::string& type = "application/json");
 
-  std::string RtspUrl(const std::string& stream) const;  // without credentials
+  std::string RtspUrl(const std::string& stream) const;  // the simulator's, without credentials
+  std::string RelayUrl(const std::string& camera) const;  // the router's RTSP re-serve
   std::string WorkerEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(worker_port_); }
   std::string ClientEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(client_port_); }
   std::string ControlEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(control_port_); }
@@ -42,7 +43,7 @@ class System {
 
  private:
   std::string dir_;
-  int rtsp_port_, worker_port_, client_port_, control_port_, media_port_, http_port_;
+  int rtsp_port_, worker_port_, client_port_, control_port_, media_port_, http_port_, relay_port_;
   int xl_runs_ = 0;
 };
 

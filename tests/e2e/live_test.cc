@@ -1,0 +1,223 @@
+// Live relay, end to end with the real processes on loopback: the camera is pulled once by
+// its worker and re-served to many viewers over RTSP, fMP4 over WebSocket and ZeroMQ, only
+// while someone watches.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "tests/support/media.h"
+#include "tests/support/process.h"
+#include "tests/support/system.h"
+
+namespace xl::test {
+namespace {
+
+using json = nlohmann::json;
+using std::chrono::seconds;
+
+constexpr const char* kH264Camera = "33010201001320000031";  // vtest.avi, 768×576 H.264
+constexpr const char* kH265Camera = "33010201001320000032";  // tree.avi, 320×240 H.265
+
+struct LiveSystem {
+  System sys;
+  std::unique_ptr<Process> camsim, router, worker;
+  int metrics_port = FreePort();
+  int probes = 0;
+
+  explicit LiveSystem(const std::string& name) : sys(name) {
+    camsim = sys.StartCamsim({"v=" + Fixture("vtest.avi"), "t=" + Fixture("tree.avi") + ",codec=h265"});
+    router = sys.StartRouter();
+    std::string cams = "cameras:\n";
+    for (auto [id, stream] : {std::pair{kH264Camera, "v"}, std::pair{kH265Camera, "t"}}) {
+      cams += std::string("  - id: \"") + id + "\"\n    name: 直播" + stream + "\n    url: " + sys.RtspUrl(stream) +
+              "\n    username: " + kCamUser + "\n    password: " + kCamPassword + "\n";
+    }
+    worker = sys.StartWorker("w1", cams, metrics_port);
+  }
+
+  // Waits until both cameras are online and their codec is known to the router.
+  bool Ready() {
+    return WaitUntil([&] {
+      for (const char* id : {kH264Camera, kH265Camera}) {
+        auto r = sys.Api("GET", "/api/cameras/" + std::string(id));
+        if (!r.ok() || r->status != 200 || json::parse(r->body).value("state", "") != "online") return false;
+      }
+      return RtspProbe(kH264Camera).find("codec_name=h264") != std::string::npos;
+    }, seconds(120));
+  }
+
+  // ffprobe of the router's RTSP re-serve: "codec_name=…\nwidth=…\nheight=…".
+  std::string RtspProbe(const std::string& camera) {
+    Process p({"/usr/bin/ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-show_entries",
+               "stream=codec_name,width,height", "-of", "default=nw=1", sys.RelayUrl(camera)},
+              sys.dir() + "/ffprobe-" + camera + "-" + std::to_string(++probes) + ".log");
+    p.Wait(seconds(30));
+    return p.Output();
+  }
+
+  double VideoSent() {
+    auto r = HttpCall("GET", "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics");
+    if (!r.ok()) return -1;
+    std::smatch m;
+    static const std::regex re(R"(\nxl_video_frames_sent_total ([0-9.e+]+))");
+    return std::regex_search(r->body, m, re) ? std::stod(m[1]) : -1;
+  }
+
+  size_t CamsimClients() const {
+    size_t n = 0;
+    for (const std::string& line : camsim->Lines()) n += line.find("camsim: client connected") != std::string::npos;
+    return n;
+  }
+};
+
+std::vector<json> VideoLines(const Process& console) {
+  std::vector<json> out;
+  for (const std::string& line : console.Lines()) {
+    json j = json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.value("type", "") == "video") out.push_back(j);
+  }
+  return out;
+}
+
+TEST(Live, RtspReServesManyReadersFromOnePull) {
+  LiveSystem live("live-rtsp");
+  ASSERT_TRUE(live.Ready()) << live.worker->Output();
+  EXPECT_EQ(live.RtspProbe(kH264Camera), "codec_name=h264\nwidth=768\nheight=576\n");
+  EXPECT_EQ(live.RtspProbe(kH265Camera), "codec_name=hevc\nwidth=320\nheight=240\n");
+
+  // Two players at once: both decode frames; the simulator still sees only the worker.
+  const size_t pulls = live.CamsimClients();
+  std::vector<std::unique_ptr<Process>> players;
+  for (int i = 0; i < 2; ++i) {
+    players.push_back(std::make_unique<Process>(
+        std::vector<std::string>{"/usr/bin/ffmpeg", "-hide_banner", "-rtsp_transport", "tcp", "-i",
+                                 live.sys.RelayUrl(kH264Camera), "-t", "4", "-f", "framemd5", "-"},
+        live.sys.dir() + "/player" + std::to_string(i) + ".log"));
+  }
+  for (auto& p : players) {
+    EXPECT_EQ(p->Wait(seconds(60)), 0) << p->Output();
+    size_t frames = 0;
+    for (const std::string& line : p->Lines()) frames += !line.empty() && line[0] == '0' && line.find(',') != std::string::npos;
+    EXPECT_GT(frames, 20u) << p->Output();
+  }
+  EXPECT_EQ(live.CamsimClients(), pulls) << "the camera was pulled again";
+
+  // Unknown camera: 404.
+  Process unknown({"/usr/bin/ffprobe", "-v", "error", "-rtsp_transport", "tcp", live.sys.RelayUrl("33010201001320009999")},
+                  live.sys.dir() + "/ffprobe-unknown.log");
+  EXPECT_NE(unknown.Wait(seconds(30)), 0);
+  EXPECT_NE(unknown.Output().find("404"), std::string::npos) << unknown.Output();
+}
+
+TEST(Live, VideoFlowsOnlyWhileSomeoneWatches) {
+  LiveSystem live("live-on-demand");
+  ASSERT_TRUE(WaitUntil([&] { return live.worker->Output().find("-> online") != std::string::npos; }, seconds(120)));
+  std::this_thread::sleep_for(seconds(3));
+  EXPECT_EQ(live.VideoSent(), 0) << "video was sent with nobody watching";
+
+  // The first viewer starts it; it gets a keyframe first and a stream ffprobe reads.
+  const std::string dump = live.sys.dir() + "/watch.h264";
+  auto viewer = live.sys.StartConsole("watch.log", {"--watch", kH264Camera, "--out", dump});
+  ASSERT_TRUE(WaitUntil([&] { return VideoLines(*viewer).size() >= 40; }, seconds(30))) << viewer->Output();
+  auto frames = VideoLines(*viewer);
+  EXPECT_TRUE(frames.front()["keyframe"].get<bool>());
+  for (size_t i = 1; i < frames.size(); ++i) {
+    EXPECT_EQ(frames[i]["seq"].get<uint64_t>(), frames[i - 1]["seq"].get<uint64_t>() + 1) << "frame lost at " << i;
+  }
+  EXPECT_GT(live.VideoSent(), 0);
+
+  // A second viewer joining a live camera starts at once from the GOP cache, at a keyframe.
+  auto second = live.sys.StartConsole("second.log", {"--watch", kH264Camera});
+  ASSERT_TRUE(WaitUntil([&] { return !VideoLines(*second).empty(); }, seconds(10)));
+  EXPECT_TRUE(VideoLines(*second).front()["keyframe"].get<bool>());
+
+  viewer->Stop();
+  second->Stop();
+  Process probe({"/usr/bin/ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width,height", "-of",
+                 "default=nw=1", dump},
+                live.sys.dir() + "/ffprobe-dump.log");
+  probe.Wait(seconds(30));
+  EXPECT_EQ(probe.Output(), "codec_name=h264\nwidth=768\nheight=576\n");
+
+  // The last viewer gone, the worker stops sending within 10 s.
+  EXPECT_TRUE(WaitUntil([&] { return live.worker->Output().find("live video off") != std::string::npos; }, seconds(10)))
+      << live.worker->Output();
+  const double sent = live.VideoSent();
+  std::this_thread::sleep_for(seconds(2));
+  EXPECT_EQ(live.VideoSent(), sent);
+
+  // Watching an unknown camera is a clear error.
+  auto bad = live.sys.StartConsole("bad.log", {"--watch", "33010201001320009999", "--exit-after", "3"});
+  bad->Wait(seconds(10));
+  EXPECT_NE(bad->Output().find("no camera 33010201001320009999"), std::string::npos) << bad->Output();
+}
+
+TEST(Live, BrowsersGetFragmentedMp4OverWebSocket) {
+  LiveSystem live("live-websocket");
+  ASSERT_TRUE(live.Ready());
+  for (auto [camera, expect] : {std::pair{kH264Camera, "codec_name=h264\nwidth=768\nheight=576\n"},
+                                std::pair{kH265Camera, "codec_name=hevc\nwidth=320\nheight=240\n"}}) {
+    const std::string file = live.sys.dir() + "/" + camera + ".mp4";
+    std::string out;
+    ASSERT_EQ(live.sys.RunXl({"live", camera, "--out", file, "--seconds", "4"}, &out), 0) << out;
+    EXPECT_NE(out.find("video/mp4; codecs=\""), std::string::npos) << out;
+    Process probe({"/usr/bin/ffprobe", "-v", "error", "-count_frames", "-show_entries",
+                   "stream=codec_name,width,height,nb_read_frames", "-of", "default=nw=1", file},
+                  live.sys.dir() + "/ffprobe-" + camera + "-mp4.log");
+    ASSERT_EQ(probe.Wait(seconds(30)), 0);
+    const std::string got = probe.Output();
+    EXPECT_EQ(got.substr(0, got.find("nb_read_frames")), expect) << got;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(got, m, std::regex(R"(nb_read_frames=(\d+))"))) << got;
+    EXPECT_GT(std::stoi(m[1]), 20);
+  }
+  std::string out;
+  EXPECT_EQ(live.sys.RunXl({"live", "33010201001320009999", "--out", live.sys.dir() + "/none.mp4", "--seconds", "2"}, &out), 1);
+  EXPECT_NE(out.find("no live camera"), std::string::npos) << out;
+  // A browser vanishing mid-stream leaves the router serving.
+  auto cut = std::make_unique<Process>(
+      std::vector<std::string>{Binary("tools/xl"), "--api", live.sys.HttpBase(), "live", kH264Camera, "--out",
+                               live.sys.dir() + "/cut.mp4", "--seconds", "30"},
+      live.sys.dir() + "/cut.log");
+  std::this_thread::sleep_for(seconds(2));
+  cut->Kill();
+  EXPECT_EQ(live.sys.RunXl({"live", kH264Camera, "--out", live.sys.dir() + "/after.mp4", "--seconds", "2"}, &out), 0) << out;
+  EXPECT_TRUE(live.router->running());
+}
+
+TEST(Live, AStalledViewerSlowsNobodyAndResumesAtAKeyframe) {
+  LiveSystem live("live-stall");
+  ASSERT_TRUE(WaitUntil([&] { return live.worker->Output().find("-> online") != std::string::npos; }, seconds(120)));
+  auto steady = live.sys.StartConsole("steady.log", {"--watch", kH264Camera});
+  auto stalled = live.sys.StartConsole("stalled.log", {"--watch", kH264Camera});
+  ASSERT_TRUE(WaitUntil([&] { return VideoLines(*stalled).size() >= 30 && VideoLines(*steady).size() >= 30; },
+                        seconds(30)));
+  kill(stalled->pid(), SIGSTOP);
+  std::this_thread::sleep_for(seconds(10));
+  kill(stalled->pid(), SIGCONT);
+  const size_t steady_before = VideoLines(*steady).size();
+  ASSERT_TRUE(WaitUntil([&] { return VideoLines(*steady).size() >= steady_before + 60; }, seconds(30)));
+  std::this_thread::sleep_for(seconds(3));
+
+  // The steady viewer got every frame, in order, through the other's stall.
+  auto steady_frames = VideoLines(*steady);
+  for (size_t i = 1; i < steady_frames.size(); ++i) {
+    ASSERT_EQ(steady_frames[i]["seq"].get<uint64_t>(), steady_frames[i - 1]["seq"].get<uint64_t>() + 1) << i;
+  }
+  // The stalled one was skipped ahead, and resumed at a keyframe.
+  auto frames = VideoLines(*stalled);
+  size_t gaps = 0;
+  for (size_t i = 1; i < frames.size(); ++i) {
+    if (frames[i]["seq"].get<uint64_t>() != frames[i - 1]["seq"].get<uint64_t>() + 1) {
+      ++gaps;
+      EXPECT_TRUE(frames[i]["keyframe"].get<bool>()) << "resumed on a non-keyframe at " << i;
+    }
+  }
+  EXPECT_GE(gaps, 1u) << "the stalled viewer was never skipped ahead";
+}
+
+}  // namespace
+}  // namespace xl::test

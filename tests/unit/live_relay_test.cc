@@ -1,0 +1,136 @@
+// The relay's fan-out rules, with viewers that take or refuse frames on command.
+#include "router/live/live_relay.h"
+
+#include <gtest/gtest.h>
+
+#include "router/live/fmp4_muxer.h"
+#include "router/live/h26x.h"
+
+namespace xl::router {
+namespace {
+
+struct TestViewer : LiveViewer {
+  bool accept = true;
+  std::vector<uint64_t> seqs;
+  std::vector<bool> keys;
+  bool Offer(const LiveFramePtr& f) override {
+    if (!accept) return false;
+    seqs.push_back(f->video.seq());
+    keys.push_back(f->video.keyframe());
+    return true;
+  }
+};
+
+// A tiny but well-formed H.264 access unit: SPS, PPS and one slice.
+std::string Unit(bool key) {
+  const std::string sps("\x00\x00\x00\x01\x67\x64\x00\x1f\xac\xd9\x40\x50\x05\xbb\x01\x10", 16);
+  const std::string pps("\x00\x00\x00\x01\x68\xeb\xe3\xcb\x22\xc0", 10);
+  const std::string slice = key ? std::string("\x00\x00\x00\x01\x65\x88\x84\x00", 8) : std::string("\x00\x00\x01\x41\x9a\x02", 6);
+  return key ? sps + pps + slice : slice;
+}
+
+zmq::message_t Frame(uint64_t seq, bool key, const std::string& camera = "33010201001320000011") {
+  wire::VideoFrame v;
+  v.set_camera_id(camera);
+  v.set_codec("h264");
+  v.set_seq(seq);
+  v.set_keyframe(key);
+  v.set_pts_us(int64_t(seq) * 40000);
+  v.set_dts_us(int64_t(seq) * 40000);
+  v.set_width(640);
+  v.set_height(360);
+  v.set_data(Unit(key));
+  std::string bytes = v.SerializeAsString();
+  return zmq::message_t(bytes.data(), bytes.size());
+}
+
+const std::string kCam = "33010201001320000011";
+
+TEST(LiveRelay, NewViewerStartsFromTheGopCacheAtAKeyframe) {
+  LiveRelay relay;
+  for (uint64_t s = 1; s <= 5; ++s) relay.OnMessage(Frame(s, s == 1 || s == 4), 0);
+  TestViewer v;
+  relay.Add(kCam, &v, "test", 0);
+  EXPECT_EQ(v.seqs, (std::vector<uint64_t>{4, 5}));
+  EXPECT_TRUE(v.keys.front());
+  relay.OnMessage(Frame(6, false), 0);
+  EXPECT_EQ(v.seqs.back(), 6u);
+  relay.Remove(&v, 0);
+}
+
+TEST(LiveRelay, AViewerThatFallsBehindSkipsToTheNextKeyframeAndSlowsNobody) {
+  LiveRelay relay;
+  TestViewer slow, fast;
+  relay.Add(kCam, &slow, "test", 0);
+  relay.Add(kCam, &fast, "test", 0);
+  relay.OnMessage(Frame(1, true), 0);
+  slow.accept = false;
+  relay.OnMessage(Frame(2, false), 0);
+  relay.OnMessage(Frame(3, false), 0);
+  slow.accept = true;
+  relay.OnMessage(Frame(4, false), 0);  // not a keyframe: still skipped
+  relay.OnMessage(Frame(5, true), 0);
+  relay.OnMessage(Frame(6, false), 0);
+  EXPECT_EQ(slow.seqs, (std::vector<uint64_t>{1, 5, 6}));
+  EXPECT_EQ(fast.seqs, (std::vector<uint64_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(relay.Stats(0)[0]["viewers"][0]["skipped_to_keyframe"], 1);
+  relay.Remove(&slow, 0);
+  relay.Remove(&fast, 0);
+}
+
+TEST(LiveRelay, LostFramesMakeEveryoneWaitForAKeyframe) {
+  LiveRelay relay;
+  TestViewer v;
+  relay.Add(kCam, &v, "test", 0);
+  relay.OnMessage(Frame(1, true), 0);
+  relay.OnMessage(Frame(2, false), 0);
+  relay.OnMessage(Frame(4, false), 0);  // 3 was lost
+  relay.OnMessage(Frame(5, true), 0);
+  EXPECT_EQ(v.seqs, (std::vector<uint64_t>{1, 2, 5}));
+  EXPECT_EQ(relay.gaps(), 1u);
+  relay.Remove(&v, 0);
+}
+
+TEST(LiveRelay, CamerasAreWantedWhileWatchedAndForALingerAfter) {
+  LiveRelay relay(5000);
+  TestViewer v;
+  EXPECT_TRUE(relay.Wanted(0).empty());
+  relay.Add(kCam, &v, "test", 1000);
+  EXPECT_EQ(relay.Wanted(1000).count(kCam), 1u);
+  relay.Remove(&v, 2000);
+  EXPECT_EQ(relay.Wanted(6999).count(kCam), 1u);
+  EXPECT_TRUE(relay.Wanted(7000).empty());
+}
+
+TEST(LiveRelay, GarbageIsRefused) {
+  LiveRelay relay;
+  zmq::message_t junk(std::string("\xff\xff\xff\x01garbage"));
+  EXPECT_FALSE(relay.OnMessage(junk, 0));
+}
+
+TEST(H26x, ParameterSetsCodecStringAndFmp4) {
+  const std::string key = Unit(true);
+  auto nals = h26x::SplitAnnexB(key);
+  ASSERT_EQ(nals.size(), 3u);
+  auto ps = h26x::FindParameterSets(h26x::Codec::kH264, key);
+  ASSERT_TRUE(ps.complete(h26x::Codec::kH264));
+  EXPECT_EQ(h26x::CodecString(h26x::Codec::kH264, ps), "avc1.64001F");
+
+  Fmp4Muxer mux("h264");
+  LiveRelay relay;
+  TestViewer sink;
+  relay.Add(kCam, &sink, "test", 0);
+  auto frame = std::make_shared<LiveFrame>();
+  ASSERT_TRUE(frame->video.ParseFromString(std::string(static_cast<const char*>(Frame(1, true).data()), Frame(1, true).size())));
+  ASSERT_TRUE(mux.Learn(*frame));
+  EXPECT_EQ(mux.init_segment().substr(4, 4), "ftyp");
+  EXPECT_NE(mux.init_segment().find("avcC"), std::string::npos);
+  auto fragment = mux.Fragment(frame);
+  EXPECT_EQ(fragment->substr(4, 4), "moof");
+  EXPECT_NE(fragment->find("mdat"), std::string::npos);
+  EXPECT_EQ(mux.Fragment(frame), fragment) << "a frame's fragment is made once";
+  relay.Remove(&sink, 0);
+}
+
+}  // namespace
+}  // namespace xl::router
