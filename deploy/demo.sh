@@ -9,20 +9,21 @@ build="${XL_BUILD_DIR:-$root/build}"
 fixtures="${XL_FIXTURES:-${XDG_CACHE_HOME:-$HOME/.cache}/xueliang-fixtures}"
 run="$build/demo"
 mkdir -p "$run"
+rm -f "$run"/xueliang.db*  # each demo starts from deploy/demo.yaml
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
 # Eight simulated cameras from three real clips; the AVIs are encoded once at start.
-"$build/tools/xl-camsim" --port 8554 --bind 127.0.0.1 --user admin --password xueliang --fps 10 \
+"$build/tools/xl-camsim" --port 10554 --bind 127.0.0.1 --user admin --password xueliang --fps 10 \
   --stream cam1="$fixtures/vtest.avi" --stream cam2="$fixtures/tree.avi" --stream cam3="$fixtures/cup.mp4" \
   --stream cam4="$fixtures/vtest.avi,codec=h265" --stream cam5="$fixtures/cup.mp4" \
   --stream cam6="$fixtures/vtest.avi" --stream cam7="$fixtures/tree.avi" --stream cam8="$fixtures/cup.mp4" \
   >"$run/camsim.log" 2>&1 &
 pids+=($!)
 "$build/router/xl-router" --workers tcp://127.0.0.1:5555 --clients tcp://127.0.0.1:5556 \
-  --db "$run/xueliang.db" >"$run/router.log" 2>&1 &
+  --rtsp 127.0.0.1:8554 --db "$run/xueliang.db" >"$run/router.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 600); do grep -q "camsim: ready" "$run/camsim.log" && break; sleep 0.2; done
 "$build/ingest/xl-ingest" --config "$root/deploy/demo.yaml" >"$run/ingest.log" 2>&1 &
@@ -30,6 +31,7 @@ pids+=($!)
 
 echo "Xueliang demo: logs in $run (camsim.log, router.log, ingest.log); Ctrl-C to stop."
 echo "In another terminal: $build/tools/xl status --all   (cameras), $build/tools/xl worker ls, http://127.0.0.1:8080/metrics"
+echo "Live video: rtsp://127.0.0.1:8554/<camera-id> (ffplay, VLC), $build/tools/xl live <camera-id> --out clip.mp4"
 console=("$build/tools/xl-console" --router tcp://127.0.0.1:5556 --snapshots "$run")
 [[ -n "${XL_DEMO_SECONDS:-}" ]] && console+=(--exit-after "$XL_DEMO_SECONDS")
 "${console[@]}"
