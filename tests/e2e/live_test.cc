@@ -3,6 +3,11 @@
 // while someone watches.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -72,6 +77,24 @@ struct LiveSystem {
     return n;
   }
 };
+
+// Connects to 127.0.0.1:`port`, writes `bytes`, reads for a moment, closes.
+void SendRaw(int port, const std::string& bytes) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(uint16_t(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    timeval tv{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[4096];
+    while (recv(fd, buf, sizeof buf, 0) > 0) {
+    }
+  }
+  close(fd);
+}
 
 std::vector<json> VideoLines(const Process& console) {
   std::vector<json> out;
@@ -184,6 +207,19 @@ TEST(Live, BrowsersGetFragmentedMp4OverWebSocket) {
       live.sys.dir() + "/cut.log");
   std::this_thread::sleep_for(seconds(2));
   cut->Kill();
+  // Garbage on the HTTP/WebSocket and RTSP ports, and a WebSocket frame claiming an absurd
+  // length, leave it serving too.
+  std::string noise(200000, '\0');
+  for (size_t i = 0; i < noise.size(); ++i) noise[i] = char((i * 2654435761u) >> 13);
+  const std::string bad_frame = "GET /live/" + std::string(kH264Camera) +
+                                " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\r\n"
+                                "\x82\xff\x7f\xff\xff\xff\xff\xff\xff\xff\x00\x00\x00\x00junk";
+  for (const std::string& url : {live.sys.HttpBase(), live.sys.RelayUrl("").substr(0, live.sys.RelayUrl("").size() - 1)}) {
+    const int port = std::stoi(url.substr(url.rfind(':') + 1));
+    SendRaw(port, noise);
+    SendRaw(port, bad_frame);
+  }
   EXPECT_EQ(live.sys.RunXl({"live", kH264Camera, "--out", live.sys.dir() + "/after.mp4", "--seconds", "2"}, &out), 0) << out;
   EXPECT_TRUE(live.router->running());
 }
