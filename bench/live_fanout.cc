@@ -164,19 +164,6 @@ Result ZmqViewers(zmq::context_t& ctx, const std::string& endpoint, int n, int s
   return r;
 }
 
-int Connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(uint16_t(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // Sends one RTSP request and reads the reply head; the reply text.
 std::string Rtsp(int fd, const std::string& req) {
   send(fd, req.data(), req.size(), 0);
@@ -203,7 +190,7 @@ std::string Rtsp(int fd, const std::string& req) {
 Result RtspPlayers(const std::string& url, int port, int n, int seconds, pid_t router) {
   std::vector<int> fds;
   for (int i = 0; i < n; ++i) {
-    int fd = Connect(port);
+    int fd = ConnectLoopback(port);
     if (fd < 0) continue;
     Rtsp(fd, "DESCRIBE " + url + " RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n");
     std::string setup = Rtsp(fd, "SETUP " + url + "/stream=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n");
@@ -267,7 +254,7 @@ Result RawCopy(const std::vector<Unit>& units, int n, int seconds) {
   listen(listener, 1024);
   std::vector<int> readers, writers;
   for (int i = 0; i < n; ++i) {
-    readers.push_back(Connect(ntohs(a.sin_port)));
+    readers.push_back(ConnectLoopback(ntohs(a.sin_port)));
     writers.push_back(accept(listener, nullptr, nullptr));
   }
   close(listener);

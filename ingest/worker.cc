@@ -153,14 +153,10 @@ HttpReply Worker::Metrics() const {
   for (const auto& [id, r] : cameras_) by_state[StateName(r.camera->state())]++;
   m.Family("xl_worker_cameras", "gauge", "Cameras this worker runs, by state.");
   for (const char* st : {"connecting", "online", "offline", "reconnecting"}) m.Sample(by_state[st], {{"state", st}});
-  m.Family("xl_worker_cpu_cores", "gauge", "CPU used by this worker over the last status interval.");
-  m.Sample(cpu_cores_);
-  m.Family("xl_publisher_sent_total", "counter", "Messages sent to the router.");
-  m.Sample(double(publisher_.sent()));
-  m.Family("xl_video_frames_sent_total", "counter", "Live video frames sent to the router.");
-  m.Sample(double(media_.sent()));
-  m.Family("xl_video_frames_dropped_total", "counter", "Live video frames dropped (router behind or away).");
-  m.Sample(double(media_.dropped()));
+  m.Metric("xl_worker_cpu_cores", "gauge", "CPU used by this worker over the last status interval.", cpu_cores_);
+  m.Metric("xl_publisher_sent_total", "counter", "Messages sent to the router.", double(publisher_.sent()));
+  m.Metric("xl_video_frames_sent_total", "counter", "Live video frames sent to the router.", double(media_.sent()));
+  m.Metric("xl_video_frames_dropped_total", "counter", "Live video frames dropped (router behind or away).", double(media_.dropped()));
   const std::pair<const char*, const char*> families[] = {
       {"xl_camera_bytes_total", "Encoded video bytes received."},
       {"xl_camera_frames_decoded_total", "Frames decoded."},

@@ -209,28 +209,18 @@ HttpReply Router::Metrics() {
   }
   int live = 0;
   for (const WorkerInfo& w : control_.Workers()) live += w.live;
-  m.Family("xl_workers_live", "gauge", "Workers heard within the timeout.");
-  m.Sample(live);
+  m.Metric("xl_workers_live", "gauge", "Workers heard within the timeout.", live);
   m.Family("xl_alerts_total", "counter", "Alert messages logged since the router started, by kind.");
   for (const auto& [kind, n] : counters_.alerts_by_kind) m.Sample(double(n), {{"kind", kind}});
-  m.Family("xl_alert_log_head", "gauge", "Sequence number of the newest logged alert.");
-  m.Sample(double(log_->head()));
-  m.Family("xl_worker_messages_total", "counter", "Messages received from workers.");
-  m.Sample(double(counters_.worker_messages));
-  m.Family("xl_worker_messages_malformed_total", "counter", "Worker messages dropped as malformed.");
-  m.Sample(double(counters_.malformed));
-  m.Family("xl_worker_messages_lost_total", "counter", "Gaps in workers' sequence numbers.");
-  m.Sample(double(counters_.lost));
-  m.Family("xl_clients", "gauge", "Connected console and desk clients.");
-  m.Sample(double(hub_.size()));
-  m.Family("xl_live_websocket_viewers", "gauge", "Browsers watching live video.");
-  m.Sample(double(websockets_->viewers()));
-  m.Family("xl_live_viewers", "gauge", "Live video viewers, all kinds.");
-  m.Sample(double(relay_.viewer_count()));
-  m.Family("xl_live_frames_in_total", "counter", "Live video frames received from workers.");
-  m.Sample(double(relay_.frames_in()));
-  m.Family("xl_live_gaps_total", "counter", "Gaps in live video from workers (viewers waited for a keyframe).");
-  m.Sample(double(relay_.gaps()));
+  m.Metric("xl_alert_log_head", "gauge", "Sequence number of the newest logged alert.", double(log_->head()));
+  m.Metric("xl_worker_messages_total", "counter", "Messages received from workers.", double(counters_.worker_messages));
+  m.Metric("xl_worker_messages_malformed_total", "counter", "Worker messages dropped as malformed.", double(counters_.malformed));
+  m.Metric("xl_worker_messages_lost_total", "counter", "Gaps in workers' sequence numbers.", double(counters_.lost));
+  m.Metric("xl_clients", "gauge", "Connected console and desk clients.", double(hub_.size()));
+  m.Metric("xl_live_websocket_viewers", "gauge", "Browsers watching live video.", double(websockets_->viewers()));
+  m.Metric("xl_live_viewers", "gauge", "Live video viewers, all kinds.", double(relay_.viewer_count()));
+  m.Metric("xl_live_frames_in_total", "counter", "Live video frames received from workers.", double(relay_.frames_in()));
+  m.Metric("xl_live_gaps_total", "counter", "Gaps in live video from workers (viewers waited for a keyframe).", double(relay_.gaps()));
   return {200, "text/plain; version=0.0.4", m.text()};
 }
 

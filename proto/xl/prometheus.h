@@ -32,6 +32,11 @@ class PromText {
     std::snprintf(num, sizeof num, " %.17g\n", value);
     out_ += num;
   }
+  // A family with one unlabelled sample.
+  void Metric(const std::string& name, const char* type, const std::string& help, double value) {
+    Family(name, type, help);
+    Sample(value);
+  }
   const std::string& text() const { return out_; }
 
  private:

@@ -80,12 +80,8 @@ struct LiveSystem {
 
 // Connects to 127.0.0.1:`port`, writes `bytes`, reads for a moment, closes.
 void SendRaw(int port, const std::string& bytes) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(uint16_t(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+  int fd = ConnectLoopback(port);
+  if (fd >= 0) {
     send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     timeval tv{1, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -93,7 +89,7 @@ void SendRaw(int port, const std::string& bytes) {
     while (recv(fd, buf, sizeof buf, 0) > 0) {
     }
   }
-  close(fd);
+  if (fd >= 0) close(fd);
 }
 
 std::vector<json> VideoLines(const Process& console) {

@@ -43,6 +43,9 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
 
+// A TCP connection to 127.0.0.1:`port` (a file descriptor the caller closes), or -1.
+int ConnectLoopback(int port);
+
 // A fresh empty directory under the build tree for one test's files.
 std::string TempDir(const std::string& name);
 
