@@ -3,16 +3,55 @@
 #include <algorithm>
 #include <opencv2/imgcodecs.hpp>
 
+#include "xl/wire.h"
+
 namespace xl::analytics {
 
 CameraAnalytics::CameraAnalytics(CameraInfo camera, AnalyticsConfig config)
     : camera_(std::move(camera)),
       config_(std::move(config)),
       motion_(config_.motion),
-      motion_events_(config_.events) {}
+      motion_events_(config_.events),
+      faults_(config_.faults) {}
+
+wire::Alert CameraAnalytics::NewAlert(wire::AlertKind kind, wire::AlertPhase phase, int64_t start_ms,
+                                      int64_t time_ms) const {
+  wire::Alert a;
+  a.set_id(camera_.id + "-" + std::to_string(start_ms) + "-" + KindName(kind));
+  a.set_camera_id(camera_.id);
+  a.set_camera_name(camera_.name);
+  a.set_region(camera_.region);
+  a.set_kind(kind);
+  a.set_phase(phase);
+  a.set_start_ms(start_ms);
+  a.set_time_ms(time_ms);
+  return a;
+}
+
+// Fault alerts: start (with the picture that shows it) and end, one event per fault.
+void CameraAnalytics::ProcessFaults(const Frame& frame, std::vector<wire::Alert>& out) {
+  for (const FaultChange& c : faults_.Observe(frame)) {
+    if (c.started) fault_started_ms_[c.kind] = frame.time_ms;
+    wire::Alert a = NewAlert(c.kind, c.started ? wire::ALERT_PHASE_START : wire::ALERT_PHASE_END,
+                             fault_started_ms_[c.kind], frame.time_ms);
+    a.set_score(float(c.score));
+    a.set_frame_width(uint32_t(frame.width));
+    a.set_frame_height(uint32_t(frame.height));
+    if (c.started) {
+      std::vector<uint8_t> jpeg;
+      cv::imencode(".jpg", frame.Bgr(), jpeg, {cv::IMWRITE_JPEG_QUALITY, config_.jpeg_quality});
+      a.set_snapshot_jpeg(jpeg.data(), jpeg.size());
+    } else {
+      a.set_end_ms(frame.time_ms);
+      fault_started_ms_.erase(c.kind);
+    }
+    out.push_back(std::move(a));
+  }
+}
 
 std::vector<wire::Alert> CameraAnalytics::Process(const Frame& frame) {
   std::vector<wire::Alert> out;
+  ProcessFaults(frame, out);
   if (!config_.motion_enabled) return out;
 
   MotionResult result = motion_.Detect(frame.Grey());
@@ -64,22 +103,20 @@ std::vector<wire::Alert> CameraAnalytics::Close(int64_t time_ms) {
   if (motion_events_.Close(time_ms) == EventStep::kEnd) {
     out.push_back(MakeAlert(wire::ALERT_PHASE_END, time_ms));
   }
+  // A stopped camera's faults end with it (a lost signal is reported by the camera itself).
+  for (const auto& [kind, start] : fault_started_ms_) {
+    wire::Alert a = NewAlert(kind, wire::ALERT_PHASE_END, start, time_ms);
+    a.set_end_ms(time_ms);
+    out.push_back(std::move(a));
+  }
+  fault_started_ms_.clear();
   zones_.clear();
   best_score_ = 0;
   return out;
 }
 
 wire::Alert CameraAnalytics::MakeAlert(wire::AlertPhase phase, int64_t time_ms) const {
-  wire::Alert a;
-  const int64_t start = motion_events_.start_ms();
-  a.set_id(camera_.id + "-" + std::to_string(start) + "-motion");
-  a.set_camera_id(camera_.id);
-  a.set_camera_name(camera_.name);
-  a.set_region(camera_.region);
-  a.set_kind(wire::ALERT_KIND_MOTION);
-  a.set_phase(phase);
-  a.set_start_ms(start);
-  a.set_time_ms(time_ms);
+  wire::Alert a = NewAlert(wire::ALERT_KIND_MOTION, phase, motion_events_.start_ms(), time_ms);
   for (const std::string& z : zones_) a.add_zones(z);
   if (phase == wire::ALERT_PHASE_END) {
     a.set_end_ms(motion_events_.last_active_ms());

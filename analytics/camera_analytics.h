@@ -2,12 +2,14 @@
 // Not thread-safe: one camera's frames arrive on one thread, in order.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "analytics/event_tracker.h"
 #include "analytics/frame.h"
 #include "analytics/motion_detector.h"
+#include "analytics/video_faults.h"
 #include "xueliang.pb.h"
 
 namespace xl::analytics {
@@ -22,6 +24,7 @@ struct AnalyticsConfig {
   bool motion_enabled = true;
   MotionConfig motion;
   EventConfig events;
+  FaultConfig faults;
   int jpeg_quality = 85;
 };
 
@@ -32,11 +35,17 @@ class CameraAnalytics {
   // Analyses one frame; returns the alerts it completes (often none).
   std::vector<wire::Alert> Process(const Frame& frame);
 
-  // Ends any open event, e.g. when the camera stops; returns its end alert if there was one.
+  // Ends any open event and fault, e.g. when the camera stops; returns their end alerts.
   std::vector<wire::Alert> Close(int64_t time_ms);
 
+  // Video faults open now.
+  std::vector<wire::AlertKind> open_faults() const { return faults_.open(); }
+
  private:
+  // An alert of this camera with its identity filled in; one event's messages share the id.
+  wire::Alert NewAlert(wire::AlertKind kind, wire::AlertPhase phase, int64_t start_ms, int64_t time_ms) const;
   wire::Alert MakeAlert(wire::AlertPhase phase, int64_t time_ms) const;
+  void ProcessFaults(const Frame& frame, std::vector<wire::Alert>& out);
   void AttachSnapshot(wire::Alert* alert);
 
   CameraInfo camera_;
@@ -48,6 +57,8 @@ class CameraAnalytics {
   Frame best_;                      // frame with the most motion in the open event
   double best_score_ = 0;
   double sent_score_ = 0;           // score of the snapshot last sent
+  VideoFaultDetector faults_;
+  std::map<wire::AlertKind, int64_t> fault_started_ms_;  // open faults: when they started
 };
 
 }  // namespace xl::analytics

@@ -17,6 +17,18 @@ void Session::OnFrame(analytics::Frame& frame) {
   last_frame_ms_.store(frame.time_ms);
   frames_.fetch_add(1);
   Send(analytics_.Process(frame));
+  uint32_t mask = 0;
+  for (wire::AlertKind k : analytics_.open_faults()) mask |= 1u << k;
+  fault_mask_.store(mask);
+}
+
+std::vector<wire::AlertKind> Session::open_faults() const {
+  std::vector<wire::AlertKind> kinds;
+  const uint32_t mask = fault_mask_.load();
+  for (int k = 0; k < 32; ++k) {
+    if (mask & (1u << k)) kinds.push_back(wire::AlertKind(k));
+  }
+  return kinds;
 }
 
 void Session::Close(int64_t now_ms) { Send(analytics_.Close(now_ms)); }
@@ -159,7 +171,32 @@ void Camera::Fail(int64_t now_ms, const std::string& reason) {
   backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
 }
 
+void Camera::SignalLoss(bool lost, const std::string& reason) {
+  if (lost == (signal_lost_ms_ != 0)) return;
+  const int64_t now = NowMs();
+  if (lost) signal_lost_ms_ = now;
+  wire::Envelope env;
+  wire::Alert* a = env.mutable_alert();
+  a->set_id(config_.id + "-" + std::to_string(signal_lost_ms_) + "-signal_loss");
+  a->set_camera_id(config_.id);
+  a->set_camera_name(config_.name);
+  a->set_region(config_.region);
+  a->set_kind(wire::ALERT_KIND_SIGNAL_LOSS);
+  a->set_phase(lost ? wire::ALERT_PHASE_START : wire::ALERT_PHASE_END);
+  a->set_start_ms(signal_lost_ms_);
+  a->set_time_ms(now);
+  if (!lost) {
+    a->set_end_ms(now);
+    signal_lost_ms_ = 0;
+  }
+  spdlog::info("camera {} ({}): signal loss {}{}{}", config_.id, config_.name, lost ? "raised" : "ended",
+               reason.empty() ? "" : ": ", reason);
+  publisher_.Publish(std::move(env));
+}
+
 void Camera::SetState(int64_t now_ms, wire::CameraState state, const std::string& reason) {
+  if (state == wire::CAMERA_STATE_ONLINE) SignalLoss(false, "");
+  if (state == wire::CAMERA_STATE_OFFLINE && reason != "stopped") SignalLoss(true, reason);
   if (state == state_ && reason == reason_) return;
   const wire::CameraState old = state_;
   state_ = state;
@@ -203,6 +240,10 @@ wire::Camera Camera::Describe() const {
   c.set_fps_out(flowing ? fps_out_ : 0);
   c.set_kbps(flowing ? kbps_ : 0);
   c.set_decode_errors(uint32_t(counters_->warnings.load()));
+  if (signal_lost_ms_) c.add_faults(wire::ALERT_KIND_SIGNAL_LOSS);
+  if (attempt_.session && state_ == wire::CAMERA_STATE_ONLINE) {
+    for (wire::AlertKind k : attempt_.session->open_faults()) c.add_faults(k);
+  }
   if (counters_->codec) c.set_codec(counters_->codec == 265 ? "h265" : "h264");
   c.set_width(counters_->width);
   c.set_height(counters_->height);

@@ -34,6 +34,8 @@ class Session {
 
   int64_t last_frame_ms() const { return last_frame_ms_.load(); }
   uint64_t frames() const { return frames_.load(); }
+  // Video faults open now (as of the last analysed frame).
+  std::vector<wire::AlertKind> open_faults() const;
 
  private:
   void Send(std::vector<wire::Alert> alerts);
@@ -42,6 +44,7 @@ class Session {
   analytics::CameraAnalytics analytics_;
   std::atomic<int64_t> last_frame_ms_{0};
   std::atomic<uint64_t> frames_{0};
+  std::atomic<uint32_t> fault_mask_{0};  // bit k: AlertKind k open
 };
 
 // A pipeline attempt: the pipeline must stop before its session goes.
@@ -90,6 +93,9 @@ class Camera {
   void Launch(int64_t now_ms, wire::CameraState state);
   void Fail(int64_t now_ms, const std::string& reason);
   void SetState(int64_t now_ms, wire::CameraState state, const std::string& reason);
+  // Signal loss is a fault like the picture faults: raised when the camera drops offline,
+  // ended when it is back.
+  void SignalLoss(bool lost, const std::string& reason);
 
   CameraConfig config_;
   std::string worker_id_;
@@ -108,6 +114,7 @@ class Camera {
   int64_t backoff_ms_ = 1000;
   uint32_t reconnects_ = 0;
   int64_t last_frame_ms_ = 0;        // wall clock
+  int64_t signal_lost_ms_ = 0;       // wall clock; 0 when the signal is not lost
   // Shared with the streaming threads; outlives every attempt (they hold a reference).
   std::shared_ptr<PipelineCounters> counters_ = std::make_shared<PipelineCounters>();
   struct RateBase {

@@ -108,8 +108,29 @@ void ParseEvents(const YAML::Node& node, analytics::EventConfig& e) {
   }
 }
 
+void ParseFaults(const YAML::Node& node, analytics::FaultConfig& f) {
+  RequireMap(node, "faults");
+  CheckKeys(node, "faults", {"enabled", "learn_s", "raise_s", "clear_s", "frozen_diff", "cover_stddev", "blur_ratio",
+                             "dark_ratio", "bright_level", "cast_level", "scene_match"});
+  for (const auto& kv : node) {
+    const std::string k = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (k == "enabled") f.enabled = Flag(v, k);
+    else if (k == "learn_s") f.learn_s = Number(v, k, 1.0, 3600.0);
+    else if (k == "raise_s") f.raise_s = Number(v, k, 0.0, 3600.0);
+    else if (k == "clear_s") f.clear_s = Number(v, k, 0.0, 3600.0);
+    else if (k == "frozen_diff") f.frozen_diff = Number(v, k, 0.0, 50.0);
+    else if (k == "cover_stddev") f.cover_stddev = Number(v, k, 0.0, 100.0);
+    else if (k == "blur_ratio") f.blur_ratio = Number(v, k, 0.0, 1.0);
+    else if (k == "dark_ratio") f.dark_ratio = Number(v, k, 0.0, 1.0);
+    else if (k == "bright_level") f.bright_level = Number(v, k, 0.0, 255.0);
+    else if (k == "cast_level") f.cast_level = Number(v, k, 0.0, 128.0);
+    else if (k == "scene_match") f.scene_match = Number(v, k, -1.0, 1.0);
+  }
+}
+
 const std::set<std::string> kSettingKeys = {"analysis", "watchdog_s", "decode_threads", "latency_ms", "always_on",
-                                            "motion", "events", "jpeg_quality"};
+                                            "motion", "events", "faults", "jpeg_quality"};
 
 // Applies one key that may appear both under `defaults` and in a camera. False if not one.
 bool ApplySetting(const std::string& k, const YAML::Node& v, CameraConfig& c) {
@@ -133,6 +154,8 @@ bool ApplySetting(const std::string& k, const YAML::Node& v, CameraConfig& c) {
     ParseMotion(v, c.analytics);
   } else if (k == "events") {
     ParseEvents(v, c.analytics.events);
+  } else if (k == "faults") {
+    ParseFaults(v, c.analytics.faults);
   } else if (k == "jpeg_quality") {
     c.analytics.jpeg_quality = Number(v, k, 1, 100);
   } else {
