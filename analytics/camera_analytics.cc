@@ -7,12 +7,76 @@
 
 namespace xl::analytics {
 
-CameraAnalytics::CameraAnalytics(CameraInfo camera, AnalyticsConfig config)
+CameraAnalytics::CameraAnalytics(CameraInfo camera, AnalyticsConfig config, std::unique_ptr<FaceDetector> faces)
     : camera_(std::move(camera)),
       config_(std::move(config)),
       motion_(config_.motion),
       motion_events_(config_.events),
-      faults_(config_.faults) {}
+      faults_(config_.faults),
+      face_detector_(std::move(faces)),
+      face_events_(EventConfig{1, config_.events.update_interval_ms, config_.events.quiet_ms}) {}
+
+void CameraAnalytics::ProcessFaces(const Frame& frame, const MotionResult& motion, std::vector<wire::Alert>& out) {
+  if (!face_detector_) return;
+  const int64_t now = frame.time_ms;
+  const bool due = last_face_check_ms_ < 0 || double(now - last_face_check_ms_) >= 1000.0 / config_.faces.fps;
+  if (!due) return;
+  // Faces in frame pixels, with the crop each was found in (for the face picture).
+  std::vector<std::pair<Face, cv::Rect>> faces;
+  cv::Mat bgr;
+  if (!motion.boxes.empty()) {
+    last_face_check_ms_ = now;
+    bgr = frame.Bgr();
+    // Only where something moves (as Frigate does): a square around each of the largest
+    // moving areas, so a face stays large in what the detector sees.
+    std::vector<cv::Rect> areas;
+    for (const MotionBox& b : motion.boxes) areas.push_back(b.rect);
+    std::sort(areas.begin(), areas.end(), [](const cv::Rect& a, const cv::Rect& b) { return a.area() > b.area(); });
+    if (areas.size() > 3) areas.resize(3);
+    for (const cv::Rect& area : areas) {
+      const int side = int(std::max(area.width, area.height) * 1.25) + 16;
+      const cv::Rect crop = cv::Rect(area.x + area.width / 2 - side / 2, area.y + area.height / 2 - side / 2, side, side) &
+                            cv::Rect(0, 0, frame.width, frame.height);
+      if (crop.area() <= 0) continue;
+      for (Face f : face_detector_->Detect(bgr(crop))) {
+        f.rect += crop.tl();
+        faces.emplace_back(f, f.rect);
+      }
+    }
+    std::sort(faces.begin(), faces.end(), [](const auto& a, const auto& b) { return a.first.score > b.first.score; });
+  }
+  const EventStep step = face_events_.Observe(now, !faces.empty());
+  if (step == EventStep::kNone) return;
+  wire::Alert a = NewAlert(wire::ALERT_KIND_FACE,
+                           step == EventStep::kStart ? wire::ALERT_PHASE_START
+                           : step == EventStep::kUpdate ? wire::ALERT_PHASE_UPDATE
+                                                        : wire::ALERT_PHASE_END,
+                           face_events_.start_ms(), now);
+  if (step == EventStep::kEnd) {
+    a.set_end_ms(face_events_.last_active_ms());
+    out.push_back(std::move(a));
+    return;
+  }
+  if (faces.empty()) return;  // an update step on a frame without faces: nothing to show
+  a.set_frame_width(uint32_t(frame.width));
+  a.set_frame_height(uint32_t(frame.height));
+  a.set_score(faces.front().first.score);
+  for (const auto& [f, where] : faces) {
+    wire::Box* b = a.add_boxes();
+    b->set_x(float(f.rect.x) / float(frame.width));
+    b->set_y(float(f.rect.y) / float(frame.height));
+    b->set_w(float(f.rect.width) / float(frame.width));
+    b->set_h(float(f.rect.height) / float(frame.height));
+    b->set_score(f.score);
+  }
+  std::vector<uint8_t> jpeg;
+  cv::imencode(".jpg", bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, config_.jpeg_quality});
+  a.set_snapshot_jpeg(jpeg.data(), jpeg.size());
+  cv::imencode(".jpg", bgr(faces.front().first.rect & cv::Rect(0, 0, frame.width, frame.height)), jpeg,
+               {cv::IMWRITE_JPEG_QUALITY, config_.jpeg_quality});
+  a.set_crop_jpeg(jpeg.data(), jpeg.size());
+  out.push_back(std::move(a));
+}
 
 wire::Alert CameraAnalytics::NewAlert(wire::AlertKind kind, wire::AlertPhase phase, int64_t start_ms,
                                       int64_t time_ms) const {
@@ -55,6 +119,7 @@ std::vector<wire::Alert> CameraAnalytics::Process(const Frame& frame) {
   if (!config_.motion_enabled) return out;
 
   MotionResult result = motion_.Detect(frame.Grey());
+  ProcessFaces(frame, result, out);
   const bool moving = !result.boxes.empty();
   if (moving) {
     last_ = result;
@@ -102,6 +167,11 @@ std::vector<wire::Alert> CameraAnalytics::Close(int64_t time_ms) {
   std::vector<wire::Alert> out;
   if (motion_events_.Close(time_ms) == EventStep::kEnd) {
     out.push_back(MakeAlert(wire::ALERT_PHASE_END, time_ms));
+  }
+  if (face_events_.Close(time_ms) == EventStep::kEnd) {
+    wire::Alert a = NewAlert(wire::ALERT_KIND_FACE, wire::ALERT_PHASE_END, face_events_.start_ms(), time_ms);
+    a.set_end_ms(face_events_.last_active_ms());
+    out.push_back(std::move(a));
   }
   // A stopped camera's faults end with it (a lost signal is reported by the camera itself).
   for (const auto& [kind, start] : fault_started_ms_) {

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "analytics/event_tracker.h"
+#include "analytics/face_detector.h"
 #include "analytics/frame.h"
 #include "analytics/motion_detector.h"
 #include "analytics/video_faults.h"
@@ -25,12 +27,14 @@ struct AnalyticsConfig {
   MotionConfig motion;
   EventConfig events;
   FaultConfig faults;
+  FaceConfig faces;
   int jpeg_quality = 85;
 };
 
 class CameraAnalytics {
  public:
-  CameraAnalytics(CameraInfo camera, AnalyticsConfig config);
+  // `faces` is required when config.faces.enabled (see MakeFaceDetector).
+  CameraAnalytics(CameraInfo camera, AnalyticsConfig config, std::unique_ptr<FaceDetector> faces = nullptr);
 
   // Analyses one frame; returns the alerts it completes (often none).
   std::vector<wire::Alert> Process(const Frame& frame);
@@ -46,6 +50,8 @@ class CameraAnalytics {
   wire::Alert NewAlert(wire::AlertKind kind, wire::AlertPhase phase, int64_t start_ms, int64_t time_ms) const;
   wire::Alert MakeAlert(wire::AlertPhase phase, int64_t time_ms) const;
   void ProcessFaults(const Frame& frame, std::vector<wire::Alert>& out);
+  // Looks for faces around the motion of this frame, at most config.faces.fps times a second.
+  void ProcessFaces(const Frame& frame, const MotionResult& motion, std::vector<wire::Alert>& out);
   void AttachSnapshot(wire::Alert* alert);
 
   CameraInfo camera_;
@@ -58,6 +64,9 @@ class CameraAnalytics {
   double best_score_ = 0;
   double sent_score_ = 0;           // score of the snapshot last sent
   VideoFaultDetector faults_;
+  std::unique_ptr<FaceDetector> face_detector_;
+  EventTracker face_events_;
+  int64_t last_face_check_ms_ = -1;
   std::map<wire::AlertKind, int64_t> fault_started_ms_;  // open faults: when they started
 };
 

@@ -10,8 +10,8 @@ namespace xl::ingest {
 constexpr int64_t kFirstBackoffMs = 1000;
 constexpr int64_t kMaxBackoffMs = 30000;
 
-Session::Session(const CameraConfig& c, Publisher& publisher)
-    : publisher_(publisher), analytics_({c.id, c.name, c.region}, c.analytics) {}
+Session::Session(const CameraConfig& c, Publisher& publisher, std::unique_ptr<analytics::FaceDetector> faces)
+    : publisher_(publisher), analytics_({c.id, c.name, c.region}, c.analytics, std::move(faces)) {}
 
 void Session::OnFrame(analytics::Frame& frame) {
   last_frame_ms_.store(frame.time_ms);
@@ -105,7 +105,13 @@ void Camera::Launch(int64_t now_ms, wire::CameraState state) {
   seen_frames_ = 0;
   SetState(now_ms, state, state == wire::CAMERA_STATE_RECONNECTING ? "retry " + std::to_string(reconnects_) : "");
   attempt_.counters = counters_;
-  attempt_.session = std::make_unique<Session>(config_, publisher_);
+  std::unique_ptr<analytics::FaceDetector> faces;
+  if (config_.analytics.motion_enabled && config_.analytics.faces.enabled) {
+    auto made = analytics::MakeFaceDetector(config_.analytics.faces);
+    if (!made.ok()) return Fail(now_ms, made.error().message);
+    faces = std::move(made.value());
+  }
+  attempt_.session = std::make_unique<Session>(config_, publisher_, std::move(faces));
   Session* session = attempt_.session.get();
   PipelineCounters* counters = counters_.get();
   MediaPublisher* media = &media_;

@@ -28,7 +28,7 @@ namespace xl::ingest {
 // What one pipeline attempt shares with its streaming thread.
 class Session {
  public:
-  Session(const CameraConfig& config, Publisher& publisher);
+  Session(const CameraConfig& config, Publisher& publisher, std::unique_ptr<analytics::FaceDetector> faces);
   void OnFrame(analytics::Frame& frame);  // streaming thread
   void Close(int64_t now_ms);             // after the pipeline stopped: ends open events
 

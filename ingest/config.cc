@@ -108,6 +108,24 @@ void ParseEvents(const YAML::Node& node, analytics::EventConfig& e) {
   }
 }
 
+void ParseFaces(const YAML::Node& node, analytics::FaceConfig& f) {
+  RequireMap(node, "faces");
+  CheckKeys(node, "faces", {"enabled", "detector", "model", "fps", "min_score", "min_size"});
+  for (const auto& kv : node) {
+    const std::string k = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (k == "enabled") f.enabled = Flag(v, k);
+    else if (k == "detector") {
+      f.detector = Text(v, k);
+      if (f.detector != "dnn" && f.detector != "cascade") Fail(v, "'detector' must be dnn or cascade");
+    } else if (k == "model") f.model = Text(v, k);
+    else if (k == "fps") f.fps = Number(v, k, 0.1, 30.0);
+    else if (k == "min_score") f.min_score = Number(v, k, 0.0, 1.0);
+    else if (k == "min_size") f.min_size = Number(v, k, 0.0, 1.0);
+  }
+  if (f.enabled && f.model.empty()) Fail(node, "faces: 'model' is required when faces are enabled");
+}
+
 void ParseFaults(const YAML::Node& node, analytics::FaultConfig& f) {
   RequireMap(node, "faults");
   CheckKeys(node, "faults", {"enabled", "learn_s", "raise_s", "clear_s", "frozen_diff", "cover_stddev", "blur_ratio",
@@ -130,7 +148,7 @@ void ParseFaults(const YAML::Node& node, analytics::FaultConfig& f) {
 }
 
 const std::set<std::string> kSettingKeys = {"analysis", "watchdog_s", "decode_threads", "latency_ms", "always_on",
-                                            "motion", "events", "faults", "jpeg_quality"};
+                                            "motion", "events", "faults", "faces", "jpeg_quality"};
 
 // Applies one key that may appear both under `defaults` and in a camera. False if not one.
 bool ApplySetting(const std::string& k, const YAML::Node& v, CameraConfig& c) {
@@ -154,6 +172,8 @@ bool ApplySetting(const std::string& k, const YAML::Node& v, CameraConfig& c) {
     ParseMotion(v, c.analytics);
   } else if (k == "events") {
     ParseEvents(v, c.analytics.events);
+  } else if (k == "faces") {
+    ParseFaces(v, c.analytics.faces);
   } else if (k == "faults") {
     ParseFaults(v, c.analytics.faults);
   } else if (k == "jpeg_quality") {

@@ -33,6 +33,15 @@ int main(int argc, char** argv) {
     spdlog::error("config refused: {}", config.error().message);
     return 2;
   }
+  // Face models are read now, so a bad path stops the worker at start, not camera by camera.
+  for (const auto& camera : config->cameras) {
+    const auto& faces = camera.analytics.faces;
+    if (!faces.enabled || !camera.analytics.motion_enabled) continue;
+    if (auto made = xl::analytics::MakeFaceDetector(faces); !made.ok()) {
+      spdlog::error("config refused: {}:{}: camera {}: {}", path, camera.line, camera.id, made.error().message);
+      return 2;
+    }
+  }
   if (check) {
     std::cout << path << ": ok, " << config->cameras.size() << " cameras\n";
     return 0;

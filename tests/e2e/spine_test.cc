@@ -205,6 +205,9 @@ TEST(Spine, BadConfigIsRefusedWithFileLineAndReasonAndNothingStarts) {
       {valid + "  - id: \"33010201001320000011\"\n    name: a\n    url: rtsp://h/x\n    fsp: 5\n",
        ":8: unknown key 'fsp'"},
       {valid + "  - id: \"33010201001320000011\"\n    name: a\n    url: http://h/x\n", ":7: 'url' must start"},
+      {valid + "  - id: \"33010201001320000011\"\n    name: a\n    url: rtsp://h/x\n"
+               "    faces: {enabled: true, model: /nonexistent/face.onnx}\n",
+       ":5: camera 33010201001320000011: faces: cannot read the model file /nonexistent/face.onnx"},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     const std::string path = dir + "/bad" + std::to_string(i) + ".yaml";

@@ -2,6 +2,8 @@
 // pasted into vtest.avi frames, and the swaying tree with no face at all.
 #include "analytics/face_detector.h"
 
+#include "analytics/camera_analytics.h"
+
 #include <gtest/gtest.h>
 
 #include <opencv2/imgcodecs.hpp>
@@ -81,6 +83,62 @@ TEST(FaceDetector, DnnFindsTheAstronaut) { FindsTheAstronaut(Dnn()); }
 TEST(FaceDetector, CascadeFindsTheAstronaut) { FindsTheAstronaut(Haar()); }
 TEST(FaceDetector, DnnFindsNoFaceInTheTree) { FindsNoFaceInTheTree(Dnn()); }
 TEST(FaceDetector, CascadeFindsNoFaceInTheTree) { FindsNoFaceInTheTree(Haar()); }
+
+// The whole analytics path: the astronaut walks through vtest; motion finds her, the face
+// detector looks only around the motion, and a face event carries boxes and a face crop.
+TEST(FaceEvents, AWalkingFaceBecomesAFaceEventWithACrop) {
+  for (const FaceConfig& faces : {Dnn(), Haar()}) {
+    AnalyticsConfig config;
+    config.faces = faces;
+    config.faults.enabled = false;
+    auto detector = MakeFaceDetector(faces);
+    ASSERT_TRUE(detector.ok());
+    CameraAnalytics analytics({"33010201001320000011", "东村", "33010201"}, config, std::move(detector.value()));
+    cv::Mat astronaut = cv::imread(test::Fixture("astronaut.png"));
+    cv::resize(astronaut, astronaut, cv::Size(240, 240));
+    std::vector<wire::Alert> face_alerts;
+    cv::Rect last_paste;
+    test::ReplayClip(test::Fixture("vtest.avi"), 5, 576, [&](Frame& f, int i) {
+      cv::Mat scene = f.Bgr();
+      if (i >= 25) {  // after the detector has learned the street
+        last_paste = cv::Rect(60 + 12 * (i - 25), 300, 240, 240);
+        astronaut.copyTo(scene(last_paste));
+      }
+      Frame pasted = FrameFromBgr(scene, f.time_ms);
+      for (wire::Alert& a : analytics.Process(pasted)) {
+        if (a.kind() == wire::ALERT_KIND_FACE) face_alerts.push_back(std::move(a));
+      }
+      return i < 60;
+    });
+    ASSERT_FALSE(face_alerts.empty()) << faces.detector;
+    const wire::Alert& start = face_alerts.front();
+    EXPECT_EQ(start.phase(), wire::ALERT_PHASE_START);
+    ASSERT_GT(start.boxes_size(), 0);
+    EXPECT_FALSE(start.crop_jpeg().empty());
+    EXPECT_FALSE(cv::imdecode(std::vector<uint8_t>(start.crop_jpeg().begin(), start.crop_jpeg().end()),
+                              cv::IMREAD_COLOR).empty());
+    // The face box lies in the pasted picture's upper half, where her face is.
+    const wire::Box& b = start.boxes(0);
+    const double cx = (b.x() + b.w() / 2) * start.frame_width(), cy = (b.y() + b.h() / 2) * start.frame_height();
+    EXPECT_GT(cy, 300);
+    EXPECT_LT(cy, 300 + 150);
+    EXPECT_GT(cx, 60);
+  }
+}
+
+TEST(FaceEvents, TheTreeMakesNoFaceEvent) {
+  AnalyticsConfig config;
+  config.faces = Dnn();
+  auto detector = MakeFaceDetector(config.faces);
+  ASSERT_TRUE(detector.ok());
+  CameraAnalytics analytics({"33010201001320000012", "林地", "33010201"}, config, std::move(detector.value()));
+  int faces = 0;
+  test::ReplayClip(test::Fixture("tree.avi"), 5, 360, [&](Frame& f, int) {
+    for (const wire::Alert& a : analytics.Process(f)) faces += a.kind() == wire::ALERT_KIND_FACE;
+    return true;
+  });
+  EXPECT_EQ(faces, 0);
+}
 
 TEST(FaceDetector, UnreadableModelsAreClearErrors) {
   FaceConfig c = Dnn();
