@@ -78,13 +78,13 @@ void CameraAnalytics::ProcessFaces(const Frame& frame, const MotionResult& motio
   out.push_back(std::move(a));
 }
 
-wire::Alert CameraAnalytics::NewAlert(wire::AlertKind kind, wire::AlertPhase phase, int64_t start_ms,
-                                      int64_t time_ms) const {
+wire::Alert NewAlert(const CameraInfo& camera, wire::AlertKind kind, wire::AlertPhase phase, int64_t start_ms,
+                     int64_t time_ms) {
   wire::Alert a;
-  a.set_id(camera_.id + "-" + std::to_string(start_ms) + "-" + KindName(kind));
-  a.set_camera_id(camera_.id);
-  a.set_camera_name(camera_.name);
-  a.set_region(camera_.region);
+  a.set_id(camera.id + "-" + std::to_string(start_ms) + "-" + KindName(kind));
+  a.set_camera_id(camera.id);
+  a.set_camera_name(camera.name);
+  a.set_region(camera.region);
   a.set_kind(kind);
   a.set_phase(phase);
   a.set_start_ms(start_ms);

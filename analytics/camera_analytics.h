@@ -31,6 +31,11 @@ struct AnalyticsConfig {
   int jpeg_quality = 85;
 };
 
+// An alert of `camera` with its identity filled in; one event's messages share the id
+// "<camera id>-<start ms>-<kind>".
+wire::Alert NewAlert(const CameraInfo& camera, wire::AlertKind kind, wire::AlertPhase phase, int64_t start_ms,
+                     int64_t time_ms);
+
 class CameraAnalytics {
  public:
   // `faces` is required when config.faces.enabled (see MakeFaceDetector).
@@ -46,8 +51,9 @@ class CameraAnalytics {
   std::vector<wire::AlertKind> open_faults() const { return faults_.open(); }
 
  private:
-  // An alert of this camera with its identity filled in; one event's messages share the id.
-  wire::Alert NewAlert(wire::AlertKind kind, wire::AlertPhase phase, int64_t start_ms, int64_t time_ms) const;
+  wire::Alert NewAlert(wire::AlertKind kind, wire::AlertPhase phase, int64_t start_ms, int64_t time_ms) const {
+    return analytics::NewAlert(camera_, kind, phase, start_ms, time_ms);
+  }
   wire::Alert MakeAlert(wire::AlertPhase phase, int64_t time_ms) const;
   void ProcessFaults(const Frame& frame, std::vector<wire::Alert>& out);
   // Looks for faces around the motion of this frame, at most config.faces.fps times a second.

@@ -183,14 +183,8 @@ void Camera::SignalLoss(bool lost, const std::string& reason) {
   if (lost) signal_lost_ms_ = now;
   wire::Envelope env;
   wire::Alert* a = env.mutable_alert();
-  a->set_id(config_.id + "-" + std::to_string(signal_lost_ms_) + "-signal_loss");
-  a->set_camera_id(config_.id);
-  a->set_camera_name(config_.name);
-  a->set_region(config_.region);
-  a->set_kind(wire::ALERT_KIND_SIGNAL_LOSS);
-  a->set_phase(lost ? wire::ALERT_PHASE_START : wire::ALERT_PHASE_END);
-  a->set_start_ms(signal_lost_ms_);
-  a->set_time_ms(now);
+  *a = analytics::NewAlert({config_.id, config_.name, config_.region}, wire::ALERT_KIND_SIGNAL_LOSS,
+                           lost ? wire::ALERT_PHASE_START : wire::ALERT_PHASE_END, signal_lost_ms_, now);
   if (!lost) {
     a->set_end_ms(now);
     signal_lost_ms_ = 0;
