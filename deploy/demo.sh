@@ -15,8 +15,10 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-# Eight simulated cameras from three real clips; the AVIs are encoded once at start.
+# Eight simulated cameras from three real clips; the AVIs are encoded once, then kept in
+# the cache (the first start takes a minute or two on a small machine).
 "$build/tools/xl-camsim" --port 10554 --bind 127.0.0.1 --user admin --password xueliang --fps 10 \
+  --cache "$fixtures/camsim-cache" \
   --stream cam1="$fixtures/vtest.avi" --stream cam2="$fixtures/tree.avi" --stream cam3="$fixtures/cup.mp4" \
   --stream cam4="$fixtures/vtest.avi,codec=h265" --stream cam5="$fixtures/cup.mp4" \
   --stream cam6="$fixtures/vtest.avi" --stream cam7="$fixtures/tree.avi" --stream cam8="$fixtures/cup.mp4" \

@@ -18,7 +18,8 @@ System::System(const std::string& name)
 
 std::unique_ptr<Process> System::StartCamsim(const std::vector<std::string>& streams) {
   std::vector<std::string> argv = {Binary("tools/xl-camsim"), "--port", std::to_string(rtsp_port_), "--bind",
-                                   "127.0.0.1", "--user", kCamUser, "--password", kCamPassword, "--fps", "10"};
+                                   "127.0.0.1", "--user", kCamUser, "--password", kCamPassword, "--fps", "10",
+                                   "--cache", Fixture("camsim-cache")};
   for (const std::string& s : streams) {
     argv.push_back("--stream");
     argv.push_back(s);

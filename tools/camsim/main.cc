@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 
+#include "tools/camsim/clip_cache.h"
 #include "tools/camsim/encoded_clip.h"
 #include "tools/camsim/rtsp_mounts.h"
 #include "xl/cli.h"
@@ -23,7 +24,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: xl-camsim [--port N] [--bind ADDR] [--user U --password P] [--transcode]\n"
-    "                 [--codec h264|h265] [--size WxH] [--fps N] [--bitrate KBPS]\n"
+    "                 [--codec h264|h265] [--size WxH] [--fps N] [--bitrate KBPS] [--cache DIR]\n"
     "                 --stream NAME=FILE[,codec=h264|h265] ...\n";
 
 struct StreamSpec {
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   xl::camsim::ServerOptions server;
   xl::camsim::ClipOptions defaults;
   std::vector<StreamSpec> streams;
+  std::string cache_dir;  // transcoded clips kept here between runs
   std::vector<std::pair<size_t, std::string>> codec_overrides;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
       (arg == "--port" ? server.port : arg == "--fps" ? defaults.fps : defaults.bitrate_kbps) = int(*n);
     }
     else if (arg == "--bind") server.bind = take();
+    else if (arg == "--cache") cache_dir = take();
     else if (arg == "--user") server.user = take();
     else if (arg == "--password") server.password = take();
     else if (arg == "--codec") defaults.codec = take();
@@ -89,6 +92,13 @@ int main(int argc, char** argv) {
     std::string key = s.file + "|" + std::to_string(o.transcode) + o.codec + std::to_string(o.width) + "x" +
                       std::to_string(o.height) + "@" + std::to_string(o.fps);
     auto& clip = clips[key];
+    bool cached = false;
+    if (!clip && !cache_dir.empty()) {
+      if (auto hit = xl::camsim::ReadCachedClip(cache_dir, s.file, o)) {
+        clip = std::make_unique<xl::camsim::EncodedClip>(std::move(*hit));
+        cached = true;
+      }
+    }
     if (!clip) {
       auto loaded = xl::camsim::LoadClip(s.file, o);
       if (!loaded.ok()) {
@@ -96,9 +106,14 @@ int main(int argc, char** argv) {
         return 1;
       }
       clip = std::make_unique<xl::camsim::EncodedClip>(std::move(loaded.value()));
-      spdlog::info("camsim: {}: {} {}x{}, {} access units, {:.1f} s loop", s.file, clip->codec, clip->width,
-                   clip->height, clip->units.size(), clip->duration_ns / 1e9);
+      if (!cache_dir.empty()) {
+        if (xl::Status st = xl::camsim::WriteCachedClip(cache_dir, s.file, o, *clip); !st.ok()) {
+          spdlog::warn("camsim: {}", st.message());
+        }
+      }
     }
+    spdlog::info("camsim: {}: {} {}x{}, {} access units, {:.1f} s loop{}", s.file, clip->codec, clip->width,
+                 clip->height, clip->units.size(), clip->duration_ns / 1e9, cached ? " (from the cache)" : "");
     mounts.Add(s.name, clip.get());
     spdlog::info("camsim: serving rtsp://{}:{}/{}", server.bind, server.port, s.name);
   }
