@@ -128,7 +128,8 @@ int main(int argc, char** argv) {
                                     {"region", a.region()}, {"kind", xl::KindName(a.kind())},
                                     {"phase", xl::PhaseName(a.phase())}, {"zones", zones},
                                     {"boxes", a.boxes_size()}, {"score", a.score()}, {"time_ms", a.time_ms()},
-                                    {"snapshot_bytes", a.snapshot_jpeg().size()}, {"snapshot", path}}.dump()
+                                    {"snapshot_bytes", a.snapshot_jpeg().size()}, {"snapshot", path},
+                                    {"crop_bytes", a.crop_jpeg().size()}}.dump()
                   << std::endl;
       } else {
         std::string zone_list;
