@@ -124,7 +124,7 @@ void Camera::Launch(int64_t now_ms, wire::CameraState state) {
       [id = config_.id, counters, media](const EncodedUnit& unit) {
         wire::VideoFrame v;
         v.set_camera_id(id);
-        v.set_codec(counters->codec == 265 ? "h265" : "h264");
+        v.set_codec(counters->codec_name());
         v.set_pts_us(unit.pts_us);
         v.set_dts_us(unit.dts_us);
         v.set_keyframe(unit.keyframe);
@@ -244,7 +244,7 @@ wire::Camera Camera::Describe() const {
   if (attempt_.session && state_ == wire::CAMERA_STATE_ONLINE) {
     for (wire::AlertKind k : attempt_.session->open_faults()) c.add_faults(k);
   }
-  if (counters_->codec) c.set_codec(counters_->codec == 265 ? "h265" : "h264");
+  c.set_codec(counters_->codec_name());
   c.set_width(counters_->width);
   c.set_height(counters_->height);
   return c;

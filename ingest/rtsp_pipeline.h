@@ -28,6 +28,9 @@ struct PipelineCounters {
   std::atomic<int> codec{0};          // 0 unknown, 264 or 265, once the stream is linked
   std::atomic<uint32_t> width{0}, height{0};  // coded size, once known
   std::atomic<uint64_t> video_seq{0};  // live video frames sent
+
+  // "h264", "h265", or "" while unknown.
+  const char* codec_name() const { return codec == 265 ? "h265" : codec == 264 ? "h264" : ""; }
 };
 
 // One encoded access unit (Annex B, parameter sets before every keyframe); valid only

@@ -147,32 +147,31 @@ void Router::DrainWorkers(int64_t now_ms) {
   hub_.OnLogged(logged);
 }
 
-void Router::DrainClients(int64_t now) {
+namespace {
+// Receives up to kMaxBatch [identity, body] messages from a ROUTER socket and hands each to
+// `handle(identity, body)`; extra frames are dropped (the last one is taken as the body).
+template <typename Handle>
+void DrainPeers(zmq::socket_t& socket, Handle handle) {
   for (int i = 0; i < kMaxBatch; ++i) {
     zmq::message_t identity, body;
-    if (!clients_.recv(identity, zmq::recv_flags::dontwait)) break;
-    if (!identity.more() || !clients_.recv(body, zmq::recv_flags::dontwait)) continue;
-    while (body.more()) {  // ignore extra frames
+    if (!socket.recv(identity, zmq::recv_flags::dontwait)) break;
+    if (!identity.more() || !socket.recv(body, zmq::recv_flags::dontwait)) continue;
+    while (body.more()) {
       zmq::message_t extra;
-      if (!clients_.recv(extra, zmq::recv_flags::dontwait)) break;
+      if (!socket.recv(extra, zmq::recv_flags::dontwait)) break;
       body.swap(extra);
     }
-    hub_.OnRequest(identity.to_string(), body, now);
+    handle(identity.to_string(), body);
   }
+}
+}  // namespace
+
+void Router::DrainClients(int64_t now) {
+  DrainPeers(clients_, [&](const std::string& id, const zmq::message_t& body) { hub_.OnRequest(id, body, now); });
 }
 
 void Router::DrainControl(int64_t now) {
-  for (int i = 0; i < kMaxBatch; ++i) {
-    zmq::message_t identity, body;
-    if (!control_socket_.recv(identity, zmq::recv_flags::dontwait)) break;
-    if (!identity.more() || !control_socket_.recv(body, zmq::recv_flags::dontwait)) continue;
-    while (body.more()) {
-      zmq::message_t extra;
-      if (!control_socket_.recv(extra, zmq::recv_flags::dontwait)) break;
-      body.swap(extra);
-    }
-    control_.OnMessage(identity.to_string(), body, now);
-  }
+  DrainPeers(control_socket_, [&](const std::string& id, const zmq::message_t& body) { control_.OnMessage(id, body, now); });
 }
 
 std::string Router::CodecOf(const std::string& camera) const {

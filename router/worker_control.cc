@@ -129,18 +129,22 @@ void WorkerControl::Pump(int64_t now_ms) {
   }
 }
 
+void WorkerControl::SendTo(const std::string& worker, const wire::ControlDown& down) {
+  zmq::message_t body = ToFrame(down);
+  try {
+    socket_.send(zmq::buffer(worker), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    socket_.send(body, zmq::send_flags::dontwait);
+  } catch (const zmq::error_t& e) {
+    spdlog::warn("control: cannot reach worker {}: {}", worker, e.what());
+  }
+}
+
 void WorkerControl::Send(Peer& peer, int64_t now_ms) {
   wire::ControlDown down;
   wire::Assignment* a = down.mutable_assignment();
   a->ParseFromString(peer.sent_cameras);
   a->set_version(++peer.info.sent_version);
-  zmq::message_t body = ToFrame(down);
-  try {
-    socket_.send(zmq::buffer(peer.info.id), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    socket_.send(body, zmq::send_flags::dontwait);
-  } catch (const zmq::error_t& e) {
-    spdlog::warn("control: cannot reach worker {}: {}", peer.info.id, e.what());
-  }
+  SendTo(peer.info.id, down);
   peer.sent_ms = now_ms;
 }
 
@@ -157,13 +161,7 @@ void WorkerControl::SetWanted(const std::set<std::string>& cameras, int64_t now_
     wire::ControlDown down;
     for (const std::string& c : want) down.mutable_watch()->add_camera_ids(c);
     if (want.empty()) down.mutable_watch();
-    zmq::message_t body = ToFrame(down);
-    try {
-      socket_.send(zmq::buffer(id), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-      socket_.send(body, zmq::send_flags::dontwait);
-    } catch (const zmq::error_t& e) {
-      spdlog::warn("control: cannot reach worker {}: {}", id, e.what());
-    }
+    SendTo(id, down);
     peer.watch_sent = want;
     peer.watch_sent_ms = now_ms;
   }

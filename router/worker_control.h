@@ -56,7 +56,8 @@ class WorkerControl {
     int64_t watch_sent_ms = 0;
   };
   void ApplySeed(const std::string& worker, const wire::WorkerHello& hello);
-  void Send(Peer& peer, int64_t now_ms);
+  void Send(Peer& peer, int64_t now_ms);  // the peer's current camera list, as a new version
+  void SendTo(const std::string& worker, const wire::ControlDown& down);
 
   zmq::socket_t& socket_;
   CameraStore& store_;

@@ -27,9 +27,19 @@ bool LiveRelay::OnMessage(const zmq::message_t& msg, int64_t now_ms) {
   auto frame = std::make_shared<LiveFrame>();
   if (!frame->video.ParseFromArray(msg.data(), int(msg.size())) || frame->video.camera_id().empty()) return false;
   frame->received_ms = NowMs();
-  wire::ServerMessage wrapped;
-  *wrapped.mutable_video() = frame->video;
-  frame->client_message = wrapped.SerializeAsString();
+  // ServerMessage{video = 7} on the wire is the field's key, its length and the frame's
+  // own bytes: framed once here, without copying the parsed frame back out.
+  std::string& wrapped = frame->client_message;
+  wrapped.reserve(msg.size() + 11);
+  wrapped += char((wire::ServerMessage::kVideoFieldNumber << 3) | 2);  // length-delimited
+  for (uint64_t n = msg.size(); ; n >>= 7) {
+    if (n < 0x80) {
+      wrapped += char(n);
+      break;
+    }
+    wrapped += char((n & 0x7F) | 0x80);
+  }
+  wrapped.append(static_cast<const char*>(msg.data()), msg.size());
   ++frames_in_;
 
   Stream& s = streams_[frame->video.camera_id()];
