@@ -10,8 +10,17 @@ namespace xl::ingest {
 constexpr int64_t kFirstBackoffMs = 1000;
 constexpr int64_t kMaxBackoffMs = 30000;
 
-Session::Session(const CameraConfig& c, Publisher& publisher, std::unique_ptr<analytics::FaceDetector> faces)
-    : publisher_(publisher), analytics_({c.id, c.name, c.region}, c.analytics, std::move(faces)) {}
+Session::Session(const CameraConfig& c, Publisher& publisher, MediaPublisher& media, PipelineCounters& counters,
+                 ClipStore& clips, std::unique_ptr<analytics::FaceDetector> faces)
+    : camera_id_(c.id),
+      publisher_(publisher),
+      media_(media),
+      counters_(counters),
+      analytics_({c.id, c.name, c.region}, c.analytics, std::move(faces)) {
+  if (c.clips.enabled && c.analytics.motion_enabled && clips.enabled()) {
+    recorder_ = std::make_unique<ClipRecorder>(c.clips, c.id, c.id + " (" + c.name + ")", clips);
+  }
+}
 
 void Session::OnFrame(analytics::Frame& frame) {
   last_frame_ms_.store(frame.time_ms);
@@ -20,6 +29,24 @@ void Session::OnFrame(analytics::Frame& frame) {
   uint32_t mask = 0;
   for (wire::AlertKind k : analytics_.open_faults()) mask |= 1u << k;
   fault_mask_.store(mask);
+}
+
+void Session::OnEncoded(const EncodedUnit& unit) {
+  const int64_t now = NowMs();
+  if (recorder_) recorder_->Feed(unit, now);
+  if (!live_.load()) return;
+  wire::VideoFrame v;
+  v.set_camera_id(camera_id_);
+  v.set_codec(unit.codec);
+  v.set_pts_us(unit.pts_us);
+  v.set_dts_us(unit.dts_us);
+  v.set_keyframe(unit.keyframe);
+  v.set_width(counters_.width);
+  v.set_height(counters_.height);
+  v.set_data(unit.data, unit.size);
+  v.set_seq(counters_.video_seq.fetch_add(1) + 1);
+  v.set_sent_ms(now);
+  media_.Publish(v);
 }
 
 std::vector<wire::AlertKind> Session::open_faults() const {
@@ -31,10 +58,28 @@ std::vector<wire::AlertKind> Session::open_faults() const {
   return kinds;
 }
 
-void Session::Close(int64_t now_ms) { Send(analytics_.Close(now_ms)); }
+void Session::Close(int64_t now_ms) {
+  Send(analytics_.Close(now_ms));
+  if (recorder_) recorder_->Close();
+}
+
+void Session::TrackClip(wire::Alert& a) {
+  if (!recorder_ || (a.kind() != wire::ALERT_KIND_MOTION && a.kind() != wire::ALERT_KIND_FACE)) return;
+  auto it = clip_paths_.find(a.id());
+  if (it == clip_paths_.end() && a.phase() == wire::ALERT_PHASE_START) {
+    it = clip_paths_.emplace(a.id(), recorder_->Begin(a.id(), a.start_ms())).first;
+  }
+  if (it == clip_paths_.end()) return;
+  a.set_clip_path(it->second);
+  if (a.phase() == wire::ALERT_PHASE_END) {
+    recorder_->End(a.id(), a.end_ms() ? a.end_ms() : a.time_ms());
+    clip_paths_.erase(it);
+  }
+}
 
 void Session::Send(std::vector<wire::Alert> alerts) {
   for (wire::Alert& a : alerts) {
+    TrackClip(a);
     wire::Envelope env;
     *env.mutable_alert() = std::move(a);
     publisher_.Publish(std::move(env));
@@ -76,11 +121,12 @@ void Reaper::Retire(Attempt attempt) {
 }
 
 Camera::Camera(CameraConfig config, std::string worker_id, Publisher& publisher, MediaPublisher& media,
-               Reaper& reaper)
+               ClipStore& clips, Reaper& reaper)
     : config_(std::move(config)),
       worker_id_(std::move(worker_id)),
       publisher_(publisher),
       media_(media),
+      clips_(clips),
       reaper_(reaper),
       live_(config_.always_on) {}
 
@@ -89,7 +135,8 @@ void Camera::SetLive(bool live) {
   if (live == live_) return;
   live_ = live;
   spdlog::info("camera {} ({}): live video {}", config_.id, config_.name, live ? "on" : "off");
-  if (attempt_.pipeline) attempt_.pipeline->SetLive(live);
+  if (attempt_.session) attempt_.session->SetLive(live);
+  if (attempt_.pipeline) attempt_.pipeline->SetEncodedTap(live || attempt_.session->records_clips());
 }
 
 void Camera::Start(int64_t now_ms) { Launch(now_ms, wire::CAMERA_STATE_CONNECTING); }
@@ -111,34 +158,20 @@ void Camera::Launch(int64_t now_ms, wire::CameraState state) {
     if (!made.ok()) return Fail(now_ms, made.error().message);
     faces = std::move(made.value());
   }
-  attempt_.session = std::make_unique<Session>(config_, publisher_, std::move(faces));
+  attempt_.session = std::make_unique<Session>(config_, publisher_, media_, *counters_, clips_, std::move(faces));
+  attempt_.session->SetLive(live_);
   Session* session = attempt_.session.get();
   PipelineCounters* counters = counters_.get();
-  MediaPublisher* media = &media_;
   auto pipeline = RtspPipeline::Create(
       config_,
       [session, counters](analytics::Frame& f) {
         counters->analysed.fetch_add(1);
         session->OnFrame(f);
       },
-      [id = config_.id, counters, media](const EncodedUnit& unit) {
-        wire::VideoFrame v;
-        v.set_camera_id(id);
-        v.set_codec(counters->codec_name());
-        v.set_pts_us(unit.pts_us);
-        v.set_dts_us(unit.dts_us);
-        v.set_keyframe(unit.keyframe);
-        v.set_width(counters->width);
-        v.set_height(counters->height);
-        v.set_data(unit.data, unit.size);
-        v.set_seq(counters->video_seq.fetch_add(1) + 1);
-        v.set_sent_ms(NowMs());
-        media->Publish(v);
-      },
-      *counters_);
+      [session](const EncodedUnit& unit) { session->OnEncoded(unit); }, *counters_);
   if (!pipeline.ok()) return Fail(now_ms, pipeline.error().message);
   attempt_.pipeline = std::move(pipeline.value());
-  attempt_.pipeline->SetLive(live_);
+  attempt_.pipeline->SetEncodedTap(live_ || session->records_clips());
   if (Status s = attempt_.pipeline->Play(); !s.ok()) return Fail(now_ms, s.message());
 }
 

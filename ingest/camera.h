@@ -12,12 +12,15 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "analytics/camera_analytics.h"
+#include "ingest/clips/clip_recorder.h"
+#include "ingest/clips/clip_store.h"
 #include "ingest/config.h"
 #include "ingest/media_publisher.h"
 #include "ingest/publisher.h"
@@ -25,12 +28,22 @@
 
 namespace xl::ingest {
 
-// What one pipeline attempt shares with its streaming thread.
+// What one pipeline attempt shares with its streaming threads: analytics on decoded
+// frames; live video and event clips from the encoded stream.
 class Session {
  public:
-  Session(const CameraConfig& config, Publisher& publisher, std::unique_ptr<analytics::FaceDetector> faces);
-  void OnFrame(analytics::Frame& frame);  // streaming thread
-  void Close(int64_t now_ms);             // after the pipeline stopped: ends open events
+  // `clips` is the worker's store; the session records clips when both the camera and
+  // the store have them on. Everything referenced must outlive the session.
+  Session(const CameraConfig& config, Publisher& publisher, MediaPublisher& media, PipelineCounters& counters,
+          ClipStore& clips, std::unique_ptr<analytics::FaceDetector> faces);
+  void OnFrame(analytics::Frame& frame);      // decoded streaming thread
+  void OnEncoded(const EncodedUnit& unit);    // encoded streaming thread
+  void Close(int64_t now_ms);                 // after the pipeline stopped: ends open events and clips
+
+  // Sends the encoded stream to the router's media endpoint while on (any thread).
+  void SetLive(bool live) { live_.store(live); }
+  // True when the encoded stream is needed even with nobody watching.
+  bool records_clips() const { return recorder_ != nullptr; }
 
   int64_t last_frame_ms() const { return last_frame_ms_.load(); }
   uint64_t frames() const { return frames_.load(); }
@@ -39,9 +52,17 @@ class Session {
 
  private:
   void Send(std::vector<wire::Alert> alerts);
+  // Opens, names and ends the clips of motion and face events.
+  void TrackClip(wire::Alert& alert);
 
+  std::string camera_id_;
   Publisher& publisher_;
+  MediaPublisher& media_;
+  PipelineCounters& counters_;
   analytics::CameraAnalytics analytics_;
+  std::unique_ptr<ClipRecorder> recorder_;    // null: no clips
+  std::map<std::string, std::string> clip_paths_;  // open events' clips, by event id (analytics thread)
+  std::atomic<bool> live_{false};
   std::atomic<int64_t> last_frame_ms_{0};
   std::atomic<uint64_t> frames_{0};
   std::atomic<uint32_t> fault_mask_{0};  // bit k: AlertKind k open
@@ -71,8 +92,10 @@ class Reaper {
 
 class Camera {
  public:
-  // `media` must outlive `reaper` (streaming threads still running there may send video).
-  Camera(CameraConfig config, std::string worker_id, Publisher& publisher, MediaPublisher& media, Reaper& reaper);
+  // `media` and `clips` must outlive `reaper` (attempts still stopping there may send video
+  // and hand over clips).
+  Camera(CameraConfig config, std::string worker_id, Publisher& publisher, MediaPublisher& media, ClipStore& clips,
+         Reaper& reaper);
 
   // `now_ms` is monotonic time (xl::MonotonicMs), for timers only.
   void Start(int64_t now_ms);
@@ -101,6 +124,7 @@ class Camera {
   std::string worker_id_;
   Publisher& publisher_;
   MediaPublisher& media_;
+  ClipStore& clips_;
   Reaper& reaper_;
   Attempt attempt_;
   bool live_ = false;

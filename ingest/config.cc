@@ -147,8 +147,34 @@ void ParseFaults(const YAML::Node& node, analytics::FaultConfig& f) {
   }
 }
 
+void ParseClips(const YAML::Node& node, ClipConfig& c) {
+  RequireMap(node, "clips");
+  CheckKeys(node, "clips", {"enabled", "pre_s", "post_s", "max_s"});
+  for (const auto& kv : node) {
+    const std::string k = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (k == "enabled") c.enabled = Flag(v, k);
+    else if (k == "pre_s") c.pre_ms = int64_t(Number(v, k, 0.0, 60.0) * 1000);
+    else if (k == "post_s") c.post_ms = int64_t(Number(v, k, 0.0, 60.0) * 1000);
+    else if (k == "max_s") c.max_ms = int64_t(Number(v, k, 1.0, 3600.0) * 1000);
+  }
+}
+
+// The worker's clips folder and its retention limits.
+void ParseClipStore(const YAML::Node& node, ClipStoreConfig& c) {
+  RequireMap(node, "worker clips");
+  CheckKeys(node, "worker clips", {"dir", "max_size_mb", "max_age_days"});
+  for (const auto& kv : node) {
+    const std::string k = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (k == "dir") c.dir = Text(v, k);
+    else if (k == "max_size_mb") c.max_bytes = int64_t(Number(v, k, 1.0, 1e9) * 1e6);
+    else if (k == "max_age_days") c.max_age_ms = int64_t(Number(v, k, 0.001, 36500.0) * 86400000.0);
+  }
+}
+
 const std::set<std::string> kSettingKeys = {"analysis", "watchdog_s", "decode_threads", "latency_ms", "always_on",
-                                            "motion", "events", "faults", "faces", "jpeg_quality"};
+                                            "motion", "events", "faults", "faces", "jpeg_quality", "clips"};
 
 // Applies one key that may appear both under `defaults` and in a camera. False if not one.
 bool ApplySetting(const std::string& k, const YAML::Node& v, CameraConfig& c) {
@@ -176,6 +202,8 @@ bool ApplySetting(const std::string& k, const YAML::Node& v, CameraConfig& c) {
     ParseFaces(v, c.analytics.faces);
   } else if (k == "faults") {
     ParseFaults(v, c.analytics.faults);
+  } else if (k == "clips") {
+    ParseClips(v, c.clips);
   } else if (k == "jpeg_quality") {
     c.analytics.jpeg_quality = Number(v, k, 1, 100);
   } else {
@@ -294,7 +322,8 @@ WorkerConfig Parse(const YAML::Node& root) {
   CheckKeys(root, "the file", {"worker", "defaults", "cameras"});
   if (const YAML::Node node = root["worker"]) {
     RequireMap(node, "worker");
-    CheckKeys(node, "worker", {"id", "router", "control", "media", "status_interval_s", "metrics_port"});
+    CheckKeys(node, "worker", {"id", "router", "control", "media", "status_interval_s", "metrics_port", "clips"});
+    if (node["clips"]) ParseClipStore(node["clips"], w.clips);
     if (node["id"]) w.id = Text(node["id"], "id");
     if (node["router"]) {
       w.router = Text(node["router"], "router");

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "analytics/camera_analytics.h"
+#include "ingest/clips/clip_config.h"
 #include "xl/status.h"
 #include "xueliang.pb.h"
 
@@ -29,6 +30,7 @@ struct CameraConfig {
   int latency_ms = 200;      // RTSP jitter buffer
   bool always_on = false;    // send live video to the router even when nobody watches
   analytics::AnalyticsConfig analytics;
+  ClipConfig clips;          // event clips (kept when the worker has a clips folder)
   std::string profile;       // the settings above as a YAML mapping (wire::CameraSpec::profile)
   int line = 0;              // line of the camera's entry, for messages
 };
@@ -40,6 +42,7 @@ struct WorkerConfig {
   std::string media = "tcp://127.0.0.1:5558";   // router's media endpoint (live video)
   int status_interval_s = 5;                    // full state report to the router
   int metrics_port = 0;                         // Prometheus /metrics on this port; 0: off
+  ClipStoreConfig clips;                        // where event clips go, and how long they stay
   std::vector<CameraConfig> cameras;
 };
 

@@ -200,7 +200,7 @@ void RtspPipeline::LinkDecoder(GstPad* pad) {
                                              G_TYPE_STRING, "byte-stream", "alignment", G_TYPE_STRING, "au", nullptr));
   g_object_set(form, "caps", form_caps.get(), nullptr);
   g_object_set(dec, "max-threads", decode_threads_, nullptr);
-  g_object_set(valve, "drop", live_.load() ? FALSE : TRUE, nullptr);
+  g_object_set(valve, "drop", tap_.load() ? FALSE : TRUE, nullptr);
   g_object_set(encoded, "sync", FALSE, "async", FALSE, "emit-signals", TRUE, "max-buffers", 8u, "drop", TRUE, nullptr);
   g_signal_connect(encoded, "new-sample", G_CALLBACK(&RtspPipeline::OnEncoded), this);
   if (!gst_element_link_many(depay, parse, form, tee, nullptr) || !gst_element_link_many(tee, dec, tail_, nullptr) ||
@@ -251,10 +251,10 @@ void RtspPipeline::LinkDecoder(GstPad* pad) {
   if (gst_pad_link(pad, sinkpad.get()) != GST_PAD_LINK_OK) SetFailure("cannot link the RTSP video stream");
 }
 
-void RtspPipeline::SetLive(bool live) {
-  live_ = live;
+void RtspPipeline::SetEncodedTap(bool on) {
+  tap_ = on;
   std::lock_guard<std::mutex> lock(mu_);
-  if (valve_) g_object_set(valve_, "drop", live ? FALSE : TRUE, nullptr);
+  if (valve_) g_object_set(valve_, "drop", on ? FALSE : TRUE, nullptr);
 }
 
 GstFlowReturn RtspPipeline::OnEncoded(GstElement* sink, gpointer self) {
@@ -263,10 +263,10 @@ GstFlowReturn RtspPipeline::OnEncoded(GstElement* sink, gpointer self) {
   if (!sample) return GST_FLOW_EOS;
   GstBuffer* buf = gst_sample_get_buffer(sample.get());
   GstMapInfo map;
-  if (!buf || !p->live_ || !gst_buffer_map(buf, &map, GST_MAP_READ)) return GST_FLOW_OK;
+  if (!buf || !p->tap_ || !gst_buffer_map(buf, &map, GST_MAP_READ)) return GST_FLOW_OK;
   auto us = [](GstClockTime t) { return GST_CLOCK_TIME_IS_VALID(t) ? int64_t(t / 1000) : int64_t(-1); };
   EncodedUnit unit{map.data, map.size, us(GST_BUFFER_PTS(buf)), us(GST_BUFFER_DTS(buf)),
-                   !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT)};
+                   !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT), p->counters_.codec_name()};
   p->on_encoded_(unit);
   gst_buffer_unmap(buf, &map);
   return GST_FLOW_OK;

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "analytics/frame.h"
+#include "ingest/encoded_unit.h"
 #include "ingest/config.h"
 #include "ingest/gst_handles.h"
 #include "xl/status.h"
@@ -33,16 +34,6 @@ struct PipelineCounters {
   const char* codec_name() const { return codec == 265 ? "h265" : codec == 264 ? "h264" : ""; }
 };
 
-// One encoded access unit (Annex B, parameter sets before every keyframe); valid only
-// during the callback.
-struct EncodedUnit {
-  const uint8_t* data;
-  size_t size;
-  int64_t pts_us;
-  int64_t dts_us;
-  bool keyframe;
-};
-
 class RtspPipeline {
  public:
   using FrameCallback = std::function<void(analytics::Frame&)>;
@@ -50,7 +41,7 @@ class RtspPipeline {
 
   // Builds the pipeline (not yet playing). Fails when a GStreamer element is missing.
   // `counters` must outlive the pipeline. `on_encoded` gets the encoded stream, on the
-  // streaming thread, only while SetLive(true).
+  // streaming thread, only while SetEncodedTap(true).
   static Result<std::unique_ptr<RtspPipeline>> Create(const CameraConfig& camera, FrameCallback on_frame,
                                                       EncodedCallback on_encoded, PipelineCounters& counters);
 
@@ -63,7 +54,7 @@ class RtspPipeline {
   Status Play();
 
   // Starts or stops passing the encoded stream to `on_encoded` (any thread).
-  void SetLive(bool live);
+  void SetEncodedTap(bool on);
 
   // The reason the pipeline failed (error or end of stream), once one happened; never blocks.
   std::optional<std::string> PollFailure();
@@ -83,7 +74,7 @@ class RtspPipeline {
   FrameCallback on_frame_;
   EncodedCallback on_encoded_;
   PipelineCounters& counters_;
-  std::atomic<bool> live_{false};
+  std::atomic<bool> tap_{false};
   GstElement* valve_ = nullptr;  // guarded by mu_; owned by pipeline_
   gst::ElementPtr pipeline_;
   std::atomic<bool> video_linked_{false};  // one video stream is decoded; others are dropped

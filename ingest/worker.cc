@@ -5,6 +5,8 @@
 #include <sys/resource.h>
 
 #include <csignal>
+#include <fstream>
+#include <sstream>
 #include <set>
 
 #include "xl/clock.h"
@@ -33,7 +35,8 @@ Worker::Worker(WorkerConfig config, zmq::context_t& ctx)
     : config_(std::move(config)),
       publisher_(ctx, config_.router, config_.id),
       control_(ctx, config_.control, config_.id, SeedOf(config_)),
-      media_(ctx, config_.media) {}
+      media_(ctx, config_.media),
+      clips_(config_.clips) {}
 
 Worker::~Worker() = default;
 
@@ -47,6 +50,7 @@ int Worker::Run() {
     }
     http_ = std::move(http.value());
     http_->Route("/metrics", [this](const HttpRequest&) { return Metrics(); });
+    http_->Route("/clips/", [this](const HttpRequest& r) { return Clip(r); });
     http_->Route("/healthz", [](const HttpRequest&) { return HttpReply{200, "text/plain", "ok\n"}; });
   }
   spdlog::info("worker {}: router {}, control {}, {} cameras offered from the file{}", config_.id, config_.router,
@@ -91,7 +95,7 @@ void Worker::Reconcile(const wire::Assignment& assignment, int64_t now_ms) {
     } else {
       ++started;
     }
-    Running r{std::make_unique<Camera>(std::move(config.value()), config_.id, publisher_, media_, reaper_),
+    Running r{std::make_unique<Camera>(std::move(config.value()), config_.id, publisher_, media_, clips_, reaper_),
               std::move(bytes)};
     r.camera->SetLive(watched_.count(spec.id()) > 0);
     r.camera->Start(now_ms);
@@ -157,6 +161,12 @@ HttpReply Worker::Metrics() const {
   m.Metric("xl_publisher_sent_total", "counter", "Messages sent to the router.", double(publisher_.sent()));
   m.Metric("xl_video_frames_sent_total", "counter", "Live video frames sent to the router.", double(media_.sent()));
   m.Metric("xl_video_frames_dropped_total", "counter", "Live video frames dropped (router behind or away).", double(media_.dropped()));
+  const ClipStore::Stats clips = clips_.stats();
+  m.Metric("xl_clips", "gauge", "Event clips in the clips folder.", double(clips.clips));
+  m.Metric("xl_clips_bytes", "gauge", "Bytes of event clips in the clips folder.", double(clips.bytes));
+  m.Metric("xl_clips_written_total", "counter", "Event clips written.", double(clips.written));
+  m.Metric("xl_clips_failed_total", "counter", "Event clips that could not be written.", double(clips.failed));
+  m.Metric("xl_clips_deleted_total", "counter", "Event clips deleted by retention.", double(clips.deleted));
   const std::pair<const char*, const char*> families[] = {
       {"xl_camera_bytes_total", "Encoded video bytes received."},
       {"xl_camera_frames_decoded_total", "Frames decoded."},
@@ -173,6 +183,23 @@ HttpReply Worker::Metrics() const {
     }
   }
   return {200, "text/plain; version=0.0.4", m.text()};
+}
+
+HttpReply Worker::Clip(const HttpRequest& request) const {
+  const std::string relative = request.path.substr(std::string("/clips/").size());
+  if (request.method != "GET") return {405, "text/plain", "GET only\n"};
+  if (!clips_.enabled()) return {404, "text/plain", "this worker keeps no clips\n"};
+  // Paths are "<camera id>/<day>/<event id>.mp4": nothing that could leave the folder.
+  const bool plain = relative.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_./") ==
+                     std::string::npos;
+  if (!plain || relative.find("..") != std::string::npos || !relative.ends_with(".mp4")) {
+    return {400, "text/plain", "not a clip path\n"};
+  }
+  std::ifstream in(clips_.dir() + "/" + relative, std::ios::binary);
+  if (!in) return {404, "text/plain", "no such clip (not written yet, or deleted by retention)\n"};
+  std::ostringstream body;
+  body << in.rdbuf();
+  return {200, "video/mp4", body.str()};
 }
 
 gboolean Worker::OnSignal(gpointer self) {

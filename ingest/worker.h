@@ -41,6 +41,8 @@ class Worker {
   void Reconcile(const wire::Assignment& assignment, int64_t now_ms);
   void ApplyWatch();
   HttpReply Metrics() const;
+  // GET /clips/<path relative to the clips folder>: a finished clip, as video/mp4.
+  HttpReply Clip(const HttpRequest& request) const;
   static gboolean OnTick(gpointer self);
   static gboolean OnStatus(gpointer self);
   static gboolean OnSignal(gpointer self);
@@ -49,7 +51,8 @@ class Worker {
   Publisher publisher_;
   ControlClient control_;
   MediaPublisher media_;
-  Reaper reaper_;                                // after the publishers: stops pipelines first
+  ClipStore clips_;
+  Reaper reaper_;                                // after the publishers and clips: stops pipelines first
   std::map<std::string, Running> cameras_;       // by camera id
   std::set<std::string> watched_;               // cameras someone watches live
   std::unique_ptr<HttpServer> http_;

@@ -1,7 +1,9 @@
 #include "tests/support/media.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
@@ -38,6 +40,31 @@ int ReplayClip(const std::string& path, double fps, int height,
     std::swap(current, next);
     current_ms = next_ms;
   }
+}
+
+Probe ProbeFile(const std::string& path) {
+  // key=value lines, one per field: codec_name, nb_read_frames, duration.
+  const std::string cmd = "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+                          "stream=codec_name,nb_read_frames:format=duration -of default=noprint_wrappers=1 '" +
+                          path + "' 2>/dev/null";
+  Probe probe;
+  FILE* out = popen(cmd.c_str(), "r");
+  if (!out) return probe;
+  std::string text;
+  char chunk[256];
+  while (size_t n = fread(chunk, 1, sizeof chunk, out)) text.append(chunk, n);
+  const int rc = pclose(out);
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+    if (key == "codec_name") probe.codec = value;
+    else if (key == "nb_read_frames") probe.frames = std::atoi(value.c_str());
+    else if (key == "duration") probe.duration_s = std::atof(value.c_str());
+  }
+  probe.ok = rc == 0 && !probe.codec.empty() && probe.frames > 0;
+  return probe;
 }
 
 }  // namespace xl::test

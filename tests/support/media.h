@@ -17,4 +17,13 @@ std::string Fixture(const std::string& name);
 int ReplayClip(const std::string& path, double fps, int height,
                const std::function<bool(analytics::Frame&, int index)>& on_frame);
 
+// What ffprobe reads from a media file; ok is false when it cannot read it.
+struct Probe {
+  bool ok = false;
+  std::string codec;      // of the first video stream: "h264", "hevc"
+  double duration_s = 0;  // of the container
+  int frames = 0;         // counted by decoding
+};
+Probe ProbeFile(const std::string& path);
+
 }  // namespace xl::test

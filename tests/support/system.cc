@@ -36,11 +36,12 @@ std::unique_ptr<Process> System::StartRouter(const std::vector<std::string>& ext
   return std::make_unique<Process>(argv, dir_ + "/router.log");
 }
 
-std::unique_ptr<Process> System::StartWorker(const std::string& id, const std::string& rest, int metrics_port) {
+std::unique_ptr<Process> System::StartWorker(const std::string& id, const std::string& rest, int metrics_port,
+                                             const std::string& worker_keys) {
   const std::string path = dir_ + "/" + id + ".yaml";
   std::ofstream(path) << "worker:\n  id: " << id << "\n  router: " << WorkerEndpoint() << "\n  control: "
                       << ControlEndpoint() << "\n  media: " << MediaEndpoint() << "\n  status_interval_s: 1\n  metrics_port: " << metrics_port << "\n"
-                      << rest;
+                      << worker_keys << rest;
   return std::make_unique<Process>(std::vector<std::string>{Binary("ingest/xl-ingest"), "--config", path},
                                    dir_ + "/" + id + ".log");
 }

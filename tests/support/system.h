@@ -21,8 +21,10 @@ class System {
   // xl-camsim with digest auth (kCamUser/kCamPassword) serving `streams` ("NAME=FILE[,codec=h265]").
   std::unique_ptr<Process> StartCamsim(const std::vector<std::string>& streams);
   std::unique_ptr<Process> StartRouter(const std::vector<std::string>& extra = {});
-  // Writes `id`.yaml (worker section, then `rest`: defaults/cameras YAML) and starts xl-ingest.
-  std::unique_ptr<Process> StartWorker(const std::string& id, const std::string& rest, int metrics_port = 0);
+  // Writes `id`.yaml (worker section with `worker_keys` lines, e.g. "  clips: {dir: D}\n",
+  // then `rest`: defaults/cameras YAML) and starts xl-ingest.
+  std::unique_ptr<Process> StartWorker(const std::string& id, const std::string& rest, int metrics_port = 0,
+                                       const std::string& worker_keys = "");
   std::unique_ptr<Process> StartConsole(const std::string& log, const std::vector<std::string>& extra = {});
   // Runs the `xl` command line against this router; returns its exit code, output in `out`.
   int RunXl(const std::vector<std::string>& args, std::string* out);

@@ -72,6 +72,30 @@ TEST(Config, DefaultsWhenOmitted) {
   EXPECT_EQ(r->router, "tcp://127.0.0.1:5555");
 }
 
+TEST(Config, Clips) {
+  auto r = ParseWorkerConfig(
+      "worker: {clips: {dir: /var/lib/xueliang/clips, max_size_mb: 2000, max_age_days: 7}}\n"
+      "defaults: {clips: {pre_s: 3, post_s: 8}}\n"
+      "cameras:\n  - {id: \"33010201001320000011\", name: a, url: \"rtsp://h/x\", clips: {max_s: 60}}\n"
+      "  - {id: \"33010201001320000012\", name: b, url: \"rtsp://h/y\", clips: {enabled: false}}\n",
+      "f");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->clips.dir, "/var/lib/xueliang/clips");
+  EXPECT_EQ(r->clips.max_bytes, int64_t(2000) * 1000 * 1000);
+  EXPECT_EQ(r->clips.max_age_ms, int64_t(7) * 86400000);
+  const ClipConfig& a = r->cameras[0].clips;
+  EXPECT_TRUE(a.enabled);
+  EXPECT_EQ(a.pre_ms, 3000);
+  EXPECT_EQ(a.post_ms, 8000);
+  EXPECT_EQ(a.max_ms, 60000);
+  EXPECT_FALSE(r->cameras[1].clips.enabled);
+  EXPECT_EQ(r->cameras[1].clips.pre_ms, 3000) << "defaults apply";
+
+  auto plain = ParseWorkerConfig("cameras: []\n", "f");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->clips.dir, "") << "no clips unless a folder is given";
+}
+
 void ExpectError(const std::string& yaml, const std::string& expected) {
   auto r = ParseWorkerConfig(yaml, "cfg.yaml");
   ASSERT_FALSE(r.ok()) << "accepted:\n" << yaml;
@@ -98,6 +122,10 @@ TEST(Config, RefusesBadInputWithFileAndLine) {
   ExpectError("cameras: [\n", "cfg.yaml:");
   ExpectError("", "empty");
   ExpectError(kHead + "    url: rtsp://u:p@h/x\n    password: q\n", "both in 'url' and as username/password");
+  ExpectError(kHead + "    url: rtsp://h/x\n    clips: {pre_s: 90}\n", "cfg.yaml:5: 'pre_s' must be between 0 and 60");
+  ExpectError(kHead + "    url: rtsp://h/x\n    clips: {folder: x}\n", "unknown key 'folder' in clips");
+  ExpectError("worker: {clips: {dir: x, max_size_mb: -1}}\ncameras: []\n", "'max_size_mb' must be between");
+  ExpectError("worker: {clips: yes}\ncameras: []\n", "worker clips must be a mapping");
 }
 
 TEST(Config, NeverEchoesAPasswordInAnError) {

@@ -129,7 +129,8 @@ int main(int argc, char** argv) {
                                     {"phase", xl::PhaseName(a.phase())}, {"zones", zones},
                                     {"boxes", a.boxes_size()}, {"score", a.score()}, {"time_ms", a.time_ms()},
                                     {"snapshot_bytes", a.snapshot_jpeg().size()}, {"snapshot", path},
-                                    {"crop_bytes", a.crop_jpeg().size()}}.dump()
+                                    {"crop_bytes", a.crop_jpeg().size()}, {"start_ms", a.start_ms()},
+                                    {"end_ms", a.end_ms()}, {"clip", a.clip_path()}}.dump()
                   << std::endl;
       } else {
         std::string zone_list;
@@ -137,7 +138,8 @@ int main(int argc, char** argv) {
         std::cout << Clock(a.time_ms()) << "  #" << seq << "  \033[1m" << xl::KindName(a.kind()) << " "
                   << xl::PhaseName(a.phase()) << "\033[0m  " << a.camera_id() << " " << a.camera_name()
                   << (zone_list.empty() ? "" : "  zone " + zone_list) << "  boxes " << a.boxes_size()
-                  << (path.empty() ? "" : "  " + path) << std::endl;
+                  << (path.empty() ? "" : "  " + path) << (a.clip_path().empty() ? "" : "  clip " + a.clip_path())
+                  << std::endl;
       }
     } else if (msg->has_video()) {
       const auto& v = msg->video();
