@@ -87,9 +87,17 @@ static json CameraJson(const RegisteredCamera& c, const wire::Camera* state, boo
             {"profile", c.spec.profile()},
             {"worker", c.worker},
             {"handed", handed}};
-  if (state) {
+  // A camera just moved to another worker still carries the old worker's last report:
+  // that is no news of it on the new one, so it counts as connecting until the new one reports.
+  const bool moved = state && !c.worker.empty() && !state->worker().empty() && state->worker() != c.worker;
+  if (moved) {
+    j["state"] = c.spec.enabled() ? "connecting" : "disabled";
+    j["reason"] = "moving from worker " + state->worker();
+  } else if (state) {
     j["state"] = c.spec.enabled() ? StateName(state->state()) : "disabled";
     j["reason"] = state->reason();
+  }
+  if (state) {
     j["since_ms"] = state->since_ms();
     j["last_frame_ms"] = state->last_frame_ms();
     j["reconnects"] = state->reconnects();
