@@ -173,6 +173,35 @@ void ParseClipStore(const YAML::Node& node, ClipStoreConfig& c) {
   }
 }
 
+// The worker's GB/T 28181 platform endpoint.
+void ParseGb28181(const YAML::Node& node, gb28181::GbConfig& g) {
+  RequireMap(node, "gb28181");
+  CheckKeys(node, "gb28181", {"enabled", "id", "realm", "bind", "port", "password", "passwords", "keepalive_s",
+                              "keepalive_misses"});
+  for (const auto& kv : node) {
+    const std::string k = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (k == "enabled") g.enabled = Flag(v, k);
+    else if (k == "id") {
+      g.id = Text(v, k);
+      if (g.id.size() != 20 || g.id.find_first_not_of("0123456789") != std::string::npos) {
+        Fail(v, "'id' must be a 20-digit GB28181 code");
+      }
+    } else if (k == "realm") g.realm = Text(v, k);
+    else if (k == "bind") g.bind = Text(v, k);
+    else if (k == "port") g.port = Number(v, k, 0, 65535);
+    else if (k == "password") g.password = Text(v, k);
+    else if (k == "passwords") {
+      RequireMap(v, "passwords");
+      for (const auto& p : v) g.passwords[p.first.as<std::string>()] = Text(p.second, "password");
+    } else if (k == "keepalive_s") g.keepalive_s = Number(v, k, 1, 3600);
+    else if (k == "keepalive_misses") g.keepalive_misses = Number(v, k, 1, 100);
+  }
+  if (g.enabled && g.password.empty() && g.passwords.empty()) {
+    Fail(node, "gb28181: a 'password' (or per-device 'passwords') is required when enabled");
+  }
+}
+
 const std::set<std::string> kSettingKeys = {"analysis", "watchdog_s", "decode_threads", "latency_ms", "always_on",
                                             "motion", "events", "faults", "faces", "jpeg_quality", "clips"};
 
@@ -322,8 +351,10 @@ WorkerConfig Parse(const YAML::Node& root) {
   CheckKeys(root, "the file", {"worker", "defaults", "cameras"});
   if (const YAML::Node node = root["worker"]) {
     RequireMap(node, "worker");
-    CheckKeys(node, "worker", {"id", "router", "control", "media", "status_interval_s", "metrics_port", "clips"});
+    CheckKeys(node, "worker",
+              {"id", "router", "control", "media", "status_interval_s", "metrics_port", "clips", "gb28181"});
     if (node["clips"]) ParseClipStore(node["clips"], w.clips);
+    if (node["gb28181"]) ParseGb28181(node["gb28181"], w.gb28181);
     if (node["id"]) w.id = Text(node["id"], "id");
     if (node["router"]) {
       w.router = Text(node["router"], "router");

@@ -10,6 +10,7 @@
 
 #include "analytics/camera_analytics.h"
 #include "ingest/clips/clip_config.h"
+#include "ingest/gb28181/gb_config.h"
 #include "xl/status.h"
 #include "xueliang.pb.h"
 
@@ -43,6 +44,7 @@ struct WorkerConfig {
   int status_interval_s = 5;                    // full state report to the router
   int metrics_port = 0;                         // Prometheus /metrics on this port; 0: off
   ClipStoreConfig clips;                        // where event clips go, and how long they stay
+  gb28181::GbConfig gb28181;                    // the GB/T 28181 platform (SIP) endpoint
   std::vector<CameraConfig> cameras;
 };
 

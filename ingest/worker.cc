@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include <csignal>
+#include <nlohmann/json.hpp>
 #include <fstream>
 #include <sstream>
 #include <set>
@@ -53,6 +54,19 @@ int Worker::Run() {
     http_->Route("/clips/", [this](const HttpRequest& r) { return Clip(r); });
     http_->Route("/healthz", [](const HttpRequest&) { return HttpReply{200, "text/plain", "ok\n"}; });
   }
+  if (config_.gb28181.enabled) {
+    auto sip = gb28181::SipServer::Start(config_.gb28181, [this](const gb28181::GbEvent& e, const gb28181::GbDevice& d) {
+      OnGbEvent(e, d);
+    });
+    if (!sip.ok()) {
+      spdlog::error("worker {}: {}", config_.id, sip.error().message);
+      return 1;
+    }
+    sip_ = std::move(sip.value());
+    spdlog::info("worker {}: GB28181 platform {} (realm {}) on UDP and TCP {}:{}", config_.id, config_.gb28181.id,
+                 config_.gb28181.realm, config_.gb28181.bind, sip_->port());
+  }
+  if (http_) http_->Route("/gb28181/devices", [this](const HttpRequest&) { return GbDevices(); });
   spdlog::info("worker {}: router {}, control {}, {} cameras offered from the file{}", config_.id, config_.router,
                config_.control, config_.cameras.size(),
                http_ ? ", metrics on port " + std::to_string(http_->port()) : "");
@@ -183,6 +197,47 @@ HttpReply Worker::Metrics() const {
     }
   }
   return {200, "text/plain; version=0.0.4", m.text()};
+}
+
+void Worker::OnGbEvent(const gb28181::GbEvent& e, const gb28181::GbDevice& d) {
+  using gb28181::GbEvent;
+  const char* what = e.kind == GbEvent::kRegistered     ? "registered"
+                     : e.kind == GbEvent::kUnregistered ? "unregistered"
+                     : e.kind == GbEvent::kRefused      ? "refused"
+                     : e.kind == GbEvent::kOnline       ? "online"
+                     : e.kind == GbEvent::kOffline      ? "offline"
+                     : e.kind == GbEvent::kCatalog      ? "catalog"
+                                                        : "device info";
+  const std::string name = d.name.empty() ? "" : " (" + d.name + ")";
+  if (e.kind == GbEvent::kRefused || e.kind == GbEvent::kOffline) {
+    spdlog::warn("gb28181 device {}{}: {}: {}", e.device_id, name, what, e.detail);
+  } else {
+    spdlog::info("gb28181 device {}{}: {}: {}", e.device_id, name, what, e.detail);
+  }
+}
+
+HttpReply Worker::GbDevices() const {
+  nlohmann::json devices = nlohmann::json::array();
+  if (sip_) {
+    for (const auto& [id, d] : sip_->registrar().devices()) {
+      nlohmann::json channels = nlohmann::json::array();
+      for (const auto& [cid, c] : d.catalog) {
+        channels.push_back({{"id", c.device_id}, {"name", c.name}, {"civil_code", c.civil_code},
+                            {"parent_id", c.parent_id}, {"status", c.status}, {"manufacturer", c.manufacturer},
+                            {"model", c.model}});
+      }
+      devices.push_back({{"id", id}, {"name", d.name}, {"manufacturer", d.manufacturer}, {"model", d.model},
+                         {"firmware", d.firmware}, {"registered", d.registered}, {"online", d.online},
+                         {"address", d.peer.ToString()}, {"catalog_complete", d.catalog_complete},
+                         {"catalog_sum", d.catalog_sum}, {"channels", channels}});
+    }
+  }
+  nlohmann::json body = {{"enabled", sip_ != nullptr}, {"devices", devices}};
+  if (sip_) {
+    body["sip"] = {{"received", sip_->counters().received}, {"malformed", sip_->counters().malformed},
+                   {"sent", sip_->counters().sent}};
+  }
+  return {200, "application/json", body.dump()};
 }
 
 HttpReply Worker::Clip(const HttpRequest& request) const {

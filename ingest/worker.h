@@ -16,6 +16,7 @@
 #include "ingest/camera.h"
 #include "ingest/config.h"
 #include "ingest/control_client.h"
+#include "ingest/gb28181/sip_server.h"
 #include "ingest/gst_handles.h"
 #include "ingest/media_publisher.h"
 #include "ingest/publisher.h"
@@ -43,6 +44,10 @@ class Worker {
   HttpReply Metrics() const;
   // GET /clips/<path relative to the clips folder>: a finished clip, as video/mp4.
   HttpReply Clip(const HttpRequest& request) const;
+  // GET /gb28181/devices: the GB28181 devices registered here, their state and catalog.
+  HttpReply GbDevices() const;
+  // Logs one line per device state change.
+  void OnGbEvent(const gb28181::GbEvent& event, const gb28181::GbDevice& device);
   static gboolean OnTick(gpointer self);
   static gboolean OnStatus(gpointer self);
   static gboolean OnSignal(gpointer self);
@@ -55,6 +60,7 @@ class Worker {
   Reaper reaper_;                                // after the publishers and clips: stops pipelines first
   std::map<std::string, Running> cameras_;       // by camera id
   std::set<std::string> watched_;               // cameras someone watches live
+  std::unique_ptr<gb28181::SipServer> sip_;
   std::unique_ptr<HttpServer> http_;
   gst::MainLoopPtr loop_;
   double cpu_cores_ = 0;

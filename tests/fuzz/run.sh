@@ -7,7 +7,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 build="${1:?build-fuzz dir}"
 seconds="${2:-20}"
 passed=0 failed=0
-for target in config camera_csv h26x; do
+for target in config camera_csv h26x sip manscdp; do
   corpus="$(mktemp -d)"
   cp "$here/corpus/$target"/* "$corpus"/ 2>/dev/null || true
   if "$build/tests/fuzz/${target}_fuzz" -max_total_time="$seconds" -max_len=4096 -timeout=5 \

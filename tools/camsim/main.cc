@@ -4,6 +4,8 @@
 //             [--transcode] [--codec h264|h265] [--size WxH] [--fps N] [--bitrate KBPS]
 //             --stream NAME=FILE [--stream NAME=FILE[,codec=h265]] ...
 //
+//   xl-camsim --gb28181 HOST:PORT ...   simulated GB/T 28181 devices instead (gb28181_main.cc)
+//
 // Each stream is served at rtsp://HOST:PORT/NAME. Files already in H.264/H.265 are sent as
 // they are; other codecs (or all files, with --transcode) are encoded once at start.
 #include <glib-unix.h>
@@ -17,6 +19,7 @@
 
 #include "tools/camsim/clip_cache.h"
 #include "tools/camsim/encoded_clip.h"
+#include "tools/camsim/gb28181_device.h"
 #include "tools/camsim/rtsp_mounts.h"
 #include "xl/cli.h"
 
@@ -37,6 +40,9 @@ struct StreamSpec {
 int main(int argc, char** argv) {
   gst_init(&argc, &argv);
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--gb28181") == 0) return xl::camsim::RunGbDevices(argc, argv);
+  }
   xl::camsim::ServerOptions server;
   xl::camsim::ClipOptions defaults;
   std::vector<StreamSpec> streams;

@@ -1,0 +1,209 @@
+#include "ingest/gb28181/registrar.h"
+
+#include <ctime>
+
+#include "xl/clock.h"
+
+namespace xl::gb28181 {
+
+namespace {
+constexpr long kDefaultExpiresS = 3600;
+constexpr long kMaxExpiresS = 86400;
+constexpr size_t kMaxDevices = 100000;
+}  // namespace
+
+std::string GbDate(int64_t wall_ms) {
+  const std::time_t t = std::time_t(wall_ms / 1000);
+  std::tm local{};
+  localtime_r(&t, &local);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &local);
+  char ms[8];
+  std::snprintf(ms, sizeof ms, ".%03d", int(wall_ms % 1000));
+  return std::string(text) + ms;
+}
+
+Registrar::Registrar(GbConfig config) : config_(std::move(config)), random_(std::random_device{}()) {}
+
+std::string Registrar::Random(int hex_digits) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (int i = 0; i < hex_digits; ++i) s += kHex[random_() & 15];
+  return s;
+}
+
+const std::string& Registrar::PasswordOf(const std::string& device_id) const {
+  auto it = config_.passwords.find(device_id);
+  return it == config_.passwords.end() ? config_.password : it->second;
+}
+
+Registrar::Output Registrar::OnMessage(const SipMessage& m, const Peer& peer, int64_t now_ms) {
+  Output out;
+  if (!m.is_request()) return out;  // answers to our queries: nothing to do
+  const std::string method = m.method();
+  if (method == "REGISTER") {
+    OnRegister(m, peer, now_ms, out);
+  } else if (method == "MESSAGE") {
+    OnMessageRequest(m, peer, now_ms, out);
+  } else if (method == "ACK") {
+    // nothing to answer
+  } else {
+    out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 405, "Method Not Allowed", Random(8)).ToString());
+  }
+  return out;
+}
+
+void Registrar::OnRegister(const SipMessage& m, const Peer& peer, int64_t now_ms, Output& out) {
+  const std::string id = m.from_user();
+  auto reply = [&](int code, const char* reason) {
+    SipMessage r = SipMessage::ResponseTo(m, code, reason, Random(8));
+    return r;
+  };
+  if (id.size() != 20 || id.find_first_not_of("0123456789") != std::string::npos) {
+    out.sends.emplace_back(peer, reply(400, "Bad Request").ToString());
+    return;
+  }
+  if (!devices_.count(id) && devices_.size() >= kMaxDevices) {
+    out.sends.emplace_back(peer, reply(503, "Service Unavailable").ToString());
+    return;
+  }
+  GbDevice& d = devices_[id];
+  d.id = id;
+  const auto auth = m.authorization();
+  if (!auth || d.nonce.empty() || auth->nonce != d.nonce) {
+    // First attempt, or an old challenge: challenge (again).
+    d.nonce = Random(32);
+    SipMessage r = reply(401, "Unauthorized");
+    r.SetHeader("WWW-Authenticate", "Digest realm=\"" + config_.realm + "\",nonce=\"" + d.nonce + "\",algorithm=MD5");
+    out.sends.emplace_back(peer, r.ToString());
+    return;
+  }
+  d.nonce.clear();  // one use per challenge
+  const bool right = auth->username == id && auth->realm == config_.realm &&
+                     (auth->algorithm.empty() || auth->algorithm == "MD5" || auth->algorithm == "md5") &&
+                     auth->response == DigestResponse(*auth, PasswordOf(id), "REGISTER");
+  if (!right) {
+    out.sends.emplace_back(peer, reply(403, "Forbidden").ToString());
+    if (refused_.size() < kMaxDevices && refused_.insert(id).second) {
+      out.events.push_back({GbEvent::kRefused, id, "wrong password or realm, from " + peer.ToString()});
+    }
+    if (!d.registered) devices_.erase(id);  // nothing learned from a stranger
+    return;
+  }
+  refused_.erase(id);
+  long expires = m.expires().value_or(kDefaultExpiresS);
+  if (expires > kMaxExpiresS) expires = kMaxExpiresS;
+  SipMessage r = reply(200, "OK");
+  r.AddHeader("Date", GbDate(NowMs()));
+  r.AddHeader("Expires", std::to_string(expires));
+  out.sends.emplace_back(peer, r.ToString());
+  if (expires == 0) {
+    const bool was = d.registered;
+    SetOnline(d, false, "unregistered", out);
+    d.registered = false;
+    if (was) out.events.push_back({GbEvent::kUnregistered, id, "Expires: 0"});
+    return;
+  }
+  const bool fresh = !d.registered || !(d.peer.host == peer.host && d.peer.port == peer.port &&
+                                        d.peer.transport == peer.transport);
+  d.peer = peer;
+  d.platform_address = peer.local;
+  d.expires_at_ms = now_ms + expires * 1000;
+  d.last_heard_ms = now_ms;
+  if (fresh) {
+    d.registered = true;
+    out.events.push_back({GbEvent::kRegistered, id, "from " + peer.ToString() + ", expires " + std::to_string(expires) + " s"});
+    SetOnline(d, true, "registered", out);
+    d.catalog.clear();
+    d.catalog_complete = false;
+    d.catalog_sn = sn_++;
+    Query(d, "Catalog", d.catalog_sn, out);
+    Query(d, "DeviceInfo", sn_++, out);
+  } else {
+    SetOnline(d, true, "registration refreshed", out);
+  }
+}
+
+void Registrar::OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t now_ms, Output& out) {
+  auto parsed = ParseManscdp(m.body());
+  if (!parsed.ok()) {
+    out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 400, "Bad Request", Random(8)).ToString());
+    return;
+  }
+  const Manscdp& x = parsed.value();
+  auto it = devices_.find(m.from_user());
+  if (it == devices_.end() || !it->second.registered) {
+    out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 403, "Forbidden", Random(8)).ToString());
+    return;
+  }
+  GbDevice& d = it->second;
+  out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 200, "OK", Random(8)).ToString());
+  d.last_heard_ms = now_ms;
+  if (x.cmd_type == "Keepalive") {
+    SetOnline(d, true, "keepalive", out);
+  } else if (x.cmd_type == "Catalog" && x.root == "Response") {
+    if (x.sn != d.catalog_sn || d.catalog_complete) {  // a new catalog (ours, or the device's own)
+      d.catalog_sn = x.sn;
+      d.catalog.clear();
+      d.catalog_complete = false;
+    }
+    d.catalog_sum = x.sum_num;
+    for (const CatalogItem& item : x.items) {
+      if (!item.device_id.empty()) d.catalog[item.device_id] = item;
+    }
+    if (long(d.catalog.size()) >= d.catalog_sum) {
+      d.catalog_complete = true;
+      out.events.push_back({GbEvent::kCatalog, d.id, std::to_string(d.catalog.size()) + " channels"});
+    }
+  } else if (x.cmd_type == "DeviceInfo" && x.root == "Response") {
+    d.name = x.device_name;
+    d.manufacturer = x.manufacturer;
+    d.model = x.model;
+    d.firmware = x.firmware;
+    out.events.push_back({GbEvent::kDeviceInfo, d.id, x.manufacturer + " " + x.model + " " + x.firmware});
+  }
+}
+
+void Registrar::Query(GbDevice& d, const std::string& cmd_type, long sn, Output& out) {
+  const std::string host = d.peer.host + ":" + std::to_string(d.peer.port);
+  SipMessage q = SipMessage::Request("MESSAGE", "sip:" + d.id + "@" + host);
+  const std::string transport = d.peer.transport == "tcp" ? "TCP" : "UDP";
+  const std::string via_host = d.platform_address.empty() ? config_.realm : d.platform_address;
+  q.SetHeader("Via", "SIP/2.0/" + transport + " " + via_host + ";rport;branch=z9hG4bK" + Random(16));
+  q.SetHeader("From", "<sip:" + config_.id + "@" + config_.realm + ">;tag=" + Random(8));
+  q.SetHeader("To", "<sip:" + d.id + "@" + config_.realm + ">");
+  q.SetHeader("Call-ID", Random(24));
+  q.SetHeader("CSeq", std::to_string(cseq_++) + " MESSAGE");
+  q.SetHeader("Max-Forwards", "70");
+  Manscdp body;
+  body.root = "Query";
+  body.cmd_type = cmd_type;
+  body.sn = sn;
+  body.device_id = d.id;
+  q.SetBody(BuildManscdp(body), "Application/MANSCDP+xml");
+  out.sends.emplace_back(d.peer, q.ToString());
+}
+
+void Registrar::SetOnline(GbDevice& d, bool online, const std::string& why, Output& out) {
+  if (d.online == online) return;
+  d.online = online;
+  out.events.push_back({online ? GbEvent::kOnline : GbEvent::kOffline, d.id, why});
+}
+
+Registrar::Output Registrar::Tick(int64_t now_ms) {
+  Output out;
+  const int64_t silence_ms = int64_t(config_.keepalive_s) * config_.keepalive_misses * 1000;
+  for (auto& [id, d] : devices_) {
+    if (!d.registered) continue;
+    if (now_ms >= d.expires_at_ms) {
+      SetOnline(d, false, "registration expired", out);
+      d.registered = false;
+      out.events.push_back({GbEvent::kUnregistered, id, "registration expired"});
+    } else if (d.online && now_ms - d.last_heard_ms > silence_ms) {
+      SetOnline(d, false, "no keepalive for " + std::to_string(silence_ms / 1000) + " s", out);
+    }
+  }
+  return out;
+}
+
+}  // namespace xl::gb28181

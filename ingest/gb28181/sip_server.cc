@@ -1,0 +1,228 @@
+#include "ingest/gb28181/sip_server.h"
+
+#include "xl/clock.h"
+
+namespace xl::gb28181 {
+
+namespace {
+
+Peer PeerOf(GSocketAddress* address, const std::string& transport) {
+  Peer p;
+  p.transport = transport;
+  if (G_IS_INET_SOCKET_ADDRESS(address)) {
+    GInetSocketAddress* in = G_INET_SOCKET_ADDRESS(address);
+    gchar* host = g_inet_address_to_string(g_inet_socket_address_get_address(in));
+    p.host = host ? host : "";
+    g_free(host);
+    p.port = g_inet_socket_address_get_port(in);
+  }
+  return p;
+}
+
+}  // namespace
+
+struct SipServer::Connection {
+  uint64_t id = 0;
+  GSocketConnection* connection = nullptr;  // owned reference
+  GSource* source = nullptr;
+  Peer peer;
+  std::string buffer;
+  SipServer* server = nullptr;
+  ~Connection() {
+    if (source) {
+      g_source_destroy(source);
+      g_source_unref(source);
+    }
+    if (connection) {
+      g_io_stream_close(G_IO_STREAM(connection), nullptr, nullptr);
+      g_object_unref(connection);
+    }
+  }
+};
+
+SipServer::SipServer(GbConfig config, EventHandler on_event)
+    : registrar_(std::move(config)), on_event_(std::move(on_event)) {}
+
+Result<std::unique_ptr<SipServer>> SipServer::Start(GbConfig config, EventHandler on_event) {
+  std::unique_ptr<SipServer> s(new SipServer(config, std::move(on_event)));
+  const std::string where = config.bind + ":" + std::to_string(config.port);
+  GInetAddress* ip = g_inet_address_new_from_string(config.bind.c_str());
+  if (!ip) return Error{"gb28181: bind address '" + config.bind + "' is not an IP address"};
+  GSocketAddress* address = g_inet_socket_address_new(ip, guint16(config.port));
+  g_object_unref(ip);
+  GError* err = nullptr;
+  s->udp_ = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &err);
+  if (s->udp_ && !g_socket_bind(s->udp_, address, TRUE, &err)) g_clear_object(&s->udp_);
+  if (!s->udp_) {
+    const std::string reason = err ? err->message : "socket";
+    g_clear_error(&err);
+    g_object_unref(address);
+    return Error{"gb28181: cannot listen on UDP " + where + ": " + reason};
+  }
+  g_socket_set_blocking(s->udp_, FALSE);
+  GSocketAddress* bound = g_socket_get_local_address(s->udp_, nullptr);
+  s->port_ = bound ? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)) : config.port;
+  if (bound) g_object_unref(bound);
+  g_object_unref(address);
+
+  s->tcp_ = g_socket_service_new();
+  GInetAddress* ip2 = g_inet_address_new_from_string(config.bind.c_str());
+  GSocketAddress* tcp_address = g_inet_socket_address_new(ip2, guint16(s->port_));
+  g_object_unref(ip2);
+  const gboolean listening = g_socket_listener_add_address(G_SOCKET_LISTENER(s->tcp_), tcp_address, G_SOCKET_TYPE_STREAM,
+                                                           G_SOCKET_PROTOCOL_TCP, nullptr, nullptr, &err);
+  g_object_unref(tcp_address);
+  if (!listening) {
+    const std::string reason = err ? err->message : "listen";
+    g_clear_error(&err);
+    return Error{"gb28181: cannot listen on TCP " + config.bind + ":" + std::to_string(s->port_) + ": " + reason};
+  }
+  g_signal_connect(s->tcp_, "incoming", G_CALLBACK(&SipServer::OnIncoming), s.get());
+  g_socket_service_start(s->tcp_);
+
+  s->local_ = (config.bind == "0.0.0.0" ? std::string(g_get_host_name()) : config.bind) + ":" + std::to_string(s->port_);
+  s->udp_source_ = g_socket_create_source(s->udp_, G_IO_IN, nullptr);
+  g_source_set_callback(s->udp_source_, G_SOURCE_FUNC(&SipServer::OnUdp), s.get(), nullptr);
+  g_source_attach(s->udp_source_, g_main_context_get_thread_default());
+  s->tick_ = g_timeout_add(1000, &SipServer::OnTick, s.get());
+  return s;
+}
+
+SipServer::~SipServer() {
+  if (tick_) g_source_remove(tick_);
+  connections_.clear();
+  if (tcp_) {
+    g_socket_service_stop(tcp_);
+    g_socket_listener_close(G_SOCKET_LISTENER(tcp_));
+    g_object_unref(tcp_);
+  }
+  if (udp_source_) {
+    g_source_destroy(udp_source_);
+    g_source_unref(udp_source_);
+  }
+  if (udp_) {
+    g_socket_close(udp_, nullptr);
+    g_object_unref(udp_);
+  }
+}
+
+gboolean SipServer::OnUdp(GSocket* socket, GIOCondition, gpointer self) {
+  auto* s = static_cast<SipServer*>(self);
+  char buf[65536];
+  for (;;) {
+    GSocketAddress* from = nullptr;
+    const gssize n = g_socket_receive_from(socket, &from, buf, sizeof buf, nullptr, nullptr);
+    if (n < 0) break;  // would block (or an ICMP error): wait for more
+    Peer peer = PeerOf(from, "udp");
+    if (from) g_object_unref(from);
+    peer.local = s->local_;
+    if (n > 0) s->Handle(std::string(buf, size_t(n)), peer);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean SipServer::OnIncoming(GSocketService*, GSocketConnection* connection, GObject*, gpointer self) {
+  auto* s = static_cast<SipServer*>(self);
+  auto c = std::make_unique<Connection>();
+  c->id = s->next_connection_++;
+  c->connection = G_SOCKET_CONNECTION(g_object_ref(connection));
+  c->server = s;
+  GSocket* socket = g_socket_connection_get_socket(connection);
+  GSocketAddress* remote = g_socket_get_remote_address(socket, nullptr);
+  c->peer = PeerOf(remote, "tcp");
+  if (remote) g_object_unref(remote);
+  c->peer.connection = c->id;
+  c->peer.local = s->local_;
+  g_socket_set_blocking(socket, FALSE);
+  c->source = g_socket_create_source(socket, GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
+  g_source_set_callback(c->source, G_SOURCE_FUNC(&SipServer::OnTcp), c.get(), nullptr);
+  g_source_attach(c->source, g_main_context_get_thread_default());
+  s->connections_[c->id] = std::move(c);
+  return TRUE;
+}
+
+gboolean SipServer::OnTcp(GSocket* socket, GIOCondition, gpointer data) {
+  auto* c = static_cast<Connection*>(data);
+  SipServer* s = c->server;
+  const uint64_t id = c->id;
+  char buf[16384];
+  const gssize n = g_socket_receive(socket, buf, sizeof buf, nullptr, nullptr);
+  if (n == 0 || (n < 0 && !g_socket_condition_check(socket, G_IO_IN))) {
+    // Closed by the peer (or broken). Destroying the source inside its own callback is
+    // allowed; returning REMOVE afterwards is then harmless.
+    s->Close(id);
+    return G_SOURCE_REMOVE;
+  }
+  if (n < 0) return G_SOURCE_CONTINUE;
+  c->buffer.append(buf, size_t(n));
+  for (;;) {
+    const long length = SipFrameLength(c->buffer);
+    if (length < 0) {
+      ++s->counters_.malformed;
+      s->Close(id);
+      return G_SOURCE_REMOVE;
+    }
+    if (length == 0) break;
+    std::string message = c->buffer.substr(0, size_t(length));
+    c->buffer.erase(0, size_t(length));
+    if (message.find_first_not_of("\r\n") == std::string::npos) continue;  // keep-alive
+    const Peer peer = c->peer;
+    s->Handle(message, peer);
+    if (!s->connections_.count(id)) return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+void SipServer::Close(uint64_t id) { connections_.erase(id); }
+
+void SipServer::Handle(const std::string& bytes, const Peer& peer) {
+  auto parsed = SipMessage::Parse(bytes);
+  if (!parsed.ok()) {
+    ++counters_.malformed;
+    return;
+  }
+  ++counters_.received;
+  Deliver(registrar_.OnMessage(parsed.value(), peer, MonotonicMs()));
+}
+
+void SipServer::Deliver(Registrar::Output out) {
+  for (const auto& [peer, bytes] : out.sends) Send(peer, bytes);
+  for (const GbEvent& e : out.events) {
+    auto it = registrar_.devices().find(e.device_id);
+    GbDevice fallback;
+    fallback.id = e.device_id;
+    if (on_event_) on_event_(e, it == registrar_.devices().end() ? fallback : it->second);
+  }
+}
+
+void SipServer::Send(const Peer& peer, const std::string& bytes) {
+  if (peer.transport == "tcp") {
+    auto it = connections_.find(peer.connection);
+    if (it == connections_.end()) return;  // the device reconnects and registers again
+    GSocket* socket = g_socket_connection_get_socket(it->second->connection);
+    size_t done = 0;
+    while (done < bytes.size()) {
+      // Small messages on a local socket buffer; a peer that stops reading is closed.
+      const gssize n = g_socket_send_with_blocking(socket, bytes.data() + done, bytes.size() - done, TRUE, nullptr, nullptr);
+      if (n <= 0) {
+        Close(peer.connection);
+        return;
+      }
+      done += size_t(n);
+    }
+  } else {
+    GSocketAddress* to = g_inet_socket_address_new_from_string(peer.host.c_str(), guint(peer.port));
+    if (!to) return;
+    g_socket_send_to(udp_, to, bytes.data(), bytes.size(), nullptr, nullptr);
+    g_object_unref(to);
+  }
+  ++counters_.sent;
+}
+
+gboolean SipServer::OnTick(gpointer self) {
+  auto* s = static_cast<SipServer*>(self);
+  s->Deliver(s->registrar_.Tick(MonotonicMs()));
+  return G_SOURCE_CONTINUE;
+}
+
+}  // namespace xl::gb28181

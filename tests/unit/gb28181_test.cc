@@ -1,0 +1,253 @@
+// GB/T 28181 signalling without sockets: SIP messages through libosip2, digest answers,
+// MANSCDP bodies in GB2312, and the registrar's whole exchange with a device.
+#include <glib.h>
+#include <gtest/gtest.h>
+
+#include "ingest/gb28181/manscdp.h"
+#include "ingest/gb28181/registrar.h"
+#include "ingest/gb28181/sip_message.h"
+
+namespace xl::gb28181 {
+namespace {
+
+const std::string kRegister =
+    "REGISTER sip:34020000002000000001@3402000000 SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 192.168.1.64:5060;rport;branch=z9hG4bK1234\r\n"
+    "From: <sip:34020000001320000001@3402000000>;tag=abc\r\n"
+    "To: <sip:34020000001320000001@3402000000>\r\n"
+    "Call-ID: 998877@192.168.1.64\r\n"
+    "CSeq: 1 REGISTER\r\n"
+    "Contact: <sip:34020000001320000001@192.168.1.64:5060>\r\n"
+    "Max-Forwards: 70\r\n"
+    "Expires: 3600\r\n"
+    "Content-Length: 0\r\n\r\n";
+
+TEST(SipMessage, ParsesARegisterAndAnswersIt) {
+  auto m = SipMessage::Parse(kRegister);
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_TRUE(m->is_request());
+  EXPECT_EQ(m->method(), "REGISTER");
+  EXPECT_EQ(m->from_user(), "34020000001320000001");
+  EXPECT_EQ(m->from_tag(), "abc");
+  EXPECT_EQ(m->call_id(), "998877@192.168.1.64");
+  EXPECT_EQ(m->cseq(), 1);
+  EXPECT_EQ(m->via_branch(), "z9hG4bK1234");
+  EXPECT_EQ(m->expires(), 3600);
+
+  SipMessage r = SipMessage::ResponseTo(*m, 401, "Unauthorized", "t1");
+  r.SetHeader("WWW-Authenticate", "Digest realm=\"3402000000\",nonce=\"n1\",algorithm=MD5");
+  auto back = SipMessage::Parse(r.ToString());
+  ASSERT_TRUE(back.ok()) << r.ToString();
+  EXPECT_FALSE(back->is_request());
+  EXPECT_EQ(back->status(), 401);
+  EXPECT_EQ(back->call_id(), m->call_id());
+  EXPECT_EQ(back->cseq_method(), "REGISTER");
+  EXPECT_EQ(back->via_branch(), "z9hG4bK1234");
+  ASSERT_TRUE(back->www_authenticate());
+  EXPECT_EQ(back->www_authenticate()->nonce, "n1");
+  EXPECT_NE(r.ToString().find("Content-Length: 0"), std::string::npos);
+}
+
+TEST(SipMessage, RefusesGarbage) {
+  for (const std::string bad : {std::string(""), std::string("hello"), std::string("REGISTER\r\n\r\n"),
+                                kRegister.substr(0, 60), std::string("SIP/2.0 999 Odd\r\n\r\n"),
+                                std::string(70000, 'A')}) {
+    EXPECT_FALSE(SipMessage::Parse(bad).ok()) << bad.substr(0, 40);
+  }
+  // Missing CSeq.
+  std::string no_cseq = kRegister;
+  no_cseq.erase(no_cseq.find("CSeq"), std::string("CSeq: 1 REGISTER\r\n").size());
+  EXPECT_FALSE(SipMessage::Parse(no_cseq).ok());
+}
+
+TEST(SipMessage, FramesAStream) {
+  EXPECT_EQ(SipFrameLength("REGISTER sip:x SIP/2.0\r\nCSeq: 1"), 0);
+  EXPECT_EQ(SipFrameLength(kRegister), long(kRegister.size()));
+  EXPECT_EQ(SipFrameLength(kRegister + "MESSAGE"), long(kRegister.size()));
+  EXPECT_EQ(SipFrameLength("\r\n\r\nREG"), 4);
+  const std::string with_body = "MESSAGE sip:a SIP/2.0\r\nl: 5\r\n\r\nhello";
+  EXPECT_EQ(SipFrameLength(with_body), long(with_body.size()));
+  EXPECT_EQ(SipFrameLength(with_body.substr(0, with_body.size() - 1)), 0);
+  EXPECT_EQ(SipFrameLength("MESSAGE sip:a SIP/2.0\r\nContent-Length: -3\r\n\r\n"), -1);
+  EXPECT_EQ(SipFrameLength("MESSAGE sip:a SIP/2.0\r\nContent-Length: 99999999\r\n\r\n"), -1);
+  EXPECT_EQ(SipFrameLength(std::string(70000, 'x')), -1);
+}
+
+TEST(Digest, MatchesRfc2617) {
+  DigestCredentials c{"Mufasa", "testrealm@host.com", "dcd98b7102dd2f0e8b11d0f600bfb0c093", "/dir/index.html", "",
+                      "MD5", "auth", "00000001", "0a4f113b"};
+  EXPECT_EQ(DigestResponse(c, "Circle Of Life", "GET"), "6629fae49393a05397450978507c4ef1");
+  EXPECT_EQ(Md5Hex(""), "d41d8cd98f00b204e9800998ecf8427e");
+}
+
+std::string Gb2312(const std::string& utf8) {
+  gsize n = 0;
+  gchar* gb = g_convert(utf8.data(), gssize(utf8.size()), "GB2312", "UTF-8", nullptr, &n, nullptr);
+  std::string out(gb, n);
+  g_free(gb);
+  return out;
+}
+
+TEST(Manscdp, ReadsAGb2312CatalogAsUtf8) {
+  const std::string body = Gb2312(
+      "<?xml version=\"1.0\" encoding=\"GB2312\"?>\n<Response>\n<CmdType>Catalog</CmdType>\n<SN>17</SN>\n"
+      "<DeviceID>34020000001110000001</DeviceID>\n<SumNum>3</SumNum>\n<DeviceList Num=\"2\">\n"
+      "<Item><DeviceID>34020000001310000001</DeviceID><Name>东村 村口</Name><CivilCode>3301020101</CivilCode>"
+      "<ParentID>34020000001110000001</ParentID><Status>ON</Status></Item>\n"
+      "<Item><DeviceID>34020000001310000002</DeviceID><Name>西村</Name><CivilCode>3301020102</CivilCode></Item>\n"
+      "</DeviceList>\n</Response>\n");
+  auto m = ParseManscdp(body);
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->root, "Response");
+  EXPECT_EQ(m->cmd_type, "Catalog");
+  EXPECT_EQ(m->sn, 17);
+  EXPECT_EQ(m->sum_num, 3);
+  ASSERT_EQ(m->items.size(), 2u);
+  EXPECT_EQ(m->items[0].name, "东村 村口");
+  EXPECT_EQ(m->items[0].civil_code, "3301020101");
+  EXPECT_EQ(m->items[1].name, "西村");
+
+  // What we build reads back the same.
+  auto again = ParseManscdp(BuildManscdp(*m));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->items[0].name, "东村 村口");
+  EXPECT_EQ(again->sum_num, 3);
+}
+
+TEST(Manscdp, RefusesBadBodies) {
+  for (const std::string bad :
+       {std::string(""), std::string("<Notify>"), std::string("not xml at all"),
+        std::string("<Notify><CmdType>Keepalive</CmdType><DeviceID>1</DeviceID></Notify>"),
+        std::string("<Notify><CmdType>Keepalive</CmdType><SN>x</SN><DeviceID>1</DeviceID></Notify>"),
+        std::string("<Response><CmdType>Catalog</CmdType><SN>1</SN><DeviceID>1</DeviceID><SumNum>-4</SumNum></Response>"),
+        std::string("<!DOCTYPE a [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><Notify><CmdType>&e;</CmdType></Notify>")}) {
+    EXPECT_FALSE(ParseManscdp(bad).ok()) << bad;
+  }
+}
+
+// A device talking to the registrar: what it sends, what comes back.
+class RegistrarTest : public ::testing::Test {
+ protected:
+  RegistrarTest() : registrar_(Config()) {}
+  static GbConfig Config() {
+    GbConfig c;
+    c.enabled = true;
+    c.password = "default-pw";
+    c.passwords["34020000001320000002"] = "own-pw";
+    c.keepalive_s = 10;
+    c.keepalive_misses = 3;
+    return c;
+  }
+  std::string Request(const std::string& method, const std::string& device, long cseq, const std::string& extra,
+                      const std::string& body = "") {
+    return method + " sip:34020000002000000001@3402000000 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bK" + std::to_string(cseq) + "\r\n"
+           "From: <sip:" + device + "@3402000000>;tag=t\r\nTo: <sip:" + device + "@3402000000>\r\n"
+           "Call-ID: c-" + device + "\r\nCSeq: " + std::to_string(cseq) + " " + method + "\r\n" + extra +
+           (body.empty() ? "" : "Content-Type: Application/MANSCDP+xml\r\n") +
+           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+  Registrar::Output Feed(const std::string& bytes, int64_t now = 1000) {
+    auto m = SipMessage::Parse(bytes);
+    EXPECT_TRUE(m.ok()) << bytes;
+    return registrar_.OnMessage(*m, peer_, now);
+  }
+  static SipMessage Reply(const Registrar::Output& out, size_t i = 0) {
+    EXPECT_GT(out.sends.size(), i);
+    return std::move(SipMessage::Parse(out.sends.at(i).second).value());
+  }
+  // REGISTER, challenge, REGISTER with the digest for `password`; the last output.
+  Registrar::Output Register(const std::string& device, const std::string& password, const std::string& expires = "3600") {
+    auto challenge = Reply(Feed(Request("REGISTER", device, 1, "Expires: " + expires + "\r\n")));
+    EXPECT_EQ(challenge.status(), 401);
+    DigestCredentials c = *challenge.www_authenticate();
+    c.username = device;
+    c.uri = "sip:34020000002000000001@3402000000";
+    c.response = DigestResponse(c, password, "REGISTER");
+    return Feed(Request("REGISTER", device, 2,
+                        "Expires: " + expires + "\r\nAuthorization: Digest username=\"" + device + "\",realm=\"" +
+                            c.realm + "\",nonce=\"" + c.nonce + "\",uri=\"" + c.uri + "\",response=\"" + c.response +
+                            "\",algorithm=MD5\r\n"));
+  }
+  static bool Has(const Registrar::Output& out, GbEvent::Kind kind) {
+    for (const GbEvent& e : out.events) {
+      if (e.kind == kind) return true;
+    }
+    return false;
+  }
+  std::string Catalog(long sn, int sum, int first, int count) {
+    Manscdp m;
+    m.root = "Response";
+    m.cmd_type = "Catalog";
+    m.sn = sn;
+    m.device_id = "34020000001320000001";
+    m.sum_num = sum;
+    for (int i = first; i < first + count; ++i) {
+      m.items.push_back({"3402000000131000000" + std::to_string(i), "通道" + std::to_string(i), "", "", "3301020101",
+                         "34020000001320000001", "ON"});
+    }
+    return BuildManscdp(m);
+  }
+
+  Registrar registrar_;
+  Peer peer_{"udp", "10.0.0.9", 5060, 0, "10.0.0.1:5060"};
+};
+
+TEST_F(RegistrarTest, ARightDigestRegistersAndAsksForTheCatalog) {
+  auto out = Register("34020000001320000001", "default-pw");
+  SipMessage ok = Reply(out);
+  EXPECT_EQ(ok.status(), 200);
+  EXPECT_TRUE(ok.header("Date"));
+  EXPECT_TRUE(Has(out, GbEvent::kRegistered));
+  EXPECT_TRUE(Has(out, GbEvent::kOnline));
+  ASSERT_EQ(out.sends.size(), 3u);  // 200, Catalog query, DeviceInfo query
+  SipMessage query = Reply(out, 1);
+  EXPECT_EQ(query.method(), "MESSAGE");
+  auto body = ParseManscdp(query.body());
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ(body->cmd_type, "Catalog");
+  const GbDevice& d = registrar_.devices().at("34020000001320000001");
+  EXPECT_TRUE(d.registered);
+  EXPECT_TRUE(d.online);
+
+  // The catalog in two parts: complete (one event) only when all four are in.
+  const long sn = d.catalog_sn;
+  auto part1 = Feed(Request("MESSAGE", "34020000001320000001", 3, "", Catalog(sn, 4, 1, 3)));
+  EXPECT_EQ(Reply(part1).status(), 200);
+  EXPECT_FALSE(Has(part1, GbEvent::kCatalog));
+  auto part2 = Feed(Request("MESSAGE", "34020000001320000001", 4, "", Catalog(sn, 4, 4, 1)));
+  EXPECT_TRUE(Has(part2, GbEvent::kCatalog));
+  EXPECT_EQ(registrar_.devices().at("34020000001320000001").catalog.size(), 4u);
+}
+
+TEST_F(RegistrarTest, AWrongPasswordIsRefusedAndReportedOnce) {
+  EXPECT_EQ(Reply(Register("34020000001320000002", "default-pw")).status(), 403);  // has its own password
+  auto again = Register("34020000001320000002", "still-wrong");
+  EXPECT_EQ(Reply(again).status(), 403);
+  EXPECT_FALSE(Has(again, GbEvent::kRefused)) << "reported the first time only";
+  EXPECT_EQ(Reply(Register("34020000001320000002", "own-pw")).status(), 200);
+}
+
+TEST_F(RegistrarTest, SilenceTakesADeviceOfflineAndAKeepaliveBringsItBack) {
+  Register("34020000001320000001", "default-pw");
+  Manscdp k{"Notify", "Keepalive", 5, "34020000001320000001", "OK"};
+  EXPECT_EQ(Reply(Feed(Request("MESSAGE", "34020000001320000001", 3, "", BuildManscdp(k)), 11000)).status(), 200);
+  EXPECT_FALSE(Has(registrar_.Tick(40000), GbEvent::kOffline)) << "29 s after the keepalive: still within 3 × 10 s";
+  EXPECT_TRUE(Has(registrar_.Tick(41001), GbEvent::kOffline));
+  EXPECT_FALSE(registrar_.devices().at("34020000001320000001").online);
+  EXPECT_TRUE(Has(Feed(Request("MESSAGE", "34020000001320000001", 4, "", BuildManscdp(k)), 42000), GbEvent::kOnline));
+}
+
+TEST_F(RegistrarTest, ExpiresZeroUnregistersAndStrangersAreRefused) {
+  Register("34020000001320000001", "default-pw");
+  auto gone = Register("34020000001320000001", "default-pw", "0");
+  EXPECT_EQ(Reply(gone).status(), 200);
+  EXPECT_TRUE(Has(gone, GbEvent::kUnregistered));
+  Manscdp k{"Notify", "Keepalive", 5, "34020000001320000001", "OK"};
+  EXPECT_EQ(Reply(Feed(Request("MESSAGE", "34020000001320000001", 9, "", BuildManscdp(k)))).status(), 403);
+  EXPECT_EQ(Reply(Feed(Request("MESSAGE", "34020000001320000001", 9, "", "<garbage"))).status(), 400);
+  EXPECT_EQ(Reply(Feed(Request("REGISTER", "12345", 1, ""))).status(), 400);
+}
+
+}  // namespace
+}  // namespace xl::gb28181

@@ -1,0 +1,262 @@
+#include "tools/camsim/gb28181_device.h"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+#include "ingest/gb28181/manscdp.h"
+
+namespace xl::camsim {
+
+using gb28181::DigestCredentials;
+using gb28181::Manscdp;
+using gb28181::SipMessage;
+
+namespace {
+
+std::string RandomHex(int digits) {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  static const char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (int i = 0; i < digits; ++i) s += kHex[rng() & 15];
+  return s;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<GbDeviceSim>> GbDeviceSim::Start(GbDeviceOptions options) {
+  std::unique_ptr<GbDeviceSim> d(new GbDeviceSim(std::move(options)));
+  const GbDeviceOptions& o = d->o_;
+  GError* err = nullptr;
+  d->server_ = g_inet_socket_address_new_from_string(o.server_host.c_str(), guint(o.server_port));
+  if (!d->server_) return Error{"gbsim: bad platform address " + o.server_host};
+  if (o.transport == "tcp") {
+    GSocketClient* client = g_socket_client_new();
+    d->tcp_ = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(d->server_), nullptr, &err);
+    g_object_unref(client);
+    if (!d->tcp_) {
+      const std::string reason = err ? err->message : "connect";
+      g_clear_error(&err);
+      return Error{"gbsim: cannot connect to " + o.server_host + ":" + std::to_string(o.server_port) + ": " + reason};
+    }
+    d->socket_ = G_SOCKET(g_object_ref(g_socket_connection_get_socket(d->tcp_)));
+  } else {
+    d->socket_ = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &err);
+    GInetAddress* any = g_inet_address_new_from_string("127.0.0.1");
+    GSocketAddress* local = g_inet_socket_address_new(any, 0);
+    g_object_unref(any);
+    const bool bound = d->socket_ && g_socket_bind(d->socket_, local, TRUE, &err);
+    g_object_unref(local);
+    if (!bound) {
+      const std::string reason = err ? err->message : "socket";
+      g_clear_error(&err);
+      return Error{"gbsim: cannot open a UDP socket: " + reason};
+    }
+  }
+  g_socket_set_blocking(d->socket_, FALSE);
+  GSocketAddress* local = g_socket_get_local_address(d->socket_, nullptr);
+  gchar* host = g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(local)));
+  d->local_ = std::string(host) + ":" + std::to_string(g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local)));
+  g_free(host);
+  g_object_unref(local);
+  d->source_ = g_socket_create_source(d->socket_, GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
+  g_source_set_callback(d->source_, G_SOURCE_FUNC(&GbDeviceSim::OnReadable), d.get(), nullptr);
+  g_source_attach(d->source_, g_main_context_get_thread_default());
+  d->call_id_ = RandomHex(24);
+  spdlog::info("gbsim {}: {} channels, registering to {} over {} from {}", o.device_id, o.channels,
+               o.server_host + ":" + std::to_string(o.server_port), o.transport, d->local_);
+  d->Register(nullptr);
+  return d;
+}
+
+GbDeviceSim::~GbDeviceSim() {
+  if (keepalive_timer_) g_source_remove(keepalive_timer_);
+  if (register_timer_) g_source_remove(register_timer_);
+  if (source_) {
+    g_source_destroy(source_);
+    g_source_unref(source_);
+  }
+  if (tcp_) {
+    g_io_stream_close(G_IO_STREAM(tcp_), nullptr, nullptr);
+    g_object_unref(tcp_);
+  }
+  if (socket_) g_object_unref(socket_);
+  if (server_) g_object_unref(server_);
+}
+
+void GbDeviceSim::PauseKeepalives(bool paused) {
+  paused_ = paused;
+  spdlog::info("gbsim {}: keepalives {}", o_.device_id, paused ? "paused" : "resumed");
+}
+
+std::string GbDeviceSim::Via() {
+  return "SIP/2.0/" + std::string(o_.transport == "tcp" ? "TCP" : "UDP") + " " + local_ + ";rport;branch=z9hG4bK" +
+         RandomHex(16);
+}
+
+std::string GbDeviceSim::ChannelId(int i) const {
+  // Same centre and industry code as the device, type 131 (camera), serial from the device's.
+  const long serial = (std::atol(o_.device_id.substr(14).c_str()) * 100 + i + 1) % 1000000;
+  char tail[8];
+  std::snprintf(tail, sizeof tail, "%06ld", serial);
+  return o_.device_id.substr(0, 10) + "1310" + tail;
+}
+
+void GbDeviceSim::Register(const DigestCredentials* challenge) {
+  const std::string uri = "sip:" + o_.platform_id + "@" + o_.realm;
+  SipMessage r = SipMessage::Request("REGISTER", uri);
+  r.SetHeader("Via", Via());
+  r.SetHeader("From", "<sip:" + o_.device_id + "@" + o_.realm + ">;tag=" + RandomHex(8));
+  r.SetHeader("To", "<sip:" + o_.device_id + "@" + o_.realm + ">");
+  r.SetHeader("Call-ID", call_id_);
+  r.SetHeader("CSeq", std::to_string(cseq_++) + " REGISTER");
+  r.SetHeader("Contact", "<sip:" + o_.device_id + "@" + local_ + ">");
+  r.SetHeader("Max-Forwards", "70");
+  r.AddHeader("Expires", std::to_string(o_.expires_s));
+  if (challenge) {
+    DigestCredentials c = *challenge;
+    c.username = o_.device_id;
+    c.uri = uri;
+    c.response = gb28181::DigestResponse(c, o_.password, "REGISTER");
+    r.SetHeader("Authorization", "Digest username=\"" + c.username + "\",realm=\"" + c.realm + "\",nonce=\"" +
+                                     c.nonce + "\",uri=\"" + c.uri + "\",response=\"" + c.response +
+                                     "\",algorithm=MD5");
+  }
+  Send(r.ToString());
+}
+
+void GbDeviceSim::SendRequest(const std::string& method, const std::string& body) {
+  SipMessage r = SipMessage::Request(method, "sip:" + o_.platform_id + "@" + o_.realm);
+  r.SetHeader("Via", Via());
+  r.SetHeader("From", "<sip:" + o_.device_id + "@" + o_.realm + ">;tag=" + RandomHex(8));
+  r.SetHeader("To", "<sip:" + o_.platform_id + "@" + o_.realm + ">");
+  r.SetHeader("Call-ID", RandomHex(24));
+  r.SetHeader("CSeq", std::to_string(cseq_++) + " " + method);
+  r.SetHeader("Max-Forwards", "70");
+  if (!body.empty()) r.SetBody(body, "Application/MANSCDP+xml");
+  Send(r.ToString());
+}
+
+void GbDeviceSim::Send(const std::string& bytes) {
+  if (tcp_) {
+    g_socket_send_with_blocking(socket_, bytes.data(), bytes.size(), TRUE, nullptr, nullptr);
+  } else {
+    g_socket_send_to(socket_, server_, bytes.data(), bytes.size(), nullptr, nullptr);
+  }
+}
+
+gboolean GbDeviceSim::OnReadable(GSocket* socket, GIOCondition, gpointer self) {
+  auto* d = static_cast<GbDeviceSim*>(self);
+  char buf[65536];
+  for (;;) {
+    const gssize n = g_socket_receive(socket, buf, sizeof buf, nullptr, nullptr);
+    if (n == 0 && d->tcp_) {
+      spdlog::warn("gbsim {}: the platform closed the connection", d->o_.device_id);
+      return G_SOURCE_REMOVE;
+    }
+    if (n <= 0) break;
+    if (!d->tcp_) {
+      auto m = SipMessage::Parse(std::string_view(buf, size_t(n)));
+      if (m.ok()) d->Handle(m.value());
+      continue;
+    }
+    d->buffer_.append(buf, size_t(n));
+    for (long len; (len = gb28181::SipFrameLength(d->buffer_)) > 0;) {
+      auto m = SipMessage::Parse(std::string_view(d->buffer_).substr(0, size_t(len)));
+      d->buffer_.erase(0, size_t(len));
+      if (m.ok()) d->Handle(m.value());
+    }
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+void GbDeviceSim::Handle(const SipMessage& m) {
+  if (!m.is_request()) {
+    if (m.cseq_method() != "REGISTER") return;
+    if (m.status() == 401) {
+      auto challenge = m.www_authenticate();
+      if (challenge) Register(&*challenge);
+    } else if (m.status() == 200) {
+      if (!registered_) spdlog::info("gbsim {}: registered (Date {})", o_.device_id, m.header("Date").value_or("-"));
+      registered_ = true;
+      if (!keepalive_timer_) keepalive_timer_ = g_timeout_add(guint(o_.keepalive_s) * 1000, &GbDeviceSim::OnKeepalive, this);
+      if (register_timer_) g_source_remove(register_timer_);
+      register_timer_ = g_timeout_add(guint(o_.expires_s) * 500, &GbDeviceSim::OnRegisterTimer, this);  // at half-life
+    } else {
+      spdlog::warn("gbsim {}: refused ({}); registering again in 3 s", o_.device_id, m.status());
+      registered_ = false;
+      if (register_timer_) g_source_remove(register_timer_);
+      register_timer_ = g_timeout_add(3000, &GbDeviceSim::OnRegisterTimer, this);
+    }
+    return;
+  }
+  if (m.method() != "MESSAGE") {
+    Send(SipMessage::ResponseTo(m, 405, "Method Not Allowed", RandomHex(8)).ToString());
+    return;
+  }
+  auto q = gb28181::ParseManscdp(m.body());
+  if (!q.ok()) {
+    Send(SipMessage::ResponseTo(m, 400, "Bad Request", RandomHex(8)).ToString());
+    return;
+  }
+  Send(SipMessage::ResponseTo(m, 200, "OK", RandomHex(8)).ToString());
+  const Manscdp& query = q.value();
+  Manscdp reply;
+  reply.root = "Response";
+  reply.cmd_type = query.cmd_type;
+  reply.sn = query.sn;
+  reply.device_id = o_.device_id;
+  if (query.cmd_type == "Catalog") {
+    const int page = std::max(1, o_.catalog_page);
+    for (int first = 0; first < o_.channels || first == 0; first += page) {
+      reply.sum_num = o_.channels;
+      reply.items.clear();
+      for (int i = first; i < std::min(o_.channels, first + page); ++i) {
+        gb28181::CatalogItem c;
+        c.device_id = ChannelId(i);
+        c.name = "通道" + std::to_string(i + 1) + (i % 2 ? " 村口" : " 路口");
+        c.manufacturer = "Xueliang";
+        c.model = "camsim";
+        c.civil_code = o_.device_id.substr(0, 8) + (i < (o_.channels + 1) / 2 ? "01" : "02");
+        c.parent_id = o_.device_id;
+        c.status = "ON";
+        reply.items.push_back(c);
+      }
+      SendRequest("MESSAGE", gb28181::BuildManscdp(reply));
+      if (o_.channels == 0) break;
+    }
+    spdlog::info("gbsim {}: catalog sent ({} channels, {} per message)", o_.device_id, o_.channels, page);
+  } else if (query.cmd_type == "DeviceInfo") {
+    reply.device_name = o_.name;
+    reply.manufacturer = "Xueliang";
+    reply.model = "camsim-nvr";
+    reply.firmware = "1.0";
+    reply.channels = o_.channels;
+    reply.status = "OK";
+    SendRequest("MESSAGE", gb28181::BuildManscdp(reply));
+  } else if (query.cmd_type == "DeviceControl") {
+    spdlog::info("gbsim {}: PTZ {} for {}", o_.device_id, query.ptz_cmd, m.request_user());
+  }
+}
+
+gboolean GbDeviceSim::OnKeepalive(gpointer self) {
+  auto* d = static_cast<GbDeviceSim*>(self);
+  if (d->paused_ || !d->registered_) return G_SOURCE_CONTINUE;
+  Manscdp k;
+  k.root = "Notify";
+  k.cmd_type = "Keepalive";
+  k.sn = d->sn_++;
+  k.device_id = d->o_.device_id;
+  k.status = "OK";
+  d->SendRequest("MESSAGE", gb28181::BuildManscdp(k));
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean GbDeviceSim::OnRegisterTimer(gpointer self) {
+  auto* d = static_cast<GbDeviceSim*>(self);
+  d->register_timer_ = 0;
+  d->Register(nullptr);
+  return G_SOURCE_REMOVE;
+}
+
+}  // namespace xl::camsim

@@ -1,0 +1,99 @@
+// xl-camsim --gb28181: simulated GB/T 28181 devices (see gb28181_device.h).
+//
+//   xl-camsim --gb28181 HOST:PORT --password P [--transport udp|tcp] [--device-id ID]
+//             [--devices N] [--channels N] [--catalog-page N] [--keepalive-s S]
+//             [--platform-id ID] [--realm R]
+//
+// Devices get consecutive IDs from --device-id.
+#include <glib-unix.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <vector>
+
+#include "tools/camsim/gb28181_device.h"
+#include "xl/cli.h"
+
+namespace xl::camsim {
+
+namespace {
+constexpr const char* kGbUsage =
+    "usage: xl-camsim --gb28181 HOST:PORT --password P [--transport udp|tcp] [--device-id ID] [--devices N]\n"
+    "                 [--channels N] [--catalog-page N] [--keepalive-s S] [--platform-id ID] [--realm R]\n";
+
+struct Devices {
+  std::vector<std::unique_ptr<GbDeviceSim>> list;
+};
+}  // namespace
+
+int RunGbDevices(int argc, char** argv) {
+  GbDeviceOptions o;
+  int devices = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (i + 1 >= argc) { std::cerr << kGbUsage; return 2; }
+    const std::string v = argv[++i];
+    auto number = [&](long max) {
+      auto n = ParseIntArg(v, 0, max);
+      if (!n) { std::cerr << arg << " must be a number from 0 to " << max << "\n"; std::exit(2); }
+      return int(*n);
+    };
+    if (arg == "--gb28181") {
+      const size_t colon = v.rfind(':');
+      if (colon == std::string::npos) { std::cerr << "--gb28181 must be HOST:PORT\n"; return 2; }
+      o.server_host = v.substr(0, colon);
+      auto port = ParseIntArg(v.substr(colon + 1), 1, 65535);
+      if (!port) { std::cerr << "--gb28181 must be HOST:PORT\n"; return 2; }
+      o.server_port = int(*port);
+    } else if (arg == "--transport") {
+      if (v != "udp" && v != "tcp") { std::cerr << "--transport must be udp or tcp\n"; return 2; }
+      o.transport = v;
+    } else if (arg == "--device-id") {
+      if (v.size() != 20 || v.find_first_not_of("0123456789") != std::string::npos) {
+        std::cerr << "--device-id must be 20 digits\n";
+        return 2;
+      }
+      o.device_id = v;
+    } else if (arg == "--devices") devices = number(100000);
+    else if (arg == "--password") o.password = v;
+    else if (arg == "--channels") o.channels = number(10000);
+    else if (arg == "--catalog-page") o.catalog_page = number(1000);
+    else if (arg == "--keepalive-s") o.keepalive_s = std::max(1, number(3600));
+    else if (arg == "--platform-id") o.platform_id = v;
+    else if (arg == "--realm") o.realm = v;
+    else { std::cerr << kGbUsage; return 2; }
+  }
+  Devices all;
+  const long long first = std::stoll(o.device_id.substr(10));
+  for (int i = 0; i < devices; ++i) {
+    GbDeviceOptions one = o;
+    char tail[16];
+    std::snprintf(tail, sizeof tail, "%010lld", (first + i) % 10000000000LL);
+    one.device_id = o.device_id.substr(0, 10) + tail;
+    auto d = GbDeviceSim::Start(one);
+    if (!d.ok()) {
+      spdlog::error("{}", d.error().message);
+      return 1;
+    }
+    all.list.push_back(std::move(d.value()));
+  }
+  GMainLoop* loop = g_main_loop_new(nullptr, FALSE);
+  auto quit = +[](gpointer l) -> gboolean { g_main_loop_quit(static_cast<GMainLoop*>(l)); return G_SOURCE_REMOVE; };
+  g_unix_signal_add(SIGINT, quit, loop);
+  g_unix_signal_add(SIGTERM, quit, loop);
+  g_unix_signal_add(SIGUSR1, +[](gpointer p) -> gboolean {
+    for (auto& d : static_cast<Devices*>(p)->list) d->PauseKeepalives(true);
+    return G_SOURCE_CONTINUE;
+  }, &all);
+  g_unix_signal_add(SIGUSR2, +[](gpointer p) -> gboolean {
+    for (auto& d : static_cast<Devices*>(p)->list) d->PauseKeepalives(false);
+    return G_SOURCE_CONTINUE;
+  }, &all);
+  spdlog::info("camsim: ready ({} GB28181 devices)", devices);
+  g_main_loop_run(loop);
+  all.list.clear();
+  g_main_loop_unref(loop);
+  return 0;
+}
+
+}  // namespace xl::camsim
