@@ -10,6 +10,7 @@
 #include <sstream>
 #include <set>
 
+#include "ingest/gb28181/ptz.h"
 #include "xl/clock.h"
 #include "xl/prometheus.h"
 #include "xl/wire.h"
@@ -66,7 +67,10 @@ int Worker::Run() {
     spdlog::info("worker {}: GB28181 platform {} (realm {}) on UDP and TCP {}:{}", config_.id, config_.gb28181.id,
                  config_.gb28181.realm, config_.gb28181.bind, sip_->port());
   }
-  if (http_) http_->Route("/gb28181/devices", [this](const HttpRequest&) { return GbDevices(); });
+  if (http_) {
+    http_->Route("/gb28181/devices", [this](const HttpRequest&) { return GbDevices(); });
+    http_->Route("/gb28181/ptz", [this](const HttpRequest& r) { return GbPtz(r); });
+  }
   spdlog::info("worker {}: router {}, control {}, {} cameras offered from the file{}", config_.id, config_.router,
                config_.control, config_.cameras.size(),
                http_ ? ", metrics on port " + std::to_string(http_->port()) : "");
@@ -238,6 +242,37 @@ HttpReply Worker::GbDevices() const {
                    {"sent", sip_->counters().sent}};
   }
   return {200, "application/json", body.dump()};
+}
+
+HttpReply Worker::GbPtz(const HttpRequest& request) {
+  auto fail = [](int status, const std::string& reason) {
+    return HttpReply{status, "application/json", nlohmann::json{{"error", reason}}.dump()};
+  };
+  if (request.method != "POST") return fail(405, "POST only");
+  if (!sip_) return fail(404, "GB28181 is not enabled on this worker");
+  const nlohmann::json j = nlohmann::json::parse(request.body, nullptr, false);
+  if (!j.is_object() || !j.contains("device") || !j["device"].is_string() || !j.contains("action") ||
+      !j["action"].is_string()) {
+    return fail(400, "expected a JSON object with \"device\" and \"action\" (and \"channel\", \"speed\", \"preset\")");
+  }
+  auto action = gb28181::ParsePtzAction(j["action"].get<std::string>());
+  if (!action.ok()) return fail(400, action.error().message);
+  int speed = 128, preset = 0;
+  std::string channel;
+  try {
+    speed = j.value("speed", 128);
+    preset = j.value("preset", 0);
+    channel = j.value("channel", std::string());
+  } catch (const nlohmann::json::exception&) {
+    return fail(400, "\"speed\" and \"preset\" must be numbers, \"channel\" text");
+  }
+  auto cmd = gb28181::PtzCmd(action.value(), speed, preset);
+  if (!cmd.ok()) return fail(400, cmd.error().message);
+  const std::string device = j["device"].get<std::string>();
+  if (Status s = sip_->Ptz(device, channel, cmd.value()); !s.ok()) return fail(404, s.message());
+  spdlog::info("gb28181 device {}: PTZ {} {} for {}", device, j["action"].get<std::string>(), cmd.value(),
+               channel.empty() ? device : channel);
+  return {200, "application/json", nlohmann::json{{"ptz_cmd", cmd.value()}}.dump()};
 }
 
 HttpReply Worker::Clip(const HttpRequest& request) const {

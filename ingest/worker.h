@@ -46,6 +46,8 @@ class Worker {
   HttpReply Clip(const HttpRequest& request) const;
   // GET /gb28181/devices: the GB28181 devices registered here, their state and catalog.
   HttpReply GbDevices() const;
+  // POST /gb28181/ptz {"device", "channel", "action", "speed", "preset"}: a PTZ command.
+  HttpReply GbPtz(const HttpRequest& request);
   // Logs one line per device state change.
   void OnGbEvent(const gb28181::GbEvent& event, const gb28181::GbDevice& device);
   static gboolean OnTick(gpointer self);

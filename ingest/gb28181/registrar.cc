@@ -164,24 +164,48 @@ void Registrar::OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t 
   }
 }
 
-void Registrar::Query(GbDevice& d, const std::string& cmd_type, long sn, Output& out) {
+void Registrar::SendMessage(GbDevice& d, const std::string& to_id, const Manscdp& body, Output& out) {
   const std::string host = d.peer.host + ":" + std::to_string(d.peer.port);
-  SipMessage q = SipMessage::Request("MESSAGE", "sip:" + d.id + "@" + host);
+  SipMessage q = SipMessage::Request("MESSAGE", "sip:" + to_id + "@" + host);
   const std::string transport = d.peer.transport == "tcp" ? "TCP" : "UDP";
   const std::string via_host = d.platform_address.empty() ? config_.realm : d.platform_address;
   q.SetHeader("Via", "SIP/2.0/" + transport + " " + via_host + ";rport;branch=z9hG4bK" + Random(16));
   q.SetHeader("From", "<sip:" + config_.id + "@" + config_.realm + ">;tag=" + Random(8));
-  q.SetHeader("To", "<sip:" + d.id + "@" + config_.realm + ">");
+  q.SetHeader("To", "<sip:" + to_id + "@" + config_.realm + ">");
   q.SetHeader("Call-ID", Random(24));
   q.SetHeader("CSeq", std::to_string(cseq_++) + " MESSAGE");
   q.SetHeader("Max-Forwards", "70");
+  q.SetBody(BuildManscdp(body), "Application/MANSCDP+xml");
+  out.sends.emplace_back(d.peer, q.ToString());
+}
+
+void Registrar::Query(GbDevice& d, const std::string& cmd_type, long sn, Output& out) {
   Manscdp body;
   body.root = "Query";
   body.cmd_type = cmd_type;
   body.sn = sn;
   body.device_id = d.id;
-  q.SetBody(BuildManscdp(body), "Application/MANSCDP+xml");
-  out.sends.emplace_back(d.peer, q.ToString());
+  SendMessage(d, d.id, body, out);
+}
+
+Result<Registrar::Output> Registrar::Ptz(const std::string& device_id, const std::string& channel_id,
+                                         const std::string& ptz_cmd) {
+  auto it = devices_.find(device_id);
+  if (it == devices_.end() || !it->second.registered) return Error{"device " + device_id + " is not registered"};
+  if (!it->second.online) return Error{"device " + device_id + " is offline"};
+  const std::string target = channel_id.empty() ? device_id : channel_id;
+  if (target != device_id && !it->second.catalog.count(target)) {
+    return Error{"device " + device_id + " has no channel " + target};
+  }
+  Output out;
+  Manscdp body;
+  body.root = "Control";
+  body.cmd_type = "DeviceControl";
+  body.sn = sn_++;
+  body.device_id = target;
+  body.ptz_cmd = ptz_cmd;
+  SendMessage(it->second, target, body, out);
+  return out;
 }
 
 void Registrar::SetOnline(GbDevice& d, bool online, const std::string& why, Output& out) {

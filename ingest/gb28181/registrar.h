@@ -71,6 +71,9 @@ class Registrar {
   Output OnMessage(const SipMessage& message, const Peer& peer, int64_t now_ms);
   // Keepalive and registration timeouts as of `now_ms`.
   Output Tick(int64_t now_ms);
+  // A DeviceControl MESSAGE with `ptz_cmd` (see ptz.h) for `channel_id` of `device_id`.
+  // Error when the device is not registered and online.
+  Result<Output> Ptz(const std::string& device_id, const std::string& channel_id, const std::string& ptz_cmd);
 
   const std::map<std::string, GbDevice>& devices() const { return devices_; }
   const GbConfig& config() const { return config_; }
@@ -78,7 +81,8 @@ class Registrar {
  private:
   void OnRegister(const SipMessage& m, const Peer& peer, int64_t now_ms, Output& out);
   void OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t now_ms, Output& out);
-  // A MESSAGE request with a MANSCDP body to `device`.
+  // A MESSAGE request with a MANSCDP `body` to `to_id` (the device or one of its channels).
+  void SendMessage(GbDevice& device, const std::string& to_id, const Manscdp& body, Output& out);
   void Query(GbDevice& device, const std::string& cmd_type, long sn, Output& out);
   void SetOnline(GbDevice& device, bool online, const std::string& why, Output& out);
   std::string Random(int hex_digits);

@@ -219,6 +219,13 @@ void SipServer::Send(const Peer& peer, const std::string& bytes) {
   ++counters_.sent;
 }
 
+Status SipServer::Ptz(const std::string& device_id, const std::string& channel_id, const std::string& ptz_cmd) {
+  auto out = registrar_.Ptz(device_id, channel_id, ptz_cmd);
+  if (!out.ok()) return out.error();
+  Deliver(std::move(out.value()));
+  return Status::Ok();
+}
+
 gboolean SipServer::OnTick(gpointer self) {
   auto* s = static_cast<SipServer*>(self);
   s->Deliver(s->registrar_.Tick(MonotonicMs()));

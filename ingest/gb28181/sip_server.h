@@ -28,6 +28,8 @@ class SipServer {
   SipServer& operator=(const SipServer&) = delete;
 
   const Registrar& registrar() const { return registrar_; }
+  // Sends a PTZ command (ptz.h) to a channel of a registered, online device.
+  Status Ptz(const std::string& device_id, const std::string& channel_id, const std::string& ptz_cmd);
   int port() const { return port_; }
 
   struct Counters {

@@ -2,7 +2,7 @@
 // --gb28181) register to a worker's platform endpoint over UDP and TCP with digest
 // authentication, report a catalog split across messages, keep alive; a wrong password is
 // refused and logged once; a device that stops its keepalives goes offline after 3
-// intervals and comes back when they resume.
+// intervals and comes back when they resume; a PTZ command reaches the device's channel.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -93,6 +93,20 @@ TEST(Gb28181, NvrsRegisterReportTheirCatalogAndKeepAlive) {
   EXPECT_EQ(device(tcp_id)["online"], true) << "the other device is unaffected";
   ::kill(udp->pid(), SIGUSR2);
   ASSERT_TRUE(WaitUntil([&] { return device(udp_id)["online"] == true; }, seconds(15))) << worker->Output();
+
+  // A PTZ command reaches the device's channel with the right bytes and checksum.
+  const std::string ptz_url = "http://127.0.0.1:" + std::to_string(http_port) + "/gb28181/ptz";
+  const std::string channel = device(tcp_id)["channels"][0]["id"];
+  auto ptz = HttpCall("POST", ptz_url,
+                      json{{"device", tcp_id}, {"channel", channel}, {"action", "left"}, {"speed", 31}}.dump());
+  ASSERT_TRUE(ptz.ok());
+  EXPECT_EQ(ptz.value().status, 200) << ptz.value().body;
+  ASSERT_TRUE(WaitUntil([&] { return tcp->Output().find("PTZ A50F01021F1F00F5 for " + channel) != std::string::npos; },
+                        seconds(10))) << tcp->Output();
+  EXPECT_EQ(HttpCall("POST", ptz_url, json{{"device", tcp_id}, {"action", "spin"}}.dump()).value().status, 400);
+  EXPECT_EQ(HttpCall("POST", ptz_url, json{{"device", tcp_id}, {"action", "left"}, {"speed", "fast"}}.dump()).value().status, 400);
+  EXPECT_EQ(HttpCall("POST", ptz_url, "{not json").value().status, 400);
+  EXPECT_EQ(HttpCall("POST", ptz_url, json{{"device", bad_id}, {"action", "stop"}}.dump()).value().status, 404);
 
   // Garbage on the SIP port is counted and dropped; the worker carries on.
   const int fd = ConnectLoopback(sip_port);

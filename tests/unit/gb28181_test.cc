@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "ingest/gb28181/manscdp.h"
+#include "ingest/gb28181/ptz.h"
 #include "ingest/gb28181/registrar.h"
 #include "ingest/gb28181/sip_message.h"
 
@@ -247,6 +248,24 @@ TEST_F(RegistrarTest, ExpiresZeroUnregistersAndStrangersAreRefused) {
   EXPECT_EQ(Reply(Feed(Request("MESSAGE", "34020000001320000001", 9, "", BuildManscdp(k)))).status(), 403);
   EXPECT_EQ(Reply(Feed(Request("MESSAGE", "34020000001320000001", 9, "", "<garbage"))).status(), 400);
   EXPECT_EQ(Reply(Feed(Request("REGISTER", "12345", 1, ""))).status(), 400);
+}
+
+}  // namespace
+}  // namespace xl::gb28181
+
+namespace xl::gb28181 {
+namespace {
+
+TEST(Ptz, CommandsCarryTheRightBytesAndChecksum) {
+  EXPECT_EQ(PtzCmd(PtzAction::kLeft, 0x1F).value(), "A50F01021F1F00F5");
+  EXPECT_EQ(PtzCmd(PtzAction::kStop, 0x80).value(), "A50F0100000000B5");
+  EXPECT_EQ(PtzCmd(PtzAction::kUp, 0x40).value(), "A50F01084040003D");
+  EXPECT_EQ(PtzCmd(PtzAction::kZoomIn, 0xF0).value(), "A50F01100000F0B5");
+  EXPECT_EQ(PtzCmd(PtzAction::kPresetGoto, 0, 3).value(), "A50F01820003003A");
+  EXPECT_FALSE(PtzCmd(PtzAction::kLeft, 300).ok());
+  EXPECT_FALSE(PtzCmd(PtzAction::kPresetGoto, 0, 0).ok());
+  EXPECT_EQ(ParsePtzAction("zoom_out").value(), PtzAction::kZoomOut);
+  EXPECT_FALSE(ParsePtzAction("spin").ok());
 }
 
 }  // namespace

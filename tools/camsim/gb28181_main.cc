@@ -6,6 +6,7 @@
 //
 // Devices get consecutive IDs from --device-id.
 #include <glib-unix.h>
+#include <sys/resource.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -62,6 +63,12 @@ int RunGbDevices(int argc, char** argv) {
     else if (arg == "--platform-id") o.platform_id = v;
     else if (arg == "--realm") o.realm = v;
     else { std::cerr << kGbUsage; return 2; }
+  }
+  // One socket per device: lift the open-file limit to what the system allows.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
   }
   Devices all;
   const long long first = std::stoll(o.device_id.substr(10));
