@@ -151,12 +151,7 @@ int main(int argc, char** argv) {
     }
     cfg.close();
     Process worker({Binary("ingest/xl-ingest"), "--config", yaml}, dir + "/worker-" + name + ".log");
-    auto online = [&] {
-      std::string log = worker.Output();
-      int n = 0;
-      for (size_t p = log.find("-> online"); p != std::string::npos; p = log.find("-> online", p + 1)) ++n;
-      return n;
-    };
+    auto online = [&] { return CountOf(worker.Output(), "-> online"); };
     if (!WaitUntil([&] { return online() >= cameras; }, seconds(60))) {
       std::fprintf(stderr, "%s: only %d of %d cameras came online; see %s\n", name.c_str(), online(), cameras,
                    worker.log_path().c_str());

@@ -126,12 +126,7 @@ int main(int argc, char** argv) {
                  dir + "/router.log");
   WaitUntil([&] { return camsim.Output().find("camsim: ready") != std::string::npos; }, seconds(60));
   Process worker({Binary("ingest/xl-ingest"), "--config", dir + "/worker.yaml"}, dir + "/worker.log");
-  auto online = [&] {
-    std::string log = worker.Output();
-    int n = 0;
-    for (size_t p = log.find("-> online"); p != std::string::npos; p = log.find("-> online", p + 1)) ++n;
-    return n;
-  };
+  auto online = [&] { return CountOf(worker.Output(), "-> online"); };
   if (!WaitUntil([&] { return online() >= cameras; }, seconds(60))) {
     std::fprintf(stderr, "only %d of %d cameras came online; see %s\n", online(), cameras, worker.log_path().c_str());
     return 1;

@@ -29,6 +29,23 @@ struct MainLoopUnref {
   void operator()(GMainLoop* p) const { if (p) g_main_loop_unref(p); }
 };
 
+// Plain GObjects (GSocket, GSocketConnection, GSocketAddress, ...).
+struct GObjectUnref {
+  void operator()(gpointer p) const { if (p) g_object_unref(p); }
+};
+template <typename T>
+using GObjectPtr = std::unique_ptr<T, GObjectUnref>;
+// A GSource attached to a main context: destroyed (detached) and released.
+struct SourceDestroy {
+  void operator()(GSource* s) const {
+    if (s) {
+      g_source_destroy(s);
+      g_source_unref(s);
+    }
+  }
+};
+using SourcePtr = std::unique_ptr<GSource, SourceDestroy>;
+
 using ElementPtr = std::unique_ptr<GstElement, ObjectUnref>;
 using BusPtr = std::unique_ptr<GstBus, ObjectUnref>;
 using PadPtr = std::unique_ptr<GstPad, ObjectUnref>;

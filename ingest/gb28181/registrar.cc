@@ -117,6 +117,7 @@ void Registrar::OnRegister(const SipMessage& m, const Peer& peer, int64_t now_ms
     d.catalog.clear();
     d.catalog_complete = false;
     d.catalog_sn = sn_++;
+    d.catalog_asked_ms = now_ms;
     Query(d, "Catalog", d.catalog_sn, out);
     Query(d, "DeviceInfo", sn_++, out);
   } else {
@@ -141,6 +142,13 @@ void Registrar::OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t 
   d.last_heard_ms = now_ms;
   if (x.cmd_type == "Keepalive") {
     SetOnline(d, true, "keepalive", out);
+    // Over UDP a query or a part of the answer can be lost: ask again, at most every 10 s.
+    if (!d.catalog_complete && now_ms - d.catalog_asked_ms >= 10000) {
+      d.catalog_asked_ms = now_ms;
+      d.catalog_sn = sn_++;
+      d.catalog.clear();
+      Query(d, "Catalog", d.catalog_sn, out);
+    }
   } else if (x.cmd_type == "Catalog" && x.root == "Response") {
     if (x.sn != d.catalog_sn || d.catalog_complete) {  // a new catalog (ours, or the device's own)
       d.catalog_sn = x.sn;

@@ -56,6 +56,7 @@ struct GbDevice {
   long catalog_sum = -1;
   std::map<std::string, CatalogItem> catalog;  // by channel ID
   bool catalog_complete = false;
+  int64_t catalog_asked_ms = 0;     // when the catalog was last asked for
   std::string name, manufacturer, model, firmware;
 };
 

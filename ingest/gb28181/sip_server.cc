@@ -1,5 +1,7 @@
 #include "ingest/gb28181/sip_server.h"
 
+#include <sys/socket.h>
+
 #include "xl/clock.h"
 
 namespace xl::gb28181 {
@@ -11,9 +13,8 @@ Peer PeerOf(GSocketAddress* address, const std::string& transport) {
   p.transport = transport;
   if (G_IS_INET_SOCKET_ADDRESS(address)) {
     GInetSocketAddress* in = G_INET_SOCKET_ADDRESS(address);
-    gchar* host = g_inet_address_to_string(g_inet_socket_address_get_address(in));
-    p.host = host ? host : "";
-    g_free(host);
+    gst::CharPtr host(g_inet_address_to_string(g_inet_socket_address_get_address(in)));
+    p.host = host ? host.get() : "";
     p.port = g_inet_socket_address_get_port(in);
   }
   return p;
@@ -23,20 +24,14 @@ Peer PeerOf(GSocketAddress* address, const std::string& transport) {
 
 struct SipServer::Connection {
   uint64_t id = 0;
-  GSocketConnection* connection = nullptr;  // owned reference
-  GSource* source = nullptr;
+  gst::GObjectPtr<GSocketConnection> connection;
+  gst::SourcePtr source;  // declared after: detached before the connection goes
   Peer peer;
   std::string buffer;
   SipServer* server = nullptr;
   ~Connection() {
-    if (source) {
-      g_source_destroy(source);
-      g_source_unref(source);
-    }
-    if (connection) {
-      g_io_stream_close(G_IO_STREAM(connection), nullptr, nullptr);
-      g_object_unref(connection);
-    }
+    source.reset();
+    if (connection) g_io_stream_close(G_IO_STREAM(connection.get()), nullptr, nullptr);
   }
 };
 
@@ -46,44 +41,40 @@ SipServer::SipServer(GbConfig config, EventHandler on_event)
 Result<std::unique_ptr<SipServer>> SipServer::Start(GbConfig config, EventHandler on_event) {
   std::unique_ptr<SipServer> s(new SipServer(config, std::move(on_event)));
   const std::string where = config.bind + ":" + std::to_string(config.port);
-  GInetAddress* ip = g_inet_address_new_from_string(config.bind.c_str());
+  gst::GObjectPtr<GInetAddress> ip(g_inet_address_new_from_string(config.bind.c_str()));
   if (!ip) return Error{"gb28181: bind address '" + config.bind + "' is not an IP address"};
-  GSocketAddress* address = g_inet_socket_address_new(ip, guint16(config.port));
-  g_object_unref(ip);
+  gst::GObjectPtr<GSocketAddress> address(g_inet_socket_address_new(ip.get(), guint16(config.port)));
   GError* err = nullptr;
-  s->udp_ = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &err);
-  if (s->udp_ && !g_socket_bind(s->udp_, address, TRUE, &err)) g_clear_object(&s->udp_);
+  s->udp_.reset(g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &err));
+  if (s->udp_ && !g_socket_bind(s->udp_.get(), address.get(), TRUE, &err)) s->udp_.reset();
   if (!s->udp_) {
     const std::string reason = err ? err->message : "socket";
     g_clear_error(&err);
-    g_object_unref(address);
     return Error{"gb28181: cannot listen on UDP " + where + ": " + reason};
   }
-  g_socket_set_blocking(s->udp_, FALSE);
-  GSocketAddress* bound = g_socket_get_local_address(s->udp_, nullptr);
-  s->port_ = bound ? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)) : config.port;
-  if (bound) g_object_unref(bound);
-  g_object_unref(address);
+  g_socket_set_blocking(s->udp_.get(), FALSE);
+  // Thousands of devices registering at once after a power cut arrive in one burst.
+  g_socket_set_option(s->udp_.get(), SOL_SOCKET, SO_RCVBUF, 8 << 20, nullptr);
+  gst::GObjectPtr<GSocketAddress> bound(g_socket_get_local_address(s->udp_.get(), nullptr));
+  s->port_ = bound ? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound.get())) : config.port;
 
-  s->tcp_ = g_socket_service_new();
-  GInetAddress* ip2 = g_inet_address_new_from_string(config.bind.c_str());
-  GSocketAddress* tcp_address = g_inet_socket_address_new(ip2, guint16(s->port_));
-  g_object_unref(ip2);
-  const gboolean listening = g_socket_listener_add_address(G_SOCKET_LISTENER(s->tcp_), tcp_address, G_SOCKET_TYPE_STREAM,
-                                                           G_SOCKET_PROTOCOL_TCP, nullptr, nullptr, &err);
-  g_object_unref(tcp_address);
+  s->tcp_.reset(g_socket_service_new());
+  gst::GObjectPtr<GSocketAddress> tcp_address(g_inet_socket_address_new(ip.get(), guint16(s->port_)));
+  const gboolean listening = g_socket_listener_add_address(G_SOCKET_LISTENER(s->tcp_.get()), tcp_address.get(),
+                                                           G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr,
+                                                           nullptr, &err);
   if (!listening) {
     const std::string reason = err ? err->message : "listen";
     g_clear_error(&err);
     return Error{"gb28181: cannot listen on TCP " + config.bind + ":" + std::to_string(s->port_) + ": " + reason};
   }
-  g_signal_connect(s->tcp_, "incoming", G_CALLBACK(&SipServer::OnIncoming), s.get());
-  g_socket_service_start(s->tcp_);
+  g_signal_connect(s->tcp_.get(), "incoming", G_CALLBACK(&SipServer::OnIncoming), s.get());
+  g_socket_service_start(s->tcp_.get());
 
   s->local_ = (config.bind == "0.0.0.0" ? std::string(g_get_host_name()) : config.bind) + ":" + std::to_string(s->port_);
-  s->udp_source_ = g_socket_create_source(s->udp_, G_IO_IN, nullptr);
-  g_source_set_callback(s->udp_source_, G_SOURCE_FUNC(&SipServer::OnUdp), s.get(), nullptr);
-  g_source_attach(s->udp_source_, g_main_context_get_thread_default());
+  s->udp_source_.reset(g_socket_create_source(s->udp_.get(), G_IO_IN, nullptr));
+  g_source_set_callback(s->udp_source_.get(), G_SOURCE_FUNC(&SipServer::OnUdp), s.get(), nullptr);
+  g_source_attach(s->udp_source_.get(), g_main_context_get_thread_default());
   s->tick_ = g_timeout_add(1000, &SipServer::OnTick, s.get());
   return s;
 }
@@ -92,29 +83,22 @@ SipServer::~SipServer() {
   if (tick_) g_source_remove(tick_);
   connections_.clear();
   if (tcp_) {
-    g_socket_service_stop(tcp_);
-    g_socket_listener_close(G_SOCKET_LISTENER(tcp_));
-    g_object_unref(tcp_);
+    g_socket_service_stop(tcp_.get());
+    g_socket_listener_close(G_SOCKET_LISTENER(tcp_.get()));
   }
-  if (udp_source_) {
-    g_source_destroy(udp_source_);
-    g_source_unref(udp_source_);
-  }
-  if (udp_) {
-    g_socket_close(udp_, nullptr);
-    g_object_unref(udp_);
-  }
+  udp_source_.reset();
+  if (udp_) g_socket_close(udp_.get(), nullptr);
 }
 
 gboolean SipServer::OnUdp(GSocket* socket, GIOCondition, gpointer self) {
   auto* s = static_cast<SipServer*>(self);
   char buf[65536];
   for (;;) {
-    GSocketAddress* from = nullptr;
-    const gssize n = g_socket_receive_from(socket, &from, buf, sizeof buf, nullptr, nullptr);
+    GSocketAddress* raw_from = nullptr;
+    const gssize n = g_socket_receive_from(socket, &raw_from, buf, sizeof buf, nullptr, nullptr);
+    gst::GObjectPtr<GSocketAddress> from(raw_from);
     if (n < 0) break;  // would block (or an ICMP error): wait for more
-    Peer peer = PeerOf(from, "udp");
-    if (from) g_object_unref(from);
+    Peer peer = PeerOf(from.get(), "udp");
     peer.local = s->local_;
     if (n > 0) s->Handle(std::string(buf, size_t(n)), peer);
   }
@@ -125,18 +109,17 @@ gboolean SipServer::OnIncoming(GSocketService*, GSocketConnection* connection, G
   auto* s = static_cast<SipServer*>(self);
   auto c = std::make_unique<Connection>();
   c->id = s->next_connection_++;
-  c->connection = G_SOCKET_CONNECTION(g_object_ref(connection));
+  c->connection.reset(G_SOCKET_CONNECTION(g_object_ref(connection)));
   c->server = s;
   GSocket* socket = g_socket_connection_get_socket(connection);
-  GSocketAddress* remote = g_socket_get_remote_address(socket, nullptr);
-  c->peer = PeerOf(remote, "tcp");
-  if (remote) g_object_unref(remote);
+  gst::GObjectPtr<GSocketAddress> remote(g_socket_get_remote_address(socket, nullptr));
+  c->peer = PeerOf(remote.get(), "tcp");
   c->peer.connection = c->id;
   c->peer.local = s->local_;
   g_socket_set_blocking(socket, FALSE);
-  c->source = g_socket_create_source(socket, GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
-  g_source_set_callback(c->source, G_SOURCE_FUNC(&SipServer::OnTcp), c.get(), nullptr);
-  g_source_attach(c->source, g_main_context_get_thread_default());
+  c->source.reset(g_socket_create_source(socket, GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr));
+  g_source_set_callback(c->source.get(), G_SOURCE_FUNC(&SipServer::OnTcp), c.get(), nullptr);
+  g_source_attach(c->source.get(), g_main_context_get_thread_default());
   s->connections_[c->id] = std::move(c);
   return TRUE;
 }
@@ -199,7 +182,7 @@ void SipServer::Send(const Peer& peer, const std::string& bytes) {
   if (peer.transport == "tcp") {
     auto it = connections_.find(peer.connection);
     if (it == connections_.end()) return;  // the device reconnects and registers again
-    GSocket* socket = g_socket_connection_get_socket(it->second->connection);
+    GSocket* socket = g_socket_connection_get_socket(it->second->connection.get());
     size_t done = 0;
     while (done < bytes.size()) {
       // Small messages on a local socket buffer; a peer that stops reading is closed.
@@ -211,10 +194,9 @@ void SipServer::Send(const Peer& peer, const std::string& bytes) {
       done += size_t(n);
     }
   } else {
-    GSocketAddress* to = g_inet_socket_address_new_from_string(peer.host.c_str(), guint(peer.port));
+    gst::GObjectPtr<GSocketAddress> to(g_inet_socket_address_new_from_string(peer.host.c_str(), guint(peer.port)));
     if (!to) return;
-    g_socket_send_to(udp_, to, bytes.data(), bytes.size(), nullptr, nullptr);
-    g_object_unref(to);
+    g_socket_send_to(udp_.get(), to.get(), bytes.data(), bytes.size(), nullptr, nullptr);
   }
   ++counters_.sent;
 }

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "ingest/gb28181/registrar.h"
+#include "ingest/gst_handles.h"
 #include "xl/status.h"
 
 namespace xl::gb28181 {
@@ -55,9 +56,9 @@ class SipServer {
   EventHandler on_event_;
   std::string local_;  // "host:port" for our Via
   int port_ = 0;
-  GSocket* udp_ = nullptr;
-  GSource* udp_source_ = nullptr;
-  GSocketService* tcp_ = nullptr;
+  gst::GObjectPtr<GSocket> udp_;
+  gst::SourcePtr udp_source_;
+  gst::GObjectPtr<GSocketService> tcp_;
   guint tick_ = 0;
   uint64_t next_connection_ = 1;
   std::map<uint64_t, std::unique_ptr<Connection>> connections_;

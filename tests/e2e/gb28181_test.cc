@@ -19,12 +19,6 @@ namespace {
 using json = nlohmann::json;
 using std::chrono::seconds;
 
-int Count(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
-  return n;
-}
-
 TEST(Gb28181, NvrsRegisterReportTheirCatalogAndKeepAlive) {
   System sys("gb28181");
   const int sip_port = FreePort(), http_port = FreePort();
@@ -81,8 +75,8 @@ TEST(Gb28181, NvrsRegisterReportTheirCatalogAndKeepAlive) {
   }
 
   // The wrong password: challenged, refused with 403, retried every 3 s, logged once.
-  ASSERT_TRUE(WaitUntil([&] { return Count(bad->Output(), "refused (403)") >= 2; }, seconds(30))) << bad->Output();
-  EXPECT_EQ(Count(worker->Output(), "gb28181 device " + bad_id), 1) << worker->Output();
+  ASSERT_TRUE(WaitUntil([&] { return CountOf(bad->Output(), "refused (403)") >= 2; }, seconds(30))) << bad->Output();
+  EXPECT_EQ(CountOf(worker->Output(), "gb28181 device " + bad_id), 1) << worker->Output();
   EXPECT_TRUE(device(bad_id).is_null());
 
   // Keepalives stop: offline after 3 missed 1 s intervals; back on the first one.

@@ -138,4 +138,10 @@ double CpuSeconds(pid_t pid) {
 
 std::string Binary(const std::string& relative) { return std::string(XL_BINARY_DIR) + "/" + relative; }
 
+int CountOf(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t p = text.find(what); !what.empty() && p != std::string::npos; p = text.find(what, p + what.size())) ++n;
+  return n;
+}
+
 }  // namespace xl::test

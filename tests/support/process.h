@@ -43,6 +43,9 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
 
+// How many times `what` occurs in `text` (log lines counted by a marker).
+int CountOf(const std::string& text, const std::string& what);
+
 // A TCP connection to 127.0.0.1:`port` (a file descriptor the caller closes), or -1.
 int ConnectLoopback(int port);
 

@@ -28,40 +28,36 @@ Result<std::unique_ptr<GbDeviceSim>> GbDeviceSim::Start(GbDeviceOptions options)
   std::unique_ptr<GbDeviceSim> d(new GbDeviceSim(std::move(options)));
   const GbDeviceOptions& o = d->o_;
   GError* err = nullptr;
-  d->server_ = g_inet_socket_address_new_from_string(o.server_host.c_str(), guint(o.server_port));
+  d->server_.reset(g_inet_socket_address_new_from_string(o.server_host.c_str(), guint(o.server_port)));
   if (!d->server_) return Error{"gbsim: bad platform address " + o.server_host};
   if (o.transport == "tcp") {
-    GSocketClient* client = g_socket_client_new();
-    d->tcp_ = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(d->server_), nullptr, &err);
-    g_object_unref(client);
+    gst::GObjectPtr<GSocketClient> client(g_socket_client_new());
+    d->tcp_.reset(g_socket_client_connect(client.get(), G_SOCKET_CONNECTABLE(d->server_.get()), nullptr, &err));
     if (!d->tcp_) {
       const std::string reason = err ? err->message : "connect";
       g_clear_error(&err);
       return Error{"gbsim: cannot connect to " + o.server_host + ":" + std::to_string(o.server_port) + ": " + reason};
     }
-    d->socket_ = G_SOCKET(g_object_ref(g_socket_connection_get_socket(d->tcp_)));
+    d->socket_.reset(G_SOCKET(g_object_ref(g_socket_connection_get_socket(d->tcp_.get()))));
   } else {
-    d->socket_ = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &err);
-    GInetAddress* any = g_inet_address_new_from_string("127.0.0.1");
-    GSocketAddress* local = g_inet_socket_address_new(any, 0);
-    g_object_unref(any);
-    const bool bound = d->socket_ && g_socket_bind(d->socket_, local, TRUE, &err);
-    g_object_unref(local);
+    d->socket_.reset(g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &err));
+    gst::GObjectPtr<GInetAddress> loopback(g_inet_address_new_from_string("127.0.0.1"));
+    gst::GObjectPtr<GSocketAddress> local(g_inet_socket_address_new(loopback.get(), 0));
+    const bool bound = d->socket_ && g_socket_bind(d->socket_.get(), local.get(), TRUE, &err);
     if (!bound) {
       const std::string reason = err ? err->message : "socket";
       g_clear_error(&err);
       return Error{"gbsim: cannot open a UDP socket: " + reason};
     }
   }
-  g_socket_set_blocking(d->socket_, FALSE);
-  GSocketAddress* local = g_socket_get_local_address(d->socket_, nullptr);
-  gchar* host = g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(local)));
-  d->local_ = std::string(host) + ":" + std::to_string(g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local)));
-  g_free(host);
-  g_object_unref(local);
-  d->source_ = g_socket_create_source(d->socket_, GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
-  g_source_set_callback(d->source_, G_SOURCE_FUNC(&GbDeviceSim::OnReadable), d.get(), nullptr);
-  g_source_attach(d->source_, g_main_context_get_thread_default());
+  g_socket_set_blocking(d->socket_.get(), FALSE);
+  gst::GObjectPtr<GSocketAddress> local(g_socket_get_local_address(d->socket_.get(), nullptr));
+  gst::CharPtr host(g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(local.get()))));
+  d->local_ = std::string(host.get()) + ":" +
+              std::to_string(g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local.get())));
+  d->source_.reset(g_socket_create_source(d->socket_.get(), GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr));
+  g_source_set_callback(d->source_.get(), G_SOURCE_FUNC(&GbDeviceSim::OnReadable), d.get(), nullptr);
+  g_source_attach(d->source_.get(), g_main_context_get_thread_default());
   d->call_id_ = RandomHex(24);
   spdlog::info("gbsim {}: {} channels, registering to {} over {} from {}", o.device_id, o.channels,
                o.server_host + ":" + std::to_string(o.server_port), o.transport, d->local_);
@@ -72,16 +68,8 @@ Result<std::unique_ptr<GbDeviceSim>> GbDeviceSim::Start(GbDeviceOptions options)
 GbDeviceSim::~GbDeviceSim() {
   if (keepalive_timer_) g_source_remove(keepalive_timer_);
   if (register_timer_) g_source_remove(register_timer_);
-  if (source_) {
-    g_source_destroy(source_);
-    g_source_unref(source_);
-  }
-  if (tcp_) {
-    g_io_stream_close(G_IO_STREAM(tcp_), nullptr, nullptr);
-    g_object_unref(tcp_);
-  }
-  if (socket_) g_object_unref(socket_);
-  if (server_) g_object_unref(server_);
+  source_.reset();
+  if (tcp_) g_io_stream_close(G_IO_STREAM(tcp_.get()), nullptr, nullptr);
 }
 
 void GbDeviceSim::PauseKeepalives(bool paused) {
@@ -113,6 +101,9 @@ void GbDeviceSim::Register(const DigestCredentials* challenge) {
   r.SetHeader("Contact", "<sip:" + o_.device_id + "@" + local_ + ">");
   r.SetHeader("Max-Forwards", "70");
   r.AddHeader("Expires", std::to_string(o_.expires_s));
+  // No answer in 2 s (a datagram lost): start over, as SIP's retransmission would.
+  if (register_timer_) g_source_remove(register_timer_);
+  register_timer_ = g_timeout_add(2000, &GbDeviceSim::OnRegisterTimer, this);
   if (challenge) {
     DigestCredentials c = *challenge;
     c.username = o_.device_id;
@@ -139,9 +130,9 @@ void GbDeviceSim::SendRequest(const std::string& method, const std::string& body
 
 void GbDeviceSim::Send(const std::string& bytes) {
   if (tcp_) {
-    g_socket_send_with_blocking(socket_, bytes.data(), bytes.size(), TRUE, nullptr, nullptr);
+    g_socket_send_with_blocking(socket_.get(), bytes.data(), bytes.size(), TRUE, nullptr, nullptr);
   } else {
-    g_socket_send_to(socket_, server_, bytes.data(), bytes.size(), nullptr, nullptr);
+    g_socket_send_to(socket_.get(), server_.get(), bytes.data(), bytes.size(), nullptr, nullptr);
   }
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "ingest/gb28181/sip_message.h"
+#include "ingest/gst_handles.h"
 #include "xl/status.h"
 
 namespace xl::camsim {
@@ -52,10 +53,10 @@ class GbDeviceSim {
   std::string ChannelId(int i) const;
 
   GbDeviceOptions o_;
-  GSocket* socket_ = nullptr;
-  GSocketConnection* tcp_ = nullptr;
-  GSocketAddress* server_ = nullptr;
-  GSource* source_ = nullptr;
+  gst::GObjectPtr<GSocketConnection> tcp_;
+  gst::GObjectPtr<GSocket> socket_;
+  gst::GObjectPtr<GSocketAddress> server_;
+  gst::SourcePtr source_;
   std::string buffer_;   // tcp
   std::string local_;    // our host:port
   std::string call_id_;  // of REGISTER
