@@ -65,16 +65,13 @@ void Session::Close(int64_t now_ms) {
 
 void Session::TrackClip(wire::Alert& a) {
   if (!recorder_ || (a.kind() != wire::ALERT_KIND_MOTION && a.kind() != wire::ALERT_KIND_FACE)) return;
-  auto it = clip_paths_.find(a.id());
-  if (it == clip_paths_.end() && a.phase() == wire::ALERT_PHASE_START) {
-    it = clip_paths_.emplace(a.id(), recorder_->Begin(a.id(), a.start_ms())).first;
+  // Every event of this session starts here, so its clip's path follows from the alert.
+  if (a.phase() == wire::ALERT_PHASE_START) {
+    a.set_clip_path(recorder_->Begin(a.id(), a.start_ms()));
+  } else {
+    a.set_clip_path(ClipStore::RelativePath(camera_id_, a.id(), a.start_ms()));
   }
-  if (it == clip_paths_.end()) return;
-  a.set_clip_path(it->second);
-  if (a.phase() == wire::ALERT_PHASE_END) {
-    recorder_->End(a.id(), a.end_ms() ? a.end_ms() : a.time_ms());
-    clip_paths_.erase(it);
-  }
+  if (a.phase() == wire::ALERT_PHASE_END) recorder_->End(a.id(), a.end_ms() ? a.end_ms() : a.time_ms());
 }
 
 void Session::Send(std::vector<wire::Alert> alerts) {
@@ -136,7 +133,7 @@ void Camera::SetLive(bool live) {
   live_ = live;
   spdlog::info("camera {} ({}): live video {}", config_.id, config_.name, live ? "on" : "off");
   if (attempt_.session) attempt_.session->SetLive(live);
-  if (attempt_.pipeline) attempt_.pipeline->SetEncodedTap(live || attempt_.session->records_clips());
+  if (attempt_.pipeline) attempt_.pipeline->SetEncodedTap(attempt_.session->wants_encoded());
 }
 
 void Camera::Start(int64_t now_ms) { Launch(now_ms, wire::CAMERA_STATE_CONNECTING); }
@@ -171,7 +168,7 @@ void Camera::Launch(int64_t now_ms, wire::CameraState state) {
       [session](const EncodedUnit& unit) { session->OnEncoded(unit); }, *counters_);
   if (!pipeline.ok()) return Fail(now_ms, pipeline.error().message);
   attempt_.pipeline = std::move(pipeline.value());
-  attempt_.pipeline->SetEncodedTap(live_ || session->records_clips());
+  attempt_.pipeline->SetEncodedTap(session->wants_encoded());
   if (Status s = attempt_.pipeline->Play(); !s.ok()) return Fail(now_ms, s.message());
 }
 

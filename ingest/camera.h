@@ -12,7 +12,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,8 +41,8 @@ class Session {
 
   // Sends the encoded stream to the router's media endpoint while on (any thread).
   void SetLive(bool live) { live_.store(live); }
-  // True when the encoded stream is needed even with nobody watching.
-  bool records_clips() const { return recorder_ != nullptr; }
+  // True while the encoded stream is needed: someone watches, or clips are recorded.
+  bool wants_encoded() const { return live_.load() || recorder_ != nullptr; }
 
   int64_t last_frame_ms() const { return last_frame_ms_.load(); }
   uint64_t frames() const { return frames_.load(); }
@@ -61,7 +60,6 @@ class Session {
   PipelineCounters& counters_;
   analytics::CameraAnalytics analytics_;
   std::unique_ptr<ClipRecorder> recorder_;    // null: no clips
-  std::map<std::string, std::string> clip_paths_;  // open events' clips, by event id (analytics thread)
   std::atomic<bool> live_{false};
   std::atomic<int64_t> last_frame_ms_{0};
   std::atomic<uint64_t> frames_{0};

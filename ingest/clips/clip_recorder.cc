@@ -90,11 +90,11 @@ std::string ClipRecorder::Begin(const std::string& event_id, int64_t start_ms) {
   if (clips_.count(event_id)) return relative;
   Clip& clip = clips_[event_id];
   clip.path = store_.dir() + "/" + relative;
-  clip.from_ms = start_ms - config_.pre_ms;
-  // The last keyframe at or before from_ms; else the oldest one held.
+  // The last keyframe at or before start − pre; else the oldest one held.
+  const int64_t from_ms = start_ms - config_.pre_ms;
   size_t first = 0;
   for (size_t i = 0; i < buffer_.size(); ++i) {
-    if (buffer_[i]->arrival_ms > clip.from_ms) break;
+    if (buffer_[i]->arrival_ms > from_ms) break;
     if (buffer_[i]->keyframe) first = i;
   }
   for (size_t i = first; i < buffer_.size(); ++i) Write(clip, buffer_[i]);

@@ -49,7 +49,6 @@ class ClipRecorder {
   struct Clip {
     std::string path;                     // absolute
     std::unique_ptr<ClipWriter> writer;   // null until a keyframe arrives
-    int64_t from_ms = 0;                  // start − pre
     int64_t stop_after_ms = INT64_MAX;    // end + post, once ended
     bool failed = false;
   };

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 
 #include "xl/clock.h"
@@ -62,12 +61,7 @@ ClipStore::~ClipStore() {
 }
 
 std::string ClipStore::RelativePath(const std::string& camera_id, const std::string& event_id, int64_t start_ms) {
-  const std::time_t t = std::time_t(start_ms / 1000);
-  std::tm local{};
-  localtime_r(&t, &local);
-  char day[16];
-  std::strftime(day, sizeof day, "%Y%m%d", &local);
-  return camera_id + "/" + day + "/" + event_id + ".mp4";
+  return camera_id + "/" + LocalTime(start_ms, "%Y%m%d") + "/" + event_id + ".mp4";
 }
 
 void ClipStore::Complete(std::unique_ptr<ClipWriter> writer, std::string label) {

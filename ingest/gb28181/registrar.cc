@@ -1,6 +1,6 @@
 #include "ingest/gb28181/registrar.h"
 
-#include <ctime>
+#include <cstdio>
 
 #include "xl/clock.h"
 
@@ -13,24 +13,12 @@ constexpr size_t kMaxDevices = 100000;
 }  // namespace
 
 std::string GbDate(int64_t wall_ms) {
-  const std::time_t t = std::time_t(wall_ms / 1000);
-  std::tm local{};
-  localtime_r(&t, &local);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &local);
   char ms[8];
   std::snprintf(ms, sizeof ms, ".%03d", int(wall_ms % 1000));
-  return std::string(text) + ms;
+  return LocalTime(wall_ms, "%Y-%m-%dT%H:%M:%S") + ms;
 }
 
-Registrar::Registrar(GbConfig config) : config_(std::move(config)), random_(std::random_device{}()) {}
-
-std::string Registrar::Random(int hex_digits) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (int i = 0; i < hex_digits; ++i) s += kHex[random_() & 15];
-  return s;
-}
+Registrar::Registrar(GbConfig config) : config_(std::move(config)) {}
 
 const std::string& Registrar::PasswordOf(const std::string& device_id) const {
   auto it = config_.passwords.find(device_id);
@@ -48,17 +36,14 @@ Registrar::Output Registrar::OnMessage(const SipMessage& m, const Peer& peer, in
   } else if (method == "ACK") {
     // nothing to answer
   } else {
-    out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 405, "Method Not Allowed", Random(8)).ToString());
+    out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 405, "Method Not Allowed").ToString());
   }
   return out;
 }
 
 void Registrar::OnRegister(const SipMessage& m, const Peer& peer, int64_t now_ms, Output& out) {
   const std::string id = m.from_user();
-  auto reply = [&](int code, const char* reason) {
-    SipMessage r = SipMessage::ResponseTo(m, code, reason, Random(8));
-    return r;
-  };
+  auto reply = [&](int code, const char* reason) { return SipMessage::ResponseTo(m, code, reason); };
   if (id.size() != 20 || id.find_first_not_of("0123456789") != std::string::npos) {
     out.sends.emplace_back(peer, reply(400, "Bad Request").ToString());
     return;
@@ -72,7 +57,7 @@ void Registrar::OnRegister(const SipMessage& m, const Peer& peer, int64_t now_ms
   const auto auth = m.authorization();
   if (!auth || d.nonce.empty() || auth->nonce != d.nonce) {
     // First attempt, or an old challenge: challenge (again).
-    d.nonce = Random(32);
+    d.nonce = RandomHex(32);
     SipMessage r = reply(401, "Unauthorized");
     r.SetHeader("WWW-Authenticate", "Digest realm=\"" + config_.realm + "\",nonce=\"" + d.nonce + "\",algorithm=MD5");
     out.sends.emplace_back(peer, r.ToString());
@@ -114,11 +99,7 @@ void Registrar::OnRegister(const SipMessage& m, const Peer& peer, int64_t now_ms
     d.registered = true;
     out.events.push_back({GbEvent::kRegistered, id, "from " + peer.ToString() + ", expires " + std::to_string(expires) + " s"});
     SetOnline(d, true, "registered", out);
-    d.catalog.clear();
-    d.catalog_complete = false;
-    d.catalog_sn = sn_++;
-    d.catalog_asked_ms = now_ms;
-    Query(d, "Catalog", d.catalog_sn, out);
+    AskCatalog(d, now_ms, out);
     Query(d, "DeviceInfo", sn_++, out);
   } else {
     SetOnline(d, true, "registration refreshed", out);
@@ -128,27 +109,22 @@ void Registrar::OnRegister(const SipMessage& m, const Peer& peer, int64_t now_ms
 void Registrar::OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t now_ms, Output& out) {
   auto parsed = ParseManscdp(m.body());
   if (!parsed.ok()) {
-    out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 400, "Bad Request", Random(8)).ToString());
+    out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 400, "Bad Request").ToString());
     return;
   }
   const Manscdp& x = parsed.value();
   auto it = devices_.find(m.from_user());
   if (it == devices_.end() || !it->second.registered) {
-    out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 403, "Forbidden", Random(8)).ToString());
+    out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 403, "Forbidden").ToString());
     return;
   }
   GbDevice& d = it->second;
-  out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 200, "OK", Random(8)).ToString());
+  out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 200, "OK").ToString());
   d.last_heard_ms = now_ms;
   if (x.cmd_type == "Keepalive") {
     SetOnline(d, true, "keepalive", out);
     // Over UDP a query or a part of the answer can be lost: ask again, at most every 10 s.
-    if (!d.catalog_complete && now_ms - d.catalog_asked_ms >= 10000) {
-      d.catalog_asked_ms = now_ms;
-      d.catalog_sn = sn_++;
-      d.catalog.clear();
-      Query(d, "Catalog", d.catalog_sn, out);
-    }
+    if (!d.catalog_complete && now_ms - d.catalog_asked_ms >= 10000) AskCatalog(d, now_ms, out);
   } else if (x.cmd_type == "Catalog" && x.root == "Response") {
     if (x.sn != d.catalog_sn || d.catalog_complete) {  // a new catalog (ours, or the device's own)
       d.catalog_sn = x.sn;
@@ -173,18 +149,24 @@ void Registrar::OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t 
 }
 
 void Registrar::SendMessage(GbDevice& d, const std::string& to_id, const Manscdp& body, Output& out) {
-  const std::string host = d.peer.host + ":" + std::to_string(d.peer.port);
-  SipMessage q = SipMessage::Request("MESSAGE", "sip:" + to_id + "@" + host);
-  const std::string transport = d.peer.transport == "tcp" ? "TCP" : "UDP";
-  const std::string via_host = d.platform_address.empty() ? config_.realm : d.platform_address;
-  q.SetHeader("Via", "SIP/2.0/" + transport + " " + via_host + ";rport;branch=z9hG4bK" + Random(16));
-  q.SetHeader("From", "<sip:" + config_.id + "@" + config_.realm + ">;tag=" + Random(8));
-  q.SetHeader("To", "<sip:" + to_id + "@" + config_.realm + ">");
-  q.SetHeader("Call-ID", Random(24));
-  q.SetHeader("CSeq", std::to_string(cseq_++) + " MESSAGE");
-  q.SetHeader("Max-Forwards", "70");
+  RequestHeaders h;
+  h.transport = d.peer.transport == "tcp" ? "TCP" : "UDP";
+  h.via_host = d.platform_address.empty() ? config_.realm : d.platform_address;
+  h.from_uri = "sip:" + config_.id + "@" + config_.realm;
+  h.to_uri = "sip:" + to_id + "@" + config_.realm;
+  h.call_id = RandomHex(24);
+  h.cseq = cseq_++;
+  SipMessage q = SipMessage::Request("MESSAGE", "sip:" + to_id + "@" + d.peer.host + ":" + std::to_string(d.peer.port), h);
   q.SetBody(BuildManscdp(body), "Application/MANSCDP+xml");
   out.sends.emplace_back(d.peer, q.ToString());
+}
+
+void Registrar::AskCatalog(GbDevice& d, int64_t now_ms, Output& out) {
+  d.catalog.clear();
+  d.catalog_complete = false;
+  d.catalog_sn = sn_++;
+  d.catalog_asked_ms = now_ms;
+  Query(d, "Catalog", d.catalog_sn, out);
 }
 
 void Registrar::Query(GbDevice& d, const std::string& cmd_type, long sn, Output& out) {

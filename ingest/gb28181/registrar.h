@@ -15,7 +15,6 @@
 
 #include <cstdint>
 #include <map>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -85,14 +84,14 @@ class Registrar {
   // A MESSAGE request with a MANSCDP `body` to `to_id` (the device or one of its channels).
   void SendMessage(GbDevice& device, const std::string& to_id, const Manscdp& body, Output& out);
   void Query(GbDevice& device, const std::string& cmd_type, long sn, Output& out);
+  // Starts collecting the device's catalog afresh and asks for it.
+  void AskCatalog(GbDevice& device, int64_t now_ms, Output& out);
   void SetOnline(GbDevice& device, bool online, const std::string& why, Output& out);
-  std::string Random(int hex_digits);
   const std::string& PasswordOf(const std::string& device_id) const;
 
   GbConfig config_;
   std::map<std::string, GbDevice> devices_;
   std::set<std::string> refused_;  // refusals reported, until the device gets in
-  std::mt19937_64 random_;
   long cseq_ = 1;
   long sn_ = 1;
 };

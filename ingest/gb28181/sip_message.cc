@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <random>
 
 namespace xl::gb28181 {
 
@@ -77,7 +78,15 @@ Result<SipMessage> SipMessage::Parse(std::string_view bytes) {
   return m;
 }
 
-SipMessage SipMessage::Request(const std::string& method, const std::string& uri) {
+std::string RandomHex(int digits) {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  static const char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (int i = 0; i < digits; ++i) s += kHex[rng() & 15];
+  return s;
+}
+
+SipMessage SipMessage::Request(const std::string& method, const std::string& uri, const RequestHeaders& h) {
   InitParserOnce();
   osip_message_t* raw = nullptr;
   osip_message_init(&raw);
@@ -92,11 +101,16 @@ SipMessage SipMessage::Request(const std::string& method, const std::string& uri
     osip_uri_parse(u, "sip:invalid@invalid");
   }
   osip_message_set_uri(raw, u);
+  m.SetHeader("Via", "SIP/2.0/" + h.transport + " " + h.via_host + ";rport;branch=z9hG4bK" + RandomHex(16));
+  m.SetHeader("From", "<" + h.from_uri + ">;tag=" + RandomHex(8));
+  m.SetHeader("To", "<" + h.to_uri + ">");
+  m.SetHeader("Call-ID", h.call_id);
+  m.SetHeader("CSeq", std::to_string(h.cseq) + " " + method);
+  m.SetHeader("Max-Forwards", "70");
   return m;
 }
 
-SipMessage SipMessage::ResponseTo(const SipMessage& request, int status, const std::string& reason,
-                                  const std::string& to_tag) {
+SipMessage SipMessage::ResponseTo(const SipMessage& request, int status, const std::string& reason) {
   InitParserOnce();
   osip_message_t* raw = nullptr;
   osip_message_init(&raw);
@@ -113,7 +127,7 @@ SipMessage SipMessage::ResponseTo(const SipMessage& request, int status, const s
   osip_from_clone(req->from, &raw->from);
   osip_to_clone(req->to, &raw->to);
   osip_generic_param_t* tag = nullptr;
-  if (raw->to && !to_tag.empty() && osip_to_get_tag(raw->to, &tag) != 0) osip_to_set_tag(raw->to, osip_strdup(to_tag.c_str()));
+  if (raw->to && osip_to_get_tag(raw->to, &tag) != 0) osip_to_set_tag(raw->to, osip_strdup(RandomHex(8).c_str()));
   osip_call_id_clone(req->call_id, &raw->call_id);
   osip_cseq_clone(req->cseq, &raw->cseq);
   return m;
@@ -270,6 +284,17 @@ long SipFrameLength(std::string_view buffer) {
   }
   const size_t total = end + 4 + size_t(body);
   return buffer.size() >= total ? long(total) : 0;
+}
+
+SipStream::Step SipStream::Take(std::string* message) {
+  for (;;) {
+    const long length = SipFrameLength(buffer_);
+    if (length < 0) return Step::kBroken;
+    if (length == 0) return Step::kMore;
+    message->assign(buffer_, 0, size_t(length));
+    buffer_.erase(0, size_t(length));
+    if (message->find_first_not_of("\r\n") != std::string::npos) return Step::kMessage;
+  }
 }
 
 std::string Md5Hex(std::string_view text) {

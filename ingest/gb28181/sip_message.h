@@ -15,6 +15,20 @@ typedef struct osip_message osip_message_t;
 
 namespace xl::gb28181 {
 
+// `digits` random lower-case hex digits (nonces, tags, branches, Call-IDs); unpredictable,
+// from a per-thread generator seeded by std::random_device.
+std::string RandomHex(int digits);
+
+// What a new request needs besides its method and request URI.
+struct RequestHeaders {
+  std::string transport;  // "UDP" or "TCP", for the Via
+  std::string via_host;   // "host:port" the answer comes back to
+  std::string from_uri;   // "sip:ID@realm"; a fresh tag is added
+  std::string to_uri;
+  std::string call_id;
+  long cseq = 1;
+};
+
 // The fields of an Authorization: Digest header.
 struct DigestCredentials {
   std::string username, realm, nonce, uri, response, algorithm, qop, nc, cnonce;
@@ -23,12 +37,12 @@ struct DigestCredentials {
 class SipMessage {
  public:
   static Result<SipMessage> Parse(std::string_view bytes);
-  // A new request: "METHOD uri SIP/2.0" with no headers yet.
-  static SipMessage Request(const std::string& method, const std::string& uri);
-  // The response to `request`: its Via, From, To (with `to_tag` added when it has none),
+  // A new request: "METHOD uri SIP/2.0" with Via (a fresh branch), From (a fresh tag), To,
+  // Call-ID, CSeq and Max-Forwards.
+  static SipMessage Request(const std::string& method, const std::string& uri, const RequestHeaders& headers);
+  // The response to `request`: its Via, From, To (with a fresh tag when it has none),
   // Call-ID and CSeq copied.
-  static SipMessage ResponseTo(const SipMessage& request, int status, const std::string& reason,
-                               const std::string& to_tag = "");
+  static SipMessage ResponseTo(const SipMessage& request, int status, const std::string& reason);
 
   SipMessage(SipMessage&&) noexcept = default;
   SipMessage& operator=(SipMessage&&) noexcept = default;
@@ -76,6 +90,19 @@ class SipMessage {
 // -1 when it can never be a message (no header end within 64 KiB, a bad Content-Length,
 // a body over 64 KiB). Leading CRLF keep-alives count as a message of their own length.
 long SipFrameLength(std::string_view buffer);
+
+// A stream transport's bytes (TCP) cut into whole SIP messages; CRLF keep-alives skipped.
+class SipStream {
+ public:
+  enum class Step { kMessage, kMore, kBroken };
+  void Append(std::string_view bytes) { buffer_.append(bytes); }
+  // kMessage: the next whole message is in `message`. kMore: wait for more bytes.
+  // kBroken: the bytes can never be framed (SipFrameLength -1); close the connection.
+  Step Take(std::string* message);
+
+ private:
+  std::string buffer_;
+};
 
 // Lower-case hex MD5 of `text` (digest authentication).
 std::string Md5Hex(std::string_view text);

@@ -27,7 +27,7 @@ struct SipServer::Connection {
   gst::GObjectPtr<GSocketConnection> connection;
   gst::SourcePtr source;  // declared after: detached before the connection goes
   Peer peer;
-  std::string buffer;
+  SipStream stream;
   SipServer* server = nullptr;
   ~Connection() {
     source.reset();
@@ -137,18 +137,14 @@ gboolean SipServer::OnTcp(GSocket* socket, GIOCondition, gpointer data) {
     return G_SOURCE_REMOVE;
   }
   if (n < 0) return G_SOURCE_CONTINUE;
-  c->buffer.append(buf, size_t(n));
-  for (;;) {
-    const long length = SipFrameLength(c->buffer);
-    if (length < 0) {
+  c->stream.Append(std::string_view(buf, size_t(n)));
+  std::string message;
+  for (SipStream::Step step; (step = c->stream.Take(&message)) != SipStream::Step::kMore;) {
+    if (step == SipStream::Step::kBroken) {
       ++s->counters_.malformed;
       s->Close(id);
       return G_SOURCE_REMOVE;
     }
-    if (length == 0) break;
-    std::string message = c->buffer.substr(0, size_t(length));
-    c->buffer.erase(0, size_t(length));
-    if (message.find_first_not_of("\r\n") == std::string::npos) continue;  // keep-alive
     const Peer peer = c->peer;
     s->Handle(message, peer);
     if (!s->connections_.count(id)) return G_SOURCE_REMOVE;

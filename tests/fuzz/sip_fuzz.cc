@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (m->is_request()) {
     // An answer can always be built (it echoes the request's Via/From/To/Call-ID/CSeq, so a
     // strange request gets a strange answer, but never a crash).
-    const std::string reply = SipMessage::ResponseTo(*m, 400, "Bad Request", "t").ToString();
+    const std::string reply = SipMessage::ResponseTo(*m, 400, "Bad Request").ToString();
     if (reply.empty()) __builtin_trap();
     (void)SipMessage::Parse(reply);
   }

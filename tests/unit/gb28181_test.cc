@@ -35,7 +35,7 @@ TEST(SipMessage, ParsesARegisterAndAnswersIt) {
   EXPECT_EQ(m->via_branch(), "z9hG4bK1234");
   EXPECT_EQ(m->expires(), 3600);
 
-  SipMessage r = SipMessage::ResponseTo(*m, 401, "Unauthorized", "t1");
+  SipMessage r = SipMessage::ResponseTo(*m, 401, "Unauthorized");
   r.SetHeader("WWW-Authenticate", "Digest realm=\"3402000000\",nonce=\"n1\",algorithm=MD5");
   auto back = SipMessage::Parse(r.ToString());
   ASSERT_TRUE(back.ok()) << r.ToString();

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <random>
 
 #include "ingest/gb28181/manscdp.h"
 
@@ -12,17 +11,7 @@ using gb28181::DigestCredentials;
 using gb28181::Manscdp;
 using gb28181::SipMessage;
 
-namespace {
-
-std::string RandomHex(int digits) {
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  static const char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (int i = 0; i < digits; ++i) s += kHex[rng() & 15];
-  return s;
-}
-
-}  // namespace
+using gb28181::RandomHex;
 
 Result<std::unique_ptr<GbDeviceSim>> GbDeviceSim::Start(GbDeviceOptions options) {
   std::unique_ptr<GbDeviceSim> d(new GbDeviceSim(std::move(options)));
@@ -77,9 +66,15 @@ void GbDeviceSim::PauseKeepalives(bool paused) {
   spdlog::info("gbsim {}: keepalives {}", o_.device_id, paused ? "paused" : "resumed");
 }
 
-std::string GbDeviceSim::Via() {
-  return "SIP/2.0/" + std::string(o_.transport == "tcp" ? "TCP" : "UDP") + " " + local_ + ";rport;branch=z9hG4bK" +
-         RandomHex(16);
+SipMessage GbDeviceSim::NewRequest(const std::string& method, const std::string& to_id, const std::string& call_id) {
+  gb28181::RequestHeaders h;
+  h.transport = o_.transport == "tcp" ? "TCP" : "UDP";
+  h.via_host = local_;
+  h.from_uri = "sip:" + o_.device_id + "@" + o_.realm;
+  h.to_uri = "sip:" + to_id + "@" + o_.realm;
+  h.call_id = call_id;
+  h.cseq = cseq_++;
+  return SipMessage::Request(method, "sip:" + o_.platform_id + "@" + o_.realm, h);
 }
 
 std::string GbDeviceSim::ChannelId(int i) const {
@@ -91,15 +86,8 @@ std::string GbDeviceSim::ChannelId(int i) const {
 }
 
 void GbDeviceSim::Register(const DigestCredentials* challenge) {
-  const std::string uri = "sip:" + o_.platform_id + "@" + o_.realm;
-  SipMessage r = SipMessage::Request("REGISTER", uri);
-  r.SetHeader("Via", Via());
-  r.SetHeader("From", "<sip:" + o_.device_id + "@" + o_.realm + ">;tag=" + RandomHex(8));
-  r.SetHeader("To", "<sip:" + o_.device_id + "@" + o_.realm + ">");
-  r.SetHeader("Call-ID", call_id_);
-  r.SetHeader("CSeq", std::to_string(cseq_++) + " REGISTER");
+  SipMessage r = NewRequest("REGISTER", o_.device_id, call_id_);
   r.SetHeader("Contact", "<sip:" + o_.device_id + "@" + local_ + ">");
-  r.SetHeader("Max-Forwards", "70");
   r.AddHeader("Expires", std::to_string(o_.expires_s));
   // No answer in 2 s (a datagram lost): start over, as SIP's retransmission would.
   if (register_timer_) g_source_remove(register_timer_);
@@ -107,7 +95,7 @@ void GbDeviceSim::Register(const DigestCredentials* challenge) {
   if (challenge) {
     DigestCredentials c = *challenge;
     c.username = o_.device_id;
-    c.uri = uri;
+    c.uri = "sip:" + o_.platform_id + "@" + o_.realm;
     c.response = gb28181::DigestResponse(c, o_.password, "REGISTER");
     r.SetHeader("Authorization", "Digest username=\"" + c.username + "\",realm=\"" + c.realm + "\",nonce=\"" +
                                      c.nonce + "\",uri=\"" + c.uri + "\",response=\"" + c.response +
@@ -117,13 +105,7 @@ void GbDeviceSim::Register(const DigestCredentials* challenge) {
 }
 
 void GbDeviceSim::SendRequest(const std::string& method, const std::string& body) {
-  SipMessage r = SipMessage::Request(method, "sip:" + o_.platform_id + "@" + o_.realm);
-  r.SetHeader("Via", Via());
-  r.SetHeader("From", "<sip:" + o_.device_id + "@" + o_.realm + ">;tag=" + RandomHex(8));
-  r.SetHeader("To", "<sip:" + o_.platform_id + "@" + o_.realm + ">");
-  r.SetHeader("Call-ID", RandomHex(24));
-  r.SetHeader("CSeq", std::to_string(cseq_++) + " " + method);
-  r.SetHeader("Max-Forwards", "70");
+  SipMessage r = NewRequest(method, o_.platform_id, RandomHex(24));
   if (!body.empty()) r.SetBody(body, "Application/MANSCDP+xml");
   Send(r.ToString());
 }
@@ -151,10 +133,14 @@ gboolean GbDeviceSim::OnReadable(GSocket* socket, GIOCondition, gpointer self) {
       if (m.ok()) d->Handle(m.value());
       continue;
     }
-    d->buffer_.append(buf, size_t(n));
-    for (long len; (len = gb28181::SipFrameLength(d->buffer_)) > 0;) {
-      auto m = SipMessage::Parse(std::string_view(d->buffer_).substr(0, size_t(len)));
-      d->buffer_.erase(0, size_t(len));
+    d->stream_.Append(std::string_view(buf, size_t(n)));
+    std::string message;
+    for (gb28181::SipStream::Step step; (step = d->stream_.Take(&message)) != gb28181::SipStream::Step::kMore;) {
+      if (step == gb28181::SipStream::Step::kBroken) {
+        spdlog::warn("gbsim {}: the platform sent bytes that are not SIP; disconnecting", d->o_.device_id);
+        return G_SOURCE_REMOVE;
+      }
+      auto m = SipMessage::Parse(message);
       if (m.ok()) d->Handle(m.value());
     }
   }
@@ -182,15 +168,15 @@ void GbDeviceSim::Handle(const SipMessage& m) {
     return;
   }
   if (m.method() != "MESSAGE") {
-    Send(SipMessage::ResponseTo(m, 405, "Method Not Allowed", RandomHex(8)).ToString());
+    Send(SipMessage::ResponseTo(m, 405, "Method Not Allowed").ToString());
     return;
   }
   auto q = gb28181::ParseManscdp(m.body());
   if (!q.ok()) {
-    Send(SipMessage::ResponseTo(m, 400, "Bad Request", RandomHex(8)).ToString());
+    Send(SipMessage::ResponseTo(m, 400, "Bad Request").ToString());
     return;
   }
-  Send(SipMessage::ResponseTo(m, 200, "OK", RandomHex(8)).ToString());
+  Send(SipMessage::ResponseTo(m, 200, "OK").ToString());
   const Manscdp& query = q.value();
   Manscdp reply;
   reply.root = "Response";

@@ -49,7 +49,8 @@ class GbDeviceSim {
   void Handle(const gb28181::SipMessage& m);
   void SendRequest(const std::string& method, const std::string& body);
   void Send(const std::string& bytes);
-  std::string Via();
+  // A request to the platform from this device (To: `to_id`), with the common headers.
+  gb28181::SipMessage NewRequest(const std::string& method, const std::string& to_id, const std::string& call_id);
   std::string ChannelId(int i) const;
 
   GbDeviceOptions o_;
@@ -57,7 +58,7 @@ class GbDeviceSim {
   gst::GObjectPtr<GSocket> socket_;
   gst::GObjectPtr<GSocketAddress> server_;
   gst::SourcePtr source_;
-  std::string buffer_;   // tcp
+  gb28181::SipStream stream_;  // tcp
   std::string local_;    // our host:port
   std::string call_id_;  // of REGISTER
   long cseq_ = 1;

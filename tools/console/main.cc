@@ -12,7 +12,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
-#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -26,14 +25,7 @@ namespace {
 
 std::atomic<bool> g_stop{false};  // set by the signal handler only
 
-std::string Clock(int64_t ms) {
-  std::time_t t = ms / 1000;
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
-  return buf;
-}
+std::string Clock(int64_t ms) { return xl::LocalTime(ms, "%H:%M:%S"); }
 
 const char* Colour(xl::wire::CameraState s) {
   switch (s) {
