@@ -9,6 +9,8 @@
 #include <fstream>
 #include <functional>
 
+#include <unistd.h>
+
 #include "ingest/clips/clip_recorder.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
@@ -24,12 +26,14 @@ using test::ProbeFile;
 constexpr int64_t kT0 = 1'700'000'000'000;  // wall clock of the stream's first unit
 constexpr double kGopS = 2.0;
 
-// vtest.avi as a camera's stream, encoded once per codec per test run.
+// vtest.avi as a camera's stream, encoded once per codec per test process. ctest runs each
+// test in its own process, in parallel: each encodes into a folder of its own.
 const camsim::EncodedClip& Vtest(const std::string& codec) {
   static std::map<std::string, camsim::EncodedClip> clips;
   if (!clips.count(codec)) {
     gst_init(nullptr, nullptr);
-    const std::string out = test::TempDir("clip-src") + "/vtest-" + codec + ".mp4";
+    const std::string dir = test::TempDir("clip-src-" + std::to_string(getpid()));
+    const std::string out = dir + "/vtest-" + codec + ".mp4";
     const std::string enc = codec == "h264" ? "libx264 -bf 0" : "libx265 -x265-params log-level=error:bframes=0";
     const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") +
                             "' -vf scale=640:360,format=yuv420p -r 10 -c:v " + enc +
@@ -38,6 +42,7 @@ const camsim::EncodedClip& Vtest(const std::string& codec) {
     auto loaded = camsim::LoadClip(out, {});
     EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.error().message);
     clips[codec] = loaded.ok() ? std::move(loaded.value()) : camsim::EncodedClip{};
+    fs::remove_all(dir);  // the units are in memory now
   }
   return clips[codec];
 }
