@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ingest/gb28181/ps_rtp_pipeline.h"
+#include "ingest/rtsp_pipeline.h"
 #include "xl/clock.h"
 #include "xl/wire.h"
 
@@ -118,13 +120,14 @@ void Reaper::Retire(Attempt attempt) {
 }
 
 Camera::Camera(CameraConfig config, std::string worker_id, Publisher& publisher, MediaPublisher& media,
-               ClipStore& clips, Reaper& reaper)
+               ClipStore& clips, Reaper& reaper, gb28181::SipServer* sip)
     : config_(std::move(config)),
       worker_id_(std::move(worker_id)),
       publisher_(publisher),
       media_(media),
       clips_(clips),
       reaper_(reaper),
+      sip_(sip),
       live_(config_.always_on) {}
 
 void Camera::SetLive(bool live) {
@@ -138,9 +141,15 @@ void Camera::SetLive(bool live) {
 
 void Camera::Start(int64_t now_ms) { Launch(now_ms, wire::CAMERA_STATE_CONNECTING); }
 
-void Camera::Stop(int64_t now_ms) {
+void Camera::EndAttempt() {
+  if (sip_ && !call_id_.empty()) sip_->Bye(call_id_);
+  call_id_.clear();
   reaper_.Retire(std::move(attempt_));
   attempt_ = {};
+}
+
+void Camera::Stop(int64_t now_ms) {
+  EndAttempt();
   SetState(now_ms, wire::CAMERA_STATE_OFFLINE, "stopped");
 }
 
@@ -159,17 +168,52 @@ void Camera::Launch(int64_t now_ms, wire::CameraState state) {
   attempt_.session->SetLive(live_);
   Session* session = attempt_.session.get();
   PipelineCounters* counters = counters_.get();
-  auto pipeline = RtspPipeline::Create(
-      config_,
+  Status opened = OpenPipeline(
       [session, counters](analytics::Frame& f) {
         counters->analysed.fetch_add(1);
         session->OnFrame(f);
       },
-      [session](const EncodedUnit& unit) { session->OnEncoded(unit); }, *counters_);
-  if (!pipeline.ok()) return Fail(now_ms, pipeline.error().message);
-  attempt_.pipeline = std::move(pipeline.value());
-  attempt_.pipeline->SetEncodedTap(session->wants_encoded());
-  if (Status s = attempt_.pipeline->Play(); !s.ok()) return Fail(now_ms, s.message());
+      [session](const EncodedUnit& unit) { session->OnEncoded(unit); });
+  if (!opened.ok()) return Fail(now_ms, opened.message());
+}
+
+Status Camera::OpenPipeline(CameraPipeline::FrameCallback on_frame,
+                                                             CameraPipeline::EncodedCallback on_encoded) {
+  const auto gb = gb28181::ParseGbUrl(config_.url);
+  if (!gb) {
+    auto made = RtspPipeline::Create(config_, std::move(on_frame), std::move(on_encoded), *counters_);
+    if (!made.ok()) return made.error();
+    attempt_.pipeline = std::move(made.value());
+    attempt_.pipeline->SetEncodedTap(attempt_.session->wants_encoded());
+    if (Status s = attempt_.pipeline->Play(); !s.ok()) return s;
+    return Status::Ok();
+  }
+  if (!sip_) return Error{"GB28181 is not enabled on worker " + worker_id_};
+  const std::string transport = gb->transport.empty() ? sip_->config().media_transport : gb->transport;
+  const std::string ssrc = sip_->NewSsrc();
+  auto made = gb28181::PsRtpPipeline::Create(config_, transport, sip_->config().bind, uint32_t(std::stoul(ssrc)),
+                                             std::move(on_frame), std::move(on_encoded), *counters_);
+  if (!made.ok()) return made.error();
+  gb28181::PsRtpPipeline* ps = made.value().get();
+  attempt_.pipeline = std::move(made.value());
+  attempt_.pipeline->SetEncodedTap(attempt_.session->wants_encoded());
+  if (Status s = attempt_.pipeline->Play(); !s.ok()) return s;
+  gb28181::CallRequest request{gb->device_id, gb->channel_id, "", ps->port(), transport, ssrc};
+  if (request.media_port == 0) return Error{"no " + transport + " port for the video"};
+  // The handler runs on this (the main) thread; the call is hung up before the pipeline goes.
+  auto call = sip_->Invite(request, [ps, id = config_.id](const gb28181::CallEvent& e) {
+    if (e.kind == gb28181::CallEvent::kAnswered) {
+      if (!e.answer.ssrc.empty() && uint32_t(std::stoul(e.answer.ssrc)) != ps->ssrc()) {
+        spdlog::info("camera {}: the device sends SSRC {} instead of the one offered", id, e.answer.ssrc);
+        ps->SetSsrc(uint32_t(std::stoul(e.answer.ssrc)));
+      }
+    } else {
+      ps->SetFailure(e.detail);
+    }
+  });
+  if (!call.ok()) return call.error();
+  call_id_ = call.value();
+  return Status::Ok();
 }
 
 void Camera::Tick(int64_t now_ms) {
@@ -199,8 +243,7 @@ void Camera::Tick(int64_t now_ms) {
 }
 
 void Camera::Fail(int64_t now_ms, const std::string& reason) {
-  reaper_.Retire(std::move(attempt_));
-  attempt_ = {};
+  EndAttempt();
   retry_at_ms_ = now_ms + backoff_ms_;
   SetState(now_ms, wire::CAMERA_STATE_OFFLINE,
            reason + "; retry in " + std::to_string(backoff_ms_ / 1000) + " s");

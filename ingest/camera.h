@@ -23,7 +23,8 @@
 #include "ingest/config.h"
 #include "ingest/media_publisher.h"
 #include "ingest/publisher.h"
-#include "ingest/rtsp_pipeline.h"
+#include "ingest/camera_pipeline.h"
+#include "ingest/gb28181/sip_server.h"
 
 namespace xl::ingest {
 
@@ -70,7 +71,7 @@ class Session {
 struct Attempt {
   std::shared_ptr<PipelineCounters> counters;  // the camera's; kept until the pipeline is gone
   std::unique_ptr<Session> session;
-  std::unique_ptr<RtspPipeline> pipeline;  // declared last: destroyed first
+  std::unique_ptr<CameraPipeline> pipeline;  // declared last: destroyed first
 };
 
 // Stops retired attempts on its own thread, in order; the destructor finishes them all.
@@ -91,9 +92,10 @@ class Reaper {
 class Camera {
  public:
   // `media` and `clips` must outlive `reaper` (attempts still stopping there may send video
-  // and hand over clips).
+  // and hand over clips). `sip` (null when the worker has no GB28181 endpoint) places the
+  // live-video calls of gb28181:// cameras and must outlive the camera's calls (Stop ends them).
   Camera(CameraConfig config, std::string worker_id, Publisher& publisher, MediaPublisher& media, ClipStore& clips,
-         Reaper& reaper);
+         Reaper& reaper, gb28181::SipServer* sip);
 
   // `now_ms` is monotonic time (xl::MonotonicMs), for timers only.
   void Start(int64_t now_ms);
@@ -112,6 +114,11 @@ class Camera {
 
  private:
   void Launch(int64_t now_ms, wire::CameraState state);
+  // Opens and plays the attempt's pipeline: RTSP, or a GB28181 call (an INVITE for the channel).
+  Status OpenPipeline(CameraPipeline::FrameCallback on_frame,
+                                                       CameraPipeline::EncodedCallback on_encoded);
+  // Retires the attempt (and hangs up its call).
+  void EndAttempt();
   void Fail(int64_t now_ms, const std::string& reason);
   void SetState(int64_t now_ms, wire::CameraState state, const std::string& reason);
   // Signal loss is a fault like the picture faults: raised when the camera drops offline,
@@ -124,6 +131,8 @@ class Camera {
   MediaPublisher& media_;
   ClipStore& clips_;
   Reaper& reaper_;
+  gb28181::SipServer* sip_;
+  std::string call_id_;  // the attempt's GB28181 call, "" when none
   Attempt attempt_;
   bool live_ = false;
   wire::CameraState state_ = wire::CAMERA_STATE_UNKNOWN;

@@ -177,7 +177,7 @@ void ParseClipStore(const YAML::Node& node, ClipStoreConfig& c) {
 void ParseGb28181(const YAML::Node& node, gb28181::GbConfig& g) {
   RequireMap(node, "gb28181");
   CheckKeys(node, "gb28181", {"enabled", "id", "realm", "bind", "port", "password", "passwords", "keepalive_s",
-                              "keepalive_misses"});
+                              "keepalive_misses", "media_transport", "media_ip"});
   for (const auto& kv : node) {
     const std::string k = kv.first.as<std::string>();
     const YAML::Node& v = kv.second;
@@ -196,6 +196,10 @@ void ParseGb28181(const YAML::Node& node, gb28181::GbConfig& g) {
       for (const auto& p : v) g.passwords[p.first.as<std::string>()] = Text(p.second, "password");
     } else if (k == "keepalive_s") g.keepalive_s = Number(v, k, 1, 3600);
     else if (k == "keepalive_misses") g.keepalive_misses = Number(v, k, 1, 100);
+    else if (k == "media_transport") {
+      g.media_transport = Text(v, k);
+      if (g.media_transport != "udp" && g.media_transport != "tcp") Fail(v, "'media_transport' must be udp or tcp");
+    } else if (k == "media_ip") g.media_ip = Text(v, k);
   }
   if (g.enabled && g.password.empty() && g.passwords.empty()) {
     Fail(node, "gb28181: a 'password' (or per-device 'passwords') is required when enabled");
@@ -244,11 +248,18 @@ bool ApplySetting(const std::string& k, const YAML::Node& v, CameraConfig& c) {
 // Splits "rtsp://user:pass@host:port/path" into the URL without credentials and the two parts.
 void ParseUrl(const YAML::Node& node, CameraConfig& c) {
   std::string url = Text(node, "url");
+  if (url.rfind("gb28181:", 0) == 0) {
+    if (!gb28181::ParseGbUrl(url)) {
+      Fail(node, "'url' must be gb28181://<device ID>/<channel ID>[?transport=udp|tcp] with 20-digit IDs (got '" + url + "')");
+    }
+    c.url = url;
+    return;
+  }
   const std::string scheme_end = "://";
   size_t s = url.find(scheme_end);
   std::string scheme = s == std::string::npos ? "" : url.substr(0, s);
   if (scheme != "rtsp" && scheme != "rtsps") {
-    Fail(node, "'url' must start with rtsp:// or rtsps:// (got '" + RedactUrl(url) + "')");
+    Fail(node, "'url' must start with rtsp://, rtsps:// or gb28181:// (got '" + RedactUrl(url) + "')");
   }
   size_t host_start = s + scheme_end.size();
   size_t path_start = url.find('/', host_start);

@@ -1,284 +1,42 @@
 #include "ingest/rtsp_pipeline.h"
 
-#include <gst/app/gstappsink.h>
-#include <gst/video/video.h>
-
 #include <cstring>
 
-#include "xl/clock.h"
-
 namespace xl::ingest {
-namespace {
 
-std::string Scrub(std::string text, const std::string& secret) {
-  if (secret.empty()) return text;
-  for (size_t p = text.find(secret); p != std::string::npos; p = text.find(secret, p)) {
-    text.replace(p, secret.size(), "***");
-  }
-  return text;
-}
-
-// Copies a mapped I420 frame into a contiguous Frame, cropped to even size.
-bool ToFrame(GstSample* sample, analytics::Frame& out) {
-  GstVideoInfo info;
-  if (!gst_video_info_from_caps(&info, gst_sample_get_caps(sample))) return false;
-  GstVideoFrame vf;
-  if (!gst_video_frame_map(&vf, &info, gst_sample_get_buffer(sample), GST_MAP_READ)) return false;
-  const int w = GST_VIDEO_INFO_WIDTH(&info) & ~1, h = GST_VIDEO_INFO_HEIGHT(&info) & ~1;
-  out.width = w;
-  out.height = h;
-  out.time_ms = NowMs();
-  out.i420.create(h * 3 / 2, w, CV_8UC1);
-  uint8_t* dst = out.i420.data;
-  for (int plane = 0; plane < 3; ++plane) {
-    const int pw = plane ? w / 2 : w, ph = plane ? h / 2 : h;
-    const uint8_t* src = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&vf, plane));
-    const int stride = GST_VIDEO_FRAME_PLANE_STRIDE(&vf, plane);
-    for (int y = 0; y < ph; ++y, dst += pw) std::memcpy(dst, src + y * stride, pw);
-  }
-  gst_video_frame_unmap(&vf);
-  return true;
-}
-
-}  // namespace
-
-RtspPipeline::RtspPipeline(const CameraConfig& camera, FrameCallback on_frame, EncodedCallback on_encoded,
-                           PipelineCounters& counters)
-    : camera_id_(camera.id),
-      password_(camera.password),
-      decode_threads_(camera.decode_threads),
-      on_frame_(std::move(on_frame)),
-      on_encoded_(std::move(on_encoded)),
-      counters_(counters) {}
-
-Result<std::unique_ptr<RtspPipeline>> RtspPipeline::Create(const CameraConfig& camera, FrameCallback on_frame,
-                                                           EncodedCallback on_encoded, PipelineCounters& counters) {
-  std::unique_ptr<RtspPipeline> p(new RtspPipeline(camera, std::move(on_frame), std::move(on_encoded), counters));
-  p->pipeline_.reset(gst_pipeline_new(("cam-" + camera.id).c_str()));
-  gst_object_ref_sink(p->pipeline_.get());
-
-  const char* factories[] = {"rtspsrc", "videorate", "videoscale", "videoconvert", "capsfilter", "queue", "appsink"};
-  GstElement* e[7];
-  for (int i = 0; i < 7; ++i) {
-    e[i] = gst_element_factory_make(factories[i], nullptr);
-    if (!e[i]) return Error{std::string("GStreamer element '") + factories[i] + "' is not installed"};
-    gst_bin_add(GST_BIN(p->pipeline_.get()), e[i]);
-  }
-  GstElement *src = e[0], *rate = e[1], *scale = e[2], *convert = e[3], *caps = e[4], *queue = e[5], *sink = e[6];
-
+Result<std::unique_ptr<CameraPipeline>> RtspPipeline::Create(const CameraConfig& camera, FrameCallback on_frame,
+                                                             EncodedCallback on_encoded, PipelineCounters& counters) {
+  std::unique_ptr<RtspPipeline> p(
+      new RtspPipeline(camera, std::move(on_frame), std::move(on_encoded), counters, camera.password));
+  if (Status s = p->Build(); !s.ok()) return Error{s.message()};
+  GstElement* src = p->Add("rtspsrc");
+  if (!src) return Error{"GStreamer element 'rtspsrc' is not installed"};
   g_object_set(src, "location", camera.url.c_str(), "protocols", 0x4 /* GST_RTSP_LOWER_TRANS_TCP */,
                "latency", guint(camera.latency_ms), "tcp-timeout", guint64(camera.watchdog_s) * 1000000,
                nullptr);
   if (!camera.username.empty()) {
     g_object_set(src, "user-id", camera.username.c_str(), "user-pw", camera.password.c_str(), nullptr);
   }
-  g_object_set(rate, "drop-only", TRUE, nullptr);
-  int fps_n = 0, fps_d = 1;
-  gst_util_double_to_fraction(camera.analysis_fps, &fps_n, &fps_d);
-  gst::CapsPtr filter(gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "height", G_TYPE_INT,
-                                          camera.analysis_height, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1,
-                                          "framerate", GST_TYPE_FRACTION, fps_n, fps_d, nullptr));
-  g_object_set(caps, "caps", filter.get(), nullptr);
-  g_object_set(queue, "leaky", 2 /* downstream */, "max-size-buffers", 2u, "max-size-bytes", 0u,
-               "max-size-time", guint64(0), nullptr);
-  g_object_set(sink, "sync", FALSE, "max-buffers", 2u, "drop", TRUE, "emit-signals", TRUE, nullptr);
-  // Linked without caps checks: these elements always fit together, the formats are
-  // negotiated when data flows, and checking here costs milliseconds per camera (a worker
-  // taking on a thousand cameras at once would stall for seconds).
-  GstElement* chain[] = {rate, scale, convert, caps, queue, sink};
-  for (size_t i = 0; i + 1 < std::size(chain); ++i) {
-    if (!gst_element_link_pads_full(chain[i], "src", chain[i + 1], "sink", GST_PAD_LINK_CHECK_NOTHING)) {
-      return Error{"cannot link the decode tail of camera " + camera.id};
-    }
-  }
-  p->tail_ = rate;
   g_signal_connect(src, "pad-added", G_CALLBACK(&RtspPipeline::OnPadAdded), p.get());
-  g_signal_connect(sink, "new-sample", G_CALLBACK(&RtspPipeline::OnSample), p.get());
-  p->bus_.reset(gst_element_get_bus(p->pipeline_.get()));
-  return p;
+  return std::unique_ptr<CameraPipeline>(std::move(p));
 }
 
-RtspPipeline::~RtspPipeline() {
-  if (pipeline_) gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
-}
-
-Status RtspPipeline::Play() {
-  if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    return Error{"the pipeline refused to start"};
-  }
-  return Status::Ok();
-}
-
-void RtspPipeline::SetFailure(std::string reason) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!failure_) failure_ = Scrub(std::move(reason), password_);
-}
-
-std::optional<std::string> RtspPipeline::PollFailure() {
-  const auto types = GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_EOS | GST_MESSAGE_WARNING);
-  while (gst::MessagePtr msg{gst_bus_pop_filtered(bus_.get(), types)}) {
-    if (GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_WARNING) {
-      counters_.warnings.fetch_add(1);
-    } else if (GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_EOS) {
-      SetFailure("end of stream");
-    } else {
-      GError* raw = nullptr;
-      gchar* raw_debug = nullptr;
-      gst_message_parse_error(msg.get(), &raw, &raw_debug);
-      gst::ErrorPtr err(raw);
-      gst::CharPtr debug(raw_debug);
-      std::string reason = err ? err->message : "unknown GStreamer error";
-      // The debug text's last line is the specific cause ("Failed to connect. (Generic error)").
-      if (debug) {
-        std::string detail = debug.get();
-        detail = detail.substr(detail.find_last_of('\n') + 1);
-        if (!detail.empty() && detail.find("/GstPipeline") == std::string::npos) reason += " (" + detail + ")";
-      }
-      SetFailure(reason);
-    }
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  return failure_;
-}
-
+// Runs on rtspsrc's thread for each stream the camera offers. Video gets a depayloader and
+// the decode chain; anything else (audio, metadata) is discarded.
 void RtspPipeline::OnPadAdded(GstElement*, GstPad* pad, gpointer self) {
-  static_cast<RtspPipeline*>(self)->LinkDecoder(pad);
-}
-
-// Runs on rtspsrc's thread for each stream the camera offers. Video gets a decoder chain;
-// anything else (audio, metadata) goes to a fakesink so it cannot stall the pipeline.
-void RtspPipeline::LinkDecoder(GstPad* pad) {
+  auto* p = static_cast<RtspPipeline*>(self);
   gst::CapsPtr caps(gst_pad_get_current_caps(pad));
   if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
   const GstStructure* s = gst_caps_get_structure(caps.get(), 0);
   const char* media = gst_structure_get_string(s, "media");
   const char* encoding = gst_structure_get_string(s, "encoding-name");
-  GstBin* bin = GST_BIN(pipeline_.get());
-
-  auto add = [&](const char* factory) {
-    GstElement* el = gst_element_factory_make(factory, nullptr);
-    if (el) gst_bin_add(bin, el);
-    return el;
-  };
-  auto sync = [](std::initializer_list<GstElement*> els) {
-    for (GstElement* el : els) gst_element_sync_state_with_parent(el);
-  };
-
-  if (!media || std::strcmp(media, "video") != 0 || video_linked_.exchange(true)) {
-    GstElement* sink = add("fakesink");
-    g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
-    gst::PadPtr sinkpad(gst_element_get_static_pad(sink, "sink"));
-    gst_pad_link(pad, sinkpad.get());
-    sync({sink});
-    return;
-  }
-  std::string codec = encoding ? encoding : "";
-  const char *depay_name, *parse_name, *dec_name;
-  if (codec == "H264") {
-    depay_name = "rtph264depay", parse_name = "h264parse", dec_name = "avdec_h264";
-  } else if (codec == "H265") {
-    depay_name = "rtph265depay", parse_name = "h265parse", dec_name = "avdec_h265";
-  } else {
-    SetFailure("unsupported video codec '" + codec + "' (H.264 or H.265 needed)");
-    return;
-  }
-  GstElement* depay = add(depay_name);
-  GstElement* parse = add(parse_name);
-  GstElement* form = add("capsfilter");
-  GstElement* tee = add("tee");
-  GstElement* dec = add(dec_name);
-  GstElement* valve = add("valve");
-  GstElement* encoded = add("appsink");
-  if (!depay || !parse || !form || !tee || !dec || !valve || !encoded) {
-    SetFailure(std::string("GStreamer elements for ") + codec + " are not installed");
-    return;
-  }
-  // Parameter sets in front of every keyframe, whole access units: what a live viewer that
-  // joins at any keyframe needs, and what the decoder takes as well.
-  g_object_set(parse, "config-interval", -1, nullptr);
-  gst::CapsPtr form_caps(gst_caps_new_simple(codec == "H264" ? "video/x-h264" : "video/x-h265", "stream-format",
-                                             G_TYPE_STRING, "byte-stream", "alignment", G_TYPE_STRING, "au", nullptr));
-  g_object_set(form, "caps", form_caps.get(), nullptr);
-  g_object_set(dec, "max-threads", decode_threads_, nullptr);
-  g_object_set(valve, "drop", tap_.load() ? FALSE : TRUE, nullptr);
-  g_object_set(encoded, "sync", FALSE, "async", FALSE, "emit-signals", TRUE, "max-buffers", 8u, "drop", TRUE, nullptr);
-  g_signal_connect(encoded, "new-sample", G_CALLBACK(&RtspPipeline::OnEncoded), this);
-  if (!gst_element_link_many(depay, parse, form, tee, nullptr) || !gst_element_link_many(tee, dec, tail_, nullptr) ||
-      !gst_element_link_many(tee, valve, encoded, nullptr)) {
-    SetFailure("cannot link the " + codec + " decoder");
-    return;
-  }
-  counters_.codec = codec == "H264" ? 264 : 265;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    valve_ = valve;
-  }
-  // The coded size, from the parser's caps.
-  gst::PadPtr form_src(gst_element_get_static_pad(form, "src"));
-  gst_pad_add_probe(
-      form_src.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-      [](GstPad*, GstPadProbeInfo* info, gpointer data) -> GstPadProbeReturn {
-        GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
-        if (GST_EVENT_TYPE(ev) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
-        GstCaps* caps = nullptr;
-        gst_event_parse_caps(ev, &caps);
-        gint w = 0, h = 0;
-        const GstStructure* st = gst_caps_get_structure(caps, 0);
-        if (gst_structure_get_int(st, "width", &w) && gst_structure_get_int(st, "height", &h)) {
-          auto* c = static_cast<PipelineCounters*>(data);
-          c->width = uint32_t(w);
-          c->height = uint32_t(h);
-        }
-        return GST_PAD_PROBE_OK;
-      },
-      &counters_, nullptr);
-  // Health counters: encoded bytes in, decoded frames out.
-  auto count = [](GstPad*, GstPadProbeInfo* info, gpointer data) -> GstPadProbeReturn {
-    auto* c = static_cast<std::atomic<uint64_t>*>(data);
-    if (GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info)) c->fetch_add(gst_buffer_get_size(b));
-    return GST_PAD_PROBE_OK;
-  };
-  auto tick = [](GstPad*, GstPadProbeInfo*, gpointer data) -> GstPadProbeReturn {
-    static_cast<std::atomic<uint64_t>*>(data)->fetch_add(1);
-    return GST_PAD_PROBE_OK;
-  };
-  gst::PadPtr depay_sink(gst_element_get_static_pad(depay, "sink"));
-  gst_pad_add_probe(depay_sink.get(), GST_PAD_PROBE_TYPE_BUFFER, count, &counters_.bytes, nullptr);
-  gst::PadPtr dec_src(gst_element_get_static_pad(dec, "src"));
-  gst_pad_add_probe(dec_src.get(), GST_PAD_PROBE_TYPE_BUFFER, tick, &counters_.decoded, nullptr);
-  sync({encoded, valve, dec, tee, form, parse, depay});
-  gst::PadPtr sinkpad(gst_element_get_static_pad(depay, "sink"));
-  if (gst_pad_link(pad, sinkpad.get()) != GST_PAD_LINK_OK) SetFailure("cannot link the RTSP video stream");
-}
-
-void RtspPipeline::SetEncodedTap(bool on) {
-  tap_ = on;
-  std::lock_guard<std::mutex> lock(mu_);
-  if (valve_) g_object_set(valve_, "drop", on ? FALSE : TRUE, nullptr);
-}
-
-GstFlowReturn RtspPipeline::OnEncoded(GstElement* sink, gpointer self) {
-  auto* p = static_cast<RtspPipeline*>(self);
-  gst::SamplePtr sample(gst_app_sink_pull_sample(GST_APP_SINK(sink)));
-  if (!sample) return GST_FLOW_EOS;
-  GstBuffer* buf = gst_sample_get_buffer(sample.get());
-  GstMapInfo map;
-  if (!buf || !p->tap_ || !gst_buffer_map(buf, &map, GST_MAP_READ)) return GST_FLOW_OK;
-  auto us = [](GstClockTime t) { return GST_CLOCK_TIME_IS_VALID(t) ? int64_t(t / 1000) : int64_t(-1); };
-  EncodedUnit unit{map.data, map.size, us(GST_BUFFER_PTS(buf)), us(GST_BUFFER_DTS(buf)),
-                   !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT), p->counters_.codec_name()};
-  p->on_encoded_(unit);
-  gst_buffer_unmap(buf, &map);
-  return GST_FLOW_OK;
-}
-
-GstFlowReturn RtspPipeline::OnSample(GstElement* sink, gpointer self) {
-  auto* p = static_cast<RtspPipeline*>(self);
-  gst::SamplePtr sample(gst_app_sink_pull_sample(GST_APP_SINK(sink)));
-  if (!sample) return GST_FLOW_EOS;
-  analytics::Frame frame;
-  if (ToFrame(sample.get(), frame)) p->on_frame_(frame);
-  return GST_FLOW_OK;
+  if (!media || std::strcmp(media, "video") != 0) return p->Discard(pad);
+  const std::string codec = encoding ? encoding : "";
+  const char* depay_name = codec == "H264" ? "rtph264depay" : codec == "H265" ? "rtph265depay" : nullptr;
+  if (!depay_name) return p->SetFailure("unsupported video codec '" + codec + "' (H.264 or H.265 needed)");
+  GstElement* depay = p->Add(depay_name);
+  if (!depay) return p->SetFailure(std::string("GStreamer element '") + depay_name + "' is not installed");
+  p->LinkVideo(pad, codec, depay);
 }
 
 }  // namespace xl::ingest

@@ -113,7 +113,8 @@ void Worker::Reconcile(const wire::Assignment& assignment, int64_t now_ms) {
     } else {
       ++started;
     }
-    Running r{std::make_unique<Camera>(std::move(config.value()), config_.id, publisher_, media_, clips_, reaper_),
+    Running r{std::make_unique<Camera>(std::move(config.value()), config_.id, publisher_, media_, clips_, reaper_,
+                                        sip_.get()),
               std::move(bytes)};
     r.camera->SetLive(watched_.count(spec.id()) > 0);
     r.camera->Start(now_ms);

@@ -60,9 +60,9 @@ class Worker {
   MediaPublisher media_;
   ClipStore clips_;
   Reaper reaper_;                                // after the publishers and clips: stops pipelines first
+  std::unique_ptr<gb28181::SipServer> sip_;      // before the cameras: their calls end first
   std::map<std::string, Running> cameras_;       // by camera id
   std::set<std::string> watched_;               // cameras someone watches live
-  std::unique_ptr<gb28181::SipServer> sip_;
   std::unique_ptr<HttpServer> http_;
   gst::MainLoopPtr loop_;
   double cpu_cores_ = 0;

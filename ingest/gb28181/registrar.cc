@@ -10,6 +10,7 @@ namespace {
 constexpr long kDefaultExpiresS = 3600;
 constexpr long kMaxExpiresS = 86400;
 constexpr size_t kMaxDevices = 100000;
+constexpr int64_t kInviteTimeoutMs = 10000;
 }  // namespace
 
 std::string GbDate(int64_t wall_ms) {
@@ -27,9 +28,14 @@ const std::string& Registrar::PasswordOf(const std::string& device_id) const {
 
 Registrar::Output Registrar::OnMessage(const SipMessage& m, const Peer& peer, int64_t now_ms) {
   Output out;
-  if (!m.is_request()) return out;  // answers to our queries: nothing to do
+  if (!m.is_request()) {
+    if (m.cseq_method() == "INVITE") OnInviteResponse(m, out);
+    return out;  // answers to our queries and BYEs: nothing to do
+  }
   const std::string method = m.method();
-  if (method == "REGISTER") {
+  if (method == "BYE") {
+    OnBye(m, peer, out);
+  } else if (method == "REGISTER") {
     OnRegister(m, peer, now_ms, out);
   } else if (method == "MESSAGE") {
     OnMessageRequest(m, peer, now_ms, out);
@@ -148,7 +154,7 @@ void Registrar::OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t 
   }
 }
 
-void Registrar::SendMessage(GbDevice& d, const std::string& to_id, const Manscdp& body, Output& out) {
+RequestHeaders Registrar::HeadersTo(const GbDevice& d, const std::string& to_id) {
   RequestHeaders h;
   h.transport = d.peer.transport == "tcp" ? "TCP" : "UDP";
   h.via_host = d.platform_address.empty() ? config_.realm : d.platform_address;
@@ -156,9 +162,113 @@ void Registrar::SendMessage(GbDevice& d, const std::string& to_id, const Manscdp
   h.to_uri = "sip:" + to_id + "@" + config_.realm;
   h.call_id = RandomHex(24);
   h.cseq = cseq_++;
-  SipMessage q = SipMessage::Request("MESSAGE", "sip:" + to_id + "@" + d.peer.host + ":" + std::to_string(d.peer.port), h);
+  return h;
+}
+
+std::string Registrar::UriOf(const GbDevice& d, const std::string& to_id) const {
+  return "sip:" + to_id + "@" + d.peer.host + ":" + std::to_string(d.peer.port);
+}
+
+void Registrar::SendMessage(GbDevice& d, const std::string& to_id, const Manscdp& body, Output& out) {
+  SipMessage q = SipMessage::Request("MESSAGE", UriOf(d, to_id), HeadersTo(d, to_id));
   q.SetBody(BuildManscdp(body), "Application/MANSCDP+xml");
   out.sends.emplace_back(d.peer, q.ToString());
+}
+
+Result<Registrar::Output> Registrar::Invite(const CallRequest& r, int64_t now_ms, std::string* call_id) {
+  auto it = devices_.find(r.device_id);
+  if (it == devices_.end() || !it->second.registered) return Error{"device " + r.device_id + " is not registered"};
+  GbDevice& d = it->second;
+  if (!d.online) return Error{"device " + r.device_id + " is offline"};
+  if (r.channel_id != r.device_id && !d.catalog.count(r.channel_id)) {
+    return Error{"device " + r.device_id + " has no channel " + r.channel_id};
+  }
+  RequestHeaders h = HeadersTo(d, r.channel_id);
+  h.from_tag = RandomHex(8);
+  SipMessage q = SipMessage::Request("INVITE", UriOf(d, r.channel_id), h);
+  q.SetHeader("Contact", "<sip:" + config_.id + "@" + h.via_host + ">");
+  // Subject: sender:stream, receiver:stream (§I.2).
+  q.AddHeader("Subject", r.channel_id + ":" + r.ssrc + "," + config_.id + ":0");
+  MediaDescription offer;
+  offer.owner = config_.id;
+  offer.session = "Play";
+  offer.ip = r.media_ip;
+  offer.port = r.media_port;
+  offer.transport = r.transport;
+  offer.setup = "passive";
+  offer.direction = "recvonly";
+  offer.ssrc = r.ssrc;
+  q.SetBody(BuildSdp(offer), "APPLICATION/SDP");
+  Call& call = calls_[h.call_id];
+  call.device_id = r.device_id;
+  call.channel_id = r.channel_id;
+  call.from_tag = h.from_tag;
+  call.cseq = h.cseq;
+  call.asked_ms = now_ms;
+  *call_id = h.call_id;
+  Output out;
+  out.sends.emplace_back(d.peer, q.ToString());
+  return out;
+}
+
+void Registrar::OnInviteResponse(const SipMessage& m, Output& out) {
+  auto it = calls_.find(m.call_id());
+  if (it == calls_.end() || m.status() < 200) return;  // not ours (any more), or provisional
+  Call& call = it->second;
+  auto device = devices_.find(call.device_id);
+  if (device == devices_.end()) return;
+  if (m.status() >= 300) {
+    // The transaction's ACK for a failure (RFC 3261 §17.1.1.3) matters only to retransmission.
+    out.calls.push_back({CallEvent::kFailed, it->first,
+                         "the device answered " + std::to_string(m.status()) + " to INVITE", {}});
+    calls_.erase(it);
+    return;
+  }
+  call.to_tag = m.to_tag();
+  RequestHeaders h = HeadersTo(device->second, call.channel_id);
+  h.call_id = it->first;
+  h.from_tag = call.from_tag;
+  h.to_tag = call.to_tag;
+  h.cseq = call.cseq;
+  out.sends.emplace_back(device->second.peer, SipMessage::Request("ACK", UriOf(device->second, call.channel_id), h).ToString());
+  if (call.answered) return;  // a retransmitted 200: ACK again, nothing new
+  call.answered = true;
+  auto answer = ParseSdp(m.body());
+  if (!answer.ok()) {
+    out.calls.push_back({CallEvent::kFailed, it->first, "the device's answer is unusable: " + answer.error().message, {}});
+    Output bye = Bye(it->first);
+    for (auto& send : bye.sends) out.sends.push_back(std::move(send));
+    return;
+  }
+  out.calls.push_back({CallEvent::kAnswered, it->first, "", answer.value()});
+}
+
+void Registrar::OnBye(const SipMessage& m, const Peer& peer, Output& out) {
+  auto it = calls_.find(m.call_id());
+  if (it == calls_.end()) {
+    out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 481, "Call/Transaction Does Not Exist").ToString());
+    return;
+  }
+  out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 200, "OK").ToString());
+  out.calls.push_back({CallEvent::kEnded, it->first, "the device hung up (BYE)", {}});
+  calls_.erase(it);
+}
+
+Registrar::Output Registrar::Bye(const std::string& call_id) {
+  Output out;
+  auto it = calls_.find(call_id);
+  if (it == calls_.end()) return out;
+  const Call call = it->second;
+  calls_.erase(it);
+  auto device = devices_.find(call.device_id);
+  if (!call.answered || device == devices_.end()) return out;  // an unanswered INVITE's 200 gets no ACK: it gives up
+  RequestHeaders h = HeadersTo(device->second, call.channel_id);
+  h.call_id = call_id;
+  h.from_tag = call.from_tag;
+  h.to_tag = call.to_tag;
+  h.cseq = call.cseq + 1;
+  out.sends.emplace_back(device->second.peer, SipMessage::Request("BYE", UriOf(device->second, call.channel_id), h).ToString());
+  return out;
 }
 
 void Registrar::AskCatalog(GbDevice& d, int64_t now_ms, Output& out) {
@@ -215,6 +325,14 @@ Registrar::Output Registrar::Tick(int64_t now_ms) {
       out.events.push_back({GbEvent::kUnregistered, id, "registration expired"});
     } else if (d.online && now_ms - d.last_heard_ms > silence_ms) {
       SetOnline(d, false, "no keepalive for " + std::to_string(silence_ms / 1000) + " s", out);
+    }
+  }
+  for (auto it = calls_.begin(); it != calls_.end();) {
+    if (!it->second.answered && now_ms - it->second.asked_ms > kInviteTimeoutMs) {
+      out.calls.push_back({CallEvent::kFailed, it->first, "no answer to INVITE", {}});
+      it = calls_.erase(it);
+    } else {
+      ++it;
     }
   }
   return out;

@@ -11,6 +11,10 @@
 //   MESSAGE Keepalive             → 200; online again if it was offline
 //   MESSAGE Catalog response(s)   → 200; items gathered until SumNum are in: catalog event
 //   no keepalive for keepalive_s × keepalive_misses → offline event
+//
+// Live video (§9.2): Invite() offers the platform's receive port for one channel; the
+// device's 200 gets an ACK and an answered call event with its SDP; a final failure, no
+// answer within 10 s, or the device's BYE end the call with a call event. Bye() hangs up.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +25,7 @@
 
 #include "ingest/gb28181/gb_config.h"
 #include "ingest/gb28181/manscdp.h"
+#include "ingest/gb28181/sdp.h"
 #include "ingest/gb28181/sip_message.h"
 
 namespace xl::gb28181 {
@@ -59,6 +64,24 @@ struct GbDevice {
   std::string name, manufacturer, model, firmware;
 };
 
+// What the platform offers a channel for its live video.
+struct CallRequest {
+  std::string device_id;
+  std::string channel_id;
+  std::string media_ip;          // where the platform receives
+  int media_port = 0;
+  std::string transport = "udp"; // or "tcp" (the platform listens: setup passive)
+  std::string ssrc;              // 10 digits (GbSsrc)
+};
+
+struct CallEvent {
+  enum Kind { kAnswered, kFailed, kEnded };
+  Kind kind;
+  std::string call_id;
+  std::string detail;            // failures and ends: why, for the log
+  MediaDescription answer;       // kAnswered: the device's SDP
+};
+
 class Registrar {
  public:
   explicit Registrar(GbConfig config);
@@ -66,6 +89,7 @@ class Registrar {
   struct Output {
     std::vector<std::pair<Peer, std::string>> sends;
     std::vector<GbEvent> events;
+    std::vector<CallEvent> calls;
   };
   // One message from `peer` at `now_ms` (monotonic).
   Output OnMessage(const SipMessage& message, const Peer& peer, int64_t now_ms);
@@ -75,12 +99,24 @@ class Registrar {
   // Error when the device is not registered and online.
   Result<Output> Ptz(const std::string& device_id, const std::string& channel_id, const std::string& ptz_cmd);
 
+  // Sends an INVITE for `request` and returns its Call-ID in `call_id`. Error when the device
+  // is not registered and online or has no such channel.
+  Result<Output> Invite(const CallRequest& request, int64_t now_ms, std::string* call_id);
+  // Hangs up the call (BYE when it was answered; forgotten either way). No call events.
+  Output Bye(const std::string& call_id);
+  size_t calls() const { return calls_.size(); }
+
   const std::map<std::string, GbDevice>& devices() const { return devices_; }
   const GbConfig& config() const { return config_; }
 
  private:
   void OnRegister(const SipMessage& m, const Peer& peer, int64_t now_ms, Output& out);
   void OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t now_ms, Output& out);
+  void OnInviteResponse(const SipMessage& m, Output& out);
+  void OnBye(const SipMessage& m, const Peer& peer, Output& out);
+  // The common headers of a request to `device` addressed to `to_id`.
+  RequestHeaders HeadersTo(const GbDevice& device, const std::string& to_id);
+  std::string UriOf(const GbDevice& device, const std::string& to_id) const;
   // A MESSAGE request with a MANSCDP `body` to `to_id` (the device or one of its channels).
   void SendMessage(GbDevice& device, const std::string& to_id, const Manscdp& body, Output& out);
   void Query(GbDevice& device, const std::string& cmd_type, long sn, Output& out);
@@ -92,6 +128,14 @@ class Registrar {
   GbConfig config_;
   std::map<std::string, GbDevice> devices_;
   std::set<std::string> refused_;  // refusals reported, until the device gets in
+  struct Call {
+    std::string device_id, channel_id;
+    std::string from_tag, to_tag;  // ours; the device's, from its 200
+    long cseq = 0;                 // of the INVITE
+    bool answered = false;
+    int64_t asked_ms = 0;
+  };
+  std::map<std::string, Call> calls_;  // by Call-ID
   long cseq_ = 1;
   long sn_ = 1;
 };

@@ -102,8 +102,8 @@ SipMessage SipMessage::Request(const std::string& method, const std::string& uri
   }
   osip_message_set_uri(raw, u);
   m.SetHeader("Via", "SIP/2.0/" + h.transport + " " + h.via_host + ";rport;branch=z9hG4bK" + RandomHex(16));
-  m.SetHeader("From", "<" + h.from_uri + ">;tag=" + RandomHex(8));
-  m.SetHeader("To", "<" + h.to_uri + ">");
+  m.SetHeader("From", "<" + h.from_uri + ">;tag=" + (h.from_tag.empty() ? RandomHex(8) : h.from_tag));
+  m.SetHeader("To", "<" + h.to_uri + ">" + (h.to_tag.empty() ? "" : ";tag=" + h.to_tag));
   m.SetHeader("Call-ID", h.call_id);
   m.SetHeader("CSeq", std::to_string(h.cseq) + " " + method);
   m.SetHeader("Max-Forwards", "70");
@@ -143,6 +143,12 @@ std::string SipMessage::to_user() const { return msg_->to && msg_->to->url ? Str
 std::string SipMessage::from_tag() const {
   osip_generic_param_t* tag = nullptr;
   if (!msg_->from || osip_from_get_tag(msg_->from, &tag) != 0) return "";
+  return ParamValue(tag);
+}
+
+std::string SipMessage::to_tag() const {
+  osip_generic_param_t* tag = nullptr;
+  if (!msg_->to || osip_to_get_tag(msg_->to, &tag) != 0) return "";
   return ParamValue(tag);
 }
 

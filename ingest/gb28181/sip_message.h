@@ -23,8 +23,10 @@ std::string RandomHex(int digits);
 struct RequestHeaders {
   std::string transport;  // "UDP" or "TCP", for the Via
   std::string via_host;   // "host:port" the answer comes back to
-  std::string from_uri;   // "sip:ID@realm"; a fresh tag is added
+  std::string from_uri;   // "sip:ID@realm"
+  std::string from_tag;   // "": a fresh tag (a new dialog)
   std::string to_uri;
+  std::string to_tag;     // within a dialog: the peer's tag
   std::string call_id;
   long cseq = 1;
 };
@@ -54,6 +56,7 @@ class SipMessage {
   std::string from_user() const;
   std::string to_user() const;
   std::string from_tag() const;
+  std::string to_tag() const;
   std::string call_id() const;
   long cseq() const;                   // the number
   std::string cseq_method() const;

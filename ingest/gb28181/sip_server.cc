@@ -166,6 +166,13 @@ void SipServer::Handle(const std::string& bytes, const Peer& peer) {
 
 void SipServer::Deliver(Registrar::Output out) {
   for (const auto& [peer, bytes] : out.sends) Send(peer, bytes);
+  for (const CallEvent& e : out.calls) {
+    auto it = calls_.find(e.call_id);
+    if (it == calls_.end()) continue;
+    CallHandler handler = it->second;
+    if (e.kind != CallEvent::kAnswered) calls_.erase(it);
+    handler(e);
+  }
   for (const GbEvent& e : out.events) {
     auto it = registrar_.devices().find(e.device_id);
     GbDevice fallback;
@@ -202,6 +209,43 @@ Status SipServer::Ptz(const std::string& device_id, const std::string& channel_i
   if (!out.ok()) return out.error();
   Deliver(std::move(out.value()));
   return Status::Ok();
+}
+
+namespace {
+
+// The local address the kernel would send from towards `host` (no packet is sent).
+std::string LocalAddressTowards(const std::string& host, int port) {
+  gst::GObjectPtr<GSocket> probe(g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, nullptr));
+  gst::GObjectPtr<GSocketAddress> to(g_inet_socket_address_new_from_string(host.c_str(), guint(port)));
+  if (!probe || !to || !g_socket_connect(probe.get(), to.get(), nullptr, nullptr)) return "";
+  gst::GObjectPtr<GSocketAddress> local(g_socket_get_local_address(probe.get(), nullptr));
+  if (!local) return "";
+  gst::CharPtr ip(g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(local.get()))));
+  return ip ? ip.get() : "";
+}
+
+}  // namespace
+
+Result<std::string> SipServer::Invite(CallRequest request, CallHandler on_call) {
+  if (request.media_ip.empty()) {
+    request.media_ip = config().media_ip;
+    auto device = registrar_.devices().find(request.device_id);
+    if (request.media_ip.empty() && device != registrar_.devices().end()) {
+      request.media_ip = LocalAddressTowards(device->second.peer.host, device->second.peer.port);
+    }
+    if (request.media_ip.empty() && config().bind != "0.0.0.0") request.media_ip = config().bind;
+  }
+  std::string call_id;
+  auto out = registrar_.Invite(request, MonotonicMs(), &call_id);
+  if (!out.ok()) return out.error();
+  calls_[call_id] = std::move(on_call);
+  Deliver(std::move(out.value()));
+  return call_id;
+}
+
+void SipServer::Bye(const std::string& call_id) {
+  calls_.erase(call_id);
+  Deliver(registrar_.Bye(call_id));
 }
 
 gboolean SipServer::OnTick(gpointer self) {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "ingest/gb28181/registrar.h"
+#include "ingest/gb28181/rtp_packet.h"
 #include "ingest/gst_handles.h"
 #include "xl/status.h"
 
@@ -21,6 +22,7 @@ namespace xl::gb28181 {
 class SipServer {
  public:
   using EventHandler = std::function<void(const GbEvent&, const GbDevice&)>;
+  using CallHandler = std::function<void(const CallEvent&)>;
 
   // Listens on config.bind:config.port (UDP and TCP). `on_event` runs on the main context.
   static Result<std::unique_ptr<SipServer>> Start(GbConfig config, EventHandler on_event);
@@ -32,6 +34,16 @@ class SipServer {
   // Sends a PTZ command (ptz.h) to a channel of a registered, online device.
   Status Ptz(const std::string& device_id, const std::string& channel_id, const std::string& ptz_cmd);
   int port() const { return port_; }
+  const GbConfig& config() const { return registrar_.config(); }
+
+  // Offers live video of `request.channel_id` (fills in media_ip when empty: config
+  // media_ip, else our address that routes to the device). `on_call` runs on the main context
+  // for the call's events until it fails or ends, or until Bye. Returns the Call-ID.
+  Result<std::string> Invite(CallRequest request, CallHandler on_call);
+  // Hangs up; `on_call` is not called again. Unknown IDs are ignored.
+  void Bye(const std::string& call_id);
+  // A fresh 10-digit SSRC for a live call (GbSsrc with a serial that cycles per server).
+  std::string NewSsrc() { return GbSsrc(config().realm, ++ssrc_serial_); }
 
   struct Counters {
     uint64_t received = 0;   // messages parsed
@@ -62,6 +74,8 @@ class SipServer {
   guint tick_ = 0;
   uint64_t next_connection_ = 1;
   std::map<uint64_t, std::unique_ptr<Connection>> connections_;
+  std::map<std::string, CallHandler> calls_;  // by Call-ID
+  uint32_t ssrc_serial_ = 0;
   Counters counters_;
 };
 
