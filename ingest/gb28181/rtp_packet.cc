@@ -45,13 +45,6 @@ void AppendRtp(std::string& out, const RtpPacket& p) {
   out.append(p.payload);
 }
 
-void AppendFramedRtp(std::string& out, const RtpPacket& p) {
-  const size_t n = 12 + p.payload.size();
-  out.push_back(char(n >> 8));
-  out.push_back(char(n & 0xff));
-  AppendRtp(out, p);
-}
-
 std::string GbSsrc(const std::string& realm, uint32_t serial) {
   const std::string domain = realm.size() >= 8 ? realm.substr(3, 5) : "00000";
   char tail[8];

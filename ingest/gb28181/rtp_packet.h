@@ -26,9 +26,6 @@ Result<RtpPacket> ParseRtp(std::string_view bytes);
 // Appends a 12-byte RTP header (version 2, no CSRC, no extension) and `payload` to `out`.
 void AppendRtp(std::string& out, const RtpPacket& packet);
 
-// RFC 4571 framing on TCP: each packet preceded by its length in two bytes, big-endian.
-void AppendFramedRtp(std::string& out, const RtpPacket& packet);
-
 // GB/T 28181 SSRC: 10 decimal digits, "0" (live) or "1" (playback), then the 5 digits of the
 // platform's realm from position 4 (its 3rd to 8th digits), then a 4-digit serial.
 // `serial` is taken modulo 10000.

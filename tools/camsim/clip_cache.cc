@@ -1,5 +1,7 @@
 #include "tools/camsim/clip_cache.h"
 
+#include <spdlog/spdlog.h>
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -111,6 +113,25 @@ Status WriteCachedClip(const std::string& dir, const std::string& file, const Cl
   std::filesystem::rename(tmp, path, ec);
   if (ec) return Error{"cannot write the clip cache " + path + ": " + ec.message()};
   return Status::Ok();
+}
+
+Result<EncodedClip> LoadClipCached(const std::string& dir, const std::string& file, const ClipOptions& options) {
+  bool cached = false;
+  std::optional<EncodedClip> clip;
+  if (!dir.empty()) clip = ReadCachedClip(dir, file, options);
+  if (clip) {
+    cached = true;
+  } else {
+    auto loaded = LoadClip(file, options);
+    if (!loaded.ok()) return loaded.error();
+    clip = std::move(loaded.value());
+    if (!dir.empty()) {
+      if (Status st = WriteCachedClip(dir, file, options, *clip); !st.ok()) spdlog::warn("camsim: {}", st.message());
+    }
+  }
+  spdlog::info("camsim: {}: {} {}x{}, {} access units, {:.1f} s loop{}", file, clip->codec, clip->width,
+               clip->height, clip->units.size(), clip->duration_ns / 1e9, cached ? " (from the cache)" : "");
+  return std::move(*clip);
 }
 
 }  // namespace xl::camsim

@@ -19,4 +19,8 @@ std::optional<EncodedClip> ReadCachedClip(const std::string& dir, const std::str
 Status WriteCachedClip(const std::string& dir, const std::string& file, const ClipOptions& options,
                        const EncodedClip& clip);
 
+// The clip from `dir` when cached there ("" : no cache), else LoadClip, then stored in `dir`
+// (a failed store is logged, not an error). Logs one line describing the clip.
+Result<EncodedClip> LoadClipCached(const std::string& dir, const std::string& file, const ClipOptions& options);
+
 }  // namespace xl::camsim

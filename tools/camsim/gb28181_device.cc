@@ -4,6 +4,7 @@
 
 
 #include "ingest/gb28181/manscdp.h"
+#include "ingest/gb28181/sdp.h"
 
 namespace xl::camsim {
 
@@ -154,7 +155,10 @@ void GbDeviceSim::Handle(const SipMessage& m) {
       auto challenge = m.www_authenticate();
       if (challenge) Register(&*challenge);
     } else if (m.status() == 200) {
-      if (!registered_) spdlog::info("gbsim {}: registered (Date {})", o_.device_id, m.header("Date").value_or("-"));
+      if (!registered_) {
+        spdlog::info("gbsim {}: registered (Date {})", o_.device_id, m.header("Date").value_or("-"));
+        if (o_.garbage) Send("MESSAGE sip:x SIP/2.0\r\nVia: broken\r\nContent-Length: 99999\r\n\r\n<Notify>");
+      }
       registered_ = true;
       if (!keepalive_timer_) keepalive_timer_ = g_timeout_add(guint(o_.keepalive_s) * 1000, &GbDeviceSim::OnKeepalive, this);
       if (register_timer_) g_source_remove(register_timer_);
@@ -167,6 +171,9 @@ void GbDeviceSim::Handle(const SipMessage& m) {
     }
     return;
   }
+  if (m.method() == "INVITE") return OnInvite(m);
+  if (m.method() == "ACK") return OnAck(m);
+  if (m.method() == "BYE") return OnBye(m);
   if (m.method() != "MESSAGE") {
     Send(SipMessage::ResponseTo(m, 405, "Method Not Allowed").ToString());
     return;
@@ -214,6 +221,85 @@ void GbDeviceSim::Handle(const SipMessage& m) {
   } else if (query.cmd_type == "DeviceControl") {
     spdlog::info("gbsim {}: PTZ {} for {}", o_.device_id, query.ptz_cmd, m.request_user());
   }
+}
+
+void GbDeviceSim::OnInvite(const SipMessage& m) {
+  const std::string channel = m.request_user();
+  int index = -1;
+  for (int i = 0; i < o_.channels; ++i) {
+    if (ChannelId(i) == channel) index = i;
+  }
+  if (index < 0) return Send(SipMessage::ResponseTo(m, 404, "Not Found").ToString());
+  if (o_.media.empty()) return Send(SipMessage::ResponseTo(m, 488, "Not Acceptable Here").ToString());
+  auto offer = gb28181::ParseSdp(m.body());
+  if (!offer.ok() || offer.value().ssrc.empty()) {
+    spdlog::warn("gbsim {}: INVITE for {} refused: {}", o_.device_id, channel,
+                 offer.ok() ? "no y= SSRC" : offer.error().message);
+    return Send(SipMessage::ResponseTo(m, 488, "Not Acceptable Here").ToString());
+  }
+  const gb28181::MediaDescription& o = offer.value();
+  GbMediaOptions media{o.ip, o.port, o.transport, uint32_t(std::stoul(o.ssrc)), o_.stall_media_after_s, o_.garbage};
+  const EncodedClip& clip = *o_.media[size_t(index) % o_.media.size()];
+  auto sender = GbMediaSender::Open(clip, media);
+  if (!sender.ok()) {
+    spdlog::warn("gbsim {}: INVITE for {} refused: {}", o_.device_id, channel, sender.error().message);
+    return Send(SipMessage::ResponseTo(m, 500, "Server Internal Error").ToString());
+  }
+  SipMessage ok = SipMessage::ResponseTo(m, 200, "OK");
+  ok.SetHeader("Contact", "<sip:" + channel + "@" + local_ + ">");
+  gb28181::MediaDescription answer;
+  answer.owner = channel;
+  answer.session = "Play";
+  answer.ip = local_.substr(0, local_.rfind(':'));
+  answer.port = sender.value()->local_port();
+  answer.transport = o.transport;
+  answer.setup = "active";
+  answer.direction = "sendonly";
+  answer.ssrc = o.ssrc;
+  ok.SetBody(gb28181::BuildSdp(answer), "APPLICATION/SDP");
+  Call& call = calls_[m.call_id()];
+  call.channel_id = channel;
+  call.platform_tag = m.from_tag();
+  call.our_tag = ok.to_tag();
+  call.sender = std::move(sender.value());
+  spdlog::info("gbsim {}: INVITE for {}: {} over {} to {}:{} (SSRC {})", o_.device_id, channel, clip.codec,
+               o.transport, o.ip, o.port, o.ssrc);
+  Send(ok.ToString());
+}
+
+void GbDeviceSim::OnAck(const SipMessage& m) {
+  auto it = calls_.find(m.call_id());
+  if (it == calls_.end() || it->second.started) return;
+  it->second.started = true;
+  if (Status s = it->second.sender->Start(); !s.ok()) {
+    spdlog::warn("gbsim {}: video for {} not sent: {}", o_.device_id, it->second.channel_id, s.message());
+  }
+}
+
+void GbDeviceSim::OnBye(const SipMessage& m) {
+  auto it = calls_.find(m.call_id());
+  if (it == calls_.end()) return Send(SipMessage::ResponseTo(m, 481, "Call/Transaction Does Not Exist").ToString());
+  spdlog::info("gbsim {}: call for {} ended by the platform ({} packets sent)", o_.device_id, it->second.channel_id,
+               it->second.sender->packets());
+  calls_.erase(it);
+  Send(SipMessage::ResponseTo(m, 200, "OK").ToString());
+}
+
+void GbDeviceSim::HangUpAll() {
+  for (auto& [call_id, call] : calls_) {
+    gb28181::RequestHeaders h;
+    h.transport = o_.transport == "tcp" ? "TCP" : "UDP";
+    h.via_host = local_;
+    h.from_uri = "sip:" + call.channel_id + "@" + o_.realm;
+    h.from_tag = call.our_tag;
+    h.to_uri = "sip:" + o_.platform_id + "@" + o_.realm;
+    h.to_tag = call.platform_tag;
+    h.call_id = call_id;
+    h.cseq = cseq_++;
+    Send(SipMessage::Request("BYE", "sip:" + o_.platform_id + "@" + o_.realm, h).ToString());
+    spdlog::info("gbsim {}: hung up the call for {}", o_.device_id, call.channel_id);
+  }
+  calls_.clear();
 }
 
 gboolean GbDeviceSim::OnKeepalive(gpointer self) {

@@ -7,11 +7,15 @@
 
 #include <gio/gio.h>
 
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ingest/gb28181/sip_message.h"
 #include "ingest/gst_handles.h"
+#include "tools/camsim/encoded_clip.h"
+#include "tools/camsim/gb28181_media.h"
 #include "xl/status.h"
 
 namespace xl::camsim {
@@ -29,6 +33,10 @@ struct GbDeviceOptions {
   int catalog_page = 2;                     // catalog items per MESSAGE
   int keepalive_s = 60;
   int expires_s = 3600;
+  // Live video: channel i sends media[i % size] (none: INVITEs are refused with 488).
+  std::vector<std::shared_ptr<const EncodedClip>> media;
+  int stall_media_after_s = 0;  // > 0: each call's video stops after this long, without BYE
+  bool garbage = false;         // mix bad RTP into the video; send a malformed SIP message after registering
 };
 
 class GbDeviceSim {
@@ -39,6 +47,8 @@ class GbDeviceSim {
 
   // Stops or resumes keepalives (a device whose network drops, then comes back).
   void PauseKeepalives(bool paused);
+  // Ends every live call with a BYE (a device that restarts its encoder, say).
+  void HangUpAll();
 
  private:
   explicit GbDeviceSim(GbDeviceOptions options) : o_(std::move(options)) {}
@@ -47,6 +57,9 @@ class GbDeviceSim {
   static gboolean OnRegisterTimer(gpointer self);
   void Register(const gb28181::DigestCredentials* challenge);
   void Handle(const gb28181::SipMessage& m);
+  void OnInvite(const gb28181::SipMessage& m);
+  void OnAck(const gb28181::SipMessage& m);
+  void OnBye(const gb28181::SipMessage& m);
   void SendRequest(const std::string& method, const std::string& body);
   void Send(const std::string& bytes);
   // A request to the platform from this device (To: `to_id`), with the common headers.
@@ -67,6 +80,13 @@ class GbDeviceSim {
   bool paused_ = false;
   guint keepalive_timer_ = 0;
   guint register_timer_ = 0;
+  struct Call {
+    std::string channel_id;
+    std::string platform_tag, our_tag;
+    std::unique_ptr<GbMediaSender> sender;
+    bool started = false;
+  };
+  std::map<std::string, Call> calls_;  // by Call-ID
 };
 
 }  // namespace xl::camsim

@@ -2,9 +2,12 @@
 //
 //   xl-camsim --gb28181 HOST:PORT --password P [--transport udp|tcp] [--device-id ID]
 //             [--devices N] [--channels N] [--catalog-page N] [--keepalive-s S]
-//             [--platform-id ID] [--realm R]
+//             [--platform-id ID] [--realm R] [--media FILE[,codec=h264|h265]]... [--cache DIR]
+//             [--stall-media-after S] [--garbage]
 //
-// Devices get consecutive IDs from --device-id.
+// Devices get consecutive IDs from --device-id. Channel i of a device answers INVITE with
+// the i-th --media clip (cycling), as MPEG-PS over RTP. SIGUSR1/SIGUSR2 pause and resume
+// keepalives; SIGHUP hangs up every live call with a BYE.
 #include <glib-unix.h>
 #include <sys/resource.h>
 #include <spdlog/spdlog.h>
@@ -12,6 +15,7 @@
 #include <iostream>
 #include <vector>
 
+#include "tools/camsim/clip_cache.h"
 #include "tools/camsim/gb28181_device.h"
 #include "xl/cli.h"
 
@@ -20,7 +24,8 @@ namespace xl::camsim {
 namespace {
 constexpr const char* kGbUsage =
     "usage: xl-camsim --gb28181 HOST:PORT --password P [--transport udp|tcp] [--device-id ID] [--devices N]\n"
-    "                 [--channels N] [--catalog-page N] [--keepalive-s S] [--platform-id ID] [--realm R]\n";
+    "                 [--channels N] [--catalog-page N] [--keepalive-s S] [--platform-id ID] [--realm R]\n"
+    "                 [--media FILE[,codec=h264|h265]]... [--cache DIR] [--stall-media-after S] [--garbage]\n";
 
 struct Devices {
   std::vector<std::unique_ptr<GbDeviceSim>> list;
@@ -30,8 +35,14 @@ struct Devices {
 int RunGbDevices(int argc, char** argv) {
   GbDeviceOptions o;
   int devices = 1;
+  std::vector<std::pair<std::string, ClipOptions>> media;
+  std::string cache_dir;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "--garbage") {
+      o.garbage = true;
+      continue;
+    }
     if (i + 1 >= argc) { std::cerr << kGbUsage; return 2; }
     const std::string v = argv[++i];
     auto number = [&](long max) {
@@ -62,7 +73,28 @@ int RunGbDevices(int argc, char** argv) {
     else if (arg == "--keepalive-s") o.keepalive_s = std::max(1, number(3600));
     else if (arg == "--platform-id") o.platform_id = v;
     else if (arg == "--realm") o.realm = v;
+    else if (arg == "--cache") cache_dir = v;
+    else if (arg == "--stall-media-after") o.stall_media_after_s = number(86400);
+    else if (arg == "--media") {
+      ClipOptions clip;
+      std::string file = v;
+      if (size_t comma = file.find(",codec="); comma != std::string::npos) {
+        clip.codec = file.substr(comma + 7);
+        clip.transcode = true;
+        file.resize(comma);
+        if (clip.codec != "h264" && clip.codec != "h265") { std::cerr << "codec must be h264 or h265\n"; return 2; }
+      }
+      media.emplace_back(file, clip);
+    }
     else { std::cerr << kGbUsage; return 2; }
+  }
+  for (const auto& [file, options] : media) {
+    auto clip = LoadClipCached(cache_dir, file, options);
+    if (!clip.ok()) {
+      spdlog::error("camsim: {}", clip.error().message);
+      return 1;
+    }
+    o.media.push_back(std::make_shared<const EncodedClip>(std::move(clip.value())));
   }
   // One socket per device: lift the open-file limit to what the system allows.
   rlimit files{};
@@ -94,6 +126,10 @@ int RunGbDevices(int argc, char** argv) {
   }, &all);
   g_unix_signal_add(SIGUSR2, +[](gpointer p) -> gboolean {
     for (auto& d : static_cast<Devices*>(p)->list) d->PauseKeepalives(false);
+    return G_SOURCE_CONTINUE;
+  }, &all);
+  g_unix_signal_add(SIGHUP, +[](gpointer p) -> gboolean {
+    for (auto& d : static_cast<Devices*>(p)->list) d->HangUpAll();
     return G_SOURCE_CONTINUE;
   }, &all);
   spdlog::info("camsim: ready ({} GB28181 devices)", devices);

@@ -98,28 +98,14 @@ int main(int argc, char** argv) {
     std::string key = s.file + "|" + std::to_string(o.transcode) + o.codec + std::to_string(o.width) + "x" +
                       std::to_string(o.height) + "@" + std::to_string(o.fps);
     auto& clip = clips[key];
-    bool cached = false;
-    if (!clip && !cache_dir.empty()) {
-      if (auto hit = xl::camsim::ReadCachedClip(cache_dir, s.file, o)) {
-        clip = std::make_unique<xl::camsim::EncodedClip>(std::move(*hit));
-        cached = true;
-      }
-    }
     if (!clip) {
-      auto loaded = xl::camsim::LoadClip(s.file, o);
+      auto loaded = xl::camsim::LoadClipCached(cache_dir, s.file, o);
       if (!loaded.ok()) {
         spdlog::error("camsim: {}", loaded.error().message);
         return 1;
       }
       clip = std::make_unique<xl::camsim::EncodedClip>(std::move(loaded.value()));
-      if (!cache_dir.empty()) {
-        if (xl::Status st = xl::camsim::WriteCachedClip(cache_dir, s.file, o, *clip); !st.ok()) {
-          spdlog::warn("camsim: {}", st.message());
-        }
-      }
     }
-    spdlog::info("camsim: {}: {} {}x{}, {} access units, {:.1f} s loop{}", s.file, clip->codec, clip->width,
-                 clip->height, clip->units.size(), clip->duration_ns / 1e9, cached ? " (from the cache)" : "");
     mounts.Add(s.name, clip.get());
     spdlog::info("camsim: serving rtsp://{}:{}/{}", server.bind, server.port, s.name);
   }

@@ -1,0 +1,128 @@
+#include "tools/camsim/gb28181_media.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "ingest/gb28181/rtp_packet.h"
+#include "tools/camsim/ps_muxer.h"
+
+namespace xl::camsim {
+
+namespace {
+constexpr size_t kMaxPayload = 1400;  // fits a 1500-byte MTU with IP, UDP and RTP headers
+}
+
+Result<std::unique_ptr<GbMediaSender>> GbMediaSender::Open(const EncodedClip& clip, GbMediaOptions options) {
+  if (clip.units.empty()) return Error{"the clip has no video"};
+  std::unique_ptr<GbMediaSender> s(new GbMediaSender(clip, std::move(options)));
+  s->to_.reset(g_inet_socket_address_new_from_string(s->o_.ip.c_str(), guint(s->o_.port)));
+  if (!s->to_) return Error{"bad media address " + s->o_.ip + ":" + std::to_string(s->o_.port)};
+  if (s->o_.transport == "udp") {
+    GError* err = nullptr;
+    s->udp_.reset(g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &err));
+    gst::GObjectPtr<GInetAddress> any(g_inet_address_new_any(G_SOCKET_FAMILY_IPV4));
+    gst::GObjectPtr<GSocketAddress> local(g_inet_socket_address_new(any.get(), 0));
+    if (!s->udp_ || !g_socket_bind(s->udp_.get(), local.get(), FALSE, &err)) {
+      const std::string reason = err ? err->message : "socket";
+      g_clear_error(&err);
+      return Error{"cannot open a UDP socket for media: " + reason};
+    }
+    gst::GObjectPtr<GSocketAddress> bound(g_socket_get_local_address(s->udp_.get(), nullptr));
+    s->local_port_ = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound.get()));
+  }
+  return s;
+}
+
+GbMediaSender::~GbMediaSender() {
+  if (timer_) g_source_remove(timer_);
+  if (tcp_) g_io_stream_close(G_IO_STREAM(tcp_.get()), nullptr, nullptr);
+}
+
+Status GbMediaSender::Start() {
+  if (o_.transport == "tcp") {
+    GError* err = nullptr;
+    gst::GObjectPtr<GSocketClient> client(g_socket_client_new());
+    tcp_.reset(g_socket_client_connect(client.get(), G_SOCKET_CONNECTABLE(to_.get()), nullptr, &err));
+    if (!tcp_) {
+      const std::string reason = err ? err->message : "connect";
+      g_clear_error(&err);
+      return Error{"cannot connect to " + o_.ip + ":" + std::to_string(o_.port) + ": " + reason};
+    }
+  }
+  started_us_ = g_get_monotonic_time();
+  timer_ = g_timeout_add(10, &GbMediaSender::OnTick, this);
+  return Status::Ok();
+}
+
+// Sends every unit that is due by now on the clip's clock, looping the clip.
+gboolean GbMediaSender::OnTick(gpointer self) {
+  auto* s = static_cast<GbMediaSender*>(self);
+  const int64_t elapsed_ns = (g_get_monotonic_time() - s->started_us_) * 1000;
+  if (s->broken_ || (s->o_.stall_after_s > 0 && elapsed_ns > int64_t(s->o_.stall_after_s) * 1000000000)) {
+    s->timer_ = 0;
+    return G_SOURCE_REMOVE;
+  }
+  const int64_t loop = std::max<int64_t>(s->clip_.duration_ns, 1);
+  for (int burst = 0; burst < 100; ++burst) {
+    const AccessUnit& unit = s->clip_.units[s->next_];
+    const int64_t due_ns = s->loop_ns_ + unit.dts_ns;
+    if (due_ns > elapsed_ns) break;
+    // 90 kHz, with a 0.2 s start offset so that PTS − DTS never goes below zero.
+    const auto ticks = [](int64_t ns) { return uint64_t((ns + 200000000) * 9 / 100000); };
+    s->SendUnit(unit, ticks(s->loop_ns_ + unit.pts_ns), ticks(due_ns));
+    if (++s->next_ == s->clip_.units.size()) {
+      s->next_ = 0;
+      s->loop_ns_ += loop;
+    }
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+void GbMediaSender::SendUnit(const AccessUnit& unit, uint64_t pts_90k, uint64_t dts_90k) {
+  const std::string pack = MuxPsPack(unit, clip_.codec, pts_90k, dts_90k);
+  gb28181::RtpPacket p;
+  p.payload_type = 96;
+  p.timestamp = uint32_t(pts_90k);
+  p.ssrc = o_.ssrc;
+  for (size_t at = 0; at < pack.size(); at += kMaxPayload) {
+    p.seq = seq_++;
+    p.payload = std::string_view(pack).substr(at, kMaxPayload);
+    p.marker = at + kMaxPayload >= pack.size();
+    std::string packet;
+    gb28181::AppendRtp(packet, p);
+    SendPacket(packet);
+    if (o_.garbage && p.seq % 50 == 0) {
+      gb28181::RtpPacket stranger = p;
+      stranger.ssrc = o_.ssrc ^ 0x5a5a5a5a;
+      std::string foreign;
+      gb28181::AppendRtp(foreign, stranger);
+      SendPacket(foreign);
+      SendPacket(packet.substr(0, 5));  // not even a header
+    }
+  }
+}
+
+void GbMediaSender::SendPacket(const std::string& packet) {
+  if (udp_) {
+    g_socket_send_to(udp_.get(), to_.get(), packet.data(), packet.size(), nullptr, nullptr);
+    return;
+  }
+  std::string framed;
+  framed.push_back(char(packet.size() >> 8));
+  framed.push_back(char(packet.size() & 0xff));
+  framed += packet;
+  GSocket* socket = g_socket_connection_get_socket(tcp_.get());
+  size_t done = 0;
+  while (done < framed.size()) {
+    const gssize n = g_socket_send(socket, framed.data() + done, framed.size() - done, nullptr, nullptr);
+    if (n <= 0) {
+      if (!broken_) spdlog::warn("camsim: the platform closed the media connection (SSRC {})", o_.ssrc);
+      broken_ = true;
+      return;
+    }
+    done += size_t(n);
+  }
+}
+
+}  // namespace xl::camsim
