@@ -148,6 +148,12 @@ void Camera::EndAttempt() {
   attempt_ = {};
 }
 
+void Camera::RetryNow(int64_t now_ms) {
+  if (state_ != wire::CAMERA_STATE_OFFLINE || !retry_at_ms_) return;
+  retry_at_ms_ = now_ms;
+  backoff_ms_ = kFirstBackoffMs;
+}
+
 void Camera::Stop(int64_t now_ms) {
   EndAttempt();
   SetState(now_ms, wire::CAMERA_STATE_OFFLINE, "stopped");

@@ -101,6 +101,8 @@ class Camera {
   void Start(int64_t now_ms);
   void Tick(int64_t now_ms);  // call often (every ~200 ms): promotes, watches, retries
   void Stop(int64_t now_ms);
+  // An offline camera retries on the next Tick, its backoff reset (its source is back).
+  void RetryNow(int64_t now_ms);
   // Sends the encoded stream to the router's media endpoint while `live` (or always_on).
   void SetLive(bool live);
 

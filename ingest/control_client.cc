@@ -41,6 +41,12 @@ void ControlClient::Send(const wire::ControlUp& up) {
   }
 }
 
+void ControlClient::ReportGbChannels(const wire::GbChannels& channels) {
+  wire::ControlUp up;
+  *up.mutable_gb_channels() = channels;
+  Send(up);
+}
+
 ControlClient::Received ControlClient::Poll(int64_t now_ms) {
   Received got;
   zmq::message_t frame;
@@ -55,6 +61,8 @@ ControlClient::Received ControlClient::Poll(int64_t now_ms) {
       got.assignment = std::move(*down.mutable_assignment());
     } else if (down.has_watch()) {
       got.watch = std::move(*down.mutable_watch());
+    } else if (down.has_ptz()) {
+      got.ptz.push_back(std::move(*down.mutable_ptz()));
     }
   }
   if (now_ms - last_sent_ms_ >= kBeatMs) {

@@ -22,11 +22,14 @@ class ControlClient {
   struct Received {
     std::optional<wire::Assignment> assignment;  // the newest since the last call
     std::optional<wire::Watch> watch;            // likewise
+    std::vector<wire::PtzCommand> ptz;           // every one, in order
   };
   // Sends what is due and returns what arrived since the last call.
   Received Poll(int64_t now_ms);
   // Reports `version` as applied from the next heartbeat on.
   void Applied(uint64_t version) { applied_ = version; }
+  // Reports a GB28181 device's channels (best effort: the caller repeats it now and then).
+  void ReportGbChannels(const wire::GbChannels& channels);
 
  private:
   void Send(const wire::ControlUp& up);

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "ingest/gb28181/ptz.h"
+#include "xl/camera_id.h"
 #include "xl/clock.h"
 #include "xl/prometheus.h"
 #include "xl/wire.h"
@@ -76,11 +77,12 @@ int Worker::Run() {
                http_ ? ", metrics on port " + std::to_string(http_->port()) : "");
   guint tick = g_timeout_add(200, &Worker::OnTick, this);
   guint status = g_timeout_add_seconds(guint(config_.status_interval_s), &Worker::OnStatus, this);
+  guint gb_report = g_timeout_add_seconds(60, &Worker::OnGbReport, this);
   guint sigint = g_unix_signal_add(SIGINT, &Worker::OnSignal, this);
   guint sigterm = g_unix_signal_add(SIGTERM, &Worker::OnSignal, this);
   OnTick(this);
   g_main_loop_run(loop_.get());
-  for (guint id : {tick, status, sigint, sigterm}) g_source_remove(id);
+  for (guint id : {tick, status, gb_report, sigint, sigterm}) g_source_remove(id);
 
   spdlog::info("worker {}: stopping", config_.id);
   for (auto& [id, r] : cameras_) r.camera->Stop(MonotonicMs());
@@ -147,8 +149,59 @@ gboolean Worker::OnTick(gpointer self) {
   if (got.watch) w->watched_ = {got.watch->camera_ids().begin(), got.watch->camera_ids().end()};
   if (got.assignment) w->Reconcile(*got.assignment, now);
   if (got.watch) w->ApplyWatch();
+  for (const wire::PtzCommand& c : got.ptz) w->OnPtz(c);
   for (auto& [id, r] : w->cameras_) r.camera->Tick(now);
   return G_SOURCE_CONTINUE;
+}
+
+gboolean Worker::OnGbReport(gpointer self) {
+  auto* w = static_cast<Worker*>(self);
+  if (!w->sip_) return G_SOURCE_CONTINUE;
+  for (const auto& [id, d] : w->sip_->registrar().devices()) {
+    if (d.registered && d.catalog_complete) w->ReportGbChannels(d);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+void Worker::ReportGbChannels(const gb28181::GbDevice& d) {
+  wire::GbChannels report;
+  report.set_worker(config_.id);
+  report.set_device_id(d.id);
+  for (const auto& [cid, item] : d.catalog) {
+    if (!gb28181::IsGbId(cid)) continue;
+    wire::CameraSpec* spec = report.add_channels();
+    spec->set_id(cid);
+    spec->set_name(item.name.empty() ? cid : item.name);
+    // The region: the channel's civil code when it is a region code, else the ID's town.
+    if (ValidateRegionCode(item.civil_code).ok()) spec->set_region(item.civil_code);
+    spec->set_url("gb28181://" + d.id + "/" + cid);
+    spec->set_enabled(true);
+    spec->set_pinned_worker(config_.id);
+  }
+  control_.ReportGbChannels(report);
+}
+
+Status Worker::SendPtz(const std::string& device, const std::string& channel, const std::string& action,
+                       const std::string& cmd) {
+  if (!sip_) return Error{"GB28181 is not enabled on this worker"};
+  if (Status s = sip_->Ptz(device, channel, cmd); !s.ok()) return s;
+  spdlog::info("gb28181 device {}: PTZ {} {} for {}", device, action, cmd, channel.empty() ? device : channel);
+  return Status::Ok();
+}
+
+void Worker::OnPtz(const wire::PtzCommand& c) {
+  auto it = cameras_.find(c.camera_id());
+  const auto gb = it == cameras_.end() ? std::nullopt : gb28181::ParseGbUrl(it->second.camera->config().url);
+  if (!gb) {
+    spdlog::warn("worker {}: PTZ for camera {} dropped: not a GB28181 camera of this worker", config_.id, c.camera_id());
+    return;
+  }
+  auto cmd = gb28181::PtzCmdFor(c.action(), c.speed() ? int(c.speed()) : 128, int(c.preset()));
+  Status sent = cmd.ok() ? SendPtz(gb->device_id, gb->channel_id, c.action(), cmd.value()) : Status(cmd.error());
+  if (!sent.ok()) {
+    spdlog::warn("camera {} ({}): PTZ {} not sent: {}", c.camera_id(), it->second.camera->config().name, c.action(),
+                 sent.message());
+  }
 }
 
 gboolean Worker::OnStatus(gpointer self) {
@@ -191,13 +244,15 @@ HttpReply Worker::Metrics() const {
       {"xl_camera_frames_decoded_total", "Frames decoded."},
       {"xl_camera_frames_analysed_total", "Frames analysed."},
       {"xl_camera_decode_warnings_total", "Decoder and stream warnings."},
-      {"xl_camera_reconnects_total", "Reconnect attempts."}};
-  for (int f = 0; f < 5; ++f) {
+      {"xl_camera_reconnects_total", "Reconnect attempts."},
+      {"xl_camera_rtp_malformed_total", "GB28181: packets that were not RTP, dropped."},
+      {"xl_camera_rtp_foreign_ssrc_total", "GB28181: RTP packets of another SSRC, dropped."}};
+  for (int f = 0; f < 7; ++f) {
     m.Family(families[f].first, "counter", families[f].second);
     for (const auto& [id, r] : cameras_) {
       const PipelineCounters& c = r.camera->counters();
       const uint64_t v[] = {c.bytes.load(), c.decoded.load(), c.analysed.load(), c.warnings.load(),
-                            r.camera->reconnects()};
+                            r.camera->reconnects(), c.rtp_malformed.load(), c.rtp_foreign.load()};
       m.Sample(double(v[f]), {{"camera", id}});
     }
   }
@@ -218,6 +273,14 @@ void Worker::OnGbEvent(const gb28181::GbEvent& e, const gb28181::GbDevice& d) {
     spdlog::warn("gb28181 device {}{}: {}: {}", e.device_id, name, what, e.detail);
   } else {
     spdlog::info("gb28181 device {}{}: {}: {}", e.device_id, name, what, e.detail);
+  }
+  if (e.kind == GbEvent::kCatalog) ReportGbChannels(d);
+  if (e.kind == GbEvent::kOnline || e.kind == GbEvent::kCatalog) {
+    const int64_t now = MonotonicMs();
+    for (auto& [id, r] : cameras_) {
+      const auto gb = gb28181::ParseGbUrl(r.camera->config().url);
+      if (gb && gb->device_id == e.device_id) r.camera->RetryNow(now);
+    }
   }
 }
 
@@ -256,8 +319,6 @@ HttpReply Worker::GbPtz(const HttpRequest& request) {
       !j["action"].is_string()) {
     return fail(400, "expected a JSON object with \"device\" and \"action\" (and \"channel\", \"speed\", \"preset\")");
   }
-  auto action = gb28181::ParsePtzAction(j["action"].get<std::string>());
-  if (!action.ok()) return fail(400, action.error().message);
   int speed = 128, preset = 0;
   std::string channel;
   try {
@@ -267,12 +328,12 @@ HttpReply Worker::GbPtz(const HttpRequest& request) {
   } catch (const nlohmann::json::exception&) {
     return fail(400, "\"speed\" and \"preset\" must be numbers, \"channel\" text");
   }
-  auto cmd = gb28181::PtzCmd(action.value(), speed, preset);
+  const std::string action = j["action"].get<std::string>();
+  auto cmd = gb28181::PtzCmdFor(action, speed, preset);
   if (!cmd.ok()) return fail(400, cmd.error().message);
-  const std::string device = j["device"].get<std::string>();
-  if (Status s = sip_->Ptz(device, channel, cmd.value()); !s.ok()) return fail(404, s.message());
-  spdlog::info("gb28181 device {}: PTZ {} {} for {}", device, j["action"].get<std::string>(), cmd.value(),
-               channel.empty() ? device : channel);
+  if (Status s = SendPtz(j["device"].get<std::string>(), channel, action, cmd.value()); !s.ok()) {
+    return fail(404, s.message());
+  }
   return {200, "application/json", nlohmann::json{{"ptz_cmd", cmd.value()}}.dump()};
 }
 

@@ -48,10 +48,19 @@ class Worker {
   HttpReply GbDevices() const;
   // POST /gb28181/ptz {"device", "channel", "action", "speed", "preset"}: a PTZ command.
   HttpReply GbPtz(const HttpRequest& request);
-  // Logs one line per device state change.
+  // Logs one line per device state change; reports catalogs to the router; retries the
+  // cameras of a device that came online at once.
   void OnGbEvent(const gb28181::GbEvent& event, const gb28181::GbDevice& device);
+  // The device's catalog as cameras pinned to this worker, to the router.
+  void ReportGbChannels(const gb28181::GbDevice& device);
+  // Sends a PTZCmd (ptz.h) to a channel (`channel` "" : the device itself) and logs it.
+  Status SendPtz(const std::string& device, const std::string& channel, const std::string& action,
+                 const std::string& cmd);
+  // A PTZ command from the router for one of this worker's cameras.
+  void OnPtz(const wire::PtzCommand& command);
   static gboolean OnTick(gpointer self);
   static gboolean OnStatus(gpointer self);
+  static gboolean OnGbReport(gpointer self);  // every minute: all complete catalogs again
   static gboolean OnSignal(gpointer self);
 
   WorkerConfig config_;

@@ -11,9 +11,16 @@ std::vector<std::pair<std::string, std::string>> PlanAssignments(
   std::map<std::string, std::vector<std::string>> load;
   for (const std::string& w : live_workers) load[w];
   std::vector<std::string> homeless;
+  std::set<std::string> pinned;  // never moved by the rebalance
   for (const auto& [id, c] : cameras) {
+    const std::string& pin = c.spec.pinned_worker();
     if (!c.spec.enabled()) {
       if (!c.worker.empty()) target[id] = "";
+    } else if (!pin.empty()) {
+      pinned.insert(id);
+      const std::string to = live_workers.count(pin) ? pin : "";
+      if (c.worker != to) target[id] = to;
+      if (!to.empty()) load[to].push_back(id);
     } else if (live_workers.count(c.worker)) {
       load[c.worker].push_back(id);
     } else {
@@ -39,8 +46,11 @@ std::vector<std::pair<std::string, std::string>> PlanAssignments(
       auto hi = std::max_element(load.begin(), load.end(),
                                  [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
       if (hi->second.size() <= lo->second.size() + 1) break;
-      std::string id = hi->second.back();
-      hi->second.pop_back();
+      auto movable = std::find_if(hi->second.rbegin(), hi->second.rend(),
+                                  [&](const std::string& id) { return !pinned.count(id); });
+      if (movable == hi->second.rend()) break;
+      std::string id = *movable;
+      hi->second.erase(std::next(movable).base());
       lo->second.push_back(id);
       target[id] = lo->first;
     }

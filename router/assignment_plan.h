@@ -16,6 +16,8 @@ namespace xl::router {
 //  * an enabled camera without a live worker goes to the least-loaded live worker
 //    (ties: the smallest worker id), or to "" when no worker is live;
 //  * a disabled camera is assigned to nobody ("");
+//  * a pinned camera (spec.pinned_worker) runs on that worker while it is live, else on
+//    nobody; it counts towards its worker's load and is never moved;
 //  * with `rebalance`, cameras then move from the most to the least loaded worker until
 //    their loads differ by at most one (used when a worker joins).
 // Deterministic: the same inputs give the same plan.

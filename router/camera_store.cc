@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "ingest/gb28181/gb_config.h"
 #include "xl/clock.h"
 
 namespace xl::router {
@@ -16,7 +17,8 @@ CREATE TABLE IF NOT EXISTS registry(
   enabled INTEGER NOT NULL,
   profile TEXT NOT NULL,
   worker TEXT NOT NULL DEFAULT '',
-  updated_ms INTEGER NOT NULL);
+  updated_ms INTEGER NOT NULL,
+  pinned TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS credentials(
   camera_id TEXT PRIMARY KEY REFERENCES registry(id) ON DELETE CASCADE,
   username TEXT NOT NULL,
@@ -36,14 +38,25 @@ Result<std::unique_ptr<CameraStore>> CameraStore::Open(const std::string& path) 
   auto db = OpenDatabase(path, kSchema);
   if (!db.ok()) return db.error();
   std::unique_ptr<CameraStore> store(new CameraStore(std::move(db.value())));
+  if (Status s = store->Migrate(); !s.ok()) return Error{path + ": " + s.message()};
   if (Status s = store->Load(); !s.ok()) return Error{path + ": " + s.message()};
   return store;
+}
+
+// Databases written before a column existed get it.
+Status CameraStore::Migrate() {
+  auto columns = PrepareSql(db_.get(), "SELECT name FROM pragma_table_info('registry')");
+  if (!columns.ok()) return columns.error();
+  bool pinned = false;
+  while (sqlite3_step(columns->get()) == SQLITE_ROW) pinned |= ColumnText(columns->get(), 0) == "pinned";
+  if (pinned) return Status::Ok();
+  return ExecSql(db_.get(), "ALTER TABLE registry ADD COLUMN pinned TEXT NOT NULL DEFAULT ''");
 }
 
 Status CameraStore::Load() {
   auto cams = PrepareSql(db_.get(),
                          "SELECT r.id, r.name, r.region, r.url, r.enabled, r.profile, r.worker, "
-                         "COALESCE(c.username, ''), COALESCE(c.password, '') "
+                         "COALESCE(c.username, ''), COALESCE(c.password, ''), r.pinned "
                          "FROM registry r LEFT JOIN credentials c ON c.camera_id = r.id");
   if (!cams.ok()) return cams.error();
   while (sqlite3_step(cams->get()) == SQLITE_ROW) {
@@ -58,6 +71,7 @@ Status CameraStore::Load() {
     c.worker = ColumnText(s, 6);
     c.spec.set_username(ColumnText(s, 7));
     c.spec.set_password(ColumnText(s, 8));
+    c.spec.set_pinned_worker(ColumnText(s, 9));
     cameras_[c.spec.id()] = std::move(c);
   }
   auto seeds = PrepareSql(db_.get(), "SELECT worker, digest FROM seeds");
@@ -83,18 +97,27 @@ Status CameraStore::InTransaction(const std::function<Status()>& body) {
 
 Status CameraStore::Put(const std::vector<wire::CameraSpec>& specs) {
   auto put = PrepareSql(db_.get(),
-                        "INSERT INTO registry(id, name, region, url, enabled, profile, updated_ms) "
-                        "VALUES(?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
+                        "INSERT INTO registry(id, name, region, url, enabled, profile, updated_ms, pinned) "
+                        "VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
                         "region=excluded.region, url=excluded.url, enabled=excluded.enabled, "
-                        "profile=excluded.profile, updated_ms=excluded.updated_ms");
+                        "profile=excluded.profile, updated_ms=excluded.updated_ms, pinned=excluded.pinned");
   auto cred = PrepareSql(db_.get(), "INSERT OR REPLACE INTO credentials(camera_id, username, password) VALUES(?,?,?)");
   auto nocred = PrepareSql(db_.get(), "DELETE FROM credentials WHERE camera_id = ?");
   if (!put.ok()) return put.error();
   if (!cred.ok()) return cred.error();
   if (!nocred.ok()) return nocred.error();
   const int64_t now = NowMs();
+  // The pin comes from where a device registered, not from whoever edits the camera: an
+  // unpinned replacement for the same GB28181 device keeps it.
+  std::vector<wire::CameraSpec> kept = specs;
+  for (wire::CameraSpec& spec : kept) {
+    const RegisteredCamera* old = Find(spec.id());
+    if (!old || !spec.pinned_worker().empty()) continue;
+    const auto before = gb28181::ParseGbUrl(old->spec.url()), after = gb28181::ParseGbUrl(spec.url());
+    if (before && after && before->device_id == after->device_id) spec.set_pinned_worker(old->spec.pinned_worker());
+  }
   Status s = InTransaction([&]() -> Status {
-    for (const wire::CameraSpec& spec : specs) {
+    for (const wire::CameraSpec& spec : kept) {
       sqlite3_stmt* p = put->get();
       sqlite3_reset(p);
       BindText(p, 1, spec.id());
@@ -104,6 +127,7 @@ Status CameraStore::Put(const std::vector<wire::CameraSpec>& specs) {
       sqlite3_bind_int(p, 5, spec.enabled() ? 1 : 0);
       BindText(p, 6, spec.profile());
       sqlite3_bind_int64(p, 7, now);
+      BindText(p, 8, spec.pinned_worker());
       if (Status st = StepDone(db_.get(), p); !st.ok()) return st;
       sqlite3_stmt* c = spec.username().empty() && spec.password().empty() ? nocred->get() : cred->get();
       sqlite3_reset(c);
@@ -117,7 +141,7 @@ Status CameraStore::Put(const std::vector<wire::CameraSpec>& specs) {
     return Status::Ok();
   });
   if (!s.ok()) return s;
-  for (const wire::CameraSpec& spec : specs) cameras_[spec.id()].spec = spec;
+  for (const wire::CameraSpec& spec : kept) cameras_[spec.id()].spec = spec;
   return Status::Ok();
 }
 

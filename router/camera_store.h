@@ -30,7 +30,8 @@ class CameraStore {
   // nullptr when unknown.
   const RegisteredCamera* Find(const std::string& id) const;
 
-  // Adds or replaces `specs` (already validated); a replaced camera keeps its worker.
+  // Adds or replaces `specs` (already validated); a replaced camera keeps its worker, and its
+  // pinned worker when the replacement names none and reaches the same GB28181 device.
   Status Put(const std::vector<wire::CameraSpec>& specs);
   // Removes the camera; false when it was not there.
   Result<bool> Remove(const std::string& id);
@@ -43,6 +44,7 @@ class CameraStore {
 
  private:
   explicit CameraStore(SqlitePtr db) : db_(std::move(db)) {}
+  Status Migrate();
   Status Load();
   Status InTransaction(const std::function<Status()>& body);
 

@@ -17,8 +17,9 @@ constexpr int64_t kVideoStallMs = 3000;
 }  // namespace
 
 ClientHub::ClientHub(zmq::socket_t& socket, AlertLog& log, const CameraRegistry& cameras, LiveRelay& relay,
-                     std::function<bool(const std::string&)> known)
-    : socket_(socket), log_(log), cameras_(cameras), relay_(relay), known_(std::move(known)) {}
+                     std::function<bool(const std::string&)> known,
+                     std::function<Status(const wire::PtzCommand&)> ptz)
+    : socket_(socket), log_(log), cameras_(cameras), relay_(relay), known_(std::move(known)), ptz_(std::move(ptz)) {}
 
 ClientHub::~ClientHub() {
   for (auto& [identity, c] : clients_) {
@@ -108,6 +109,18 @@ void ClientHub::OnRequest(const std::string& identity, const zmq::message_t& bod
     wire::ServerMessage err;
     err.set_error("malformed request");
     Send(identity, err);
+    return;
+  }
+  if (req.has_ptz()) {  // a one-off command: no subscription needed
+    wire::ServerMessage answer;
+    Status s = ptz_(req.ptz());
+    if (s.ok()) {
+      answer.set_ptz_sent(req.ptz().camera_id());
+      spdlog::info("client: PTZ {} for camera {} passed to its worker", req.ptz().action(), req.ptz().camera_id());
+    } else {
+      answer.set_error("PTZ: " + s.message());
+    }
+    Send(identity, answer);
     return;
   }
   auto it = clients_.find(identity);

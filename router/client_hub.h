@@ -23,6 +23,7 @@
 #include <memory>
 
 #include "router/alert_log.h"
+#include "xl/status.h"
 #include "router/live/live_relay.h"
 #include "xueliang.pb.h"
 
@@ -32,9 +33,10 @@ class CameraRegistry;
 
 class ClientHub {
  public:
-  // `known` says whether a camera ID is in the registry (for watch requests).
+  // `known` says whether a camera ID is in the registry (for watch requests); `ptz` passes
+  // a PTZ command on towards the camera (an error says why it cannot).
   ClientHub(zmq::socket_t& socket, AlertLog& log, const CameraRegistry& cameras, LiveRelay& relay,
-            std::function<bool(const std::string&)> known);
+            std::function<bool(const std::string&)> known, std::function<Status(const wire::PtzCommand&)> ptz);
   ~ClientHub();
 
   // Handles one message from a client (identity frame + body frame).
@@ -87,6 +89,7 @@ class ClientHub {
   const CameraRegistry& cameras_;
   LiveRelay& relay_;
   std::function<bool(const std::string&)> known_;
+  std::function<Status(const wire::PtzCommand&)> ptz_;
   std::map<std::string, Client> clients_;
 };
 

@@ -86,6 +86,7 @@ static json CameraJson(const RegisteredCamera& c, const wire::Camera* state, boo
             {"enabled", c.spec.enabled()},
             {"profile", c.spec.profile()},
             {"worker", c.worker},
+            {"pinned_worker", c.spec.pinned_worker()},
             {"handed", handed}};
   // A camera just moved to another worker still carries the old worker's last report:
   // that is no news of it on the new one, so it counts as connecting until the new one reports.

@@ -28,7 +28,8 @@ Router::Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<
       log_(std::move(log)),
       store_(std::move(store)),
       registry_(config.worker_timeout_ms, [this](const wire::Camera& c) { OnCameraChanged(c); }),
-      hub_(clients_, *log_, registry_, relay_, [this](const std::string& id) { return store_->Find(id) != nullptr; }),
+      hub_(clients_, *log_, registry_, relay_, [this](const std::string& id) { return store_->Find(id) != nullptr; },
+           [this](const wire::PtzCommand& c) { return control_.SendPtz(c); }),
       control_(control_socket_, *store_, config.worker_timeout_ms),
       api_(*store_, control_, registry_, [this](const std::string& id) { registry_.Forget(id); }) {}
 

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "ingest/config.h"
+#include "ingest/gb28181/gb_config.h"
+#include "ingest/gb28181/ptz.h"
 #include "router/assignment_plan.h"
 #include "xl/clock.h"
 #include "xl/wire.h"
@@ -27,7 +29,9 @@ void WorkerControl::OnMessage(const std::string& identity, const zmq::message_t&
     spdlog::warn("control: dropped a malformed message from worker '{}' ({} bytes)", identity, body.size());
     return;
   }
-  const std::string& claimed = up.has_hello() ? up.hello().worker() : up.heartbeat().worker();
+  const std::string& claimed = up.has_hello()         ? up.hello().worker()
+                               : up.has_gb_channels() ? up.gb_channels().worker()
+                                                      : up.heartbeat().worker();
   if (claimed != identity || identity.empty()) {
     spdlog::warn("control: dropped a message from '{}' claiming to be worker '{}'", identity, claimed);
     return;
@@ -55,6 +59,8 @@ void WorkerControl::OnMessage(const std::string& identity, const zmq::message_t&
     ApplySeed(identity, up.hello());
   } else if (up.has_heartbeat()) {
     peer.info.applied_version = up.heartbeat().applied_version();
+  } else if (up.has_gb_channels()) {
+    ApplyGbChannels(identity, up.gb_channels());
   }
 }
 
@@ -81,6 +87,60 @@ void WorkerControl::ApplySeed(const std::string& worker, const wire::WorkerHello
   spdlog::info("worker {}: seeded {} new cameras into the registry ({} already known)", worker, fresh.size(),
                hello.seed_size() - int(fresh.size()));
   dirty_ = true;
+}
+
+void WorkerControl::ApplyGbChannels(const std::string& worker, const wire::GbChannels& channels) {
+  std::vector<wire::CameraSpec> changed;
+  int added = 0, moved = 0;
+  for (wire::CameraSpec spec : channels.channels()) {
+    spec.set_pinned_worker(worker);
+    const RegisteredCamera* known = store_.Find(spec.id());
+    if (known) {
+      if (!gb28181::ParseGbUrl(known->spec.url())) {
+        spdlog::warn("worker {}: GB28181 channel {} has the ID of camera {} ({}), which is not a GB28181 channel; "
+                     "left alone", worker, spec.id(), known->spec.id(), known->spec.url());
+        continue;
+      }
+      if (known->spec.pinned_worker() == worker && known->spec.url() == spec.url()) continue;
+      // Settings stay as the registry has them; the channel follows its device.
+      wire::CameraSpec follow = known->spec;
+      follow.set_url(spec.url());
+      follow.set_pinned_worker(worker);
+      changed.push_back(std::move(follow));
+      ++moved;
+      continue;
+    }
+    if (auto ok = ingest::CameraFromSpec(spec); !ok.ok()) {
+      spdlog::warn("worker {}: GB28181 channel refused: {}", worker, ok.error().message);
+      continue;
+    }
+    changed.push_back(std::move(spec));
+    ++added;
+  }
+  if (changed.empty()) return;
+  if (Status s = store_.Put(changed); !s.ok()) {
+    spdlog::error("worker {}: GB28181 device {}: channels not saved: {}", worker, channels.device_id(), s.message());
+    return;
+  }
+  spdlog::info("worker {}: GB28181 device {}: {} channels; {} new cameras, {} now reached through this worker", worker,
+               channels.device_id(), channels.channels_size(), added, moved);
+  dirty_ = true;
+}
+
+Status WorkerControl::SendPtz(const wire::PtzCommand& command) {
+  const RegisteredCamera* c = store_.Find(command.camera_id());
+  if (!c) return Error{"no camera " + command.camera_id()};
+  if (!gb28181::ParseGbUrl(c->spec.url())) return Error{"camera " + command.camera_id() + " is not a GB28181 channel"};
+  auto cmd = gb28181::PtzCmdFor(command.action(), command.speed() ? int(command.speed()) : 128, int(command.preset()));
+  if (!cmd.ok()) return cmd.error();
+  auto peer = peers_.find(c->worker);
+  if (c->worker.empty() || peer == peers_.end() || !peer->second.info.live) {
+    return Error{"camera " + command.camera_id() + " runs on no live worker"};
+  }
+  wire::ControlDown down;
+  *down.mutable_ptz() = command;
+  SendTo(c->worker, down);
+  return Status::Ok();
 }
 
 void WorkerControl::Pump(int64_t now_ms) {

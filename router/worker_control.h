@@ -44,6 +44,9 @@ class WorkerControl {
   std::vector<WorkerInfo> Workers() const;
   // True when `camera_id` is assigned to a live worker that has applied that assignment.
   bool Handed(const std::string& camera_id) const;
+  // Passes a PTZ command to the worker that runs the camera. Error when the camera is
+  // unknown, not a GB28181 channel, or not running on a live worker.
+  Status SendPtz(const wire::PtzCommand& command);
 
  private:
   struct Peer {
@@ -56,6 +59,8 @@ class WorkerControl {
     int64_t watch_sent_ms = 0;
   };
   void ApplySeed(const std::string& worker, const wire::WorkerHello& hello);
+  // A GB28181 device's channels, as reported by the worker it registered to.
+  void ApplyGbChannels(const std::string& worker, const wire::GbChannels& channels);
   void Send(Peer& peer, int64_t now_ms);  // the peer's current camera list, as a new version
   void SendTo(const std::string& worker, const wire::ControlDown& down);
 

@@ -51,4 +51,10 @@ Result<std::string> PtzCmd(PtzAction action, int speed, int preset) {
   return std::string(hex, 16);
 }
 
+Result<std::string> PtzCmdFor(const std::string& action, int speed, int preset) {
+  auto parsed = ParsePtzAction(action);
+  if (!parsed.ok()) return parsed.error();
+  return PtzCmd(parsed.value(), speed, preset);
+}
+
 }  // namespace xl::gb28181

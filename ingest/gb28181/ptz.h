@@ -25,4 +25,7 @@ Result<PtzAction> ParsePtzAction(const std::string& name);
 // 1-255 for the preset actions. Out-of-range values are an Error.
 Result<std::string> PtzCmd(PtzAction action, int speed, int preset = 0);
 
+// ParsePtzAction then PtzCmd: the PTZCmd for an action named as above.
+Result<std::string> PtzCmdFor(const std::string& action, int speed, int preset);
+
 }  // namespace xl::gb28181

@@ -3,12 +3,18 @@
 // authentication, report a catalog split across messages, keep alive; a wrong password is
 // refused and logged once; a device that stops its keepalives goes offline after 3
 // intervals and comes back when they resume; a PTZ command reaches the device's channel.
+// Then live video: an NVR's catalog becomes cameras in the registry (pinned to the worker
+// the NVR registered to), its H.264 and H.265 channels stream MPEG-PS over RTP over UDP and
+// TCP into the same analytics as RTSP cameras (a motion alert reaches the console), a BYE
+// and a stream that dies are both recovered by a new INVITE, bad packets are counted and
+// dropped, and a client's PTZ command goes through the router to the device.
 #include <gtest/gtest.h>
 
 #include <csignal>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/support/media.h"
 #include "tests/support/process.h"
 #include "tests/support/system.h"
 #include "xl/http_client.h"
@@ -111,6 +117,157 @@ TEST(Gb28181, NvrsRegisterReportTheirCatalogAndKeepAlive) {
   ::close(fd);
   EXPECT_EQ(device(tcp_id)["online"], true);
   EXPECT_TRUE(worker->running());
+}
+
+
+// The worker's Prometheus sample `name{camera="id"}` (-1 when absent).
+double CameraMetric(int port, const std::string& name, const std::string& camera) {
+  auto r = HttpCall("GET", "http://127.0.0.1:" + std::to_string(port) + "/metrics");
+  if (!r.ok()) return -1;
+  const std::string key = name + "{camera=\"" + camera + "\"} ";
+  const size_t at = r.value().body.find(key);
+  return at == std::string::npos ? -1 : std::atof(r.value().body.c_str() + at + key.size());
+}
+
+TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
+  System sys("gb28181-media");
+  const int sip_port = FreePort(), http_port = FreePort();
+  auto router = sys.StartRouter();
+  auto worker = sys.StartWorker("w1", "cameras: []\n", http_port,
+                                "  gb28181: {enabled: true, bind: 127.0.0.1, port: " + std::to_string(sip_port) +
+                                    ", password: gbpass, keepalive_s: 1}\n");
+  auto console = sys.StartConsole("console.log");
+  ASSERT_TRUE(WaitUntil([&] { return worker->Output().find("GB28181 platform") != std::string::npos; }, seconds(30)))
+      << worker->Output();
+  const std::string platform = "127.0.0.1:" + std::to_string(sip_port);
+  auto sim = [&](const std::string& id, int channels, const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {Binary("tools/xl-camsim"), "--gb28181", platform, "--device-id", id,
+                                     "--password", "gbpass", "--channels", std::to_string(channels),
+                                     "--keepalive-s", "1", "--cache", Fixture("camsim-cache"),
+                                     "--media", Fixture("vtest.avi") + ",codec=h264",
+                                     "--media", Fixture("vtest.avi") + ",codec=h265"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<Process>(argv, sys.dir() + "/gbsim-" + id + ".log");
+  };
+  const std::string nvr_id = "34020000001110000011", flaky_id = "34020000001110000012";
+  auto nvr = sim(nvr_id, 4, {});
+  // A second device whose streams die after 12 s (no BYE) and carry bad packets.
+  auto flaky = sim(flaky_id, 1, {"--stall-media-after", "12", "--garbage"});
+
+  auto cameras = [&] {
+    auto r = sys.Api("GET", "/api/cameras");
+    json all = r.ok() ? json::parse(r.value().body, nullptr, false) : json();
+    std::map<std::string, json> by_id;
+    if (all.is_array()) {
+      for (const json& c : all) by_id[c["id"]] = c;
+    }
+    return by_id;
+  };
+  auto state = [&](const std::string& id) {
+    auto all = cameras();
+    return all.count(id) && all[id].contains("state") ? all[id]["state"].get<std::string>() : std::string();
+  };
+  // Channel IDs as the simulator numbers them (device serial × 100 + channel).
+  const std::vector<std::string> channels = {"34020000001310001101", "34020000001310001102", "34020000001310001103",
+                                             "34020000001310001104"};
+  const std::string flaky_channel = "34020000001310001201";
+
+  // The catalog becomes cameras, in the right regions, pinned to the worker; all play.
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const auto& id : channels) {
+      if (state(id) != "online") return false;
+    }
+    return true;
+  }, seconds(120))) << worker->Output() << router->Output() << nvr->Output();
+  auto all = cameras();
+  std::map<std::string, int> by_region;
+  for (const auto& id : channels) {
+    by_region[all[id]["region"]]++;
+    EXPECT_EQ(all[id]["pinned_worker"], "w1");
+    EXPECT_EQ(all[id]["worker"], "w1");
+    EXPECT_EQ(all[id]["url"], "gb28181://" + nvr_id + "/" + id);
+    EXPECT_EQ(all[id]["name"].get<std::string>().substr(0, 6), "通道");
+  }
+  EXPECT_EQ(by_region["3402000001"], 2);
+  EXPECT_EQ(by_region["3402000002"], 2);
+  EXPECT_NE(nvr->Output().find("INVITE for " + channels[0] + ": h264 over udp"), std::string::npos) << nvr->Output();
+  EXPECT_NE(nvr->Output().find("INVITE for " + channels[1] + ": h265 over udp"), std::string::npos) << nvr->Output();
+  for (const auto& id : channels) {
+    EXPECT_TRUE(WaitUntil([&] { return CameraMetric(http_port, "xl_camera_frames_decoded_total", id) > 20; },
+                          seconds(20))) << id;
+  }
+
+  // A motion alert from a GB28181 channel reaches the console as any camera's would.
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const std::string& line : console->Lines()) {
+      const json j = json::parse(line, nullptr, false);
+      if (j.is_object() && j["type"] == "alert" && j["camera"] == channels[0] && j["kind"] == "motion" &&
+          j["phase"] == "start" && j["region"] == "3402000001" && j["snapshot_bytes"].get<int>() > 0) {
+        return true;
+      }
+    }
+    return false;
+  }, seconds(60))) << console->Output();
+
+  // Media over TCP: the operator switches one channel's transport; it plays again over TCP.
+  auto put = sys.Api("PATCH", "/api/cameras/" + channels[1],
+                     json{{"url", "gb28181://" + nvr_id + "/" + channels[1] + "?transport=tcp"}}.dump());
+  ASSERT_TRUE(put.ok());
+  ASSERT_EQ(put.value().status, 200) << put.value().body;
+  EXPECT_EQ(cameras()[channels[1]]["pinned_worker"], "w1") << "the pin follows the device, not the edit";
+  ASSERT_TRUE(WaitUntil([&] { return nvr->Output().find("INVITE for " + channels[1] + ": h265 over tcp") != std::string::npos; },
+                        seconds(30))) << nvr->Output() << worker->Output();
+  const double before_tcp = CameraMetric(http_port, "xl_camera_frames_decoded_total", channels[1]);
+  ASSERT_TRUE(WaitUntil([&] {
+    return state(channels[1]) == "online" &&
+           CameraMetric(http_port, "xl_camera_frames_decoded_total", channels[1]) > std::max(before_tcp, 0.0) + 20;
+  }, seconds(30))) << worker->Output();
+
+  // The device hangs up every call (BYE): each camera is called again and plays.
+  const size_t invites = CountOf(nvr->Output(), "INVITE for ");
+  ::kill(nvr->pid(), SIGHUP);
+  ASSERT_TRUE(WaitUntil([&] { return CountOf(nvr->Output(), "INVITE for ") >= invites + 4; }, seconds(30)))
+      << nvr->Output() << worker->Output();
+  EXPECT_NE(worker->Output().find("the device hung up (BYE)"), std::string::npos) << worker->Output();
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const auto& id : channels) {
+      if (state(id) != "online") return false;
+    }
+    return true;
+  }, seconds(30))) << worker->Output();
+
+  // A stream that dies without a BYE: no video for the watchdog's 10 s, then a new INVITE.
+  ASSERT_TRUE(WaitUntil([&] { return CountOf(flaky->Output(), "INVITE for " + flaky_channel) >= 2; }, seconds(90)))
+      << flaky->Output() << worker->Output();
+  EXPECT_NE(worker->Output().find("camera " + flaky_channel + " (通道1 路口): online -> offline: no video for 10 s"),
+            std::string::npos) << worker->Output();
+  ASSERT_TRUE(WaitUntil([&] { return state(flaky_channel) == "online"; }, seconds(30))) << worker->Output();
+  // Its bad packets were counted and dropped; its malformed SIP message too.
+  EXPECT_GT(CameraMetric(http_port, "xl_camera_rtp_malformed_total", flaky_channel), 0);
+  EXPECT_GT(CameraMetric(http_port, "xl_camera_rtp_foreign_ssrc_total", flaky_channel), 0);
+  auto devices = HttpCall("GET", "http://127.0.0.1:" + std::to_string(http_port) + "/gb28181/devices");
+  ASSERT_TRUE(devices.ok());
+  EXPECT_GE(json::parse(devices.value().body)["sip"]["malformed"].get<int>(), 1);
+
+  // PTZ from a client, through the router and the worker, to the channel: the right bytes.
+  std::string out;
+  auto ptz = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {Binary("tools/xl-console"), "--router", sys.ClientEndpoint(), "--ptz"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Process p(argv, sys.dir() + "/ptz.log");
+    const int code = p.Wait(std::chrono::milliseconds(15000));
+    out = p.Output();
+    return code;
+  };
+  EXPECT_EQ(ptz({channels[2], "left", "--speed", "31"}), 0) << out;
+  ASSERT_TRUE(WaitUntil([&] { return nvr->Output().find("PTZ A50F01021F1F00F5 for " + channels[2]) != std::string::npos; },
+                        seconds(10))) << nvr->Output() << worker->Output();
+  EXPECT_EQ(ptz({channels[2], "spin"}), 1);
+  EXPECT_NE(out.find("unknown PTZ action"), std::string::npos) << out;
+  EXPECT_EQ(ptz({"34020000001310009999", "stop"}), 1);
+  EXPECT_NE(out.find("no camera"), std::string::npos) << out;
+  EXPECT_TRUE(worker->running());
+  EXPECT_TRUE(router->running());
 }
 
 }  // namespace

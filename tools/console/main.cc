@@ -2,11 +2,14 @@
 //
 //   xl-console [--router ENDPOINT] [--region PREFIX]... [--after SEQ] [--json]
 //              [--snapshots DIR] [--exit-after SECONDS] [--watch CAMERA_ID [--out FILE]]
+//   xl-console [--router ENDPOINT] --ptz CAMERA_ID ACTION [--speed N] [--preset N]
 //
 // Resumes by sequence number after a reconnect, so nothing is missed; --after SEQ replays
 // every logged alert after SEQ first. --json prints one JSON object per line (for scripts).
 // --watch receives the camera's live video; --out writes it to FILE as a raw H.264/H.265
-// stream (from the first keyframe on) that ffprobe/ffplay read.
+// stream (from the first keyframe on) that ffprobe/ffplay read. --ptz moves a GB28181
+// camera (ACTION: up, down, left, right, zoom_in, zoom_out, stop, preset_goto, preset_set)
+// and exits: 0 when the router passed the command on, 1 with the reason when it did not.
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -15,6 +18,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "tools/console/console_client.h"
 #include "xl/cli.h"
@@ -35,6 +39,32 @@ const char* Colour(xl::wire::CameraState s) {
   }
 }
 
+// One PTZ command through the router; prints the outcome. Returns the exit code.
+int SendPtz(const std::string& endpoint, const xl::wire::PtzCommand& command) {
+  zmq::context_t ctx(1);
+  zmq::socket_t socket(ctx, zmq::socket_type::dealer);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.set(zmq::sockopt::rcvtimeo, 5000);
+  socket.connect(endpoint);
+  xl::wire::ClientRequest req;
+  *req.mutable_ptz() = command;
+  socket.send(xl::ToFrame(req), zmq::send_flags::none);
+  zmq::message_t frame;
+  xl::wire::ServerMessage answer;
+  while (socket.recv(frame) && xl::FromFrame(frame, &answer)) {
+    if (answer.body_case() == xl::wire::ServerMessage::kPtzSent) {
+      std::cout << "PTZ " << command.action() << " sent to camera " << answer.ptz_sent() << std::endl;
+      return 0;
+    }
+    if (answer.has_error()) {
+      std::cerr << "router: " << answer.error() << std::endl;
+      return 1;
+    }
+  }
+  std::cerr << "xl-console: no answer from the router at " << endpoint << std::endl;
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -43,8 +73,23 @@ int main(int argc, char** argv) {
   std::string snapshots;
   int exit_after_s = 0;
   std::string out_path;
+  std::optional<xl::wire::PtzCommand> ptz;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--ptz") {
+      if (i + 2 >= argc) { std::cerr << "--ptz needs CAMERA_ID and ACTION\n"; return 2; }
+      ptz.emplace();
+      ptz->set_camera_id(argv[++i]);
+      ptz->set_action(argv[++i]);
+      continue;
+    }
+    if ((arg == "--speed" || arg == "--preset") && i + 1 < argc) {
+      auto n = xl::ParseIntArg(argv[++i], 1, 255);
+      if (!n || !ptz) { std::cerr << arg << " must follow --ptz and be 1 to 255\n"; return 2; }
+      if (arg == "--speed") ptz->set_speed(uint32_t(*n));
+      else ptz->set_preset(uint32_t(*n));
+      continue;
+    }
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
     if (arg == "--json") json = true;
     else if (!v) { std::cerr << "usage: xl-console [--router EP] [--region P]... [--after SEQ] [--json] [--snapshots DIR] [--exit-after S] [--watch ID [--out FILE]]\n"; return 2; }
@@ -65,6 +110,7 @@ int main(int argc, char** argv) {
     }
     else { std::cerr << "unknown option " << arg << "\n"; return 2; }
   }
+  if (ptz) return SendPtz(options.endpoint, *ptz);
   std::signal(SIGINT, [](int) { g_stop = true; });
   std::signal(SIGTERM, [](int) { g_stop = true; });
 
