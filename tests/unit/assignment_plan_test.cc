@@ -35,6 +35,22 @@ TEST(AssignmentPlan, SpreadsNewCamerasEvenly) {
   EXPECT_LE(std::abs(load["a"] - load["b"]), 1);
 }
 
+TEST(AssignmentPlan, PinnedCamerasRunOnlyOnTheirWorkerAndNeverRebalance) {
+  auto cams = Cameras(6);
+  for (auto& [id, c] : cams) c.spec.set_pinned_worker("a");  // six GB28181 channels of a device on "a"
+  Apply(cams, PlanAssignments(cams, {"a", "b"}, false));
+  EXPECT_EQ(Load(cams)["a"], 6);
+  EXPECT_TRUE(PlanAssignments(cams, {"a", "b", "c"}, true).empty()) << "a joining worker takes none of them";
+  Apply(cams, PlanAssignments(cams, {"b"}, false));
+  EXPECT_EQ(Load(cams)[""], 6) << "their worker gone, they wait for it rather than move";
+  auto others = Cameras(4, "b");
+  for (auto& [id, c] : others) cams["x" + id] = c;
+  Apply(cams, PlanAssignments(cams, {"a", "b"}, true));
+  auto load = Load(cams);
+  EXPECT_EQ(load["a"], 6);
+  EXPECT_EQ(load["b"], 4) << "unpinned cameras balance around the pinned ones";
+}
+
 TEST(AssignmentPlan, IsStickyWhileTheWorkerLives) {
   auto cams = Cameras(4, "a");
   EXPECT_TRUE(PlanAssignments(cams, {"a", "b"}, false).empty());

@@ -1,11 +1,14 @@
 // GB/T 28181 signalling without sockets: SIP messages through libosip2, digest answers,
-// MANSCDP bodies in GB2312, and the registrar's whole exchange with a device.
+// MANSCDP bodies in GB2312, the registrar's whole exchange with a device (live calls too),
+// SDP offers and answers, RTP packets.
 #include <glib.h>
 #include <gtest/gtest.h>
 
 #include "ingest/gb28181/manscdp.h"
 #include "ingest/gb28181/ptz.h"
 #include "ingest/gb28181/registrar.h"
+#include "ingest/gb28181/rtp_packet.h"
+#include "ingest/gb28181/sdp.h"
 #include "ingest/gb28181/sip_message.h"
 
 namespace xl::gb28181 {
@@ -250,6 +253,147 @@ TEST_F(RegistrarTest, ExpiresZeroUnregistersAndStrangersAreRefused) {
   EXPECT_EQ(Reply(Feed(Request("REGISTER", "12345", 1, ""))).status(), 400);
 }
 
+
+TEST_F(RegistrarTest, ALiveCallIsOfferedAnsweredAcknowledgedAndHungUp) {
+  const std::string device = "34020000001320000001";
+  Register(device, "default-pw");
+  Feed(Request("MESSAGE", device, 3, "", Catalog(registrar_.devices().at(device).catalog_sn, 1, 1, 1)));
+  const std::string channel = "34020000001310000001";
+  std::string call_id;
+  EXPECT_FALSE(registrar_.Invite({device, "34020000001310009999", "10.0.0.1", 30000, "udp", "0200000001"}, 2000,
+                                 &call_id).ok()) << "no such channel";
+  auto offered = registrar_.Invite({device, channel, "10.0.0.1", 30000, "tcp", "0200000001"}, 2000, &call_id);
+  ASSERT_TRUE(offered.ok()) << offered.error().message;
+  SipMessage invite = Reply(offered.value());
+  EXPECT_EQ(invite.method(), "INVITE");
+  EXPECT_EQ(invite.request_user(), channel);
+  EXPECT_EQ(invite.header("Subject"), channel + ":0200000001,34020000002000000001:0");
+  auto offer = ParseSdp(invite.body());
+  ASSERT_TRUE(offer.ok()) << offer.error().message;
+  EXPECT_EQ(offer->session, "Play");
+  EXPECT_EQ(offer->port, 30000);
+  EXPECT_EQ(offer->transport, "tcp");
+  EXPECT_EQ(offer->setup, "passive");
+  EXPECT_EQ(offer->direction, "recvonly");
+  EXPECT_EQ(offer->ssrc, "0200000001");
+  EXPECT_NE(invite.body().find("a=rtpmap:96 PS/90000"), std::string::npos);
+
+  // The device answers 200 with its SDP: ACK in the dialog, and the answer reported.
+  SipMessage ok = SipMessage::ResponseTo(invite, 200, "OK");
+  MediaDescription answer{channel, "Play", "10.0.0.9", 9, "tcp", "active", "sendonly", "0200000001"};
+  ok.SetBody(BuildSdp(answer), "APPLICATION/SDP");
+  auto answered = Feed(ok.ToString());
+  ASSERT_EQ(answered.calls.size(), 1u);
+  EXPECT_EQ(answered.calls[0].kind, CallEvent::kAnswered);
+  EXPECT_EQ(answered.calls[0].answer.ip, "10.0.0.9");
+  SipMessage ack = Reply(answered);
+  EXPECT_EQ(ack.method(), "ACK");
+  EXPECT_EQ(ack.call_id(), call_id);
+  EXPECT_EQ(ack.to_tag(), ok.to_tag());
+  EXPECT_EQ(ack.cseq(), invite.cseq());
+  EXPECT_TRUE(Feed(ok.ToString()).calls.empty()) << "a retransmitted 200 is ACKed, not reported again";
+
+  // The platform hangs up: BYE in the dialog; the call is gone.
+  auto bye = registrar_.Bye(call_id);
+  SipMessage b = Reply(bye);
+  EXPECT_EQ(b.method(), "BYE");
+  EXPECT_EQ(b.from_tag(), invite.from_tag());
+  EXPECT_EQ(b.to_tag(), ok.to_tag());
+  EXPECT_EQ(b.cseq(), invite.cseq() + 1);
+  EXPECT_EQ(registrar_.calls(), 0u);
+}
+
+TEST_F(RegistrarTest, CallsEndOnRefusalSilenceOrTheDevicesBye) {
+  const std::string device = "34020000001320000001";
+  Register(device, "default-pw");
+  std::string refused, silent, hung;
+  SipMessage i1 = Reply(registrar_.Invite({device, device, "10.0.0.1", 30000, "udp", "0200000001"}, 2000, &refused).value());
+  auto no = Feed(SipMessage::ResponseTo(i1, 486, "Busy Here").ToString());
+  ASSERT_EQ(no.calls.size(), 1u);
+  EXPECT_EQ(no.calls[0].kind, CallEvent::kFailed);
+  EXPECT_NE(no.calls[0].detail.find("486"), std::string::npos);
+
+  registrar_.Invite({device, device, "10.0.0.1", 30002, "udp", "0200000002"}, 2000, &silent);
+  EXPECT_TRUE(registrar_.Tick(11000).calls.empty());
+  auto timeout = registrar_.Tick(12001);
+  ASSERT_EQ(timeout.calls.size(), 1u);
+  EXPECT_EQ(timeout.calls[0].call_id, silent);
+  EXPECT_EQ(timeout.calls[0].detail, "no answer to INVITE");
+
+  SipMessage i3 = Reply(registrar_.Invite({device, device, "10.0.0.1", 30004, "udp", "0200000003"}, 20000, &hung).value());
+  SipMessage ok = SipMessage::ResponseTo(i3, 200, "OK");
+  ok.SetBody(BuildSdp({device, "Play", "10.0.0.9", 40000, "udp", "", "sendonly", "0200000003"}), "APPLICATION/SDP");
+  Feed(ok.ToString());
+  const std::string bye = "BYE sip:34020000002000000001@3402000000 SIP/2.0\r\n"
+                          "Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKbye\r\n"
+                          "From: <sip:" + device + "@3402000000>;tag=" + ok.to_tag() + "\r\n"
+                          "To: <sip:34020000002000000001@3402000000>;tag=" + i3.from_tag() + "\r\n"
+                          "Call-ID: " + hung + "\r\nCSeq: 7 BYE\r\nContent-Length: 0\r\n\r\n";
+  auto ended = Feed(bye);
+  EXPECT_EQ(Reply(ended).status(), 200);
+  ASSERT_EQ(ended.calls.size(), 1u);
+  EXPECT_EQ(ended.calls[0].kind, CallEvent::kEnded);
+  EXPECT_EQ(Reply(Feed(bye)).status(), 481) << "a second BYE: no such call";
+  EXPECT_FALSE(registrar_.Invite({"34020000001320000009", "34020000001320000009", "10.0.0.1", 1, "udp", "0200000004"},
+                                 20000, &hung).ok()) << "not registered";
+}
+
+TEST(Sdp, RefusesWhatCannotCarryVideo) {
+  EXPECT_FALSE(ParseSdp("").ok());
+  EXPECT_FALSE(ParseSdp("hello").ok());
+  const std::string head = "v=0\r\no=x 0 0 IN IP4 1.2.3.4\r\ns=Play\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n";
+  EXPECT_FALSE(ParseSdp(head).ok()) << "no video";
+  EXPECT_FALSE(ParseSdp(head + "m=video 0 RTP/AVP 96\r\n").ok()) << "no port";
+  EXPECT_FALSE(ParseSdp(head + "m=video 5000 RTP/SAVP 96\r\n").ok()) << "not plain RTP";
+  EXPECT_FALSE(ParseSdp(head + "m=video 5000 RTP/AVP 96\r\ny=12345\r\n").ok()) << "short SSRC";
+  auto ok = ParseSdp(head + "m=video 5000 RTP/AVP 96\r\na=sendonly\r\ny=0100000001\r\n");
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->direction, "sendonly");
+  EXPECT_EQ(ok->ssrc, "0100000001");
+  EXPECT_EQ(GbSsrc("3402000000", 12), "0200000012");
+  EXPECT_EQ(GbSsrc("3402000000", 10012), "0200000012");
+}
+
+TEST(Rtp, ParsesHeadersAndRefusesWhatRunsPastThePacket) {
+  RtpPacket p;
+  p.payload_type = 96;
+  p.marker = true;
+  p.seq = 65535;
+  p.timestamp = 0x89abcdef;
+  p.ssrc = 200000011;
+  p.payload = "PS bytes";
+  std::string bytes;
+  AppendRtp(bytes, p);
+  auto back = ParseRtp(bytes);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->seq, 65535);
+  EXPECT_EQ(back->timestamp, 0x89abcdefu);
+  EXPECT_EQ(back->ssrc, 200000011u);
+  EXPECT_TRUE(back->marker);
+  EXPECT_EQ(back->payload, "PS bytes");
+
+  std::string csrc_ext_pad = bytes.substr(0, 12) + std::string(8, '\1') + std::string("\xbe\xde\x00\x01", 4) +
+                             std::string(4, '\2') + "PS" + std::string("\0\0\3", 3);
+  csrc_ext_pad[0] = char(0x80 | 0x20 | 0x10 | 2);
+  auto full = ParseRtp(csrc_ext_pad);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  EXPECT_EQ(full->payload, "PS");
+
+  EXPECT_FALSE(ParseRtp(bytes.substr(0, 11)).ok());
+  std::string v1 = bytes;
+  v1[0] = 0x40;
+  EXPECT_FALSE(ParseRtp(v1).ok());
+  std::string many_csrc = bytes.substr(0, 12);
+  many_csrc[0] = char(0x8f);
+  EXPECT_FALSE(ParseRtp(many_csrc).ok());
+  std::string long_ext = bytes.substr(0, 12) + std::string("\xbe\xde\xff\xff", 4);
+  long_ext[0] = char(0x90);
+  EXPECT_FALSE(ParseRtp(long_ext).ok());
+  std::string bad_pad = bytes;
+  bad_pad[0] = char(0xa0);
+  bad_pad.back() = char(200);
+  EXPECT_FALSE(ParseRtp(bad_pad).ok());
+}
 }  // namespace
 }  // namespace xl::gb28181
 

@@ -1,0 +1,33 @@
+// libFuzzer target: SDP bodies of INVITE answers (GB/T 28181 live video). Any bytes give a
+// usable stream description or a clear error; what is accepted is within range, and the
+// description written back parses to the same stream.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "ingest/gb28181/sdp.h"
+
+using xl::gb28181::BuildSdp;
+using xl::gb28181::ParseSdp;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  auto m = ParseSdp(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!m.ok()) {
+    if (m.error().message.empty()) __builtin_trap();
+    return 0;
+  }
+  const auto& d = m.value();
+  if (d.port < 1 || d.port > 65535 || (d.transport != "udp" && d.transport != "tcp") || d.ip.empty()) __builtin_trap();
+  if (!d.ssrc.empty() && d.ssrc.size() != 10) __builtin_trap();
+  // Written back as the platform would (fields SDP can carry on one line each).
+  if (d.ip.find_first_of(" \r\n") == std::string::npos && d.owner.find_first_of(" \r\n") == std::string::npos &&
+      !d.owner.empty() && d.session.find_first_of("\r\n") == std::string::npos && !d.direction.empty() &&
+      d.setup.find_first_of("\r\n") == std::string::npos) {
+    auto back = ParseSdp(BuildSdp(d));
+    if (!back.ok() || back->port != d.port || back->transport != d.transport || back->ssrc != d.ssrc ||
+        back->ip != d.ip) {
+      __builtin_trap();
+    }
+  }
+  return 0;
+}
