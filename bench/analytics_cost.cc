@@ -101,13 +101,8 @@ int main(int argc, char** argv) {
 
   // Part 2: a camera's CPU per setting.
   const std::string dir = TempDir("bench-cost");
-  const std::string clip = dir + "/vtest_640x360_15fps.mp4";
-  if (std::system(("ffmpeg -v error -y -i '" + Fixture("vtest.avi") +
-                   "' -vf scale=640:360,fps=15 -c:v libx264 -preset veryfast -g 30 -bf 0 -an '" + clip + "'")
-                      .c_str()) != 0) {
-    std::fprintf(stderr, "cannot make the clip\n");
-    return 1;
-  }
+  const std::string clip = EncodeVtest640x360(dir, 15);
+  if (clip.empty()) return 1;
   const int rtsp = FreePort();
   std::vector<std::string> sim = {Binary("tools/xl-camsim"), "--port", std::to_string(rtsp), "--bind", "127.0.0.1"};
   for (int i = 0; i < cameras; ++i) {
@@ -158,14 +153,10 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::this_thread::sleep_for(seconds(12));  // past fault learning (10 s) and the first events
-    const double cpu0 = CpuSeconds(worker.pid());
-    const auto t0 = std::chrono::steady_clock::now();
-    std::this_thread::sleep_for(seconds(measure_s));
-    const double used = CpuSeconds(worker.pid()) - cpu0;
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    per_camera[s] = std::min(per_camera[s], used / wall / cameras);
+    const double cores = CoresOver(worker.pid(), seconds(measure_s));
+    per_camera[s] = std::min(per_camera[s], cores / cameras);
     std::printf("round %d %-10s %d cameras, %d s: %.3f cores -> %.1f ms CPU per camera-second\n", run / 4 + 1,
-                name.c_str(), cameras, measure_s, used / wall, used / wall / cameras * 1000);
+                name.c_str(), cameras, measure_s, cores, cores / cameras * 1000);
     std::fflush(stdout);
     worker.Stop();
     router.Stop();

@@ -61,13 +61,8 @@ int main(int argc, char** argv) {
     else if (a == "--seconds") measure_s = std::atoi(argv[i + 1]);
   }
   const std::string dir = TempDir("bench-density");
-  const std::string clip = dir + "/vtest_640x360_15fps.mp4";
-  if (std::system(("ffmpeg -v error -y -i '" + Fixture("vtest.avi") + "' -vf scale=640:360,fps=" +
-                   std::to_string(kFps) + " -c:v libx264 -preset veryfast -g 30 -bf 0 -an '" + clip + "'")
-                      .c_str()) != 0) {
-    std::fprintf(stderr, "cannot make the clip from %s\n", Fixture("vtest.avi").c_str());
-    return 1;
-  }
+  const std::string clip = EncodeVtest640x360(dir, kFps);
+  if (clip.empty()) return 1;
   const int frames = CountFrames(clip);
 
   // Floor: FFmpeg, one thread, decode only, the clip 4 times over.

@@ -14,13 +14,12 @@
 // in turn for --rounds rounds; each setting's lowest figure is kept.
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <thread>
 
 #include "tests/support/media.h"
 #include "tests/support/process.h"
+#include "tests/support/system.h"
 
 using namespace xl::test;
 using std::chrono::seconds;
@@ -34,14 +33,10 @@ int main(int argc, char** argv) {
     else if (a == "--rounds") rounds = std::atoi(argv[i + 1]);
   }
   const std::string dir = TempDir("bench-gb28181-ingest");
-  const std::string clip = dir + "/vtest_640x360_15fps.mp4";
-  if (std::system(("ffmpeg -v error -y -i '" + Fixture("vtest.avi") +
-                   "' -vf scale=640:360,fps=15 -c:v libx264 -preset veryfast -g 30 -bf 0 -an '" + clip + "'")
-                      .c_str()) != 0) {
-    std::fprintf(stderr, "cannot make the clip\n");
-    return 1;
-  }
+  const std::string clip = EncodeVtest640x360(dir, 15);
+  if (clip.empty()) return 1;
   const std::string device = "34020000001110000001";
+  const int rtsp_port = FreePort();
   auto channel = [](int i) {  // as xl-camsim numbers the NVR's channels
     char id[32];
     std::snprintf(id, sizeof id, "340200000013100%05d", 100 + i + 1);
@@ -52,56 +47,39 @@ int main(int argc, char** argv) {
   for (int run = 0; run < 3 * rounds; ++run) {
     const int s = run % 3;
     const std::string name = settings[s];
-    const int wport = FreePort(), cport = FreePort(), ctl = FreePort(), http = FreePort(), media = FreePort();
-    const int rtsp = FreePort(), sip = FreePort();
-    Process router({Binary("router/xl-router"), "--workers", "tcp://127.0.0.1:" + std::to_string(wport), "--clients",
-                    "tcp://127.0.0.1:" + std::to_string(cport), "--control", "tcp://127.0.0.1:" + std::to_string(ctl),
-                    "--http", "127.0.0.1:" + std::to_string(http), "--media", "tcp://127.0.0.1:" + std::to_string(media),
-                    "--rtsp", "127.0.0.1:0", "--db", dir + "/" + name + ".db"},
-                   dir + "/router-" + name + ".log");
+    System sys("bench-gb28181-ingest-" + name);  // fresh folder, database and ports
+    const int sip = FreePort();
+    auto router = sys.StartRouter();
     std::vector<std::string> sim = {Binary("tools/xl-camsim")};
+    std::string gb;
     if (s == 0) {
-      sim.insert(sim.end(), {"--port", std::to_string(rtsp), "--bind", "127.0.0.1"});
+      sim.insert(sim.end(), {"--port", std::to_string(rtsp_port), "--bind", "127.0.0.1"});
       for (int i = 0; i < cameras; ++i) sim.insert(sim.end(), {"--stream", "c" + std::to_string(i) + "=" + clip});
     } else {
       sim.insert(sim.end(), {"--gb28181", "127.0.0.1:" + std::to_string(sip), "--password", "bench", "--device-id",
                              device, "--channels", std::to_string(cameras), "--media", clip});
+      gb = "  gb28181: {enabled: true, bind: 127.0.0.1, port: " + std::to_string(sip) + ", password: bench}\n";
     }
-    const std::string yaml = dir + "/" + name + ".yaml";
-    std::filesystem::remove(dir + "/" + name + ".db");
-    std::ofstream cfg(yaml);
-    cfg << "worker: {id: bench, router: \"tcp://127.0.0.1:" << wport << "\", control: \"tcp://127.0.0.1:" << ctl
-        << "\", media: \"tcp://127.0.0.1:" << media << "\""
-        << (s ? ", gb28181: {enabled: true, bind: 127.0.0.1, port: " + std::to_string(sip) + ", password: bench}"
-              : std::string())
-        << "}\ndefaults: {motion: {enabled: false}, faults: {enabled: false}}\ncameras:\n";
+    std::string yaml = "defaults: {motion: {enabled: false}, faults: {enabled: false}}\ncameras:\n";
     for (int i = 0; i < cameras; ++i) {
-      const std::string url = s == 0 ? "rtsp://127.0.0.1:" + std::to_string(rtsp) + "/c" + std::to_string(i)
+      const std::string url = s == 0 ? "rtsp://127.0.0.1:" + std::to_string(rtsp_port) + "/c" + std::to_string(i)
                                      : "gb28181://" + device + "/" + channel(i) + (s == 2 ? "?transport=tcp" : "");
-      cfg << "  - {id: \"" << channel(i) << "\", name: bench" << i << ", url: \"" << url << "\"}\n";
+      yaml += "  - {id: \"" + channel(i) + "\", name: bench" + std::to_string(i) + ", url: \"" + url + "\"}\n";
     }
-    cfg.close();
-    Process worker({Binary("ingest/xl-ingest"), "--config", yaml}, dir + "/worker-" + name + ".log");
-    Process camsim(sim, dir + "/camsim-" + name + ".log");
-    auto online = [&] { return CountOf(worker.Output(), "-> online"); };
+    auto worker = sys.StartWorker("bench", yaml, 0, gb);
+    Process camsim(sim, sys.dir() + "/camsim.log");
+    auto online = [&] { return CountOf(worker->Output(), "-> online"); };
     if (!WaitUntil([&] { return online() >= cameras; }, seconds(90))) {
       std::fprintf(stderr, "%s: only %d of %d cameras came online; see %s\n", name.c_str(), online(), cameras,
-                   worker.log_path().c_str());
+                   worker->log_path().c_str());
       return 1;
     }
     std::this_thread::sleep_for(seconds(5));
-    const double cpu0 = CpuSeconds(worker.pid());
-    const auto t0 = std::chrono::steady_clock::now();
-    std::this_thread::sleep_for(seconds(measure_s));
-    const double used = CpuSeconds(worker.pid()) - cpu0;
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    per_camera[s] = std::min(per_camera[s], used / wall / cameras);
+    const double cores = CoresOver(worker->pid(), seconds(measure_s));
+    per_camera[s] = std::min(per_camera[s], cores / cameras);
     std::printf("round %d %-7s %d cameras, %d s: %.3f cores -> %.1f ms CPU per camera-second\n", run / 3 + 1,
-                name.c_str(), cameras, measure_s, used / wall, used / wall / cameras * 1000);
+                name.c_str(), cameras, measure_s, cores, cores / cameras * 1000);
     std::fflush(stdout);
-    camsim.Stop();
-    worker.Stop();
-    router.Stop();
   }
   for (int k = 0; k < 3; ++k) {
     std::printf("%-7s lowest of %d rounds: %.1f ms CPU per camera-second (%.2fx rtsp)\n", settings[k], rounds,

@@ -25,16 +25,23 @@ namespace {
 using json = nlohmann::json;
 using std::chrono::seconds;
 
+// Worker w1 with its GB28181 endpoint on `sip_port` (password "gbpass", keepalives every
+// 1 s, offline after 3 missed), once the endpoint listens.
+std::unique_ptr<Process> StartGbWorker(System& sys, int sip_port, int http_port) {
+  auto worker = sys.StartWorker("w1", "cameras: []\n", http_port,
+                                "  gb28181: {enabled: true, bind: 127.0.0.1, port: " + std::to_string(sip_port) +
+                                    ", password: gbpass, keepalive_s: 1, keepalive_misses: 3}\n");
+  EXPECT_TRUE(WaitUntil([&] { return worker->Output().find("GB28181 platform") != std::string::npos; }, seconds(30)))
+      << worker->Output();
+  return worker;
+}
+
 TEST(Gb28181, NvrsRegisterReportTheirCatalogAndKeepAlive) {
   System sys("gb28181");
   const int sip_port = FreePort(), http_port = FreePort();
   auto router = sys.StartRouter();
-  auto worker = sys.StartWorker("w1", "cameras: []\n", http_port,
-                                "  gb28181: {enabled: true, bind: 127.0.0.1, port: " + std::to_string(sip_port) +
-                                    ", password: gbpass, keepalive_s: 1, keepalive_misses: 3}\n");
+  auto worker = StartGbWorker(sys, sip_port, http_port);
   const std::string platform = "127.0.0.1:" + std::to_string(sip_port);
-  ASSERT_TRUE(WaitUntil([&] { return worker->Output().find("GB28181 platform") != std::string::npos; }, seconds(30)))
-      << worker->Output();
   auto sim = [&](const std::string& id, const std::string& transport, const std::string& password) {
     return std::make_unique<Process>(
         std::vector<std::string>{Binary("tools/xl-camsim"), "--gb28181", platform, "--transport", transport,
@@ -133,12 +140,8 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
   System sys("gb28181-media");
   const int sip_port = FreePort(), http_port = FreePort();
   auto router = sys.StartRouter();
-  auto worker = sys.StartWorker("w1", "cameras: []\n", http_port,
-                                "  gb28181: {enabled: true, bind: 127.0.0.1, port: " + std::to_string(sip_port) +
-                                    ", password: gbpass, keepalive_s: 1}\n");
+  auto worker = StartGbWorker(sys, sip_port, http_port);
   auto console = sys.StartConsole("console.log");
-  ASSERT_TRUE(WaitUntil([&] { return worker->Output().find("GB28181 platform") != std::string::npos; }, seconds(30)))
-      << worker->Output();
   const std::string platform = "127.0.0.1:" + std::to_string(sip_port);
   auto sim = [&](const std::string& id, int channels, const std::vector<std::string>& extra) {
     std::vector<std::string> argv = {Binary("tools/xl-camsim"), "--gb28181", platform, "--device-id", id,

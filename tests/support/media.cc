@@ -67,4 +67,15 @@ Probe ProbeFile(const std::string& path) {
   return probe;
 }
 
+std::string EncodeVtest640x360(const std::string& dir, int fps) {
+  const std::string clip = dir + "/vtest_640x360_" + std::to_string(fps) + "fps.mp4";
+  const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") + "' -vf scale=640:360,fps=" +
+                          std::to_string(fps) + " -c:v libx264 -preset veryfast -g 30 -bf 0 -an '" + clip + "'";
+  if (std::system(cmd.c_str()) != 0) {
+    std::fprintf(stderr, "cannot make the clip: %s\n", cmd.c_str());
+    return "";
+  }
+  return clip;
+}
+
 }  // namespace xl::test

@@ -26,4 +26,9 @@ struct Probe {
 };
 Probe ProbeFile(const std::string& path);
 
+// vtest.avi as a camera would send it: H.264 640×360 at `fps`, a keyframe every 30 frames,
+// no B-frames, in an MP4 made by ffmpeg in `dir`. Returns its path; "" (after printing why)
+// when it cannot be made.
+std::string EncodeVtest640x360(const std::string& dir, int fps);
+
 }  // namespace xl::test

@@ -136,6 +136,14 @@ double CpuSeconds(pid_t pid) {
   return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
 }
 
+double CoresOver(pid_t pid, std::chrono::seconds span) {
+  const double cpu0 = CpuSeconds(pid);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(span);
+  const double used = CpuSeconds(pid) - cpu0;
+  return used / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 std::string Binary(const std::string& relative) { return std::string(XL_BINARY_DIR) + "/" + relative; }
 
 int CountOf(const std::string& text, const std::string& what) {

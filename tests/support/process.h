@@ -58,4 +58,8 @@ std::string Binary(const std::string& relative);
 // CPU time (user + system) a running process has used so far, in seconds; -1 if unknown.
 double CpuSeconds(pid_t pid);
 
+// Sleeps for `span` and returns the CPU the process used meanwhile, in cores (1.0 = one core
+// busy all along).
+double CoresOver(pid_t pid, std::chrono::seconds span);
+
 }  // namespace xl::test

@@ -33,7 +33,9 @@ Result<std::unique_ptr<GbDeviceSim>> GbDeviceSim::Start(GbDeviceOptions options)
     d->socket_.reset(g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &err));
     gst::GObjectPtr<GInetAddress> loopback(g_inet_address_new_from_string("127.0.0.1"));
     gst::GObjectPtr<GSocketAddress> local(g_inet_socket_address_new(loopback.get(), 0));
-    const bool bound = d->socket_ && g_socket_bind(d->socket_.get(), local.get(), TRUE, &err);
+    // No SO_REUSEADDR: with it, Linux may hand two sockets bound to port 0 the same port,
+    // and one of the two devices would never hear from the platform.
+    const bool bound = d->socket_ && g_socket_bind(d->socket_.get(), local.get(), FALSE, &err);
     if (!bound) {
       const std::string reason = err ? err->message : "socket";
       g_clear_error(&err);

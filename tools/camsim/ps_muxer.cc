@@ -38,8 +38,8 @@ uint32_t Crc32Mpeg(const std::string& bytes) {
   return crc;
 }
 
-void PutTimestamp(BitWriter& w, int prefix, uint64_t t) {
-  w.Put(prefix, 4);
+// A 33-bit clock value as MPEG splits it: 3, 15 and 15 bits, each followed by a marker bit.
+void PutClock33(BitWriter& w, uint64_t t) {
   w.Put(t >> 30 & 0x7, 3);
   w.Put(1, 1);
   w.Put(t >> 15 & 0x7fff, 15);
@@ -48,18 +48,19 @@ void PutTimestamp(BitWriter& w, int prefix, uint64_t t) {
   w.Put(1, 1);
 }
 
+// A PES PTS or DTS: a 4-bit prefix, then the clock.
+void PutTimestamp(BitWriter& w, int prefix, uint64_t t) {
+  w.Put(prefix, 4);
+  PutClock33(w, t);
+}
+
 constexpr uint32_t kMuxRate = 6106;  // × 50 bytes/s: 2.4 Mbit/s, a bound, not a promise
 
 std::string PackHeader(uint64_t scr) {
   BitWriter w;
   w.Put(0x000001ba, 32);
   w.Put(1, 2);
-  w.Put(scr >> 30 & 0x7, 3);
-  w.Put(1, 1);
-  w.Put(scr >> 15 & 0x7fff, 15);
-  w.Put(1, 1);
-  w.Put(scr & 0x7fff, 15);
-  w.Put(1, 1);
+  PutClock33(w, scr);
   w.Put(0, 9);  // SCR extension
   w.Put(1, 1);
   w.Put(kMuxRate, 22);
