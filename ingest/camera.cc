@@ -154,6 +154,11 @@ void Camera::RetryNow(int64_t now_ms) {
   backoff_ms_ = kFirstBackoffMs;
 }
 
+void Camera::SourceLost(int64_t now_ms, const std::string& reason) {
+  if (state_ == wire::CAMERA_STATE_OFFLINE) return;
+  Fail(now_ms, reason);
+}
+
 void Camera::Stop(int64_t now_ms) {
   EndAttempt();
   SetState(now_ms, wire::CAMERA_STATE_OFFLINE, "stopped");

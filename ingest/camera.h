@@ -103,6 +103,9 @@ class Camera {
   void Stop(int64_t now_ms);
   // An offline camera retries on the next Tick, its backoff reset (its source is back).
   void RetryNow(int64_t now_ms);
+  // The camera's source is known to be gone (a GB28181 device went offline): the attempt
+  // ends now, as a failure for `reason` (offline, signal loss raised, retry after backoff).
+  void SourceLost(int64_t now_ms, const std::string& reason);
   // Sends the encoded stream to the router's media endpoint while `live` (or always_on).
   void SetLive(bool live);
 

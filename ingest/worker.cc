@@ -275,12 +275,15 @@ void Worker::OnGbEvent(const gb28181::GbEvent& e, const gb28181::GbDevice& d) {
     spdlog::info("gb28181 device {}{}: {}: {}", e.device_id, name, what, e.detail);
   }
   if (e.kind == GbEvent::kCatalog) ReportGbChannels(d);
-  if (e.kind == GbEvent::kOnline || e.kind == GbEvent::kCatalog) {
-    const int64_t now = MonotonicMs();
-    for (auto& [id, r] : cameras_) {
-      const auto gb = gb28181::ParseGbUrl(r.camera->config().url);
-      if (gb && gb->device_id == e.device_id) r.camera->RetryNow(now);
-    }
+  const bool back = e.kind == GbEvent::kOnline || e.kind == GbEvent::kCatalog;
+  const bool gone = e.kind == GbEvent::kOffline || e.kind == GbEvent::kUnregistered;
+  if (!back && !gone) return;
+  const int64_t now = MonotonicMs();
+  for (auto& [id, r] : cameras_) {
+    const auto gb = gb28181::ParseGbUrl(r.camera->config().url);
+    if (!gb || gb->device_id != e.device_id) continue;
+    if (back) r.camera->RetryNow(now);
+    else r.camera->SourceLost(now, "device " + e.device_id + " " + what + ": " + e.detail);
   }
 }
 

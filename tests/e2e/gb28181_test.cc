@@ -239,6 +239,32 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
     return true;
   }, seconds(30))) << worker->Output();
 
+  // The NVR stops its keepalives: after 3 missed its cameras go offline with a signal-loss
+  // alert (even though video still arrives); when they resume, the cameras play again.
+  ::kill(nvr->pid(), SIGUSR1);
+  ASSERT_TRUE(WaitUntil([&] { return state(channels[0]) == "offline"; }, seconds(15))) << worker->Output();
+  EXPECT_NE(cameras()[channels[0]]["reason"].get<std::string>().find("no keepalive for 3 s"), std::string::npos)
+      << cameras()[channels[0]].dump();
+  auto signal_loss = [&](const std::string& phase) {
+    for (const std::string& line : console->Lines()) {
+      const json j = json::parse(line, nullptr, false);
+      if (j.is_object() && j["type"] == "alert" && j["camera"] == channels[0] && j["kind"] == "signal_loss" &&
+          j["phase"] == phase) {
+        return true;
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return signal_loss("start"); }, seconds(10))) << console->Output();
+  ::kill(nvr->pid(), SIGUSR2);
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const auto& id : channels) {
+      if (state(id) != "online") return false;
+    }
+    return true;
+  }, seconds(30))) << worker->Output();
+  ASSERT_TRUE(WaitUntil([&] { return signal_loss("end"); }, seconds(10))) << console->Output();
+
   // A stream that dies without a BYE: no video for the watchdog's 10 s, then a new INVITE.
   ASSERT_TRUE(WaitUntil([&] { return CountOf(flaky->Output(), "INVITE for " + flaky_channel) >= 2; }, seconds(90)))
       << flaky->Output() << worker->Output();
