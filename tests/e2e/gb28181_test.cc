@@ -227,7 +227,7 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
   }, seconds(30))) << worker->Output();
 
   // The device hangs up every call (BYE): each camera is called again and plays.
-  const size_t invites = CountOf(nvr->Output(), "INVITE for ");
+  const int invites = CountOf(nvr->Output(), "INVITE for ");
   ::kill(nvr->pid(), SIGHUP);
   ASSERT_TRUE(WaitUntil([&] { return CountOf(nvr->Output(), "INVITE for ") >= invites + 4; }, seconds(30)))
       << nvr->Output() << worker->Output();
