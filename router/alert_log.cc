@@ -108,25 +108,53 @@ Result<std::vector<uint64_t>> AlertLog::Append(const std::vector<wire::Alert>& a
 }
 
 Result<std::vector<wire::LoggedAlert>> AlertLog::ReadAfter(uint64_t after, int limit) {
-  std::vector<wire::LoggedAlert> out;
   sqlite3_reset(read_);
   sqlite3_bind_int64(read_, 1, static_cast<int64_t>(after));
   sqlite3_bind_int(read_, 2, limit);
+  return ReadRows(read_);
+}
+
+Result<std::vector<wire::LoggedAlert>> AlertLog::ReadRows(sqlite3_stmt* stmt) {
+  std::vector<wire::LoggedAlert> out;
   int rc;
-  while ((rc = sqlite3_step(read_)) == SQLITE_ROW) {
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     wire::LoggedAlert logged;
-    logged.set_seq(static_cast<uint64_t>(sqlite3_column_int64(read_, 0)));
-    const void* body = sqlite3_column_blob(read_, 2);
-    if (!logged.mutable_alert()->ParseFromArray(body, sqlite3_column_bytes(read_, 2))) {
+    logged.set_seq(static_cast<uint64_t>(sqlite3_column_int64(stmt, 0)));
+    const void* body = sqlite3_column_blob(stmt, 2);
+    if (!logged.mutable_alert()->ParseFromArray(body, sqlite3_column_bytes(stmt, 2))) {
       return Error{"alert log: row " + std::to_string(logged.seq()) + " is corrupt"};
     }
-    if (const void* jpeg = sqlite3_column_blob(read_, 1)) {
-      logged.mutable_alert()->set_snapshot_jpeg(jpeg, sqlite3_column_bytes(read_, 1));
+    if (const void* jpeg = sqlite3_column_blob(stmt, 1)) {
+      logged.mutable_alert()->set_snapshot_jpeg(jpeg, sqlite3_column_bytes(stmt, 1));
     }
     out.push_back(std::move(logged));
   }
   if (rc != SQLITE_DONE) return Error{std::string("alert log: ") + sqlite3_errmsg(db_)};
   return out;
+}
+
+Result<std::vector<EventSummary>> AlertLog::RecentEvents(int limit) {
+  auto q = PrepareSql(db_,
+                      "SELECT alert_id, MIN(camera_id), MIN(region), MIN(kind), MIN(time_ms), "
+                      "MAX(phase = 'end'), MAX(seq) FROM alerts GROUP BY alert_id ORDER BY MAX(seq) DESC LIMIT ?");
+  if (!q.ok()) return q.error();
+  sqlite3_bind_int(q->get(), 1, limit);
+  std::vector<EventSummary> out;
+  int rc;
+  while ((rc = sqlite3_step(q->get())) == SQLITE_ROW) {
+    sqlite3_stmt* r = q->get();
+    out.push_back({ColumnText(r, 0), ColumnText(r, 1), ColumnText(r, 2), ColumnText(r, 3), sqlite3_column_int64(r, 4),
+                   sqlite3_column_int(r, 5) != 0, uint64_t(sqlite3_column_int64(r, 6))});
+  }
+  if (rc != SQLITE_DONE) return Error{std::string("alert log: ") + sqlite3_errmsg(db_)};
+  return out;
+}
+
+Result<std::vector<wire::LoggedAlert>> AlertLog::EventMessages(const std::string& alert_id) {
+  auto q = PrepareSql(db_, "SELECT seq, snapshot, body FROM alerts WHERE alert_id = ? ORDER BY seq");
+  if (!q.ok()) return q.error();
+  BindText(q->get(), 1, alert_id);
+  return ReadRows(q->get());
 }
 
 Status AlertLog::SaveCamera(const wire::Camera& camera) {

@@ -15,6 +15,17 @@
 
 namespace xl::router {
 
+// One event (all messages sharing an alert id) as a list shows it.
+struct EventSummary {
+  std::string id;
+  std::string camera_id;
+  std::string region;
+  std::string kind;     // "motion", "face", ...
+  int64_t start_ms = 0;
+  bool ended = false;   // its end message is logged
+  uint64_t last_seq = 0;
+};
+
 class AlertLog {
  public:
   // Opens or creates the database at `path`.
@@ -28,6 +39,11 @@ class AlertLog {
   // Up to `limit` logged alerts with seq > `after`, in order.
   Result<std::vector<wire::LoggedAlert>> ReadAfter(uint64_t after, int limit);
 
+  // The newest `limit` events by their latest message, newest first.
+  Result<std::vector<EventSummary>> RecentEvents(int limit);
+  // Every message of event `alert_id` in order; empty when there is no such event.
+  Result<std::vector<wire::LoggedAlert>> EventMessages(const std::string& alert_id);
+
   // The highest sequence number written so far (0 for an empty log).
   uint64_t head() const { return head_; }
 
@@ -39,6 +55,8 @@ class AlertLog {
   explicit AlertLog(sqlite3* db) : db_(db) {}
   Status Exec(const char* sql);
   Status Prepare(const char* sql, sqlite3_stmt** stmt);
+  // Rows of (seq, snapshot, body) from `stmt` (already bound) as logged alerts.
+  Result<std::vector<wire::LoggedAlert>> ReadRows(sqlite3_stmt* stmt);
 
   sqlite3* db_;
   sqlite3_stmt* insert_ = nullptr;

@@ -52,6 +52,8 @@ int main(int argc, char** argv) {
   }
   // The RTSP password comes from the environment, never the command line (ps shows that).
   if (const char* pw = std::getenv("XL_RTSP_PASSWORD")) config.rtsp.password = pw;
+  // Likewise the desk's first admin password (used only while there are no desk users).
+  if (const char* pw = std::getenv("XL_ADMIN_PASSWORD")) config.admin_password = pw;
   if (!config.rtsp.user.empty() && config.rtsp.password.empty()) {
     std::cerr << "xl-router: --rtsp-user needs XL_RTSP_PASSWORD in the environment\n";
     return 2;

@@ -58,6 +58,19 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
       return Error{"cannot bind " + *endpoint + ": " + e.what()};
     }
   }
+  auto users = UserStore::Open(config.database);
+  if (!users.ok()) return users.error();
+  r->users_ = std::move(users.value());
+  auto desk = AlertDesk::Open(config.database);
+  if (!desk.ok()) return desk.error();
+  r->desk_ = std::move(desk.value());
+  r->desk_api_ = std::make_unique<DeskApi>(*r->users_, *r->desk_, *r->log_, config.overdue_ms);
+  if (r->users_->size() == 0 && !config.admin_password.empty()) {
+    if (Status s = r->users_->Add({"admin", "admin", ""}, config.admin_password); !s.ok()) {
+      return Error{"desk: cannot create the first admin: " + s.message()};
+    }
+    spdlog::info("desk: created user admin (the first user; password from XL_ADMIN_PASSWORD)");
+  }
   auto http = HttpServer::Listen(config.http_address, config.http_port);
   if (!http.ok()) return http.error();
   r->http_ = std::move(http.value());
@@ -67,7 +80,10 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   r->websockets_ = std::make_unique<WebSocketOut>(*r->http_, r->relay_,
                                                   [self = r.get()](const std::string& id) { return self->CodecOf(id); });
   Router* self = r.get();
-  r->http_->Route("/api/", [self](const HttpRequest& req) { return self->api_.Handle(req); });
+  r->http_->Route("/api/", [self](const HttpRequest& req) {
+    if (auto desk = self->desk_api_->Handle(req)) return *desk;
+    return self->api_.Handle(req);
+  });
   r->http_->Route("/api/live", [self](const HttpRequest&) {
     return HttpReply{200, "application/json", self->relay_.Stats(MonotonicMs()).dump()};
   });

@@ -16,6 +16,7 @@
 #include "router/live/live_relay.h"
 #include "router/live/rtsp_out.h"
 #include "router/live/websocket_out.h"
+#include "router/desk/desk_api.h"
 #include "router/registry_api.h"
 #include "router/worker_control.h"
 #include "xl/http_server.h"
@@ -32,6 +33,8 @@ struct RouterConfig {
   int http_port = 8080;                          // 0: any free port (logged)
   RtspOutConfig rtsp;                            // live RTSP re-serve
   std::string database = "xueliang.db";
+  std::string admin_password;         // with no desk users yet: creates user "admin" with it
+  int64_t overdue_ms = 5 * 60 * 1000; // a desk alert not acknowledged this long is overdue
   int64_t worker_timeout_ms = 15000;  // a worker silent this long has lost its cameras
 };
 
@@ -73,6 +76,9 @@ class Router {
   ClientHub hub_;
   WorkerControl control_;
   RegistryApi api_;
+  std::unique_ptr<UserStore> users_;
+  std::unique_ptr<AlertDesk> desk_;
+  std::unique_ptr<DeskApi> desk_api_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<RtspOut> rtsp_;
   std::unique_ptr<WebSocketOut> websockets_;

@@ -5,9 +5,13 @@
 namespace xl {
 
 Result<HttpReply> HttpCall(const std::string& method, const std::string& url, const std::string& body,
-                           const std::string& content_type, int timeout_s) {
+                           const std::string& content_type, int timeout_s,
+                           const std::vector<std::pair<std::string, std::string>>& headers) {
   SoupMessage* msg = soup_message_new(method.c_str(), url.c_str());
   if (!msg) return Error{"'" + url + "' is not a valid URL"};
+  for (const auto& [name, value] : headers) {
+    soup_message_headers_append(soup_message_get_request_headers(msg), name.c_str(), value.c_str());
+  }
   if (!body.empty()) {
     GBytes* bytes = g_bytes_new(body.data(), body.size());
     soup_message_set_request_body_from_bytes(msg, content_type.c_str(), bytes);
@@ -25,6 +29,10 @@ Result<HttpReply> HttpCall(const std::string& method, const std::string& url, co
     r.status = int(soup_message_get_status(msg));
     const char* type = soup_message_headers_get_content_type(soup_message_get_response_headers(msg), nullptr);
     r.content_type = type ? type : "";
+    SoupMessageHeadersIter it;
+    soup_message_headers_iter_init(&it, soup_message_get_response_headers(msg));
+    const char *name = nullptr, *value = nullptr;
+    while (soup_message_headers_iter_next(&it, &name, &value)) r.headers.emplace_back(name, value ? value : "");
     gsize size = 0;
     const char* data = static_cast<const char*>(g_bytes_get_data(reply, &size));
     r.body.assign(data ? data : "", size);

@@ -8,9 +8,11 @@
 
 namespace xl {
 
-// Sends `method` `url` with `body` (when not empty, as `content_type`) and waits up to
-// `timeout_s` for the whole reply. Error only when no HTTP reply came (refused, timeout).
+// Sends `method` `url` with `body` (when not empty, as `content_type`) and `headers`, and
+// waits up to `timeout_s` for the whole reply (its headers in HttpReply::headers). Error
+// only when no HTTP reply came (refused, timeout).
 Result<HttpReply> HttpCall(const std::string& method, const std::string& url, const std::string& body = "",
-                           const std::string& content_type = "application/json", int timeout_s = 60);
+                           const std::string& content_type = "application/json", int timeout_s = 60,
+                           const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 }  // namespace xl

@@ -1,5 +1,7 @@
 #include "xl/http_server.h"
 
+#include <cctype>
+
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 
@@ -35,6 +37,13 @@ HttpServer::~HttpServer() {
   }
 }
 
+std::string HttpRequest::header(const std::string& name) const {
+  std::string key = name;
+  for (char& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));
+  auto it = headers.find(key);
+  return it == headers.end() ? "" : it->second;
+}
+
 void HttpServer::Route(const std::string& prefix, Handler handler) { routes_[prefix] = std::move(handler); }
 
 void HttpServer::WebSocket(const std::string& prefix, WebSocketHandler on_open) {
@@ -61,6 +70,23 @@ void HttpServer::OnRequest(SoupServer*, void* raw_msg, const char* path, void* r
     g_hash_table_iter_init(&it, query);
     while (g_hash_table_iter_next(&it, &k, &v)) req.query[static_cast<char*>(k)] = v ? static_cast<char*>(v) : "";
   }
+  SoupMessageHeaders* in = soup_server_message_get_request_headers(msg);
+  SoupMessageHeadersIter hi;
+  soup_message_headers_iter_init(&hi, in);
+  const char *name = nullptr, *value = nullptr;
+  while (soup_message_headers_iter_next(&hi, &name, &value)) {
+    std::string key = name;
+    for (char& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));
+    req.headers[key] = value ? value : "";
+  }
+  if (const char* cookie = soup_message_headers_get_one(in, "Cookie")) {  // "a=1; b=2"
+    GHashTable* pairs = soup_header_parse_semi_param_list(cookie);
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, pairs);
+    while (g_hash_table_iter_next(&it, &k, &v)) req.cookies[static_cast<char*>(k)] = v ? static_cast<char*>(v) : "";
+    soup_header_free_param_list(pairs);
+  }
   SoupMessageBody* body = soup_server_message_get_request_body(msg);
   if (GBytes* bytes = soup_message_body_flatten(body)) {
     gsize size = 0;
@@ -79,6 +105,8 @@ void HttpServer::OnRequest(SoupServer*, void* raw_msg, const char* path, void* r
   }
   if (best) reply = (*best)(req);
   soup_server_message_set_status(msg, guint(reply.status), nullptr);
+  SoupMessageHeaders* out = soup_server_message_get_response_headers(msg);
+  for (const auto& [name, value] : reply.headers) soup_message_headers_append(out, name.c_str(), value.c_str());
   soup_server_message_set_response(msg, reply.content_type.c_str(), SOUP_MEMORY_COPY, reply.body.data(),
                                    reply.body.size());
 }

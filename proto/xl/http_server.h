@@ -7,6 +7,8 @@
 #include <memory>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "xl/status.h"
 
@@ -21,12 +23,18 @@ struct HttpRequest {
   std::string path;                          // "/api/cameras/123"
   std::map<std::string, std::string> query;  // decoded query parameters
   std::string body;
+  std::map<std::string, std::string> cookies;  // from the Cookie header
+  std::map<std::string, std::string> headers;  // names in lower case
+
+  // The value of header `name` (any case); "" when absent.
+  std::string header(const std::string& name) const;
 };
 
 struct HttpReply {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // added to the response (Set-Cookie, ...)
 };
 
 class HttpServer {

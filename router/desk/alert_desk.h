@@ -1,0 +1,50 @@
+// The closed handling loop of an alert event, stored step by step in the router's SQLite
+// database (every step with its user, time and note; nothing is overwritten):
+//
+//   new ──ack──► acknowledged ──dispatch (unit)──► dispatched ──handle (note)──► handled ──close──► closed
+//
+// The user who acknowledges is the event's first responder.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "router/sqlite_util.h"
+#include "xl/status.h"
+
+namespace xl::router {
+
+struct HandlingStep {
+  std::string step;   // "ack", "dispatch", "handle", "close"
+  std::string user;
+  std::string unit;   // dispatch: to whom
+  std::string note;
+  int64_t at_ms = 0;
+};
+
+// Why Advance refused: the step does not follow the event's state, or a field is missing.
+struct StepRefusal {
+  int status;  // 409 (wrong state) or 400 (bad step, missing unit or note)
+  std::string reason;
+};
+
+class AlertDesk {
+ public:
+  static Result<std::unique_ptr<AlertDesk>> Open(const std::string& path);
+
+  // The state an event is in: "new", "acknowledged", "dispatched", "handled" or "closed".
+  std::string StateOf(const std::string& alert_id);
+  // Records `step` by `user` when it follows the event's state (dispatch needs a unit,
+  // handle a note); returns the state after it, or why not.
+  std::variant<std::string, StepRefusal> Advance(const std::string& alert_id, const HandlingStep& step);
+  std::vector<HandlingStep> History(const std::string& alert_id);
+
+ private:
+  explicit AlertDesk(SqlitePtr db) : db_(std::move(db)) {}
+  SqlitePtr db_;
+};
+
+}  // namespace xl::router

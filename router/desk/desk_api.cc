@@ -1,0 +1,198 @@
+#include "router/desk/desk_api.h"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "xl/clock.h"
+#include "xl/wire.h"
+
+namespace xl::router {
+
+namespace {
+
+using json = nlohmann::json;
+constexpr const char* kCookie = "xl_session";
+
+HttpReply Reply(int status, const json& body) { return {status, "application/json", body.dump()}; }
+HttpReply Fault(int status, const std::string& reason) { return Reply(status, json{{"error", reason}}); }
+
+json UserJson(const DeskUser& u) { return {{"user", u.name}, {"role", u.role}, {"region", u.region}}; }
+
+// A JSON object body, or an error reply.
+std::variant<json, HttpReply> ObjectBody(const HttpRequest& r) {
+  json j = json::parse(r.body.empty() ? "{}" : r.body, nullptr, false);
+  if (j.is_discarded()) return Fault(400, "the body is not valid JSON");
+  if (!j.is_object()) return Fault(400, "the body must be a JSON object");
+  return j;
+}
+
+// A text field of `j` ("" when absent); false when present but not text.
+bool TextField(const json& j, const char* name, std::string* out) {
+  if (!j.contains(name)) return true;
+  if (!j[name].is_string()) return false;
+  *out = j[name].get<std::string>();
+  return true;
+}
+
+}  // namespace
+
+std::optional<DeskUser> DeskApi::SessionOf(const HttpRequest& r) {
+  auto it = r.cookies.find(kCookie);
+  if (it == r.cookies.end()) return std::nullopt;
+  return users_.SessionUser(it->second, NowMs());
+}
+
+std::optional<HttpReply> DeskApi::Handle(const HttpRequest& r) {
+  if (r.path == "/api/login") {
+    if (r.method != "POST") return Fault(405, "POST {user, password} to log in");
+    return Login(r);
+  }
+  const bool desk = r.path == "/api/logout" || r.path == "/api/me" || r.path == "/api/users" ||
+                    r.path.starts_with("/api/desk/");
+  if (!desk) return std::nullopt;
+  auto me = SessionOf(r);
+  if (!me) return Fault(401, "log in first (POST /api/login)");
+  if (r.path == "/api/logout") {
+    users_.EndSession(r.cookies.at(kCookie));
+    HttpReply out{204, "application/json", ""};
+    out.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    return out;
+  }
+  if (r.path == "/api/me") return Reply(200, UserJson(*me));
+  if (r.path == "/api/users") return Users(r, *me);
+  const std::string rest = r.path.substr(std::string("/api/desk/alerts").size());
+  if (!r.path.starts_with("/api/desk/alerts")) return Fault(404, "no such endpoint");
+  if (rest.empty() || rest == "/") {
+    if (r.method != "GET") return Fault(405, "GET the alerts");
+    return Alerts(r, *me);
+  }
+  const std::string tail = rest.substr(1);
+  const size_t slash = tail.find('/');
+  if (slash == std::string::npos) {
+    if (r.method != "GET") return Fault(405, "GET an alert");
+    return Alert(tail, *me);
+  }
+  if (r.method != "POST") return Fault(405, "POST a handling step");
+  return Step(tail.substr(0, slash), tail.substr(slash + 1), r, *me);
+}
+
+HttpReply DeskApi::Login(const HttpRequest& r) {
+  auto body = ObjectBody(r);
+  if (auto* fault = std::get_if<HttpReply>(&body)) return *fault;
+  const json& j = std::get<json>(body);
+  std::string name, password;
+  if (!TextField(j, "user", &name) || !TextField(j, "password", &password) || name.empty()) {
+    return Fault(400, "expected {\"user\": text, \"password\": text}");
+  }
+  auto user = users_.Check(name, password);
+  if (!user) {
+    spdlog::warn("desk: login refused for user '{}'", name);
+    return Fault(401, "wrong user or password");
+  }
+  auto token = users_.StartSession(user->name, NowMs());
+  if (!token.ok()) return Fault(500, token.error().message);
+  spdlog::info("desk: {} ({}) logged in", user->name, user->role);
+  HttpReply out = Reply(200, UserJson(*user));
+  out.headers.emplace_back("Set-Cookie",
+                           std::string(kCookie) + "=" + token.value() + "; Path=/; HttpOnly; SameSite=Strict");
+  return out;
+}
+
+HttpReply DeskApi::Users(const HttpRequest& r, const DeskUser& me) {
+  if (me.role != "admin") return Fault(403, "only an admin manages users");
+  if (r.method == "GET") {
+    json out = json::array();
+    for (const DeskUser& u : users_.List()) out.push_back(UserJson(u));
+    return Reply(200, out);
+  }
+  if (r.method != "POST") return Fault(405, "GET or POST users");
+  auto body = ObjectBody(r);
+  if (auto* fault = std::get_if<HttpReply>(&body)) return *fault;
+  const json& j = std::get<json>(body);
+  DeskUser u;
+  std::string password;
+  if (!TextField(j, "user", &u.name) || !TextField(j, "password", &password) || !TextField(j, "role", &u.role) ||
+      !TextField(j, "region", &u.region)) {
+    return Fault(400, "expected {\"user\", \"password\", \"role\", \"region\"} as text");
+  }
+  const bool taken = users_.Find(u.name).has_value();
+  if (Status s = users_.Add(u, password); !s.ok()) return Fault(taken ? 409 : 400, s.message());
+  spdlog::info("desk: {} added user {} ({}, region {})", me.name, u.name, u.role, u.region.empty() ? "all" : u.region);
+  return Reply(201, UserJson(u));
+}
+
+HttpReply DeskApi::Alerts(const HttpRequest& r, const DeskUser& me) {
+  int limit = 200;
+  if (auto it = r.query.find("limit"); it != r.query.end()) {
+    try {
+      limit = std::stoi(it->second);
+    } catch (...) {
+      return Fault(400, "limit must be a number");
+    }
+    if (limit < 1 || limit > 5000) return Fault(400, "limit must be 1 to 5000");
+  }
+  const std::string kind = r.query.count("kind") ? r.query.at("kind") : "";
+  const std::string state = r.query.count("state") ? r.query.at("state") : "";
+  auto events = log_.RecentEvents(limit * 4);
+  if (!events.ok()) return Fault(500, events.error().message);
+  const int64_t now = NowMs();
+  json out = json::array();
+  for (const EventSummary& e : events.value()) {
+    if (!Sees(me, e.region, e.camera_id) || (!kind.empty() && e.kind != kind)) continue;
+    const std::string handling = desk_.StateOf(e.id);
+    if (!state.empty() && handling != state) continue;
+    out.push_back({{"id", e.id}, {"camera", e.camera_id}, {"region", e.region}, {"kind", e.kind},
+                   {"start_ms", e.start_ms}, {"ended", e.ended}, {"state", handling},
+                   {"overdue", handling == "new" && now - e.start_ms > overdue_ms_}});
+    if (int(out.size()) >= limit) break;
+  }
+  return Reply(200, out);
+}
+
+HttpReply DeskApi::Alert(const std::string& id, const DeskUser& me) {
+  auto messages = log_.EventMessages(id);
+  if (!messages.ok()) return Fault(500, messages.error().message);
+  if (messages->empty() || !Sees(me, messages->front().alert().region(), messages->front().alert().camera_id())) {
+    return Fault(404, "no alert " + id);
+  }
+  json phases = json::array();
+  for (const wire::LoggedAlert& m : messages.value()) {
+    const wire::Alert& a = m.alert();
+    json boxes = json::array();
+    for (const wire::Box& b : a.boxes()) boxes.push_back({b.x(), b.y(), b.w(), b.h(), b.score()});
+    phases.push_back({{"seq", m.seq()}, {"phase", PhaseName(a.phase())}, {"time_ms", a.time_ms()}, {"boxes", boxes},
+                      {"score", a.score()}, {"snapshot_bytes", a.snapshot_jpeg().size()}, {"clip", a.clip_path()}});
+  }
+  json history = json::array();
+  for (const HandlingStep& s : desk_.History(id)) {
+    history.push_back({{"step", s.step}, {"user", s.user}, {"unit", s.unit}, {"note", s.note}, {"at_ms", s.at_ms}});
+  }
+  const wire::Alert& first = messages->front().alert();
+  return Reply(200, {{"id", id}, {"camera", first.camera_id()}, {"camera_name", first.camera_name()},
+                     {"region", first.region()}, {"kind", KindName(first.kind())}, {"start_ms", first.start_ms()},
+                     {"state", desk_.StateOf(id)}, {"messages", phases}, {"history", history}});
+}
+
+HttpReply DeskApi::Step(const std::string& id, const std::string& step, const HttpRequest& r, const DeskUser& me) {
+  auto messages = log_.EventMessages(id);
+  if (!messages.ok()) return Fault(500, messages.error().message);
+  if (messages->empty() || !Sees(me, messages->front().alert().region(), messages->front().alert().camera_id())) {
+    return Fault(404, "no alert " + id);
+  }
+  auto body = ObjectBody(r);
+  if (auto* fault = std::get_if<HttpReply>(&body)) return *fault;
+  const json& j = std::get<json>(body);
+  HandlingStep s{step, me.name, "", "", NowMs()};
+  if (!TextField(j, "note", &s.note) || !TextField(j, "unit", &s.unit)) {
+    return Fault(400, "\"note\" and \"unit\" must be text");
+  }
+  auto done = desk_.Advance(id, s);
+  if (auto* refusal = std::get_if<StepRefusal>(&done)) return Fault(refusal->status, refusal->reason);
+  const std::string state = std::get<std::string>(done);
+  spdlog::info("desk: alert {} {} by {}{}{}", id, state, me.name, s.unit.empty() ? "" : " to " + s.unit,
+               s.note.empty() ? "" : ": " + s.note);
+  return Reply(200, {{"id", id}, {"state", state}});
+}
+
+}  // namespace xl::router
