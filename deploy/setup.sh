@@ -4,12 +4,20 @@
 #
 #   deploy/setup.sh            install + fixtures + build (build/)
 #   deploy/setup.sh --fuzz     also the fuzzing toolchain and build-fuzz/
+#   deploy/setup.sh --browser  also Debian's Chromium, a CJK font and playwright-core (npm)
+#                              for the desk's browser tests
 #
 # Environment: XL_BUILD_DIR (default build), XL_FIXTURES (default ~/.cache/xueliang-fixtures).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-fuzz=0
-[[ "${1:-}" == "--fuzz" ]] && fuzz=1
+fuzz=0 browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --fuzz) fuzz=1 ;;
+    --browser) browser=1 ;;
+    *) echo "usage: deploy/setup.sh [--fuzz] [--browser]" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
@@ -24,6 +32,7 @@ packages=(
 # npm fetches the face model; a machine may already have Node.js from elsewhere.
 command -v npm >/dev/null || packages+=(npm)
 (( fuzz )) && packages+=(clang libclang-rt-14-dev)
+(( browser )) && packages+=(chromium fonts-wqy-microhei)
 
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then
@@ -46,6 +55,10 @@ fixtures="${XL_FIXTURES:-${XDG_CACHE_HOME:-$HOME/.cache}/xueliang-fixtures}"
 build="${XL_BUILD_DIR:-$root/build}"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DXL_FIXTURES_DIR="$fixtures" >/dev/null
 cmake --build "$build"
+
+if (( browser )); then
+  (cd "$root/tests/browser" && npm ci --no-audit --no-fund >/dev/null)
+fi
 
 if (( fuzz )); then
   CXX=clang++ cmake -S "$root" -B "$root/build-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

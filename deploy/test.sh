@@ -3,7 +3,7 @@
 # loopback) and a short run of every fuzz target. Exits non-zero on any failure.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$root/deploy/setup.sh" --fuzz
+"$root/deploy/setup.sh" --fuzz --browser
 build="${XL_BUILD_DIR:-$root/build}"
 (cd "$build" && ctest --output-on-failure -j2 --timeout 600)
 "$root/tests/fuzz/run.sh" "$root/build-fuzz" "${XL_FUZZ_SECONDS:-20}"

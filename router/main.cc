@@ -1,7 +1,7 @@
 // xl-router: alert log, camera states and client fan-out.
 //
 //   xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] [--media ENDPOINT] [--http ADDR:PORT]
-//             [--rtsp ADDR:PORT] [--rtsp-user USER] [--db FILE] [--worker-timeout-s N]
+//             [--rtsp ADDR:PORT] [--rtsp-user USER] [--db FILE] [--regions FILE] [--worker-timeout-s N]
 //   XL_RTSP_PASSWORD (environment): the RTSP re-serve's password, with --rtsp-user
 #include <spdlog/spdlog.h>
 
@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+
+#include <yaml-cpp/yaml.h>
 
 #include "router/router.h"
 #include "xl/cli.h"
@@ -42,11 +44,22 @@ int main(int argc, char** argv) {
     }
     else if (!std::strcmp(arg, "--rtsp-user") && (value = next())) config.rtsp.user = value;
     else if (!std::strcmp(arg, "--db") && (value = next())) config.database = value;
+    else if (!std::strcmp(arg, "--regions") && (value = next())) {
+      // YAML mapping of region code → name: the desk's tree shows the names.
+      try {
+        for (const auto& kv : YAML::LoadFile(value)) {
+          config.region_names[kv.first.as<std::string>()] = kv.second.as<std::string>();
+        }
+      } catch (const YAML::Exception& e) {
+        std::cerr << "xl-router: --regions " << value << ": line " << e.mark.line + 1 << ": " << e.msg << "\n";
+        return 2;
+      }
+    }
     else if (!std::strcmp(arg, "--worker-timeout-s") && (value = next()) && xl::ParseIntArg(value, 1, 86400))
       config.worker_timeout_ms = *xl::ParseIntArg(value, 1, 86400) * 1000;
     else {
       std::cerr << "usage: xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] "
-                   "[--media ENDPOINT] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--rtsp-user U] [--db FILE] [--worker-timeout-s N]\n";
+                   "[--media ENDPOINT] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--rtsp-user U] [--db FILE] [--regions FILE] [--worker-timeout-s N]\n";
       return 2;
     }
   }

@@ -5,6 +5,8 @@
 #include <glib.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "xl/camera_id.h"
 #include "xl/prometheus.h"
@@ -32,6 +34,30 @@ Router::Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<
            [this](const wire::PtzCommand& c) { return control_.SendPtz(c); }),
       control_(control_socket_, *store_, config.worker_timeout_ms),
       api_(*store_, control_, registry_, [this](const std::string& id) { registry_.Forget(id); }) {}
+
+namespace {
+
+// GET / (index.html) or /web/<file> from `dir`; nothing outside it.
+HttpReply ServeWebFile(const std::string& dir, const HttpRequest& req) {
+  if (req.method != "GET") return {405, "text/plain", "GET only\n"};
+  std::string name = req.path == "/" ? "index.html" : req.path.rfind("/web/", 0) == 0 ? req.path.substr(5) : "";
+  if (name.empty() || name.find("..") != std::string::npos || name.find('/') != std::string::npos) {
+    return {404, "text/plain", "not found\n"};
+  }
+  std::ifstream in(dir + "/" + name, std::ios::binary);
+  if (!in) return {404, "text/plain", "not found\n"};
+  std::ostringstream body;
+  body << in.rdbuf();
+  const std::string ext = name.substr(name.rfind('.') + 1);
+  const char* type = ext == "html" ? "text/html; charset=utf-8"
+                     : ext == "js" ? "text/javascript; charset=utf-8"
+                     : ext == "css" ? "text/css; charset=utf-8"
+                     : ext == "wav" ? "audio/wav"
+                                    : "application/octet-stream";
+  return {200, type, body.str()};
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::context_t& ctx) {
   auto log = AlertLog::Open(config.database);
@@ -64,7 +90,14 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   auto desk = AlertDesk::Open(config.database);
   if (!desk.ok()) return desk.error();
   r->desk_ = std::move(desk.value());
-  r->desk_api_ = std::make_unique<DeskApi>(*r->users_, *r->desk_, *r->log_, config.overdue_ms);
+  Router* router = r.get();
+  r->desk_api_ = std::make_unique<DeskApi>(DeskApi::Sources{
+      *r->users_, *r->desk_, *r->log_, *r->store_, r->registry_, config.region_names, config.overdue_ms,
+      [router](const std::string& id, const std::string& camera, const std::string& region, const std::string& state,
+               const std::string& step, const std::string& user) {
+        if (router->feed_) router->feed_->OnHandling(id, camera, region, state, step, user);
+      },
+      [router](const wire::PtzCommand& c) { return router->control_.SendPtz(c); }});
   if (r->users_->size() == 0 && !config.admin_password.empty()) {
     if (Status s = r->users_->Add({"admin", "admin", ""}, config.admin_password); !s.ok()) {
       return Error{"desk: cannot create the first admin: " + s.message()};
@@ -74,6 +107,7 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   auto http = HttpServer::Listen(config.http_address, config.http_port);
   if (!http.ok()) return http.error();
   r->http_ = std::move(http.value());
+  r->feed_ = std::make_unique<DeskFeed>(*r->http_, *r->users_);
   auto rtsp = RtspOut::Start(config.rtsp, r->relay_);
   if (!rtsp.ok()) return rtsp.error();
   r->rtsp_ = std::move(rtsp.value());
@@ -89,6 +123,9 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   });
   r->http_->Route("/metrics", [self](const HttpRequest&) { return self->Metrics(); });
   r->http_->Route("/healthz", [](const HttpRequest&) { return HttpReply{200, "text/plain", "ok\n"}; });
+  // The desk's page: static files with no data in them (all data comes from the API, which
+  // needs a session), so they are served to anyone, the login form included.
+  r->http_->Route("/", [dir = config.web_dir](const HttpRequest& req) { return ServeWebFile(dir, req); });
   spdlog::info("router: workers at {}, control at {}, media at {}, clients at {}, HTTP at http://{}:{}, "
                "RTSP at rtsp://{}:{}/<camera-id>, log {} (head seq {}), {} cameras registered",
                config.worker_endpoint, config.control_endpoint, config.media_endpoint, config.client_endpoint,
@@ -101,6 +138,7 @@ void Router::OnCameraChanged(const wire::Camera& camera) {
   Status s = camera.state() == wire::CAMERA_STATE_REMOVED ? log_->ForgetCamera(camera.id()) : log_->SaveCamera(camera);
   if (!s.ok()) spdlog::error("{}", s.message());
   hub_.OnCameraChanged(camera);
+  if (feed_) feed_->OnCamera(camera);
 }
 
 void Router::CheckSequence(const wire::Envelope& env) {
@@ -162,6 +200,7 @@ void Router::DrainWorkers(int64_t now_ms) {
     *logged[i].mutable_alert() = std::move(alerts[i]);
   }
   hub_.OnLogged(logged);
+  for (const wire::LoggedAlert& l : logged) feed_->OnAlert(l);
 }
 
 namespace {

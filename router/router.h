@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <zmq.hpp>
@@ -17,6 +18,7 @@
 #include "router/live/rtsp_out.h"
 #include "router/live/websocket_out.h"
 #include "router/desk/desk_api.h"
+#include "router/desk/desk_feed.h"
 #include "router/registry_api.h"
 #include "router/worker_control.h"
 #include "xl/http_server.h"
@@ -35,6 +37,8 @@ struct RouterConfig {
   std::string database = "xueliang.db";
   std::string admin_password;         // with no desk users yet: creates user "admin" with it
   int64_t overdue_ms = 5 * 60 * 1000; // a desk alert not acknowledged this long is overdue
+  std::map<std::string, std::string> region_names;  // region code → name (the desk's tree)
+  std::string web_dir = XL_WEB_DIR;   // the desk's page assets (router/web), served at / and /web/
   int64_t worker_timeout_ms = 15000;  // a worker silent this long has lost its cameras
 };
 
@@ -80,6 +84,7 @@ class Router {
   std::unique_ptr<AlertDesk> desk_;
   std::unique_ptr<DeskApi> desk_api_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<DeskFeed> feed_;  // after http_: it serves on it
   std::unique_ptr<RtspOut> rtsp_;
   std::unique_ptr<WebSocketOut> websockets_;
   int64_t last_mount_sync_ms_ = 0;

@@ -37,6 +37,24 @@ HttpServer::~HttpServer() {
   }
 }
 
+namespace {
+
+// The cookies of a request's Cookie header ("a=1; b=2").
+std::map<std::string, std::string> CookiesOf(SoupMessageHeaders* headers) {
+  std::map<std::string, std::string> out;
+  const char* cookie = soup_message_headers_get_one(headers, "Cookie");
+  if (!cookie) return out;
+  GHashTable* pairs = soup_header_parse_semi_param_list(cookie);
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, pairs);
+  while (g_hash_table_iter_next(&it, &k, &v)) out[static_cast<char*>(k)] = v ? static_cast<char*>(v) : "";
+  soup_header_free_param_list(pairs);
+  return out;
+}
+
+}  // namespace
+
 std::string HttpRequest::header(const std::string& name) const {
   std::string key = name;
   for (char& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));
@@ -53,7 +71,8 @@ void HttpServer::WebSocket(const std::string& prefix, WebSocketHandler on_open) 
       server_, prefix.c_str(), nullptr, nullptr,
       [](SoupServer*, SoupServerMessage* msg, const char* path, SoupWebsocketConnection* conn, gpointer data) {
         g_object_ref(conn);
-        (*static_cast<WebSocketHandler*>(data))(path ? path : "", conn, soup_server_message_get_socket(msg));
+        (*static_cast<WebSocketHandler*>(data))(path ? path : "", CookiesOf(soup_server_message_get_request_headers(msg)),
+                                                conn, soup_server_message_get_socket(msg));
       },
       slot.get(), nullptr);
 }
@@ -79,14 +98,7 @@ void HttpServer::OnRequest(SoupServer*, void* raw_msg, const char* path, void* r
     for (char& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));
     req.headers[key] = value ? value : "";
   }
-  if (const char* cookie = soup_message_headers_get_one(in, "Cookie")) {  // "a=1; b=2"
-    GHashTable* pairs = soup_header_parse_semi_param_list(cookie);
-    GHashTableIter it;
-    gpointer k, v;
-    g_hash_table_iter_init(&it, pairs);
-    while (g_hash_table_iter_next(&it, &k, &v)) req.cookies[static_cast<char*>(k)] = v ? static_cast<char*>(v) : "";
-    soup_header_free_param_list(pairs);
-  }
+  req.cookies = CookiesOf(in);
   SoupMessageBody* body = soup_server_message_get_request_body(msg);
   if (GBytes* bytes = soup_message_body_flatten(body)) {
     gsize size = 0;

@@ -34,7 +34,7 @@ struct HttpReply {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  // added to the response (Set-Cookie, ...)
+  std::vector<std::pair<std::string, std::string>> headers = {};  // added to the response (Set-Cookie, ...)
 };
 
 class HttpServer {
@@ -49,9 +49,10 @@ class HttpServer {
   void Route(const std::string& prefix, Handler handler);
 
   // WebSocket upgrades on paths under `prefix` go to `on_open` with the full path, the
-  // connection (a new reference, the callee's) and the client's socket (borrowed, valid while
-  // the connection is open; for flow control).
-  using WebSocketHandler = std::function<void(const std::string& path, SoupWebsocketConnection*, GSocket*)>;
+  // request's cookies, the connection (a new reference, the callee's) and the client's
+  // socket (borrowed, valid while the connection is open; for flow control).
+  using WebSocketHandler = std::function<void(const std::string& path, const std::map<std::string, std::string>& cookies,
+                                              SoupWebsocketConnection*, GSocket*)>;
   void WebSocket(const std::string& prefix, WebSocketHandler on_open);
   int port() const { return port_; }
 

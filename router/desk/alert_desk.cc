@@ -63,7 +63,7 @@ std::variant<std::string, StepRefusal> AlertDesk::Advance(const std::string& ale
   BindText(put->get(), 1, alert_id);
   BindText(put->get(), 2, step.step);
   BindText(put->get(), 3, step.user);
-  BindText(put->get(), 4, step.unit);
+  BindText(put->get(), 4, step.step == "dispatch" ? step.unit : "");  // only a dispatch goes to a unit
   BindText(put->get(), 5, step.note);
   sqlite3_bind_int64(put->get(), 6, step.at_ms);
   if (sqlite3_step(put->get()) != SQLITE_DONE) return StepRefusal{500, sqlite3_errmsg(db_.get())};

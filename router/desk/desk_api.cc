@@ -40,7 +40,7 @@ bool TextField(const json& j, const char* name, std::string* out) {
 std::optional<DeskUser> DeskApi::SessionOf(const HttpRequest& r) {
   auto it = r.cookies.find(kCookie);
   if (it == r.cookies.end()) return std::nullopt;
-  return users_.SessionUser(it->second, NowMs());
+  return s_.users.SessionUser(it->second, NowMs());
 }
 
 std::optional<HttpReply> DeskApi::Handle(const HttpRequest& r) {
@@ -54,13 +54,20 @@ std::optional<HttpReply> DeskApi::Handle(const HttpRequest& r) {
   auto me = SessionOf(r);
   if (!me) return Fault(401, "log in first (POST /api/login)");
   if (r.path == "/api/logout") {
-    users_.EndSession(r.cookies.at(kCookie));
+    s_.users.EndSession(r.cookies.at(kCookie));
     HttpReply out{204, "application/json", ""};
     out.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     return out;
   }
   if (r.path == "/api/me") return Reply(200, UserJson(*me));
   if (r.path == "/api/users") return Users(r, *me);
+  if (r.method == "GET" && r.path == "/api/desk/cameras") return Cameras(*me);
+  if (r.method == "GET" && r.path == "/api/desk/tree") return Tree(*me);
+  if (r.method == "GET" && r.path == "/api/desk/health") return Health(*me);
+  if (r.path == "/api/desk/ptz") {
+    if (r.method != "POST") return Fault(405, "POST {camera, action, speed, preset}");
+    return Ptz(r, *me);
+  }
   const std::string rest = r.path.substr(std::string("/api/desk/alerts").size());
   if (!r.path.starts_with("/api/desk/alerts")) return Fault(404, "no such endpoint");
   if (rest.empty() || rest == "/") {
@@ -73,6 +80,7 @@ std::optional<HttpReply> DeskApi::Handle(const HttpRequest& r) {
     if (r.method != "GET") return Fault(405, "GET an alert");
     return Alert(tail, *me);
   }
+  if (r.method == "GET" && tail.substr(slash + 1) == "snapshot") return Snapshot(tail.substr(0, slash), *me);
   if (r.method != "POST") return Fault(405, "POST a handling step");
   return Step(tail.substr(0, slash), tail.substr(slash + 1), r, *me);
 }
@@ -85,12 +93,12 @@ HttpReply DeskApi::Login(const HttpRequest& r) {
   if (!TextField(j, "user", &name) || !TextField(j, "password", &password) || name.empty()) {
     return Fault(400, "expected {\"user\": text, \"password\": text}");
   }
-  auto user = users_.Check(name, password);
+  auto user = s_.users.Check(name, password);
   if (!user) {
     spdlog::warn("desk: login refused for user '{}'", name);
     return Fault(401, "wrong user or password");
   }
-  auto token = users_.StartSession(user->name, NowMs());
+  auto token = s_.users.StartSession(user->name, NowMs());
   if (!token.ok()) return Fault(500, token.error().message);
   spdlog::info("desk: {} ({}) logged in", user->name, user->role);
   HttpReply out = Reply(200, UserJson(*user));
@@ -103,7 +111,7 @@ HttpReply DeskApi::Users(const HttpRequest& r, const DeskUser& me) {
   if (me.role != "admin") return Fault(403, "only an admin manages users");
   if (r.method == "GET") {
     json out = json::array();
-    for (const DeskUser& u : users_.List()) out.push_back(UserJson(u));
+    for (const DeskUser& u : s_.users.List()) out.push_back(UserJson(u));
     return Reply(200, out);
   }
   if (r.method != "POST") return Fault(405, "GET or POST users");
@@ -116,8 +124,8 @@ HttpReply DeskApi::Users(const HttpRequest& r, const DeskUser& me) {
       !TextField(j, "region", &u.region)) {
     return Fault(400, "expected {\"user\", \"password\", \"role\", \"region\"} as text");
   }
-  const bool taken = users_.Find(u.name).has_value();
-  if (Status s = users_.Add(u, password); !s.ok()) return Fault(taken ? 409 : 400, s.message());
+  const bool taken = s_.users.Find(u.name).has_value();
+  if (Status s = s_.users.Add(u, password); !s.ok()) return Fault(taken ? 409 : 400, s.message());
   spdlog::info("desk: {} added user {} ({}, region {})", me.name, u.name, u.role, u.region.empty() ? "all" : u.region);
   return Reply(201, UserJson(u));
 }
@@ -134,24 +142,24 @@ HttpReply DeskApi::Alerts(const HttpRequest& r, const DeskUser& me) {
   }
   const std::string kind = r.query.count("kind") ? r.query.at("kind") : "";
   const std::string state = r.query.count("state") ? r.query.at("state") : "";
-  auto events = log_.RecentEvents(limit * 4);
+  auto events = s_.log.RecentEvents(limit * 4);
   if (!events.ok()) return Fault(500, events.error().message);
   const int64_t now = NowMs();
   json out = json::array();
   for (const EventSummary& e : events.value()) {
     if (!Sees(me, e.region, e.camera_id) || (!kind.empty() && e.kind != kind)) continue;
-    const std::string handling = desk_.StateOf(e.id);
+    const std::string handling = s_.desk.StateOf(e.id);
     if (!state.empty() && handling != state) continue;
     out.push_back({{"id", e.id}, {"camera", e.camera_id}, {"region", e.region}, {"kind", e.kind},
                    {"start_ms", e.start_ms}, {"ended", e.ended}, {"state", handling},
-                   {"overdue", handling == "new" && now - e.start_ms > overdue_ms_}});
+                   {"overdue", handling == "new" && now - e.start_ms > s_.overdue_ms}});
     if (int(out.size()) >= limit) break;
   }
   return Reply(200, out);
 }
 
 HttpReply DeskApi::Alert(const std::string& id, const DeskUser& me) {
-  auto messages = log_.EventMessages(id);
+  auto messages = s_.log.EventMessages(id);
   if (!messages.ok()) return Fault(500, messages.error().message);
   if (messages->empty() || !Sees(me, messages->front().alert().region(), messages->front().alert().camera_id())) {
     return Fault(404, "no alert " + id);
@@ -165,17 +173,17 @@ HttpReply DeskApi::Alert(const std::string& id, const DeskUser& me) {
                       {"score", a.score()}, {"snapshot_bytes", a.snapshot_jpeg().size()}, {"clip", a.clip_path()}});
   }
   json history = json::array();
-  for (const HandlingStep& s : desk_.History(id)) {
+  for (const HandlingStep& s : s_.desk.History(id)) {
     history.push_back({{"step", s.step}, {"user", s.user}, {"unit", s.unit}, {"note", s.note}, {"at_ms", s.at_ms}});
   }
   const wire::Alert& first = messages->front().alert();
   return Reply(200, {{"id", id}, {"camera", first.camera_id()}, {"camera_name", first.camera_name()},
                      {"region", first.region()}, {"kind", KindName(first.kind())}, {"start_ms", first.start_ms()},
-                     {"state", desk_.StateOf(id)}, {"messages", phases}, {"history", history}});
+                     {"state", s_.desk.StateOf(id)}, {"messages", phases}, {"history", history}});
 }
 
 HttpReply DeskApi::Step(const std::string& id, const std::string& step, const HttpRequest& r, const DeskUser& me) {
-  auto messages = log_.EventMessages(id);
+  auto messages = s_.log.EventMessages(id);
   if (!messages.ok()) return Fault(500, messages.error().message);
   if (messages->empty() || !Sees(me, messages->front().alert().region(), messages->front().alert().camera_id())) {
     return Fault(404, "no alert " + id);
@@ -187,12 +195,144 @@ HttpReply DeskApi::Step(const std::string& id, const std::string& step, const Ht
   if (!TextField(j, "note", &s.note) || !TextField(j, "unit", &s.unit)) {
     return Fault(400, "\"note\" and \"unit\" must be text");
   }
-  auto done = desk_.Advance(id, s);
+  auto done = s_.desk.Advance(id, s);
   if (auto* refusal = std::get_if<StepRefusal>(&done)) return Fault(refusal->status, refusal->reason);
   const std::string state = std::get<std::string>(done);
   spdlog::info("desk: alert {} {} by {}{}{}", id, state, me.name, s.unit.empty() ? "" : " to " + s.unit,
                s.note.empty() ? "" : ": " + s.note);
+  const wire::Alert& first = messages->front().alert();
+  if (s_.on_step) s_.on_step(id, first.camera_id(), first.region(), state, step, me.name);
   return Reply(200, {{"id", id}, {"state", state}});
+}
+
+namespace {
+
+// online: frames flow and no fault is open; fault: frames flow with a fault open; off:
+// switched off; offline: anything else (no signal).
+std::string HealthOf(const RegisteredCamera& c, const wire::Camera* state) {
+  if (!c.spec.enabled()) return "disabled";
+  if (!state || state->state() != wire::CAMERA_STATE_ONLINE) return "offline";
+  return state->faults_size() > 0 ? "fault" : "online";
+}
+
+json CameraJson(const RegisteredCamera& c, const wire::Camera* state) {
+  json faults = json::array();
+  if (state) {
+    for (int k : state->faults()) faults.push_back(KindName(wire::AlertKind(k)));
+  }
+  return {{"id", c.spec.id()},
+          {"name", c.spec.name()},
+          {"region", c.spec.region()},
+          {"state", state ? StateName(state->state()) : "unknown"},
+          {"reason", state ? state->reason() : ""},
+          {"since_ms", state ? state->since_ms() : 0},
+          {"health", HealthOf(c, state)},
+          {"faults", faults},
+          {"codec", state ? state->codec() : ""},
+          {"ptz", c.spec.url().rfind("gb28181://", 0) == 0}};
+}
+
+}  // namespace
+
+HttpReply DeskApi::Snapshot(const std::string& id, const DeskUser& me) {
+  auto messages = s_.log.EventMessages(id);
+  if (!messages.ok()) return Fault(500, messages.error().message);
+  if (messages->empty() || !Sees(me, messages->front().alert().region(), messages->front().alert().camera_id())) {
+    return Fault(404, "no alert " + id);
+  }
+  for (auto it = messages->rbegin(); it != messages->rend(); ++it) {
+    if (!it->alert().snapshot_jpeg().empty()) return {200, "image/jpeg", it->alert().snapshot_jpeg()};
+  }
+  return Fault(404, "alert " + id + " has no snapshot");
+}
+
+HttpReply DeskApi::Ptz(const HttpRequest& r, const DeskUser& me) {
+  auto body = ObjectBody(r);
+  if (auto* fault = std::get_if<HttpReply>(&body)) return *fault;
+  const json& j = std::get<json>(body);
+  wire::PtzCommand c;
+  std::string camera, action;
+  if (!TextField(j, "camera", &camera) || !TextField(j, "action", &action) || camera.empty() || action.empty()) {
+    return Fault(400, "expected {\"camera\", \"action\"} as text");
+  }
+  const RegisteredCamera* known = s_.store.Find(camera);
+  if (!known || !Sees(me, known->spec.region(), camera)) return Fault(404, "no camera " + camera);
+  c.set_camera_id(camera);
+  c.set_action(action);
+  if (j.contains("speed") && j["speed"].is_number_unsigned()) c.set_speed(j["speed"].get<uint32_t>());
+  if (j.contains("preset") && j["preset"].is_number_unsigned()) c.set_preset(j["preset"].get<uint32_t>());
+  if (Status st = s_.ptz(c); !st.ok()) return Fault(400, st.message());
+  spdlog::info("desk: {} PTZ {} on camera {}", me.name, action, camera);
+  return Reply(200, {{"camera", camera}, {"action", action}});
+}
+
+HttpReply DeskApi::Cameras(const DeskUser& me) {
+  json out = json::array();
+  for (const auto& [id, c] : s_.store.cameras()) {
+    if (!Sees(me, c.spec.region(), id)) continue;
+    auto st = s_.states.cameras().find(id);
+    out.push_back(CameraJson(c, st == s_.states.cameras().end() ? nullptr : &st->second));
+  }
+  return Reply(200, out);
+}
+
+HttpReply DeskApi::Tree(const DeskUser& me) {
+  // Levels of a region code: county (6 digits), town (8), village point (10 or more).
+  struct Node {
+    std::map<std::string, Node> children;
+    json cameras = json::array();
+    std::map<std::string, int> counts;
+  };
+  Node root;
+  for (const auto& [id, c] : s_.store.cameras()) {
+    const std::string& region = c.spec.region();
+    if (!Sees(me, region, id)) continue;
+    auto st = s_.states.cameras().find(id);
+    json cam = CameraJson(c, st == s_.states.cameras().end() ? nullptr : &st->second);
+    // The root is the user's own region; below it, the levels the camera's code has.
+    std::vector<Node*> path = {&root};
+    std::vector<size_t> levels = {6};
+    if (region.size() >= 8) levels.push_back(8);
+    if (region.size() > 8) levels.push_back(region.size());
+    for (size_t len : levels) {
+      if (len > me.region.size() && len <= region.size()) path.push_back(&path.back()->children[region.substr(0, len)]);
+    }
+    for (Node* n : path) {
+      n->counts["total"]++;
+      n->counts[cam["health"].get<std::string>()]++;
+    }
+    path.back()->cameras.push_back(std::move(cam));
+  }
+  std::function<json(const std::string&, const Node&)> emit = [&](const std::string& code, const Node& n) {
+    json children = json::array();
+    for (const auto& [child_code, child] : n.children) children.push_back(emit(child_code, child));
+    auto name = s_.region_names.find(code);
+    json counts = json::object();
+    for (const char* k : {"total", "online", "fault", "offline", "disabled"}) {
+      counts[k] = n.counts.count(k) ? n.counts.at(k) : 0;
+    }
+    return json{{"code", code},
+                {"name", name != s_.region_names.end() ? name->second : code},
+                {"counts", counts},
+                {"children", children},
+                {"cameras", n.cameras}};
+  };
+  return Reply(200, emit(me.region, root));
+}
+
+HttpReply DeskApi::Health(const DeskUser& me) {
+  json out = json::array();
+  std::vector<std::pair<int64_t, json>> sick;
+  for (const auto& [id, c] : s_.store.cameras()) {
+    if (!Sees(me, c.spec.region(), id)) continue;
+    auto st = s_.states.cameras().find(id);
+    json cam = CameraJson(c, st == s_.states.cameras().end() ? nullptr : &st->second);
+    if (cam["health"] == "online" || cam["health"] == "disabled") continue;
+    sick.emplace_back(cam["since_ms"].get<int64_t>(), std::move(cam));
+  }
+  std::stable_sort(sick.begin(), sick.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [since, cam] : sick) out.push_back(std::move(cam));
+  return Reply(200, out);
 }
 
 }  // namespace xl::router

@@ -6,8 +6,13 @@
 //   POST /api/logout                      → 204
 //   GET  /api/me                          → the session's user; 401
 //   GET  /api/users, POST /api/users      → admin only (403 otherwise)
+//   GET  /api/desk/cameras                → the user's cameras: state, health, codec, PTZ
+//   GET  /api/desk/tree                   → county → towns → villages → cameras, health counts per node
+//   GET  /api/desk/health                 → the user's unhealthy cameras, longest first
 //   GET  /api/desk/alerts[?kind=&state=&limit=]
 //   GET  /api/desk/alerts/<id>
+//   GET  /api/desk/alerts/<id>/snapshot   → the event's latest snapshot (image/jpeg)
+//   POST /api/desk/ptz {camera, action, speed, preset} → a PTZ command to a GB28181 camera
 //   POST /api/desk/alerts/<id>/<ack|dispatch|handle|close> {note, unit}
 //
 // Every desk call needs a session (401 without); events outside the user's region are 404,
@@ -15,10 +20,13 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
 #include "router/alert_log.h"
+#include "router/camera_registry.h"
+#include "router/camera_store.h"
 #include "router/desk/alert_desk.h"
 #include "router/desk/user_store.h"
 #include "xl/http_server.h"
@@ -27,9 +35,21 @@ namespace xl::router {
 
 class DeskApi {
  public:
-  // `overdue_ms`: an event not acknowledged this long after it started is overdue.
-  DeskApi(UserStore& users, AlertDesk& desk, AlertLog& log, int64_t overdue_ms)
-      : users_(users), desk_(desk), log_(log), overdue_ms_(overdue_ms) {}
+  // A handling step was taken: (alert id, camera id, region, state, step, user).
+  using StepFn = std::function<void(const std::string&, const std::string&, const std::string&, const std::string&,
+                                    const std::string&, const std::string&)>;
+  struct Sources {
+    UserStore& users;
+    AlertDesk& desk;
+    AlertLog& log;
+    const CameraStore& store;
+    const CameraRegistry& states;
+    std::map<std::string, std::string> region_names;  // region code → name, for the tree
+    int64_t overdue_ms;  // an event not acknowledged this long after it started is overdue
+    StepFn on_step;
+    std::function<Status(const wire::PtzCommand&)> ptz;  // passes a PTZ command on
+  };
+  explicit DeskApi(Sources sources) : s_(std::move(sources)) {}
 
   // Handles /api/login, /api/logout, /api/me, /api/users and /api/desk/...; nullopt for
   // any other path.
@@ -41,13 +61,15 @@ class DeskApi {
   HttpReply Alerts(const HttpRequest& request, const DeskUser& me);
   HttpReply Alert(const std::string& id, const DeskUser& me);
   HttpReply Step(const std::string& id, const std::string& step, const HttpRequest& request, const DeskUser& me);
+  HttpReply Cameras(const DeskUser& me);
+  HttpReply Snapshot(const std::string& id, const DeskUser& me);
+  HttpReply Ptz(const HttpRequest& request, const DeskUser& me);
+  HttpReply Tree(const DeskUser& me);
+  HttpReply Health(const DeskUser& me);
   // The session's user, from the xl_session cookie.
   std::optional<DeskUser> SessionOf(const HttpRequest& request);
 
-  UserStore& users_;
-  AlertDesk& desk_;
-  AlertLog& log_;
-  int64_t overdue_ms_;
+  Sources s_;
 };
 
 }  // namespace xl::router

@@ -51,9 +51,8 @@ class WebSocketOut::Peer : public LiveViewer {
 
 WebSocketOut::WebSocketOut(HttpServer& http, LiveRelay& relay, std::function<std::string(const std::string&)> codec_of)
     : relay_(relay), codec_of_(std::move(codec_of)) {
-  http.WebSocket("/live", [this](const std::string& path, SoupWebsocketConnection* conn, GSocket* socket) {
-    Open(path, conn, socket);
-  });
+  http.WebSocket("/live", [this](const std::string& path, const std::map<std::string, std::string>&,
+                                  SoupWebsocketConnection* conn, GSocket* socket) { Open(path, conn, socket); });
 }
 
 WebSocketOut::~WebSocketOut() {

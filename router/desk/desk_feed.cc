@@ -1,0 +1,91 @@
+#include "router/desk/desk_feed.h"
+
+#include <libsoup/soup.h>
+
+#include <nlohmann/json.hpp>
+
+#include "xl/clock.h"
+#include "xl/wire.h"
+
+namespace xl::router {
+
+namespace {
+constexpr int kCloseNoSession = 4401;
+}
+
+struct DeskFeed::Desk {
+  SoupWebsocketConnection* conn = nullptr;  // owned: one reference
+  DeskUser user;
+  ~Desk() {
+    if (soup_websocket_connection_get_state(conn) == SOUP_WEBSOCKET_STATE_OPEN) {
+      soup_websocket_connection_close(conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, nullptr);
+    }
+    g_object_unref(conn);
+  }
+};
+
+DeskFeed::DeskFeed(HttpServer& http, UserStore& users) : users_(users) {
+  http.WebSocket("/desk/feed", [this](const std::string&, const std::map<std::string, std::string>& cookies,
+                                      SoupWebsocketConnection* conn, GSocket*) { Open(cookies, conn); });
+}
+
+DeskFeed::~DeskFeed() {
+  for (auto& [conn, desk] : desks_) g_signal_handlers_disconnect_by_data(conn, this);
+}
+
+void DeskFeed::Open(const std::map<std::string, std::string>& cookies, SoupWebsocketConnection* conn) {
+  auto token = cookies.find("xl_session");
+  auto user = token == cookies.end() ? std::nullopt : users_.SessionUser(token->second, NowMs());
+  if (!user) {
+    soup_websocket_connection_send_text(conn, "{\"error\":\"log in first (POST /api/login)\"}");
+    soup_websocket_connection_close(conn, kCloseNoSession, "no session");
+    g_object_unref(conn);
+    return;
+  }
+  auto desk = std::make_unique<Desk>();
+  desk->conn = conn;
+  desk->user = *user;
+  g_signal_connect(conn, "closed", G_CALLBACK(+[](SoupWebsocketConnection* c, gpointer self) {
+                     static_cast<DeskFeed*>(self)->desks_.erase(c);
+                   }), this);
+  desks_[conn] = std::move(desk);
+  soup_websocket_connection_send_text(conn, nlohmann::json{{"type", "hello"}, {"user", user->name}}.dump().c_str());
+}
+
+void DeskFeed::Send(const std::string& region, const std::string& camera_id, const std::string& text) {
+  for (auto& [conn, desk] : desks_) {
+    if (soup_websocket_connection_get_state(conn) != SOUP_WEBSOCKET_STATE_OPEN) continue;
+    if (Sees(desk->user, region, camera_id)) soup_websocket_connection_send_text(conn, text.c_str());
+  }
+}
+
+void DeskFeed::OnAlert(const wire::LoggedAlert& logged) {
+  if (desks_.empty()) return;
+  const wire::Alert& a = logged.alert();
+  Send(a.region(), a.camera_id(),
+       nlohmann::json{{"type", "alert"}, {"id", a.id()}, {"camera", a.camera_id()}, {"camera_name", a.camera_name()},
+                      {"region", a.region()}, {"kind", KindName(a.kind())}, {"phase", PhaseName(a.phase())},
+                      {"start_ms", a.start_ms()}, {"time_ms", a.time_ms()}, {"seq", logged.seq()},
+                      {"clip", a.clip_path()}}
+           .dump());
+}
+
+void DeskFeed::OnCamera(const wire::Camera& c) {
+  if (desks_.empty()) return;
+  nlohmann::json faults = nlohmann::json::array();
+  for (int k : c.faults()) faults.push_back(KindName(wire::AlertKind(k)));
+  Send(c.region(), c.id(),
+       nlohmann::json{{"type", "camera"}, {"id", c.id()}, {"name", c.name()}, {"region", c.region()},
+                      {"state", StateName(c.state())}, {"reason", c.reason()}, {"faults", faults}}
+           .dump());
+}
+
+void DeskFeed::OnHandling(const std::string& alert_id, const std::string& camera_id, const std::string& region,
+                          const std::string& state, const std::string& step, const std::string& user) {
+  Send(region, camera_id,
+       nlohmann::json{{"type", "handling"}, {"id", alert_id}, {"camera", camera_id}, {"region", region},
+                      {"state", state}, {"step", step}, {"user", user}}
+           .dump());
+}
+
+}  // namespace xl::router

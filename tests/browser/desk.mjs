@@ -1,0 +1,165 @@
+// Browser test of the monitoring-room desk: Playwright (playwright-core) drives Debian's
+// headless Chromium against a running router, worker and simulator (started by
+// tests/e2e/browser_test.cc, which passes everything through the environment):
+//   XL_URL       the router's HTTP base        XL_SHOTS     folder for screenshots
+//   XL_ADMIN, XL_COMMANDER, XL_OPERATOR_A      "user:password" of three desk users
+//   XL_WALL      the 4 cameras for the wall    XL_CAMERA_B  a camera of village B (op A must not see it)
+//   XL_LATE_CAMERA  a camera switched off at the start; switched on once the desks are open,
+//                its first motion event must reach them live
+//   XL_KILL_PID  the simulator, killed at the end to see the wall and tree react
+// Prints "RESULT <json>" and exits 0 when every check held; 1 with the failed check otherwise.
+import { chromium } from 'playwright-core';
+
+const env = (name) => { const v = process.env[name]; if (!v) throw new Error(`${name} is not set`); return v; };
+const url = env('XL_URL');
+const shots = env('XL_SHOTS');
+const wall = env('XL_WALL').split(',');
+const cameraB = env('XL_CAMERA_B');
+const credentials = (name) => { const [user, password] = env(name).split(':'); return { user, password }; };
+
+function check(ok, what) {
+  if (!ok) throw new Error(`check failed: ${what}`);
+  console.log(`ok: ${what}`);
+}
+
+async function until(what, fn, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    let last;
+    try { last = await fn(); if (last) return last; } catch (err) { last = err; }
+    if (Date.now() > end) throw new Error(`timed out (${timeoutMs} ms): ${what}${last instanceof Error ? ': ' + last.message : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function login(browser, who) {
+  const context = await browser.newContext({ viewport: { width: 1600, height: 900 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.fill('#login-user', who.user);
+  await page.fill('#login-password', who.password);
+  await page.click('#login-submit');
+  await page.waitForSelector('#app:not([hidden])', { timeout: 10000 });
+  return page;
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
+});
+let status = 0;
+try {
+  // A wrong password is refused, in the page.
+  {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(url);
+    check(await page.isVisible('#login'), 'the login form shows without a session');
+    await page.fill('#login-user', credentials('XL_ADMIN').user);
+    await page.fill('#login-password', 'not-the-password');
+    await page.click('#login-submit');
+    await page.waitForFunction(() => document.querySelector('#login-error').textContent.length > 0);
+    check(await page.isHidden('#app'), 'a wrong password is refused');
+    await context.close();
+  }
+
+  const admin = await login(browser, credentials('XL_ADMIN'));
+  // The tree shows the demo county, its towns and village points, and the cameras.
+  await admin.waitForSelector('#tree .cam', { timeout: 10000 });
+  const treeText = await admin.textContent('#tree');
+  check(treeText.includes('演示县') && treeText.includes('东村') && treeText.includes('西村'), 'the tree shows the demo county and its villages');
+
+  // A 4-tile wall: each tile plays (time advances) and shows a picture that is not blank.
+  await admin.click('[data-layout="4"]');
+  for (const id of wall) await admin.click(`#tree .cam[data-id="${id}"]`);
+  for (let i = 0; i < 4; i++) {
+    const tile = `.tile[data-index="${i}"]`;
+    await until(`tile ${i} plays`, () => admin.$eval(`${tile} video`, (v) => v.readyState >= 2 && v.currentTime > 0), 30000);
+    const t0 = await admin.$eval(`${tile} video`, (v) => v.currentTime);
+    await until(`tile ${i}'s time advances`, async () => (await admin.$eval(`${tile} video`, (v) => v.currentTime)) > t0 + 0.5, 10000);
+    const spread = await admin.$eval(`${tile} video`, (v) => {
+      const c = document.createElement('canvas');
+      c.width = 64; c.height = 36;
+      const g = c.getContext('2d');
+      g.drawImage(v, 0, 0, 64, 36);
+      const px = g.getImageData(0, 0, 64, 36).data;
+      let min = 255, max = 0;
+      for (let k = 0; k < px.length; k += 4) { const y = (px[k] + px[k + 1] + px[k + 2]) / 3; min = Math.min(min, y); max = Math.max(max, y); }
+      return max - min;
+    });
+    check(spread > 40, `tile ${i}'s picture is not blank (luma spread ${spread.toFixed(0)})`);
+    check(await admin.isHidden(`${tile} .nosignal`), `tile ${i} shows no "no signal"`);
+  }
+  await admin.screenshot({ path: `${shots}/wall.png` });
+
+  // A second desk (the town's commander) and the village A operator, both live.
+  const town = await login(browser, credentials('XL_COMMANDER'));
+  const operator = await login(browser, credentials('XL_OPERATOR_A'));
+  for (const page of [admin, town]) await page.click('[data-tab="alerts"]');
+
+  // A camera is switched on while the desks are open: its first motion alert arrives live.
+  const late = env('XL_LATE_CAMERA');
+  const switched = await admin.evaluate(async (cam) => (await fetch(`/api/cameras/${cam}`, {
+    method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ enabled: true }) })).status, late);
+  check(switched === 200, `camera ${late} switched on`);
+  const id = await until('its motion alert appears in the feed', async () => {
+    const ids = await admin.$$eval('#feed .alert', (els) => els.map((e) => e.dataset.id));
+    return ids.find((x) => x.startsWith(late) && x.includes('motion'));
+  }, 60000);
+  check(true, `alert ${id} arrived live`);
+  await town.waitForSelector(`#feed .alert[data-id="${id}"]`, { timeout: 5000 });
+
+  // The handling loop at one desk, seen live at the other.
+  const item = `#feed .alert[data-id="${id}"]`;
+  await admin.click(item);
+  await admin.waitForSelector('#detail:not([hidden])');
+  await admin.click('#step-ack');
+  await town.waitForFunction((sel) => document.querySelector(sel + ' .state').classList.contains('acknowledged'), item, { timeout: 5000 });
+  check(true, 'acknowledged at one desk, shown at the other');
+  await admin.fill('#step-unit', '东村派出所');
+  await admin.fill('#step-note', '两人在村口徘徊');
+  await admin.click('#step-dispatch');
+  await town.waitForFunction((sel) => document.querySelector(sel + ' .state').classList.contains('dispatched'), item, { timeout: 5000 });
+  await admin.fill('#step-note', '核实为村民，无异常');
+  await admin.click('#step-handle');
+  await town.waitForFunction((sel) => document.querySelector(sel + ' .state').classList.contains('handled'), item, { timeout: 5000 });
+  await admin.click('#step-close');
+  await town.waitForFunction((sel) => document.querySelector(sel + ' .state').classList.contains('closed'), item, { timeout: 5000 });
+  check(true, 'dispatched, handled and closed: each step shown live at the second desk');
+  await admin.waitForFunction(() => document.querySelectorAll('#history li').length === 4);
+  await admin.screenshot({ path: `${shots}/desk.png` });
+
+  // The village A operator sees neither village B's cameras nor its alerts, in the page or the API.
+  const opTree = await operator.textContent('#tree');
+  check(!(await operator.$(`#tree .cam[data-id="${cameraB}"]`)) && !opTree.includes('西村'), "village A's operator has no village B camera in the tree");
+  const opIds = await operator.$$eval('#feed .alert', (els) => els.map((e) => e.dataset.id));
+  check(opIds.every((x) => !x.startsWith(cameraB)), "village A's operator has no village B alert in the feed");
+  const apiB = await operator.evaluate(async (cam) => {
+    const list = await (await fetch('/api/desk/alerts?limit=5000')).json();
+    const cams = await (await fetch('/api/desk/cameras')).json();
+    return { alerts: list.filter((a) => a.camera === cam).length, cameras: cams.filter((c) => c.id === cam).length };
+  }, cameraB);
+  check(apiB.alerts === 0 && apiB.cameras === 0, "and the API gives it none either");
+  const bAlert = await town.evaluate(async (cam) => ((await (await fetch('/api/desk/alerts?limit=5000')).json())
+      .find((a) => a.camera === cam) || {}).id, cameraB);
+  if (bAlert) {
+    const code = await operator.evaluate(async (x) => (await fetch(`/api/desk/alerts/${encodeURIComponent(x)}`)).status, bAlert);
+    check(code === 404, `village B's alert ${bAlert} does not exist for village A (${code})`);
+  }
+
+  // The simulator dies: the tiles say "no signal" and the tree goes red within 15 s.
+  await admin.click('[data-tab="wall"]');
+  process.kill(Number(env('XL_KILL_PID')), 'SIGKILL');
+  const killed = Date.now();
+  await until('the tile shows "no signal"', () => admin.isVisible('.tile[data-index="0"] .nosignal'), 15000);
+  await until('the tree shows the camera offline', () => admin.$(`#tree .cam[data-id="${wall[0]}"] .dot.health-offline`), 15000 - (Date.now() - killed));
+  check(true, `"no signal" and a red tree node ${((Date.now() - killed) / 1000).toFixed(1)} s after the simulator died`);
+  await admin.screenshot({ path: `${shots}/no-signal.png` });
+  console.log('RESULT ' + JSON.stringify({ alert: id }));
+} catch (err) {
+  console.log(String(err && err.stack || err));
+  status = 1;
+} finally {
+  await browser.close();
+}
+process.exit(status);

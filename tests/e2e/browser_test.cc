@@ -1,0 +1,104 @@
+// The desk in a real browser: tests/browser/desk.mjs (Playwright driving Debian's headless
+// Chromium) against the real router, worker and simulator started here. This side sets the
+// system up (a county of two villages, two cameras each, three desk users), runs the browser
+// script, and checks what must hold outside the browser: the script's every check passed,
+// the handling loop is stored in SQLite step by step, and the screenshots were written.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/media.h"
+#include "tests/support/process.h"
+#include "tests/support/system.h"
+#include "xl/http_client.h"
+
+namespace xl::test {
+namespace {
+
+using json = nlohmann::json;
+using std::chrono::seconds;
+
+TEST(Browser, TheDeskLogsInPlaysTheWallHandlesAnAlertLiveAndKeepsVillagesApart) {
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium")) << "deploy/setup.sh installs Debian's chromium";
+  const std::string node_modules = std::string(XL_SOURCE_DIR) + "/tests/browser/node_modules/playwright-core";
+  ASSERT_TRUE(std::filesystem::exists(node_modules)) << "deploy/setup.sh runs npm ci in tests/browser";
+
+  System sys("browser");
+  const std::string regions = sys.dir() + "/regions.yaml";
+  std::ofstream(regions) << "\"330102\": 演示县\n\"33010201\": 城关镇\n\"3301020101\": 东村\n\"3301020102\": 西村\n";
+  setenv("XL_ADMIN_PASSWORD", "Adm1n-Desk!", 1);
+  auto router = sys.StartRouter({"--regions", regions});
+  unsetenv("XL_ADMIN_PASSWORD");
+  auto camsim = sys.StartCamsim({"vtest=" + Fixture("vtest.avi"), "tree=" + Fixture("tree.avi")});
+  const std::vector<std::string> ids = {"33010201011320000001", "33010201011320000002", "33010201021320000003",
+                                        "33010201021320000004"};
+  const std::vector<std::string> regions_of = {"3301020101", "3301020101", "3301020102", "3301020102"};
+  const std::vector<std::string> names = {"东村村口", "东村林地", "西村村口", "西村林地"};
+  std::string yaml = "defaults: {watchdog_s: 5}\ncameras:\n";
+  for (int i = 0; i < 4; ++i) {
+    const std::string url = "rtsp://" + std::string(kCamUser) + ":" + kCamPassword + "@" +
+                            sys.RtspUrl(i % 2 ? "tree" : "vtest").substr(7);
+    yaml += "  - {id: \"" + ids[i] + "\", name: " + names[i] + ", region: \"" + regions_of[i] + "\", url: \"" + url + "\"}\n";
+  }
+  const std::string late = "33010201011320000005";  // switched on by the browser test
+  yaml += "  - {id: \"" + late + "\", name: 东村路口, region: \"3301020101\", enabled: false, url: \"rtsp://" +
+          std::string(kCamUser) + ":" + kCamPassword + "@" + sys.RtspUrl("vtest").substr(7) + "\"}\n";
+  auto worker = sys.StartWorker("w1", yaml);
+  ASSERT_TRUE(WaitUntil([&] { return CountOf(worker->Output(), "-> online") >= 4; }, seconds(120))) << worker->Output();
+
+  // Desk users, made by the admin through the API.
+  auto login = HttpCall("POST", sys.HttpBase() + "/api/login", json{{"user", "admin"}, {"password", "Adm1n-Desk!"}}.dump());
+  ASSERT_TRUE(login.ok() && login->status == 200);
+  std::string cookie;
+  for (const auto& [name, value] : login->headers) {
+    if (name == "Set-Cookie") cookie = value.substr(0, value.find(';'));
+  }
+  for (const json& u : {json{{"user", "town"}, {"password", "town-centre"}, {"role", "commander"}, {"region", "33010201"}},
+                        json{{"user", "op_a"}, {"password", "village-a-pw"}, {"role", "operator"}, {"region", "3301020101"}}}) {
+    auto r = HttpCall("POST", sys.HttpBase() + "/api/users", u.dump(), "application/json", 30, {{"Cookie", cookie}});
+    ASSERT_TRUE(r.ok() && r->status == 201) << (r.ok() ? r->body : r.error().message);
+  }
+
+  const std::string shots = sys.dir() + "/screenshots";
+  std::filesystem::create_directories(shots);
+  std::string wall;
+  for (const std::string& id : ids) wall += (wall.empty() ? "" : ",") + id;
+  const std::string script = std::string(XL_SOURCE_DIR) + "/tests/browser/desk.mjs";
+  Process browser({"/usr/bin/env", "XL_URL=" + sys.HttpBase(), "XL_SHOTS=" + shots, "XL_ADMIN=admin:Adm1n-Desk!",
+                   "XL_COMMANDER=town:town-centre", "XL_OPERATOR_A=op_a:village-a-pw", "XL_WALL=" + wall,
+                   "XL_CAMERA_B=" + ids[2], "XL_LATE_CAMERA=" + late, "XL_KILL_PID=" + std::to_string(camsim->pid()), "node", script},
+                  sys.dir() + "/browser.log");
+  const int code = browser.Wait(std::chrono::milliseconds(240000));
+  ASSERT_EQ(code, 0) << browser.Output() << "\n--- router\n" << router->Output();
+
+  // The alert the browsers handled: four steps in SQLite, by the admin.
+  const std::string out = browser.Output();
+  const size_t at = out.find("RESULT ");
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string alert = json::parse(out.substr(at + 7, out.find('\n', at) - at - 7))["alert"];
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(sys.Database().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  sqlite3_prepare_v2(db, "SELECT step, user, unit FROM handling WHERE alert_id = ? ORDER BY id", -1, &q, nullptr);
+  sqlite3_bind_text(q, 1, alert.c_str(), -1, SQLITE_TRANSIENT);
+  std::vector<std::string> steps;
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    steps.push_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, 0))) + "/" +
+                    reinterpret_cast<const char*>(sqlite3_column_text(q, 1)) + "/" +
+                    reinterpret_cast<const char*>(sqlite3_column_text(q, 2)));
+  }
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  EXPECT_EQ(steps, (std::vector<std::string>{"ack/admin/", "dispatch/admin/东村派出所", "handle/admin/", "close/admin/"}));
+  for (const char* shot : {"wall.png", "desk.png", "no-signal.png"}) {
+    EXPECT_GT(std::filesystem::file_size(shots + "/" + shot), 10000u) << shot;
+  }
+  EXPECT_TRUE(router->running());
+}
+
+}  // namespace
+}  // namespace xl::test
