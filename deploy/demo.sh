@@ -24,14 +24,15 @@ trap cleanup EXIT INT TERM
   --stream cam6="$fixtures/vtest.avi" --stream cam7="$fixtures/tree.avi" --stream cam8="$fixtures/cup.mp4" \
   >"$run/camsim.log" 2>&1 &
 pids+=($!)
-"$build/router/xl-router" --workers tcp://127.0.0.1:5555 --clients tcp://127.0.0.1:5556 \
-  --rtsp 127.0.0.1:8554 --db "$run/xueliang.db" >"$run/router.log" 2>&1 &
+XL_ADMIN_PASSWORD="${XL_ADMIN_PASSWORD:-xueliang-demo}" "$build/router/xl-router" --workers tcp://127.0.0.1:5555 --clients tcp://127.0.0.1:5556 \
+  --rtsp 127.0.0.1:8554 --db "$run/xueliang.db" --regions "$root/deploy/regions.yaml" >"$run/router.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 600); do grep -q "camsim: ready" "$run/camsim.log" && break; sleep 0.2; done
 (cd "$run" && exec "$build/ingest/xl-ingest" --config "$root/deploy/demo.yaml") >"$run/ingest.log" 2>&1 &
 pids+=($!)
 
 echo "Xueliang demo: logs in $run (camsim.log, router.log, ingest.log), event clips in $run/clips; Ctrl-C to stop."
+echo "The monitoring-room desk: http://127.0.0.1:8080/ (user admin, password ${XL_ADMIN_PASSWORD:-xueliang-demo})"
 echo "In another terminal: $build/tools/xl status --all   (cameras), $build/tools/xl worker ls, http://127.0.0.1:8080/metrics"
 echo "Live video: rtsp://127.0.0.1:8554/<camera-id> (ffplay, VLC), $build/tools/xl live <camera-id> --out clip.mp4"
 console=("$build/tools/xl-console" --router tcp://127.0.0.1:5556 --snapshots "$run")
