@@ -111,11 +111,22 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   auto rtsp = RtspOut::Start(config.rtsp, r->relay_);
   if (!rtsp.ok()) return rtsp.error();
   r->rtsp_ = std::move(rtsp.value());
-  r->websockets_ = std::make_unique<WebSocketOut>(*r->http_, r->relay_,
-                                                  [self = r.get()](const std::string& id) { return self->CodecOf(id); });
+  r->websockets_ = std::make_unique<WebSocketOut>(
+      *r->http_, r->relay_, [self = r.get()](const std::string& id) { return self->CodecOf(id); },
+      [self = r.get()](const std::map<std::string, std::string>& cookies, const std::string& camera) {
+        auto me = self->desk_api_->Authenticate(cookies);
+        const RegisteredCamera* c = self->store_->Find(camera);
+        return me && (!c || Sees(*me, c->spec.region(), camera));
+      });
   Router* self = r.get();
   r->http_->Route("/api/", [self](const HttpRequest& req) {
     if (auto desk = self->desk_api_->Handle(req)) return *desk;
+    // The registry API: any logged-in user reads, only an admin changes.
+    auto me = self->desk_api_->Authenticate(req.cookies);
+    if (!me) return HttpReply{401, "application/json", "{\"error\":\"log in first (POST /api/login)\"}"};
+    if (req.method != "GET" && me->role != "admin") {
+      return HttpReply{403, "application/json", "{\"error\":\"only an admin changes cameras\"}"};
+    }
     return self->api_.Handle(req);
   });
   r->http_->Route("/api/live", [self](const HttpRequest&) {

@@ -37,9 +37,9 @@ bool TextField(const json& j, const char* name, std::string* out) {
 
 }  // namespace
 
-std::optional<DeskUser> DeskApi::SessionOf(const HttpRequest& r) {
-  auto it = r.cookies.find(kCookie);
-  if (it == r.cookies.end()) return std::nullopt;
+std::optional<DeskUser> DeskApi::Authenticate(const std::map<std::string, std::string>& cookies) {
+  auto it = cookies.find(kCookie);
+  if (it == cookies.end()) return std::nullopt;
   return s_.users.SessionUser(it->second, NowMs());
 }
 
@@ -51,7 +51,7 @@ std::optional<HttpReply> DeskApi::Handle(const HttpRequest& r) {
   const bool desk = r.path == "/api/logout" || r.path == "/api/me" || r.path == "/api/users" ||
                     r.path.starts_with("/api/desk/");
   if (!desk) return std::nullopt;
-  auto me = SessionOf(r);
+  auto me = Authenticate(r.cookies);
   if (!me) return Fault(401, "log in first (POST /api/login)");
   if (r.path == "/api/logout") {
     s_.users.EndSession(r.cookies.at(kCookie));

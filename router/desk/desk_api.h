@@ -54,6 +54,8 @@ class DeskApi {
   // Handles /api/login, /api/logout, /api/me, /api/users and /api/desk/...; nullopt for
   // any other path.
   std::optional<HttpReply> Handle(const HttpRequest& request);
+  // The user of the session cookie in `cookies`, while the session lives.
+  std::optional<DeskUser> Authenticate(const std::map<std::string, std::string>& cookies);
 
  private:
   HttpReply Login(const HttpRequest& request);
@@ -66,8 +68,6 @@ class DeskApi {
   HttpReply Ptz(const HttpRequest& request, const DeskUser& me);
   HttpReply Tree(const DeskUser& me);
   HttpReply Health(const DeskUser& me);
-  // The session's user, from the xl_session cookie.
-  std::optional<DeskUser> SessionOf(const HttpRequest& request);
 
   Sources s_;
 };

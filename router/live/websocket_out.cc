@@ -8,6 +8,7 @@
 namespace xl::router {
 
 namespace {
+constexpr gint kCloseNoSession = 4401;
 constexpr gint kCloseUnknownCamera = 4404;
 }
 
@@ -49,18 +50,26 @@ class WebSocketOut::Peer : public LiveViewer {
   bool started_ = false;
 };
 
-WebSocketOut::WebSocketOut(HttpServer& http, LiveRelay& relay, std::function<std::string(const std::string&)> codec_of)
-    : relay_(relay), codec_of_(std::move(codec_of)) {
-  http.WebSocket("/live", [this](const std::string& path, const std::map<std::string, std::string>&,
-                                  SoupWebsocketConnection* conn, GSocket* socket) { Open(path, conn, socket); });
+WebSocketOut::WebSocketOut(HttpServer& http, LiveRelay& relay, std::function<std::string(const std::string&)> codec_of,
+                           AllowFn allowed)
+    : relay_(relay), codec_of_(std::move(codec_of)), allowed_(std::move(allowed)) {
+  http.WebSocket("/live", [this](const std::string& path, const std::map<std::string, std::string>& cookies,
+                                  SoupWebsocketConnection* conn, GSocket* socket) { Open(path, cookies, conn, socket); });
 }
 
 WebSocketOut::~WebSocketOut() {
   for (auto& [raw, peer] : peers_) relay_.Remove(raw, 0);
 }
 
-void WebSocketOut::Open(const std::string& path, SoupWebsocketConnection* conn, GSocket* socket) {
+void WebSocketOut::Open(const std::string& path, const std::map<std::string, std::string>& cookies,
+                        SoupWebsocketConnection* conn, GSocket* socket) {
   const std::string camera = path.rfind("/live/", 0) == 0 ? path.substr(6) : "";
+  if (!allowed_(cookies, camera)) {
+    soup_websocket_connection_send_text(conn, "{\"error\":\"log in first (POST /api/login)\"}");
+    soup_websocket_connection_close(conn, kCloseNoSession, "no session");
+    g_object_unref(conn);
+    return;
+  }
   const std::string codec = camera.empty() ? "" : codec_of_(camera);
   soup_websocket_connection_set_max_incoming_payload_size(conn, 64 * 1024);
   if (codec.empty()) {

@@ -3,7 +3,8 @@
 // binary messages: the init segment, and one fragment per frame from a keyframe on.
 // Fragments are made once per frame and shared by every browser watching that camera.
 // A browser whose socket is not draining is skipped to the next keyframe.
-// An unknown camera gets a text message {"error": "..."} and the socket is closed (4404).
+// An unknown camera gets a text message {"error": "..."} and the socket is closed (4404); a
+// request without a session, or for a camera outside the user's region, likewise (4401).
 #pragma once
 
 #include <functional>
@@ -20,19 +21,24 @@ namespace xl::router {
 class WebSocketOut {
  public:
   // Serves /live/ on `http`. `codec_of` gives a known camera's codec ("" when the camera is
-  // unknown or has not been seen yet).
-  WebSocketOut(HttpServer& http, LiveRelay& relay, std::function<std::string(const std::string&)> codec_of);
+  // unknown or has not been seen yet); `allowed` says whether the request's cookies may
+  // watch the camera.
+  using AllowFn = std::function<bool(const std::map<std::string, std::string>& cookies, const std::string& camera)>;
+  WebSocketOut(HttpServer& http, LiveRelay& relay, std::function<std::string(const std::string&)> codec_of,
+               AllowFn allowed);
   ~WebSocketOut();
 
   size_t viewers() const { return peers_.size(); }
 
  private:
   class Peer;
-  void Open(const std::string& path, SoupWebsocketConnection* conn, GSocket* socket);
+  void Open(const std::string& path, const std::map<std::string, std::string>& cookies,
+            SoupWebsocketConnection* conn, GSocket* socket);
   void Closed(Peer* peer);
 
   LiveRelay& relay_;
   std::function<std::string(const std::string&)> codec_of_;
+  AllowFn allowed_;
   std::map<Peer*, std::unique_ptr<Peer>> peers_;
   std::map<std::string, std::shared_ptr<Fmp4Muxer>> muxers_;  // per camera, while watched
 };

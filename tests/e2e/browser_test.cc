@@ -30,9 +30,7 @@ TEST(Browser, TheDeskLogsInPlaysTheWallHandlesAnAlertLiveAndKeepsVillagesApart) 
   System sys("browser");
   const std::string regions = sys.dir() + "/regions.yaml";
   std::ofstream(regions) << "\"330102\": 演示县\n\"33010201\": 城关镇\n\"3301020101\": 东村\n\"3301020102\": 西村\n";
-  setenv("XL_ADMIN_PASSWORD", "Adm1n-Desk!", 1);
   auto router = sys.StartRouter({"--regions", regions});
-  unsetenv("XL_ADMIN_PASSWORD");
   auto camsim = sys.StartCamsim({"vtest=" + Fixture("vtest.avi"), "tree=" + Fixture("tree.avi")});
   const std::vector<std::string> ids = {"33010201011320000001", "33010201011320000002", "33010201021320000003",
                                         "33010201021320000004"};
@@ -51,15 +49,9 @@ TEST(Browser, TheDeskLogsInPlaysTheWallHandlesAnAlertLiveAndKeepsVillagesApart) 
   ASSERT_TRUE(WaitUntil([&] { return CountOf(worker->Output(), "-> online") >= 4; }, seconds(120))) << worker->Output();
 
   // Desk users, made by the admin through the API.
-  auto login = HttpCall("POST", sys.HttpBase() + "/api/login", json{{"user", "admin"}, {"password", "Adm1n-Desk!"}}.dump());
-  ASSERT_TRUE(login.ok() && login->status == 200);
-  std::string cookie;
-  for (const auto& [name, value] : login->headers) {
-    if (name == "Set-Cookie") cookie = value.substr(0, value.find(';'));
-  }
   for (const json& u : {json{{"user", "town"}, {"password", "town-centre"}, {"role", "commander"}, {"region", "33010201"}},
                         json{{"user", "op_a"}, {"password", "village-a-pw"}, {"role", "operator"}, {"region", "3301020101"}}}) {
-    auto r = HttpCall("POST", sys.HttpBase() + "/api/users", u.dump(), "application/json", 30, {{"Cookie", cookie}});
+    auto r = sys.Api("POST", "/api/users", u.dump());
     ASSERT_TRUE(r.ok() && r->status == 201) << (r.ok() ? r->body : r.error().message);
   }
 
@@ -68,7 +60,7 @@ TEST(Browser, TheDeskLogsInPlaysTheWallHandlesAnAlertLiveAndKeepsVillagesApart) 
   std::string wall;
   for (const std::string& id : ids) wall += (wall.empty() ? "" : ",") + id;
   const std::string script = std::string(XL_SOURCE_DIR) + "/tests/browser/desk.mjs";
-  Process browser({"/usr/bin/env", "XL_URL=" + sys.HttpBase(), "XL_SHOTS=" + shots, "XL_ADMIN=admin:Adm1n-Desk!",
+  Process browser({"/usr/bin/env", "XL_URL=" + sys.HttpBase(), "XL_SHOTS=" + shots, "XL_ADMIN=admin:" + std::string(kAdminPassword),
                    "XL_COMMANDER=town:town-centre", "XL_OPERATOR_A=op_a:village-a-pw", "XL_WALL=" + wall,
                    "XL_CAMERA_B=" + ids[2], "XL_LATE_CAMERA=" + late, "XL_KILL_PID=" + std::to_string(camsim->pid()), "node", script},
                   sys.dir() + "/browser.log");

@@ -22,7 +22,6 @@ using std::chrono::seconds;
 
 constexpr const char* kCamA = "33010201011320000001";  // village point A
 constexpr const char* kCamB = "33010201021320000002";  // village point B
-constexpr const char* kAdminPassword = "Adm1n-Desk!";
 
 // One logged-in desk: its session cookie goes with every call.
 class Desk {
@@ -62,9 +61,7 @@ std::string Login(const System& sys, const std::string& user, const std::string&
 
 TEST(Desk, LoginRegionsAndTheWholeHandlingLoop) {
   System sys("desk");
-  setenv("XL_ADMIN_PASSWORD", kAdminPassword, 1);
-  auto router = sys.StartRouter();
-  unsetenv("XL_ADMIN_PASSWORD");
+  auto router = sys.StartRouter();  // its first desk user: admin, kAdminPassword
   auto camsim = sys.StartCamsim({"vtest=" + Fixture("vtest.avi")});
   const std::string url = "rtsp://" + std::string(kCamUser) + ":" + kCamPassword + "@" + sys.RtspUrl("vtest").substr(7);
   auto worker = sys.StartWorker("w1", std::string("cameras:\n") + "  - {id: \"" + kCamA + "\", name: 东村村口, url: \"" +
@@ -75,6 +72,8 @@ TEST(Desk, LoginRegionsAndTheWholeHandlingLoop) {
 
   // Nothing without a session; a wrong password is refused.
   EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/api/desk/alerts")->status, 401);
+  EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/api/cameras")->status, 401) << "the registry API too";
+  EXPECT_EQ(HttpCall("DELETE", sys.HttpBase() + "/api/cameras/" + std::string(kCamA))->status, 401);
   EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/api/me")->status, 401);
   EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/api/desk/alerts", "", "application/json", 30,
                      {{"Cookie", "xl_session=" + std::string(64, 'a')}})->status, 401) << "a made-up session";
@@ -107,6 +106,9 @@ TEST(Desk, LoginRegionsAndTheWholeHandlingLoop) {
   const Desk op_b(sys, Login(sys, "op_b", "village-b-pw", &status));
   const Desk town(sys, Login(sys, "town", "town-centre", &status));
   EXPECT_EQ(op_a.Post("/api/users", {{"user", "z"}, {"password", "long-enough"}, {"role", "admin"}}), 403);
+  EXPECT_EQ(op_a.Call("GET", "/api/cameras/" + std::string(kCamA))->status, 200) << "an operator reads the registry";
+  EXPECT_EQ(op_a.Call("PATCH", "/api/cameras/" + std::string(kCamA), R"({"name":"x"})")->status, 403)
+      << "only an admin changes it";
 
   // Motion on both cameras: each operator sees only their own village's events.
   auto first_motion = [&](const Desk& d, const std::string& camera) {

@@ -220,7 +220,8 @@ TEST(Live, BrowsersGetFragmentedMp4OverWebSocket) {
   EXPECT_NE(out.find("no live camera"), std::string::npos) << out;
   // A browser vanishing mid-stream leaves the router serving.
   auto cut = std::make_unique<Process>(
-      std::vector<std::string>{Binary("tools/xl"), "--api", live.sys.HttpBase(), "live", kH264Camera, "--out",
+      std::vector<std::string>{"/usr/bin/env", std::string("XL_PASSWORD=") + kAdminPassword, Binary("tools/xl"),
+                               "--api", live.sys.HttpBase(), "live", kH264Camera, "--out",
                                live.sys.dir() + "/cut.mp4", "--seconds", "30"},
       live.sys.dir() + "/cut.log");
   std::this_thread::sleep_for(seconds(2));
@@ -231,6 +232,7 @@ TEST(Live, BrowsersGetFragmentedMp4OverWebSocket) {
   for (size_t i = 0; i < noise.size(); ++i) noise[i] = char((i * 2654435761u) >> 13);
   const std::string bad_frame = "GET /live/" + std::string(kH264Camera) +
                                 " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                "Cookie: " + live.sys.AdminCookie() + "\r\n"
                                 "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\r\n"
                                 "\x82\xff\x7f\xff\xff\xff\xff\xff\xff\xff\x00\x00\x00\x00junk";
   for (const std::string& url : {live.sys.HttpBase(), live.sys.RelayUrl("").substr(0, live.sys.RelayUrl("").size() - 1)}) {

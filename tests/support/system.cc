@@ -28,7 +28,8 @@ std::unique_ptr<Process> System::StartCamsim(const std::vector<std::string>& str
 }
 
 std::unique_ptr<Process> System::StartRouter(const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {Binary("router/xl-router"), "--workers", WorkerEndpoint(), "--clients",
+  std::vector<std::string> argv = {"/usr/bin/env", std::string("XL_ADMIN_PASSWORD=") + kAdminPassword,
+                                   Binary("router/xl-router"), "--workers", WorkerEndpoint(), "--clients",
                                    ClientEndpoint(), "--control", ControlEndpoint(), "--media", MediaEndpoint(), "--http",
                                    "127.0.0.1:" + std::to_string(http_port_), "--rtsp", "127.0.0.1:" + std::to_string(relay_port_),
                                    "--db", Database()};
@@ -54,7 +55,8 @@ std::unique_ptr<Process> System::StartConsole(const std::string& log, const std:
 }
 
 int System::RunXl(const std::vector<std::string>& args, std::string* out) {
-  std::vector<std::string> argv = {Binary("tools/xl"), "--api", HttpBase()};
+  std::vector<std::string> argv = {"/usr/bin/env", std::string("XL_PASSWORD=") + kAdminPassword, Binary("tools/xl"),
+                                   "--api", HttpBase()};
   argv.insert(argv.end(), args.begin(), args.end());
   const std::string log = dir_ + "/xl-" + std::to_string(++xl_runs_) + ".log";
   Process p(argv, log);
@@ -63,9 +65,21 @@ int System::RunXl(const std::vector<std::string>& args, std::string* out) {
   return code;
 }
 
+std::string System::AdminCookie() {
+  if (!admin_cookie_.empty()) return admin_cookie_;
+  auto r = HttpCall("POST", HttpBase() + "/api/login",
+                    std::string("{\"user\":\"admin\",\"password\":\"") + kAdminPassword + "\"}");
+  if (r.ok()) {
+    for (const auto& [name, value] : r->headers) {
+      if (name == "Set-Cookie") admin_cookie_ = value.substr(0, value.find(';'));
+    }
+  }
+  return admin_cookie_;
+}
+
 Result<HttpReply> System::Api(const std::string& method, const std::string& path, const std::string& body,
                               const std::string& type) {
-  return HttpCall(method, HttpBase() + path, body, type);
+  return HttpCall(method, HttpBase() + path, body, type, 60, {{"Cookie", AdminCookie()}});
 }
 
 std::string System::RelayUrl(const std::string& camera) const {

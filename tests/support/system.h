@@ -13,6 +13,7 @@ namespace xl::test {
 
 inline constexpr const char* kCamUser = "admin";
 inline constexpr const char* kCamPassword = "Pa55word!";  // tests grep logs for it
+inline constexpr const char* kAdminPassword = "Adm1n-Desk!";  // the router's first desk user, "admin"
 
 class System {
  public:
@@ -20,16 +21,20 @@ class System {
 
   // xl-camsim with digest auth (kCamUser/kCamPassword) serving `streams` ("NAME=FILE[,codec=h265]").
   std::unique_ptr<Process> StartCamsim(const std::vector<std::string>& streams);
+  // The router, with "admin" (kAdminPassword) as its first desk user.
   std::unique_ptr<Process> StartRouter(const std::vector<std::string>& extra = {});
   // Writes `id`.yaml (worker section with `worker_keys` lines, e.g. "  clips: {dir: D}\n",
   // then `rest`: defaults/cameras YAML) and starts xl-ingest.
   std::unique_ptr<Process> StartWorker(const std::string& id, const std::string& rest, int metrics_port = 0,
                                        const std::string& worker_keys = "");
   std::unique_ptr<Process> StartConsole(const std::string& log, const std::vector<std::string>& extra = {});
-  // Runs the `xl` command line against this router; returns its exit code, output in `out`.
+  // Runs the `xl` command line against this router as admin; returns its exit code, output
+  // in `out`.
   int RunXl(const std::vector<std::string>& args, std::string* out);
 
-  // A call to the router's REST API, e.g. Api("GET", "/api/cameras").
+  // The router's session cookie for user admin ("xl_session=…"), logging in the first time.
+  std::string AdminCookie();
+  // A call to the router's REST API as admin, e.g. Api("GET", "/api/cameras").
   Result<HttpReply> Api(const std::string& method, const std::string& path, const std::string& body = "",
                         const std::string& type = "application/json");
 
@@ -47,6 +52,7 @@ class System {
   std::string dir_;
   int rtsp_port_, worker_port_, client_port_, control_port_, media_port_, http_port_, relay_port_;
   int xl_runs_ = 0;
+  std::string admin_cookie_;
 };
 
 }  // namespace xl::test

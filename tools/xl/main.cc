@@ -12,12 +12,16 @@
 //   xl [--api URL] worker ls
 //   xl [--api URL] live ID --out FILE.mp4 [--seconds S]   record live fMP4 over WebSocket
 //
-// --api defaults to http://127.0.0.1:8080. Exit codes: 0 done, 1 refused or failed, 2 usage.
+// --api defaults to http://127.0.0.1:8080. The router needs a desk user's session: xl logs in
+// as --user (default admin) with the password in the environment variable XL_PASSWORD
+// (never on the command line, where ps would show it); changes need an admin.
+// Exit codes: 0 done, 1 refused or failed, 2 usage.
 // Passwords are never printed (the API returns "***").
 #include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -34,7 +38,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kUsage =
-    "usage: xl [--api URL] camera ls [--region P] | camera show ID |\n"
+    "usage: xl [--api URL] [--user U] camera ls [--region P] | camera show ID |\n"
     "          camera add --id ID --name NAME --url URL [--region R] [--username U] [--password P] [--disabled]"
     " [--profile JSON] |\n"
     "          camera set ID [--name N] [--url U] [--region R] [--username U] [--password P]"
@@ -44,11 +48,33 @@ constexpr const char* kUsage =
 
 struct Cli {
   std::string api = "http://127.0.0.1:8080";
+  std::string user = "admin";
+  mutable std::string cookie;  // "xl_session=…" once logged in
+
+  // Logs in once; false (after printing why) when the router refuses.
+  bool LogIn() const {
+    if (!cookie.empty()) return true;
+    const char* password = std::getenv("XL_PASSWORD");
+    auto r = xl::HttpCall("POST", api + "/api/login", json{{"user", user}, {"password", password ? password : ""}}.dump());
+    if (!r.ok()) {
+      std::cerr << "xl: " << r.error().message << "\n";
+      return false;
+    }
+    for (const auto& [name, value] : r->headers) {
+      if (name == "Set-Cookie") cookie = value.substr(0, value.find(';'));
+    }
+    if (r->status != 200 || cookie.empty()) {
+      std::cerr << "xl: login as " << user << " refused (HTTP " << r->status << "); set XL_PASSWORD\n";
+      return false;
+    }
+    return true;
+  }
 
   // Calls the API; prints the error and returns nullopt unless the status is 2xx.
   std::optional<json> Call(const std::string& method, const std::string& path, const std::string& body = "",
                            const std::string& type = "application/json") const {
-    auto r = xl::HttpCall(method, api + path, body, type);
+    if (!LogIn()) return std::nullopt;
+    auto r = xl::HttpCall(method, api + path, body, type, 60, {{"Cookie", cookie}});
     if (!r.ok()) {
       std::cerr << "xl: " << r.error().message << "\n";
       return std::nullopt;
@@ -204,12 +230,14 @@ int Live(const Cli& cli, const std::string& camera, const std::string& path, int
     std::cerr << "xl: cannot write " << path << "\n";
     return 1;
   }
+  if (!cli.LogIn()) return 1;
   SoupSession* session = soup_session_new();
   SoupMessage* msg = soup_message_new("GET", url.c_str());
   if (!msg) {
     std::cerr << "xl: bad URL " << url << "\n";
     return 1;
   }
+  soup_message_headers_append(soup_message_get_request_headers(msg), "Cookie", cli.cookie.c_str());
   soup_session_websocket_connect_async(
       session, msg, nullptr, nullptr, G_PRIORITY_DEFAULT, nullptr,
       [](GObject* src, GAsyncResult* res, gpointer data) {
@@ -272,6 +300,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--api" && i + 1 < argc) cli.api = argv[++i];
+    else if (std::string(argv[i]) == "--user" && i + 1 < argc) cli.user = argv[++i];
     else args.emplace_back(argv[i]);
   }
   auto usage = [] {
