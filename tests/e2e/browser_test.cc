@@ -4,7 +4,6 @@
 // script, and checks what must hold outside the browser: the script's every check passed,
 // the handling loop is stored in SQLite step by step, and the screenshots were written.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -72,20 +71,7 @@ TEST(Browser, TheDeskLogsInPlaysTheWallHandlesAnAlertLiveAndKeepsVillagesApart) 
   const size_t at = out.find("RESULT ");
   ASSERT_NE(at, std::string::npos) << out;
   const std::string alert = json::parse(out.substr(at + 7, out.find('\n', at) - at - 7))["alert"];
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(sys.Database().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* q = nullptr;
-  sqlite3_prepare_v2(db, "SELECT step, user, unit FROM handling WHERE alert_id = ? ORDER BY id", -1, &q, nullptr);
-  sqlite3_bind_text(q, 1, alert.c_str(), -1, SQLITE_TRANSIENT);
-  std::vector<std::string> steps;
-  while (sqlite3_step(q) == SQLITE_ROW) {
-    steps.push_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, 0))) + "/" +
-                    reinterpret_cast<const char*>(sqlite3_column_text(q, 1)) + "/" +
-                    reinterpret_cast<const char*>(sqlite3_column_text(q, 2)));
-  }
-  sqlite3_finalize(q);
-  sqlite3_close(db);
-  EXPECT_EQ(steps, (std::vector<std::string>{"ack/admin/", "dispatch/admin/东村派出所", "handle/admin/", "close/admin/"}));
+  EXPECT_EQ(sys.HandlingSteps(alert), (std::vector<std::string>{"ack/admin/", "dispatch/admin/东村派出所", "handle/admin/", "close/admin/"}));
   for (const char* shot : {"wall.png", "desk.png", "no-signal.png"}) {
     EXPECT_GT(std::filesystem::file_size(shots + "/" + shot), 10000u) << shot;
   }

@@ -4,7 +4,6 @@
 // alert's whole handling loop — acknowledged, dispatched, handled, closed — stored in SQLite
 // with user and time and seen by a second desk.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <nlohmann/json.hpp>
@@ -164,20 +163,9 @@ TEST(Desk, LoginRegionsAndTheWholeHandlingLoop) {
   ASSERT_EQ(closed_list.size(), 1u);
   EXPECT_EQ(closed_list[0]["id"], id_a);
 
-  // Stored in SQLite: four steps with user and time.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(sys.Database().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* q = nullptr;
-  sqlite3_prepare_v2(db, "SELECT step, user FROM handling WHERE alert_id = ? ORDER BY id", -1, &q, nullptr);
-  sqlite3_bind_text(q, 1, id_a.c_str(), -1, SQLITE_TRANSIENT);
-  std::vector<std::string> rows;
-  while (sqlite3_step(q) == SQLITE_ROW) {
-    rows.push_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, 0))) + "/" +
-                   reinterpret_cast<const char*>(sqlite3_column_text(q, 1)));
-  }
-  sqlite3_finalize(q);
-  sqlite3_close(db);
-  EXPECT_EQ(rows, (std::vector<std::string>{"ack/op_a", "dispatch/op_a", "handle/town", "close/op_a"}));
+  // Stored in SQLite: four steps with their users (and the unit of the dispatch).
+  EXPECT_EQ(sys.HandlingSteps(id_a),
+            (std::vector<std::string>{"ack/op_a/", "dispatch/op_a/东村派出所", "handle/town/", "close/op_a/"}));
 
   // Bad input: a reason, never a crash.
   EXPECT_EQ(op_a.Call("POST", base + "close", "{not json")->status, 400);

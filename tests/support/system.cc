@@ -1,5 +1,7 @@
 #include "tests/support/system.h"
 
+#include <sqlite3.h>
+
 #include <fstream>
 
 #include "tests/support/media.h"
@@ -80,6 +82,27 @@ std::string System::AdminCookie() {
 Result<HttpReply> System::Api(const std::string& method, const std::string& path, const std::string& body,
                               const std::string& type) {
   return HttpCall(method, HttpBase() + path, body, type, 60, {{"Cookie", AdminCookie()}});
+}
+
+std::vector<std::string> System::HandlingSteps(const std::string& alert_id) const {
+  std::vector<std::string> steps;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(Database().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* q = nullptr;
+    sqlite3_prepare_v2(db, "SELECT step, user, unit FROM handling WHERE alert_id = ? ORDER BY id", -1, &q, nullptr);
+    sqlite3_bind_text(q, 1, alert_id.c_str(), -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      std::string row;
+      for (int c = 0; c < 3; ++c) {
+        const unsigned char* text = sqlite3_column_text(q, c);
+        row += (c ? "/" : "") + std::string(text ? reinterpret_cast<const char*>(text) : "");
+      }
+      steps.push_back(row);
+    }
+    sqlite3_finalize(q);
+  }
+  sqlite3_close(db);
+  return steps;
 }
 
 std::string System::RelayUrl(const std::string& camera) const {

@@ -38,6 +38,10 @@ class System {
   Result<HttpReply> Api(const std::string& method, const std::string& path, const std::string& body = "",
                         const std::string& type = "application/json");
 
+  // The desk's stored handling steps of an alert, read from the router's database: one
+  // "step/user/unit" per step, in order.
+  std::vector<std::string> HandlingSteps(const std::string& alert_id) const;
+
   std::string RtspUrl(const std::string& stream) const;  // the simulator's, without credentials
   std::string RelayUrl(const std::string& camera) const;  // the router's RTSP re-serve
   std::string WorkerEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(worker_port_); }
