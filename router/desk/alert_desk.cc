@@ -44,10 +44,11 @@ std::vector<HandlingStep> AlertDesk::History(const std::string& alert_id) {
   return out;
 }
 
-std::string AlertDesk::StateOf(const std::string& alert_id) {
-  const auto history = History(alert_id);
+std::string AlertDesk::StateAfter(const std::vector<HandlingStep>& history) {
   return history.empty() ? "new" : kSteps.at(history.back().step).second;
 }
+
+std::string AlertDesk::StateOf(const std::string& alert_id) { return StateAfter(History(alert_id)); }
 
 std::variant<std::string, StepRefusal> AlertDesk::Advance(const std::string& alert_id, const HandlingStep& step) {
   auto it = kSteps.find(step.step);

@@ -41,6 +41,8 @@ class AlertDesk {
   // handle a note); returns the state after it, or why not.
   std::variant<std::string, StepRefusal> Advance(const std::string& alert_id, const HandlingStep& step);
   std::vector<HandlingStep> History(const std::string& alert_id);
+  // The state an event with `history` is in.
+  static std::string StateAfter(const std::vector<HandlingStep>& history);
 
  private:
   explicit AlertDesk(SqlitePtr db) : db_(std::move(db)) {}

@@ -158,14 +158,22 @@ HttpReply DeskApi::Alerts(const HttpRequest& r, const DeskUser& me) {
   return Reply(200, out);
 }
 
-HttpReply DeskApi::Alert(const std::string& id, const DeskUser& me) {
+std::variant<std::vector<wire::LoggedAlert>, HttpReply> DeskApi::VisibleEvent(const std::string& id,
+                                                                             const DeskUser& me) {
   auto messages = s_.log.EventMessages(id);
   if (!messages.ok()) return Fault(500, messages.error().message);
   if (messages->empty() || !Sees(me, messages->front().alert().region(), messages->front().alert().camera_id())) {
     return Fault(404, "no alert " + id);
   }
+  return std::move(messages.value());
+}
+
+HttpReply DeskApi::Alert(const std::string& id, const DeskUser& me) {
+  auto messages = VisibleEvent(id, me);
+  if (auto* fault = std::get_if<HttpReply>(&messages)) return *fault;
+  const auto& event = std::get<std::vector<wire::LoggedAlert>>(messages);
   json phases = json::array();
-  for (const wire::LoggedAlert& m : messages.value()) {
+  for (const wire::LoggedAlert& m : event) {
     const wire::Alert& a = m.alert();
     json boxes = json::array();
     for (const wire::Box& b : a.boxes()) boxes.push_back({b.x(), b.y(), b.w(), b.h(), b.score()});
@@ -173,21 +181,20 @@ HttpReply DeskApi::Alert(const std::string& id, const DeskUser& me) {
                       {"score", a.score()}, {"snapshot_bytes", a.snapshot_jpeg().size()}, {"clip", a.clip_path()}});
   }
   json history = json::array();
-  for (const HandlingStep& s : s_.desk.History(id)) {
+  const std::vector<HandlingStep> steps = s_.desk.History(id);
+  for (const HandlingStep& s : steps) {
     history.push_back({{"step", s.step}, {"user", s.user}, {"unit", s.unit}, {"note", s.note}, {"at_ms", s.at_ms}});
   }
-  const wire::Alert& first = messages->front().alert();
+  const wire::Alert& first = event.front().alert();
   return Reply(200, {{"id", id}, {"camera", first.camera_id()}, {"camera_name", first.camera_name()},
                      {"region", first.region()}, {"kind", KindName(first.kind())}, {"start_ms", first.start_ms()},
-                     {"state", s_.desk.StateOf(id)}, {"messages", phases}, {"history", history}});
+                     {"state", AlertDesk::StateAfter(steps)}, {"messages", phases}, {"history", history}});
 }
 
 HttpReply DeskApi::Step(const std::string& id, const std::string& step, const HttpRequest& r, const DeskUser& me) {
-  auto messages = s_.log.EventMessages(id);
-  if (!messages.ok()) return Fault(500, messages.error().message);
-  if (messages->empty() || !Sees(me, messages->front().alert().region(), messages->front().alert().camera_id())) {
-    return Fault(404, "no alert " + id);
-  }
+  auto messages = VisibleEvent(id, me);
+  if (auto* fault = std::get_if<HttpReply>(&messages)) return *fault;
+  const auto& event = std::get<std::vector<wire::LoggedAlert>>(messages);
   auto body = ObjectBody(r);
   if (auto* fault = std::get_if<HttpReply>(&body)) return *fault;
   const json& j = std::get<json>(body);
@@ -200,7 +207,7 @@ HttpReply DeskApi::Step(const std::string& id, const std::string& step, const Ht
   const std::string state = std::get<std::string>(done);
   spdlog::info("desk: alert {} {} by {}{}{}", id, state, me.name, s.unit.empty() ? "" : " to " + s.unit,
                s.note.empty() ? "" : ": " + s.note);
-  const wire::Alert& first = messages->front().alert();
+  const wire::Alert& first = event.front().alert();
   if (s_.on_step) s_.on_step(id, first.camera_id(), first.region(), state, step, me.name);
   return Reply(200, {{"id", id}, {"state", state}});
 }
@@ -235,12 +242,10 @@ json CameraJson(const RegisteredCamera& c, const wire::Camera* state) {
 }  // namespace
 
 HttpReply DeskApi::Snapshot(const std::string& id, const DeskUser& me) {
-  auto messages = s_.log.EventMessages(id);
-  if (!messages.ok()) return Fault(500, messages.error().message);
-  if (messages->empty() || !Sees(me, messages->front().alert().region(), messages->front().alert().camera_id())) {
-    return Fault(404, "no alert " + id);
-  }
-  for (auto it = messages->rbegin(); it != messages->rend(); ++it) {
+  auto messages = VisibleEvent(id, me);
+  if (auto* fault = std::get_if<HttpReply>(&messages)) return *fault;
+  const auto& event = std::get<std::vector<wire::LoggedAlert>>(messages);
+  for (auto it = event.rbegin(); it != event.rend(); ++it) {
     if (!it->alert().snapshot_jpeg().empty()) return {200, "image/jpeg", it->alert().snapshot_jpeg()};
   }
   return Fault(404, "alert " + id + " has no snapshot");

@@ -23,6 +23,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "router/alert_log.h"
 #include "router/camera_registry.h"
@@ -61,6 +63,8 @@ class DeskApi {
   HttpReply Login(const HttpRequest& request);
   HttpReply Users(const HttpRequest& request, const DeskUser& me);
   HttpReply Alerts(const HttpRequest& request, const DeskUser& me);
+  // The messages of event `id` when the user may see it; else the 404 (or 500) to answer.
+  std::variant<std::vector<wire::LoggedAlert>, HttpReply> VisibleEvent(const std::string& id, const DeskUser& me);
   HttpReply Alert(const std::string& id, const DeskUser& me);
   HttpReply Step(const std::string& id, const std::string& step, const HttpRequest& request, const DeskUser& me);
   HttpReply Cameras(const DeskUser& me);
