@@ -2,8 +2,10 @@
 // 30 s to 50 s (ffmpeg filters), served by xl-camsim, analysed by xl-ingest, alerts through
 // the router to a console. Each fault is raised within 10 s and ended within 10 s of its
 // end; the unaltered clip raises none. Then the stream is cut: signal loss, and back.
+// And damaged frames: the camera keeps running.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <nlohmann/json.hpp>
@@ -107,6 +109,49 @@ TEST(Faults, EachFaultIsRaisedAndEndedAndTheCleanClipRaisesNone) {
   EXPECT_TRUE(WaitUntil([&] { return signal("start") == kCases.size(); }, seconds(15))) << console->Output();
   camsim = sys.StartCamsim(streams);
   EXPECT_TRUE(WaitUntil([&] { return signal("end") == kCases.size(); }, seconds(30))) << worker->Output();
+}
+
+// Bad input: a stream with damaged frames (ffmpeg's noise filter flips bytes in every tenth
+// packet, keyframes included, sent as they are) keeps the camera online and decoding.
+TEST(Faults, DamagedFramesDoNotStopTheCamera) {
+  System sys("faults-damaged");
+  const std::string id = "33010201001320000049";
+  const std::string clip = sys.dir() + "/damaged.mp4";
+  const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") +
+                          "' -vf scale=640:360,format=yuv420p -c:v libx264 -preset ultrafast -g 30 -bf 0 "
+                          "-bsf:v 'noise=amount=if(eq(mod(n\\,10)\\,5)\\,40\\,0)' -an '" + clip + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  // The clip really is damaged: FFmpeg's own decoder reports errors in it.
+  Process check({"/usr/bin/ffmpeg", "-v", "error", "-i", clip, "-f", "null", "-"}, sys.dir() + "/ffmpeg-check.log");
+  check.Wait(seconds(60));
+  ASSERT_NE(check.Output().find("error while decoding"), std::string::npos) << check.Output();
+  auto camsim = sys.StartCamsim({"damaged=" + clip});
+  auto router = sys.StartRouter();
+  auto console = sys.StartConsole("console.log");
+  const int metrics_port = FreePort();
+  auto worker = sys.StartWorker("w1",
+                                "cameras:\n  - id: \"" + id + "\"\n    name: 损坏画面\n    url: " + sys.RtspUrl("damaged") +
+                                    "\n    username: " + std::string(kCamUser) + "\n    password: " + kCamPassword + "\n",
+                                metrics_port);
+  auto states = [&] {
+    std::vector<std::string> out;
+    for (const std::string& line : console->Lines()) {
+      json j = json::parse(line, nullptr, false);
+      if (!j.is_discarded() && j.value("type", "") == "camera" && j.value("id", "") == id) out.push_back(j["state"]);
+    }
+    return out;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return !states().empty() && states().back() == "online"; }, seconds(60)))
+      << worker->Output();
+  const double decoded_before = CameraMetric(metrics_port, "xl_camera_frames_decoded_total", id);
+  std::this_thread::sleep_for(seconds(30));  // 300 frames at 10 fps: 30 of them damaged
+
+  EXPECT_GT(CameraMetric(metrics_port, "xl_camera_frames_decoded_total", id), decoded_before + 150);
+  EXPECT_EQ(CameraMetric(metrics_port, "xl_camera_reconnects_total", id), 0);
+  const std::vector<std::string> seen = states();
+  const auto online = std::find(seen.begin(), seen.end(), "online");
+  for (auto s = online; s != seen.end(); ++s) EXPECT_EQ(*s, "online") << console->Output();
+  EXPECT_TRUE(worker->running());
 }
 
 }  // namespace

@@ -127,14 +127,6 @@ TEST(Gb28181, NvrsRegisterReportTheirCatalogAndKeepAlive) {
 }
 
 
-// The worker's Prometheus sample `name{camera="id"}` (-1 when absent).
-double CameraMetric(int port, const std::string& name, const std::string& camera) {
-  auto r = HttpCall("GET", "http://127.0.0.1:" + std::to_string(port) + "/metrics");
-  if (!r.ok()) return -1;
-  const std::string key = name + "{camera=\"" + camera + "\"} ";
-  const size_t at = r.value().body.find(key);
-  return at == std::string::npos ? -1 : std::atof(r.value().body.c_str() + at + key.size());
-}
 
 TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
   System sys("gb28181-media");

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "tests/support/media.h"
@@ -111,6 +112,14 @@ std::string System::RelayUrl(const std::string& camera) const {
 
 std::string System::RtspUrl(const std::string& stream) const {
   return "rtsp://127.0.0.1:" + std::to_string(rtsp_port_) + "/" + stream;
+}
+
+double CameraMetric(int port, const std::string& name, const std::string& camera) {
+  auto r = HttpCall("GET", "http://127.0.0.1:" + std::to_string(port) + "/metrics");
+  if (!r.ok()) return -1;
+  const std::string key = name + "{camera=\"" + camera + "\"} ";
+  const size_t at = r.value().body.find(key);
+  return at == std::string::npos ? -1 : std::atof(r.value().body.c_str() + at + key.size());
 }
 
 }  // namespace xl::test

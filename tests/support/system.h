@@ -59,4 +59,7 @@ class System {
   std::string admin_cookie_;
 };
 
+// A worker's Prometheus sample `name{camera="id"}` from its /metrics on `port` (-1 when absent).
+double CameraMetric(int port, const std::string& name, const std::string& camera);
+
 }  // namespace xl::test
