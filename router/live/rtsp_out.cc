@@ -95,11 +95,14 @@ void RtspOut::Mount(const std::string& camera, const std::string& codec) {
   if (codec != "h264" && codec != "h265") return;
   GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
   const std::string launch = std::string("( appsrc name=src is-live=true do-timestamp=true format=time caps=") +
-                             (codec == "h265" ? "video/x-h265,stream-format=byte-stream,alignment=au ! h265parse ! "
-                                                "rtph265pay"
-                                              : "video/x-h264,stream-format=byte-stream,alignment=au ! h264parse ! "
-                                                "rtph264pay") +
-                             " name=pay0 pt=96 config-interval=-1 )";
+                             (codec == "h265" ? "video/x-h265,stream-format=byte-stream,alignment=au ! h265parse "
+                                                "config-interval=-1 ! rtph265pay"
+                                              : "video/x-h264,stream-format=byte-stream,alignment=au ! h264parse "
+                                                "config-interval=-1 ! rtph264pay") +
+                             // Parameter sets from the parser, once per keyframe: the 1.22
+                             // payloader would put them before every slice of a keyframe,
+                             // splitting multi-slice pictures in two for every player.
+                             " name=pay0 pt=96 config-interval=0 )";
   gst_rtsp_media_factory_set_launch(factory, launch.c_str());
   gst_rtsp_media_factory_set_shared(factory, TRUE);
   if (auth_) {

@@ -275,5 +275,56 @@ TEST(Live, AStalledViewerSlowsNobodyAndResumesAtAKeyframe) {
   EXPECT_GE(gaps, 1u) << "the stalled viewer was never skipped ahead";
 }
 
+// Cameras often code a picture as several slices. Each path keeps a picture whole: the
+// simulator's RTSP, the worker's tap to a native viewer, the router's RTSP re-serve and the
+// browsers' fMP4 (a split picture shows as a grey or green lower part on every player).
+TEST(Live, MultiSlicePicturesStayWholeOnEveryPath) {
+  System sys("live-slices");
+  const std::string clip = sys.dir() + "/slices.mp4";
+  const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") +
+                          "' -t 40 -vf scale=640:360 -r 10 -c:v libx264 -preset veryfast -x264-params slices=2 "
+                          "-g 20 -bf 0 -an '" + clip + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  auto camsim = sys.StartCamsim({"s=" + clip});
+  auto router = sys.StartRouter();
+  const std::string id = "33010201001320000035";
+  auto worker = sys.StartWorker("w1", "cameras:\n  - id: \"" + id + "\"\n    name: 多片\n    url: " + sys.RtspUrl("s") +
+                                          "\n    username: " + kCamUser + "\n    password: " + kCamPassword + "\n");
+  // ffmpeg copying an RTSP stream into a byte-stream file.
+  auto copy_rtsp = [&](const std::string& url, const std::string& out) {
+    Process p({"/usr/bin/ffmpeg", "-v", "error", "-y", "-rtsp_transport", "tcp", "-i", url, "-t", "6", "-c", "copy",
+               "-f", "h264", out},
+              out + ".log");
+    return p.Wait(seconds(40)) == 0;
+  };
+  auto check = [&](const std::string& path, const std::string& what) {
+    int later = 0;
+    EXPECT_EQ(SplitPictures(path, &later), "") << what;
+    EXPECT_GT(later, 30) << what << ": the stream should carry two slices a picture";
+  };
+  ASSERT_TRUE(copy_rtsp("rtsp://" + std::string(kCamUser) + ":" + kCamPassword + "@" + sys.RtspUrl("s").substr(7),
+                        sys.dir() + "/camsim.h264"));
+  check(sys.dir() + "/camsim.h264", "the simulator's RTSP");
+
+  // Native viewer: the worker's encoded tap, through the router over ZeroMQ.
+  auto viewer = sys.StartConsole("watch.log", {"--watch", id, "--out", sys.dir() + "/native.h264"});
+  std::this_thread::sleep_for(seconds(8));
+  viewer->Stop();
+  check(sys.dir() + "/native.h264", "the native viewer's stream");
+
+  // The router's RTSP re-serve (mounted once the router knows the codec).
+  ASSERT_TRUE(WaitUntil([&] { return copy_rtsp(sys.RelayUrl(id), sys.dir() + "/relay.h264"); }, seconds(60)));
+  check(sys.dir() + "/relay.h264", "the router's RTSP re-serve");
+
+  // Browsers: fMP4 over WebSocket, each sample turned back into a byte-stream access unit.
+  std::string out;
+  ASSERT_EQ(sys.RunXl({"live", id, "--out", sys.dir() + "/browser.mp4", "--seconds", "6"}, &out), 0) << out;
+  Process annexb({"/usr/bin/ffmpeg", "-v", "error", "-y", "-i", sys.dir() + "/browser.mp4", "-c", "copy", "-bsf:v",
+                  "h264_mp4toannexb", "-f", "h264", sys.dir() + "/browser.h264"},
+                 sys.dir() + "/annexb.log");
+  ASSERT_EQ(annexb.Wait(seconds(30)), 0) << annexb.Output();
+  check(sys.dir() + "/browser.h264", "the browsers' fMP4");
+}
+
 }  // namespace
 }  // namespace xl::test

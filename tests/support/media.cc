@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
@@ -76,6 +78,28 @@ std::string EncodeVtest640x360(const std::string& dir, int fps) {
     return "";
   }
   return clip;
+}
+
+std::string SplitPictures(const std::string& annexb_path, int* later_slices) {
+  std::ifstream in(annexb_path, std::ios::binary);
+  const std::string d((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  *later_slices = 0;
+  if (d.empty()) return annexb_path + ": empty or unreadable";
+  int previous = -1;  // NAL type of the previous unit
+  for (size_t i = d.find(std::string("\0\0\1", 3)); i != std::string::npos && i + 4 < d.size();
+       i = d.find(std::string("\0\0\1", 3), i + 3)) {
+    const int type = d[i + 3] & 0x1F;
+    const bool slice = type == 1 || type == 5;
+    // first_mb_in_slice is ue(v): its first bit is 1 exactly when it is 0.
+    if (slice && !(static_cast<unsigned char>(d[i + 4]) & 0x80)) {
+      ++*later_slices;
+      if (previous != 1 && previous != 5) {
+        return "a later slice at byte " + std::to_string(i) + " follows NAL type " + std::to_string(previous);
+      }
+    }
+    previous = type;
+  }
+  return "";
 }
 
 }  // namespace xl::test

@@ -31,4 +31,10 @@ Probe ProbeFile(const std::string& path);
 // when it cannot be made.
 std::string EncodeVtest640x360(const std::string& dir, int fps);
 
+// An H.264 byte-stream file checked for split pictures: a later slice of a picture
+// (first_mb_in_slice > 0) must follow another slice directly, never a parameter set, AUD or
+// SEI (which start a new access unit). Returns "" when every picture is whole, else the first
+// fault; `later_slices` counts the later slices seen (0: the stream had one slice a picture).
+std::string SplitPictures(const std::string& annexb_path, int* later_slices);
+
 }  // namespace xl::test

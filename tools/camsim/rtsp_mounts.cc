@@ -81,8 +81,10 @@ void RtspMounts::Add(const std::string& name, const EncodedClip* clip) {
   GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
   const bool h265 = clip->codec == "h265";
   std::string launch = std::string("( appsrc name=src is-live=true do-timestamp=false ! ") +
-                       (h265 ? "h265parse ! rtph265pay" : "h264parse ! rtph264pay") +
-                       " name=pay0 pt=96 config-interval=-1 )";
+                       (h265 ? "h265parse config-interval=-1 ! rtph265pay" : "h264parse config-interval=-1 ! rtph264pay") +
+                       // Parameter sets from the parser, once per keyframe: the 1.22 payloader
+                       // would put them before every slice of a keyframe (a split picture).
+                       " name=pay0 pt=96 config-interval=0 )";
   gst_rtsp_media_factory_set_launch(factory, launch.c_str());
   gst_rtsp_media_factory_set_shared(factory, TRUE);
   if (auth_) {
