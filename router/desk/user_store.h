@@ -42,7 +42,8 @@ class UserStore {
 
   // A new session for `name`; its token for the cookie.
   Result<std::string> StartSession(const std::string& name, int64_t now_ms);
-  // The session's user while the session lives (each use extends it).
+  // The session's user while the session lives: 12 h after its last use, which is stored
+  // at most once a minute.
   std::optional<DeskUser> SessionUser(const std::string& token, int64_t now_ms);
   void EndSession(const std::string& token);
 
