@@ -115,16 +115,16 @@ static json CameraJson(const RegisteredCamera& c, const wire::Camera* state, boo
   return j;
 }
 
-HttpReply RegistryApi::Handle(const HttpRequest& r) {
+HttpReply RegistryApi::Handle(const HttpRequest& r, const std::string& scope) {
   const std::string cams = "/api/cameras";
   if (r.path == cams || r.path == cams + "/") {
-    if (r.method == "GET") return ListCameras(r);
+    if (r.method == "GET") return ListCameras(r, scope);
     if (r.method == "POST") return AddCamera(r.body);
     return Fault(405, r.method + " is not allowed on " + r.path);
   }
   if (r.path.starts_with(cams + "/")) {
     const std::string id = r.path.substr(cams.size() + 1);
-    if (r.method == "GET") return GetCamera(id);
+    if (r.method == "GET") return GetCamera(id, scope);
     if (r.method == "PUT" || r.method == "PATCH") return SetCamera(id, r.body);
     if (r.method == "DELETE") return RemoveCamera(id);
     return Fault(405, r.method + " is not allowed on " + r.path);
@@ -134,25 +134,25 @@ HttpReply RegistryApi::Handle(const HttpRequest& r) {
     return Import(r);
   }
   if (r.path == "/api/workers" && r.method == "GET") return Workers();
-  if (r.path == "/api/status" && r.method == "GET") return StatusReport();
+  if (r.path == "/api/status" && r.method == "GET") return StatusReport(scope);
   return Fault(404, "no such endpoint: " + r.method + " " + r.path);
 }
 
-HttpReply RegistryApi::ListCameras(const HttpRequest& r) {
+HttpReply RegistryApi::ListCameras(const HttpRequest& r, const std::string& scope) {
   auto it = r.query.find("region");
   const std::string prefix = it == r.query.end() ? "" : it->second;
   json out = json::array();
   for (const auto& [id, c] : store_.cameras()) {
-    if (!RegionMatches(prefix, c.spec.region(), id)) continue;
+    if (!RegionMatches(prefix, c.spec.region(), id) || !RegionMatches(scope, c.spec.region(), id)) continue;
     auto s = states_.cameras().find(id);
     out.push_back(CameraJson(c, s == states_.cameras().end() ? nullptr : &s->second, control_.Handed(id)));
   }
   return Reply(200, out);
 }
 
-HttpReply RegistryApi::GetCamera(const std::string& id) {
+HttpReply RegistryApi::GetCamera(const std::string& id, const std::string& scope) {
   const RegisteredCamera* c = store_.Find(id);
-  if (!c) return Fault(404, "no camera " + id);
+  if (!c || !RegionMatches(scope, c->spec.region(), id)) return Fault(404, "no camera " + id);
   auto s = states_.cameras().find(id);
   return Reply(200, CameraJson(*c, s == states_.cameras().end() ? nullptr : &s->second, control_.Handed(id)));
 }
@@ -241,12 +241,15 @@ HttpReply RegistryApi::Workers() {
   return Reply(200, out);
 }
 
-HttpReply RegistryApi::StatusReport() {
+HttpReply RegistryApi::StatusReport(const std::string& scope) {
   std::vector<json> rows;
-  json totals = {{"cameras", store_.cameras().size()}, {"handed", 0}};
+  json totals = {{"cameras", 0}, {"handed", 0}};
   std::map<std::string, int> by_state;
   int handed = 0;
+  size_t cameras = 0;
   for (const auto& [id, c] : store_.cameras()) {
+    if (!RegionMatches(scope, c.spec.region(), id)) continue;
+    ++cameras;
     auto s = states_.cameras().find(id);
     const wire::Camera* state = s == states_.cameras().end() ? nullptr : &s->second;
     const bool h = control_.Handed(id);
@@ -261,6 +264,7 @@ HttpReply RegistryApi::StatusReport() {
     if (a["trouble"] != b["trouble"]) return a["trouble"].get<int>() > b["trouble"].get<int>();
     return a.value("since_ms", int64_t(0)) < b.value("since_ms", int64_t(0));
   });
+  totals["cameras"] = cameras;
   totals["handed"] = handed;
   totals["by_state"] = by_state;
   return Reply(200, json{{"totals", totals}, {"cameras", rows}});

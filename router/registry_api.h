@@ -1,5 +1,6 @@
 // The registry's operations as the REST API exposes them (JSON in, JSON out), apart from
 // HTTP itself. Credentials are accepted but never returned: a set password reads "***".
+// Reads are scoped: a caller inside a region sees only the cameras of that region.
 //
 //   GET    /api/cameras[?region=P]   list (with state and health)
 //   GET    /api/cameras/ID           one camera
@@ -29,17 +30,19 @@ class RegistryApi {
   RegistryApi(CameraStore& store, WorkerControl& control, CameraRegistry& states,
               std::function<void(const std::string&)> on_removed);
 
-  HttpReply Handle(const HttpRequest& request);
+  // `scope`: the caller's region (a code prefix; "" for everything). Cameras outside it are
+  // left out of lists and are 404 one by one.
+  HttpReply Handle(const HttpRequest& request, const std::string& scope = "");
 
  private:
-  HttpReply ListCameras(const HttpRequest& request);
-  HttpReply GetCamera(const std::string& id);
+  HttpReply ListCameras(const HttpRequest& request, const std::string& scope);
+  HttpReply GetCamera(const std::string& id, const std::string& scope = "");
   HttpReply AddCamera(const std::string& body);
   HttpReply SetCamera(const std::string& id, const std::string& body);
   HttpReply RemoveCamera(const std::string& id);
   HttpReply Import(const HttpRequest& request);
   HttpReply Workers();
-  HttpReply StatusReport();
+  HttpReply StatusReport(const std::string& scope);
 
   CameraStore& store_;
   WorkerControl& control_;

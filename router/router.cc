@@ -121,13 +121,13 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   Router* self = r.get();
   r->http_->Route("/api/", [self](const HttpRequest& req) {
     if (auto desk = self->desk_api_->Handle(req)) return *desk;
-    // The registry API: any logged-in user reads, only an admin changes.
+    // The registry API: any logged-in user reads (inside their region), only an admin changes.
     auto me = self->desk_api_->Authenticate(req.cookies);
     if (!me) return HttpReply{401, "application/json", "{\"error\":\"log in first (POST /api/login)\"}"};
     if (req.method != "GET" && me->role != "admin") {
       return HttpReply{403, "application/json", "{\"error\":\"only an admin changes cameras\"}"};
     }
-    return self->api_.Handle(req);
+    return self->api_.Handle(req, me->region);
   });
   r->http_->Route("/api/live", [self](const HttpRequest&) {
     return HttpReply{200, "application/json", self->relay_.Stats(MonotonicMs()).dump()};

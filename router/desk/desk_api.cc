@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "xl/camera_id.h"
 #include "xl/clock.h"
 #include "xl/wire.h"
 
@@ -141,6 +142,7 @@ HttpReply DeskApi::Alerts(const HttpRequest& r, const DeskUser& me) {
     if (limit < 1 || limit > 5000) return Fault(400, "limit must be 1 to 5000");
   }
   const std::string kind = r.query.count("kind") ? r.query.at("kind") : "";
+  const std::string region = r.query.count("region") ? r.query.at("region") : "";
   const std::string state = r.query.count("state") ? r.query.at("state") : "";
   auto events = s_.log.RecentEvents(limit * 4);
   if (!events.ok()) return Fault(500, events.error().message);
@@ -148,6 +150,7 @@ HttpReply DeskApi::Alerts(const HttpRequest& r, const DeskUser& me) {
   json out = json::array();
   for (const EventSummary& e : events.value()) {
     if (!Sees(me, e.region, e.camera_id) || (!kind.empty() && e.kind != kind)) continue;
+    if (!region.empty() && !RegionMatches(region, e.region, e.camera_id)) continue;
     const std::string handling = s_.desk.StateOf(e.id);
     if (!state.empty() && handling != state) continue;
     out.push_back({{"id", e.id}, {"camera", e.camera_id}, {"region", e.region}, {"kind", e.kind},

@@ -9,7 +9,7 @@
 //   GET  /api/desk/cameras                → the user's cameras: state, health, codec, PTZ
 //   GET  /api/desk/tree                   → county → towns → villages → cameras, health counts per node
 //   GET  /api/desk/health                 → the user's unhealthy cameras, longest first
-//   GET  /api/desk/alerts[?kind=&state=&limit=]
+//   GET  /api/desk/alerts[?kind=&state=&region=&limit=]
 //   GET  /api/desk/alerts/<id>
 //   GET  /api/desk/alerts/<id>/snapshot   → the event's latest snapshot (image/jpeg)
 //   POST /api/desk/ptz {camera, action, speed, preset} → a PTZ command to a GB28181 camera

@@ -10,7 +10,7 @@ const TEXT = {
         camera: '摄像机', state: '状态', problem: '问题', since: '持续', no_signal: '无信号', wrong: '用户名或密码错误',
         new: '待确认', acknowledged: '已确认', dispatched: '已派警', handled: '已处置', closed: '已结案',
         motion: '移动侦测', face: '人脸', signal_loss: '信号丢失', frozen: '画面冻结', covered: '遮挡', blur: '模糊',
-        brightness: '亮度异常', scene_change: '场景变更', other_lang: 'English', empty: '拖入摄像机', everything: '全部' },
+        brightness: '亮度异常', scene_change: '场景变更', other_lang: 'English', empty: '拖入摄像机', everything: '全部', all_regions: '全部区域' },
   en: { title: 'Xueliang · Monitoring room', user: 'User', password: 'Password', login: 'Log in', logout: 'Log out',
         wall: 'Video wall', alerts: 'Alerts', health: 'Camera health', layout: 'Layout', all_kinds: 'All kinds',
         all_states: 'All states', unit: 'Unit', note: 'Note', ack: 'Acknowledge', dispatch: 'Dispatch',
@@ -18,7 +18,7 @@ const TEXT = {
         no_signal: 'No signal', wrong: 'Wrong user or password', new: 'New', acknowledged: 'Acknowledged',
         dispatched: 'Dispatched', handled: 'Handled', closed: 'Closed', motion: 'Motion', face: 'Face',
         signal_loss: 'Signal loss', frozen: 'Frozen', covered: 'Covered', blur: 'Blur', brightness: 'Brightness',
-        scene_change: 'Scene change', other_lang: '中文', empty: 'Drop a camera here', everything: 'All' },
+        scene_change: 'Scene change', other_lang: '中文', empty: 'Drop a camera here', everything: 'All', all_regions: 'All regions' },
 };
 const KINDS = ['motion', 'face', 'signal_loss', 'frozen', 'covered', 'blur', 'brightness', 'scene_change'];
 const STATES = ['new', 'acknowledged', 'dispatched', 'handled', 'closed'];
@@ -61,7 +61,9 @@ document.querySelectorAll('.lang-toggle').forEach((b) => b.addEventListener('cli
 }));
 
 // ---- state ----
-const desk = { me: null, cameras: new Map(), alerts: new Map(), selected: null, tiles: [], layout: 4 };
+// `bytes`: live video received by every tile together (window.desk, for benchmarks).
+const desk = { me: null, cameras: new Map(), alerts: new Map(), selected: null, tiles: [], layout: 4, bytes: 0 };
+window.desk = desk;
 
 // ---- video wall ----
 // One tile: a camera's live video through MSE; "no signal" whenever nothing arrives.
@@ -93,6 +95,7 @@ class Tile {
     this.camera = cameraId;
     this.connect();
     this.refresh();
+    saveWall();
   }
   connect() {
     const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/live/${this.camera}`);
@@ -121,7 +124,10 @@ class Tile {
         });
         return;
       }
+      const wasLive = Date.now() - this.lastData < 3000;
       this.lastData = Date.now();
+      if (!wasLive) this.refresh();
+      desk.bytes += m.data.byteLength;
       queue.push(m.data);
       if (queue.length > 100) queue.splice(0, queue.length - 100);
       pump();
@@ -141,6 +147,7 @@ class Tile {
   refresh() {
     const cam = this.camera ? desk.cameras.get(this.camera) : null;
     this.el.querySelector('.label').textContent = this.camera ? (cam ? cam.name : this.camera) : t('empty');
+    this.el.dataset.camera = this.camera || '';
     const live = this.camera && Date.now() - this.lastData < 3000 && (!cam || cam.state === 'online');
     this.el.querySelector('.nosignal').hidden = !this.camera || live;
     this.el.classList.toggle('live', !!live);
@@ -165,8 +172,21 @@ class Tile {
   }
 }
 
-function setLayout(n) {
-  const keep = desk.tiles.map((tile) => tile.camera);
+// The wall (layout and cameras) is kept per user in the browser, so a reload brings it back.
+function wallKey() { return `wall:${desk.me ? desk.me.user : ''}`; }
+function saveWall() {
+  if (desk.me) localStorage.setItem(wallKey(), JSON.stringify({ layout: desk.layout, cameras: desk.tiles.map((x) => x.camera) }));
+}
+function restoreWall() {
+  let saved = null;
+  try { saved = JSON.parse(localStorage.getItem(wallKey()) || 'null'); } catch (err) { saved = null; }
+  const layout = saved && [1, 4, 9, 16].includes(saved.layout) ? saved.layout : 4;
+  setLayout(layout, saved && Array.isArray(saved.cameras) ? saved.cameras : []);
+}
+
+// `cameras`: what the tiles show (default: what they show now).
+function setLayout(n, cameras) {
+  const keep = cameras || desk.tiles.map((tile) => tile.camera);
   desk.tiles.forEach((tile) => tile.stop());
   desk.layout = n;
   const wall = $('#wall');
@@ -179,10 +199,11 @@ function setLayout(n) {
     const tile = new Tile(i);
     desk.tiles.push(tile);
     wall.appendChild(tile.el);
-    if (keep[i]) tile.show(keep[i]);
+    if (typeof keep[i] === 'string' && keep[i]) tile.show(keep[i]);
   }
   document.querySelectorAll('[data-layout]').forEach((b) => b.classList.toggle('active', +b.dataset.layout === n));
   applyLanguage();
+  saveWall();
 }
 document.querySelectorAll('[data-layout]').forEach((b) => b.addEventListener('click', () => setLayout(+b.dataset.layout)));
 
@@ -241,6 +262,9 @@ async function loadTree() {
   const root = $('#tree');
   root.innerHTML = '';
   root.appendChild(renderNode(tree.data));
+  const chosen = $('#filter-region').value;
+  fillRegions(tree.data, 0);
+  $('#filter-region').value = chosen;
   desk.tiles.forEach((tile) => tile.refresh());
 }
 
@@ -257,9 +281,10 @@ function beep() {
 }
 
 function renderFeed() {
-  const kind = $('#filter-kind').value, state = $('#filter-state').value;
+  const kind = $('#filter-kind').value, state = $('#filter-state').value, region = $('#filter-region').value;
   const list = [...desk.alerts.values()].sort((a, b) => b.start_ms - a.start_ms)
-      .filter((a) => (!kind || a.kind === kind) && (!state || a.state === state));
+      .filter((a) => (!kind || a.kind === kind) && (!state || a.state === state) &&
+                     (!region || a.region.startsWith(region) || a.camera.startsWith(region)));
   const feed = $('#feed');
   feed.innerHTML = '';
   for (const a of list) {
@@ -389,13 +414,28 @@ for (const k of KINDS) $('#filter-kind').insertAdjacentHTML('beforeend', `<optio
 for (const s of STATES) $('#filter-state').insertAdjacentHTML('beforeend', `<option value="${s}" data-t="${s}"></option>`);
 $('#filter-kind').addEventListener('change', renderFeed);
 $('#filter-state').addEventListener('change', renderFeed);
+$('#filter-region').addEventListener('change', renderFeed);
+
+// The region filter offers every node of the tree below the user's own region.
+function fillRegions(node, depth) {
+  const select = $('#filter-region');
+  if (depth === 0) select.querySelectorAll('option:not([data-t])').forEach((o) => o.remove());
+  if (node.code && depth > 0) {
+    const o = document.createElement('option');
+    o.value = node.code;
+    o.textContent = '\u00a0'.repeat(2 * (depth - 1)) + node.name;
+    select.appendChild(o);
+  }
+  node.children.forEach((child) => fillRegions(child, depth + 1));
+}
 
 function start(me) {
   desk.me = me;
+  desk.shownAt = performance.now();  // for benchmarks
   $('#login').hidden = true;
   $('#app').hidden = false;
   $('#me').textContent = `${me.user} (${me.role})`;
-  setLayout(desk.layout);
+  restoreWall();
   loadTree();
   loadAlerts();
   connectFeed();

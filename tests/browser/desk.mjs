@@ -91,6 +91,14 @@ try {
     check(await admin.isHidden(`${tile} .nosignal`), `tile ${i} shows no "no signal"`);
   }
   await admin.screenshot({ path: `${shots}/wall.png` });
+  // The wall is kept: a reload brings back the same cameras, playing.
+  await admin.reload();
+  await admin.waitForSelector('#app:not([hidden])');
+  for (let i = 0; i < 4; i++) {
+    const tile = `.tile[data-index="${i}"]`;
+    check(await admin.getAttribute(tile, 'data-camera') === wall[i], `after a reload tile ${i} shows ${wall[i]} again`);
+    await until(`tile ${i} plays after the reload`, () => admin.$eval(`${tile} video`, (v) => v.currentTime > 0), 30000);
+  }
 
   // A second desk (the town's commander) and the village A operator, both live.
   const town = await login(browser, credentials('XL_COMMANDER'));
@@ -128,6 +136,18 @@ try {
   check(true, 'dispatched, handled and closed: each step shown live at the second desk');
   await admin.waitForFunction(() => document.querySelectorAll('#history li').length === 4);
   await admin.screenshot({ path: `${shots}/desk.png` });
+
+  // The feed's region filter: the alert's own village keeps it, another village hides it.
+  const region = await town.evaluate(async (alertId) => (await (await fetch(`/api/desk/alerts/${alertId}`)).json()).region, id);
+  const options = await town.$$eval('#filter-region option', (os) => os.map((o) => o.value).filter(Boolean));
+  const own = options.filter((v) => region.startsWith(v)).sort((a, b) => b.length - a.length)[0];
+  const other = own && options.find((v) => v.length === own.length && v !== own);
+  check(!!own && !!other, `the region filter offers the alert's village (${own}) and another (${other})`);
+  await town.selectOption('#filter-region', own);
+  check(!!(await town.$(item)), 'filtered to its village, the alert stays in the feed');
+  await town.selectOption('#filter-region', other);
+  check(!(await town.$(item)), 'filtered to another village, it leaves the feed');
+  await town.selectOption('#filter-region', '');
 
   // The village A operator sees neither village B's cameras nor its alerts, in the page or the API.
   const opTree = await operator.textContent('#tree');

@@ -106,6 +106,11 @@ TEST(Desk, LoginRegionsAndTheWholeHandlingLoop) {
   const Desk town(sys, Login(sys, "town", "town-centre", &status));
   EXPECT_EQ(op_a.Post("/api/users", {{"user", "z"}, {"password", "long-enough"}, {"role", "admin"}}), 403);
   EXPECT_EQ(op_a.Call("GET", "/api/cameras/" + std::string(kCamA))->status, 200) << "an operator reads the registry";
+  EXPECT_EQ(op_a.Call("GET", "/api/cameras/" + std::string(kCamB))->status, 404) << "but only inside their region";
+  const json op_a_cameras = op_a.Get("/api/cameras");
+  ASSERT_EQ(op_a_cameras.size(), 1u) << op_a_cameras.dump();
+  EXPECT_EQ(op_a_cameras[0]["id"], kCamA);
+  EXPECT_EQ(op_a.Get("/api/status")["totals"]["cameras"], 1);
   EXPECT_EQ(op_a.Call("PATCH", "/api/cameras/" + std::string(kCamA), R"({"name":"x"})")->status, 403)
       << "only an admin changes it";
 
@@ -133,6 +138,10 @@ TEST(Desk, LoginRegionsAndTheWholeHandlingLoop) {
   for (const json& a : op_a.Get("/api/desk/alerts")) EXPECT_EQ(a["camera"], kCamA) << a.dump();
   for (const json& a : op_b.Get("/api/desk/alerts")) EXPECT_EQ(a["camera"], kCamB) << a.dump();
   EXPECT_TRUE(first_motion(town, kCamA).is_object() && first_motion(town, kCamB).is_object()) << "the town sees both";
+  // The alert desk's region filter: the town narrows its list to village A.
+  json town_a = town.Get("/api/desk/alerts?region=3301020101");
+  ASSERT_TRUE(town_a.is_array() && !town_a.empty()) << town_a.dump();
+  for (const json& a : town_a) EXPECT_EQ(a["camera"], kCamA) << a.dump();
   EXPECT_EQ(op_a.Call("GET", "/api/desk/alerts/" + id_b)->status, 404) << "B's alert does not exist for A";
   EXPECT_EQ(op_a.Post("/api/desk/alerts/" + id_b + "/ack", json::object()), 404);
   json detail = op_a.Get("/api/desk/alerts/" + id_a);
