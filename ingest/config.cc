@@ -363,7 +363,7 @@ WorkerConfig Parse(const YAML::Node& root) {
   if (const YAML::Node node = root["worker"]) {
     RequireMap(node, "worker");
     CheckKeys(node, "worker",
-              {"id", "router", "control", "media", "status_interval_s", "metrics_port", "clips", "gb28181"});
+              {"id", "router", "control", "media", "status_interval_s", "metrics_port", "http_url", "clips", "gb28181"});
     if (node["clips"]) ParseClipStore(node["clips"], w.clips);
     if (node["gb28181"]) ParseGb28181(node["gb28181"], w.gb28181);
     if (node["id"]) w.id = Text(node["id"], "id");
@@ -386,6 +386,12 @@ WorkerConfig Parse(const YAML::Node& root) {
       }
     }
     if (node["metrics_port"]) w.metrics_port = Number(node["metrics_port"], "metrics_port", 0, 65535);
+    if (node["http_url"]) {
+      w.http_url = Text(node["http_url"], "http_url");
+      if (!w.http_url.starts_with("http://") && !w.http_url.starts_with("https://")) {
+        Fail(node["http_url"], "'http_url' must be an http:// or https:// address, e.g. http://10.0.0.5:9100");
+      }
+    }
     if (node["status_interval_s"]) w.status_interval_s = Number(node["status_interval_s"], "status_interval_s", 1, 3600);
   }
   CameraConfig defaults;

@@ -43,6 +43,7 @@ struct WorkerConfig {
   std::string media = "tcp://127.0.0.1:5558";   // router's media endpoint (live video)
   int status_interval_s = 5;                    // full state report to the router
   int metrics_port = 0;                         // Prometheus /metrics on this port; 0: off
+  std::string http_url;                         // how the router reaches that port; "": its address as seen
   ClipStoreConfig clips;                        // where event clips go, and how long they stay
   gb28181::GbConfig gb28181;                    // the GB/T 28181 platform (SIP) endpoint
   std::vector<CameraConfig> cameras;

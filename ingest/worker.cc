@@ -55,6 +55,7 @@ int Worker::Run() {
     http_->Route("/metrics", [this](const HttpRequest&) { return Metrics(); });
     http_->Route("/clips/", [this](const HttpRequest& r) { return Clip(r); });
     http_->Route("/healthz", [](const HttpRequest&) { return HttpReply{200, "text/plain", "ok\n"}; });
+    control_.SetHttp(config_.http_url, http_->port());
   }
   if (config_.gb28181.enabled) {
     auto sip = gb28181::SipServer::Start(config_.gb28181, [this](const gb28181::GbEvent& e, const gb28181::GbDevice& d) {

@@ -7,6 +7,7 @@
 
 #include "ingest/config.h"
 #include "router/camera_csv.h"
+#include "router/json_reply.h"
 #include "xl/camera_id.h"
 #include "xl/clock.h"
 #include "xl/wire.h"
@@ -19,8 +20,6 @@ namespace {
 
 constexpr const char* kMasked = "***";
 
-HttpReply Reply(int status, const json& body) { return {status, "application/json", body.dump()}; }
-HttpReply Fault(int status, const std::string& reason) { return Reply(status, json{{"error", reason}}); }
 
 // How bad a camera's situation is, for sorting (higher first).
 int Trouble(const wire::Camera& c) {
@@ -120,22 +119,22 @@ HttpReply RegistryApi::Handle(const HttpRequest& r, const std::string& scope) {
   if (r.path == cams || r.path == cams + "/") {
     if (r.method == "GET") return ListCameras(r, scope);
     if (r.method == "POST") return AddCamera(r.body);
-    return Fault(405, r.method + " is not allowed on " + r.path);
+    return JsonFault(405, r.method + " is not allowed on " + r.path);
   }
   if (r.path.starts_with(cams + "/")) {
     const std::string id = r.path.substr(cams.size() + 1);
     if (r.method == "GET") return GetCamera(id, scope);
     if (r.method == "PUT" || r.method == "PATCH") return SetCamera(id, r.body);
     if (r.method == "DELETE") return RemoveCamera(id);
-    return Fault(405, r.method + " is not allowed on " + r.path);
+    return JsonFault(405, r.method + " is not allowed on " + r.path);
   }
   if (r.path == "/api/import") {
-    if (r.method != "POST") return Fault(405, "POST a CSV file to /api/import");
+    if (r.method != "POST") return JsonFault(405, "POST a CSV file to /api/import");
     return Import(r);
   }
   if (r.path == "/api/workers" && r.method == "GET") return Workers();
   if (r.path == "/api/status" && r.method == "GET") return StatusReport(scope);
-  return Fault(404, "no such endpoint: " + r.method + " " + r.path);
+  return JsonFault(404, "no such endpoint: " + r.method + " " + r.path);
 }
 
 HttpReply RegistryApi::ListCameras(const HttpRequest& r, const std::string& scope) {
@@ -147,44 +146,44 @@ HttpReply RegistryApi::ListCameras(const HttpRequest& r, const std::string& scop
     auto s = states_.cameras().find(id);
     out.push_back(CameraJson(c, s == states_.cameras().end() ? nullptr : &s->second, control_.Handed(id)));
   }
-  return Reply(200, out);
+  return JsonReply(200, out);
 }
 
 HttpReply RegistryApi::GetCamera(const std::string& id, const std::string& scope) {
   const RegisteredCamera* c = store_.Find(id);
-  if (!c || !RegionMatches(scope, c->spec.region(), id)) return Fault(404, "no camera " + id);
+  if (!c || !RegionMatches(scope, c->spec.region(), id)) return JsonFault(404, "no camera " + id);
   auto s = states_.cameras().find(id);
-  return Reply(200, CameraJson(*c, s == states_.cameras().end() ? nullptr : &s->second, control_.Handed(id)));
+  return JsonReply(200, CameraJson(*c, s == states_.cameras().end() ? nullptr : &s->second, control_.Handed(id)));
 }
 
 HttpReply RegistryApi::AddCamera(const std::string& body) {
   json in = json::parse(body, nullptr, false);
-  if (in.is_discarded()) return Fault(400, "the body is not valid JSON");
+  if (in.is_discarded()) return JsonFault(400, "the body is not valid JSON");
   wire::CameraSpec spec;
   spec.set_enabled(true);
-  if (Status s = ApplyFields(in, spec, true); !s.ok()) return Fault(400, s.message());
+  if (Status s = ApplyFields(in, spec, true); !s.ok()) return JsonFault(400, s.message());
   auto camera = ingest::CameraFromSpec(spec);
-  if (!camera.ok()) return Fault(400, camera.error().message);
-  if (store_.Find(spec.id())) return Fault(409, "camera " + spec.id() + " already exists");
+  if (!camera.ok()) return JsonFault(400, camera.error().message);
+  if (store_.Find(spec.id())) return JsonFault(409, "camera " + spec.id() + " already exists");
   wire::CameraSpec clean = ingest::SpecFromConfig(*camera);
-  if (Status s = store_.Put({clean}); !s.ok()) return Fault(500, s.message());
+  if (Status s = store_.Put({clean}); !s.ok()) return JsonFault(500, s.message());
   spdlog::info("registry: camera {} ({}) added", clean.id(), clean.name());
   control_.MarkDirty();
-  return Reply(201, CameraJson(*store_.Find(clean.id()), nullptr, false));
+  return JsonReply(201, CameraJson(*store_.Find(clean.id()), nullptr, false));
 }
 
 HttpReply RegistryApi::SetCamera(const std::string& id, const std::string& body) {
   const RegisteredCamera* existing = store_.Find(id);
-  if (!existing) return Fault(404, "no camera " + id);
+  if (!existing) return JsonFault(404, "no camera " + id);
   json in = json::parse(body, nullptr, false);
-  if (in.is_discarded()) return Fault(400, "the body is not valid JSON");
-  if (in.is_object() && in.contains("id") && in["id"] != id) return Fault(400, "a camera's id cannot change");
+  if (in.is_discarded()) return JsonFault(400, "the body is not valid JSON");
+  if (in.is_object() && in.contains("id") && in["id"] != id) return JsonFault(400, "a camera's id cannot change");
   wire::CameraSpec spec = existing->spec;
-  if (Status s = ApplyFields(in, spec, true); !s.ok()) return Fault(400, s.message());
+  if (Status s = ApplyFields(in, spec, true); !s.ok()) return JsonFault(400, s.message());
   auto camera = ingest::CameraFromSpec(spec);
-  if (!camera.ok()) return Fault(400, camera.error().message);
+  if (!camera.ok()) return JsonFault(400, camera.error().message);
   wire::CameraSpec clean = ingest::SpecFromConfig(*camera);
-  if (Status s = store_.Put({clean}); !s.ok()) return Fault(500, s.message());
+  if (Status s = store_.Put({clean}); !s.ok()) return JsonFault(500, s.message());
   spdlog::info("registry: camera {} ({}) changed", clean.id(), clean.name());
   control_.MarkDirty();
   return GetCamera(id);
@@ -192,23 +191,23 @@ HttpReply RegistryApi::SetCamera(const std::string& id, const std::string& body)
 
 HttpReply RegistryApi::RemoveCamera(const std::string& id) {
   const RegisteredCamera* c = store_.Find(id);
-  if (!c) return Fault(404, "no camera " + id);
+  if (!c) return JsonFault(404, "no camera " + id);
   const std::string name = c->spec.name();
   auto removed = store_.Remove(id);
-  if (!removed.ok()) return Fault(500, removed.error().message);
+  if (!removed.ok()) return JsonFault(500, removed.error().message);
   spdlog::info("registry: camera {} ({}) removed", id, name);
   control_.MarkDirty();
   on_removed_(id);
-  return Reply(200, json{{"removed", id}});
+  return JsonReply(200, json{{"removed", id}});
 }
 
 HttpReply RegistryApi::Import(const HttpRequest& r) {
   const bool dry_run = r.query.count("dry_run") && r.query.at("dry_run") != "0";
-  if (r.body.size() > kMaxCsvBytes) return Fault(413, "the file is too large (at most 32 MiB per import)");
+  if (r.body.size() > kMaxCsvBytes) return JsonFault(413, "the file is too large (at most 32 MiB per import)");
   auto csv = ParseCameraCsv(r.body, [&](const std::string& id) { return store_.Find(id) != nullptr; });
-  if (!csv.ok()) return Fault(400, csv.error().message);
+  if (!csv.ok()) return JsonFault(400, csv.error().message);
   if (!dry_run && !csv->valid.empty()) {
-    if (Status s = store_.Put(csv->valid); !s.ok()) return Fault(500, s.message());
+    if (Status s = store_.Put(csv->valid); !s.ok()) return JsonFault(500, s.message());
     control_.MarkDirty();
   }
   json errors = json::array();
@@ -217,7 +216,7 @@ HttpReply RegistryApi::Import(const HttpRequest& r) {
   for (const auto& spec : csv->valid) ids.push_back(spec.id());
   spdlog::info("registry: import of {} rows: {} {}, {} refused", csv->rows, csv->valid.size(),
                dry_run ? "valid (dry run)" : "added", csv->errors.size());
-  return Reply(200, json{{"rows", csv->rows},
+  return JsonReply(200, json{{"rows", csv->rows},
                          {"valid", csv->valid.size()},
                          {"applied", dry_run ? 0 : csv->valid.size()},
                          {"dry_run", dry_run},
@@ -236,9 +235,10 @@ HttpReply RegistryApi::Workers() {
               {"up_to_date", w.applied_version >= w.sent_version && w.sent_version > 0}};
     auto load = states_.worker_cpu().find(w.id);
     j["cpu_cores"] = load == states_.worker_cpu().end() ? 0.0 : load->second;
+    j["http"] = w.http_url;
     out.push_back(j);
   }
-  return Reply(200, out);
+  return JsonReply(200, out);
 }
 
 HttpReply RegistryApi::StatusReport(const std::string& scope) {
@@ -267,7 +267,7 @@ HttpReply RegistryApi::StatusReport(const std::string& scope) {
   totals["cameras"] = cameras;
   totals["handed"] = handed;
   totals["by_state"] = by_state;
-  return Reply(200, json{{"totals", totals}, {"cameras", rows}});
+  return JsonReply(200, json{{"totals", totals}, {"cameras", rows}});
 }
 
 }  // namespace xl::router

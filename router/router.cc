@@ -8,12 +8,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "router/json_reply.h"
 #include "xl/camera_id.h"
 #include "xl/prometheus.h"
 #include "xl/clock.h"
 #include "xl/wire.h"
 
 namespace xl::router {
+
+constexpr int kClipFetchTimeoutS = 30;  // a worker slower than this to send a clip: 502
 
 namespace {
 constexpr int kMaxBatch = 512;  // worker messages handled per loop turn
@@ -119,15 +122,10 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
         return me && (!c || Sees(*me, c->spec.region(), camera));
       });
   Router* self = r.get();
-  r->http_->Route("/api/", [self](const HttpRequest& req) {
-    if (auto desk = self->desk_api_->Handle(req)) return *desk;
-    // The registry API: any logged-in user reads (inside their region), only an admin changes.
-    auto me = self->desk_api_->Authenticate(req.cookies);
-    if (!me) return HttpReply{401, "application/json", "{\"error\":\"log in first (POST /api/login)\"}"};
-    if (req.method != "GET" && me->role != "admin") {
-      return HttpReply{403, "application/json", "{\"error\":\"only an admin changes cameras\"}"};
-    }
-    return self->api_.Handle(req, me->region);
+  r->clips_ = std::make_unique<ClipProxy>(*r->desk_api_, r->control_, kClipFetchTimeoutS);
+  r->http_->RouteAsync("/api/", [self](const HttpRequest& req, HttpServer::Responder respond) {
+    if (auto clip = ClipProxy::ClipRequest(req)) return self->clips_->Serve(req, *clip, std::move(respond));
+    respond(self->ApiReply(req));
   });
   r->http_->Route("/api/live", [self](const HttpRequest&) {
     return HttpReply{200, "application/json", self->relay_.Stats(MonotonicMs()).dump()};
@@ -150,6 +148,15 @@ void Router::OnCameraChanged(const wire::Camera& camera) {
   if (!s.ok()) spdlog::error("{}", s.message());
   hub_.OnCameraChanged(camera);
   if (feed_) feed_->OnCamera(camera);
+}
+
+HttpReply Router::ApiReply(const HttpRequest& req) {
+  if (auto desk = desk_api_->Handle(req)) return *desk;
+  // The registry API: any logged-in user reads (inside their region), only an admin changes.
+  auto me = desk_api_->Authenticate(req.cookies);
+  if (!me) return JsonFault(401, "log in first (POST /api/login)");
+  if (req.method != "GET" && me->role != "admin") return JsonFault(403, "only an admin changes cameras");
+  return api_.Handle(req, me->region);
 }
 
 void Router::CheckSequence(const wire::Envelope& env) {
@@ -192,6 +199,7 @@ void Router::DrainWorkers(int64_t now_ms) {
           break;
         }
         alerts.push_back(env.alert());
+        alerts.back().set_worker(env.source());
         ++counters_.alerts_by_kind[KindName(env.alert().kind())];
         break;
       default:

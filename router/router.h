@@ -17,6 +17,7 @@
 #include "router/live/live_relay.h"
 #include "router/live/rtsp_out.h"
 #include "router/live/websocket_out.h"
+#include "router/desk/clip_proxy.h"
 #include "router/desk/desk_api.h"
 #include "router/desk/desk_feed.h"
 #include "router/registry_api.h"
@@ -65,6 +66,8 @@ class Router {
   void DrainControl(int64_t now_ms);
   void DrainMedia(int64_t now_ms);
   HttpReply Metrics();
+  // /api/ apart from clips: the desk API, else the registry API for a logged-in user.
+  HttpReply ApiReply(const HttpRequest& request);
   void OnCameraChanged(const wire::Camera& camera);
   void CheckSequence(const wire::Envelope& env);
 
@@ -85,6 +88,7 @@ class Router {
   std::unique_ptr<DeskApi> desk_api_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<DeskFeed> feed_;  // after http_: it serves on it
+  std::unique_ptr<ClipProxy> clips_;  // after http_: its pending requests are answered first
   std::unique_ptr<RtspOut> rtsp_;
   std::unique_ptr<WebSocketOut> websockets_;
   int64_t last_mount_sync_ms_ = 0;

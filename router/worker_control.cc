@@ -13,6 +13,17 @@ namespace xl::router {
 
 namespace {
 constexpr int64_t kResendMs = 2000;  // an unapplied assignment is sent again after this
+
+// Where the worker's HTTP port is: its own word, else its port on the address its message
+// came from (TCP only).
+std::string HttpUrlOf(const wire::WorkerHeartbeat& beat, const zmq::message_t& body) {
+  if (!beat.http_url().empty()) return beat.http_url();
+  if (beat.http_port() == 0) return "";
+  const char* peer = zmq_msg_gets(body.handle(), "Peer-Address");
+  if (!peer || !*peer) return "";
+  const std::string host = std::string(peer).find(':') != std::string::npos ? "[" + std::string(peer) + "]" : peer;
+  return "http://" + host + ":" + std::to_string(beat.http_port());
+}
 }
 
 WorkerControl::WorkerControl(zmq::socket_t& socket, CameraStore& store, int64_t worker_timeout_ms)
@@ -59,6 +70,7 @@ void WorkerControl::OnMessage(const std::string& identity, const zmq::message_t&
     ApplySeed(identity, up.hello());
   } else if (up.has_heartbeat()) {
     peer.info.applied_version = up.heartbeat().applied_version();
+    peer.info.http_url = HttpUrlOf(up.heartbeat(), body);
   } else if (up.has_gb_channels()) {
     ApplyGbChannels(identity, up.gb_channels());
   }
@@ -231,6 +243,11 @@ std::vector<WorkerInfo> WorkerControl::Workers() const {
   std::vector<WorkerInfo> out;
   for (const auto& [id, peer] : peers_) out.push_back(peer.info);
   return out;
+}
+
+std::string WorkerControl::HttpUrl(const std::string& id) const {
+  auto it = peers_.find(id);
+  return it == peers_.end() ? "" : it->second.info.http_url;
 }
 
 bool WorkerControl::Handed(const std::string& camera_id) const {

@@ -25,6 +25,7 @@ struct WorkerInfo {
   uint64_t sent_version = 0;
   uint64_t applied_version = 0;
   size_t cameras = 0;             // cameras assigned
+  std::string http_url;           // its HTTP port (event clips), "" when it has none
 };
 
 class WorkerControl {
@@ -42,6 +43,8 @@ class WorkerControl {
   void SetWanted(const std::set<std::string>& cameras, int64_t now_ms);
 
   std::vector<WorkerInfo> Workers() const;
+  // Where worker `id`'s HTTP port is ("http://HOST:PORT"); "" when unknown or none.
+  std::string HttpUrl(const std::string& id) const;
   // True when `camera_id` is assigned to a live worker that has applied that assignment.
   bool Handed(const std::string& camera_id) const;
   // Passes a PTZ command to the worker that runs the camera. Error when the camera is

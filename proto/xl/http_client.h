@@ -1,10 +1,15 @@
-// A blocking HTTP call (libsoup-3), for command-line tools and tests.
+// HTTP calls (libsoup-3): a blocking one for command-line tools and tests, and HttpFetcher
+// for a server's own calls on its GLib main loop.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "xl/http_server.h"
 #include "xl/status.h"
+
+typedef struct _SoupSession SoupSession;
+typedef struct _GCancellable GCancellable;
 
 namespace xl {
 
@@ -14,5 +19,24 @@ namespace xl {
 Result<HttpReply> HttpCall(const std::string& method, const std::string& url, const std::string& body = "",
                            const std::string& content_type = "application/json", int timeout_s = 60,
                            const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+// GETs that do not block: each reply comes back on the thread-default GLib main context of
+// the caller. Destroying the fetcher cancels what is under way (those callbacks may still
+// run later, told "cancelled").
+class HttpFetcher {
+ public:
+  using Done = std::function<void(Result<HttpReply>)>;
+  explicit HttpFetcher(int timeout_s);
+  ~HttpFetcher();
+  HttpFetcher(const HttpFetcher&) = delete;
+  HttpFetcher& operator=(const HttpFetcher&) = delete;
+
+  // GETs `url`; `done` gets the reply, or an error when none came (refused, timeout).
+  void Get(const std::string& url, Done done);
+
+ private:
+  SoupSession* session_;
+  GCancellable* cancel_;
+};
 
 }  // namespace xl

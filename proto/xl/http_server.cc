@@ -65,7 +65,11 @@ std::string HttpRequest::header(const std::string& name) const {
   return it == headers.end() ? "" : it->second;
 }
 
-void HttpServer::Route(const std::string& prefix, Handler handler) { routes_[prefix] = std::move(handler); }
+void HttpServer::Route(const std::string& prefix, Handler handler) { routes_[prefix] = {std::move(handler), nullptr}; }
+
+void HttpServer::RouteAsync(const std::string& prefix, AsyncHandler handler) {
+  routes_[prefix] = {nullptr, std::move(handler)};
+}
 
 void HttpServer::WebSocket(const std::string& prefix, WebSocketHandler on_open) {
   auto& slot = websockets_[prefix];
@@ -109,16 +113,39 @@ void HttpServer::OnRequest(SoupServer*, void* raw_msg, const char* path, void* r
     req.body.assign(data ? data : "", size);
     g_bytes_unref(bytes);
   }
-  HttpReply reply{404, "application/json", "{\"error\":\"no such endpoint\"}"};
-  const Handler* best = nullptr;
+  const Routed* best = nullptr;
   size_t best_len = 0;
-  for (const auto& [prefix, handler] : server->routes_) {
+  for (const auto& [prefix, routed] : server->routes_) {
     if (req.path.starts_with(prefix) && prefix.size() >= best_len) {
-      best = &handler;
+      best = &routed;
       best_len = prefix.size();
     }
   }
-  if (best) reply = (*best)(req);
+  if (!best) return SetReply(msg, {404, "application/json", "{\"error\":\"no such endpoint\"}"});
+  if (best->handler) return SetReply(msg, best->handler(req));
+  // Answered later: the message waits, paused, holding a reference until the reply comes.
+  struct Pending {
+    SoupServerMessage* msg;
+    bool answered = false;
+    ~Pending() {
+      if (!answered) Answer({503, "application/json", "{\"error\":\"the request was dropped\"}"});
+      g_object_unref(msg);
+    }
+    void Answer(const HttpReply& reply) {
+      answered = true;
+      SetReply(msg, reply);
+      soup_server_message_unpause(msg);
+    }
+  };
+  soup_server_message_pause(msg);
+  std::shared_ptr<Pending> pending(new Pending{static_cast<SoupServerMessage*>(g_object_ref(msg))});
+  best->async_handler(req, [pending](HttpReply reply) {
+    if (!pending->answered) pending->Answer(reply);
+  });
+}
+
+void HttpServer::SetReply(void* raw_msg, const HttpReply& reply) {
+  auto* msg = static_cast<SoupServerMessage*>(raw_msg);
   soup_server_message_set_status(msg, guint(reply.status), nullptr);
   SoupMessageHeaders* out = soup_server_message_get_response_headers(msg);
   for (const auto& [name, value] : reply.headers) soup_message_headers_append(out, name.c_str(), value.c_str());

@@ -48,6 +48,14 @@ class HttpServer {
   // Requests whose path starts with `prefix` go to `handler` (longest prefix wins).
   void Route(const std::string& prefix, Handler handler);
 
+  // The reply to a request answered later: call it once, on the server's thread. Dropped
+  // without a call, the request is answered 503.
+  using Responder = std::function<void(HttpReply)>;
+  using AsyncHandler = std::function<void(const HttpRequest&, Responder)>;
+  // Like Route, for handlers that answer later (e.g. after a call of their own): the request
+  // waits, the loop runs on.
+  void RouteAsync(const std::string& prefix, AsyncHandler handler);
+
   // WebSocket upgrades on paths under `prefix` go to `on_open` with the full path, the
   // request's cookies, the connection (a new reference, the callee's) and the client's
   // socket (borrowed, valid while the connection is open; for flow control).
@@ -59,10 +67,15 @@ class HttpServer {
  private:
   HttpServer() = default;
   static void OnRequest(SoupServer*, void* msg, const char* path, void* query, void* self);
+  static void SetReply(void* msg, const HttpReply& reply);  // msg: a SoupServerMessage
 
   SoupServer* server_ = nullptr;
   int port_ = 0;
-  std::map<std::string, Handler> routes_;
+  struct Routed {
+    Handler handler;             // either this,
+    AsyncHandler async_handler;  // or this
+  };
+  std::map<std::string, Routed> routes_;
   std::map<std::string, std::unique_ptr<WebSocketHandler>> websockets_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "router/json_reply.h"
 #include "xl/camera_id.h"
 #include "xl/clock.h"
 #include "xl/wire.h"
@@ -15,16 +16,14 @@ namespace {
 using json = nlohmann::json;
 constexpr const char* kCookie = "xl_session";
 
-HttpReply Reply(int status, const json& body) { return {status, "application/json", body.dump()}; }
-HttpReply Fault(int status, const std::string& reason) { return Reply(status, json{{"error", reason}}); }
 
 json UserJson(const DeskUser& u) { return {{"user", u.name}, {"role", u.role}, {"region", u.region}}; }
 
 // A JSON object body, or an error reply.
 std::variant<json, HttpReply> ObjectBody(const HttpRequest& r) {
   json j = json::parse(r.body.empty() ? "{}" : r.body, nullptr, false);
-  if (j.is_discarded()) return Fault(400, "the body is not valid JSON");
-  if (!j.is_object()) return Fault(400, "the body must be a JSON object");
+  if (j.is_discarded()) return JsonFault(400, "the body is not valid JSON");
+  if (!j.is_object()) return JsonFault(400, "the body must be a JSON object");
   return j;
 }
 
@@ -46,43 +45,43 @@ std::optional<DeskUser> DeskApi::Authenticate(const std::map<std::string, std::s
 
 std::optional<HttpReply> DeskApi::Handle(const HttpRequest& r) {
   if (r.path == "/api/login") {
-    if (r.method != "POST") return Fault(405, "POST {user, password} to log in");
+    if (r.method != "POST") return JsonFault(405, "POST {user, password} to log in");
     return Login(r);
   }
   const bool desk = r.path == "/api/logout" || r.path == "/api/me" || r.path == "/api/users" ||
                     r.path.starts_with("/api/desk/");
   if (!desk) return std::nullopt;
   auto me = Authenticate(r.cookies);
-  if (!me) return Fault(401, "log in first (POST /api/login)");
+  if (!me) return JsonFault(401, "log in first (POST /api/login)");
   if (r.path == "/api/logout") {
     s_.users.EndSession(r.cookies.at(kCookie));
     HttpReply out{204, "application/json", ""};
     out.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     return out;
   }
-  if (r.path == "/api/me") return Reply(200, UserJson(*me));
+  if (r.path == "/api/me") return JsonReply(200, UserJson(*me));
   if (r.path == "/api/users") return Users(r, *me);
   if (r.method == "GET" && r.path == "/api/desk/cameras") return Cameras(*me);
   if (r.method == "GET" && r.path == "/api/desk/tree") return Tree(*me);
   if (r.method == "GET" && r.path == "/api/desk/health") return Health(*me);
   if (r.path == "/api/desk/ptz") {
-    if (r.method != "POST") return Fault(405, "POST {camera, action, speed, preset}");
+    if (r.method != "POST") return JsonFault(405, "POST {camera, action, speed, preset}");
     return Ptz(r, *me);
   }
   const std::string rest = r.path.substr(std::string("/api/desk/alerts").size());
-  if (!r.path.starts_with("/api/desk/alerts")) return Fault(404, "no such endpoint");
+  if (!r.path.starts_with("/api/desk/alerts")) return JsonFault(404, "no such endpoint");
   if (rest.empty() || rest == "/") {
-    if (r.method != "GET") return Fault(405, "GET the alerts");
+    if (r.method != "GET") return JsonFault(405, "GET the alerts");
     return Alerts(r, *me);
   }
   const std::string tail = rest.substr(1);
   const size_t slash = tail.find('/');
   if (slash == std::string::npos) {
-    if (r.method != "GET") return Fault(405, "GET an alert");
+    if (r.method != "GET") return JsonFault(405, "GET an alert");
     return Alert(tail, *me);
   }
   if (r.method == "GET" && tail.substr(slash + 1) == "snapshot") return Snapshot(tail.substr(0, slash), *me);
-  if (r.method != "POST") return Fault(405, "POST a handling step");
+  if (r.method != "POST") return JsonFault(405, "POST a handling step");
   return Step(tail.substr(0, slash), tail.substr(slash + 1), r, *me);
 }
 
@@ -92,30 +91,30 @@ HttpReply DeskApi::Login(const HttpRequest& r) {
   const json& j = std::get<json>(body);
   std::string name, password;
   if (!TextField(j, "user", &name) || !TextField(j, "password", &password) || name.empty()) {
-    return Fault(400, "expected {\"user\": text, \"password\": text}");
+    return JsonFault(400, "expected {\"user\": text, \"password\": text}");
   }
   auto user = s_.users.Check(name, password);
   if (!user) {
     spdlog::warn("desk: login refused for user '{}'", name);
-    return Fault(401, "wrong user or password");
+    return JsonFault(401, "wrong user or password");
   }
   auto token = s_.users.StartSession(user->name, NowMs());
-  if (!token.ok()) return Fault(500, token.error().message);
+  if (!token.ok()) return JsonFault(500, token.error().message);
   spdlog::info("desk: {} ({}) logged in", user->name, user->role);
-  HttpReply out = Reply(200, UserJson(*user));
+  HttpReply out = JsonReply(200, UserJson(*user));
   out.headers.emplace_back("Set-Cookie",
                            std::string(kCookie) + "=" + token.value() + "; Path=/; HttpOnly; SameSite=Strict");
   return out;
 }
 
 HttpReply DeskApi::Users(const HttpRequest& r, const DeskUser& me) {
-  if (me.role != "admin") return Fault(403, "only an admin manages users");
+  if (me.role != "admin") return JsonFault(403, "only an admin manages users");
   if (r.method == "GET") {
     json out = json::array();
     for (const DeskUser& u : s_.users.List()) out.push_back(UserJson(u));
-    return Reply(200, out);
+    return JsonReply(200, out);
   }
-  if (r.method != "POST") return Fault(405, "GET or POST users");
+  if (r.method != "POST") return JsonFault(405, "GET or POST users");
   auto body = ObjectBody(r);
   if (auto* fault = std::get_if<HttpReply>(&body)) return *fault;
   const json& j = std::get<json>(body);
@@ -123,12 +122,12 @@ HttpReply DeskApi::Users(const HttpRequest& r, const DeskUser& me) {
   std::string password;
   if (!TextField(j, "user", &u.name) || !TextField(j, "password", &password) || !TextField(j, "role", &u.role) ||
       !TextField(j, "region", &u.region)) {
-    return Fault(400, "expected {\"user\", \"password\", \"role\", \"region\"} as text");
+    return JsonFault(400, "expected {\"user\", \"password\", \"role\", \"region\"} as text");
   }
   const bool taken = s_.users.Find(u.name).has_value();
-  if (Status s = s_.users.Add(u, password); !s.ok()) return Fault(taken ? 409 : 400, s.message());
+  if (Status s = s_.users.Add(u, password); !s.ok()) return JsonFault(taken ? 409 : 400, s.message());
   spdlog::info("desk: {} added user {} ({}, region {})", me.name, u.name, u.role, u.region.empty() ? "all" : u.region);
-  return Reply(201, UserJson(u));
+  return JsonReply(201, UserJson(u));
 }
 
 HttpReply DeskApi::Alerts(const HttpRequest& r, const DeskUser& me) {
@@ -137,15 +136,15 @@ HttpReply DeskApi::Alerts(const HttpRequest& r, const DeskUser& me) {
     try {
       limit = std::stoi(it->second);
     } catch (...) {
-      return Fault(400, "limit must be a number");
+      return JsonFault(400, "limit must be a number");
     }
-    if (limit < 1 || limit > 5000) return Fault(400, "limit must be 1 to 5000");
+    if (limit < 1 || limit > 5000) return JsonFault(400, "limit must be 1 to 5000");
   }
   const std::string kind = r.query.count("kind") ? r.query.at("kind") : "";
   const std::string region = r.query.count("region") ? r.query.at("region") : "";
   const std::string state = r.query.count("state") ? r.query.at("state") : "";
   auto events = s_.log.RecentEvents(limit * 4);
-  if (!events.ok()) return Fault(500, events.error().message);
+  if (!events.ok()) return JsonFault(500, events.error().message);
   const int64_t now = NowMs();
   json out = json::array();
   for (const EventSummary& e : events.value()) {
@@ -158,15 +157,15 @@ HttpReply DeskApi::Alerts(const HttpRequest& r, const DeskUser& me) {
                    {"overdue", handling == "new" && now - e.start_ms > s_.overdue_ms}});
     if (int(out.size()) >= limit) break;
   }
-  return Reply(200, out);
+  return JsonReply(200, out);
 }
 
 std::variant<std::vector<wire::LoggedAlert>, HttpReply> DeskApi::VisibleEvent(const std::string& id,
                                                                              const DeskUser& me) {
   auto messages = s_.log.EventMessages(id);
-  if (!messages.ok()) return Fault(500, messages.error().message);
+  if (!messages.ok()) return JsonFault(500, messages.error().message);
   if (messages->empty() || !Sees(me, messages->front().alert().region(), messages->front().alert().camera_id())) {
-    return Fault(404, "no alert " + id);
+    return JsonFault(404, "no alert " + id);
   }
   return std::move(messages.value());
 }
@@ -189,7 +188,7 @@ HttpReply DeskApi::Alert(const std::string& id, const DeskUser& me) {
     history.push_back({{"step", s.step}, {"user", s.user}, {"unit", s.unit}, {"note", s.note}, {"at_ms", s.at_ms}});
   }
   const wire::Alert& first = event.front().alert();
-  return Reply(200, {{"id", id}, {"camera", first.camera_id()}, {"camera_name", first.camera_name()},
+  return JsonReply(200, {{"id", id}, {"camera", first.camera_id()}, {"camera_name", first.camera_name()},
                      {"region", first.region()}, {"kind", KindName(first.kind())}, {"start_ms", first.start_ms()},
                      {"state", AlertDesk::StateAfter(steps)}, {"messages", phases}, {"history", history}});
 }
@@ -203,16 +202,16 @@ HttpReply DeskApi::Step(const std::string& id, const std::string& step, const Ht
   const json& j = std::get<json>(body);
   HandlingStep s{step, me.name, "", "", NowMs()};
   if (!TextField(j, "note", &s.note) || !TextField(j, "unit", &s.unit)) {
-    return Fault(400, "\"note\" and \"unit\" must be text");
+    return JsonFault(400, "\"note\" and \"unit\" must be text");
   }
   auto done = s_.desk.Advance(id, s);
-  if (auto* refusal = std::get_if<StepRefusal>(&done)) return Fault(refusal->status, refusal->reason);
+  if (auto* refusal = std::get_if<StepRefusal>(&done)) return JsonFault(refusal->status, refusal->reason);
   const std::string state = std::get<std::string>(done);
   spdlog::info("desk: alert {} {} by {}{}{}", id, state, me.name, s.unit.empty() ? "" : " to " + s.unit,
                s.note.empty() ? "" : ": " + s.note);
   const wire::Alert& first = event.front().alert();
   if (s_.on_step) s_.on_step(id, first.camera_id(), first.region(), state, step, me.name);
-  return Reply(200, {{"id", id}, {"state", state}});
+  return JsonReply(200, {{"id", id}, {"state", state}});
 }
 
 namespace {
@@ -244,6 +243,16 @@ json CameraJson(const RegisteredCamera& c, const wire::Camera* state) {
 
 }  // namespace
 
+std::variant<DeskApi::ClipPlace, HttpReply> DeskApi::ClipOf(const std::string& id, const DeskUser& me) {
+  auto messages = VisibleEvent(id, me);
+  if (auto* fault = std::get_if<HttpReply>(&messages)) return *fault;
+  const auto& event = std::get<std::vector<wire::LoggedAlert>>(messages);
+  for (auto it = event.rbegin(); it != event.rend(); ++it) {
+    if (!it->alert().clip_path().empty()) return ClipPlace{it->alert().worker(), it->alert().clip_path()};
+  }
+  return JsonFault(404, "alert " + id + " has no clip (its worker keeps none, or the kind has none)");
+}
+
 HttpReply DeskApi::Snapshot(const std::string& id, const DeskUser& me) {
   auto messages = VisibleEvent(id, me);
   if (auto* fault = std::get_if<HttpReply>(&messages)) return *fault;
@@ -251,7 +260,7 @@ HttpReply DeskApi::Snapshot(const std::string& id, const DeskUser& me) {
   for (auto it = event.rbegin(); it != event.rend(); ++it) {
     if (!it->alert().snapshot_jpeg().empty()) return {200, "image/jpeg", it->alert().snapshot_jpeg()};
   }
-  return Fault(404, "alert " + id + " has no snapshot");
+  return JsonFault(404, "alert " + id + " has no snapshot");
 }
 
 HttpReply DeskApi::Ptz(const HttpRequest& r, const DeskUser& me) {
@@ -261,17 +270,17 @@ HttpReply DeskApi::Ptz(const HttpRequest& r, const DeskUser& me) {
   wire::PtzCommand c;
   std::string camera, action;
   if (!TextField(j, "camera", &camera) || !TextField(j, "action", &action) || camera.empty() || action.empty()) {
-    return Fault(400, "expected {\"camera\", \"action\"} as text");
+    return JsonFault(400, "expected {\"camera\", \"action\"} as text");
   }
   const RegisteredCamera* known = s_.store.Find(camera);
-  if (!known || !Sees(me, known->spec.region(), camera)) return Fault(404, "no camera " + camera);
+  if (!known || !Sees(me, known->spec.region(), camera)) return JsonFault(404, "no camera " + camera);
   c.set_camera_id(camera);
   c.set_action(action);
   if (j.contains("speed") && j["speed"].is_number_unsigned()) c.set_speed(j["speed"].get<uint32_t>());
   if (j.contains("preset") && j["preset"].is_number_unsigned()) c.set_preset(j["preset"].get<uint32_t>());
-  if (Status st = s_.ptz(c); !st.ok()) return Fault(400, st.message());
+  if (Status st = s_.ptz(c); !st.ok()) return JsonFault(400, st.message());
   spdlog::info("desk: {} PTZ {} on camera {}", me.name, action, camera);
-  return Reply(200, {{"camera", camera}, {"action", action}});
+  return JsonReply(200, {{"camera", camera}, {"action", action}});
 }
 
 HttpReply DeskApi::Cameras(const DeskUser& me) {
@@ -281,7 +290,7 @@ HttpReply DeskApi::Cameras(const DeskUser& me) {
     auto st = s_.states.cameras().find(id);
     out.push_back(CameraJson(c, st == s_.states.cameras().end() ? nullptr : &st->second));
   }
-  return Reply(200, out);
+  return JsonReply(200, out);
 }
 
 HttpReply DeskApi::Tree(const DeskUser& me) {
@@ -325,7 +334,7 @@ HttpReply DeskApi::Tree(const DeskUser& me) {
                 {"children", children},
                 {"cameras", n.cameras}};
   };
-  return Reply(200, emit(me.region, root));
+  return JsonReply(200, emit(me.region, root));
 }
 
 HttpReply DeskApi::Health(const DeskUser& me) {
@@ -340,7 +349,7 @@ HttpReply DeskApi::Health(const DeskUser& me) {
   }
   std::stable_sort(sick.begin(), sick.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (auto& [since, cam] : sick) out.push_back(std::move(cam));
-  return Reply(200, out);
+  return JsonReply(200, out);
 }
 
 }  // namespace xl::router

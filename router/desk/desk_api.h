@@ -12,6 +12,7 @@
 //   GET  /api/desk/alerts[?kind=&state=&region=&limit=]
 //   GET  /api/desk/alerts/<id>
 //   GET  /api/desk/alerts/<id>/snapshot   → the event's latest snapshot (image/jpeg)
+//   GET  /api/desk/alerts/<id>/clip       → the event's MP4 (router/desk/clip_proxy.h)
 //   POST /api/desk/ptz {camera, action, speed, preset} → a PTZ command to a GB28181 camera
 //   POST /api/desk/alerts/<id>/<ack|dispatch|handle|close> {note, unit}
 //
@@ -58,6 +59,14 @@ class DeskApi {
   std::optional<HttpReply> Handle(const HttpRequest& request);
   // The user of the session cookie in `cookies`, while the session lives.
   std::optional<DeskUser> Authenticate(const std::map<std::string, std::string>& cookies);
+
+  // Where event `id`'s clip is kept, for a user who may see the event: the worker that
+  // recorded it and the path in its clips folder. Otherwise the reply to give (404: no such
+  // event for this user, or it has no clip).
+  struct ClipPlace {
+    std::string worker, path;
+  };
+  std::variant<ClipPlace, HttpReply> ClipOf(const std::string& id, const DeskUser& me);
 
  private:
   HttpReply Login(const HttpRequest& request);

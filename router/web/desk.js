@@ -10,7 +10,8 @@ const TEXT = {
         camera: '摄像机', state: '状态', problem: '问题', since: '持续', no_signal: '无信号', wrong: '用户名或密码错误',
         new: '待确认', acknowledged: '已确认', dispatched: '已派警', handled: '已处置', closed: '已结案',
         motion: '移动侦测', face: '人脸', signal_loss: '信号丢失', frozen: '画面冻结', covered: '遮挡', blur: '模糊',
-        brightness: '亮度异常', scene_change: '场景变更', other_lang: 'English', empty: '拖入摄像机', everything: '全部', all_regions: '全部区域' },
+        brightness: '亮度异常', scene_change: '场景变更', other_lang: 'English', empty: '拖入摄像机', everything: '全部', all_regions: '全部区域',
+        clip_pending: '录像在事件结束后生成（含前后各 5 秒），稍后自动重试', clip_unavailable: '暂时无法获取录像，稍后自动重试' },
   en: { title: 'Xueliang · Monitoring room', user: 'User', password: 'Password', login: 'Log in', logout: 'Log out',
         wall: 'Video wall', alerts: 'Alerts', health: 'Camera health', layout: 'Layout', all_kinds: 'All kinds',
         all_states: 'All states', unit: 'Unit', note: 'Note', ack: 'Acknowledge', dispatch: 'Dispatch',
@@ -18,7 +19,9 @@ const TEXT = {
         no_signal: 'No signal', wrong: 'Wrong user or password', new: 'New', acknowledged: 'Acknowledged',
         dispatched: 'Dispatched', handled: 'Handled', closed: 'Closed', motion: 'Motion', face: 'Face',
         signal_loss: 'Signal loss', frozen: 'Frozen', covered: 'Covered', blur: 'Blur', brightness: 'Brightness',
-        scene_change: 'Scene change', other_lang: '中文', empty: 'Drop a camera here', everything: 'All', all_regions: 'All regions' },
+        scene_change: 'Scene change', other_lang: '中文', empty: 'Drop a camera here', everything: 'All', all_regions: 'All regions',
+        clip_pending: 'The clip is written once the event is over (with 5 s before and after); trying again shortly',
+        clip_unavailable: 'The clip cannot be fetched now; trying again shortly' },
 };
 const KINDS = ['motion', 'face', 'signal_loss', 'frozen', 'covered', 'blur', 'brightness', 'scene_change'];
 const STATES = ['new', 'acknowledged', 'dispatched', 'handled', 'closed'];
@@ -332,6 +335,7 @@ async function showDetail(id) {
     for (const [x, y, w, h] of (boxes ? boxes.boxes : [])) g.strokeRect(x * canvas.width, y * canvas.height, w * canvas.width, h * canvas.height);
   };
   img.src = `/api/desk/alerts/${encodeURIComponent(id)}/snapshot?${d.messages.length}`;
+  showClip(id, d);
   const history = $('#history');
   history.innerHTML = '';
   for (const h of d.history) {
@@ -343,6 +347,26 @@ async function showDetail(id) {
   const next = { new: 'ack', acknowledged: 'dispatch', dispatched: 'handle', handled: 'close' }[d.state];
   document.querySelectorAll('[data-step]').forEach((b) => { b.disabled = b.dataset.step !== next; });
   renderFeed();
+}
+
+// The event's clip (pre-capture, event, post-capture), fetched by the router from the worker
+// that recorded it. Written once the event and its post-capture are over: until then, and
+// while it cannot be had, a note says why and it is tried again.
+function showClip(id, d) {
+  const box = $('#detail-clip'), video = $('#detail-video'), note = $('#detail-clip-note');
+  clearTimeout(desk.clipRetry);
+  box.hidden = !d.messages.some((m) => m.clip);
+  if (box.hidden) { video.removeAttribute('src'); video.dataset.id = ''; return; }
+  if (video.dataset.id === id && video.readyState > 0) return;  // already loaded
+  video.dataset.id = id;
+  note.textContent = '';
+  video.onloadedmetadata = () => { note.textContent = ''; };
+  video.onerror = async () => {
+    const r = await fetch(`/api/desk/alerts/${encodeURIComponent(id)}/clip`, { method: 'GET' }).catch(() => null);
+    note.textContent = r && r.status === 404 ? t('clip_pending') : t('clip_unavailable');
+    if (desk.selected === id) desk.clipRetry = setTimeout(() => { video.dataset.id = ''; showClip(id, d); }, 5000);
+  };
+  video.src = `/api/desk/alerts/${encodeURIComponent(id)}/clip`;
 }
 
 document.querySelectorAll('[data-step]').forEach((b) => b.addEventListener('click', async () => {

@@ -135,6 +135,10 @@ try {
   await town.waitForFunction((sel) => document.querySelector(sel + ' .state').classList.contains('closed'), item, { timeout: 5000 });
   check(true, 'dispatched, handled and closed: each step shown live at the second desk');
   await admin.waitForFunction(() => document.querySelectorAll('#history li').length === 4);
+  // Its clip, fetched by the router from the worker, plays in the detail.
+  await until("the alert's clip loads in its detail", () => admin.$eval('#detail-video', (v) => v.readyState >= 1 && v.duration > 2), 40000);
+  await admin.$eval('#detail-video', (v) => v.play());
+  await until("and plays", () => admin.$eval('#detail-video', (v) => v.currentTime > 0.5), 10000);
   await admin.screenshot({ path: `${shots}/desk.png` });
 
   // The feed's region filter: the alert's own village keeps it, another village hides it.

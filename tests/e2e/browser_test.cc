@@ -35,7 +35,8 @@ TEST(Browser, TheDeskLogsInPlaysTheWallHandlesAnAlertLiveAndKeepsVillagesApart) 
                                         "33010201021320000004"};
   const std::vector<std::string> regions_of = {"3301020101", "3301020101", "3301020102", "3301020102"};
   const std::vector<std::string> names = {"东村村口", "东村林地", "西村村口", "西村林地"};
-  std::string yaml = "defaults: {watchdog_s: 5}\ncameras:\n";
+  // Clips cut at 4 s, so the desk can play one while the street's motion goes on.
+  std::string yaml = "defaults: {watchdog_s: 5, clips: {max_s: 4}}\ncameras:\n";
   for (int i = 0; i < 4; ++i) {
     const std::string url = "rtsp://" + std::string(kCamUser) + ":" + kCamPassword + "@" +
                             sys.RtspUrl(i % 2 ? "tree" : "vtest").substr(7);
@@ -44,7 +45,7 @@ TEST(Browser, TheDeskLogsInPlaysTheWallHandlesAnAlertLiveAndKeepsVillagesApart) 
   const std::string late = "33010201011320000005";  // switched on by the browser test
   yaml += "  - {id: \"" + late + "\", name: 东村路口, region: \"3301020101\", enabled: false, url: \"rtsp://" +
           std::string(kCamUser) + ":" + kCamPassword + "@" + sys.RtspUrl("vtest").substr(7) + "\"}\n";
-  auto worker = sys.StartWorker("w1", yaml);
+  auto worker = sys.StartWorker("w1", yaml, FreePort(), "  clips: {dir: " + sys.dir() + "/clips}\n");
   ASSERT_TRUE(WaitUntil([&] { return CountOf(worker->Output(), "-> online") >= 4; }, seconds(120))) << worker->Output();
 
   // Desk users, made by the admin through the API.

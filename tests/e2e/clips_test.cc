@@ -87,6 +87,29 @@ TEST(Clips, AMotionEventYieldsASnapshotAndAnMp4CoveringPreEventAndPost) {
   EXPECT_EQ(got.value().body.size(), std::filesystem::file_size(path));
   EXPECT_EQ(HttpCall("GET", base + "..%2F..%2Fw1.yaml").value().status, 400);
   EXPECT_EQ(HttpCall("GET", base + id + "/20000101/nothing.mp4").value().status, 404);
+
+  // The desk gets it through the router, which fetches it from the worker that recorded it;
+  // players ask for ranges.
+  const std::string desk_clip = sys.HttpBase() + "/api/desk/alerts/" + start["id"].get<std::string>() + "/clip";
+  const std::vector<std::pair<std::string, std::string>> session = {{"Cookie", sys.AdminCookie()}};
+  auto via = HttpCall("GET", desk_clip, "", "", 30, session);
+  ASSERT_TRUE(via.ok());
+  EXPECT_EQ(via->status, 200) << via->body;
+  EXPECT_EQ(via->content_type, "video/mp4");
+  EXPECT_EQ(via->body, got->body);
+  auto part = HttpCall("GET", desk_clip, "", "", 30, {{"Cookie", sys.AdminCookie()}, {"Range", "bytes=100-199"}});
+  ASSERT_TRUE(part.ok());
+  EXPECT_EQ(part->status, 206);
+  EXPECT_EQ(part->body, got->body.substr(100, 100));
+  EXPECT_EQ(HttpCall("GET", desk_clip)->status, 401) << "no session, no clip";
+  EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/api/desk/alerts/no-such-event/clip", "", "", 30, session)->status, 404);
+  // The worker gone: a clear 502, and the router serves on.
+  worker->Kill();
+  auto gone = HttpCall("GET", desk_clip, "", "", 60, session);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->status, 502) << gone->body;
+  EXPECT_NE(gone->body.find("w1"), std::string::npos) << gone->body;
+  EXPECT_TRUE(router->running());
 }
 
 }  // namespace

@@ -1,0 +1,42 @@
+#include "router/desk/clip_proxy.h"
+
+#include <spdlog/spdlog.h>
+
+#include "router/json_reply.h"
+
+namespace xl::router {
+
+std::optional<std::string> ClipProxy::ClipRequest(const HttpRequest& r) {
+  static const std::string kPrefix = "/api/desk/alerts/", kSuffix = "/clip";
+  if (r.method != "GET" || !r.path.starts_with(kPrefix) || !r.path.ends_with(kSuffix)) return std::nullopt;
+  const std::string id = r.path.substr(kPrefix.size(), r.path.size() - kPrefix.size() - kSuffix.size());
+  if (id.empty() || id.find('/') != std::string::npos) return std::nullopt;
+  return id;
+}
+
+void ClipProxy::Serve(const HttpRequest& r, const std::string& event_id, HttpServer::Responder respond) {
+  auto me = api_.Authenticate(r.cookies);
+  if (!me) return respond(JsonFault(401, "log in first (POST /api/login)"));
+  auto place = api_.ClipOf(event_id, *me);
+  if (auto* fault = std::get_if<HttpReply>(&place)) return respond(*fault);
+  const auto& [worker, path] = std::get<DeskApi::ClipPlace>(place);
+  const std::string base = workers_.HttpUrl(worker);
+  if (base.empty()) {
+    return respond(JsonFault(502, "worker '" + worker + "', which keeps this clip, has no HTTP port the router knows "
+                                  "(its metrics_port, or http_url)"));
+  }
+  fetcher_.Get(base + "/clips/" + path, [respond, worker, event_id](Result<HttpReply> got) {
+    if (!got.ok()) {
+      spdlog::warn("desk: clip of {} from worker {}: {}", event_id, worker, got.error().message);
+      return respond(JsonFault(502, "worker '" + worker + "' cannot be reached for the clip"));
+    }
+    if (got->status == 404) {
+      return respond(JsonFault(404, "the clip of " + event_id + " is not there: not written yet (the event or its "
+                                    "post-capture still runs) or deleted by retention"));
+    }
+    if (got->status != 200) return respond(JsonFault(502, "worker '" + worker + "' answered " + std::to_string(got->status)));
+    respond({200, "video/mp4", std::move(got->body), {{"Cache-Control", "private, max-age=3600"}}});
+  });
+}
+
+}  // namespace xl::router
