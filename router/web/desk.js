@@ -10,7 +10,7 @@ const TEXT = {
         camera: '摄像机', state: '状态', problem: '问题', since: '持续', no_signal: '无信号', wrong: '用户名或密码错误',
         new: '待确认', acknowledged: '已确认', dispatched: '已派警', handled: '已处置', closed: '已结案',
         motion: '移动侦测', face: '人脸', signal_loss: '信号丢失', frozen: '画面冻结', covered: '遮挡', blur: '模糊',
-        brightness: '亮度异常', scene_change: '场景变更', other_lang: 'English', empty: '拖入摄像机', everything: '全部', all_regions: '全部区域',
+        brightness: '亮度异常', scene_change: '场景变更', other_lang: 'English', empty: '拖入摄像机', everything: '全部', all_regions: '全部区域', unsupported_codec: '此浏览器无法解码该视频',
         clip_pending: '录像在事件结束后生成（含前后各 5 秒），稍后自动重试', clip_unavailable: '暂时无法获取录像，稍后自动重试' },
   en: { title: 'Xueliang · Monitoring room', user: 'User', password: 'Password', login: 'Log in', logout: 'Log out',
         wall: 'Video wall', alerts: 'Alerts', health: 'Camera health', layout: 'Layout', all_kinds: 'All kinds',
@@ -19,7 +19,7 @@ const TEXT = {
         no_signal: 'No signal', wrong: 'Wrong user or password', new: 'New', acknowledged: 'Acknowledged',
         dispatched: 'Dispatched', handled: 'Handled', closed: 'Closed', motion: 'Motion', face: 'Face',
         signal_loss: 'Signal loss', frozen: 'Frozen', covered: 'Covered', blur: 'Blur', brightness: 'Brightness',
-        scene_change: 'Scene change', other_lang: '中文', empty: 'Drop a camera here', everything: 'All', all_regions: 'All regions',
+        scene_change: 'Scene change', other_lang: '中文', empty: 'Drop a camera here', everything: 'All', all_regions: 'All regions', unsupported_codec: 'This browser cannot decode this video',
         clip_pending: 'The clip is written once the event is over (with 5 s before and after); trying again shortly',
         clip_unavailable: 'The clip cannot be fetched now; trying again shortly' },
 };
@@ -34,7 +34,7 @@ function applyLanguage() {
   document.querySelectorAll('[data-t]').forEach((el) => { el.textContent = t(el.dataset.t); });
   document.querySelectorAll('[data-tp]').forEach((el) => { el.placeholder = t(el.dataset.tp); });
   document.querySelectorAll('.lang-toggle').forEach((el) => { el.textContent = t('other_lang'); });
-  document.querySelectorAll('.nosignal').forEach((el) => { el.textContent = t('no_signal'); });
+  desk.tiles.forEach((tile) => tile.refresh());
 }
 
 async function api(method, path, body) {
@@ -112,6 +112,15 @@ class Tile {
     ws.onmessage = (m) => {
       if (typeof m.data === 'string') {
         if (m.data.startsWith('{')) return;  // {"error": ...}: no signal, retried below
+        if (!MediaSource.isTypeSupported(m.data)) {
+          // Said plainly on the tile (typically H.265 where the browser has no HEVC decoder),
+          // and asked again only when the tile is refilled.
+          this.unsupported = m.data;
+          this.ws = null;
+          ws.close();
+          this.refresh();
+          return;
+        }
         source = new MediaSource();
         this.video.src = URL.createObjectURL(source);
         source.addEventListener('sourceopen', () => {
@@ -145,14 +154,18 @@ class Tile {
     this.video.load();
     this.camera = null;
     this.lastData = 0;
+    this.unsupported = '';
   }
   // Name, state and "no signal": nothing for 3 s, or the camera is not online.
   refresh() {
     const cam = this.camera ? desk.cameras.get(this.camera) : null;
     this.el.querySelector('.label').textContent = this.camera ? (cam ? cam.name : this.camera) : t('empty');
     this.el.dataset.camera = this.camera || '';
-    const live = this.camera && Date.now() - this.lastData < 3000 && (!cam || cam.state === 'online');
-    this.el.querySelector('.nosignal').hidden = !this.camera || live;
+    const live = this.camera && !this.unsupported && Date.now() - this.lastData < 3000 && (!cam || cam.state === 'online');
+    const message = this.el.querySelector('.nosignal');
+    message.hidden = !this.camera || live;
+    message.textContent = this.unsupported ? t('unsupported_codec') + ` (${this.unsupported.replace(/^video\/mp4; /, '')})`
+                                           : t('no_signal');
     this.el.classList.toggle('live', !!live);
     const wantPtz = !!(cam && cam.ptz);
     let ptz = this.el.querySelector('.ptz');
@@ -195,8 +208,8 @@ function setLayout(n, cameras) {
   const wall = $('#wall');
   wall.innerHTML = '';
   const side = Math.sqrt(n);
-  wall.style.gridTemplateColumns = `repeat(${side}, 1fr)`;
-  wall.style.gridTemplateRows = `repeat(${side}, 1fr)`;
+  wall.style.gridTemplateColumns = `repeat(${side}, minmax(0, 1fr))`;
+  wall.style.gridTemplateRows = `repeat(${side}, minmax(0, 1fr))`;
   desk.tiles = [];
   for (let i = 0; i < n; i++) {
     const tile = new Tile(i);

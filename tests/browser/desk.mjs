@@ -6,6 +6,7 @@
 //   XL_WALL      the 4 cameras for the wall    XL_CAMERA_B  a camera of village B (op A must not see it)
 //   XL_LATE_CAMERA  a camera switched off at the start; switched on once the desks are open,
 //                its first motion event must reach them live
+//   XL_H265_CAMERA  an H.265 camera: its tile plays or says the browser cannot decode it
 //   XL_KILL_PID  the simulator, killed at the end to see the wall and tree react
 // Prints "RESULT <json>" and exits 0 when every check held; 1 with the failed check otherwise.
 import { chromium } from 'playwright-core';
@@ -99,6 +100,21 @@ try {
     check(await admin.getAttribute(tile, 'data-camera') === wall[i], `after a reload tile ${i} shows ${wall[i]} again`);
     await until(`tile ${i} plays after the reload`, () => admin.$eval(`${tile} video`, (v) => v.currentTime > 0), 30000);
   }
+
+  // An H.265 camera on a 9-tile wall: it plays where the browser decodes HEVC; elsewhere the
+  // tile says so (never a black tile that looks live).
+  const h265 = env('XL_H265_CAMERA');
+  await admin.click('[data-layout="9"]');
+  await admin.click(`#tree .cam[data-id="${h265}"]`);
+  const hevcTile = `.tile[data-camera="${h265}"]`;
+  const outcome = await until('the H.265 tile plays or says it cannot', () => admin.$eval(hevcTile, (el) => {
+    if (el.querySelector('video').currentTime > 0) return 'plays';
+    const note = el.querySelector('.nosignal');
+    return !note.hidden && /decode|解码/.test(note.textContent) ? 'says: ' + note.textContent : null;
+  }), 30000);
+  check(outcome === 'plays' || !(await admin.$eval(hevcTile, (el) => el.classList.contains('live'))), `the H.265 tile ${outcome}`);
+  await admin.screenshot({ path: `${shots}/wall-h265.png` });
+  await admin.click('[data-layout="4"]');
 
   // A second desk (the town's commander) and the village A operator, both live.
   const town = await login(browser, credentials('XL_COMMANDER'));

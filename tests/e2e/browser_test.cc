@@ -30,7 +30,8 @@ TEST(Browser, TheDeskLogsInPlaysTheWallHandlesAnAlertLiveAndKeepsVillagesApart) 
   const std::string regions = sys.dir() + "/regions.yaml";
   std::ofstream(regions) << "\"330102\": 演示县\n\"33010201\": 城关镇\n\"3301020101\": 东村\n\"3301020102\": 西村\n";
   auto router = sys.StartRouter({"--regions", regions});
-  auto camsim = sys.StartCamsim({"vtest=" + Fixture("vtest.avi"), "tree=" + Fixture("tree.avi")});
+  auto camsim = sys.StartCamsim({"vtest=" + Fixture("vtest.avi"), "tree=" + Fixture("tree.avi"),
+                                 "tree265=" + Fixture("tree.avi") + ",codec=h265"});
   const std::vector<std::string> ids = {"33010201011320000001", "33010201011320000002", "33010201021320000003",
                                         "33010201021320000004"};
   const std::vector<std::string> regions_of = {"3301020101", "3301020101", "3301020102", "3301020102"};
@@ -45,8 +46,11 @@ TEST(Browser, TheDeskLogsInPlaysTheWallHandlesAnAlertLiveAndKeepsVillagesApart) 
   const std::string late = "33010201011320000005";  // switched on by the browser test
   yaml += "  - {id: \"" + late + "\", name: 东村路口, region: \"3301020101\", enabled: false, url: \"rtsp://" +
           std::string(kCamUser) + ":" + kCamPassword + "@" + sys.RtspUrl("vtest").substr(7) + "\"}\n";
+  const std::string h265 = "33010201021320000006";  // an H.265 camera: plays, or the tile says why not
+  yaml += "  - {id: \"" + h265 + "\", name: 西村路口, region: \"3301020102\", url: \"rtsp://" + std::string(kCamUser) +
+          ":" + kCamPassword + "@" + sys.RtspUrl("tree265").substr(7) + "\"}\n";
   auto worker = sys.StartWorker("w1", yaml, FreePort(), "  clips: {dir: " + sys.dir() + "/clips}\n");
-  ASSERT_TRUE(WaitUntil([&] { return CountOf(worker->Output(), "-> online") >= 4; }, seconds(120))) << worker->Output();
+  ASSERT_TRUE(WaitUntil([&] { return CountOf(worker->Output(), "-> online") >= 5; }, seconds(120))) << worker->Output();
 
   // Desk users, made by the admin through the API.
   for (const json& u : {json{{"user", "town"}, {"password", "town-centre"}, {"role", "commander"}, {"region", "33010201"}},
@@ -62,7 +66,7 @@ TEST(Browser, TheDeskLogsInPlaysTheWallHandlesAnAlertLiveAndKeepsVillagesApart) 
   const std::string script = std::string(XL_SOURCE_DIR) + "/tests/browser/desk.mjs";
   Process browser({"/usr/bin/env", "XL_URL=" + sys.HttpBase(), "XL_SHOTS=" + shots, "XL_ADMIN=admin:" + std::string(kAdminPassword),
                    "XL_COMMANDER=town:town-centre", "XL_OPERATOR_A=op_a:village-a-pw", "XL_WALL=" + wall,
-                   "XL_CAMERA_B=" + ids[2], "XL_LATE_CAMERA=" + late, "XL_KILL_PID=" + std::to_string(camsim->pid()), "node", script},
+                   "XL_CAMERA_B=" + ids[2], "XL_LATE_CAMERA=" + late, "XL_H265_CAMERA=" + h265, "XL_KILL_PID=" + std::to_string(camsim->pid()), "node", script},
                   sys.dir() + "/browser.log");
   const int code = browser.Wait(std::chrono::milliseconds(240000));
   ASSERT_EQ(code, 0) << browser.Output() << "\n--- router\n" << router->Output();
