@@ -2,7 +2,7 @@
 //
 //   xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] [--media ENDPOINT] [--http ADDR:PORT]
 //             [--rtsp ADDR:PORT] [--rtsp-user USER] [--db FILE] [--regions FILE] [--worker-timeout-s N]
-//             [--overdue-min N]
+//             [--overdue-s N]
 //   XL_RTSP_PASSWORD (environment): the RTSP re-serve's password, with --rtsp-user
 #include <spdlog/spdlog.h>
 
@@ -58,11 +58,11 @@ int main(int argc, char** argv) {
     }
     else if (!std::strcmp(arg, "--worker-timeout-s") && (value = next()) && xl::ParseIntArg(value, 1, 86400))
       config.worker_timeout_ms = *xl::ParseIntArg(value, 1, 86400) * 1000;
-    else if (!std::strcmp(arg, "--overdue-min") && (value = next()) && xl::ParseIntArg(value, 1, 1440))
-      config.overdue_ms = *xl::ParseIntArg(value, 1, 1440) * 60 * 1000;
+    else if (!std::strcmp(arg, "--overdue-s") && (value = next()) && xl::ParseIntArg(value, 1, 86400))
+      config.overdue_ms = *xl::ParseIntArg(value, 1, 86400) * 1000;
     else {
       std::cerr << "usage: xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] "
-                   "[--media ENDPOINT] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--rtsp-user U] [--db FILE] [--regions FILE] [--worker-timeout-s N] [--overdue-min N]\n";
+                   "[--media ENDPOINT] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--rtsp-user U] [--db FILE] [--regions FILE] [--worker-timeout-s N] [--overdue-s N]\n";
       return 2;
     }
   }

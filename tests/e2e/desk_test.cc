@@ -60,7 +60,7 @@ std::string Login(const System& sys, const std::string& user, const std::string&
 
 TEST(Desk, LoginRegionsAndTheWholeHandlingLoop) {
   System sys("desk");
-  auto router = sys.StartRouter();  // its first desk user: admin, kAdminPassword
+  auto router = sys.StartRouter({"--overdue-s", "20"});  // its first desk user: admin, kAdminPassword
   auto camsim = sys.StartCamsim({"vtest=" + Fixture("vtest.avi")});
   const std::string url = "rtsp://" + std::string(kCamUser) + ":" + kCamPassword + "@" + sys.RtspUrl("vtest").substr(7);
   auto worker = sys.StartWorker("w1", std::string("cameras:\n") + "  - {id: \"" + kCamA + "\", name: 东村村口, url: \"" +
@@ -175,6 +175,17 @@ TEST(Desk, LoginRegionsAndTheWholeHandlingLoop) {
   // Stored in SQLite: four steps with their users (and the unit of the dispatch).
   EXPECT_EQ(sys.HandlingSteps(id_a),
             (std::vector<std::string>{"ack/op_a/", "dispatch/op_a/东村派出所", "handle/town/", "close/op_a/"}));
+
+  // Overdue (--overdue-s 20): B's alert, never acknowledged, is marked once 20 s old; A's,
+  // acknowledged, is not.
+  auto listed = [&](const std::string& id) {
+    for (const json& a : admin.Get("/api/desk/alerts?limit=5000")) {
+      if (a["id"] == id) return a;
+    }
+    return json::object();
+  };
+  EXPECT_TRUE(WaitUntil([&] { return listed(id_b).value("overdue", false); }, seconds(40))) << listed(id_b).dump();
+  EXPECT_EQ(listed(id_a).value("overdue", true), false);
 
   // Bad input: a reason, never a crash.
   EXPECT_EQ(op_a.Call("POST", base + "close", "{not json")->status, 400);
