@@ -1,5 +1,6 @@
 #include "router/desk/alert_desk.h"
 
+#include <algorithm>
 #include <map>
 
 namespace xl::router {
@@ -49,6 +50,24 @@ std::string AlertDesk::StateAfter(const std::vector<HandlingStep>& history) {
 }
 
 std::string AlertDesk::StateOf(const std::string& alert_id) { return StateAfter(History(alert_id)); }
+
+std::map<std::string, std::string> AlertDesk::StatesOf(const std::vector<std::string>& alert_ids) {
+  std::map<std::string, std::string> out;
+  for (const std::string& id : alert_ids) out[id] = "new";
+  constexpr size_t kChunk = 500;  // well under SQLite's bound-parameter limit
+  for (size_t from = 0; from < alert_ids.size(); from += kChunk) {
+    const size_t n = std::min(kChunk, alert_ids.size() - from);
+    std::string sql = "SELECT alert_id, step FROM handling WHERE alert_id IN (?";
+    for (size_t i = 1; i < n; ++i) sql += ",?";
+    sql += ") ORDER BY id";
+    auto q = PrepareSql(db_.get(), sql.c_str());
+    if (!q.ok()) return out;
+    for (size_t i = 0; i < n; ++i) BindText(q->get(), int(i + 1), alert_ids[from + i]);
+    // Steps come in the order taken: the last one of each event decides.
+    while (sqlite3_step(q->get()) == SQLITE_ROW) out[ColumnText(q->get(), 0)] = kSteps.at(ColumnText(q->get(), 1)).second;
+  }
+  return out;
+}
 
 std::variant<std::string, StepRefusal> AlertDesk::Advance(const std::string& alert_id, const HandlingStep& step) {
   auto it = kSteps.find(step.step);

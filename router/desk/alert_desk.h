@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <variant>
@@ -37,6 +38,8 @@ class AlertDesk {
 
   // The state an event is in: "new", "acknowledged", "dispatched", "handled" or "closed".
   std::string StateOf(const std::string& alert_id);
+  // The states of many events at once (one query per 500): alert id → state, for each id.
+  std::map<std::string, std::string> StatesOf(const std::vector<std::string>& alert_ids);
   // Records `step` by `user` when it follows the event's state (dispatch needs a unit,
   // handle a note); returns the state after it, or why not.
   std::variant<std::string, StepRefusal> Advance(const std::string& alert_id, const HandlingStep& step);

@@ -15,6 +15,7 @@ namespace {
 
 using json = nlohmann::json;
 constexpr const char* kCookie = "xl_session";
+constexpr int kMaxEventWindow = 1 << 20;  // how far back an alert list looks, in events
 
 
 json UserJson(const DeskUser& u) { return {{"user", u.name}, {"role", u.role}, {"region", u.region}}; }
@@ -143,19 +144,32 @@ HttpReply DeskApi::Alerts(const HttpRequest& r, const DeskUser& me) {
   const std::string kind = r.query.count("kind") ? r.query.at("kind") : "";
   const std::string region = r.query.count("region") ? r.query.at("region") : "";
   const std::string state = r.query.count("state") ? r.query.at("state") : "";
-  auto events = s_.log.RecentEvents(limit * 4);
-  if (!events.ok()) return JsonFault(500, events.error().message);
   const int64_t now = NowMs();
+  // Newest first, as far back as it takes to fill `limit` (filters may skip many events: an
+  // old alert nobody acknowledged must still be found by state=new).
   json out = json::array();
-  for (const EventSummary& e : events.value()) {
-    if (!Sees(me, e.region, e.camera_id) || (!kind.empty() && e.kind != kind)) continue;
-    if (!region.empty() && !RegionMatches(region, e.region, e.camera_id)) continue;
-    const std::string handling = s_.desk.StateOf(e.id);
-    if (!state.empty() && handling != state) continue;
-    out.push_back({{"id", e.id}, {"camera", e.camera_id}, {"region", e.region}, {"kind", e.kind},
-                   {"start_ms", e.start_ms}, {"ended", e.ended}, {"state", handling},
-                   {"overdue", handling == "new" && now - e.start_ms > s_.overdue_ms}});
-    if (int(out.size()) >= limit) break;
+  for (int window = limit * 4;; window *= 4) {
+    auto events = s_.log.RecentEvents(window);
+    if (!events.ok()) return JsonFault(500, events.error().message);
+    std::vector<const EventSummary*> visible;
+    std::vector<std::string> ids;
+    for (const EventSummary& e : events.value()) {
+      if (!Sees(me, e.region, e.camera_id) || (!kind.empty() && e.kind != kind)) continue;
+      if (!region.empty() && !RegionMatches(region, e.region, e.camera_id)) continue;
+      visible.push_back(&e);
+      ids.push_back(e.id);
+    }
+    const std::map<std::string, std::string> states = s_.desk.StatesOf(ids);
+    out = json::array();
+    for (const EventSummary* e : visible) {
+      const std::string& handling = states.at(e->id);
+      if (!state.empty() && handling != state) continue;
+      out.push_back({{"id", e->id}, {"camera", e->camera_id}, {"region", e->region}, {"kind", e->kind},
+                     {"start_ms", e->start_ms}, {"ended", e->ended}, {"state", handling},
+                     {"overdue", handling == "new" && now - e->start_ms > s_.overdue_ms}});
+      if (int(out.size()) >= limit) break;
+    }
+    if (int(out.size()) >= limit || int(events->size()) < window || window >= kMaxEventWindow) break;
   }
   return JsonReply(200, out);
 }
