@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
   if (const char* pw = std::getenv("XL_RTSP_PASSWORD")) config.rtsp.password = pw;
   // Likewise the desk's first admin password (used only while there are no desk users).
   if (const char* pw = std::getenv("XL_ADMIN_PASSWORD")) config.admin_password = pw;
+  // And the token Prometheus shows to scrape /metrics.
+  if (const char* token = std::getenv("XL_METRICS_TOKEN")) config.metrics_token = token;
   if (!config.rtsp.user.empty() && config.rtsp.password.empty()) {
     std::cerr << "xl-router: --rtsp-user needs XL_RTSP_PASSWORD in the environment\n";
     return 2;

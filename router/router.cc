@@ -127,10 +127,14 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
     if (auto clip = ClipProxy::ClipRequest(req)) return self->clips_->Serve(req, *clip, std::move(respond));
     respond(self->ApiReply(req));
   });
-  r->http_->Route("/api/live", [self](const HttpRequest&) {
-    return HttpReply{200, "application/json", self->relay_.Stats(MonotonicMs()).dump()};
+  // Prometheus shows a bearer token (XL_METRICS_TOKEN); a person, a desk session.
+  r->http_->Route("/metrics", [self, token = config.metrics_token](const HttpRequest& req) {
+    const bool scraper = !token.empty() && req.header("authorization") == "Bearer " + token;
+    if (!scraper && !self->desk_api_->Authenticate(req.cookies)) {
+      return JsonFault(401, "log in first, or scrape with Authorization: Bearer $XL_METRICS_TOKEN");
+    }
+    return self->Metrics();
   });
-  r->http_->Route("/metrics", [self](const HttpRequest&) { return self->Metrics(); });
   r->http_->Route("/healthz", [](const HttpRequest&) { return HttpReply{200, "text/plain", "ok\n"}; });
   // The desk's page: static files with no data in them (all data comes from the API, which
   // needs a session), so they are served to anyone, the login form included.
@@ -155,6 +159,10 @@ HttpReply Router::ApiReply(const HttpRequest& req) {
   // The registry API: any logged-in user reads (inside their region), only an admin changes.
   auto me = desk_api_->Authenticate(req.cookies);
   if (!me) return JsonFault(401, "log in first (POST /api/login)");
+  if (req.path == "/api/live") {  // the relay's state of every camera: for admins (ops)
+    if (me->role != "admin") return JsonFault(403, "only an admin reads the relay's state");
+    return HttpReply{200, "application/json", relay_.Stats(MonotonicMs()).dump()};
+  }
   if (req.method != "GET" && me->role != "admin") return JsonFault(403, "only an admin changes cameras");
   return api_.Handle(req, me->region);
 }

@@ -37,6 +37,7 @@ struct RouterConfig {
   RtspOutConfig rtsp;                            // live RTSP re-serve
   std::string database = "xueliang.db";
   std::string admin_password;         // with no desk users yet: creates user "admin" with it
+  std::string metrics_token;          // /metrics also answers "Authorization: Bearer <it>" (Prometheus)
   int64_t overdue_ms = 5 * 60 * 1000; // a desk alert not acknowledged this long is overdue
   std::map<std::string, std::string> region_names;  // region code → name (the desk's tree)
   std::string web_dir = XL_WEB_DIR;   // the desk's page assets (router/web), served at / and /web/

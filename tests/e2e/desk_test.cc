@@ -60,7 +60,9 @@ std::string Login(const System& sys, const std::string& user, const std::string&
 
 TEST(Desk, LoginRegionsAndTheWholeHandlingLoop) {
   System sys("desk");
+  setenv("XL_METRICS_TOKEN", "scrape-Token-7", 1);  // inherited by the router only
   auto router = sys.StartRouter({"--overdue-s", "20"});  // its first desk user: admin, kAdminPassword
+  unsetenv("XL_METRICS_TOKEN");
   auto camsim = sys.StartCamsim({"vtest=" + Fixture("vtest.avi")});
   const std::string url = "rtsp://" + std::string(kCamUser) + ":" + kCamPassword + "@" + sys.RtspUrl("vtest").substr(7);
   auto worker = sys.StartWorker("w1", std::string("cameras:\n") + "  - {id: \"" + kCamA + "\", name: 东村村口, url: \"" +
@@ -74,6 +76,11 @@ TEST(Desk, LoginRegionsAndTheWholeHandlingLoop) {
   EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/api/cameras")->status, 401) << "the registry API too";
   EXPECT_EQ(HttpCall("DELETE", sys.HttpBase() + "/api/cameras/" + std::string(kCamA))->status, 401);
   EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/api/me")->status, 401);
+  EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/api/live")->status, 401);
+  EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/metrics")->status, 401);
+  EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/metrics", "", "", 30, {{"Authorization", "Bearer wrong"}})->status, 401);
+  EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/metrics", "", "", 30, {{"Authorization", "Bearer scrape-Token-7"}})->status,
+            200) << "Prometheus scrapes with the token";
   EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/api/desk/alerts", "", "application/json", 30,
                      {{"Cookie", "xl_session=" + std::string(64, 'a')}})->status, 401) << "a made-up session";
   int status = 0;
@@ -111,6 +118,8 @@ TEST(Desk, LoginRegionsAndTheWholeHandlingLoop) {
   ASSERT_EQ(op_a_cameras.size(), 1u) << op_a_cameras.dump();
   EXPECT_EQ(op_a_cameras[0]["id"], kCamA);
   EXPECT_EQ(op_a.Get("/api/status")["totals"]["cameras"], 1);
+  EXPECT_EQ(op_a.Call("GET", "/api/live")->status, 403) << "the relay's state is for admins";
+  EXPECT_EQ(admin.Call("GET", "/api/live")->status, 200);
   EXPECT_EQ(op_a.Call("PATCH", "/api/cameras/" + std::string(kCamA), R"({"name":"x"})")->status, 403)
       << "only an admin changes it";
 

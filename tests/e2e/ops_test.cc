@@ -119,7 +119,10 @@ TEST(Ops, CamerasAreAddedChangedAndRemovedLiveWithoutTouchingOthers) {
   std::this_thread::sleep_for(seconds(2));
   auto m2 = ParseMetrics(scrape(worker_base));
   EXPECT_GT(m2[frames], m1[frames]);
-  auto rm = ParseMetrics(scrape(sys.HttpBase()));
+  EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/metrics")->status, 401) << "the router's metrics need a session";
+  auto router_metrics = HttpCall("GET", sys.HttpBase() + "/metrics", "", "", 30, {{"Cookie", sys.AdminCookie()}});
+  ASSERT_TRUE(router_metrics.ok());
+  auto rm = ParseMetrics(router_metrics->body);
   EXPECT_EQ(rm["xl_cameras{state=\"online\"}"], 2);
   EXPECT_EQ(rm["xl_workers_live"], 1);
 
