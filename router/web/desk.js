@@ -11,6 +11,8 @@ const TEXT = {
         new: '待确认', acknowledged: '已确认', dispatched: '已派警', handled: '已处置', closed: '已结案',
         motion: '移动侦测', face: '人脸', signal_loss: '信号丢失', frozen: '画面冻结', covered: '遮挡', blur: '模糊',
         brightness: '亮度异常', scene_change: '场景变更', other_lang: 'English', empty: '拖入摄像机', everything: '全部', all_regions: '全部区域', unsupported_codec: '此浏览器无法解码该视频',
+        st_online: '在线', st_offline: '离线', st_connecting: '连接中', st_reconnecting: '重连中', st_disabled: '已停用',
+        st_removed: '已删除', st_unknown: '未知', fault: '故障',
         clip_pending: '录像在事件结束后生成（含前后各 5 秒），稍后自动重试', clip_unavailable: '暂时无法获取录像，稍后自动重试' },
   en: { title: 'Xueliang · Monitoring room', user: 'User', password: 'Password', login: 'Log in', logout: 'Log out',
         wall: 'Video wall', alerts: 'Alerts', health: 'Camera health', layout: 'Layout', all_kinds: 'All kinds',
@@ -20,6 +22,8 @@ const TEXT = {
         dispatched: 'Dispatched', handled: 'Handled', closed: 'Closed', motion: 'Motion', face: 'Face',
         signal_loss: 'Signal loss', frozen: 'Frozen', covered: 'Covered', blur: 'Blur', brightness: 'Brightness',
         scene_change: 'Scene change', other_lang: '中文', empty: 'Drop a camera here', everything: 'All', all_regions: 'All regions', unsupported_codec: 'This browser cannot decode this video',
+        st_online: 'online', st_offline: 'offline', st_connecting: 'connecting', st_reconnecting: 'reconnecting',
+        st_disabled: 'disabled', st_removed: 'removed', st_unknown: 'unknown', fault: 'fault',
         clip_pending: 'The clip is written once the event is over (with 5 s before and after); trying again shortly',
         clip_unavailable: 'The clip cannot be fetched now; trying again shortly' },
 };
@@ -159,7 +163,10 @@ class Tile {
   // Name, state and "no signal": nothing for 3 s, or the camera is not online.
   refresh() {
     const cam = this.camera ? desk.cameras.get(this.camera) : null;
-    this.el.querySelector('.label').textContent = this.camera ? (cam ? cam.name : this.camera) : t('empty');
+    // Name and state ("· fault: blur" while a video fault is open).
+    const faults = cam && cam.state === 'online' ? (cam.faults || []).filter((f) => f !== 'signal_loss') : [];
+    const state = !cam ? '' : faults.length ? `${t('fault')}: ${faults.map(t).join(', ')}` : t(`st_${cam.state}`);
+    this.el.querySelector('.label').textContent = this.camera ? `${cam ? cam.name : this.camera}${state ? ' · ' + state : ''}` : t('empty');
     this.el.dataset.camera = this.camera || '';
     const live = this.camera && !this.unsupported && Date.now() - this.lastData < 3000 && (!cam || cam.state === 'online');
     const message = this.el.querySelector('.nosignal');
@@ -402,7 +409,7 @@ async function loadHealth() {
     const tr = document.createElement('tr');
     tr.dataset.id = c.id;
     const minutes = c.since_ms ? Math.round((Date.now() - c.since_ms) / 60000) : '';
-    for (const text of [c.name, t(c.health === 'fault' ? 'state' : 'no_signal'),
+    for (const text of [c.name, c.health === 'fault' ? t('fault') : t(`st_${c.state}`),
                         c.faults.map(t).join(', ') || c.reason, minutes === '' ? '' : `${minutes} min`]) {
       const td = document.createElement('td');
       td.textContent = text;
