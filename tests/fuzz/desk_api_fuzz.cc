@@ -1,0 +1,103 @@
+// libFuzzer target: the desk's REST API (router/desk/desk_api.h) over real SQLite stores must
+// answer any method, path, query, body and cookie with a status and, for an error, a JSON
+// reason — never a crash, a hang or an exception — and never serve a desk call without a
+// session. Input: byte 0 picks the caller (none, an admin, a village operator), byte 1 the
+// method, then the path (after "/api/") up to a newline, then the body.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "router/alert_log.h"
+#include "router/camera_registry.h"
+#include "router/camera_store.h"
+#include "router/desk/alert_desk.h"
+#include "router/desk/desk_api.h"
+#include "router/desk/user_store.h"
+
+namespace {
+
+using namespace xl::router;
+
+// One set of stores for the whole run, seeded with two users, a camera and an event.
+struct Desk {
+  std::unique_ptr<AlertLog> log;
+  std::unique_ptr<CameraStore> store;
+  std::unique_ptr<UserStore> users;
+  std::unique_ptr<AlertDesk> desk;
+  CameraRegistry states{15000, [](const xl::wire::Camera&) {}};
+  std::unique_ptr<DeskApi> api;
+  std::string admin_cookie, operator_cookie;
+
+  Desk() {
+    char dir[] = "/tmp/xl-desk-fuzz-XXXXXX";
+    const std::string db = std::string(mkdtemp(dir)) + "/desk.db";
+    log = std::move(AlertLog::Open(db).value());
+    store = std::move(CameraStore::Open(db).value());
+    users = std::move(UserStore::Open(db).value());
+    desk = std::move(AlertDesk::Open(db).value());
+    xl::wire::CameraSpec cam;
+    cam.set_id("33010201011320000001");
+    cam.set_name("东村村口");
+    cam.set_region("3301020101");
+    cam.set_url("rtsp://127.0.0.1/x");
+    cam.set_enabled(true);
+    (void)store->Put({cam});
+    xl::wire::Alert alert;
+    alert.set_id("33010201011320000001-1-motion");
+    alert.set_camera_id(cam.id());
+    alert.set_region(cam.region());
+    alert.set_kind(xl::wire::ALERT_KIND_MOTION);
+    alert.set_phase(xl::wire::ALERT_PHASE_START);
+    (void)log->Append({alert});
+    (void)users->Add({"admin", "admin", ""}, "admin-password");
+    (void)users->Add({"op", "operator", "3301020101"}, "operator-password");
+    admin_cookie = users->StartSession("admin", 1).value();
+    operator_cookie = users->StartSession("op", 1).value();
+    api = std::make_unique<DeskApi>(DeskApi::Sources{*users, *desk, *log, *store, states, {}, 300000,
+                                                     [](auto&&...) {},
+                                                     [](const xl::wire::PtzCommand&) { return xl::Status(); }});
+  }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static Desk d;
+  if (size < 2) return 0;
+  static const char* kMethods[] = {"GET", "POST", "PUT", "DELETE", "PATCH"};
+  const std::string input(reinterpret_cast<const char*>(data) + 2, size - 2);
+  const size_t newline = input.find('\n');
+  xl::HttpRequest r;
+  r.method = kMethods[data[1] % 5];
+  std::string target = "/api/" + input.substr(0, newline);
+  r.body = newline == std::string::npos ? "" : input.substr(newline + 1);
+  if (const size_t q = target.find('?'); q != std::string::npos) {
+    std::string query = target.substr(q + 1);
+    target.resize(q);
+    for (size_t at = 0; at <= query.size();) {
+      const size_t amp = std::min(query.find('&', at), query.size());
+      const std::string pair = query.substr(at, amp - at);
+      const size_t eq = pair.find('=');
+      r.query[pair.substr(0, eq)] = eq == std::string::npos ? "" : pair.substr(eq + 1);
+      at = amp + 1;
+    }
+  }
+  r.path = target;
+  const int who = data[0] % 3;
+  if (who) r.cookies["xl_session"] = who == 1 ? d.admin_cookie : d.operator_cookie;
+  auto reply = d.api->Handle(r);
+  if (!reply) return 0;  // not a desk path
+  if (reply->status < 200 || reply->status > 599) __builtin_trap();
+  if (reply->status >= 400) {
+    const auto j = nlohmann::json::parse(reply->body, nullptr, false);
+    if (!j.is_object() || !j.contains("error") || !j["error"].is_string() || j["error"].get<std::string>().empty()) {
+      __builtin_trap();  // every refusal says why
+    }
+  }
+  // Without a session only the login (and logout) may succeed.
+  if (!who && reply->status < 300 && r.path != "/api/login" && r.path != "/api/logout") __builtin_trap();
+  return 0;
+}
