@@ -123,7 +123,7 @@ Result<Manscdp> ParseManscdp(std::string_view body) {
 std::string BuildManscdp(const Manscdp& m) {
   std::string x = "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<" + m.root + ">\r\n";
   auto field = [&](const char* name, const std::string& value) {
-    x += "<" + std::string(name) + ">" + Escaped(value) + "</" + name + ">\r\n";
+    x.append("<").append(name).append(">").append(Escaped(value)).append("</").append(name).append(">\r\n");
   };
   field("CmdType", m.cmd_type);
   field("SN", std::to_string(m.sn));

@@ -69,8 +69,10 @@ std::optional<DeskUser> UserStore::Check(const std::string& name, const std::str
   if (sqlite3_step(q->get()) != SQLITE_ROW) {
     // An unknown name costs a hash too, so timing does not tell names apart.
     char dummy[crypto_pwhash_STRBYTES];
-    crypto_pwhash_str(dummy, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                      crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    if (crypto_pwhash_str(dummy, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+      return std::nullopt;  // out of memory: refused all the same
+    }
     return std::nullopt;
   }
   const std::string hash = ColumnText(q->get(), 0);

@@ -96,7 +96,8 @@ std::vector<std::string> System::HandlingSteps(const std::string& alert_id) cons
       std::string row;
       for (int c = 0; c < 3; ++c) {
         const unsigned char* text = sqlite3_column_text(q, c);
-        row += (c ? "/" : "") + std::string(text ? reinterpret_cast<const char*>(text) : "");
+        if (c) row += '/';
+        row += text ? reinterpret_cast<const char*>(text) : "";
       }
       steps.push_back(row);
     }
