@@ -21,6 +21,26 @@ CREATE TABLE IF NOT EXISTS alerts(
   body BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS alerts_by_event ON alerts(alert_id);
 CREATE INDEX IF NOT EXISTS alerts_by_camera ON alerts(camera_id, seq);
+-- One row per event, kept by a trigger, so the desk's newest-events list reads an index
+-- instead of grouping the whole log. Filled once from the log when it first appears.
+CREATE TABLE IF NOT EXISTS events(
+  alert_id TEXT PRIMARY KEY,
+  camera_id TEXT NOT NULL,
+  region TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  ended INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS events_by_last ON events(last_seq);
+CREATE TRIGGER IF NOT EXISTS alerts_to_events AFTER INSERT ON alerts BEGIN
+  INSERT INTO events(alert_id, camera_id, region, kind, start_ms, ended, last_seq)
+  VALUES(NEW.alert_id, NEW.camera_id, NEW.region, NEW.kind, NEW.time_ms, NEW.phase = 'end', NEW.seq)
+  ON CONFLICT(alert_id) DO UPDATE SET ended = MAX(ended, excluded.ended), last_seq = excluded.last_seq,
+    start_ms = MIN(start_ms, excluded.start_ms);
+END;
+INSERT INTO events(alert_id, camera_id, region, kind, start_ms, ended, last_seq)
+  SELECT alert_id, MIN(camera_id), MIN(region), MIN(kind), MIN(time_ms), MAX(phase = 'end'), MAX(seq) FROM alerts
+  WHERE NOT EXISTS (SELECT 1 FROM events) GROUP BY alert_id;
 CREATE TABLE IF NOT EXISTS cameras(
   id TEXT PRIMARY KEY,
   body BLOB NOT NULL,
@@ -135,8 +155,8 @@ Result<std::vector<wire::LoggedAlert>> AlertLog::ReadRows(sqlite3_stmt* stmt) {
 
 Result<std::vector<EventSummary>> AlertLog::RecentEvents(int limit) {
   auto q = PrepareSql(db_,
-                      "SELECT alert_id, MIN(camera_id), MIN(region), MIN(kind), MIN(time_ms), "
-                      "MAX(phase = 'end'), MAX(seq) FROM alerts GROUP BY alert_id ORDER BY MAX(seq) DESC LIMIT ?");
+                      "SELECT alert_id, camera_id, region, kind, start_ms, ended, last_seq FROM events "
+                      "ORDER BY last_seq DESC LIMIT ?");
   if (!q.ok()) return q.error();
   sqlite3_bind_int(q->get(), 1, limit);
   std::vector<EventSummary> out;
