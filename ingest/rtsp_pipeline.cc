@@ -1,5 +1,7 @@
 #include "ingest/rtsp_pipeline.h"
 
+#include <gst/rtp/rtp.h>
+
 #include <cstring>
 
 namespace xl::ingest {
@@ -36,6 +38,23 @@ void RtspPipeline::OnPadAdded(GstElement*, GstPad* pad, gpointer self) {
   if (!depay_name) return p->SetFailure("unsupported video codec '" + codec + "' (H.264 or H.265 needed)");
   GstElement* depay = p->Add(depay_name);
   if (!depay) return p->SetFailure(std::string("GStreamer element '") + depay_name + "' is not installed");
+  p->h265_ = codec == "H265";
+  gst::PadPtr depay_sink(gst_element_get_static_pad(depay, "sink"));
+  gst_pad_add_probe(
+      depay_sink.get(), GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo* info, gpointer self) -> GstPadProbeReturn {
+        auto* p = static_cast<RtspPipeline*>(self);
+        GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+        GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+        if (!buffer || !gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) return GST_PAD_PROBE_OK;
+        const std::string_view payload(static_cast<const char*>(gst_rtp_buffer_get_payload(&rtp)),
+                                       gst_rtp_buffer_get_payload_len(&rtp));
+        const bool drop =
+            IsMidPictureParameterSetPacket(p->h265_, gst_rtp_buffer_get_timestamp(&rtp), payload, p->picture_);
+        gst_rtp_buffer_unmap(&rtp);
+        return drop ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+      },
+      p, nullptr);
   p->LinkVideo(pad, codec, depay);
 }
 

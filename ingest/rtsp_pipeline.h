@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ingest/camera_pipeline.h"
+#include "ingest/split_picture.h"
 
 namespace xl::ingest {
 
@@ -18,6 +19,10 @@ class RtspPipeline : public CameraPipeline {
  private:
   using CameraPipeline::CameraPipeline;
   static void OnPadAdded(GstElement* src, GstPad* pad, gpointer self);
+
+  // For dropping parameter sets a flawed sender puts between a picture's slices (split_picture.h).
+  RtpPictureState picture_;
+  bool h265_ = false;
 };
 
 }  // namespace xl::ingest

@@ -277,7 +277,9 @@ TEST(Live, AStalledViewerSlowsNobodyAndResumesAtAKeyframe) {
 
 // Cameras often code a picture as several slices. Each path keeps a picture whole: the
 // simulator's RTSP, the worker's tap to a native viewer, the router's RTSP re-serve and the
-// browsers' fMP4 (a split picture shows as a grey or green lower part on every player).
+// browsers' fMP4 (a split picture shows as a grey or green lower part on every player). A
+// flawed sender that splits its keyframes with parameter sets (the simulator's
+// ",split-keyframes") has them joined again by the worker.
 TEST(Live, MultiSlicePicturesStayWholeOnEveryPath) {
   System sys("live-slices");
   const std::string clip = sys.dir() + "/slices.mp4";
@@ -285,11 +287,15 @@ TEST(Live, MultiSlicePicturesStayWholeOnEveryPath) {
                           "' -t 40 -vf scale=640:360 -r 10 -c:v libx264 -preset veryfast -x264-params slices=2 "
                           "-g 20 -bf 0 -an '" + clip + "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  auto camsim = sys.StartCamsim({"s=" + clip});
+  auto camsim = sys.StartCamsim({"s=" + clip, "f=" + clip + ",split-keyframes"});
   auto router = sys.StartRouter();
-  const std::string id = "33010201001320000035";
-  auto worker = sys.StartWorker("w1", "cameras:\n  - id: \"" + id + "\"\n    name: 多片\n    url: " + sys.RtspUrl("s") +
-                                          "\n    username: " + kCamUser + "\n    password: " + kCamPassword + "\n");
+  const std::string whole = "33010201001320000035", flawed = "33010201001320000036";
+  std::string cams = "cameras:\n";
+  for (auto [id, stream] : {std::pair{whole, "s"}, std::pair{flawed, "f"}}) {
+    cams += "  - id: \"" + id + "\"\n    name: 多片" + stream + "\n    url: " + sys.RtspUrl(stream) +
+            "\n    username: " + kCamUser + "\n    password: " + kCamPassword + "\n";
+  }
+  auto worker = sys.StartWorker("w1", cams);
   // ffmpeg copying an RTSP stream into a byte-stream file.
   auto copy_rtsp = [&](const std::string& url, const std::string& out) {
     Process p({"/usr/bin/ffmpeg", "-v", "error", "-y", "-rtsp_transport", "tcp", "-i", url, "-t", "6", "-c", "copy",
@@ -302,28 +308,37 @@ TEST(Live, MultiSlicePicturesStayWholeOnEveryPath) {
     EXPECT_EQ(SplitPictures(path, &later), "") << what;
     EXPECT_GT(later, 30) << what << ": the stream should carry two slices a picture";
   };
-  ASSERT_TRUE(copy_rtsp("rtsp://" + std::string(kCamUser) + ":" + kCamPassword + "@" + sys.RtspUrl("s").substr(7),
-                        sys.dir() + "/camsim.h264"));
-  check(sys.dir() + "/camsim.h264", "the simulator's RTSP");
+  for (auto [id, stream] : {std::pair{whole, "s"}, std::pair{flawed, "f"}}) {
+    const std::string at = sys.dir() + "/" + stream + "-";
+    ASSERT_TRUE(copy_rtsp("rtsp://" + std::string(kCamUser) + ":" + kCamPassword + "@" + sys.RtspUrl(stream).substr(7),
+                          at + "camsim.h264"));
+    int later = 0;
+    if (id == whole) {
+      check(at + "camsim.h264", "the simulator's RTSP");
+    } else {
+      EXPECT_NE(SplitPictures(at + "camsim.h264", &later), "") << "the flawed sender splits its keyframes";
+    }
+    const std::string as = id == whole ? "" : " (flawed sender)";
 
-  // Native viewer: the worker's encoded tap, through the router over ZeroMQ.
-  auto viewer = sys.StartConsole("watch.log", {"--watch", id, "--out", sys.dir() + "/native.h264"});
-  std::this_thread::sleep_for(seconds(8));
-  viewer->Stop();
-  check(sys.dir() + "/native.h264", "the native viewer's stream");
+    // Native viewer: the worker's encoded tap, through the router over ZeroMQ.
+    auto viewer = sys.StartConsole(std::string(stream) + "-watch.log", {"--watch", id, "--out", at + "native.h264"});
+    std::this_thread::sleep_for(seconds(8));
+    viewer->Stop();
+    check(at + "native.h264", "the native viewer's stream" + as);
 
-  // The router's RTSP re-serve (mounted once the router knows the codec).
-  ASSERT_TRUE(WaitUntil([&] { return copy_rtsp(sys.RelayUrl(id), sys.dir() + "/relay.h264"); }, seconds(60)));
-  check(sys.dir() + "/relay.h264", "the router's RTSP re-serve");
+    // The router's RTSP re-serve (mounted once the router knows the codec).
+    ASSERT_TRUE(WaitUntil([&] { return copy_rtsp(sys.RelayUrl(id), at + "relay.h264"); }, seconds(60)));
+    check(at + "relay.h264", "the router's RTSP re-serve" + as);
 
-  // Browsers: fMP4 over WebSocket, each sample turned back into a byte-stream access unit.
-  std::string out;
-  ASSERT_EQ(sys.RunXl({"live", id, "--out", sys.dir() + "/browser.mp4", "--seconds", "6"}, &out), 0) << out;
-  Process annexb({"/usr/bin/ffmpeg", "-v", "error", "-y", "-i", sys.dir() + "/browser.mp4", "-c", "copy", "-bsf:v",
-                  "h264_mp4toannexb", "-f", "h264", sys.dir() + "/browser.h264"},
-                 sys.dir() + "/annexb.log");
-  ASSERT_EQ(annexb.Wait(seconds(30)), 0) << annexb.Output();
-  check(sys.dir() + "/browser.h264", "the browsers' fMP4");
+    // Browsers: fMP4 over WebSocket, each sample turned back into a byte-stream access unit.
+    std::string out;
+    ASSERT_EQ(sys.RunXl({"live", id, "--out", at + "browser.mp4", "--seconds", "6"}, &out), 0) << out;
+    Process annexb({"/usr/bin/ffmpeg", "-v", "error", "-y", "-i", at + "browser.mp4", "-c", "copy", "-bsf:v",
+                    "h264_mp4toannexb", "-f", "h264", at + "browser.h264"},
+                   at + "annexb.log");
+    ASSERT_EQ(annexb.Wait(seconds(30)), 0) << annexb.Output();
+    check(at + "browser.h264", "the browsers' fMP4" + as);
+  }
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
 // libFuzzer target: whatever bytes a camera sends as an access unit, the live outputs'
 // H.264/H.265 handling (NAL splitting, parameter sets, avcC/hvcC, codec strings, fMP4
-// fragments) must neither crash nor read out of bounds.
+// fragments) must neither crash nor read out of bounds; nor may the worker's joining of split
+// pictures (ingest/split_picture.h), on byte-streams and on RTP payloads.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "ingest/split_picture.h"
 #include "router/live/fmp4_muxer.h"
 #include "router/live/h26x.h"
 
@@ -27,5 +29,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   frame->video.set_width(640);
   frame->video.set_height(360);
   if (mux.Learn(*frame)) mux.Fragment(frame);
+
+  if (auto joined = xl::ingest::JoinSplitPicture(h265, au)) {
+    if (joined->size() >= au.size()) __builtin_trap();  // it only takes away
+  }
+  xl::ingest::RtpPictureState state;
+  for (size_t at = 0; at + 4 <= au.size(); at += 64) {
+    xl::ingest::IsMidPictureParameterSetPacket(h265, uint32_t(at / 128), std::string_view(au).substr(at, 64), state);
+  }
   return 0;
 }

@@ -2,7 +2,7 @@
 //
 //   xl-camsim [--port 8554] [--bind ADDR] [--user U --password P]
 //             [--transcode] [--codec h264|h265] [--size WxH] [--fps N] [--bitrate KBPS]
-//             --stream NAME=FILE [--stream NAME=FILE[,codec=h265]] ...
+//             --stream NAME=FILE [--stream NAME=FILE[,codec=h265][,split-keyframes]] ...
 //
 //   xl-camsim --gb28181 HOST:PORT ...   simulated GB/T 28181 devices instead (gb28181_main.cc)
 //
@@ -28,11 +28,12 @@ namespace {
 constexpr const char* kUsage =
     "usage: xl-camsim [--port N] [--bind ADDR] [--user U --password P] [--transcode]\n"
     "                 [--codec h264|h265] [--size WxH] [--fps N] [--bitrate KBPS] [--cache DIR]\n"
-    "                 --stream NAME=FILE[,codec=h264|h265] ...\n";
+    "                 --stream NAME=FILE[,codec=h264|h265][,split-keyframes] ...\n";
 
 struct StreamSpec {
   std::string name, file;
   xl::camsim::ClipOptions options;
+  bool split_keyframes = false;  // ",split-keyframes": a flawed sender (RtspMounts::Add)
 };
 
 }  // namespace
@@ -74,6 +75,10 @@ int main(int argc, char** argv) {
       size_t eq = spec.find('=');
       if (eq == std::string::npos || eq == 0) { std::cerr << "--stream must be NAME=FILE\n"; return 2; }
       StreamSpec s{spec.substr(0, eq), spec.substr(eq + 1), {}};
+      if (const size_t flag = s.file.find(",split-keyframes"); flag != std::string::npos) {
+        s.split_keyframes = true;
+        s.file.erase(flag, std::string(",split-keyframes").size());
+      }
       size_t comma = s.file.find(",codec=");
       if (comma != std::string::npos) {
         codec_overrides.emplace_back(streams.size(), s.file.substr(comma + 7));
@@ -106,7 +111,7 @@ int main(int argc, char** argv) {
       }
       clip = std::make_unique<xl::camsim::EncodedClip>(std::move(loaded.value()));
     }
-    mounts.Add(s.name, clip.get());
+    mounts.Add(s.name, clip.get(), s.split_keyframes);
     spdlog::info("camsim: serving rtsp://{}:{}/{}", server.bind, server.port, s.name);
   }
   if (!mounts.Attach()) {

@@ -77,14 +77,14 @@ RtspMounts::~RtspMounts() {
   g_object_unref(server_);
 }
 
-void RtspMounts::Add(const std::string& name, const EncodedClip* clip) {
+void RtspMounts::Add(const std::string& name, const EncodedClip* clip, bool split_keyframes) {
   GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
   const bool h265 = clip->codec == "h265";
   std::string launch = std::string("( appsrc name=src is-live=true do-timestamp=false ! ") +
                        (h265 ? "h265parse config-interval=-1 ! rtph265pay" : "h264parse config-interval=-1 ! rtph264pay") +
                        // Parameter sets from the parser, once per keyframe: the 1.22 payloader
-                       // would put them before every slice of a keyframe (a split picture).
-                       " name=pay0 pt=96 config-interval=0 )";
+                       // puts them before every slice of a keyframe (a split picture).
+                       " name=pay0 pt=96 config-interval=" + (split_keyframes ? "-1" : "0") + " )";
   gst_rtsp_media_factory_set_launch(factory, launch.c_str());
   gst_rtsp_media_factory_set_shared(factory, TRUE);
   if (auth_) {
