@@ -1,7 +1,5 @@
 #include "ingest/camera_pipeline.h"
 
-#include "ingest/split_picture.h"
-
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
 
@@ -171,15 +169,13 @@ void CameraPipeline::LinkVideo(GstPad* pad, const std::string& codec, GstElement
     SetFailure("unsupported video codec '" + codec + "' (H.264 or H.265 needed)");
     return;
   }
-  // The depayloader hands over byte-stream access units, which the picture join below reads.
-  GstElement* in_form = front ? add("capsfilter") : nullptr;
   GstElement* parse = add(parse_name);
   GstElement* form = add("capsfilter");
   GstElement* tee = add("tee");
   GstElement* dec = add(dec_name);
   GstElement* valve = add("valve");
   GstElement* encoded = add("appsink");
-  if ((front && !in_form) || !parse || !form || !tee || !dec || !valve || !encoded) {
+  if (!parse || !form || !tee || !dec || !valve || !encoded) {
     SetFailure(std::string("GStreamer elements for ") + codec + " are not installed");
     return;
   }
@@ -189,13 +185,11 @@ void CameraPipeline::LinkVideo(GstPad* pad, const std::string& codec, GstElement
   gst::CapsPtr form_caps(gst_caps_new_simple(codec == "H264" ? "video/x-h264" : "video/x-h265", "stream-format",
                                              G_TYPE_STRING, "byte-stream", "alignment", G_TYPE_STRING, "au", nullptr));
   g_object_set(form, "caps", form_caps.get(), nullptr);
-  if (in_form) g_object_set(in_form, "caps", form_caps.get(), nullptr);
   g_object_set(dec, "max-threads", decode_threads_, nullptr);
   g_object_set(valve, "drop", tap_.load() ? FALSE : TRUE, nullptr);
   g_object_set(encoded, "sync", FALSE, "async", FALSE, "emit-signals", TRUE, "max-buffers", 8u, "drop", TRUE, nullptr);
   g_signal_connect(encoded, "new-sample", G_CALLBACK(&CameraPipeline::OnEncoded), this);
-  if ((front && !gst_element_link_many(front, in_form, parse, nullptr)) || !gst_element_link_many(parse, form, tee, nullptr) ||
-      !gst_element_link_many(tee, dec, tail_, nullptr) ||
+  if ((front && !gst_element_link(front, parse)) || !gst_element_link_many(parse, form, tee, nullptr) || !gst_element_link_many(tee, dec, tail_, nullptr) ||
       !gst_element_link_many(tee, valve, encoded, nullptr)) {
     SetFailure("cannot link the " + codec + " decoder");
     return;
@@ -234,30 +228,12 @@ void CameraPipeline::LinkVideo(GstPad* pad, const std::string& codec, GstElement
     static_cast<std::atomic<uint64_t>*>(data)->fetch_add(1);
     return GST_PAD_PROBE_OK;
   };
-  // Pictures a sender split with parameter sets are joined before the parser sees them.
-  gst::PadPtr parse_sink(gst_element_get_static_pad(parse, "sink"));
-  gst_pad_add_probe(
-      parse_sink.get(), GST_PAD_PROBE_TYPE_BUFFER,
-      [](GstPad*, GstPadProbeInfo* info, gpointer h265) -> GstPadProbeReturn {
-        GstBuffer* in = GST_PAD_PROBE_INFO_BUFFER(info);
-        GstMapInfo map;
-        if (!in || !gst_buffer_map(in, &map, GST_MAP_READ)) return GST_PAD_PROBE_OK;
-        auto joined = JoinSplitPicture(h265 != nullptr, {reinterpret_cast<const char*>(map.data), map.size});
-        gst_buffer_unmap(in, &map);
-        if (!joined) return GST_PAD_PROBE_OK;
-        GstBuffer* out = gst_buffer_new_memdup(joined->data(), joined->size());
-        gst_buffer_copy_into(out, in, GstBufferCopyFlags(GST_BUFFER_COPY_METADATA), 0, -1);
-        gst_buffer_unref(in);
-        GST_PAD_PROBE_INFO_DATA(info) = out;
-        return GST_PAD_PROBE_OK;
-      },
-      codec == "H265" ? reinterpret_cast<gpointer>(1) : nullptr, nullptr);
   GstElement* first = front ? front : parse;
   gst::PadPtr first_sink(gst_element_get_static_pad(first, "sink"));
   gst_pad_add_probe(first_sink.get(), GST_PAD_PROBE_TYPE_BUFFER, count, &counters_.bytes, nullptr);
   gst::PadPtr dec_src(gst_element_get_static_pad(dec, "src"));
   gst_pad_add_probe(dec_src.get(), GST_PAD_PROBE_TYPE_BUFFER, tick, &counters_.decoded, nullptr);
-  sync({encoded, valve, dec, tee, form, parse, in_form, front});
+  sync({encoded, valve, dec, tee, form, parse, front});
   if (gst_pad_link(pad, first_sink.get()) != GST_PAD_LINK_OK) SetFailure("cannot link the " + codec + " video stream");
 }
 

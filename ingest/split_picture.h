@@ -2,7 +2,9 @@
 // payloaders with config-interval=-1 among them) put SPS/PPS before *every* slice of a
 // keyframe. A parameter set, AUD or SEI starts a new access unit, so every parser and player
 // downstream takes the picture as two half pictures (a grey or green half on the wall, smear
-// until the next keyframe). Applied to the camera's byte-stream before our parser.
+// until the next keyframe). RTSP cameras are repaired on RTP, before the depayloader cuts the
+// access unit (IsMidPictureParameterSetPacket); GB28181 cameras on the demuxed byte-stream,
+// before the parser (JoinSplitPicture).
 #pragma once
 
 #include <cstdint>

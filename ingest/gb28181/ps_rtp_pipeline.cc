@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "ingest/gb28181/rtp_packet.h"
+#include "ingest/split_picture.h"
 
 namespace xl::gb28181 {
 
@@ -131,13 +132,41 @@ GstFlowReturn PsRtpPipeline::OnPacket(GstElement* sink, gpointer self) {
   return GST_FLOW_OK;
 }
 
+namespace {
+
+// Pictures a sender split with parameter sets (ingest/split_picture.h) are joined on the
+// demuxer's video before the parser sees them. (RTSP cameras get the same repair on RTP.)
+void JoinSplitPictures(GstPad* pad, bool h265) {
+  gst_pad_add_probe(
+      pad, GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo* info, gpointer h265) -> GstPadProbeReturn {
+        GstBuffer* in = GST_PAD_PROBE_INFO_BUFFER(info);
+        GstMapInfo map;
+        if (!in || !gst_buffer_map(in, &map, GST_MAP_READ)) return GST_PAD_PROBE_OK;
+        auto joined = ingest::JoinSplitPicture(h265 != nullptr, {reinterpret_cast<const char*>(map.data), map.size});
+        gst_buffer_unmap(in, &map);
+        if (!joined) return GST_PAD_PROBE_OK;
+        GstBuffer* out = gst_buffer_new_memdup(joined->data(), joined->size());
+        gst_buffer_copy_into(out, in, GstBufferCopyFlags(GST_BUFFER_COPY_METADATA), 0, -1);
+        gst_buffer_unref(in);
+        GST_PAD_PROBE_INFO_DATA(info) = out;
+        return GST_PAD_PROBE_OK;
+      },
+      h265 ? reinterpret_cast<gpointer>(1) : nullptr, nullptr);
+}
+
+}  // namespace
+
 void PsRtpPipeline::OnPadAdded(GstElement*, GstPad* pad, gpointer self) {
   auto* p = static_cast<PsRtpPipeline*>(self);
   gst::CapsPtr caps(gst_pad_get_current_caps(pad));
   if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
   const std::string name = gst_structure_get_name(gst_caps_get_structure(caps.get(), 0));
-  if (name == "video/x-h264") return p->LinkVideo(pad, "H264", nullptr);
-  if (name == "video/x-h265") return p->LinkVideo(pad, "H265", nullptr);
+  if (name == "video/x-h264" || name == "video/x-h265") {
+    const bool h265 = name == "video/x-h265";
+    JoinSplitPictures(pad, h265);
+    return p->LinkVideo(pad, h265 ? "H265" : "H264", nullptr);
+  }
   if (name.rfind("video/", 0) == 0) return p->SetFailure("unsupported video in the PS stream: " + name);
   p->Discard(pad);
 }
