@@ -90,6 +90,7 @@ class Tile {
       this.el.classList.remove('drop');
       const ids = e.dataTransfer.getData('text/plain').split(',').filter(Boolean);
       ids.forEach((id, k) => { const tile = desk.tiles[this.index + k]; if (tile) tile.show(id); });
+      saveWall();
     });
     this.el.addEventListener('dblclick', () => (document.fullscreenElement ? document.exitFullscreen()
                                                                            : this.el.requestFullscreen()));
@@ -102,7 +103,6 @@ class Tile {
     this.camera = cameraId;
     this.connect();
     this.refresh();
-    saveWall();
   }
   connect() {
     const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/live/${this.camera}`);
@@ -235,9 +235,10 @@ function addToWall(ids) {
   for (const id of ids) {
     if (desk.tiles.some((tile) => tile.camera === id)) continue;
     const free = desk.tiles.find((tile) => !tile.camera);
-    if (!free) return;
+    if (!free) break;
     free.show(id);
   }
+  saveWall();
 }
 
 // ---- region tree ----
