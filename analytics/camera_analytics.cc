@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <opencv2/imgcodecs.hpp>
 
-#include "xl/wire.h"
+#include "proto/wire/wire.h"
 
 namespace xl::analytics {
 

@@ -12,6 +12,7 @@
 #include "analytics/frame.h"
 #include "analytics/motion_detector.h"
 #include "analytics/video_faults.h"
+#include "proto/camera/analytics_settings.h"
 #include "xueliang.pb.h"
 
 namespace xl::analytics {
@@ -20,15 +21,6 @@ struct CameraInfo {
   std::string id;
   std::string name;
   std::string region;
-};
-
-struct AnalyticsConfig {
-  bool motion_enabled = true;
-  MotionConfig motion;
-  EventConfig events;
-  FaultConfig faults;
-  FaceConfig faces;
-  int jpeg_quality = 85;
 };
 
 // An alert of `camera` with its identity filled in; one event's messages share the id

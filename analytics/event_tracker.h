@@ -6,13 +6,9 @@
 
 #include <cstdint>
 
-namespace xl::analytics {
+#include "proto/camera/analytics_settings.h"
 
-struct EventConfig {
-  int min_frames = 2;              // consecutive active frames before an event starts
-  int64_t update_interval_ms = 1000;
-  int64_t quiet_ms = 5000;         // quiet time that ends an event
-};
+namespace xl::analytics {
 
 enum class EventStep { kNone, kStart, kUpdate, kEnd };
 

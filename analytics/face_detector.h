@@ -10,18 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "xl/status.h"
+#include "common/status.h"
+#include "proto/camera/analytics_settings.h"
 
 namespace xl::analytics {
-
-struct FaceConfig {
-  bool enabled = false;
-  std::string detector = "dnn";   // "dnn" or "cascade"
-  std::string model;              // dnn: BlazeFace front ONNX file; cascade: cascade XML file
-  double fps = 2;                 // face checks per second at most (only while there is motion)
-  double min_score = 0.7;         // dnn: confidence; cascade faces score 1
-  double min_size = 0.05;         // smallest face, as a share of the frame height
-};
 
 struct Face {
   cv::Rect rect;  // in pixels of the image given to Detect()

@@ -16,20 +16,6 @@
 
 namespace xl::analytics {
 
-struct MotionConfig {
-  int frame_height = 100;            // detector works on a copy 0.7-1.4 × this high
-                                     // (the input halved as often as fits)
-  int threshold = 30;                // per-pixel change (0-255) that counts as motion
-  double contour_area = 10;          // minimum contour area, in pixels of the 100-high frame
-  double frame_alpha = 0.01;         // background learning rate per analysed frame
-  double lightning_threshold = 0.8;  // moving fraction of the frame that means "global change"
-  double brightness_jump = 0.2;      // relative jump of mean brightness that means the same
-  bool improve_contrast = true;
-  int contrast_history = 50;         // frames the contrast range is averaged over
-  std::vector<Zone> zones;
-  std::vector<Polygon> masks;        // areas ignored entirely
-};
-
 struct MotionBox {
   cv::Rect rect;     // in pixels of the frame passed to Detect()
   double area = 0;   // contour area as a fraction of the frame

@@ -9,7 +9,7 @@ cv::Mat RasterisePolygons(const std::vector<Polygon>& polygons, cv::Size size) {
   for (const Polygon& poly : polygons) {
     std::vector<cv::Point> pts;
     pts.reserve(poly.size());
-    for (const cv::Point2f& p : poly) {
+    for (const PointF& p : poly) {
       pts.emplace_back(cvRound(p.x * size.width), cvRound(p.y * size.height));
     }
     if (pts.size() >= 3) cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{pts}, 255);

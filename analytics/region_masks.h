@@ -6,15 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "proto/camera/analytics_settings.h"
+
 namespace xl::analytics {
-
-// A polygon in normalised frame coordinates: (0,0) top left, (1,1) bottom right.
-using Polygon = std::vector<cv::Point2f>;
-
-struct Zone {
-  std::string name;
-  Polygon polygon;
-};
 
 // A filled 8-bit mask of `size`: 255 inside any of `polygons`, 0 elsewhere.
 cv::Mat RasterisePolygons(const std::vector<Polygon>& polygons, cv::Size size);

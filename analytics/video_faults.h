@@ -15,23 +15,10 @@
 #include <vector>
 
 #include "analytics/frame.h"
+#include "proto/camera/analytics_settings.h"
 #include "xueliang.pb.h"
 
 namespace xl::analytics {
-
-struct FaultConfig {
-  bool enabled = true;
-  double learn_s = 10;         // baseline learning after start
-  double raise_s = 4;          // a condition must hold this long to raise the fault
-  double clear_s = 3;          // and be gone this long to end it
-  double frozen_diff = 0.25;   // mean absolute change (grey levels) below which nothing moved
-  double cover_stddev = 8;     // grey standard deviation below which the picture is featureless
-  double blur_ratio = 0.3;     // sharpness below this share of the baseline is blur
-  double dark_ratio = 0.35;    // mean brightness below this share of the baseline is too dark
-  double bright_level = 235;   // mean brightness above this (and well above the baseline) is too bright
-  double cast_level = 40;      // mean chroma offset from neutral that is a colour cast
-  double scene_match = 0.5;    // correlation with the learned scene below this is a scene change
-};
 
 struct FaultChange {
   wire::AlertKind kind;

@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "tests/support/process.h"
-#include "xl/http_client.h"
+#include "common/http_client.h"
 
 using namespace xl::test;
 using std::chrono::seconds;

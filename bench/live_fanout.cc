@@ -25,12 +25,12 @@
 #include <thread>
 #include <zmq.hpp>
 
-#include "router/live/h26x.h"
+#include "proto/media/h26x.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
 #include "tests/support/system.h"
-#include "xl/clock.h"
-#include "xl/wire.h"
+#include "common/clock.h"
+#include "proto/wire/wire.h"
 #include "xueliang.pb.h"
 
 using namespace xl::test;
@@ -57,7 +57,7 @@ std::vector<Unit> LoadUnits(const std::string& path) {
     size_t next = all.find(sc, pos + 5);
     std::string au = all.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
     bool key = false;
-    for (auto nal : xl::router::h26x::SplitAnnexB(au)) key = key || xl::router::h26x::NalType(xl::router::h26x::Codec::kH264, nal) == 5;
+    for (auto nal : xl::h26x::SplitAnnexB(au)) key = key || xl::h26x::NalType(xl::h26x::Codec::kH264, nal) == 5;
     units.push_back({std::move(au), key});
     pos = next;
   }

@@ -3,9 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include "ingest/gb28181/ps_rtp_pipeline.h"
+#include "proto/gb28181/channel_url.h"
 #include "ingest/rtsp_pipeline.h"
-#include "xl/clock.h"
-#include "xl/wire.h"
+#include "common/clock.h"
+#include "proto/wire/wire.h"
 
 namespace xl::ingest {
 

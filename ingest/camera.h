@@ -20,7 +20,7 @@
 #include "analytics/camera_analytics.h"
 #include "ingest/clips/clip_recorder.h"
 #include "ingest/clips/clip_store.h"
-#include "ingest/config.h"
+#include "ingest/worker_config.h"
 #include "ingest/media_publisher.h"
 #include "ingest/publisher.h"
 #include "ingest/camera_pipeline.h"

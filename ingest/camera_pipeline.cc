@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "xl/clock.h"
+#include "common/clock.h"
 
 namespace xl::ingest {
 namespace {

@@ -18,10 +18,10 @@
 #include <string>
 
 #include "analytics/frame.h"
-#include "ingest/config.h"
+#include "ingest/worker_config.h"
 #include "ingest/encoded_unit.h"
-#include "ingest/gst_handles.h"
-#include "xl/status.h"
+#include "common/gst_handles.h"
+#include "common/status.h"
 
 namespace xl::ingest {
 

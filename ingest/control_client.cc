@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "xl/wire.h"
+#include "proto/wire/wire.h"
 
 namespace xl::ingest {
 

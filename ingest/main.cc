@@ -9,7 +9,7 @@
 #include <cstring>
 #include <iostream>
 
-#include "ingest/config.h"
+#include "ingest/worker_config.h"
 #include "ingest/worker.h"
 
 int main(int argc, char** argv) {

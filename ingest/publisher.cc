@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "xl/clock.h"
-#include "xl/wire.h"
+#include "common/clock.h"
+#include "proto/wire/wire.h"
 
 namespace xl::ingest {
 

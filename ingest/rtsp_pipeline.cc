@@ -50,7 +50,7 @@ void RtspPipeline::OnPadAdded(GstElement*, GstPad* pad, gpointer self) {
         const std::string_view payload(static_cast<const char*>(gst_rtp_buffer_get_payload(&rtp)),
                                        gst_rtp_buffer_get_payload_len(&rtp));
         const bool drop =
-            IsMidPictureParameterSetPacket(p->h265_, gst_rtp_buffer_get_timestamp(&rtp), payload, p->picture_);
+            h26x::IsMidPictureParameterSetPacket(p->h265_, gst_rtp_buffer_get_timestamp(&rtp), payload, p->picture_);
         gst_rtp_buffer_unmap(&rtp);
         return drop ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
       },

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "ingest/camera_pipeline.h"
-#include "ingest/split_picture.h"
+#include "proto/media/split_picture.h"
 
 namespace xl::ingest {
 
@@ -21,7 +21,7 @@ class RtspPipeline : public CameraPipeline {
   static void OnPadAdded(GstElement* src, GstPad* pad, gpointer self);
 
   // For dropping parameter sets a flawed sender puts between a picture's slices (split_picture.h).
-  RtpPictureState picture_;
+  h26x::RtpPictureState picture_;
   bool h265_ = false;
 };
 

@@ -10,11 +10,12 @@
 #include <sstream>
 #include <set>
 
-#include "ingest/gb28181/ptz.h"
-#include "xl/camera_id.h"
-#include "xl/clock.h"
-#include "xl/prometheus.h"
-#include "xl/wire.h"
+#include "proto/gb28181/channel_url.h"
+#include "proto/gb28181/ptz.h"
+#include "proto/camera/camera_id.h"
+#include "common/clock.h"
+#include "common/prometheus.h"
+#include "proto/wire/wire.h"
 
 namespace xl::ingest {
 
@@ -101,7 +102,7 @@ void Worker::Reconcile(const wire::Assignment& assignment, int64_t now_ms) {
       wanted.insert(spec.id());
       continue;  // unchanged: untouched
     }
-    auto config = CameraFromSpec(spec);
+    auto config = camera::CameraFromSpec(spec);
     if (!config.ok()) {
       spdlog::error("worker {}: camera refused: {}", config_.id, config.error().message);
       ++refused;

@@ -14,13 +14,13 @@
 #include <zmq.hpp>
 
 #include "ingest/camera.h"
-#include "ingest/config.h"
+#include "ingest/worker_config.h"
 #include "ingest/control_client.h"
 #include "ingest/gb28181/sip_server.h"
-#include "ingest/gst_handles.h"
+#include "common/gst_handles.h"
 #include "ingest/media_publisher.h"
 #include "ingest/publisher.h"
-#include "xl/http_server.h"
+#include "common/http_server.h"
 
 namespace xl::ingest {
 

@@ -16,7 +16,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "router/router.h"
-#include "xl/cli.h"
+#include "common/cli.h"
 
 namespace {
 std::atomic<bool> g_stop{false};  // set by the signal handler only

@@ -8,11 +8,11 @@
 #include <fstream>
 #include <sstream>
 
-#include "router/json_reply.h"
-#include "xl/camera_id.h"
-#include "xl/prometheus.h"
-#include "xl/clock.h"
-#include "xl/wire.h"
+#include "router/web/json_reply.h"
+#include "proto/camera/camera_id.h"
+#include "common/prometheus.h"
+#include "common/clock.h"
+#include "proto/wire/wire.h"
 
 namespace xl::router {
 

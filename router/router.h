@@ -10,20 +10,20 @@
 #include <string>
 #include <zmq.hpp>
 
-#include "router/alert_log.h"
-#include "router/camera_registry.h"
-#include "router/camera_store.h"
-#include "router/client_hub.h"
+#include "router/alerts/alert_log.h"
+#include "router/workers/camera_states.h"
+#include "router/registry/camera_store.h"
+#include "router/alerts/client_hub.h"
 #include "router/live/live_relay.h"
 #include "router/live/rtsp_out.h"
 #include "router/live/websocket_out.h"
 #include "router/desk/clip_proxy.h"
 #include "router/desk/desk_api.h"
 #include "router/desk/desk_feed.h"
-#include "router/registry_api.h"
-#include "router/worker_control.h"
-#include "xl/http_server.h"
-#include "xl/status.h"
+#include "router/registry/registry_api.h"
+#include "router/workers/worker_control.h"
+#include "common/http_server.h"
+#include "common/status.h"
 
 namespace xl::router {
 

@@ -1,18 +1,16 @@
-// Clip settings: per camera (ClipConfig, the `clips` key) and per worker (ClipStoreConfig,
-// the worker's `clips` key). Documented in docs/configuration.md.
+// Where a worker keeps event clips and for how long (the worker's `clips` key;
+// docs/configuration.md). A camera's own clip settings are part of its spec
+// (proto/camera/clip_settings.h).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "proto/camera/clip_settings.h"
+
 namespace xl::ingest {
 
-struct ClipConfig {
-  bool enabled = true;      // for motion and face events, when the worker keeps clips
-  int64_t pre_ms = 5000;    // before the event start
-  int64_t post_ms = 5000;   // after the event end
-  int64_t max_ms = 300000;  // longest clip
-};
+using camera::ClipConfig;
 
 struct ClipStoreConfig {
   std::string dir;                                      // "": no clips are kept

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <filesystem>
 
-#include "xl/clock.h"
+#include "common/clock.h"
 
 namespace xl::ingest {
 

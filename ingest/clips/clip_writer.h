@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
-#include "ingest/gst_handles.h"
-#include "xl/status.h"
+#include "common/gst_handles.h"
+#include "common/status.h"
 
 namespace xl::ingest {
 

@@ -5,8 +5,8 @@
 #include <gst/app/gstappsrc.h>
 #include <sys/socket.h>
 
-#include "ingest/gb28181/rtp_packet.h"
-#include "ingest/split_picture.h"
+#include "proto/media/rtp_packet.h"
+#include "proto/media/split_picture.h"
 
 namespace xl::gb28181 {
 
@@ -14,7 +14,7 @@ namespace {
 constexpr const char* kRtpCaps = "media=(string)video,clock-rate=(int)90000,encoding-name=(string)MP2P,payload=(int)96";
 }
 
-Result<std::unique_ptr<PsRtpPipeline>> PsRtpPipeline::Create(const ingest::CameraConfig& camera,
+Result<std::unique_ptr<PsRtpPipeline>> PsRtpPipeline::Create(const camera::CameraConfig& camera,
                                                              const std::string& transport, const std::string& bind_ip,
                                                              uint32_t ssrc, FrameCallback on_frame,
                                                              EncodedCallback on_encoded,
@@ -102,7 +102,7 @@ GstPadProbeReturn PsRtpPipeline::OnRtp(GstPad*, GstPadProbeInfo* info, gpointer 
   GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
   GstMapInfo map;
   if (!buf || !gst_buffer_map(buf, &map, GST_MAP_READ)) return GST_PAD_PROBE_DROP;
-  auto rtp = ParseRtp(std::string_view(reinterpret_cast<const char*>(map.data), map.size));
+  auto rtp = rtp::ParseRtp(std::string_view(reinterpret_cast<const char*>(map.data), map.size));
   gst_buffer_unmap(buf, &map);
   if (!rtp.ok()) {
     p->counters().rtp_malformed.fetch_add(1);
@@ -123,7 +123,7 @@ GstFlowReturn PsRtpPipeline::OnPacket(GstElement* sink, gpointer self) {
   GstBuffer* buf = gst_sample_get_buffer(sample.get());
   GstMapInfo map;
   if (!buf || !gst_buffer_map(buf, &map, GST_MAP_READ)) return GST_FLOW_OK;
-  auto rtp = ParseRtp(std::string_view(reinterpret_cast<const char*>(map.data), map.size));
+  auto rtp = rtp::ParseRtp(std::string_view(reinterpret_cast<const char*>(map.data), map.size));
   if (rtp.ok() && !rtp.value().payload.empty()) {
     GstBuffer* payload = gst_buffer_new_memdup(rtp.value().payload.data(), rtp.value().payload.size());
     gst_app_src_push_buffer(GST_APP_SRC(p->appsrc_), payload);
@@ -143,7 +143,7 @@ void JoinSplitPictures(GstPad* pad, bool h265) {
         GstBuffer* in = GST_PAD_PROBE_INFO_BUFFER(info);
         GstMapInfo map;
         if (!in || !gst_buffer_map(in, &map, GST_MAP_READ)) return GST_PAD_PROBE_OK;
-        auto joined = ingest::JoinSplitPicture(h265 != nullptr, {reinterpret_cast<const char*>(map.data), map.size});
+        auto joined = h26x::JoinSplitPicture(h265 != nullptr, {reinterpret_cast<const char*>(map.data), map.size});
         gst_buffer_unmap(in, &map);
         if (!joined) return GST_PAD_PROBE_OK;
         GstBuffer* out = gst_buffer_new_memdup(joined->data(), joined->size());

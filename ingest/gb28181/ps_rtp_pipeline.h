@@ -21,7 +21,7 @@ class PsRtpPipeline : public ingest::CameraPipeline {
  public:
   // Listens on `bind_ip` on a free port, over `transport` ("udp" or "tcp"), for packets of
   // `ssrc`. Not yet playing. Fails when an element is missing or the port cannot be opened.
-  static Result<std::unique_ptr<PsRtpPipeline>> Create(const ingest::CameraConfig& camera, const std::string& transport,
+  static Result<std::unique_ptr<PsRtpPipeline>> Create(const camera::CameraConfig& camera, const std::string& transport,
                                                        const std::string& bind_ip, uint32_t ssrc, FrameCallback on_frame,
                                                        EncodedCallback on_encoded, ingest::PipelineCounters& counters);
   ~PsRtpPipeline() override;

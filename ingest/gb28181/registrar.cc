@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "xl/clock.h"
+#include "common/clock.h"
 
 namespace xl::gb28181 {
 

@@ -24,9 +24,9 @@
 #include <vector>
 
 #include "ingest/gb28181/gb_config.h"
-#include "ingest/gb28181/manscdp.h"
-#include "ingest/gb28181/sdp.h"
-#include "ingest/gb28181/sip_message.h"
+#include "proto/gb28181/manscdp.h"
+#include "proto/gb28181/sdp.h"
+#include "proto/gb28181/sip_message.h"
 
 namespace xl::gb28181 {
 

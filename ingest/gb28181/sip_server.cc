@@ -2,7 +2,7 @@
 
 #include <sys/socket.h>
 
-#include "xl/clock.h"
+#include "common/clock.h"
 
 namespace xl::gb28181 {
 

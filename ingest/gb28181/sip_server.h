@@ -13,9 +13,9 @@
 #include <string>
 
 #include "ingest/gb28181/registrar.h"
-#include "ingest/gb28181/rtp_packet.h"
-#include "ingest/gst_handles.h"
-#include "xl/status.h"
+#include "proto/media/rtp_packet.h"
+#include "common/gst_handles.h"
+#include "common/status.h"
 
 namespace xl::gb28181 {
 

@@ -12,9 +12,9 @@
 #include <string>
 
 #include "router/desk/desk_api.h"
-#include "router/worker_control.h"
-#include "xl/http_client.h"
-#include "xl/http_server.h"
+#include "router/workers/worker_control.h"
+#include "common/http_client.h"
+#include "common/http_server.h"
 
 namespace xl::router {
 

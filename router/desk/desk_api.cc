@@ -4,10 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "router/json_reply.h"
-#include "xl/camera_id.h"
-#include "xl/clock.h"
-#include "xl/wire.h"
+#include "router/web/json_reply.h"
+#include "proto/camera/camera_id.h"
+#include "common/clock.h"
+#include "proto/wire/wire.h"
 
 namespace xl::router {
 

@@ -27,12 +27,12 @@
 #include <variant>
 #include <vector>
 
-#include "router/alert_log.h"
-#include "router/camera_registry.h"
-#include "router/camera_store.h"
+#include "router/alerts/alert_log.h"
+#include "router/workers/camera_states.h"
+#include "router/registry/camera_store.h"
 #include "router/desk/alert_desk.h"
 #include "router/desk/user_store.h"
-#include "xl/http_server.h"
+#include "common/http_server.h"
 
 namespace xl::router {
 

@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "xl/clock.h"
-#include "xl/wire.h"
+#include "common/clock.h"
+#include "proto/wire/wire.h"
 
 namespace xl::router {
 

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "router/desk/user_store.h"
-#include "xl/http_server.h"
+#include "common/http_server.h"
 #include "xueliang.pb.h"
 
 namespace xl::router {

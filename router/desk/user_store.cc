@@ -2,7 +2,7 @@
 
 #include <sodium.h>
 
-#include "xl/camera_id.h"
+#include "proto/camera/camera_id.h"
 
 namespace xl::router {
 

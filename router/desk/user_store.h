@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "router/sqlite_util.h"
-#include "xl/status.h"
+#include "common/sqlite_util.h"
+#include "common/status.h"
 
 namespace xl::router {
 

@@ -1,14 +1,11 @@
-// Fragmented MP4 (ISO BMFF) for browsers' Media Source Extensions: one init segment (ftyp +
-// moov with the avcC/hvcC record), then one fragment (moof + mdat) per access unit, so a
-// viewer is never more than a frame behind. H.264 and H.265, the camera's own bitstream.
+// The relay's fMP4 for browsers: one Fmp4Writer per watched camera (proto/media/fmp4_writer.h),
+// each frame's fragment made once however many viewers ask for it. Loop thread only.
 #pragma once
 
-#include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 
-#include "router/live/h26x.h"
+#include "proto/media/fmp4_writer.h"
 #include "router/live/live_relay.h"
 
 namespace xl::router {
@@ -16,29 +13,25 @@ namespace xl::router {
 class Fmp4Muxer {
  public:
   // `codec` is "h264" or "h265".
-  explicit Fmp4Muxer(const std::string& codec);
+  explicit Fmp4Muxer(const std::string& codec)
+      : writer_(codec == "h265" ? h26x::Codec::kH265 : h26x::Codec::kH264) {}
 
   // Learns the parameter sets from a keyframe; true once the init segment is known.
-  bool Learn(const LiveFrame& keyframe);
-  bool ready() const { return init_.has_value(); }
-  // Requires ready().
-  const std::string& init_segment() const { return *init_; }
-  const std::string& codec_string() const { return codec_string_; }  // e.g. avc1.64001f
-  std::string mime() const { return "video/mp4; codecs=\"" + codec_string_ + "\""; }
+  bool Learn(const LiveFrame& keyframe) {
+    return writer_.Learn(keyframe.video.data(), keyframe.video.width(), keyframe.video.height());
+  }
+  bool ready() const { return writer_.ready(); }
+  // REQUIRES: ready().
+  const std::string& init_segment() const { return writer_.init_segment(); }
+  const std::string& codec_string() const { return writer_.codec_string(); }
+  std::string mime() const { return writer_.mime(); }
 
   // The fragment carrying `frame`; computed once per frame however many viewers ask (the
-  // last one is kept). Requires ready().
+  // last one is kept). REQUIRES: ready().
   std::shared_ptr<const std::string> Fragment(const LiveFramePtr& frame);
 
  private:
-  h26x::Codec codec_;
-  std::optional<std::string> init_;
-  std::string codec_string_;
-  uint32_t width_ = 0, height_ = 0;
-  uint32_t sequence_ = 0;
-  int64_t base_us_ = -1;          // decode time of the first fragment
-  int64_t last_dts_us_ = -1;
-  uint32_t last_duration_ = 3000;  // in 90 kHz ticks
+  fmp4::Fmp4Writer writer_;
   LiveFramePtr last_frame_;
   std::shared_ptr<const std::string> last_fragment_;
 };

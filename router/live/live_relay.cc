@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "xl/clock.h"
+#include "common/clock.h"
 
 namespace xl::router {
 

@@ -5,7 +5,7 @@
 #include <gst/rtsp-server/rtsp-server.h>
 #include <spdlog/spdlog.h>
 
-#include "xl/clock.h"
+#include "common/clock.h"
 
 namespace xl::router {
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "router/live/live_relay.h"
-#include "xl/status.h"
+#include "common/status.h"
 
 typedef struct _GstRTSPServer GstRTSPServer;
 typedef struct _GstRTSPMountPoints GstRTSPMountPoints;

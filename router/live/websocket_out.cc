@@ -3,7 +3,7 @@
 #include <libsoup/soup.h>
 #include <spdlog/spdlog.h>
 
-#include "xl/clock.h"
+#include "common/clock.h"
 
 namespace xl::router {
 

@@ -14,7 +14,7 @@
 
 #include "router/live/fmp4_muxer.h"
 #include "router/live/live_relay.h"
-#include "xl/http_server.h"
+#include "common/http_server.h"
 
 namespace xl::router {
 

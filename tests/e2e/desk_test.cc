@@ -11,7 +11,7 @@
 #include "tests/support/media.h"
 #include "tests/support/process.h"
 #include "tests/support/system.h"
-#include "xl/http_client.h"
+#include "common/http_client.h"
 
 namespace xl::test {
 namespace {

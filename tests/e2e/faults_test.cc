@@ -14,7 +14,7 @@
 #include "tests/support/media.h"
 #include "tests/support/process.h"
 #include "tests/support/system.h"
-#include "xl/clock.h"
+#include "common/clock.h"
 
 namespace xl::test {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "router/camera_csv.h"
+#include "router/registry/camera_csv.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "ingest/config.h"
+#include "ingest/worker_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto result = xl::ingest::ParseWorkerConfig(std::string(reinterpret_cast<const char*>(data), size), "fuzz.yaml");

@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "router/alert_log.h"
-#include "router/camera_registry.h"
-#include "router/camera_store.h"
+#include "router/alerts/alert_log.h"
+#include "router/workers/camera_states.h"
+#include "router/registry/camera_store.h"
 #include "router/desk/alert_desk.h"
 #include "router/desk/desk_api.h"
 #include "router/desk/user_store.h"

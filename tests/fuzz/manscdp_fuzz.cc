@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "ingest/gb28181/manscdp.h"
+#include "proto/gb28181/manscdp.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto m = xl::gb28181::ParseManscdp(std::string_view(reinterpret_cast<const char*>(data), size));

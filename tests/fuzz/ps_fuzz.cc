@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <string>
 
-#include "tools/camsim/ps_muxer.h"
+#include "proto/media/ps_muxer.h"
 
 namespace {
 
@@ -34,10 +34,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string bytes(reinterpret_cast<const char*>(data), size);
   if (!bytes.empty() && bytes[0] == 'A') {
-    xl::camsim::AccessUnit unit;
-    unit.bytes.assign(bytes.begin() + 1, bytes.end());
-    unit.keyframe = true;
-    bytes = xl::camsim::MuxPsPack(unit, size % 2 ? "h265" : "h264", 18000, 9000);
+    bytes = xl::ps::MuxPsPack(std::string_view(bytes).substr(1), true, size % 2 ? "h265" : "h264", 18000, 9000);
   }
   GstElement* pipeline = gst_parse_launch(
       "appsrc name=src caps=video/mpeg,mpegversion=2,systemstream=true format=bytes ! mpegpsdemux name=demux", nullptr);

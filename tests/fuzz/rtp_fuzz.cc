@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string>
 
-#include "ingest/gb28181/rtp_packet.h"
+#include "proto/media/rtp_packet.h"
 
-using xl::gb28181::ParseRtp;
+using xl::rtp::ParseRtp;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "ingest/gb28181/sdp.h"
+#include "proto/gb28181/sdp.h"
 
 using xl::gb28181::BuildSdp;
 using xl::gb28181::ParseSdp;

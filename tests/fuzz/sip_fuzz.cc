@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "ingest/gb28181/sip_message.h"
+#include "proto/gb28181/sip_message.h"
 
 using xl::gb28181::SipFrameLength;
 using xl::gb28181::SipMessage;

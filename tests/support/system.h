@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "tests/support/process.h"
-#include "xl/http_client.h"
+#include "common/http_client.h"
 
 namespace xl::test {
 

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include "router/alert_log.h"
+#include "router/alerts/alert_log.h"
 #include "tests/support/process.h"
 
 namespace xl::router {

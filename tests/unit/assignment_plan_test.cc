@@ -1,4 +1,4 @@
-#include "router/assignment_plan.h"
+#include "router/workers/assignment_plan.h"
 
 #include <gtest/gtest.h>
 

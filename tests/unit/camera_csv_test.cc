@@ -1,4 +1,4 @@
-#include "router/camera_csv.h"
+#include "router/registry/camera_csv.h"
 
 #include <gtest/gtest.h>
 

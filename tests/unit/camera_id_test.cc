@@ -1,4 +1,4 @@
-#include "xl/camera_id.h"
+#include "proto/camera/camera_id.h"
 
 #include <gtest/gtest.h>
 

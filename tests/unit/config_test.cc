@@ -1,4 +1,5 @@
-#include "ingest/config.h"
+#include "ingest/worker_config.h"
+#include "proto/camera/camera_url.h"
 
 #include <gtest/gtest.h>
 
@@ -137,9 +138,9 @@ TEST(Config, NeverEchoesAPasswordInAnError) {
 }
 
 TEST(Config, RedactUrl) {
-  EXPECT_EQ(RedactUrl("rtsp://admin:pw@h:554/x"), "rtsp://admin:***@h:554/x");
-  EXPECT_EQ(RedactUrl("rtsp://h:554/x"), "rtsp://h:554/x");
-  EXPECT_EQ(RedactUrl("rtsp://h/x@y"), "rtsp://h/x@y");
+  EXPECT_EQ(camera::RedactUrl("rtsp://admin:pw@h:554/x"), "rtsp://admin:***@h:554/x");
+  EXPECT_EQ(camera::RedactUrl("rtsp://h:554/x"), "rtsp://h:554/x");
+  EXPECT_EQ(camera::RedactUrl("rtsp://h/x@y"), "rtsp://h/x@y");
 }
 
 TEST(Config, MissingFileIsAClearError) {

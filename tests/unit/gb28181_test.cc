@@ -4,14 +4,17 @@
 #include <glib.h>
 #include <gtest/gtest.h>
 
-#include "ingest/gb28181/manscdp.h"
-#include "ingest/gb28181/ptz.h"
+#include "proto/gb28181/manscdp.h"
+#include "proto/gb28181/ptz.h"
 #include "ingest/gb28181/registrar.h"
-#include "ingest/gb28181/rtp_packet.h"
-#include "ingest/gb28181/sdp.h"
-#include "ingest/gb28181/sip_message.h"
+#include "proto/media/rtp_packet.h"
+#include "proto/gb28181/sdp.h"
+#include "proto/gb28181/sip_message.h"
 
 namespace xl::gb28181 {
+using rtp::AppendRtp;
+using rtp::ParseRtp;
+using rtp::RtpPacket;
 namespace {
 
 const std::string kRegister =

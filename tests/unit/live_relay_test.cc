@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "router/live/fmp4_muxer.h"
-#include "router/live/h26x.h"
+#include "proto/media/h26x.h"
 
 namespace xl::router {
 namespace {

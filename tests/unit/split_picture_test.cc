@@ -1,9 +1,9 @@
 // Joining pictures a sender split with parameter sets (ingest/split_picture.h).
 #include <gtest/gtest.h>
 
-#include "ingest/split_picture.h"
+#include "proto/media/split_picture.h"
 
-namespace xl::ingest {
+namespace xl::h26x {
 namespace {
 
 const std::string kStart("\0\0\0\1", 4);
@@ -63,4 +63,4 @@ TEST(SplitPicture, OnRtpParameterSetsAfterAPicturesFirstSliceAreDropped) {
 }
 
 }  // namespace
-}  // namespace xl::ingest
+}  // namespace xl::h26x

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "tools/camsim/encoded_clip.h"
-#include "xl/status.h"
+#include "common/status.h"
 
 namespace xl::camsim {
 

@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "ingest/gst_handles.h"
+#include "common/gst_handles.h"
 
 namespace xl::camsim {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "xl/status.h"
+#include "common/status.h"
 
 namespace xl::camsim {
 

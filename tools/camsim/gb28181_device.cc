@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 
 
-#include "ingest/gb28181/manscdp.h"
-#include "ingest/gb28181/sdp.h"
+#include "proto/gb28181/manscdp.h"
+#include "proto/gb28181/sdp.h"
 
 namespace xl::camsim {
 

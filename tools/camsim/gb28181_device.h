@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "ingest/gb28181/sip_message.h"
-#include "ingest/gst_handles.h"
+#include "proto/gb28181/sip_message.h"
+#include "common/gst_handles.h"
 #include "tools/camsim/encoded_clip.h"
 #include "tools/camsim/gb28181_media.h"
-#include "xl/status.h"
+#include "common/status.h"
 
 namespace xl::camsim {
 

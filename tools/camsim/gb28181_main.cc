@@ -17,7 +17,7 @@
 
 #include "tools/camsim/clip_cache.h"
 #include "tools/camsim/gb28181_device.h"
-#include "xl/cli.h"
+#include "common/cli.h"
 
 namespace xl::camsim {
 

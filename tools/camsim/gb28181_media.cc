@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "ingest/gb28181/rtp_packet.h"
-#include "tools/camsim/ps_muxer.h"
+#include "proto/media/rtp_packet.h"
+#include "proto/media/ps_muxer.h"
 
 namespace xl::camsim {
 
@@ -80,8 +80,10 @@ gboolean GbMediaSender::OnTick(gpointer self) {
 }
 
 void GbMediaSender::SendUnit(const AccessUnit& unit, uint64_t pts_90k, uint64_t dts_90k) {
-  const std::string pack = MuxPsPack(unit, clip_.codec, pts_90k, dts_90k);
-  gb28181::RtpPacket p;
+  const std::string pack = ps::MuxPsPack(
+      std::string_view(reinterpret_cast<const char*>(unit.bytes.data()), unit.bytes.size()), unit.keyframe, clip_.codec,
+      pts_90k, dts_90k);
+  rtp::RtpPacket p;
   p.payload_type = 96;
   p.timestamp = uint32_t(pts_90k);
   p.ssrc = o_.ssrc;
@@ -90,13 +92,13 @@ void GbMediaSender::SendUnit(const AccessUnit& unit, uint64_t pts_90k, uint64_t 
     p.payload = std::string_view(pack).substr(at, kMaxPayload);
     p.marker = at + kMaxPayload >= pack.size();
     std::string packet;
-    gb28181::AppendRtp(packet, p);
+    rtp::AppendRtp(packet, p);
     SendPacket(packet);
     if (o_.garbage && p.seq % 50 == 0) {
-      gb28181::RtpPacket stranger = p;
+      rtp::RtpPacket stranger = p;
       stranger.ssrc = o_.ssrc ^ 0x5a5a5a5a;
       std::string foreign;
-      gb28181::AppendRtp(foreign, stranger);
+      rtp::AppendRtp(foreign, stranger);
       SendPacket(foreign);
       SendPacket(packet.substr(0, 5));  // not even a header
     }

@@ -10,9 +10,9 @@
 #include <memory>
 #include <string>
 
-#include "ingest/gst_handles.h"
+#include "common/gst_handles.h"
 #include "tools/camsim/encoded_clip.h"
-#include "xl/status.h"
+#include "common/status.h"
 
 namespace xl::camsim {
 

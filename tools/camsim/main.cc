@@ -21,7 +21,7 @@
 #include "tools/camsim/encoded_clip.h"
 #include "tools/camsim/gb28181_device.h"
 #include "tools/camsim/rtsp_mounts.h"
-#include "xl/cli.h"
+#include "common/cli.h"
 
 namespace {
 

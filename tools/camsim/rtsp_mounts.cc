@@ -3,7 +3,7 @@
 #include <gst/app/gstappsrc.h>
 #include <spdlog/spdlog.h>
 
-#include "ingest/gst_handles.h"
+#include "common/gst_handles.h"
 
 namespace xl::camsim {
 namespace {

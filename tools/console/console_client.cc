@@ -1,7 +1,7 @@
 #include "tools/console/console_client.h"
 
-#include "xl/clock.h"
-#include "xl/wire.h"
+#include "common/clock.h"
+#include "proto/wire/wire.h"
 
 namespace xl::console {
 

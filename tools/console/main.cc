@@ -21,9 +21,9 @@
 #include <optional>
 
 #include "tools/console/console_client.h"
-#include "xl/cli.h"
-#include "xl/clock.h"
-#include "xl/wire.h"
+#include "common/cli.h"
+#include "common/clock.h"
+#include "proto/wire/wire.h"
 
 namespace {
 

@@ -30,8 +30,8 @@
 
 #include <libsoup/soup.h>
 
-#include "xl/cli.h"
-#include "xl/http_client.h"
+#include "common/cli.h"
+#include "common/http_client.h"
 
 namespace {
 

@@ -1,0 +1,156 @@
+#include "common/http_server.h"
+
+#include <cctype>
+
+#include <gio/gio.h>
+#include <libsoup/soup.h>
+
+namespace xl {
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const std::string& address, int port) {
+  std::unique_ptr<HttpServer> s(new HttpServer());
+  s->server_ = soup_server_new("server-header", "xueliang", nullptr);
+  // No permessage-deflate: WebSockets here carry compressed video (and small JSON); with it,
+  // zlib took a third of the router's CPU for a 16-tile wall and gained nothing.
+  soup_server_remove_websocket_extension(s->server_, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+  GInetAddress* inet = g_inet_address_new_from_string(address.c_str());
+  if (!inet) return Error{"HTTP: '" + address + "' is not an IP address"};
+  GSocketAddress* addr = g_inet_socket_address_new(inet, guint16(port));
+  g_object_unref(inet);
+  GError* err = nullptr;
+  gboolean ok = soup_server_listen(s->server_, addr, SoupServerListenOptions(0), &err);
+  g_object_unref(addr);
+  if (!ok) {
+    std::string msg = err ? err->message : "unknown error";
+    if (err) g_error_free(err);
+    return Error{"HTTP: cannot listen on " + address + ":" + std::to_string(port) + ": " + msg};
+  }
+  GSList* uris = soup_server_get_uris(s->server_);
+  if (uris) s->port_ = g_uri_get_port(static_cast<GUri*>(uris->data));
+  g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
+  soup_server_add_handler(s->server_, nullptr, reinterpret_cast<SoupServerCallback>(&HttpServer::OnRequest),
+                          s.get(), nullptr);
+  return s;
+}
+
+HttpServer::~HttpServer() {
+  if (server_) {
+    soup_server_disconnect(server_);
+    g_object_unref(server_);
+  }
+}
+
+namespace {
+
+// The cookies of a request's Cookie header ("a=1; b=2").
+std::map<std::string, std::string> CookiesOf(SoupMessageHeaders* headers) {
+  std::map<std::string, std::string> out;
+  const char* cookie = soup_message_headers_get_one(headers, "Cookie");
+  if (!cookie) return out;
+  GHashTable* pairs = soup_header_parse_semi_param_list(cookie);
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, pairs);
+  while (g_hash_table_iter_next(&it, &k, &v)) out[static_cast<char*>(k)] = v ? static_cast<char*>(v) : "";
+  soup_header_free_param_list(pairs);
+  return out;
+}
+
+}  // namespace
+
+std::string HttpRequest::header(const std::string& name) const {
+  std::string key = name;
+  for (char& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));
+  auto it = headers.find(key);
+  return it == headers.end() ? "" : it->second;
+}
+
+void HttpServer::Route(const std::string& prefix, Handler handler) { routes_[prefix] = {std::move(handler), nullptr}; }
+
+void HttpServer::RouteAsync(const std::string& prefix, AsyncHandler handler) {
+  routes_[prefix] = {nullptr, std::move(handler)};
+}
+
+void HttpServer::WebSocket(const std::string& prefix, WebSocketHandler on_open) {
+  auto& slot = websockets_[prefix];
+  slot = std::make_unique<WebSocketHandler>(std::move(on_open));
+  soup_server_add_websocket_handler(
+      server_, prefix.c_str(), nullptr, nullptr,
+      [](SoupServer*, SoupServerMessage* msg, const char* path, SoupWebsocketConnection* conn, gpointer data) {
+        g_object_ref(conn);
+        (*static_cast<WebSocketHandler*>(data))(path ? path : "", CookiesOf(soup_server_message_get_request_headers(msg)),
+                                                conn, soup_server_message_get_socket(msg));
+      },
+      slot.get(), nullptr);
+}
+
+void HttpServer::OnRequest(SoupServer*, void* raw_msg, const char* path, void* raw_query, void* self) {
+  auto* server = static_cast<HttpServer*>(self);
+  auto* msg = static_cast<SoupServerMessage*>(raw_msg);
+  HttpRequest req;
+  req.method = soup_server_message_get_method(msg);
+  req.path = path ? path : "/";
+  if (auto* query = static_cast<GHashTable*>(raw_query)) {
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, query);
+    while (g_hash_table_iter_next(&it, &k, &v)) req.query[static_cast<char*>(k)] = v ? static_cast<char*>(v) : "";
+  }
+  SoupMessageHeaders* in = soup_server_message_get_request_headers(msg);
+  SoupMessageHeadersIter hi;
+  soup_message_headers_iter_init(&hi, in);
+  const char *name = nullptr, *value = nullptr;
+  while (soup_message_headers_iter_next(&hi, &name, &value)) {
+    std::string key = name;
+    for (char& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));
+    req.headers[key] = value ? value : "";
+  }
+  req.cookies = CookiesOf(in);
+  SoupMessageBody* body = soup_server_message_get_request_body(msg);
+  if (GBytes* bytes = soup_message_body_flatten(body)) {
+    gsize size = 0;
+    const char* data = static_cast<const char*>(g_bytes_get_data(bytes, &size));
+    req.body.assign(data ? data : "", size);
+    g_bytes_unref(bytes);
+  }
+  const Routed* best = nullptr;
+  size_t best_len = 0;
+  for (const auto& [prefix, routed] : server->routes_) {
+    if (req.path.starts_with(prefix) && prefix.size() >= best_len) {
+      best = &routed;
+      best_len = prefix.size();
+    }
+  }
+  if (!best) return SetReply(msg, {404, "application/json", "{\"error\":\"no such endpoint\"}"});
+  if (best->handler) return SetReply(msg, best->handler(req));
+  // Answered later: the message waits, paused, holding a reference until the reply comes.
+  struct Pending {
+    SoupServerMessage* msg;
+    bool answered = false;
+    ~Pending() {
+      if (!answered) Answer({503, "application/json", "{\"error\":\"the request was dropped\"}"});
+      g_object_unref(msg);
+    }
+    void Answer(const HttpReply& reply) {
+      answered = true;
+      SetReply(msg, reply);
+      soup_server_message_unpause(msg);
+    }
+  };
+  soup_server_message_pause(msg);
+  std::shared_ptr<Pending> pending(new Pending{static_cast<SoupServerMessage*>(g_object_ref(msg))});
+  best->async_handler(req, [pending](HttpReply reply) {
+    if (!pending->answered) pending->Answer(reply);
+  });
+}
+
+void HttpServer::SetReply(void* raw_msg, const HttpReply& reply) {
+  auto* msg = static_cast<SoupServerMessage*>(raw_msg);
+  soup_server_message_set_status(msg, guint(reply.status), nullptr);
+  SoupMessageHeaders* out = soup_server_message_get_response_headers(msg);
+  for (const auto& [name, value] : reply.headers) soup_message_headers_append(out, name.c_str(), value.c_str());
+  soup_server_message_set_response(msg, reply.content_type.c_str(), SOUP_MEMORY_COPY, reply.body.data(),
+                                   reply.body.size());
+}
+
+}  // namespace xl

@@ -1,0 +1,82 @@
+// A small HTTP server (libsoup-3) on the thread-default GLib main context: routes by method
+// and path prefix to handlers that return a status, a content type and a body. Requests are
+// answered on the context's thread, so handlers may touch that thread's state freely.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+typedef struct _SoupServer SoupServer;
+typedef struct _SoupWebsocketConnection SoupWebsocketConnection;
+typedef struct _GSocket GSocket;
+
+namespace xl {
+
+struct HttpRequest {
+  std::string method;                        // "GET", "POST", ...
+  std::string path;                          // "/api/cameras/123"
+  std::map<std::string, std::string> query;  // decoded query parameters
+  std::string body;
+  std::map<std::string, std::string> cookies;  // from the Cookie header
+  std::map<std::string, std::string> headers;  // names in lower case
+
+  // The value of header `name` (any case); "" when absent.
+  std::string header(const std::string& name) const;
+};
+
+struct HttpReply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers = {};  // added to the response (Set-Cookie, ...)
+};
+
+class HttpServer {
+ public:
+  using Handler = std::function<HttpReply(const HttpRequest&)>;
+
+  // Listens on `address`:`port` ("127.0.0.1" or "0.0.0.0"); port 0 picks a free one.
+  static Result<std::unique_ptr<HttpServer>> Listen(const std::string& address, int port);
+  ~HttpServer();
+
+  // Requests whose path starts with `prefix` go to `handler` (longest prefix wins).
+  void Route(const std::string& prefix, Handler handler);
+
+  // The reply to a request answered later: call it once, on the server's thread. Dropped
+  // without a call, the request is answered 503.
+  using Responder = std::function<void(HttpReply)>;
+  using AsyncHandler = std::function<void(const HttpRequest&, Responder)>;
+  // Like Route, for handlers that answer later (e.g. after a call of their own): the request
+  // waits, the loop runs on.
+  void RouteAsync(const std::string& prefix, AsyncHandler handler);
+
+  // WebSocket upgrades on paths under `prefix` go to `on_open` with the full path, the
+  // request's cookies, the connection (a new reference, the callee's) and the client's
+  // socket (borrowed, valid while the connection is open; for flow control).
+  using WebSocketHandler = std::function<void(const std::string& path, const std::map<std::string, std::string>& cookies,
+                                              SoupWebsocketConnection*, GSocket*)>;
+  void WebSocket(const std::string& prefix, WebSocketHandler on_open);
+  int port() const { return port_; }
+
+ private:
+  HttpServer() = default;
+  static void OnRequest(SoupServer*, void* msg, const char* path, void* query, void* self);
+  static void SetReply(void* msg, const HttpReply& reply);  // msg: a SoupServerMessage
+
+  SoupServer* server_ = nullptr;
+  int port_ = 0;
+  struct Routed {
+    Handler handler;             // either this,
+    AsyncHandler async_handler;  // or this
+  };
+  std::map<std::string, Routed> routes_;
+  std::map<std::string, std::unique_ptr<WebSocketHandler>> websockets_;
+};
+
+}  // namespace xl

@@ -1,0 +1,39 @@
+// The worker's YAML file: the worker's own settings and the cameras it seeds the router
+// with. Every option, its default and its range are documented in docs/configuration.md.
+//
+// Loading either yields a complete, validated WorkerConfig or an Error of the form
+// "FILE:LINE: reason"; nothing is applied from a file with any error in it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "ingest/clips/clip_config.h"
+#include "ingest/gb28181/gb_config.h"
+#include "proto/camera/camera_config.h"
+
+namespace xl::ingest {
+
+using camera::CameraConfig;
+
+struct WorkerConfig {
+  std::string id = "worker";                    // names this worker to the router
+  std::string router = "tcp://127.0.0.1:5555";  // router's worker endpoint
+  std::string control = "tcp://127.0.0.1:5557"; // router's control endpoint (assignments)
+  std::string media = "tcp://127.0.0.1:5558";   // router's media endpoint (live video)
+  int status_interval_s = 5;                    // full state report to the router
+  int metrics_port = 0;                         // Prometheus /metrics on this port; 0: off
+  std::string http_url;                         // how the router reaches that port; "": its address as seen
+  ClipStoreConfig clips;                        // where event clips go, and how long they stay
+  gb28181::GbConfig gb28181;                    // the GB/T 28181 platform (SIP) endpoint
+  std::vector<CameraConfig> cameras;
+};
+
+// Parses `text`; `filename` is only used in error messages.
+Result<WorkerConfig> ParseWorkerConfig(const std::string& text, const std::string& filename);
+
+// Reads and parses the file at `path`.
+Result<WorkerConfig> LoadWorkerConfig(const std::string& path);
+
+}  // namespace xl::ingest

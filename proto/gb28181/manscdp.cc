@@ -1,0 +1,164 @@
+#include "proto/gb28181/manscdp.h"
+
+#include <glib.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+
+namespace xl::gb28181 {
+
+namespace {
+
+constexpr size_t kMaxItems = 10000;
+
+void IgnoreXmlError(void*, const char*, ...) {}
+
+struct DocFree {
+  void operator()(xmlDoc* d) const { xmlFreeDoc(d); }
+};
+
+std::string Text(xmlNode* node) {
+  xmlChar* s = xmlNodeGetContent(node);
+  std::string out = s ? reinterpret_cast<const char*>(s) : "";
+  xmlFree(s);
+  // Trim the whitespace devices put around values.
+  const size_t b = out.find_first_not_of(" \t\r\n"), e = out.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? "" : out.substr(b, e - b + 1);
+}
+
+bool Is(xmlNode* n, const char* name) {
+  return n->type == XML_ELEMENT_NODE && xmlStrcasecmp(n->name, reinterpret_cast<const xmlChar*>(name)) == 0;
+}
+
+bool Number(const std::string& text, long* out) {
+  if (text.empty() || text.size() > 12) return false;
+  char* end = nullptr;
+  *out = std::strtol(text.c_str(), &end, 10);
+  return *end == '\0' && *out >= 0;
+}
+
+CatalogItem ParseItem(xmlNode* item) {
+  CatalogItem c;
+  for (xmlNode* f = item->children; f; f = f->next) {
+    if (Is(f, "DeviceID")) c.device_id = Text(f);
+    else if (Is(f, "Name")) c.name = Text(f);
+    else if (Is(f, "Manufacturer")) c.manufacturer = Text(f);
+    else if (Is(f, "Model")) c.model = Text(f);
+    else if (Is(f, "CivilCode")) c.civil_code = Text(f);
+    else if (Is(f, "ParentID")) c.parent_id = Text(f);
+    else if (Is(f, "Status")) c.status = Text(f);
+  }
+  return c;
+}
+
+// XML-escapes `s` (the five predefined entities).
+std::string Escaped(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Manscdp> ParseManscdp(std::string_view body) {
+  // libxml2 prints some errors (bad bytes for the declared encoding) whatever the options;
+  // a bad body is reported as an Error here, once, by the caller.
+  static std::once_flag quiet;
+  std::call_once(quiet, [] { xmlSetGenericErrorFunc(nullptr, &IgnoreXmlError); });
+  if (body.empty()) return Error{"MANSCDP: empty body"};
+  if (body.size() > (4 << 20)) return Error{"MANSCDP: body over 4 MiB"};
+  const int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS;
+  std::unique_ptr<xmlDoc, DocFree> doc(xmlReadMemory(body.data(), int(body.size()), "manscdp.xml", nullptr, options));
+  if (!doc) {
+    // Some devices declare GB2312 and send UTF-8 (or the reverse): one more try as UTF-8.
+    doc.reset(xmlReadMemory(body.data(), int(body.size()), "manscdp.xml", "UTF-8", options));
+  }
+  if (!doc) return Error{"MANSCDP: not well-formed XML"};
+  xmlNode* root = xmlDocGetRootElement(doc.get());
+  if (!root) return Error{"MANSCDP: no root element"};
+  Manscdp m;
+  m.root = reinterpret_cast<const char*>(root->name);
+  std::string sn;
+  bool have_sn = false;
+  for (xmlNode* n = root->children; n; n = n->next) {
+    if (Is(n, "CmdType")) m.cmd_type = Text(n);
+    else if (Is(n, "SN")) { sn = Text(n); have_sn = true; }
+    else if (Is(n, "DeviceID")) m.device_id = Text(n);
+    else if (Is(n, "Status")) m.status = Text(n);
+    else if (Is(n, "DeviceName")) m.device_name = Text(n);
+    else if (Is(n, "Manufacturer")) m.manufacturer = Text(n);
+    else if (Is(n, "Model")) m.model = Text(n);
+    else if (Is(n, "Firmware")) m.firmware = Text(n);
+    else if (Is(n, "PTZCmd")) m.ptz_cmd = Text(n);
+    else if (Is(n, "Channel")) {
+      if (!Number(Text(n), &m.channels)) return Error{"MANSCDP: Channel is not a number"};
+    } else if (Is(n, "SumNum")) {
+      if (!Number(Text(n), &m.sum_num)) return Error{"MANSCDP: SumNum is not a number"};
+    } else if (Is(n, "DeviceList")) {
+      for (xmlNode* item = n->children; item; item = item->next) {
+        if (!Is(item, "Item")) continue;
+        if (m.items.size() >= kMaxItems) return Error{"MANSCDP: more than 10000 items"};
+        m.items.push_back(ParseItem(item));
+      }
+    }
+  }
+  if (m.cmd_type.empty()) return Error{"MANSCDP: no CmdType"};
+  if (!have_sn || !Number(sn, &m.sn)) return Error{"MANSCDP: no numeric SN"};
+  if (m.device_id.empty()) return Error{"MANSCDP: no DeviceID"};
+  return m;
+}
+
+std::string BuildManscdp(const Manscdp& m) {
+  std::string x = "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<" + m.root + ">\r\n";
+  auto field = [&](const char* name, const std::string& value) {
+    x.append("<").append(name).append(">").append(Escaped(value)).append("</").append(name).append(">\r\n");
+  };
+  field("CmdType", m.cmd_type);
+  field("SN", std::to_string(m.sn));
+  field("DeviceID", m.device_id);
+  if (!m.status.empty()) field(m.root == "Response" && m.cmd_type != "Keepalive" ? "Result" : "Status", m.status);
+  if (!m.device_name.empty()) field("DeviceName", m.device_name);
+  if (!m.manufacturer.empty()) field("Manufacturer", m.manufacturer);
+  if (!m.model.empty()) field("Model", m.model);
+  if (!m.firmware.empty()) field("Firmware", m.firmware);
+  if (m.channels >= 0) field("Channel", std::to_string(m.channels));
+  if (!m.ptz_cmd.empty()) field("PTZCmd", m.ptz_cmd);
+  if (m.sum_num >= 0) field("SumNum", std::to_string(m.sum_num));
+  if (m.sum_num >= 0 || !m.items.empty()) {
+    x += "<DeviceList Num=\"" + std::to_string(m.items.size()) + "\">\r\n";
+    for (const CatalogItem& c : m.items) {
+      x += "<Item>\r\n";
+      field("DeviceID", c.device_id);
+      field("Name", c.name);
+      field("Manufacturer", c.manufacturer);
+      field("Model", c.model);
+      field("CivilCode", c.civil_code);
+      field("ParentID", c.parent_id);
+      field("Status", c.status);
+      x += "</Item>\r\n";
+    }
+    x += "</DeviceList>\r\n";
+  }
+  x += "</" + m.root + ">\r\n";
+  // On the wire in GB18030 (a superset of GB2312: every GB2312 text is the same bytes).
+  gsize written = 0;
+  gchar* gb = g_convert(x.data(), gssize(x.size()), "GB18030", "UTF-8", nullptr, &written, nullptr);
+  if (!gb) return x;
+  std::string out(gb, written);
+  g_free(gb);
+  return out;
+}
+
+}  // namespace xl::gb28181

@@ -1,0 +1,47 @@
+// MANSCDP (GB/T 28181 §A): the XML bodies of SIP MESSAGEs: keepalives, catalog and device
+// info queries and their responses. Parsed with libxml2, which honours the encoding the
+// body declares (devices commonly send GB2312); every string here is UTF-8. Built bodies
+// declare and use GB2312 (GB18030 on the wire, its superset), as devices expect.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace xl::gb28181 {
+
+// One entry of a catalog: a channel (camera) or a grouping node.
+struct CatalogItem {
+  std::string device_id;   // 20 digits
+  std::string name;
+  std::string manufacturer, model;
+  std::string civil_code;  // region code (行政区划)
+  std::string parent_id;
+  std::string status;      // "ON" / "OFF" (as the device says)
+};
+
+struct Manscdp {
+  std::string root;        // "Notify", "Query", "Response" or "Control"
+  std::string cmd_type;    // "Keepalive", "Catalog", "DeviceInfo", "DeviceControl", ...
+  long sn = 0;
+  std::string device_id;
+  std::string status;      // Keepalive: "OK"
+  long sum_num = -1;       // Catalog response: channels in the whole catalog
+  std::vector<CatalogItem> items;  // Catalog response: this message's part
+  // DeviceInfo response
+  std::string device_name, manufacturer, model, firmware;
+  long channels = -1;
+  std::string ptz_cmd;     // DeviceControl: the 16-hex-digit PTZCmd
+};
+
+// Parses a MANSCDP body. Errors: not XML, an encoding libxml2 cannot convert, no CmdType,
+// SN or DeviceID, a non-numeric SN/SumNum/Num, more than 10,000 items.
+Result<Manscdp> ParseManscdp(std::string_view body);
+
+// Builds a body: root element `message.root` with CmdType, SN, DeviceID and whatever of
+// the other fields applies to that command, in GB2312.
+std::string BuildManscdp(const Manscdp& message);
+
+}  // namespace xl::gb28181

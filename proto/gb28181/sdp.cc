@@ -1,0 +1,90 @@
+#include "proto/gb28181/sdp.h"
+
+#include <gst/sdp/sdp.h>
+
+#include <cstdio>
+#include <memory>
+
+namespace xl::gb28181 {
+
+std::string BuildSdp(const MediaDescription& m) {
+  const bool tcp = m.transport == "tcp";
+  std::string s = "v=0\r\n";
+  s += "o=" + m.owner + " 0 0 IN IP4 " + m.ip + "\r\n";
+  s += "s=" + m.session + "\r\n";
+  s += "c=IN IP4 " + m.ip + "\r\n";
+  s += "t=0 0\r\n";
+  s += "m=video " + std::to_string(m.port) + (tcp ? " TCP/RTP/AVP" : " RTP/AVP") + " 96\r\n";
+  s += "a=" + m.direction + "\r\n";
+  s += "a=rtpmap:96 PS/90000\r\n";
+  if (tcp) s += "a=setup:" + m.setup + "\r\na=connection:new\r\n";
+  s += "y=" + m.ssrc + "\r\n";
+  return s;
+}
+
+Result<MediaDescription> ParseSdp(std::string_view text) {
+  struct Free {
+    void operator()(GstSDPMessage* m) const { gst_sdp_message_free(m); }
+  };
+  GstSDPMessage* raw = nullptr;
+  gst_sdp_message_new(&raw);
+  std::unique_ptr<GstSDPMessage, Free> sdp(raw);
+  if (text.empty() ||
+      gst_sdp_message_parse_buffer(reinterpret_cast<const guint8*>(text.data()), guint(text.size()), raw) != GST_SDP_OK) {
+    return Error{"SDP: not SDP"};
+  }
+  MediaDescription m;
+  if (const GstSDPOrigin* o = gst_sdp_message_get_origin(raw); o && o->username) m.owner = o->username;
+  if (const char* s = gst_sdp_message_get_session_name(raw)) m.session = s;
+  if (const GstSDPConnection* c = gst_sdp_message_get_connection(raw); c && c->address) m.ip = c->address;
+  const GstSDPMedia* video = nullptr;
+  for (guint i = 0; i < gst_sdp_message_medias_len(raw); ++i) {
+    const GstSDPMedia* media = gst_sdp_message_get_media(raw, i);
+    if (media->media && std::string(media->media) == "video") {
+      video = media;
+      break;
+    }
+  }
+  if (!video) return Error{"SDP: no m=video line"};
+  if (m.ip.empty() && gst_sdp_media_connections_len(video) > 0) {
+    const GstSDPConnection* c = gst_sdp_media_get_connection(video, 0);
+    if (c && c->address) m.ip = c->address;
+  }
+  if (m.ip.empty()) return Error{"SDP: no connection address (c=)"};
+  m.port = int(gst_sdp_media_get_port(video));
+  if (m.port <= 0 || m.port > 65535) return Error{"SDP: the video port is not 1 to 65535"};
+  const std::string proto = gst_sdp_media_get_proto(video) ? gst_sdp_media_get_proto(video) : "";
+  if (proto == "RTP/AVP") {
+    m.transport = "udp";
+  } else if (proto == "TCP/RTP/AVP") {
+    m.transport = "tcp";
+  } else {
+    return Error{"SDP: video transport '" + proto + "' is neither RTP/AVP nor TCP/RTP/AVP"};
+  }
+  if (const char* setup = gst_sdp_media_get_attribute_val(video, "setup")) m.setup = setup;
+  for (const char* dir : {"recvonly", "sendonly", "sendrecv", "inactive"}) {
+    if (gst_sdp_media_get_attribute_val(video, dir) || gst_sdp_message_get_attribute_val(raw, dir)) m.direction = dir;
+  }
+  // y=: a line of its own, anywhere.
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(at, end - at);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() > 2 && line.substr(0, 2) == "y=") m.ssrc = std::string(line.substr(2));
+    at = end + 1;
+  }
+  if (!m.ssrc.empty() && (m.ssrc.size() != 10 || m.ssrc.find_first_not_of("0123456789") != std::string::npos)) {
+    return Error{"SDP: y= must be 10 digits"};
+  }
+  return m;
+}
+
+std::string GbSsrc(const std::string& realm, uint32_t serial) {
+  const std::string domain = realm.size() >= 8 ? realm.substr(3, 5) : "00000";
+  char tail[8];
+  std::snprintf(tail, sizeof tail, "%04u", serial % 10000);
+  return "0" + domain + tail;
+}
+
+}  // namespace xl::gb28181

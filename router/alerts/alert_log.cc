@@ -1,0 +1,209 @@
+#include "router/alerts/alert_log.h"
+
+#include "common/sqlite_util.h"
+#include "common/clock.h"
+#include "proto/wire/wire.h"
+
+namespace xl::router {
+
+namespace {
+const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS alerts(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  alert_id TEXT NOT NULL,
+  camera_id TEXT NOT NULL,
+  region TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  phase TEXT NOT NULL,
+  time_ms INTEGER NOT NULL,
+  logged_ms INTEGER NOT NULL,
+  snapshot BLOB,
+  body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS alerts_by_event ON alerts(alert_id);
+CREATE INDEX IF NOT EXISTS alerts_by_camera ON alerts(camera_id, seq);
+-- One row per event, kept by a trigger, so the desk's newest-events list reads an index
+-- instead of grouping the whole log. Filled once from the log when it first appears.
+CREATE TABLE IF NOT EXISTS events(
+  alert_id TEXT PRIMARY KEY,
+  camera_id TEXT NOT NULL,
+  region TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  ended INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS events_by_last ON events(last_seq);
+CREATE TRIGGER IF NOT EXISTS alerts_to_events AFTER INSERT ON alerts BEGIN
+  INSERT INTO events(alert_id, camera_id, region, kind, start_ms, ended, last_seq)
+  VALUES(NEW.alert_id, NEW.camera_id, NEW.region, NEW.kind, NEW.time_ms, NEW.phase = 'end', NEW.seq)
+  ON CONFLICT(alert_id) DO UPDATE SET ended = MAX(ended, excluded.ended), last_seq = excluded.last_seq,
+    start_ms = MIN(start_ms, excluded.start_ms);
+END;
+INSERT INTO events(alert_id, camera_id, region, kind, start_ms, ended, last_seq)
+  SELECT alert_id, MIN(camera_id), MIN(region), MIN(kind), MIN(time_ms), MAX(phase = 'end'), MAX(seq) FROM alerts
+  WHERE NOT EXISTS (SELECT 1 FROM events) GROUP BY alert_id;
+CREATE TABLE IF NOT EXISTS cameras(
+  id TEXT PRIMARY KEY,
+  body BLOB NOT NULL,
+  updated_ms INTEGER NOT NULL);
+)sql";
+}  // namespace
+
+Result<std::unique_ptr<AlertLog>> AlertLog::Open(const std::string& path) {
+  auto db = OpenDatabase(path, kSchema);
+  if (!db.ok()) return db.error();
+  std::unique_ptr<AlertLog> log(new AlertLog(db->release()));
+  if (Status s = log->Prepare("INSERT INTO alerts(alert_id, camera_id, region, kind, phase, time_ms, logged_ms, "
+                              "snapshot, body) VALUES(?,?,?,?,?,?,?,?,?)", &log->insert_); !s.ok()) {
+    return Error{s.message()};
+  }
+  if (Status s = log->Prepare("SELECT seq, snapshot, body FROM alerts WHERE seq > ? ORDER BY seq LIMIT ?",
+                              &log->read_); !s.ok()) {
+    return Error{s.message()};
+  }
+  if (Status s = log->Prepare("INSERT INTO cameras(id, body, updated_ms) VALUES(?,?,?) "
+                              "ON CONFLICT(id) DO UPDATE SET body=excluded.body, updated_ms=excluded.updated_ms",
+                              &log->save_camera_); !s.ok()) {
+    return Error{s.message()};
+  }
+  if (Status s = log->Prepare("DELETE FROM cameras WHERE id = ?", &log->forget_camera_); !s.ok()) {
+    return Error{s.message()};
+  }
+  sqlite3_stmt* head = nullptr;
+  if (Status s = log->Prepare("SELECT COALESCE(MAX(seq), 0) FROM alerts", &head); !s.ok()) return Error{s.message()};
+  if (sqlite3_step(head) == SQLITE_ROW) log->head_ = sqlite3_column_int64(head, 0);
+  sqlite3_finalize(head);
+  return log;
+}
+
+AlertLog::~AlertLog() {
+  for (sqlite3_stmt* s : {insert_, read_, save_camera_, forget_camera_}) sqlite3_finalize(s);
+  sqlite3_close(db_);
+}
+
+Status AlertLog::Exec(const char* sql) { return ExecSql(db_, sql); }
+
+Status AlertLog::Prepare(const char* sql, sqlite3_stmt** stmt) {
+  auto prepared = PrepareSql(db_, sql);
+  if (!prepared.ok()) return prepared.error();
+  *stmt = prepared->release();
+  return Status::Ok();
+}
+
+Result<std::vector<uint64_t>> AlertLog::Append(const std::vector<wire::Alert>& alerts) {
+  std::vector<uint64_t> seqs;
+  if (alerts.empty()) return seqs;
+  if (Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return Error{"alert log: " + s.message()};
+  const int64_t now = NowMs();
+  for (const wire::Alert& a : alerts) {
+    wire::Alert body = a;
+    body.clear_snapshot_jpeg();
+    const std::string bytes = body.SerializeAsString();
+    sqlite3_reset(insert_);
+    sqlite3_bind_text(insert_, 1, a.id().c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert_, 2, a.camera_id().c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert_, 3, a.region().c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert_, 4, KindName(a.kind()), -1, SQLITE_STATIC);
+    sqlite3_bind_text(insert_, 5, PhaseName(a.phase()), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(insert_, 6, a.time_ms());
+    sqlite3_bind_int64(insert_, 7, now);
+    if (a.snapshot_jpeg().empty()) {
+      sqlite3_bind_null(insert_, 8);
+    } else {
+      sqlite3_bind_blob(insert_, 8, a.snapshot_jpeg().data(), int(a.snapshot_jpeg().size()), SQLITE_TRANSIENT);
+    }
+    sqlite3_bind_blob(insert_, 9, bytes.data(), int(bytes.size()), SQLITE_TRANSIENT);
+    if (sqlite3_step(insert_) != SQLITE_DONE) {
+      std::string msg = sqlite3_errmsg(db_);
+      Exec("ROLLBACK");
+      return Error{"alert log: " + msg};
+    }
+    seqs.push_back(static_cast<uint64_t>(sqlite3_last_insert_rowid(db_)));
+  }
+  if (Status s = Exec("COMMIT"); !s.ok()) {
+    Exec("ROLLBACK");
+    return Error{"alert log: " + s.message()};
+  }
+  head_ = seqs.back();
+  return seqs;
+}
+
+Result<std::vector<wire::LoggedAlert>> AlertLog::ReadAfter(uint64_t after, int limit) {
+  sqlite3_reset(read_);
+  sqlite3_bind_int64(read_, 1, static_cast<int64_t>(after));
+  sqlite3_bind_int(read_, 2, limit);
+  return ReadRows(read_);
+}
+
+Result<std::vector<wire::LoggedAlert>> AlertLog::ReadRows(sqlite3_stmt* stmt) {
+  std::vector<wire::LoggedAlert> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    wire::LoggedAlert logged;
+    logged.set_seq(static_cast<uint64_t>(sqlite3_column_int64(stmt, 0)));
+    const void* body = sqlite3_column_blob(stmt, 2);
+    if (!logged.mutable_alert()->ParseFromArray(body, sqlite3_column_bytes(stmt, 2))) {
+      return Error{"alert log: row " + std::to_string(logged.seq()) + " is corrupt"};
+    }
+    if (const void* jpeg = sqlite3_column_blob(stmt, 1)) {
+      logged.mutable_alert()->set_snapshot_jpeg(jpeg, sqlite3_column_bytes(stmt, 1));
+    }
+    out.push_back(std::move(logged));
+  }
+  if (rc != SQLITE_DONE) return Error{std::string("alert log: ") + sqlite3_errmsg(db_)};
+  return out;
+}
+
+Result<std::vector<EventSummary>> AlertLog::RecentEvents(int limit) {
+  auto q = PrepareSql(db_,
+                      "SELECT alert_id, camera_id, region, kind, start_ms, ended, last_seq FROM events "
+                      "ORDER BY last_seq DESC LIMIT ?");
+  if (!q.ok()) return q.error();
+  sqlite3_bind_int(q->get(), 1, limit);
+  std::vector<EventSummary> out;
+  int rc;
+  while ((rc = sqlite3_step(q->get())) == SQLITE_ROW) {
+    sqlite3_stmt* r = q->get();
+    out.push_back({ColumnText(r, 0), ColumnText(r, 1), ColumnText(r, 2), ColumnText(r, 3), sqlite3_column_int64(r, 4),
+                   sqlite3_column_int(r, 5) != 0, uint64_t(sqlite3_column_int64(r, 6))});
+  }
+  if (rc != SQLITE_DONE) return Error{std::string("alert log: ") + sqlite3_errmsg(db_)};
+  return out;
+}
+
+Result<std::vector<wire::LoggedAlert>> AlertLog::EventMessages(const std::string& alert_id) {
+  auto q = PrepareSql(db_, "SELECT seq, snapshot, body FROM alerts WHERE alert_id = ? ORDER BY seq");
+  if (!q.ok()) return q.error();
+  BindText(q->get(), 1, alert_id);
+  return ReadRows(q->get());
+}
+
+Status AlertLog::SaveCamera(const wire::Camera& camera) {
+  const std::string bytes = camera.SerializeAsString();
+  sqlite3_reset(save_camera_);
+  sqlite3_bind_text(save_camera_, 1, camera.id().c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_blob(save_camera_, 2, bytes.data(), int(bytes.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(save_camera_, 3, NowMs());
+  if (sqlite3_step(save_camera_) != SQLITE_DONE) return Error{std::string("camera table: ") + sqlite3_errmsg(db_)};
+  return Status::Ok();
+}
+
+Status AlertLog::ForgetCamera(const std::string& id) {
+  sqlite3_reset(forget_camera_);
+  BindText(forget_camera_, 1, id);
+  if (sqlite3_step(forget_camera_) != SQLITE_DONE) return Error{std::string("camera table: ") + sqlite3_errmsg(db_)};
+  return Status::Ok();
+}
+
+Result<std::vector<wire::Camera>> AlertLog::LoadCameras() {
+  sqlite3_stmt* stmt = nullptr;
+  if (Status s = Prepare("SELECT body FROM cameras ORDER BY id", &stmt); !s.ok()) return Error{s.message()};
+  std::vector<wire::Camera> out;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    wire::Camera c;
+    if (c.ParseFromArray(sqlite3_column_blob(stmt, 0), sqlite3_column_bytes(stmt, 0))) out.push_back(std::move(c));
+  }
+  sqlite3_finalize(stmt);
+  return out;
+}
+
+}  // namespace xl::router

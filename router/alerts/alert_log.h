@@ -1,0 +1,69 @@
+// The durable alert log (SQLite, WAL). Every alert gets the next sequence number of the log
+// when it is written; clients resume by that number. Also keeps the last known state of
+// every camera, so a restarted router knows its cameras before the workers report in.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "xueliang.pb.h"
+
+namespace xl::router {
+
+// One event (all messages sharing an alert id) as a list shows it.
+struct EventSummary {
+  std::string id;
+  std::string camera_id;
+  std::string region;
+  std::string kind;     // "motion", "face", ...
+  int64_t start_ms = 0;
+  bool ended = false;   // its end message is logged
+  uint64_t last_seq = 0;
+};
+
+class AlertLog {
+ public:
+  // Opens or creates the database at `path`.
+  static Result<std::unique_ptr<AlertLog>> Open(const std::string& path);
+  ~AlertLog();
+
+  // Writes `alerts` in one transaction, durable on return (synchronous=FULL); returns
+  // their sequence numbers, strictly increasing, in the same order.
+  Result<std::vector<uint64_t>> Append(const std::vector<wire::Alert>& alerts);
+
+  // Up to `limit` logged alerts with seq > `after`, in order.
+  Result<std::vector<wire::LoggedAlert>> ReadAfter(uint64_t after, int limit);
+
+  // The newest `limit` events by their latest message, newest first.
+  Result<std::vector<EventSummary>> RecentEvents(int limit);
+  // Every message of event `alert_id` in order; empty when there is no such event.
+  Result<std::vector<wire::LoggedAlert>> EventMessages(const std::string& alert_id);
+
+  // The highest sequence number written so far (0 for an empty log).
+  uint64_t head() const { return head_; }
+
+  Status SaveCamera(const wire::Camera& camera);
+  Status ForgetCamera(const std::string& id);
+  Result<std::vector<wire::Camera>> LoadCameras();
+
+ private:
+  explicit AlertLog(sqlite3* db) : db_(db) {}
+  Status Exec(const char* sql);
+  Status Prepare(const char* sql, sqlite3_stmt** stmt);
+  // Rows of (seq, snapshot, body) from `stmt` (already bound) as logged alerts.
+  Result<std::vector<wire::LoggedAlert>> ReadRows(sqlite3_stmt* stmt);
+
+  sqlite3* db_;
+  sqlite3_stmt* insert_ = nullptr;
+  sqlite3_stmt* read_ = nullptr;
+  sqlite3_stmt* save_camera_ = nullptr;
+  sqlite3_stmt* forget_camera_ = nullptr;
+  uint64_t head_ = 0;
+};
+
+}  // namespace xl::router

@@ -1,0 +1,225 @@
+#include "router/alerts/client_hub.h"
+
+#include <spdlog/spdlog.h>
+
+#include "router/workers/camera_states.h"
+#include "proto/camera/camera_id.h"
+#include "common/clock.h"
+#include "proto/wire/wire.h"
+
+namespace xl::router {
+
+namespace {
+constexpr int64_t kClientTimeoutMs = 15000;
+constexpr int64_t kHeartbeatMs = 1000;
+constexpr int kReplayBatch = 200;
+constexpr int64_t kVideoStallMs = 3000;
+}  // namespace
+
+ClientHub::ClientHub(zmq::socket_t& socket, AlertLog& log, const CameraRegistry& cameras, LiveRelay& relay,
+                     std::function<bool(const std::string&)> known,
+                     std::function<Status(const wire::PtzCommand&)> ptz)
+    : socket_(socket), log_(log), cameras_(cameras), relay_(relay), known_(std::move(known)), ptz_(std::move(ptz)) {}
+
+ClientHub::~ClientHub() {
+  for (auto& [identity, c] : clients_) {
+    for (auto& [camera, v] : c.watching) relay_.Remove(v.get(), 0);
+  }
+}
+
+bool ClientHub::Viewer::Offer(const LiveFramePtr& frame) {
+  if (MonotonicMs() - *last_heard_ms_ > kVideoStallMs) return false;  // not reading
+  // The frame's bytes go out as they are; ZeroMQ holds a reference until it has sent them.
+  auto* hold = new LiveFramePtr(frame);
+  zmq::message_t body(const_cast<char*>(frame->client_message.data()), frame->client_message.size(),
+                      [](void*, void* hint) { delete static_cast<LiveFramePtr*>(hint); }, hold);
+  try {
+    if (!socket_.send(zmq::buffer(identity_), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
+    return socket_.send(body, zmq::send_flags::dontwait).has_value();
+  } catch (const zmq::error_t&) {
+    gone_ = true;  // EHOSTUNREACH: the connection is closed
+    return false;
+  }
+}
+
+void ClientHub::Watch(const std::string& identity, Client& c, const wire::WatchRequest& req, int64_t now_ms) {
+  const std::string& camera = req.camera_id();
+  auto it = c.watching.find(camera);
+  if (req.stop()) {
+    if (it != c.watching.end()) {
+      relay_.Remove(it->second.get(), now_ms);
+      c.watching.erase(it);
+    }
+    return;
+  }
+  if (!known_(camera)) {
+    wire::ServerMessage err;
+    err.set_error("no camera " + camera);
+    Send(identity, err);
+    return;
+  }
+  if (it != c.watching.end()) return;
+  auto viewer = std::make_unique<Viewer>(socket_, identity, &c.last_heard_ms);
+  relay_.Add(camera, viewer.get(), "zmq", now_ms);
+  c.watching.emplace(camera, std::move(viewer));
+}
+
+void ClientHub::Forget(std::map<std::string, Client>::iterator it, int64_t now_ms) {
+  for (auto& [camera, v] : it->second.watching) relay_.Remove(v.get(), now_ms);
+  clients_.erase(it);
+}
+
+bool ClientHub::Selects(const Client& c, const wire::Alert& a) const {
+  if (c.prefixes.empty()) return true;
+  for (const std::string& p : c.prefixes) {
+    if (RegionMatches(p, a.region(), a.camera_id())) return true;
+  }
+  return false;
+}
+
+bool ClientHub::Selects(const Client& c, const wire::Camera& cam) const {
+  if (c.prefixes.empty()) return true;
+  for (const std::string& p : c.prefixes) {
+    if (RegionMatches(p, cam.region(), cam.id())) return true;
+  }
+  return false;
+}
+
+bool ClientHub::Send(const std::string& identity, const wire::ServerMessage& msg) {
+  try {
+    if (!socket_.send(zmq::buffer(identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
+    return socket_.send(ToFrame(msg), zmq::send_flags::dontwait).has_value();
+  } catch (const zmq::error_t&) {
+    return false;  // EHOSTUNREACH: the client is gone
+  }
+}
+
+void ClientHub::SendCameras(const std::string& identity, const Client& c) {
+  for (const auto& [id, camera] : cameras_.cameras()) {
+    if (!Selects(c, camera)) continue;
+    wire::ServerMessage msg;
+    *msg.mutable_camera() = camera;
+    Send(identity, msg);
+  }
+}
+
+void ClientHub::OnRequest(const std::string& identity, const zmq::message_t& body, int64_t now_ms) {
+  wire::ClientRequest req;
+  if (!FromFrame(body, &req) || req.body_case() == wire::ClientRequest::BODY_NOT_SET) {
+    wire::ServerMessage err;
+    err.set_error("malformed request");
+    Send(identity, err);
+    return;
+  }
+  if (req.has_ptz()) {  // a one-off command: no subscription needed
+    wire::ServerMessage answer;
+    Status s = ptz_(req.ptz());
+    if (s.ok()) {
+      answer.set_ptz_sent(req.ptz().camera_id());
+      spdlog::info("client: PTZ {} for camera {} passed to its worker", req.ptz().action(), req.ptz().camera_id());
+    } else {
+      answer.set_error("PTZ: " + s.message());
+    }
+    Send(identity, answer);
+    return;
+  }
+  auto it = clients_.find(identity);
+  if (req.has_subscribe()) {
+    Client c;
+    c.prefixes.assign(req.subscribe().prefixes().begin(), req.subscribe().prefixes().end());
+    c.cursor = req.subscribe().has_after_seq() ? std::min(req.subscribe().after_seq(), log_.head()) : log_.head();
+    c.last_heard_ms = now_ms;
+    spdlog::info("client {}: subscribed to {} from seq {}", clients_.size() + 1,
+                 c.prefixes.empty() ? std::string("everything") : c.prefixes.front(), c.cursor);
+    SendCameras(identity, c);
+    if (it != clients_.end()) Forget(it, now_ms);  // a fresh subscription replaces the old one
+    it = clients_.emplace(identity, std::move(c)).first;
+    Replay(identity, it->second);
+    return;
+  }
+  if (it == clients_.end()) {
+    wire::ServerMessage again;
+    again.set_resubscribe(true);
+    Send(identity, again);
+    return;
+  }
+  it->second.last_heard_ms = now_ms;
+  if (req.has_watch()) Watch(identity, it->second, req.watch(), now_ms);
+}
+
+void ClientHub::Replay(const std::string& identity, Client& c) {
+  auto rows = log_.ReadAfter(c.cursor, kReplayBatch);
+  if (!rows.ok()) {
+    spdlog::error("replay: {}", rows.error().message);
+    return;
+  }
+  for (const wire::LoggedAlert& row : *rows) {
+    if (Selects(c, row.alert())) {
+      wire::ServerMessage msg;
+      *msg.mutable_alert() = row;
+      if (!Send(identity, msg)) return;  // full: try again on the next pump
+    }
+    c.cursor = row.seq();
+  }
+  if (rows->size() < size_t(kReplayBatch)) {
+    wire::ServerMessage msg;
+    msg.set_live_at_seq(c.cursor);
+    if (!Send(identity, msg)) return;
+    c.live = true;
+    if (c.cameras_stale) {
+      c.cameras_stale = false;
+      SendCameras(identity, c);
+    }
+  }
+}
+
+void ClientHub::OnLogged(const std::vector<wire::LoggedAlert>& logged) {
+  for (auto& [identity, c] : clients_) {
+    if (!c.live) continue;
+    for (const wire::LoggedAlert& row : logged) {
+      if (Selects(c, row.alert())) {
+        wire::ServerMessage msg;
+        *msg.mutable_alert() = row;
+        if (!Send(identity, msg)) {
+          c.live = false;  // it cannot keep up: it will replay from its cursor
+          break;
+        }
+      }
+      c.cursor = row.seq();
+    }
+  }
+}
+
+void ClientHub::OnCameraChanged(const wire::Camera& camera) {
+  wire::ServerMessage msg;
+  *msg.mutable_camera() = camera;
+  for (auto& [identity, c] : clients_) {
+    if (Selects(c, camera) && !Send(identity, msg)) c.cameras_stale = true;
+  }
+}
+
+void ClientHub::Pump(int64_t now_ms) {
+  for (auto it = clients_.begin(); it != clients_.end();) {
+    Client& c = it->second;
+    bool disconnected = false;
+    for (const auto& [camera, v] : c.watching) disconnected = disconnected || v->gone();
+    if (disconnected || now_ms - c.last_heard_ms > kClientTimeoutMs) {
+      if (disconnected) spdlog::info("client gone: disconnected");
+      else spdlog::info("client gone: silent for {} s", kClientTimeoutMs / 1000);
+      auto next = std::next(it);
+      Forget(it, now_ms);
+      it = next;
+      continue;
+    }
+    if (!c.live) Replay(it->first, c);
+    if (now_ms - c.last_heartbeat_ms >= kHeartbeatMs) {
+      wire::ServerMessage msg;
+      msg.set_heartbeat_seq(log_.head());
+      Send(it->first, msg);
+      c.last_heartbeat_ms = now_ms;
+    }
+    ++it;
+  }
+}
+
+}  // namespace xl::router

@@ -1,0 +1,96 @@
+// The router's clients (ZeroMQ ROUTER socket; clients are DEALERs).
+//
+// Protocol: a client sends ClientRequest{subscribe}, then pings at least every 5 s. It gets
+// the states of the cameras it selects, every logged alert after `after_seq` (replayed from
+// the log in order), `live_at_seq`, then live alerts and state changes, and a heartbeat every
+// second. Alerts always arrive in log order with no gaps among those the client selects.
+// A client that cannot keep up is never waited for: it falls back to replaying from the log
+// where it left off, so it loses nothing and slows nobody.
+//
+// Live video: ClientRequest{watch} makes the client a viewer of one camera in the LiveRelay;
+// frames then arrive as ServerMessage{video}, from a keyframe on (see router/live/). A client
+// watching video pings every second; one not heard for 3 s is taken as not reading (its
+// queues are filling) and gets no frames until it speaks again, then from a keyframe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include <functional>
+#include <memory>
+
+#include "router/alerts/alert_log.h"
+#include "common/status.h"
+#include "router/live/live_relay.h"
+#include "xueliang.pb.h"
+
+namespace xl::router {
+
+class CameraRegistry;
+
+class ClientHub {
+ public:
+  // `known` says whether a camera ID is in the registry (for watch requests); `ptz` passes
+  // a PTZ command on towards the camera (an error says why it cannot).
+  ClientHub(zmq::socket_t& socket, AlertLog& log, const CameraRegistry& cameras, LiveRelay& relay,
+            std::function<bool(const std::string&)> known, std::function<Status(const wire::PtzCommand&)> ptz);
+  ~ClientHub();
+
+  // Handles one message from a client (identity frame + body frame).
+  void OnRequest(const std::string& identity, const zmq::message_t& body, int64_t now_ms);
+  // Sends freshly logged alerts to the live clients that select them.
+  void OnLogged(const std::vector<wire::LoggedAlert>& logged);
+  void OnCameraChanged(const wire::Camera& camera);
+  // Advances replays, sends heartbeats, forgets silent clients. Call every ~100 ms.
+  void Pump(int64_t now_ms);
+
+  size_t size() const { return clients_.size(); }
+
+ private:
+  // One client watching one camera.
+  class Viewer : public LiveViewer {
+   public:
+    // `last_heard_ms` is the client's (it outlives the viewer).
+    Viewer(zmq::socket_t& socket, std::string identity, const int64_t* last_heard_ms)
+        : socket_(socket), identity_(std::move(identity)), last_heard_ms_(last_heard_ms) {}
+    bool Offer(const LiveFramePtr& frame) override;
+    bool gone() const { return gone_; }  // the client disconnected
+
+   private:
+    zmq::socket_t& socket_;
+    std::string identity_;
+    const int64_t* last_heard_ms_;
+    bool gone_ = false;
+  };
+  struct Client {
+    std::vector<std::string> prefixes;
+    uint64_t cursor = 0;  // every alert up to here has been handled for this client
+    bool live = false;    // false: replaying from the log
+    bool cameras_stale = false;  // a camera update was lost: resend all when live again
+    int64_t last_heard_ms = 0;
+    int64_t last_heartbeat_ms = 0;
+    std::map<std::string, std::unique_ptr<Viewer>> watching;  // by camera id
+  };
+  void Watch(const std::string& identity, Client& c, const wire::WatchRequest& req, int64_t now_ms);
+  void Forget(std::map<std::string, Client>::iterator it, int64_t now_ms);
+
+  bool Selects(const Client& c, const wire::Alert& a) const;
+  bool Selects(const Client& c, const wire::Camera& cam) const;
+  // Sends without blocking; false when the client's queue is full or it is gone.
+  bool Send(const std::string& identity, const wire::ServerMessage& msg);
+  void SendCameras(const std::string& identity, const Client& c);
+  void Replay(const std::string& identity, Client& c);
+
+  zmq::socket_t& socket_;
+  AlertLog& log_;
+  const CameraRegistry& cameras_;
+  LiveRelay& relay_;
+  std::function<bool(const std::string&)> known_;
+  std::function<Status(const wire::PtzCommand&)> ptz_;
+  std::map<std::string, Client> clients_;
+};
+
+}  // namespace xl::router

@@ -1,0 +1,17 @@
+// JSON replies of the router's REST API: a body with a status, and errors as
+// {"error": "reason"}.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/http_server.h"
+
+namespace xl::router {
+
+inline HttpReply JsonReply(int status, const nlohmann::json& body) { return {status, "application/json", body.dump()}; }
+inline HttpReply JsonFault(int status, const std::string& reason) {
+  return JsonReply(status, nlohmann::json{{"error", reason}});
+}
+
+}  // namespace xl::router
