@@ -32,11 +32,11 @@ Router::Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<
       media_(ctx, zmq::socket_type::pull),
       log_(std::move(log)),
       store_(std::move(store)),
-      registry_(config.worker_timeout_ms, [this](const wire::Camera& c) { OnCameraChanged(c); }),
-      hub_(clients_, *log_, registry_, relay_, [this](const std::string& id) { return store_->Find(id) != nullptr; },
+      states_(config.worker_timeout_ms, [this](const wire::Camera& c) { OnCameraChanged(c); }),
+      hub_(clients_, *log_, states_, relay_, [this](const std::string& id) { return store_->Find(id) != nullptr; },
            [this](const wire::PtzCommand& c) { return control_.SendPtz(c); }),
       control_(control_socket_, *store_, config.worker_timeout_ms),
-      api_(*store_, control_, registry_, [this](const std::string& id) { registry_.Forget(id); }) {}
+      api_(*store_, control_, states_, [this](const std::string& id) { states_.Forget(id); }) {}
 
 namespace {
 
@@ -69,7 +69,7 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   if (!store.ok()) return store.error();
   std::unique_ptr<Router> r(new Router(config, ctx, std::move(log.value()), std::move(store.value())));
   auto cameras = r->log_->LoadCameras();
-  if (cameras.ok()) r->registry_.Seed(*cameras);
+  if (cameras.ok()) r->states_.Seed(*cameras);
   r->workers_.set(zmq::sockopt::rcvhwm, 100000);
   r->clients_.set(zmq::sockopt::router_mandatory, 1);
   r->clients_.set(zmq::sockopt::sndhwm, 10000);
@@ -95,7 +95,7 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   r->desk_ = std::move(desk.value());
   Router* router = r.get();
   r->desk_api_ = std::make_unique<DeskApi>(DeskApi::Sources{
-      *r->users_, *r->desk_, *r->log_, *r->store_, r->registry_, config.region_names, config.overdue_ms,
+      *r->users_, *r->desk_, *r->log_, *r->store_, r->states_, config.region_names, config.overdue_ms,
       [router](const std::string& id, const std::string& camera, const std::string& region, const std::string& state,
                const std::string& step, const std::string& user) {
         if (router->feed_) router->feed_->OnHandling(id, camera, region, state, step, user);
@@ -189,16 +189,16 @@ void Router::DrainWorkers(int64_t now_ms) {
       continue;
     }
     CheckSequence(env);
-    registry_.Heard(env.source(), now_ms);
+    states_.Heard(env.source(), now_ms);
     switch (env.body_case()) {
       // Reports on cameras no longer in the registry (removed a moment ago) are ignored.
       case wire::Envelope::kCamera:
-        if (store_->Find(env.camera().id())) registry_.Update(env.camera(), now_ms);
+        if (store_->Find(env.camera().id())) states_.Update(env.camera(), now_ms);
         break;
       case wire::Envelope::kStatus:
-        registry_.SetWorkerCpu(env.status().worker(), env.status().cpu_cores());
+        states_.SetWorkerCpu(env.status().worker(), env.status().cpu_cores());
         for (const wire::Camera& c : env.status().cameras()) {
-          if (store_->Find(c.id())) registry_.Update(c, now_ms);
+          if (store_->Find(c.id())) states_.Update(c, now_ms);
         }
         break;
       case wire::Envelope::kAlert:
@@ -259,8 +259,8 @@ void Router::DrainControl(int64_t now) {
 
 std::string Router::CodecOf(const std::string& camera) const {
   if (!store_->Find(camera)) return "";
-  auto s = registry_.cameras().find(camera);
-  return s == registry_.cameras().end() ? "" : s->second.codec();
+  auto s = states_.cameras().find(camera);
+  return s == states_.cameras().end() ? "" : s->second.codec();
 }
 
 void Router::SyncRtspMounts() {
@@ -282,8 +282,8 @@ HttpReply Router::Metrics() {
   PromText m;
   std::map<std::string, int> by_state;
   for (const auto& [id, c] : store_->cameras()) {
-    auto s = registry_.cameras().find(id);
-    by_state[!c.spec.enabled() ? "disabled" : s == registry_.cameras().end() ? "unknown" : StateName(s->second.state())]++;
+    auto s = states_.cameras().find(id);
+    by_state[!c.spec.enabled() ? "disabled" : s == states_.cameras().end() ? "unknown" : StateName(s->second.state())]++;
   }
   m.Family("xl_cameras", "gauge", "Registered cameras by state.");
   for (const char* st : {"connecting", "online", "offline", "reconnecting", "disabled", "unknown"}) {
@@ -347,7 +347,7 @@ void Router::Run(const std::atomic<bool>& stop) {
     if (items[1].revents & ZMQ_POLLIN) DrainClients(now);
     if (items[2].revents & ZMQ_POLLIN) DrainControl(now);
     if (items[3].revents & ZMQ_POLLIN) DrainMedia(now);
-    registry_.Expire(now);
+    states_.Expire(now);
     control_.Pump(now);
     control_.SetWanted(relay_.Wanted(now), now);
     if (now - last_mount_sync_ms_ >= 1000) {

@@ -79,7 +79,7 @@ class Router {
   zmq::socket_t media_;
   std::unique_ptr<AlertLog> log_;
   std::unique_ptr<CameraStore> store_;
-  CameraRegistry registry_;
+  CameraStates states_;
   LiveRelay relay_;
   ClientHub hub_;
   WorkerControl control_;

@@ -16,7 +16,7 @@ constexpr int kReplayBatch = 200;
 constexpr int64_t kVideoStallMs = 3000;
 }  // namespace
 
-ClientHub::ClientHub(zmq::socket_t& socket, AlertLog& log, const CameraRegistry& cameras, LiveRelay& relay,
+ClientHub::ClientHub(zmq::socket_t& socket, AlertLog& log, const CameraStates& cameras, LiveRelay& relay,
                      std::function<bool(const std::string&)> known,
                      std::function<Status(const wire::PtzCommand&)> ptz)
     : socket_(socket), log_(log), cameras_(cameras), relay_(relay), known_(std::move(known)), ptz_(std::move(ptz)) {}

@@ -29,13 +29,13 @@
 
 namespace xl::router {
 
-class CameraRegistry;
+class CameraStates;
 
 class ClientHub {
  public:
   // `known` says whether a camera ID is in the registry (for watch requests); `ptz` passes
   // a PTZ command on towards the camera (an error says why it cannot).
-  ClientHub(zmq::socket_t& socket, AlertLog& log, const CameraRegistry& cameras, LiveRelay& relay,
+  ClientHub(zmq::socket_t& socket, AlertLog& log, const CameraStates& cameras, LiveRelay& relay,
             std::function<bool(const std::string&)> known, std::function<Status(const wire::PtzCommand&)> ptz);
   ~ClientHub();
 
@@ -86,7 +86,7 @@ class ClientHub {
 
   zmq::socket_t& socket_;
   AlertLog& log_;
-  const CameraRegistry& cameras_;
+  const CameraStates& cameras_;
   LiveRelay& relay_;
   std::function<bool(const std::string&)> known_;
   std::function<Status(const wire::PtzCommand&)> ptz_;

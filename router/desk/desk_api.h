@@ -46,7 +46,7 @@ class DeskApi {
     AlertDesk& desk;
     AlertLog& log;
     const CameraStore& store;
-    const CameraRegistry& states;
+    const CameraStates& states;
     std::map<std::string, std::string> region_names;  // region code → name, for the tree
     int64_t overdue_ms;  // an event not acknowledged this long after it started is overdue
     StepFn on_step;

@@ -71,7 +71,7 @@ Status ApplyFields(const json& in, wire::CameraSpec& spec, bool allow_id) {
 
 }  // namespace
 
-RegistryApi::RegistryApi(CameraStore& store, WorkerControl& control, CameraRegistry& states,
+RegistryApi::RegistryApi(CameraStore& store, WorkerControl& control, CameraStates& states,
                          std::function<void(const std::string&)> on_removed)
     : store_(store), control_(control), states_(states), on_removed_(std::move(on_removed)) {}
 

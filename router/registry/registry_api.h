@@ -27,7 +27,7 @@ namespace xl::router {
 class RegistryApi {
  public:
   // `on_removed` is told the ID of each camera removed from the registry.
-  RegistryApi(CameraStore& store, WorkerControl& control, CameraRegistry& states,
+  RegistryApi(CameraStore& store, WorkerControl& control, CameraStates& states,
               std::function<void(const std::string&)> on_removed);
 
   // `scope`: the caller's region (a code prefix; "" for everything). Cameras outside it are
@@ -46,7 +46,7 @@ class RegistryApi {
 
   CameraStore& store_;
   WorkerControl& control_;
-  CameraRegistry& states_;
+  CameraStates& states_;
   std::function<void(const std::string&)> on_removed_;
 };
 

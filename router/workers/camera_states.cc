@@ -6,11 +6,11 @@
 
 namespace xl::router {
 
-void CameraRegistry::Seed(const std::vector<wire::Camera>& cameras) {
+void CameraStates::Seed(const std::vector<wire::Camera>& cameras) {
   for (const wire::Camera& c : cameras) cameras_[c.id()] = c;
 }
 
-void CameraRegistry::Update(const wire::Camera& camera, int64_t now_ms) {
+void CameraStates::Update(const wire::Camera& camera, int64_t now_ms) {
   Heard(camera.worker(), now_ms);
   wire::Camera& known = cameras_[camera.id()];
   const bool changed = known.state() != camera.state() || known.reason() != camera.reason() ||
@@ -20,7 +20,7 @@ void CameraRegistry::Update(const wire::Camera& camera, int64_t now_ms) {
   if (changed) on_change_(known);
 }
 
-void CameraRegistry::Forget(const std::string& camera_id) {
+void CameraStates::Forget(const std::string& camera_id) {
   auto it = cameras_.find(camera_id);
   if (it == cameras_.end()) return;
   wire::Camera gone = it->second;
@@ -31,14 +31,14 @@ void CameraRegistry::Forget(const std::string& camera_id) {
   on_change_(gone);
 }
 
-void CameraRegistry::Heard(const std::string& worker, int64_t now_ms) {
+void CameraStates::Heard(const std::string& worker, int64_t now_ms) {
   if (worker.empty()) return;
   auto [it, fresh] = worker_seen_ms_.try_emplace(worker, now_ms);
   it->second = now_ms;
   if (fresh) spdlog::info("worker {}: connected", worker);
 }
 
-void CameraRegistry::Expire(int64_t now_ms) {
+void CameraStates::Expire(int64_t now_ms) {
   for (auto it = worker_seen_ms_.begin(); it != worker_seen_ms_.end();) {
     if (now_ms - it->second <= worker_timeout_ms_) {
       ++it;

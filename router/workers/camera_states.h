@@ -1,4 +1,6 @@
-// The latest state of every camera the router has heard of, and which worker runs it.
+// CameraStates: the live state of every camera the router has heard of (online, offline,
+// health figures) and which worker runs it. The registry of cameras (what should run) is
+// registry/camera_store.h; this is what is running, as the workers report it.
 // A camera whose worker has been silent longer than the timeout is reported offline.
 #pragma once
 
@@ -12,20 +14,20 @@
 
 namespace xl::router {
 
-class CameraRegistry {
+class CameraStates {
  public:
   // `on_change` is called with each camera whose state changed.
   using ChangeFn = std::function<void(const wire::Camera&)>;
-  CameraRegistry(int64_t worker_timeout_ms, ChangeFn on_change)
+  CameraStates(int64_t worker_timeout_ms, ChangeFn on_change)
       : worker_timeout_ms_(worker_timeout_ms), on_change_(std::move(on_change)) {}
 
-  // Seeds the registry (from the log at start-up) without reporting changes.
+  // Seeds the states (from the log at start-up) without reporting changes.
   void Seed(const std::vector<wire::Camera>& cameras);
 
   // A state report from a worker; `now_ms` is monotonic. Health figures (fps, bitrate, ...)
   // are kept silently; only a change of state, reason, worker, name or region is reported.
   void Update(const wire::Camera& camera, int64_t now_ms);
-  // The camera left the registry: reported once as REMOVED, then forgotten.
+  // The camera left the registry (camera_store): reported once as REMOVED, then forgotten.
   void Forget(const std::string& camera_id);
   // A worker's CPU use from its status report.
   void SetWorkerCpu(const std::string& worker, double cores) { worker_cpu_[worker] = cores; }

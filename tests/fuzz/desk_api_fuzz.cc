@@ -27,7 +27,7 @@ struct Desk {
   std::unique_ptr<CameraStore> store;
   std::unique_ptr<UserStore> users;
   std::unique_ptr<AlertDesk> desk;
-  CameraRegistry states{15000, [](const xl::wire::Camera&) {}};
+  CameraStates states{15000, [](const xl::wire::Camera&) {}};
   std::unique_ptr<DeskApi> api;
   std::string admin_cookie, operator_cookie;
 
