@@ -37,6 +37,21 @@ struct HttpReply {
   std::vector<std::pair<std::string, std::string>> headers = {};  // added to the response (Set-Cookie, ...)
 };
 
+// The one place an error's kind becomes an HTTP status.
+constexpr int HttpStatusOf(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument: return 400;
+    case ErrorCode::kUnauthenticated: return 401;
+    case ErrorCode::kPermissionDenied: return 403;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kConflict: return 409;
+    case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kInternal: return 500;
+  }
+  return 500;
+}
+
 class HttpServer {
  public:
   using Handler = std::function<HttpReply(const HttpRequest&)>;

@@ -6,10 +6,10 @@ Result<SqlitePtr> OpenDatabase(const std::string& path, const char* schema) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open(path.c_str(), &raw);
   SqlitePtr db(raw);
-  if (rc != SQLITE_OK) return Error{path + ": cannot open the database: " + (raw ? sqlite3_errmsg(raw) : "no memory")};
+  if (rc != SQLITE_OK) return Internal(path + ": cannot open the database: " + (raw ? sqlite3_errmsg(raw) : "no memory"));
   sqlite3_busy_timeout(db.get(), 5000);
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", schema}) {
-    if (Status s = ExecSql(db.get(), sql); !s.ok()) return Error{path + ": " + s.message()};
+    if (Status s = ExecSql(db.get(), sql); !s.ok()) return Internal(path + ": " + s.message());
   }
   return db;
 }
@@ -19,14 +19,14 @@ Status ExecSql(sqlite3* db, const char* sql) {
   if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    return Error{msg};
+    return Internal(msg);
   }
   return Status::Ok();
 }
 
 Result<StmtPtr> PrepareSql(sqlite3* db, const char* sql) {
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) return Error{sqlite3_errmsg(db)};
+  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) return Internal(sqlite3_errmsg(db));
   return StmtPtr(stmt);
 }
 

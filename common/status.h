@@ -1,5 +1,7 @@
-// Errors as values. A Result<T> holds either a T or an Error with a human-readable reason.
-// Functions that can fail on bad input return Result/Error instead of throwing.
+// Errors as values. A Result<T> holds either a T or an Error: a kind the caller can act on
+// and a human-readable reason. Functions that can fail return Result/Status instead of
+// throwing. Storage and logic say what went wrong by the kind; only the edge that answers a
+// peer maps kinds to its protocol (HTTP: HttpStatusOf in common/http_server.h).
 #pragma once
 
 #include <string>
@@ -8,10 +10,30 @@
 
 namespace xl {
 
+// What kind of failure an Error is.
+enum class ErrorCode {
+  kInvalidArgument,   // the input is malformed or out of range (the default: most errors are bad input)
+  kNotFound,          // what was asked for does not exist (or is not visible to the caller)
+  kAlreadyExists,     // it exists already
+  kConflict,          // the request does not fit the current state (a step out of order)
+  kUnauthenticated,   // the caller has not proved who it is
+  kPermissionDenied,  // the caller may not do this
+  kUnavailable,       // a peer or resource cannot be reached now; trying again may work
+  kInternal,          // a fault of our own or of the system below (I/O, database)
+};
+
 // A failure with a reason an operator can act on ("deploy/demo.yaml:12: unknown key 'fsp'").
 struct Error {
   std::string message;
+  ErrorCode code = ErrorCode::kInvalidArgument;
 };
+
+inline Error NotFound(std::string message) { return {std::move(message), ErrorCode::kNotFound}; }
+inline Error Conflict(std::string message) { return {std::move(message), ErrorCode::kConflict}; }
+inline Error Unavailable(std::string message) { return {std::move(message), ErrorCode::kUnavailable}; }
+inline Error Internal(std::string message) { return {std::move(message), ErrorCode::kInternal}; }
+inline Error PermissionDenied(std::string message) { return {std::move(message), ErrorCode::kPermissionDenied}; }
+inline Error Unauthenticated(std::string message) { return {std::move(message), ErrorCode::kUnauthenticated}; }
 
 template <typename T>
 class Result {
@@ -40,15 +62,18 @@ class Result {
 class Status {
  public:
   Status() = default;
-  Status(Error error) : error_(std::move(error.message)), failed_(true) {}  // NOLINT
+  Status(Error error) : error_(std::move(error)), failed_(true) {}  // NOLINT
   static Status Ok() { return {}; }
 
   bool ok() const { return !failed_; }
   explicit operator bool() const { return ok(); }
-  const std::string& message() const { return error_; }
+  const std::string& message() const { return error_.message; }
+  // Requires !ok().
+  const Error& error() const { return error_; }
+  ErrorCode code() const { return error_.code; }
 
  private:
-  std::string error_;
+  Error error_;
   bool failed_ = false;
 };
 

@@ -54,22 +54,22 @@ Result<std::unique_ptr<AlertLog>> AlertLog::Open(const std::string& path) {
   std::unique_ptr<AlertLog> log(new AlertLog(db->release()));
   if (Status s = log->Prepare("INSERT INTO alerts(alert_id, camera_id, region, kind, phase, time_ms, logged_ms, "
                               "snapshot, body) VALUES(?,?,?,?,?,?,?,?,?)", &log->insert_); !s.ok()) {
-    return Error{s.message()};
+    return s.error();
   }
   if (Status s = log->Prepare("SELECT seq, snapshot, body FROM alerts WHERE seq > ? ORDER BY seq LIMIT ?",
                               &log->read_); !s.ok()) {
-    return Error{s.message()};
+    return s.error();
   }
   if (Status s = log->Prepare("INSERT INTO cameras(id, body, updated_ms) VALUES(?,?,?) "
                               "ON CONFLICT(id) DO UPDATE SET body=excluded.body, updated_ms=excluded.updated_ms",
                               &log->save_camera_); !s.ok()) {
-    return Error{s.message()};
+    return s.error();
   }
   if (Status s = log->Prepare("DELETE FROM cameras WHERE id = ?", &log->forget_camera_); !s.ok()) {
-    return Error{s.message()};
+    return s.error();
   }
   sqlite3_stmt* head = nullptr;
-  if (Status s = log->Prepare("SELECT COALESCE(MAX(seq), 0) FROM alerts", &head); !s.ok()) return Error{s.message()};
+  if (Status s = log->Prepare("SELECT COALESCE(MAX(seq), 0) FROM alerts", &head); !s.ok()) return s.error();
   if (sqlite3_step(head) == SQLITE_ROW) log->head_ = sqlite3_column_int64(head, 0);
   sqlite3_finalize(head);
   return log;
@@ -92,7 +92,7 @@ Status AlertLog::Prepare(const char* sql, sqlite3_stmt** stmt) {
 Result<std::vector<uint64_t>> AlertLog::Append(const std::vector<wire::Alert>& alerts) {
   std::vector<uint64_t> seqs;
   if (alerts.empty()) return seqs;
-  if (Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return Error{"alert log: " + s.message()};
+  if (Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return Internal("alert log: " + s.message());
   const int64_t now = NowMs();
   for (const wire::Alert& a : alerts) {
     wire::Alert body = a;
@@ -115,13 +115,13 @@ Result<std::vector<uint64_t>> AlertLog::Append(const std::vector<wire::Alert>& a
     if (sqlite3_step(insert_) != SQLITE_DONE) {
       std::string msg = sqlite3_errmsg(db_);
       Exec("ROLLBACK");
-      return Error{"alert log: " + msg};
+      return Internal("alert log: " + msg);
     }
     seqs.push_back(static_cast<uint64_t>(sqlite3_last_insert_rowid(db_)));
   }
   if (Status s = Exec("COMMIT"); !s.ok()) {
     Exec("ROLLBACK");
-    return Error{"alert log: " + s.message()};
+    return Internal("alert log: " + s.message());
   }
   head_ = seqs.back();
   return seqs;
@@ -142,14 +142,14 @@ Result<std::vector<wire::LoggedAlert>> AlertLog::ReadRows(sqlite3_stmt* stmt) {
     logged.set_seq(static_cast<uint64_t>(sqlite3_column_int64(stmt, 0)));
     const void* body = sqlite3_column_blob(stmt, 2);
     if (!logged.mutable_alert()->ParseFromArray(body, sqlite3_column_bytes(stmt, 2))) {
-      return Error{"alert log: row " + std::to_string(logged.seq()) + " is corrupt"};
+      return Internal("alert log: row " + std::to_string(logged.seq()) + " is corrupt");
     }
     if (const void* jpeg = sqlite3_column_blob(stmt, 1)) {
       logged.mutable_alert()->set_snapshot_jpeg(jpeg, sqlite3_column_bytes(stmt, 1));
     }
     out.push_back(std::move(logged));
   }
-  if (rc != SQLITE_DONE) return Error{std::string("alert log: ") + sqlite3_errmsg(db_)};
+  if (rc != SQLITE_DONE) return Internal(std::string("alert log: ") + sqlite3_errmsg(db_));
   return out;
 }
 
@@ -166,7 +166,7 @@ Result<std::vector<EventSummary>> AlertLog::RecentEvents(int limit) {
     out.push_back({ColumnText(r, 0), ColumnText(r, 1), ColumnText(r, 2), ColumnText(r, 3), sqlite3_column_int64(r, 4),
                    sqlite3_column_int(r, 5) != 0, uint64_t(sqlite3_column_int64(r, 6))});
   }
-  if (rc != SQLITE_DONE) return Error{std::string("alert log: ") + sqlite3_errmsg(db_)};
+  if (rc != SQLITE_DONE) return Internal(std::string("alert log: ") + sqlite3_errmsg(db_));
   return out;
 }
 
@@ -183,20 +183,20 @@ Status AlertLog::SaveCamera(const wire::Camera& camera) {
   sqlite3_bind_text(save_camera_, 1, camera.id().c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_blob(save_camera_, 2, bytes.data(), int(bytes.size()), SQLITE_TRANSIENT);
   sqlite3_bind_int64(save_camera_, 3, NowMs());
-  if (sqlite3_step(save_camera_) != SQLITE_DONE) return Error{std::string("camera table: ") + sqlite3_errmsg(db_)};
+  if (sqlite3_step(save_camera_) != SQLITE_DONE) return Internal(std::string("camera table: ") + sqlite3_errmsg(db_));
   return Status::Ok();
 }
 
 Status AlertLog::ForgetCamera(const std::string& id) {
   sqlite3_reset(forget_camera_);
   BindText(forget_camera_, 1, id);
-  if (sqlite3_step(forget_camera_) != SQLITE_DONE) return Error{std::string("camera table: ") + sqlite3_errmsg(db_)};
+  if (sqlite3_step(forget_camera_) != SQLITE_DONE) return Internal(std::string("camera table: ") + sqlite3_errmsg(db_));
   return Status::Ok();
 }
 
 Result<std::vector<wire::Camera>> AlertLog::LoadCameras() {
   sqlite3_stmt* stmt = nullptr;
-  if (Status s = Prepare("SELECT body FROM cameras ORDER BY id", &stmt); !s.ok()) return Error{s.message()};
+  if (Status s = Prepare("SELECT body FROM cameras ORDER BY id", &stmt); !s.ok()) return s.error();
   std::vector<wire::Camera> out;
   while (sqlite3_step(stmt) == SQLITE_ROW) {
     wire::Camera c;

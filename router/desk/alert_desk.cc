@@ -69,24 +69,24 @@ std::map<std::string, std::string> AlertDesk::StatesOf(const std::vector<std::st
   return out;
 }
 
-std::variant<std::string, StepRefusal> AlertDesk::Advance(const std::string& alert_id, const HandlingStep& step) {
+Result<std::string> AlertDesk::Advance(const std::string& alert_id, const HandlingStep& step) {
   auto it = kSteps.find(step.step);
-  if (it == kSteps.end()) return StepRefusal{400, "unknown step '" + step.step + "' (ack, dispatch, handle, close)"};
-  if (step.step == "dispatch" && step.unit.empty()) return StepRefusal{400, "dispatch needs the unit sent"};
-  if (step.step == "handle" && step.note.empty()) return StepRefusal{400, "handle needs a note of what was done"};
+  if (it == kSteps.end()) return Error{"unknown step '" + step.step + "' (ack, dispatch, handle, close)"};
+  if (step.step == "dispatch" && step.unit.empty()) return Error{"dispatch needs the unit sent"};
+  if (step.step == "handle" && step.note.empty()) return Error{"handle needs a note of what was done"};
   const std::string state = StateOf(alert_id);
   if (state != it->second.first) {
-    return StepRefusal{409, "the alert is " + state + "; " + step.step + " needs it " + it->second.first};
+    return Conflict("the alert is " + state + "; " + step.step + " needs it " + it->second.first);
   }
   auto put = PrepareSql(db_.get(), "INSERT INTO handling(alert_id, step, user, unit, note, at_ms) VALUES(?,?,?,?,?,?)");
-  if (!put.ok()) return StepRefusal{500, put.error().message};
+  if (!put.ok()) return Internal(put.error().message);
   BindText(put->get(), 1, alert_id);
   BindText(put->get(), 2, step.step);
   BindText(put->get(), 3, step.user);
   BindText(put->get(), 4, step.step == "dispatch" ? step.unit : "");  // only a dispatch goes to a unit
   BindText(put->get(), 5, step.note);
   sqlite3_bind_int64(put->get(), 6, step.at_ms);
-  if (sqlite3_step(put->get()) != SQLITE_DONE) return StepRefusal{500, sqlite3_errmsg(db_.get())};
+  if (sqlite3_step(put->get()) != SQLITE_DONE) return Internal(sqlite3_errmsg(db_.get()));
   return it->second.second;
 }
 

@@ -26,12 +26,6 @@ struct HandlingStep {
   int64_t at_ms = 0;
 };
 
-// Why Advance refused: the step does not follow the event's state, or a field is missing.
-struct StepRefusal {
-  int status;  // 409 (wrong state) or 400 (bad step, missing unit or note)
-  std::string reason;
-};
-
 class AlertDesk {
  public:
   static Result<std::unique_ptr<AlertDesk>> Open(const std::string& path);
@@ -41,8 +35,10 @@ class AlertDesk {
   // The states of many events at once (one query per 500): alert id → state, for each id.
   std::map<std::string, std::string> StatesOf(const std::vector<std::string>& alert_ids);
   // Records `step` by `user` when it follows the event's state (dispatch needs a unit,
-  // handle a note); returns the state after it, or why not.
-  std::variant<std::string, StepRefusal> Advance(const std::string& alert_id, const HandlingStep& step);
+  // handle a note); returns the state after it, or why not: kConflict when the step does
+  // not follow the event's state, kInvalidArgument for a bad step or a missing unit or note,
+  // kInternal when the database fails.
+  Result<std::string> Advance(const std::string& alert_id, const HandlingStep& step);
   std::vector<HandlingStep> History(const std::string& alert_id);
   // The state an event with `history` is in.
   static std::string StateAfter(const std::vector<HandlingStep>& history);

@@ -18,8 +18,8 @@ void ClipProxy::Serve(const HttpRequest& r, const std::string& event_id, HttpSer
   auto me = api_.Authenticate(r.cookies);
   if (!me) return respond(JsonFault(401, "log in first (POST /api/login)"));
   auto place = api_.ClipOf(event_id, *me);
-  if (auto* fault = std::get_if<HttpReply>(&place)) return respond(*fault);
-  const auto& [worker, path] = std::get<DeskApi::ClipPlace>(place);
+  if (!place.ok()) return respond(JsonFault(place.error()));
+  const auto& [worker, path] = *place;
   const std::string base = workers_.HttpUrl(worker);
   if (base.empty()) {
     return respond(JsonFault(502, "worker '" + worker + "', which keeps this clip, has no HTTP port the router knows "

@@ -20,11 +20,11 @@ constexpr int kMaxEventWindow = 1 << 20;  // how far back an alert list looks, i
 
 json UserJson(const DeskUser& u) { return {{"user", u.name}, {"role", u.role}, {"region", u.region}}; }
 
-// A JSON object body, or an error reply.
-std::variant<json, HttpReply> ObjectBody(const HttpRequest& r) {
+// A JSON object body, or why not (kInvalidArgument).
+Result<json> ObjectBody(const HttpRequest& r) {
   json j = json::parse(r.body.empty() ? "{}" : r.body, nullptr, false);
-  if (j.is_discarded()) return JsonFault(400, "the body is not valid JSON");
-  if (!j.is_object()) return JsonFault(400, "the body must be a JSON object");
+  if (j.is_discarded()) return Error{"the body is not valid JSON"};
+  if (!j.is_object()) return Error{"the body must be a JSON object"};
   return j;
 }
 
@@ -88,8 +88,8 @@ std::optional<HttpReply> DeskApi::Handle(const HttpRequest& r) {
 
 HttpReply DeskApi::Login(const HttpRequest& r) {
   auto body = ObjectBody(r);
-  if (auto* fault = std::get_if<HttpReply>(&body)) return *fault;
-  const json& j = std::get<json>(body);
+  if (!body.ok()) return JsonFault(body.error());
+  const json& j = *body;
   std::string name, password;
   if (!TextField(j, "user", &name) || !TextField(j, "password", &password) || name.empty()) {
     return JsonFault(400, "expected {\"user\": text, \"password\": text}");
@@ -100,7 +100,7 @@ HttpReply DeskApi::Login(const HttpRequest& r) {
     return JsonFault(401, "wrong user or password");
   }
   auto token = s_.users.StartSession(user->name, NowMs());
-  if (!token.ok()) return JsonFault(500, token.error().message);
+  if (!token.ok()) return JsonFault(token.error());
   spdlog::info("desk: {} ({}) logged in", user->name, user->role);
   HttpReply out = JsonReply(200, UserJson(*user));
   out.headers.emplace_back("Set-Cookie",
@@ -117,16 +117,15 @@ HttpReply DeskApi::Users(const HttpRequest& r, const DeskUser& me) {
   }
   if (r.method != "POST") return JsonFault(405, "GET or POST users");
   auto body = ObjectBody(r);
-  if (auto* fault = std::get_if<HttpReply>(&body)) return *fault;
-  const json& j = std::get<json>(body);
+  if (!body.ok()) return JsonFault(body.error());
+  const json& j = *body;
   DeskUser u;
   std::string password;
   if (!TextField(j, "user", &u.name) || !TextField(j, "password", &password) || !TextField(j, "role", &u.role) ||
       !TextField(j, "region", &u.region)) {
     return JsonFault(400, "expected {\"user\", \"password\", \"role\", \"region\"} as text");
   }
-  const bool taken = s_.users.Find(u.name).has_value();
-  if (Status s = s_.users.Add(u, password); !s.ok()) return JsonFault(taken ? 409 : 400, s.message());
+  if (Status s = s_.users.Add(u, password); !s.ok()) return JsonFault(s.error());
   spdlog::info("desk: {} added user {} ({}, region {})", me.name, u.name, u.role, u.region.empty() ? "all" : u.region);
   return JsonReply(201, UserJson(u));
 }
@@ -150,7 +149,7 @@ HttpReply DeskApi::Alerts(const HttpRequest& r, const DeskUser& me) {
   json out = json::array();
   for (int window = limit * 4;; window *= 4) {
     auto events = s_.log.RecentEvents(window);
-    if (!events.ok()) return JsonFault(500, events.error().message);
+    if (!events.ok()) return JsonFault(events.error());
     std::vector<const EventSummary*> visible;
     std::vector<std::string> ids;
     for (const EventSummary& e : events.value()) {
@@ -174,20 +173,19 @@ HttpReply DeskApi::Alerts(const HttpRequest& r, const DeskUser& me) {
   return JsonReply(200, out);
 }
 
-std::variant<std::vector<wire::LoggedAlert>, HttpReply> DeskApi::VisibleEvent(const std::string& id,
-                                                                             const DeskUser& me) {
+Result<std::vector<wire::LoggedAlert>> DeskApi::VisibleEvent(const std::string& id, const DeskUser& me) {
   auto messages = s_.log.EventMessages(id);
-  if (!messages.ok()) return JsonFault(500, messages.error().message);
+  if (!messages.ok()) return Internal(messages.error().message);
   if (messages->empty() || !Sees(me, messages->front().alert().region(), messages->front().alert().camera_id())) {
-    return JsonFault(404, "no alert " + id);
+    return NotFound("no alert " + id);
   }
   return std::move(messages.value());
 }
 
 HttpReply DeskApi::Alert(const std::string& id, const DeskUser& me) {
   auto messages = VisibleEvent(id, me);
-  if (auto* fault = std::get_if<HttpReply>(&messages)) return *fault;
-  const auto& event = std::get<std::vector<wire::LoggedAlert>>(messages);
+  if (!messages.ok()) return JsonFault(messages.error());
+  const auto& event = *messages;
   json phases = json::array();
   for (const wire::LoggedAlert& m : event) {
     const wire::Alert& a = m.alert();
@@ -209,18 +207,18 @@ HttpReply DeskApi::Alert(const std::string& id, const DeskUser& me) {
 
 HttpReply DeskApi::Step(const std::string& id, const std::string& step, const HttpRequest& r, const DeskUser& me) {
   auto messages = VisibleEvent(id, me);
-  if (auto* fault = std::get_if<HttpReply>(&messages)) return *fault;
-  const auto& event = std::get<std::vector<wire::LoggedAlert>>(messages);
+  if (!messages.ok()) return JsonFault(messages.error());
+  const auto& event = *messages;
   auto body = ObjectBody(r);
-  if (auto* fault = std::get_if<HttpReply>(&body)) return *fault;
-  const json& j = std::get<json>(body);
+  if (!body.ok()) return JsonFault(body.error());
+  const json& j = *body;
   HandlingStep s{step, me.name, "", "", NowMs()};
   if (!TextField(j, "note", &s.note) || !TextField(j, "unit", &s.unit)) {
     return JsonFault(400, "\"note\" and \"unit\" must be text");
   }
   auto done = s_.desk.Advance(id, s);
-  if (auto* refusal = std::get_if<StepRefusal>(&done)) return JsonFault(refusal->status, refusal->reason);
-  const std::string state = std::get<std::string>(done);
+  if (!done.ok()) return JsonFault(done.error());
+  const std::string state = *done;
   spdlog::info("desk: alert {} {} by {}{}{}", id, state, me.name, s.unit.empty() ? "" : " to " + s.unit,
                s.note.empty() ? "" : ": " + s.note);
   const wire::Alert& first = event.front().alert();
@@ -257,20 +255,20 @@ json CameraJson(const RegisteredCamera& c, const wire::Camera* state) {
 
 }  // namespace
 
-std::variant<DeskApi::ClipPlace, HttpReply> DeskApi::ClipOf(const std::string& id, const DeskUser& me) {
+Result<DeskApi::ClipPlace> DeskApi::ClipOf(const std::string& id, const DeskUser& me) {
   auto messages = VisibleEvent(id, me);
-  if (auto* fault = std::get_if<HttpReply>(&messages)) return *fault;
-  const auto& event = std::get<std::vector<wire::LoggedAlert>>(messages);
+  if (!messages.ok()) return messages.error();
+  const auto& event = *messages;
   for (auto it = event.rbegin(); it != event.rend(); ++it) {
     if (!it->alert().clip_path().empty()) return ClipPlace{it->alert().worker(), it->alert().clip_path()};
   }
-  return JsonFault(404, "alert " + id + " has no clip (its worker keeps none, or the kind has none)");
+  return NotFound("alert " + id + " has no clip (its worker keeps none, or the kind has none)");
 }
 
 HttpReply DeskApi::Snapshot(const std::string& id, const DeskUser& me) {
   auto messages = VisibleEvent(id, me);
-  if (auto* fault = std::get_if<HttpReply>(&messages)) return *fault;
-  const auto& event = std::get<std::vector<wire::LoggedAlert>>(messages);
+  if (!messages.ok()) return JsonFault(messages.error());
+  const auto& event = *messages;
   for (auto it = event.rbegin(); it != event.rend(); ++it) {
     if (!it->alert().snapshot_jpeg().empty()) return {200, "image/jpeg", it->alert().snapshot_jpeg()};
   }
@@ -279,8 +277,8 @@ HttpReply DeskApi::Snapshot(const std::string& id, const DeskUser& me) {
 
 HttpReply DeskApi::Ptz(const HttpRequest& r, const DeskUser& me) {
   auto body = ObjectBody(r);
-  if (auto* fault = std::get_if<HttpReply>(&body)) return *fault;
-  const json& j = std::get<json>(body);
+  if (!body.ok()) return JsonFault(body.error());
+  const json& j = *body;
   wire::PtzCommand c;
   std::string camera, action;
   if (!TextField(j, "camera", &camera) || !TextField(j, "action", &action) || camera.empty() || action.empty()) {

@@ -61,19 +61,19 @@ class DeskApi {
   std::optional<DeskUser> Authenticate(const std::map<std::string, std::string>& cookies);
 
   // Where event `id`'s clip is kept, for a user who may see the event: the worker that
-  // recorded it and the path in its clips folder. Otherwise the reply to give (404: no such
-  // event for this user, or it has no clip).
+  // recorded it and the path in its clips folder. Otherwise kNotFound (no such event for
+  // this user, or it has no clip) or kInternal (the log cannot be read).
   struct ClipPlace {
     std::string worker, path;
   };
-  std::variant<ClipPlace, HttpReply> ClipOf(const std::string& id, const DeskUser& me);
+  Result<ClipPlace> ClipOf(const std::string& id, const DeskUser& me);
 
  private:
   HttpReply Login(const HttpRequest& request);
   HttpReply Users(const HttpRequest& request, const DeskUser& me);
   HttpReply Alerts(const HttpRequest& request, const DeskUser& me);
   // The messages of event `id` when the user may see it; else the 404 (or 500) to answer.
-  std::variant<std::vector<wire::LoggedAlert>, HttpReply> VisibleEvent(const std::string& id, const DeskUser& me);
+  Result<std::vector<wire::LoggedAlert>> VisibleEvent(const std::string& id, const DeskUser& me);
   HttpReply Alert(const std::string& id, const DeskUser& me);
   HttpReply Step(const std::string& id, const std::string& step, const HttpRequest& request, const DeskUser& me);
   HttpReply Cameras(const DeskUser& me);

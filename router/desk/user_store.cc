@@ -46,7 +46,7 @@ Status UserStore::Add(const DeskUser& user, const std::string& password) {
     if (Status s = ValidateRegionCode(user.region); !s.ok()) return s;
   }
   if (password.size() < 8) return Error{"a password must have at least 8 characters"};
-  if (Find(user.name)) return Error{"user " + user.name + " already exists"};
+  if (Find(user.name)) return Error{"user " + user.name + " already exists", ErrorCode::kAlreadyExists};
   char hash[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str(hash, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                         crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {

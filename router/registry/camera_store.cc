@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS seeds(
 )sql";
 
 Status StepDone(sqlite3* db, sqlite3_stmt* s) {
-  if (sqlite3_step(s) != SQLITE_DONE) return Error{std::string("camera registry: ") + sqlite3_errmsg(db)};
+  if (sqlite3_step(s) != SQLITE_DONE) return Internal(std::string("camera registry: ") + sqlite3_errmsg(db));
   return Status::Ok();
 }
 }  // namespace
@@ -38,8 +38,8 @@ Result<std::unique_ptr<CameraStore>> CameraStore::Open(const std::string& path) 
   auto db = OpenDatabase(path, kSchema);
   if (!db.ok()) return db.error();
   std::unique_ptr<CameraStore> store(new CameraStore(std::move(db.value())));
-  if (Status s = store->Migrate(); !s.ok()) return Error{path + ": " + s.message()};
-  if (Status s = store->Load(); !s.ok()) return Error{path + ": " + s.message()};
+  if (Status s = store->Migrate(); !s.ok()) return Internal(path + ": " + s.message());
+  if (Status s = store->Load(); !s.ok()) return Internal(path + ": " + s.message());
   return store;
 }
 
@@ -88,7 +88,7 @@ const RegisteredCamera* CameraStore::Find(const std::string& id) const {
 }
 
 Status CameraStore::InTransaction(const std::function<Status()>& body) {
-  if (Status s = ExecSql(db_.get(), "BEGIN IMMEDIATE"); !s.ok()) return Error{"camera registry: " + s.message()};
+  if (Status s = ExecSql(db_.get(), "BEGIN IMMEDIATE"); !s.ok()) return Internal("camera registry: " + s.message());
   Status s = body();
   if (s.ok()) s = ExecSql(db_.get(), "COMMIT");
   if (!s.ok()) ExecSql(db_.get(), "ROLLBACK");
@@ -150,7 +150,7 @@ Result<bool> CameraStore::Remove(const std::string& id) {
   auto del = PrepareSql(db_.get(), "DELETE FROM registry WHERE id = ?");
   if (!del.ok()) return del.error();
   BindText(del->get(), 1, id);
-  if (Status s = StepDone(db_.get(), del->get()); !s.ok()) return Error{s.message()};
+  if (Status s = StepDone(db_.get(), del->get()); !s.ok()) return s.error();
   cameras_.erase(id);
   return true;
 }

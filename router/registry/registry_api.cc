@@ -161,12 +161,12 @@ HttpReply RegistryApi::AddCamera(const std::string& body) {
   if (in.is_discarded()) return JsonFault(400, "the body is not valid JSON");
   wire::CameraSpec spec;
   spec.set_enabled(true);
-  if (Status s = ApplyFields(in, spec, true); !s.ok()) return JsonFault(400, s.message());
+  if (Status s = ApplyFields(in, spec, true); !s.ok()) return JsonFault(s.error());
   auto camera = camera::CameraFromSpec(spec);
-  if (!camera.ok()) return JsonFault(400, camera.error().message);
+  if (!camera.ok()) return JsonFault(camera.error());
   if (store_.Find(spec.id())) return JsonFault(409, "camera " + spec.id() + " already exists");
   wire::CameraSpec clean = camera::SpecFromConfig(*camera);
-  if (Status s = store_.Put({clean}); !s.ok()) return JsonFault(500, s.message());
+  if (Status s = store_.Put({clean}); !s.ok()) return JsonFault(s.error());
   spdlog::info("registry: camera {} ({}) added", clean.id(), clean.name());
   control_.MarkDirty();
   return JsonReply(201, CameraJson(*store_.Find(clean.id()), nullptr, false));
@@ -179,11 +179,11 @@ HttpReply RegistryApi::SetCamera(const std::string& id, const std::string& body)
   if (in.is_discarded()) return JsonFault(400, "the body is not valid JSON");
   if (in.is_object() && in.contains("id") && in["id"] != id) return JsonFault(400, "a camera's id cannot change");
   wire::CameraSpec spec = existing->spec;
-  if (Status s = ApplyFields(in, spec, true); !s.ok()) return JsonFault(400, s.message());
+  if (Status s = ApplyFields(in, spec, true); !s.ok()) return JsonFault(s.error());
   auto camera = camera::CameraFromSpec(spec);
-  if (!camera.ok()) return JsonFault(400, camera.error().message);
+  if (!camera.ok()) return JsonFault(camera.error());
   wire::CameraSpec clean = camera::SpecFromConfig(*camera);
-  if (Status s = store_.Put({clean}); !s.ok()) return JsonFault(500, s.message());
+  if (Status s = store_.Put({clean}); !s.ok()) return JsonFault(s.error());
   spdlog::info("registry: camera {} ({}) changed", clean.id(), clean.name());
   control_.MarkDirty();
   return GetCamera(id);
@@ -194,7 +194,7 @@ HttpReply RegistryApi::RemoveCamera(const std::string& id) {
   if (!c) return JsonFault(404, "no camera " + id);
   const std::string name = c->spec.name();
   auto removed = store_.Remove(id);
-  if (!removed.ok()) return JsonFault(500, removed.error().message);
+  if (!removed.ok()) return JsonFault(removed.error());
   spdlog::info("registry: camera {} ({}) removed", id, name);
   control_.MarkDirty();
   on_removed_(id);
@@ -205,9 +205,9 @@ HttpReply RegistryApi::Import(const HttpRequest& r) {
   const bool dry_run = r.query.count("dry_run") && r.query.at("dry_run") != "0";
   if (r.body.size() > kMaxCsvBytes) return JsonFault(413, "the file is too large (at most 32 MiB per import)");
   auto csv = ParseCameraCsv(r.body, [&](const std::string& id) { return store_.Find(id) != nullptr; });
-  if (!csv.ok()) return JsonFault(400, csv.error().message);
+  if (!csv.ok()) return JsonFault(csv.error());
   if (!dry_run && !csv->valid.empty()) {
-    if (Status s = store_.Put(csv->valid); !s.ok()) return JsonFault(500, s.message());
+    if (Status s = store_.Put(csv->valid); !s.ok()) return JsonFault(s.error());
     control_.MarkDirty();
   }
   json errors = json::array();

@@ -13,5 +13,7 @@ inline HttpReply JsonReply(int status, const nlohmann::json& body) { return {sta
 inline HttpReply JsonFault(int status, const std::string& reason) {
   return JsonReply(status, nlohmann::json{{"error", reason}});
 }
+// An error as a reply: its kind decides the status (HttpStatusOf).
+inline HttpReply JsonFault(const Error& error) { return JsonFault(HttpStatusOf(error.code), error.message); }
 
 }  // namespace xl::router
