@@ -2,9 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "ingest/gb28181/ps_rtp_pipeline.h"
-#include "proto/gb28181/channel_url.h"
-#include "ingest/rtsp_pipeline.h"
 #include "common/clock.h"
 #include "proto/wire/wire.h"
 
@@ -13,122 +10,15 @@ namespace xl::ingest {
 constexpr int64_t kFirstBackoffMs = 1000;
 constexpr int64_t kMaxBackoffMs = 30000;
 
-Session::Session(const CameraConfig& c, Publisher& publisher, MediaPublisher& media, PipelineCounters& counters,
-                 ClipStore& clips, std::unique_ptr<analytics::FaceDetector> faces)
-    : camera_id_(c.id),
-      publisher_(publisher),
-      media_(media),
-      counters_(counters),
-      analytics_({c.id, c.name, c.region}, c.analytics, std::move(faces)) {
-  if (c.clips.enabled && c.analytics.motion_enabled && clips.enabled()) {
-    recorder_ = std::make_unique<ClipRecorder>(c.clips, c.id, c.id + " (" + c.name + ")", clips);
-  }
-}
-
-void Session::OnFrame(analytics::Frame& frame) {
-  last_frame_ms_.store(frame.time_ms);
-  frames_.fetch_add(1);
-  Send(analytics_.Process(frame));
-  uint32_t mask = 0;
-  for (wire::AlertKind k : analytics_.open_faults()) mask |= 1u << k;
-  fault_mask_.store(mask);
-}
-
-void Session::OnEncoded(const EncodedUnit& unit) {
-  const int64_t now = NowMs();
-  if (recorder_) recorder_->Feed(unit, now);
-  if (!live_.load()) return;
-  wire::VideoFrame v;
-  v.set_camera_id(camera_id_);
-  v.set_codec(unit.codec);
-  v.set_pts_us(unit.pts_us);
-  v.set_dts_us(unit.dts_us);
-  v.set_keyframe(unit.keyframe);
-  v.set_width(counters_.width);
-  v.set_height(counters_.height);
-  v.set_data(unit.data, unit.size);
-  v.set_seq(counters_.video_seq.fetch_add(1) + 1);
-  v.set_sent_ms(now);
-  media_.Publish(v);
-}
-
-std::vector<wire::AlertKind> Session::open_faults() const {
-  std::vector<wire::AlertKind> kinds;
-  const uint32_t mask = fault_mask_.load();
-  for (int k = 0; k < 32; ++k) {
-    if (mask & (1u << k)) kinds.push_back(wire::AlertKind(k));
-  }
-  return kinds;
-}
-
-void Session::Close(int64_t now_ms) {
-  Send(analytics_.Close(now_ms));
-  if (recorder_) recorder_->Close();
-}
-
-void Session::TrackClip(wire::Alert& a) {
-  if (!recorder_ || (a.kind() != wire::ALERT_KIND_MOTION && a.kind() != wire::ALERT_KIND_FACE)) return;
-  // Every event of this session starts here, so its clip's path follows from the alert.
-  if (a.phase() == wire::ALERT_PHASE_START) {
-    a.set_clip_path(recorder_->Begin(a.id(), a.start_ms()));
-  } else {
-    a.set_clip_path(ClipStore::RelativePath(camera_id_, a.id(), a.start_ms()));
-  }
-  if (a.phase() == wire::ALERT_PHASE_END) recorder_->End(a.id(), a.end_ms() ? a.end_ms() : a.time_ms());
-}
-
-void Session::Send(std::vector<wire::Alert> alerts) {
-  for (wire::Alert& a : alerts) {
-    TrackClip(a);
-    wire::Envelope env;
-    *env.mutable_alert() = std::move(a);
-    publisher_.Publish(std::move(env));
-  }
-}
-
-Reaper::Reaper() {
-  thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(mu_);
-    for (;;) {
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      Attempt a = std::move(queue_.front());
-      queue_.pop_front();
-      lock.unlock();
-      a.pipeline.reset();  // blocks until the streaming threads are gone
-      if (a.session) a.session->Close(NowMs());
-      lock.lock();
-    }
-  });
-}
-
-Reaper::~Reaper() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-}
-
-void Reaper::Retire(Attempt attempt) {
-  if (!attempt.pipeline && !attempt.session) return;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(std::move(attempt));
-  }
-  cv_.notify_one();
-}
-
 Camera::Camera(CameraConfig config, std::string worker_id, Publisher& publisher, MediaPublisher& media,
-               ClipStore& clips, Reaper& reaper, gb28181::SipServer* sip)
+               ClipStore& clips, Reaper& reaper, SourceContext source_context)
     : config_(std::move(config)),
       worker_id_(std::move(worker_id)),
       publisher_(publisher),
       media_(media),
       clips_(clips),
       reaper_(reaper),
-      sip_(sip),
+      source_context_(std::move(source_context)),
       live_(config_.always_on) {}
 
 void Camera::SetLive(bool live) {
@@ -143,8 +33,8 @@ void Camera::SetLive(bool live) {
 void Camera::Start(int64_t now_ms) { Launch(now_ms, wire::CAMERA_STATE_CONNECTING); }
 
 void Camera::EndAttempt() {
-  if (sip_ && !call_id_.empty()) sip_->Bye(call_id_);
-  call_id_.clear();
+  if (hang_up_) hang_up_();
+  hang_up_ = nullptr;
   reaper_.Retire(std::move(attempt_));
   attempt_ = {};
 }
@@ -180,52 +70,16 @@ void Camera::Launch(int64_t now_ms, wire::CameraState state) {
   attempt_.session->SetLive(live_);
   Session* session = attempt_.session.get();
   PipelineCounters* counters = counters_.get();
-  Status opened = OpenPipeline(
+  OpenedSource source = OpenCameraSource(
+      config_, source_context_,
       [session, counters](analytics::Frame& f) {
         counters->analysed.fetch_add(1);
         session->OnFrame(f);
       },
-      [session](const EncodedUnit& unit) { session->OnEncoded(unit); });
-  if (!opened.ok()) return Fail(now_ms, opened.message());
-}
-
-Status Camera::OpenPipeline(CameraPipeline::FrameCallback on_frame,
-                                                             CameraPipeline::EncodedCallback on_encoded) {
-  const auto gb = gb28181::ParseGbUrl(config_.url);
-  if (!gb) {
-    auto made = RtspPipeline::Create(config_, std::move(on_frame), std::move(on_encoded), *counters_);
-    if (!made.ok()) return made.error();
-    attempt_.pipeline = std::move(made.value());
-    attempt_.pipeline->SetEncodedTap(attempt_.session->wants_encoded());
-    if (Status s = attempt_.pipeline->Play(); !s.ok()) return s;
-    return Status::Ok();
-  }
-  if (!sip_) return Error{"GB28181 is not enabled on worker " + worker_id_};
-  const std::string transport = gb->transport.empty() ? sip_->config().media_transport : gb->transport;
-  const std::string ssrc = sip_->NewSsrc();
-  auto made = gb28181::PsRtpPipeline::Create(config_, transport, sip_->config().bind, uint32_t(std::stoul(ssrc)),
-                                             std::move(on_frame), std::move(on_encoded), *counters_);
-  if (!made.ok()) return made.error();
-  gb28181::PsRtpPipeline* ps = made.value().get();
-  attempt_.pipeline = std::move(made.value());
-  attempt_.pipeline->SetEncodedTap(attempt_.session->wants_encoded());
-  if (Status s = attempt_.pipeline->Play(); !s.ok()) return s;
-  gb28181::CallRequest request{gb->device_id, gb->channel_id, "", ps->port(), transport, ssrc};
-  if (request.media_port == 0) return Error{"no " + transport + " port for the video"};
-  // The handler runs on this (the main) thread; the call is hung up before the pipeline goes.
-  auto call = sip_->Invite(request, [ps, id = config_.id](const gb28181::CallEvent& e) {
-    if (e.kind == gb28181::CallEvent::kAnswered) {
-      if (!e.answer.ssrc.empty() && uint32_t(std::stoul(e.answer.ssrc)) != ps->ssrc()) {
-        spdlog::info("camera {}: the device sends SSRC {} instead of the one offered", id, e.answer.ssrc);
-        ps->SetSsrc(uint32_t(std::stoul(e.answer.ssrc)));
-      }
-    } else {
-      ps->SetFailure(e.detail);
-    }
-  });
-  if (!call.ok()) return call.error();
-  call_id_ = call.value();
-  return Status::Ok();
+      [session](const EncodedUnit& unit) { session->OnEncoded(unit); }, *counters_, session->wants_encoded());
+  attempt_.pipeline = std::move(source.pipeline);
+  hang_up_ = std::move(source.hang_up);
+  if (!source.status.ok()) return Fail(now_ms, source.status.message());
 }
 
 void Camera::Tick(int64_t now_ms) {

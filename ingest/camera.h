@@ -9,93 +9,27 @@
 // camera that hangs while stopping cannot stall the others.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
-#include <deque>
+#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
-#include "analytics/camera_analytics.h"
-#include "ingest/clips/clip_recorder.h"
+#include "ingest/camera_source.h"
 #include "ingest/clips/clip_store.h"
-#include "ingest/worker_config.h"
 #include "ingest/media_publisher.h"
 #include "ingest/publisher.h"
-#include "ingest/camera_pipeline.h"
-#include "ingest/gb28181/sip_server.h"
+#include "ingest/reaper.h"
+#include "proto/camera/camera_config.h"
 
 namespace xl::ingest {
-
-// What one pipeline attempt shares with its streaming threads: analytics on decoded
-// frames; live video and event clips from the encoded stream.
-class Session {
- public:
-  // `clips` is the worker's store; the session records clips when both the camera and
-  // the store have them on. Everything referenced must outlive the session.
-  Session(const CameraConfig& config, Publisher& publisher, MediaPublisher& media, PipelineCounters& counters,
-          ClipStore& clips, std::unique_ptr<analytics::FaceDetector> faces);
-  void OnFrame(analytics::Frame& frame);      // decoded streaming thread
-  void OnEncoded(const EncodedUnit& unit);    // encoded streaming thread
-  void Close(int64_t now_ms);                 // after the pipeline stopped: ends open events and clips
-
-  // Sends the encoded stream to the router's media endpoint while on (any thread).
-  void SetLive(bool live) { live_.store(live); }
-  // True while the encoded stream is needed: someone watches, or clips are recorded.
-  bool wants_encoded() const { return live_.load() || recorder_ != nullptr; }
-
-  int64_t last_frame_ms() const { return last_frame_ms_.load(); }
-  uint64_t frames() const { return frames_.load(); }
-  // Video faults open now (as of the last analysed frame).
-  std::vector<wire::AlertKind> open_faults() const;
-
- private:
-  void Send(std::vector<wire::Alert> alerts);
-  // Opens, names and ends the clips of motion and face events.
-  void TrackClip(wire::Alert& alert);
-
-  std::string camera_id_;
-  Publisher& publisher_;
-  MediaPublisher& media_;
-  PipelineCounters& counters_;
-  analytics::CameraAnalytics analytics_;
-  std::unique_ptr<ClipRecorder> recorder_;    // null: no clips
-  std::atomic<bool> live_{false};
-  std::atomic<int64_t> last_frame_ms_{0};
-  std::atomic<uint64_t> frames_{0};
-  std::atomic<uint32_t> fault_mask_{0};  // bit k: AlertKind k open
-};
-
-// A pipeline attempt: the pipeline must stop before its session goes.
-struct Attempt {
-  std::shared_ptr<PipelineCounters> counters;  // the camera's; kept until the pipeline is gone
-  std::unique_ptr<Session> session;
-  std::unique_ptr<CameraPipeline> pipeline;  // declared last: destroyed first
-};
-
-// Stops retired attempts on its own thread, in order; the destructor finishes them all.
-class Reaper {
- public:
-  Reaper();
-  ~Reaper();
-  void Retire(Attempt attempt);
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Attempt> queue_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
 
 class Camera {
  public:
   // `media` and `clips` must outlive `reaper` (attempts still stopping there may send video
-  // and hand over clips). `sip` (null when the worker has no GB28181 endpoint) places the
-  // live-video calls of gb28181:// cameras and must outlive the camera's calls (Stop ends them).
+  // and hand over clips). `source_context.sip` (null when the worker has no GB28181 endpoint)
+  // places the live-video calls of gb28181:// cameras and must outlive the camera's calls
+  // (Stop ends them).
   Camera(CameraConfig config, std::string worker_id, Publisher& publisher, MediaPublisher& media, ClipStore& clips,
-         Reaper& reaper, gb28181::SipServer* sip);
+         Reaper& reaper, SourceContext source_context);
 
   // `now_ms` is monotonic time (xl::MonotonicMs), for timers only.
   void Start(int64_t now_ms);
@@ -119,10 +53,7 @@ class Camera {
 
  private:
   void Launch(int64_t now_ms, wire::CameraState state);
-  // Opens and plays the attempt's pipeline: RTSP, or a GB28181 call (an INVITE for the channel).
-  Status OpenPipeline(CameraPipeline::FrameCallback on_frame,
-                                                       CameraPipeline::EncodedCallback on_encoded);
-  // Retires the attempt (and hangs up its call).
+  // Retires the attempt (and hangs up its source's call).
   void EndAttempt();
   void Fail(int64_t now_ms, const std::string& reason);
   void SetState(int64_t now_ms, wire::CameraState state, const std::string& reason);
@@ -136,8 +67,8 @@ class Camera {
   MediaPublisher& media_;
   ClipStore& clips_;
   Reaper& reaper_;
-  gb28181::SipServer* sip_;
-  std::string call_id_;  // the attempt's GB28181 call, "" when none
+  SourceContext source_context_;
+  std::function<void()> hang_up_;  // the attempt's source's call, empty when none
   Attempt attempt_;
   bool live_ = false;
   wire::CameraState state_ = wire::CAMERA_STATE_UNKNOWN;

@@ -11,7 +11,6 @@
 #include <set>
 
 #include "proto/gb28181/channel_url.h"
-#include "proto/gb28181/ptz.h"
 #include "proto/camera/camera_id.h"
 #include "common/clock.h"
 #include "common/prometheus.h"
@@ -59,20 +58,20 @@ int Worker::Run() {
     control_.SetHttp(config_.http_url, http_->port());
   }
   if (config_.gb28181.enabled) {
-    auto sip = gb28181::SipServer::Start(config_.gb28181, [this](const gb28181::GbEvent& e, const gb28181::GbDevice& d) {
-      OnGbEvent(e, d);
-    });
-    if (!sip.ok()) {
-      spdlog::error("worker {}: {}", config_.id, sip.error().message);
+    gb28181::GbPlatform::Hooks hooks{
+        [this](const wire::GbChannels& report) { control_.ReportGbChannels(report); },
+        [this](const std::string& device, bool back, const std::string& why) { OnGbDevice(device, back, why); }};
+    auto gb = gb28181::GbPlatform::Start(config_.id, config_.gb28181, std::move(hooks));
+    if (!gb.ok()) {
+      spdlog::error("worker {}: {}", config_.id, gb.error().message);
       return 1;
     }
-    sip_ = std::move(sip.value());
-    spdlog::info("worker {}: GB28181 platform {} (realm {}) on UDP and TCP {}:{}", config_.id, config_.gb28181.id,
-                 config_.gb28181.realm, config_.gb28181.bind, sip_->port());
+    gb_ = std::move(gb.value());
   }
   if (http_) {
-    http_->Route("/gb28181/devices", [this](const HttpRequest&) { return GbDevices(); });
-    http_->Route("/gb28181/ptz", [this](const HttpRequest& r) { return GbPtz(r); });
+    http_->Route("/gb28181/devices", [this](const HttpRequest&) { return gb28181::GbPlatform::Devices(gb_.get()); });
+    http_->Route("/gb28181/ptz",
+                 [this](const HttpRequest& r) { return gb28181::GbPlatform::PtzRequest(gb_.get(), r); });
   }
   spdlog::info("worker {}: router {}, control {}, {} cameras offered from the file{}", config_.id, config_.router,
                config_.control, config_.cameras.size(),
@@ -118,7 +117,7 @@ void Worker::Reconcile(const wire::Assignment& assignment, int64_t now_ms) {
       ++started;
     }
     Running r{std::make_unique<Camera>(std::move(config.value()), config_.id, publisher_, media_, clips_, reaper_,
-                                        sip_.get()),
+                                        SourceContext{config_.id, gb_ ? &gb_->sip() : nullptr}),
               std::move(bytes)};
     r.camera->SetLive(watched_.count(spec.id()) > 0);
     r.camera->Start(now_ms);
@@ -158,37 +157,8 @@ gboolean Worker::OnTick(gpointer self) {
 
 gboolean Worker::OnGbReport(gpointer self) {
   auto* w = static_cast<Worker*>(self);
-  if (!w->sip_) return G_SOURCE_CONTINUE;
-  for (const auto& [id, d] : w->sip_->registrar().devices()) {
-    if (d.registered && d.catalog_complete) w->ReportGbChannels(d);
-  }
+  if (w->gb_) w->gb_->ReportCatalogs();
   return G_SOURCE_CONTINUE;
-}
-
-void Worker::ReportGbChannels(const gb28181::GbDevice& d) {
-  wire::GbChannels report;
-  report.set_worker(config_.id);
-  report.set_device_id(d.id);
-  for (const auto& [cid, item] : d.catalog) {
-    if (!gb28181::IsGbId(cid)) continue;
-    wire::CameraSpec* spec = report.add_channels();
-    spec->set_id(cid);
-    spec->set_name(item.name.empty() ? cid : item.name);
-    // The region: the channel's civil code when it is a region code, else the ID's town.
-    if (ValidateRegionCode(item.civil_code).ok()) spec->set_region(item.civil_code);
-    spec->set_url("gb28181://" + d.id + "/" + cid);
-    spec->set_enabled(true);
-    spec->set_pinned_worker(config_.id);
-  }
-  control_.ReportGbChannels(report);
-}
-
-Status Worker::SendPtz(const std::string& device, const std::string& channel, const std::string& action,
-                       const std::string& cmd) {
-  if (!sip_) return Error{"GB28181 is not enabled on this worker"};
-  if (Status s = sip_->Ptz(device, channel, cmd); !s.ok()) return s;
-  spdlog::info("gb28181 device {}: PTZ {} {} for {}", device, action, cmd, channel.empty() ? device : channel);
-  return Status::Ok();
 }
 
 void Worker::OnPtz(const wire::PtzCommand& c) {
@@ -198,8 +168,9 @@ void Worker::OnPtz(const wire::PtzCommand& c) {
     spdlog::warn("worker {}: PTZ for camera {} dropped: not a GB28181 camera of this worker", config_.id, c.camera_id());
     return;
   }
-  auto cmd = gb28181::PtzCmdFor(c.action(), c.speed() ? int(c.speed()) : 128, int(c.preset()));
-  Status sent = cmd.ok() ? SendPtz(gb->device_id, gb->channel_id, c.action(), cmd.value()) : Status(cmd.error());
+  Status sent = gb_ ? gb_->Ptz(gb->device_id, gb->channel_id, c.action(), c.speed() ? int(c.speed()) : 128,
+                               int(c.preset()))
+                    : Status(Error{"GB28181 is not enabled on this worker"});
   if (!sent.ok()) {
     spdlog::warn("camera {} ({}): PTZ {} not sent: {}", c.camera_id(), it->second.camera->config().name, c.action(),
                  sent.message());
@@ -261,87 +232,6 @@ HttpReply Worker::Metrics() const {
   return {200, "text/plain; version=0.0.4", m.text()};
 }
 
-void Worker::OnGbEvent(const gb28181::GbEvent& e, const gb28181::GbDevice& d) {
-  using gb28181::GbEvent;
-  const char* what = e.kind == GbEvent::kRegistered     ? "registered"
-                     : e.kind == GbEvent::kUnregistered ? "unregistered"
-                     : e.kind == GbEvent::kRefused      ? "refused"
-                     : e.kind == GbEvent::kOnline       ? "online"
-                     : e.kind == GbEvent::kOffline      ? "offline"
-                     : e.kind == GbEvent::kCatalog      ? "catalog"
-                                                        : "device info";
-  const std::string name = d.name.empty() ? "" : " (" + d.name + ")";
-  if (e.kind == GbEvent::kRefused || e.kind == GbEvent::kOffline) {
-    spdlog::warn("gb28181 device {}{}: {}: {}", e.device_id, name, what, e.detail);
-  } else {
-    spdlog::info("gb28181 device {}{}: {}: {}", e.device_id, name, what, e.detail);
-  }
-  if (e.kind == GbEvent::kCatalog) ReportGbChannels(d);
-  const bool back = e.kind == GbEvent::kOnline || e.kind == GbEvent::kCatalog;
-  const bool gone = e.kind == GbEvent::kOffline || e.kind == GbEvent::kUnregistered;
-  if (!back && !gone) return;
-  const int64_t now = MonotonicMs();
-  for (auto& [id, r] : cameras_) {
-    const auto gb = gb28181::ParseGbUrl(r.camera->config().url);
-    if (!gb || gb->device_id != e.device_id) continue;
-    if (back) r.camera->RetryNow(now);
-    else r.camera->SourceLost(now, "device " + e.device_id + " " + what + ": " + e.detail);
-  }
-}
-
-HttpReply Worker::GbDevices() const {
-  nlohmann::json devices = nlohmann::json::array();
-  if (sip_) {
-    for (const auto& [id, d] : sip_->registrar().devices()) {
-      nlohmann::json channels = nlohmann::json::array();
-      for (const auto& [cid, c] : d.catalog) {
-        channels.push_back({{"id", c.device_id}, {"name", c.name}, {"civil_code", c.civil_code},
-                            {"parent_id", c.parent_id}, {"status", c.status}, {"manufacturer", c.manufacturer},
-                            {"model", c.model}});
-      }
-      devices.push_back({{"id", id}, {"name", d.name}, {"manufacturer", d.manufacturer}, {"model", d.model},
-                         {"firmware", d.firmware}, {"registered", d.registered}, {"online", d.online},
-                         {"address", d.peer.ToString()}, {"catalog_complete", d.catalog_complete},
-                         {"catalog_sum", d.catalog_sum}, {"channels", channels}});
-    }
-  }
-  nlohmann::json body = {{"enabled", sip_ != nullptr}, {"devices", devices}};
-  if (sip_) {
-    body["sip"] = {{"received", sip_->counters().received}, {"malformed", sip_->counters().malformed},
-                   {"sent", sip_->counters().sent}};
-  }
-  return {200, "application/json", body.dump()};
-}
-
-HttpReply Worker::GbPtz(const HttpRequest& request) {
-  auto fail = [](int status, const std::string& reason) {
-    return HttpReply{status, "application/json", nlohmann::json{{"error", reason}}.dump()};
-  };
-  if (request.method != "POST") return fail(405, "POST only");
-  if (!sip_) return fail(404, "GB28181 is not enabled on this worker");
-  const nlohmann::json j = nlohmann::json::parse(request.body, nullptr, false);
-  if (!j.is_object() || !j.contains("device") || !j["device"].is_string() || !j.contains("action") ||
-      !j["action"].is_string()) {
-    return fail(400, "expected a JSON object with \"device\" and \"action\" (and \"channel\", \"speed\", \"preset\")");
-  }
-  int speed = 128, preset = 0;
-  std::string channel;
-  try {
-    speed = j.value("speed", 128);
-    preset = j.value("preset", 0);
-    channel = j.value("channel", std::string());
-  } catch (const nlohmann::json::exception&) {
-    return fail(400, "\"speed\" and \"preset\" must be numbers, \"channel\" text");
-  }
-  const std::string action = j["action"].get<std::string>();
-  auto cmd = gb28181::PtzCmdFor(action, speed, preset);
-  if (!cmd.ok()) return fail(400, cmd.error().message);
-  if (Status s = SendPtz(j["device"].get<std::string>(), channel, action, cmd.value()); !s.ok()) {
-    return fail(404, s.message());
-  }
-  return {200, "application/json", nlohmann::json{{"ptz_cmd", cmd.value()}}.dump()};
-}
-
 HttpReply Worker::Clip(const HttpRequest& request) const {
   const std::string relative = request.path.substr(std::string("/clips/").size());
   if (request.method != "GET") return {405, "text/plain", "GET only\n"};
@@ -357,6 +247,16 @@ HttpReply Worker::Clip(const HttpRequest& request) const {
   std::ostringstream body;
   body << in.rdbuf();
   return {200, "video/mp4", body.str()};
+}
+
+void Worker::OnGbDevice(const std::string& device_id, bool back, const std::string& reason) {
+  const int64_t now = MonotonicMs();
+  for (auto& [id, r] : cameras_) {
+    const auto gb = gb28181::ParseGbUrl(r.camera->config().url);
+    if (!gb || gb->device_id != device_id) continue;
+    if (back) r.camera->RetryNow(now);
+    else r.camera->SourceLost(now, reason);
+  }
 }
 
 gboolean Worker::OnSignal(gpointer self) {

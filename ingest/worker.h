@@ -16,7 +16,7 @@
 #include "ingest/camera.h"
 #include "ingest/worker_config.h"
 #include "ingest/control_client.h"
-#include "ingest/gb28181/sip_server.h"
+#include "ingest/gb28181/gb_platform.h"
 #include "common/gst_handles.h"
 #include "ingest/media_publisher.h"
 #include "ingest/publisher.h"
@@ -44,18 +44,8 @@ class Worker {
   HttpReply Metrics() const;
   // GET /clips/<path relative to the clips folder>: a finished clip, as video/mp4.
   HttpReply Clip(const HttpRequest& request) const;
-  // GET /gb28181/devices: the GB28181 devices registered here, their state and catalog.
-  HttpReply GbDevices() const;
-  // POST /gb28181/ptz {"device", "channel", "action", "speed", "preset"}: a PTZ command.
-  HttpReply GbPtz(const HttpRequest& request);
-  // Logs one line per device state change; reports catalogs to the router; retries the
-  // cameras of a device that came online at once.
-  void OnGbEvent(const gb28181::GbEvent& event, const gb28181::GbDevice& device);
-  // The device's catalog as cameras pinned to this worker, to the router.
-  void ReportGbChannels(const gb28181::GbDevice& device);
-  // Sends a PTZCmd (ptz.h) to a channel (`channel` "" : the device itself) and logs it.
-  Status SendPtz(const std::string& device, const std::string& channel, const std::string& action,
-                 const std::string& cmd);
+  // The cameras of GB28181 device `device_id` retry at once (`back`) or lose their source.
+  void OnGbDevice(const std::string& device_id, bool back, const std::string& reason);
   // A PTZ command from the router for one of this worker's cameras.
   void OnPtz(const wire::PtzCommand& command);
   static gboolean OnTick(gpointer self);
@@ -69,7 +59,7 @@ class Worker {
   MediaPublisher media_;
   ClipStore clips_;
   Reaper reaper_;                                // after the publishers and clips: stops pipelines first
-  std::unique_ptr<gb28181::SipServer> sip_;      // before the cameras: their calls end first
+  std::unique_ptr<gb28181::GbPlatform> gb_;      // before the cameras: their calls end first
   std::map<std::string, Running> cameras_;       // by camera id
   std::set<std::string> watched_;               // cameras someone watches live
   std::unique_ptr<HttpServer> http_;

@@ -1,0 +1,80 @@
+#include "ingest/camera_session.h"
+
+#include "common/clock.h"
+
+namespace xl::ingest {
+
+Session::Session(const CameraConfig& c, Publisher& publisher, MediaPublisher& media, PipelineCounters& counters,
+                 ClipStore& clips, std::unique_ptr<analytics::FaceDetector> faces)
+    : camera_id_(c.id),
+      publisher_(publisher),
+      media_(media),
+      counters_(counters),
+      analytics_({c.id, c.name, c.region}, c.analytics, std::move(faces)) {
+  if (c.clips.enabled && c.analytics.motion_enabled && clips.enabled()) {
+    recorder_ = std::make_unique<ClipRecorder>(c.clips, c.id, c.id + " (" + c.name + ")", clips);
+  }
+}
+
+void Session::OnFrame(analytics::Frame& frame) {
+  last_frame_ms_.store(frame.time_ms);
+  frames_.fetch_add(1);
+  Send(analytics_.Process(frame));
+  uint32_t mask = 0;
+  for (wire::AlertKind k : analytics_.open_faults()) mask |= 1u << k;
+  fault_mask_.store(mask);
+}
+
+void Session::OnEncoded(const EncodedUnit& unit) {
+  const int64_t now = NowMs();
+  if (recorder_) recorder_->Feed(unit, now);
+  if (!live_.load()) return;
+  wire::VideoFrame v;
+  v.set_camera_id(camera_id_);
+  v.set_codec(unit.codec);
+  v.set_pts_us(unit.pts_us);
+  v.set_dts_us(unit.dts_us);
+  v.set_keyframe(unit.keyframe);
+  v.set_width(counters_.width);
+  v.set_height(counters_.height);
+  v.set_data(unit.data, unit.size);
+  v.set_seq(counters_.video_seq.fetch_add(1) + 1);
+  v.set_sent_ms(now);
+  media_.Publish(v);
+}
+
+std::vector<wire::AlertKind> Session::open_faults() const {
+  std::vector<wire::AlertKind> kinds;
+  const uint32_t mask = fault_mask_.load();
+  for (int k = 0; k < 32; ++k) {
+    if (mask & (1u << k)) kinds.push_back(wire::AlertKind(k));
+  }
+  return kinds;
+}
+
+void Session::Close(int64_t now_ms) {
+  Send(analytics_.Close(now_ms));
+  if (recorder_) recorder_->Close();
+}
+
+void Session::TrackClip(wire::Alert& a) {
+  if (!recorder_ || (a.kind() != wire::ALERT_KIND_MOTION && a.kind() != wire::ALERT_KIND_FACE)) return;
+  // Every event of this session starts here, so its clip's path follows from the alert.
+  if (a.phase() == wire::ALERT_PHASE_START) {
+    a.set_clip_path(recorder_->Begin(a.id(), a.start_ms()));
+  } else {
+    a.set_clip_path(ClipStore::RelativePath(camera_id_, a.id(), a.start_ms()));
+  }
+  if (a.phase() == wire::ALERT_PHASE_END) recorder_->End(a.id(), a.end_ms() ? a.end_ms() : a.time_ms());
+}
+
+void Session::Send(std::vector<wire::Alert> alerts) {
+  for (wire::Alert& a : alerts) {
+    TrackClip(a);
+    wire::Envelope env;
+    *env.mutable_alert() = std::move(a);
+    publisher_.Publish(std::move(env));
+  }
+}
+
+}  // namespace xl::ingest

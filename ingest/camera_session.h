@@ -1,0 +1,59 @@
+// What one pipeline attempt of a camera shares with its streaming threads: analytics on the
+// decoded frames (alerts to the router), live video and event clips from the encoded stream.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "analytics/camera_analytics.h"
+#include "ingest/camera_pipeline.h"
+#include "ingest/clips/clip_recorder.h"
+#include "ingest/clips/clip_store.h"
+#include "ingest/media_publisher.h"
+#include "ingest/publisher.h"
+#include "proto/camera/camera_config.h"
+
+namespace xl::ingest {
+
+using camera::CameraConfig;
+
+class Session {
+ public:
+  // `clips` is the worker's store; the session records clips when both the camera and
+  // the store have them on. Everything referenced must outlive the session.
+  Session(const CameraConfig& config, Publisher& publisher, MediaPublisher& media, PipelineCounters& counters,
+          ClipStore& clips, std::unique_ptr<analytics::FaceDetector> faces);
+  void OnFrame(analytics::Frame& frame);      // decoded streaming thread
+  void OnEncoded(const EncodedUnit& unit);    // encoded streaming thread
+  void Close(int64_t now_ms);                 // after the pipeline stopped: ends open events and clips
+
+  // Sends the encoded stream to the router's media endpoint while on (any thread).
+  void SetLive(bool live) { live_.store(live); }
+  // True while the encoded stream is needed: someone watches, or clips are recorded.
+  bool wants_encoded() const { return live_.load() || recorder_ != nullptr; }
+
+  int64_t last_frame_ms() const { return last_frame_ms_.load(); }
+  uint64_t frames() const { return frames_.load(); }
+  // Video faults open now (as of the last analysed frame).
+  std::vector<wire::AlertKind> open_faults() const;
+
+ private:
+  void Send(std::vector<wire::Alert> alerts);
+  // Opens, names and ends the clips of motion and face events.
+  void TrackClip(wire::Alert& alert);
+
+  std::string camera_id_;
+  Publisher& publisher_;
+  MediaPublisher& media_;
+  PipelineCounters& counters_;
+  analytics::CameraAnalytics analytics_;
+  std::unique_ptr<ClipRecorder> recorder_;    // null: no clips
+  std::atomic<bool> live_{false};
+  std::atomic<int64_t> last_frame_ms_{0};
+  std::atomic<uint64_t> frames_{0};
+  std::atomic<uint32_t> fault_mask_{0};  // bit k: AlertKind k open
+};
+
+}  // namespace xl::ingest
