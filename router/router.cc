@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "router/web/json_reply.h"
+#include "router/json_reply.h"
 #include "proto/camera/camera_id.h"
 #include "common/prometheus.h"
 #include "common/clock.h"

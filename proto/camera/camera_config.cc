@@ -18,7 +18,7 @@ analytics::Polygon ParsePolygon(const YAML::Node& node, const std::string& what)
   for (const YAML::Node& pt : node) {
     if (!pt.IsSequence() || pt.size() != 2) Fail(pt, what + ": each point must be [x, y]");
     float x = Number<float>(pt[0], what + " x", 0, 1), y = Number<float>(pt[1], what + " y", 0, 1);
-    poly.emplace_back(x, y);
+    poly.push_back({x, y});
   }
   return poly;
 }

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "router/web/json_reply.h"
+#include "router/json_reply.h"
 
 namespace xl::router {
 

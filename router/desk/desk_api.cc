@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "router/web/json_reply.h"
+#include "router/json_reply.h"
 #include "proto/camera/camera_id.h"
 #include "common/clock.h"
 #include "proto/wire/wire.h"

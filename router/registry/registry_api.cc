@@ -7,7 +7,7 @@
 
 #include "proto/camera/camera_config.h"
 #include "router/registry/camera_csv.h"
-#include "router/web/json_reply.h"
+#include "router/json_reply.h"
 #include "proto/camera/camera_id.h"
 #include "common/clock.h"
 #include "proto/wire/wire.h"

@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     __builtin_trap();  // the payload must lie inside the packet
   }
   std::string again;
-  xl::gb28181::AppendRtp(again, packet);
+  xl::rtp::AppendRtp(again, packet);
   auto back = ParseRtp(again);
   if (!back.ok() || back->ssrc != packet.ssrc || back->seq != packet.seq || back->timestamp != packet.timestamp ||
       back->marker != packet.marker || back->payload_type != packet.payload_type || back->payload != packet.payload) {

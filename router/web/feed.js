@@ -1,0 +1,35 @@
+// /desk/feed: alerts, handling steps and camera states as they happen, pushed by the router.
+'use strict';
+
+import { beep, renderFeed, showDetail } from './alerts.js';
+import { desk } from './state.js';
+import { loadTree } from './tree.js';
+
+export function connectFeed() {
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/desk/feed`);
+  ws.onmessage = (m) => {
+    const e = JSON.parse(m.data);
+    if (e.type === 'alert') {
+      const known = desk.alerts.get(e.id);
+      if (!known && e.phase === 'start') {
+        desk.alerts.set(e.id, { id: e.id, camera: e.camera, region: e.region, kind: e.kind, start_ms: e.start_ms,
+                                ended: false, state: 'new', overdue: false });
+        beep();
+      } else if (known && e.phase === 'end') {
+        known.ended = true;
+      }
+      renderFeed();
+    } else if (e.type === 'handling') {
+      const a = desk.alerts.get(e.id);
+      if (a) { a.state = e.state; a.overdue = false; }
+      renderFeed();
+      if (desk.selected === e.id) showDetail(e.id);
+    } else if (e.type === 'camera') {
+      const c = desk.cameras.get(e.id);
+      if (c) { c.state = e.state; c.reason = e.reason; }
+      loadTree();
+    }
+  };
+  ws.onclose = () => setTimeout(connectFeed, 2000);
+}
+

@@ -1,0 +1,38 @@
+// The desk's two languages (zh-CN, the default, and English) and the words it shows.
+'use strict';
+
+export const TEXT = {
+  zh: { title: '雪亮 · 监控室', user: '用户名', password: '密码', login: '登录', logout: '退出', wall: '视频墙',
+        alerts: '告警', health: '设备健康', layout: '布局', all_kinds: '全部类型', all_states: '全部状态',
+        unit: '处置单位', note: '备注', ack: '确认', dispatch: '派警', handle: '处置完毕', close: '结案',
+        camera: '摄像机', state: '状态', problem: '问题', since: '持续', no_signal: '无信号', wrong: '用户名或密码错误',
+        new: '待确认', acknowledged: '已确认', dispatched: '已派警', handled: '已处置', closed: '已结案',
+        motion: '移动侦测', face: '人脸', signal_loss: '信号丢失', frozen: '画面冻结', covered: '遮挡', blur: '模糊',
+        brightness: '亮度异常', scene_change: '场景变更', other_lang: 'English', empty: '拖入摄像机', everything: '全部', all_regions: '全部区域', unsupported_codec: '此浏览器无法解码该视频',
+        st_online: '在线', st_offline: '离线', st_connecting: '连接中', st_reconnecting: '重连中', st_disabled: '已停用',
+        st_removed: '已删除', st_unknown: '未知', fault: '故障',
+        clip_pending: '录像在事件结束后生成（含前后各 5 秒），稍后自动重试', clip_unavailable: '暂时无法获取录像，稍后自动重试' },
+  en: { title: 'Xueliang · Monitoring room', user: 'User', password: 'Password', login: 'Log in', logout: 'Log out',
+        wall: 'Video wall', alerts: 'Alerts', health: 'Camera health', layout: 'Layout', all_kinds: 'All kinds',
+        all_states: 'All states', unit: 'Unit', note: 'Note', ack: 'Acknowledge', dispatch: 'Dispatch',
+        handle: 'Handled', close: 'Close', camera: 'Camera', state: 'State', problem: 'Problem', since: 'For',
+        no_signal: 'No signal', wrong: 'Wrong user or password', new: 'New', acknowledged: 'Acknowledged',
+        dispatched: 'Dispatched', handled: 'Handled', closed: 'Closed', motion: 'Motion', face: 'Face',
+        signal_loss: 'Signal loss', frozen: 'Frozen', covered: 'Covered', blur: 'Blur', brightness: 'Brightness',
+        scene_change: 'Scene change', other_lang: '中文', empty: 'Drop a camera here', everything: 'All', all_regions: 'All regions', unsupported_codec: 'This browser cannot decode this video',
+        st_online: 'online', st_offline: 'offline', st_connecting: 'connecting', st_reconnecting: 'reconnecting',
+        st_disabled: 'disabled', st_removed: 'removed', st_unknown: 'unknown', fault: 'fault',
+        clip_pending: 'The clip is written once the event is over (with 5 s before and after); trying again shortly',
+        clip_unavailable: 'The clip cannot be fetched now; trying again shortly' },
+};
+export const KINDS = ['motion', 'face', 'signal_loss', 'frozen', 'covered', 'blur', 'brightness', 'scene_change'];
+export const STATES = ['new', 'acknowledged', 'dispatched', 'handled', 'closed'];
+let lang = localStorage.getItem('lang') || 'zh';
+// The language in use: 'zh' or 'en' (kept in the browser).
+export function language() { return lang; }
+export function toggleLanguage() {
+  lang = lang === 'zh' ? 'en' : 'zh';
+  localStorage.setItem('lang', lang);
+}
+// The word for `key` in the language in use (the key itself when there is none).
+export function t(key) { return TEXT[lang][key] || key; }
