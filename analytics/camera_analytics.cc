@@ -35,8 +35,9 @@ void CameraAnalytics::ProcessFaces(const Frame& frame, const MotionResult& motio
     if (areas.size() > 3) areas.resize(3);
     for (const cv::Rect& area : areas) {
       const int side = int(std::max(area.width, area.height) * 1.25) + 16;
-      const cv::Rect crop = cv::Rect(area.x + area.width / 2 - side / 2, area.y + area.height / 2 - side / 2, side, side) &
-                            cv::Rect(0, 0, frame.width, frame.height);
+      const cv::Rect crop =
+          cv::Rect(area.x + area.width / 2 - side / 2, area.y + area.height / 2 - side / 2, side, side) &
+          cv::Rect(0, 0, frame.width, frame.height);
       if (crop.area() <= 0) continue;
       for (Face f : face_detector_->Detect(bgr(crop))) {
         f.rect += crop.tl();
@@ -48,7 +49,7 @@ void CameraAnalytics::ProcessFaces(const Frame& frame, const MotionResult& motio
   const EventStep step = face_events_.Observe(now, !faces.empty());
   if (step == EventStep::kNone) return;
   wire::Alert a = NewAlert(wire::ALERT_KIND_FACE,
-                           step == EventStep::kStart ? wire::ALERT_PHASE_START
+                           step == EventStep::kStart    ? wire::ALERT_PHASE_START
                            : step == EventStep::kUpdate ? wire::ALERT_PHASE_UPDATE
                                                         : wire::ALERT_PHASE_END,
                            face_events_.start_ms(), now);
@@ -141,8 +142,8 @@ std::vector<wire::Alert> CameraAnalytics::Process(const Frame& frame) {
   switch (step) {
     case EventStep::kStart:
     case EventStep::kUpdate: {
-      wire::Alert alert = MakeAlert(
-          step == EventStep::kStart ? wire::ALERT_PHASE_START : wire::ALERT_PHASE_UPDATE, frame.time_ms);
+      wire::Alert alert =
+          MakeAlert(step == EventStep::kStart ? wire::ALERT_PHASE_START : wire::ALERT_PHASE_UPDATE, frame.time_ms);
       alert.set_score(static_cast<float>(result.moving_fraction));
       // A new snapshot goes out at the start, and later only when clearly better (20 % more
       // moving area) than the one sent: JPEG encoding is the costliest step per camera.
@@ -157,7 +158,10 @@ std::vector<wire::Alert> CameraAnalytics::Process(const Frame& frame) {
       break;
     case EventStep::kNone:
       // Outside an event, forget the picture of motion that never became one.
-      if (!motion_events_.open() && !moving) { best_score_ = 0; zones_.clear(); }
+      if (!motion_events_.open() && !moving) {
+        best_score_ = 0;
+        zones_.clear();
+      }
       break;
   }
   return out;

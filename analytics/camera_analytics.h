@@ -60,7 +60,7 @@ class CameraAnalytics {
   MotionResult last_;               // result of the latest frame with motion
   Frame best_;                      // frame with the most motion in the open event
   double best_score_ = 0;
-  double sent_score_ = 0;           // score of the snapshot last sent
+  double sent_score_ = 0;  // score of the snapshot last sent
   VideoFaultDetector faults_;
   std::unique_ptr<FaceDetector> face_detector_;
   EventTracker face_events_;

@@ -99,14 +99,14 @@ class Cascade : public FaceDetector {
 
 Result<std::unique_ptr<FaceDetector>> MakeFaceDetector(const FaceConfig& config) {
   if (config.model.empty()) return Error{"faces: 'model' must name the " + config.detector + " model file"};
-  if (!std::filesystem::is_regular_file(config.model)) return Error{"faces: cannot read the model file " + config.model};
+  if (!std::filesystem::is_regular_file(config.model))
+    return Error{"faces: cannot read the model file " + config.model};
   if (config.detector == "cascade") {
     cv::CascadeClassifier cascade;
     bool ok = false;
     try {
       ok = cascade.load(config.model);
-    } catch (const cv::Exception&) {
-    }
+    } catch (const cv::Exception&) {}
     if (!ok || cascade.empty()) return Error{"faces: " + config.model + " is not an OpenCV cascade file"};
     return std::unique_ptr<FaceDetector>(new Cascade(std::move(cascade), config));
   }

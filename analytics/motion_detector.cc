@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <optional>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 
 namespace xl::analytics {
 
@@ -47,7 +47,10 @@ std::optional<cv::Vec2d> MotionDetector::ContrastRange(const cv::Mat& small) con
     const uint8_t* row = small.ptr<uint8_t>(y);
     const uint8_t* masked = mask_.ptr<uint8_t>(y);
     for (int x = 0; x < small.cols; ++x) {
-      if (!masked[x]) { ++hist[row[x]]; ++counted; }
+      if (!masked[x]) {
+        ++hist[row[x]];
+        ++counted;
+      }
     }
   }
   auto percentile = [&](double p) {
@@ -140,10 +143,14 @@ MotionResult MotionDetector::Detect(const cv::Mat& grey) {
       cv::Mat overlap;
       cv::bitwise_and(moving(r), zone_masks_[z](r), overlap);
       int n = cv::countNonZero(overlap);
-      if (n > best) { best = n; box.zone = config_.zones[z].name; }
+      if (n > best) {
+        best = n;
+        box.zone = config_.zones[z].name;
+      }
     }
     box.rect = cv::Rect(cvRound(r.x * to_input), cvRound(r.y * to_input), cvRound(r.width * to_input),
-                        cvRound(r.height * to_input)) & cv::Rect(cv::Point(0, 0), input_size_);
+                        cvRound(r.height * to_input)) &
+               cv::Rect(cv::Point(0, 0), input_size_);
     result.boxes.push_back(box);
   }
   result.moving_fraction = total_area / frame_area;

@@ -45,15 +45,15 @@ class MotionDetector {
   cv::Size input_size_;
   cv::Size small_size_;
   int halvings_ = 0;
-  cv::Mat mask_;                    // 255 where motion is ignored
-  cv::Mat unmasked_;                // its complement
+  cv::Mat mask_;      // 255 where motion is ignored
+  cv::Mat unmasked_;  // its complement
   std::vector<cv::Mat> zone_masks_;
-  cv::Mat background_;              // CV_32F running average
-  std::vector<cv::Vec2d> contrast_; // (low, high) of recent frames, ring buffer
+  cv::Mat background_;               // CV_32F running average
+  std::vector<cv::Vec2d> contrast_;  // (low, high) of recent frames, ring buffer
   size_t contrast_next_ = 0;
   double last_mean_ = -1;
   bool calibrating_ = true;
-  int motion_frames_ = 0;           // consecutive frames with motion
+  int motion_frames_ = 0;  // consecutive frames with motion
 };
 
 }  // namespace xl::analytics

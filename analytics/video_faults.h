@@ -22,8 +22,8 @@ namespace xl::analytics {
 
 struct FaultChange {
   wire::AlertKind kind;
-  bool started;   // false: ended
-  double score;   // the measure that decided (kind-specific)
+  bool started;  // false: ended
+  double score;  // the measure that decided (kind-specific)
 };
 
 class VideoFaultDetector {
@@ -46,13 +46,16 @@ class VideoFaultDetector {
   void Step(Fault& f, bool condition, double score, int64_t now_ms, std::vector<FaultChange>& out) const;
 
   FaultConfig config_;
-  Fault faults_[5] = {{wire::ALERT_KIND_COVERED}, {wire::ALERT_KIND_FROZEN}, {wire::ALERT_KIND_BLUR},
-                      {wire::ALERT_KIND_BRIGHTNESS}, {wire::ALERT_KIND_SCENE_CHANGE}};
+  Fault faults_[5] = {{wire::ALERT_KIND_COVERED},
+                      {wire::ALERT_KIND_FROZEN},
+                      {wire::ALERT_KIND_BLUR},
+                      {wire::ALERT_KIND_BRIGHTNESS},
+                      {wire::ALERT_KIND_SCENE_CHANGE}};
   int64_t start_ms_ = -1;
   bool learned_ = false;
   int learned_frames_ = 0;
-  cv::Mat previous_;       // small grey of the previous frame
-  cv::Mat reference_;      // CV_32F learned scene (small, blurred)
+  cv::Mat previous_;   // small grey of the previous frame
+  cv::Mat reference_;  // CV_32F learned scene (small, blurred)
   double base_sharpness_ = 0, base_mean_ = 0;
   std::vector<double> sharpness_samples_;
 };

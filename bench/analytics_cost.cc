@@ -89,7 +89,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   xl::analytics::FaceConfig dnn{true, "dnn", Fixture("blazeface_front_128.onnx")};
-  xl::analytics::FaceConfig cascade{true, "cascade", "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"};
+  xl::analytics::FaceConfig cascade{true, "cascade",
+                                    "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"};
   size_t dnn_faces = 0, cascade_faces = 0;
   const double dnn_ms = DetectorMs(dnn, frames, &dnn_faces);
   const double cascade_ms = DetectorMs(cascade, frames, &cascade_faces);
@@ -114,7 +115,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "xl-camsim did not start; see %s\n", camsim.log_path().c_str());
     return 1;
   }
-  const std::string faces = "faces: {enabled: true, detector: dnn, model: \"" + Fixture("blazeface_front_128.onnx") + "\"}";
+  const std::string faces =
+      "faces: {enabled: true, detector: dnn, model: \"" + Fixture("blazeface_front_128.onnx") + "\"}";
   const std::string settings[][2] = {
       {"decode", "{motion: {enabled: false}, faults: {enabled: false}}"},
       {"motion", "{faults: {enabled: false}}"},
@@ -126,11 +128,12 @@ int main(int argc, char** argv) {
     const int s = run % 4;
     const std::string name = settings[s][0];
     const int wport = FreePort(), cport = FreePort(), ctl = FreePort(), http = FreePort(), media = FreePort();
-    Process router({Binary("router/xl-router"), "--workers", "tcp://127.0.0.1:" + std::to_string(wport), "--clients",
-                    "tcp://127.0.0.1:" + std::to_string(cport), "--control", "tcp://127.0.0.1:" + std::to_string(ctl),
-                    "--http", "127.0.0.1:" + std::to_string(http), "--media", "tcp://127.0.0.1:" + std::to_string(media),
-                    "--rtsp", "127.0.0.1:0", "--db", dir + "/" + name + ".db"},
-                   dir + "/router-" + name + ".log");
+    Process router(
+        {Binary("router/xl-router"), "--workers", "tcp://127.0.0.1:" + std::to_string(wport), "--clients",
+         "tcp://127.0.0.1:" + std::to_string(cport), "--control", "tcp://127.0.0.1:" + std::to_string(ctl), "--http",
+         "127.0.0.1:" + std::to_string(http), "--media", "tcp://127.0.0.1:" + std::to_string(media), "--rtsp",
+         "127.0.0.1:0", "--db", dir + "/" + name + ".db"},
+        dir + "/router-" + name + ".log");
     const std::string yaml = dir + "/" + name + ".yaml";
     std::filesystem::remove(dir + "/" + name + ".db");
     std::ofstream cfg(yaml);
@@ -165,9 +168,9 @@ int main(int argc, char** argv) {
     std::printf("%-10s lowest of %d rounds: %.1f ms CPU per camera-second (%.2fx decode)\n", settings[k][0].c_str(),
                 rounds, per_camera[k] * 1000, per_camera[k] / per_camera[0]);
   }
-  std::printf("summary: face dnn %.1f ms, cascade %.1f ms per 640x360 frame; per camera vs decode alone: "
-              "motion %.2fx, motion+faults+faces %.2fx, +clips %.2fx\n",
-              dnn_ms, cascade_ms, per_camera[1] / per_camera[0], per_camera[2] / per_camera[0],
-              per_camera[3] / per_camera[0]);
+  std::printf(
+      "summary: face dnn %.1f ms, cascade %.1f ms per 640x360 frame; per camera vs decode alone: "
+      "motion %.2fx, motion+faults+faces %.2fx, +clips %.2fx\n",
+      dnn_ms, cascade_ms, per_camera[1] / per_camera[0], per_camera[2] / per_camera[0], per_camera[3] / per_camera[0]);
   return 0;
 }

@@ -33,7 +33,8 @@ constexpr int kFps = 15;
 
 // Runs a command to completion; returns its CPU seconds (user + system), -1 on failure.
 double RunForCpu(const std::string& command) {
-  struct rusage before{}, after{};
+  struct rusage before {
+  }, after{};
   getrusage(RUSAGE_CHILDREN, &before);
   if (std::system(command.c_str()) != 0) return -1;
   getrusage(RUSAGE_CHILDREN, &after);
@@ -42,8 +43,10 @@ double RunForCpu(const std::string& command) {
 }
 
 int CountFrames(const std::string& clip) {
-  std::string cmd = "ffprobe -v error -count_packets -select_streams v:0 -show_entries stream=nb_read_packets "
-                    "-of csv=p=0 '" + clip + "'";
+  std::string cmd =
+      "ffprobe -v error -count_packets -select_streams v:0 -show_entries stream=nb_read_packets "
+      "-of csv=p=0 '" +
+      clip + "'";
   FILE* p = popen(cmd.c_str(), "r");
   int n = 0;
   if (p && std::fscanf(p, "%d", &n) != 1) n = 0;
@@ -67,8 +70,8 @@ int main(int argc, char** argv) {
 
   // Floor: FFmpeg, one thread, decode only, the clip 4 times over.
   const int loops = 4;
-  double floor_cpu = RunForCpu("ffmpeg -v error -threads 1 -stream_loop " + std::to_string(loops - 1) + " -i '" +
-                               clip + "' -an -f null -");
+  double floor_cpu = RunForCpu("ffmpeg -v error -threads 1 -stream_loop " + std::to_string(loops - 1) + " -i '" + clip +
+                               "' -an -f null -");
   if (floor_cpu <= 0 || frames <= 0) {
     std::fprintf(stderr, "decode-only run failed\n");
     return 1;
@@ -82,8 +85,8 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<Process>> decoders;
     for (int i = 0; i < cameras; ++i) {
       decoders.push_back(std::make_unique<Process>(
-          std::vector<std::string>{"/usr/bin/ffmpeg", "-v", "error", "-re", "-threads", "1", "-stream_loop", "-1",
-                                   "-i", clip, "-an", "-f", "null", "-"},
+          std::vector<std::string>{"/usr/bin/ffmpeg", "-v", "error", "-re", "-threads", "1", "-stream_loop", "-1", "-i",
+                                   clip, "-an", "-f", "null", "-"},
           dir + "/ffmpeg-paced.log"));
     }
     std::this_thread::sleep_for(seconds(5));
@@ -143,13 +146,14 @@ int main(int argc, char** argv) {
   std::printf("clip: %s (%d frames, 640x360 @ %d fps H.264)\n", clip.c_str(), frames, kFps);
   std::printf("decode-only floor, flat-out (ffmpeg -threads 1): %.3f ms CPU/frame -> %.1f cameras/core\n",
               floor_per_frame * 1000, floor_cams_per_core);
-  std::printf("decode-only floor, paced (%d x ffmpeg -re -threads 1, %d s): %.3f cores -> %.1f cameras/core\n",
-              cameras, measure_s, paced_cores, paced_cams_per_core);
-  std::printf("xueliang (RTSP+decode+motion+publish, %d cameras, %d s): %.3f cores -> %.1f cameras/core%s\n",
-              cameras, measure_s, cores, ours_cams_per_core, all_online ? "" : " (a camera dropped!)");
-  std::printf("summary: %.1f cameras/core; vs paced decode-only %.1f: ratio %.2f (goal >= 0.85) %s; "
-              "vs flat-out decode-only %.1f: ratio %.2f\n",
-              ours_cams_per_core, paced_cams_per_core, ratio, ratio >= 0.85 ? "PASS" : "BELOW GOAL",
-              floor_cams_per_core, ratio_flat);
+  std::printf("decode-only floor, paced (%d x ffmpeg -re -threads 1, %d s): %.3f cores -> %.1f cameras/core\n", cameras,
+              measure_s, paced_cores, paced_cams_per_core);
+  std::printf("xueliang (RTSP+decode+motion+publish, %d cameras, %d s): %.3f cores -> %.1f cameras/core%s\n", cameras,
+              measure_s, cores, ours_cams_per_core, all_online ? "" : " (a camera dropped!)");
+  std::printf(
+      "summary: %.1f cameras/core; vs paced decode-only %.1f: ratio %.2f (goal >= 0.85) %s; "
+      "vs flat-out decode-only %.1f: ratio %.2f\n",
+      ours_cams_per_core, paced_cams_per_core, ratio, ratio >= 0.85 ? "PASS" : "BELOW GOAL", floor_cams_per_core,
+      ratio_flat);
   return 0;
 }

@@ -38,8 +38,8 @@ int main(int argc, char** argv) {
     streams.push_back("c" + std::to_string(i) + "=" + clip);
     char id[32];
     std::snprintf(id, sizeof id, "330102010113200%05d", i + 1);
-    yaml += std::string("  - {id: \"") + id + "\", name: cam" + std::to_string(i) + ", url: \"rtsp://" + kCamUser + ":" +
-            kCamPassword + "@" + sys.RtspUrl("c" + std::to_string(i)).substr(7) + "\"}\n";
+    yaml += std::string("  - {id: \"") + id + "\", name: cam" + std::to_string(i) + ", url: \"rtsp://" + kCamUser +
+            ":" + kCamPassword + "@" + sys.RtspUrl("c" + std::to_string(i)).substr(7) + "\"}\n";
     wall += (wall.empty() ? "" : ",") + std::string(id);
     ids.push_back(id);
   }
@@ -84,14 +84,18 @@ int main(int argc, char** argv) {
   }
   const auto loaded = field("LOADED "), done = field("DONE ");
   const double mbit = done["mbit_s"].get<double>();
-  std::printf("page with a session, from the start of the reload: loaded at %d ms, desk shown at %d ms, all 16 tiles playing at %d ms\n",
-              loaded["load_ms"].get<int>(), loaded["app_ms"].get<int>(), loaded["all_tiles_playing_ms"].get<int>());
-  std::printf("router CPU: %.3f cores relaying nothing, %.3f cores for 16 native (ZeroMQ) viewers, %.3f cores "
-              "with 16 tiles open (%d live at the end), %.1f Mbit/s to the page -> %.2f Gbit/s per router core\n",
-              idle, native, watched, done["tiles_live"].get<int>(), mbit, mbit / 1000 / std::max(watched, 1e-6));
-  std::printf("summary: desk page loaded at %d ms with a session, 16 tiles playing at %d ms; router %.3f cores for 16 "
-              "tiles = %.2f x the same 16 streams to native viewers (%.3f cores)\n",
-              loaded["load_ms"].get<int>(), loaded["all_tiles_playing_ms"].get<int>(), watched,
-              watched / std::max(native, 1e-6), native);
+  std::printf(
+      "page with a session, from the start of the reload: loaded at %d ms, desk shown at %d ms, all 16 tiles playing "
+      "at %d ms\n",
+      loaded["load_ms"].get<int>(), loaded["app_ms"].get<int>(), loaded["all_tiles_playing_ms"].get<int>());
+  std::printf(
+      "router CPU: %.3f cores relaying nothing, %.3f cores for 16 native (ZeroMQ) viewers, %.3f cores "
+      "with 16 tiles open (%d live at the end), %.1f Mbit/s to the page -> %.2f Gbit/s per router core\n",
+      idle, native, watched, done["tiles_live"].get<int>(), mbit, mbit / 1000 / std::max(watched, 1e-6));
+  std::printf(
+      "summary: desk page loaded at %d ms with a session, 16 tiles playing at %d ms; router %.3f cores for 16 "
+      "tiles = %.2f x the same 16 streams to native viewers (%.3f cores)\n",
+      loaded["load_ms"].get<int>(), loaded["all_tiles_playing_ms"].get<int>(), watched,
+      watched / std::max(native, 1e-6), native);
   return 0;
 }

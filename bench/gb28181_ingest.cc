@@ -85,8 +85,9 @@ int main(int argc, char** argv) {
     std::printf("%-7s lowest of %d rounds: %.1f ms CPU per camera-second (%.2fx rtsp)\n", settings[k], rounds,
                 per_camera[k] * 1000, per_camera[k] / per_camera[0]);
   }
-  std::printf("summary: GB28181 ingest per camera vs RTSP of the same clip: PS/RTP over UDP %.2fx, over TCP %.2fx "
-              "(rtsp %.1f ms CPU per camera-second)\n",
-              per_camera[1] / per_camera[0], per_camera[2] / per_camera[0], per_camera[0] * 1000);
+  std::printf(
+      "summary: GB28181 ingest per camera vs RTSP of the same clip: PS/RTP over UDP %.2fx, over TCP %.2fx "
+      "(rtsp %.1f ms CPU per camera-second)\n",
+      per_camera[1] / per_camera[0], per_camera[2] / per_camera[0], per_camera[0] * 1000);
   return 0;
 }

@@ -16,8 +16,8 @@
 #include <string>
 #include <thread>
 
-#include "tests/support/process.h"
 #include "common/http_client.h"
+#include "tests/support/process.h"
 
 using namespace xl::test;
 using std::chrono::seconds;
@@ -31,19 +31,19 @@ int main(int argc, char** argv) {
   }
   const std::string dir = TempDir("bench-gb28181");
   const int sip = FreePort(), http = FreePort();
-  std::ofstream(dir + "/worker.yaml")
-      << "worker: {id: gb, metrics_port: " << http << ", gb28181: {enabled: true, bind: 127.0.0.1, port: " << sip
-      << ", password: benchpw, keepalive_s: 1, keepalive_misses: 3}}\ncameras: []\n";
+  std::ofstream(dir + "/worker.yaml") << "worker: {id: gb, metrics_port: " << http
+                                      << ", gb28181: {enabled: true, bind: 127.0.0.1, port: " << sip
+                                      << ", password: benchpw, keepalive_s: 1, keepalive_misses: 3}}\ncameras: []\n";
   Process worker({Binary("ingest/xl-ingest"), "--config", dir + "/worker.yaml"}, dir + "/worker.log");
   if (!WaitUntil([&] { return worker.Output().find("GB28181 platform") != std::string::npos; }, seconds(30))) {
     std::fprintf(stderr, "the worker did not start; see %s\n", worker.log_path().c_str());
     return 1;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  Process sim({Binary("tools/xl-camsim"), "--gb28181", "127.0.0.1:" + std::to_string(sip), "--devices",
-               std::to_string(devices), "--channels", "4", "--catalog-page", "2", "--keepalive-s", "1", "--password",
-               "benchpw"},
-              dir + "/camsim.log");
+  Process sim(
+      {Binary("tools/xl-camsim"), "--gb28181", "127.0.0.1:" + std::to_string(sip), "--devices", std::to_string(devices),
+       "--channels", "4", "--catalog-page", "2", "--keepalive-s", "1", "--password", "benchpw"},
+      dir + "/camsim.log");
   struct Snapshot {
     int registered = 0, complete = 0, online = 0;
     double received = 0;
@@ -63,10 +63,12 @@ int main(int argc, char** argv) {
     return s;
   };
   // Polled once a second: a listing of thousands of devices is itself work for the worker.
-  if (!WaitUntil([&] {
-        std::this_thread::sleep_for(seconds(1));
-        return snapshot().complete >= devices;
-      }, seconds(300))) {
+  if (!WaitUntil(
+          [&] {
+            std::this_thread::sleep_for(seconds(1));
+            return snapshot().complete >= devices;
+          },
+          seconds(300))) {
     const Snapshot s = snapshot();
     std::fprintf(stderr, "only %d of %d devices registered with their catalog; see %s and %s\n", s.complete, devices,
                  worker.log_path().c_str(), sim.log_path().c_str());
@@ -87,13 +89,15 @@ int main(int argc, char** argv) {
   const int offline = CountOf(worker.Output(), ": offline:");
 
   std::printf("%d devices (4 channels each) registered with catalogs in %.1f s\n", devices, register_s);
-  std::printf("keepalives, %d s: worker handled %.0f SIP messages/s with %.3f cores = %.1f us CPU per message; "
-              "the simulator sending them used %.3f cores\n",
-              measure_s, rate, worker_cores, rate > 0 ? worker_cores / rate * 1e6 : 0.0, sim_cores);
+  std::printf(
+      "keepalives, %d s: worker handled %.0f SIP messages/s with %.3f cores = %.1f us CPU per message; "
+      "the simulator sending them used %.3f cores\n",
+      measure_s, rate, worker_cores, rate > 0 ? worker_cores / rate * 1e6 : 0.0, sim_cores);
   std::printf("online at the end: %d of %d; offline events: %d\n", after.online, devices, offline);
-  std::printf("summary: %d devices registered in %.1f s; %.0f msg/s at %.3f cores (%.1f us/msg, %.0f msg/s per core); "
-              "%d offline events\n",
-              devices, register_s, rate, worker_cores, rate > 0 ? worker_cores / rate * 1e6 : 0.0,
-              worker_cores > 0 ? rate / worker_cores : 0.0, offline);
+  std::printf(
+      "summary: %d devices registered in %.1f s; %.0f msg/s at %.3f cores (%.1f us/msg, %.0f msg/s per core); "
+      "%d offline events\n",
+      devices, register_s, rate, worker_cores, rate > 0 ? worker_cores / rate * 1e6 : 0.0,
+      worker_cores > 0 ? rate / worker_cores : 0.0, offline);
   return 0;
 }

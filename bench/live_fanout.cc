@@ -25,12 +25,12 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "common/clock.h"
 #include "proto/media/h26x.h"
+#include "proto/wire/wire.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
 #include "tests/support/system.h"
-#include "common/clock.h"
-#include "proto/wire/wire.h"
 #include "xueliang.pb.h"
 
 using namespace xl::test;
@@ -193,7 +193,8 @@ Result RtspPlayers(const std::string& url, int port, int n, int seconds, pid_t r
     int fd = ConnectLoopback(port);
     if (fd < 0) continue;
     Rtsp(fd, "DESCRIBE " + url + " RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n");
-    std::string setup = Rtsp(fd, "SETUP " + url + "/stream=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n");
+    std::string setup = Rtsp(
+        fd, "SETUP " + url + "/stream=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n");
     size_t s = setup.find("Session: ");
     if (s == std::string::npos) {
       close(fd);
@@ -317,9 +318,12 @@ int main(int argc, char** argv) {
   }
   System sys("bench-live-fanout");
   const std::string clip = sys.dir() + "/vtest_1080p.h264";
-  if (std::system(("ffmpeg -v error -y -i '" + Fixture("vtest.avi") + "' -vf scale=1920:1080,fps=" + std::to_string(kFps) +
+  if (std::system(("ffmpeg -v error -y -i '" + Fixture("vtest.avi") +
+                   "' -vf scale=1920:1080,fps=" + std::to_string(kFps) +
                    " -c:v libx264 -preset veryfast -b:v 4M -maxrate 4M -bufsize 4M -g 50 -bf 0 -x264-params aud=1 -an "
-                   "-f h264 '" + clip + "'").c_str()) != 0) {
+                   "-f h264 '" +
+                   clip + "'")
+                      .c_str()) != 0) {
     std::fprintf(stderr, "cannot make the 1080p clip\n");
     return 1;
   }
@@ -330,7 +334,8 @@ int main(int argc, char** argv) {
 
   auto router = sys.StartRouter();
   if (!WaitUntil([&] { return sys.Api("GET", "/healthz").ok(); }, std::chrono::seconds(20))) return 1;
-  sys.Api("POST", "/api/cameras", std::string(R"({"id":")") + kCamera + R"(","name":"bench","url":"rtsp://127.0.0.1:9/x"})");
+  sys.Api("POST", "/api/cameras",
+          std::string(R"({"id":")") + kCamera + R"(","name":"bench","url":"rtsp://127.0.0.1:9/x"})");
   zmq::context_t ctx(1);
   // Tell the router the camera's codec (what a worker's status report would), for RTSP.
   {
@@ -366,8 +371,8 @@ int main(int argc, char** argv) {
     print("raw", raw);
     print("zmq", zmq_r);
     if (n <= 100) {
-      Result rtsp = RtspPlayers(sys.RelayUrl(kCamera), std::stoi(sys.RelayUrl(kCamera).substr(17, 5)), n, seconds,
-                                router->pid());
+      Result rtsp =
+          RtspPlayers(sys.RelayUrl(kCamera), std::stoi(sys.RelayUrl(kCamera).substr(17, 5)), n, seconds, router->pid());
       print("rtsp", rtsp);
     }
     char line[256];

@@ -29,8 +29,10 @@ double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 double RawInsertSeconds(const std::string& path, int cameras) {
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-               "CREATE TABLE t(id TEXT PRIMARY KEY, name TEXT, url TEXT, password TEXT)", nullptr, nullptr, nullptr);
+  sqlite3_exec(db,
+               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+               "CREATE TABLE t(id TEXT PRIMARY KEY, name TEXT, url TEXT, password TEXT)",
+               nullptr, nullptr, nullptr);
   const auto t0 = Clock::now();
   sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
   sqlite3_stmt* s = nullptr;
@@ -65,13 +67,15 @@ int main(int argc, char** argv) {
   auto router = sys.StartRouter();
   std::vector<std::unique_ptr<Process>> procs;
   for (int w = 0; w < workers; ++w) procs.push_back(sys.StartWorker("w" + std::to_string(w + 1), "cameras: []\n"));
-  const bool up = WaitUntil([&] {
-    auto r = sys.Api("GET", "/api/workers");
-    if (!r.ok()) return false;
-    int live = 0;
-    for (const auto& w : nlohmann::json::parse(r->body)) live += w["live"].get<bool>();
-    return live == workers;
-  }, std::chrono::seconds(30));
+  const bool up = WaitUntil(
+      [&] {
+        auto r = sys.Api("GET", "/api/workers");
+        if (!r.ok()) return false;
+        int live = 0;
+        for (const auto& w : nlohmann::json::parse(r->body)) live += w["live"].get<bool>();
+        return live == workers;
+      },
+      std::chrono::seconds(30));
   if (!up) {
     std::fprintf(stderr, "workers did not come up; see %s\n", sys.dir().c_str());
     return 1;
@@ -107,14 +111,16 @@ int main(int argc, char** argv) {
   }
   const double raw_s = RawInsertSeconds(sys.dir() + "/raw.db", cameras);
 
-  std::printf("registry import of %d cameras over %d workers (CSV %zu KiB)\n", cameras, workers, csv.str().size() / 1024);
+  std::printf("registry import of %d cameras over %d workers (CSV %zu KiB)\n", cameras, workers,
+              csv.str().size() / 1024);
   std::printf("POST /api/import (parse, validate, write registry): %.3f s\n", applied_s);
   std::printf("raw SQLite insert of the same rows (floor):         %.3f s  -> import is %.1fx the floor\n", raw_s,
               applied_s / raw_s);
   std::printf("every camera handed to a worker (applied there):    %.3f s\n", handed_s);
   std::printf("every camera's state reported back by its worker:   %.3f s\n", reported_s);
-  std::printf("summary: %d cameras imported and handed to workers in %.2f s (goal <= 10 s) %s; "
-              "registry write %.1fx raw SQLite\n",
-              cameras, handed_s, handed_s >= 0 && handed_s <= 10 ? "PASS" : "MISSED", applied_s / raw_s);
+  std::printf(
+      "summary: %d cameras imported and handed to workers in %.2f s (goal <= 10 s) %s; "
+      "registry write %.1fx raw SQLite\n",
+      cameras, handed_s, handed_s >= 0 && handed_s <= 10 ? "PASS" : "MISSED", applied_s / raw_s);
   return handed_s >= 0 ? 0 : 1;
 }

@@ -8,30 +8,44 @@
 namespace xl::gst {
 
 struct ObjectUnref {
-  void operator()(gpointer p) const { if (p) gst_object_unref(p); }
+  void operator()(gpointer p) const {
+    if (p) gst_object_unref(p);
+  }
 };
 struct SampleUnref {
-  void operator()(GstSample* p) const { if (p) gst_sample_unref(p); }
+  void operator()(GstSample* p) const {
+    if (p) gst_sample_unref(p);
+  }
 };
 struct CapsUnref {
-  void operator()(GstCaps* p) const { if (p) gst_caps_unref(p); }
+  void operator()(GstCaps* p) const {
+    if (p) gst_caps_unref(p);
+  }
 };
 struct MessageUnref {
-  void operator()(GstMessage* p) const { if (p) gst_message_unref(p); }
+  void operator()(GstMessage* p) const {
+    if (p) gst_message_unref(p);
+  }
 };
 struct ErrorFree {
-  void operator()(GError* p) const { if (p) g_error_free(p); }
+  void operator()(GError* p) const {
+    if (p) g_error_free(p);
+  }
 };
 struct GFree {
   void operator()(gpointer p) const { g_free(p); }
 };
 struct MainLoopUnref {
-  void operator()(GMainLoop* p) const { if (p) g_main_loop_unref(p); }
+  void operator()(GMainLoop* p) const {
+    if (p) g_main_loop_unref(p);
+  }
 };
 
 // Plain GObjects (GSocket, GSocketConnection, GSocketAddress, ...).
 struct GObjectUnref {
-  void operator()(gpointer p) const { if (p) g_object_unref(p); }
+  void operator()(gpointer p) const {
+    if (p) g_object_unref(p);
+  }
 };
 template <typename T>
 using GObjectPtr = std::unique_ptr<T, GObjectUnref>;

@@ -28,8 +28,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const std::string& addres
   GSList* uris = soup_server_get_uris(s->server_);
   if (uris) s->port_ = g_uri_get_port(static_cast<GUri*>(uris->data));
   g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
-  soup_server_add_handler(s->server_, nullptr, reinterpret_cast<SoupServerCallback>(&HttpServer::OnRequest),
-                          s.get(), nullptr);
+  soup_server_add_handler(s->server_, nullptr, reinterpret_cast<SoupServerCallback>(&HttpServer::OnRequest), s.get(),
+                          nullptr);
   return s;
 }
 
@@ -78,8 +78,9 @@ void HttpServer::WebSocket(const std::string& prefix, WebSocketHandler on_open) 
       server_, prefix.c_str(), nullptr, nullptr,
       [](SoupServer*, SoupServerMessage* msg, const char* path, SoupWebsocketConnection* conn, gpointer data) {
         g_object_ref(conn);
-        (*static_cast<WebSocketHandler*>(data))(path ? path : "", CookiesOf(soup_server_message_get_request_headers(msg)),
-                                                conn, soup_server_message_get_socket(msg));
+        (*static_cast<WebSocketHandler*>(data))(path ? path : "",
+                                                CookiesOf(soup_server_message_get_request_headers(msg)), conn,
+                                                soup_server_message_get_socket(msg));
       },
       slot.get(), nullptr);
 }

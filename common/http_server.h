@@ -4,8 +4,8 @@
 #pragma once
 
 #include <functional>
-#include <memory>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,14 +40,21 @@ struct HttpReply {
 // The one place an error's kind becomes an HTTP status.
 constexpr int HttpStatusOf(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return 400;
-    case ErrorCode::kUnauthenticated: return 401;
-    case ErrorCode::kPermissionDenied: return 403;
-    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
     case ErrorCode::kAlreadyExists:
-    case ErrorCode::kConflict: return 409;
-    case ErrorCode::kUnavailable: return 503;
-    case ErrorCode::kInternal: return 500;
+    case ErrorCode::kConflict:
+      return 409;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -74,8 +81,8 @@ class HttpServer {
   // WebSocket upgrades on paths under `prefix` go to `on_open` with the full path, the
   // request's cookies, the connection (a new reference, the callee's) and the client's
   // socket (borrowed, valid while the connection is open; for flow control).
-  using WebSocketHandler = std::function<void(const std::string& path, const std::map<std::string, std::string>& cookies,
-                                              SoupWebsocketConnection*, GSocket*)>;
+  using WebSocketHandler = std::function<void(
+      const std::string& path, const std::map<std::string, std::string>& cookies, SoupWebsocketConnection*, GSocket*)>;
   void WebSocket(const std::string& prefix, WebSocketHandler on_open);
   int port() const { return port_; }
 

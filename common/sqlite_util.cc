@@ -6,7 +6,8 @@ Result<SqlitePtr> OpenDatabase(const std::string& path, const char* schema) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open(path.c_str(), &raw);
   SqlitePtr db(raw);
-  if (rc != SQLITE_OK) return Internal(path + ": cannot open the database: " + (raw ? sqlite3_errmsg(raw) : "no memory"));
+  if (rc != SQLITE_OK)
+    return Internal(path + ": cannot open the database: " + (raw ? sqlite3_errmsg(raw) : "no memory"));
   sqlite3_busy_timeout(db.get(), 5000);
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", schema}) {
     if (Status s = ExecSql(db.get(), sql); !s.ok()) return Internal(path + ": " + s.message());

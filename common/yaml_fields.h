@@ -62,8 +62,6 @@ inline std::string Text(const YAML::Node& node, const std::string& key) {
   return Scalar<std::string>(node, key, "text");
 }
 
-inline bool Flag(const YAML::Node& node, const std::string& key) {
-  return Scalar<bool>(node, key, "true or false");
-}
+inline bool Flag(const YAML::Node& node, const std::string& key) { return Scalar<bool>(node, key, "true or false"); }
 
 }  // namespace xl::yaml_fields

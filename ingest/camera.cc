@@ -111,8 +111,7 @@ void Camera::Tick(int64_t now_ms) {
 void Camera::Fail(int64_t now_ms, const std::string& reason) {
   EndAttempt();
   retry_at_ms_ = now_ms + backoff_ms_;
-  SetState(now_ms, wire::CAMERA_STATE_OFFLINE,
-           reason + "; retry in " + std::to_string(backoff_ms_ / 1000) + " s");
+  SetState(now_ms, wire::CAMERA_STATE_OFFLINE, reason + "; retry in " + std::to_string(backoff_ms_ / 1000) + " s");
   backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
 }
 

@@ -73,15 +73,15 @@ class Camera {
   bool live_ = false;
   wire::CameraState state_ = wire::CAMERA_STATE_UNKNOWN;
   std::string reason_;
-  int64_t since_ms_ = 0;             // wall clock
-  int64_t attempt_started_ms_ = 0;   // monotonic, like the fields below
-  int64_t progress_ms_ = 0;          // when the frame count last moved
+  int64_t since_ms_ = 0;            // wall clock
+  int64_t attempt_started_ms_ = 0;  // monotonic, like the fields below
+  int64_t progress_ms_ = 0;         // when the frame count last moved
   uint64_t seen_frames_ = 0;
   int64_t retry_at_ms_ = 0;
   int64_t backoff_ms_ = 1000;
   uint32_t reconnects_ = 0;
-  int64_t last_frame_ms_ = 0;        // wall clock
-  int64_t signal_lost_ms_ = 0;       // wall clock; 0 when the signal is not lost
+  int64_t last_frame_ms_ = 0;   // wall clock
+  int64_t signal_lost_ms_ = 0;  // wall clock; 0 when the signal is not lost
   // Shared with the streaming threads; outlives every attempt (they hold a reference).
   std::shared_ptr<PipelineCounters> counters_ = std::make_shared<PipelineCounters>();
   struct RateBase {

@@ -80,11 +80,11 @@ Status CameraPipeline::Build() {
   int fps_n = 0, fps_d = 1;
   gst_util_double_to_fraction(analysis_fps_, &fps_n, &fps_d);
   gst::CapsPtr filter(gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "height", G_TYPE_INT,
-                                          analysis_height_, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1,
-                                          "framerate", GST_TYPE_FRACTION, fps_n, fps_d, nullptr));
+                                          analysis_height_, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, "framerate",
+                                          GST_TYPE_FRACTION, fps_n, fps_d, nullptr));
   g_object_set(caps, "caps", filter.get(), nullptr);
-  g_object_set(queue, "leaky", 2 /* downstream */, "max-size-buffers", 2u, "max-size-bytes", 0u,
-               "max-size-time", guint64(0), nullptr);
+  g_object_set(queue, "leaky", 2 /* downstream */, "max-size-buffers", 2u, "max-size-bytes", 0u, "max-size-time",
+               guint64(0), nullptr);
   g_object_set(sink, "sync", FALSE, "max-buffers", 2u, "drop", TRUE, "emit-signals", TRUE, nullptr);
   // Linked without caps checks: these elements always fit together, the formats are
   // negotiated when data flows, and checking here costs milliseconds per camera (a worker
@@ -189,8 +189,8 @@ void CameraPipeline::LinkVideo(GstPad* pad, const std::string& codec, GstElement
   g_object_set(valve, "drop", tap_.load() ? FALSE : TRUE, nullptr);
   g_object_set(encoded, "sync", FALSE, "async", FALSE, "emit-signals", TRUE, "max-buffers", 8u, "drop", TRUE, nullptr);
   g_signal_connect(encoded, "new-sample", G_CALLBACK(&CameraPipeline::OnEncoded), this);
-  if ((front && !gst_element_link(front, parse)) || !gst_element_link_many(parse, form, tee, nullptr) || !gst_element_link_many(tee, dec, tail_, nullptr) ||
-      !gst_element_link_many(tee, valve, encoded, nullptr)) {
+  if ((front && !gst_element_link(front, parse)) || !gst_element_link_many(parse, form, tee, nullptr) ||
+      !gst_element_link_many(tee, dec, tail_, nullptr) || !gst_element_link_many(tee, valve, encoded, nullptr)) {
     SetFailure("cannot link the " + codec + " decoder");
     return;
   }
@@ -251,8 +251,12 @@ GstFlowReturn CameraPipeline::OnEncoded(GstElement* sink, gpointer self) {
   GstMapInfo map;
   if (!buf || !p->tap_ || !gst_buffer_map(buf, &map, GST_MAP_READ)) return GST_FLOW_OK;
   auto us = [](GstClockTime t) { return GST_CLOCK_TIME_IS_VALID(t) ? int64_t(t / 1000) : int64_t(-1); };
-  EncodedUnit unit{map.data, map.size, us(GST_BUFFER_PTS(buf)), us(GST_BUFFER_DTS(buf)),
-                   !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT), p->counters_.codec_name()};
+  EncodedUnit unit{map.data,
+                   map.size,
+                   us(GST_BUFFER_PTS(buf)),
+                   us(GST_BUFFER_DTS(buf)),
+                   !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT),
+                   p->counters_.codec_name()};
   p->on_encoded_(unit);
   gst_buffer_unmap(buf, &map);
   return GST_FLOW_OK;

@@ -18,24 +18,24 @@
 #include <string>
 
 #include "analytics/frame.h"
-#include "ingest/worker_config.h"
-#include "ingest/encoded_unit.h"
 #include "common/gst_handles.h"
 #include "common/status.h"
+#include "ingest/encoded_unit.h"
+#include "ingest/worker_config.h"
 
 namespace xl::ingest {
 
 // Counts kept across a camera's pipeline attempts (updated on streaming threads).
 struct PipelineCounters {
-  std::atomic<uint64_t> bytes{0};     // encoded video received
-  std::atomic<uint64_t> decoded{0};   // frames out of the decoder
-  std::atomic<uint64_t> analysed{0};  // frames handed to analytics
-  std::atomic<uint64_t> warnings{0};  // decoder/stream warnings (corrupt data and the like)
-  std::atomic<uint64_t> rtp_malformed{0};  // GB28181: packets that are not RTP, dropped
-  std::atomic<uint64_t> rtp_foreign{0};    // GB28181: packets of another SSRC, dropped
-  std::atomic<int> codec{0};          // 0 unknown, 264 or 265, once the stream is linked
+  std::atomic<uint64_t> bytes{0};             // encoded video received
+  std::atomic<uint64_t> decoded{0};           // frames out of the decoder
+  std::atomic<uint64_t> analysed{0};          // frames handed to analytics
+  std::atomic<uint64_t> warnings{0};          // decoder/stream warnings (corrupt data and the like)
+  std::atomic<uint64_t> rtp_malformed{0};     // GB28181: packets that are not RTP, dropped
+  std::atomic<uint64_t> rtp_foreign{0};       // GB28181: packets of another SSRC, dropped
+  std::atomic<int> codec{0};                  // 0 unknown, 264 or 265, once the stream is linked
   std::atomic<uint32_t> width{0}, height{0};  // coded size, once known
-  std::atomic<uint64_t> video_seq{0};  // live video frames sent
+  std::atomic<uint64_t> video_seq{0};         // live video frames sent
 
   // "h264", "h265", or "" while unknown.
   const char* codec_name() const { return codec == 265 ? "h265" : codec == 264 ? "h264" : ""; }
@@ -93,8 +93,8 @@ class CameraPipeline {
   PipelineCounters& counters_;
   std::atomic<bool> tap_{false};
   std::atomic<bool> video_linked_{false};  // one video stream is decoded; others are dropped
-  GstElement* valve_ = nullptr;  // guarded by mu_; owned by pipeline_
-  GstElement* tail_ = nullptr;   // first element after the decoder (owned by pipeline_)
+  GstElement* valve_ = nullptr;            // guarded by mu_; owned by pipeline_
+  GstElement* tail_ = nullptr;             // first element after the decoder (owned by pipeline_)
   gst::ElementPtr pipeline_;
   gst::BusPtr bus_;
   std::mutex mu_;

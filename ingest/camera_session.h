@@ -25,9 +25,9 @@ class Session {
   // the store have them on. Everything referenced must outlive the session.
   Session(const CameraConfig& config, Publisher& publisher, MediaPublisher& media, PipelineCounters& counters,
           ClipStore& clips, std::unique_ptr<analytics::FaceDetector> faces);
-  void OnFrame(analytics::Frame& frame);      // decoded streaming thread
-  void OnEncoded(const EncodedUnit& unit);    // encoded streaming thread
-  void Close(int64_t now_ms);                 // after the pipeline stopped: ends open events and clips
+  void OnFrame(analytics::Frame& frame);    // decoded streaming thread
+  void OnEncoded(const EncodedUnit& unit);  // encoded streaming thread
+  void Close(int64_t now_ms);               // after the pipeline stopped: ends open events and clips
 
   // Sends the encoded stream to the router's media endpoint while on (any thread).
   void SetLive(bool live) { live_.store(live); }
@@ -49,7 +49,7 @@ class Session {
   MediaPublisher& media_;
   PipelineCounters& counters_;
   analytics::CameraAnalytics analytics_;
-  std::unique_ptr<ClipRecorder> recorder_;    // null: no clips
+  std::unique_ptr<ClipRecorder> recorder_;  // null: no clips
   std::atomic<bool> live_{false};
   std::atomic<int64_t> last_frame_ms_{0};
   std::atomic<uint64_t> frames_{0};

@@ -11,8 +11,8 @@ namespace xl::ingest {
 struct EncodedUnit {
   const uint8_t* data;
   size_t size;
-  int64_t pts_us;     // stream time; -1 when unknown
-  int64_t dts_us;     // stream time; -1 when unknown
+  int64_t pts_us;  // stream time; -1 when unknown
+  int64_t dts_us;  // stream time; -1 when unknown
   bool keyframe;
   const char* codec;  // "h264" or "h265"
 };

@@ -3,14 +3,14 @@
 //   xl-ingest --config FILE [--check]
 //     --check   validate the file and exit (0 valid, 2 invalid)
 #include <gst/gst.h>
-#include <opencv2/core.hpp>
 #include <spdlog/spdlog.h>
+#include <opencv2/core.hpp>
 
 #include <cstring>
 #include <iostream>
 
-#include "ingest/worker_config.h"
 #include "ingest/worker.h"
+#include "ingest/worker_config.h"
 
 int main(int argc, char** argv) {
   std::string path;

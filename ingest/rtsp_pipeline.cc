@@ -13,9 +13,8 @@ Result<std::unique_ptr<CameraPipeline>> RtspPipeline::Create(const CameraConfig&
   if (Status s = p->Build(); !s.ok()) return Error{s.message()};
   GstElement* src = p->Add("rtspsrc");
   if (!src) return Error{"GStreamer element 'rtspsrc' is not installed"};
-  g_object_set(src, "location", camera.url.c_str(), "protocols", 0x4 /* GST_RTSP_LOWER_TRANS_TCP */,
-               "latency", guint(camera.latency_ms), "tcp-timeout", guint64(camera.watchdog_s) * 1000000,
-               nullptr);
+  g_object_set(src, "location", camera.url.c_str(), "protocols", 0x4 /* GST_RTSP_LOWER_TRANS_TCP */, "latency",
+               guint(camera.latency_ms), "tcp-timeout", guint64(camera.watchdog_s) * 1000000, nullptr);
   if (!camera.username.empty()) {
     g_object_set(src, "user-id", camera.username.c_str(), "user-pw", camera.password.c_str(), nullptr);
   }

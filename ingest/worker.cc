@@ -5,15 +5,15 @@
 #include <sys/resource.h>
 
 #include <csignal>
-#include <nlohmann/json.hpp>
 #include <fstream>
-#include <sstream>
+#include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
-#include "proto/gb28181/channel_url.h"
-#include "proto/camera/camera_id.h"
 #include "common/clock.h"
 #include "common/prometheus.h"
+#include "proto/camera/camera_id.h"
+#include "proto/gb28181/channel_url.h"
 #include "proto/wire/wire.h"
 
 namespace xl::ingest {
@@ -117,7 +117,7 @@ void Worker::Reconcile(const wire::Assignment& assignment, int64_t now_ms) {
       ++started;
     }
     Running r{std::make_unique<Camera>(std::move(config.value()), config_.id, publisher_, media_, clips_, reaper_,
-                                        SourceContext{config_.id, gb_ ? &gb_->sip() : nullptr}),
+                                       SourceContext{config_.id, gb_ ? &gb_->sip() : nullptr}),
               std::move(bytes)};
     r.camera->SetLive(watched_.count(spec.id()) > 0);
     r.camera->Start(now_ms);
@@ -165,12 +165,13 @@ void Worker::OnPtz(const wire::PtzCommand& c) {
   auto it = cameras_.find(c.camera_id());
   const auto gb = it == cameras_.end() ? std::nullopt : gb28181::ParseGbUrl(it->second.camera->config().url);
   if (!gb) {
-    spdlog::warn("worker {}: PTZ for camera {} dropped: not a GB28181 camera of this worker", config_.id, c.camera_id());
+    spdlog::warn("worker {}: PTZ for camera {} dropped: not a GB28181 camera of this worker", config_.id,
+                 c.camera_id());
     return;
   }
-  Status sent = gb_ ? gb_->Ptz(gb->device_id, gb->channel_id, c.action(), c.speed() ? int(c.speed()) : 128,
-                               int(c.preset()))
-                    : Status(Error{"GB28181 is not enabled on this worker"});
+  Status sent =
+      gb_ ? gb_->Ptz(gb->device_id, gb->channel_id, c.action(), c.speed() ? int(c.speed()) : 128, int(c.preset()))
+          : Status(Error{"GB28181 is not enabled on this worker"});
   if (!sent.ok()) {
     spdlog::warn("camera {} ({}): PTZ {} not sent: {}", c.camera_id(), it->second.camera->config().name, c.action(),
                  sent.message());
@@ -181,7 +182,8 @@ gboolean Worker::OnStatus(gpointer self) {
   auto* w = static_cast<Worker*>(self);
   const int64_t now = MonotonicMs();
   const double cpu = ProcessCpuSeconds();
-  if (w->cpu_base_s_ >= 0 && now > w->cpu_base_ms_) w->cpu_cores_ = (cpu - w->cpu_base_s_) * 1000.0 / double(now - w->cpu_base_ms_);
+  if (w->cpu_base_s_ >= 0 && now > w->cpu_base_ms_)
+    w->cpu_cores_ = (cpu - w->cpu_base_s_) * 1000.0 / double(now - w->cpu_base_ms_);
   w->cpu_base_s_ = cpu;
   w->cpu_base_ms_ = now;
   wire::Envelope env;
@@ -205,7 +207,8 @@ HttpReply Worker::Metrics() const {
   m.Metric("xl_worker_cpu_cores", "gauge", "CPU used by this worker over the last status interval.", cpu_cores_);
   m.Metric("xl_publisher_sent_total", "counter", "Messages sent to the router.", double(publisher_.sent()));
   m.Metric("xl_video_frames_sent_total", "counter", "Live video frames sent to the router.", double(media_.sent()));
-  m.Metric("xl_video_frames_dropped_total", "counter", "Live video frames dropped (router behind or away).", double(media_.dropped()));
+  m.Metric("xl_video_frames_dropped_total", "counter", "Live video frames dropped (router behind or away).",
+           double(media_.dropped()));
   const ClipStore::Stats clips = clips_.stats();
   m.Metric("xl_clips", "gauge", "Event clips in the clips folder.", double(clips.clips));
   m.Metric("xl_clips_bytes", "gauge", "Bytes of event clips in the clips folder.", double(clips.bytes));
@@ -224,7 +227,7 @@ HttpReply Worker::Metrics() const {
     m.Family(families[f].first, "counter", families[f].second);
     for (const auto& [id, r] : cameras_) {
       const PipelineCounters& c = r.camera->counters();
-      const uint64_t v[] = {c.bytes.load(), c.decoded.load(), c.analysed.load(), c.warnings.load(),
+      const uint64_t v[] = {c.bytes.load(),         c.decoded.load(),       c.analysed.load(),   c.warnings.load(),
                             r.camera->reconnects(), c.rtp_malformed.load(), c.rtp_foreign.load()};
       m.Sample(double(v[f]), {{"camera", id}});
     }

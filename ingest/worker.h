@@ -13,14 +13,14 @@
 #include <string>
 #include <zmq.hpp>
 
+#include "common/gst_handles.h"
+#include "common/http_server.h"
 #include "ingest/camera.h"
-#include "ingest/worker_config.h"
 #include "ingest/control_client.h"
 #include "ingest/gb28181/gb_platform.h"
-#include "common/gst_handles.h"
 #include "ingest/media_publisher.h"
 #include "ingest/publisher.h"
-#include "common/http_server.h"
+#include "ingest/worker_config.h"
 
 namespace xl::ingest {
 
@@ -58,10 +58,10 @@ class Worker {
   ControlClient control_;
   MediaPublisher media_;
   ClipStore clips_;
-  Reaper reaper_;                                // after the publishers and clips: stops pipelines first
-  std::unique_ptr<gb28181::GbPlatform> gb_;      // before the cameras: their calls end first
-  std::map<std::string, Running> cameras_;       // by camera id
-  std::set<std::string> watched_;               // cameras someone watches live
+  Reaper reaper_;                            // after the publishers and clips: stops pipelines first
+  std::unique_ptr<gb28181::GbPlatform> gb_;  // before the cameras: their calls end first
+  std::map<std::string, Running> cameras_;   // by camera id
+  std::set<std::string> watched_;            // cameras someone watches live
   std::unique_ptr<HttpServer> http_;
   gst::MainLoopPtr loop_;
   double cpu_cores_ = 0;

@@ -14,8 +14,9 @@ using namespace yaml_fields;
 // The worker's GB/T 28181 platform endpoint.
 void ParseGb28181(const YAML::Node& node, gb28181::GbConfig& g) {
   RequireMap(node, "gb28181");
-  CheckKeys(node, "gb28181", {"enabled", "id", "realm", "bind", "port", "password", "passwords", "keepalive_s",
-                              "keepalive_misses", "media_transport", "media_ip"});
+  CheckKeys(node, "gb28181",
+            {"enabled", "id", "realm", "bind", "port", "password", "passwords", "keepalive_s", "keepalive_misses",
+             "media_transport", "media_ip"});
   for (const auto& kv : node) {
     const std::string k = kv.first.as<std::string>();
     const YAML::Node& v = kv.second;
@@ -57,7 +58,6 @@ void ParseClipStore(const YAML::Node& node, ClipStoreConfig& c) {
   }
 }
 
-
 WorkerConfig Parse(const YAML::Node& root) {
   WorkerConfig w;
   if (root.IsNull()) Fail(root, "the file is empty");
@@ -65,8 +65,9 @@ WorkerConfig Parse(const YAML::Node& root) {
   CheckKeys(root, "the file", {"worker", "defaults", "cameras"});
   if (const YAML::Node node = root["worker"]) {
     RequireMap(node, "worker");
-    CheckKeys(node, "worker",
-              {"id", "router", "control", "media", "status_interval_s", "metrics_port", "http_url", "clips", "gb28181"});
+    CheckKeys(
+        node, "worker",
+        {"id", "router", "control", "media", "status_interval_s", "metrics_port", "http_url", "clips", "gb28181"});
     if (node["clips"]) ParseClipStore(node["clips"], w.clips);
     if (node["gb28181"]) ParseGb28181(node["gb28181"], w.gb28181);
     if (node["id"]) w.id = Text(node["id"], "id");
@@ -95,7 +96,8 @@ WorkerConfig Parse(const YAML::Node& root) {
         Fail(node["http_url"], "'http_url' must be an http:// or https:// address, e.g. http://10.0.0.5:9100");
       }
     }
-    if (node["status_interval_s"]) w.status_interval_s = Number(node["status_interval_s"], "status_interval_s", 1, 3600);
+    if (node["status_interval_s"])
+      w.status_interval_s = Number(node["status_interval_s"], "status_interval_s", 1, 3600);
   }
   const YAML::Node defaults_node = root["defaults"];
   const CameraConfig defaults = defaults_node ? camera::ParseDefaults(defaults_node) : CameraConfig{};
@@ -130,6 +132,5 @@ Result<WorkerConfig> LoadWorkerConfig(const std::string& path) {
   text << in.rdbuf();
   return ParseWorkerConfig(text.str(), path);
 }
-
 
 }  // namespace xl::ingest

@@ -18,15 +18,15 @@ namespace xl::ingest {
 using camera::CameraConfig;
 
 struct WorkerConfig {
-  std::string id = "worker";                    // names this worker to the router
-  std::string router = "tcp://127.0.0.1:5555";  // router's worker endpoint
-  std::string control = "tcp://127.0.0.1:5557"; // router's control endpoint (assignments)
-  std::string media = "tcp://127.0.0.1:5558";   // router's media endpoint (live video)
-  int status_interval_s = 5;                    // full state report to the router
-  int metrics_port = 0;                         // Prometheus /metrics on this port; 0: off
-  std::string http_url;                         // how the router reaches that port; "": its address as seen
-  ClipStoreConfig clips;                        // where event clips go, and how long they stay
-  gb28181::GbConfig gb28181;                    // the GB/T 28181 platform (SIP) endpoint
+  std::string id = "worker";                     // names this worker to the router
+  std::string router = "tcp://127.0.0.1:5555";   // router's worker endpoint
+  std::string control = "tcp://127.0.0.1:5557";  // router's control endpoint (assignments)
+  std::string media = "tcp://127.0.0.1:5558";    // router's media endpoint (live video)
+  int status_interval_s = 5;                     // full state report to the router
+  int metrics_port = 0;                          // Prometheus /metrics on this port; 0: off
+  std::string http_url;                          // how the router reaches that port; "": its address as seen
+  ClipStoreConfig clips;                         // where event clips go, and how long they stay
+  gb28181::GbConfig gb28181;                     // the GB/T 28181 platform (SIP) endpoint
   std::vector<CameraConfig> cameras;
 };
 

@@ -15,8 +15,8 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "router/router.h"
 #include "common/cli.h"
+#include "router/router.h"
 
 namespace {
 std::atomic<bool> g_stop{false};  // set by the signal handler only
@@ -37,13 +37,11 @@ int main(int argc, char** argv) {
              xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535)) {
       config.http_address.assign(value, std::strrchr(value, ':'));
       config.http_port = int(*xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535));
-    }
-    else if (!std::strcmp(arg, "--rtsp") && (value = next()) && std::strchr(value, ':') &&
-             xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535)) {
+    } else if (!std::strcmp(arg, "--rtsp") && (value = next()) && std::strchr(value, ':') &&
+               xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535)) {
       config.rtsp.address.assign(value, std::strrchr(value, ':'));
       config.rtsp.port = int(*xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535));
-    }
-    else if (!std::strcmp(arg, "--rtsp-user") && (value = next())) config.rtsp.user = value;
+    } else if (!std::strcmp(arg, "--rtsp-user") && (value = next())) config.rtsp.user = value;
     else if (!std::strcmp(arg, "--db") && (value = next())) config.database = value;
     else if (!std::strcmp(arg, "--regions") && (value = next())) {
       // YAML mapping of region code → name: the desk's tree shows the names.
@@ -55,14 +53,14 @@ int main(int argc, char** argv) {
         std::cerr << "xl-router: --regions " << value << ": line " << e.mark.line + 1 << ": " << e.msg << "\n";
         return 2;
       }
-    }
-    else if (!std::strcmp(arg, "--worker-timeout-s") && (value = next()) && xl::ParseIntArg(value, 1, 86400))
+    } else if (!std::strcmp(arg, "--worker-timeout-s") && (value = next()) && xl::ParseIntArg(value, 1, 86400))
       config.worker_timeout_ms = *xl::ParseIntArg(value, 1, 86400) * 1000;
     else if (!std::strcmp(arg, "--overdue-s") && (value = next()) && xl::ParseIntArg(value, 1, 86400))
       config.overdue_ms = *xl::ParseIntArg(value, 1, 86400) * 1000;
     else {
       std::cerr << "usage: xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] "
-                   "[--media ENDPOINT] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--rtsp-user U] [--db FILE] [--regions FILE] [--worker-timeout-s N] [--overdue-s N]\n";
+                   "[--media ENDPOINT] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--rtsp-user U] [--db FILE] [--regions "
+                   "FILE] [--worker-timeout-s N] [--overdue-s N]\n";
       return 2;
     }
   }

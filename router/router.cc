@@ -8,11 +8,11 @@
 #include <fstream>
 #include <sstream>
 
-#include "router/json_reply.h"
-#include "proto/camera/camera_id.h"
-#include "common/prometheus.h"
 #include "common/clock.h"
+#include "common/prometheus.h"
+#include "proto/camera/camera_id.h"
 #include "proto/wire/wire.h"
+#include "router/json_reply.h"
 
 namespace xl::router {
 
@@ -21,7 +21,7 @@ constexpr int kClipFetchTimeoutS = 30;  // a worker slower than this to send a c
 namespace {
 constexpr int kMaxBatch = 512;  // worker messages handled per loop turn
 constexpr size_t kSockets = 4;  // ZeroMQ sockets polled before the GLib descriptors
-}
+}  // namespace
 
 Router::Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<AlertLog> log,
                std::unique_ptr<CameraStore> store)
@@ -33,8 +33,9 @@ Router::Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<
       log_(std::move(log)),
       store_(std::move(store)),
       states_(config.worker_timeout_ms, [this](const wire::Camera& c) { OnCameraChanged(c); }),
-      hub_(clients_, *log_, states_, relay_, [this](const std::string& id) { return store_->Find(id) != nullptr; },
-           [this](const wire::PtzCommand& c) { return control_.SendPtz(c); }),
+      hub_(
+          clients_, *log_, states_, relay_, [this](const std::string& id) { return store_->Find(id) != nullptr; },
+          [this](const wire::PtzCommand& c) { return control_.SendPtz(c); }),
       control_(control_socket_, *store_, config.worker_timeout_ms),
       api_(*store_, control_, states_, [this](const std::string& id) { states_.Forget(id); }) {}
 
@@ -52,8 +53,8 @@ HttpReply ServeWebFile(const std::string& dir, const HttpRequest& req) {
   std::ostringstream body;
   body << in.rdbuf();
   const std::string ext = name.substr(name.rfind('.') + 1);
-  const char* type = ext == "html" ? "text/html; charset=utf-8"
-                     : ext == "js" ? "text/javascript; charset=utf-8"
+  const char* type = ext == "html"  ? "text/html; charset=utf-8"
+                     : ext == "js"  ? "text/javascript; charset=utf-8"
                      : ext == "css" ? "text/css; charset=utf-8"
                      : ext == "wav" ? "audio/wav"
                                     : "application/octet-stream";
@@ -77,10 +78,9 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   // A restarted worker reconnecting under its id takes over from its dead connection.
   r->control_socket_.set(zmq::sockopt::router_handover, 1);
   r->media_.set(zmq::sockopt::rcvhwm, 5000);
-  for (auto [socket, endpoint] : {std::pair{&r->workers_, &config.worker_endpoint},
-                                  std::pair{&r->clients_, &config.client_endpoint},
-                                  std::pair{&r->control_socket_, &config.control_endpoint},
-                                  std::pair{&r->media_, &config.media_endpoint}}) {
+  for (auto [socket, endpoint] :
+       {std::pair{&r->workers_, &config.worker_endpoint}, std::pair{&r->clients_, &config.client_endpoint},
+        std::pair{&r->control_socket_, &config.control_endpoint}, std::pair{&r->media_, &config.media_endpoint}}) {
     try {
       socket->bind(*endpoint);
     } catch (const zmq::error_t& e) {
@@ -94,13 +94,13 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   if (!desk.ok()) return desk.error();
   r->desk_ = std::move(desk.value());
   Router* router = r.get();
-  r->desk_api_ = std::make_unique<DeskApi>(DeskApi::Sources{
-      *r->users_, *r->desk_, *r->log_, *r->store_, r->states_, config.region_names, config.overdue_ms,
-      [router](const std::string& id, const std::string& camera, const std::string& region, const std::string& state,
-               const std::string& step, const std::string& user) {
-        if (router->feed_) router->feed_->OnHandling(id, camera, region, state, step, user);
-      },
-      [router](const wire::PtzCommand& c) { return router->control_.SendPtz(c); }});
+  r->desk_api_ = std::make_unique<DeskApi>(
+      DeskApi::Sources{*r->users_, *r->desk_, *r->log_, *r->store_, r->states_, config.region_names, config.overdue_ms,
+                       [router](const std::string& id, const std::string& camera, const std::string& region,
+                                const std::string& state, const std::string& step, const std::string& user) {
+                         if (router->feed_) router->feed_->OnHandling(id, camera, region, state, step, user);
+                       },
+                       [router](const wire::PtzCommand& c) { return router->control_.SendPtz(c); }});
   if (r->users_->size() == 0 && !config.admin_password.empty()) {
     if (Status s = r->users_->Add({"admin", "admin", ""}, config.admin_password); !s.ok()) {
       return Error{"desk: cannot create the first admin: " + s.message()};
@@ -139,11 +139,12 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   // The desk's page: static files with no data in them (all data comes from the API, which
   // needs a session), so they are served to anyone, the login form included.
   r->http_->Route("/", [dir = config.web_dir](const HttpRequest& req) { return ServeWebFile(dir, req); });
-  spdlog::info("router: workers at {}, control at {}, media at {}, clients at {}, HTTP at http://{}:{}, "
-               "RTSP at rtsp://{}:{}/<camera-id>, log {} (head seq {}), {} cameras registered",
-               config.worker_endpoint, config.control_endpoint, config.media_endpoint, config.client_endpoint,
-               config.http_address, r->http_->port(), config.rtsp.address, r->rtsp_->port(), config.database,
-               r->log_->head(), r->store_->cameras().size());
+  spdlog::info(
+      "router: workers at {}, control at {}, media at {}, clients at {}, HTTP at http://{}:{}, "
+      "RTSP at rtsp://{}:{}/<camera-id>, log {} (head seq {}), {} cameras registered",
+      config.worker_endpoint, config.control_endpoint, config.media_endpoint, config.client_endpoint,
+      config.http_address, r->http_->port(), config.rtsp.address, r->rtsp_->port(), config.database, r->log_->head(),
+      r->store_->cameras().size());
   return r;
 }
 
@@ -254,7 +255,8 @@ void Router::DrainClients(int64_t now) {
 }
 
 void Router::DrainControl(int64_t now) {
-  DrainPeers(control_socket_, [&](const std::string& id, const zmq::message_t& body) { control_.OnMessage(id, body, now); });
+  DrainPeers(control_socket_,
+             [&](const std::string& id, const zmq::message_t& body) { control_.OnMessage(id, body, now); });
 }
 
 std::string Router::CodecOf(const std::string& camera) const {
@@ -273,7 +275,8 @@ void Router::DrainMedia(int64_t now) {
   zmq::message_t msg;
   for (int i = 0; i < kMaxBatch && media_.recv(msg, zmq::recv_flags::dontwait); ++i) {
     if (!relay_.OnMessage(msg, now) && ++counters_.media_malformed % 100 == 1) {
-      spdlog::warn("router: dropped a malformed video frame ({} bytes; {} so far)", msg.size(), counters_.media_malformed);
+      spdlog::warn("router: dropped a malformed video frame ({} bytes; {} so far)", msg.size(),
+                   counters_.media_malformed);
     }
   }
 }
@@ -283,7 +286,9 @@ HttpReply Router::Metrics() {
   std::map<std::string, int> by_state;
   for (const auto& [id, c] : store_->cameras()) {
     auto s = states_.cameras().find(id);
-    by_state[!c.spec.enabled() ? "disabled" : s == states_.cameras().end() ? "unknown" : StateName(s->second.state())]++;
+    by_state[!c.spec.enabled()              ? "disabled"
+             : s == states_.cameras().end() ? "unknown"
+                                            : StateName(s->second.state())]++;
   }
   m.Family("xl_cameras", "gauge", "Registered cameras by state.");
   for (const char* st : {"connecting", "online", "offline", "reconnecting", "disabled", "unknown"}) {
@@ -296,13 +301,16 @@ HttpReply Router::Metrics() {
   for (const auto& [kind, n] : counters_.alerts_by_kind) m.Sample(double(n), {{"kind", kind}});
   m.Metric("xl_alert_log_head", "gauge", "Sequence number of the newest logged alert.", double(log_->head()));
   m.Metric("xl_worker_messages_total", "counter", "Messages received from workers.", double(counters_.worker_messages));
-  m.Metric("xl_worker_messages_malformed_total", "counter", "Worker messages dropped as malformed.", double(counters_.malformed));
+  m.Metric("xl_worker_messages_malformed_total", "counter", "Worker messages dropped as malformed.",
+           double(counters_.malformed));
   m.Metric("xl_worker_messages_lost_total", "counter", "Gaps in workers' sequence numbers.", double(counters_.lost));
   m.Metric("xl_clients", "gauge", "Connected console and desk clients.", double(hub_.size()));
   m.Metric("xl_live_websocket_viewers", "gauge", "Browsers watching live video.", double(websockets_->viewers()));
   m.Metric("xl_live_viewers", "gauge", "Live video viewers, all kinds.", double(relay_.viewer_count()));
-  m.Metric("xl_live_frames_in_total", "counter", "Live video frames received from workers.", double(relay_.frames_in()));
-  m.Metric("xl_live_gaps_total", "counter", "Gaps in live video from workers (viewers waited for a keyframe).", double(relay_.gaps()));
+  m.Metric("xl_live_frames_in_total", "counter", "Live video frames received from workers.",
+           double(relay_.frames_in()));
+  m.Metric("xl_live_gaps_total", "counter", "Gaps in live video from workers (viewers waited for a keyframe).",
+           double(relay_.gaps()));
   return {200, "text/plain; version=0.0.4", m.text()};
 }
 

@@ -10,38 +10,38 @@
 #include <string>
 #include <zmq.hpp>
 
+#include "common/http_server.h"
+#include "common/status.h"
 #include "router/alerts/alert_log.h"
-#include "router/workers/camera_states.h"
-#include "router/registry/camera_store.h"
 #include "router/alerts/client_hub.h"
-#include "router/live/live_relay.h"
-#include "router/live/rtsp_out.h"
-#include "router/live/websocket_out.h"
 #include "router/desk/clip_proxy.h"
 #include "router/desk/desk_api.h"
 #include "router/desk/desk_feed.h"
+#include "router/live/live_relay.h"
+#include "router/live/rtsp_out.h"
+#include "router/live/websocket_out.h"
+#include "router/registry/camera_store.h"
 #include "router/registry/registry_api.h"
+#include "router/workers/camera_states.h"
 #include "router/workers/worker_control.h"
-#include "common/http_server.h"
-#include "common/status.h"
 
 namespace xl::router {
 
 struct RouterConfig {
-  std::string worker_endpoint = "tcp://*:5555";  // workers PUSH here
-  std::string client_endpoint = "tcp://*:5556";  // clients (DEALER) connect here
-  std::string control_endpoint = "tcp://*:5557"; // workers' control channel (DEALER)
-  std::string media_endpoint = "tcp://*:5558";   // workers' live video (PUSH)
-  std::string http_address = "127.0.0.1";        // REST API and /metrics
-  int http_port = 8080;                          // 0: any free port (logged)
-  RtspOutConfig rtsp;                            // live RTSP re-serve
+  std::string worker_endpoint = "tcp://*:5555";   // workers PUSH here
+  std::string client_endpoint = "tcp://*:5556";   // clients (DEALER) connect here
+  std::string control_endpoint = "tcp://*:5557";  // workers' control channel (DEALER)
+  std::string media_endpoint = "tcp://*:5558";    // workers' live video (PUSH)
+  std::string http_address = "127.0.0.1";         // REST API and /metrics
+  int http_port = 8080;                           // 0: any free port (logged)
+  RtspOutConfig rtsp;                             // live RTSP re-serve
   std::string database = "xueliang.db";
-  std::string admin_password;         // with no desk users yet: creates user "admin" with it
-  std::string metrics_token;          // /metrics also answers "Authorization: Bearer <it>" (Prometheus)
-  int64_t overdue_ms = 5 * 60 * 1000; // a desk alert not acknowledged this long is overdue
+  std::string admin_password;                       // with no desk users yet: creates user "admin" with it
+  std::string metrics_token;                        // /metrics also answers "Authorization: Bearer <it>" (Prometheus)
+  int64_t overdue_ms = 5 * 60 * 1000;               // a desk alert not acknowledged this long is overdue
   std::map<std::string, std::string> region_names;  // region code → name (the desk's tree)
-  std::string web_dir = XL_WEB_DIR;   // the desk's page assets (router/web), served at / and /web/
-  int64_t worker_timeout_ms = 15000;  // a worker silent this long has lost its cameras
+  std::string web_dir = XL_WEB_DIR;                 // the desk's page assets (router/web), served at / and /web/
+  int64_t worker_timeout_ms = 15000;                // a worker silent this long has lost its cameras
 };
 
 class Router {
@@ -88,7 +88,7 @@ class Router {
   std::unique_ptr<AlertDesk> desk_;
   std::unique_ptr<DeskApi> desk_api_;
   std::unique_ptr<HttpServer> http_;
-  std::unique_ptr<DeskFeed> feed_;  // after http_: it serves on it
+  std::unique_ptr<DeskFeed> feed_;    // after http_: it serves on it
   std::unique_ptr<ClipProxy> clips_;  // after http_: its pending requests are answered first
   std::unique_ptr<RtspOut> rtsp_;
   std::unique_ptr<WebSocketOut> websockets_;

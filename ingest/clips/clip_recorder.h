@@ -47,9 +47,9 @@ class ClipRecorder {
 
  private:
   struct Clip {
-    std::string path;                     // absolute
-    std::unique_ptr<ClipWriter> writer;   // null until a keyframe arrives
-    int64_t stop_after_ms = INT64_MAX;    // end + post, once ended
+    std::string path;                    // absolute
+    std::unique_ptr<ClipWriter> writer;  // null until a keyframe arrives
+    int64_t stop_after_ms = INT64_MAX;   // end + post, once ended
     bool failed = false;
   };
   void Write(Clip& clip, const StoredUnitPtr& unit);

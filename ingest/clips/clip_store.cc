@@ -45,8 +45,8 @@ ClipStore::ClipStore(ClipStoreConfig config) : config_(std::move(config)) {
       Index(p.string(), MtimeMs(p), int64_t(it->file_size()));
     }
   }
-  spdlog::info("clips: {} holds {} clips, {} (limits {}, {} days)", config_.dir, stats_.clips,
-               Megabytes(stats_.bytes), Megabytes(config_.max_bytes), config_.max_age_ms / 86400000.0);
+  spdlog::info("clips: {} holds {} clips, {} (limits {}, {} days)", config_.dir, stats_.clips, Megabytes(stats_.bytes),
+               Megabytes(config_.max_bytes), config_.max_age_ms / 86400000.0);
   EnforceRetention(NowMs());
   thread_ = std::thread([this] { Run(); });
 }

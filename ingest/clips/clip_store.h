@@ -48,7 +48,7 @@ class ClipStore {
   int EnforceRetention(int64_t now_ms);
 
   struct Stats {
-    int64_t clips = 0, bytes = 0;            // in the folder now
+    int64_t clips = 0, bytes = 0;                  // in the folder now
     int64_t written = 0, failed = 0, deleted = 0;  // since start
   };
   Stats stats() const;
@@ -61,7 +61,7 @@ class ClipStore {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::pair<std::unique_ptr<ClipWriter>, std::string>> queue_;
-  int busy_ = 0;                 // clips taken off the queue, not yet finished
+  int busy_ = 0;  // clips taken off the queue, not yet finished
   bool stopping_ = false;
   struct Entry {
     std::string path;

@@ -29,8 +29,8 @@ Result<std::unique_ptr<ClipWriter>> ClipWriter::Create(const std::string& path, 
   }
   gst::CapsPtr caps(gst_caps_new_simple(codec == "h264" ? "video/x-h264" : "video/x-h265", "stream-format",
                                         G_TYPE_STRING, "byte-stream", "alignment", G_TYPE_STRING, "au", nullptr));
-  g_object_set(src, "caps", caps.get(), "format", GST_FORMAT_TIME, "is-live", FALSE, "max-bytes", guint64(0),
-               "block", FALSE, nullptr);
+  g_object_set(src, "caps", caps.get(), "format", GST_FORMAT_TIME, "is-live", FALSE, "max-bytes", guint64(0), "block",
+               FALSE, nullptr);
   const std::string part = path + ".part";
   g_object_set(mux, "faststart", TRUE, "faststart-file", (path + ".mdat.part").c_str(), nullptr);
   g_object_set(sink, "location", part.c_str(), "sync", FALSE, "async", FALSE, nullptr);
@@ -59,9 +59,9 @@ void ClipWriter::Push(const StoredUnitPtr& unit) {
   ++units_;
   // Wraps the shared bytes without copying; the buffer holds a reference until written.
   auto* hold = new StoredUnitPtr(unit);
-  GstBuffer* buf = gst_buffer_new_wrapped_full(
-      GST_MEMORY_FLAG_READONLY, const_cast<char*>((*hold)->bytes.data()), (*hold)->bytes.size(), 0,
-      (*hold)->bytes.size(), hold, [](gpointer p) { delete static_cast<StoredUnitPtr*>(p); });
+  GstBuffer* buf = gst_buffer_new_wrapped_full(GST_MEMORY_FLAG_READONLY, const_cast<char*>((*hold)->bytes.data()),
+                                               (*hold)->bytes.size(), 0, (*hold)->bytes.size(), hold,
+                                               [](gpointer p) { delete static_cast<StoredUnitPtr*>(p); });
   auto ns = [&](int64_t us) {
     return us < 0 || base_us_ < 0 ? GST_CLOCK_TIME_NONE : GstClockTime(std::max<int64_t>(us - base_us_, 0) * 1000);
   };

@@ -16,8 +16,8 @@ namespace xl::ingest {
 
 // An access unit kept for clips: shared by the pre-capture buffer and every clip writing it.
 struct StoredUnit {
-  std::string bytes;     // Annex B
-  int64_t pts_us = -1;   // stream time; -1 when unknown
+  std::string bytes;    // Annex B
+  int64_t pts_us = -1;  // stream time; -1 when unknown
   int64_t dts_us = -1;
   bool keyframe = false;
   int64_t arrival_ms = 0;  // wall clock when the worker received it

@@ -11,13 +11,13 @@ struct GbConfig {
   std::string id = "34020000002000000001";  // the platform's SIP ID (20 digits)
   std::string realm = "3402000000";         // SIP domain (first 10 digits of the ID)
   std::string bind = "0.0.0.0";
-  int port = 5060;                          // UDP and TCP
-  std::string password;                     // devices' default password
+  int port = 5060;                               // UDP and TCP
+  std::string password;                          // devices' default password
   std::map<std::string, std::string> passwords;  // per device ID, overriding the default
-  int keepalive_s = 60;                     // the devices' keepalive interval
-  int keepalive_misses = 3;                 // missed in a row → offline
-  std::string media_transport = "udp";      // live video over "udp" or "tcp" (the camera's URL may say)
-  std::string media_ip;                     // the address devices send video to; "": the one that routes to them
+  int keepalive_s = 60;                          // the devices' keepalive interval
+  int keepalive_misses = 3;                      // missed in a row → offline
+  std::string media_transport = "udp";           // live video over "udp" or "tcp" (the camera's URL may say)
+  std::string media_ip;                          // the address devices send video to; "": the one that routes to them
 };
 
 }  // namespace xl::gb28181

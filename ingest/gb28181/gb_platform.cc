@@ -82,14 +82,25 @@ HttpReply GbPlatform::Devices(const GbPlatform* p) {
     for (const auto& [id, d] : p->sip_->registrar().devices()) {
       nlohmann::json channels = nlohmann::json::array();
       for (const auto& [cid, c] : d.catalog) {
-        channels.push_back({{"id", c.device_id}, {"name", c.name}, {"civil_code", c.civil_code},
-                            {"parent_id", c.parent_id}, {"status", c.status}, {"manufacturer", c.manufacturer},
+        channels.push_back({{"id", c.device_id},
+                            {"name", c.name},
+                            {"civil_code", c.civil_code},
+                            {"parent_id", c.parent_id},
+                            {"status", c.status},
+                            {"manufacturer", c.manufacturer},
                             {"model", c.model}});
       }
-      devices.push_back({{"id", id}, {"name", d.name}, {"manufacturer", d.manufacturer}, {"model", d.model},
-                         {"firmware", d.firmware}, {"registered", d.registered}, {"online", d.online},
-                         {"address", d.peer.ToString()}, {"catalog_complete", d.catalog_complete},
-                         {"catalog_sum", d.catalog_sum}, {"channels", channels}});
+      devices.push_back({{"id", id},
+                         {"name", d.name},
+                         {"manufacturer", d.manufacturer},
+                         {"model", d.model},
+                         {"firmware", d.firmware},
+                         {"registered", d.registered},
+                         {"online", d.online},
+                         {"address", d.peer.ToString()},
+                         {"catalog_complete", d.catalog_complete},
+                         {"catalog_sum", d.catalog_sum},
+                         {"channels", channels}});
     }
   }
   nlohmann::json body = {{"enabled", p != nullptr}, {"devices", devices}};

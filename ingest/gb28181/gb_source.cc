@@ -8,8 +8,8 @@ namespace xl::gb28181 {
 
 ingest::OpenedSource OpenGbSource(const camera::CameraConfig& camera, const GbChannelAddress& channel, SipServer& sip,
                                   ingest::CameraPipeline::FrameCallback on_frame,
-                                  ingest::CameraPipeline::EncodedCallback on_encoded, ingest::PipelineCounters& counters,
-                                  bool encoded_tap) {
+                                  ingest::CameraPipeline::EncodedCallback on_encoded,
+                                  ingest::PipelineCounters& counters, bool encoded_tap) {
   ingest::OpenedSource out;
   const std::string transport = channel.transport.empty() ? sip.config().media_transport : channel.transport;
   const std::string ssrc = sip.NewSsrc();

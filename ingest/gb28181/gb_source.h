@@ -11,7 +11,7 @@ namespace xl::gb28181 {
 // pipeline follows it). `hang_up` sends BYE; `sip` must outlive the call. Main thread.
 ingest::OpenedSource OpenGbSource(const camera::CameraConfig& camera, const GbChannelAddress& channel, SipServer& sip,
                                   ingest::CameraPipeline::FrameCallback on_frame,
-                                  ingest::CameraPipeline::EncodedCallback on_encoded, ingest::PipelineCounters& counters,
-                                  bool encoded_tap);
+                                  ingest::CameraPipeline::EncodedCallback on_encoded,
+                                  ingest::PipelineCounters& counters, bool encoded_tap);
 
 }  // namespace xl::gb28181

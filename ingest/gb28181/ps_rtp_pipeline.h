@@ -22,8 +22,9 @@ class PsRtpPipeline : public ingest::CameraPipeline {
   // Listens on `bind_ip` on a free port, over `transport` ("udp" or "tcp"), for packets of
   // `ssrc`. Not yet playing. Fails when an element is missing or the port cannot be opened.
   static Result<std::unique_ptr<PsRtpPipeline>> Create(const camera::CameraConfig& camera, const std::string& transport,
-                                                       const std::string& bind_ip, uint32_t ssrc, FrameCallback on_frame,
-                                                       EncodedCallback on_encoded, ingest::PipelineCounters& counters);
+                                                       const std::string& bind_ip, uint32_t ssrc,
+                                                       FrameCallback on_frame, EncodedCallback on_encoded,
+                                                       ingest::PipelineCounters& counters);
   ~PsRtpPipeline() override;
 
   // The port the device sends to (UDP) or connects to (TCP); for TCP known once playing.

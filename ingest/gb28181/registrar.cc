@@ -95,15 +95,16 @@ void Registrar::OnRegister(const SipMessage& m, const Peer& peer, int64_t now_ms
     if (was) out.events.push_back({GbEvent::kUnregistered, id, "Expires: 0"});
     return;
   }
-  const bool fresh = !d.registered || !(d.peer.host == peer.host && d.peer.port == peer.port &&
-                                        d.peer.transport == peer.transport);
+  const bool fresh =
+      !d.registered || !(d.peer.host == peer.host && d.peer.port == peer.port && d.peer.transport == peer.transport);
   d.peer = peer;
   d.platform_address = peer.local;
   d.expires_at_ms = now_ms + expires * 1000;
   d.last_heard_ms = now_ms;
   if (fresh) {
     d.registered = true;
-    out.events.push_back({GbEvent::kRegistered, id, "from " + peer.ToString() + ", expires " + std::to_string(expires) + " s"});
+    out.events.push_back(
+        {GbEvent::kRegistered, id, "from " + peer.ToString() + ", expires " + std::to_string(expires) + " s"});
     SetOnline(d, true, "registered", out);
     AskCatalog(d, now_ms, out);
     Query(d, "DeviceInfo", sn_++, out);
@@ -219,8 +220,8 @@ void Registrar::OnInviteResponse(const SipMessage& m, Output& out) {
   if (device == devices_.end()) return;
   if (m.status() >= 300) {
     // The transaction's ACK for a failure (RFC 3261 §17.1.1.3) matters only to retransmission.
-    out.calls.push_back({CallEvent::kFailed, it->first,
-                         "the device answered " + std::to_string(m.status()) + " to INVITE", {}});
+    out.calls.push_back(
+        {CallEvent::kFailed, it->first, "the device answered " + std::to_string(m.status()) + " to INVITE", {}});
     calls_.erase(it);
     return;
   }
@@ -230,12 +231,14 @@ void Registrar::OnInviteResponse(const SipMessage& m, Output& out) {
   h.from_tag = call.from_tag;
   h.to_tag = call.to_tag;
   h.cseq = call.cseq;
-  out.sends.emplace_back(device->second.peer, SipMessage::Request("ACK", UriOf(device->second, call.channel_id), h).ToString());
+  out.sends.emplace_back(device->second.peer,
+                         SipMessage::Request("ACK", UriOf(device->second, call.channel_id), h).ToString());
   if (call.answered) return;  // a retransmitted 200: ACK again, nothing new
   call.answered = true;
   auto answer = ParseSdp(m.body());
   if (!answer.ok()) {
-    out.calls.push_back({CallEvent::kFailed, it->first, "the device's answer is unusable: " + answer.error().message, {}});
+    out.calls.push_back(
+        {CallEvent::kFailed, it->first, "the device's answer is unusable: " + answer.error().message, {}});
     Output bye = Bye(it->first);
     for (auto& send : bye.sends) out.sends.push_back(std::move(send));
     return;
@@ -267,7 +270,8 @@ Registrar::Output Registrar::Bye(const std::string& call_id) {
   h.from_tag = call.from_tag;
   h.to_tag = call.to_tag;
   h.cseq = call.cseq + 1;
-  out.sends.emplace_back(device->second.peer, SipMessage::Request("BYE", UriOf(device->second, call.channel_id), h).ToString());
+  out.sends.emplace_back(device->second.peer,
+                         SipMessage::Request("BYE", UriOf(device->second, call.channel_id), h).ToString());
   return out;
 }
 

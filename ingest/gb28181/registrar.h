@@ -50,17 +50,17 @@ struct GbEvent {
 struct GbDevice {
   std::string id;
   Peer peer;
-  std::string platform_address;     // host:port the device reached us at (Peer::local)
+  std::string platform_address;  // host:port the device reached us at (Peer::local)
   bool registered = false;
   bool online = false;
   int64_t expires_at_ms = 0;
-  int64_t last_heard_ms = 0;        // register or keepalive
-  std::string nonce;                // the challenge outstanding
+  int64_t last_heard_ms = 0;  // register or keepalive
+  std::string nonce;          // the challenge outstanding
   long catalog_sn = -1;
   long catalog_sum = -1;
   std::map<std::string, CatalogItem> catalog;  // by channel ID
   bool catalog_complete = false;
-  int64_t catalog_asked_ms = 0;     // when the catalog was last asked for
+  int64_t catalog_asked_ms = 0;  // when the catalog was last asked for
   std::string name, manufacturer, model, firmware;
 };
 
@@ -68,18 +68,18 @@ struct GbDevice {
 struct CallRequest {
   std::string device_id;
   std::string channel_id;
-  std::string media_ip;          // where the platform receives
+  std::string media_ip;  // where the platform receives
   int media_port = 0;
-  std::string transport = "udp"; // or "tcp" (the platform listens: setup passive)
-  std::string ssrc;              // 10 digits (GbSsrc)
+  std::string transport = "udp";  // or "tcp" (the platform listens: setup passive)
+  std::string ssrc;               // 10 digits (GbSsrc)
 };
 
 struct CallEvent {
   enum Kind { kAnswered, kFailed, kEnded };
   Kind kind;
   std::string call_id;
-  std::string detail;            // failures and ends: why, for the log
-  MediaDescription answer;       // kAnswered: the device's SDP
+  std::string detail;       // failures and ends: why, for the log
+  MediaDescription answer;  // kAnswered: the device's SDP
 };
 
 class Registrar {

@@ -60,9 +60,9 @@ Result<std::unique_ptr<SipServer>> SipServer::Start(GbConfig config, EventHandle
 
   s->tcp_.reset(g_socket_service_new());
   gst::GObjectPtr<GSocketAddress> tcp_address(g_inet_socket_address_new(ip.get(), guint16(s->port_)));
-  const gboolean listening = g_socket_listener_add_address(G_SOCKET_LISTENER(s->tcp_.get()), tcp_address.get(),
-                                                           G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr,
-                                                           nullptr, &err);
+  const gboolean listening =
+      g_socket_listener_add_address(G_SOCKET_LISTENER(s->tcp_.get()), tcp_address.get(), G_SOCKET_TYPE_STREAM,
+                                    G_SOCKET_PROTOCOL_TCP, nullptr, nullptr, &err);
   if (!listening) {
     const std::string reason = err ? err->message : "listen";
     g_clear_error(&err);
@@ -71,7 +71,8 @@ Result<std::unique_ptr<SipServer>> SipServer::Start(GbConfig config, EventHandle
   g_signal_connect(s->tcp_.get(), "incoming", G_CALLBACK(&SipServer::OnIncoming), s.get());
   g_socket_service_start(s->tcp_.get());
 
-  s->local_ = (config.bind == "0.0.0.0" ? std::string(g_get_host_name()) : config.bind) + ":" + std::to_string(s->port_);
+  s->local_ =
+      (config.bind == "0.0.0.0" ? std::string(g_get_host_name()) : config.bind) + ":" + std::to_string(s->port_);
   s->udp_source_.reset(g_socket_create_source(s->udp_.get(), G_IO_IN, nullptr));
   g_source_set_callback(s->udp_source_.get(), G_SOURCE_FUNC(&SipServer::OnUdp), s.get(), nullptr);
   g_source_attach(s->udp_source_.get(), g_main_context_get_thread_default());
@@ -189,7 +190,8 @@ void SipServer::Send(const Peer& peer, const std::string& bytes) {
     size_t done = 0;
     while (done < bytes.size()) {
       // Small messages on a local socket buffer; a peer that stops reading is closed.
-      const gssize n = g_socket_send_with_blocking(socket, bytes.data() + done, bytes.size() - done, TRUE, nullptr, nullptr);
+      const gssize n =
+          g_socket_send_with_blocking(socket, bytes.data() + done, bytes.size() - done, TRUE, nullptr, nullptr);
       if (n <= 0) {
         Close(peer.connection);
         return;
@@ -215,7 +217,8 @@ namespace {
 
 // The local address the kernel would send from towards `host` (no packet is sent).
 std::string LocalAddressTowards(const std::string& host, int port) {
-  gst::GObjectPtr<GSocket> probe(g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, nullptr));
+  gst::GObjectPtr<GSocket> probe(
+      g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, nullptr));
   gst::GObjectPtr<GSocketAddress> to(g_inet_socket_address_new_from_string(host.c_str(), guint(port)));
   if (!probe || !to || !g_socket_connect(probe.get(), to.get(), nullptr, nullptr)) return "";
   gst::GObjectPtr<GSocketAddress> local(g_socket_get_local_address(probe.get(), nullptr));

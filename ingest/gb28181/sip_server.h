@@ -12,10 +12,10 @@
 #include <memory>
 #include <string>
 
-#include "ingest/gb28181/registrar.h"
-#include "proto/media/rtp_packet.h"
 #include "common/gst_handles.h"
 #include "common/status.h"
+#include "ingest/gb28181/registrar.h"
+#include "proto/media/rtp_packet.h"
 
 namespace xl::gb28181 {
 

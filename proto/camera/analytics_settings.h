@@ -33,39 +33,39 @@ struct MotionConfig {
   double lightning_threshold = 0.8;  // moving fraction of the frame that means "global change"
   double brightness_jump = 0.2;      // relative jump of mean brightness that means the same
   bool improve_contrast = true;
-  int contrast_history = 50;         // frames the contrast range is averaged over
+  int contrast_history = 50;  // frames the contrast range is averaged over
   std::vector<Zone> zones;
-  std::vector<Polygon> masks;        // areas ignored entirely
+  std::vector<Polygon> masks;  // areas ignored entirely
 };
 
 // When a run of active frames becomes an event, how often it is updated, when it ends.
 struct EventConfig {
-  int min_frames = 2;              // consecutive active frames before an event starts
+  int min_frames = 2;  // consecutive active frames before an event starts
   int64_t update_interval_ms = 1000;
-  int64_t quiet_ms = 5000;         // quiet time that ends an event
+  int64_t quiet_ms = 5000;  // quiet time that ends an event
 };
 
 struct FaultConfig {
   bool enabled = true;
-  double learn_s = 10;         // baseline learning after start
-  double raise_s = 4;          // a condition must hold this long to raise the fault
-  double clear_s = 3;          // and be gone this long to end it
-  double frozen_diff = 0.25;   // mean absolute change (grey levels) below which nothing moved
-  double cover_stddev = 8;     // grey standard deviation below which the picture is featureless
-  double blur_ratio = 0.3;     // sharpness below this share of the baseline is blur
-  double dark_ratio = 0.35;    // mean brightness below this share of the baseline is too dark
-  double bright_level = 235;   // mean brightness above this (and well above the baseline) is too bright
-  double cast_level = 40;      // mean chroma offset from neutral that is a colour cast
-  double scene_match = 0.5;    // correlation with the learned scene below this is a scene change
+  double learn_s = 10;        // baseline learning after start
+  double raise_s = 4;         // a condition must hold this long to raise the fault
+  double clear_s = 3;         // and be gone this long to end it
+  double frozen_diff = 0.25;  // mean absolute change (grey levels) below which nothing moved
+  double cover_stddev = 8;    // grey standard deviation below which the picture is featureless
+  double blur_ratio = 0.3;    // sharpness below this share of the baseline is blur
+  double dark_ratio = 0.35;   // mean brightness below this share of the baseline is too dark
+  double bright_level = 235;  // mean brightness above this (and well above the baseline) is too bright
+  double cast_level = 40;     // mean chroma offset from neutral that is a colour cast
+  double scene_match = 0.5;   // correlation with the learned scene below this is a scene change
 };
 
 struct FaceConfig {
   bool enabled = false;
-  std::string detector = "dnn";   // "dnn" or "cascade"
-  std::string model;              // dnn: BlazeFace front ONNX file; cascade: cascade XML file
-  double fps = 2;                 // face checks per second at most (only while there is motion)
-  double min_score = 0.7;         // dnn: confidence; cascade faces score 1
-  double min_size = 0.05;         // smallest face, as a share of the frame height
+  std::string detector = "dnn";  // "dnn" or "cascade"
+  std::string model;             // dnn: BlazeFace front ONNX file; cascade: cascade XML file
+  double fps = 2;                // face checks per second at most (only while there is motion)
+  double min_score = 0.7;        // dnn: confidence; cascade faces score 1
+  double min_size = 0.05;        // smallest face, as a share of the frame height
 };
 
 struct AnalyticsConfig {

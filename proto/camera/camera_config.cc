@@ -25,8 +25,9 @@ analytics::Polygon ParsePolygon(const YAML::Node& node, const std::string& what)
 
 void ParseMotion(const YAML::Node& node, analytics::AnalyticsConfig& a) {
   RequireMap(node, "motion");
-  CheckKeys(node, "motion", {"enabled", "threshold", "contour_area", "frame_alpha", "frame_height",
-                             "lightning_threshold", "brightness_jump", "improve_contrast", "contrast_history"});
+  CheckKeys(node, "motion",
+            {"enabled", "threshold", "contour_area", "frame_alpha", "frame_height", "lightning_threshold",
+             "brightness_jump", "improve_contrast", "contrast_history"});
   analytics::MotionConfig& m = a.motion;
   for (const auto& kv : node) {
     const std::string k = kv.first.as<std::string>();
@@ -75,8 +76,9 @@ void ParseFaces(const YAML::Node& node, analytics::FaceConfig& f) {
 
 void ParseFaults(const YAML::Node& node, analytics::FaultConfig& f) {
   RequireMap(node, "faults");
-  CheckKeys(node, "faults", {"enabled", "learn_s", "raise_s", "clear_s", "frozen_diff", "cover_stddev", "blur_ratio",
-                             "dark_ratio", "bright_level", "cast_level", "scene_match"});
+  CheckKeys(node, "faults",
+            {"enabled", "learn_s", "raise_s", "clear_s", "frozen_diff", "cover_stddev", "blur_ratio", "dark_ratio",
+             "bright_level", "cast_level", "scene_match"});
   for (const auto& kv : node) {
     const std::string k = kv.first.as<std::string>();
     const YAML::Node& v = kv.second;
@@ -107,8 +109,9 @@ void ParseClips(const YAML::Node& node, ClipConfig& c) {
   }
 }
 
-const std::set<std::string> kSettingKeys = {"analysis", "watchdog_s", "decode_threads", "latency_ms", "always_on",
-                                            "motion", "events", "faults", "faces", "jpeg_quality", "clips"};
+const std::set<std::string> kSettingKeys = {"analysis",  "watchdog_s",   "decode_threads", "latency_ms",
+                                            "always_on", "motion",       "events",         "faults",
+                                            "faces",     "jpeg_quality", "clips"};
 
 // Applies one key that may appear both under `defaults` and in a camera. False if not one.
 bool ApplySetting(const std::string& k, const YAML::Node& v, CameraConfig& c) {
@@ -151,7 +154,8 @@ void ParseUrl(const YAML::Node& node, CameraConfig& c) {
   std::string url = Text(node, "url");
   if (url.rfind("gb28181:", 0) == 0) {
     if (!gb28181::ParseGbUrl(url)) {
-      Fail(node, "'url' must be gb28181://<device ID>/<channel ID>[?transport=udp|tcp] with 20-digit IDs (got '" + url + "')");
+      Fail(node, "'url' must be gb28181://<device ID>/<channel ID>[?transport=udp|tcp] with 20-digit IDs (got '" + url +
+                     "')");
     }
     c.url = url;
     return;
@@ -164,8 +168,8 @@ void ParseUrl(const YAML::Node& node, CameraConfig& c) {
   }
   size_t host_start = s + scheme_end.size();
   size_t path_start = url.find('/', host_start);
-  std::string authority = url.substr(host_start, path_start == std::string::npos ? std::string::npos
-                                                                                  : path_start - host_start);
+  std::string authority =
+      url.substr(host_start, path_start == std::string::npos ? std::string::npos : path_start - host_start);
   size_t at = authority.rfind('@');
   if (at != std::string::npos) {
     std::string userinfo = authority.substr(0, at);
@@ -174,8 +178,7 @@ void ParseUrl(const YAML::Node& node, CameraConfig& c) {
     c.username = userinfo.substr(0, colon);
     if (colon != std::string::npos) c.password = userinfo.substr(colon + 1);
   }
-  if (authority.empty() || authority.front() == ':' ||
-      authority.find_first_of(" \t\"<>\\^`{|}") != std::string::npos) {
+  if (authority.empty() || authority.front() == ':' || authority.find_first_of(" \t\"<>\\^`{|}") != std::string::npos) {
     Fail(node, "'url' has no valid host (got '" + RedactUrl(url) + "')");
   }
   c.url = scheme + "://" + authority + (path_start == std::string::npos ? "/" : url.substr(path_start));
@@ -266,7 +269,6 @@ CameraConfig ParseCamera(const YAML::Node& node, const CameraConfig& defaults, c
   return c;
 }
 
-
 Result<CameraConfig> CameraFromSpec(const wire::CameraSpec& spec) {
   try {
     YAML::Node node(YAML::NodeType::Map);
@@ -309,6 +311,5 @@ wire::CameraSpec SpecFromConfig(const CameraConfig& c) {
   spec.set_profile(c.profile);
   return spec;
 }
-
 
 }  // namespace xl::camera

@@ -17,7 +17,7 @@
 namespace xl::camera {
 
 struct CameraConfig {
-  std::string id;        // 20-digit GB28181 code
+  std::string id;  // 20-digit GB28181 code
   std::string name;
   std::string region;    // explicit, or the town code read from the ID
   std::string url;       // rtsp://host[:port]/path (credentials removed) or gb28181://device/channel
@@ -26,14 +26,14 @@ struct CameraConfig {
   bool enabled = true;
   int analysis_height = 360;
   double analysis_fps = 5;
-  int watchdog_s = 10;       // no frame for this long: the camera is offline
-  int decode_threads = 1;    // decoder threads per camera; 1 is densest
-  int latency_ms = 200;      // RTSP jitter buffer
-  bool always_on = false;    // send live video to the router even when nobody watches
+  int watchdog_s = 10;     // no frame for this long: the camera is offline
+  int decode_threads = 1;  // decoder threads per camera; 1 is densest
+  int latency_ms = 200;    // RTSP jitter buffer
+  bool always_on = false;  // send live video to the router even when nobody watches
   analytics::AnalyticsConfig analytics;
-  ClipConfig clips;          // event clips (kept when the worker has a clips folder)
-  std::string profile;       // the settings above as a YAML mapping (wire::CameraSpec::profile)
-  int line = 0;              // line of the camera's entry, for messages
+  ClipConfig clips;     // event clips (kept when the worker has a clips folder)
+  std::string profile;  // the settings above as a YAML mapping (wire::CameraSpec::profile)
+  int line = 0;         // line of the camera's entry, for messages
 };
 
 // The YAML form, for the worker's file parser. Both throw yaml_fields::FieldFault

@@ -18,8 +18,7 @@ Status ValidateCameraId(std::string_view id) {
 
 Status ValidateRegionCode(std::string_view region) {
   if (region.size() < 6 || region.size() > 12 || region.size() % 2 != 0 || !AllDigits(region)) {
-    return Error{"region '" + std::string(region) +
-                 "' must be 6 (county), 8 (town) or 10-12 (village) digits"};
+    return Error{"region '" + std::string(region) + "' must be 6 (county), 8 (town) or 10-12 (village) digits"};
   }
   return Status::Ok();
 }

@@ -13,5 +13,4 @@ std::string RedactUrl(const std::string& url) {
   return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
-
 }  // namespace xl::camera

@@ -59,12 +59,23 @@ std::string Escaped(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -94,8 +105,10 @@ Result<Manscdp> ParseManscdp(std::string_view body) {
   bool have_sn = false;
   for (xmlNode* n = root->children; n; n = n->next) {
     if (Is(n, "CmdType")) m.cmd_type = Text(n);
-    else if (Is(n, "SN")) { sn = Text(n); have_sn = true; }
-    else if (Is(n, "DeviceID")) m.device_id = Text(n);
+    else if (Is(n, "SN")) {
+      sn = Text(n);
+      have_sn = true;
+    } else if (Is(n, "DeviceID")) m.device_id = Text(n);
     else if (Is(n, "Status")) m.status = Text(n);
     else if (Is(n, "DeviceName")) m.device_name = Text(n);
     else if (Is(n, "Manufacturer")) m.manufacturer = Text(n);

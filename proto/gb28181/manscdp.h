@@ -14,26 +14,26 @@ namespace xl::gb28181 {
 
 // One entry of a catalog: a channel (camera) or a grouping node.
 struct CatalogItem {
-  std::string device_id;   // 20 digits
+  std::string device_id;  // 20 digits
   std::string name;
   std::string manufacturer, model;
   std::string civil_code;  // region code (行政区划)
   std::string parent_id;
-  std::string status;      // "ON" / "OFF" (as the device says)
+  std::string status;  // "ON" / "OFF" (as the device says)
 };
 
 struct Manscdp {
-  std::string root;        // "Notify", "Query", "Response" or "Control"
-  std::string cmd_type;    // "Keepalive", "Catalog", "DeviceInfo", "DeviceControl", ...
+  std::string root;      // "Notify", "Query", "Response" or "Control"
+  std::string cmd_type;  // "Keepalive", "Catalog", "DeviceInfo", "DeviceControl", ...
   long sn = 0;
   std::string device_id;
-  std::string status;      // Keepalive: "OK"
-  long sum_num = -1;       // Catalog response: channels in the whole catalog
+  std::string status;              // Keepalive: "OK"
+  long sum_num = -1;               // Catalog response: channels in the whole catalog
   std::vector<CatalogItem> items;  // Catalog response: this message's part
   // DeviceInfo response
   std::string device_name, manufacturer, model, firmware;
   long channels = -1;
-  std::string ptz_cmd;     // DeviceControl: the 16-hex-digit PTZCmd
+  std::string ptz_cmd;  // DeviceControl: the 16-hex-digit PTZCmd
 };
 
 // Parses a MANSCDP body. Errors: not XML, an encoding libxml2 cannot convert, no CmdType,

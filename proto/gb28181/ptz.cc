@@ -7,10 +7,10 @@ namespace xl::gb28181 {
 
 Result<PtzAction> ParsePtzAction(const std::string& name) {
   static const std::pair<const char*, PtzAction> kNames[] = {
-      {"stop", PtzAction::kStop},       {"up", PtzAction::kUp},
-      {"down", PtzAction::kDown},       {"left", PtzAction::kLeft},
-      {"right", PtzAction::kRight},     {"zoom_in", PtzAction::kZoomIn},
-      {"zoom_out", PtzAction::kZoomOut}, {"preset_goto", PtzAction::kPresetGoto},
+      {"stop", PtzAction::kStop},           {"up", PtzAction::kUp},
+      {"down", PtzAction::kDown},           {"left", PtzAction::kLeft},
+      {"right", PtzAction::kRight},         {"zoom_in", PtzAction::kZoomIn},
+      {"zoom_out", PtzAction::kZoomOut},    {"preset_goto", PtzAction::kPresetGoto},
       {"preset_set", PtzAction::kPresetSet}};
   for (const auto& [n, a] : kNames) {
     if (name == n) return a;
@@ -25,15 +25,33 @@ Result<std::string> PtzCmd(PtzAction action, int speed, int preset) {
   if (is_preset && (preset < 1 || preset > 255)) return Error{"PTZ preset must be 1-255"};
   uint8_t b[8] = {0xA5, 0x0F, 0x01, 0, 0, 0, 0, 0};
   switch (action) {
-    case PtzAction::kStop: b[3] = 0x00; break;
-    case PtzAction::kUp: b[3] = 0x08; break;
-    case PtzAction::kDown: b[3] = 0x04; break;
-    case PtzAction::kLeft: b[3] = 0x02; break;
-    case PtzAction::kRight: b[3] = 0x01; break;
-    case PtzAction::kZoomIn: b[3] = 0x10; break;
-    case PtzAction::kZoomOut: b[3] = 0x20; break;
-    case PtzAction::kPresetSet: b[3] = 0x81; break;
-    case PtzAction::kPresetGoto: b[3] = 0x82; break;
+    case PtzAction::kStop:
+      b[3] = 0x00;
+      break;
+    case PtzAction::kUp:
+      b[3] = 0x08;
+      break;
+    case PtzAction::kDown:
+      b[3] = 0x04;
+      break;
+    case PtzAction::kLeft:
+      b[3] = 0x02;
+      break;
+    case PtzAction::kRight:
+      b[3] = 0x01;
+      break;
+    case PtzAction::kZoomIn:
+      b[3] = 0x10;
+      break;
+    case PtzAction::kZoomOut:
+      b[3] = 0x20;
+      break;
+    case PtzAction::kPresetSet:
+      b[3] = 0x81;
+      break;
+    case PtzAction::kPresetGoto:
+      b[3] = 0x82;
+      break;
   }
   if (is_preset) {
     b[5] = uint8_t(preset);

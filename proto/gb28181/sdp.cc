@@ -29,8 +29,8 @@ Result<MediaDescription> ParseSdp(std::string_view text) {
   GstSDPMessage* raw = nullptr;
   gst_sdp_message_new(&raw);
   std::unique_ptr<GstSDPMessage, Free> sdp(raw);
-  if (text.empty() ||
-      gst_sdp_message_parse_buffer(reinterpret_cast<const guint8*>(text.data()), guint(text.size()), raw) != GST_SDP_OK) {
+  if (text.empty() || gst_sdp_message_parse_buffer(reinterpret_cast<const guint8*>(text.data()), guint(text.size()),
+                                                   raw) != GST_SDP_OK) {
     return Error{"SDP: not SDP"};
   }
   MediaDescription m;

@@ -13,14 +13,14 @@
 namespace xl::gb28181 {
 
 struct MediaDescription {
-  std::string owner;        // o= user: the channel ID (sender) or the platform ID (receiver)
-  std::string session;      // s=: "Play" for live video
-  std::string ip;           // c=
-  int port = 0;             // m=video <port>
+  std::string owner;              // o= user: the channel ID (sender) or the platform ID (receiver)
+  std::string session;            // s=: "Play" for live video
+  std::string ip;                 // c=
+  int port = 0;                   // m=video <port>
   std::string transport = "udp";  // "udp" (RTP/AVP) or "tcp" (TCP/RTP/AVP)
-  std::string setup;        // tcp: "passive" (waits for the connection) or "active" (connects)
-  std::string direction;    // "recvonly" (the platform's offer) or "sendonly" (the answer)
-  std::string ssrc;         // y=: 10 digits
+  std::string setup;              // tcp: "passive" (waits for the connection) or "active" (connects)
+  std::string direction;          // "recvonly" (the platform's offer) or "sendonly" (the answer)
+  std::string ssrc;               // y=: 10 digits
 };
 
 // The SDP text of `m`.

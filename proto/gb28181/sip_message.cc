@@ -137,7 +137,9 @@ bool SipMessage::is_request() const { return MSG_IS_REQUEST(msg_.get()); }
 std::string SipMessage::method() const { return Str(msg_->sip_method); }
 int SipMessage::status() const { return msg_->status_code; }
 std::string SipMessage::request_user() const { return msg_->req_uri ? Str(msg_->req_uri->username) : ""; }
-std::string SipMessage::from_user() const { return msg_->from && msg_->from->url ? Str(msg_->from->url->username) : ""; }
+std::string SipMessage::from_user() const {
+  return msg_->from && msg_->from->url ? Str(msg_->from->url->username) : "";
+}
 std::string SipMessage::to_user() const { return msg_->to && msg_->to->url ? Str(msg_->to->url->username) : ""; }
 
 std::string SipMessage::from_tag() const {

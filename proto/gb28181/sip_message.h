@@ -26,7 +26,7 @@ struct RequestHeaders {
   std::string from_uri;   // "sip:ID@realm"
   std::string from_tag;   // "": a fresh tag (a new dialog)
   std::string to_uri;
-  std::string to_tag;     // within a dialog: the peer's tag
+  std::string to_tag;  // within a dialog: the peer's tag
   std::string call_id;
   long cseq = 1;
 };
@@ -50,21 +50,21 @@ class SipMessage {
   SipMessage& operator=(SipMessage&&) noexcept = default;
 
   bool is_request() const;
-  std::string method() const;          // requests: "REGISTER", "MESSAGE", ...
-  int status() const;                  // responses: 200, 401, ...
-  std::string request_user() const;    // user part of the request URI
+  std::string method() const;        // requests: "REGISTER", "MESSAGE", ...
+  int status() const;                // responses: 200, 401, ...
+  std::string request_user() const;  // user part of the request URI
   std::string from_user() const;
   std::string to_user() const;
   std::string from_tag() const;
   std::string to_tag() const;
   std::string call_id() const;
-  long cseq() const;                   // the number
+  long cseq() const;  // the number
   std::string cseq_method() const;
-  std::string via_branch() const;      // of the top Via
+  std::string via_branch() const;  // of the top Via
   // Any header by name (case-insensitive), first occurrence.
   std::optional<std::string> header(const std::string& name) const;
-  std::string content_type() const;    // "application/manscdp+xml" (lower case), "" if none
-  std::string body() const;            // the first body, "" if none
+  std::string content_type() const;  // "application/manscdp+xml" (lower case), "" if none
+  std::string body() const;          // the first body, "" if none
   std::optional<DigestCredentials> authorization() const;
   // The challenge of a 401: realm, nonce, algorithm and qop of its WWW-Authenticate.
   std::optional<DigestCredentials> www_authenticate() const;

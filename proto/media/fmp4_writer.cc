@@ -71,13 +71,13 @@ bool Fmp4Writer::Learn(std::string_view keyframe, uint32_t width, uint32_t heigh
   Zeros(mvhd, 10);
   Matrix(mvhd);
   Zeros(mvhd, 24);
-  U32(mvhd, 2);           // next track id
+  U32(mvhd, 2);  // next track id
 
   std::string tkhd;
   Zeros(tkhd, 8);
-  U32(tkhd, 1);           // track id
+  U32(tkhd, 1);  // track id
   Zeros(tkhd, 4);
-  U32(tkhd, 0);           // duration
+  U32(tkhd, 0);  // duration
   Zeros(tkhd, 8);
   U16(tkhd, 0), U16(tkhd, 0), U16(tkhd, 0), U16(tkhd, 0);  // layer, group, volume, reserved
   Matrix(tkhd);
@@ -88,7 +88,7 @@ bool Fmp4Writer::Learn(std::string_view keyframe, uint32_t width, uint32_t heigh
   Zeros(mdhd, 8);
   U32(mdhd, kTimescale);
   U32(mdhd, 0);
-  U16(mdhd, 0x55C4);      // "und"
+  U16(mdhd, 0x55C4);  // "und"
   U16(mdhd, 0);
 
   std::string hdlr;
@@ -105,15 +105,15 @@ bool Fmp4Writer::Learn(std::string_view keyframe, uint32_t width, uint32_t heigh
 
   std::string entry;
   Zeros(entry, 6);
-  U16(entry, 1);          // data reference index
+  U16(entry, 1);  // data reference index
   Zeros(entry, 16);
   U16(entry, width_);
   U16(entry, height_);
   U32(entry, 0x00480000);
   U32(entry, 0x00480000);
   U32(entry, 0);
-  U16(entry, 1);          // frame count
-  Zeros(entry, 32);       // compressor name
+  U16(entry, 1);     // frame count
+  Zeros(entry, 32);  // compressor name
   U16(entry, 0x0018);
   U16(entry, 0xFFFF);
   entry += Box(h265 ? "hvcC" : "avcC", *record);
@@ -124,9 +124,9 @@ bool Fmp4Writer::Learn(std::string_view keyframe, uint32_t width, uint32_t heigh
   U32(empty4, 0);
   U64(empty8, 0);
 
-  const std::string stbl = Box("stbl", Join({FullBox("stsd", 0, 0, stsd), FullBox("stts", 0, 0, empty4),
-                                             FullBox("stsc", 0, 0, empty4), FullBox("stsz", 0, 0, empty8),
-                                             FullBox("stco", 0, 0, empty4)}));
+  const std::string stbl =
+      Box("stbl", Join({FullBox("stsd", 0, 0, stsd), FullBox("stts", 0, 0, empty4), FullBox("stsc", 0, 0, empty4),
+                        FullBox("stsz", 0, 0, empty8), FullBox("stco", 0, 0, empty4)}));
   const std::string minf =
       Box("minf", Join({FullBox("vmhd", 0, 1, vmhd), Box("dinf", FullBox("dref", 0, 0, dref)), stbl}));
   const std::string mdia = Box("mdia", Join({FullBox("mdhd", 0, 0, mdhd), FullBox("hdlr", 0, 0, hdlr), minf}));

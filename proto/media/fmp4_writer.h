@@ -44,7 +44,7 @@ class Fmp4Writer {
   std::string codec_string_;
   uint32_t width_ = 0, height_ = 0;
   uint32_t sequence_ = 0;
-  int64_t base_us_ = -1;           // decode time of the first fragment
+  int64_t base_us_ = -1;  // decode time of the first fragment
   int64_t last_dts_us_ = -1;
   uint32_t last_duration_ = 3000;  // in 90 kHz ticks
 };

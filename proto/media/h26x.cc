@@ -84,13 +84,13 @@ std::optional<std::string> ConfigurationRecord(Codec codec, const ParameterSets&
   std::string r;
   if (codec == Codec::kH264) {
     if (ps.sps.size() < 4 || ps.pps.empty() || ps.sps.size() > 0xFFFF || ps.pps.size() > 0xFFFF) return std::nullopt;
-    r += char(1);          // configurationVersion
+    r += char(1);              // configurationVersion
     r += ps.sps.substr(1, 3);  // profile, compatibility, level
-    r += char(0xFF);       // 4-byte NAL lengths
-    r += char(0xE1);       // one SPS
+    r += char(0xFF);           // 4-byte NAL lengths
+    r += char(0xE1);           // one SPS
     Put16(r, unsigned(ps.sps.size()));
     r += ps.sps;
-    r += char(1);          // one PPS
+    r += char(1);  // one PPS
     Put16(r, unsigned(ps.pps.size()));
     r += ps.pps;
     return r;
@@ -98,15 +98,15 @@ std::optional<std::string> ConfigurationRecord(Codec codec, const ParameterSets&
   auto ptl = H265GeneralPtl(ps.sps);
   if (!ptl || ps.vps.empty() || ps.pps.empty()) return std::nullopt;
   r += char(1);
-  r += *ptl;               // profile space/tier/idc, 32 compatibility flags, 48 constraint bits, level
-  Put16(r, 0xF000);        // min_spatial_segmentation_idc 0
-  r += char(0xFC);         // parallelismType 0
-  r += char(0xFD);         // chroma_format_idc 1 (4:2:0)
-  r += char(0xF8);         // bit depth luma 8
-  r += char(0xF8);         // bit depth chroma 8
-  Put16(r, 0);             // avgFrameRate unknown
-  r += char(0x0F);         // constantFrameRate 0, 1 temporal layer, nested, 4-byte lengths
-  r += char(3);            // arrays: VPS, SPS, PPS
+  r += *ptl;         // profile space/tier/idc, 32 compatibility flags, 48 constraint bits, level
+  Put16(r, 0xF000);  // min_spatial_segmentation_idc 0
+  r += char(0xFC);   // parallelismType 0
+  r += char(0xFD);   // chroma_format_idc 1 (4:2:0)
+  r += char(0xF8);   // bit depth luma 8
+  r += char(0xF8);   // bit depth chroma 8
+  Put16(r, 0);       // avgFrameRate unknown
+  r += char(0x0F);   // constantFrameRate 0, 1 temporal layer, nested, 4-byte lengths
+  r += char(3);      // arrays: VPS, SPS, PPS
   for (const auto& [type, nal] : {std::pair{32, &ps.vps}, std::pair{33, &ps.sps}, std::pair{34, &ps.pps}}) {
     if (nal->size() > 0xFFFF) return std::nullopt;
     r += char(0x80 | type);  // array_completeness

@@ -23,7 +23,9 @@ inline int NalTypeOf(Codec codec, unsigned char header) {
   return codec == Codec::kH264 ? (header & 0x1F) : ((header >> 1) & 0x3F);
 }
 // Slices (VCL units: H.264 types 1-5, H.265 types 0-31).
-inline bool IsSliceType(Codec codec, int type) { return codec == Codec::kH264 ? type >= 1 && type <= 5 : type >= 0 && type < 32; }
+inline bool IsSliceType(Codec codec, int type) {
+  return codec == Codec::kH264 ? type >= 1 && type <= 5 : type >= 0 && type < 32;
+}
 // Parameter sets and access unit delimiters (H.264 7-9, H.265 32-35).
 inline bool IsParameterSetOrAudType(Codec codec, int type) {
   return codec == Codec::kH264 ? type >= 7 && type <= 9 : type >= 32 && type <= 35;

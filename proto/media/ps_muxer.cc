@@ -99,14 +99,14 @@ std::string StreamMap(uint8_t stream_type) {
   w.Put(14, 16);  // map length: the fields below and the CRC
   w.Put(1, 1);    // current
   w.Put(3, 2);
-  w.Put(0, 5);    // version
+  w.Put(0, 5);  // version
   w.Put(0x7f, 7);
   w.Put(1, 1);
-  w.Put(0, 16);   // program stream info length
-  w.Put(4, 16);   // elementary stream map length
+  w.Put(0, 16);  // program stream info length
+  w.Put(4, 16);  // elementary stream map length
   w.Put(stream_type, 8);
   w.Put(0xe0, 8);
-  w.Put(0, 16);   // elementary stream info length
+  w.Put(0, 16);  // elementary stream info length
   std::string map = w.Take();
   const uint32_t crc = Crc32Mpeg(map);
   for (int shift : {24, 16, 8, 0}) map.push_back(char(crc >> shift & 0xff));
@@ -134,13 +134,13 @@ std::string MuxPsPack(std::string_view access_unit, bool keyframe, const std::st
     BitWriter w;
     w.Put(0x000001e0, 32);
     w.Put(3 + header_data + chunk, 16);
-    w.Put(2, 2);  // '10'
-    w.Put(0, 2);  // not scrambled
-    w.Put(0, 1);  // priority
+    w.Put(2, 2);              // '10'
+    w.Put(0, 2);              // not scrambled
+    w.Put(0, 1);              // priority
     w.Put(first ? 1 : 0, 1);  // data alignment: the access unit starts here
-    w.Put(0, 2);  // copyright, original
+    w.Put(0, 2);              // copyright, original
     w.Put(first ? 3 : 0, 2);  // PTS and DTS
-    w.Put(0, 6);  // ESCR, ES rate, trick mode, additional copy, CRC, extension
+    w.Put(0, 6);              // ESCR, ES rate, trick mode, additional copy, CRC, extension
     w.Put(header_data, 8);
     if (first) {
       PutTimestamp(w, 3, pts);

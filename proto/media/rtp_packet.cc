@@ -37,10 +37,16 @@ Result<RtpPacket> ParseRtp(std::string_view b) {
 void AppendRtp(std::string& out, const RtpPacket& p) {
   const uint8_t h[12] = {0x80,
                          uint8_t((p.marker ? 0x80 : 0) | (p.payload_type & 0x7f)),
-                         uint8_t(p.seq >> 8), uint8_t(p.seq),
-                         uint8_t(p.timestamp >> 24), uint8_t(p.timestamp >> 16), uint8_t(p.timestamp >> 8),
+                         uint8_t(p.seq >> 8),
+                         uint8_t(p.seq),
+                         uint8_t(p.timestamp >> 24),
+                         uint8_t(p.timestamp >> 16),
+                         uint8_t(p.timestamp >> 8),
                          uint8_t(p.timestamp),
-                         uint8_t(p.ssrc >> 24), uint8_t(p.ssrc >> 16), uint8_t(p.ssrc >> 8), uint8_t(p.ssrc)};
+                         uint8_t(p.ssrc >> 24),
+                         uint8_t(p.ssrc >> 16),
+                         uint8_t(p.ssrc >> 8),
+                         uint8_t(p.ssrc)};
   out.append(reinterpret_cast<const char*>(h), sizeof h);
   out.append(p.payload);
 }

@@ -13,11 +13,11 @@ namespace xl::rtp {
 
 struct RtpPacket {
   uint8_t payload_type = 0;
-  bool marker = false;        // last packet of a frame
+  bool marker = false;  // last packet of a frame
   uint16_t seq = 0;
-  uint32_t timestamp = 0;     // 90 kHz for video
+  uint32_t timestamp = 0;  // 90 kHz for video
   uint32_t ssrc = 0;
-  std::string_view payload;   // points into the parsed bytes
+  std::string_view payload;  // points into the parsed bytes
 };
 
 // Error when the bytes are not an RTP version 2 packet or a length field points past them.

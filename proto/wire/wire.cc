@@ -14,36 +14,56 @@ bool FromFrame(const zmq::message_t& frame, google::protobuf::MessageLite* msg) 
 
 const char* StateName(wire::CameraState state) {
   switch (state) {
-    case wire::CAMERA_STATE_CONNECTING: return "connecting";
-    case wire::CAMERA_STATE_ONLINE: return "online";
-    case wire::CAMERA_STATE_OFFLINE: return "offline";
-    case wire::CAMERA_STATE_RECONNECTING: return "reconnecting";
-    case wire::CAMERA_STATE_DISABLED: return "disabled";
-    case wire::CAMERA_STATE_REMOVED: return "removed";
-    default: return "unknown";
+    case wire::CAMERA_STATE_CONNECTING:
+      return "connecting";
+    case wire::CAMERA_STATE_ONLINE:
+      return "online";
+    case wire::CAMERA_STATE_OFFLINE:
+      return "offline";
+    case wire::CAMERA_STATE_RECONNECTING:
+      return "reconnecting";
+    case wire::CAMERA_STATE_DISABLED:
+      return "disabled";
+    case wire::CAMERA_STATE_REMOVED:
+      return "removed";
+    default:
+      return "unknown";
   }
 }
 
 const char* KindName(wire::AlertKind kind) {
   switch (kind) {
-    case wire::ALERT_KIND_MOTION: return "motion";
-    case wire::ALERT_KIND_FACE: return "face";
-    case wire::ALERT_KIND_SIGNAL_LOSS: return "signal_loss";
-    case wire::ALERT_KIND_FROZEN: return "frozen";
-    case wire::ALERT_KIND_COVERED: return "covered";
-    case wire::ALERT_KIND_BLUR: return "blur";
-    case wire::ALERT_KIND_BRIGHTNESS: return "brightness";
-    case wire::ALERT_KIND_SCENE_CHANGE: return "scene_change";
-    default: return "unknown";
+    case wire::ALERT_KIND_MOTION:
+      return "motion";
+    case wire::ALERT_KIND_FACE:
+      return "face";
+    case wire::ALERT_KIND_SIGNAL_LOSS:
+      return "signal_loss";
+    case wire::ALERT_KIND_FROZEN:
+      return "frozen";
+    case wire::ALERT_KIND_COVERED:
+      return "covered";
+    case wire::ALERT_KIND_BLUR:
+      return "blur";
+    case wire::ALERT_KIND_BRIGHTNESS:
+      return "brightness";
+    case wire::ALERT_KIND_SCENE_CHANGE:
+      return "scene_change";
+    default:
+      return "unknown";
   }
 }
 
 const char* PhaseName(wire::AlertPhase phase) {
   switch (phase) {
-    case wire::ALERT_PHASE_START: return "start";
-    case wire::ALERT_PHASE_UPDATE: return "update";
-    case wire::ALERT_PHASE_END: return "end";
-    default: return "unknown";
+    case wire::ALERT_PHASE_START:
+      return "start";
+    case wire::ALERT_PHASE_UPDATE:
+      return "update";
+    case wire::ALERT_PHASE_END:
+      return "end";
+    default:
+      return "unknown";
   }
 }
 

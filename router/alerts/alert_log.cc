@@ -1,7 +1,7 @@
 #include "router/alerts/alert_log.h"
 
-#include "common/sqlite_util.h"
 #include "common/clock.h"
+#include "common/sqlite_util.h"
 #include "proto/wire/wire.h"
 
 namespace xl::router {
@@ -53,16 +53,19 @@ Result<std::unique_ptr<AlertLog>> AlertLog::Open(const std::string& path) {
   if (!db.ok()) return db.error();
   std::unique_ptr<AlertLog> log(new AlertLog(db->release()));
   if (Status s = log->Prepare("INSERT INTO alerts(alert_id, camera_id, region, kind, phase, time_ms, logged_ms, "
-                              "snapshot, body) VALUES(?,?,?,?,?,?,?,?,?)", &log->insert_); !s.ok()) {
+                              "snapshot, body) VALUES(?,?,?,?,?,?,?,?,?)",
+                              &log->insert_);
+      !s.ok()) {
     return s.error();
   }
-  if (Status s = log->Prepare("SELECT seq, snapshot, body FROM alerts WHERE seq > ? ORDER BY seq LIMIT ?",
-                              &log->read_); !s.ok()) {
+  if (Status s = log->Prepare("SELECT seq, snapshot, body FROM alerts WHERE seq > ? ORDER BY seq LIMIT ?", &log->read_);
+      !s.ok()) {
     return s.error();
   }
   if (Status s = log->Prepare("INSERT INTO cameras(id, body, updated_ms) VALUES(?,?,?) "
                               "ON CONFLICT(id) DO UPDATE SET body=excluded.body, updated_ms=excluded.updated_ms",
-                              &log->save_camera_); !s.ok()) {
+                              &log->save_camera_);
+      !s.ok()) {
     return s.error();
   }
   if (Status s = log->Prepare("DELETE FROM cameras WHERE id = ?", &log->forget_camera_); !s.ok()) {

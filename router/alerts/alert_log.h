@@ -20,9 +20,9 @@ struct EventSummary {
   std::string id;
   std::string camera_id;
   std::string region;
-  std::string kind;     // "motion", "face", ...
+  std::string kind;  // "motion", "face", ...
   int64_t start_ms = 0;
-  bool ended = false;   // its end message is logged
+  bool ended = false;  // its end message is logged
   uint64_t last_seq = 0;
 };
 

@@ -2,10 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "router/workers/camera_states.h"
-#include "proto/camera/camera_id.h"
 #include "common/clock.h"
+#include "proto/camera/camera_id.h"
 #include "proto/wire/wire.h"
+#include "router/workers/camera_states.h"
 
 namespace xl::router {
 
@@ -17,8 +17,7 @@ constexpr int64_t kVideoStallMs = 3000;
 }  // namespace
 
 ClientHub::ClientHub(zmq::socket_t& socket, AlertLog& log, const CameraStates& cameras, LiveRelay& relay,
-                     std::function<bool(const std::string&)> known,
-                     std::function<Status(const wire::PtzCommand&)> ptz)
+                     std::function<bool(const std::string&)> known, std::function<Status(const wire::PtzCommand&)> ptz)
     : socket_(socket), log_(log), cameras_(cameras), relay_(relay), known_(std::move(known)), ptz_(std::move(ptz)) {}
 
 ClientHub::~ClientHub() {
@@ -31,8 +30,9 @@ bool ClientHub::Viewer::Offer(const LiveFramePtr& frame) {
   if (MonotonicMs() - *last_heard_ms_ > kVideoStallMs) return false;  // not reading
   // The frame's bytes go out as they are; ZeroMQ holds a reference until it has sent them.
   auto* hold = new LiveFramePtr(frame);
-  zmq::message_t body(const_cast<char*>(frame->client_message.data()), frame->client_message.size(),
-                      [](void*, void* hint) { delete static_cast<LiveFramePtr*>(hint); }, hold);
+  zmq::message_t body(
+      const_cast<char*>(frame->client_message.data()), frame->client_message.size(),
+      [](void*, void* hint) { delete static_cast<LiveFramePtr*>(hint); }, hold);
   try {
     if (!socket_.send(zmq::buffer(identity_), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
     return socket_.send(body, zmq::send_flags::dontwait).has_value();

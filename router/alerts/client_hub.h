@@ -22,8 +22,8 @@
 #include <functional>
 #include <memory>
 
-#include "router/alerts/alert_log.h"
 #include "common/status.h"
+#include "router/alerts/alert_log.h"
 #include "router/live/live_relay.h"
 #include "xueliang.pb.h"
 
@@ -67,8 +67,8 @@ class ClientHub {
   };
   struct Client {
     std::vector<std::string> prefixes;
-    uint64_t cursor = 0;  // every alert up to here has been handled for this client
-    bool live = false;    // false: replaying from the log
+    uint64_t cursor = 0;         // every alert up to here has been handled for this client
+    bool live = false;           // false: replaying from the log
     bool cameras_stale = false;  // a camera update was lost: resend all when live again
     int64_t last_heard_ms = 0;
     int64_t last_heartbeat_ms = 0;

@@ -64,7 +64,8 @@ std::map<std::string, std::string> AlertDesk::StatesOf(const std::vector<std::st
     if (!q.ok()) return out;
     for (size_t i = 0; i < n; ++i) BindText(q->get(), int(i + 1), alert_ids[from + i]);
     // Steps come in the order taken: the last one of each event decides.
-    while (sqlite3_step(q->get()) == SQLITE_ROW) out[ColumnText(q->get(), 0)] = kSteps.at(ColumnText(q->get(), 1)).second;
+    while (sqlite3_step(q->get()) == SQLITE_ROW)
+      out[ColumnText(q->get(), 0)] = kSteps.at(ColumnText(q->get(), 1)).second;
   }
   return out;
 }

@@ -19,9 +19,9 @@
 namespace xl::router {
 
 struct HandlingStep {
-  std::string step;   // "ack", "dispatch", "handle", "close"
+  std::string step;  // "ack", "dispatch", "handle", "close"
   std::string user;
-  std::string unit;   // dispatch: to whom
+  std::string unit;  // dispatch: to whom
   std::string note;
   int64_t at_ms = 0;
 };

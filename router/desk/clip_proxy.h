@@ -11,16 +11,17 @@
 #include <optional>
 #include <string>
 
-#include "router/desk/desk_api.h"
-#include "router/workers/worker_control.h"
 #include "common/http_client.h"
 #include "common/http_server.h"
+#include "router/desk/desk_api.h"
+#include "router/workers/worker_control.h"
 
 namespace xl::router {
 
 class ClipProxy {
  public:
-  ClipProxy(DeskApi& api, const WorkerControl& workers, int timeout_s) : api_(api), workers_(workers), fetcher_(timeout_s) {}
+  ClipProxy(DeskApi& api, const WorkerControl& workers, int timeout_s)
+      : api_(api), workers_(workers), fetcher_(timeout_s) {}
 
   // The event ID when `request` asks for a clip (GET /api/desk/alerts/<id>/clip).
   static std::optional<std::string> ClipRequest(const HttpRequest& request);

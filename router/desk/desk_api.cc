@@ -4,10 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "router/json_reply.h"
-#include "proto/camera/camera_id.h"
 #include "common/clock.h"
+#include "proto/camera/camera_id.h"
 #include "proto/wire/wire.h"
+#include "router/json_reply.h"
 
 namespace xl::router {
 
@@ -16,7 +16,6 @@ namespace {
 using json = nlohmann::json;
 constexpr const char* kCookie = "xl_session";
 constexpr int kMaxEventWindow = 1 << 20;  // how far back an alert list looks, in events
-
 
 json UserJson(const DeskUser& u) { return {{"user", u.name}, {"role", u.role}, {"region", u.region}}; }
 
@@ -49,8 +48,8 @@ std::optional<HttpReply> DeskApi::Handle(const HttpRequest& r) {
     if (r.method != "POST") return JsonFault(405, "POST {user, password} to log in");
     return Login(r);
   }
-  const bool desk = r.path == "/api/logout" || r.path == "/api/me" || r.path == "/api/users" ||
-                    r.path.starts_with("/api/desk/");
+  const bool desk =
+      r.path == "/api/logout" || r.path == "/api/me" || r.path == "/api/users" || r.path.starts_with("/api/desk/");
   if (!desk) return std::nullopt;
   auto me = Authenticate(r.cookies);
   if (!me) return JsonFault(401, "log in first (POST /api/login)");
@@ -163,8 +162,13 @@ HttpReply DeskApi::Alerts(const HttpRequest& r, const DeskUser& me) {
     for (const EventSummary* e : visible) {
       const std::string& handling = states.at(e->id);
       if (!state.empty() && handling != state) continue;
-      out.push_back({{"id", e->id}, {"camera", e->camera_id}, {"region", e->region}, {"kind", e->kind},
-                     {"start_ms", e->start_ms}, {"ended", e->ended}, {"state", handling},
+      out.push_back({{"id", e->id},
+                     {"camera", e->camera_id},
+                     {"region", e->region},
+                     {"kind", e->kind},
+                     {"start_ms", e->start_ms},
+                     {"ended", e->ended},
+                     {"state", handling},
                      {"overdue", handling == "new" && now - e->start_ms > s_.overdue_ms}});
       if (int(out.size()) >= limit) break;
     }
@@ -191,8 +195,13 @@ HttpReply DeskApi::Alert(const std::string& id, const DeskUser& me) {
     const wire::Alert& a = m.alert();
     json boxes = json::array();
     for (const wire::Box& b : a.boxes()) boxes.push_back({b.x(), b.y(), b.w(), b.h(), b.score()});
-    phases.push_back({{"seq", m.seq()}, {"phase", PhaseName(a.phase())}, {"time_ms", a.time_ms()}, {"boxes", boxes},
-                      {"score", a.score()}, {"snapshot_bytes", a.snapshot_jpeg().size()}, {"clip", a.clip_path()}});
+    phases.push_back({{"seq", m.seq()},
+                      {"phase", PhaseName(a.phase())},
+                      {"time_ms", a.time_ms()},
+                      {"boxes", boxes},
+                      {"score", a.score()},
+                      {"snapshot_bytes", a.snapshot_jpeg().size()},
+                      {"clip", a.clip_path()}});
   }
   json history = json::array();
   const std::vector<HandlingStep> steps = s_.desk.History(id);
@@ -200,9 +209,15 @@ HttpReply DeskApi::Alert(const std::string& id, const DeskUser& me) {
     history.push_back({{"step", s.step}, {"user", s.user}, {"unit", s.unit}, {"note", s.note}, {"at_ms", s.at_ms}});
   }
   const wire::Alert& first = event.front().alert();
-  return JsonReply(200, {{"id", id}, {"camera", first.camera_id()}, {"camera_name", first.camera_name()},
-                     {"region", first.region()}, {"kind", KindName(first.kind())}, {"start_ms", first.start_ms()},
-                     {"state", AlertDesk::StateAfter(steps)}, {"messages", phases}, {"history", history}});
+  return JsonReply(200, {{"id", id},
+                         {"camera", first.camera_id()},
+                         {"camera_name", first.camera_name()},
+                         {"region", first.region()},
+                         {"kind", KindName(first.kind())},
+                         {"start_ms", first.start_ms()},
+                         {"state", AlertDesk::StateAfter(steps)},
+                         {"messages", phases},
+                         {"history", history}});
 }
 
 HttpReply DeskApi::Step(const std::string& id, const std::string& step, const HttpRequest& r, const DeskUser& me) {

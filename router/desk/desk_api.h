@@ -27,12 +27,12 @@
 #include <variant>
 #include <vector>
 
+#include "common/http_server.h"
 #include "router/alerts/alert_log.h"
-#include "router/workers/camera_states.h"
-#include "router/registry/camera_store.h"
 #include "router/desk/alert_desk.h"
 #include "router/desk/user_store.h"
-#include "common/http_server.h"
+#include "router/registry/camera_store.h"
+#include "router/workers/camera_states.h"
 
 namespace xl::router {
 
@@ -48,7 +48,7 @@ class DeskApi {
     const CameraStore& store;
     const CameraStates& states;
     std::map<std::string, std::string> region_names;  // region code → name, for the tree
-    int64_t overdue_ms;  // an event not acknowledged this long after it started is overdue
+    int64_t overdue_ms;                               // an event not acknowledged this long after it started is overdue
     StepFn on_step;
     std::function<Status(const wire::PtzCommand&)> ptz;  // passes a PTZ command on
   };

@@ -47,7 +47,8 @@ void DeskFeed::Open(const std::map<std::string, std::string>& cookies, SoupWebso
   desk->user = *user;
   g_signal_connect(conn, "closed", G_CALLBACK(+[](SoupWebsocketConnection* c, gpointer self) {
                      static_cast<DeskFeed*>(self)->desks_.erase(c);
-                   }), this);
+                   }),
+                   this);
   desks_[conn] = std::move(desk);
   soup_websocket_connection_send_text(conn, nlohmann::json{{"type", "hello"}, {"user", user->name}}.dump().c_str());
 }
@@ -63,9 +64,16 @@ void DeskFeed::OnAlert(const wire::LoggedAlert& logged) {
   if (desks_.empty()) return;
   const wire::Alert& a = logged.alert();
   Send(a.region(), a.camera_id(),
-       nlohmann::json{{"type", "alert"}, {"id", a.id()}, {"camera", a.camera_id()}, {"camera_name", a.camera_name()},
-                      {"region", a.region()}, {"kind", KindName(a.kind())}, {"phase", PhaseName(a.phase())},
-                      {"start_ms", a.start_ms()}, {"time_ms", a.time_ms()}, {"seq", logged.seq()},
+       nlohmann::json{{"type", "alert"},
+                      {"id", a.id()},
+                      {"camera", a.camera_id()},
+                      {"camera_name", a.camera_name()},
+                      {"region", a.region()},
+                      {"kind", KindName(a.kind())},
+                      {"phase", PhaseName(a.phase())},
+                      {"start_ms", a.start_ms()},
+                      {"time_ms", a.time_ms()},
+                      {"seq", logged.seq()},
                       {"clip", a.clip_path()}}
            .dump());
 }
@@ -75,16 +83,26 @@ void DeskFeed::OnCamera(const wire::Camera& c) {
   nlohmann::json faults = nlohmann::json::array();
   for (int k : c.faults()) faults.push_back(KindName(wire::AlertKind(k)));
   Send(c.region(), c.id(),
-       nlohmann::json{{"type", "camera"}, {"id", c.id()}, {"name", c.name()}, {"region", c.region()},
-                      {"state", StateName(c.state())}, {"reason", c.reason()}, {"faults", faults}}
+       nlohmann::json{{"type", "camera"},
+                      {"id", c.id()},
+                      {"name", c.name()},
+                      {"region", c.region()},
+                      {"state", StateName(c.state())},
+                      {"reason", c.reason()},
+                      {"faults", faults}}
            .dump());
 }
 
 void DeskFeed::OnHandling(const std::string& alert_id, const std::string& camera_id, const std::string& region,
                           const std::string& state, const std::string& step, const std::string& user) {
   Send(region, camera_id,
-       nlohmann::json{{"type", "handling"}, {"id", alert_id}, {"camera", camera_id}, {"region", region},
-                      {"state", state}, {"step", step}, {"user", user}}
+       nlohmann::json{{"type", "handling"},
+                      {"id", alert_id},
+                      {"camera", camera_id},
+                      {"region", region},
+                      {"state", state},
+                      {"step", step},
+                      {"user", user}}
            .dump());
 }
 

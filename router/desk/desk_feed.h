@@ -12,8 +12,8 @@
 #include <memory>
 #include <string>
 
-#include "router/desk/user_store.h"
 #include "common/http_server.h"
+#include "router/desk/user_store.h"
 #include "xueliang.pb.h"
 
 namespace xl::router {

@@ -13,8 +13,7 @@ namespace xl::router {
 class Fmp4Muxer {
  public:
   // `codec` is "h264" or "h265".
-  explicit Fmp4Muxer(const std::string& codec)
-      : writer_(codec == "h265" ? h26x::Codec::kH265 : h26x::Codec::kH264) {}
+  explicit Fmp4Muxer(const std::string& codec) : writer_(codec == "h265" ? h26x::Codec::kH265 : h26x::Codec::kH264) {}
 
   // Learns the parameter sets from a keyframe; true once the init segment is known.
   bool Learn(const LiveFrame& keyframe) {

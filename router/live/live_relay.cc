@@ -32,7 +32,7 @@ bool LiveRelay::OnMessage(const zmq::message_t& msg, int64_t now_ms) {
   std::string& wrapped = frame->client_message;
   wrapped.reserve(msg.size() + 11);
   wrapped += char((wire::ServerMessage::kVideoFieldNumber << 3) | 2);  // length-delimited
-  for (uint64_t n = msg.size(); ; n >>= 7) {
+  for (uint64_t n = msg.size();; n >>= 7) {
     if (n < 0x80) {
       wrapped += char(n);
       break;
@@ -115,7 +115,9 @@ nlohmann::json LiveRelay::Stats(int64_t now_ms) const {
   for (const auto& [camera, s] : streams_) {
     nlohmann::json viewers = nlohmann::json::array();
     for (const Viewer& v : s.viewers) {
-      viewers.push_back({{"kind", v.kind}, {"delivered", v.delivered}, {"skipped_to_keyframe", v.skipped_to_keyframe},
+      viewers.push_back({{"kind", v.kind},
+                         {"delivered", v.delivered},
+                         {"skipped_to_keyframe", v.skipped_to_keyframe},
                          {"waiting_for_keyframe", v.need_keyframe}});
     }
     out.push_back({{"camera", camera},

@@ -24,9 +24,9 @@ namespace xl::router {
 
 // A frame as the relay shares it.
 struct LiveFrame {
-  wire::VideoFrame video;            // with its data
-  std::string client_message;        // serialized ServerMessage{video}, for native clients
-  int64_t received_ms = 0;           // wall clock at the router
+  wire::VideoFrame video;      // with its data
+  std::string client_message;  // serialized ServerMessage{video}, for native clients
+  int64_t received_ms = 0;     // wall clock at the router
 };
 using LiveFramePtr = std::shared_ptr<const LiveFrame>;
 
@@ -68,10 +68,10 @@ class LiveRelay {
     uint64_t skipped_to_keyframe = 0;  // times it fell behind and was moved to a keyframe
   };
   struct Stream {
-    std::vector<LiveFramePtr> gop;     // from the last keyframe; empty while waiting for one
+    std::vector<LiveFramePtr> gop;  // from the last keyframe; empty while waiting for one
     uint64_t last_seq = 0;
     std::vector<Viewer> viewers;
-    int64_t last_left_ms = -1;         // when the last viewer left
+    int64_t last_left_ms = -1;  // when the last viewer left
     std::string codec;
     uint32_t width = 0, height = 0;
     // Rates over the last full second.

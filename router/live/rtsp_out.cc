@@ -110,8 +110,7 @@ void RtspOut::Mount(const std::string& camera, const std::string& codec) {
                                     GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, nullptr);
   }
   g_signal_connect_data(
-      factory, "media-constructed",
-      G_CALLBACK(+[](GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer p) {
+      factory, "media-constructed", G_CALLBACK(+[](GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer p) {
         auto* d = static_cast<FactoryData*>(p);
         g_object_ref(media);
         OnLoop([out = d->out, camera = d->camera, media] {

@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "router/live/live_relay.h"
 #include "common/status.h"
+#include "router/live/live_relay.h"
 
 typedef struct _GstRTSPServer GstRTSPServer;
 typedef struct _GstRTSPMountPoints GstRTSPMountPoints;
@@ -18,8 +18,8 @@ namespace xl::router {
 
 struct RtspOutConfig {
   std::string address = "0.0.0.0";
-  int port = 8554;              // 0: any free port
-  std::string user, password;   // digest authentication when set
+  int port = 8554;             // 0: any free port
+  std::string user, password;  // digest authentication when set
 };
 
 class RtspOut {
@@ -46,8 +46,8 @@ class RtspOut {
   unsigned source_ = 0;
   bool auth_ = false;
   int port_ = 0;
-  std::map<std::string, std::string> mounted_;        // camera → codec
-  std::map<void*, std::unique_ptr<Feed>> feeds_;      // by GstRTSPMedia*
+  std::map<std::string, std::string> mounted_;    // camera → codec
+  std::map<void*, std::unique_ptr<Feed>> feeds_;  // by GstRTSPMedia*
 };
 
 }  // namespace xl::router

@@ -10,7 +10,7 @@ namespace xl::router {
 namespace {
 constexpr gint kCloseNoSession = 4401;
 constexpr gint kCloseUnknownCamera = 4404;
-}
+}  // namespace
 
 class WebSocketOut::Peer : public LiveViewer {
  public:
@@ -53,8 +53,9 @@ class WebSocketOut::Peer : public LiveViewer {
 WebSocketOut::WebSocketOut(HttpServer& http, LiveRelay& relay, std::function<std::string(const std::string&)> codec_of,
                            AllowFn allowed)
     : relay_(relay), codec_of_(std::move(codec_of)), allowed_(std::move(allowed)) {
-  http.WebSocket("/live", [this](const std::string& path, const std::map<std::string, std::string>& cookies,
-                                  SoupWebsocketConnection* conn, GSocket* socket) { Open(path, cookies, conn, socket); });
+  http.WebSocket("/live",
+                 [this](const std::string& path, const std::map<std::string, std::string>& cookies,
+                        SoupWebsocketConnection* conn, GSocket* socket) { Open(path, cookies, conn, socket); });
 }
 
 WebSocketOut::~WebSocketOut() {

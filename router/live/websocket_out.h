@@ -12,9 +12,9 @@
 #include <memory>
 #include <string>
 
+#include "common/http_server.h"
 #include "router/live/fmp4_muxer.h"
 #include "router/live/live_relay.h"
-#include "common/http_server.h"
 
 namespace xl::router {
 
@@ -32,8 +32,8 @@ class WebSocketOut {
 
  private:
   class Peer;
-  void Open(const std::string& path, const std::map<std::string, std::string>& cookies,
-            SoupWebsocketConnection* conn, GSocket* socket);
+  void Open(const std::string& path, const std::map<std::string, std::string>& cookies, SoupWebsocketConnection* conn,
+            GSocket* socket);
   void Closed(Peer* peer);
 
   LiveRelay& relay_;

@@ -130,8 +130,8 @@ Result<CameraCsv> ParseCameraCsv(std::string_view raw, const std::function<bool(
     if (fields.empty()) continue;
     ++out.rows;
     if (fields.size() != header.size()) {
-      out.errors.push_back({row, "has " + std::to_string(fields.size()) + " fields, the header has " +
-                                     std::to_string(header.size())});
+      out.errors.push_back(
+          {row, "has " + std::to_string(fields.size()) + " fields, the header has " + std::to_string(header.size())});
       continue;
     }
     auto get = [&](const char* name) {
@@ -174,7 +174,8 @@ Result<CameraCsv> ParseCameraCsv(std::string_view raw, const std::function<bool(
       continue;
     }
     if (exists(spec.id())) {
-      out.errors.push_back({row, "camera " + spec.id() + " is already in the registry (change it with `xl camera set`)"});
+      out.errors.push_back(
+          {row, "camera " + spec.id() + " is already in the registry (change it with `xl camera set`)"});
       continue;
     }
     out.valid.push_back(camera::SpecFromConfig(*camera));

@@ -22,9 +22,9 @@ struct CsvRowError {
 };
 
 struct CameraCsv {
-  int rows = 0;                          // camera rows read (header excluded)
-  std::vector<wire::CameraSpec> valid;   // rows that passed every check, credentials split out
-  std::vector<CsvRowError> errors;       // the others, in row order
+  int rows = 0;                         // camera rows read (header excluded)
+  std::vector<wire::CameraSpec> valid;  // rows that passed every check, credentials split out
+  std::vector<CsvRowError> errors;      // the others, in row order
 };
 
 inline constexpr size_t kMaxCsvBytes = 32 << 20;

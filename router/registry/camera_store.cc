@@ -2,8 +2,8 @@
 
 #include <functional>
 
-#include "proto/gb28181/channel_url.h"
 #include "common/clock.h"
+#include "proto/gb28181/channel_url.h"
 
 namespace xl::router {
 

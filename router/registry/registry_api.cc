@@ -1,16 +1,16 @@
 #include "router/registry/registry_api.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 
-#include "proto/camera/camera_config.h"
-#include "router/registry/camera_csv.h"
-#include "router/json_reply.h"
-#include "proto/camera/camera_id.h"
 #include "common/clock.h"
+#include "proto/camera/camera_config.h"
+#include "proto/camera/camera_id.h"
 #include "proto/wire/wire.h"
+#include "router/json_reply.h"
+#include "router/registry/camera_csv.h"
 
 namespace xl::router {
 
@@ -20,16 +20,21 @@ namespace {
 
 constexpr const char* kMasked = "***";
 
-
 // How bad a camera's situation is, for sorting (higher first).
 int Trouble(const wire::Camera& c) {
   switch (c.state()) {
-    case wire::CAMERA_STATE_OFFLINE: return 4;
-    case wire::CAMERA_STATE_RECONNECTING: return 3;
-    case wire::CAMERA_STATE_UNKNOWN: return 3;
-    case wire::CAMERA_STATE_CONNECTING: return 2;
-    case wire::CAMERA_STATE_ONLINE: return c.faults_size() ? 2 : 0;
-    default: return 0;
+    case wire::CAMERA_STATE_OFFLINE:
+      return 4;
+    case wire::CAMERA_STATE_RECONNECTING:
+      return 3;
+    case wire::CAMERA_STATE_UNKNOWN:
+      return 3;
+    case wire::CAMERA_STATE_CONNECTING:
+      return 2;
+    case wire::CAMERA_STATE_ONLINE:
+      return c.faults_size() ? 2 : 0;
+    default:
+      return 0;
   }
 }
 
@@ -217,11 +222,11 @@ HttpReply RegistryApi::Import(const HttpRequest& r) {
   spdlog::info("registry: import of {} rows: {} {}, {} refused", csv->rows, csv->valid.size(),
                dry_run ? "valid (dry run)" : "added", csv->errors.size());
   return JsonReply(200, json{{"rows", csv->rows},
-                         {"valid", csv->valid.size()},
-                         {"applied", dry_run ? 0 : csv->valid.size()},
-                         {"dry_run", dry_run},
-                         {"ids", ids},
-                         {"errors", errors}});
+                             {"valid", csv->valid.size()},
+                             {"applied", dry_run ? 0 : csv->valid.size()},
+                             {"dry_run", dry_run},
+                             {"ids", ids},
+                             {"errors", errors}});
 }
 
 HttpReply RegistryApi::Workers() {

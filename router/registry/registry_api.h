@@ -17,10 +17,10 @@
 #include <functional>
 #include <string>
 
-#include "router/workers/camera_states.h"
-#include "router/registry/camera_store.h"
-#include "router/workers/worker_control.h"
 #include "common/http_server.h"
+#include "router/registry/camera_store.h"
+#include "router/workers/camera_states.h"
+#include "router/workers/worker_control.h"
 
 namespace xl::router {
 

@@ -4,9 +4,9 @@
 
 namespace xl::router {
 
-std::vector<std::pair<std::string, std::string>> PlanAssignments(
-    const std::map<std::string, RegisteredCamera>& cameras, const std::set<std::string>& live_workers,
-    bool rebalance) {
+std::vector<std::pair<std::string, std::string>> PlanAssignments(const std::map<std::string, RegisteredCamera>& cameras,
+                                                                 const std::set<std::string>& live_workers,
+                                                                 bool rebalance) {
   std::map<std::string, std::string> target;  // camera → worker, changed entries only
   std::map<std::string, std::vector<std::string>> load;
   for (const std::string& w : live_workers) load[w];

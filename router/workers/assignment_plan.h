@@ -21,8 +21,8 @@ namespace xl::router {
 //  * with `rebalance`, cameras then move from the most to the least loaded worker until
 //    their loads differ by at most one (used when a worker joins).
 // Deterministic: the same inputs give the same plan.
-std::vector<std::pair<std::string, std::string>> PlanAssignments(
-    const std::map<std::string, RegisteredCamera>& cameras, const std::set<std::string>& live_workers,
-    bool rebalance);
+std::vector<std::pair<std::string, std::string>> PlanAssignments(const std::map<std::string, RegisteredCamera>& cameras,
+                                                                 const std::set<std::string>& live_workers,
+                                                                 bool rebalance);
 
 }  // namespace xl::router

@@ -2,12 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/clock.h"
 #include "proto/camera/camera_config.h"
 #include "proto/gb28181/channel_url.h"
 #include "proto/gb28181/ptz.h"
-#include "router/workers/assignment_plan.h"
-#include "common/clock.h"
 #include "proto/wire/wire.h"
+#include "router/workers/assignment_plan.h"
 
 namespace xl::router {
 
@@ -24,7 +24,7 @@ std::string HttpUrlOf(const wire::WorkerHeartbeat& beat, const zmq::message_t& b
   const std::string host = std::string(peer).find(':') != std::string::npos ? "[" + std::string(peer) + "]" : peer;
   return "http://" + host + ":" + std::to_string(beat.http_port());
 }
-}
+}  // namespace
 
 WorkerControl::WorkerControl(zmq::socket_t& socket, CameraStore& store, int64_t worker_timeout_ms)
     : socket_(socket), store_(store), worker_timeout_ms_(worker_timeout_ms) {
@@ -109,8 +109,10 @@ void WorkerControl::ApplyGbChannels(const std::string& worker, const wire::GbCha
     const RegisteredCamera* known = store_.Find(spec.id());
     if (known) {
       if (!gb28181::ParseGbUrl(known->spec.url())) {
-        spdlog::warn("worker {}: GB28181 channel {} has the ID of camera {} ({}), which is not a GB28181 channel; "
-                     "left alone", worker, spec.id(), known->spec.id(), known->spec.url());
+        spdlog::warn(
+            "worker {}: GB28181 channel {} has the ID of camera {} ({}), which is not a GB28181 channel; "
+            "left alone",
+            worker, spec.id(), known->spec.id(), known->spec.url());
         continue;
       }
       if (known->spec.pinned_worker() == worker && known->spec.url() == spec.url()) continue;

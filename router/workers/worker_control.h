@@ -21,11 +21,11 @@ namespace xl::router {
 struct WorkerInfo {
   std::string id;
   bool live = false;
-  int64_t last_seen_ms = 0;       // monotonic
+  int64_t last_seen_ms = 0;  // monotonic
   uint64_t sent_version = 0;
   uint64_t applied_version = 0;
-  size_t cameras = 0;             // cameras assigned
-  std::string http_url;           // its HTTP port (event clips), "" when it has none
+  size_t cameras = 0;    // cameras assigned
+  std::string http_url;  // its HTTP port (event clips), "" when it has none
 };
 
 class WorkerControl {
@@ -54,10 +54,10 @@ class WorkerControl {
  private:
   struct Peer {
     WorkerInfo info;
-    std::string sent_cameras;  // serialized camera list last sent
+    std::string sent_cameras;       // serialized camera list last sent
     uint64_t covering_version = 0;  // first version whose camera list equals sent_cameras
     int64_t sent_ms = 0;
-    bool must_send = false;         // joined or restarted: send even an unchanged list
+    bool must_send = false;  // joined or restarted: send even an unchanged list
     std::set<std::string> watch_sent;
     int64_t watch_sent_ms = 0;
   };

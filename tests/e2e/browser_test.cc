@@ -10,10 +10,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/http_client.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
 #include "tests/support/system.h"
-#include "common/http_client.h"
 
 namespace xl::test {
 namespace {
@@ -39,9 +39,10 @@ TEST(Browser, TheDeskLogsInPlaysTheWallHandlesAnAlertLiveAndKeepsVillagesApart) 
   // Clips cut at 4 s, so the desk can play one while the street's motion goes on.
   std::string yaml = "defaults: {watchdog_s: 5, clips: {max_s: 4}}\ncameras:\n";
   for (int i = 0; i < 4; ++i) {
-    const std::string url = "rtsp://" + std::string(kCamUser) + ":" + kCamPassword + "@" +
-                            sys.RtspUrl(i % 2 ? "tree" : "vtest").substr(7);
-    yaml += "  - {id: \"" + ids[i] + "\", name: " + names[i] + ", region: \"" + regions_of[i] + "\", url: \"" + url + "\"}\n";
+    const std::string url =
+        "rtsp://" + std::string(kCamUser) + ":" + kCamPassword + "@" + sys.RtspUrl(i % 2 ? "tree" : "vtest").substr(7);
+    yaml += "  - {id: \"" + ids[i] + "\", name: " + names[i] + ", region: \"" + regions_of[i] + "\", url: \"" + url +
+            "\"}\n";
   }
   const std::string late = "33010201011320000005";  // switched on by the browser test
   yaml += "  - {id: \"" + late + "\", name: 东村路口, region: \"3301020101\", enabled: false, url: \"rtsp://" +
@@ -53,8 +54,9 @@ TEST(Browser, TheDeskLogsInPlaysTheWallHandlesAnAlertLiveAndKeepsVillagesApart) 
   ASSERT_TRUE(WaitUntil([&] { return CountOf(worker->Output(), "-> online") >= 5; }, seconds(120))) << worker->Output();
 
   // Desk users, made by the admin through the API.
-  for (const json& u : {json{{"user", "town"}, {"password", "town-centre"}, {"role", "commander"}, {"region", "33010201"}},
-                        json{{"user", "op_a"}, {"password", "village-a-pw"}, {"role", "operator"}, {"region", "3301020101"}}}) {
+  for (const json& u :
+       {json{{"user", "town"}, {"password", "town-centre"}, {"role", "commander"}, {"region", "33010201"}},
+        json{{"user", "op_a"}, {"password", "village-a-pw"}, {"role", "operator"}, {"region", "3301020101"}}}) {
     auto r = sys.Api("POST", "/api/users", u.dump());
     ASSERT_TRUE(r.ok() && r->status == 201) << (r.ok() ? r->body : r.error().message);
   }
@@ -64,10 +66,12 @@ TEST(Browser, TheDeskLogsInPlaysTheWallHandlesAnAlertLiveAndKeepsVillagesApart) 
   std::string wall;
   for (const std::string& id : ids) wall += (wall.empty() ? "" : ",") + id;
   const std::string script = std::string(XL_SOURCE_DIR) + "/tests/browser/desk.mjs";
-  Process browser({"/usr/bin/env", "XL_URL=" + sys.HttpBase(), "XL_SHOTS=" + shots, "XL_ADMIN=admin:" + std::string(kAdminPassword),
-                   "XL_COMMANDER=town:town-centre", "XL_OPERATOR_A=op_a:village-a-pw", "XL_WALL=" + wall,
-                   "XL_CAMERA_B=" + ids[2], "XL_LATE_CAMERA=" + late, "XL_H265_CAMERA=" + h265, "XL_KILL_PID=" + std::to_string(camsim->pid()), "node", script},
-                  sys.dir() + "/browser.log");
+  Process browser(
+      {"/usr/bin/env", "XL_URL=" + sys.HttpBase(), "XL_SHOTS=" + shots, "XL_ADMIN=admin:" + std::string(kAdminPassword),
+       "XL_COMMANDER=town:town-centre", "XL_OPERATOR_A=op_a:village-a-pw", "XL_WALL=" + wall, "XL_CAMERA_B=" + ids[2],
+       "XL_LATE_CAMERA=" + late, "XL_H265_CAMERA=" + h265, "XL_KILL_PID=" + std::to_string(camsim->pid()), "node",
+       script},
+      sys.dir() + "/browser.log");
   const int code = browser.Wait(std::chrono::milliseconds(240000));
   ASSERT_EQ(code, 0) << browser.Output() << "\n--- router\n" << router->Output();
 
@@ -76,7 +80,8 @@ TEST(Browser, TheDeskLogsInPlaysTheWallHandlesAnAlertLiveAndKeepsVillagesApart) 
   const size_t at = out.find("RESULT ");
   ASSERT_NE(at, std::string::npos) << out;
   const std::string alert = json::parse(out.substr(at + 7, out.find('\n', at) - at - 7))["alert"];
-  EXPECT_EQ(sys.HandlingSteps(alert), (std::vector<std::string>{"ack/admin/", "dispatch/admin/东村派出所", "handle/admin/", "close/admin/"}));
+  EXPECT_EQ(sys.HandlingSteps(alert),
+            (std::vector<std::string>{"ack/admin/", "dispatch/admin/东村派出所", "handle/admin/", "close/admin/"}));
   for (const char* shot : {"wall.png", "desk.png", "no-signal.png"}) {
     EXPECT_GT(std::filesystem::file_size(shots + "/" + shot), 10000u) << shot;
   }

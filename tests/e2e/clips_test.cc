@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/http_client.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
 #include "tests/support/system.h"
-#include "common/http_client.h"
 
 namespace xl::test {
 namespace {
@@ -32,7 +32,8 @@ TEST(Clips, AMotionEventYieldsASnapshotAndAnMp4CoveringPreEventAndPost) {
                           "[b]trim=end=10,setpts=PTS-STARTPTS[m];"
                           "[c]trim=end_frame=1,loop=loop=399:size=1,setpts=N/10/TB[s2];"
                           "[s1][m][s2]concat=n=3,scale=640:360,format=yuv420p\" -r 10 -c:v libx264 "
-                          "-preset ultrafast -g 20 -bf 0 -an '" + clip + "'";
+                          "-preset ultrafast -g 20 -bf 0 -an '" +
+                          clip + "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   auto camsim = sys.StartCamsim({"street=" + clip});
   auto router = sys.StartRouter();

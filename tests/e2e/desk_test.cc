@@ -8,10 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/http_client.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
 #include "tests/support/system.h"
-#include "common/http_client.h"
 
 namespace xl::test {
 namespace {
@@ -60,14 +60,14 @@ std::string Login(const System& sys, const std::string& user, const std::string&
 
 TEST(Desk, LoginRegionsAndTheWholeHandlingLoop) {
   System sys("desk");
-  setenv("XL_METRICS_TOKEN", "scrape-Token-7", 1);  // inherited by the router only
+  setenv("XL_METRICS_TOKEN", "scrape-Token-7", 1);       // inherited by the router only
   auto router = sys.StartRouter({"--overdue-s", "20"});  // its first desk user: admin, kAdminPassword
   unsetenv("XL_METRICS_TOKEN");
   auto camsim = sys.StartCamsim({"vtest=" + Fixture("vtest.avi")});
   const std::string url = "rtsp://" + std::string(kCamUser) + ":" + kCamPassword + "@" + sys.RtspUrl("vtest").substr(7);
-  auto worker = sys.StartWorker("w1", std::string("cameras:\n") + "  - {id: \"" + kCamA + "\", name: 东村村口, url: \"" +
-                                          url + "\"}\n  - {id: \"" + kCamB + "\", name: 西村村口, url: \"" + url +
-                                          "\"}\n");
+  auto worker =
+      sys.StartWorker("w1", std::string("cameras:\n") + "  - {id: \"" + kCamA + "\", name: 东村村口, url: \"" + url +
+                                "\"}\n  - {id: \"" + kCamB + "\", name: 西村村口, url: \"" + url + "\"}\n");
   ASSERT_TRUE(WaitUntil([&] { return HttpCall("GET", sys.HttpBase() + "/healthz").ok(); }, seconds(30)));
   EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/healthz")->status, 200) << "health needs no session";
 
@@ -79,10 +79,15 @@ TEST(Desk, LoginRegionsAndTheWholeHandlingLoop) {
   EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/api/live")->status, 401);
   EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/metrics")->status, 401);
   EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/metrics", "", "", 30, {{"Authorization", "Bearer wrong"}})->status, 401);
-  EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/metrics", "", "", 30, {{"Authorization", "Bearer scrape-Token-7"}})->status,
-            200) << "Prometheus scrapes with the token";
+  EXPECT_EQ(
+      HttpCall("GET", sys.HttpBase() + "/metrics", "", "", 30, {{"Authorization", "Bearer scrape-Token-7"}})->status,
+      200)
+      << "Prometheus scrapes with the token";
   EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/api/desk/alerts", "", "application/json", 30,
-                     {{"Cookie", "xl_session=" + std::string(64, 'a')}})->status, 401) << "a made-up session";
+                     {{"Cookie", "xl_session=" + std::string(64, 'a')}})
+                ->status,
+            401)
+      << "a made-up session";
   int status = 0;
   EXPECT_EQ(Login(sys, "admin", "wrong-password", &status), "");
   EXPECT_EQ(status, 401);
@@ -97,14 +102,20 @@ TEST(Desk, LoginRegionsAndTheWholeHandlingLoop) {
   EXPECT_EQ(router->Output().find(kAdminPassword), std::string::npos) << "the password is never logged";
 
   // The admin adds an operator per village and a commander for the town.
-  EXPECT_EQ(admin.Post("/api/users", {{"user", "op_a"}, {"password", "village-a-pw"}, {"role", "operator"},
-                                      {"region", "3301020101"}}), 201);
-  EXPECT_EQ(admin.Post("/api/users", {{"user", "op_b"}, {"password", "village-b-pw"}, {"role", "operator"},
-                                      {"region", "3301020102"}}), 201);
-  EXPECT_EQ(admin.Post("/api/users", {{"user", "town"}, {"password", "town-centre"}, {"role", "commander"},
-                                      {"region", "33010201"}}), 201);
-  EXPECT_EQ(admin.Post("/api/users", {{"user", "op_a"}, {"password", "again-again"}, {"role", "operator"},
-                                      {"region", "3301020101"}}), 409);
+  EXPECT_EQ(
+      admin.Post("/api/users",
+                 {{"user", "op_a"}, {"password", "village-a-pw"}, {"role", "operator"}, {"region", "3301020101"}}),
+      201);
+  EXPECT_EQ(
+      admin.Post("/api/users",
+                 {{"user", "op_b"}, {"password", "village-b-pw"}, {"role", "operator"}, {"region", "3301020102"}}),
+      201);
+  EXPECT_EQ(admin.Post("/api/users",
+                       {{"user", "town"}, {"password", "town-centre"}, {"role", "commander"}, {"region", "33010201"}}),
+            201);
+  EXPECT_EQ(admin.Post("/api/users",
+                       {{"user", "op_a"}, {"password", "again-again"}, {"role", "operator"}, {"region", "3301020101"}}),
+            409);
   EXPECT_EQ(admin.Post("/api/users", {{"user", "x"}, {"password", "short"}, {"role", "operator"}}), 400);
   EXPECT_EQ(admin.Post("/api/users", {{"user", "y"}, {"password", "long-enough"}, {"role", "king"}}), 400);
   const Desk op_a(sys, Login(sys, "op_a", "village-a-pw", &status));
@@ -134,11 +145,14 @@ TEST(Desk, LoginRegionsAndTheWholeHandlingLoop) {
     return json();
   };
   json alert_a, alert_b;
-  ASSERT_TRUE(WaitUntil([&] {
-    alert_a = first_motion(admin, kCamA);
-    alert_b = first_motion(admin, kCamB);
-    return alert_a.is_object() && alert_b.is_object();
-  }, seconds(90))) << worker->Output();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        alert_a = first_motion(admin, kCamA);
+        alert_b = first_motion(admin, kCamB);
+        return alert_a.is_object() && alert_b.is_object();
+      },
+      seconds(90)))
+      << worker->Output();
   const std::string id_a = alert_a["id"], id_b = alert_b["id"];
   EXPECT_EQ(alert_a["state"], "new");
   EXPECT_TRUE(first_motion(op_a, kCamA).is_object());

@@ -19,10 +19,12 @@ TEST(Faces, AFaceWalkingThroughTheStreetReachesTheConsoleWithBoxAndCrop) {
   System sys("faces");
   const std::string clip = sys.dir() + "/astronaut_walk.mp4";
   // From 8 s on, the astronaut (240 px) moves left to right across the lower street.
-  const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") + "' -loop 1 -i '" + Fixture("astronaut.png") +
+  const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") + "' -loop 1 -i '" +
+                          Fixture("astronaut.png") +
                           "' -filter_complex \"[1:v]scale=240:240[a];[0:v][a]overlay=x='40+(t-8)*25':y=300:"
                           "enable='gte(t,8)':shortest=1,format=yuv420p\" -t 30 -c:v libx264 -preset ultrafast "
-                          "-g 20 -bf 0 -an '" + clip + "'";
+                          "-g 20 -bf 0 -an '" +
+                          clip + "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   auto camsim = sys.StartCamsim({"walk=" + clip});
   auto router = sys.StartRouter();

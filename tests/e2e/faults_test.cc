@@ -7,14 +7,14 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
+#include "common/clock.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
 #include "tests/support/system.h"
-#include "common/clock.h"
 
 namespace xl::test {
 namespace {
@@ -43,8 +43,10 @@ TEST(Faults, EachFaultIsRaisedAndEndedAndTheCleanClipRaisesNone) {
   for (const Case& c : kCases) {
     const std::string clip = sys.dir() + "/" + c.name + ".mp4";
     const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") + "' -i '" + Fixture("vtest.avi") +
-                            "' -filter_complex \"" + c.filter + ",scale=640:360,format=yuv420p\" -c:v libx264 "
-                            "-preset ultrafast -g 20 -bf 0 -an '" + clip + "'";
+                            "' -filter_complex \"" + c.filter +
+                            ",scale=640:360,format=yuv420p\" -c:v libx264 "
+                            "-preset ultrafast -g 20 -bf 0 -an '" +
+                            clip + "'";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     streams.push_back(c.name + "=" + clip);
     cams += "  - id: \"" + c.id + "\"\n    name: 故障" + c.name + "\n    url: " + sys.RtspUrl(c.name) +
@@ -66,12 +68,14 @@ TEST(Faults, EachFaultIsRaisedAndEndedAndTheCleanClipRaisesNone) {
   };
   // When each camera came online (its clip starts then: the simulator plays from 0 per session).
   std::map<std::string, int64_t> online_ms;
-  ASSERT_TRUE(WaitUntil([&] {
-    for (const json& c : events("camera")) {
-      if (c["state"] == "online" && !online_ms.count(c["id"])) online_ms[c["id"]] = xl::NowMs();
-    }
-    return online_ms.size() == kCases.size();
-  }, seconds(60)));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const json& c : events("camera")) {
+          if (c["state"] == "online" && !online_ms.count(c["id"])) online_ms[c["id"]] = xl::NowMs();
+        }
+        return online_ms.size() == kCases.size();
+      },
+      seconds(60)));
   std::this_thread::sleep_for(seconds(65));  // past the fault and its clearing
 
   for (const Case& c : kCases) {
@@ -119,7 +123,8 @@ TEST(Faults, DamagedFramesDoNotStopTheCamera) {
   const std::string clip = sys.dir() + "/damaged.mp4";
   const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") +
                           "' -vf scale=640:360,format=yuv420p -c:v libx264 -preset ultrafast -g 30 -bf 0 "
-                          "-bsf:v 'noise=amount=if(eq(mod(n\\,10)\\,5)\\,40\\,0)' -an '" + clip + "'";
+                          "-bsf:v 'noise=amount=if(eq(mod(n\\,10)\\,5)\\,40\\,0)' -an '" +
+                          clip + "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   // The clip really is damaged: FFmpeg's own decoder reports errors in it.
   Process check({"/usr/bin/ffmpeg", "-v", "error", "-i", clip, "-f", "null", "-"}, sys.dir() + "/ffmpeg-check.log");
@@ -129,10 +134,11 @@ TEST(Faults, DamagedFramesDoNotStopTheCamera) {
   auto router = sys.StartRouter();
   auto console = sys.StartConsole("console.log");
   const int metrics_port = FreePort();
-  auto worker = sys.StartWorker("w1",
-                                "cameras:\n  - id: \"" + id + "\"\n    name: 损坏画面\n    url: " + sys.RtspUrl("damaged") +
-                                    "\n    username: " + std::string(kCamUser) + "\n    password: " + kCamPassword + "\n",
-                                metrics_port);
+  auto worker =
+      sys.StartWorker("w1",
+                      "cameras:\n  - id: \"" + id + "\"\n    name: 损坏画面\n    url: " + sys.RtspUrl("damaged") +
+                          "\n    username: " + std::string(kCamUser) + "\n    password: " + kCamPassword + "\n",
+                      metrics_port);
   auto states = [&] {
     std::vector<std::string> out;
     for (const std::string& line : console->Lines()) {

@@ -14,10 +14,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/http_client.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
 #include "tests/support/system.h"
-#include "common/http_client.h"
 
 namespace xl::test {
 namespace {
@@ -45,8 +45,8 @@ TEST(Gb28181, NvrsRegisterReportTheirCatalogAndKeepAlive) {
   auto sim = [&](const std::string& id, const std::string& transport, const std::string& password) {
     return std::make_unique<Process>(
         std::vector<std::string>{Binary("tools/xl-camsim"), "--gb28181", platform, "--transport", transport,
-                                 "--device-id", id, "--password", password, "--channels", "4", "--catalog-page",
-                                 "3", "--keepalive-s", "1"},
+                                 "--device-id", id, "--password", password, "--channels", "4", "--catalog-page", "3",
+                                 "--keepalive-s", "1"},
         sys.dir() + "/gbsim-" + id + ".log");
   };
   const std::string udp_id = "34020000001110000001", tcp_id = "34020000001110000002", bad_id = "34020000001110000003";
@@ -69,10 +69,14 @@ TEST(Gb28181, NvrsRegisterReportTheirCatalogAndKeepAlive) {
     return json();
   };
   for (const std::string& id : {udp_id, tcp_id}) {
-    ASSERT_TRUE(WaitUntil([&] {
-      json d = device(id);
-      return d.is_object() && d["online"] == true && d["catalog_complete"] == true;
-    }, seconds(30))) << id << "\n" << worker->Output();
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          json d = device(id);
+          return d.is_object() && d["online"] == true && d["catalog_complete"] == true;
+        },
+        seconds(30)))
+        << id << "\n"
+        << worker->Output();
     json d = device(id);
     EXPECT_EQ(d["address"].get<std::string>().substr(0, 3), id == udp_id ? "udp" : "tcp");
     EXPECT_EQ(d["model"], "camsim-nvr");
@@ -96,7 +100,8 @@ TEST(Gb28181, NvrsRegisterReportTheirCatalogAndKeepAlive) {
   ::kill(udp->pid(), SIGUSR1);
   ASSERT_TRUE(WaitUntil([&] { return device(udp_id)["online"] == false; }, seconds(15))) << worker->Output();
   EXPECT_NE(worker->Output().find("gb28181 device " + udp_id + " (模拟NVR): offline: no keepalive for 3 s"),
-            std::string::npos) << worker->Output();
+            std::string::npos)
+      << worker->Output();
   EXPECT_EQ(device(tcp_id)["online"], true) << "the other device is unaffected";
   ::kill(udp->pid(), SIGUSR2);
   ASSERT_TRUE(WaitUntil([&] { return device(udp_id)["online"] == true; }, seconds(15))) << worker->Output();
@@ -109,9 +114,12 @@ TEST(Gb28181, NvrsRegisterReportTheirCatalogAndKeepAlive) {
   ASSERT_TRUE(ptz.ok());
   EXPECT_EQ(ptz.value().status, 200) << ptz.value().body;
   ASSERT_TRUE(WaitUntil([&] { return tcp->Output().find("PTZ A50F01021F1F00F5 for " + channel) != std::string::npos; },
-                        seconds(10))) << tcp->Output();
+                        seconds(10)))
+      << tcp->Output();
   EXPECT_EQ(HttpCall("POST", ptz_url, json{{"device", tcp_id}, {"action", "spin"}}.dump()).value().status, 400);
-  EXPECT_EQ(HttpCall("POST", ptz_url, json{{"device", tcp_id}, {"action", "left"}, {"speed", "fast"}}.dump()).value().status, 400);
+  EXPECT_EQ(
+      HttpCall("POST", ptz_url, json{{"device", tcp_id}, {"action", "left"}, {"speed", "fast"}}.dump()).value().status,
+      400);
   EXPECT_EQ(HttpCall("POST", ptz_url, "{not json").value().status, 400);
   EXPECT_EQ(HttpCall("POST", ptz_url, json{{"device", bad_id}, {"action", "stop"}}.dump()).value().status, 404);
 
@@ -126,8 +134,6 @@ TEST(Gb28181, NvrsRegisterReportTheirCatalogAndKeepAlive) {
   EXPECT_TRUE(worker->running());
 }
 
-
-
 TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
   System sys("gb28181-media");
   const int sip_port = FreePort(), http_port = FreePort();
@@ -136,11 +142,23 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
   auto console = sys.StartConsole("console.log");
   const std::string platform = "127.0.0.1:" + std::to_string(sip_port);
   auto sim = [&](const std::string& id, int channels, const std::vector<std::string>& extra) {
-    std::vector<std::string> argv = {Binary("tools/xl-camsim"), "--gb28181", platform, "--device-id", id,
-                                     "--password", "gbpass", "--channels", std::to_string(channels),
-                                     "--keepalive-s", "1", "--cache", Fixture("camsim-cache"),
-                                     "--media", Fixture("vtest.avi") + ",codec=h264",
-                                     "--media", Fixture("vtest.avi") + ",codec=h265"};
+    std::vector<std::string> argv = {Binary("tools/xl-camsim"),
+                                     "--gb28181",
+                                     platform,
+                                     "--device-id",
+                                     id,
+                                     "--password",
+                                     "gbpass",
+                                     "--channels",
+                                     std::to_string(channels),
+                                     "--keepalive-s",
+                                     "1",
+                                     "--cache",
+                                     Fixture("camsim-cache"),
+                                     "--media",
+                                     Fixture("vtest.avi") + ",codec=h264",
+                                     "--media",
+                                     Fixture("vtest.avi") + ",codec=h265"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<Process>(argv, sys.dir() + "/gbsim-" + id + ".log");
   };
@@ -168,12 +186,15 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
   const std::string flaky_channel = "34020000001310001201";
 
   // The catalog becomes cameras, in the right regions, pinned to the worker; all play.
-  ASSERT_TRUE(WaitUntil([&] {
-    for (const auto& id : channels) {
-      if (state(id) != "online") return false;
-    }
-    return true;
-  }, seconds(120))) << worker->Output() << router->Output() << nvr->Output();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const auto& id : channels) {
+          if (state(id) != "online") return false;
+        }
+        return true;
+      },
+      seconds(120)))
+      << worker->Output() << router->Output() << nvr->Output();
   auto all = cameras();
   std::map<std::string, int> by_region;
   for (const auto& id : channels) {
@@ -188,21 +209,25 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
   EXPECT_NE(nvr->Output().find("INVITE for " + channels[0] + ": h264 over udp"), std::string::npos) << nvr->Output();
   EXPECT_NE(nvr->Output().find("INVITE for " + channels[1] + ": h265 over udp"), std::string::npos) << nvr->Output();
   for (const auto& id : channels) {
-    EXPECT_TRUE(WaitUntil([&] { return CameraMetric(http_port, "xl_camera_frames_decoded_total", id) > 20; },
-                          seconds(20))) << id;
+    EXPECT_TRUE(
+        WaitUntil([&] { return CameraMetric(http_port, "xl_camera_frames_decoded_total", id) > 20; }, seconds(20)))
+        << id;
   }
 
   // A motion alert from a GB28181 channel reaches the console as any camera's would.
-  ASSERT_TRUE(WaitUntil([&] {
-    for (const std::string& line : console->Lines()) {
-      const json j = json::parse(line, nullptr, false);
-      if (j.is_object() && j["type"] == "alert" && j["camera"] == channels[0] && j["kind"] == "motion" &&
-          j["phase"] == "start" && j["region"] == "3402000001" && j["snapshot_bytes"].get<int>() > 0) {
-        return true;
-      }
-    }
-    return false;
-  }, seconds(60))) << console->Output();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const std::string& line : console->Lines()) {
+          const json j = json::parse(line, nullptr, false);
+          if (j.is_object() && j["type"] == "alert" && j["camera"] == channels[0] && j["kind"] == "motion" &&
+              j["phase"] == "start" && j["region"] == "3402000001" && j["snapshot_bytes"].get<int>() > 0) {
+            return true;
+          }
+        }
+        return false;
+      },
+      seconds(60)))
+      << console->Output();
 
   // Media over TCP: the operator switches one channel's transport; it plays again over TCP.
   auto put = sys.Api("PATCH", "/api/cameras/" + channels[1],
@@ -210,13 +235,18 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
   ASSERT_TRUE(put.ok());
   ASSERT_EQ(put.value().status, 200) << put.value().body;
   EXPECT_EQ(cameras()[channels[1]]["pinned_worker"], "w1") << "the pin follows the device, not the edit";
-  ASSERT_TRUE(WaitUntil([&] { return nvr->Output().find("INVITE for " + channels[1] + ": h265 over tcp") != std::string::npos; },
-                        seconds(30))) << nvr->Output() << worker->Output();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return nvr->Output().find("INVITE for " + channels[1] + ": h265 over tcp") != std::string::npos; },
+      seconds(30)))
+      << nvr->Output() << worker->Output();
   const double before_tcp = CameraMetric(http_port, "xl_camera_frames_decoded_total", channels[1]);
-  ASSERT_TRUE(WaitUntil([&] {
-    return state(channels[1]) == "online" &&
-           CameraMetric(http_port, "xl_camera_frames_decoded_total", channels[1]) > std::max(before_tcp, 0.0) + 20;
-  }, seconds(30))) << worker->Output();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return state(channels[1]) == "online" &&
+               CameraMetric(http_port, "xl_camera_frames_decoded_total", channels[1]) > std::max(before_tcp, 0.0) + 20;
+      },
+      seconds(30)))
+      << worker->Output();
 
   // The device hangs up every call (BYE): each camera is called again and plays.
   const int invites = CountOf(nvr->Output(), "INVITE for ");
@@ -224,12 +254,15 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
   ASSERT_TRUE(WaitUntil([&] { return CountOf(nvr->Output(), "INVITE for ") >= invites + 4; }, seconds(30)))
       << nvr->Output() << worker->Output();
   EXPECT_NE(worker->Output().find("the device hung up (BYE)"), std::string::npos) << worker->Output();
-  ASSERT_TRUE(WaitUntil([&] {
-    for (const auto& id : channels) {
-      if (state(id) != "online") return false;
-    }
-    return true;
-  }, seconds(30))) << worker->Output();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const auto& id : channels) {
+          if (state(id) != "online") return false;
+        }
+        return true;
+      },
+      seconds(30)))
+      << worker->Output();
 
   // The NVR stops its keepalives: after 3 missed its cameras go offline with a signal-loss
   // alert (even though video still arrives); when they resume, the cameras play again.
@@ -249,19 +282,23 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
   };
   ASSERT_TRUE(WaitUntil([&] { return signal_loss("start"); }, seconds(10))) << console->Output();
   ::kill(nvr->pid(), SIGUSR2);
-  ASSERT_TRUE(WaitUntil([&] {
-    for (const auto& id : channels) {
-      if (state(id) != "online") return false;
-    }
-    return true;
-  }, seconds(30))) << worker->Output();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const auto& id : channels) {
+          if (state(id) != "online") return false;
+        }
+        return true;
+      },
+      seconds(30)))
+      << worker->Output();
   ASSERT_TRUE(WaitUntil([&] { return signal_loss("end"); }, seconds(10))) << console->Output();
 
   // A stream that dies without a BYE: no video for the watchdog's 10 s, then a new INVITE.
   ASSERT_TRUE(WaitUntil([&] { return CountOf(flaky->Output(), "INVITE for " + flaky_channel) >= 2; }, seconds(90)))
       << flaky->Output() << worker->Output();
   EXPECT_NE(worker->Output().find("camera " + flaky_channel + " (通道1 路口): online -> offline: no video for 10 s"),
-            std::string::npos) << worker->Output();
+            std::string::npos)
+      << worker->Output();
   ASSERT_TRUE(WaitUntil([&] { return state(flaky_channel) == "online"; }, seconds(30))) << worker->Output();
   // Its bad packets were counted and dropped; its malformed SIP message too.
   EXPECT_GT(CameraMetric(http_port, "xl_camera_rtp_malformed_total", flaky_channel), 0);
@@ -281,8 +318,9 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
     return code;
   };
   EXPECT_EQ(ptz({channels[2], "left", "--speed", "31"}), 0) << out;
-  ASSERT_TRUE(WaitUntil([&] { return nvr->Output().find("PTZ A50F01021F1F00F5 for " + channels[2]) != std::string::npos; },
-                        seconds(10))) << nvr->Output() << worker->Output();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return nvr->Output().find("PTZ A50F01021F1F00F5 for " + channels[2]) != std::string::npos; }, seconds(10)))
+      << nvr->Output() << worker->Output();
   EXPECT_EQ(ptz({channels[2], "spin"}), 1);
   EXPECT_NE(out.find("unknown PTZ action"), std::string::npos) << out;
   EXPECT_EQ(ptz({"34020000001310009999", "stop"}), 1);

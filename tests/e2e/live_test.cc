@@ -55,13 +55,15 @@ struct LiveSystem {
 
   // Waits until both cameras are online and their codec is known to the router.
   bool Ready() {
-    return WaitUntil([&] {
-      for (const char* id : {kH264Camera, kH265Camera}) {
-        auto r = sys.Api("GET", "/api/cameras/" + std::string(id));
-        if (!r.ok() || r->status != 200 || json::parse(r->body).value("state", "") != "online") return false;
-      }
-      return RtspProbe(kH264Camera).find("codec_name=h264") != std::string::npos;
-    }, seconds(120));
+    return WaitUntil(
+        [&] {
+          for (const char* id : {kH264Camera, kH265Camera}) {
+            auto r = sys.Api("GET", "/api/cameras/" + std::string(id));
+            if (!r.ok() || r->status != 200 || json::parse(r->body).value("state", "") != "online") return false;
+          }
+          return RtspProbe(kH264Camera).find("codec_name=h264") != std::string::npos;
+        },
+        seconds(120));
   }
 
   std::string RelayUrl(const std::string& camera) const {
@@ -101,8 +103,7 @@ void SendRaw(int port, const std::string& bytes) {
     timeval tv{1, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     char buf[4096];
-    while (recv(fd, buf, sizeof buf, 0) > 0) {
-    }
+    while (recv(fd, buf, sizeof buf, 0) > 0) {}
   }
   if (fd >= 0) close(fd);
 }
@@ -134,7 +135,8 @@ TEST(Live, RtspReServesManyReadersFromOnePull) {
   for (auto& p : players) {
     EXPECT_EQ(p->Wait(seconds(60)), 0) << p->Output();
     size_t frames = 0;
-    for (const std::string& line : p->Lines()) frames += !line.empty() && line[0] == '0' && line.find(',') != std::string::npos;
+    for (const std::string& line : p->Lines())
+      frames += !line.empty() && line[0] == '0' && line.find(',') != std::string::npos;
     EXPECT_GT(frames, 20u) << p->Output();
   }
   EXPECT_EQ(live.CamsimClients(), pulls) << "the camera was pulled again";
@@ -144,7 +146,8 @@ TEST(Live, RtspReServesManyReadersFromOnePull) {
                   live.sys.dir() + "/ffprobe-unknown.log");
   EXPECT_NE(unknown.Wait(seconds(30)), 0);
   EXPECT_NE(unknown.Output().find("404"), std::string::npos) << unknown.Output();
-  for (const std::string& url : {live.sys.RelayUrl(kH264Camera), "rtsp://wall:guess@" + live.sys.RelayUrl(kH264Camera).substr(7)}) {
+  for (const std::string& url :
+       {live.sys.RelayUrl(kH264Camera), "rtsp://wall:guess@" + live.sys.RelayUrl(kH264Camera).substr(7)}) {
     Process refused({"/usr/bin/ffprobe", "-v", "error", "-rtsp_transport", "tcp", url},
                     live.sys.dir() + "/ffprobe-refused-" + std::to_string(url.size()) + ".log");
     EXPECT_NE(refused.Wait(seconds(30)), 0);
@@ -216,13 +219,15 @@ TEST(Live, BrowsersGetFragmentedMp4OverWebSocket) {
     EXPECT_GT(std::stoi(m[1]), 20);
   }
   std::string out;
-  EXPECT_EQ(live.sys.RunXl({"live", "33010201001320009999", "--out", live.sys.dir() + "/none.mp4", "--seconds", "2"}, &out), 1);
+  EXPECT_EQ(
+      live.sys.RunXl({"live", "33010201001320009999", "--out", live.sys.dir() + "/none.mp4", "--seconds", "2"}, &out),
+      1);
   EXPECT_NE(out.find("no live camera"), std::string::npos) << out;
   // A browser vanishing mid-stream leaves the router serving.
   auto cut = std::make_unique<Process>(
       std::vector<std::string>{"/usr/bin/env", std::string("XL_PASSWORD=") + kAdminPassword, Binary("tools/xl"),
-                               "--api", live.sys.HttpBase(), "live", kH264Camera, "--out",
-                               live.sys.dir() + "/cut.mp4", "--seconds", "30"},
+                               "--api", live.sys.HttpBase(), "live", kH264Camera, "--out", live.sys.dir() + "/cut.mp4",
+                               "--seconds", "30"},
       live.sys.dir() + "/cut.log");
   std::this_thread::sleep_for(seconds(2));
   cut->Kill();
@@ -232,15 +237,19 @@ TEST(Live, BrowsersGetFragmentedMp4OverWebSocket) {
   for (size_t i = 0; i < noise.size(); ++i) noise[i] = char((i * 2654435761u) >> 13);
   const std::string bad_frame = "GET /live/" + std::string(kH264Camera) +
                                 " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                "Cookie: " + live.sys.AdminCookie() + "\r\n"
+                                "Cookie: " +
+                                live.sys.AdminCookie() +
+                                "\r\n"
                                 "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\r\n"
                                 "\x82\xff\x7f\xff\xff\xff\xff\xff\xff\xff\x00\x00\x00\x00junk";
-  for (const std::string& url : {live.sys.HttpBase(), live.sys.RelayUrl("").substr(0, live.sys.RelayUrl("").size() - 1)}) {
+  for (const std::string& url :
+       {live.sys.HttpBase(), live.sys.RelayUrl("").substr(0, live.sys.RelayUrl("").size() - 1)}) {
     const int port = std::stoi(url.substr(url.rfind(':') + 1));
     SendRaw(port, noise);
     SendRaw(port, bad_frame);
   }
-  EXPECT_EQ(live.sys.RunXl({"live", kH264Camera, "--out", live.sys.dir() + "/after.mp4", "--seconds", "2"}, &out), 0) << out;
+  EXPECT_EQ(live.sys.RunXl({"live", kH264Camera, "--out", live.sys.dir() + "/after.mp4", "--seconds", "2"}, &out), 0)
+      << out;
   EXPECT_TRUE(live.router->running());
 }
 
@@ -249,8 +258,8 @@ TEST(Live, AStalledViewerSlowsNobodyAndResumesAtAKeyframe) {
   ASSERT_TRUE(WaitUntil([&] { return live.worker->Output().find("-> online") != std::string::npos; }, seconds(120)));
   auto steady = live.sys.StartConsole("steady.log", {"--watch", kH264Camera});
   auto stalled = live.sys.StartConsole("stalled.log", {"--watch", kH264Camera});
-  ASSERT_TRUE(WaitUntil([&] { return VideoLines(*stalled).size() >= 30 && VideoLines(*steady).size() >= 30; },
-                        seconds(30)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return VideoLines(*stalled).size() >= 30 && VideoLines(*steady).size() >= 30; }, seconds(30)));
   kill(stalled->pid(), SIGSTOP);
   std::this_thread::sleep_for(seconds(10));
   kill(stalled->pid(), SIGCONT);
@@ -285,7 +294,8 @@ TEST(Live, MultiSlicePicturesStayWholeOnEveryPath) {
   const std::string clip = sys.dir() + "/slices.mp4";
   const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") +
                           "' -t 40 -vf scale=640:360 -r 10 -c:v libx264 -preset veryfast -x264-params slices=2 "
-                          "-g 20 -bf 0 -an '" + clip + "'";
+                          "-g 20 -bf 0 -an '" +
+                          clip + "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   auto camsim = sys.StartCamsim({"s=" + clip, "f=" + clip + ",split-keyframes"});
   auto router = sys.StartRouter();

@@ -6,9 +6,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
-#include <set>
 
 #include "tests/support/media.h"
 #include "tests/support/process.h"
@@ -42,13 +42,15 @@ std::string WorkerOf(System& sys, const std::string& id) {
 // Lines of `log` that are state changes of camera `id`.
 size_t StateLines(const Process& log, const std::string& id) {
   size_t n = 0;
-  for (const std::string& line : log.Lines()) n += line.find("camera " + id) != std::string::npos && line.find(" -> ") != std::string::npos;
+  for (const std::string& line : log.Lines())
+    n += line.find("camera " + id) != std::string::npos && line.find(" -> ") != std::string::npos;
   return n;
 }
 
 // Parses Prometheus text exposition; fails the test on a malformed line. Returns sample → value.
 std::map<std::string, double> ParseMetrics(const std::string& text) {
-  static const std::regex sample(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$)");
+  static const std::regex sample(
+      R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$)");
   static const std::regex meta(R"(^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$)");
   std::map<std::string, double> out;
   std::istringstream in(text);
@@ -81,22 +83,33 @@ TEST(Ops, CamerasAreAddedChangedAndRemovedLiveWithoutTouchingOthers) {
   // add
   ASSERT_EQ(sys.RunXl({"camera", "add", "--id", kCamB, "--name", "东村林地", "--url", sys.RtspUrl("b"), "--username",
                        kCamUser, "--password", kCamPassword},
-                      &out), 0) << out;
+                      &out),
+            0)
+      << out;
   outputs.push_back(out);
   EXPECT_TRUE(WaitUntil([&] { return StateOf(sys, kCamB) == "online"; }, seconds(15))) << worker->Output();
   EXPECT_EQ(WorkerOf(sys, kCamB), "w1");
 
   // set: only B restarts
   ASSERT_EQ(sys.RunXl({"camera", "set", kCamB, "--name", "东村后山", "--profile", R"({"analysis": {"fps": 2}})"}, &out),
-            0) << out;
+            0)
+      << out;
   outputs.push_back(out);
-  EXPECT_TRUE(WaitUntil([&] { return worker->Output().find("camera " + std::string(kCamB) + " (东村后山): settings changed") != std::string::npos ||
-                                     worker->Output().find("camera " + std::string(kCamB) + " (东村林地): settings changed") != std::string::npos; },
-                        seconds(10))) << worker->Output();
-  EXPECT_TRUE(WaitUntil([&] {
-    json c = GetJson(sys, "/api/cameras/" + std::string(kCamB));
-    return c.is_object() && c["state"] == "online" && c["name"] == "东村后山";
-  }, seconds(15)));
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return worker->Output().find("camera " + std::string(kCamB) + " (东村后山): settings changed") !=
+                   std::string::npos ||
+               worker->Output().find("camera " + std::string(kCamB) + " (东村林地): settings changed") !=
+                   std::string::npos;
+      },
+      seconds(10)))
+      << worker->Output();
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        json c = GetJson(sys, "/api/cameras/" + std::string(kCamB));
+        return c.is_object() && c["state"] == "online" && c["name"] == "东村后山";
+      },
+      seconds(15)));
 
   // ls and show list both, with the password masked
   ASSERT_EQ(sys.RunXl({"camera", "ls"}, &out), 0);
@@ -159,9 +172,9 @@ TEST(Ops, BulkImportAppliesValidRowsAndReportsBadOnesByRow) {
       const int row = i + 2;
       char id[32];
       std::snprintf(id, sizeof id, "3301020%d0013200%05d", 1 + i % 2, i);
-      std::string line = std::string(id) + ",村点" + std::to_string(i) + ",,rtsp://127.0.0.1:" +
-                         std::to_string(closed) + "/c" + std::to_string(i) + ",admin," + kCamPassword +
-                         ",true,\"{\"\"motion\"\": {\"\"enabled\"\": false}}\"";
+      std::string line = std::string(id) + ",村点" + std::to_string(i) +
+                         ",,rtsp://127.0.0.1:" + std::to_string(closed) + "/c" + std::to_string(i) + ",admin," +
+                         kCamPassword + ",true,\"{\"\"motion\"\": {\"\"enabled\"\": false}}\"";
       if (row == 10) line = "3301020100132000ABCD,坏编号,,rtsp://h/x,,,true,", bad[row] = "20-digit";
       if (row == 500) line = "33010201001320000000,重复,,rtsp://h/x,,,true,", bad[row] = "already on row 2";
       if (row == 900) line = "33010201001320009999,错地址,,http://h/x,,,true,", bad[row] = "rtsp://";
@@ -238,10 +251,14 @@ TEST(Ops, MalformedImportsAndBadApiCallsAreRefusedAndNothingHalfApplies) {
   const std::vector<Call> calls = {
       {"POST", "/api/cameras", "{", 400, "not valid JSON"},
       {"POST", "/api/cameras", "[1,2]", 400, "JSON object"},
-      {"POST", "/api/cameras", R"({"id":"33010201001320000002","name":"乙","url":"rtsp://h/x","colour":1})", 400, "unknown field"},
+      {"POST", "/api/cameras", R"({"id":"33010201001320000002","name":"乙","url":"rtsp://h/x","colour":1})", 400,
+       "unknown field"},
       {"POST", "/api/cameras", R"({"id":"123","name":"乙","url":"rtsp://h/x"})", 400, "20-digit"},
-      {"POST", "/api/cameras", R"({"id":"33010201001320000002","name":"乙","url":"rtsp://h/x","profile":{"motion":{"threshold":999}}})", 400, "threshold"},
-      {"POST", "/api/cameras", R"({"id":"33010201001320000001","name":"甲","url":"rtsp://h/x"})", 409, "already exists"},
+      {"POST", "/api/cameras",
+       R"({"id":"33010201001320000002","name":"乙","url":"rtsp://h/x","profile":{"motion":{"threshold":999}}})", 400,
+       "threshold"},
+      {"POST", "/api/cameras", R"({"id":"33010201001320000001","name":"甲","url":"rtsp://h/x"})", 409,
+       "already exists"},
       {"GET", "/api/cameras/33010201001320009999", "", 404, "no camera"},
       {"DELETE", "/api/cameras/33010201001320009999", "", 404, "no camera"},
       {"PUT", "/api/cameras/33010201001320000001", R"({"id":"33010201001320000003"})", 400, "cannot change"},
@@ -265,11 +282,13 @@ TEST(Ops, CamerasSpreadOverTwoWorkersAndMoveWhenOneDies) {
   auto w1 = sys.StartWorker("w1", "cameras: []\n");
   auto w2 = sys.StartWorker("w2", "cameras: []\n");
   ASSERT_TRUE(WaitUntil([&] { return camsim->Output().find("camsim: ready") != std::string::npos; }, seconds(120)));
-  ASSERT_TRUE(WaitUntil([&] {
-    size_t live = 0;
-    for (const json& w : GetJson(sys, "/api/workers")) live += w["live"] == true;
-    return live == 2;
-  }, seconds(20)));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        size_t live = 0;
+        for (const json& w : GetJson(sys, "/api/workers")) live += w["live"] == true;
+        return live == 2;
+      },
+      seconds(20)));
   const std::string csv = sys.dir() + "/four.csv";
   std::vector<std::string> ids;
   {

@@ -71,8 +71,8 @@ std::vector<uint64_t> LoggedSeqs(const std::string& db_path, uint64_t after = 0,
     return seqs;
   }
   sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, "SELECT seq FROM alerts WHERE seq > ? AND (? = '' OR alert_id = ?) ORDER BY seq", -1,
-                     &stmt, nullptr);
+  sqlite3_prepare_v2(db, "SELECT seq FROM alerts WHERE seq > ? AND (? = '' OR alert_id = ?) ORDER BY seq", -1, &stmt,
+                     nullptr);
   sqlite3_bind_int64(stmt, 1, int64_t(after));
   sqlite3_bind_text(stmt, 2, alert_id.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(stmt, 3, alert_id.c_str(), -1, SQLITE_TRANSIENT);
@@ -96,11 +96,14 @@ TEST(Spine, MotionAlertReachesTheConsoleWithSnapshotAndIsLogged) {
   auto console = sys.StartConsole("console.log");
 
   ASSERT_TRUE(WaitUntil([&] { return LastState(*console, kVtestCamera) == "online"; }, seconds(60)))
-      << "vtest camera never online\n" << worker->Output();
+      << "vtest camera never online\n"
+      << worker->Output();
   EXPECT_TRUE(WaitUntil([&] { return LastState(*console, kTreeCamera) == "online"; }, seconds(30)))
-      << "H.265 camera never online\n" << worker->Output();
+      << "H.265 camera never online\n"
+      << worker->Output();
   ASSERT_TRUE(WaitUntil([&] { return !MotionStarts(*console, kVtestCamera).empty(); }, seconds(30)))
-      << "no motion alert\n" << console->Output();
+      << "no motion alert\n"
+      << console->Output();
 
   const json start = MotionStarts(*console, kVtestCamera).front();
   EXPECT_EQ(start["region"], "3301020101");
@@ -133,11 +136,13 @@ TEST(Spine, CameraGoesOfflineWhenTheSimulatorDiesAndComesBack) {
 
   camsim->Kill();
   EXPECT_TRUE(WaitUntil([&] { return LastState(*console, kVtestCamera) == "offline"; }, seconds(15)))
-      << "camera not offline 15 s after the simulator died\n" << console->Output();
+      << "camera not offline 15 s after the simulator died\n"
+      << console->Output();
 
   camsim = StartCamsim(sys);
   EXPECT_TRUE(WaitUntil([&] { return LastState(*console, kVtestCamera) == "online"; }, seconds(60)))
-      << "camera did not come back\n" << worker->Output();
+      << "camera did not come back\n"
+      << worker->Output();
 
   // One log line per state change, with ID and name.
   const std::string log = worker->Output();
@@ -181,15 +186,13 @@ TEST(Spine, RouterRestartLosesNoAlert) {
   std::this_thread::sleep_for(seconds(3));  // alerts made now wait in the worker
   router = sys.StartRouter();
   const size_t before = AlertSeqs(*console).size();
-  ASSERT_TRUE(WaitUntil([&] { return AlertSeqs(*console).size() >= before + 3; }, seconds(60)))
-      << console->Output();
+  ASSERT_TRUE(WaitUntil([&] { return AlertSeqs(*console).size() >= before + 3; }, seconds(60))) << console->Output();
   EXPECT_FALSE(Events(*console, "reconnect").empty()) << "the console should have noticed the silence";
 
   // The console holds every logged alert once, in order, up to the last one it got.
   std::vector<uint64_t> got = AlertSeqs(*console);
   std::vector<uint64_t> logged = LoggedSeqs(sys.Database(), got.front() - 1);
-  logged.erase(std::remove_if(logged.begin(), logged.end(), [&](uint64_t s) { return s > got.back(); }),
-               logged.end());
+  logged.erase(std::remove_if(logged.begin(), logged.end(), [&](uint64_t s) { return s > got.back(); }), logged.end());
   EXPECT_EQ(got, logged);
 }
 

@@ -11,11 +11,11 @@
 #include <string>
 
 #include "router/alerts/alert_log.h"
-#include "router/workers/camera_states.h"
-#include "router/registry/camera_store.h"
 #include "router/desk/alert_desk.h"
 #include "router/desk/desk_api.h"
 #include "router/desk/user_store.h"
+#include "router/registry/camera_store.h"
+#include "router/workers/camera_states.h"
 
 namespace {
 
@@ -56,7 +56,13 @@ struct Desk {
     (void)users->Add({"op", "operator", "3301020101"}, "operator-password");
     admin_cookie = users->StartSession("admin", 1).value();
     operator_cookie = users->StartSession("op", 1).value();
-    api = std::make_unique<DeskApi>(DeskApi::Sources{*users, *desk, *log, *store, states, {}, 300000,
+    api = std::make_unique<DeskApi>(DeskApi::Sources{*users,
+                                                     *desk,
+                                                     *log,
+                                                     *store,
+                                                     states,
+                                                     {},
+                                                     300000,
                                                      [](auto&&...) {},
                                                      [](const xl::wire::PtzCommand&) { return xl::Status(); }});
   }

@@ -5,9 +5,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
-#include <sstream>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+#include <sstream>
 
 namespace xl::test {
 
@@ -46,9 +46,10 @@ int ReplayClip(const std::string& path, double fps, int height,
 
 Probe ProbeFile(const std::string& path) {
   // key=value lines, one per field: codec_name, nb_read_frames, duration.
-  const std::string cmd = "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
-                          "stream=codec_name,nb_read_frames:format=duration -of default=noprint_wrappers=1 '" +
-                          path + "' 2>/dev/null";
+  const std::string cmd =
+      "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+      "stream=codec_name,nb_read_frames:format=duration -of default=noprint_wrappers=1 '" +
+      path + "' 2>/dev/null";
   Probe probe;
   FILE* out = popen(cmd.c_str(), "r");
   if (!out) return probe;
@@ -71,8 +72,9 @@ Probe ProbeFile(const std::string& path) {
 
 std::string EncodeVtest640x360(const std::string& dir, int fps) {
   const std::string clip = dir + "/vtest_640x360_" + std::to_string(fps) + "fps.mp4";
-  const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") + "' -vf scale=640:360,fps=" +
-                          std::to_string(fps) + " -c:v libx264 -preset veryfast -g 30 -bf 0 -an '" + clip + "'";
+  const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") +
+                          "' -vf scale=640:360,fps=" + std::to_string(fps) +
+                          " -c:v libx264 -preset veryfast -g 30 -bf 0 -an '" + clip + "'";
   if (std::system(cmd.c_str()) != 0) {
     std::fprintf(stderr, "cannot make the clip: %s\n", cmd.c_str());
     return "";

@@ -26,7 +26,7 @@ class Process {
   // Waits for the process to exit by itself; its exit code, or -1 on timeout (then killed).
   int Wait(std::chrono::milliseconds timeout);
 
-  std::string Output() const;             // everything written so far
+  std::string Output() const;  // everything written so far
   std::vector<std::string> Lines() const;
   const std::string& log_path() const { return log_path_; }
   pid_t pid() const { return pid_; }

@@ -20,9 +20,19 @@ System::System(const std::string& name)
       relay_port_(FreePort()) {}
 
 std::unique_ptr<Process> System::StartCamsim(const std::vector<std::string>& streams) {
-  std::vector<std::string> argv = {Binary("tools/xl-camsim"), "--port", std::to_string(rtsp_port_), "--bind",
-                                   "127.0.0.1", "--user", kCamUser, "--password", kCamPassword, "--fps", "10",
-                                   "--cache", Fixture("camsim-cache")};
+  std::vector<std::string> argv = {Binary("tools/xl-camsim"),
+                                   "--port",
+                                   std::to_string(rtsp_port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--user",
+                                   kCamUser,
+                                   "--password",
+                                   kCamPassword,
+                                   "--fps",
+                                   "10",
+                                   "--cache",
+                                   Fixture("camsim-cache")};
   for (const std::string& s : streams) {
     argv.push_back("--stream");
     argv.push_back(s);
@@ -31,11 +41,23 @@ std::unique_ptr<Process> System::StartCamsim(const std::vector<std::string>& str
 }
 
 std::unique_ptr<Process> System::StartRouter(const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {"/usr/bin/env", std::string("XL_ADMIN_PASSWORD=") + kAdminPassword,
-                                   Binary("router/xl-router"), "--workers", WorkerEndpoint(), "--clients",
-                                   ClientEndpoint(), "--control", ControlEndpoint(), "--media", MediaEndpoint(), "--http",
-                                   "127.0.0.1:" + std::to_string(http_port_), "--rtsp", "127.0.0.1:" + std::to_string(relay_port_),
-                                   "--db", Database()};
+  std::vector<std::string> argv = {"/usr/bin/env",
+                                   std::string("XL_ADMIN_PASSWORD=") + kAdminPassword,
+                                   Binary("router/xl-router"),
+                                   "--workers",
+                                   WorkerEndpoint(),
+                                   "--clients",
+                                   ClientEndpoint(),
+                                   "--control",
+                                   ControlEndpoint(),
+                                   "--media",
+                                   MediaEndpoint(),
+                                   "--http",
+                                   "127.0.0.1:" + std::to_string(http_port_),
+                                   "--rtsp",
+                                   "127.0.0.1:" + std::to_string(relay_port_),
+                                   "--db",
+                                   Database()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return std::make_unique<Process>(argv, dir_ + "/router.log");
 }
@@ -43,16 +65,17 @@ std::unique_ptr<Process> System::StartRouter(const std::vector<std::string>& ext
 std::unique_ptr<Process> System::StartWorker(const std::string& id, const std::string& rest, int metrics_port,
                                              const std::string& worker_keys) {
   const std::string path = dir_ + "/" + id + ".yaml";
-  std::ofstream(path) << "worker:\n  id: " << id << "\n  router: " << WorkerEndpoint() << "\n  control: "
-                      << ControlEndpoint() << "\n  media: " << MediaEndpoint() << "\n  status_interval_s: 1\n  metrics_port: " << metrics_port << "\n"
+  std::ofstream(path) << "worker:\n  id: " << id << "\n  router: " << WorkerEndpoint()
+                      << "\n  control: " << ControlEndpoint() << "\n  media: " << MediaEndpoint()
+                      << "\n  status_interval_s: 1\n  metrics_port: " << metrics_port << "\n"
                       << worker_keys << rest;
   return std::make_unique<Process>(std::vector<std::string>{Binary("ingest/xl-ingest"), "--config", path},
                                    dir_ + "/" + id + ".log");
 }
 
 std::unique_ptr<Process> System::StartConsole(const std::string& log, const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {Binary("tools/xl-console"), "--router", ClientEndpoint(), "--json",
-                                   "--snapshots", dir_};
+  std::vector<std::string> argv = {
+      Binary("tools/xl-console"), "--router", ClientEndpoint(), "--json", "--snapshots", dir_};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return std::make_unique<Process>(argv, dir_ + "/" + log);
 }

@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/process.h"
 #include "common/http_client.h"
+#include "tests/support/process.h"
 
 namespace xl::test {
 
 inline constexpr const char* kCamUser = "admin";
-inline constexpr const char* kCamPassword = "Pa55word!";  // tests grep logs for it
+inline constexpr const char* kCamPassword = "Pa55word!";      // tests grep logs for it
 inline constexpr const char* kAdminPassword = "Adm1n-Desk!";  // the router's first desk user, "admin"
 
 class System {
@@ -42,7 +42,7 @@ class System {
   // "step/user/unit" per step, in order.
   std::vector<std::string> HandlingSteps(const std::string& alert_id) const;
 
-  std::string RtspUrl(const std::string& stream) const;  // the simulator's, without credentials
+  std::string RtspUrl(const std::string& stream) const;   // the simulator's, without credentials
   std::string RelayUrl(const std::string& camera) const;  // the router's RTSP re-serve
   std::string WorkerEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(worker_port_); }
   std::string ClientEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(client_port_); }

@@ -23,10 +23,12 @@ wire::Alert Message(const std::string& event, wire::AlertKind kind, wire::AlertP
 
 void AppendThreeEvents(AlertLog& log) {
   ASSERT_TRUE(log.Append({Message("a", wire::ALERT_KIND_MOTION, wire::ALERT_PHASE_START, 1000),
-                          Message("b", wire::ALERT_KIND_FACE, wire::ALERT_PHASE_START, 1500)}).ok());
+                          Message("b", wire::ALERT_KIND_FACE, wire::ALERT_PHASE_START, 1500)})
+                  .ok());
   ASSERT_TRUE(log.Append({Message("a", wire::ALERT_KIND_MOTION, wire::ALERT_PHASE_UPDATE, 2000),
                           Message("c", wire::ALERT_KIND_BLUR, wire::ALERT_PHASE_START, 2500),
-                          Message("a", wire::ALERT_KIND_MOTION, wire::ALERT_PHASE_END, 3000)}).ok());
+                          Message("a", wire::ALERT_KIND_MOTION, wire::ALERT_PHASE_END, 3000)})
+                  .ok());
 }
 
 void ExpectThreeEvents(AlertLog& log) {
@@ -67,7 +69,8 @@ TEST(AlertLog, ALogWrittenBeforeTheEventListGetsItOnOpen) {
   // As an older router left it: the log without the list.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TRIGGER alerts_to_events; DROP TABLE events;", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TRIGGER alerts_to_events; DROP TABLE events;", nullptr, nullptr, nullptr),
+            SQLITE_OK);
   sqlite3_close(db);
   auto log = AlertLog::Open(path);
   ASSERT_TRUE(log.ok()) << log.error().message;

@@ -17,7 +17,8 @@ std::map<std::string, RegisteredCamera> Cameras(int n, const std::string& worker
   return out;
 }
 
-void Apply(std::map<std::string, RegisteredCamera>& cams, const std::vector<std::pair<std::string, std::string>>& plan) {
+void Apply(std::map<std::string, RegisteredCamera>& cams,
+           const std::vector<std::pair<std::string, std::string>>& plan) {
   for (const auto& [id, w] : plan) cams[id].worker = w;
 }
 

@@ -33,20 +33,23 @@ TEST(CameraCsv, ReadsQuotedFieldsAnyColumnOrderAndSplitsCredentials) {
 TEST(CameraCsv, RowErrorsCarryTheRowNumberAndNeverThePassword) {
   auto csv = ParseCameraCsv(
       "id,name,url,password\n"
-      "33010201001320000011,a,rtsp://h/x,secret1\n"     // row 2 ok
-      "33010201001320000011,b,rtsp://h/x,secret2\n"     // row 3 duplicate
-      "3301020100132000001,c,rtsp://h/x,secret3\n"      // row 4 bad id
-      "33010201001320000013,d,ftp://h/x,secret4\n"      // row 5 bad scheme
-      "33010201001320000014,,rtsp://h/x,secret5\n"      // row 6 missing name
-      "33010201001320000015,e,rtsp://h/x\n"             // row 7 field count
-      "33010201001320000016,f,rtsp://h/x,secret6\n",    // row 8 exists
+      "33010201001320000011,a,rtsp://h/x,secret1\n"   // row 2 ok
+      "33010201001320000011,b,rtsp://h/x,secret2\n"   // row 3 duplicate
+      "3301020100132000001,c,rtsp://h/x,secret3\n"    // row 4 bad id
+      "33010201001320000013,d,ftp://h/x,secret4\n"    // row 5 bad scheme
+      "33010201001320000014,,rtsp://h/x,secret5\n"    // row 6 missing name
+      "33010201001320000015,e,rtsp://h/x\n"           // row 7 field count
+      "33010201001320000016,f,rtsp://h/x,secret6\n",  // row 8 exists
       [](const std::string& id) { return id == "33010201001320000016"; });
   ASSERT_TRUE(csv.ok()) << csv.error().message;
   ASSERT_EQ(csv->valid.size(), 1u);
   ASSERT_EQ(csv->errors.size(), 6u);
-  const std::vector<std::pair<int, std::string>> expect = {
-      {3, "already on row 2"}, {4, "20-digit"}, {5, "rtsp://"}, {6, "missing name"},
-      {7, "has 3 fields, the header has 4"}, {8, "already in the registry"}};
+  const std::vector<std::pair<int, std::string>> expect = {{3, "already on row 2"},
+                                                           {4, "20-digit"},
+                                                           {5, "rtsp://"},
+                                                           {6, "missing name"},
+                                                           {7, "has 3 fields, the header has 4"},
+                                                           {8, "already in the registry"}};
   for (size_t i = 0; i < expect.size(); ++i) {
     EXPECT_EQ(csv->errors[i].row, expect[i].first);
     EXPECT_NE(csv->errors[i].reason.find(expect[i].second), std::string::npos) << csv->errors[i].reason;

@@ -4,9 +4,7 @@
 
 namespace xl {
 
-TEST(CameraId, AcceptsTwentyDigits) {
-  EXPECT_TRUE(ValidateCameraId("33010201001320000011").ok());
-}
+TEST(CameraId, AcceptsTwentyDigits) { EXPECT_TRUE(ValidateCameraId("33010201001320000011").ok()); }
 
 TEST(CameraId, RefusesWrongLengthOrLetters) {
   EXPECT_FALSE(ValidateCameraId("3301020100132000001").ok());
@@ -16,9 +14,7 @@ TEST(CameraId, RefusesWrongLengthOrLetters) {
   EXPECT_NE(s.message().find("20-digit"), std::string::npos);
 }
 
-TEST(CameraId, RegionIsTheTownCode) {
-  EXPECT_EQ(RegionFromCameraId("33010201001320000011"), "33010201");
-}
+TEST(CameraId, RegionIsTheTownCode) { EXPECT_EQ(RegionFromCameraId("33010201001320000011"), "33010201"); }
 
 TEST(CameraId, RegionCodes) {
   EXPECT_TRUE(ValidateRegionCode("330102").ok());

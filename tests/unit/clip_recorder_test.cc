@@ -36,8 +36,8 @@ const camsim::EncodedClip& Vtest(const std::string& codec) {
     const std::string out = dir + "/vtest-" + codec + ".mp4";
     const std::string enc = codec == "h264" ? "libx264 -bf 0" : "libx265 -x265-params log-level=error:bframes=0";
     const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") +
-                            "' -vf scale=640:360,format=yuv420p -r 10 -c:v " + enc +
-                            " -preset ultrafast -g 20 -an '" + out + "'";
+                            "' -vf scale=640:360,format=yuv420p -r 10 -c:v " + enc + " -preset ultrafast -g 20 -an '" +
+                            out + "'";
     EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
     auto loaded = camsim::LoadClip(out, {});
     EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.error().message);
@@ -62,8 +62,8 @@ void Play(ClipRecorder& recorder, const camsim::EncodedClip& clip, int64_t until
 // A motion event from `start_s` to `end_s` of the clip, reported as analytics would: the
 // start 0.4 s late (two frames at 5 fps), the end after 5 s of quiet. Returns the clip's
 // path relative to the store.
-std::string RecordEvent(ClipRecorder& recorder, const camsim::EncodedClip& clip, const std::string& id,
-                        double start_s, double end_s, double until_s) {
+std::string RecordEvent(ClipRecorder& recorder, const camsim::EncodedClip& clip, const std::string& id, double start_s,
+                        double end_s, double until_s) {
   std::string relative;
   bool begun = false, ended = false;
   Play(recorder, clip, int64_t(until_s * 1000), [&](int64_t at) {

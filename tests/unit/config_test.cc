@@ -75,7 +75,8 @@ TEST(Config, DefaultsWhenOmitted) {
 
 TEST(Config, Clips) {
   auto r = ParseWorkerConfig(
-      "worker: {clips: {dir: /var/lib/xueliang/clips, max_size_mb: 2000, max_age_days: 7}, http_url: \"http://10.3.0.7:9100\"}\n"
+      "worker: {clips: {dir: /var/lib/xueliang/clips, max_size_mb: 2000, max_age_days: 7}, http_url: "
+      "\"http://10.3.0.7:9100\"}\n"
       "defaults: {clips: {pre_s: 3, post_s: 8}}\n"
       "cameras:\n  - {id: \"33010201001320000011\", name: a, url: \"rtsp://h/x\", clips: {max_s: 60}}\n"
       "  - {id: \"33010201001320000012\", name: b, url: \"rtsp://h/y\", clips: {enabled: false}}\n",

@@ -115,8 +115,9 @@ TEST(FaceEvents, AWalkingFaceBecomesAFaceEventWithACrop) {
     EXPECT_EQ(start.phase(), wire::ALERT_PHASE_START);
     ASSERT_GT(start.boxes_size(), 0);
     EXPECT_FALSE(start.crop_jpeg().empty());
-    EXPECT_FALSE(cv::imdecode(std::vector<uint8_t>(start.crop_jpeg().begin(), start.crop_jpeg().end()),
-                              cv::IMREAD_COLOR).empty());
+    EXPECT_FALSE(
+        cv::imdecode(std::vector<uint8_t>(start.crop_jpeg().begin(), start.crop_jpeg().end()), cv::IMREAD_COLOR)
+            .empty());
     // The face box lies in the pasted picture's upper half, where her face is.
     const wire::Box& b = start.boxes(0);
     const double cx = (b.x() + b.w() / 2) * start.frame_width(), cy = (b.y() + b.h() / 2) * start.frame_height();

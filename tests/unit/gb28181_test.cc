@@ -4,12 +4,12 @@
 #include <glib.h>
 #include <gtest/gtest.h>
 
+#include "ingest/gb28181/registrar.h"
 #include "proto/gb28181/manscdp.h"
 #include "proto/gb28181/ptz.h"
-#include "ingest/gb28181/registrar.h"
-#include "proto/media/rtp_packet.h"
 #include "proto/gb28181/sdp.h"
 #include "proto/gb28181/sip_message.h"
+#include "proto/media/rtp_packet.h"
 
 namespace xl::gb28181 {
 using rtp::AppendRtp;
@@ -56,9 +56,9 @@ TEST(SipMessage, ParsesARegisterAndAnswersIt) {
 }
 
 TEST(SipMessage, RefusesGarbage) {
-  for (const std::string bad : {std::string(""), std::string("hello"), std::string("REGISTER\r\n\r\n"),
-                                kRegister.substr(0, 60), std::string("SIP/2.0 999 Odd\r\n\r\n"),
-                                std::string(70000, 'A')}) {
+  for (const std::string& bad :
+       {std::string(""), std::string("hello"), std::string("REGISTER\r\n\r\n"), kRegister.substr(0, 60),
+        std::string("SIP/2.0 999 Odd\r\n\r\n"), std::string(70000, 'A')}) {
     EXPECT_FALSE(SipMessage::Parse(bad).ok()) << bad.substr(0, 40);
   }
   // Missing CSeq.
@@ -81,8 +81,15 @@ TEST(SipMessage, FramesAStream) {
 }
 
 TEST(Digest, MatchesRfc2617) {
-  DigestCredentials c{"Mufasa", "testrealm@host.com", "dcd98b7102dd2f0e8b11d0f600bfb0c093", "/dir/index.html", "",
-                      "MD5", "auth", "00000001", "0a4f113b"};
+  DigestCredentials c{"Mufasa",
+                      "testrealm@host.com",
+                      "dcd98b7102dd2f0e8b11d0f600bfb0c093",
+                      "/dir/index.html",
+                      "",
+                      "MD5",
+                      "auth",
+                      "00000001",
+                      "0a4f113b"};
   EXPECT_EQ(DigestResponse(c, "Circle Of Life", "GET"), "6629fae49393a05397450978507c4ef1");
   EXPECT_EQ(Md5Hex(""), "d41d8cd98f00b204e9800998ecf8427e");
 }
@@ -122,12 +129,14 @@ TEST(Manscdp, ReadsAGb2312CatalogAsUtf8) {
 }
 
 TEST(Manscdp, RefusesBadBodies) {
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string(""), std::string("<Notify>"), std::string("not xml at all"),
         std::string("<Notify><CmdType>Keepalive</CmdType><DeviceID>1</DeviceID></Notify>"),
         std::string("<Notify><CmdType>Keepalive</CmdType><SN>x</SN><DeviceID>1</DeviceID></Notify>"),
-        std::string("<Response><CmdType>Catalog</CmdType><SN>1</SN><DeviceID>1</DeviceID><SumNum>-4</SumNum></Response>"),
-        std::string("<!DOCTYPE a [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><Notify><CmdType>&e;</CmdType></Notify>")}) {
+        std::string(
+            "<Response><CmdType>Catalog</CmdType><SN>1</SN><DeviceID>1</DeviceID><SumNum>-4</SumNum></Response>"),
+        std::string(
+            "<!DOCTYPE a [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><Notify><CmdType>&e;</CmdType></Notify>")}) {
     EXPECT_FALSE(ParseManscdp(bad).ok()) << bad;
   }
 }
@@ -147,10 +156,16 @@ class RegistrarTest : public ::testing::Test {
   }
   std::string Request(const std::string& method, const std::string& device, long cseq, const std::string& extra,
                       const std::string& body = "") {
-    return method + " sip:34020000002000000001@3402000000 SIP/2.0\r\n"
-           "Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bK" + std::to_string(cseq) + "\r\n"
-           "From: <sip:" + device + "@3402000000>;tag=t\r\nTo: <sip:" + device + "@3402000000>\r\n"
-           "Call-ID: c-" + device + "\r\nCSeq: " + std::to_string(cseq) + " " + method + "\r\n" + extra +
+    return method +
+           " sip:34020000002000000001@3402000000 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bK" +
+           std::to_string(cseq) +
+           "\r\n"
+           "From: <sip:" +
+           device + "@3402000000>;tag=t\r\nTo: <sip:" + device +
+           "@3402000000>\r\n"
+           "Call-ID: c-" +
+           device + "\r\nCSeq: " + std::to_string(cseq) + " " + method + "\r\n" + extra +
            (body.empty() ? "" : "Content-Type: Application/MANSCDP+xml\r\n") +
            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   }
@@ -164,7 +179,8 @@ class RegistrarTest : public ::testing::Test {
     return std::move(SipMessage::Parse(out.sends.at(i).second).value());
   }
   // REGISTER, challenge, REGISTER with the digest for `password`; the last output.
-  Registrar::Output Register(const std::string& device, const std::string& password, const std::string& expires = "3600") {
+  Registrar::Output Register(const std::string& device, const std::string& password,
+                             const std::string& expires = "3600") {
     auto challenge = Reply(Feed(Request("REGISTER", device, 1, "Expires: " + expires + "\r\n")));
     EXPECT_EQ(challenge.status(), 401);
     DigestCredentials c = *challenge.www_authenticate();
@@ -237,7 +253,12 @@ TEST_F(RegistrarTest, AWrongPasswordIsRefusedAndReportedOnce) {
 
 TEST_F(RegistrarTest, SilenceTakesADeviceOfflineAndAKeepaliveBringsItBack) {
   Register("34020000001320000001", "default-pw");
-  Manscdp k{"Notify", "Keepalive", 5, "34020000001320000001", "OK"};
+  Manscdp k;
+  k.root = "Notify";
+  k.cmd_type = "Keepalive";
+  k.sn = 5;
+  k.device_id = "34020000001320000001";
+  k.status = "OK";
   EXPECT_EQ(Reply(Feed(Request("MESSAGE", "34020000001320000001", 3, "", BuildManscdp(k)), 11000)).status(), 200);
   EXPECT_FALSE(Has(registrar_.Tick(40000), GbEvent::kOffline)) << "29 s after the keepalive: still within 3 × 10 s";
   EXPECT_TRUE(Has(registrar_.Tick(41001), GbEvent::kOffline));
@@ -250,12 +271,16 @@ TEST_F(RegistrarTest, ExpiresZeroUnregistersAndStrangersAreRefused) {
   auto gone = Register("34020000001320000001", "default-pw", "0");
   EXPECT_EQ(Reply(gone).status(), 200);
   EXPECT_TRUE(Has(gone, GbEvent::kUnregistered));
-  Manscdp k{"Notify", "Keepalive", 5, "34020000001320000001", "OK"};
+  Manscdp k;
+  k.root = "Notify";
+  k.cmd_type = "Keepalive";
+  k.sn = 5;
+  k.device_id = "34020000001320000001";
+  k.status = "OK";
   EXPECT_EQ(Reply(Feed(Request("MESSAGE", "34020000001320000001", 9, "", BuildManscdp(k)))).status(), 403);
   EXPECT_EQ(Reply(Feed(Request("MESSAGE", "34020000001320000001", 9, "", "<garbage"))).status(), 400);
   EXPECT_EQ(Reply(Feed(Request("REGISTER", "12345", 1, ""))).status(), 400);
 }
-
 
 TEST_F(RegistrarTest, ALiveCallIsOfferedAnsweredAcknowledgedAndHungUp) {
   const std::string device = "34020000001320000001";
@@ -263,8 +288,9 @@ TEST_F(RegistrarTest, ALiveCallIsOfferedAnsweredAcknowledgedAndHungUp) {
   Feed(Request("MESSAGE", device, 3, "", Catalog(registrar_.devices().at(device).catalog_sn, 1, 1, 1)));
   const std::string channel = "34020000001310000001";
   std::string call_id;
-  EXPECT_FALSE(registrar_.Invite({device, "34020000001310009999", "10.0.0.1", 30000, "udp", "0200000001"}, 2000,
-                                 &call_id).ok()) << "no such channel";
+  EXPECT_FALSE(
+      registrar_.Invite({device, "34020000001310009999", "10.0.0.1", 30000, "udp", "0200000001"}, 2000, &call_id).ok())
+      << "no such channel";
   auto offered = registrar_.Invite({device, channel, "10.0.0.1", 30000, "tcp", "0200000001"}, 2000, &call_id);
   ASSERT_TRUE(offered.ok()) << offered.error().message;
   SipMessage invite = Reply(offered.value());
@@ -310,7 +336,8 @@ TEST_F(RegistrarTest, CallsEndOnRefusalSilenceOrTheDevicesBye) {
   const std::string device = "34020000001320000001";
   Register(device, "default-pw");
   std::string refused, silent, hung;
-  SipMessage i1 = Reply(registrar_.Invite({device, device, "10.0.0.1", 30000, "udp", "0200000001"}, 2000, &refused).value());
+  SipMessage i1 =
+      Reply(registrar_.Invite({device, device, "10.0.0.1", 30000, "udp", "0200000001"}, 2000, &refused).value());
   auto no = Feed(SipMessage::ResponseTo(i1, 486, "Busy Here").ToString());
   ASSERT_EQ(no.calls.size(), 1u);
   EXPECT_EQ(no.calls[0].kind, CallEvent::kFailed);
@@ -323,22 +350,32 @@ TEST_F(RegistrarTest, CallsEndOnRefusalSilenceOrTheDevicesBye) {
   EXPECT_EQ(timeout.calls[0].call_id, silent);
   EXPECT_EQ(timeout.calls[0].detail, "no answer to INVITE");
 
-  SipMessage i3 = Reply(registrar_.Invite({device, device, "10.0.0.1", 30004, "udp", "0200000003"}, 20000, &hung).value());
+  SipMessage i3 =
+      Reply(registrar_.Invite({device, device, "10.0.0.1", 30004, "udp", "0200000003"}, 20000, &hung).value());
   SipMessage ok = SipMessage::ResponseTo(i3, 200, "OK");
   ok.SetBody(BuildSdp({device, "Play", "10.0.0.9", 40000, "udp", "", "sendonly", "0200000003"}), "APPLICATION/SDP");
   Feed(ok.ToString());
-  const std::string bye = "BYE sip:34020000002000000001@3402000000 SIP/2.0\r\n"
-                          "Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKbye\r\n"
-                          "From: <sip:" + device + "@3402000000>;tag=" + ok.to_tag() + "\r\n"
-                          "To: <sip:34020000002000000001@3402000000>;tag=" + i3.from_tag() + "\r\n"
-                          "Call-ID: " + hung + "\r\nCSeq: 7 BYE\r\nContent-Length: 0\r\n\r\n";
+  const std::string bye =
+      "BYE sip:34020000002000000001@3402000000 SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKbye\r\n"
+      "From: <sip:" +
+      device + "@3402000000>;tag=" + ok.to_tag() +
+      "\r\n"
+      "To: <sip:34020000002000000001@3402000000>;tag=" +
+      i3.from_tag() +
+      "\r\n"
+      "Call-ID: " +
+      hung + "\r\nCSeq: 7 BYE\r\nContent-Length: 0\r\n\r\n";
   auto ended = Feed(bye);
   EXPECT_EQ(Reply(ended).status(), 200);
   ASSERT_EQ(ended.calls.size(), 1u);
   EXPECT_EQ(ended.calls[0].kind, CallEvent::kEnded);
   EXPECT_EQ(Reply(Feed(bye)).status(), 481) << "a second BYE: no such call";
-  EXPECT_FALSE(registrar_.Invite({"34020000001320000009", "34020000001320000009", "10.0.0.1", 1, "udp", "0200000004"},
-                                 20000, &hung).ok()) << "not registered";
+  EXPECT_FALSE(
+      registrar_
+          .Invite({"34020000001320000009", "34020000001320000009", "10.0.0.1", 1, "udp", "0200000004"}, 20000, &hung)
+          .ok())
+      << "not registered";
 }
 
 TEST(Sdp, RefusesWhatCannotCarryVideo) {

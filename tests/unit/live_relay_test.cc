@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "router/live/fmp4_muxer.h"
 #include "proto/media/h26x.h"
+#include "router/live/fmp4_muxer.h"
 
 namespace xl::router {
 namespace {
@@ -25,7 +25,8 @@ struct TestViewer : LiveViewer {
 std::string Unit(bool key) {
   const std::string sps("\x00\x00\x00\x01\x67\x64\x00\x1f\xac\xd9\x40\x50\x05\xbb\x01\x10", 16);
   const std::string pps("\x00\x00\x00\x01\x68\xeb\xe3\xcb\x22\xc0", 10);
-  const std::string slice = key ? std::string("\x00\x00\x00\x01\x65\x88\x84\x00", 8) : std::string("\x00\x00\x01\x41\x9a\x02", 6);
+  const std::string slice =
+      key ? std::string("\x00\x00\x00\x01\x65\x88\x84\x00", 8) : std::string("\x00\x00\x01\x41\x9a\x02", 6);
   return key ? sps + pps + slice : slice;
 }
 
@@ -121,7 +122,8 @@ TEST(H26x, ParameterSetsCodecStringAndFmp4) {
   TestViewer sink;
   relay.Add(kCam, &sink, "test", 0);
   auto frame = std::make_shared<LiveFrame>();
-  ASSERT_TRUE(frame->video.ParseFromString(std::string(static_cast<const char*>(Frame(1, true).data()), Frame(1, true).size())));
+  ASSERT_TRUE(frame->video.ParseFromString(
+      std::string(static_cast<const char*>(Frame(1, true).data()), Frame(1, true).size())));
   ASSERT_TRUE(mux.Learn(*frame));
   EXPECT_EQ(mux.init_segment().substr(4, 4), "ftyp");
   EXPECT_NE(mux.init_segment().find("avcC"), std::string::npos);

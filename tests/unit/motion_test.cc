@@ -28,7 +28,7 @@ struct Replay {
 
 // Replays `clip` through a CameraAnalytics; `alter` may change each frame before analysis.
 Replay Analyse(const std::string& clip, AnalyticsConfig config, int max_frames = 1 << 30,
-            const std::function<void(Frame&, int)>& alter = {}) {
+               const std::function<void(Frame&, int)>& alter = {}) {
   Replay run;
   CameraAnalytics analytics(kCamera, std::move(config));
   run.frames = test::ReplayClip(test::Fixture(clip), kFps, kHeight, [&](Frame& f, int i) {
@@ -43,8 +43,8 @@ Replay Analyse(const std::string& clip, AnalyticsConfig config, int max_frames =
 }
 
 int Count(const Replay& run, wire::AlertPhase phase) {
-  return static_cast<int>(std::count_if(run.alerts.begin(), run.alerts.end(),
-                                        [&](const wire::Alert& a) { return a.phase() == phase; }));
+  return static_cast<int>(
+      std::count_if(run.alerts.begin(), run.alerts.end(), [&](const wire::Alert& a) { return a.phase() == phase; }));
 }
 
 bool HasZone(const wire::Alert& a, const std::string& zone) {
@@ -64,8 +64,8 @@ TEST(Motion, FindsPedestriansOnTheRoad) {
   EXPECT_FALSE(start.boxes().empty());
 
   // The snapshot is a JPEG of the analysed frame.
-  cv::Mat jpeg = cv::imdecode(std::vector<uint8_t>(start.snapshot_jpeg().begin(), start.snapshot_jpeg().end()),
-                              cv::IMREAD_COLOR);
+  cv::Mat jpeg =
+      cv::imdecode(std::vector<uint8_t>(start.snapshot_jpeg().begin(), start.snapshot_jpeg().end()), cv::IMREAD_COLOR);
   ASSERT_FALSE(jpeg.empty());
   EXPECT_EQ(jpeg.rows, kHeight);
 
@@ -186,7 +186,7 @@ TEST(Motion, MaskedTreeStaysQuietUntilTheHandEnters) {
   // tree.avi: foliage sways all along; at about 23.5 s a hand comes in from the top right.
   AnalyticsConfig config;
   config.motion.masks = {
-      {{0.25f, 0}, {0.72f, 0}, {0.72f, 0.6f}, {0.25f, 0.6f}},        // crown
+      {{0.25f, 0}, {0.72f, 0}, {0.72f, 0.6f}, {0.25f, 0.6f}},          // crown
       {{0.55f, 0.62f}, {1, 0.62f}, {1, 1}, {0.3f, 1}, {0.3f, 0.85f}},  // lower branches
   };
   Replay run = Analyse("tree.avi", config);

@@ -13,7 +13,8 @@ const std::string kAud = kStart + std::string("\x09\xf0", 2), kSps = kStart + st
 const std::string kPps = kStart + std::string("\x68\xee\x3c", 3), kSei = kStart + std::string("\x06\x05\x01", 3);
 const std::string kIdrFirst = kStart + std::string("\x65\x88\x84\x10", 4);
 const std::string kIdrLater = kStart + std::string("\x65\x00\x36\x21", 4);
-const std::string kPFirst = kStart + std::string("\x41\x9a\x02", 3), kPLater = kStart + std::string("\x41\x00\x6c\x11", 4);
+const std::string kPFirst = kStart + std::string("\x41\x9a\x02", 3),
+                  kPLater = kStart + std::string("\x41\x00\x6c\x11", 4);
 
 TEST(SplitPicture, ParameterSetsBetweenTheSlicesOfAKeyframeGo) {
   auto joined = JoinSplitPicture(false, kAud + kSps + kPps + kIdrFirst + kSps + kPps + kIdrLater);
@@ -38,14 +39,18 @@ TEST(SplitPicture, H265) {
   // is the slice header's first bit.
   const std::string vps = kStart + std::string("\x40\x01\x0c", 3), sps = kStart + std::string("\x42\x01\x01", 3),
                     pps = kStart + std::string("\x44\x01\xc1", 3);
-  const std::string first = kStart + std::string("\x26\x01\xaf\x10", 4), later = kStart + std::string("\x26\x01\x20\x55", 4);
-  EXPECT_EQ(JoinSplitPicture(true, vps + sps + pps + first + vps + sps + pps + later).value(), vps + sps + pps + first + later);
+  const std::string first = kStart + std::string("\x26\x01\xaf\x10", 4),
+                    later = kStart + std::string("\x26\x01\x20\x55", 4);
+  EXPECT_EQ(JoinSplitPicture(true, vps + sps + pps + first + vps + sps + pps + later).value(),
+            vps + sps + pps + first + later);
   EXPECT_FALSE(JoinSplitPicture(true, vps + sps + pps + first + later).has_value());
 }
 
 TEST(SplitPicture, OnRtpParameterSetsAfterAPicturesFirstSliceAreDropped) {
   RtpPictureState state;
-  auto drop = [&](uint32_t ts, const std::string& payload) { return IsMidPictureParameterSetPacket(false, ts, payload, state); };
+  auto drop = [&](uint32_t ts, const std::string& payload) {
+    return IsMidPictureParameterSetPacket(false, ts, payload, state);
+  };
   const std::string sps("\x67\x64\x00\x1f", 4), pps("\x68\xee\x3c", 3);
   const std::string fu_start("\x7c\x85\x88", 3), fu_end("\x7c\x45\x10", 3);  // FU-A of an IDR slice
   const std::string stap = std::string("\x78", 1) + std::string("\x00\x04", 2) + sps + std::string("\x00\x03", 2) + pps;

@@ -129,8 +129,8 @@ Result<EncodedClip> LoadClipCached(const std::string& dir, const std::string& fi
       if (Status st = WriteCachedClip(dir, file, options, *clip); !st.ok()) spdlog::warn("camsim: {}", st.message());
     }
   }
-  spdlog::info("camsim: {}: {} {}x{}, {} access units, {:.1f} s loop{}", file, clip->codec, clip->width,
-               clip->height, clip->units.size(), clip->duration_ns / 1e9, cached ? " (from the cache)" : "");
+  spdlog::info("camsim: {}: {} {}x{}, {} access units, {:.1f} s loop{}", file, clip->codec, clip->width, clip->height,
+               clip->units.size(), clip->duration_ns / 1e9, cached ? " (from the cache)" : "");
   return std::move(*clip);
 }
 

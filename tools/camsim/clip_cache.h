@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "tools/camsim/encoded_clip.h"
 #include "common/status.h"
+#include "tools/camsim/encoded_clip.h"
 
 namespace xl::camsim {
 

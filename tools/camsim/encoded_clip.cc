@@ -67,7 +67,8 @@ void OnPad(GstElement*, GstPad* pad, gpointer data) {
     g_signal_connect(dec, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* p, gpointer convert) {
                        gst::PadPtr sinkpad(gst_element_get_static_pad(GST_ELEMENT(convert), "sink"));
                        if (!gst_pad_is_linked(sinkpad.get())) gst_pad_link(p, sinkpad.get());
-                     }), convert);
+                     }),
+                     convert);
     gst_element_link_many(convert, scale, rate, filter, enc, nullptr);
     chain = {dec, convert, scale, rate, filter, enc};
   }

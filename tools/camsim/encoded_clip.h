@@ -27,11 +27,11 @@ struct EncodedClip {
 };
 
 struct ClipOptions {
-  bool transcode = false;     // re-encode even when the file is already H.264/H.265
-  std::string codec = "h264"; // codec to transcode to
-  int width = 0, height = 0;  // transcode size; 0: keep the file's
-  int fps = 0;                // transcode rate; 0: keep the file's
-  int bitrate_kbps = 0;       // 0: 1 Mbit/s per 640×360, scaled by area
+  bool transcode = false;      // re-encode even when the file is already H.264/H.265
+  std::string codec = "h264";  // codec to transcode to
+  int width = 0, height = 0;   // transcode size; 0: keep the file's
+  int fps = 0;                 // transcode rate; 0: keep the file's
+  int bitrate_kbps = 0;        // 0: 1 Mbit/s per 640×360, scaled by area
 };
 
 // Reads the file's video. H.264/H.265 are taken as they are (unless options.transcode);

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-
 #include "proto/gb28181/manscdp.h"
 #include "proto/gb28181/sdp.h"
 
@@ -100,9 +99,8 @@ void GbDeviceSim::Register(const DigestCredentials* challenge) {
     c.username = o_.device_id;
     c.uri = "sip:" + o_.platform_id + "@" + o_.realm;
     c.response = gb28181::DigestResponse(c, o_.password, "REGISTER");
-    r.SetHeader("Authorization", "Digest username=\"" + c.username + "\",realm=\"" + c.realm + "\",nonce=\"" +
-                                     c.nonce + "\",uri=\"" + c.uri + "\",response=\"" + c.response +
-                                     "\",algorithm=MD5");
+    r.SetHeader("Authorization", "Digest username=\"" + c.username + "\",realm=\"" + c.realm + "\",nonce=\"" + c.nonce +
+                                     "\",uri=\"" + c.uri + "\",response=\"" + c.response + "\",algorithm=MD5");
   }
   Send(r.ToString());
 }
@@ -162,7 +160,8 @@ void GbDeviceSim::Handle(const SipMessage& m) {
         if (o_.garbage) Send("MESSAGE sip:x SIP/2.0\r\nVia: broken\r\nContent-Length: 99999\r\n\r\n<Notify>");
       }
       registered_ = true;
-      if (!keepalive_timer_) keepalive_timer_ = g_timeout_add(guint(o_.keepalive_s) * 1000, &GbDeviceSim::OnKeepalive, this);
+      if (!keepalive_timer_)
+        keepalive_timer_ = g_timeout_add(guint(o_.keepalive_s) * 1000, &GbDeviceSim::OnKeepalive, this);
       if (register_timer_) g_source_remove(register_timer_);
       register_timer_ = g_timeout_add(guint(o_.expires_s) * 500, &GbDeviceSim::OnRegisterTimer, this);  // at half-life
     } else {
@@ -264,8 +263,8 @@ void GbDeviceSim::OnInvite(const SipMessage& m) {
   call.platform_tag = m.from_tag();
   call.our_tag = ok.to_tag();
   call.sender = std::move(sender.value());
-  spdlog::info("gbsim {}: INVITE for {}: {} over {} to {}:{} (SSRC {})", o_.device_id, channel, clip.codec,
-               o.transport, o.ip, o.port, o.ssrc);
+  spdlog::info("gbsim {}: INVITE for {}: {} over {} to {}:{} (SSRC {})", o_.device_id, channel, clip.codec, o.transport,
+               o.ip, o.port, o.ssrc);
   Send(ok.ToString());
 }
 

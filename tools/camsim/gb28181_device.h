@@ -12,25 +12,25 @@
 #include <string>
 #include <vector>
 
-#include "proto/gb28181/sip_message.h"
 #include "common/gst_handles.h"
+#include "common/status.h"
+#include "proto/gb28181/sip_message.h"
 #include "tools/camsim/encoded_clip.h"
 #include "tools/camsim/gb28181_media.h"
-#include "common/status.h"
 
 namespace xl::camsim {
 
 struct GbDeviceOptions {
   std::string server_host = "127.0.0.1";
   int server_port = 5060;
-  std::string transport = "udp";            // or "tcp"
+  std::string transport = "udp";  // or "tcp"
   std::string platform_id = "34020000002000000001";
   std::string realm = "3402000000";
   std::string device_id = "34020000001110000001";
   std::string password;
   std::string name = "模拟NVR";
   int channels = 4;
-  int catalog_page = 2;                     // catalog items per MESSAGE
+  int catalog_page = 2;  // catalog items per MESSAGE
   int keepalive_s = 60;
   int expires_s = 3600;
   // Live video: channel i sends media[i % size] (none: INVITEs are refused with 488).
@@ -72,8 +72,8 @@ class GbDeviceSim {
   gst::GObjectPtr<GSocketAddress> server_;
   gst::SourcePtr source_;
   gb28181::SipStream stream_;  // tcp
-  std::string local_;    // our host:port
-  std::string call_id_;  // of REGISTER
+  std::string local_;          // our host:port
+  std::string call_id_;        // of REGISTER
   long cseq_ = 1;
   long sn_ = 1;
   bool registered_ = false;

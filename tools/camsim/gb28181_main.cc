@@ -9,15 +9,15 @@
 // the i-th --media clip (cycling), as MPEG-PS over RTP. SIGUSR1/SIGUSR2 pause and resume
 // keepalives; SIGHUP hangs up every live call with a BYE.
 #include <glib-unix.h>
-#include <sys/resource.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <iostream>
 #include <vector>
 
+#include "common/cli.h"
 #include "tools/camsim/clip_cache.h"
 #include "tools/camsim/gb28181_device.h"
-#include "common/cli.h"
 
 namespace xl::camsim {
 
@@ -43,22 +43,37 @@ int RunGbDevices(int argc, char** argv) {
       o.garbage = true;
       continue;
     }
-    if (i + 1 >= argc) { std::cerr << kGbUsage; return 2; }
+    if (i + 1 >= argc) {
+      std::cerr << kGbUsage;
+      return 2;
+    }
     const std::string v = argv[++i];
     auto number = [&](long max) {
       auto n = ParseIntArg(v, 0, max);
-      if (!n) { std::cerr << arg << " must be a number from 0 to " << max << "\n"; std::exit(2); }
+      if (!n) {
+        std::cerr << arg << " must be a number from 0 to " << max << "\n";
+        std::exit(2);
+      }
       return int(*n);
     };
     if (arg == "--gb28181") {
       const size_t colon = v.rfind(':');
-      if (colon == std::string::npos) { std::cerr << "--gb28181 must be HOST:PORT\n"; return 2; }
+      if (colon == std::string::npos) {
+        std::cerr << "--gb28181 must be HOST:PORT\n";
+        return 2;
+      }
       o.server_host = v.substr(0, colon);
       auto port = ParseIntArg(v.substr(colon + 1), 1, 65535);
-      if (!port) { std::cerr << "--gb28181 must be HOST:PORT\n"; return 2; }
+      if (!port) {
+        std::cerr << "--gb28181 must be HOST:PORT\n";
+        return 2;
+      }
       o.server_port = int(*port);
     } else if (arg == "--transport") {
-      if (v != "udp" && v != "tcp") { std::cerr << "--transport must be udp or tcp\n"; return 2; }
+      if (v != "udp" && v != "tcp") {
+        std::cerr << "--transport must be udp or tcp\n";
+        return 2;
+      }
       o.transport = v;
     } else if (arg == "--device-id") {
       if (v.size() != 20 || v.find_first_not_of("0123456789") != std::string::npos) {
@@ -82,11 +97,16 @@ int RunGbDevices(int argc, char** argv) {
         clip.codec = file.substr(comma + 7);
         clip.transcode = true;
         file.resize(comma);
-        if (clip.codec != "h264" && clip.codec != "h265") { std::cerr << "codec must be h264 or h265\n"; return 2; }
+        if (clip.codec != "h264" && clip.codec != "h265") {
+          std::cerr << "codec must be h264 or h265\n";
+          return 2;
+        }
       }
       media.emplace_back(file, clip);
+    } else {
+      std::cerr << kGbUsage;
+      return 2;
     }
-    else { std::cerr << kGbUsage; return 2; }
   }
   for (const auto& [file, options] : media) {
     auto clip = LoadClipCached(cache_dir, file, options);
@@ -117,21 +137,33 @@ int RunGbDevices(int argc, char** argv) {
     all.list.push_back(std::move(d.value()));
   }
   GMainLoop* loop = g_main_loop_new(nullptr, FALSE);
-  auto quit = +[](gpointer l) -> gboolean { g_main_loop_quit(static_cast<GMainLoop*>(l)); return G_SOURCE_REMOVE; };
+  auto quit = +[](gpointer l) -> gboolean {
+    g_main_loop_quit(static_cast<GMainLoop*>(l));
+    return G_SOURCE_REMOVE;
+  };
   g_unix_signal_add(SIGINT, quit, loop);
   g_unix_signal_add(SIGTERM, quit, loop);
-  g_unix_signal_add(SIGUSR1, +[](gpointer p) -> gboolean {
-    for (auto& d : static_cast<Devices*>(p)->list) d->PauseKeepalives(true);
-    return G_SOURCE_CONTINUE;
-  }, &all);
-  g_unix_signal_add(SIGUSR2, +[](gpointer p) -> gboolean {
-    for (auto& d : static_cast<Devices*>(p)->list) d->PauseKeepalives(false);
-    return G_SOURCE_CONTINUE;
-  }, &all);
-  g_unix_signal_add(SIGHUP, +[](gpointer p) -> gboolean {
-    for (auto& d : static_cast<Devices*>(p)->list) d->HangUpAll();
-    return G_SOURCE_CONTINUE;
-  }, &all);
+  g_unix_signal_add(
+      SIGUSR1,
+      +[](gpointer p) -> gboolean {
+        for (auto& d : static_cast<Devices*>(p)->list) d->PauseKeepalives(true);
+        return G_SOURCE_CONTINUE;
+      },
+      &all);
+  g_unix_signal_add(
+      SIGUSR2,
+      +[](gpointer p) -> gboolean {
+        for (auto& d : static_cast<Devices*>(p)->list) d->PauseKeepalives(false);
+        return G_SOURCE_CONTINUE;
+      },
+      &all);
+  g_unix_signal_add(
+      SIGHUP,
+      +[](gpointer p) -> gboolean {
+        for (auto& d : static_cast<Devices*>(p)->list) d->HangUpAll();
+        return G_SOURCE_CONTINUE;
+      },
+      &all);
   spdlog::info("camsim: ready ({} GB28181 devices)", devices);
   g_main_loop_run(loop);
   all.list.clear();

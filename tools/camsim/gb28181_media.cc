@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "proto/media/rtp_packet.h"
 #include "proto/media/ps_muxer.h"
+#include "proto/media/rtp_packet.h"
 
 namespace xl::camsim {
 
@@ -80,9 +80,9 @@ gboolean GbMediaSender::OnTick(gpointer self) {
 }
 
 void GbMediaSender::SendUnit(const AccessUnit& unit, uint64_t pts_90k, uint64_t dts_90k) {
-  const std::string pack = ps::MuxPsPack(
-      std::string_view(reinterpret_cast<const char*>(unit.bytes.data()), unit.bytes.size()), unit.keyframe, clip_.codec,
-      pts_90k, dts_90k);
+  const std::string pack =
+      ps::MuxPsPack(std::string_view(reinterpret_cast<const char*>(unit.bytes.data()), unit.bytes.size()),
+                    unit.keyframe, clip_.codec, pts_90k, dts_90k);
   rtp::RtpPacket p;
   p.payload_type = 96;
   p.timestamp = uint32_t(pts_90k);

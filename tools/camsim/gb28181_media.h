@@ -11,18 +11,18 @@
 #include <string>
 
 #include "common/gst_handles.h"
-#include "tools/camsim/encoded_clip.h"
 #include "common/status.h"
+#include "tools/camsim/encoded_clip.h"
 
 namespace xl::camsim {
 
 struct GbMediaOptions {
-  std::string ip;                 // the platform's media address (its SDP)
+  std::string ip;  // the platform's media address (its SDP)
   int port = 0;
   std::string transport = "udp";  // or "tcp"
   uint32_t ssrc = 0;
-  int stall_after_s = 0;          // > 0: stop sending after this long, without BYE (a dying stream)
-  bool garbage = false;           // mix in packets of another SSRC and truncated packets
+  int stall_after_s = 0;  // > 0: stop sending after this long, without BYE (a dying stream)
+  bool garbage = false;   // mix in packets of another SSRC and truncated packets
 };
 
 class GbMediaSender {
@@ -50,8 +50,8 @@ class GbMediaSender {
   int local_port_ = 9;
   guint timer_ = 0;
   int64_t started_us_ = 0;
-  size_t next_ = 0;         // next unit of the clip
-  int64_t loop_ns_ = 0;     // clip time of the current loop's start
+  size_t next_ = 0;      // next unit of the clip
+  int64_t loop_ns_ = 0;  // clip time of the current loop's start
   uint16_t seq_ = 0;
   bool broken_ = false;
 };

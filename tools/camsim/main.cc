@@ -17,11 +17,11 @@
 #include <map>
 #include <memory>
 
+#include "common/cli.h"
 #include "tools/camsim/clip_cache.h"
 #include "tools/camsim/encoded_clip.h"
 #include "tools/camsim/gb28181_device.h"
 #include "tools/camsim/rtsp_mounts.h"
-#include "common/cli.h"
 
 namespace {
 
@@ -52,15 +52,22 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-    auto take = [&] { ++i; return std::string(v); };
+    auto take = [&] {
+      ++i;
+      return std::string(v);
+    };
     if (arg == "--transcode") defaults.transcode = true;
-    else if (!v) { std::cerr << kUsage; return 2; }
-    else if (arg == "--port" || arg == "--fps" || arg == "--bitrate") {
+    else if (!v) {
+      std::cerr << kUsage;
+      return 2;
+    } else if (arg == "--port" || arg == "--fps" || arg == "--bitrate") {
       auto n = xl::ParseIntArg(take(), 1, arg == "--port" ? 65535 : 100000);
-      if (!n) { std::cerr << arg << " must be a positive number\n"; return 2; }
+      if (!n) {
+        std::cerr << arg << " must be a positive number\n";
+        return 2;
+      }
       (arg == "--port" ? server.port : arg == "--fps" ? defaults.fps : defaults.bitrate_kbps) = int(*n);
-    }
-    else if (arg == "--bind") server.bind = take();
+    } else if (arg == "--bind") server.bind = take();
     else if (arg == "--cache") cache_dir = take();
     else if (arg == "--user") server.user = take();
     else if (arg == "--password") server.password = take();
@@ -73,7 +80,10 @@ int main(int argc, char** argv) {
     } else if (arg == "--stream") {
       std::string spec = take();
       size_t eq = spec.find('=');
-      if (eq == std::string::npos || eq == 0) { std::cerr << "--stream must be NAME=FILE\n"; return 2; }
+      if (eq == std::string::npos || eq == 0) {
+        std::cerr << "--stream must be NAME=FILE\n";
+        return 2;
+      }
       StreamSpec s{spec.substr(0, eq), spec.substr(eq + 1), {}};
       if (const size_t flag = s.file.find(",split-keyframes"); flag != std::string::npos) {
         s.split_keyframes = true;
@@ -85,12 +95,21 @@ int main(int argc, char** argv) {
         s.file.resize(comma);
       }
       streams.push_back(std::move(s));
-    } else { std::cerr << kUsage; return 2; }
+    } else {
+      std::cerr << kUsage;
+      return 2;
+    }
   }
-  if (streams.empty()) { std::cerr << kUsage; return 2; }
+  if (streams.empty()) {
+    std::cerr << kUsage;
+    return 2;
+  }
   for (StreamSpec& s : streams) s.options = defaults;
   for (auto& [index, codec] : codec_overrides) {
-    if (codec != "h264" && codec != "h265") { std::cerr << "codec must be h264 or h265\n"; return 2; }
+    if (codec != "h264" && codec != "h265") {
+      std::cerr << "codec must be h264 or h265\n";
+      return 2;
+    }
     streams[index].options.codec = codec;
     streams[index].options.transcode = true;
   }
@@ -119,7 +138,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   GMainLoop* loop = g_main_loop_new(nullptr, FALSE);
-  auto quit = +[](gpointer l) -> gboolean { g_main_loop_quit(static_cast<GMainLoop*>(l)); return G_SOURCE_REMOVE; };
+  auto quit = +[](gpointer l) -> gboolean {
+    g_main_loop_quit(static_cast<GMainLoop*>(l));
+    return G_SOURCE_REMOVE;
+  };
   g_unix_signal_add(SIGINT, quit, loop);
   g_unix_signal_add(SIGTERM, quit, loop);
   spdlog::info("camsim: ready");

@@ -50,16 +50,14 @@ void MediaConfigure(GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer data) {
 
 }  // namespace
 
-RtspMounts::RtspMounts(const ServerOptions& options)
-    : server_(gst_rtsp_server_new()), auth_(!options.user.empty()) {
+RtspMounts::RtspMounts(const ServerOptions& options) : server_(gst_rtsp_server_new()), auth_(!options.user.empty()) {
   gst_rtsp_server_set_service(server_, std::to_string(options.port).c_str());
   gst_rtsp_server_set_address(server_, options.bind.c_str());
   mounts_ = gst_rtsp_server_get_mount_points(server_);
   // One line per RTSP client, so tests can count who pulls the cameras.
-  g_signal_connect(server_, "client-connected", G_CALLBACK(+[](GstRTSPServer*, GstRTSPClient*, gpointer) {
-                     spdlog::info("camsim: client connected");
-                   }),
-                   nullptr);
+  g_signal_connect(
+      server_, "client-connected",
+      G_CALLBACK(+[](GstRTSPServer*, GstRTSPClient*, gpointer) { spdlog::info("camsim: client connected"); }), nullptr);
   if (auth_) {
     GstRTSPAuth* auth = gst_rtsp_auth_new();
     gst_rtsp_auth_set_supported_methods(auth, GST_RTSP_AUTH_DIGEST);
@@ -80,11 +78,12 @@ RtspMounts::~RtspMounts() {
 void RtspMounts::Add(const std::string& name, const EncodedClip* clip, bool split_keyframes) {
   GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
   const bool h265 = clip->codec == "h265";
-  std::string launch = std::string("( appsrc name=src is-live=true do-timestamp=false ! ") +
-                       (h265 ? "h265parse config-interval=-1 ! rtph265pay" : "h264parse config-interval=-1 ! rtph264pay") +
-                       // Parameter sets from the parser, once per keyframe: the 1.22 payloader
-                       // puts them before every slice of a keyframe (a split picture).
-                       " name=pay0 pt=96 config-interval=" + (split_keyframes ? "-1" : "0") + " )";
+  std::string launch =
+      std::string("( appsrc name=src is-live=true do-timestamp=false ! ") +
+      (h265 ? "h265parse config-interval=-1 ! rtph265pay" : "h264parse config-interval=-1 ! rtph264pay") +
+      // Parameter sets from the parser, once per keyframe: the 1.22 payloader
+      // puts them before every slice of a keyframe (a split picture).
+      " name=pay0 pt=96 config-interval=" + (split_keyframes ? "-1" : "0") + " )";
   gst_rtsp_media_factory_set_launch(factory, launch.c_str());
   gst_rtsp_media_factory_set_shared(factory, TRUE);
   if (auth_) {
@@ -93,8 +92,9 @@ void RtspMounts::Add(const std::string& name, const EncodedClip* clip, bool spli
   }
   // The template is copied for each constructed media.
   auto* tmpl = new Feeder{clip, name};
-  g_signal_connect_data(factory, "media-configure", G_CALLBACK(MediaConfigure), tmpl,
-                        [](gpointer p, GClosure*) { delete static_cast<Feeder*>(p); }, GConnectFlags(0));
+  g_signal_connect_data(
+      factory, "media-configure", G_CALLBACK(MediaConfigure), tmpl,
+      [](gpointer p, GClosure*) { delete static_cast<Feeder*>(p); }, GConnectFlags(0));
   gst_rtsp_mount_points_add_factory(mounts_, ("/" + name).c_str(), factory);
 }
 

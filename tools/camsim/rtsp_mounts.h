@@ -15,7 +15,7 @@ namespace xl::camsim {
 struct ServerOptions {
   int port = 8554;
   std::string bind = "0.0.0.0";
-  std::string user;      // empty: no authentication
+  std::string user;  // empty: no authentication
   std::string password;
 };
 

@@ -20,10 +20,10 @@
 #include <map>
 #include <optional>
 
-#include "tools/console/console_client.h"
 #include "common/cli.h"
 #include "common/clock.h"
 #include "proto/wire/wire.h"
+#include "tools/console/console_client.h"
 
 namespace {
 
@@ -33,9 +33,12 @@ std::string Clock(int64_t ms) { return xl::LocalTime(ms, "%H:%M:%S"); }
 
 const char* Colour(xl::wire::CameraState s) {
   switch (s) {
-    case xl::wire::CAMERA_STATE_ONLINE: return "\033[32m";
-    case xl::wire::CAMERA_STATE_OFFLINE: return "\033[31m";
-    default: return "\033[33m";
+    case xl::wire::CAMERA_STATE_ONLINE:
+      return "\033[32m";
+    case xl::wire::CAMERA_STATE_OFFLINE:
+      return "\033[31m";
+    default:
+      return "\033[33m";
   }
 }
 
@@ -77,7 +80,10 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--ptz") {
-      if (i + 2 >= argc) { std::cerr << "--ptz needs CAMERA_ID and ACTION\n"; return 2; }
+      if (i + 2 >= argc) {
+        std::cerr << "--ptz needs CAMERA_ID and ACTION\n";
+        return 2;
+      }
       ptz.emplace();
       ptz->set_camera_id(argv[++i]);
       ptz->set_action(argv[++i]);
@@ -85,30 +91,43 @@ int main(int argc, char** argv) {
     }
     if ((arg == "--speed" || arg == "--preset") && i + 1 < argc) {
       auto n = xl::ParseIntArg(argv[++i], 1, 255);
-      if (!n || !ptz) { std::cerr << arg << " must follow --ptz and be 1 to 255\n"; return 2; }
+      if (!n || !ptz) {
+        std::cerr << arg << " must follow --ptz and be 1 to 255\n";
+        return 2;
+      }
       if (arg == "--speed") ptz->set_speed(uint32_t(*n));
       else ptz->set_preset(uint32_t(*n));
       continue;
     }
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
     if (arg == "--json") json = true;
-    else if (!v) { std::cerr << "usage: xl-console [--router EP] [--region P]... [--after SEQ] [--json] [--snapshots DIR] [--exit-after S] [--watch ID [--out FILE]]\n"; return 2; }
-    else if (arg == "--router") options.endpoint = argv[++i];
+    else if (!v) {
+      std::cerr << "usage: xl-console [--router EP] [--region P]... [--after SEQ] [--json] [--snapshots DIR] "
+                   "[--exit-after S] [--watch ID [--out FILE]]\n";
+      return 2;
+    } else if (arg == "--router") options.endpoint = argv[++i];
     else if (arg == "--region") options.prefixes.push_back(argv[++i]);
     else if (arg == "--after") {
       auto seq = xl::ParseIntArg(argv[++i], 0, INT64_MAX);
-      if (!seq) { std::cerr << "--after must be a sequence number\n"; return 2; }
+      if (!seq) {
+        std::cerr << "--after must be a sequence number\n";
+        return 2;
+      }
       options.after_seq = uint64_t(*seq);
-    }
-    else if (arg == "--snapshots") snapshots = argv[++i];
+    } else if (arg == "--snapshots") snapshots = argv[++i];
     else if (arg == "--watch") options.watch.push_back(argv[++i]);
     else if (arg == "--out") out_path = argv[++i];
     else if (arg == "--exit-after") {
       auto s = xl::ParseIntArg(argv[++i], 1, 1 << 30);
-      if (!s) { std::cerr << "--exit-after must be a number of seconds\n"; return 2; }
+      if (!s) {
+        std::cerr << "--exit-after must be a number of seconds\n";
+        return 2;
+      }
       exit_after_s = int(*s);
+    } else {
+      std::cerr << "unknown option " << arg << "\n";
+      return 2;
     }
-    else { std::cerr << "unknown option " << arg << "\n"; return 2; }
   }
   if (ptz) return SendPtz(options.endpoint, *ptz);
   std::signal(SIGINT, [](int) { g_stop = true; });
@@ -118,8 +137,9 @@ int main(int argc, char** argv) {
   xl::console::ConsoleClient client(ctx, options);
   std::map<std::string, std::string> names;
   const int64_t end = exit_after_s ? xl::MonotonicMs() + exit_after_s * 1000LL : 0;
-  if (!json) std::cout << "xl-console: " << options.endpoint << ", region "
-                       << (options.prefixes.empty() ? "all" : options.prefixes.front()) << std::endl;
+  if (!json)
+    std::cout << "xl-console: " << options.endpoint << ", region "
+              << (options.prefixes.empty() ? "all" : options.prefixes.front()) << std::endl;
   int reconnects = 0;
   std::ofstream out;
   if (!out_path.empty()) {
@@ -136,21 +156,28 @@ int main(int argc, char** argv) {
     if (client.reconnects() != reconnects) {
       reconnects = client.reconnects();
       if (json) std::cout << nlohmann::json{{"type", "reconnect"}, {"count", reconnects}}.dump() << std::endl;
-      else std::cout << "-- router silent: reconnecting, resuming after seq "
-                     << (client.resume_point() ? std::to_string(*client.resume_point()) : "live") << std::endl;
+      else
+        std::cout << "-- router silent: reconnecting, resuming after seq "
+                  << (client.resume_point() ? std::to_string(*client.resume_point()) : "live") << std::endl;
     }
     if (!msg) continue;
     if (msg->has_camera()) {
       const auto& c = msg->camera();
       names[c.id()] = c.name();
       if (json) {
-        std::cout << nlohmann::json{{"type", "camera"}, {"id", c.id()}, {"name", c.name()}, {"region", c.region()},
-                                    {"state", xl::StateName(c.state())}, {"reason", c.reason()},
-                                    {"worker", c.worker()}}.dump() << std::endl;
+        std::cout << nlohmann::json{{"type", "camera"},
+                                    {"id", c.id()},
+                                    {"name", c.name()},
+                                    {"region", c.region()},
+                                    {"state", xl::StateName(c.state())},
+                                    {"reason", c.reason()},
+                                    {"worker", c.worker()}}
+                         .dump()
+                  << std::endl;
       } else {
         std::cout << Clock(c.since_ms() ? c.since_ms() : xl::NowMs()) << "  " << Colour(c.state()) << "● "
-                  << xl::StateName(c.state()) << "\033[0m  " << c.id() << " " << c.name() << "  [" << c.region()
-                  << "]" << (c.reason().empty() ? "" : "  " + c.reason()) << std::endl;
+                  << xl::StateName(c.state()) << "\033[0m  " << c.id() << " " << c.name() << "  [" << c.region() << "]"
+                  << (c.reason().empty() ? "" : "  " + c.reason()) << std::endl;
       }
     } else if (msg->has_alert()) {
       const auto& a = msg->alert().alert();
@@ -162,13 +189,24 @@ int main(int argc, char** argv) {
       }
       std::vector<std::string> zones(a.zones().begin(), a.zones().end());
       if (json) {
-        std::cout << nlohmann::json{{"type", "alert"}, {"seq", seq}, {"id", a.id()}, {"camera", a.camera_id()},
-                                    {"region", a.region()}, {"kind", xl::KindName(a.kind())},
-                                    {"phase", xl::PhaseName(a.phase())}, {"zones", zones},
-                                    {"boxes", a.boxes_size()}, {"score", a.score()}, {"time_ms", a.time_ms()},
-                                    {"snapshot_bytes", a.snapshot_jpeg().size()}, {"snapshot", path},
-                                    {"crop_bytes", a.crop_jpeg().size()}, {"start_ms", a.start_ms()},
-                                    {"end_ms", a.end_ms()}, {"clip", a.clip_path()}}.dump()
+        std::cout << nlohmann::json{{"type", "alert"},
+                                    {"seq", seq},
+                                    {"id", a.id()},
+                                    {"camera", a.camera_id()},
+                                    {"region", a.region()},
+                                    {"kind", xl::KindName(a.kind())},
+                                    {"phase", xl::PhaseName(a.phase())},
+                                    {"zones", zones},
+                                    {"boxes", a.boxes_size()},
+                                    {"score", a.score()},
+                                    {"time_ms", a.time_ms()},
+                                    {"snapshot_bytes", a.snapshot_jpeg().size()},
+                                    {"snapshot", path},
+                                    {"crop_bytes", a.crop_jpeg().size()},
+                                    {"start_ms", a.start_ms()},
+                                    {"end_ms", a.end_ms()},
+                                    {"clip", a.clip_path()}}
+                         .dump()
                   << std::endl;
       } else {
         std::string zone_list;
@@ -185,10 +223,17 @@ int main(int argc, char** argv) {
       if (out.is_open() && keyed) out.write(v.data().data(), std::streamsize(v.data().size()));
       ++video_frames;
       if (json) {
-        std::cout << nlohmann::json{{"type", "video"}, {"camera", v.camera_id()}, {"codec", v.codec()},
-                                    {"keyframe", v.keyframe()}, {"bytes", v.data().size()}, {"seq", v.seq()},
-                                    {"width", v.width()}, {"height", v.height()},
-                                    {"latency_ms", xl::NowMs() - v.sent_ms()}}.dump() << std::endl;
+        std::cout << nlohmann::json{{"type", "video"},
+                                    {"camera", v.camera_id()},
+                                    {"codec", v.codec()},
+                                    {"keyframe", v.keyframe()},
+                                    {"bytes", v.data().size()},
+                                    {"seq", v.seq()},
+                                    {"width", v.width()},
+                                    {"height", v.height()},
+                                    {"latency_ms", xl::NowMs() - v.sent_ms()}}
+                         .dump()
+                  << std::endl;
       } else if (video_frames % 100 == 1) {
         std::cout << "-- video " << v.camera_id() << ": " << video_frames << " frames, " << v.codec() << " "
                   << v.width() << "x" << v.height() << std::endl;

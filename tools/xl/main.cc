@@ -24,8 +24,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <libsoup/soup.h>
@@ -55,7 +55,8 @@ struct Cli {
   bool LogIn() const {
     if (!cookie.empty()) return true;
     const char* password = std::getenv("XL_PASSWORD");
-    auto r = xl::HttpCall("POST", api + "/api/login", json{{"user", user}, {"password", password ? password : ""}}.dump());
+    auto r =
+        xl::HttpCall("POST", api + "/api/login", json{{"user", user}, {"password", password ? password : ""}}.dump());
     if (!r.ok()) {
       std::cerr << "xl: " << r.error().message << "\n";
       return false;
@@ -114,7 +115,8 @@ void Table(const json& rows, const std::vector<std::pair<std::string, std::strin
     return w;
   };
   for (const json& r : rows) {
-    for (size_t i = 0; i < cols.size(); ++i) width[i] = std::max(width[i], display(Cell(r.value(cols[i].first, json()))));
+    for (size_t i = 0; i < cols.size(); ++i)
+      width[i] = std::max(width[i], display(Cell(r.value(cols[i].first, json()))));
   }
   auto print = [&](auto get) {
     for (size_t i = 0; i < cols.size(); ++i) {
@@ -128,7 +130,7 @@ void Table(const json& rows, const std::vector<std::pair<std::string, std::strin
 }
 
 const std::vector<std::pair<std::string, std::string>> kCameraCols = {
-    {"id", "ID"}, {"name", "NAME"}, {"region", "REGION"}, {"state", "STATE"}, {"worker", "WORKER"},
+    {"id", "ID"},         {"name", "NAME"},   {"region", "REGION"},         {"state", "STATE"},  {"worker", "WORKER"},
     {"fps_in", "FPS IN"}, {"kbps", "KBIT/S"}, {"reconnects", "RECONNECTS"}, {"reason", "REASON"}};
 
 // Parses "--key value" pairs from args[from..] into a JSON object of camera fields.
@@ -175,7 +177,8 @@ int Import(const Cli& cli, const std::vector<std::string>& args) {
   int wait_s = 60;
   for (size_t i = 2; i < args.size(); ++i) {
     if (args[i] == "--dry-run") dry_run = true;
-    else if (args[i] == "--wait" && i + 1 < args.size() && xl::ParseIntArg(args[i + 1], 0, 86400)) wait_s = int(*xl::ParseIntArg(args[++i], 0, 86400));
+    else if (args[i] == "--wait" && i + 1 < args.size() && xl::ParseIntArg(args[i + 1], 0, 86400))
+      wait_s = int(*xl::ParseIntArg(args[++i], 0, 86400));
     else return 2;
   }
   std::ifstream in(args[1], std::ios::binary);
@@ -190,8 +193,8 @@ int Import(const Cli& cli, const std::vector<std::string>& args) {
   for (const json& e : (*r)["errors"]) {
     std::cout << args[1] << ": row " << e["row"].get<int>() << ": " << e["reason"].get<std::string>() << "\n";
   }
-  std::cout << (*r)["rows"].get<int>() << " rows: " << (*r)["valid"].get<int>() << " valid, "
-            << (*r)["errors"].size() << " refused; " << (dry_run ? "dry run, nothing applied" : "applied") << "\n";
+  std::cout << (*r)["rows"].get<int>() << " rows: " << (*r)["valid"].get<int>() << " valid, " << (*r)["errors"].size()
+            << " refused; " << (dry_run ? "dry run, nothing applied" : "applied") << "\n";
   if (dry_run || (*r)["valid"].get<int>() == 0 || wait_s == 0) return (*r)["errors"].empty() ? 0 : 1;
 
   // Progress: the imported cameras as the workers take them on.
@@ -209,7 +212,8 @@ int Import(const Cli& cli, const std::vector<std::string>& args) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
   std::cerr << "\n";
-  if (handed < ids.size()) std::cout << "xl: " << ids.size() - handed << " cameras not yet taken on by a worker (is one running?)\n";
+  if (handed < ids.size())
+    std::cout << "xl: " << ids.size() - handed << " cameras not yet taken on by a worker (is one running?)\n";
   return (*r)["errors"].empty() && handed == ids.size() ? 0 : 1;
 }
 
@@ -224,8 +228,7 @@ int Live(const Cli& cli, const std::string& camera, const std::string& path, int
     std::string mime, error;
     size_t messages = 0, bytes = 0;
     SoupWebsocketConnection* conn = nullptr;
-  } st{g_main_loop_new(nullptr, FALSE), std::ofstream(path, std::ios::binary | std::ios::trunc), "", "", 0, 0,
-       nullptr};
+  } st{g_main_loop_new(nullptr, FALSE), std::ofstream(path, std::ios::binary | std::ios::trunc), "", "", 0, 0, nullptr};
   if (!st.out) {
     std::cerr << "xl: cannot write " << path << "\n";
     return 1;
@@ -250,7 +253,8 @@ int Live(const Cli& cli, const std::string& camera, const std::string& path, int
           g_main_loop_quit(st->loop);
           return;
         }
-        g_signal_connect(st->conn, "message", G_CALLBACK(+[](SoupWebsocketConnection*, gint type, GBytes* b, gpointer d) {
+        g_signal_connect(st->conn, "message",
+                         G_CALLBACK(+[](SoupWebsocketConnection*, gint type, GBytes* b, gpointer d) {
                            auto* st = static_cast<State*>(d);
                            gsize n = 0;
                            const char* p = static_cast<const char*>(g_bytes_get_data(b, &n));
@@ -271,10 +275,13 @@ int Live(const Cli& cli, const std::string& camera, const std::string& path, int
                          st);
       },
       &st);
-  g_timeout_add_seconds(guint(seconds), [](gpointer loop) -> gboolean {
-    g_main_loop_quit(static_cast<GMainLoop*>(loop));
-    return G_SOURCE_REMOVE;
-  }, st.loop);
+  g_timeout_add_seconds(
+      guint(seconds),
+      [](gpointer loop) -> gboolean {
+        g_main_loop_quit(static_cast<GMainLoop*>(loop));
+        return G_SOURCE_REMOVE;
+      },
+      st.loop);
   g_main_loop_run(st.loop);
   if (st.conn) {
     if (soup_websocket_connection_get_state(st.conn) == SOUP_WEBSOCKET_STATE_OPEN) {
@@ -379,7 +386,11 @@ int main(int argc, char** argv) {
   if (cmd == "worker" && sub == "ls") {
     auto r = cli.Call("GET", "/api/workers");
     if (!r) return 1;
-    Table(*r, {{"id", "WORKER"}, {"live", "LIVE"}, {"cameras", "CAMERAS"}, {"cpu_cores", "CPU"}, {"silent_s", "SILENT S"},
+    Table(*r, {{"id", "WORKER"},
+               {"live", "LIVE"},
+               {"cameras", "CAMERAS"},
+               {"cpu_cores", "CPU"},
+               {"silent_s", "SILENT S"},
                {"up_to_date", "UP TO DATE"}});
     return 0;
   }
