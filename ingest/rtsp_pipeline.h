@@ -20,7 +20,7 @@ class RtspPipeline : public CameraPipeline {
   using CameraPipeline::CameraPipeline;
   static void OnPadAdded(GstElement* src, GstPad* pad, gpointer self);
 
-  // For dropping parameter sets a flawed sender puts between a picture's slices (split_picture.h).
+  // For dropping parameter sets a flawed sender puts between a picture's slices (proto/media/split_picture.h).
   h26x::RtpPictureState picture_;
   bool h265_ = false;
 };

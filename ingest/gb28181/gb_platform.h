@@ -37,7 +37,7 @@ class GbPlatform {
   // that restarted, or missed one, learns the channels).
   void ReportCatalogs();
 
-  // Sends PTZ `action` (ptz.h) to a channel of a device (`channel` "": the device itself) and
+  // Sends PTZ `action` (proto/gb28181/ptz.h) to a channel of a device (`channel` "": the device itself) and
   // logs it. kNotFound when the device is not registered and online.
   Status Ptz(const std::string& device, const std::string& channel, const std::string& action, int speed, int preset);
 

@@ -134,7 +134,7 @@ GstFlowReturn PsRtpPipeline::OnPacket(GstElement* sink, gpointer self) {
 
 namespace {
 
-// Pictures a sender split with parameter sets (ingest/split_picture.h) are joined on the
+// Pictures a sender split with parameter sets (proto/media/split_picture.h) are joined on the
 // demuxer's video before the parser sees them. (RTSP cameras get the same repair on RTP.)
 void JoinSplitPictures(GstPad* pad, bool h265) {
   gst_pad_add_probe(

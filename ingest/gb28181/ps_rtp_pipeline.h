@@ -7,6 +7,8 @@
 // The RTP check drops, and counts, packets that are not RTP (PipelineCounters::rtp_malformed)
 // and packets of another SSRC (rtp_foreign). Over TCP the platform listens (setup:passive)
 // and takes the first connection.
+// Thread: Create, port and SetSsrc on the worker's main thread; the packet check runs on a
+// streaming thread (the SSRC is atomic).
 #pragma once
 
 #include <atomic>

@@ -95,7 +95,7 @@ class Registrar {
   Output OnMessage(const SipMessage& message, const Peer& peer, int64_t now_ms);
   // Keepalive and registration timeouts as of `now_ms`.
   Output Tick(int64_t now_ms);
-  // A DeviceControl MESSAGE with `ptz_cmd` (see ptz.h) for `channel_id` of `device_id`.
+  // A DeviceControl MESSAGE with `ptz_cmd` (proto/gb28181/ptz.h) for `channel_id` of `device_id`.
   // Error when the device is not registered and online.
   Result<Output> Ptz(const std::string& device_id, const std::string& channel_id, const std::string& ptz_cmd);
 

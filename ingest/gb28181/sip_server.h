@@ -31,7 +31,7 @@ class SipServer {
   SipServer& operator=(const SipServer&) = delete;
 
   const Registrar& registrar() const { return registrar_; }
-  // Sends a PTZ command (ptz.h) to a channel of a registered, online device.
+  // Sends a PTZ command (proto/gb28181/ptz.h) to a channel of a registered, online device.
   Status Ptz(const std::string& device_id, const std::string& channel_id, const std::string& ptz_cmd);
   int port() const { return port_; }
   const GbConfig& config() const { return registrar_.config(); }

@@ -1,6 +1,7 @@
 // The durable alert log (SQLite, WAL). Every alert gets the next sequence number of the log
 // when it is written; clients resume by that number. Also keeps the last known state of
 // every camera, so a restarted router knows its cameras before the workers report in.
+// Thread: the router's one loop thread only (router/router.h); not thread-safe.
 #pragma once
 
 #include <sqlite3.h>

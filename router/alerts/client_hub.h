@@ -11,6 +11,7 @@
 // frames then arrive as ServerMessage{video}, from a keyframe on (see router/live/). A client
 // watching video pings every second; one not heard for 3 s is taken as not reading (its
 // queues are filling) and gets no frames until it speaks again, then from a keyframe.
+// Thread: the router's one loop thread only (router/router.h); not thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -5,6 +5,7 @@
 // Roles: operator (watches, handles alerts), commander (everything below its region), admin
 // (users and cameras). Every user sees only cameras and alerts inside their `region`
 // (a region code prefix; "" is the whole system).
+// Thread: the router's one loop thread only (router/router.h); not thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -5,6 +5,7 @@
 // A browser whose socket is not draining is skipped to the next keyframe.
 // An unknown camera gets a text message {"error": "..."} and the socket is closed (4404); a
 // request without a session, or for a camera outside the user's region, likewise (4401).
+// Thread: the router's one loop thread only (router/router.h); not thread-safe.
 #pragma once
 
 #include <functional>

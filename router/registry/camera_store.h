@@ -2,6 +2,7 @@
 // SQLite-backed (same file as the alert log); after a worker's YAML seeded it, this is the
 // truth. Credentials are kept in their own table and leave the router only towards the
 // worker that runs the camera. Every write is one transaction: all or nothing.
+// Thread: the router's one loop thread only (router/router.h); not thread-safe.
 #pragma once
 
 #include <functional>

@@ -12,6 +12,7 @@
 //   GET    /api/workers              workers, liveness, load
 //   GET    /api/status               every camera sorted by trouble, and totals
 // Errors are {"error": "reason"}.
+// Thread: the router's one loop thread only (router/router.h); not thread-safe.
 #pragma once
 
 #include <functional>

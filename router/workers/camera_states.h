@@ -2,6 +2,7 @@
 // health figures) and which worker runs it. The registry of cameras (what should run) is
 // registry/camera_store.h; this is what is running, as the workers report it.
 // A camera whose worker has been silent longer than the timeout is reported offline.
+// Thread: the router's one loop thread only (router/router.h); not thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -5,6 +5,7 @@
 // second with the assignment version it has applied. The router sends each live worker its
 // complete camera set whenever it changes, and again until the worker has applied it.
 // A worker silent for longer than the timeout is lost; its cameras go to the others.
+// Thread: the router's one loop thread only (router/router.h); not thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -251,14 +251,20 @@ TEST_F(RegistrarTest, AWrongPasswordIsRefusedAndReportedOnce) {
   EXPECT_EQ(Reply(Register("34020000001320000002", "own-pw")).status(), 200);
 }
 
-TEST_F(RegistrarTest, SilenceTakesADeviceOfflineAndAKeepaliveBringsItBack) {
-  Register("34020000001320000001", "default-pw");
+// A device's keepalive MESSAGE body.
+Manscdp KeepaliveOf(const std::string& device_id, long sn) {
   Manscdp k;
   k.root = "Notify";
   k.cmd_type = "Keepalive";
-  k.sn = 5;
-  k.device_id = "34020000001320000001";
+  k.sn = sn;
+  k.device_id = device_id;
   k.status = "OK";
+  return k;
+}
+
+TEST_F(RegistrarTest, SilenceTakesADeviceOfflineAndAKeepaliveBringsItBack) {
+  Register("34020000001320000001", "default-pw");
+  const Manscdp k = KeepaliveOf("34020000001320000001", 5);
   EXPECT_EQ(Reply(Feed(Request("MESSAGE", "34020000001320000001", 3, "", BuildManscdp(k)), 11000)).status(), 200);
   EXPECT_FALSE(Has(registrar_.Tick(40000), GbEvent::kOffline)) << "29 s after the keepalive: still within 3 × 10 s";
   EXPECT_TRUE(Has(registrar_.Tick(41001), GbEvent::kOffline));
@@ -271,12 +277,7 @@ TEST_F(RegistrarTest, ExpiresZeroUnregistersAndStrangersAreRefused) {
   auto gone = Register("34020000001320000001", "default-pw", "0");
   EXPECT_EQ(Reply(gone).status(), 200);
   EXPECT_TRUE(Has(gone, GbEvent::kUnregistered));
-  Manscdp k;
-  k.root = "Notify";
-  k.cmd_type = "Keepalive";
-  k.sn = 5;
-  k.device_id = "34020000001320000001";
-  k.status = "OK";
+  const Manscdp k = KeepaliveOf("34020000001320000001", 5);
   EXPECT_EQ(Reply(Feed(Request("MESSAGE", "34020000001320000001", 9, "", BuildManscdp(k)))).status(), 403);
   EXPECT_EQ(Reply(Feed(Request("MESSAGE", "34020000001320000001", 9, "", "<garbage"))).status(), 400);
   EXPECT_EQ(Reply(Feed(Request("REGISTER", "12345", 1, ""))).status(), 400);

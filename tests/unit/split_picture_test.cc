@@ -1,4 +1,4 @@
-// Joining pictures a sender split with parameter sets (ingest/split_picture.h).
+// Joining pictures a sender split with parameter sets (proto/media/split_picture.h).
 #include <gtest/gtest.h>
 
 #include "proto/media/split_picture.h"

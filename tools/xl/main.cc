@@ -1,4 +1,4 @@
-// xl: the ops command line, over the router's REST API (router/registry_api.h).
+// xl: the ops command line, over the router's REST API (router/registry/registry_api.h).
 //
 //   xl [--api URL] camera ls [--region P]
 //   xl [--api URL] camera show ID
