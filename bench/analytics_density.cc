@@ -109,9 +109,7 @@ int main(int argc, char** argv) {
       << "\", media: \"tcp://127.0.0.1:" << media << "\"}\ncameras:\n";
   for (int i = 0; i < cameras; ++i) {
     sim.push_back("--stream");
-    std::string stream = "c";
-    stream.append(std::to_string(i)).append("=").append(clip);
-    sim.push_back(stream);
+    sim.push_back(Numbered("c", i) + "=" + clip);
     char id[32];
     std::snprintf(id, sizeof id, "330102010013200%05d", i);
     cfg << "  - {id: \"" << id << "\", name: bench" << i << ", url: \"rtsp://127.0.0.1:" << rtsp << "/c" << i

@@ -35,12 +35,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> streams, ids;
   std::string yaml = "defaults: {motion: {enabled: false}, faults: {enabled: false}}\ncameras:\n", wall;
   for (int i = 0; i < 16; ++i) {
-    streams.push_back("c" + std::to_string(i) + "=" + clip);
+    streams.push_back(Numbered("c", i) + "=" + clip);
     char id[32];
     std::snprintf(id, sizeof id, "330102010113200%05d", i + 1);
-    yaml += std::string("  - {id: \"") + id + "\", name: cam" + std::to_string(i) + ", url: \"rtsp://" + kCamUser +
-            ":" + kCamPassword + "@" + sys.RtspUrl("c" + std::to_string(i)).substr(7) + "\"}\n";
-    wall += (wall.empty() ? "" : ",") + std::string(id);
+    yaml += std::string("  - {id: \"") + id + "\", name: " + Numbered("cam", i) + ", url: \"rtsp://" + kCamUser +
+            ":" + kCamPassword + "@" + sys.RtspUrl(Numbered("c", i)).substr(7) + "\"}\n";
+    wall.append(wall.empty() ? "" : ",").append(id);
     ids.push_back(id);
   }
   auto router = sys.StartRouter();

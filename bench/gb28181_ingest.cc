@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
     std::string gb;
     if (s == 0) {
       sim.insert(sim.end(), {"--port", std::to_string(rtsp_port), "--bind", "127.0.0.1"});
-      for (int i = 0; i < cameras; ++i) sim.insert(sim.end(), {"--stream", "c" + std::to_string(i) + "=" + clip});
+      for (int i = 0; i < cameras; ++i) sim.insert(sim.end(), {"--stream", Numbered("c", i) + "=" + clip});
     } else {
       sim.insert(sim.end(), {"--gb28181", "127.0.0.1:" + std::to_string(sip), "--password", "bench", "--device-id",
                              device, "--channels", std::to_string(cameras), "--media", clip});

@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
   System sys("bench-registry-import");
   auto router = sys.StartRouter();
   std::vector<std::unique_ptr<Process>> procs;
-  for (int w = 0; w < workers; ++w) procs.push_back(sys.StartWorker("w" + std::to_string(w + 1), "cameras: []\n"));
+  for (int w = 0; w < workers; ++w) procs.push_back(sys.StartWorker(Numbered("w", w + 1), "cameras: []\n"));
   const bool up = WaitUntil(
       [&] {
         auto r = sys.Api("GET", "/api/workers");

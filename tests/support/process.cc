@@ -89,6 +89,8 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
   }
 }
 
+std::string Numbered(const std::string& prefix, int n) { return std::string(prefix).append(std::to_string(n)); }
+
 int ConnectLoopback(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

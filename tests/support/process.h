@@ -46,6 +46,10 @@ int FreePort();
 // How many times `what` occurs in `text` (log lines counted by a marker).
 int CountOf(const std::string& text, const std::string& what);
 
+// `prefix` followed by `n` ("c7"). (Written out, not as "c" + std::to_string(n), which GCC 12
+// wrongly warns about with -Wrestrict.)
+std::string Numbered(const std::string& prefix, int n);
+
 // A TCP connection to 127.0.0.1:`port` (a file descriptor the caller closes), or -1.
 int ConnectLoopback(int port);
 

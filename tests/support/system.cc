@@ -37,7 +37,12 @@ std::unique_ptr<Process> System::StartCamsim(const std::vector<std::string>& str
     argv.push_back("--stream");
     argv.push_back(s);
   }
-  return std::make_unique<Process>(argv, dir_ + "/camsim.log");
+  auto camsim = std::make_unique<Process>(argv, dir_ + "/camsim.log");
+  // Its URLs are handed on at once, and not every client retries like the worker (ffmpeg
+  // copying a stream does not): wait until it listens. Loading clips may mean transcoding.
+  WaitUntil([&] { return camsim->Output().find("camsim: ready") != std::string::npos || !camsim->running(); },
+            std::chrono::seconds(240));
+  return camsim;
 }
 
 std::unique_ptr<Process> System::StartRouter(const std::vector<std::string>& extra) {

@@ -20,6 +20,7 @@ class System {
   explicit System(const std::string& name);
 
   // xl-camsim with digest auth (kCamUser/kCamPassword) serving `streams` ("NAME=FILE[,codec=h265]").
+  // Returns once it listens (or has exited: a test expecting it up then fails on its own checks).
   std::unique_ptr<Process> StartCamsim(const std::vector<std::string>& streams);
   // The router, with "admin" (kAdminPassword) as its first desk user.
   std::unique_ptr<Process> StartRouter(const std::vector<std::string>& extra = {});
