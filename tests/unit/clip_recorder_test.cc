@@ -168,7 +168,7 @@ std::vector<std::string> ThreeClips(const std::string& dir) {
   std::vector<std::string> paths;
   for (int i = 0; i < 3; ++i) {
     ClipRecorder recorder(ClipConfig{}, "33010201001320000001", "cam", store);
-    paths.push_back(dir + "/" + RecordEvent(recorder, clip, "e" + std::to_string(i), 10, 12 + i, 25));
+    paths.push_back(dir + "/" + RecordEvent(recorder, clip, test::Numbered("e", i), 10, 12 + i, 25));
     store.Flush();  // one after another: each finished (and dated) after the one before
   }
   return paths;
