@@ -6,13 +6,11 @@
 
 #include <csignal>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "common/clock.h"
 #include "common/prometheus.h"
-#include "proto/camera/camera_id.h"
 #include "proto/gb28181/channel_url.h"
 #include "proto/wire/wire.h"
 
@@ -169,12 +167,12 @@ void Worker::OnPtz(const wire::PtzCommand& c) {
                  c.camera_id());
     return;
   }
-  Status sent =
+  Result<std::string> sent =
       gb_ ? gb_->Ptz(gb->device_id, gb->channel_id, c.action(), c.speed() ? int(c.speed()) : 128, int(c.preset()))
-          : Status(Error{"GB28181 is not enabled on this worker"});
+          : Result<std::string>(Error{"GB28181 is not enabled on this worker"});
   if (!sent.ok()) {
     spdlog::warn("camera {} ({}): PTZ {} not sent: {}", c.camera_id(), it->second.camera->config().name, c.action(),
-                 sent.message());
+                 sent.error().message);
   }
 }
 

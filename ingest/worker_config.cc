@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/yaml_fields.h"
+#include "proto/gb28181/channel_url.h"
 
 namespace xl::ingest {
 namespace {
@@ -23,7 +24,7 @@ void ParseGb28181(const YAML::Node& node, gb28181::GbConfig& g) {
     if (k == "enabled") g.enabled = Flag(v, k);
     else if (k == "id") {
       g.id = Text(v, k);
-      if (g.id.size() != 20 || g.id.find_first_not_of("0123456789") != std::string::npos) {
+      if (!gb28181::IsGbId(g.id)) {
         Fail(v, "'id' must be a 20-digit GB28181 code");
       }
     } else if (k == "realm") g.realm = Text(v, k);

@@ -45,13 +45,13 @@ void GbPlatform::ReportChannels(const GbDevice& d) {
   hooks_.report_channels(report);
 }
 
-Status GbPlatform::Ptz(const std::string& device, const std::string& channel, const std::string& action, int speed,
-                       int preset) {
+Result<std::string> GbPlatform::Ptz(const std::string& device, const std::string& channel, const std::string& action,
+                                    int speed, int preset) {
   auto cmd = PtzCmdFor(action, speed, preset);
   if (!cmd.ok()) return cmd.error();
   if (Status s = sip_->Ptz(device, channel, cmd.value()); !s.ok()) return NotFound(s.message());
   spdlog::info("gb28181 device {}: PTZ {} {} for {}", device, action, cmd.value(), channel.empty() ? device : channel);
-  return Status::Ok();
+  return cmd;
 }
 
 void GbPlatform::OnEvent(const GbEvent& e, const GbDevice& d) {
@@ -132,10 +132,9 @@ HttpReply GbPlatform::PtzRequest(GbPlatform* p, const HttpRequest& request) {
     return fail(400, "\"speed\" and \"preset\" must be numbers, \"channel\" text");
   }
   const std::string action = j["action"].get<std::string>();
-  if (Status s = p->Ptz(j["device"].get<std::string>(), channel, action, speed, preset); !s.ok()) {
-    return fail(HttpStatusOf(s.code()), s.message());
-  }
-  return {200, "application/json", nlohmann::json{{"ptz_cmd", PtzCmdFor(action, speed, preset).value()}}.dump()};
+  auto sent = p->Ptz(j["device"].get<std::string>(), channel, action, speed, preset);
+  if (!sent.ok()) return fail(HttpStatusOf(sent.error().code), sent.error().message);
+  return {200, "application/json", nlohmann::json{{"ptz_cmd", sent.value()}}.dump()};
 }
 
 }  // namespace xl::gb28181

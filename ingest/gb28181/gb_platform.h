@@ -38,8 +38,10 @@ class GbPlatform {
   void ReportCatalogs();
 
   // Sends PTZ `action` (proto/gb28181/ptz.h) to a channel of a device (`channel` "": the device itself) and
-  // logs it. kNotFound when the device is not registered and online.
-  Status Ptz(const std::string& device, const std::string& channel, const std::string& action, int speed, int preset);
+  // logs it; returns the PTZCmd sent. kInvalidArgument for an unknown action or value, kNotFound
+  // when the device is not registered and online.
+  Result<std::string> Ptz(const std::string& device, const std::string& channel, const std::string& action, int speed,
+                          int preset);
 
   // GET /gb28181/devices: the devices registered here, their state and catalog (`platform`
   // null: GB28181 is off on this worker, an empty list).
