@@ -6,17 +6,10 @@
 #include <cstring>
 
 #include "common/clock.h"
+#include "proto/camera/camera_url.h"
 
 namespace xl::ingest {
 namespace {
-
-std::string Scrub(std::string text, const std::string& secret) {
-  if (secret.empty()) return text;
-  for (size_t p = text.find(secret); p != std::string::npos; p = text.find(secret, p)) {
-    text.replace(p, secret.size(), "***");
-  }
-  return text;
-}
 
 // Copies a mapped I420 frame into a contiguous Frame, cropped to even size.
 bool ToFrame(GstSample* sample, analytics::Frame& out) {
@@ -108,7 +101,7 @@ Status CameraPipeline::Play() {
 
 void CameraPipeline::SetFailure(std::string reason) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!failure_) failure_ = Scrub(std::move(reason), secret_);
+  if (!failure_) failure_ = camera::RedactSecret(std::move(reason), secret_);
 }
 
 std::optional<std::string> CameraPipeline::PollFailure() {

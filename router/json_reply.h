@@ -6,10 +6,13 @@
 #include <string>
 
 #include "common/http_server.h"
+#include "common/json_text.h"
 
 namespace xl::router {
 
-inline HttpReply JsonReply(int status, const nlohmann::json& body) { return {status, "application/json", body.dump()}; }
+inline HttpReply JsonReply(int status, const nlohmann::json& body) {
+  return {status, "application/json", JsonText(body)};
+}
 inline HttpReply JsonFault(int status, const std::string& reason) {
   return JsonReply(status, nlohmann::json{{"error", reason}});
 }

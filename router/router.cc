@@ -1,4 +1,5 @@
 #include "router/router.h"
+#include "common/json_text.h"
 
 #include <spdlog/spdlog.h>
 
@@ -162,7 +163,7 @@ HttpReply Router::ApiReply(const HttpRequest& req) {
   if (!me) return JsonFault(401, "log in first (POST /api/login)");
   if (req.path == "/api/live") {  // the relay's state of every camera: for admins (ops)
     if (me->role != "admin") return JsonFault(403, "only an admin reads the relay's state");
-    return HttpReply{200, "application/json", relay_.Stats(MonotonicMs()).dump()};
+    return HttpReply{200, "application/json", JsonText(relay_.Stats(MonotonicMs()))};
   }
   if (req.method != "GET" && me->role != "admin") return JsonFault(403, "only an admin changes cameras");
   return api_.Handle(req, me->region);

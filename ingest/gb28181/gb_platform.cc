@@ -1,4 +1,5 @@
 #include "ingest/gb28181/gb_platform.h"
+#include "common/json_text.h"
 
 #include <spdlog/spdlog.h>
 
@@ -108,12 +109,12 @@ HttpReply GbPlatform::Devices(const GbPlatform* p) {
     const SipServer::Counters& c = p->sip_->counters();
     body["sip"] = {{"received", c.received}, {"malformed", c.malformed}, {"sent", c.sent}};
   }
-  return {200, "application/json", body.dump()};
+  return {200, "application/json", JsonText(body)};
 }
 
 HttpReply GbPlatform::PtzRequest(GbPlatform* p, const HttpRequest& request) {
   auto fail = [](int status, const std::string& reason) {
-    return HttpReply{status, "application/json", nlohmann::json{{"error", reason}}.dump()};
+    return HttpReply{status, "application/json", JsonText(nlohmann::json{{"error", reason}})};
   };
   if (request.method != "POST") return fail(405, "POST only");
   if (!p) return fail(404, "GB28181 is not enabled on this worker");
@@ -134,7 +135,7 @@ HttpReply GbPlatform::PtzRequest(GbPlatform* p, const HttpRequest& request) {
   const std::string action = j["action"].get<std::string>();
   auto sent = p->Ptz(j["device"].get<std::string>(), channel, action, speed, preset);
   if (!sent.ok()) return fail(HttpStatusOf(sent.error().code), sent.error().message);
-  return {200, "application/json", nlohmann::json{{"ptz_cmd", sent.value()}}.dump()};
+  return {200, "application/json", JsonText(nlohmann::json{{"ptz_cmd", sent.value()}})};
 }
 
 }  // namespace xl::gb28181

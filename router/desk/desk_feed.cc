@@ -1,4 +1,5 @@
 #include "router/desk/desk_feed.h"
+#include "common/json_text.h"
 
 #include <libsoup/soup.h>
 
@@ -50,7 +51,7 @@ void DeskFeed::Open(const std::map<std::string, std::string>& cookies, SoupWebso
                    }),
                    this);
   desks_[conn] = std::move(desk);
-  soup_websocket_connection_send_text(conn, nlohmann::json{{"type", "hello"}, {"user", user->name}}.dump().c_str());
+  soup_websocket_connection_send_text(conn, JsonText(nlohmann::json{{"type", "hello"}, {"user", user->name}}).c_str());
 }
 
 void DeskFeed::Send(const std::string& region, const std::string& camera_id, const std::string& text) {
@@ -64,18 +65,17 @@ void DeskFeed::OnAlert(const wire::LoggedAlert& logged) {
   if (desks_.empty()) return;
   const wire::Alert& a = logged.alert();
   Send(a.region(), a.camera_id(),
-       nlohmann::json{{"type", "alert"},
-                      {"id", a.id()},
-                      {"camera", a.camera_id()},
-                      {"camera_name", a.camera_name()},
-                      {"region", a.region()},
-                      {"kind", KindName(a.kind())},
-                      {"phase", PhaseName(a.phase())},
-                      {"start_ms", a.start_ms()},
-                      {"time_ms", a.time_ms()},
-                      {"seq", logged.seq()},
-                      {"clip", a.clip_path()}}
-           .dump());
+       JsonText(nlohmann::json{{"type", "alert"},
+                               {"id", a.id()},
+                               {"camera", a.camera_id()},
+                               {"camera_name", a.camera_name()},
+                               {"region", a.region()},
+                               {"kind", KindName(a.kind())},
+                               {"phase", PhaseName(a.phase())},
+                               {"start_ms", a.start_ms()},
+                               {"time_ms", a.time_ms()},
+                               {"seq", logged.seq()},
+                               {"clip", a.clip_path()}}));
 }
 
 void DeskFeed::OnCamera(const wire::Camera& c) {
@@ -83,27 +83,25 @@ void DeskFeed::OnCamera(const wire::Camera& c) {
   nlohmann::json faults = nlohmann::json::array();
   for (int k : c.faults()) faults.push_back(KindName(wire::AlertKind(k)));
   Send(c.region(), c.id(),
-       nlohmann::json{{"type", "camera"},
-                      {"id", c.id()},
-                      {"name", c.name()},
-                      {"region", c.region()},
-                      {"state", StateName(c.state())},
-                      {"reason", c.reason()},
-                      {"faults", faults}}
-           .dump());
+       JsonText(nlohmann::json{{"type", "camera"},
+                               {"id", c.id()},
+                               {"name", c.name()},
+                               {"region", c.region()},
+                               {"state", StateName(c.state())},
+                               {"reason", c.reason()},
+                               {"faults", faults}}));
 }
 
 void DeskFeed::OnHandling(const std::string& alert_id, const std::string& camera_id, const std::string& region,
                           const std::string& state, const std::string& step, const std::string& user) {
   Send(region, camera_id,
-       nlohmann::json{{"type", "handling"},
-                      {"id", alert_id},
-                      {"camera", camera_id},
-                      {"region", region},
-                      {"state", state},
-                      {"step", step},
-                      {"user", user}}
-           .dump());
+       JsonText(nlohmann::json{{"type", "handling"},
+                               {"id", alert_id},
+                               {"camera", camera_id},
+                               {"region", region},
+                               {"state", state},
+                               {"step", step},
+                               {"user", user}}));
 }
 
 }  // namespace xl::router

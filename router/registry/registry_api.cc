@@ -1,4 +1,5 @@
 #include "router/registry/registry_api.h"
+#include "common/json_text.h"
 
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
@@ -64,7 +65,7 @@ Status ApplyFields(const json& in, wire::CameraSpec& spec, bool allow_id) {
       spec.set_enabled(value.get<bool>());
     } else if (key == "profile") {
       if (value.is_string()) spec.set_profile(value.get<std::string>());
-      else if (value.is_object()) spec.set_profile(value.dump());
+      else if (value.is_object()) spec.set_profile(JsonText(value));
       else if (value.is_null()) spec.clear_profile();
       else return Error{"'profile' must be an object of settings"};
     } else {

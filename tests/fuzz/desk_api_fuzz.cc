@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/clock.h"
 #include "router/alerts/alert_log.h"
 #include "router/desk/alert_desk.h"
 #include "router/desk/desk_api.h"
@@ -54,8 +55,9 @@ struct Desk {
     (void)log->Append({alert});
     (void)users->Add({"admin", "admin", ""}, "admin-password");
     (void)users->Add({"op", "operator", "3301020101"}, "operator-password");
-    admin_cookie = users->StartSession("admin", 1).value();
-    operator_cookie = users->StartSession("op", 1).value();
+    // Sessions that live through the run (12 h), so fuzzed calls reach logged-in handlers.
+    admin_cookie = users->StartSession("admin", xl::NowMs()).value();
+    operator_cookie = users->StartSession("op", xl::NowMs()).value();
     api = std::make_unique<DeskApi>(DeskApi::Sources{*users,
                                                      *desk,
                                                      *log,
@@ -65,6 +67,14 @@ struct Desk {
                                                      300000,
                                                      [](auto&&...) {},
                                                      [](const xl::wire::PtzCommand&) { return xl::Status(); }});
+    // The target is useless unless its sessions work: check once that both are logged in.
+    for (const std::string& cookie : {admin_cookie, operator_cookie}) {
+      xl::HttpRequest me;
+      me.method = "GET";
+      me.path = "/api/me";
+      me.cookies["xl_session"] = cookie;
+      if (auto reply = api->Handle(me); !reply || reply->status != 200) __builtin_trap();
+    }
   }
 };
 

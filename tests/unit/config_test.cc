@@ -142,6 +142,21 @@ TEST(Config, RedactUrl) {
   EXPECT_EQ(camera::RedactUrl("rtsp://admin:pw@h:554/x"), "rtsp://admin:***@h:554/x");
   EXPECT_EQ(camera::RedactUrl("rtsp://h:554/x"), "rtsp://h:554/x");
   EXPECT_EQ(camera::RedactUrl("rtsp://h/x@y"), "rtsp://h/x@y");
+  // Passwords with '@', '/' and ':' unescaped, as camera web pages let users type them.
+  EXPECT_EQ(camera::RedactUrl("rtsp://admin:p@ss@h:554/x"), "rtsp://admin:***@h:554/x");
+  EXPECT_EQ(camera::RedactUrl("rtsp://admin:pa/ss@h/x"), "rtsp://admin:***@h/x");
+  EXPECT_EQ(camera::RedactUrl("rtsp://admin:a:b/c@d@10.0.0.1/ch1"), "rtsp://admin:***@10.0.0.1/ch1");
+  EXPECT_EQ(camera::RedactUrl("rtsp://admin:@h/x"), "rtsp://admin:***@h/x");
+}
+
+TEST(Config, RedactSecretTerminatesForEveryPassword) {
+  for (const std::string secret : {"*", "**", "***", "****", "@", "/", "a*"}) {
+    const std::string text = "could not open rtsp://u:" + secret + "@h/ (" + secret + ")";
+    const std::string out = camera::RedactSecret(text, secret);
+    EXPECT_EQ(out, "could not open rtsp://u:***@h/ (***)") << secret;
+  }
+  EXPECT_EQ(camera::RedactSecret("abc", ""), "abc");
+  EXPECT_EQ(camera::RedactSecret("pwpwpw", "pw"), "*********");
 }
 
 TEST(Config, MissingFileIsAClearError) {

@@ -22,6 +22,7 @@
 
 #include "common/cli.h"
 #include "common/clock.h"
+#include "common/json_text.h"
 #include "proto/wire/wire.h"
 #include "tools/console/console_client.h"
 
@@ -155,7 +156,7 @@ int main(int argc, char** argv) {
     auto msg = client.Next(200);
     if (client.reconnects() != reconnects) {
       reconnects = client.reconnects();
-      if (json) std::cout << nlohmann::json{{"type", "reconnect"}, {"count", reconnects}}.dump() << std::endl;
+      if (json) std::cout << xl::JsonText(nlohmann::json{{"type", "reconnect"}, {"count", reconnects}}) << std::endl;
       else
         std::cout << "-- router silent: reconnecting, resuming after seq "
                   << (client.resume_point() ? std::to_string(*client.resume_point()) : "live") << std::endl;
@@ -165,14 +166,13 @@ int main(int argc, char** argv) {
       const auto& c = msg->camera();
       names[c.id()] = c.name();
       if (json) {
-        std::cout << nlohmann::json{{"type", "camera"},
-                                    {"id", c.id()},
-                                    {"name", c.name()},
-                                    {"region", c.region()},
-                                    {"state", xl::StateName(c.state())},
-                                    {"reason", c.reason()},
-                                    {"worker", c.worker()}}
-                         .dump()
+        std::cout << xl::JsonText(nlohmann::json{{"type", "camera"},
+                                                 {"id", c.id()},
+                                                 {"name", c.name()},
+                                                 {"region", c.region()},
+                                                 {"state", xl::StateName(c.state())},
+                                                 {"reason", c.reason()},
+                                                 {"worker", c.worker()}})
                   << std::endl;
       } else {
         std::cout << Clock(c.since_ms() ? c.since_ms() : xl::NowMs()) << "  " << Colour(c.state()) << "● "
@@ -189,24 +189,23 @@ int main(int argc, char** argv) {
       }
       std::vector<std::string> zones(a.zones().begin(), a.zones().end());
       if (json) {
-        std::cout << nlohmann::json{{"type", "alert"},
-                                    {"seq", seq},
-                                    {"id", a.id()},
-                                    {"camera", a.camera_id()},
-                                    {"region", a.region()},
-                                    {"kind", xl::KindName(a.kind())},
-                                    {"phase", xl::PhaseName(a.phase())},
-                                    {"zones", zones},
-                                    {"boxes", a.boxes_size()},
-                                    {"score", a.score()},
-                                    {"time_ms", a.time_ms()},
-                                    {"snapshot_bytes", a.snapshot_jpeg().size()},
-                                    {"snapshot", path},
-                                    {"crop_bytes", a.crop_jpeg().size()},
-                                    {"start_ms", a.start_ms()},
-                                    {"end_ms", a.end_ms()},
-                                    {"clip", a.clip_path()}}
-                         .dump()
+        std::cout << xl::JsonText(nlohmann::json{{"type", "alert"},
+                                                 {"seq", seq},
+                                                 {"id", a.id()},
+                                                 {"camera", a.camera_id()},
+                                                 {"region", a.region()},
+                                                 {"kind", xl::KindName(a.kind())},
+                                                 {"phase", xl::PhaseName(a.phase())},
+                                                 {"zones", zones},
+                                                 {"boxes", a.boxes_size()},
+                                                 {"score", a.score()},
+                                                 {"time_ms", a.time_ms()},
+                                                 {"snapshot_bytes", a.snapshot_jpeg().size()},
+                                                 {"snapshot", path},
+                                                 {"crop_bytes", a.crop_jpeg().size()},
+                                                 {"start_ms", a.start_ms()},
+                                                 {"end_ms", a.end_ms()},
+                                                 {"clip", a.clip_path()}})
                   << std::endl;
       } else {
         std::string zone_list;
@@ -223,23 +222,22 @@ int main(int argc, char** argv) {
       if (out.is_open() && keyed) out.write(v.data().data(), std::streamsize(v.data().size()));
       ++video_frames;
       if (json) {
-        std::cout << nlohmann::json{{"type", "video"},
-                                    {"camera", v.camera_id()},
-                                    {"codec", v.codec()},
-                                    {"keyframe", v.keyframe()},
-                                    {"bytes", v.data().size()},
-                                    {"seq", v.seq()},
-                                    {"width", v.width()},
-                                    {"height", v.height()},
-                                    {"latency_ms", xl::NowMs() - v.sent_ms()}}
-                         .dump()
+        std::cout << xl::JsonText(nlohmann::json{{"type", "video"},
+                                                 {"camera", v.camera_id()},
+                                                 {"codec", v.codec()},
+                                                 {"keyframe", v.keyframe()},
+                                                 {"bytes", v.data().size()},
+                                                 {"seq", v.seq()},
+                                                 {"width", v.width()},
+                                                 {"height", v.height()},
+                                                 {"latency_ms", xl::NowMs() - v.sent_ms()}})
                   << std::endl;
       } else if (video_frames % 100 == 1) {
         std::cout << "-- video " << v.camera_id() << ": " << video_frames << " frames, " << v.codec() << " "
                   << v.width() << "x" << v.height() << std::endl;
       }
     } else if (msg->body_case() == xl::wire::ServerMessage::kLiveAtSeq) {
-      if (json) std::cout << nlohmann::json{{"type", "live"}, {"seq", msg->live_at_seq()}}.dump() << std::endl;
+      if (json) std::cout << xl::JsonText(nlohmann::json{{"type", "live"}, {"seq", msg->live_at_seq()}}) << std::endl;
       else std::cout << "-- live (log at seq " << msg->live_at_seq() << ")" << std::endl;
     } else if (msg->has_error()) {
       std::cerr << "router: " << msg->error() << std::endl;

@@ -32,6 +32,7 @@
 
 #include "common/cli.h"
 #include "common/http_client.h"
+#include "common/json_text.h"
 
 namespace {
 
@@ -55,8 +56,8 @@ struct Cli {
   bool LogIn() const {
     if (!cookie.empty()) return true;
     const char* password = std::getenv("XL_PASSWORD");
-    auto r =
-        xl::HttpCall("POST", api + "/api/login", json{{"user", user}, {"password", password ? password : ""}}.dump());
+    auto r = xl::HttpCall("POST", api + "/api/login",
+                          xl::JsonText(json{{"user", user}, {"password", password ? password : ""}}));
     if (!r.ok()) {
       std::cerr << "xl: " << r.error().message << "\n";
       return false;
@@ -98,7 +99,7 @@ std::string Cell(const json& v) {
     std::snprintf(buf, sizeof buf, "%.1f", v.get<double>());
     return buf;
   }
-  return v.dump();
+  return xl::JsonText(v);
 }
 
 // Prints rows as a table with the given columns.
@@ -330,13 +331,13 @@ int main(int argc, char** argv) {
   if (cmd == "camera" && sub == "show" && args.size() == 3) {
     auto r = cli.Call("GET", "/api/cameras/" + args[2]);
     if (!r) return 1;
-    std::cout << r->dump(2) << "\n";
+    std::cout << r->dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;
   }
   if (cmd == "camera" && sub == "add") {
     auto fields = Fields(args, 2, true);
     if (!fields) return usage();
-    auto r = cli.Call("POST", "/api/cameras", fields->dump());
+    auto r = cli.Call("POST", "/api/cameras", xl::JsonText(*fields));
     if (!r) return 1;
     std::cout << "added " << (*r)["id"].get<std::string>() << " (" << (*r)["name"].get<std::string>() << ")\n";
     return 0;
@@ -344,7 +345,7 @@ int main(int argc, char** argv) {
   if (cmd == "camera" && sub == "set" && args.size() >= 3) {
     auto fields = Fields(args, 3, false);
     if (!fields || fields->empty()) return usage();
-    auto r = cli.Call("PUT", "/api/cameras/" + args[2], fields->dump());
+    auto r = cli.Call("PUT", "/api/cameras/" + args[2], xl::JsonText(*fields));
     if (!r) return 1;
     std::cout << "changed " << args[2] << "\n";
     return 0;
