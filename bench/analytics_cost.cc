@@ -30,6 +30,7 @@
 #include "analytics/face_detector.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
+#include "tests/support/system.h"
 
 using namespace xl::test;
 using std::chrono::seconds;
@@ -132,12 +133,13 @@ int main(int argc, char** argv) {
         {Binary("router/xl-router"), "--workers", "tcp://127.0.0.1:" + std::to_string(wport), "--clients",
          "tcp://127.0.0.1:" + std::to_string(cport), "--control", "tcp://127.0.0.1:" + std::to_string(ctl), "--http",
          "127.0.0.1:" + std::to_string(http), "--media", "tcp://127.0.0.1:" + std::to_string(media), "--rtsp",
-         "127.0.0.1:0", "--db", dir + "/" + name + ".db"},
+         "127.0.0.1:0", "--db", dir + "/" + name + ".db", "--key", RouterKeyIn(dir)},
         dir + "/router-" + name + ".log");
     const std::string yaml = dir + "/" + name + ".yaml";
     std::filesystem::remove(dir + "/" + name + ".db");
     std::ofstream cfg(yaml);
-    cfg << "worker: {id: bench, router: \"tcp://127.0.0.1:" << wport << "\", control: \"tcp://127.0.0.1:" << ctl
+    cfg << "worker: {id: bench, " << WorkerKeysIn(dir, dir + "/" + name + ".db", "bench")
+        << ", router: \"tcp://127.0.0.1:" << wport << "\", control: \"tcp://127.0.0.1:" << ctl
         << "\", media: \"tcp://127.0.0.1:" << media << "\""
         << (s == 3 ? ", clips: {dir: \"" + dir + "/clips\"}" : std::string()) << "}\n"
         << "defaults: " << settings[s][1] << "\ncameras:\n";

@@ -23,6 +23,7 @@
 
 #include "tests/support/media.h"
 #include "tests/support/process.h"
+#include "tests/support/system.h"
 
 using namespace xl::test;
 using std::chrono::seconds;
@@ -105,7 +106,8 @@ int main(int argc, char** argv) {
             media = FreePort(), relay = FreePort();
   std::vector<std::string> sim = {Binary("tools/xl-camsim"), "--port", std::to_string(rtsp), "--bind", "127.0.0.1"};
   std::ofstream cfg(dir + "/worker.yaml");
-  cfg << "worker: {id: bench, router: \"tcp://127.0.0.1:" << wport << "\", control: \"tcp://127.0.0.1:" << ctl
+  cfg << "worker: {id: bench, " << WorkerKeysIn(dir, dir + "/bench.db", "bench")
+      << ", router: \"tcp://127.0.0.1:" << wport << "\", control: \"tcp://127.0.0.1:" << ctl
       << "\", media: \"tcp://127.0.0.1:" << media << "\"}\ncameras:\n";
   for (int i = 0; i < cameras; ++i) {
     sim.push_back("--stream");
@@ -120,7 +122,7 @@ int main(int argc, char** argv) {
   Process router({Binary("router/xl-router"), "--workers", "tcp://127.0.0.1:" + std::to_string(wport), "--clients",
                   "tcp://127.0.0.1:" + std::to_string(cport), "--control", "tcp://127.0.0.1:" + std::to_string(ctl),
                   "--http", "127.0.0.1:" + std::to_string(http), "--media", "tcp://127.0.0.1:" + std::to_string(media),
-                  "--rtsp", "127.0.0.1:" + std::to_string(relay), "--db", dir + "/bench.db"},
+                  "--rtsp", "127.0.0.1:" + std::to_string(relay), "--db", dir + "/bench.db", "--key", RouterKeyIn(dir)},
                  dir + "/router.log");
   WaitUntil([&] { return camsim.Output().find("camsim: ready") != std::string::npos; }, seconds(60));
   Process worker({Binary("ingest/xl-ingest"), "--config", dir + "/worker.yaml"}, dir + "/worker.log");

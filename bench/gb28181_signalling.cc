@@ -18,6 +18,7 @@
 
 #include "common/http_client.h"
 #include "tests/support/process.h"
+#include "tests/support/system.h"
 
 using namespace xl::test;
 using std::chrono::seconds;
@@ -31,7 +32,8 @@ int main(int argc, char** argv) {
   }
   const std::string dir = TempDir("bench-gb28181");
   const int sip = FreePort(), http = FreePort();
-  std::ofstream(dir + "/worker.yaml") << "worker: {id: gb, metrics_port: " << http
+  std::ofstream(dir + "/worker.yaml") << "worker: {id: gb, " << WorkerKeysIn(dir, dir + "/unused.db", "gb")
+                                      << ", metrics_port: " << http
                                       << ", gb28181: {enabled: true, bind: 127.0.0.1, port: " << sip
                                       << ", password: benchpw, keepalive_s: 1, keepalive_misses: 3}}\ncameras: []\n";
   Process worker({Binary("ingest/xl-ingest"), "--config", dir + "/worker.yaml"}, dir + "/worker.log");

@@ -24,9 +24,19 @@ trap cleanup EXIT INT TERM
   --stream cam6="$fixtures/vtest.avi" --stream cam7="$fixtures/tree.avi" --stream cam8="$fixtures/cup.mp4" \
   >"$run/camsim.log" 2>&1 &
 pids+=($!)
-XL_ADMIN_PASSWORD="${XL_ADMIN_PASSWORD:-xueliang-demo}" "$build/router/xl-router" --workers tcp://127.0.0.1:5555 --clients tcp://127.0.0.1:5556 \
-  --rtsp 127.0.0.1:8554 --db "$run/xueliang.db" --regions "$root/deploy/regions.yaml" >"$run/router.log" 2>&1 &
+export XL_ADMIN_PASSWORD="${XL_ADMIN_PASSWORD:-xueliang-demo}" XL_PASSWORD="${XL_ADMIN_PASSWORD:-xueliang-demo}"
+# Every ZeroMQ link speaks CURVE: the router makes its key pair (router.key) on first start;
+# the worker and the console get theirs here, registered with `xl key add` (docs/security.md).
+"$build/router/xl-router" --workers tcp://127.0.0.1:5555 --clients tcp://127.0.0.1:5556 \
+  --rtsp 127.0.0.1:8554 --db "$run/xueliang.db" --key "$run/router.key" --regions "$root/deploy/regions.yaml" \
+  >"$run/router.log" 2>&1 &
 pids+=($!)
+for key in demo-worker console; do
+  [[ -f "$run/$key.key" ]] || "$build/tools/xl" key gen --out "$run/$key.key" >/dev/null
+done
+for _ in $(seq 100); do "$build/tools/xl" key ls >/dev/null 2>&1 && break; sleep 0.2; done
+"$build/tools/xl" key add worker demo-worker "$run/demo-worker.key" >/dev/null
+"$build/tools/xl" key add user admin "$run/console.key" >/dev/null
 for _ in $(seq 600); do grep -q "camsim: ready" "$run/camsim.log" && break; sleep 0.2; done
 (cd "$run" && exec "$build/ingest/xl-ingest" --config "$root/deploy/demo.yaml") >"$run/ingest.log" 2>&1 &
 pids+=($!)
@@ -35,6 +45,7 @@ echo "Xueliang demo: logs in $run (camsim.log, router.log, ingest.log), event cl
 echo "The monitoring-room desk: http://127.0.0.1:8080/ (user admin, password ${XL_ADMIN_PASSWORD:-xueliang-demo})"
 echo "In another terminal: export XL_PASSWORD=${XL_ADMIN_PASSWORD:-xueliang-demo}; $build/tools/xl status --all   (cameras), $build/tools/xl worker ls, http://127.0.0.1:8080/metrics (logged in)"
 echo "Live video: rtsp://127.0.0.1:8554/<camera-id> (ffplay, VLC), $build/tools/xl live <camera-id> --out clip.mp4 (with XL_PASSWORD)"
-console=("$build/tools/xl-console" --router tcp://127.0.0.1:5556 --snapshots "$run")
+console=("$build/tools/xl-console" --router tcp://127.0.0.1:5556 --key "$run/console.key" --router-key "$run/router.key"
+  --snapshots "$run")
 [[ -n "${XL_DEMO_SECONDS:-}" ]] && console+=(--exit-after "$XL_DEMO_SECONDS")
 "${console[@]}"

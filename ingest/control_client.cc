@@ -21,8 +21,8 @@ std::string Digest(const std::vector<wire::CameraSpec>& seed) {
 }
 }  // namespace
 
-ControlClient::ControlClient(zmq::context_t& ctx, const std::string& endpoint, const std::string& worker_id,
-                             std::vector<wire::CameraSpec> seed)
+ControlClient::ControlClient(zmq::context_t& ctx, const std::string& endpoint, const CurveClientKeys& keys,
+                             const std::string& worker_id, std::vector<wire::CameraSpec> seed)
     : socket_(ctx, zmq::socket_type::dealer), worker_id_(worker_id) {
   hello_.set_worker(worker_id);
   hello_.set_seed_digest(Digest(seed));
@@ -30,6 +30,8 @@ ControlClient::ControlClient(zmq::context_t& ctx, const std::string& endpoint, c
   socket_.set(zmq::sockopt::routing_id, worker_id);
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::sndhwm, 100);
+  socket_.set(zmq::sockopt::maxmsgsize, kMaxControlMessageBytes);
+  MakeCurveClient(socket_, keys);
   socket_.connect(endpoint);
 }
 

@@ -10,14 +10,16 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "proto/wire/curve.h"
+
 #include "xueliang.pb.h"
 
 namespace xl::ingest {
 
 class ControlClient {
  public:
-  ControlClient(zmq::context_t& ctx, const std::string& endpoint, const std::string& worker_id,
-                std::vector<wire::CameraSpec> seed);
+  ControlClient(zmq::context_t& ctx, const std::string& endpoint, const CurveClientKeys& keys,
+                const std::string& worker_id, std::vector<wire::CameraSpec> seed);
 
   struct Received {
     std::optional<wire::Assignment> assignment;  // the newest since the last call

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "common/loopback.h"
 #include "ingest/worker.h"
 #include "ingest/worker_config.h"
 
@@ -42,6 +43,16 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // Keys are read now too: a worker without them could never reach the router.
+  auto keys = xl::LoadCurveClientKeys(config->key_file, config->router_key);
+  if (!keys.ok()) {
+    spdlog::error("config refused: {}: worker.key_file/router_key: {}", path, keys.error().message);
+    return 2;
+  }
+  if (!xl::IsLoopbackAddress(config->http_address) && config->metrics_port) {
+    spdlog::warn("worker {}: HTTP port {} listens on {}: reachable from the network", config->id, config->metrics_port,
+                 config->http_address);
+  }
   if (check) {
     std::cout << path << ": ok, " << config->cameras.size() << " cameras\n";
     return 0;
@@ -52,7 +63,7 @@ int main(int argc, char** argv) {
   zmq::context_t ctx(1);
   int rc;
   {
-    xl::ingest::Worker worker(std::move(config.value()), ctx);
+    xl::ingest::Worker worker(std::move(config.value()), keys.value(), ctx);
     rc = worker.Run();
   }
   return rc;

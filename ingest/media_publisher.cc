@@ -2,8 +2,9 @@
 
 namespace xl::ingest {
 
-MediaPublisher::MediaPublisher(zmq::context_t& ctx, const std::string& endpoint, size_t max_queued_bytes)
-    : ctx_(ctx), endpoint_(endpoint), max_queued_bytes_(max_queued_bytes) {
+MediaPublisher::MediaPublisher(zmq::context_t& ctx, const std::string& endpoint, const CurveClientKeys& keys,
+                               size_t max_queued_bytes)
+    : ctx_(ctx), endpoint_(endpoint), keys_(keys), max_queued_bytes_(max_queued_bytes) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -35,6 +36,7 @@ void MediaPublisher::Run() {
   zmq::socket_t socket(ctx_, zmq::socket_type::push);
   socket.set(zmq::sockopt::sndhwm, 2000);
   socket.set(zmq::sockopt::linger, 0);
+  MakeCurveClient(socket, keys_);
   socket.connect(endpoint_);
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {

@@ -13,13 +13,16 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "proto/wire/curve.h"
+
 #include "xueliang.pb.h"
 
 namespace xl::ingest {
 
 class MediaPublisher {
  public:
-  MediaPublisher(zmq::context_t& ctx, const std::string& endpoint, size_t max_queued_bytes = 32 << 20);
+  MediaPublisher(zmq::context_t& ctx, const std::string& endpoint, const CurveClientKeys& keys,
+                 size_t max_queued_bytes = 32 << 20);
   ~MediaPublisher();
 
   void Publish(const wire::VideoFrame& frame);
@@ -32,6 +35,7 @@ class MediaPublisher {
 
   zmq::context_t& ctx_;
   const std::string endpoint_;
+  const CurveClientKeys keys_;
   const size_t max_queued_bytes_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -7,8 +7,9 @@
 
 namespace xl::ingest {
 
-Publisher::Publisher(zmq::context_t& ctx, const std::string& endpoint, const std::string& source)
-    : ctx_(ctx), endpoint_(endpoint), source_(source), instance_(static_cast<uint64_t>(NowMs())) {
+Publisher::Publisher(zmq::context_t& ctx, const std::string& endpoint, const CurveClientKeys& keys,
+                     const std::string& source)
+    : ctx_(ctx), endpoint_(endpoint), keys_(keys), source_(source), instance_(static_cast<uint64_t>(NowMs())) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -38,6 +39,7 @@ void Publisher::Run() {
   zmq::socket_t socket(ctx_, zmq::socket_type::push);
   socket.set(zmq::sockopt::sndhwm, 100000);
   socket.set(zmq::sockopt::linger, 2000);
+  MakeCurveClient(socket, keys_);
   socket.connect(endpoint_);
   uint64_t seq = 0;
   std::unique_lock<std::mutex> lock(mu_);

@@ -12,6 +12,8 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "proto/wire/curve.h"
+
 #include "xueliang.pb.h"
 
 namespace xl::ingest {
@@ -19,7 +21,7 @@ namespace xl::ingest {
 class Publisher {
  public:
   // Connects to `endpoint` (e.g. "tcp://127.0.0.1:5555") as `source`.
-  Publisher(zmq::context_t& ctx, const std::string& endpoint, const std::string& source);
+  Publisher(zmq::context_t& ctx, const std::string& endpoint, const CurveClientKeys& keys, const std::string& source);
   // Sends what is queued (waiting up to 2 s for the router), then closes.
   ~Publisher();
 
@@ -32,6 +34,7 @@ class Publisher {
 
   zmq::context_t& ctx_;
   const std::string endpoint_;
+  const CurveClientKeys keys_;
   const std::string source_;
   const uint64_t instance_;
   mutable std::mutex mu_;

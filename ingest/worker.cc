@@ -32,11 +32,11 @@ double ProcessCpuSeconds() {
 
 }  // namespace
 
-Worker::Worker(WorkerConfig config, zmq::context_t& ctx)
+Worker::Worker(WorkerConfig config, const CurveClientKeys& keys, zmq::context_t& ctx)
     : config_(std::move(config)),
-      publisher_(ctx, config_.router, config_.id),
-      control_(ctx, config_.control, config_.id, SeedOf(config_)),
-      media_(ctx, config_.media),
+      publisher_(ctx, config_.router, keys, config_.id),
+      control_(ctx, config_.control, keys, config_.id, SeedOf(config_)),
+      media_(ctx, config_.media, keys),
       clips_(config_.clips) {}
 
 Worker::~Worker() = default;
@@ -44,7 +44,7 @@ Worker::~Worker() = default;
 int Worker::Run() {
   loop_.reset(g_main_loop_new(nullptr, FALSE));
   if (config_.metrics_port) {
-    auto http = HttpServer::Listen("0.0.0.0", config_.metrics_port);
+    auto http = HttpServer::Listen(config_.http_address, config_.metrics_port);
     if (!http.ok()) {
       spdlog::error("worker {}: {}", config_.id, http.error().message);
       return 1;

@@ -27,7 +27,8 @@ namespace xl::ingest {
 class Worker {
  public:
   // Requires gst_init() to have been called.
-  Worker(WorkerConfig config, zmq::context_t& ctx);
+  // `keys`: the worker's CURVE key pair and the router's public key.
+  Worker(WorkerConfig config, const CurveClientKeys& keys, zmq::context_t& ctx);
   ~Worker();
 
   // Runs until SIGINT or SIGTERM; then stops every camera cleanly (open events are ended

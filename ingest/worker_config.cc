@@ -66,9 +66,9 @@ WorkerConfig Parse(const YAML::Node& root) {
   CheckKeys(root, "the file", {"worker", "defaults", "cameras"});
   if (const YAML::Node node = root["worker"]) {
     RequireMap(node, "worker");
-    CheckKeys(
-        node, "worker",
-        {"id", "router", "control", "media", "status_interval_s", "metrics_port", "http_url", "clips", "gb28181"});
+    CheckKeys(node, "worker",
+              {"id", "router", "control", "media", "key_file", "router_key", "status_interval_s", "metrics_port",
+               "http_address", "http_url", "clips", "gb28181"});
     if (node["clips"]) ParseClipStore(node["clips"], w.clips);
     if (node["gb28181"]) ParseGb28181(node["gb28181"], w.gb28181);
     if (node["id"]) w.id = Text(node["id"], "id");
@@ -90,6 +90,9 @@ WorkerConfig Parse(const YAML::Node& root) {
         Fail(node["media"], "'media' must be a tcp:// or ipc:// ZeroMQ endpoint");
       }
     }
+    if (node["key_file"]) w.key_file = Text(node["key_file"], "key_file");
+    if (node["router_key"]) w.router_key = Text(node["router_key"], "router_key");
+    if (node["http_address"]) w.http_address = Text(node["http_address"], "http_address");
     if (node["metrics_port"]) w.metrics_port = Number(node["metrics_port"], "metrics_port", 0, 65535);
     if (node["http_url"]) {
       w.http_url = Text(node["http_url"], "http_url");

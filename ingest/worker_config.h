@@ -22,6 +22,9 @@ struct WorkerConfig {
   std::string router = "tcp://127.0.0.1:5555";   // router's worker endpoint
   std::string control = "tcp://127.0.0.1:5557";  // router's control endpoint (assignments)
   std::string media = "tcp://127.0.0.1:5558";    // router's media endpoint (live video)
+  std::string key_file;                          // this worker's CURVE key pair (xl key gen); required to run
+  std::string router_key;                        // the router's public key, or a file holding it; required
+  std::string http_address = "127.0.0.1";        // where the HTTP port (metrics_port) listens
   int status_interval_s = 5;                     // full state report to the router
   int metrics_port = 0;                          // Prometheus /metrics on this port; 0: off
   std::string http_url;                          // how the router reaches that port; "": its address as seen

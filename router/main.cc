@@ -2,7 +2,9 @@
 //
 //   xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] [--media ENDPOINT] [--http ADDR:PORT]
 //             [--rtsp ADDR:PORT] [--rtsp-user USER] [--db FILE] [--regions FILE] [--worker-timeout-s N]
-//             [--overdue-s N]
+//             [--overdue-s N] [--key FILE] [--insecure-no-curve]
+//   Every ZeroMQ endpoint binds loopback unless given, and speaks CURVE with the key pair in
+//   --key (default: router.key beside the database; created on first start).
 //   XL_RTSP_PASSWORD (environment): the RTSP re-serve's password, with --rtsp-user
 #include <spdlog/spdlog.h>
 
@@ -43,6 +45,8 @@ int main(int argc, char** argv) {
       config.rtsp.port = int(*xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535));
     } else if (!std::strcmp(arg, "--rtsp-user") && (value = next())) config.rtsp.user = value;
     else if (!std::strcmp(arg, "--db") && (value = next())) config.database = value;
+    else if (!std::strcmp(arg, "--key") && (value = next())) config.key_file = value;
+    else if (!std::strcmp(arg, "--insecure-no-curve")) config.curve = false;
     else if (!std::strcmp(arg, "--regions") && (value = next())) {
       // YAML mapping of region code → name: the desk's tree shows the names.
       try {
@@ -60,7 +64,7 @@ int main(int argc, char** argv) {
     else {
       std::cerr << "usage: xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] "
                    "[--media ENDPOINT] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--rtsp-user U] [--db FILE] [--regions "
-                   "FILE] [--worker-timeout-s N] [--overdue-s N]\n";
+                   "FILE] [--worker-timeout-s N] [--overdue-s N] [--key FILE] [--insecure-no-curve]\n";
       return 2;
     }
   }

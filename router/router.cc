@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/clock.h"
+#include "common/loopback.h"
 #include "common/prometheus.h"
 #include "proto/camera/camera_id.h"
 #include "proto/wire/wire.h"
@@ -21,7 +22,14 @@ constexpr int kClipFetchTimeoutS = 30;  // a worker slower than this to send a c
 
 namespace {
 constexpr int kMaxBatch = 512;  // worker messages handled per loop turn
-constexpr size_t kSockets = 4;  // ZeroMQ sockets polled before the GLib descriptors
+constexpr size_t kSockets = 5;  // ZeroMQ sockets polled before the GLib descriptors
+constexpr int64_t kRefusalLogMs = 60 * 1000;
+
+// Where the router's key pair lives when not configured: beside the database.
+std::string DefaultKeyFile(const std::string& database) {
+  const size_t slash = database.rfind('/');
+  return (slash == std::string::npos ? std::string() : database.substr(0, slash + 1)) + "router.key";
+}
 }  // namespace
 
 Router::Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<AlertLog> log,
@@ -35,7 +43,11 @@ Router::Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<
       store_(std::move(store)),
       states_(config.worker_timeout_ms, [this](const wire::Camera& c) { OnCameraChanged(c); }),
       hub_(
-          clients_, *log_, states_, relay_, [this](const std::string& id) { return store_->Find(id) != nullptr; },
+          clients_, *log_, states_, relay_,
+          [this](const std::string& id) -> std::optional<std::string> {
+            const RegisteredCamera* c = store_->Find(id);
+            return c ? std::optional(c->spec.region()) : std::nullopt;
+          },
           [this](const wire::PtzCommand& c) { return control_.SendPtz(c); }),
       control_(control_socket_, *store_, config.worker_timeout_ms),
       api_(*store_, control_, states_, [this](const std::string& id) { states_.Forget(id); }) {}
@@ -69,28 +81,62 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   if (!log.ok()) return log.error();
   auto store = CameraStore::Open(config.database);
   if (!store.ok()) return store.error();
+  auto keys = KeyStore::Open(config.database);
+  if (!keys.ok()) return keys.error();
+  auto users = UserStore::Open(config.database);
+  if (!users.ok()) return users.error();
   std::unique_ptr<Router> r(new Router(config, ctx, std::move(log.value()), std::move(store.value())));
+  r->keys_ = std::move(keys.value());
+  r->users_ = std::move(users.value());
   auto cameras = r->log_->LoadCameras();
   if (cameras.ok()) r->states_.Seed(*cameras);
+  const std::pair<zmq::socket_t*, const std::string*> endpoints[] = {{&r->workers_, &config.worker_endpoint},
+                                                                     {&r->clients_, &config.client_endpoint},
+                                                                     {&r->control_socket_, &config.control_endpoint},
+                                                                     {&r->media_, &config.media_endpoint}};
+  if (config.curve) {
+    const std::string key_file = config.key_file.empty() ? DefaultKeyFile(config.database) : config.key_file;
+    auto pair = LoadOrCreateCurveKeyPair(key_file);
+    if (!pair.ok()) return pair.error();
+    r->key_pair_ = pair.value();
+    Router* self = r.get();
+    r->zap_ = std::make_unique<ZapHandler>(
+        ctx, *r->keys_, [self](const std::string& user) { return self->users_->Find(user).has_value(); });
+    MakeCurveServer(r->workers_, r->key_pair_, kZapWorkers);
+    MakeCurveServer(r->clients_, r->key_pair_, kZapClients);
+    MakeCurveServer(r->control_socket_, r->key_pair_, kZapControl);
+    MakeCurveServer(r->media_, r->key_pair_, kZapMedia);
+    spdlog::info("router: public key {} (workers and clients need it; key pair in {})", r->key_pair_.public_key,
+                 key_file);
+  } else {
+    for (const auto& [socket, endpoint] : endpoints) {
+      if (!IsLoopbackEndpoint(*endpoint)) {
+        return Error{"refusing to serve " + *endpoint + " without CURVE: drop --insecure-no-curve, or bind loopback"};
+      }
+    }
+    spdlog::warn("router: CURVE is off (--insecure-no-curve): any local process may speak as a worker or client");
+  }
+  r->workers_.set(zmq::sockopt::maxmsgsize, kMaxWorkerMessageBytes);
+  r->clients_.set(zmq::sockopt::maxmsgsize, kMaxClientRequestBytes);
+  r->control_socket_.set(zmq::sockopt::maxmsgsize, kMaxControlMessageBytes);
+  r->media_.set(zmq::sockopt::maxmsgsize, kMaxMediaMessageBytes);
   r->workers_.set(zmq::sockopt::rcvhwm, 100000);
   r->clients_.set(zmq::sockopt::router_mandatory, 1);
   r->clients_.set(zmq::sockopt::sndhwm, 10000);
   r->control_socket_.set(zmq::sockopt::router_mandatory, 1);
-  // A restarted worker reconnecting under its id takes over from its dead connection.
-  r->control_socket_.set(zmq::sockopt::router_handover, 1);
+  // A worker's routing ID is never handed over to a second connection (whatever key it has,
+  // it would then receive that worker's cameras): a restarted worker is let in once its dead
+  // connection is gone — closed by its OS, or after ZeroMQ heartbeats go unanswered.
+  r->control_socket_.set(zmq::sockopt::heartbeat_ivl, 1000);
+  r->control_socket_.set(zmq::sockopt::heartbeat_timeout, 5000);
   r->media_.set(zmq::sockopt::rcvhwm, 5000);
-  for (auto [socket, endpoint] :
-       {std::pair{&r->workers_, &config.worker_endpoint}, std::pair{&r->clients_, &config.client_endpoint},
-        std::pair{&r->control_socket_, &config.control_endpoint}, std::pair{&r->media_, &config.media_endpoint}}) {
+  for (const auto& [socket, endpoint] : endpoints) {
     try {
       socket->bind(*endpoint);
     } catch (const zmq::error_t& e) {
       return Error{"cannot bind " + *endpoint + ": " + e.what()};
     }
   }
-  auto users = UserStore::Open(config.database);
-  if (!users.ok()) return users.error();
-  r->users_ = std::move(users.value());
   auto desk = AlertDesk::Open(config.database);
   if (!desk.ok()) return desk.error();
   r->desk_ = std::move(desk.value());
@@ -123,6 +169,8 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
         return me && (!c || Sees(*me, c->spec.region(), camera));
       });
   Router* self = r.get();
+  r->key_api_ = std::make_unique<KeyApi>(*r->keys_, *r->users_, r->key_pair_.public_key,
+                                         [self](const std::string& key) { self->hub_.ForgetKey(key, MonotonicMs()); });
   r->clips_ = std::make_unique<ClipProxy>(*r->desk_api_, r->control_, kClipFetchTimeoutS);
   r->http_->RouteAsync("/api/", [self](const HttpRequest& req, HttpServer::Responder respond) {
     if (auto clip = ClipProxy::ClipRequest(req)) return self->clips_->Serve(req, *clip, std::move(respond));
@@ -161,6 +209,13 @@ HttpReply Router::ApiReply(const HttpRequest& req) {
   // The registry API: any logged-in user reads (inside their region), only an admin changes.
   auto me = desk_api_->Authenticate(req.cookies);
   if (!me) return JsonFault(401, "log in first (POST /api/login)");
+  if (req.path == "/api/keys" || req.path.rfind("/api/keys/", 0) == 0) {
+    if (me->role != "admin") return JsonFault(403, "only an admin manages keys");
+    return key_api_->Handle(req, *me);
+  }
+  if (req.path == "/api/workers" && me->role != "admin") {  // hosts and load: for admins (ops)
+    return JsonFault(403, "only an admin reads the workers");
+  }
   if (req.path == "/api/live") {  // the relay's state of every camera: for admins (ops)
     if (me->role != "admin") return JsonFault(403, "only an admin reads the relay's state");
     return HttpReply{200, "application/json", JsonText(relay_.Stats(MonotonicMs()))};
@@ -190,22 +245,36 @@ void Router::DrainWorkers(int64_t now_ms) {
       spdlog::warn("router: dropped a malformed worker message ({} bytes)", frame.size());
       continue;
     }
+    const auto sender = WorkerOf(frame);
+    if (!sender || (!sender->empty() && *sender != env.source())) {
+      Refused("workers", sender ? "worker " + *sender + " sent as '" + env.source() + "'" : "a key that is no worker's",
+              now_ms);
+      continue;
+    }
     CheckSequence(env);
     states_.Heard(env.source(), now_ms);
     switch (env.body_case()) {
-      // Reports on cameras no longer in the registry (removed a moment ago) are ignored.
+      // Reports on cameras not assigned to the sender (removed or moved a moment ago) are ignored.
       case wire::Envelope::kCamera:
-        if (store_->Find(env.camera().id())) states_.Update(env.camera(), now_ms);
+        if (AssignedTo(env.camera().id(), *sender)) states_.Update(env.camera(), now_ms);
         break;
       case wire::Envelope::kStatus:
+        if (!sender->empty() && env.status().worker() != *sender) break;
         states_.SetWorkerCpu(env.status().worker(), env.status().cpu_cores());
         for (const wire::Camera& c : env.status().cameras()) {
-          if (store_->Find(c.id())) states_.Update(c, now_ms);
+          if (AssignedTo(c.id(), *sender)) states_.Update(c, now_ms);
         }
         break;
       case wire::Envelope::kAlert:
         if (Status s = ValidateCameraId(env.alert().camera_id()); !s.ok()) {
           spdlog::warn("router: dropped an alert from {}: {}", env.source(), s.message());
+          break;
+        }
+        if (!AssignedTo(env.alert().camera_id(), *sender)) {
+          Refused("workers",
+                  "worker " + env.source() + " sent an alert of camera " + env.alert().camera_id() +
+                      ", which is not assigned to it",
+                  now_ms);
           break;
         }
         alerts.push_back(env.alert());
@@ -252,12 +321,53 @@ void DrainPeers(zmq::socket_t& socket, Handle handle) {
 }  // namespace
 
 void Router::DrainClients(int64_t now) {
-  DrainPeers(clients_, [&](const std::string& id, const zmq::message_t& body) { hub_.OnRequest(id, body, now); });
+  DrainPeers(clients_, [&](const std::string& id, const zmq::message_t& body) {
+    if (auto caller = CallerOf(body)) {
+      hub_.OnRequest(id, body, *caller, now);
+    } else {
+      Refused("clients", "a key that is no desk user's", now);
+    }
+  });
 }
 
 void Router::DrainControl(int64_t now) {
-  DrainPeers(control_socket_,
-             [&](const std::string& id, const zmq::message_t& body) { control_.OnMessage(id, body, now); });
+  DrainPeers(control_socket_, [&](const std::string& id, const zmq::message_t& body) {
+    const auto sender = WorkerOf(body);
+    if (!sender || (!sender->empty() && *sender != id)) {
+      Refused("control", sender ? "worker " + *sender + " spoke as '" + id + "'" : "a key that is no worker's", now);
+      return;
+    }
+    control_.OnMessage(id, body, now);
+  });
+}
+
+std::optional<std::string> Router::WorkerOf(const zmq::message_t& msg) const {
+  if (!config_.curve) return std::string();
+  const PeerKey* key = keys_->Cached(PeerKeyOf(msg));
+  if (!key || key->kind != PeerKind::kWorker) return std::nullopt;
+  return key->name;
+}
+
+std::optional<ClientCaller> Router::CallerOf(const zmq::message_t& msg) {
+  if (!config_.curve) return ClientCaller{"(no CURVE)", "", ""};
+  const PeerKey* key = keys_->Cached(PeerKeyOf(msg));
+  if (!key || key->kind != PeerKind::kUser) return std::nullopt;
+  auto user = users_->Find(key->name);
+  if (!user) return std::nullopt;
+  return ClientCaller{user->name, user->region, key->public_key};
+}
+
+bool Router::AssignedTo(const std::string& camera, const std::string& worker) const {
+  const RegisteredCamera* c = store_->Find(camera);
+  return c && (worker.empty() || c->worker == worker);
+}
+
+void Router::Refused(const char* endpoint, const std::string& why, int64_t now_ms) {
+  ++counters_.refused;
+  if (counters_.refused_logged_ms && now_ms - counters_.refused_logged_ms < kRefusalLogMs) return;
+  counters_.refused_logged_ms = now_ms;
+  spdlog::warn("router: refused a message on the {} endpoint: {} ({} refused so far)", endpoint, why,
+               counters_.refused);
 }
 
 std::string Router::CodecOf(const std::string& camera) const {
@@ -275,7 +385,16 @@ void Router::SyncRtspMounts() {
 void Router::DrainMedia(int64_t now) {
   zmq::message_t msg;
   for (int i = 0; i < kMaxBatch && media_.recv(msg, zmq::recv_flags::dontwait); ++i) {
-    if (!relay_.OnMessage(msg, now) && ++counters_.media_malformed % 100 == 1) {
+    const auto sender = WorkerOf(msg);
+    if (!sender) {
+      Refused("media", "a key that is no worker's", now);
+      continue;
+    }
+    const auto intake =
+        relay_.OnMessage(msg, now, [&](const std::string& camera) { return AssignedTo(camera, *sender); });
+    if (intake == LiveRelay::Intake::kRefused) {
+      Refused("media", "worker " + *sender + " sent video of a camera not assigned to it", now);
+    } else if (intake == LiveRelay::Intake::kMalformed && ++counters_.media_malformed % 100 == 1) {
       spdlog::warn("router: dropped a malformed video frame ({} bytes; {} so far)", msg.size(),
                    counters_.media_malformed);
     }
@@ -305,6 +424,12 @@ HttpReply Router::Metrics() {
   m.Metric("xl_worker_messages_malformed_total", "counter", "Worker messages dropped as malformed.",
            double(counters_.malformed));
   m.Metric("xl_worker_messages_lost_total", "counter", "Gaps in workers' sequence numbers.", double(counters_.lost));
+  m.Metric("xl_refused_messages_total", "counter",
+           "Messages refused because their sender's key may not send them (unknown, removed, or another worker's "
+           "cameras).",
+           double(counters_.refused));
+  m.Metric("xl_refused_connections_total", "counter", "CURVE handshakes refused (unknown or misused keys).",
+           double(zap_ ? zap_->refused() : 0));
   m.Metric("xl_clients", "gauge", "Connected console and desk clients.", double(hub_.size()));
   m.Metric("xl_live_websocket_viewers", "gauge", "Browsers watching live video.", double(websockets_->viewers()));
   m.Metric("xl_live_viewers", "gauge", "Live video viewers, all kinds.", double(relay_.viewer_count()));
@@ -331,7 +456,8 @@ void Router::Run(const std::atomic<bool>& stop) {
     items = {{workers_.handle(), 0, ZMQ_POLLIN, 0},
              {clients_.handle(), 0, ZMQ_POLLIN, 0},
              {control_socket_.handle(), 0, ZMQ_POLLIN, 0},
-             {media_.handle(), 0, ZMQ_POLLIN, 0}};
+             {media_.handle(), 0, ZMQ_POLLIN, 0},
+             {zap_ ? zap_->socket().handle() : nullptr, 0, short(zap_ ? ZMQ_POLLIN : 0), 0}};
     for (int i = 0; i < n; ++i) {
       short ev = 0;
       if (fds[i].events & G_IO_IN) ev |= ZMQ_POLLIN;
@@ -352,6 +478,7 @@ void Router::Run(const std::atomic<bool>& stop) {
     if (g_main_context_check(glib, max_priority, fds.data(), n)) g_main_context_dispatch(glib);
 
     const int64_t now = MonotonicMs();
+    if (items[4].revents & ZMQ_POLLIN) zap_->OnReadable(now);
     if (items[0].revents & ZMQ_POLLIN) DrainWorkers(now);
     if (items[1].revents & ZMQ_POLLIN) DrainClients(now);
     if (items[2].revents & ZMQ_POLLIN) DrainControl(now);

@@ -7,16 +7,21 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <zmq.hpp>
 
 #include "common/http_server.h"
 #include "common/status.h"
+#include "proto/wire/curve.h"
 #include "router/alerts/alert_log.h"
 #include "router/alerts/client_hub.h"
 #include "router/desk/clip_proxy.h"
 #include "router/desk/desk_api.h"
 #include "router/desk/desk_feed.h"
+#include "router/keys/key_api.h"
+#include "router/keys/key_store.h"
+#include "router/keys/zap_handler.h"
 #include "router/live/live_relay.h"
 #include "router/live/rtsp_out.h"
 #include "router/live/websocket_out.h"
@@ -28,13 +33,15 @@
 namespace xl::router {
 
 struct RouterConfig {
-  std::string worker_endpoint = "tcp://*:5555";   // workers PUSH here
-  std::string client_endpoint = "tcp://*:5556";   // clients (DEALER) connect here
-  std::string control_endpoint = "tcp://*:5557";  // workers' control channel (DEALER)
-  std::string media_endpoint = "tcp://*:5558";    // workers' live video (PUSH)
-  std::string http_address = "127.0.0.1";         // REST API and /metrics
-  int http_port = 8080;                           // 0: any free port (logged)
-  RtspOutConfig rtsp;                             // live RTSP re-serve
+  std::string worker_endpoint = "tcp://127.0.0.1:5555";   // workers PUSH here
+  std::string client_endpoint = "tcp://127.0.0.1:5556";   // clients (DEALER) connect here
+  std::string control_endpoint = "tcp://127.0.0.1:5557";  // workers' control channel (DEALER)
+  std::string media_endpoint = "tcp://127.0.0.1:5558";    // workers' live video (PUSH)
+  std::string key_file;  // the router's CURVE key pair, created on first start; "": router.key beside the database
+  bool curve = true;     // false only for benchmarks, and only with every endpoint on loopback
+  std::string http_address = "127.0.0.1";  // REST API and /metrics
+  int http_port = 8080;                    // 0: any free port (logged)
+  RtspOutConfig rtsp;                      // live RTSP re-serve
   std::string database = "xueliang.db";
   std::string admin_password;                       // with no desk users yet: creates user "admin" with it
   std::string metrics_token;                        // /metrics also answers "Authorization: Bearer <it>" (Prometheus)
@@ -71,8 +78,22 @@ class Router {
   HttpReply ApiReply(const HttpRequest& request);
   void OnCameraChanged(const wire::Camera& camera);
   void CheckSequence(const wire::Envelope& env);
+  // The worker a message on a worker endpoint came from: its key's name. nullopt when its key
+  // is not (or no longer) a registered worker key; "" without CURVE (anyone, loopback only).
+  std::optional<std::string> WorkerOf(const zmq::message_t& msg) const;
+  // The desk user a message on the clients endpoint came from; nullopt when its key is not
+  // (or no longer) a registered user key or the user is gone. Without CURVE: everything.
+  std::optional<ClientCaller> CallerOf(const zmq::message_t& msg);
+  // True when `camera` is registered and assigned to `worker` ("" without CURVE: any worker).
+  bool AssignedTo(const std::string& camera, const std::string& worker) const;
+  // Counts a message refused for its sender and logs it, at most once a minute.
+  void Refused(const char* endpoint, const std::string& why, int64_t now_ms);
 
   RouterConfig config_;
+  // Before the sockets: the ZAP handler must outlive every CURVE socket of the context.
+  std::unique_ptr<KeyStore> keys_;
+  std::unique_ptr<ZapHandler> zap_;
+  CurveKeyPair key_pair_;
   zmq::socket_t workers_;
   zmq::socket_t clients_;
   zmq::socket_t control_socket_;
@@ -92,12 +113,15 @@ class Router {
   std::unique_ptr<ClipProxy> clips_;  // after http_: its pending requests are answered first
   std::unique_ptr<RtspOut> rtsp_;
   std::unique_ptr<WebSocketOut> websockets_;
+  std::unique_ptr<KeyApi> key_api_;
   int64_t last_mount_sync_ms_ = 0;
   struct Counters {
     uint64_t worker_messages = 0;
     uint64_t malformed = 0;
     uint64_t lost = 0;
     uint64_t media_malformed = 0;
+    uint64_t refused = 0;  // messages from keys that may not send them
+    int64_t refused_logged_ms = 0;
     std::map<std::string, uint64_t> alerts_by_kind;
   } counters_;
   struct SourceSeq {

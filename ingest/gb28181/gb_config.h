@@ -8,9 +8,9 @@ namespace xl::gb28181 {
 
 struct GbConfig {
   bool enabled = false;
-  std::string id = "34020000002000000001";  // the platform's SIP ID (20 digits)
-  std::string realm = "3402000000";         // SIP domain (first 10 digits of the ID)
-  std::string bind = "0.0.0.0";
+  std::string id = "34020000002000000001";       // the platform's SIP ID (20 digits)
+  std::string realm = "3402000000";              // SIP domain (first 10 digits of the ID)
+  std::string bind = "127.0.0.1";                // loopback unless configured: set the address devices reach
   int port = 5060;                               // UDP and TCP
   std::string password;                          // devices' default password
   std::map<std::string, std::string> passwords;  // per device ID, overriding the default

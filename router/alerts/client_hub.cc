@@ -17,8 +17,14 @@ constexpr int64_t kVideoStallMs = 3000;
 }  // namespace
 
 ClientHub::ClientHub(zmq::socket_t& socket, AlertLog& log, const CameraStates& cameras, LiveRelay& relay,
-                     std::function<bool(const std::string&)> known, std::function<Status(const wire::PtzCommand&)> ptz)
-    : socket_(socket), log_(log), cameras_(cameras), relay_(relay), known_(std::move(known)), ptz_(std::move(ptz)) {}
+                     std::function<std::optional<std::string>(const std::string&)> region_of,
+                     std::function<Status(const wire::PtzCommand&)> ptz)
+    : socket_(socket),
+      log_(log),
+      cameras_(cameras),
+      relay_(relay),
+      region_of_(std::move(region_of)),
+      ptz_(std::move(ptz)) {}
 
 ClientHub::~ClientHub() {
   for (auto& [identity, c] : clients_) {
@@ -52,7 +58,7 @@ void ClientHub::Watch(const std::string& identity, Client& c, const wire::WatchR
     }
     return;
   }
-  if (!known_(camera)) {
+  if (!Visible(c.caller, camera)) {
     wire::ServerMessage err;
     err.set_error("no camera " + camera);
     Send(identity, err);
@@ -69,7 +75,24 @@ void ClientHub::Forget(std::map<std::string, Client>::iterator it, int64_t now_m
   clients_.erase(it);
 }
 
+void ClientHub::ForgetKey(const std::string& public_key, int64_t now_ms) {
+  for (auto it = clients_.begin(); it != clients_.end();) {
+    auto next = std::next(it);
+    if (it->second.caller.key == public_key) {
+      spdlog::info("client ({}): dropped, its key was revoked", it->second.caller.user);
+      Forget(it, now_ms);
+    }
+    it = next;
+  }
+}
+
+bool ClientHub::Visible(const ClientCaller& caller, const std::string& camera_id) const {
+  const auto region = region_of_(camera_id);
+  return region && RegionMatches(caller.region, *region, camera_id);
+}
+
 bool ClientHub::Selects(const Client& c, const wire::Alert& a) const {
+  if (!RegionMatches(c.caller.region, a.region(), a.camera_id())) return false;
   if (c.prefixes.empty()) return true;
   for (const std::string& p : c.prefixes) {
     if (RegionMatches(p, a.region(), a.camera_id())) return true;
@@ -78,6 +101,7 @@ bool ClientHub::Selects(const Client& c, const wire::Alert& a) const {
 }
 
 bool ClientHub::Selects(const Client& c, const wire::Camera& cam) const {
+  if (!RegionMatches(c.caller.region, cam.region(), cam.id())) return false;
   if (c.prefixes.empty()) return true;
   for (const std::string& p : c.prefixes) {
     if (RegionMatches(p, cam.region(), cam.id())) return true;
@@ -103,7 +127,8 @@ void ClientHub::SendCameras(const std::string& identity, const Client& c) {
   }
 }
 
-void ClientHub::OnRequest(const std::string& identity, const zmq::message_t& body, int64_t now_ms) {
+void ClientHub::OnRequest(const std::string& identity, const zmq::message_t& body, const ClientCaller& caller,
+                          int64_t now_ms) {
   wire::ClientRequest req;
   if (!FromFrame(body, &req) || req.body_case() == wire::ClientRequest::BODY_NOT_SET) {
     wire::ServerMessage err;
@@ -113,10 +138,12 @@ void ClientHub::OnRequest(const std::string& identity, const zmq::message_t& bod
   }
   if (req.has_ptz()) {  // a one-off command: no subscription needed
     wire::ServerMessage answer;
-    Status s = ptz_(req.ptz());
+    Status s =
+        Visible(caller, req.ptz().camera_id()) ? ptz_(req.ptz()) : NotFound("no camera " + req.ptz().camera_id());
     if (s.ok()) {
       answer.set_ptz_sent(req.ptz().camera_id());
-      spdlog::info("client: PTZ {} for camera {} passed to its worker", req.ptz().action(), req.ptz().camera_id());
+      spdlog::info("client: PTZ {} for camera {} from {} passed to its worker", req.ptz().action(),
+                   req.ptz().camera_id(), caller.user);
     } else {
       answer.set_error("PTZ: " + s.message());
     }
@@ -124,12 +151,17 @@ void ClientHub::OnRequest(const std::string& identity, const zmq::message_t& bod
     return;
   }
   auto it = clients_.find(identity);
+  if (it != clients_.end() && it->second.caller.key != caller.key) {  // another key under that identity
+    Forget(it, now_ms);
+    it = clients_.end();
+  }
   if (req.has_subscribe()) {
     Client c;
+    c.caller = caller;
     c.prefixes.assign(req.subscribe().prefixes().begin(), req.subscribe().prefixes().end());
     c.cursor = req.subscribe().has_after_seq() ? std::min(req.subscribe().after_seq(), log_.head()) : log_.head();
     c.last_heard_ms = now_ms;
-    spdlog::info("client {}: subscribed to {} from seq {}", clients_.size() + 1,
+    spdlog::info("client {} ({}): subscribed to {} from seq {}", clients_.size() + 1, caller.user,
                  c.prefixes.empty() ? std::string("everything") : c.prefixes.front(), c.cursor);
     SendCameras(identity, c);
     if (it != clients_.end()) Forget(it, now_ms);  // a fresh subscription replaces the old one

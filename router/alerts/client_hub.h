@@ -7,6 +7,9 @@
 // A client that cannot keep up is never waited for: it falls back to replaying from the log
 // where it left off, so it loses nothing and slows nobody.
 //
+// Every client is a desk user (by its CURVE key): it selects, replays, watches and moves
+// only cameras inside that user's region, whatever it asks for.
+//
 // Live video: ClientRequest{watch} makes the client a viewer of one camera in the LiveRelay;
 // frames then arrive as ServerMessage{video}, from a keyframe on (see router/live/). A client
 // watching video pings every second; one not heard for 3 s is taken as not reading (its
@@ -22,6 +25,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "common/status.h"
 #include "router/alerts/alert_log.h"
@@ -32,16 +36,26 @@ namespace xl::router {
 
 class CameraStates;
 
+// Who sent a request: a desk user and the region it sees ("" for everything).
+struct ClientCaller {
+  std::string user;
+  std::string region;
+  std::string key;  // its CURVE public key ("" without CURVE)
+};
+
 class ClientHub {
  public:
-  // `known` says whether a camera ID is in the registry (for watch requests); `ptz` passes
-  // a PTZ command on towards the camera (an error says why it cannot).
+  // `region_of` gives a registered camera's region (nullopt when the ID is not registered);
+  // `ptz` passes a PTZ command on towards the camera (an error says why it cannot).
   ClientHub(zmq::socket_t& socket, AlertLog& log, const CameraStates& cameras, LiveRelay& relay,
-            std::function<bool(const std::string&)> known, std::function<Status(const wire::PtzCommand&)> ptz);
+            std::function<std::optional<std::string>(const std::string&)> region_of,
+            std::function<Status(const wire::PtzCommand&)> ptz);
   ~ClientHub();
 
-  // Handles one message from a client (identity frame + body frame).
-  void OnRequest(const std::string& identity, const zmq::message_t& body, int64_t now_ms);
+  // Handles one message from a client (identity frame + body frame) sent by `caller`.
+  void OnRequest(const std::string& identity, const zmq::message_t& body, const ClientCaller& caller, int64_t now_ms);
+  // Drops every client that spoke with `public_key` (the key was revoked).
+  void ForgetKey(const std::string& public_key, int64_t now_ms);
   // Sends freshly logged alerts to the live clients that select them.
   void OnLogged(const std::vector<wire::LoggedAlert>& logged);
   void OnCameraChanged(const wire::Camera& camera);
@@ -67,6 +81,7 @@ class ClientHub {
     bool gone_ = false;
   };
   struct Client {
+    ClientCaller caller;  // what it may see, whatever it selects
     std::vector<std::string> prefixes;
     uint64_t cursor = 0;         // every alert up to here has been handled for this client
     bool live = false;           // false: replaying from the log
@@ -78,6 +93,8 @@ class ClientHub {
   void Watch(const std::string& identity, Client& c, const wire::WatchRequest& req, int64_t now_ms);
   void Forget(std::map<std::string, Client>::iterator it, int64_t now_ms);
 
+  // True when `caller` may see a registered camera `camera_id`.
+  bool Visible(const ClientCaller& caller, const std::string& camera_id) const;
   bool Selects(const Client& c, const wire::Alert& a) const;
   bool Selects(const Client& c, const wire::Camera& cam) const;
   // Sends without blocking; false when the client's queue is full or it is gone.
@@ -89,7 +106,7 @@ class ClientHub {
   AlertLog& log_;
   const CameraStates& cameras_;
   LiveRelay& relay_;
-  std::function<bool(const std::string&)> known_;
+  std::function<std::optional<std::string>(const std::string&)> region_of_;
   std::function<Status(const wire::PtzCommand&)> ptz_;
   std::map<std::string, Client> clients_;
 };

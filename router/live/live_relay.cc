@@ -23,9 +23,13 @@ void LiveRelay::Deliver(Viewer& v, const LiveFramePtr& frame) {
   }
 }
 
-bool LiveRelay::OnMessage(const zmq::message_t& msg, int64_t now_ms) {
+LiveRelay::Intake LiveRelay::OnMessage(const zmq::message_t& msg, int64_t now_ms,
+                                       const std::function<bool(const std::string& camera)>& accept) {
   auto frame = std::make_shared<LiveFrame>();
-  if (!frame->video.ParseFromArray(msg.data(), int(msg.size())) || frame->video.camera_id().empty()) return false;
+  if (!frame->video.ParseFromArray(msg.data(), int(msg.size())) || frame->video.camera_id().empty()) {
+    return Intake::kMalformed;
+  }
+  if (accept && !accept(frame->video.camera_id())) return Intake::kRefused;
   frame->received_ms = NowMs();
   // ServerMessage{video = 7} on the wire is the field's key, its length and the frame's
   // own bytes: framed once here, without copying the parsed frame back out.
@@ -74,7 +78,7 @@ bool LiveRelay::OnMessage(const zmq::message_t& msg, int64_t now_ms) {
     s.gop.clear();
   }
   for (Viewer& v : s.viewers) Deliver(v, shared);
-  return true;
+  return Intake::kTaken;
 }
 
 void LiveRelay::Add(const std::string& camera, LiveViewer* viewer, const std::string& kind, int64_t now_ms) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -42,8 +43,13 @@ class LiveRelay {
   // A camera stays wanted this long after its last viewer left (no flapping on reconnects).
   explicit LiveRelay(int64_t linger_ms = 5000) : linger_ms_(linger_ms) {}
 
-  // One message from the media socket (a serialized wire::VideoFrame). False if malformed.
-  bool OnMessage(const zmq::message_t& msg, int64_t now_ms);
+  // What became of a message from the media socket.
+  enum class Intake { kTaken, kMalformed, kRefused };
+  // One message from the media socket (a serialized wire::VideoFrame). Taken unless it is
+  // malformed, or `accept` (when given) refuses its camera ID — nothing of a refused frame
+  // is kept, not even a stream entry.
+  Intake OnMessage(const zmq::message_t& msg, int64_t now_ms,
+                   const std::function<bool(const std::string& camera)>& accept = {});
 
   // `viewer` (not owned; must be Removed before it goes) watches `camera`: it gets the GOP
   // cache at once, then every live frame. `kind` names it in statistics ("zmq", "rtsp", ...).

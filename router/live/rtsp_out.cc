@@ -1,5 +1,7 @@
 #include "router/live/rtsp_out.h"
 
+#include "common/loopback.h"
+
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 #include <gst/rtsp-server/rtsp-server.h>
@@ -54,6 +56,11 @@ class RtspOut::Feed : public LiveViewer {
 RtspOut::RtspOut(LiveRelay& relay) : relay_(relay) {}
 
 Result<std::unique_ptr<RtspOut>> RtspOut::Start(const RtspOutConfig& config, LiveRelay& relay) {
+  if (config.user.empty() && !IsLoopbackAddress(config.address)) {
+    return Error{"refusing to serve RTSP on " + config.address +
+                 " without authentication: give --rtsp-user (and XL_RTSP_PASSWORD in the environment), or bind "
+                 "--rtsp 127.0.0.1:PORT"};
+  }
   std::unique_ptr<RtspOut> out(new RtspOut(relay));
   out->server_ = gst_rtsp_server_new();
   gst_rtsp_server_set_address(out->server_, config.address.c_str());
@@ -69,7 +76,10 @@ Result<std::unique_ptr<RtspOut>> RtspOut::Start(const RtspOutConfig& config, Liv
     gst_rtsp_server_set_auth(out->server_, auth);
     g_object_unref(auth);
   } else {
-    spdlog::warn("router: RTSP re-serve without credentials (give --rtsp-user/--rtsp-password)");
+    spdlog::warn(
+        "router: RTSP re-serve on {} without credentials (give --rtsp-user, and XL_RTSP_PASSWORD in the "
+        "environment)",
+        config.address);
   }
   out->source_ = gst_rtsp_server_attach(out->server_, nullptr);
   if (!out->source_) return Error{"cannot listen for RTSP on " + config.address + ":" + std::to_string(config.port)};

@@ -17,14 +17,15 @@ typedef struct _GstRTSPMountPoints GstRTSPMountPoints;
 namespace xl::router {
 
 struct RtspOutConfig {
-  std::string address = "0.0.0.0";
-  int port = 8554;             // 0: any free port
-  std::string user, password;  // digest authentication when set
+  std::string address = "127.0.0.1";  // a non-loopback address needs user and password
+  int port = 8554;                    // 0: any free port
+  std::string user, password;         // digest authentication when set
 };
 
 class RtspOut {
  public:
-  // Requires gst_init(). Listens at once; cameras are mounted by Mount().
+  // Requires gst_init(). Listens at once; cameras are mounted by Mount(). Error when asked to
+  // listen beyond loopback without credentials.
   static Result<std::unique_ptr<RtspOut>> Start(const RtspOutConfig& config, LiveRelay& relay);
   ~RtspOut();
 

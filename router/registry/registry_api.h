@@ -9,7 +9,7 @@
 //   PUT    /api/cameras/ID           change any of those fields but id   200 / 400 / 404
 //   DELETE /api/cameras/ID           remove                               200 / 404
 //   POST   /api/import[?dry_run=1]   CSV body (router/camera_csv.h)       200 / 400 / 413
-//   GET    /api/workers              workers, liveness, load
+//   GET    /api/workers              workers, liveness, load (the router lets only admins ask)
 //   GET    /api/status               every camera sorted by trouble, and totals
 // Errors are {"error": "reason"}.
 // Thread: the router's one loop thread only (router/router.h); not thread-safe.

@@ -310,7 +310,14 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
   // PTZ from a client, through the router and the worker, to the channel: the right bytes.
   std::string out;
   auto ptz = [&](const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {Binary("tools/xl-console"), "--router", sys.ClientEndpoint(), "--ptz"};
+    std::vector<std::string> argv = {Binary("tools/xl-console"),
+                                     "--router",
+                                     sys.ClientEndpoint(),
+                                     "--router-key",
+                                     sys.RouterKeyFile(),
+                                     "--key",
+                                     sys.TrustKey("console-admin", "user", "admin"),
+                                     "--ptz"};
     argv.insert(argv.end(), args.begin(), args.end());
     Process p(argv, sys.dir() + "/ptz.log");
     const int code = p.Wait(std::chrono::milliseconds(15000));

@@ -211,6 +211,8 @@ TEST(Spine, BadConfigIsRefusedWithFileLineAndReasonAndNothingStarts) {
       {valid + "  - id: \"33010201001320000011\"\n    name: a\n    url: rtsp://h/x\n"
                "    faces: {enabled: true, model: /nonexistent/face.onnx}\n",
        ":5: camera 33010201001320000011: faces: cannot read the model file /nonexistent/face.onnx"},
+      // No keys: the worker could never reach the router, so it does not start.
+      {valid, ": worker.key_file/router_key: no key file: make one with `xl key gen"},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     const std::string path = dir + "/bad" + std::to_string(i) + ".yaml";

@@ -2,9 +2,12 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
+#include "proto/wire/curve.h"
+#include "router/keys/key_store.h"
 #include "tests/support/media.h"
 
 namespace xl::test {
@@ -17,7 +20,44 @@ System::System(const std::string& name)
       control_port_(FreePort()),
       media_port_(FreePort()),
       http_port_(FreePort()),
-      relay_port_(FreePort()) {}
+      relay_port_(FreePort()) {
+  RouterKeyIn(dir_);
+}
+
+namespace {
+// The key pair in `path`, made there when missing.
+CurveKeyPair KeyPairAt(const std::string& path) {
+  auto pair = LoadOrCreateCurveKeyPair(path);
+  if (!pair.ok()) std::abort();
+  return pair.value();
+}
+}  // namespace
+
+std::string RouterKeyIn(const std::string& dir) {
+  KeyPairAt(dir + "/router.key");
+  return dir + "/router.key";
+}
+
+std::string TrustKeyIn(const std::string& dir, const std::string& database, const std::string& name,
+                       const std::string& kind, const std::string& owner) {
+  const std::string path = dir + "/" + name + ".key";
+  const CurveKeyPair pair = KeyPairAt(path);
+  auto keys = router::KeyStore::Open(database);
+  if (!keys.ok()) std::abort();
+  Status added =
+      (*keys)->Add({pair.public_key, kind == "user" ? router::PeerKind::kUser : router::PeerKind::kWorker, owner, 0});
+  if (!added.ok() && added.code() != ErrorCode::kAlreadyExists) std::abort();
+  return path;
+}
+
+std::string WorkerKeysIn(const std::string& dir, const std::string& database, const std::string& id) {
+  return "key_file: \"" + TrustKeyIn(dir, database, "worker-" + id, "worker", id) + "\", router_key: \"" +
+         RouterKeyIn(dir) + "\"";
+}
+
+std::string System::TrustKey(const std::string& name, const std::string& kind, const std::string& owner) {
+  return TrustKeyIn(dir_, Database(), name, kind, owner);
+}
 
 std::unique_ptr<Process> System::StartCamsim(const std::vector<std::string>& streams) {
   std::vector<std::string> argv = {Binary("tools/xl-camsim"),
@@ -62,7 +102,9 @@ std::unique_ptr<Process> System::StartRouter(const std::vector<std::string>& ext
                                    "--rtsp",
                                    "127.0.0.1:" + std::to_string(relay_port_),
                                    "--db",
-                                   Database()};
+                                   Database(),
+                                   "--key",
+                                   RouterKeyFile()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return std::make_unique<Process>(argv, dir_ + "/router.log");
 }
@@ -70,8 +112,10 @@ std::unique_ptr<Process> System::StartRouter(const std::vector<std::string>& ext
 std::unique_ptr<Process> System::StartWorker(const std::string& id, const std::string& rest, int metrics_port,
                                              const std::string& worker_keys) {
   const std::string path = dir_ + "/" + id + ".yaml";
-  std::ofstream(path) << "worker:\n  id: " << id << "\n  router: " << WorkerEndpoint()
-                      << "\n  control: " << ControlEndpoint() << "\n  media: " << MediaEndpoint()
+  const std::string key = TrustKey("worker-" + id, "worker", id);
+  std::ofstream(path) << "worker:\n  id: " << id << "\n  key_file: " << key << "\n  router_key: " << RouterKeyFile()
+                      << "\n  router: " << WorkerEndpoint() << "\n  control: " << ControlEndpoint()
+                      << "\n  media: " << MediaEndpoint()
                       << "\n  status_interval_s: 1\n  metrics_port: " << metrics_port << "\n"
                       << worker_keys << rest;
   return std::make_unique<Process>(std::vector<std::string>{Binary("ingest/xl-ingest"), "--config", path},
@@ -79,8 +123,18 @@ std::unique_ptr<Process> System::StartWorker(const std::string& id, const std::s
 }
 
 std::unique_ptr<Process> System::StartConsole(const std::string& log, const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {
-      Binary("tools/xl-console"), "--router", ClientEndpoint(), "--json", "--snapshots", dir_};
+  std::vector<std::string> argv = {Binary("tools/xl-console"),
+                                   "--router",
+                                   ClientEndpoint(),
+                                   "--router-key",
+                                   RouterKeyFile(),
+                                   "--json",
+                                   "--snapshots",
+                                   dir_};
+  if (std::find(extra.begin(), extra.end(), "--key") == extra.end()) {
+    argv.push_back("--key");
+    argv.push_back(TrustKey("console-admin", "user", "admin"));
+  }
   argv.insert(argv.end(), extra.begin(), extra.end());
   return std::make_unique<Process>(argv, dir_ + "/" + log);
 }

@@ -1,5 +1,8 @@
 // One running Xueliang system for end-to-end tests: its own directory and ports, and
 // helpers to start the real processes (simulator, router, workers, console) on loopback.
+// Every link speaks CURVE, as in production: the router's key pair is made with the system,
+// each worker's when it first starts (registered in the router's database under its ID), and
+// the console's (registered for desk user "admin").
 #pragma once
 
 #include <memory>
@@ -28,7 +31,13 @@ class System {
   // then `rest`: defaults/cameras YAML) and starts xl-ingest.
   std::unique_ptr<Process> StartWorker(const std::string& id, const std::string& rest, int metrics_port = 0,
                                        const std::string& worker_keys = "");
+  // xl-console as desk user "admin" (its key), or as the user whose key file `extra` names
+  // with "--key FILE".
   std::unique_ptr<Process> StartConsole(const std::string& log, const std::vector<std::string>& extra = {});
+  // A new key pair file `name`.key in the system's folder, registered at the router for
+  // `kind` ("worker" or "user") `owner`; its path.
+  std::string TrustKey(const std::string& name, const std::string& kind, const std::string& owner);
+  std::string RouterKeyFile() const { return dir_ + "/router.key"; }
   // Runs the `xl` command line against this router as admin; returns its exit code, output
   // in `out`.
   int RunXl(const std::vector<std::string>& args, std::string* out);
@@ -59,6 +68,17 @@ class System {
   int xl_runs_ = 0;
   std::string admin_cookie_;
 };
+
+// Keys for processes started by hand (benchmarks): a key pair file `dir`/`name`.key (made
+// when missing), registered in the router database `database` for `kind` ("worker" or
+// "user") `owner`; its path.
+std::string TrustKeyIn(const std::string& dir, const std::string& database, const std::string& name,
+                       const std::string& kind, const std::string& owner);
+// `dir`/router.key, made when missing: a router's --key.
+std::string RouterKeyIn(const std::string& dir);
+// The key lines of worker `id`'s section, YAML flow style ("key_file: …, router_key: …"),
+// its key registered in `database` and the router's being RouterKeyIn(`dir`).
+std::string WorkerKeysIn(const std::string& dir, const std::string& database, const std::string& id);
 
 // A worker's Prometheus sample `name{camera="id"}` from its /metrics on `port` (-1 when absent).
 double CameraMetric(int port, const std::string& name, const std::string& camera);

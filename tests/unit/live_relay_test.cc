@@ -106,7 +106,7 @@ TEST(LiveRelay, CamerasAreWantedWhileWatchedAndForALingerAfter) {
 TEST(LiveRelay, GarbageIsRefused) {
   LiveRelay relay;
   zmq::message_t junk(std::string("\xff\xff\xff\x01garbage"));
-  EXPECT_FALSE(relay.OnMessage(junk, 0));
+  EXPECT_EQ(relay.OnMessage(junk, 0), LiveRelay::Intake::kMalformed);
 }
 
 TEST(H26x, ParameterSetsCodecStringAndFmp4) {

@@ -14,6 +14,7 @@ void ConsoleClient::Connect() {
   socket_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
   socket_->set(zmq::sockopt::linger, 0);
   socket_->set(zmq::sockopt::rcvhwm, 100000);
+  MakeCurveClient(*socket_, options_.keys);
   socket_->connect(options_.endpoint);
   wire::ClientRequest req;
   wire::Subscribe* sub = req.mutable_subscribe();
@@ -44,7 +45,12 @@ std::optional<wire::ServerMessage> ConsoleClient::Next(int timeout_ms) {
     const int64_t wait = std::min<int64_t>({deadline - now, 200});
     if (wait < 0) return std::nullopt;
     zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, std::chrono::milliseconds(wait));
+    try {
+      zmq::poll(&item, 1, std::chrono::milliseconds(wait));
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) return std::nullopt;  // a signal (SIGTERM): let the caller look at its stop flag
+      throw;
+    }
     zmq::message_t frame;
     if (!(item.revents & ZMQ_POLLIN) || !socket_->recv(frame, zmq::recv_flags::dontwait)) continue;
     last_heard_ms_ = MonotonicMs();

@@ -10,6 +10,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "proto/wire/curve.h"
 #include "xueliang.pb.h"
 
 namespace xl::console {
@@ -20,6 +21,7 @@ struct ClientOptions {
   std::optional<uint64_t> after_seq;  // replay alerts after this; none: start live
   int silence_timeout_ms = 5000;      // no message for this long: reconnect
   std::vector<std::string> watch;     // cameras whose live video to receive
+  CurveClientKeys keys;               // this client's key pair (a desk user's key) and the router's key
 };
 
 class ConsoleClient {

@@ -1,8 +1,12 @@
 // xl-console: camera states and alerts, live, in a terminal.
 //
-//   xl-console [--router ENDPOINT] [--region PREFIX]... [--after SEQ] [--json]
-//              [--snapshots DIR] [--exit-after SECONDS] [--watch CAMERA_ID [--out FILE]]
-//   xl-console [--router ENDPOINT] --ptz CAMERA_ID ACTION [--speed N] [--preset N]
+//   xl-console [--router ENDPOINT] [--key FILE] [--router-key KEY] [--region PREFIX]... [--after SEQ]
+//              [--json] [--snapshots DIR] [--exit-after SECONDS] [--watch CAMERA_ID [--out FILE]]
+//   xl-console [--router ENDPOINT] [--key FILE] [--router-key KEY] --ptz CAMERA_ID ACTION [--speed N] [--preset N]
+//
+// --key is this client's CURVE key pair (`xl key gen`), registered at the router for a desk
+// user (`xl key add --user NAME`): the console sees what that user sees. --router-key is the
+// router's public key (or a file with it). Defaults: $XL_KEY and $XL_ROUTER_KEY.
 //
 // Resumes by sequence number after a reconnect, so nothing is missed; --after SEQ replays
 // every logged alert after SEQ first. --json prints one JSON object per line (for scripts).
@@ -14,6 +18,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -44,11 +49,12 @@ const char* Colour(xl::wire::CameraState s) {
 }
 
 // One PTZ command through the router; prints the outcome. Returns the exit code.
-int SendPtz(const std::string& endpoint, const xl::wire::PtzCommand& command) {
+int SendPtz(const std::string& endpoint, const xl::CurveClientKeys& keys, const xl::wire::PtzCommand& command) {
   zmq::context_t ctx(1);
   zmq::socket_t socket(ctx, zmq::socket_type::dealer);
   socket.set(zmq::sockopt::linger, 0);
   socket.set(zmq::sockopt::rcvtimeo, 5000);
+  xl::MakeCurveClient(socket, keys);
   socket.connect(endpoint);
   xl::wire::ClientRequest req;
   *req.mutable_ptz() = command;
@@ -73,6 +79,8 @@ int SendPtz(const std::string& endpoint, const xl::wire::PtzCommand& command) {
 
 int main(int argc, char** argv) {
   xl::console::ClientOptions options;
+  std::string key_file = std::getenv("XL_KEY") ? std::getenv("XL_KEY") : "";
+  std::string router_key = std::getenv("XL_ROUTER_KEY") ? std::getenv("XL_ROUTER_KEY") : "";
   bool json = false;
   std::string snapshots;
   int exit_after_s = 0;
@@ -107,6 +115,8 @@ int main(int argc, char** argv) {
                    "[--exit-after S] [--watch ID [--out FILE]]\n";
       return 2;
     } else if (arg == "--router") options.endpoint = argv[++i];
+    else if (arg == "--key") key_file = argv[++i];
+    else if (arg == "--router-key") router_key = argv[++i];
     else if (arg == "--region") options.prefixes.push_back(argv[++i]);
     else if (arg == "--after") {
       auto seq = xl::ParseIntArg(argv[++i], 0, INT64_MAX);
@@ -130,7 +140,13 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (ptz) return SendPtz(options.endpoint, *ptz);
+  auto keys = xl::LoadCurveClientKeys(key_file, router_key);
+  if (!keys.ok()) {
+    std::cerr << "xl-console: --key/--router-key: " << keys.error().message << "\n";
+    return 2;
+  }
+  options.keys = keys.value();
+  if (ptz) return SendPtz(options.endpoint, options.keys, *ptz);
   std::signal(SIGINT, [](int) { g_stop = true; });
   std::signal(SIGTERM, [](int) { g_stop = true; });
 

@@ -11,6 +11,10 @@
 //   xl [--api URL] status [--all]
 //   xl [--api URL] worker ls
 //   xl [--api URL] live ID --out FILE.mp4 [--seconds S]   record live fMP4 over WebSocket
+//   xl key gen --out FILE                          a new CURVE key pair (mode 0600); prints its public key
+//   xl [--api URL] key ls                          the router's public key and the registered keys
+//   xl [--api URL] key add (worker ID | user NAME) KEY|FILE   let a worker or a user's client in
+//   xl [--api URL] key rm KEY|FILE                 revoke a key (its connections are refused from then on)
 //
 // --api defaults to http://127.0.0.1:8080. The router needs a desk user's session: xl logs in
 // as --user (default admin) with the password in the environment variable XL_PASSWORD
@@ -33,6 +37,7 @@
 #include "common/cli.h"
 #include "common/http_client.h"
 #include "common/json_text.h"
+#include "proto/wire/curve.h"
 
 namespace {
 
@@ -45,7 +50,8 @@ constexpr const char* kUsage =
     "          camera set ID [--name N] [--url U] [--region R] [--username U] [--password P]"
     " [--enabled true|false] [--profile JSON] |\n"
     "          camera rm ID | import FILE.csv [--dry-run] [--wait S] | status [--all] | worker ls |\n"
-    "          live ID --out FILE.mp4 [--seconds S]\n";
+    "          live ID --out FILE.mp4 [--seconds S] |\n"
+    "          key gen --out FILE | key ls | key add (worker ID | user NAME) KEY|FILE | key rm KEY|FILE\n";
 
 struct Cli {
   std::string api = "http://127.0.0.1:8080";
@@ -301,6 +307,55 @@ int Live(const Cli& cli, const std::string& camera, const std::string& path, int
   return st.messages > 1 ? 0 : 1;
 }
 
+// xl key …: returns the exit code (2: usage).
+int Key(const Cli& cli, const std::vector<std::string>& args) {
+  const std::string sub = args.size() > 1 ? args[1] : "";
+  if (sub == "gen" && args.size() == 4 && args[2] == "--out") {
+    auto pair = xl::GenerateCurveKeyPair();
+    xl::Status written = pair.ok() ? xl::WriteCurveKeyPair(args[3], *pair) : xl::Status(pair.error());
+    if (!written.ok()) {
+      std::cerr << "xl: " << written.message() << "\n";
+      return 1;
+    }
+    std::cout << pair->public_key << "\n";
+    return 0;
+  }
+  if (sub == "ls" && args.size() == 2) {
+    auto r = cli.Call("GET", "/api/keys");
+    if (!r) return 1;
+    std::cout << "router " << (*r)["router"].get<std::string>() << "\n";
+    Table((*r)["keys"], {{"public_key", "KEY"}, {"kind", "KIND"}, {"name", "NAME"}});
+    return 0;
+  }
+  if (sub == "add" && args.size() == 5 && (args[2] == "worker" || args[2] == "user")) {
+    auto key = xl::ResolvePublicKey(args[4]);
+    if (!key.ok()) {
+      std::cerr << "xl: " << key.error().message << "\n";
+      return 1;
+    }
+    const std::string& kind = args[2];
+    if (!cli.Call("POST", "/api/keys", xl::JsonText(json{{"public_key", *key}, {"kind", kind}, {"name", args[3]}}))) {
+      return 1;
+    }
+    std::cout << "registered " << kind << " key " << *key << " for " << args[3] << "\n";
+    return 0;
+  }
+  if (sub == "rm" && args.size() == 3) {
+    auto key = xl::ResolvePublicKey(args[2]);
+    if (!key.ok()) {
+      std::cerr << "xl: " << key.error().message << "\n";
+      return 1;
+    }
+    char* escaped = g_uri_escape_string(key->c_str(), nullptr, FALSE);
+    const bool removed = cli.Call("DELETE", std::string("/api/keys?public_key=") + escaped).has_value();
+    g_free(escaped);
+    if (!removed) return 1;
+    std::cout << "removed " << *key << "\n";
+    return 0;
+  }
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -383,6 +438,10 @@ int main(int argc, char** argv) {
       return usage();
     }
     return Live(cli, sub, args[3], seconds);
+  }
+  if (cmd == "key") {
+    int rc = Key(cli, args);
+    return rc == 2 ? usage() : rc;
   }
   if (cmd == "worker" && sub == "ls") {
     auto r = cli.Call("GET", "/api/workers");

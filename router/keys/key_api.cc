@@ -1,0 +1,59 @@
+#include "router/keys/key_api.h"
+
+#include <spdlog/spdlog.h>
+
+#include "router/json_reply.h"
+
+namespace xl::router {
+
+bool KeyApi::Manages(const DeskUser& me, const PeerKey& key) {
+  if (me.region.empty()) return true;
+  if (key.kind != PeerKind::kUser) return false;
+  auto owner = users_.Find(key.name);
+  return owner && owner->region.rfind(me.region, 0) == 0;
+}
+
+HttpReply KeyApi::Handle(const HttpRequest& req, const DeskUser& me) {
+  if (req.path != "/api/keys") return JsonFault(404, "no such path " + req.path);
+  if (req.method == "GET") {
+    nlohmann::json keys = nlohmann::json::array();
+    for (const PeerKey& k : keys_.List()) {
+      if (!Manages(me, k)) continue;
+      keys.push_back(
+          {{"public_key", k.public_key}, {"kind", PeerKindName(k.kind)}, {"name", k.name}, {"added_ms", k.added_ms}});
+    }
+    return JsonReply(200, {{"router", router_public_key_}, {"keys", keys}});
+  }
+  if (req.method == "POST") {
+    const auto j = nlohmann::json::parse(req.body, nullptr, false);
+    if (!j.is_object() || !j.value("public_key", nlohmann::json()).is_string() ||
+        !j.value("kind", nlohmann::json()).is_string() || !j.value("name", nlohmann::json()).is_string()) {
+      return JsonFault(400, "expected {\"public_key\", \"kind\": \"worker\" or \"user\", \"name\"} as text");
+    }
+    PeerKey key{j["public_key"], PeerKind::kWorker, j["name"], 0};
+    const std::string kind = j["kind"];
+    if (kind == "user") {
+      key.kind = PeerKind::kUser;
+      if (!users_.Find(key.name)) return JsonFault(404, "no desk user " + key.name);
+    } else if (kind != "worker") {
+      return JsonFault(400, "kind must be worker or user (got '" + kind + "')");
+    }
+    if (!Manages(me, key)) return JsonFault(403, "an admin of region " + me.region + " cannot register this key");
+    if (Status s = keys_.Add(key); !s.ok()) return JsonFault(s.error());
+    spdlog::info("keys: {} registered {} key {} for {}", me.name, kind, key.public_key, key.name);
+    return JsonReply(201, {{"public_key", key.public_key}, {"kind", kind}, {"name", key.name}});
+  }
+  auto given = req.query.find("public_key");
+  if (req.method == "DELETE" && given != req.query.end()) {
+    const std::string& rest = given->second;
+    auto key = keys_.Lookup(rest);
+    if (!key || !Manages(me, *key)) return JsonFault(404, "no key " + rest);
+    if (Status s = keys_.Remove(rest); !s.ok()) return JsonFault(s.error());
+    if (on_removed_) on_removed_(rest);
+    spdlog::info("keys: {} removed {} key {} of {}", me.name, PeerKindName(key->kind), rest, key->name);
+    return JsonReply(200, {{"removed", rest}});
+  }
+  return JsonFault(405, "use GET or POST /api/keys, DELETE /api/keys?public_key=KEY");
+}
+
+}  // namespace xl::router

@@ -1,0 +1,88 @@
+#include "router/keys/key_store.h"
+
+#include "common/clock.h"
+#include "proto/wire/curve.h"
+
+namespace xl::router {
+
+namespace {
+const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS peer_keys(
+  public_key TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  added_ms INTEGER NOT NULL);
+)sql";
+
+PeerKey KeyAt(sqlite3_stmt* s) {
+  return {ColumnText(s, 0), ColumnText(s, 1) == "user" ? PeerKind::kUser : PeerKind::kWorker, ColumnText(s, 2),
+          sqlite3_column_int64(s, 3)};
+}
+}  // namespace
+
+const char* PeerKindName(PeerKind kind) { return kind == PeerKind::kUser ? "user" : "worker"; }
+
+Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
+  auto db = OpenDatabase(path, kSchema);
+  if (!db.ok()) return db.error();
+  std::unique_ptr<KeyStore> store(new KeyStore(std::move(db.value())));
+  for (PeerKey& k : store->List()) store->cache_[k.public_key] = k;
+  return store;
+}
+
+Status KeyStore::Add(const PeerKey& key) {
+  if (!IsCurveKey(key.public_key)) return Error{"a public key is 40 Z85 characters (as `xl key gen` prints it)"};
+  if (key.name.empty() || key.name.size() > 64) return Error{"a key's worker or user name must be 1 to 64 characters"};
+  if (Lookup(key.public_key)) {
+    return Error{"key " + key.public_key.substr(0, 8) + "… is already registered", ErrorCode::kAlreadyExists};
+  }
+  auto put = PrepareSql(db_.get(), "INSERT INTO peer_keys(public_key, kind, name, added_ms) VALUES(?,?,?,?)");
+  if (!put.ok()) return put.error();
+  PeerKey stored = key;
+  if (stored.added_ms == 0) stored.added_ms = NowMs();
+  BindText(put->get(), 1, stored.public_key);
+  BindText(put->get(), 2, PeerKindName(stored.kind));
+  BindText(put->get(), 3, stored.name);
+  sqlite3_bind_int64(put->get(), 4, stored.added_ms);
+  if (sqlite3_step(put->get()) != SQLITE_DONE) return Internal(std::string("keys: ") + sqlite3_errmsg(db_.get()));
+  cache_[stored.public_key] = stored;
+  return Status();
+}
+
+Status KeyStore::Remove(const std::string& public_key) {
+  auto del = PrepareSql(db_.get(), "DELETE FROM peer_keys WHERE public_key = ?");
+  if (!del.ok()) return del.error();
+  BindText(del->get(), 1, public_key);
+  if (sqlite3_step(del->get()) != SQLITE_DONE) return Internal(std::string("keys: ") + sqlite3_errmsg(db_.get()));
+  const bool known = cache_.erase(public_key) > 0;
+  if (sqlite3_changes(db_.get()) == 0 && !known) return NotFound("no key " + public_key);
+  return Status();
+}
+
+std::vector<PeerKey> KeyStore::List() {
+  std::vector<PeerKey> keys;
+  auto q = PrepareSql(db_.get(), "SELECT public_key, kind, name, added_ms FROM peer_keys ORDER BY kind, name");
+  if (!q.ok()) return keys;
+  while (sqlite3_step(q->get()) == SQLITE_ROW) keys.push_back(KeyAt(q->get()));
+  return keys;
+}
+
+std::optional<PeerKey> KeyStore::Lookup(const std::string& public_key) {
+  auto q = PrepareSql(db_.get(), "SELECT public_key, kind, name, added_ms FROM peer_keys WHERE public_key = ?");
+  if (!q.ok()) return std::nullopt;
+  BindText(q->get(), 1, public_key);
+  if (sqlite3_step(q->get()) != SQLITE_ROW) {
+    cache_.erase(public_key);
+    return std::nullopt;
+  }
+  PeerKey key = KeyAt(q->get());
+  cache_[public_key] = key;
+  return key;
+}
+
+const PeerKey* KeyStore::Cached(const std::string& public_key) const {
+  auto it = cache_.find(public_key);
+  return it == cache_.end() ? nullptr : &it->second;
+}
+
+}  // namespace xl::router

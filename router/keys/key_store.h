@@ -1,0 +1,57 @@
+// The CURVE public keys the router lets in, in its SQLite database (table `peer_keys`).
+//
+// A key belongs either to a worker (its name is the worker ID: only that key may speak as
+// that worker, on the workers, control and media endpoints) or to a desk user (a native
+// client such as xl-console: it sees what that user sees in the desk, on the clients
+// endpoint). A key is in the table or not: removing it refuses its next handshake and every
+// further message on connections it already has.
+// Thread: the router's one loop thread only (router/router.h); not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/sqlite_util.h"
+#include "common/status.h"
+
+namespace xl::router {
+
+enum class PeerKind { kWorker, kUser };
+
+struct PeerKey {
+  std::string public_key;  // Z85, 40 characters
+  PeerKind kind = PeerKind::kWorker;
+  std::string name;  // the worker ID or the desk user name
+  int64_t added_ms = 0;
+};
+
+const char* PeerKindName(PeerKind kind);  // "worker", "user"
+
+class KeyStore {
+ public:
+  static Result<std::unique_ptr<KeyStore>> Open(const std::string& path);
+
+  // Registers `key`. Error for a key that is not Z85, an empty or overlong name, or a key
+  // already registered (kAlreadyExists).
+  Status Add(const PeerKey& key);
+  // Removes the key (kNotFound when it is not registered).
+  Status Remove(const std::string& public_key);
+  std::vector<PeerKey> List();
+  // The registered key, read from the database (another process, such as `xl key add`
+  // through the API of an earlier run, may have added it).
+  std::optional<PeerKey> Lookup(const std::string& public_key);
+  // The key as last looked up or added in this process: the per-message check, which must
+  // not touch the disk. nullptr when unknown or removed.
+  const PeerKey* Cached(const std::string& public_key) const;
+
+ private:
+  explicit KeyStore(SqlitePtr db) : db_(std::move(db)) {}
+  SqlitePtr db_;
+  std::map<std::string, PeerKey> cache_;
+};
+
+}  // namespace xl::router

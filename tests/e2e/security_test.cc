@@ -1,0 +1,291 @@
+// Strangers on the network, end to end: a process with no registered key (or no CURVE at all)
+// tries every ZeroMQ endpoint of a running router, and a registered worker key tries to speak
+// for another worker; they get nothing and change nothing, and the real system keeps working.
+// Native clients see only their desk user's region; keys are managed with `xl key`.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <zmq.hpp>
+
+#include "proto/wire/curve.h"
+#include "proto/wire/wire.h"
+#include "tests/support/media.h"
+#include "tests/support/process.h"
+#include "tests/support/system.h"
+
+namespace xl::test {
+namespace {
+
+using json = nlohmann::json;
+using std::chrono::seconds;
+
+constexpr const char* kVillageA = "33010201011320000001";  // region 3301020101 (vtest: people walking)
+constexpr const char* kVillageB = "33010202011320000002";  // region 3301020201 (tree in the wind)
+
+std::unique_ptr<Process> StartTwoVillages(System& sys) {
+  const std::string creds = std::string(kCamUser) + ":" + kCamPassword + "@";
+  return sys.StartWorker("e2e-worker", std::string("defaults: {watchdog_s: 5}\ncameras:\n") + "  - {id: \"" +
+                                           kVillageA + "\", name: 东村, region: \"3301020101\", url: \"rtsp://" +
+                                           creds + sys.RtspUrl("a").substr(7) + "\"}\n  - {id: \"" + kVillageB +
+                                           "\", name: 西村, region: \"3301020201\", url: \"rtsp://" + creds +
+                                           sys.RtspUrl("b").substr(7) + "\"}\n");
+}
+
+std::vector<json> Lines(const Process& p, const std::string& type) {
+  std::vector<json> out;
+  for (const std::string& line : p.Lines()) {
+    if (line.empty() || line[0] != '{') continue;
+    json j = json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.value("type", "") == type) out.push_back(j);
+  }
+  return out;
+}
+
+int AlertsOf(const Process& console, const std::string& camera) {
+  int n = 0;
+  for (const json& a : Lines(console, "alert")) n += a["camera"] == camera;
+  return n;
+}
+
+bool SawCamera(const Process& console, const std::string& camera) {
+  for (const json& c : Lines(console, "camera")) {
+    if (c["id"] == camera) return true;
+  }
+  return false;
+}
+
+int64_t CountRows(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int64_t n = -1;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* q = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &q, nullptr) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
+      n = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+  }
+  sqlite3_close(db);
+  return n;
+}
+
+double RouterMetric(System& sys, const std::string& name) {
+  auto r = sys.Api("GET", "/metrics");
+  if (!r.ok()) return -1;
+  const size_t at = r->body.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(r->body.substr(at + name.size() + 2));
+}
+
+// One peer of the router's ZeroMQ endpoints: with `keys` a CURVE client, else plain.
+class Peer {
+ public:
+  Peer(zmq::context_t& ctx, zmq::socket_type type, const std::string& endpoint,
+       const std::optional<CurveClientKeys>& keys, const std::string& routing_id = "")
+      : socket_(ctx, type) {
+    socket_.set(zmq::sockopt::linger, 0);
+    if (!routing_id.empty()) socket_.set(zmq::sockopt::routing_id, routing_id);
+    if (keys) MakeCurveClient(socket_, *keys);
+    socket_.connect(endpoint);
+  }
+  void Send(const google::protobuf::MessageLite& msg) { socket_.send(ToFrame(msg), zmq::send_flags::dontwait); }
+  // Messages received within `wait`.
+  int Received(std::chrono::milliseconds wait) {
+    int n = 0;
+    const auto end = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < end) {
+      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, std::chrono::milliseconds(100));
+      zmq::message_t m;
+      while (socket_.recv(m, zmq::recv_flags::dontwait)) ++n;
+    }
+    return n;
+  }
+
+ private:
+  zmq::socket_t socket_;
+};
+
+wire::Envelope InjectedAlert(const std::string& source, const std::string& camera, int n) {
+  wire::Envelope env;
+  env.set_source(source);
+  env.set_seq(uint64_t(n));
+  auto* a = env.mutable_alert();
+  a->set_id("injected-" + std::to_string(n));
+  a->set_camera_id(camera);
+  a->set_region("3301020101");
+  a->set_kind(wire::ALERT_KIND_MOTION);
+  a->set_phase(wire::ALERT_PHASE_START);
+  return env;
+}
+
+wire::VideoFrame InjectedFrame(const std::string& camera, uint64_t seq) {
+  wire::VideoFrame v;
+  v.set_camera_id(camera);
+  v.set_codec("h264");
+  v.set_keyframe(true);
+  v.set_seq(seq);
+  v.set_data(std::string("\x00\x00\x00\x01\x65\x88\x84", 7));
+  return v;
+}
+
+TEST(Security, StrangersGetNothingFromAnyZeroMqEndpointAndTheSystemKeepsWorking) {
+  System sys("security-strangers");
+  auto camsim = sys.StartCamsim({"a=" + Fixture("vtest.avi"), "b=" + Fixture("tree.avi")});
+  auto router = sys.StartRouter();
+  auto worker = StartTwoVillages(sys);
+  auto console = sys.StartConsole("console.log");
+  ASSERT_TRUE(WaitUntil([&] { return AlertsOf(*console, kVillageA) > 0; }, seconds(90)))
+      << console->Output() << worker->Output() << router->Output();
+
+  zmq::context_t ctx(1);
+  const std::string router_key = ResolvePublicKey(sys.RouterKeyFile()).value();
+  const CurveClientKeys stranger{GenerateCurveKeyPair().value(), router_key};
+  // A real worker's key (registered for "w2"), trying to speak for e2e-worker and its cameras.
+  const CurveClientKeys insider{ReadCurveKeyPair(sys.TrustKey("worker-w2", "worker", "w2")).value(), router_key};
+  int seq = 0;
+  for (const std::optional<CurveClientKeys>& keys : {std::optional(stranger), std::optional<CurveClientKeys>()}) {
+    SCOPED_TRACE(keys ? "unregistered CURVE key" : "no CURVE");
+    // Clients endpoint: subscribe to everything from the start, watch, move a camera.
+    Peer client(ctx, zmq::socket_type::dealer, sys.ClientEndpoint(), keys);
+    wire::ClientRequest sub, watch, ptz;
+    sub.mutable_subscribe()->set_after_seq(0);
+    watch.mutable_watch()->set_camera_id(kVillageA);
+    ptz.mutable_ptz()->set_camera_id(kVillageA);
+    ptz.mutable_ptz()->set_action("left");
+    client.Send(sub);
+    client.Send(watch);
+    client.Send(ptz);
+    // Workers endpoint: alerts for a real camera. Media endpoint: video for a real and an invented camera.
+    Peer alerts(ctx, zmq::socket_type::push, sys.WorkerEndpoint(), keys);
+    Peer media(ctx, zmq::socket_type::push, sys.MediaEndpoint(), keys);
+    for (int i = 0; i < 5; ++i) {
+      alerts.Send(InjectedAlert("e2e-worker", kVillageA, ++seq));
+      media.Send(InjectedFrame(kVillageA, uint64_t(i + 1)));
+      media.Send(InjectedFrame("33010201011329999999", uint64_t(i + 1)));
+    }
+    // Control endpoint: take the real worker's place, or join as a new one.
+    Peer takeover(ctx, zmq::socket_type::dealer, sys.ControlEndpoint(), keys, "e2e-worker");
+    Peer joiner(ctx, zmq::socket_type::dealer, sys.ControlEndpoint(), keys, "w9");
+    wire::ControlUp hello_real, hello_new;
+    hello_real.mutable_hello()->set_worker("e2e-worker");
+    hello_new.mutable_hello()->set_worker("w9");
+    takeover.Send(hello_real);
+    joiner.Send(hello_new);
+    EXPECT_EQ(client.Received(seconds(3)), 0) << "a stranger got alerts, states, video or a PTZ answer";
+    EXPECT_EQ(takeover.Received(seconds(1)), 0) << "a stranger got the real worker's cameras";
+    EXPECT_EQ(joiner.Received(seconds(1)), 0) << "a stranger became a worker";
+  }
+  {
+    SCOPED_TRACE("a registered worker key speaking for another worker");
+    Peer alerts(ctx, zmq::socket_type::push, sys.WorkerEndpoint(), insider);
+    for (int i = 0; i < 5; ++i) {
+      alerts.Send(InjectedAlert("e2e-worker", kVillageA, ++seq));  // under the other worker's name
+      alerts.Send(InjectedAlert("w2", kVillageA, ++seq));          // a camera not assigned to it
+    }
+    Peer media(ctx, zmq::socket_type::push, sys.MediaEndpoint(), insider);
+    for (int i = 0; i < 5; ++i) media.Send(InjectedFrame(kVillageA, uint64_t(i + 1)));
+    Peer takeover(ctx, zmq::socket_type::dealer, sys.ControlEndpoint(), insider, "e2e-worker");
+    wire::ControlUp hello;
+    hello.mutable_hello()->set_worker("e2e-worker");
+    takeover.Send(hello);
+    EXPECT_EQ(takeover.Received(seconds(3)), 0) << "another worker's key took over e2e-worker's cameras";
+  }
+
+  // Nothing injected reached the log, the relay or the worker table; refusals were counted.
+  EXPECT_EQ(CountRows(sys.Database(), "SELECT COUNT(*) FROM alerts WHERE alert_id LIKE 'injected-%'"), 0);
+  for (const json& a : Lines(*console, "alert"))
+    EXPECT_EQ(a["id"].get<std::string>().rfind("injected-", 0), std::string::npos);
+  EXPECT_EQ(RouterMetric(sys, "xl_live_frames_in_total"), 0);
+  EXPECT_GT(RouterMetric(sys, "xl_refused_messages_total"), 0);
+  EXPECT_GT(RouterMetric(sys, "xl_refused_connections_total"), 0);
+  auto workers = sys.Api("GET", "/api/workers");
+  ASSERT_TRUE(workers.ok());
+  const json w = json::parse(workers->body);
+  ASSERT_EQ(w.size(), 1u) << workers->body;
+  EXPECT_EQ(w[0]["id"], "e2e-worker");
+  EXPECT_EQ(w[0]["live"], true);
+  EXPECT_EQ(w[0]["cameras"], 2);
+  EXPECT_EQ(router->Output().find(kCamPassword), std::string::npos);
+
+  // The real system kept working: new alerts still reach the operator's console.
+  const int before = AlertsOf(*console, kVillageA) + AlertsOf(*console, kVillageB);
+  EXPECT_TRUE(
+      WaitUntil([&] { return AlertsOf(*console, kVillageA) + AlertsOf(*console, kVillageB) > before; }, seconds(60)))
+      << console->Output();
+  EXPECT_TRUE(worker->running());
+  EXPECT_TRUE(router->running());
+}
+
+TEST(Security, NativeClientsSeeOnlyTheirUsersRegionAndKeysAreManagedWithXl) {
+  System sys("security-native-scope");
+  auto camsim = sys.StartCamsim({"a=" + Fixture("vtest.avi"), "b=" + Fixture("tree.avi")});
+  auto router = sys.StartRouter();
+  auto worker = StartTwoVillages(sys);
+  ASSERT_TRUE(WaitUntil([&] { return sys.Api("GET", "/healthz").ok(); }, seconds(20)));
+  auto added = sys.Api("POST", "/api/users",
+                       R"({"user":"op_a","password":"village-a-pw","role":"operator","region":"3301020101"})");
+  ASSERT_TRUE(added.ok() && added->status == 201) << (added.ok() ? added->body : added.error().message);
+
+  // The workers (hosts, load) are for admins only.
+  auto login = HttpCall("POST", sys.HttpBase() + "/api/login", R"({"user":"op_a","password":"village-a-pw"})");
+  ASSERT_TRUE(login.ok() && login->status == 200);
+  std::string cookie;
+  for (const auto& [name, value] : login->headers) {
+    if (name == "Set-Cookie") cookie = value.substr(0, value.find(';'));
+  }
+  auto workers = HttpCall("GET", sys.HttpBase() + "/api/workers", "", "application/json", 10, {{"Cookie", cookie}});
+  ASSERT_TRUE(workers.ok());
+  EXPECT_EQ(workers->status, 403) << workers->body;
+
+  // xl key gen / add / ls: the operator's client key, registered for op_a.
+  const std::string key_file = sys.dir() + "/op_a.key";
+  std::string out;
+  ASSERT_EQ(sys.RunXl({"key", "gen", "--out", key_file}, &out), 0) << out;
+  const std::string public_key = ReadCurveKeyPair(key_file).value().public_key;
+  EXPECT_NE(out.find(public_key), std::string::npos) << out;
+  EXPECT_EQ(out.find(ReadCurveKeyPair(key_file).value().secret_key), std::string::npos) << "the secret key was printed";
+  EXPECT_NE(sys.RunXl({"key", "add", "user", "nobody", key_file}, &out), 0);
+  EXPECT_NE(out.find("no desk user nobody"), std::string::npos) << out;
+  ASSERT_EQ(sys.RunXl({"key", "add", "user", "op_a", key_file}, &out), 0) << out;
+  ASSERT_EQ(sys.RunXl({"key", "ls"}, &out), 0) << out;
+  EXPECT_NE(out.find(public_key), std::string::npos) << out;
+  EXPECT_NE(out.find(ResolvePublicKey(sys.RouterKeyFile()).value()), std::string::npos) << out;
+
+  // op_a's console asks for everything and gets village A only.
+  auto op_a = sys.StartConsole("op_a.log", {"--key", key_file, "--after", "0"});
+  auto admin = sys.StartConsole("admin.log", {"--after", "0"});
+  ASSERT_TRUE(WaitUntil([&] { return AlertsOf(*admin, kVillageB) > 0 && AlertsOf(*op_a, kVillageA) > 0; }, seconds(90)))
+      << admin->Output() << op_a->Output();
+  EXPECT_TRUE(SawCamera(*op_a, kVillageA));
+  EXPECT_FALSE(SawCamera(*op_a, kVillageB)) << op_a->Output();
+  EXPECT_EQ(AlertsOf(*op_a, kVillageB), 0) << op_a->Output();
+
+  // Watching and moving village B's camera: as if it did not exist.
+  auto watch_b = sys.StartConsole("op_a-watch.log", {"--key", key_file, "--watch", kVillageB, "--exit-after", "4"});
+  EXPECT_EQ(watch_b->Wait(seconds(20)), 0);
+  EXPECT_TRUE(Lines(*watch_b, "video").empty()) << watch_b->Output();
+  EXPECT_NE(watch_b->Output().find("no camera " + std::string(kVillageB)), std::string::npos) << watch_b->Output();
+  auto ptz_b = sys.StartConsole("op_a-ptz.log", {"--key", key_file, "--ptz", kVillageB, "left"});
+  EXPECT_EQ(ptz_b->Wait(seconds(20)), 1);
+  EXPECT_NE(ptz_b->Output().find("no camera"), std::string::npos) << ptz_b->Output();
+
+  // xl key rm: the key is refused from then on, on its open connection too.
+  ASSERT_EQ(sys.RunXl({"key", "rm", key_file}, &out), 0) << out;
+  const size_t seen = op_a->Lines().size();
+  auto again = sys.StartConsole("op_a-again.log", {"--key", key_file, "--after", "0", "--exit-after", "4"});
+  again->Wait(seconds(20));
+  EXPECT_TRUE(Lines(*again, "alert").empty()) << again->Output();
+  EXPECT_TRUE(Lines(*again, "camera").empty()) << again->Output();
+  // The old connection gets no new alerts (admin's keeps getting them).
+  const int admin_before = AlertsOf(*admin, kVillageA);
+  ASSERT_TRUE(WaitUntil([&] { return AlertsOf(*admin, kVillageA) > admin_before + 2; }, seconds(60)));
+  std::this_thread::sleep_for(seconds(6));  // past the console's silence timeout: it resubscribes, refused
+  int fresh_alerts = 0;
+  const auto lines = op_a->Lines();
+  for (size_t i = seen; i < lines.size(); ++i) fresh_alerts += lines[i].find("\"type\":\"alert\"") != std::string::npos;
+  EXPECT_LE(fresh_alerts, 2) << "a removed key kept receiving alerts";
+}
+
+}  // namespace
+}  // namespace xl::test
