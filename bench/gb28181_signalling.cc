@@ -36,7 +36,9 @@ int main(int argc, char** argv) {
                                       << ", metrics_port: " << http
                                       << ", gb28181: {enabled: true, bind: 127.0.0.1, port: " << sip
                                       << ", password: benchpw, keepalive_s: 1, keepalive_misses: 3}}\ncameras: []\n";
-  Process worker({Binary("ingest/xl-ingest"), "--config", dir + "/worker.yaml"}, dir + "/worker.log");
+  Process worker({"/usr/bin/env", std::string("XL_METRICS_TOKEN=") + kMetricsToken, Binary("ingest/xl-ingest"),
+                  "--config", dir + "/worker.yaml"},
+                 dir + "/worker.log");
   if (!WaitUntil([&] { return worker.Output().find("GB28181 platform") != std::string::npos; }, seconds(30))) {
     std::fprintf(stderr, "the worker did not start; see %s\n", worker.log_path().c_str());
     return 1;
@@ -52,7 +54,8 @@ int main(int argc, char** argv) {
   };
   auto snapshot = [&] {
     Snapshot s;
-    auto r = xl::HttpCall("GET", "http://127.0.0.1:" + std::to_string(http) + "/gb28181/devices");
+    auto r =
+        xl::HttpCall("GET", "http://127.0.0.1:" + std::to_string(http) + "/gb28181/devices", "", "", 30, AsScraper());
     if (!r.ok() || r.value().status != 200) return s;
     auto j = nlohmann::json::parse(r.value().body, nullptr, false);
     if (j.is_discarded()) return s;

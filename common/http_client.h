@@ -31,8 +31,8 @@ class HttpFetcher {
   HttpFetcher(const HttpFetcher&) = delete;
   HttpFetcher& operator=(const HttpFetcher&) = delete;
 
-  // GETs `url`; `done` gets the reply, or an error when none came (refused, timeout).
-  void Get(const std::string& url, Done done);
+  // GETs `url` with `headers`; `done` gets the reply, or an error when none came (refused, timeout).
+  void Get(const std::string& url, Done done, const std::vector<std::pair<std::string, std::string>>& headers = {});
 
  private:
   SoupSession* session_;

@@ -74,8 +74,8 @@ ControlClient::Received ControlClient::Poll(int64_t now_ms) {
     } else {
       up.mutable_heartbeat()->set_worker(worker_id_);
       up.mutable_heartbeat()->set_applied_version(applied_);
-      up.mutable_heartbeat()->set_http_url(http_url_);
       up.mutable_heartbeat()->set_http_port(uint32_t(http_port_));
+      up.mutable_heartbeat()->set_http_token(http_token_);
     }
     Send(up);
     last_sent_ms_ = now_ms;

@@ -30,11 +30,11 @@ class ControlClient {
   Received Poll(int64_t now_ms);
   // Reports `version` as applied from the next heartbeat on.
   void Applied(uint64_t version) { applied_ = version; }
-  // Where the router reaches this worker's HTTP port, sent with every heartbeat: `url` when
-  // set, else `port` on the address the router sees the worker at (0: no HTTP).
-  void SetHttp(std::string url, int port) {
-    http_url_ = std::move(url);
+  // This worker's HTTP port (0: none) and the bearer token it asks of the router, sent with
+  // every heartbeat over the encrypted channel.
+  void SetHttp(int port, std::string token) {
     http_port_ = port;
+    http_token_ = std::move(token);
   }
   // Reports a GB28181 device's channels (best effort: the caller repeats it now and then).
   void ReportGbChannels(const wire::GbChannels& channels);
@@ -47,8 +47,8 @@ class ControlClient {
   wire::WorkerHello hello_;
   bool answered_ = false;
   uint64_t applied_ = 0;
-  std::string http_url_;
   int http_port_ = 0;
+  std::string http_token_;
   int64_t last_sent_ms_ = -1000000;
 };
 

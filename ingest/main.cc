@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <opencv2/core.hpp>
 
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (const char* token = std::getenv("XL_METRICS_TOKEN")) config->metrics_token = token;
   // Keys are read now too: a worker without them could never reach the router.
   auto keys = xl::LoadCurveClientKeys(config->key_file, config->router_key);
   if (!keys.ok()) {

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/bearer_token.h"
 #include "common/clock.h"
 #include "common/prometheus.h"
 #include "proto/gb28181/channel_url.h"
@@ -41,6 +42,18 @@ Worker::Worker(WorkerConfig config, const CurveClientKeys& keys, zmq::context_t&
 
 Worker::~Worker() = default;
 
+bool Worker::ForRouter(const HttpRequest& r) const { return BearerMatches(r, http_token_); }
+
+bool Worker::ForOps(const HttpRequest& r) const {
+  return BearerMatches(r, http_token_) || BearerMatches(r, config_.metrics_token);
+}
+
+HttpReply Worker::Unauthorised() {
+  return {401, "application/json",
+          "{\"error\":\"send Authorization: Bearer <token>: the router's (over its control channel), or "
+          "XL_METRICS_TOKEN for /metrics and /gb28181/devices\"}"};
+}
+
 int Worker::Run() {
   loop_.reset(g_main_loop_new(nullptr, FALSE));
   if (config_.metrics_port) {
@@ -50,10 +63,12 @@ int Worker::Run() {
       return 1;
     }
     http_ = std::move(http.value());
-    http_->Route("/metrics", [this](const HttpRequest&) { return Metrics(); });
-    http_->Route("/clips/", [this](const HttpRequest& r) { return Clip(r); });
+    // Clips and PTZ answer only the router (the token it learnt over CURVE); /metrics and the
+    // device list also Prometheus (XL_METRICS_TOKEN); /healthz anyone.
+    http_->Route("/metrics", [this](const HttpRequest& r) { return ForOps(r) ? Metrics() : Unauthorised(); });
+    http_->Route("/clips/", [this](const HttpRequest& r) { return ForRouter(r) ? Clip(r) : Unauthorised(); });
     http_->Route("/healthz", [](const HttpRequest&) { return HttpReply{200, "text/plain", "ok\n"}; });
-    control_.SetHttp(config_.http_url, http_->port());
+    control_.SetHttp(http_->port(), http_token_);
   }
   if (config_.gb28181.enabled) {
     gb28181::GbPlatform::Hooks hooks{
@@ -67,9 +82,12 @@ int Worker::Run() {
     gb_ = std::move(gb.value());
   }
   if (http_) {
-    http_->Route("/gb28181/devices", [this](const HttpRequest&) { return gb28181::GbPlatform::Devices(gb_.get()); });
-    http_->Route("/gb28181/ptz",
-                 [this](const HttpRequest& r) { return gb28181::GbPlatform::PtzRequest(gb_.get(), r); });
+    http_->Route("/gb28181/devices", [this](const HttpRequest& r) {
+      return ForOps(r) ? gb28181::GbPlatform::Devices(gb_.get()) : Unauthorised();
+    });
+    http_->Route("/gb28181/ptz", [this](const HttpRequest& r) {
+      return ForRouter(r) ? gb28181::GbPlatform::PtzRequest(gb_.get(), r) : Unauthorised();
+    });
   }
   spdlog::info("worker {}: router {}, control {}, {} cameras offered from the file{}", config_.id, config_.router,
                config_.control, config_.cameras.size(),

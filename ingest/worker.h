@@ -13,7 +13,10 @@
 #include <string>
 #include <zmq.hpp>
 
+#include <cstdlib>
 #include "common/gst_handles.h"
+
+#include "common/bearer_token.h"
 #include "common/http_server.h"
 #include "ingest/camera.h"
 #include "ingest/control_client.h"
@@ -45,6 +48,10 @@ class Worker {
   HttpReply Metrics() const;
   // GET /clips/<path relative to the clips folder>: a finished clip, as video/mp4.
   HttpReply Clip(const HttpRequest& request) const;
+  // Whether an HTTP request carries the router's token; or, for ops endpoints, the metrics token.
+  bool ForRouter(const HttpRequest& request) const;
+  bool ForOps(const HttpRequest& request) const;
+  static HttpReply Unauthorised();
   // The cameras of GB28181 device `device_id` retry at once (`back`) or lose their source.
   void OnGbDevice(const std::string& device_id, bool back, const std::string& reason);
   // A PTZ command from the router for one of this worker's cameras.
@@ -64,6 +71,9 @@ class Worker {
   std::map<std::string, Running> cameras_;   // by camera id
   std::set<std::string> watched_;            // cameras someone watches live
   std::unique_ptr<HttpServer> http_;
+  // Asked of the router on the HTTP port: random, unless the worker's host pins it in
+  // XL_WORKER_TOKEN (tests; diagnosing by hand).
+  const std::string http_token_ = std::getenv("XL_WORKER_TOKEN") ? std::getenv("XL_WORKER_TOKEN") : RandomToken();
   gst::MainLoopPtr loop_;
   double cpu_cores_ = 0;
   double cpu_base_s_ = -1;

@@ -95,10 +95,9 @@ WorkerConfig Parse(const YAML::Node& root) {
     if (node["http_address"]) w.http_address = Text(node["http_address"], "http_address");
     if (node["metrics_port"]) w.metrics_port = Number(node["metrics_port"], "metrics_port", 0, 65535);
     if (node["http_url"]) {
-      w.http_url = Text(node["http_url"], "http_url");
-      if (!w.http_url.starts_with("http://") && !w.http_url.starts_with("https://")) {
-        Fail(node["http_url"], "'http_url' must be an http:// or https:// address, e.g. http://10.0.0.5:9100");
-      }
+      Fail(node["http_url"],
+           "'http_url' is no longer read: the router reaches a worker on the address its authenticated "
+           "connection comes from; behind NAT, give the router --worker-http ID=URL");
     }
     if (node["status_interval_s"])
       w.status_interval_s = Number(node["status_interval_s"], "status_interval_s", 1, 3600);

@@ -27,7 +27,8 @@ struct WorkerConfig {
   std::string http_address = "127.0.0.1";        // where the HTTP port (metrics_port) listens
   int status_interval_s = 5;                     // full state report to the router
   int metrics_port = 0;                          // Prometheus /metrics on this port; 0: off
-  std::string http_url;                          // how the router reaches that port; "": its address as seen
+  std::string metrics_token;                     // /metrics and /gb28181/devices also answer this bearer token
+                                                 // (XL_METRICS_TOKEN in the environment, for Prometheus)
   ClipStoreConfig clips;                         // where event clips go, and how long they stay
   gb28181::GbConfig gb28181;                     // the GB/T 28181 platform (SIP) endpoint
   std::vector<CameraConfig> cameras;

@@ -2,7 +2,8 @@
 //
 //   xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] [--media ENDPOINT] [--http ADDR:PORT]
 //             [--rtsp ADDR:PORT] [--rtsp-user USER] [--db FILE] [--regions FILE] [--worker-timeout-s N]
-//             [--overdue-s N] [--key FILE] [--insecure-no-curve]
+//             [--overdue-s N] [--key FILE] [--insecure-no-curve] [--worker-http ID=URL]...
+//             [--session-max-s N]
 //   Every ZeroMQ endpoint binds loopback unless given, and speaks CURVE with the key pair in
 //   --key (default: router.key beside the database; created on first start).
 //   XL_RTSP_PASSWORD (environment): the RTSP re-serve's password, with --rtsp-user
@@ -46,7 +47,9 @@ int main(int argc, char** argv) {
     } else if (!std::strcmp(arg, "--rtsp-user") && (value = next())) config.rtsp.user = value;
     else if (!std::strcmp(arg, "--db") && (value = next())) config.database = value;
     else if (!std::strcmp(arg, "--key") && (value = next())) config.key_file = value;
-    else if (!std::strcmp(arg, "--insecure-no-curve")) config.curve = false;
+    else if (!std::strcmp(arg, "--worker-http") && (value = next()) && std::strchr(value, '=')) {
+      config.worker_http[std::string(value, std::strchr(value, '='))] = std::strchr(value, '=') + 1;
+    } else if (!std::strcmp(arg, "--insecure-no-curve")) config.curve = false;
     else if (!std::strcmp(arg, "--regions") && (value = next())) {
       // YAML mapping of region code → name: the desk's tree shows the names.
       try {
@@ -59,12 +62,15 @@ int main(int argc, char** argv) {
       }
     } else if (!std::strcmp(arg, "--worker-timeout-s") && (value = next()) && xl::ParseIntArg(value, 1, 86400))
       config.worker_timeout_ms = *xl::ParseIntArg(value, 1, 86400) * 1000;
+    else if (!std::strcmp(arg, "--session-max-s") && (value = next()) && xl::ParseIntArg(value, 1, 7 * 86400))
+      config.session_max_ms = *xl::ParseIntArg(value, 1, 7 * 86400) * 1000;
     else if (!std::strcmp(arg, "--overdue-s") && (value = next()) && xl::ParseIntArg(value, 1, 86400))
       config.overdue_ms = *xl::ParseIntArg(value, 1, 86400) * 1000;
     else {
       std::cerr << "usage: xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] "
                    "[--media ENDPOINT] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--rtsp-user U] [--db FILE] [--regions "
-                   "FILE] [--worker-timeout-s N] [--overdue-s N] [--key FILE] [--insecure-no-curve]\n";
+                   "FILE] [--worker-timeout-s N] [--overdue-s N] [--key FILE] [--insecure-no-curve] [--worker-http "
+                   "ID=URL] [--session-max-s N]\n";
       return 2;
     }
   }

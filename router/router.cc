@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/bearer_token.h"
 #include "common/clock.h"
 #include "common/loopback.h"
 #include "common/prometheus.h"
@@ -49,7 +50,7 @@ Router::Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<
             return c ? std::optional(c->spec.region()) : std::nullopt;
           },
           [this](const wire::PtzCommand& c) { return control_.SendPtz(c); }),
-      control_(control_socket_, *store_, config.worker_timeout_ms),
+      control_(control_socket_, *store_, config.worker_timeout_ms, config.worker_http),
       api_(*store_, control_, states_, [this](const std::string& id) { states_.Forget(id); }) {}
 
 namespace {
@@ -83,7 +84,7 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   if (!store.ok()) return store.error();
   auto keys = KeyStore::Open(config.database);
   if (!keys.ok()) return keys.error();
-  auto users = UserStore::Open(config.database);
+  auto users = UserStore::Open(config.database, config.session_max_ms);
   if (!users.ok()) return users.error();
   std::unique_ptr<Router> r(new Router(config, ctx, std::move(log.value()), std::move(store.value())));
   r->keys_ = std::move(keys.value());
@@ -178,7 +179,7 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   });
   // Prometheus shows a bearer token (XL_METRICS_TOKEN); a person, a desk session.
   r->http_->Route("/metrics", [self, token = config.metrics_token](const HttpRequest& req) {
-    const bool scraper = !token.empty() && req.header("authorization") == "Bearer " + token;
+    const bool scraper = BearerMatches(req, token);
     if (!scraper && !self->desk_api_->Authenticate(req.cookies)) {
       return JsonFault(401, "log in first, or scrape with Authorization: Bearer $XL_METRICS_TOKEN");
     }

@@ -45,10 +45,13 @@ struct RouterConfig {
   std::string database = "xueliang.db";
   std::string admin_password;                       // with no desk users yet: creates user "admin" with it
   std::string metrics_token;                        // /metrics also answers "Authorization: Bearer <it>" (Prometheus)
+  int64_t session_max_ms = 12LL * 3600 * 1000;      // a desk session ends this long after login, however used
   int64_t overdue_ms = 5 * 60 * 1000;               // a desk alert not acknowledged this long is overdue
   std::map<std::string, std::string> region_names;  // region code → name (the desk's tree)
   std::string web_dir = XL_WEB_DIR;                 // the desk's page assets (router/web), served at / and /web/
   int64_t worker_timeout_ms = 15000;                // a worker silent this long has lost its cameras
+  std::map<std::string, std::string> worker_http;   // worker ID → its HTTP URL where the router cannot
+                                                    // use the address it connects from (NAT)
 };
 
 class Router {

@@ -1,4 +1,6 @@
 #include "ingest/gb28181/gb_platform.h"
+
+#include "common/clock.h"
 #include "common/json_text.h"
 
 #include <spdlog/spdlog.h>
@@ -99,6 +101,7 @@ HttpReply GbPlatform::Devices(const GbPlatform* p) {
                          {"registered", d.registered},
                          {"online", d.online},
                          {"address", d.peer.ToString()},
+                         {"heard_ms_ago", MonotonicMs() - d.last_heard_ms},  // last REGISTER or keepalive
                          {"catalog_complete", d.catalog_complete},
                          {"catalog_sum", d.catalog_sum},
                          {"channels", channels}});
@@ -107,7 +110,8 @@ HttpReply GbPlatform::Devices(const GbPlatform* p) {
   nlohmann::json body = {{"enabled", p != nullptr}, {"devices", devices}};
   if (p) {
     const SipServer::Counters& c = p->sip_->counters();
-    body["sip"] = {{"received", c.received}, {"malformed", c.malformed}, {"sent", c.sent}};
+    body["sip"] = {{"received", c.received},       {"malformed", c.malformed},     {"sent", c.sent},
+                   {"slow_closed", c.slow_closed}, {"idle_closed", c.idle_closed}, {"refused_tcp", c.refused_tcp}};
   }
   return {200, "application/json", JsonText(body)};
 }

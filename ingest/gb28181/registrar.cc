@@ -1,6 +1,10 @@
 #include "ingest/gb28181/registrar.h"
 
+#include <glib.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "common/clock.h"
 
@@ -11,7 +15,39 @@ constexpr long kDefaultExpiresS = 3600;
 constexpr long kMaxExpiresS = 86400;
 constexpr size_t kMaxDevices = 100000;
 constexpr int64_t kInviteTimeoutMs = 10000;
+constexpr int64_t kNonceLifeMs = 5 * 60 * 1000;  // a device may take its time to answer
+constexpr int64_t kFailureWindowMs = 60 * 1000;
+constexpr size_t kMaxFailureEntries = 10000;
+
+std::string Hmac(const std::string& key, const std::string& text) {
+  gchar* mac = g_compute_hmac_for_string(G_CHECKSUM_SHA256, reinterpret_cast<const guchar*>(key.data()), key.size(),
+                                         text.data(), gssize(text.size()));
+  std::string out = mac ? std::string(mac, 32) : std::string();
+  g_free(mac);
+  return out;
+}
 }  // namespace
+
+std::string Registrar::Nonce(const std::string& id, const std::string& host, int64_t now_ms) const {
+  char stamp[17];
+  std::snprintf(stamp, sizeof stamp, "%016llx", static_cast<unsigned long long>(now_ms));
+  return stamp + Hmac(nonce_key_, std::string(stamp) + "|" + id + "|" + host);
+}
+
+bool Registrar::NonceValid(const std::string& nonce, const std::string& id, const std::string& host,
+                           int64_t now_ms) const {
+  if (nonce.size() != 48) return false;
+  const std::string stamp = nonce.substr(0, 16);
+  char* end = nullptr;
+  const int64_t made = int64_t(std::strtoull(stamp.c_str(), &end, 16));
+  if (end != stamp.c_str() + 16 || made > now_ms || now_ms - made > kNonceLifeMs) return false;
+  return nonce.substr(16) == Hmac(nonce_key_, stamp + "|" + id + "|" + host);
+}
+
+bool Registrar::FromDevice(const GbDevice& d, const Peer& peer) {
+  return d.peer.transport == peer.transport && d.peer.host == peer.host && d.peer.port == peer.port &&
+         (peer.transport != "tcp" || d.peer.connection == peer.connection);
+}
 
 std::string GbDate(int64_t wall_ms) {
   char ms[8];
@@ -19,7 +55,7 @@ std::string GbDate(int64_t wall_ms) {
   return LocalTime(wall_ms, "%Y-%m-%dT%H:%M:%S") + ms;
 }
 
-Registrar::Registrar(GbConfig config) : config_(std::move(config)) {}
+Registrar::Registrar(GbConfig config) : config_(std::move(config)), nonce_key_(RandomHex(32)) {}
 
 const std::string& Registrar::PasswordOf(const std::string& device_id) const {
   auto it = config_.passwords.find(device_id);
@@ -29,7 +65,7 @@ const std::string& Registrar::PasswordOf(const std::string& device_id) const {
 Registrar::Output Registrar::OnMessage(const SipMessage& m, const Peer& peer, int64_t now_ms) {
   Output out;
   if (!m.is_request()) {
-    if (m.cseq_method() == "INVITE") OnInviteResponse(m, out);
+    if (m.cseq_method() == "INVITE") OnInviteResponse(m, peer, out);
     return out;  // answers to our queries and BYEs: nothing to do
   }
   const std::string method = m.method();
@@ -54,33 +90,50 @@ void Registrar::OnRegister(const SipMessage& m, const Peer& peer, int64_t now_ms
     out.sends.emplace_back(peer, reply(400, "Bad Request").ToString());
     return;
   }
+  const auto auth = m.authorization();
+  if (!auth || !NonceValid(auth->nonce, id, peer.host, now_ms)) {
+    // First attempt, or a challenge not ours (or too old): challenge (again). Nothing is kept.
+    SipMessage r = reply(401, "Unauthorized");
+    r.SetHeader("WWW-Authenticate",
+                "Digest realm=\"" + config_.realm + "\",nonce=\"" + Nonce(id, peer.host, now_ms) + "\",algorithm=MD5");
+    out.sends.emplace_back(peer, r.ToString());
+    return;
+  }
+  const std::string failure_key = id + "|" + peer.host;
+  auto failed = failures_.find(failure_key);
+  if (failed != failures_.end() && now_ms - failed->second.since_ms > kFailureWindowMs) {
+    failures_.erase(failed);
+    failed = failures_.end();
+  }
+  if (failed != failures_.end() && failed->second.count >= kMaxDigestFailures) {
+    out.sends.emplace_back(peer, reply(403, "Forbidden").ToString());  // guessing: not even checked
+    return;
+  }
+  const bool right = auth->username == id && auth->realm == config_.realm &&
+                     (auth->algorithm.empty() || auth->algorithm == "MD5" || auth->algorithm == "md5") &&
+                     auth->response == DigestResponse(*auth, PasswordOf(id), "REGISTER");
+  if (!right) {
+    out.sends.emplace_back(peer, reply(403, "Forbidden").ToString());
+    if (failures_.size() >= kMaxFailureEntries) failures_.clear();
+    Failures& f = failures_[failure_key];
+    if (f.count == 0) f.since_ms = now_ms;
+    if (++f.count == kMaxDigestFailures) {
+      out.events.push_back({GbEvent::kRefused, id,
+                            std::to_string(kMaxDigestFailures) + " wrong digests from " + peer.host +
+                                " within a minute: refused unchecked for a while"});
+    }
+    if (refused_.size() < kMaxDevices && refused_.insert(id).second) {
+      out.events.push_back({GbEvent::kRefused, id, "wrong password or realm, from " + peer.ToString()});
+    }
+    return;
+  }
+  failures_.erase(failure_key);
   if (!devices_.count(id) && devices_.size() >= kMaxDevices) {
     out.sends.emplace_back(peer, reply(503, "Service Unavailable").ToString());
     return;
   }
   GbDevice& d = devices_[id];
   d.id = id;
-  const auto auth = m.authorization();
-  if (!auth || d.nonce.empty() || auth->nonce != d.nonce) {
-    // First attempt, or an old challenge: challenge (again).
-    d.nonce = RandomHex(32);
-    SipMessage r = reply(401, "Unauthorized");
-    r.SetHeader("WWW-Authenticate", "Digest realm=\"" + config_.realm + "\",nonce=\"" + d.nonce + "\",algorithm=MD5");
-    out.sends.emplace_back(peer, r.ToString());
-    return;
-  }
-  d.nonce.clear();  // one use per challenge
-  const bool right = auth->username == id && auth->realm == config_.realm &&
-                     (auth->algorithm.empty() || auth->algorithm == "MD5" || auth->algorithm == "md5") &&
-                     auth->response == DigestResponse(*auth, PasswordOf(id), "REGISTER");
-  if (!right) {
-    out.sends.emplace_back(peer, reply(403, "Forbidden").ToString());
-    if (refused_.size() < kMaxDevices && refused_.insert(id).second) {
-      out.events.push_back({GbEvent::kRefused, id, "wrong password or realm, from " + peer.ToString()});
-    }
-    if (!d.registered) devices_.erase(id);  // nothing learned from a stranger
-    return;
-  }
   refused_.erase(id);
   long expires = m.expires().value_or(kDefaultExpiresS);
   if (expires > kMaxExpiresS) expires = kMaxExpiresS;
@@ -121,7 +174,8 @@ void Registrar::OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t 
   }
   const Manscdp& x = parsed.value();
   auto it = devices_.find(m.from_user());
-  if (it == devices_.end() || !it->second.registered) {
+  if (it == devices_.end() || !it->second.registered || !FromDevice(it->second, peer)) {
+    // Unknown, or not from where the device registered (spoofed, or it moved: it re-registers).
     out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 403, "Forbidden").ToString());
     return;
   }
@@ -138,9 +192,11 @@ void Registrar::OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t 
       d.catalog.clear();
       d.catalog_complete = false;
     }
-    d.catalog_sum = x.sum_num;
+    d.catalog_sum = std::min<long>(x.sum_num, long(kMaxCatalogItems));
     for (const CatalogItem& item : x.items) {
-      if (!item.device_id.empty()) d.catalog[item.device_id] = item;
+      if (item.device_id.empty()) continue;
+      if (d.catalog.size() >= kMaxCatalogItems && !d.catalog.count(item.device_id)) break;
+      d.catalog[item.device_id] = item;
     }
     if (long(d.catalog.size()) >= d.catalog_sum) {
       d.catalog_complete = true;
@@ -212,12 +268,12 @@ Result<Registrar::Output> Registrar::Invite(const CallRequest& r, int64_t now_ms
   return out;
 }
 
-void Registrar::OnInviteResponse(const SipMessage& m, Output& out) {
+void Registrar::OnInviteResponse(const SipMessage& m, const Peer& peer, Output& out) {
   auto it = calls_.find(m.call_id());
   if (it == calls_.end() || m.status() < 200) return;  // not ours (any more), or provisional
   Call& call = it->second;
   auto device = devices_.find(call.device_id);
-  if (device == devices_.end()) return;
+  if (device == devices_.end() || !FromDevice(device->second, peer)) return;  // not from the device
   if (m.status() >= 300) {
     // The transaction's ACK for a failure (RFC 3261 §17.1.1.3) matters only to retransmission.
     out.calls.push_back(
@@ -248,7 +304,8 @@ void Registrar::OnInviteResponse(const SipMessage& m, Output& out) {
 
 void Registrar::OnBye(const SipMessage& m, const Peer& peer, Output& out) {
   auto it = calls_.find(m.call_id());
-  if (it == calls_.end()) {
+  auto device = it == calls_.end() ? devices_.end() : devices_.find(it->second.device_id);
+  if (it == calls_.end() || device == devices_.end() || !FromDevice(device->second, peer)) {
     out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 481, "Call/Transaction Does Not Exist").ToString());
     return;
   }

@@ -12,6 +12,13 @@
 //   MESSAGE Catalog response(s)   → 200; items gathered until SumNum are in: catalog event
 //   no keepalive for keepalive_s × keepalive_misses → offline event
 //
+// Strangers change nothing: a device exists here only once its digest succeeded (challenges
+// are stateless — an HMAC of the device ID and source address with a time — so no table
+// fills up and no request resets another's challenge); wrong answers for one device from
+// one address are refused unchecked after kMaxDigestFailures a minute; MESSAGEs, BYEs and
+// INVITE responses count only from the transport and address the device registered from
+// (a device that moves re-registers); a catalog holds at most kMaxCatalogItems channels.
+//
 // Live video (§9.2): Invite() offers the platform's receive port for one channel; the
 // device's 200 gets an ACK and an answered call event with its SDP; a final failure, no
 // answer within 10 s, or the device's BYE end the call with a call event. Bye() hangs up.
@@ -55,7 +62,6 @@ struct GbDevice {
   bool online = false;
   int64_t expires_at_ms = 0;
   int64_t last_heard_ms = 0;  // register or keepalive
-  std::string nonce;          // the challenge outstanding
   long catalog_sn = -1;
   long catalog_sum = -1;
   std::map<std::string, CatalogItem> catalog;  // by channel ID
@@ -84,6 +90,9 @@ struct CallEvent {
 
 class Registrar {
  public:
+  static constexpr int kMaxDigestFailures = 5;       // per device and address, a minute
+  static constexpr size_t kMaxCatalogItems = 10000;  // channels kept per device
+
   explicit Registrar(GbConfig config);
 
   struct Output {
@@ -112,7 +121,7 @@ class Registrar {
  private:
   void OnRegister(const SipMessage& m, const Peer& peer, int64_t now_ms, Output& out);
   void OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t now_ms, Output& out);
-  void OnInviteResponse(const SipMessage& m, Output& out);
+  void OnInviteResponse(const SipMessage& m, const Peer& peer, Output& out);
   void OnBye(const SipMessage& m, const Peer& peer, Output& out);
   // The common headers of a request to `device` addressed to `to_id`.
   RequestHeaders HeadersTo(const GbDevice& device, const std::string& to_id);
@@ -125,7 +134,20 @@ class Registrar {
   void SetOnline(GbDevice& device, bool online, const std::string& why, Output& out);
   const std::string& PasswordOf(const std::string& device_id) const;
 
+  // A fresh challenge for device `id` asking from `host`; and whether `nonce` is one we made
+  // for them within the last kNonceLifeMs.
+  std::string Nonce(const std::string& id, const std::string& host, int64_t now_ms) const;
+  bool NonceValid(const std::string& nonce, const std::string& id, const std::string& host, int64_t now_ms) const;
+  // True when `peer` is where registered device `d` speaks from.
+  static bool FromDevice(const GbDevice& d, const Peer& peer);
+
   GbConfig config_;
+  const std::string nonce_key_;  // random per start: the HMAC key of our challenges
+  struct Failures {
+    int count = 0;
+    int64_t since_ms = 0;
+  };
+  std::map<std::string, Failures> failures_;  // wrong digests by "device|address", bounded
   std::map<std::string, GbDevice> devices_;
   std::set<std::string> refused_;  // refusals reported, until the device gets in
   struct Call {

@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <spdlog/spdlog.h>
+
 #include "common/clock.h"
 
 namespace xl::gb28181 {
@@ -25,12 +27,16 @@ Peer PeerOf(GSocketAddress* address, const std::string& transport) {
 struct SipServer::Connection {
   uint64_t id = 0;
   gst::GObjectPtr<GSocketConnection> connection;
-  gst::SourcePtr source;  // declared after: detached before the connection goes
+  gst::SourcePtr source;    // declared after: detached before the connection goes
+  gst::SourcePtr writable;  // while `outbox` is not empty
   Peer peer;
   SipStream stream;
+  std::string outbox;  // bytes not yet taken by the socket
+  int64_t last_active_ms = 0;
   SipServer* server = nullptr;
   ~Connection() {
     source.reset();
+    writable.reset();
     if (connection) g_io_stream_close(G_IO_STREAM(connection.get()), nullptr, nullptr);
   }
 };
@@ -94,7 +100,8 @@ SipServer::~SipServer() {
 gboolean SipServer::OnUdp(GSocket* socket, GIOCondition, gpointer self) {
   auto* s = static_cast<SipServer*>(self);
   char buf[65536];
-  for (;;) {
+  // A bounded number per turn, so a flood cannot keep the loop (heartbeats, RTP) waiting.
+  for (int i = 0; i < kDatagramsPerTurn; ++i) {
     GSocketAddress* raw_from = nullptr;
     const gssize n = g_socket_receive_from(socket, &raw_from, buf, sizeof buf, nullptr, nullptr);
     gst::GObjectPtr<GSocketAddress> from(raw_from);
@@ -108,7 +115,16 @@ gboolean SipServer::OnUdp(GSocket* socket, GIOCondition, gpointer self) {
 
 gboolean SipServer::OnIncoming(GSocketService*, GSocketConnection* connection, GObject*, gpointer self) {
   auto* s = static_cast<SipServer*>(self);
+  if (s->connections_.size() >= kMaxTcpConnections) {
+    if (++s->counters_.refused_tcp % 100 == 1) {
+      spdlog::warn("gb28181: refused a SIP/TCP connection: {} open already ({} refused)", kMaxTcpConnections,
+                   s->counters_.refused_tcp);
+    }
+    g_io_stream_close(G_IO_STREAM(connection), nullptr, nullptr);
+    return TRUE;
+  }
   auto c = std::make_unique<Connection>();
+  c->last_active_ms = MonotonicMs();
   c->id = s->next_connection_++;
   c->connection.reset(G_SOCKET_CONNECTION(g_object_ref(connection)));
   c->server = s;
@@ -138,6 +154,7 @@ gboolean SipServer::OnTcp(GSocket* socket, GIOCondition, gpointer data) {
     return G_SOURCE_REMOVE;
   }
   if (n < 0) return G_SOURCE_CONTINUE;
+  c->last_active_ms = MonotonicMs();
   c->stream.Append(std::string_view(buf, size_t(n)));
   std::string message;
   for (SipStream::Step step; (step = c->stream.Take(&message)) != SipStream::Step::kMore;) {
@@ -186,24 +203,56 @@ void SipServer::Send(const Peer& peer, const std::string& bytes) {
   if (peer.transport == "tcp") {
     auto it = connections_.find(peer.connection);
     if (it == connections_.end()) return;  // the device reconnects and registers again
-    GSocket* socket = g_socket_connection_get_socket(it->second->connection.get());
-    size_t done = 0;
-    while (done < bytes.size()) {
-      // Small messages on a local socket buffer; a peer that stops reading is closed.
-      const gssize n =
-          g_socket_send_with_blocking(socket, bytes.data() + done, bytes.size() - done, TRUE, nullptr, nullptr);
-      if (n <= 0) {
-        Close(peer.connection);
-        return;
-      }
-      done += size_t(n);
+    Connection& c = *it->second;
+    if (c.outbox.size() + bytes.size() > kMaxOutbox) {
+      ++counters_.slow_closed;
+      spdlog::warn("gb28181: closed SIP/TCP connection from {}:{}: it does not read what we send ({} KiB waiting)",
+                   c.peer.host, c.peer.port, c.outbox.size() >> 10);
+      Close(peer.connection);
+      return;
     }
+    c.outbox += bytes;
+    if (!Flush(c)) return;
   } else {
     gst::GObjectPtr<GSocketAddress> to(g_inet_socket_address_new_from_string(peer.host.c_str(), guint(peer.port)));
     if (!to) return;
     g_socket_send_to(udp_.get(), to.get(), bytes.data(), bytes.size(), nullptr, nullptr);
   }
   ++counters_.sent;
+}
+
+bool SipServer::Flush(Connection& c) {
+  GSocket* socket = g_socket_connection_get_socket(c.connection.get());
+  while (!c.outbox.empty()) {
+    GError* err = nullptr;
+    const gssize n = g_socket_send(socket, c.outbox.data(), c.outbox.size(), nullptr, &err);
+    if (n < 0 && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+      g_clear_error(&err);
+      break;
+    }
+    g_clear_error(&err);
+    if (n <= 0) {
+      Close(c.id);
+      return false;
+    }
+    c.outbox.erase(0, size_t(n));
+  }
+  if (c.outbox.empty()) {
+    c.writable.reset();
+  } else if (!c.writable) {
+    c.writable.reset(g_socket_create_source(socket, G_IO_OUT, nullptr));
+    g_source_set_callback(c.writable.get(), G_SOURCE_FUNC(&SipServer::OnWritable), &c, nullptr);
+    g_source_attach(c.writable.get(), g_main_context_get_thread_default());
+  }
+  return true;
+}
+
+gboolean SipServer::OnWritable(GSocket*, GIOCondition, gpointer data) {
+  auto* c = static_cast<Connection*>(data);
+  // Flush may drop the source (sent all) or the whole connection: either way this source is
+  // destroyed inside its own callback, which GLib allows; REMOVE is then harmless.
+  const bool open = c->server->Flush(*c);
+  return open && c->writable ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 Status SipServer::Ptz(const std::string& device_id, const std::string& channel_id, const std::string& ptz_cmd) {
@@ -253,7 +302,16 @@ void SipServer::Bye(const std::string& call_id) {
 
 gboolean SipServer::OnTick(gpointer self) {
   auto* s = static_cast<SipServer*>(self);
-  s->Deliver(s->registrar_.Tick(MonotonicMs()));
+  const int64_t now = MonotonicMs();
+  for (auto it = s->connections_.begin(); it != s->connections_.end();) {
+    if (now - it->second->last_active_ms > kIdleTcpMs) {
+      ++s->counters_.idle_closed;
+      it = s->connections_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  s->Deliver(s->registrar_.Tick(now));
   return G_SOURCE_CONTINUE;
 }
 

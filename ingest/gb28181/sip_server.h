@@ -3,6 +3,11 @@
 // Unparseable input is counted and dropped (there is no Via to answer to); a parseable
 // request with a bad body is answered 400 by the Registrar. A TCP connection that sends
 // more than 64 KiB without a complete message is closed.
+//
+// No peer can stall the main loop: TCP sends never block (each connection has a bounded
+// output buffer; a peer that does not read is closed, logged and counted), at most
+// kDatagramsPerTurn UDP datagrams are handled per loop turn, connections idle for longer than
+// kIdleTcpMs are closed, and at most kMaxTcpConnections are open at once.
 #pragma once
 
 #include <gio/gio.h>
@@ -49,7 +54,14 @@ class SipServer {
     uint64_t received = 0;   // messages parsed
     uint64_t malformed = 0;  // datagrams / TCP messages libosip2 refused
     uint64_t sent = 0;
+    uint64_t slow_closed = 0;  // TCP peers closed for not reading what we sent
+    uint64_t idle_closed = 0;  // TCP connections closed for silence
+    uint64_t refused_tcp = 0;  // TCP connections refused: too many open
   };
+  static constexpr int kDatagramsPerTurn = 64;
+  static constexpr size_t kMaxOutbox = 256 << 10;  // unsent bytes per TCP connection
+  static constexpr int64_t kIdleTcpMs = 180 * 1000;
+  static constexpr size_t kMaxTcpConnections = 4096;
   const Counters& counters() const { return counters_; }
 
  private:
@@ -58,6 +70,9 @@ class SipServer {
   static gboolean OnUdp(GSocket* socket, GIOCondition, gpointer self);
   static gboolean OnIncoming(GSocketService*, GSocketConnection* connection, GObject*, gpointer self);
   static gboolean OnTcp(GSocket* socket, GIOCondition, gpointer data);
+  static gboolean OnWritable(GSocket* socket, GIOCondition, gpointer data);
+  // Writes what `c` can take now; the rest waits for G_IO_OUT. False when `c` was closed.
+  bool Flush(Connection& c);
   static gboolean OnTick(gpointer self);
   void Handle(const std::string& bytes, const Peer& peer);
   void Deliver(Registrar::Output out);

@@ -24,22 +24,24 @@ void ClipProxy::Serve(const HttpRequest& r, const std::string& event_id, HttpSer
   if (base.empty()) {
     return respond(JsonFault(502, "worker '" + worker +
                                       "', which keeps this clip, has no HTTP port the router knows "
-                                      "(its metrics_port, or http_url)"));
+                                      "(its metrics_port, or xl-router --worker-http)"));
   }
-  fetcher_.Get(base + "/clips/" + path, [respond, worker, event_id](Result<HttpReply> got) {
-    if (!got.ok()) {
-      spdlog::warn("desk: clip of {} from worker {}: {}", event_id, worker, got.error().message);
-      return respond(JsonFault(502, "worker '" + worker + "' cannot be reached for the clip"));
-    }
-    if (got->status == 404) {
-      return respond(JsonFault(404, "the clip of " + event_id +
-                                        " is not there: not written yet (the event or its "
-                                        "post-capture still runs) or deleted by retention"));
-    }
-    if (got->status != 200)
-      return respond(JsonFault(502, "worker '" + worker + "' answered " + std::to_string(got->status)));
-    respond({200, "video/mp4", std::move(got->body), {{"Cache-Control", "private, max-age=3600"}}});
-  });
+  fetcher_.Get(base + "/clips/" + path,
+               [respond, worker, event_id](Result<HttpReply> got) {
+                 if (!got.ok()) {
+                   spdlog::warn("desk: clip of {} from worker {}: {}", event_id, worker, got.error().message);
+                   return respond(JsonFault(502, "worker '" + worker + "' cannot be reached for the clip"));
+                 }
+                 if (got->status == 404) {
+                   return respond(JsonFault(404, "the clip of " + event_id +
+                                                     " is not there: not written yet (the event or its "
+                                                     "post-capture still runs) or deleted by retention"));
+                 }
+                 if (got->status != 200)
+                   return respond(JsonFault(502, "worker '" + worker + "' answered " + std::to_string(got->status)));
+                 respond({200, "video/mp4", std::move(got->body), {{"Cache-Control", "private, max-age=3600"}}});
+               },
+               {{"Authorization", "Bearer " + workers_.HttpToken(worker)}});
 }
 
 }  // namespace xl::router

@@ -35,6 +35,11 @@ bool TextField(const json& j, const char* name, std::string* out) {
   return true;
 }
 
+// True when `user` lies inside `admin`'s region (an admin of the whole system sees everyone).
+bool InRegion(const DeskUser& admin, const DeskUser& user) {
+  return admin.region.empty() || (!user.region.empty() && user.region.rfind(admin.region, 0) == 0);
+}
+
 }  // namespace
 
 std::optional<DeskUser> DeskApi::Authenticate(const std::map<std::string, std::string>& cookies) {
@@ -68,8 +73,8 @@ std::optional<HttpReply> DeskApi::Handle(const HttpRequest& r) {
     if (r.method != "POST") return JsonFault(405, "POST {camera, action, speed, preset}");
     return Ptz(r, *me);
   }
-  const std::string rest = r.path.substr(std::string("/api/desk/alerts").size());
   if (!r.path.starts_with("/api/desk/alerts")) return JsonFault(404, "no such endpoint");
+  const std::string rest = r.path.substr(std::string("/api/desk/alerts").size());
   if (rest.empty() || rest == "/") {
     if (r.method != "GET") return JsonFault(405, "GET the alerts");
     return Alerts(r, *me);
@@ -111,7 +116,9 @@ HttpReply DeskApi::Users(const HttpRequest& r, const DeskUser& me) {
   if (me.role != "admin") return JsonFault(403, "only an admin manages users");
   if (r.method == "GET") {
     json out = json::array();
-    for (const DeskUser& u : s_.users.List()) out.push_back(UserJson(u));
+    for (const DeskUser& u : s_.users.List()) {
+      if (InRegion(me, u)) out.push_back(UserJson(u));
+    }
     return JsonReply(200, out);
   }
   if (r.method != "POST") return JsonFault(405, "GET or POST users");
@@ -123,6 +130,10 @@ HttpReply DeskApi::Users(const HttpRequest& r, const DeskUser& me) {
   if (!TextField(j, "user", &u.name) || !TextField(j, "password", &password) || !TextField(j, "role", &u.role) ||
       !TextField(j, "region", &u.region)) {
     return JsonFault(400, "expected {\"user\", \"password\", \"role\", \"region\"} as text");
+  }
+  if (!InRegion(me, u)) {
+    return JsonFault(403,
+                     "an admin of region " + me.region + " creates users only inside it (region " + me.region + "…)");
   }
   if (Status s = s_.users.Add(u, password); !s.ok()) return JsonFault(s.error());
   spdlog::info("desk: {} added user {} ({}, region {})", me.name, u.name, u.role, u.region.empty() ? "all" : u.region);

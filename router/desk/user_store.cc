@@ -13,12 +13,24 @@ CREATE TABLE IF NOT EXISTS users(
   password_hash TEXT NOT NULL,
   role TEXT NOT NULL,
   region TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions(
-  token TEXT PRIMARY KEY,
+DROP TABLE IF EXISTS sessions;
+CREATE TABLE IF NOT EXISTS desk_sessions(
+  token_hash TEXT PRIMARY KEY,
   user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  created_ms INTEGER NOT NULL,
   last_ms INTEGER NOT NULL);
 )sql";
 constexpr int64_t kSessionIdleMs = 12LL * 3600 * 1000;
+
+// What the database keeps of a session token: its BLAKE2b hash, so a copy of the database
+// logs nobody in.
+std::string HashToken(const std::string& token) {
+  unsigned char hash[32];
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(token.data()), token.size(), nullptr, 0);
+  char hex[sizeof hash * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+  return hex;
+}
 constexpr int64_t kSessionTouchMs = 60 * 1000;  // how often a session's last use is written
 
 DeskUser UserAt(sqlite3_stmt* s, int first) {
@@ -30,11 +42,11 @@ bool Sees(const DeskUser& user, const std::string& region, const std::string& ca
   return RegionMatches(user.region, region, camera_id);
 }
 
-Result<std::unique_ptr<UserStore>> UserStore::Open(const std::string& path) {
+Result<std::unique_ptr<UserStore>> UserStore::Open(const std::string& path, int64_t session_max_ms) {
   if (sodium_init() < 0) return Error{"libsodium cannot start"};
   auto db = OpenDatabase(path, kSchema);
   if (!db.ok()) return db.error();
-  return std::unique_ptr<UserStore>(new UserStore(std::move(db.value())));
+  return std::unique_ptr<UserStore>(new UserStore(std::move(db.value()), session_max_ms));
 }
 
 Status UserStore::Add(const DeskUser& user, const std::string& password) {
@@ -103,24 +115,28 @@ Result<std::string> UserStore::StartSession(const std::string& name, int64_t now
   randombytes_buf(raw, sizeof raw);
   char hex[sizeof raw * 2 + 1];
   sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-  auto put = PrepareSql(db_.get(), "INSERT INTO sessions(token, user, last_ms) VALUES(?,?,?)");
+  auto put = PrepareSql(db_.get(), "INSERT INTO desk_sessions(token_hash, user, created_ms, last_ms) VALUES(?,?,?,?)");
   if (!put.ok()) return put.error();
-  BindText(put->get(), 1, hex);
+  BindText(put->get(), 1, HashToken(hex));
   BindText(put->get(), 2, name);
   sqlite3_bind_int64(put->get(), 3, now_ms);
+  sqlite3_bind_int64(put->get(), 4, now_ms);
   if (sqlite3_step(put->get()) != SQLITE_DONE) return Error{std::string("sessions: ") + sqlite3_errmsg(db_.get())};
   return std::string(hex);
 }
 
 std::optional<DeskUser> UserStore::SessionUser(const std::string& token, int64_t now_ms) {
   if (token.size() != 64) return std::nullopt;
+  const std::string hash = HashToken(token);
   auto q = PrepareSql(db_.get(),
-                      "SELECT u.name, u.role, u.region, s.last_ms FROM sessions s JOIN users u ON u.name = s.user "
-                      "WHERE s.token = ?");
+                      "SELECT u.name, u.role, u.region, s.last_ms, s.created_ms FROM desk_sessions s "
+                      "JOIN users u ON u.name = s.user WHERE s.token_hash = ?");
   if (!q.ok()) return std::nullopt;
-  BindText(q->get(), 1, token);
+  BindText(q->get(), 1, hash);
   if (sqlite3_step(q->get()) != SQLITE_ROW) return std::nullopt;
-  if (now_ms - sqlite3_column_int64(q->get(), 3) > kSessionIdleMs) {
+  // Idle too long, or older than a duty shift whatever its use: over.
+  if (now_ms - sqlite3_column_int64(q->get(), 3) > kSessionIdleMs ||
+      now_ms - sqlite3_column_int64(q->get(), 4) > session_max_ms_) {
     EndSession(token);
     return std::nullopt;
   }
@@ -128,19 +144,19 @@ std::optional<DeskUser> UserStore::SessionUser(const std::string& token, int64_t
   // The idle clock moves in steps of a minute: a write (an fsync) per request would stall the
   // router when a page opens 16 tiles at once.
   if (now_ms - sqlite3_column_int64(q->get(), 3) < kSessionTouchMs) return user;
-  auto touch = PrepareSql(db_.get(), "UPDATE sessions SET last_ms = ? WHERE token = ?");
+  auto touch = PrepareSql(db_.get(), "UPDATE desk_sessions SET last_ms = ? WHERE token_hash = ?");
   if (touch.ok()) {
     sqlite3_bind_int64(touch->get(), 1, now_ms);
-    BindText(touch->get(), 2, token);
+    BindText(touch->get(), 2, hash);
     sqlite3_step(touch->get());
   }
   return user;
 }
 
 void UserStore::EndSession(const std::string& token) {
-  auto del = PrepareSql(db_.get(), "DELETE FROM sessions WHERE token = ?");
+  auto del = PrepareSql(db_.get(), "DELETE FROM desk_sessions WHERE token_hash = ?");
   if (!del.ok()) return;
-  BindText(del->get(), 1, token);
+  BindText(del->get(), 1, HashToken(token));
   sqlite3_step(del->get());
 }
 

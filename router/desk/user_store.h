@@ -1,6 +1,7 @@
 // The monitoring-room desk's users and their sessions, in the router's SQLite database.
 // Passwords are kept only as libsodium crypto_pwhash_str hashes (Argon2id); sessions are
-// random 256-bit tokens that lapse after 12 hours without use.
+// random 256-bit tokens, stored only as their hashes, that lapse after 12 hours without use
+// and, whatever their use, after the absolute lifetime (default 12 h: a duty shift).
 //
 // Roles: operator (watches, handles alerts), commander (everything below its region), admin
 // (users and cameras). Every user sees only cameras and alerts inside their `region`
@@ -30,7 +31,7 @@ bool Sees(const DeskUser& user, const std::string& region, const std::string& ca
 
 class UserStore {
  public:
-  static Result<std::unique_ptr<UserStore>> Open(const std::string& path);
+  static Result<std::unique_ptr<UserStore>> Open(const std::string& path, int64_t session_max_ms = 12LL * 3600 * 1000);
 
   // Adds a user. Error for a taken or empty name, an unknown role, a region that is not a
   // region code, or a password shorter than 8 characters.
@@ -43,14 +44,15 @@ class UserStore {
 
   // A new session for `name`; its token for the cookie.
   Result<std::string> StartSession(const std::string& name, int64_t now_ms);
-  // The session's user while the session lives: 12 h after its last use, which is stored
-  // at most once a minute.
+  // The session's user while the session lives: 12 h after its last use (stored at most
+  // once a minute) and no longer than the absolute lifetime after it started.
   std::optional<DeskUser> SessionUser(const std::string& token, int64_t now_ms);
   void EndSession(const std::string& token);
 
  private:
-  explicit UserStore(SqlitePtr db) : db_(std::move(db)) {}
+  UserStore(SqlitePtr db, int64_t session_max_ms) : db_(std::move(db)), session_max_ms_(session_max_ms) {}
   SqlitePtr db_;
+  int64_t session_max_ms_;
 };
 
 }  // namespace xl::router

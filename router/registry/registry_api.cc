@@ -19,6 +19,13 @@ using nlohmann::json;
 
 namespace {
 
+// Whether a scoped admin may write `spec`: its region lies inside `scope` (a camera without
+// a region: its ID does). Stricter than seeing it, which an ID prefix alone allows.
+bool InsideScope(const std::string& scope, const wire::CameraSpec& spec) {
+  if (scope.empty()) return true;
+  return (spec.region().empty() ? spec.id() : spec.region()).rfind(scope, 0) == 0;
+}
+
 constexpr const char* kMasked = "***";
 
 // How bad a camera's situation is, for sorting (higher first).
@@ -124,19 +131,19 @@ HttpReply RegistryApi::Handle(const HttpRequest& r, const std::string& scope) {
   const std::string cams = "/api/cameras";
   if (r.path == cams || r.path == cams + "/") {
     if (r.method == "GET") return ListCameras(r, scope);
-    if (r.method == "POST") return AddCamera(r.body);
+    if (r.method == "POST") return AddCamera(r.body, scope);
     return JsonFault(405, r.method + " is not allowed on " + r.path);
   }
   if (r.path.starts_with(cams + "/")) {
     const std::string id = r.path.substr(cams.size() + 1);
     if (r.method == "GET") return GetCamera(id, scope);
-    if (r.method == "PUT" || r.method == "PATCH") return SetCamera(id, r.body);
-    if (r.method == "DELETE") return RemoveCamera(id);
+    if (r.method == "PUT" || r.method == "PATCH") return SetCamera(id, r.body, scope);
+    if (r.method == "DELETE") return RemoveCamera(id, scope);
     return JsonFault(405, r.method + " is not allowed on " + r.path);
   }
   if (r.path == "/api/import") {
     if (r.method != "POST") return JsonFault(405, "POST a CSV file to /api/import");
-    return Import(r);
+    return Import(r, scope);
   }
   if (r.path == "/api/workers" && r.method == "GET") return Workers();
   if (r.path == "/api/status" && r.method == "GET") return StatusReport(scope);
@@ -162,7 +169,7 @@ HttpReply RegistryApi::GetCamera(const std::string& id, const std::string& scope
   return JsonReply(200, CameraJson(*c, s == states_.cameras().end() ? nullptr : &s->second, control_.Handed(id)));
 }
 
-HttpReply RegistryApi::AddCamera(const std::string& body) {
+HttpReply RegistryApi::AddCamera(const std::string& body, const std::string& scope) {
   json in = json::parse(body, nullptr, false);
   if (in.is_discarded()) return JsonFault(400, "the body is not valid JSON");
   wire::CameraSpec spec;
@@ -170,6 +177,9 @@ HttpReply RegistryApi::AddCamera(const std::string& body) {
   if (Status s = ApplyFields(in, spec, true); !s.ok()) return JsonFault(s.error());
   auto camera = camera::CameraFromSpec(spec);
   if (!camera.ok()) return JsonFault(camera.error());
+  if (!InsideScope(scope, spec)) {
+    return JsonFault(403, "an admin of region " + scope + " adds cameras only inside it");
+  }
   if (store_.Find(spec.id())) return JsonFault(409, "camera " + spec.id() + " already exists");
   wire::CameraSpec clean = camera::SpecFromConfig(*camera);
   if (Status s = store_.Put({clean}); !s.ok()) return JsonFault(s.error());
@@ -178,9 +188,9 @@ HttpReply RegistryApi::AddCamera(const std::string& body) {
   return JsonReply(201, CameraJson(*store_.Find(clean.id()), nullptr, false));
 }
 
-HttpReply RegistryApi::SetCamera(const std::string& id, const std::string& body) {
+HttpReply RegistryApi::SetCamera(const std::string& id, const std::string& body, const std::string& scope) {
   const RegisteredCamera* existing = store_.Find(id);
-  if (!existing) return JsonFault(404, "no camera " + id);
+  if (!existing || !RegionMatches(scope, existing->spec.region(), id)) return JsonFault(404, "no camera " + id);
   json in = json::parse(body, nullptr, false);
   if (in.is_discarded()) return JsonFault(400, "the body is not valid JSON");
   if (in.is_object() && in.contains("id") && in["id"] != id) return JsonFault(400, "a camera's id cannot change");
@@ -188,6 +198,9 @@ HttpReply RegistryApi::SetCamera(const std::string& id, const std::string& body)
   if (Status s = ApplyFields(in, spec, true); !s.ok()) return JsonFault(s.error());
   auto camera = camera::CameraFromSpec(spec);
   if (!camera.ok()) return JsonFault(camera.error());
+  if (!InsideScope(scope, spec)) {
+    return JsonFault(403, "an admin of region " + scope + " cannot move a camera out of it");
+  }
   wire::CameraSpec clean = camera::SpecFromConfig(*camera);
   if (Status s = store_.Put({clean}); !s.ok()) return JsonFault(s.error());
   spdlog::info("registry: camera {} ({}) changed", clean.id(), clean.name());
@@ -195,9 +208,9 @@ HttpReply RegistryApi::SetCamera(const std::string& id, const std::string& body)
   return GetCamera(id);
 }
 
-HttpReply RegistryApi::RemoveCamera(const std::string& id) {
+HttpReply RegistryApi::RemoveCamera(const std::string& id, const std::string& scope) {
   const RegisteredCamera* c = store_.Find(id);
-  if (!c) return JsonFault(404, "no camera " + id);
+  if (!c || !RegionMatches(scope, c->spec.region(), id)) return JsonFault(404, "no camera " + id);
   const std::string name = c->spec.name();
   auto removed = store_.Remove(id);
   if (!removed.ok()) return JsonFault(removed.error());
@@ -207,11 +220,22 @@ HttpReply RegistryApi::RemoveCamera(const std::string& id) {
   return JsonReply(200, json{{"removed", id}});
 }
 
-HttpReply RegistryApi::Import(const HttpRequest& r) {
+HttpReply RegistryApi::Import(const HttpRequest& r, const std::string& scope) {
   const bool dry_run = r.query.count("dry_run") && r.query.at("dry_run") != "0";
   if (r.body.size() > kMaxCsvBytes) return JsonFault(413, "the file is too large (at most 32 MiB per import)");
   auto csv = ParseCameraCsv(r.body, [&](const std::string& id) { return store_.Find(id) != nullptr; });
   if (!csv.ok()) return JsonFault(csv.error());
+  if (!scope.empty()) {  // a region's admin imports only into that region: other rows are refused
+    auto& valid = csv->valid;
+    for (auto it = valid.begin(); it != valid.end();) {
+      if (InsideScope(scope, *it)) {
+        ++it;
+        continue;
+      }
+      csv->errors.push_back({0, "camera " + it->id() + ": region " + it->region() + " is outside " + scope});
+      it = valid.erase(it);
+    }
+  }
   if (!dry_run && !csv->valid.empty()) {
     if (Status s = store_.Put(csv->valid); !s.ok()) return JsonFault(s.error());
     control_.MarkDirty();

@@ -38,10 +38,11 @@ class RegistryApi {
  private:
   HttpReply ListCameras(const HttpRequest& request, const std::string& scope);
   HttpReply GetCamera(const std::string& id, const std::string& scope = "");
-  HttpReply AddCamera(const std::string& body);
-  HttpReply SetCamera(const std::string& id, const std::string& body);
-  HttpReply RemoveCamera(const std::string& id);
-  HttpReply Import(const HttpRequest& request);
+  // Writes by a caller scoped to a region stay inside it (403, or 404 for cameras outside).
+  HttpReply AddCamera(const std::string& body, const std::string& scope);
+  HttpReply SetCamera(const std::string& id, const std::string& body, const std::string& scope);
+  HttpReply RemoveCamera(const std::string& id, const std::string& scope);
+  HttpReply Import(const HttpRequest& request, const std::string& scope);
   HttpReply Workers();
   HttpReply StatusReport(const std::string& scope);
 

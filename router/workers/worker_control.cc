@@ -16,8 +16,8 @@ constexpr int64_t kResendMs = 2000;  // an unapplied assignment is sent again af
 
 // Where the worker's HTTP port is: its own word, else its port on the address its message
 // came from (TCP only).
+// The worker's HTTP port on the address its authenticated connection comes from.
 std::string HttpUrlOf(const wire::WorkerHeartbeat& beat, const zmq::message_t& body) {
-  if (!beat.http_url().empty()) return beat.http_url();
   if (beat.http_port() == 0) return "";
   const char* peer = zmq_msg_gets(body.handle(), "Peer-Address");
   if (!peer || !*peer) return "";
@@ -26,8 +26,9 @@ std::string HttpUrlOf(const wire::WorkerHeartbeat& beat, const zmq::message_t& b
 }
 }  // namespace
 
-WorkerControl::WorkerControl(zmq::socket_t& socket, CameraStore& store, int64_t worker_timeout_ms)
-    : socket_(socket), store_(store), worker_timeout_ms_(worker_timeout_ms) {
+WorkerControl::WorkerControl(zmq::socket_t& socket, CameraStore& store, int64_t worker_timeout_ms,
+                             std::map<std::string, std::string> http_urls)
+    : socket_(socket), store_(store), worker_timeout_ms_(worker_timeout_ms), http_urls_(std::move(http_urls)) {
   // Workers recorded by an earlier run are known but not live until they speak.
   for (const auto& [id, c] : store_.cameras()) {
     if (!c.worker.empty()) peers_[c.worker].info.id = c.worker;
@@ -70,7 +71,9 @@ void WorkerControl::OnMessage(const std::string& identity, const zmq::message_t&
     ApplySeed(identity, up.hello());
   } else if (up.has_heartbeat()) {
     peer.info.applied_version = up.heartbeat().applied_version();
-    peer.info.http_url = HttpUrlOf(up.heartbeat(), body);
+    auto configured = http_urls_.find(identity);
+    peer.info.http_url = configured != http_urls_.end() ? configured->second : HttpUrlOf(up.heartbeat(), body);
+    peer.info.http_token = up.heartbeat().http_token();
   } else if (up.has_gb_channels()) {
     ApplyGbChannels(identity, up.gb_channels());
   }
@@ -250,6 +253,11 @@ std::vector<WorkerInfo> WorkerControl::Workers() const {
 std::string WorkerControl::HttpUrl(const std::string& id) const {
   auto it = peers_.find(id);
   return it == peers_.end() ? "" : it->second.info.http_url;
+}
+
+std::string WorkerControl::HttpToken(const std::string& id) const {
+  auto it = peers_.find(id);
+  return it == peers_.end() ? "" : it->second.info.http_token;
 }
 
 bool WorkerControl::Handed(const std::string& camera_id) const {

@@ -25,13 +25,17 @@ struct WorkerInfo {
   int64_t last_seen_ms = 0;  // monotonic
   uint64_t sent_version = 0;
   uint64_t applied_version = 0;
-  size_t cameras = 0;    // cameras assigned
-  std::string http_url;  // its HTTP port (event clips), "" when it has none
+  size_t cameras = 0;      // cameras assigned
+  std::string http_url;    // its HTTP port (event clips), "" when it has none
+  std::string http_token;  // the bearer token its HTTP port asks of the router; never shown
 };
 
 class WorkerControl {
  public:
-  WorkerControl(zmq::socket_t& socket, CameraStore& store, int64_t worker_timeout_ms);
+  // `http_urls`: worker ID → its HTTP URL as an admin configured it (behind NAT); other
+  // workers are reached on the address their connection comes from.
+  WorkerControl(zmq::socket_t& socket, CameraStore& store, int64_t worker_timeout_ms,
+                std::map<std::string, std::string> http_urls = {});
 
   // One message from the socket: `identity` frame and body.
   void OnMessage(const std::string& identity, const zmq::message_t& body, int64_t now_ms);
@@ -46,6 +50,8 @@ class WorkerControl {
   std::vector<WorkerInfo> Workers() const;
   // Where worker `id`'s HTTP port is ("http://HOST:PORT"); "" when unknown or none.
   std::string HttpUrl(const std::string& id) const;
+  // The bearer token worker `id`'s HTTP port asks for; "" when unknown.
+  std::string HttpToken(const std::string& id) const;
   // True when `camera_id` is assigned to a live worker that has applied that assignment.
   bool Handed(const std::string& camera_id) const;
   // Passes a PTZ command to the worker that runs the camera. Error when the camera is
@@ -72,6 +78,7 @@ class WorkerControl {
   CameraStore& store_;
   int64_t worker_timeout_ms_;
   std::map<std::string, Peer> peers_;
+  std::map<std::string, std::string> http_urls_;
   bool dirty_ = true;
   bool rebalance_ = false;
 };

@@ -81,13 +81,15 @@ TEST(Clips, AMotionEventYieldsASnapshotAndAnMp4CoveringPreEventAndPost) {
 
   // The worker serves it to the desk; nothing outside the clips folder.
   const std::string base = "http://127.0.0.1:" + std::to_string(http_port) + "/clips/";
-  auto got = HttpCall("GET", base + relative);
+  EXPECT_EQ(HttpCall("GET", base + relative).value().status, 401) << "only the router fetches clips";
+  EXPECT_EQ(HttpCall("GET", base + relative, "", "", 30, AsScraper()).value().status, 401);
+  auto got = HttpCall("GET", base + relative, "", "", 30, AsRouter());
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got.value().status, 200);
   EXPECT_EQ(got.value().content_type, "video/mp4");
   EXPECT_EQ(got.value().body.size(), std::filesystem::file_size(path));
-  EXPECT_EQ(HttpCall("GET", base + "..%2F..%2Fw1.yaml").value().status, 400);
-  EXPECT_EQ(HttpCall("GET", base + id + "/20000101/nothing.mp4").value().status, 404);
+  EXPECT_EQ(HttpCall("GET", base + "..%2F..%2Fw1.yaml", "", "", 30, AsRouter()).value().status, 400);
+  EXPECT_EQ(HttpCall("GET", base + id + "/20000101/nothing.mp4", "", "", 30, AsRouter()).value().status, 404);
 
   // The desk gets it through the router, which fetches it from the worker that recorded it;
   // players ask for ranges.

@@ -10,6 +10,13 @@
 // dropped, and a client's PTZ command goes through the router to the device.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <csignal>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -55,7 +62,8 @@ TEST(Gb28181, NvrsRegisterReportTheirCatalogAndKeepAlive) {
   auto bad = sim(bad_id, "udp", "not-the-password");
 
   auto devices = [&] {
-    auto r = HttpCall("GET", "http://127.0.0.1:" + std::to_string(http_port) + "/gb28181/devices");
+    auto r =
+        HttpCall("GET", "http://127.0.0.1:" + std::to_string(http_port) + "/gb28181/devices", "", "", 30, AsScraper());
     if (!r.ok() || r.value().status != 200) return json();
     return json::parse(r.value().body, nullptr, false);
   };
@@ -109,19 +117,24 @@ TEST(Gb28181, NvrsRegisterReportTheirCatalogAndKeepAlive) {
   // A PTZ command reaches the device's channel with the right bytes and checksum.
   const std::string ptz_url = "http://127.0.0.1:" + std::to_string(http_port) + "/gb28181/ptz";
   const std::string channel = device(tcp_id)["channels"][0]["id"];
-  auto ptz = HttpCall("POST", ptz_url,
-                      json{{"device", tcp_id}, {"channel", channel}, {"action", "left"}, {"speed", 31}}.dump());
+  const std::string left = json{{"device", tcp_id}, {"channel", channel}, {"action", "left"}, {"speed", 31}}.dump();
+  // Only the router moves cameras: no token, a scraper's token, a wrong one: 401.
+  EXPECT_EQ(HttpCall("POST", ptz_url, left).value().status, 401);
+  EXPECT_EQ(HttpCall("POST", ptz_url, left, "application/json", 30, AsScraper()).value().status, 401);
+  EXPECT_EQ(HttpCall("GET", "http://127.0.0.1:" + std::to_string(http_port) + "/gb28181/devices").value().status, 401);
+  auto ptz = HttpCall("POST", ptz_url, left, "application/json", 30, AsRouter());
   ASSERT_TRUE(ptz.ok());
   EXPECT_EQ(ptz.value().status, 200) << ptz.value().body;
   ASSERT_TRUE(WaitUntil([&] { return tcp->Output().find("PTZ A50F01021F1F00F5 for " + channel) != std::string::npos; },
                         seconds(10)))
       << tcp->Output();
-  EXPECT_EQ(HttpCall("POST", ptz_url, json{{"device", tcp_id}, {"action", "spin"}}.dump()).value().status, 400);
-  EXPECT_EQ(
-      HttpCall("POST", ptz_url, json{{"device", tcp_id}, {"action", "left"}, {"speed", "fast"}}.dump()).value().status,
-      400);
-  EXPECT_EQ(HttpCall("POST", ptz_url, "{not json").value().status, 400);
-  EXPECT_EQ(HttpCall("POST", ptz_url, json{{"device", bad_id}, {"action", "stop"}}.dump()).value().status, 404);
+  auto post = [&](const std::string& body) {
+    return HttpCall("POST", ptz_url, body, "application/json", 30, AsRouter()).value().status;
+  };
+  EXPECT_EQ(post(json{{"device", tcp_id}, {"action", "spin"}}.dump()), 400);
+  EXPECT_EQ(post(json{{"device", tcp_id}, {"action", "left"}, {"speed", "fast"}}.dump()), 400);
+  EXPECT_EQ(post("{not json"), 400);
+  EXPECT_EQ(post(json{{"device", bad_id}, {"action", "stop"}}.dump()), 404);
 
   // Garbage on the SIP port is counted and dropped; the worker carries on.
   const int fd = ConnectLoopback(sip_port);
@@ -303,7 +316,8 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
   // Its bad packets were counted and dropped; its malformed SIP message too.
   EXPECT_GT(CameraMetric(http_port, "xl_camera_rtp_malformed_total", flaky_channel), 0);
   EXPECT_GT(CameraMetric(http_port, "xl_camera_rtp_foreign_ssrc_total", flaky_channel), 0);
-  auto devices = HttpCall("GET", "http://127.0.0.1:" + std::to_string(http_port) + "/gb28181/devices");
+  auto devices =
+      HttpCall("GET", "http://127.0.0.1:" + std::to_string(http_port) + "/gb28181/devices", "", "", 30, AsScraper());
   ASSERT_TRUE(devices.ok());
   EXPECT_GE(json::parse(devices.value().body)["sip"]["malformed"].get<int>(), 1);
 
@@ -334,6 +348,108 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
   EXPECT_NE(out.find("no camera"), std::string::npos) << out;
   EXPECT_TRUE(worker->running());
   EXPECT_TRUE(router->running());
+}
+
+// No peer stalls the worker: a SIP/TCP client that sends requests but never reads their
+// answers, and a flood of UDP datagrams, while a real device keeps alive. Its keepalives are
+// still handled within a second of their interval, it stays online, and the worker stays
+// live at the router; the reader that does not read is closed and counted.
+TEST(Gb28181, APeerThatDoesNotReadAndAUdpFloodStallNothing) {
+  System sys("gb28181-stall");
+  const int sip_port = FreePort(), http_port = FreePort();
+  auto router = sys.StartRouter();
+  auto worker = StartGbWorker(sys, sip_port, http_port);
+  const std::string device_id = "34020000001110000001";
+  Process nvr({Binary("tools/xl-camsim"), "--gb28181", "127.0.0.1:" + std::to_string(sip_port), "--device-id",
+               device_id, "--password", "gbpass", "--channels", "1", "--keepalive-s", "1"},
+              sys.dir() + "/gbsim.log");
+  auto devices = [&] {
+    auto r =
+        HttpCall("GET", "http://127.0.0.1:" + std::to_string(http_port) + "/gb28181/devices", "", "", 30, AsScraper());
+    return r.ok() && r->status == 200 ? json::parse(r->body, nullptr, false) : json();
+  };
+  auto device = [&] {
+    json all = devices();
+    if (all.is_object()) {
+      for (const json& d : all["devices"]) {
+        if (d["id"] == device_id) return d;
+      }
+    }
+    return json();
+  };
+  ASSERT_TRUE(WaitUntil([&] { return device().is_object() && device()["online"] == true; }, seconds(30)))
+      << worker->Output();
+
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> sent_tcp{0}, sent_udp{0};
+  // The reader that never reads: a tiny receive buffer, and REGISTERs whose 401s pile up.
+  std::thread slow([&] {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int small = 4096;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(uint16_t(sip_port));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) return;
+    const int flags = ::fcntl(fd, F_GETFL);
+    ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    for (int i = 0; !stop && i < 200000; ++i) {
+      const std::string id = "3402000000132" + std::to_string(1000000 + i);
+      const std::string reg =
+          "REGISTER sip:34020000002000000001@3402000000 SIP/2.0\r\nVia: SIP/2.0/TCP "
+          "127.0.0.1:5999;branch=z9hG4bK" +
+          std::to_string(i) + "\r\nFrom: <sip:" + id + "@3402000000>;tag=a\r\nTo: <sip:" + id +
+          "@3402000000>\r\nCall-ID: slow-" + std::to_string(i) + "\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n";
+      if (::send(fd, reg.data(), reg.size(), MSG_NOSIGNAL) < 0) {
+        if (errno != EAGAIN) break;  // closed by the worker: what we wanted
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        continue;
+      }
+      ++sent_tcp;
+    }
+    while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ::close(fd);
+  });
+  // The flood: 200,000 datagrams as fast as loopback takes them.
+  std::thread flood([&] {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(uint16_t(sip_port));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const std::string junk =
+        "OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKf\r\n"
+        "From: <sip:f@y>;tag=f\r\nTo: <sip:x@y>\r\nCall-ID: flood\r\nCSeq: 1 OPTIONS\r\n"
+        "Content-Length: 0\r\n\r\n";
+    for (int i = 0; !stop && i < 200000; ++i) {
+      if (::sendto(fd, junk.data(), junk.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) > 0) ++sent_udp;
+    }
+    ::close(fd);
+  });
+  // Meanwhile: the device's keepalives are handled in time, every time we look.
+  int64_t worst_ms = 0;
+  const auto end = std::chrono::steady_clock::now() + seconds(12);
+  while (std::chrono::steady_clock::now() < end) {
+    json d = device();
+    ASSERT_TRUE(d.is_object()) << "the worker did not answer";
+    EXPECT_EQ(d["online"], true);
+    worst_ms = std::max<int64_t>(worst_ms, d["heard_ms_ago"].get<int64_t>());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  stop = true;
+  slow.join();
+  flood.join();
+  // Keepalives come every second; one handled more than a second late would show as > 2 s.
+  EXPECT_LT(worst_ms, 2000) << "keepalive handling was delayed";
+  EXPECT_GT(sent_udp.load(), 10000);
+  const json sip = devices()["sip"];
+  EXPECT_GE(sip["slow_closed"].get<int>(), 1) << sip.dump() << " (" << sent_tcp << " REGISTERs sent over TCP)";
+  EXPECT_NE(worker->Output().find("does not read what we send"), std::string::npos);
+  auto workers = sys.Api("GET", "/api/workers");
+  ASSERT_TRUE(workers.ok());
+  EXPECT_EQ(json::parse(workers->body)[0]["live"], true) << workers->body;
+  EXPECT_TRUE(worker->running());
 }
 
 }  // namespace

@@ -81,7 +81,7 @@ struct LiveSystem {
   }
 
   double VideoSent() {
-    auto r = HttpCall("GET", "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics");
+    auto r = HttpCall("GET", "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics", "", "", 30, AsScraper());
     if (!r.ok()) return -1;
     std::smatch m;
     static const std::regex re(R"(\nxl_video_frames_sent_total ([0-9.e+]+))");

@@ -122,7 +122,7 @@ TEST(Ops, CamerasAreAddedChangedAndRemovedLiveWithoutTouchingOthers) {
 
   // the metrics move as frames flow
   auto scrape = [&](const std::string& base) {
-    auto r = HttpCall("GET", base + "/metrics");
+    auto r = HttpCall("GET", base + "/metrics", "", "", 30, AsScraper());
     return r.ok() ? r->body : std::string();
   };
   const std::string worker_base = "http://127.0.0.1:" + std::to_string(metrics_port);

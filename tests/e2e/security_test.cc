@@ -287,5 +287,74 @@ TEST(Security, NativeClientsSeeOnlyTheirUsersRegionAndKeysAreManagedWithXl) {
   EXPECT_LE(fresh_alerts, 2) << "a removed key kept receiving alerts";
 }
 
+// An admin of one village writes only inside it: cameras (add, change, remove, import) and
+// users; and sees only its own users.
+TEST(Security, ARegionsAdminIsConfinedToItsRegion) {
+  System sys("security-scoped-admin");
+  auto router = sys.StartRouter();
+  ASSERT_TRUE(WaitUntil([&] { return sys.Api("GET", "/healthz").ok(); }, seconds(20)));
+  ASSERT_EQ(sys.Api("POST", "/api/users",
+                    R"({"user":"admin_a","password":"village-a-admin","role":"admin","region":"3301020101"})")
+                ->status,
+            201);
+  ASSERT_EQ(sys.Api("POST", "/api/users",
+                    R"({"user":"op_b","password":"village-b-pw","role":"operator","region":"3301020201"})")
+                ->status,
+            201);
+  ASSERT_EQ(sys.Api("POST", "/api/cameras",
+                    std::string(R"({"id":")") + kVillageB + R"(","name":"b","region":"3301020201","url":"rtsp://h/b"})")
+                ->status,
+            201);
+  auto login = HttpCall("POST", sys.HttpBase() + "/api/login", R"({"user":"admin_a","password":"village-a-admin"})");
+  ASSERT_TRUE(login.ok() && login->status == 200);
+  std::string cookie;
+  for (const auto& [name, value] : login->headers) {
+    if (name == "Set-Cookie") cookie = value.substr(0, value.find(';'));
+  }
+  auto as_a = [&](const std::string& method, const std::string& path, const std::string& body = "",
+                  const std::string& type = "application/json") {
+    return HttpCall(method, sys.HttpBase() + path, body, type, 30, {{"Cookie", cookie}}).value();
+  };
+  // Cameras: inside yes, outside no (and outside cameras do not exist for it).
+  EXPECT_EQ(as_a("POST", "/api/cameras",
+                 std::string(R"({"id":")") + kVillageA + R"(","name":"a","region":"3301020101","url":"rtsp://h/a"})")
+                .status,
+            201);
+  EXPECT_EQ(as_a("POST", "/api/cameras",
+                 R"({"id":"33010202011320000009","name":"x","region":"3301020201","url":"rtsp://h/x"})")
+                .status,
+            403);
+  EXPECT_EQ(as_a("PUT", std::string("/api/cameras/") + kVillageB, R"({"name":"taken"})").status, 404);
+  EXPECT_EQ(as_a("DELETE", std::string("/api/cameras/") + kVillageB).status, 404);
+  EXPECT_EQ(as_a("PUT", std::string("/api/cameras/") + kVillageA, R"({"region":"3301020201"})").status, 403)
+      << "moved a camera out of its region";
+  auto import = as_a("POST", "/api/import",
+                     "id,name,url,region\n33010201011320000005,a5,rtsp://h/5,3301020101\n"
+                     "33010202011320000006,b6,rtsp://h/6,3301020201\n",
+                     "text/csv");
+  ASSERT_EQ(import.status, 200) << import.body;
+  const json imported = json::parse(import.body);
+  EXPECT_EQ(imported["applied"], 1) << import.body;
+  EXPECT_NE(import.body.find("outside 3301020101"), std::string::npos) << import.body;
+  auto all = sys.Api("GET", "/api/cameras");
+  EXPECT_EQ(all->body.find("33010202011320000006"), std::string::npos) << "an outside row was imported";
+  EXPECT_NE(all->body.find("\"b\""), std::string::npos) << "village B's camera changed: " << all->body;
+  // Users: created only inside, listed only inside.
+  EXPECT_EQ(as_a("POST", "/api/users",
+                 R"({"user":"op_b2","password":"village-b-pw","role":"operator","region":"3301020201"})")
+                .status,
+            403);
+  EXPECT_EQ(as_a("POST", "/api/users", R"({"user":"root2","password":"everything","role":"admin","region":""})").status,
+            403);
+  EXPECT_EQ(as_a("POST", "/api/users",
+                 R"({"user":"op_a2","password":"village-a-pw","role":"operator","region":"3301020101"})")
+                .status,
+            201);
+  const std::string users = as_a("GET", "/api/users").body;
+  EXPECT_NE(users.find("op_a2"), std::string::npos) << users;
+  EXPECT_EQ(users.find("op_b"), std::string::npos) << users;
+  EXPECT_EQ(users.find("\"user\":\"admin\""), std::string::npos) << users;
+}
+
 }  // namespace
 }  // namespace xl::test

@@ -118,8 +118,11 @@ std::unique_ptr<Process> System::StartWorker(const std::string& id, const std::s
                       << "\n  media: " << MediaEndpoint()
                       << "\n  status_interval_s: 1\n  metrics_port: " << metrics_port << "\n"
                       << worker_keys << rest;
-  return std::make_unique<Process>(std::vector<std::string>{Binary("ingest/xl-ingest"), "--config", path},
-                                   dir_ + "/" + id + ".log");
+  return std::make_unique<Process>(
+      std::vector<std::string>{"/usr/bin/env", std::string("XL_WORKER_TOKEN=") + kWorkerToken,
+                               std::string("XL_METRICS_TOKEN=") + kMetricsToken, Binary("ingest/xl-ingest"), "--config",
+                               path},
+      dir_ + "/" + id + ".log");
 }
 
 std::unique_ptr<Process> System::StartConsole(const std::string& log, const std::vector<std::string>& extra) {
@@ -198,7 +201,7 @@ std::string System::RtspUrl(const std::string& stream) const {
 }
 
 double CameraMetric(int port, const std::string& name, const std::string& camera) {
-  auto r = HttpCall("GET", "http://127.0.0.1:" + std::to_string(port) + "/metrics");
+  auto r = HttpCall("GET", "http://127.0.0.1:" + std::to_string(port) + "/metrics", "", "", 30, AsScraper());
   if (!r.ok()) return -1;
   const std::string key = name + "{camera=\"" + camera + "\"} ";
   const size_t at = r.value().body.find(key);

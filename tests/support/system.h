@@ -15,8 +15,19 @@
 namespace xl::test {
 
 inline constexpr const char* kCamUser = "admin";
-inline constexpr const char* kCamPassword = "Pa55word!";      // tests grep logs for it
-inline constexpr const char* kAdminPassword = "Adm1n-Desk!";  // the router's first desk user, "admin"
+inline constexpr const char* kCamPassword = "Pa55word!";               // tests grep logs for it
+inline constexpr const char* kAdminPassword = "Adm1n-Desk!";           // the router's first desk user, "admin"
+inline constexpr const char* kWorkerToken = "worker-token-for-tests";  // pinned: what the router would send
+inline constexpr const char* kMetricsToken = "metrics-token-for-tests";
+
+// Headers of a call to a worker's HTTP port as the router makes it (clips, PTZ).
+inline std::vector<std::pair<std::string, std::string>> AsRouter() {
+  return {{"Authorization", std::string("Bearer ") + kWorkerToken}};
+}
+// As Prometheus (/metrics, /gb28181/devices).
+inline std::vector<std::pair<std::string, std::string>> AsScraper() {
+  return {{"Authorization", std::string("Bearer ") + kMetricsToken}};
+}
 
 class System {
  public:

@@ -75,15 +75,15 @@ TEST(Config, DefaultsWhenOmitted) {
 
 TEST(Config, Clips) {
   auto r = ParseWorkerConfig(
-      "worker: {clips: {dir: /var/lib/xueliang/clips, max_size_mb: 2000, max_age_days: 7}, http_url: "
-      "\"http://10.3.0.7:9100\"}\n"
+      "worker: {clips: {dir: /var/lib/xueliang/clips, max_size_mb: 2000, max_age_days: 7}, http_address: "
+      "10.3.0.7}\n"
       "defaults: {clips: {pre_s: 3, post_s: 8}}\n"
       "cameras:\n  - {id: \"33010201001320000011\", name: a, url: \"rtsp://h/x\", clips: {max_s: 60}}\n"
       "  - {id: \"33010201001320000012\", name: b, url: \"rtsp://h/y\", clips: {enabled: false}}\n",
       "f");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->clips.dir, "/var/lib/xueliang/clips");
-  EXPECT_EQ(r->http_url, "http://10.3.0.7:9100");
+  EXPECT_EQ(r->http_address, "10.3.0.7");
   EXPECT_EQ(r->clips.max_bytes, int64_t(2000) * 1000 * 1000);
   EXPECT_EQ(r->clips.max_age_ms, int64_t(7) * 86400000);
   const ClipConfig& a = r->cameras[0].clips;
@@ -121,7 +121,7 @@ TEST(Config, RefusesBadInputWithFileAndLine) {
   ExpectError(kHead + "    url: rtsp://h/x\n" + kHead.substr(9) + "    url: rtsp://h/y\n", "listed twice");
   ExpectError("cameras:\n  - id: \"33010201001320000011\"\n    url: rtsp://h/x\n", "missing 'name'");
   ExpectError("worker: {router: 'http://x'}\ncameras: []\n", "'router' must be");
-  ExpectError("worker: {http_url: 10.0.0.5:9100}\ncameras: []\n", "'http_url' must be an http");
+  ExpectError("worker: {http_url: http://10.0.0.5:9100}\ncameras: []\n", "--worker-http ID=URL");
   ExpectError("camera:\n  - {}\n", "cfg.yaml:1: unknown key 'camera'");
   ExpectError("cameras: [\n", "cfg.yaml:");
   ExpectError("", "empty");

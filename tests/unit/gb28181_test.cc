@@ -142,6 +142,8 @@ TEST(Manscdp, RefusesBadBodies) {
 }
 
 // A device talking to the registrar: what it sends, what comes back.
+Manscdp KeepaliveOf(const std::string& device_id, long sn);  // below
+
 class RegistrarTest : public ::testing::Test {
  protected:
   RegistrarTest() : registrar_(Config()) {}
@@ -169,10 +171,22 @@ class RegistrarTest : public ::testing::Test {
            (body.empty() ? "" : "Content-Type: Application/MANSCDP+xml\r\n") +
            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   }
-  Registrar::Output Feed(const std::string& bytes, int64_t now = 1000) {
+  Registrar::Output Feed(const std::string& bytes, int64_t now = 1000) { return FeedFrom(bytes, peer_, now); }
+  Registrar::Output FeedFrom(const std::string& bytes, const Peer& from, int64_t now = 1000) {
     auto m = SipMessage::Parse(bytes);
     EXPECT_TRUE(m.ok()) << bytes;
-    return registrar_.OnMessage(*m, peer_, now);
+    return registrar_.OnMessage(*m, from, now);
+  }
+  // The REGISTER answering `challenge` with the digest for `password`.
+  std::string Answer(const SipMessage& challenge, const std::string& device, const std::string& password) {
+    DigestCredentials c = *challenge.www_authenticate();
+    c.username = device;
+    c.uri = "sip:34020000002000000001@3402000000";
+    c.response = DigestResponse(c, password, "REGISTER");
+    return Request("REGISTER", device, 2,
+                   "Expires: 3600\r\nAuthorization: Digest username=\"" + device + "\",realm=\"" + c.realm +
+                       "\",nonce=\"" + c.nonce + "\",uri=\"" + c.uri + "\",response=\"" + c.response +
+                       "\",algorithm=MD5\r\n");
   }
   static SipMessage Reply(const Registrar::Output& out, size_t i = 0) {
     EXPECT_GT(out.sends.size(), i);
@@ -214,7 +228,67 @@ class RegistrarTest : public ::testing::Test {
 
   Registrar registrar_;
   Peer peer_{"udp", "10.0.0.9", 5060, 0, "10.0.0.1:5060"};
+  Peer attacker_{"udp", "10.6.6.6", 5060, 0, "10.0.0.1:5060"};
 };
+
+TEST_F(RegistrarTest, UnauthenticatedRegistersKeepNoStateAndResetNoChallenge) {
+  // 100,000 REGISTERs from random IDs: each is challenged, none is kept.
+  for (int i = 0; i < 100000; ++i) {
+    char id[21];
+    std::snprintf(id, sizeof id, "3402000000132%07d", i);
+    EXPECT_EQ(Reply(FeedFrom(Request("REGISTER", id, 1, ""), attacker_)).status(), 401);
+  }
+  EXPECT_TRUE(registrar_.devices().empty());
+  // A real device, challenged, while a stranger keeps sending REGISTERs under its ID.
+  const std::string device = "34020000001320000001";
+  SipMessage challenge = Reply(Feed(Request("REGISTER", device, 1, "")));
+  for (int i = 0; i < 10; ++i) FeedFrom(Request("REGISTER", device, 1, ""), attacker_);
+  EXPECT_EQ(Reply(Feed(Answer(challenge, device, "default-pw"), 2000)).status(), 200);
+  EXPECT_TRUE(registrar_.devices().at(device).registered);
+  // The challenge was made for that device at that address: it is worth nothing elsewhere.
+  SipMessage stolen = Reply(Feed(Request("REGISTER", "34020000001320000003", 1, "")));
+  EXPECT_EQ(Reply(FeedFrom(Answer(stolen, "34020000001320000003", "default-pw"), attacker_)).status(), 401);
+  // And it lapses.
+  SipMessage old = Reply(Feed(Request("REGISTER", "34020000001320000003", 1, "")));
+  EXPECT_EQ(Reply(Feed(Answer(old, "34020000001320000003", "default-pw"), 1000 + 6 * 60 * 1000)).status(), 401);
+}
+
+TEST_F(RegistrarTest, DigestGuessesAreCutOff) {
+  const std::string device = "34020000001320000002";
+  for (int i = 0; i < Registrar::kMaxDigestFailures; ++i) {
+    EXPECT_EQ(Reply(Register(device, "guess" + std::to_string(i))).status(), 403);
+  }
+  // Even the right password is not checked now, from that address, for a minute.
+  EXPECT_EQ(Reply(Register(device, "own-pw")).status(), 403);
+  SipMessage later = Reply(Feed(Request("REGISTER", device, 1, ""), 62000));
+  EXPECT_EQ(Reply(Feed(Answer(later, device, "own-pw"), 62000)).status(), 200);
+}
+
+TEST_F(RegistrarTest, MessagesCountOnlyFromWhereTheDeviceRegistered) {
+  const std::string device = "34020000001320000001";
+  Register(device, "default-pw");
+  const long sn = registrar_.devices().at(device).catalog_sn;
+  EXPECT_TRUE(Has(Feed(Request("MESSAGE", device, 3, "", Catalog(sn, 1, 1, 1))), GbEvent::kCatalog));
+  // A spoofed catalog from elsewhere: refused, the channel list unchanged.
+  auto spoofed = FeedFrom(Request("MESSAGE", device, 4, "", Catalog(sn + 1, 3, 7, 3)), attacker_);
+  EXPECT_EQ(Reply(spoofed).status(), 403);
+  EXPECT_FALSE(Has(spoofed, GbEvent::kCatalog));
+  ASSERT_EQ(registrar_.devices().at(device).catalog.size(), 1u);
+  EXPECT_TRUE(registrar_.devices().at(device).catalog.count("34020000001310000001"));
+  // A keepalive from elsewhere does not keep it online either.
+  EXPECT_EQ(
+      Reply(FeedFrom(Request("MESSAGE", device, 5, "", BuildManscdp(KeepaliveOf(device, 9))), attacker_)).status(),
+      403);
+  EXPECT_TRUE(Has(registrar_.Tick(40000), GbEvent::kOffline));
+}
+
+TEST_F(RegistrarTest, ACatalogIsBoundedWhateverItsSumNum) {
+  const std::string device = "34020000001320000001";
+  Register(device, "default-pw");
+  const long sn = registrar_.devices().at(device).catalog_sn;
+  Feed(Request("MESSAGE", device, 3, "", Catalog(sn, 2000000000, 1, 2)));
+  EXPECT_EQ(registrar_.devices().at(device).catalog_sum, long(Registrar::kMaxCatalogItems));
+}
 
 TEST_F(RegistrarTest, ARightDigestRegistersAndAsksForTheCatalog) {
   auto out = Register("34020000001320000001", "default-pw");
