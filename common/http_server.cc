@@ -42,6 +42,16 @@ HttpServer::~HttpServer() {
 
 namespace {
 
+// True when the browser's `origin` ("http://host[:port]") is the server the request came to
+// (its Host header). Case-insensitive; "null" and other schemes are never the same.
+bool SameOrigin(const std::string& origin, const std::string& host) {
+  std::string rest;
+  if (origin.rfind("http://", 0) == 0) rest = origin.substr(7);
+  else if (origin.rfind("https://", 0) == 0) rest = origin.substr(8);
+  else return false;
+  return !host.empty() && g_ascii_strcasecmp(rest.c_str(), host.c_str()) == 0;
+}
+
 // The cookies of a request's Cookie header ("a=1; b=2").
 std::map<std::string, std::string> CookiesOf(SoupMessageHeaders* headers) {
   std::map<std::string, std::string> out;
@@ -77,6 +87,16 @@ void HttpServer::WebSocket(const std::string& prefix, WebSocketHandler on_open) 
   soup_server_add_websocket_handler(
       server_, prefix.c_str(), nullptr, nullptr,
       [](SoupServer*, SoupServerMessage* msg, const char* path, SoupWebsocketConnection* conn, gpointer data) {
+        // A page of another site may not open our sockets with the user's cookies: a browser
+        // names its page's origin, which must be this server (clients that are no browser
+        // send no Origin).
+        SoupMessageHeaders* headers = soup_server_message_get_request_headers(msg);
+        const char* origin = soup_message_headers_get_one(headers, "Origin");
+        const char* host = soup_message_headers_get_one(headers, "Host");
+        if (origin && !SameOrigin(origin, host ? host : "")) {
+          soup_websocket_connection_close(conn, 4403, "cross-origin");
+          return;
+        }
         g_object_ref(conn);
         (*static_cast<WebSocketHandler*>(data))(path ? path : "",
                                                 CookiesOf(soup_server_message_get_request_headers(msg)), conn,
@@ -107,6 +127,7 @@ void HttpServer::OnRequest(SoupServer*, void* raw_msg, const char* path, void* r
     req.headers[key] = value ? value : "";
   }
   req.cookies = CookiesOf(in);
+  if (const char* remote = soup_server_message_get_remote_host(msg)) req.peer = remote;
   SoupMessageBody* body = soup_server_message_get_request_body(msg);
   if (GBytes* bytes = soup_message_body_flatten(body)) {
     gsize size = 0;

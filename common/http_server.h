@@ -25,6 +25,7 @@ struct HttpRequest {
   std::string body;
   std::map<std::string, std::string> cookies;  // from the Cookie header
   std::map<std::string, std::string> headers;  // names in lower case
+  std::string peer;                            // the client's IP address
 
   // The value of header `name` (any case); "" when absent.
   std::string header(const std::string& name) const;

@@ -98,11 +98,25 @@ HttpReply DeskApi::Login(const HttpRequest& r) {
   if (!TextField(j, "user", &name) || !TextField(j, "password", &password) || name.empty()) {
     return JsonFault(400, "expected {\"user\": text, \"password\": text}");
   }
+  const int64_t now = NowMs();
+  if (const int64_t wait = throttle_.WaitMs(name, r.peer, now); wait > 0) {
+    const int64_t seconds = (wait + 999) / 1000;
+    HttpReply slow = JsonFault(429, "too many failed logins for this user or from this address: try again in " +
+                                        std::to_string(seconds) + " s");
+    slow.headers.emplace_back("Retry-After", std::to_string(seconds));
+    return slow;
+  }
   auto user = s_.users.Check(name, password);
   if (!user) {
-    spdlog::warn("desk: login refused for user '{}'", name);
+    if (throttle_.Failed(name, r.peer, now)) {
+      spdlog::warn("desk: login refused for user '{}' from {}: failed {}+ times in a row, slowed down", name, r.peer,
+                   LoginThrottle::kFreeFailures);
+    } else {
+      spdlog::warn("desk: login refused for user '{}' from {}", name, r.peer);
+    }
     return JsonFault(401, "wrong user or password");
   }
+  throttle_.Succeeded(name, r.peer);
   auto token = s_.users.StartSession(user->name, NowMs());
   if (!token.ok()) return JsonFault(token.error());
   spdlog::info("desk: {} ({}) logged in", user->name, user->role);

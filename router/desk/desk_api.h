@@ -2,7 +2,8 @@
 // users (admin), and the alert desk — events inside the user's region with their handling
 // state, an event's messages and history, and the steps of the handling loop.
 //
-//   POST /api/login {user, password}      → 200 + Set-Cookie xl_session (HttpOnly, SameSite=Strict); 401
+//   POST /api/login {user, password}      → 200 + Set-Cookie xl_session (HttpOnly, SameSite=Strict); 401;
+//                                           429 + Retry-After while failed logins back off (login_throttle.h)
 //   POST /api/logout                      → 204
 //   GET  /api/me                          → the session's user; 401
 //   GET  /api/users, POST /api/users      → admin only (403 otherwise)
@@ -30,6 +31,7 @@
 #include "common/http_server.h"
 #include "router/alerts/alert_log.h"
 #include "router/desk/alert_desk.h"
+#include "router/desk/login_throttle.h"
 #include "router/desk/user_store.h"
 #include "router/registry/camera_store.h"
 #include "router/workers/camera_states.h"
@@ -83,6 +85,7 @@ class DeskApi {
   HttpReply Health(const DeskUser& me);
 
   Sources s_;
+  LoginThrottle throttle_;
 };
 
 }  // namespace xl::router

@@ -17,6 +17,7 @@ constexpr int kCloseNoSession = 4401;
 struct DeskFeed::Desk {
   SoupWebsocketConnection* conn = nullptr;  // owned: one reference
   DeskUser user;
+  std::string token;  // its session, checked once a second
   ~Desk() {
     if (soup_websocket_connection_get_state(conn) == SOUP_WEBSOCKET_STATE_OPEN) {
       soup_websocket_connection_close(conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, nullptr);
@@ -26,11 +27,13 @@ struct DeskFeed::Desk {
 };
 
 DeskFeed::DeskFeed(HttpServer& http, UserStore& users) : users_(users) {
+  check_ = g_timeout_add(500, &DeskFeed::OnCheck, this);
   http.WebSocket("/desk/feed", [this](const std::string&, const std::map<std::string, std::string>& cookies,
                                       SoupWebsocketConnection* conn, GSocket*) { Open(cookies, conn); });
 }
 
 DeskFeed::~DeskFeed() {
+  if (check_) g_source_remove(check_);
   for (auto& [conn, desk] : desks_) g_signal_handlers_disconnect_by_data(conn, this);
 }
 
@@ -46,12 +49,30 @@ void DeskFeed::Open(const std::map<std::string, std::string>& cookies, SoupWebso
   auto desk = std::make_unique<Desk>();
   desk->conn = conn;
   desk->user = *user;
+  desk->token = token->second;
   g_signal_connect(conn, "closed", G_CALLBACK(+[](SoupWebsocketConnection* c, gpointer self) {
                      static_cast<DeskFeed*>(self)->desks_.erase(c);
                    }),
                    this);
   desks_[conn] = std::move(desk);
   soup_websocket_connection_send_text(conn, JsonText(nlohmann::json{{"type", "hello"}, {"user", user->name}}).c_str());
+}
+
+gboolean DeskFeed::OnCheck(gpointer self) {
+  auto* feed = static_cast<DeskFeed*>(self);
+  std::map<std::string, bool> live;  // by token: tiles of one page share a session
+  std::vector<SoupWebsocketConnection*> ended;
+  for (auto& [conn, desk] : feed->desks_) {
+    auto [it, fresh] = live.emplace(desk->token, false);
+    if (fresh) it->second = feed->users_.SessionUser(desk->token, NowMs()).has_value();
+    if (!it->second) ended.push_back(conn);
+  }
+  for (SoupWebsocketConnection* conn : ended) {
+    if (soup_websocket_connection_get_state(conn) == SOUP_WEBSOCKET_STATE_OPEN) {
+      soup_websocket_connection_close(conn, kCloseNoSession, "session ended");
+    }
+  }
+  return G_SOURCE_CONTINUE;
 }
 
 void DeskFeed::Send(const std::string& region, const std::string& camera_id, const std::string& text) {

@@ -8,6 +8,8 @@
 // appear at all others the same way.
 #pragma once
 
+#include <glib.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -32,11 +34,14 @@ class DeskFeed {
  private:
   struct Desk;
   void Open(const std::map<std::string, std::string>& cookies, SoupWebsocketConnection* conn);
+  // Twice a second: closes every feed whose session ended (logout, expiry, user removed).
+  static gboolean OnCheck(gpointer self);
   // Sends `text` to every open desk that sees (`region`, `camera_id`).
   void Send(const std::string& region, const std::string& camera_id, const std::string& text);
 
   UserStore& users_;
   std::map<SoupWebsocketConnection*, std::unique_ptr<Desk>> desks_;
+  guint check_ = 0;
 };
 
 }  // namespace xl::router

@@ -26,6 +26,13 @@ class WebSocketOut::Peer : public LiveViewer {
     if (socket_) g_object_unref(socket_);
   }
 
+  // Ends the connection (its "closed" signal then removes the peer).
+  void End(gint code, const char* reason) {
+    if (soup_websocket_connection_get_state(conn_) == SOUP_WEBSOCKET_STATE_OPEN) {
+      soup_websocket_connection_close(conn_, code, reason);
+    }
+  }
+
   bool Offer(const LiveFramePtr& frame) override {
     if (soup_websocket_connection_get_state(conn_) != SOUP_WEBSOCKET_STATE_OPEN) return false;
     // The kernel's send buffer is full: the browser is not keeping up.
@@ -42,6 +49,7 @@ class WebSocketOut::Peer : public LiveViewer {
     return true;
   }
   std::string camera;
+  std::map<std::string, std::string> cookies;  // its grant, checked again every second
 
  private:
   SoupWebsocketConnection* conn_;
@@ -53,12 +61,14 @@ class WebSocketOut::Peer : public LiveViewer {
 WebSocketOut::WebSocketOut(HttpServer& http, LiveRelay& relay, std::function<std::string(const std::string&)> codec_of,
                            AllowFn allowed)
     : relay_(relay), codec_of_(std::move(codec_of)), allowed_(std::move(allowed)) {
+  check_ = g_timeout_add(500, &WebSocketOut::OnCheck, this);
   http.WebSocket("/live",
                  [this](const std::string& path, const std::map<std::string, std::string>& cookies,
                         SoupWebsocketConnection* conn, GSocket* socket) { Open(path, cookies, conn, socket); });
 }
 
 WebSocketOut::~WebSocketOut() {
+  if (check_) g_source_remove(check_);
   for (auto& [raw, peer] : peers_) relay_.Remove(raw, 0);
 }
 
@@ -84,6 +94,7 @@ void WebSocketOut::Open(const std::string& path, const std::map<std::string, std
   if (!mux) mux = std::make_shared<Fmp4Muxer>(codec);
   auto peer = std::make_unique<Peer>(conn, socket, mux);
   peer->camera = camera;
+  peer->cookies = cookies;
   Peer* raw = peer.get();
   struct Link {
     WebSocketOut* out;
@@ -106,6 +117,14 @@ void WebSocketOut::Open(const std::string& path, const std::map<std::string, std
       new Link{this, raw}, [](gpointer p, GClosure*) { delete static_cast<Link*>(p); }, GConnectFlags(0));
   peers_[raw] = std::move(peer);
   relay_.Add(camera, raw, "websocket", MonotonicMs());
+}
+
+gboolean WebSocketOut::OnCheck(gpointer self) {
+  auto* out = static_cast<WebSocketOut*>(self);
+  for (auto& [raw, peer] : out->peers_) {
+    if (!out->allowed_(peer->cookies, peer->camera)) peer->End(kCloseNoSession, "session ended");
+  }
+  return G_SOURCE_CONTINUE;
 }
 
 void WebSocketOut::Closed(Peer* peer) {

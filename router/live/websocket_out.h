@@ -5,8 +5,11 @@
 // A browser whose socket is not draining is skipped to the next keyframe.
 // An unknown camera gets a text message {"error": "..."} and the socket is closed (4404); a
 // request without a session, or for a camera outside the user's region, likewise (4401).
+// The grant is checked again twice a second: logout, expiry or a lost right closes the socket.
 // Thread: the router's one loop thread only (router/router.h); not thread-safe.
 #pragma once
+
+#include <glib.h>
 
 #include <functional>
 #include <map>
@@ -36,12 +39,14 @@ class WebSocketOut {
   void Open(const std::string& path, const std::map<std::string, std::string>& cookies, SoupWebsocketConnection* conn,
             GSocket* socket);
   void Closed(Peer* peer);
+  static gboolean OnCheck(gpointer self);
 
   LiveRelay& relay_;
   std::function<std::string(const std::string&)> codec_of_;
   AllowFn allowed_;
   std::map<Peer*, std::unique_ptr<Peer>> peers_;
   std::map<std::string, std::shared_ptr<Fmp4Muxer>> muxers_;  // per camera, while watched
+  guint check_ = 0;
 };
 
 }  // namespace xl::router

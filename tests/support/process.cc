@@ -104,16 +104,34 @@ int ConnectLoopback(int port) {
   return fd;
 }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+namespace {
+// True when `port` on 127.0.0.1 can be bound now for `type` (SOCK_STREAM or SOCK_DGRAM).
+bool Bindable(int port, int type) {
+  const int fd = socket(AF_INET, type, 0);
+  if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  addr.sin_port = htons(uint16_t(port));
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   close(fd);
-  return ntohs(addr.sin_port);
+  return ok;
+}
+}  // namespace
+
+int FreePort() {
+  // Below the kernel's ephemeral range (32768 and up): a port from there could be taken by
+  // any process's outgoing connection between this check and the bind of the process it is
+  // for. Each test process walks its own stretch (by pid), so tests running in parallel do
+  // not pick the same ports; a port in use (TCP or UDP: SIP takes both) is skipped.
+  constexpr int kFirst = 20000, kEnd = 32768;
+  static int next = kFirst + int(getpid() % 800) * 15;
+  for (int tries = 0; tries < kEnd - kFirst; ++tries) {
+    const int port = next;
+    next = next + 1 >= kEnd ? kFirst : next + 1;
+    if (Bindable(port, SOCK_STREAM) && Bindable(port, SOCK_DGRAM)) return port;
+  }
+  return 0;
 }
 
 std::string TempDir(const std::string& name) {

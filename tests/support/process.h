@@ -40,7 +40,9 @@ class Process {
 // Polls `done` every 100 ms until it returns true or `timeout` passes; returns its last value.
 bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
+// A port on 127.0.0.1, free for TCP and UDP a moment ago, below the ephemeral range and in
+// a stretch of its own per test process (so parallel tests and outgoing connections do not
+// take it first).
 int FreePort();
 
 // How many times `what` occurs in `text` (log lines counted by a marker).
