@@ -7,7 +7,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 build="${1:?build-fuzz dir}"
 seconds="${2:-20}"
 passed=0 failed=0
-for target in config camera_csv h26x sip manscdp rtp sdp ps desk_api; do
+for target in config camera_csv h26x sip manscdp rtp sdp ps desk_api router_messages; do
   corpus="$(mktemp -d)"
   cp "$here/corpus/$target"/* "$corpus"/ 2>/dev/null || true
   # GStreamer keeps process-wide caches (type system, plugin registry): not leaks of ours.

@@ -1,0 +1,93 @@
+// libFuzzer target: the router's handlers of ZeroMQ messages from peers — a worker's control
+// messages (router/workers/worker_control.h), a native client's requests
+// (router/alerts/client_hub.h) and a worker's video frames (router/live/live_relay.h) — over
+// real SQLite stores and real (unconnected) sockets must take any bytes without a crash, a
+// hang or an exception. Input: byte 0 picks the handler and the sender (a worker under its
+// own or another name; a client of the whole system or of one village), the rest is the
+// message body. After each input the handlers' periodic work runs too.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <zmq.hpp>
+
+#include "router/alerts/alert_log.h"
+#include "router/alerts/client_hub.h"
+#include "router/live/live_relay.h"
+#include "router/registry/camera_store.h"
+#include "router/workers/camera_states.h"
+#include "router/workers/worker_control.h"
+
+namespace {
+
+using namespace xl::router;
+
+struct Router {
+  zmq::context_t ctx{1};
+  zmq::socket_t control_socket{ctx, zmq::socket_type::router};
+  zmq::socket_t client_socket{ctx, zmq::socket_type::router};
+  std::unique_ptr<AlertLog> log;
+  std::unique_ptr<CameraStore> store;
+  CameraStates states{15000, [](const xl::wire::Camera&) {}};
+  LiveRelay relay;
+  std::unique_ptr<WorkerControl> control;
+  std::unique_ptr<ClientHub> hub;
+  int64_t now = 1000;
+
+  Router() {
+    char dir[] = "/tmp/xl-router-fuzz-XXXXXX";
+    const std::string db = std::string(mkdtemp(dir)) + "/router.db";
+    log = std::move(AlertLog::Open(db).value());
+    store = std::move(CameraStore::Open(db).value());
+    xl::wire::CameraSpec cam;
+    cam.set_id("33010201011320000001");
+    cam.set_name("东村村口");
+    cam.set_region("3301020101");
+    cam.set_url("rtsp://127.0.0.1/x");
+    cam.set_enabled(true);
+    (void)store->Put({cam});
+    for (auto* s : {&control_socket, &client_socket}) {
+      s->set(zmq::sockopt::router_mandatory, 1);
+      s->set(zmq::sockopt::linger, 0);
+    }
+    control = std::make_unique<WorkerControl>(control_socket, *store, 15000);
+    hub = std::make_unique<ClientHub>(
+        client_socket, *log, states, relay,
+        [this](const std::string& id) -> std::optional<std::string> {
+          const RegisteredCamera* c = store->Find(id);
+          return c ? std::optional(c->spec.region()) : std::nullopt;
+        },
+        [](const xl::wire::PtzCommand&) { return xl::Status(); });
+  }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static Router r;
+  if (size < 1) return 0;
+  const zmq::message_t body(data + 1, size - 1);
+  r.now += 100;
+  switch (data[0] % 5) {
+    case 0:
+      r.control->OnMessage("w1", body, r.now);
+      break;
+    case 1:
+      r.control->OnMessage("w2", body, r.now);
+      break;
+    case 2:
+      r.hub->OnRequest("client-a", body, {"admin", "", "key-a"}, r.now);
+      break;
+    case 3:
+      r.hub->OnRequest("client-b", body, {"op", "3301020201", "key-b"}, r.now);
+      break;
+    default:
+      (void)r.relay.OnMessage(body, r.now, [](const std::string& camera) { return camera.size() == 20; });
+      break;
+  }
+  r.control->Pump(r.now);
+  r.control->SetWanted(r.relay.Wanted(r.now), r.now);
+  r.hub->Pump(r.now);
+  return 0;
+}
