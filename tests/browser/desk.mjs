@@ -135,8 +135,13 @@ try {
 
   // The handling loop at one desk, seen live at the other.
   const item = `#feed .alert[data-id="${id}"]`;
-  await admin.click(item);
-  await admin.waitForSelector('#detail:not([hidden])');
+  // Live alerts keep arriving at the top of the feed and move the item: a click can land
+  // beside it on a slow machine, so click until its detail is open.
+  await until(`the detail of ${id} opens`, async () => {
+    await admin.click(item, { timeout: 5000 });
+    await admin.waitForSelector(`#detail:not([hidden])[data-id="${id}"]`, { timeout: 3000 });
+    return true;
+  }, 30000);
   await admin.click('#step-ack');
   await town.waitForFunction((sel) => document.querySelector(sel + ' .state').classList.contains('acknowledged'), item, { timeout: 5000 });
   check(true, 'acknowledged at one desk, shown at the other');
