@@ -5,12 +5,12 @@
 // hang or an exception. Input: byte 0 picks the handler and the sender (a worker under its
 // own or another name; a client of the whole system or of one village), the rest is the
 // message body. After each input the handlers' periodic work runs too.
+#include <spdlog/spdlog.h>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
-#include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
 #include "router/alerts/alert_log.h"
