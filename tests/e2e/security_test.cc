@@ -232,12 +232,8 @@ TEST(Security, NativeClientsSeeOnlyTheirUsersRegionAndKeysAreManagedWithXl) {
   ASSERT_TRUE(added.ok() && added->status == 201) << (added.ok() ? added->body : added.error().message);
 
   // The workers (hosts, load) are for admins only.
-  auto login = HttpCall("POST", sys.HttpBase() + "/api/login", R"({"user":"op_a","password":"village-a-pw"})");
-  ASSERT_TRUE(login.ok() && login->status == 200);
-  std::string cookie;
-  for (const auto& [name, value] : login->headers) {
-    if (name == "Set-Cookie") cookie = value.substr(0, value.find(';'));
-  }
+  const std::string cookie = sys.LoginCookie("op_a", "village-a-pw");
+  ASSERT_FALSE(cookie.empty()) << "login refused";
   auto workers = HttpCall("GET", sys.HttpBase() + "/api/workers", "", "application/json", 10, {{"Cookie", cookie}});
   ASSERT_TRUE(workers.ok());
   EXPECT_EQ(workers->status, 403) << workers->body;
@@ -309,12 +305,8 @@ TEST(Security, ARegionsAdminIsConfinedToItsRegion) {
                     std::string(R"({"id":")") + kVillageB + R"(","name":"b","region":"3301020201","url":"rtsp://h/b"})")
                 ->status,
             201);
-  auto login = HttpCall("POST", sys.HttpBase() + "/api/login", R"({"user":"admin_a","password":"village-a-admin"})");
-  ASSERT_TRUE(login.ok() && login->status == 200);
-  std::string cookie;
-  for (const auto& [name, value] : login->headers) {
-    if (name == "Set-Cookie") cookie = value.substr(0, value.find(';'));
-  }
+  const std::string cookie = sys.LoginCookie("admin_a", "village-a-admin");
+  ASSERT_FALSE(cookie.empty()) << "login refused";
   auto as_a = [&](const std::string& method, const std::string& path, const std::string& body = "",
                   const std::string& type = "application/json") {
     return HttpCall(method, sys.HttpBase() + path, body, type, 30, {{"Cookie", cookie}}).value();
@@ -443,13 +435,8 @@ TEST(Security, LogoutClosesOpenSocketsAndOtherSitesCannotOpenThem) {
       },
       seconds(60)));
   const int port = std::stoi(sys.HttpBase().substr(sys.HttpBase().rfind(':') + 1));
-  auto login = HttpCall("POST", sys.HttpBase() + "/api/login",
-                        std::string(R"({"user":"admin","password":")") + kAdminPassword + "\"}");
-  ASSERT_TRUE(login.ok() && login->status == 200);
-  std::string cookie;
-  for (const auto& [name, value] : login->headers) {
-    if (name == "Set-Cookie") cookie = value.substr(0, value.find(';'));
-  }
+  const std::string cookie = sys.LoginCookie("admin", kAdminPassword);
+  ASSERT_FALSE(cookie.empty()) << "login refused";
   // Another site's page, with the user's cookie: refused.
   const int evil_fd = OpenWebSocket(port, "/desk/feed", "Cookie: " + cookie + "\r\nOrigin: http://evil.example\r\n");
   if (evil_fd >= 0) {

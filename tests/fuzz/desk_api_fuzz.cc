@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "fuzz_seed.h"
 #include "router/alerts/alert_log.h"
 #include "router/desk/alert_desk.h"
 #include "router/desk/desk_api.h"
@@ -39,12 +40,7 @@ struct Desk {
     store = std::move(CameraStore::Open(db).value());
     users = std::move(UserStore::Open(db).value());
     desk = std::move(AlertDesk::Open(db).value());
-    xl::wire::CameraSpec cam;
-    cam.set_id("33010201011320000001");
-    cam.set_name("东村村口");
-    cam.set_region("3301020101");
-    cam.set_url("rtsp://127.0.0.1/x");
-    cam.set_enabled(true);
+    const xl::wire::CameraSpec cam = xl::fuzz::VillageCamera();
     (void)store->Put({cam});
     xl::wire::Alert alert;
     alert.set_id("33010201011320000001-1-motion");

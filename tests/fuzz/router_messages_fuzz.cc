@@ -13,6 +13,7 @@
 #include <string>
 #include <zmq.hpp>
 
+#include "fuzz_seed.h"
 #include "router/alerts/alert_log.h"
 #include "router/alerts/client_hub.h"
 #include "router/live/live_relay.h"
@@ -42,12 +43,7 @@ struct Router {
     const std::string db = std::string(mkdtemp(dir)) + "/router.db";
     log = std::move(AlertLog::Open(db).value());
     store = std::move(CameraStore::Open(db).value());
-    xl::wire::CameraSpec cam;
-    cam.set_id("33010201011320000001");
-    cam.set_name("东村村口");
-    cam.set_region("3301020101");
-    cam.set_url("rtsp://127.0.0.1/x");
-    cam.set_enabled(true);
+    const xl::wire::CameraSpec cam = xl::fuzz::VillageCamera();
     (void)store->Put({cam});
     for (auto* s : {&control_socket, &client_socket}) {
       s->set(zmq::sockopt::router_mandatory, 1);

@@ -153,15 +153,17 @@ int System::RunXl(const std::vector<std::string>& args, std::string* out) {
   return code;
 }
 
-std::string System::AdminCookie() {
-  if (!admin_cookie_.empty()) return admin_cookie_;
-  auto r = HttpCall("POST", HttpBase() + "/api/login",
-                    std::string("{\"user\":\"admin\",\"password\":\"") + kAdminPassword + "\"}");
-  if (r.ok()) {
-    for (const auto& [name, value] : r->headers) {
-      if (name == "Set-Cookie") admin_cookie_ = value.substr(0, value.find(';'));
-    }
+std::string System::LoginCookie(const std::string& user, const std::string& password) const {
+  auto r = HttpCall("POST", HttpBase() + "/api/login", "{\"user\":\"" + user + "\",\"password\":\"" + password + "\"}");
+  if (!r.ok()) return "";
+  for (const auto& [name, value] : r->headers) {
+    if (name == "Set-Cookie") return value.substr(0, value.find(';'));
   }
+  return "";
+}
+
+std::string System::AdminCookie() {
+  if (admin_cookie_.empty()) admin_cookie_ = LoginCookie("admin", kAdminPassword);
   return admin_cookie_;
 }
 

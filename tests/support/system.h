@@ -55,6 +55,8 @@ class System {
 
   // The router's session cookie for user admin ("xl_session=…"), logging in the first time.
   std::string AdminCookie();
+  // Logs `user` in: its session cookie ("xl_session=…"), "" when refused.
+  std::string LoginCookie(const std::string& user, const std::string& password) const;
   // A call to the router's REST API as admin, e.g. Api("GET", "/api/cameras").
   Result<HttpReply> Api(const std::string& method, const std::string& path, const std::string& body = "",
                         const std::string& type = "application/json");
