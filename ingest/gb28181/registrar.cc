@@ -159,8 +159,8 @@ void Registrar::OnRegister(const SipMessage& m, const Peer& peer, int64_t now_ms
     out.events.push_back(
         {GbEvent::kRegistered, id, "from " + peer.ToString() + ", expires " + std::to_string(expires) + " s"});
     SetOnline(d, true, "registered", out);
-    AskCatalog(d, now_ms, out);
-    Query(d, "DeviceInfo", sn_++, out);
+    d.catalog_complete = false;  // asked afresh: a device that registers anew may have changed
+    QueueQueries(id, true, now_ms, out);
   } else {
     SetOnline(d, true, "registration refreshed", out);
   }
@@ -185,7 +185,7 @@ void Registrar::OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t 
   if (x.cmd_type == "Keepalive") {
     SetOnline(d, true, "keepalive", out);
     // Over UDP a query or a part of the answer can be lost: ask again, at most every 10 s.
-    if (!d.catalog_complete && now_ms - d.catalog_asked_ms >= 10000) AskCatalog(d, now_ms, out);
+    if (!d.catalog_complete && now_ms - d.catalog_asked_ms >= 10000) QueueQueries(d.id, false, now_ms, out);
   } else if (x.cmd_type == "Catalog" && x.root == "Response") {
     if (x.sn != d.catalog_sn || d.catalog_complete) {  // a new catalog (ours, or the device's own)
       d.catalog_sn = x.sn;
@@ -201,6 +201,7 @@ void Registrar::OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t 
     if (long(d.catalog.size()) >= d.catalog_sum) {
       d.catalog_complete = true;
       out.events.push_back({GbEvent::kCatalog, d.id, std::to_string(d.catalog.size()) + " channels"});
+      if (querying_.erase(d.id)) PumpQueries(now_ms, out);
     }
   } else if (x.cmd_type == "DeviceInfo" && x.root == "Response") {
     d.name = x.device_name;
@@ -340,6 +341,35 @@ void Registrar::AskCatalog(GbDevice& d, int64_t now_ms, Output& out) {
   Query(d, "Catalog", d.catalog_sn, out);
 }
 
+void Registrar::QueueQueries(const std::string& id, bool with_info, int64_t now_ms, Output& out) {
+  if (querying_.count(id)) return;  // asked already; the answer may still come
+  auto [it, added] = queued_.emplace(id, with_info);
+  if (added) {
+    queue_.push_back(id);
+  } else {
+    it->second = it->second || with_info;
+  }
+  PumpQueries(now_ms, out);
+}
+
+void Registrar::PumpQueries(int64_t now_ms, Output& out) {
+  while (querying_.size() < kMaxQueriesInFlight && queue_head_ < queue_.size()) {
+    const std::string id = queue_[queue_head_++];
+    auto q = queued_.find(id);
+    const bool with_info = q != queued_.end() && q->second;
+    if (q != queued_.end()) queued_.erase(q);
+    auto d = devices_.find(id);
+    if (d == devices_.end() || !d->second.registered) continue;
+    querying_[id] = now_ms;
+    AskCatalog(d->second, now_ms, out);
+    if (with_info) Query(d->second, "DeviceInfo", sn_++, out);
+  }
+  if (queue_head_ == queue_.size()) {
+    queue_.clear();
+    queue_head_ = 0;
+  }
+}
+
 void Registrar::Query(GbDevice& d, const std::string& cmd_type, long sn, Output& out) {
   Manscdp body;
   body.root = "Query";
@@ -388,6 +418,12 @@ Registrar::Output Registrar::Tick(int64_t now_ms) {
       SetOnline(d, false, "no keepalive for " + std::to_string(silence_ms / 1000) + " s", out);
     }
   }
+  for (auto it = querying_.begin(); it != querying_.end();) {
+    // Not answered in time (lost, or the device went): its place goes to the next; the
+    // device's keepalives ask again later.
+    it = now_ms - it->second >= kQueryTimeoutMs ? querying_.erase(it) : std::next(it);
+  }
+  PumpQueries(now_ms, out);
   for (auto it = calls_.begin(); it != calls_.end();) {
     if (!it->second.answered && now_ms - it->second.asked_ms > kInviteTimeoutMs) {
       out.calls.push_back({CallEvent::kFailed, it->first, "no answer to INVITE", {}});

@@ -6,6 +6,7 @@
 //
 //   REGISTER (no Authorization)   → 401 + WWW-Authenticate: Digest realm, nonce
 //   REGISTER (right digest)       → 200 + Date; registered, online; Catalog + DeviceInfo queries
+//                                   (paced: at most kMaxQueriesInFlight devices asked at once)
 //   REGISTER (wrong digest)       → 403 (refused event once until a success)
 //   REGISTER Expires: 0           → 200; unregistered
 //   MESSAGE Keepalive             → 200; online again if it was offline
@@ -92,6 +93,11 @@ class Registrar {
  public:
   static constexpr int kMaxDigestFailures = 5;       // per device and address, a minute
   static constexpr size_t kMaxCatalogItems = 10000;  // channels kept per device
+  // Devices whose catalog is being asked for at once. Thousands of devices registering after
+  // a power cut would otherwise answer all at once, overflow our UDP receive buffer and lose
+  // catalogs (then asked again only 10 s later).
+  static constexpr size_t kMaxQueriesInFlight = 64;
+  static constexpr int64_t kQueryTimeoutMs = 3000;  // a catalog not complete by then frees its place
 
   explicit Registrar(GbConfig config);
 
@@ -131,6 +137,10 @@ class Registrar {
   void Query(GbDevice& device, const std::string& cmd_type, long sn, Output& out);
   // Starts collecting the device's catalog afresh and asks for it.
   void AskCatalog(GbDevice& device, int64_t now_ms, Output& out);
+  // Queues device `id` for its catalog (and device info when `with_info`); asks the queued
+  // while fewer than kMaxQueriesInFlight catalogs are outstanding.
+  void QueueQueries(const std::string& id, bool with_info, int64_t now_ms, Output& out);
+  void PumpQueries(int64_t now_ms, Output& out);
   void SetOnline(GbDevice& device, bool online, const std::string& why, Output& out);
   const std::string& PasswordOf(const std::string& device_id) const;
 
@@ -149,7 +159,11 @@ class Registrar {
   };
   std::map<std::string, Failures> failures_;  // wrong digests by "device|address", bounded
   std::map<std::string, GbDevice> devices_;
-  std::set<std::string> refused_;  // refusals reported, until the device gets in
+  std::set<std::string> refused_;       // refusals reported, until the device gets in
+  std::map<std::string, bool> queued_;  // device ID → with device info; waiting to be asked
+  std::vector<std::string> queue_;      // the same IDs, oldest first (queue_head_ is next)
+  size_t queue_head_ = 0;
+  std::map<std::string, int64_t> querying_;  // device ID → when its catalog was asked for
   struct Call {
     std::string device_id, channel_id;
     std::string from_tag, to_tag;  // ours; the device's, from its 200

@@ -317,6 +317,41 @@ TEST_F(RegistrarTest, ARightDigestRegistersAndAsksForTheCatalog) {
   EXPECT_EQ(registrar_.devices().at("34020000001320000001").catalog.size(), 4u);
 }
 
+// Catalog queries sent in `out`.
+int CatalogQueries(const Registrar::Output& out) {
+  int n = 0;
+  for (const auto& [peer, bytes] : out.sends) {
+    auto m = SipMessage::Parse(bytes);
+    if (!m.ok() || !m->is_request()) continue;
+    auto body = ParseManscdp(m->body());
+    n += body.ok() && body->cmd_type == "Catalog" && body->root == "Query";
+  }
+  return n;
+}
+
+TEST_F(RegistrarTest, CatalogQueriesArePacedWhenManyDevicesRegisterAtOnce) {
+  // A power cut ends: more devices register than may be asked at once.
+  const int devices = int(Registrar::kMaxQueriesInFlight) + 10;
+  int asked = 0;
+  for (int i = 0; i < devices; ++i) {
+    char id[21];
+    std::snprintf(id, sizeof id, "3402000000133%07d", i);  // all with the default password
+    asked += CatalogQueries(Register(id, "default-pw"));
+  }
+  EXPECT_EQ(asked, int(Registrar::kMaxQueriesInFlight));
+  // A complete catalog frees a place: the next device is asked at once.
+  const std::string first = "34020000001330000000";
+  const long sn = registrar_.devices().at(first).catalog_sn;
+  auto done = Feed(Request("MESSAGE", first, 3, "", Catalog(sn, 1, 1, 1)));
+  EXPECT_TRUE(Has(done, GbEvent::kCatalog));
+  EXPECT_EQ(CatalogQueries(done), 1);
+  // Unanswered queries free theirs after kQueryTimeoutMs: every device gets asked.
+  const int late = CatalogQueries(registrar_.Tick(1000 + Registrar::kQueryTimeoutMs));
+  EXPECT_EQ(late, devices - int(Registrar::kMaxQueriesInFlight) - 1);
+  asked += 1 + late;
+  EXPECT_EQ(asked, devices);
+}
+
 TEST_F(RegistrarTest, AWrongPasswordIsRefusedAndReportedOnce) {
   EXPECT_EQ(Reply(Register("34020000001320000002", "default-pw")).status(), 403);  // has its own password
   auto again = Register("34020000001320000002", "still-wrong");
