@@ -1,5 +1,7 @@
 #include "common/http_server.h"
 
+#include "common/loopback.h"
+
 #include <cctype>
 
 #include <gio/gio.h>
@@ -7,9 +9,37 @@
 
 namespace xl {
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const std::string& address, int port) {
+namespace {
+constexpr const char* kBodyKey = "xl-body";
+
+// A request's body as it arrives, kept up to its route's bound.
+struct BodyBuffer {
+  size_t limit = HttpServer::kDefaultMaxBody;
+  std::string bytes;
+  bool too_large = false;
+};
+
+std::string TooLargeJson(size_t limit) {
+  return "{\"error\":\"the request body is too large: at most " + std::to_string(limit) + " bytes here\"}";
+}
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const std::string& address, int port, const TlsFiles& tls) {
   std::unique_ptr<HttpServer> s(new HttpServer());
   s->server_ = soup_server_new("server-header", "xueliang", nullptr);
+  if (tls.enabled()) {
+    GError* tls_err = nullptr;
+    GTlsCertificate* cert = g_tls_certificate_new_from_files(tls.cert_file.c_str(), tls.key_file.c_str(), &tls_err);
+    if (!cert) {
+      std::string msg = tls_err ? tls_err->message : "unknown error";
+      g_clear_error(&tls_err);
+      return Error{"HTTP: cannot use the TLS certificate " + tls.cert_file + " with key " + tls.key_file + ": " + msg};
+    }
+    soup_server_set_tls_certificate(s->server_, cert);
+    g_object_unref(cert);
+    s->tls_ = true;
+  }
+  g_signal_connect(s->server_, "request-started", G_CALLBACK(&HttpServer::OnStarted), s.get());
   // No permessage-deflate: WebSockets here carry compressed video (and small JSON); with it,
   // zlib took a third of the router's CPU for a 16-tile wall and gained nothing.
   soup_server_remove_websocket_extension(s->server_, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
@@ -18,7 +48,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const std::string& addres
   GSocketAddress* addr = g_inet_socket_address_new(inet, guint16(port));
   g_object_unref(inet);
   GError* err = nullptr;
-  gboolean ok = soup_server_listen(s->server_, addr, SoupServerListenOptions(0), &err);
+  gboolean ok =
+      soup_server_listen(s->server_, addr, s->tls_ ? SOUP_SERVER_LISTEN_HTTPS : SoupServerListenOptions(0), &err);
   g_object_unref(addr);
   if (!ok) {
     std::string msg = err ? err->message : "unknown error";
@@ -128,12 +159,11 @@ void HttpServer::OnRequest(SoupServer*, void* raw_msg, const char* path, void* r
   }
   req.cookies = CookiesOf(in);
   if (const char* remote = soup_server_message_get_remote_host(msg)) req.peer = remote;
-  SoupMessageBody* body = soup_server_message_get_request_body(msg);
-  if (GBytes* bytes = soup_message_body_flatten(body)) {
-    gsize size = 0;
-    const char* data = static_cast<const char*>(g_bytes_get_data(bytes, &size));
-    req.body.assign(data ? data : "", size);
-    g_bytes_unref(bytes);
+  // A proxy on this host (and only there) may say the browser spoke HTTPS to it.
+  req.secure = server->tls_ || (IsLoopbackAddress(req.peer) && req.header("x-forwarded-proto") == "https");
+  if (auto* buffer = static_cast<BodyBuffer*>(g_object_get_data(G_OBJECT(msg), kBodyKey))) {
+    if (buffer->too_large) return SetReply(msg, {413, "application/json", TooLargeJson(buffer->limit)});
+    req.body = std::move(buffer->bytes);
   }
   const Routed* best = nullptr;
   size_t best_len = 0;
@@ -164,6 +194,56 @@ void HttpServer::OnRequest(SoupServer*, void* raw_msg, const char* path, void* r
   best->async_handler(req, [pending](HttpReply reply) {
     if (!pending->answered) pending->Answer(reply);
   });
+}
+
+size_t HttpServer::BodyLimit(const std::string& path) const {
+  size_t limit = kDefaultMaxBody, best_len = 0;
+  for (const auto& [prefix, bytes] : body_limits_) {
+    if (path.starts_with(prefix) && prefix.size() >= best_len) {
+      limit = bytes;
+      best_len = prefix.size();
+    }
+  }
+  return limit;
+}
+
+void HttpServer::OnStarted(SoupServer*, void* raw_msg, void* self) {
+  auto* msg = static_cast<SoupServerMessage*>(raw_msg);
+  // libsoup keeps nothing of the body; OnChunk keeps what the route allows.
+  soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
+  g_object_set_data_full(G_OBJECT(msg), kBodyKey, new BodyBuffer(),
+                         [](gpointer p) { delete static_cast<BodyBuffer*>(p); });
+  g_signal_connect(msg, "got-headers", G_CALLBACK(&HttpServer::OnHeaders), self);
+  g_signal_connect(msg, "got-chunk", G_CALLBACK(&HttpServer::OnChunk), self);
+}
+
+void HttpServer::OnHeaders(void* raw_msg, void* self) {
+  auto* msg = static_cast<SoupServerMessage*>(raw_msg);
+  auto* buffer = static_cast<BodyBuffer*>(g_object_get_data(G_OBJECT(msg), kBodyKey));
+  GUri* uri = soup_server_message_get_uri(msg);
+  if (!buffer || !uri) return;
+  buffer->limit = static_cast<HttpServer*>(self)->BodyLimit(g_uri_get_path(uri));
+  SoupMessageHeaders* in = soup_server_message_get_request_headers(msg);
+  if (soup_message_headers_get_encoding(in) == SOUP_ENCODING_CONTENT_LENGTH &&
+      soup_message_headers_get_content_length(in) > goffset(buffer->limit)) {
+    // Answered now: libsoup reads the body and drops it (we keep nothing), calls no handler.
+    buffer->too_large = true;
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection", "close");
+    SetReply(msg, {413, "application/json", TooLargeJson(buffer->limit)});
+  }
+}
+
+void HttpServer::OnChunk(void* raw_msg, void* raw_chunk, void*) {
+  auto* buffer = static_cast<BodyBuffer*>(g_object_get_data(G_OBJECT(raw_msg), kBodyKey));
+  if (!buffer || buffer->too_large) return;
+  gsize size = 0;
+  const char* data = static_cast<const char*>(g_bytes_get_data(static_cast<GBytes*>(raw_chunk), &size));
+  if (buffer->bytes.size() + size > buffer->limit) {
+    buffer->too_large = true;
+    std::string().swap(buffer->bytes);
+    return;
+  }
+  buffer->bytes.append(data ? data : "", size);
 }
 
 void HttpServer::SetReply(void* raw_msg, const HttpReply& reply) {

@@ -1,6 +1,11 @@
 // A small HTTP server (libsoup-3) on the thread-default GLib main context: routes by method
 // and path prefix to handlers that return a status, a content type and a body. Requests are
 // answered on the context's thread, so handlers may touch that thread's state freely.
+//
+// Request bodies are bounded before they are kept: kDefaultMaxBody unless a prefix was given
+// more (LimitBody). A larger Content-Length is answered 413 when the headers arrive; a chunked
+// body is kept only up to the bound and then answered 413, the rest read and dropped.
+// With a certificate (TlsFiles) the server speaks only HTTPS (libsoup's TLS, glib-networking).
 #pragma once
 
 #include <functional>
@@ -26,6 +31,7 @@ struct HttpRequest {
   std::map<std::string, std::string> cookies;  // from the Cookie header
   std::map<std::string, std::string> headers;  // names in lower case
   std::string peer;                            // the client's IP address
+  bool secure = false;                         // it came over TLS, or through a proxy on this host that says it did
 
   // The value of header `name` (any case); "" when absent.
   std::string header(const std::string& name) const;
@@ -60,13 +66,25 @@ constexpr int HttpStatusOf(ErrorCode code) {
   return 500;
 }
 
+// A certificate chain and its private key, PEM files; both empty for plain HTTP.
+struct TlsFiles {
+  std::string cert_file, key_file;
+  bool enabled() const { return !cert_file.empty(); }
+};
+
 class HttpServer {
  public:
   using Handler = std::function<HttpReply(const HttpRequest&)>;
+  static constexpr size_t kDefaultMaxBody = 64 * 1024;
 
-  // Listens on `address`:`port` ("127.0.0.1" or "0.0.0.0"); port 0 picks a free one.
-  static Result<std::unique_ptr<HttpServer>> Listen(const std::string& address, int port);
+  // Listens on `address`:`port` ("127.0.0.1" or "0.0.0.0"); port 0 picks a free one. With
+  // `tls` enabled, HTTPS only; error when the files cannot be read or do not match.
+  static Result<std::unique_ptr<HttpServer>> Listen(const std::string& address, int port, const TlsFiles& tls = {});
   ~HttpServer();
+  bool tls() const { return tls_; }
+
+  // Request bodies on paths under `prefix` may be up to `max_bytes` (longest prefix wins).
+  void LimitBody(const std::string& prefix, size_t max_bytes) { body_limits_[prefix] = max_bytes; }
 
   // Requests whose path starts with `prefix` go to `handler` (longest prefix wins).
   void Route(const std::string& prefix, Handler handler);
@@ -91,9 +109,16 @@ class HttpServer {
   HttpServer() = default;
   static void OnRequest(SoupServer*, void* msg, const char* path, void* query, void* self);
   static void SetReply(void* msg, const HttpReply& reply);  // msg: a SoupServerMessage
+  // Body bounding (see the top): per request, from request-started to the handler.
+  static void OnStarted(SoupServer*, void* msg, void* self);
+  static void OnHeaders(void* msg, void* self);
+  static void OnChunk(void* msg, void* chunk, void* self);
+  size_t BodyLimit(const std::string& path) const;
 
   SoupServer* server_ = nullptr;
   int port_ = 0;
+  bool tls_ = false;
+  std::map<std::string, size_t> body_limits_;
   struct Routed {
     Handler handler;             // either this,
     AsyncHandler async_handler;  // or this

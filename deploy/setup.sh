@@ -26,8 +26,8 @@ packages=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp
   libopencv-dev opencv-data libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler libsqlite3-dev sqlite3
   libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libgtest-dev googletest libsoup-3.0-dev
-  libosip2-dev libxml2-dev libsodium-dev
-  ffmpeg
+  libosip2-dev libxml2-dev libsodium-dev glib-networking
+  ffmpeg curl openssl
 )
 # npm fetches the face model; a machine may already have Node.js from elsewhere.
 command -v npm >/dev/null || packages+=(npm)

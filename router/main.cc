@@ -1,12 +1,12 @@
 // xl-router: alert log, camera states and client fan-out.
 //
 //   xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] [--media ENDPOINT] [--http ADDR:PORT]
-//             [--rtsp ADDR:PORT] [--rtsp-user USER] [--db FILE] [--regions FILE] [--worker-timeout-s N]
+//             [--rtsp ADDR:PORT] [--db FILE] [--regions FILE] [--worker-timeout-s N]
 //             [--overdue-s N] [--key FILE] [--insecure-no-curve] [--worker-http ID=URL]...
-//             [--session-max-s N]
+//             [--session-max-s N] [--tls-cert FILE --tls-key FILE]
 //   Every ZeroMQ endpoint binds loopback unless given, and speaks CURVE with the key pair in
 //   --key (default: router.key beside the database; created on first start).
-//   XL_RTSP_PASSWORD (environment): the RTSP re-serve's password, with --rtsp-user
+//   RTSP players log in as desk users (digest) and see their user's region only.
 #include <spdlog/spdlog.h>
 
 #include <gst/gst.h>
@@ -44,9 +44,14 @@ int main(int argc, char** argv) {
                xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535)) {
       config.rtsp.address.assign(value, std::strrchr(value, ':'));
       config.rtsp.port = int(*xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535));
-    } else if (!std::strcmp(arg, "--rtsp-user") && (value = next())) config.rtsp.user = value;
-    else if (!std::strcmp(arg, "--db") && (value = next())) config.database = value;
+    } else if (!std::strcmp(arg, "--rtsp-user")) {
+      std::cerr << "xl-router: --rtsp-user is gone: RTSP players log in as desk users (digest), each seeing "
+                   "their own region; create users in the desk or with `xl user add`\n";
+      return 2;
+    } else if (!std::strcmp(arg, "--db") && (value = next())) config.database = value;
     else if (!std::strcmp(arg, "--key") && (value = next())) config.key_file = value;
+    else if (!std::strcmp(arg, "--tls-cert") && (value = next())) config.http_tls.cert_file = value;
+    else if (!std::strcmp(arg, "--tls-key") && (value = next())) config.http_tls.key_file = value;
     else if (!std::strcmp(arg, "--worker-http") && (value = next()) && std::strchr(value, '=')) {
       config.worker_http[std::string(value, std::strchr(value, '='))] = std::strchr(value, '=') + 1;
     } else if (!std::strcmp(arg, "--insecure-no-curve")) config.curve = false;
@@ -68,20 +73,19 @@ int main(int argc, char** argv) {
       config.overdue_ms = *xl::ParseIntArg(value, 1, 86400) * 1000;
     else {
       std::cerr << "usage: xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] "
-                   "[--media ENDPOINT] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--rtsp-user U] [--db FILE] [--regions "
+                   "[--media ENDPOINT] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--db FILE] [--regions "
                    "FILE] [--worker-timeout-s N] [--overdue-s N] [--key FILE] [--insecure-no-curve] [--worker-http "
-                   "ID=URL] [--session-max-s N]\n";
+                   "ID=URL] [--session-max-s N] [--tls-cert FILE --tls-key FILE]\n";
       return 2;
     }
   }
-  // The RTSP password comes from the environment, never the command line (ps shows that).
-  if (const char* pw = std::getenv("XL_RTSP_PASSWORD")) config.rtsp.password = pw;
-  // Likewise the desk's first admin password (used only while there are no desk users).
+  // The desk's first admin password comes from the environment, never the command line (ps
+  // shows that); used only while there are no desk users.
   if (const char* pw = std::getenv("XL_ADMIN_PASSWORD")) config.admin_password = pw;
   // And the token Prometheus shows to scrape /metrics.
   if (const char* token = std::getenv("XL_METRICS_TOKEN")) config.metrics_token = token;
-  if (!config.rtsp.user.empty() && config.rtsp.password.empty()) {
-    std::cerr << "xl-router: --rtsp-user needs XL_RTSP_PASSWORD in the environment\n";
+  if (config.http_tls.cert_file.empty() != config.http_tls.key_file.empty()) {
+    std::cerr << "xl-router: --tls-cert and --tls-key go together (the certificate chain and its private key, PEM)\n";
     return 2;
   }
   gst_init(&argc, &argv);

@@ -1,5 +1,7 @@
 #include "router/router.h"
+
 #include "common/json_text.h"
+#include "router/registry/camera_csv.h"
 
 #include <spdlog/spdlog.h>
 
@@ -148,20 +150,26 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
                                 const std::string& state, const std::string& step, const std::string& user) {
                          if (router->feed_) router->feed_->OnHandling(id, camera, region, state, step, user);
                        },
-                       [router](const wire::PtzCommand& c) { return router->control_.SendPtz(c); }});
+                       [router](const wire::PtzCommand& c) { return router->control_.SendPtz(c); },
+                       [router](const std::string& user) { router->OnUserChanged(user); }});
   if (r->users_->size() == 0 && !config.admin_password.empty()) {
     if (Status s = r->users_->Add({"admin", "admin", ""}, config.admin_password); !s.ok()) {
       return Error{"desk: cannot create the first admin: " + s.message()};
     }
     spdlog::info("desk: created user admin (the first user; password from XL_ADMIN_PASSWORD)");
   }
-  auto http = HttpServer::Listen(config.http_address, config.http_port);
+  auto http = HttpServer::Listen(config.http_address, config.http_port, config.http_tls);
   if (!http.ok()) return http.error();
   r->http_ = std::move(http.value());
+  r->http_->LimitBody("/api/import", kMaxCsvBytes);  // a county's cameras as CSV; everything else is small
   r->feed_ = std::make_unique<DeskFeed>(*r->http_, *r->users_);
-  auto rtsp = RtspOut::Start(config.rtsp, r->relay_);
+  auto rtsp = RtspOut::Start(config.rtsp, r->relay_, [router](const std::string& region, const std::string& camera) {
+    const RegisteredCamera* c = router->store_->Find(camera);
+    return c && RegionMatches(region, c->spec.region(), camera);
+  });
   if (!rtsp.ok()) return rtsp.error();
   r->rtsp_ = std::move(rtsp.value());
+  r->rtsp_->SetLogins(r->users_->RtspLogins());
   r->websockets_ = std::make_unique<WebSocketOut>(
       *r->http_, r->relay_, [self = r.get()](const std::string& id) { return self->CodecOf(id); },
       [self = r.get()](const std::map<std::string, std::string>& cookies, const std::string& camera) {
@@ -175,7 +183,7 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   r->clips_ = std::make_unique<ClipProxy>(*r->desk_api_, r->control_, kClipFetchTimeoutS);
   r->http_->RouteAsync("/api/", [self](const HttpRequest& req, HttpServer::Responder respond) {
     if (auto clip = ClipProxy::ClipRequest(req)) return self->clips_->Serve(req, *clip, std::move(respond));
-    respond(self->ApiReply(req));
+    if (auto reply = self->ApiReply(req, respond)) respond(std::move(*reply));
   });
   // Prometheus shows a bearer token (XL_METRICS_TOKEN); a person, a desk session.
   r->http_->Route("/metrics", [self, token = config.metrics_token](const HttpRequest& req) {
@@ -190,12 +198,22 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   // needs a session), so they are served to anyone, the login form included.
   r->http_->Route("/", [dir = config.web_dir](const HttpRequest& req) { return ServeWebFile(dir, req); });
   spdlog::info(
-      "router: workers at {}, control at {}, media at {}, clients at {}, HTTP at http://{}:{}, "
+      "router: workers at {}, control at {}, media at {}, clients at {}, HTTP at {}://{}:{}, "
       "RTSP at rtsp://{}:{}/<camera-id>, log {} (head seq {}), {} cameras registered",
       config.worker_endpoint, config.control_endpoint, config.media_endpoint, config.client_endpoint,
-      config.http_address, r->http_->port(), config.rtsp.address, r->rtsp_->port(), config.database, r->log_->head(),
-      r->store_->cameras().size());
+      r->http_->tls() ? "https" : "http", config.http_address, r->http_->port(), config.rtsp.address, r->rtsp_->port(),
+      config.database, r->log_->head(), r->store_->cameras().size());
   return r;
+}
+
+void Router::OnUserChanged(const std::string& user) {
+  if (rtsp_) rtsp_->SetLogins(users_->RtspLogins());
+  // Native clients of a user no longer active are dropped (their keys stay registered,
+  // refused while the user is disabled or gone; ZAP and every message check the user).
+  if (users_->Find(user)) return;
+  for (const PeerKey& key : keys_->List()) {
+    if (key.kind == PeerKind::kUser && key.name == user) hub_.ForgetKey(key.public_key, MonotonicMs());
+  }
 }
 
 void Router::OnCameraChanged(const wire::Camera& camera) {
@@ -205,8 +223,8 @@ void Router::OnCameraChanged(const wire::Camera& camera) {
   if (feed_) feed_->OnCamera(camera);
 }
 
-HttpReply Router::ApiReply(const HttpRequest& req) {
-  if (auto desk = desk_api_->Handle(req)) return *desk;
+std::optional<HttpReply> Router::ApiReply(const HttpRequest& req, const HttpServer::Responder& respond) {
+  if (desk_api_->Handles(req.path)) return desk_api_->Handle(req, respond);
   // The registry API: any logged-in user reads (inside their region), only an admin changes.
   auto me = desk_api_->Authenticate(req.cookies);
   if (!me) return JsonFault(401, "log in first (POST /api/login)");

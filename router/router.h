@@ -41,6 +41,7 @@ struct RouterConfig {
   bool curve = true;     // false only for benchmarks, and only with every endpoint on loopback
   std::string http_address = "127.0.0.1";  // REST API and /metrics
   int http_port = 8080;                    // 0: any free port (logged)
+  TlsFiles http_tls;                       // with a certificate: HTTPS only, cookies Secure
   RtspOutConfig rtsp;                      // live RTSP re-serve
   std::string database = "xueliang.db";
   std::string admin_password;                       // with no desk users yet: creates user "admin" with it
@@ -72,13 +73,16 @@ class Router {
  private:
   Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<AlertLog> log,
          std::unique_ptr<CameraStore> store);
+  // A desk user was added, changed or removed: RTSP logins and native clients follow.
+  void OnUserChanged(const std::string& user);
   void DrainWorkers(int64_t now_ms);
   void DrainClients(int64_t now_ms);
   void DrainControl(int64_t now_ms);
   void DrainMedia(int64_t now_ms);
   HttpReply Metrics();
   // /api/ apart from clips: the desk API, else the registry API for a logged-in user.
-  HttpReply ApiReply(const HttpRequest& request);
+  // Answered now, or (nullopt) later through `respond`.
+  std::optional<HttpReply> ApiReply(const HttpRequest& request, const HttpServer::Responder& respond);
   void OnCameraChanged(const wire::Camera& camera);
   void CheckSequence(const wire::Envelope& env);
   // The worker a message on a worker endpoint came from: its key's name. nullopt when its key

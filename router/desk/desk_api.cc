@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "common/off_loop.h"
 #include "proto/camera/camera_id.h"
 #include "proto/wire/wire.h"
 #include "router/json_reply.h"
@@ -17,7 +18,16 @@ using json = nlohmann::json;
 constexpr const char* kCookie = "xl_session";
 constexpr int kMaxEventWindow = 1 << 20;  // how far back an alert list looks, in events
 
-json UserJson(const DeskUser& u) { return {{"user", u.name}, {"role", u.role}, {"region", u.region}}; }
+// The session cookie: never for scripts, never sent by another site's page, and over TLS
+// (direct or behind a proxy that says so) never sent over plain HTTP.
+std::string SessionCookie(bool secure, const std::string& value, bool clear) {
+  return std::string(kCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "") +
+         (clear ? "; Max-Age=0" : "");
+}
+
+json UserJson(const DeskUser& u) {
+  return {{"user", u.name}, {"role", u.role}, {"region", u.region}, {"disabled", u.disabled}};
+}
 
 // A JSON object body, or why not (kInvalidArgument).
 Result<json> ObjectBody(const HttpRequest& r) {
@@ -48,24 +58,31 @@ std::optional<DeskUser> DeskApi::Authenticate(const std::map<std::string, std::s
   return s_.users.SessionUser(it->second, NowMs());
 }
 
-std::optional<HttpReply> DeskApi::Handle(const HttpRequest& r) {
+bool DeskApi::Handles(const std::string& path) {
+  return path == "/api/login" || path == "/api/logout" || path == "/api/me" || path == "/api/me/password" ||
+         path == "/api/users" || path.starts_with("/api/users/") || path.starts_with("/api/desk/");
+}
+
+std::optional<HttpReply> DeskApi::Handle(const HttpRequest& r, const HttpServer::Responder& respond) {
   if (r.path == "/api/login") {
     if (r.method != "POST") return JsonFault(405, "POST {user, password} to log in");
-    return Login(r);
+    return Login(r, respond);
   }
-  const bool desk =
-      r.path == "/api/logout" || r.path == "/api/me" || r.path == "/api/users" || r.path.starts_with("/api/desk/");
-  if (!desk) return std::nullopt;
   auto me = Authenticate(r.cookies);
   if (!me) return JsonFault(401, "log in first (POST /api/login)");
   if (r.path == "/api/logout") {
     s_.users.EndSession(r.cookies.at(kCookie));
     HttpReply out{204, "application/json", ""};
-    out.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    out.headers.emplace_back("Set-Cookie", SessionCookie(r.secure, "", true));
     return out;
   }
   if (r.path == "/api/me") return JsonReply(200, UserJson(*me));
-  if (r.path == "/api/users") return Users(r, *me);
+  if (r.path == "/api/me/password") {
+    if (r.method != "POST") return JsonFault(405, "POST {old_password, new_password}");
+    return ChangeOwnPassword(r, *me, respond);
+  }
+  if (r.path == "/api/users") return Users(r, *me, respond);
+  if (r.path.starts_with("/api/users/")) return ChangeUser(r, r.path.substr(11), *me, respond);
   if (r.method == "GET" && r.path == "/api/desk/cameras") return Cameras(*me);
   if (r.method == "GET" && r.path == "/api/desk/tree") return Tree(*me);
   if (r.method == "GET" && r.path == "/api/desk/health") return Health(*me);
@@ -90,7 +107,30 @@ std::optional<HttpReply> DeskApi::Handle(const HttpRequest& r) {
   return Step(tail.substr(0, slash), tail.substr(slash + 1), r, *me);
 }
 
-HttpReply DeskApi::Login(const HttpRequest& r) {
+bool DeskApi::OffLoop(std::function<Hashed()> work, std::function<void(Hashed)> done) {
+  if (hashing_ >= kMaxHashing) return false;
+  ++hashing_;
+  RunOffLoop<Hashed>(
+      std::move(work),
+      [this, done = std::move(done)](Hashed h) {
+        --hashing_;
+        done(std::move(h));
+      },
+      alive_);
+  return true;
+}
+
+HttpReply DeskApi::Busy() {
+  HttpReply busy = JsonFault(503, "the router is checking other passwords: try again in a second");
+  busy.headers.emplace_back("Retry-After", "1");
+  return busy;
+}
+
+void DeskApi::UserChanged(const std::string& name) {
+  if (s_.on_user_changed) s_.on_user_changed(name);
+}
+
+std::optional<HttpReply> DeskApi::Login(const HttpRequest& r, const HttpServer::Responder& respond) {
   auto body = ObjectBody(r);
   if (!body.ok()) return JsonFault(body.error());
   const json& j = *body;
@@ -98,35 +138,50 @@ HttpReply DeskApi::Login(const HttpRequest& r) {
   if (!TextField(j, "user", &name) || !TextField(j, "password", &password) || name.empty()) {
     return JsonFault(400, "expected {\"user\": text, \"password\": text}");
   }
-  const int64_t now = NowMs();
-  if (const int64_t wait = throttle_.WaitMs(name, r.peer, now); wait > 0) {
+  if (const int64_t wait = throttle_.WaitMs(name, r.peer, NowMs()); wait > 0) {
     const int64_t seconds = (wait + 999) / 1000;
     HttpReply slow = JsonFault(429, "too many failed logins for this user or from this address: try again in " +
                                         std::to_string(seconds) + " s");
     slow.headers.emplace_back("Retry-After", std::to_string(seconds));
     return slow;
   }
-  auto user = s_.users.Check(name, password);
-  if (!user) {
-    if (throttle_.Failed(name, r.peer, now)) {
-      spdlog::warn("desk: login refused for user '{}' from {}: failed {}+ times in a row, slowed down", name, r.peer,
-                   LoginThrottle::kFreeFailures);
-    } else {
-      spdlog::warn("desk: login refused for user '{}' from {}", name, r.peer);
+  // Unknown and disabled users cost a hash too: timing tells nobody apart.
+  const auto creds = s_.users.CredentialsOf(name);
+  const std::string hash = creds ? creds->password_hash : "";
+  const bool learn_digest = creds && !creds->has_rtsp_digest;
+  auto work = [hash, name, password, learn_digest] {
+    Hashed h;
+    h.matched = PasswordMatches(hash, password);
+    if (h.matched && learn_digest) h.hashes.rtsp_ha1 = RtspDigest(name, password);
+    return h;
+  };
+  auto done = [this, name, peer = r.peer, secure = r.secure, respond](Hashed h) {
+    auto user = s_.users.Find(name);  // as it is now: it may have been disabled meanwhile
+    if (!h.matched || !user) {
+      if (throttle_.Failed(name, peer, NowMs())) {
+        spdlog::warn("desk: login refused for user '{}' from {}: failed {}+ times in a row, slowed down", name, peer,
+                     LoginThrottle::kFreeFailures);
+      } else {
+        spdlog::warn("desk: login refused for user '{}' from {}{}", name, peer,
+                     h.matched ? " (the user is disabled)" : "");
+      }
+      return respond(JsonFault(401, "wrong user or password"));
     }
-    return JsonFault(401, "wrong user or password");
-  }
-  throttle_.Succeeded(name, r.peer);
-  auto token = s_.users.StartSession(user->name, NowMs());
-  if (!token.ok()) return JsonFault(token.error());
-  spdlog::info("desk: {} ({}) logged in", user->name, user->role);
-  HttpReply out = JsonReply(200, UserJson(*user));
-  out.headers.emplace_back("Set-Cookie",
-                           std::string(kCookie) + "=" + token.value() + "; Path=/; HttpOnly; SameSite=Strict");
-  return out;
+    throttle_.Succeeded(name, peer);
+    if (!h.hashes.rtsp_ha1.empty() && s_.users.SetRtspDigest(name, h.hashes.rtsp_ha1).ok()) UserChanged(name);
+    auto token = s_.users.StartSession(user->name, NowMs());
+    if (!token.ok()) return respond(JsonFault(token.error()));
+    spdlog::info("desk: {} ({}) logged in from {}", user->name, user->role, peer);
+    HttpReply out = JsonReply(200, UserJson(*user));
+    out.headers.emplace_back("Set-Cookie", SessionCookie(secure, token.value(), false));
+    respond(std::move(out));
+  };
+  if (!OffLoop(work, done)) return Busy();
+  return std::nullopt;
 }
 
-HttpReply DeskApi::Users(const HttpRequest& r, const DeskUser& me) {
+std::optional<HttpReply> DeskApi::Users(const HttpRequest& r, const DeskUser& me,
+                                        const HttpServer::Responder& respond) {
   if (me.role != "admin") return JsonFault(403, "only an admin manages users");
   if (r.method == "GET") {
     json out = json::array();
@@ -149,9 +204,113 @@ HttpReply DeskApi::Users(const HttpRequest& r, const DeskUser& me) {
     return JsonFault(403,
                      "an admin of region " + me.region + " creates users only inside it (region " + me.region + "…)");
   }
-  if (Status s = s_.users.Add(u, password); !s.ok()) return JsonFault(s.error());
-  spdlog::info("desk: {} added user {} ({}, region {})", me.name, u.name, u.role, u.region.empty() ? "all" : u.region);
-  return JsonReply(201, UserJson(u));
+  if (Status s = CheckPasswordRule(password); !s.ok()) return JsonFault(s.error());
+  if (Status s = s_.users.ValidateNew(u); !s.ok()) return JsonFault(s.error());
+  auto work = [name = u.name, password] { return Hashed{false, HashPassword(name, password)}; };
+  auto done = [this, u, admin = me.name, respond](Hashed h) {
+    if (Status s = s_.users.Add(u, h.hashes); !s.ok()) return respond(JsonFault(s.error()));
+    spdlog::info("desk: {} added user {} ({}, region {})", admin, u.name, u.role, u.region.empty() ? "all" : u.region);
+    UserChanged(u.name);
+    respond(JsonReply(201, UserJson(u)));
+  };
+  if (!OffLoop(work, done)) return Busy();
+  return std::nullopt;
+}
+
+std::optional<HttpReply> DeskApi::ChangeUser(const HttpRequest& r, const std::string& name, const DeskUser& me,
+                                             const HttpServer::Responder& respond) {
+  if (me.role != "admin") return JsonFault(403, "only an admin manages users");
+  auto target = s_.users.Get(name);
+  if (!target || !InRegion(me, *target)) return JsonFault(404, "no user " + name);
+  if (name == me.name) {
+    return JsonFault(403,
+                     "an admin does not change or remove their own account here (POST /api/me/password for "
+                     "the password; another admin for the rest)");
+  }
+  if (r.method == "DELETE") {
+    if (Status s = s_.users.Remove(name); !s.ok()) return JsonFault(s.error());
+    spdlog::info("desk: {} removed user {}", me.name, name);
+    UserChanged(name);
+    return HttpReply{204, "application/json", ""};
+  }
+  if (r.method != "PATCH") return JsonFault(405, "PATCH {role, region, disabled, password} or DELETE a user");
+  auto body = ObjectBody(r);
+  if (!body.ok()) return JsonFault(body.error());
+  const json& j = *body;
+  DeskUser changed = *target;
+  std::string password;
+  if (!TextField(j, "role", &changed.role) || !TextField(j, "region", &changed.region) ||
+      !TextField(j, "password", &password) || (j.contains("disabled") && !j["disabled"].is_boolean())) {
+    return JsonFault(400, "expected {\"role\", \"region\", \"password\"} as text, \"disabled\" true or false");
+  }
+  if (j.contains("disabled")) changed.disabled = j["disabled"].get<bool>();
+  if (!InRegion(me, changed)) {
+    return JsonFault(403, "an admin of region " + me.region + " keeps users inside it (region " + me.region + "…)");
+  }
+  if (j.contains("password")) {
+    if (Status s = CheckPasswordRule(password); !s.ok()) return JsonFault(s.error());
+  }
+  // Role, region and the switch apply now; a new password once hashed.
+  if (changed.role != target->role || changed.region != target->region) {
+    if (Status s = s_.users.SetRoleAndRegion(name, changed.role, changed.region); !s.ok()) return JsonFault(s.error());
+  }
+  if (changed.disabled != target->disabled) {
+    if (Status s = s_.users.SetDisabled(name, changed.disabled); !s.ok()) return JsonFault(s.error());
+  }
+  spdlog::info("desk: {} changed user {}: {}, region {}{}", me.name, name, changed.role,
+               changed.region.empty() ? "all" : changed.region, changed.disabled ? ", disabled" : "");
+  UserChanged(name);
+  if (!j.contains("password")) return JsonReply(200, UserJson(changed));
+  auto work = [name, password] { return Hashed{false, HashPassword(name, password)}; };
+  auto done = [this, changed, admin = me.name, respond](Hashed h) {
+    if (Status s = s_.users.SetPassword(changed.name, h.hashes); !s.ok()) return respond(JsonFault(s.error()));
+    spdlog::info("desk: {} set a new password for user {}", admin, changed.name);
+    UserChanged(changed.name);
+    respond(JsonReply(200, UserJson(changed)));
+  };
+  if (!OffLoop(work, done)) return Busy();
+  return std::nullopt;
+}
+
+std::optional<HttpReply> DeskApi::ChangeOwnPassword(const HttpRequest& r, const DeskUser& me,
+                                                    const HttpServer::Responder& respond) {
+  auto body = ObjectBody(r);
+  if (!body.ok()) return JsonFault(body.error());
+  std::string old_password, new_password;
+  if (!TextField(*body, "old_password", &old_password) || !TextField(*body, "new_password", &new_password)) {
+    return JsonFault(400, "expected {\"old_password\", \"new_password\"} as text");
+  }
+  if (Status s = CheckPasswordRule(new_password); !s.ok()) return JsonFault(s.error());
+  if (const int64_t wait = throttle_.WaitMs(me.name, r.peer, NowMs()); wait > 0) {
+    HttpReply slow = JsonFault(429, "too many wrong passwords: try again later");
+    slow.headers.emplace_back("Retry-After", std::to_string((wait + 999) / 1000));
+    return slow;
+  }
+  const auto creds = s_.users.CredentialsOf(me.name);
+  auto work = [hash = creds ? creds->password_hash : "", name = me.name, old_password, new_password] {
+    Hashed h;
+    h.matched = PasswordMatches(hash, old_password);
+    if (h.matched) h.hashes = HashPassword(name, new_password);
+    return h;
+  };
+  auto done = [this, name = me.name, peer = r.peer, secure = r.secure, respond](Hashed h) {
+    if (!h.matched) {
+      throttle_.Failed(name, peer, NowMs());
+      spdlog::warn("desk: {} gave a wrong old password from {}", name, peer);
+      return respond(JsonFault(403, "the old password is wrong"));
+    }
+    if (Status s = s_.users.SetPassword(name, h.hashes); !s.ok()) return respond(JsonFault(s.error()));
+    spdlog::info("desk: {} changed their password (their other sessions ended)", name);
+    UserChanged(name);
+    auto user = s_.users.Find(name);
+    auto token = s_.users.StartSession(name, NowMs());
+    if (!user || !token.ok()) return respond(JsonFault(401, "log in again"));
+    HttpReply out = JsonReply(200, UserJson(*user));
+    out.headers.emplace_back("Set-Cookie", SessionCookie(secure, token.value(), false));
+    respond(std::move(out));
+  };
+  if (!OffLoop(work, done)) return Busy();
+  return std::nullopt;
 }
 
 HttpReply DeskApi::Alerts(const HttpRequest& r, const DeskUser& me) {

@@ -6,7 +6,11 @@
 //                                           429 + Retry-After while failed logins back off (login_throttle.h)
 //   POST /api/logout                      → 204
 //   GET  /api/me                          → the session's user; 401
-//   GET  /api/users, POST /api/users      → admin only (403 otherwise)
+//   GET  /api/users, POST /api/users      → admin only (403 otherwise), inside the admin's region
+//   PATCH /api/users/<name> {role, region, disabled, password}, DELETE /api/users/<name>
+//                                         → admin only, not on their own account
+//   POST /api/me/password {old_password, new_password} → 200 + a new session cookie; the old
+//                                           sessions (other pages, sockets) end
 //   GET  /api/desk/cameras                → the user's cameras: state, health, codec, PTZ
 //   GET  /api/desk/tree                   → county → towns → villages → cameras, health counts per node
 //   GET  /api/desk/health                 → the user's unhealthy cameras, longest first
@@ -18,11 +22,13 @@
 //   POST /api/desk/alerts/<id>/<ack|dispatch|handle|close> {note, unit}
 //
 // Every desk call needs a session (401 without); events outside the user's region are 404,
-// as if they did not exist. Runs on the router's loop thread.
+// as if they did not exist. Runs on the router's loop thread; password hashes (login, new
+// users, new passwords) run off it, at most kMaxHashing at once (503 + Retry-After beyond).
 #pragma once
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -53,12 +59,19 @@ class DeskApi {
     int64_t overdue_ms;                               // an event not acknowledged this long after it started is overdue
     StepFn on_step;
     std::function<Status(const wire::PtzCommand&)> ptz;  // passes a PTZ command on
+    // A user was added, changed or removed (their sessions ended already): their other
+    // connections (native clients, RTSP logins) must follow.
+    std::function<void(const std::string& user)> on_user_changed;
   };
+  static constexpr int kMaxHashing = 2;  // password hashes running at once (64 MiB each)
   explicit DeskApi(Sources sources) : s_(std::move(sources)) {}
 
-  // Handles /api/login, /api/logout, /api/me, /api/users and /api/desk/...; nullopt for
-  // any other path.
-  std::optional<HttpReply> Handle(const HttpRequest& request);
+  // True for the paths Handle answers: /api/login, /api/logout, /api/me…, /api/users…,
+  // /api/desk/….
+  static bool Handles(const std::string& path);
+  // Answers a request on one of those paths. Requests that hash a password are answered
+  // later through `respond` (nullopt here); the rest at once (respond is not called).
+  std::optional<HttpReply> Handle(const HttpRequest& request, const HttpServer::Responder& respond);
   // The user of the session cookie in `cookies`, while the session lives.
   std::optional<DeskUser> Authenticate(const std::map<std::string, std::string>& cookies);
 
@@ -71,8 +84,22 @@ class DeskApi {
   Result<ClipPlace> ClipOf(const std::string& id, const DeskUser& me);
 
  private:
-  HttpReply Login(const HttpRequest& request);
-  HttpReply Users(const HttpRequest& request, const DeskUser& me);
+  // What a password hash off the loop thread found or made.
+  struct Hashed {
+    bool matched = false;   // the password checked was right
+    PasswordHashes hashes;  // of the new password, or (only rtsp_ha1) of the one checked
+  };
+  // Runs `work` off the loop thread, then `done` on it; false (nothing runs) when
+  // kMaxHashing hashes are running already.
+  bool OffLoop(std::function<Hashed()> work, std::function<void(Hashed)> done);
+  static HttpReply Busy();
+  std::optional<HttpReply> Login(const HttpRequest& request, const HttpServer::Responder& respond);
+  std::optional<HttpReply> Users(const HttpRequest& request, const DeskUser& me, const HttpServer::Responder& respond);
+  std::optional<HttpReply> ChangeUser(const HttpRequest& request, const std::string& name, const DeskUser& me,
+                                      const HttpServer::Responder& respond);
+  std::optional<HttpReply> ChangeOwnPassword(const HttpRequest& request, const DeskUser& me,
+                                             const HttpServer::Responder& respond);
+  void UserChanged(const std::string& name);
   HttpReply Alerts(const HttpRequest& request, const DeskUser& me);
   // The messages of event `id` when the user may see it; else the 404 (or 500) to answer.
   Result<std::vector<wire::LoggedAlert>> VisibleEvent(const std::string& id, const DeskUser& me);
@@ -86,6 +113,8 @@ class DeskApi {
 
   Sources s_;
   LoginThrottle throttle_;
+  int hashing_ = 0;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // answers that come back after us are dropped
 };
 
 }  // namespace xl::router

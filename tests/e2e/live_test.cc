@@ -32,19 +32,9 @@ struct LiveSystem {
   int metrics_port = FreePort();
   int probes = 0;
 
-  std::string relay_credentials;  // "user:password@" when the RTSP re-serve asks for them
-
-  // With `rtsp_auth`, the router's RTSP re-serve requires digest credentials.
-  explicit LiveSystem(const std::string& name, bool rtsp_auth = false) : sys(name) {
+  explicit LiveSystem(const std::string& name) : sys(name) {
     camsim = sys.StartCamsim({"v=" + Fixture("vtest.avi"), "t=" + Fixture("tree.avi") + ",codec=h265"});
-    if (rtsp_auth) {
-      setenv("XL_RTSP_PASSWORD", "wall-Secret9", 1);  // inherited by the router only
-      router = sys.StartRouter({"--rtsp-user", "wall"});
-      unsetenv("XL_RTSP_PASSWORD");
-      relay_credentials = "wall:wall-Secret9@";
-    } else {
-      router = sys.StartRouter();
-    }
+    router = sys.StartRouter();
     std::string cams = "cameras:\n";
     for (auto [id, stream] : {std::pair{kH264Camera, "v"}, std::pair{kH265Camera, "t"}}) {
       cams += std::string("  - id: \"") + id + "\"\n    name: 直播" + stream + "\n    url: " + sys.RtspUrl(stream) +
@@ -66,15 +56,10 @@ struct LiveSystem {
         seconds(120));
   }
 
-  std::string RelayUrl(const std::string& camera) const {
-    std::string url = sys.RelayUrl(camera);
-    return url.insert(7, relay_credentials);
-  }
-
   // ffprobe of the router's RTSP re-serve: "codec_name=…\nwidth=…\nheight=…".
   std::string RtspProbe(const std::string& camera) {
     Process p({"/usr/bin/ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-show_entries",
-               "stream=codec_name,width,height", "-of", "default=nw=1", RelayUrl(camera)},
+               "stream=codec_name,width,height", "-of", "default=nw=1", sys.RelayUrl(camera)},
               sys.dir() + "/ffprobe-" + camera + "-" + std::to_string(++probes) + ".log");
     p.Wait(seconds(30));
     return p.Output();
@@ -118,7 +103,7 @@ std::vector<json> VideoLines(const Process& console) {
 }
 
 TEST(Live, RtspReServesManyReadersFromOnePull) {
-  LiveSystem live("live-rtsp", /*rtsp_auth=*/true);
+  LiveSystem live("live-rtsp");
   ASSERT_TRUE(live.Ready()) << live.worker->Output();
   EXPECT_EQ(live.RtspProbe(kH264Camera), "codec_name=h264\nwidth=768\nheight=576\n");
   EXPECT_EQ(live.RtspProbe(kH265Camera), "codec_name=hevc\nwidth=320\nheight=240\n");
@@ -129,7 +114,7 @@ TEST(Live, RtspReServesManyReadersFromOnePull) {
   for (int i = 0; i < 2; ++i) {
     players.push_back(std::make_unique<Process>(
         std::vector<std::string>{"/usr/bin/ffmpeg", "-hide_banner", "-rtsp_transport", "tcp", "-i",
-                                 live.RelayUrl(kH264Camera), "-t", "4", "-f", "framemd5", "-"},
+                                 live.sys.RelayUrl(kH264Camera), "-t", "4", "-f", "framemd5", "-"},
         live.sys.dir() + "/player" + std::to_string(i) + ".log"));
   }
   for (auto& p : players) {
@@ -141,19 +126,20 @@ TEST(Live, RtspReServesManyReadersFromOnePull) {
   }
   EXPECT_EQ(live.CamsimClients(), pulls) << "the camera was pulled again";
 
-  // Unknown camera: 404. No or wrong credentials: 401.
-  Process unknown({"/usr/bin/ffprobe", "-v", "error", "-rtsp_transport", "tcp", live.RelayUrl("33010201001320009999")},
-                  live.sys.dir() + "/ffprobe-unknown.log");
+  // Unknown camera: 404. No or wrong credentials: 401 (players log in as desk users).
+  Process unknown(
+      {"/usr/bin/ffprobe", "-v", "error", "-rtsp_transport", "tcp", live.sys.RelayUrl("33010201001320009999")},
+      live.sys.dir() + "/ffprobe-unknown.log");
   EXPECT_NE(unknown.Wait(seconds(30)), 0);
   EXPECT_NE(unknown.Output().find("404"), std::string::npos) << unknown.Output();
   for (const std::string& url :
-       {live.sys.RelayUrl(kH264Camera), "rtsp://wall:guess@" + live.sys.RelayUrl(kH264Camera).substr(7)}) {
+       {live.sys.RelayUrl(kH264Camera, ""), live.sys.RelayUrl(kH264Camera, "admin:guess-guess")}) {
     Process refused({"/usr/bin/ffprobe", "-v", "error", "-rtsp_transport", "tcp", url},
                     live.sys.dir() + "/ffprobe-refused-" + std::to_string(url.size()) + ".log");
     EXPECT_NE(refused.Wait(seconds(30)), 0);
     EXPECT_NE(refused.Output().find("401"), std::string::npos) << refused.Output();
   }
-  EXPECT_EQ(live.router->Output().find("wall-Secret9"), std::string::npos);
+  EXPECT_EQ(live.router->Output().find(kAdminPassword), std::string::npos);
 }
 
 TEST(Live, VideoFlowsOnlyWhileSomeoneWatches) {
@@ -243,7 +229,7 @@ TEST(Live, BrowsersGetFragmentedMp4OverWebSocket) {
                                 "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\r\n"
                                 "\x82\xff\x7f\xff\xff\xff\xff\xff\xff\xff\x00\x00\x00\x00junk";
   for (const std::string& url :
-       {live.sys.HttpBase(), live.sys.RelayUrl("").substr(0, live.sys.RelayUrl("").size() - 1)}) {
+       {live.sys.HttpBase(), live.sys.RelayUrl("", "").substr(0, live.sys.RelayUrl("", "").size() - 1)}) {
     const int port = std::stoi(url.substr(url.rfind(':') + 1));
     SendRaw(port, noise);
     SendRaw(port, bad_frame);

@@ -142,9 +142,10 @@ std::unique_ptr<Process> System::StartConsole(const std::string& log, const std:
   return std::make_unique<Process>(argv, dir_ + "/" + log);
 }
 
-int System::RunXl(const std::vector<std::string>& args, std::string* out) {
-  std::vector<std::string> argv = {"/usr/bin/env", std::string("XL_PASSWORD=") + kAdminPassword, Binary("tools/xl"),
-                                   "--api", HttpBase()};
+int System::RunXl(const std::vector<std::string>& args, std::string* out, const std::vector<std::string>& env) {
+  std::vector<std::string> argv = {"/usr/bin/env", std::string("XL_PASSWORD=") + kAdminPassword};
+  argv.insert(argv.end(), env.begin(), env.end());
+  argv.insert(argv.end(), {Binary("tools/xl"), "--api", HttpBase()});
   argv.insert(argv.end(), args.begin(), args.end());
   const std::string log = dir_ + "/xl-" + std::to_string(++xl_runs_) + ".log";
   Process p(argv, log);
@@ -194,8 +195,8 @@ std::vector<std::string> System::HandlingSteps(const std::string& alert_id) cons
   return steps;
 }
 
-std::string System::RelayUrl(const std::string& camera) const {
-  return "rtsp://127.0.0.1:" + std::to_string(relay_port_) + "/" + camera;
+std::string System::RelayUrl(const std::string& camera, const std::string& login) const {
+  return "rtsp://" + (login.empty() ? "" : login + "@") + "127.0.0.1:" + std::to_string(relay_port_) + "/" + camera;
 }
 
 std::string System::RtspUrl(const std::string& stream) const {

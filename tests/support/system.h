@@ -49,9 +49,9 @@ class System {
   // `kind` ("worker" or "user") `owner`; its path.
   std::string TrustKey(const std::string& name, const std::string& kind, const std::string& owner);
   std::string RouterKeyFile() const { return dir_ + "/router.key"; }
-  // Runs the `xl` command line against this router as admin; returns its exit code, output
-  // in `out`.
-  int RunXl(const std::vector<std::string>& args, std::string* out);
+  // Runs the `xl` command line against this router as admin, with `env` ("NAME=value") added
+  // to its environment; returns its exit code, output in `out`.
+  int RunXl(const std::vector<std::string>& args, std::string* out, const std::vector<std::string>& env = {});
 
   // The router's session cookie for user admin ("xl_session=…"), logging in the first time.
   std::string AdminCookie();
@@ -65,8 +65,10 @@ class System {
   // "step/user/unit" per step, in order.
   std::vector<std::string> HandlingSteps(const std::string& alert_id) const;
 
-  std::string RtspUrl(const std::string& stream) const;   // the simulator's, without credentials
-  std::string RelayUrl(const std::string& camera) const;  // the router's RTSP re-serve
+  std::string RtspUrl(const std::string& stream) const;  // the simulator's, without credentials
+  // The router's RTSP re-serve, logged in as `login` ("user:password"; "" for none).
+  std::string RelayUrl(const std::string& camera,
+                       const std::string& login = std::string("admin:") + kAdminPassword) const;
   std::string WorkerEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(worker_port_); }
   std::string ClientEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(client_port_); }
   std::string ControlEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(control_port_); }

@@ -15,6 +15,11 @@
 //   xl [--api URL] key ls                          the router's public key and the registered keys
 //   xl [--api URL] key add (worker ID | user NAME) KEY|FILE   let a worker or a user's client in
 //   xl [--api URL] key rm KEY|FILE                 revoke a key (its connections are refused from then on)
+//   xl [--api URL] user ls                         desk users (inside the admin's region)
+//   xl [--api URL] user add NAME ROLE [REGION]     a desk user; password from XL_USER_PASSWORD
+//   xl [--api URL] user passwd NAME                a new password from XL_USER_PASSWORD
+//   xl [--api URL] user set NAME ROLE [REGION]     another role or region
+//   xl [--api URL] user disable|enable|rm NAME     their sessions, sockets and players end at once
 //
 // --api defaults to http://127.0.0.1:8080. The router needs a desk user's session: xl logs in
 // as --user (default admin) with the password in the environment variable XL_PASSWORD
@@ -51,7 +56,9 @@ constexpr const char* kUsage =
     " [--enabled true|false] [--profile JSON] |\n"
     "          camera rm ID | import FILE.csv [--dry-run] [--wait S] | status [--all] | worker ls |\n"
     "          live ID --out FILE.mp4 [--seconds S] |\n"
-    "          key gen --out FILE | key ls | key add (worker ID | user NAME) KEY|FILE | key rm KEY|FILE\n";
+    "          key gen --out FILE | key ls | key add (worker ID | user NAME) KEY|FILE | key rm KEY|FILE |\n"
+    "          user ls | user add NAME ROLE [REGION] | user passwd NAME | user set NAME ROLE [REGION] |\n"
+    "          user disable NAME | user enable NAME | user rm NAME   (passwords from XL_USER_PASSWORD)\n";
 
 struct Cli {
   std::string api = "http://127.0.0.1:8080";
@@ -356,6 +363,62 @@ int Key(const Cli& cli, const std::vector<std::string>& args) {
   return 2;
 }
 
+// xl user …: returns the exit code (2: usage).
+int User(const Cli& cli, const std::vector<std::string>& args) {
+  const std::string sub = args.size() > 1 ? args[1] : "";
+  // A new password comes from the environment, never the command line (ps shows that).
+  auto new_password = []() -> std::optional<std::string> {
+    const char* pw = std::getenv("XL_USER_PASSWORD");
+    if (!pw || !*pw) {
+      std::cerr << "xl: set the new password in the environment variable XL_USER_PASSWORD\n";
+      return std::nullopt;
+    }
+    return std::string(pw);
+  };
+  if (sub == "ls" && args.size() == 2) {
+    auto r = cli.Call("GET", "/api/users");
+    if (!r) return 1;
+    Table(*r, {{"user", "USER"}, {"role", "ROLE"}, {"region", "REGION"}, {"disabled", "DISABLED"}});
+    return 0;
+  }
+  if (args.size() < 3) return 2;
+  const std::string& name = args[2];
+  char* escaped = g_uri_escape_string(name.c_str(), nullptr, FALSE);
+  const std::string path = std::string("/api/users/") + escaped;
+  g_free(escaped);
+  if (sub == "add" && (args.size() == 4 || args.size() == 5)) {
+    auto pw = new_password();
+    if (!pw) return 1;
+    json body{{"user", name}, {"password", *pw}, {"role", args[3]}, {"region", args.size() == 5 ? args[4] : ""}};
+    if (!cli.Call("POST", "/api/users", xl::JsonText(body))) return 1;
+    std::cout << "added user " << name << " (" << args[3] << ")\n";
+    return 0;
+  }
+  if (sub == "set" && (args.size() == 4 || args.size() == 5)) {
+    json body{{"role", args[3]}, {"region", args.size() == 5 ? args[4] : ""}};
+    if (!cli.Call("PATCH", path, xl::JsonText(body))) return 1;
+    std::cout << "changed user " << name << "\n";
+    return 0;
+  }
+  if (sub == "passwd" && args.size() == 3) {
+    auto pw = new_password();
+    if (!pw || !cli.Call("PATCH", path, xl::JsonText(json{{"password", *pw}}))) return 1;
+    std::cout << "new password set for " << name << " (their sessions ended)\n";
+    return 0;
+  }
+  if ((sub == "disable" || sub == "enable") && args.size() == 3) {
+    if (!cli.Call("PATCH", path, xl::JsonText(json{{"disabled", sub == "disable"}}))) return 1;
+    std::cout << sub << "d user " << name << "\n";
+    return 0;
+  }
+  if (sub == "rm" && args.size() == 3) {
+    if (!cli.Call("DELETE", path)) return 1;
+    std::cout << "removed user " << name << "\n";
+    return 0;
+  }
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -441,6 +504,10 @@ int main(int argc, char** argv) {
   }
   if (cmd == "key") {
     int rc = Key(cli, args);
+    return rc == 2 ? usage() : rc;
+  }
+  if (cmd == "user") {
+    int rc = User(cli, args);
     return rc == 2 ? usage() : rc;
   }
   if (cmd == "worker" && sub == "ls") {
