@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <glib.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -231,22 +232,45 @@ std::string Rtsp(int fd, const std::string& req) {
   return reply;
 }
 
+std::string Md5(const std::string& text) {
+  gchar* hex = g_compute_checksum_for_string(G_CHECKSUM_MD5, text.data(), gssize(text.size()));
+  std::string out = hex;
+  g_free(hex);
+  return out;
+}
+
+// The value of `name`="…" in an RTSP reply's WWW-Authenticate header.
+std::string ChallengeField(const std::string& reply, const std::string& name) {
+  const size_t at = reply.find(name + "=\"");
+  if (at == std::string::npos) return "";
+  const size_t from = at + name.size() + 2;
+  return reply.substr(from, reply.find('"', from) - from);
+}
+
 // N RTSP players (TCP interleaved) reading in this thread: bytes and RTP frames (marker bits).
+// They log in as the desk's admin (RTSP digest, RFC 2617 without qop).
 Result RtspPlayers(const std::string& url, int port, int n, int seconds, pid_t router) {
   std::vector<int> fds;
   for (int i = 0; i < n; ++i) {
     int fd = ConnectLoopback(port);
     if (fd < 0) continue;
-    Rtsp(fd, "DESCRIBE " + url + " RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n");
-    std::string setup = Rtsp(
-        fd, "SETUP " + url + "/stream=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n");
+    const std::string challenge = Rtsp(fd, "DESCRIBE " + url + " RTSP/1.0\r\nCSeq: 1\r\n\r\n");
+    const std::string realm = ChallengeField(challenge, "realm"), nonce = ChallengeField(challenge, "nonce");
+    const std::string ha1 = Md5(std::string("admin:") + realm + ":" + kAdminPassword);
+    auto auth = [&](const std::string& method, const std::string& uri) {
+      return "Authorization: Digest username=\"admin\", realm=\"" + realm + "\", nonce=\"" + nonce + "\", uri=\"" +
+             uri + "\", response=\"" + Md5(ha1 + ":" + nonce + ":" + Md5(method + ":" + uri)) + "\"\r\n";
+    };
+    Rtsp(fd, "DESCRIBE " + url + " RTSP/1.0\r\nCSeq: 2\r\nAccept: application/sdp\r\n" + auth("DESCRIBE", url) + "\r\n");
+    std::string setup = Rtsp(fd, "SETUP " + url + "/stream=0 RTSP/1.0\r\nCSeq: 3\r\n" + auth("SETUP", url + "/stream=0") +
+                                     "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n");
     size_t s = setup.find("Session: ");
     if (s == std::string::npos) {
       close(fd);
       continue;
     }
     std::string session = setup.substr(s + 9, setup.find_first_of(";\r", s + 9) - s - 9);
-    Rtsp(fd, "PLAY " + url + " RTSP/1.0\r\nCSeq: 3\r\nSession: " + session + "\r\n\r\n");
+    Rtsp(fd, "PLAY " + url + " RTSP/1.0\r\nCSeq: 4\r\n" + auth("PLAY", url) + "Session: " + session + "\r\n\r\n");
     fds.push_back(fd);
   }
   std::vector<pollfd> pfds;
@@ -436,7 +460,7 @@ int main(int argc, char** argv) {
         curve_by_n[n] = zmq_r;
         if (n <= 100) {
           print(n, "rtsp",
-                RtspPlayers(sys.RelayUrl(kCamera), std::stoi(sys.RelayUrl(kCamera).substr(17, 5)), n, seconds,
+                RtspPlayers(sys.RelayUrl(kCamera, ""), std::stoi(sys.RelayUrl(kCamera, "").substr(17, 5)), n, seconds,
                             router->pid()));
         }
       } else {

@@ -1,5 +1,5 @@
 // The monitoring-room desk: login, region tree, video wall (MSE from the router's
-// fMP4-over-WebSocket), alert feed and the handling loop, camera health. Plain browser
+// fMP4-over-WebSocket), alert feed and the handling loop, camera health, users (admins) and the own password. Plain browser
 // JavaScript modules (this one starts the page), no build step; every piece of data comes from the REST API and /desk/feed.
 'use strict';
 
@@ -11,6 +11,7 @@ import { KINDS, STATES, language, t } from './i18n.js';
 import { showLogin } from './login.js';
 import { $, desk } from './state.js';
 import { loadTree } from './tree.js';
+import { loadUsers } from './users.js';
 import { restoreWall } from './wall.js';
 
 export function applyLanguage() {
@@ -26,6 +27,7 @@ document.querySelectorAll('[data-tab]').forEach((b) => b.addEventListener('click
   document.querySelectorAll('[data-tab]').forEach((x) => x.classList.toggle('active', x === b));
   document.querySelectorAll('.tab').forEach((s) => { s.hidden = s.id !== `tab-${b.dataset.tab}`; });
   if (b.dataset.tab === 'health') loadHealth();
+  if (b.dataset.tab === 'users') loadUsers();
 }));
 for (const k of KINDS) $('#filter-kind').insertAdjacentHTML('beforeend', `<option value="${k}" data-t="${k}"></option>`);
 for (const s of STATES) $('#filter-state').insertAdjacentHTML('beforeend', `<option value="${s}" data-t="${s}"></option>`);
@@ -39,6 +41,7 @@ export function start(me) {
   $('#login').hidden = true;
   $('#app').hidden = false;
   $('#me').textContent = `${me.user} (${me.role})`;
+  document.querySelectorAll('.admin-only').forEach((el) => { el.hidden = me.role !== 'admin'; });
   restoreWall();
   loadTree();
   loadAlerts();

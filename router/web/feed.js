@@ -2,6 +2,7 @@
 'use strict';
 
 import { beep, renderFeed, showDetail } from './alerts.js';
+import { showLogin } from './login.js';
 import { desk } from './state.js';
 import { loadTree } from './tree.js';
 
@@ -30,6 +31,7 @@ export function connectFeed() {
       loadTree();
     }
   };
-  ws.onclose = () => setTimeout(connectFeed, 2000);
+  // 4401: the session ended (logout elsewhere, expiry, user disabled or password changed).
+  ws.onclose = (e) => (e.code === 4401 ? showLogin() : setTimeout(connectFeed, 2000));
 }
 

@@ -11,7 +11,11 @@ export const TEXT = {
         brightness: '亮度异常', scene_change: '场景变更', other_lang: 'English', empty: '拖入摄像机', everything: '全部', all_regions: '全部区域', unsupported_codec: '此浏览器无法解码该视频',
         st_online: '在线', st_offline: '离线', st_connecting: '连接中', st_reconnecting: '重连中', st_disabled: '已停用',
         st_removed: '已删除', st_unknown: '未知', fault: '故障',
-        clip_pending: '录像在事件结束后生成（含前后各 5 秒），稍后自动重试', clip_unavailable: '暂时无法获取录像，稍后自动重试' },
+        clip_pending: '录像在事件结束后生成（含前后各 5 秒），稍后自动重试', clip_unavailable: '暂时无法获取录像，稍后自动重试',
+        users: '用户', account: '账户', role: '角色', region: '区域', operator: '值班员', commander: '指挥员', admin: '管理员',
+        add_user: '添加用户', user_active: '正常', user_disabled: '已停用', enable: '启用', disable: '停用',
+        set_password: '重设密码', remove: '删除', old_password: '原密码', new_password: '新密码',
+        change_password: '修改密码', password_changed: '密码已修改' },
   en: { title: 'Xueliang · Monitoring room', user: 'User', password: 'Password', login: 'Log in', logout: 'Log out',
         wall: 'Video wall', alerts: 'Alerts', health: 'Camera health', layout: 'Layout', all_kinds: 'All kinds',
         all_states: 'All states', unit: 'Unit', note: 'Note', ack: 'Acknowledge', dispatch: 'Dispatch',
@@ -23,7 +27,11 @@ export const TEXT = {
         st_online: 'online', st_offline: 'offline', st_connecting: 'connecting', st_reconnecting: 'reconnecting',
         st_disabled: 'disabled', st_removed: 'removed', st_unknown: 'unknown', fault: 'fault',
         clip_pending: 'The clip is written once the event is over (with 5 s before and after); trying again shortly',
-        clip_unavailable: 'The clip cannot be fetched now; trying again shortly' },
+        clip_unavailable: 'The clip cannot be fetched now; trying again shortly',
+        users: 'Users', account: 'Account', role: 'Role', region: 'Region', operator: 'Operator', commander: 'Commander',
+        admin: 'Admin', add_user: 'Add user', user_active: 'active', user_disabled: 'disabled', enable: 'Enable',
+        disable: 'Disable', set_password: 'New password', remove: 'Remove', old_password: 'Old password',
+        new_password: 'New password', change_password: 'Change password', password_changed: 'Password changed' },
 };
 export const KINDS = ['motion', 'face', 'signal_loss', 'frozen', 'covered', 'blur', 'brightness', 'scene_change'];
 export const STATES = ['new', 'acknowledged', 'dispatched', 'handled', 'closed'];

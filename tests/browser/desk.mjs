@@ -192,6 +192,25 @@ try {
     check(code === 404, `village B's alert ${bAlert} does not exist for village A (${code})`);
   }
 
+  // Users, in the page: only admins have the tab; the admin adds a user and disables village
+  // A's operator, whose open page falls back to the login at once; then enables them again.
+  const op = credentials('XL_OPERATOR_A').user;
+  check(await operator.isHidden('[data-tab="users"]'), 'an operator has no users tab');
+  await admin.click('[data-tab="users"]');
+  await admin.waitForSelector(`#users-table tr[data-user="${op}"]`, { timeout: 5000 });
+  await admin.fill('#user-add-name', 'night_shift');
+  await admin.fill('#user-add-password', 'night-shift-pw');
+  await admin.click('#user-add button[type="submit"]');
+  await admin.waitForSelector('#users-table tr[data-user="night_shift"]', { timeout: 10000 });
+  check(true, 'the admin added a user in the page');
+  await admin.click(`#users-table tr[data-user="${op}"] button:first-of-type`);
+  await until("the disabled operator's open page falls back to the login", () => operator.isVisible('#login'), 5000);
+  check(true, "disabled in the page, the operator's open desk closed at once");
+  await admin.click(`#users-table tr[data-user="${op}"] button:first-of-type`);
+  await until('the operator is enabled again', () => admin.$eval(`#users-table tr[data-user="${op}"]`,
+    (tr) => !tr.textContent.includes('已停用')), 5000);
+  await admin.screenshot({ path: `${shots}/users.png` });
+
   // The simulator dies: the tiles say "no signal" and the tree goes red within 15 s.
   await admin.click('[data-tab="wall"]');
   process.kill(Number(env('XL_KILL_PID')), 'SIGKILL');
