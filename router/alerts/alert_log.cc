@@ -156,12 +156,13 @@ Result<std::vector<wire::LoggedAlert>> AlertLog::ReadRows(sqlite3_stmt* stmt) {
   return out;
 }
 
-Result<std::vector<EventSummary>> AlertLog::RecentEvents(int limit) {
+Result<std::vector<EventSummary>> AlertLog::RecentEvents(int limit, uint64_t before_seq) {
   auto q = PrepareSql(db_,
                       "SELECT alert_id, camera_id, region, kind, start_ms, ended, last_seq FROM events "
-                      "ORDER BY last_seq DESC LIMIT ?");
+                      "WHERE last_seq < ? ORDER BY last_seq DESC LIMIT ?");
   if (!q.ok()) return q.error();
-  sqlite3_bind_int(q->get(), 1, limit);
+  sqlite3_bind_int64(q->get(), 1, before_seq > uint64_t(INT64_MAX) ? INT64_MAX : int64_t(before_seq));
+  sqlite3_bind_int(q->get(), 2, limit);
   std::vector<EventSummary> out;
   int rc;
   while ((rc = sqlite3_step(q->get())) == SQLITE_ROW) {

@@ -40,8 +40,9 @@ class AlertLog {
   // Up to `limit` logged alerts with seq > `after`, in order.
   Result<std::vector<wire::LoggedAlert>> ReadAfter(uint64_t after, int limit);
 
-  // The newest `limit` events by their latest message, newest first.
-  Result<std::vector<EventSummary>> RecentEvents(int limit);
+  // The newest `limit` events by their latest message, newest first; with `before_seq`, only
+  // events whose latest message is older than it (the next page).
+  Result<std::vector<EventSummary>> RecentEvents(int limit, uint64_t before_seq = UINT64_MAX);
   // Every message of event `alert_id` in order; empty when there is no such event.
   Result<std::vector<wire::LoggedAlert>> EventMessages(const std::string& alert_id);
 

@@ -16,7 +16,9 @@ namespace {
 
 using json = nlohmann::json;
 constexpr const char* kCookie = "xl_session";
-constexpr int kMaxEventWindow = 1 << 20;  // how far back an alert list looks, in events
+constexpr int kScanPage = 2000;               // events read at a time for an alert list
+constexpr size_t kMaxScannedEvents = 200000;  // and at most this many per request
+constexpr int64_t kMaxScanMs = 250;           // or for this long on the loop thread
 
 // The session cookie: never for scripts, never sent by another site's page, and over TLS
 // (direct or behind a proxy that says so) never sent over plain HTTP.
@@ -315,24 +317,31 @@ std::optional<HttpReply> DeskApi::ChangeOwnPassword(const HttpRequest& r, const 
 
 HttpReply DeskApi::Alerts(const HttpRequest& r, const DeskUser& me) {
   int limit = 200;
-  if (auto it = r.query.find("limit"); it != r.query.end()) {
-    try {
-      limit = std::stoi(it->second);
-    } catch (...) {
-      return JsonFault(400, "limit must be a number");
-    }
-    if (limit < 1 || limit > 5000) return JsonFault(400, "limit must be 1 to 5000");
+  uint64_t before = UINT64_MAX;
+  try {
+    if (auto it = r.query.find("limit"); it != r.query.end()) limit = std::stoi(it->second);
+    if (auto it = r.query.find("before"); it != r.query.end()) before = std::stoull(it->second);
+  } catch (...) {
+    return JsonFault(400, "limit and before must be numbers");
   }
+  if (limit < 1 || limit > 5000) return JsonFault(400, "limit must be 1 to 5000");
   const std::string kind = r.query.count("kind") ? r.query.at("kind") : "";
   const std::string region = r.query.count("region") ? r.query.at("region") : "";
   const std::string state = r.query.count("state") ? r.query.at("state") : "";
-  const int64_t now = NowMs();
-  // Newest first, as far back as it takes to fill `limit` (filters may skip many events: an
-  // old alert nobody acknowledged must still be found by state=new).
+  const int64_t now = NowMs(), started = MonotonicMs();
+  // Newest first, a page at a time, as far back as it takes to fill `limit` (filters may
+  // skip many events: an old alert nobody acknowledged must still be found by state=new) —
+  // but no further than kMaxScannedEvents or kMaxScanMs on the loop thread. A list cut short
+  // says where it stopped (X-Xl-Next-Before): ask again with before=<that> for more.
   json out = json::array();
-  for (int window = limit * 4;; window *= 4) {
-    auto events = s_.log.RecentEvents(window);
+  size_t scanned = 0;
+  bool exhausted = false;
+  while (int(out.size()) < limit) {
+    if (scanned >= kMaxScannedEvents || MonotonicMs() - started > kMaxScanMs) break;
+    auto events = s_.log.RecentEvents(kScanPage, before);
     if (!events.ok()) return JsonFault(events.error());
+    scanned += events->size();
+    if (events->size() < size_t(kScanPage)) exhausted = true;
     std::vector<const EventSummary*> visible;
     std::vector<std::string> ids;
     for (const EventSummary& e : events.value()) {
@@ -342,7 +351,6 @@ HttpReply DeskApi::Alerts(const HttpRequest& r, const DeskUser& me) {
       ids.push_back(e.id);
     }
     const std::map<std::string, std::string> states = s_.desk.StatesOf(ids);
-    out = json::array();
     for (const EventSummary* e : visible) {
       const std::string& handling = states.at(e->id);
       if (!state.empty() && handling != state) continue;
@@ -354,11 +362,16 @@ HttpReply DeskApi::Alerts(const HttpRequest& r, const DeskUser& me) {
                      {"ended", e->ended},
                      {"state", handling},
                      {"overdue", handling == "new" && now - e->start_ms > s_.overdue_ms}});
+      before = e->last_seq;
       if (int(out.size()) >= limit) break;
     }
-    if (int(out.size()) >= limit || int(events->size()) < window || window >= kMaxEventWindow) break;
+    if (exhausted) break;
+    if (int(out.size()) < limit && !events->empty()) before = events->back().last_seq;
   }
-  return JsonReply(200, out);
+  HttpReply reply = JsonReply(200, out);
+  if ((!exhausted || int(out.size()) >= limit) && before != UINT64_MAX)
+    reply.headers.emplace_back("X-Xl-Next-Before", std::to_string(before));
+  return reply;
 }
 
 Result<std::vector<wire::LoggedAlert>> DeskApi::VisibleEvent(const std::string& id, const DeskUser& me) {

@@ -210,7 +210,22 @@ TEST(Desk, LoginRegionsAndTheWholeHandlingLoop) {
   EXPECT_TRUE(WaitUntil([&] { return listed(id_b).value("overdue", false); }, seconds(40))) << listed(id_b).dump();
   EXPECT_EQ(listed(id_a).value("overdue", true), false);
 
+  // Paging: a list cut short names where to go on (before=), and the next page is older.
+  auto first = admin.Call("GET", "/api/desk/alerts?limit=1");
+  ASSERT_TRUE(first.ok() && first->status == 200);
+  std::string next;
+  for (const auto& [name, value] : first->headers) {
+    if (name == "X-Xl-Next-Before") next = value;
+  }
+  ASSERT_FALSE(next.empty()) << "a list cut at its limit names the next page";
+  const json page1 = json::parse(first->body), page2 = admin.Get("/api/desk/alerts?limit=1&before=" + next);
+  ASSERT_EQ(page1.size(), 1u);
+  ASSERT_EQ(page2.size(), 1u);
+  EXPECT_NE(page1[0]["id"], page2[0]["id"]);
+  EXPECT_LE(page2[0]["start_ms"].get<int64_t>(), page1[0]["start_ms"].get<int64_t>() + 60000);
+
   // Bad input: a reason, never a crash.
+  EXPECT_EQ(op_a.Call("GET", "/api/desk/alerts?before=-x")->status, 400);
   EXPECT_EQ(op_a.Call("POST", base + "close", "{not json")->status, 400);
   EXPECT_EQ(op_a.Post(base + "fly", json::object()), 400);
   EXPECT_EQ(op_a.Call("GET", "/api/desk/alerts/no-such-alert")->status, 404);
