@@ -44,7 +44,7 @@ pids+=($!)
 echo "Xueliang demo: logs in $run (camsim.log, router.log, ingest.log), event clips in $run/clips; Ctrl-C to stop."
 echo "The monitoring-room desk: http://127.0.0.1:8080/ (user admin, password ${XL_ADMIN_PASSWORD:-xueliang-demo})"
 echo "In another terminal: export XL_PASSWORD=${XL_ADMIN_PASSWORD:-xueliang-demo}; $build/tools/xl status --all   (cameras), $build/tools/xl worker ls, http://127.0.0.1:8080/metrics (logged in)"
-echo "Live video: rtsp://127.0.0.1:8554/<camera-id> (ffplay, VLC), $build/tools/xl live <camera-id> --out clip.mp4 (with XL_PASSWORD)"
+echo "Live video: rtsp://admin:<password>@127.0.0.1:8554/<camera-id> (ffplay, VLC; any desk user), $build/tools/xl live <camera-id> --out clip.mp4 (with XL_PASSWORD)"
 console=("$build/tools/xl-console" --router tcp://127.0.0.1:5556 --key "$run/console.key" --router-key "$run/router.key"
   --snapshots "$run")
 [[ -n "${XL_DEMO_SECONDS:-}" ]] && console+=(--exit-after "$XL_DEMO_SECONDS")
