@@ -250,32 +250,41 @@ Result<std::string> UserStore::StartSession(const std::string& name, int64_t now
 std::optional<DeskUser> UserStore::SessionUser(const std::string& token, int64_t now_ms) {
   if (token.size() != 64) return std::nullopt;
   const std::string hash = HashToken(token);
-  auto q = PrepareSql(db_.get(),
-                      "SELECT u.name, u.role, u.region, u.disabled, s.last_ms, s.created_ms FROM desk_sessions s "
-                      "JOIN users u ON u.name = s.user WHERE s.token_hash = ? AND u.disabled = 0");
-  if (!q.ok()) return std::nullopt;
-  BindText(q->get(), 1, hash);
-  if (sqlite3_step(q->get()) != SQLITE_ROW) return std::nullopt;
+  auto cached = sessions_.find(hash);
+  if (cached == sessions_.end()) {
+    auto q = PrepareSql(db_.get(),
+                        "SELECT u.name, u.role, u.region, u.disabled, s.last_ms, s.created_ms FROM desk_sessions s "
+                        "JOIN users u ON u.name = s.user WHERE s.token_hash = ? AND u.disabled = 0");
+    if (!q.ok()) return std::nullopt;
+    BindText(q->get(), 1, hash);
+    if (sqlite3_step(q->get()) != SQLITE_ROW) return std::nullopt;
+    if (sessions_.size() >= kMaxCachedSessions) sessions_.clear();
+    cached = sessions_
+                 .emplace(hash, CachedSession{UserAt(q->get(), 0), sqlite3_column_int64(q->get(), 4),
+                                              sqlite3_column_int64(q->get(), 5)})
+                 .first;
+  }
+  CachedSession& s = cached->second;
   // Idle too long, or older than a duty shift whatever its use: over.
-  if (now_ms - sqlite3_column_int64(q->get(), 4) > kSessionIdleMs ||
-      now_ms - sqlite3_column_int64(q->get(), 5) > session_max_ms_) {
+  if (now_ms - s.last_ms > kSessionIdleMs || now_ms - s.created_ms > session_max_ms_) {
     EndSession(token);
     return std::nullopt;
   }
-  DeskUser user = UserAt(q->get(), 0);
   // The idle clock moves in steps of a minute: a write (an fsync) per request would stall the
   // router when a page opens 16 tiles at once.
-  if (now_ms - sqlite3_column_int64(q->get(), 4) < kSessionTouchMs) return user;
+  if (now_ms - s.last_ms < kSessionTouchMs) return s.user;
+  s.last_ms = now_ms;
   auto touch = PrepareSql(db_.get(), "UPDATE desk_sessions SET last_ms = ? WHERE token_hash = ?");
   if (touch.ok()) {
     sqlite3_bind_int64(touch->get(), 1, now_ms);
     BindText(touch->get(), 2, hash);
     sqlite3_step(touch->get());
   }
-  return user;
+  return s.user;
 }
 
 void UserStore::EndSessionsOf(const std::string& name) {
+  std::erase_if(sessions_, [&](const auto& entry) { return entry.second.user.name == name; });
   auto del = PrepareSql(db_.get(), "DELETE FROM desk_sessions WHERE user = ?");
   if (!del.ok()) return;
   BindText(del->get(), 1, name);
@@ -283,6 +292,7 @@ void UserStore::EndSessionsOf(const std::string& name) {
 }
 
 void UserStore::EndSession(const std::string& token) {
+  sessions_.erase(HashToken(token));
   auto del = PrepareSql(db_.get(), "DELETE FROM desk_sessions WHERE token_hash = ?");
   if (!del.ok()) return;
   BindText(del->get(), 1, HashToken(token));

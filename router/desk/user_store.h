@@ -7,13 +7,15 @@
 // Roles: operator (watches, handles alerts), commander (everything below its region), admin
 // (users and cameras). Every user sees only cameras and alerts inside their `region`
 // (a region code prefix; "" is the whole system).
-// Thread: the router's one loop thread only (router/router.h); not thread-safe.
+// Thread: the router's one loop thread only (router/router.h); not thread-safe. The router
+// is the only writer of its sessions and users (xl works through its API).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/sqlite_util.h"
@@ -103,6 +105,15 @@ class UserStore {
   Status ChangeUser(const char* sql, const std::string& name, const std::vector<std::string>& values);
   SqlitePtr db_;
   int64_t session_max_ms_;
+  // Sessions read since they were last changed, by token hash: every request and every open
+  // socket's twice-a-second check asks, so only the first asks SQLite. Every write to a
+  // session or its user (end, new password, disabled, moved, removed) drops its entries.
+  struct CachedSession {
+    DeskUser user;
+    int64_t last_ms, created_ms;
+  };
+  static constexpr size_t kMaxCachedSessions = 100000;
+  std::unordered_map<std::string, CachedSession> sessions_;
 };
 
 }  // namespace xl::router
