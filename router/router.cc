@@ -208,11 +208,17 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
 
 void Router::OnUserChanged(const std::string& user) {
   if (rtsp_) rtsp_->SetLogins(users_->RtspLogins());
-  // Native clients of a user no longer active are dropped (their keys stay registered,
-  // refused while the user is disabled or gone; ZAP and every message check the user).
+  // Native clients of a user no longer active are dropped. A disabled user's keys stay
+  // registered (refused while disabled: ZAP and every message check the user); a removed
+  // user's keys go, so a new user of the same name does not inherit them.
   if (users_->Find(user)) return;
+  const bool removed = !users_->Get(user);
   for (const PeerKey& key : keys_->List()) {
-    if (key.kind == PeerKind::kUser && key.name == user) hub_.ForgetKey(key.public_key, MonotonicMs());
+    if (key.kind != PeerKind::kUser || key.name != user) continue;
+    hub_.ForgetKey(key.public_key, MonotonicMs());
+    if (removed && keys_->Remove(key.public_key).ok()) {
+      spdlog::info("keys: removed client key {} of removed user {}", key.public_key, user);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 #include "router/desk/desk_api.h"
 
+#include <glib.h>
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
@@ -84,7 +85,12 @@ std::optional<HttpReply> DeskApi::Handle(const HttpRequest& r, const HttpServer:
     return ChangeOwnPassword(r, *me, respond);
   }
   if (r.path == "/api/users") return Users(r, *me, respond);
-  if (r.path.starts_with("/api/users/")) return ChangeUser(r, r.path.substr(11), *me, respond);
+  if (r.path.starts_with("/api/users/")) {
+    gchar* name = g_uri_unescape_string(r.path.substr(11).c_str(), nullptr);  // names may be Chinese
+    const std::string user = name ? name : "";
+    g_free(name);
+    return ChangeUser(r, user, *me, respond);
+  }
   if (r.method == "GET" && r.path == "/api/desk/cameras") return Cameras(*me);
   if (r.method == "GET" && r.path == "/api/desk/tree") return Tree(*me);
   if (r.method == "GET" && r.path == "/api/desk/health") return Health(*me);

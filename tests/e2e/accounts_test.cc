@@ -138,10 +138,24 @@ TEST(Accounts, UserChangesEndTheirSessionsSocketsAndPlayersAtOnce) {
   EXPECT_EQ(sys.Api("PATCH", "/api/users/op_a", R"({"region":"33010202"})")->status, 200);
   EXPECT_NE(ProbeRelay(sys, kVillageB, "op_a:village-a-3rd").find("codec_name=h264"), std::string::npos)
       << "moved to village B's town, op_a sees B";
+  const std::string key_file = sys.dir() + "/op_a.key";
+  ASSERT_EQ(sys.RunXl({"key", "gen", "--out", key_file}, &out), 0) << out;
+  const std::string public_key = out.substr(0, 40);
+  ASSERT_EQ(sys.RunXl({"key", "add", "user", "op_a", key_file}, &out), 0) << out;
   ASSERT_EQ(sys.RunXl({"user", "rm", "op_a"}, &out), 0) << out;
   EXPECT_EQ(LoginStatus(sys, "op_a", "village-a-3rd"), 401);
   ASSERT_EQ(sys.RunXl({"user", "ls"}, &out), 0);
   EXPECT_EQ(out.find("op_a"), std::string::npos) << out;
+  ASSERT_EQ(sys.RunXl({"key", "ls"}, &out), 0);
+  EXPECT_EQ(out.find(public_key), std::string::npos) << "a removed user's client key stayed registered: " << out;
+
+  // Names are often Chinese: every command takes them.
+  ASSERT_EQ(sys.RunXl({"user", "add", "值班员甲", "operator", "3301020101"}, &out, {"XL_USER_PASSWORD=duty-officer-1"}),
+            0)
+      << out;
+  ASSERT_EQ(sys.RunXl({"user", "disable", "值班员甲"}, &out), 0) << out;
+  EXPECT_EQ(LoginStatus(sys, "值班员甲", "duty-officer-1"), 401);
+  ASSERT_EQ(sys.RunXl({"user", "rm", "值班员甲"}, &out), 0) << out;
 
   for (const char* secret : {"village-a-pw", "village-a-new", "village-a-3rd", kAdminPassword}) {
     EXPECT_EQ(router->Output().find(secret), std::string::npos) << "a password reached the log";

@@ -9,6 +9,7 @@
 // and a stream that dies are both recovered by a new INVITE, bad packets are counted and
 // dropped, and a client's PTZ command goes through the router to the device.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -383,7 +384,11 @@ TEST(Gb28181, APeerThatDoesNotReadAndAUdpFloodStallNothing) {
   std::atomic<bool> stop{false};
   std::atomic<int64_t> sent_tcp{0}, sent_udp{0};
   // The reader that never reads: a tiny receive buffer, and REGISTERs whose 401s pile up.
+  // Both attackers run at the lowest CPU priority (on Linux, per thread): on a busy 2-core
+  // machine their own loops would otherwise starve the simulated device's keepalive timer,
+  // and its lateness is not what is measured here.
   std::thread slow([&] {
+    ::setpriority(PRIO_PROCESS, 0, 19);
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     const int small = 4096;
     ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
@@ -413,6 +418,7 @@ TEST(Gb28181, APeerThatDoesNotReadAndAUdpFloodStallNothing) {
   });
   // The flood: 200,000 datagrams as fast as loopback takes them.
   std::thread flood([&] {
+    ::setpriority(PRIO_PROCESS, 0, 19);
     const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
     sockaddr_in to{};
     to.sin_family = AF_INET;
