@@ -3,7 +3,7 @@
 
 import { api } from './api.js';
 import { t } from './i18n.js';
-import { $ } from './state.js';
+import { $, tableRow } from './state.js';
 
 export async function loadHealth() {
   const r = await api('GET', '/api/desk/health');
@@ -11,15 +11,10 @@ export async function loadHealth() {
   const body = $('#health-table tbody');
   body.innerHTML = '';
   for (const c of r.data) {
-    const tr = document.createElement('tr');
-    tr.dataset.id = c.id;
     const minutes = c.since_ms ? Math.round((Date.now() - c.since_ms) / 60000) : '';
-    for (const text of [c.name, c.health === 'fault' ? t('fault') : t(`st_${c.state}`),
-                        c.faults.map(t).join(', ') || c.reason, minutes === '' ? '' : `${minutes} min`]) {
-      const td = document.createElement('td');
-      td.textContent = text;
-      tr.appendChild(td);
-    }
+    const tr = tableRow([c.name, c.health === 'fault' ? t('fault') : t(`st_${c.state}`),
+                         c.faults.map(t).join(', ') || c.reason, minutes === '' ? '' : `${minutes} min`]);
+    tr.dataset.id = c.id;
     body.appendChild(tr);
   }
 }

@@ -4,7 +4,7 @@
 
 import { api } from './api.js';
 import { t } from './i18n.js';
-import { $, desk } from './state.js';
+import { $, desk, tableRow } from './state.js';
 
 function button(text, onClick) {
   const b = document.createElement('button');
@@ -24,13 +24,8 @@ export async function loadUsers() {
   const body = $('#users-table tbody');
   body.innerHTML = '';
   for (const u of r.data) {
-    const tr = document.createElement('tr');
+    const tr = tableRow([u.user, t(u.role), u.region || t('everything'), u.disabled ? t('user_disabled') : t('user_active')]);
     tr.dataset.user = u.user;
-    for (const text of [u.user, t(u.role), u.region || t('everything'), u.disabled ? t('user_disabled') : t('user_active')]) {
-      const td = document.createElement('td');
-      td.textContent = text;
-      tr.appendChild(td);
-    }
     const actions = document.createElement('td');
     if (u.user !== desk.me.user) {
       const path = `/api/users/${encodeURIComponent(u.user)}`;

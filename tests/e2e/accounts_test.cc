@@ -235,12 +235,7 @@ TEST(Accounts, WrongPasswordsAreSlowedDownAndLoggedWhileTheRelayKeepsItsFrameRat
   auto camsim = sys.StartCamsim({"a=" + Fixture("vtest.avi"), "b=" + Fixture("tree.avi")});
   auto router = sys.StartRouter();
   auto worker = StartTwoVillages(sys);
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        auto r = sys.Api("GET", std::string("/api/cameras/") + kVillageA);
-        return r.ok() && r->body.find("\"online\"") != std::string::npos;
-      },
-      seconds(120)));
+  ASSERT_TRUE(WaitUntil([&] { return CameraOnline(sys, kVillageA); }, seconds(120)));
   const int live_fd = OpenAs(sys, std::string("/live/") + kVillageA, sys.AdminCookie());
   ASSERT_GE(live_fd, 0);
   WsReader live(live_fd);

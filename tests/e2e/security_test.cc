@@ -347,12 +347,7 @@ TEST(Security, LogoutClosesOpenSocketsAndOtherSitesCannotOpenThem) {
   auto camsim = sys.StartCamsim({"a=" + Fixture("vtest.avi"), "b=" + Fixture("tree.avi")});
   auto router = sys.StartRouter();
   auto worker = StartTwoVillages(sys);
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        auto r = sys.Api("GET", std::string("/api/cameras/") + kVillageA);
-        return r.ok() && r->body.find("\"online\"") != std::string::npos;
-      },
-      seconds(60)));
+  ASSERT_TRUE(WaitUntil([&] { return CameraOnline(sys, kVillageA); }, seconds(60)));
   const int port = std::stoi(sys.HttpBase().substr(sys.HttpBase().rfind(':') + 1));
   const std::string cookie = sys.LoginCookie("admin", kAdminPassword);
   ASSERT_FALSE(cookie.empty()) << "login refused";

@@ -25,4 +25,10 @@ inline std::unique_ptr<Process> StartTwoVillages(System& sys) {
                                            sys.RtspUrl("b").substr(7) + "\"}\n");
 }
 
+// True once the router reports camera `id` online.
+inline bool CameraOnline(System& sys, const std::string& id) {
+  auto r = sys.Api("GET", "/api/cameras/" + id);
+  return r.ok() && r->body.find("\"online\"") != std::string::npos;
+}
+
 }  // namespace xl::test
