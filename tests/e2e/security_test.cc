@@ -1,10 +1,15 @@
 // Strangers on the network, end to end: a process with no registered key (or no CURVE at all)
-// tries every ZeroMQ endpoint of a running router, and a registered worker key tries to speak
-// for another worker; they get nothing and change nothing, and the real system keeps working.
+// and no session tries every port of a running router and worker (ZeroMQ, RTSP, HTTP and
+// WebSockets, the worker's HTTP, SIP over UDP and TCP), and a registered worker key tries to
+// speak for another worker; they get nothing and change nothing, and the real system keeps
+// working.
 // Native clients see only their desk user's region; keys are managed with `xl key`.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <map>
@@ -71,6 +76,8 @@ double RouterMetric(System& sys, const std::string& name) {
   return at == std::string::npos ? -1 : std::stod(r->body.substr(at + name.size() + 2));
 }
 
+int HttpPortOf(const System& sys) { return std::stoi(sys.HttpBase().substr(sys.HttpBase().rfind(':') + 1)); }
+
 // One peer of the router's ZeroMQ endpoints: with `keys` a CURVE client, else plain.
 class Peer {
  public:
@@ -123,11 +130,52 @@ wire::VideoFrame InjectedFrame(const std::string& camera, uint64_t seq) {
   return v;
 }
 
-TEST(Security, StrangersGetNothingFromAnyZeroMqEndpointAndTheSystemKeepsWorking) {
+// One request on a fresh TCP connection to a loopback port; the reply's first line ("" when
+// the server answered nothing within 10 s).
+std::string FirstLine(int port, const std::string& request) {
+  const int fd = ConnectLoopback(port);
+  if (fd < 0) return "";
+  if (::write(fd, request.data(), request.size()) != ssize_t(request.size())) return ::close(fd), "";
+  std::string reply;
+  char c;
+  pollfd p{fd, POLLIN, 0};
+  while (reply.find("\r\n") == std::string::npos && ::poll(&p, 1, 10000) > 0 && ::read(fd, &c, 1) == 1) reply += c;
+  ::close(fd);
+  return reply.substr(0, reply.find("\r\n"));
+}
+
+// One SIP datagram to the worker's GB28181 port; the first line of the answer ("" for none).
+std::string SipOverUdp(int port, const std::string& message) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(uint16_t(port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::sendto(fd, message.data(), message.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  char buf[4096];
+  pollfd p{fd, POLLIN, 0};
+  const ssize_t n = ::poll(&p, 1, 5000) > 0 ? ::recv(fd, buf, sizeof buf, 0) : 0;
+  ::close(fd);
+  const std::string reply(buf, size_t(n > 0 ? n : 0));
+  return reply.substr(0, reply.find("\r\n"));
+}
+
+std::string SipRequest(const std::string& method, const std::string& device, const std::string& body = "") {
+  return method + " sip:34020000002000000001@3402000000 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK" +
+         method + "\r\nFrom: <sip:" + device + "@3402000000>;tag=s\r\nTo: <sip:" + device +
+         "@3402000000>\r\nCall-ID: stranger-" + method + "\r\nCSeq: 1 " + method + "\r\n" +
+         (body.empty() ? "" : "Content-Type: Application/MANSCDP+xml\r\n") +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+TEST(Security, StrangersGetNothingFromAnyPortAndTheSystemKeepsWorking) {
   System sys("security-strangers");
   auto camsim = sys.StartCamsim({"a=" + Fixture("vtest.avi"), "b=" + Fixture("tree.avi")});
   auto router = sys.StartRouter();
-  auto worker = StartTwoVillages(sys);
+  const int worker_http = FreePort(), sip = FreePort();
+  auto worker = StartTwoVillages(
+      sys, worker_http,
+      "  gb28181: {enabled: true, bind: 127.0.0.1, port: " + std::to_string(sip) + ", password: device-Secret1}\n");
   auto console = sys.StartConsole("console.log");
   ASSERT_TRUE(WaitUntil([&] { return AlertsOf(*console, kVillageA) > 0; }, seconds(90)))
       << console->Output() << worker->Output() << router->Output();
@@ -185,6 +233,63 @@ TEST(Security, StrangersGetNothingFromAnyZeroMqEndpointAndTheSystemKeepsWorking)
     takeover.Send(hello);
     EXPECT_EQ(takeover.Received(seconds(3)), 0) << "another worker's key took over e2e-worker's cameras";
   }
+
+  // RTSP: no stream description, no session, without a desk user's login.
+  const int relay = std::stoi(sys.RelayUrl("", "").substr(sys.RelayUrl("", "").rfind(':') + 1));
+  const std::string stream = sys.RelayUrl(kVillageA, "");
+  EXPECT_EQ(FirstLine(relay, "DESCRIBE " + stream + " RTSP/1.0\r\nCSeq: 1\r\n\r\n"), "RTSP/1.0 401 Unauthorized");
+  EXPECT_EQ(FirstLine(relay, "SETUP " + stream +
+                                 "/stream=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;unicast;"
+                                 "interleaved=0-1\r\n\r\n"),
+            "RTSP/1.0 401 Unauthorized");
+  // Router HTTP: every API and the metrics need a session (or the scraper's token).
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{{"GET", "/api/desk/alerts"},
+                                                                                     {"GET", "/api/desk/cameras"},
+                                                                                     {"GET", "/api/cameras"},
+                                                                                     {"GET", "/api/workers"},
+                                                                                     {"GET", "/api/keys"},
+                                                                                     {"GET", "/api/live"},
+                                                                                     {"GET", "/api/users"},
+                                                                                     {"GET", "/metrics"},
+                                                                                     {"POST", "/api/desk/ptz"},
+                                                                                     {"POST", "/api/cameras"},
+                                                                                     {"POST", "/api/import"}}) {
+    auto r = HttpCall(method, sys.HttpBase() + path, method == "POST" ? "{}" : "");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 401) << method << " " << path << ": " << r->body;
+  }
+  // Router WebSockets: closed unopened (4401), no video.
+  for (const std::string& path : {std::string("/desk/feed"), std::string("/live/") + kVillageA}) {
+    const int fd = OpenWebSocket(HttpPortOf(sys), path, "");
+    if (fd < 0) continue;  // refused outright: as good
+    WsReader ws(fd);
+    EXPECT_EQ(ws.WaitForClose(std::chrono::milliseconds(3000)), 4401) << path;
+    EXPECT_LE(ws.frames(), 1) << path << ": more than the refusal's reason";
+  }
+  // Worker HTTP: clips, PTZ and the device list answer only the router's token.
+  const std::string worker_base = "http://127.0.0.1:" + std::to_string(worker_http);
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/clips/x.mp4"}, {"POST", "/gb28181/ptz"}, {"GET", "/gb28181/devices"}, {"GET", "/metrics"}}) {
+    auto r = HttpCall(method, worker_base + path, method == "POST" ? "{}" : "");
+    ASSERT_TRUE(r.ok()) << path;
+    EXPECT_EQ(r->status, 401) << method << " " << path << ": " << r->body;
+  }
+  // SIP: a stranger's REGISTER is only challenged, its MESSAGE refused; no device appears.
+  const std::string device = "34020000001320000077";
+  EXPECT_EQ(SipOverUdp(sip, SipRequest("REGISTER", device)), "SIP/2.0 401 Unauthorized");
+  EXPECT_EQ(SipOverUdp(sip, SipRequest("MESSAGE", device,
+                                       "<?xml version=\"1.0\"?><Notify><CmdType>Keepalive</CmdType><SN>1</SN>"
+                                       "<DeviceID>" +
+                                           device + "</DeviceID><Status>OK</Status></Notify>")),
+            "SIP/2.0 403 Forbidden");
+  const int sip_fd = ConnectLoopback(sip);
+  ASSERT_GE(sip_fd, 0) << "SIP over TCP";
+  const std::string reg = SipRequest("REGISTER", device);
+  ASSERT_EQ(::write(sip_fd, reg.data(), reg.size()), ssize_t(reg.size()));
+  ::close(sip_fd);
+  auto devices = HttpCall("GET", worker_base + "/gb28181/devices", "", "", 10, AsScraper());
+  ASSERT_TRUE(devices.ok() && devices->status == 200);
+  EXPECT_TRUE(json::parse(devices->body)["devices"].empty()) << devices->body;
 
   // Nothing injected reached the log, the relay or the worker table; refusals were counted.
   EXPECT_EQ(CountRows(sys.Database(), "SELECT COUNT(*) FROM alerts WHERE alert_id LIKE 'injected-%'"), 0);
