@@ -208,15 +208,15 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
 
 void Router::OnUserChanged(const std::string& user) {
   if (rtsp_) rtsp_->SetLogins(users_->RtspLogins());
-  // Native clients of a user no longer active are dropped. A disabled user's keys stay
-  // registered (refused while disabled: ZAP and every message check the user); a removed
-  // user's keys go, so a new user of the same name does not inherit them.
-  if (users_->Find(user)) return;
-  const bool removed = !users_->Get(user);
+  // Native clients follow their user: dropped when the user is disabled, removed or moved to
+  // another region (a client subscribes again under the new scope; a disabled user's key is
+  // refused until the user is enabled again).
+  const auto active = users_->Find(user);
+  hub_.ForgetUser(user, active ? std::optional(active->region) : std::nullopt, MonotonicMs());
+  if (users_->Get(user)) return;
+  // A removed user's keys go, so a new user of the same name does not inherit them.
   for (const PeerKey& key : keys_->List()) {
-    if (key.kind != PeerKind::kUser || key.name != user) continue;
-    hub_.ForgetKey(key.public_key, MonotonicMs());
-    if (removed && keys_->Remove(key.public_key).ok()) {
+    if (key.kind == PeerKind::kUser && key.name == user && keys_->Remove(key.public_key).ok()) {
       spdlog::info("keys: removed client key {} of removed user {}", key.public_key, user);
     }
   }

@@ -86,6 +86,18 @@ void ClientHub::ForgetKey(const std::string& public_key, int64_t now_ms) {
   }
 }
 
+void ClientHub::ForgetUser(const std::string& user, const std::optional<std::string>& region, int64_t now_ms) {
+  for (auto it = clients_.begin(); it != clients_.end();) {
+    auto next = std::next(it);
+    if (it->second.caller.user == user && it->second.caller.region != region) {
+      spdlog::info("client ({}): dropped, its user {}", user,
+                   region ? "moved to region " + *region : "may no longer act");
+      Forget(it, now_ms);
+    }
+    it = next;
+  }
+}
+
 bool ClientHub::Visible(const ClientCaller& caller, const std::string& camera_id) const {
   const auto region = region_of_(camera_id);
   return region && RegionMatches(caller.region, *region, camera_id);

@@ -56,6 +56,9 @@ class ClientHub {
   void OnRequest(const std::string& identity, const zmq::message_t& body, const ClientCaller& caller, int64_t now_ms);
   // Drops every client that spoke with `public_key` (the key was revoked).
   void ForgetKey(const std::string& public_key, int64_t now_ms);
+  // Drops the clients of desk user `user` unless they still speak for `region` (nullopt: the
+  // user may no longer act). A dropped client subscribes again under the user's new scope.
+  void ForgetUser(const std::string& user, const std::optional<std::string>& region, int64_t now_ms);
   // Sends freshly logged alerts to the live clients that select them.
   void OnLogged(const std::vector<wire::LoggedAlert>& logged);
   void OnCameraChanged(const wire::Camera& camera);

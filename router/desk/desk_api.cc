@@ -128,6 +128,13 @@ bool DeskApi::OffLoop(std::function<Hashed()> work, std::function<void(Hashed)> 
   return true;
 }
 
+HttpReply DeskApi::SlowDown(int64_t wait_ms, const std::string& why) {
+  const int64_t seconds = (wait_ms + 999) / 1000;
+  HttpReply slow = JsonFault(429, why + ": try again in " + std::to_string(seconds) + " s");
+  slow.headers.emplace_back("Retry-After", std::to_string(seconds));
+  return slow;
+}
+
 HttpReply DeskApi::Busy() {
   HttpReply busy = JsonFault(503, "the router is checking other passwords: try again in a second");
   busy.headers.emplace_back("Retry-After", "1");
@@ -147,11 +154,7 @@ std::optional<HttpReply> DeskApi::Login(const HttpRequest& r, const HttpServer::
     return JsonFault(400, "expected {\"user\": text, \"password\": text}");
   }
   if (const int64_t wait = throttle_.WaitMs(name, r.peer, NowMs()); wait > 0) {
-    const int64_t seconds = (wait + 999) / 1000;
-    HttpReply slow = JsonFault(429, "too many failed logins for this user or from this address: try again in " +
-                                        std::to_string(seconds) + " s");
-    slow.headers.emplace_back("Retry-After", std::to_string(seconds));
-    return slow;
+    return SlowDown(wait, "too many failed logins for this user or from this address");
   }
   // Unknown and disabled users cost a hash too: timing tells nobody apart.
   const auto creds = s_.users.CredentialsOf(name);
@@ -259,15 +262,18 @@ std::optional<HttpReply> DeskApi::ChangeUser(const HttpRequest& r, const std::st
     if (Status s = CheckPasswordRule(password); !s.ok()) return JsonFault(s.error());
   }
   // Role, region and the switch apply now; a new password once hashed.
-  if (changed.role != target->role || changed.region != target->region) {
+  const bool moved = changed.role != target->role || changed.region != target->region;
+  if (moved) {
     if (Status s = s_.users.SetRoleAndRegion(name, changed.role, changed.region); !s.ok()) return JsonFault(s.error());
   }
   if (changed.disabled != target->disabled) {
     if (Status s = s_.users.SetDisabled(name, changed.disabled); !s.ok()) return JsonFault(s.error());
   }
-  spdlog::info("desk: {} changed user {}: {}, region {}{}", me.name, name, changed.role,
-               changed.region.empty() ? "all" : changed.region, changed.disabled ? ", disabled" : "");
-  UserChanged(name);
+  if (moved || changed.disabled != target->disabled) {
+    spdlog::info("desk: {} changed user {}: {}, region {}{}", me.name, name, changed.role,
+                 changed.region.empty() ? "all" : changed.region, changed.disabled ? ", disabled" : "");
+    UserChanged(name);
+  }
   if (!j.contains("password")) return JsonReply(200, UserJson(changed));
   auto work = [name, password] { return Hashed{false, HashPassword(name, password)}; };
   auto done = [this, changed, admin = me.name, respond](Hashed h) {
@@ -290,9 +296,7 @@ std::optional<HttpReply> DeskApi::ChangeOwnPassword(const HttpRequest& r, const 
   }
   if (Status s = CheckPasswordRule(new_password); !s.ok()) return JsonFault(s.error());
   if (const int64_t wait = throttle_.WaitMs(me.name, r.peer, NowMs()); wait > 0) {
-    HttpReply slow = JsonFault(429, "too many wrong passwords: try again later");
-    slow.headers.emplace_back("Retry-After", std::to_string((wait + 999) / 1000));
-    return slow;
+    return SlowDown(wait, "too many wrong passwords");
   }
   const auto creds = s_.users.CredentialsOf(me.name);
   auto work = [hash = creds ? creds->password_hash : "", name = me.name, old_password, new_password] {

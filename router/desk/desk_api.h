@@ -93,6 +93,8 @@ class DeskApi {
   // kMaxHashing hashes are running already.
   bool OffLoop(std::function<Hashed()> work, std::function<void(Hashed)> done);
   static HttpReply Busy();
+  // 429 with Retry-After for a caller the login throttle holds back `wait_ms` more.
+  static HttpReply SlowDown(int64_t wait_ms, const std::string& why);
   std::optional<HttpReply> Login(const HttpRequest& request, const HttpServer::Responder& respond);
   std::optional<HttpReply> Users(const HttpRequest& request, const DeskUser& me, const HttpServer::Responder& respond);
   std::optional<HttpReply> ChangeUser(const HttpRequest& request, const std::string& name, const DeskUser& me,

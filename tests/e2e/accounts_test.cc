@@ -133,15 +133,24 @@ TEST(Accounts, UserChangesEndTheirSessionsSocketsAndPlayersAtOnce) {
   EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/api/me", "", "", 10, {{"Cookie", fresh}})->status, 200);
   EXPECT_EQ(LoginStatus(sys, "op_a", "village-a-3rd"), 200);
 
-  // An admin does not lock themselves out here; removing op_a ends them for good.
-  EXPECT_EQ(sys.Api("PATCH", "/api/users/admin", R"({"disabled":true})")->status, 403);
-  EXPECT_EQ(sys.Api("PATCH", "/api/users/op_a", R"({"region":"33010202"})")->status, 200);
-  EXPECT_NE(ProbeRelay(sys, kVillageB, "op_a:village-a-3rd").find("codec_name=h264"), std::string::npos)
-      << "moved to village B's town, op_a sees B";
+  // Moved to village B's town, op_a sees B: over RTSP, and their native client, subscribed
+  // under village A, is dropped and subscribes again under the new region.
   const std::string key_file = sys.dir() + "/op_a.key";
   ASSERT_EQ(sys.RunXl({"key", "gen", "--out", key_file}, &out), 0) << out;
   const std::string public_key = out.substr(0, 40);
   ASSERT_EQ(sys.RunXl({"key", "add", "user", "op_a", key_file}, &out), 0) << out;
+  auto console = sys.StartConsole("op_a-console.log", {"--key", key_file});
+  ASSERT_TRUE(WaitUntil([&] { return console->Output().find(kVillageA) != std::string::npos; }, seconds(30)))
+      << console->Output();
+  EXPECT_EQ(console->Output().find(kVillageB), std::string::npos) << "village B before the move";
+  EXPECT_EQ(sys.Api("PATCH", "/api/users/admin", R"({"disabled":true})")->status, 403);  // no self-lockout
+  EXPECT_EQ(sys.Api("PATCH", "/api/users/op_a", R"({"region":"33010202"})")->status, 200);
+  EXPECT_NE(ProbeRelay(sys, kVillageB, "op_a:village-a-3rd").find("codec_name=h264"), std::string::npos);
+  EXPECT_NE(router->Output().find("its user moved to region 33010202"), std::string::npos) << router->Output();
+  EXPECT_TRUE(WaitUntil([&] { return console->Output().find(kVillageB) != std::string::npos; }, seconds(60)))
+      << console->Output();
+
+  // Removing op_a ends them for good, their client key too.
   ASSERT_EQ(sys.RunXl({"user", "rm", "op_a"}, &out), 0) << out;
   EXPECT_EQ(LoginStatus(sys, "op_a", "village-a-3rd"), 401);
   ASSERT_EQ(sys.RunXl({"user", "ls"}, &out), 0);
