@@ -19,6 +19,20 @@ struct BodyBuffer {
   bool too_large = false;
 };
 
+// The value of the longest key of `by_prefix` that `path` starts with; nullptr for none.
+template <typename Value>
+const Value* LongestPrefix(const std::map<std::string, Value>& by_prefix, const std::string& path) {
+  const Value* best = nullptr;
+  size_t best_len = 0;
+  for (const auto& [prefix, value] : by_prefix) {
+    if (path.starts_with(prefix) && prefix.size() >= best_len) {
+      best = &value;
+      best_len = prefix.size();
+    }
+  }
+  return best;
+}
+
 std::string TooLargeJson(size_t limit) {
   return "{\"error\":\"the request body is too large: at most " + std::to_string(limit) + " bytes here\"}";
 }
@@ -165,14 +179,7 @@ void HttpServer::OnRequest(SoupServer*, void* raw_msg, const char* path, void* r
     if (buffer->too_large) return SetReply(msg, {413, "application/json", TooLargeJson(buffer->limit)});
     req.body = std::move(buffer->bytes);
   }
-  const Routed* best = nullptr;
-  size_t best_len = 0;
-  for (const auto& [prefix, routed] : server->routes_) {
-    if (req.path.starts_with(prefix) && prefix.size() >= best_len) {
-      best = &routed;
-      best_len = prefix.size();
-    }
-  }
+  const Routed* best = LongestPrefix(server->routes_, req.path);
   if (!best) return SetReply(msg, {404, "application/json", "{\"error\":\"no such endpoint\"}"});
   if (best->handler) return SetReply(msg, best->handler(req));
   // Answered later: the message waits, paused, holding a reference until the reply comes.
@@ -197,14 +204,8 @@ void HttpServer::OnRequest(SoupServer*, void* raw_msg, const char* path, void* r
 }
 
 size_t HttpServer::BodyLimit(const std::string& path) const {
-  size_t limit = kDefaultMaxBody, best_len = 0;
-  for (const auto& [prefix, bytes] : body_limits_) {
-    if (path.starts_with(prefix) && prefix.size() >= best_len) {
-      limit = bytes;
-      best_len = prefix.size();
-    }
-  }
-  return limit;
+  const size_t* limit = LongestPrefix(body_limits_, path);
+  return limit ? *limit : kDefaultMaxBody;
 }
 
 void HttpServer::OnStarted(SoupServer*, void* raw_msg, void* self) {
