@@ -353,20 +353,17 @@ void Registrar::QueueQueries(const std::string& id, bool with_info, int64_t now_
 }
 
 void Registrar::PumpQueries(int64_t now_ms, Output& out) {
-  while (querying_.size() < kMaxQueriesInFlight && queue_head_ < queue_.size()) {
-    const std::string id = queue_[queue_head_++];
+  while (querying_.size() < kMaxQueriesInFlight && !queue_.empty()) {
+    const std::string id = std::move(queue_.front());
+    queue_.pop_front();
     auto q = queued_.find(id);
     const bool with_info = q != queued_.end() && q->second;
     if (q != queued_.end()) queued_.erase(q);
     auto d = devices_.find(id);
     if (d == devices_.end() || !d->second.registered) continue;
-    querying_[id] = now_ms;
+    querying_.insert(id);
     AskCatalog(d->second, now_ms, out);
     if (with_info) Query(d->second, "DeviceInfo", sn_++, out);
-  }
-  if (queue_head_ == queue_.size()) {
-    queue_.clear();
-    queue_head_ = 0;
   }
 }
 
@@ -421,7 +418,9 @@ Registrar::Output Registrar::Tick(int64_t now_ms) {
   for (auto it = querying_.begin(); it != querying_.end();) {
     // Not answered in time (lost, or the device went): its place goes to the next; the
     // device's keepalives ask again later.
-    it = now_ms - it->second >= kQueryTimeoutMs ? querying_.erase(it) : std::next(it);
+    auto d = devices_.find(*it);
+    const bool late = d == devices_.end() || now_ms - d->second.catalog_asked_ms >= kQueryTimeoutMs;
+    it = late ? querying_.erase(it) : std::next(it);
   }
   PumpQueries(now_ms, out);
   for (auto it = calls_.begin(); it != calls_.end();) {

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <set>
 #include <string>
@@ -161,9 +162,8 @@ class Registrar {
   std::map<std::string, GbDevice> devices_;
   std::set<std::string> refused_;       // refusals reported, until the device gets in
   std::map<std::string, bool> queued_;  // device ID → with device info; waiting to be asked
-  std::vector<std::string> queue_;      // the same IDs, oldest first (queue_head_ is next)
-  size_t queue_head_ = 0;
-  std::map<std::string, int64_t> querying_;  // device ID → when its catalog was asked for
+  std::deque<std::string> queue_;       // the same IDs, oldest first
+  std::set<std::string> querying_;      // asked, not complete yet (since GbDevice::catalog_asked_ms)
   struct Call {
     std::string device_id, channel_id;
     std::string from_tag, to_tag;  // ours; the device's, from its 200
