@@ -163,10 +163,7 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   r->http_ = std::move(http.value());
   r->http_->LimitBody("/api/import", kMaxCsvBytes);  // a county's cameras as CSV; everything else is small
   r->feed_ = std::make_unique<DeskFeed>(*r->http_, *r->users_);
-  auto rtsp = RtspOut::Start(config.rtsp, r->relay_, [router](const std::string& region, const std::string& camera) {
-    const RegisteredCamera* c = router->store_->Find(camera);
-    return c && RegionMatches(region, c->spec.region(), camera);
-  });
+  auto rtsp = RtspOut::Start(config.rtsp, r->relay_);
   if (!rtsp.ok()) return rtsp.error();
   r->rtsp_ = std::move(rtsp.value());
   r->rtsp_->SetLogins(r->users_->RtspLogins());
@@ -402,9 +399,11 @@ std::string Router::CodecOf(const std::string& camera) const {
 }
 
 void Router::SyncRtspMounts() {
+  std::map<std::string, RtspCamera> cameras;
   for (const auto& [id, c] : store_->cameras()) {
-    if (std::string codec = CodecOf(id); !codec.empty()) rtsp_->Mount(id, codec);
+    if (std::string codec = CodecOf(id); !codec.empty()) cameras[id] = RtspCamera{codec, c.spec.region()};
   }
+  rtsp_->SetCameras(cameras);
 }
 
 void Router::DrainMedia(int64_t now) {

@@ -16,22 +16,31 @@ namespace xl::router {
 namespace {
 constexpr guint64 kMaxQueuedBytes = 8 << 20;  // a player this far behind skips to a keyframe
 
-struct FactoryData {
+// What a signal of gst-rtsp-server (on its own threads) needs to reach the RtspOut.
+struct SignalData {
   RtspOut* out;
+  std::weak_ptr<int> alive;  // expired: the RtspOut is gone
   std::string camera;
 };
 
-// Runs `fn` on the loop thread (signals of gst-rtsp-server may come from its own threads).
+// Runs `fn(out, media)` on the loop thread (out is null when the RtspOut is gone by then),
+// holding a reference to `media` meanwhile.
 template <typename Fn>
-void OnLoop(Fn fn) {
-  auto* heap = new Fn(std::move(fn));
+void OnLoop(const SignalData& d, GstRTSPMedia* media, Fn fn) {
+  g_object_ref(media);
+  auto run = [out = d.out, alive = d.alive, media, fn = std::move(fn)] {
+    fn(alive.expired() ? nullptr : out, media);
+    g_object_unref(media);
+  };
+  using Run = decltype(run);
+  auto* heap = new Run(std::move(run));
   g_main_context_invoke_full(
       nullptr, G_PRIORITY_DEFAULT,
       [](gpointer p) -> gboolean {
-        (*static_cast<Fn*>(p))();
+        (*static_cast<Run*>(p))();
         return G_SOURCE_REMOVE;
       },
-      heap, [](gpointer p) { delete static_cast<Fn*>(p); });
+      heap, [](gpointer p) { delete static_cast<Run*>(p); });
 }
 }  // namespace
 
@@ -55,10 +64,10 @@ class RtspOut::Feed : public LiveViewer {
   GstElement* appsrc_;
 };
 
-RtspOut::RtspOut(LiveRelay& relay, Visible visible) : relay_(relay), visible_(std::move(visible)) {}
+RtspOut::RtspOut(LiveRelay& relay) : relay_(relay) {}
 
-Result<std::unique_ptr<RtspOut>> RtspOut::Start(const RtspOutConfig& config, LiveRelay& relay, Visible visible) {
-  std::unique_ptr<RtspOut> out(new RtspOut(relay, std::move(visible)));
+Result<std::unique_ptr<RtspOut>> RtspOut::Start(const RtspOutConfig& config, LiveRelay& relay) {
+  std::unique_ptr<RtspOut> out(new RtspOut(relay));
   GError* err = nullptr;
   gchar* dir = g_dir_make_tmp("xl-rtsp-XXXXXX", &err);  // mode 0700
   if (!dir) {
@@ -72,39 +81,18 @@ Result<std::unique_ptr<RtspOut>> RtspOut::Start(const RtspOutConfig& config, Liv
   gst_rtsp_server_set_address(out->server_, config.address.c_str());
   gst_rtsp_server_set_service(out->server_, std::to_string(config.port).c_str());
   out->mounts_ = gst_rtsp_server_get_mount_points(out->server_);
-  GstRTSPAuth* auth = gst_rtsp_auth_new();
-  gst_rtsp_auth_set_supported_methods(auth, GST_RTSP_AUTH_DIGEST);
-  gst_rtsp_auth_set_realm(auth, kRtspRealm);
+  GstRTSPAuth* auth = NewRtspAuth(out->access_);
   gst_rtsp_server_set_auth(out->server_, auth);
   g_object_unref(auth);
-  // Every request for a stream is checked against the logged-in user's region.
-  g_signal_connect(out->server_, "client-connected",
-                   G_CALLBACK(+[](GstRTSPServer*, GstRTSPClient* client, gpointer self) {
-                     for (const char* signal : {"pre-describe-request", "pre-setup-request", "pre-play-request"}) {
-                       g_signal_connect(client, signal, G_CALLBACK(&RtspOut::CheckRequest), self);
-                     }
-                   }),
-                   out.get());
+  // Players on a thread a core: a DESCRIBE waits (up to 20 s) for the camera's first keyframe,
+  // which only the loop can deliver.
+  GstRTSPThreadPool* pool = gst_rtsp_server_get_thread_pool(out->server_);
+  gst_rtsp_thread_pool_set_max_threads(pool, gint(std::max(1u, g_get_num_processors())));
+  g_object_unref(pool);
   out->source_ = gst_rtsp_server_attach(out->server_, nullptr);
   if (!out->source_) return Error{"cannot listen for RTSP on " + config.address + ":" + std::to_string(config.port)};
   out->port_ = gst_rtsp_server_get_bound_port(out->server_);
   return out;
-}
-
-int RtspOut::CheckRequest(void* raw_client, void* raw_ctx, void* self) {
-  auto* out = static_cast<RtspOut*>(self);
-  auto* ctx = static_cast<GstRTSPContext*>(raw_ctx);
-  // Not logged in: the factory's permissions answer 401 with a challenge.
-  const gchar* user = ctx->token ? gst_rtsp_token_get_string(ctx->token, "xl.user") : nullptr;
-  if (!user || !ctx->uri || !ctx->uri->abspath) return GST_RTSP_STS_OK;
-  auto login = out->logins_.find(user);
-  if (login == out->logins_.end()) return GST_RTSP_STS_UNAUTHORIZED;
-  g_object_set_data_full(G_OBJECT(raw_client), "xl-user", g_strdup(user), g_free);
-  std::string camera = ctx->uri->abspath;  // "/<camera>" or "/<camera>/stream=0"
-  camera = camera.substr(camera.find_first_not_of('/') == std::string::npos ? camera.size() : 1);
-  camera = camera.substr(0, camera.find('/'));
-  if (!out->visible_(login->second.region, camera)) return GST_RTSP_STS_NOT_FOUND;
-  return GST_RTSP_STS_OK;
 }
 
 void RtspOut::SetLogins(const std::vector<UserStore::RtspLogin>& logins) {
@@ -137,6 +125,9 @@ void RtspOut::SetLogins(const std::vector<UserStore::RtspLogin>& logins) {
   }
   logins_ = std::move(next);
   g_object_unref(auth);
+  std::map<std::string, std::string> regions;
+  for (const auto& [name, l] : logins_) regions[name] = l.region;
+  access_->SetUsers(std::move(regions));
   if (gone.empty()) return;
   gst_rtsp_server_client_filter(
       server_,
@@ -150,11 +141,28 @@ void RtspOut::SetLogins(const std::vector<UserStore::RtspLogin>& logins) {
 }
 
 RtspOut::~RtspOut() {
+  if (server_) {
+    gst_rtsp_server_client_filter(
+        server_, [](GstRTSPServer*, GstRTSPClient*, gpointer) { return GST_RTSP_FILTER_REMOVE; }, nullptr);
+  }
   if (!digest_dir_.empty()) g_rmdir(digest_dir_.c_str());
   for (auto& [media, feed] : feeds_) relay_.Remove(feed.get(), 0);
   if (source_) g_source_remove(source_);
   if (mounts_) g_object_unref(mounts_);
   if (server_) g_object_unref(server_);
+}
+
+void RtspOut::SetCameras(const std::map<std::string, RtspCamera>& cameras) {
+  std::map<std::string, std::string> regions;
+  for (const auto& [id, c] : cameras) {
+    Mount(id, c.codec);
+    regions[id] = c.region;
+  }
+  for (auto it = mounted_.begin(); it != mounted_.end();) {
+    const std::string id = (it++)->first;  // Mount("") erases it
+    if (!cameras.count(id)) Mount(id, "");
+  }
+  access_->SetCameras(std::move(regions));
 }
 
 void RtspOut::Mount(const std::string& camera, const std::string& codec) {
@@ -180,16 +188,22 @@ void RtspOut::Mount(const std::string& camera, const std::string& codec) {
   gst_rtsp_media_factory_set_shared(factory, TRUE);
   gst_rtsp_media_factory_add_role(factory, "viewer", GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
                                   GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, nullptr);
+  // Both signals come from gst-rtsp-server's threads and reach the loop in the order they came.
   g_signal_connect_data(
       factory, "media-constructed", G_CALLBACK(+[](GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer p) {
-        auto* d = static_cast<FactoryData*>(p);
-        g_object_ref(media);
-        OnLoop([out = d->out, camera = d->camera, media] {
-          out->OnMediaConstructed(camera, media);
-          g_object_unref(media);
+        auto* d = static_cast<SignalData*>(p);
+        g_signal_connect_data(
+            media, "unprepared", G_CALLBACK(+[](GstRTSPMedia* m, gpointer p) {
+              OnLoop(*static_cast<SignalData*>(p), m, [](RtspOut* out, GstRTSPMedia* m) {
+                if (out) out->OnMediaGone(m);
+              });
+            }),
+            new SignalData(*d), [](gpointer p, GClosure*) { delete static_cast<SignalData*>(p); }, GConnectFlags(0));
+        OnLoop(*d, media, [camera = d->camera](RtspOut* out, GstRTSPMedia* m) {
+          if (out) out->OnMediaConstructed(camera, m);
         });
       }),
-      new FactoryData{this, camera}, [](gpointer p, GClosure*) { delete static_cast<FactoryData*>(p); },
+      new SignalData{this, alive_, camera}, [](gpointer p, GClosure*) { delete static_cast<SignalData*>(p); },
       GConnectFlags(0));
   gst_rtsp_mount_points_add_factory(mounts_, path.c_str(), factory);
   mounted_[camera] = codec;
@@ -205,14 +219,6 @@ void RtspOut::OnMediaConstructed(const std::string& camera, void* raw) {
   auto feed = std::make_unique<Feed>(appsrc);
   relay_.Add(camera, feed.get(), "rtsp", MonotonicMs());
   feeds_[raw] = std::move(feed);
-  g_signal_connect(media, "unprepared", G_CALLBACK(+[](GstRTSPMedia* m, gpointer p) {
-                     g_object_ref(m);
-                     OnLoop([out = static_cast<RtspOut*>(p), m] {
-                       out->OnMediaGone(m);
-                       g_object_unref(m);
-                     });
-                   }),
-                   this);
 }
 
 void RtspOut::OnMediaGone(void* media) {

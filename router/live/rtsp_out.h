@@ -1,14 +1,15 @@
 // RTSP re-serve of live video with gst-rtsp-server: rtsp://HOST:PORT/<camera-id>, one shared
 // media per camera however many players connect (VLC, ffplay, hardware decoders, video-wall
-// controllers), fed from the LiveRelay — the camera is never pulled again. Runs on the
-// thread-default GLib context (the router's loop).
+// controllers), fed from the LiveRelay — the camera is never pulled again. Listens on the
+// thread-default GLib context (the router's loop); players are served by gst-rtsp-server's
+// thread pool (one thread a core), so a player waiting for a camera's first keyframe never
+// holds up the loop. Every method is called on the loop thread.
 //
 // Players log in as desk users (RTSP digest, realm kRtspRealm, against the HA1 the user
-// store keeps) and see only the cameras of their user's region: a camera outside it is 404,
-// as if it did not exist; no or wrong credentials, 401. There is no anonymous access.
+// store keeps) and see only the cameras of their user's region (RtspAccess): a camera outside
+// it is 404, as if it did not exist; no or wrong credentials, 401. No anonymous access.
 #pragma once
 
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@
 #include "common/status.h"
 #include "router/desk/user_store.h"
 #include "router/live/live_relay.h"
+#include "router/live/rtsp_access.h"
 
 typedef struct _GstRTSPServer GstRTSPServer;
 typedef struct _GstRTSPMountPoints GstRTSPMountPoints;
@@ -28,17 +30,20 @@ struct RtspOutConfig {
   int port = 8554;  // 0: any free port
 };
 
+struct RtspCamera {
+  std::string codec;   // "h264" or "h265" is served; anything else is not
+  std::string region;  // who sees it (RegionMatches)
+};
+
 class RtspOut {
  public:
-  // True when a user of `region` may see `camera`.
-  using Visible = std::function<bool(const std::string& region, const std::string& camera)>;
-  // Requires gst_init(). Listens at once; cameras are mounted by Mount(), logins set by
-  // SetLogins() (none until then: every player is refused).
-  static Result<std::unique_ptr<RtspOut>> Start(const RtspOutConfig& config, LiveRelay& relay, Visible visible);
-  ~RtspOut();  // removes digest_dir_
+  // Requires gst_init(). Listens at once; cameras are served after SetCameras(), players log
+  // in after SetLogins() (none until then: every player is refused).
+  static Result<std::unique_ptr<RtspOut>> Start(const RtspOutConfig& config, LiveRelay& relay);
+  ~RtspOut();  // disconnects every player; removes digest_dir_
 
-  // Makes rtsp://…/<camera> serve `codec` ("h264"/"h265"); "" unmounts it. Idempotent.
-  void Mount(const std::string& camera, const std::string& codec);
+  // Serves exactly `cameras` (by ID) at rtsp://…/<camera>. Cheap when nothing changed.
+  void SetCameras(const std::map<std::string, RtspCamera>& cameras);
   int port() const { return port_; }
   // Replaces who may log in. Players of users no longer in `logins` unchanged (removed,
   // disabled, new password or region) are disconnected.
@@ -50,12 +55,13 @@ class RtspOut {
 
  private:
   class Feed;
-  RtspOut(LiveRelay& relay, Visible visible);
-  // The status for a DESCRIBE/SETUP/PLAY of the context's URL by its logged-in user.
-  static int CheckRequest(void* client, void* ctx, void* self);
+  explicit RtspOut(LiveRelay& relay);
+  void Mount(const std::string& camera, const std::string& codec);
 
   LiveRelay& relay_;
-  Visible visible_;
+  // Expires with this object: work queued for the loop by gst-rtsp-server's threads checks it.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  std::shared_ptr<RtspAccess> access_ = std::make_shared<RtspAccess>();
   std::map<std::string, UserStore::RtspLogin> logins_;  // by name
   std::string digest_dir_;                              // private (0700): one-line htdigest files while loading
   GstRTSPServer* server_ = nullptr;

@@ -82,6 +82,34 @@ std::string EncodeVtest640x360(const std::string& dir, int fps) {
   return clip;
 }
 
+std::vector<AccessUnit> VtestAccessUnits(const std::string& dir, int fps, int seconds) {
+  const std::string path = dir + "/vtest_640x360_" + std::to_string(fps) + "fps.h264";
+  const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") + "' -t " + std::to_string(seconds) +
+                          " -vf scale=640:360,fps=" + std::to_string(fps) +
+                          " -c:v libx264 -preset veryfast -g 30 -bf 0 -x264-params aud=1 -an -f h264 '" + path + "'";
+  if (std::system(cmd.c_str()) != 0) {
+    std::fprintf(stderr, "cannot make the stream: %s\n", cmd.c_str());
+    return {};
+  }
+  std::ifstream in(path, std::ios::binary);
+  const std::string d((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Every access unit begins with an access unit delimiter (NAL type 9), asked of x264 above.
+  const std::string aud("\0\0\0\1\x09", 5);
+  std::vector<AccessUnit> units;
+  for (size_t at = d.find(aud); at != std::string::npos;) {
+    const size_t next = d.find(aud, at + aud.size());
+    AccessUnit u;
+    u.data = d.substr(at, next == std::string::npos ? std::string::npos : next - at);
+    for (size_t i = u.data.find(std::string("\0\0\1", 3)); i != std::string::npos && i + 3 < u.data.size();
+         i = u.data.find(std::string("\0\0\1", 3), i + 3)) {
+      u.keyframe = u.keyframe || (u.data[i + 3] & 0x1F) == 5;
+    }
+    units.push_back(std::move(u));
+    at = next;
+  }
+  return units;
+}
+
 std::string SplitPictures(const std::string& annexb_path, int* later_slices) {
   std::ifstream in(annexb_path, std::ios::binary);
   const std::string d((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

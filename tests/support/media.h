@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "analytics/frame.h"
 
@@ -30,6 +31,15 @@ Probe ProbeFile(const std::string& path);
 // no B-frames, in an MP4 made by ffmpeg in `dir`. Returns its path; "" (after printing why)
 // when it cannot be made.
 std::string EncodeVtest640x360(const std::string& dir, int fps);
+
+// The first `seconds` of vtest.avi as a camera sends it: H.264 640×360 at `fps`, a keyframe
+// every 30 frames, no B-frames, one Annex B access unit an element, parameter sets before
+// each keyframe; made by ffmpeg in `dir`. Empty (after printing why) when it cannot be made.
+struct AccessUnit {
+  std::string data;
+  bool keyframe = false;
+};
+std::vector<AccessUnit> VtestAccessUnits(const std::string& dir, int fps, int seconds);
 
 // An H.264 byte-stream file checked for split pictures: a later slice of a picture
 // (first_mb_in_slice > 0) must follow another slice directly, never a parameter set, AUD or

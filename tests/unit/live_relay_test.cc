@@ -5,6 +5,7 @@
 
 #include "proto/media/h26x.h"
 #include "router/live/fmp4_muxer.h"
+#include "tests/support/video_frames.h"
 
 namespace xl::router {
 namespace {
@@ -21,28 +22,10 @@ struct TestViewer : LiveViewer {
   }
 };
 
-// A tiny but well-formed H.264 access unit: SPS, PPS and one slice.
-std::string Unit(bool key) {
-  const std::string sps("\x00\x00\x00\x01\x67\x64\x00\x1f\xac\xd9\x40\x50\x05\xbb\x01\x10", 16);
-  const std::string pps("\x00\x00\x00\x01\x68\xeb\xe3\xcb\x22\xc0", 10);
-  const std::string slice =
-      key ? std::string("\x00\x00\x00\x01\x65\x88\x84\x00", 8) : std::string("\x00\x00\x01\x41\x9a\x02", 6);
-  return key ? sps + pps + slice : slice;
-}
+std::string Unit(bool key) { return test::TinyH264Unit(key); }
 
 zmq::message_t Frame(uint64_t seq, bool key, const std::string& camera = "33010201001320000011") {
-  wire::VideoFrame v;
-  v.set_camera_id(camera);
-  v.set_codec("h264");
-  v.set_seq(seq);
-  v.set_keyframe(key);
-  v.set_pts_us(int64_t(seq) * 40000);
-  v.set_dts_us(int64_t(seq) * 40000);
-  v.set_width(640);
-  v.set_height(360);
-  v.set_data(Unit(key));
-  std::string bytes = v.SerializeAsString();
-  return zmq::message_t(bytes.data(), bytes.size());
+  return test::TinyH264Frame(camera, seq, key);
 }
 
 const std::string kCam = "33010201001320000011";
