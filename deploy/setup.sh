@@ -3,19 +3,22 @@
 # Idempotent; runs as root or through sudo. Debian 12 (bookworm).
 #
 #   deploy/setup.sh            install + fixtures + build (build/)
+#   deploy/setup.sh --asan     build with AddressSanitizer + UndefinedBehaviorSanitizer into
+#                              build-asan/ instead (what the test command runs)
 #   deploy/setup.sh --fuzz     also the fuzzing toolchain and build-fuzz/
 #   deploy/setup.sh --browser  also Debian's Chromium, a CJK font and playwright-core (npm)
 #                              for the desk's browser tests
 #
-# Environment: XL_BUILD_DIR (default build), XL_FIXTURES (default ~/.cache/xueliang-fixtures).
+# Environment: XL_BUILD_DIR (default build, or build-asan), XL_FIXTURES (default ~/.cache/xueliang-fixtures).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-fuzz=0 browser=0
+fuzz=0 browser=0 asan=0
 for arg in "$@"; do
   case "$arg" in
+    --asan) asan=1 ;;
     --fuzz) fuzz=1 ;;
     --browser) browser=1 ;;
-    *) echo "usage: deploy/setup.sh [--fuzz] [--browser]" >&2; exit 2 ;;
+    *) echo "usage: deploy/setup.sh [--asan] [--fuzz] [--browser]" >&2; exit 2 ;;
   esac
 done
 
@@ -52,8 +55,14 @@ fi
 fixtures="${XL_FIXTURES:-${XDG_CACHE_HOME:-$HOME/.cache}/xueliang-fixtures}"
 "$root/deploy/fixtures.sh" "$fixtures" >/dev/null
 
-build="${XL_BUILD_DIR:-$root/build}"
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DXL_FIXTURES_DIR="$fixtures" >/dev/null
+if (( asan )); then
+  build="${XL_BUILD_DIR:-$root/build-asan}"
+  flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DXL_SANITIZE=ON)
+else
+  build="${XL_BUILD_DIR:-$root/build}"
+  flags=(-DCMAKE_BUILD_TYPE=Release)
+fi
+cmake -S "$root" -B "$build" -G Ninja "${flags[@]}" -DXL_FIXTURES_DIR="$fixtures" >/dev/null
 cmake --build "$build"
 
 if (( browser )); then

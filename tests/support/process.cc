@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -32,7 +34,18 @@ Process::Process(std::vector<std::string> argv, std::string log_path) : log_path
   }
 }
 
-Process::~Process() { Stop(); }
+Process::~Process() {
+  Stop();
+  // A sanitizer's report (deploy/setup.sh --asan) fails the test that ran the process,
+  // whatever else the test saw.
+  const std::string out = Output();
+  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", ": runtime error: "}) {
+    if (const size_t at = out.find(marker); at != std::string::npos) {
+      ADD_FAILURE() << log_path_ << ": sanitizer report:\n" << out.substr(out.rfind('\n', at) + 1, 4000);
+      break;
+    }
+  }
+}
 
 bool Process::running() {
   if (pid_ <= 0) return false;

@@ -1,5 +1,6 @@
 // Real processes for end-to-end tests: start a binary with its output in a file, read that
-// output as it grows, stop it. The destructor always stops the process (TERM, then KILL).
+// output as it grows, stop it. The destructor always stops the process (TERM, then KILL), and
+// fails the running test when the output holds a sanitizer's report.
 #pragma once
 
 #include <sys/types.h>

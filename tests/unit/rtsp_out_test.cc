@@ -28,7 +28,8 @@ class RtspOutTest : public ::testing::Test {
  protected:
   void SetUp() override {
     gst_init(nullptr, nullptr);
-    dir_ = test::TempDir("rtsp-out");
+    // A folder a test: ctest runs them side by side.
+    dir_ = test::TempDir(std::string("rtsp-out-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     auto out = RtspOut::Start(RtspOutConfig{"127.0.0.1", 0}, relay_);
     ASSERT_TRUE(out.ok()) << out.error().message;
     out_ = std::move(out.value());
