@@ -315,7 +315,7 @@ void Registrar::OnBye(const SipMessage& m, const Peer& peer, Output& out) {
   calls_.erase(it);
 }
 
-Registrar::Output Registrar::Bye(const std::string& call_id) {
+Registrar::Output Registrar::Bye(std::string call_id) {
   Output out;
   auto it = calls_.find(call_id);
   if (it == calls_.end()) return out;

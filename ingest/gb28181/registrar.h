@@ -119,7 +119,7 @@ class Registrar {
   // is not registered and online or has no such channel.
   Result<Output> Invite(const CallRequest& request, int64_t now_ms, std::string* call_id);
   // Hangs up the call (BYE when it was answered; forgotten either way). No call events.
-  Output Bye(const std::string& call_id);
+  Output Bye(std::string call_id);  // a copy: callers may pass a key of calls_, which this erases
   size_t calls() const { return calls_.size(); }
 
   const std::map<std::string, GbDevice>& devices() const { return devices_; }

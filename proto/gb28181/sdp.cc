@@ -74,8 +74,14 @@ Result<MediaDescription> ParseSdp(std::string_view text) {
     if (line.size() > 2 && line.substr(0, 2) == "y=") m.ssrc = std::string(line.substr(2));
     at = end + 1;
   }
-  if (!m.ssrc.empty() && (m.ssrc.size() != 10 || m.ssrc.find_first_not_of("0123456789") != std::string::npos)) {
-    return Error{"SDP: y= must be 10 digits"};
+  // GB/T 28181 writes 10 digits; many devices write the number without its leading zero
+  // ("y=200000001" for 0200000001). Read it as the 32-bit number it is.
+  if (!m.ssrc.empty()) {
+    if (m.ssrc.size() > 10 || m.ssrc.find_first_not_of("0123456789") != std::string::npos) {
+      return Error{"SDP: y= must be a decimal SSRC of at most 10 digits, not '" + m.ssrc.substr(0, 16) + "'"};
+    }
+    if (std::stoull(m.ssrc) > 0xFFFFFFFFull) return Error{"SDP: y= " + m.ssrc + " is more than 32 bits"};
+    m.ssrc.insert(0, 10 - m.ssrc.size(), '0');
   }
   return m;
 }

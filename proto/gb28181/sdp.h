@@ -20,7 +20,7 @@ struct MediaDescription {
   std::string transport = "udp";  // "udp" (RTP/AVP) or "tcp" (TCP/RTP/AVP)
   std::string setup;              // tcp: "passive" (waits for the connection) or "active" (connects)
   std::string direction;          // "recvonly" (the platform's offer) or "sendonly" (the answer)
-  std::string ssrc;               // y=: 10 digits
+  std::string ssrc;               // y=: 10 digits (read: 1 to 10, a 32-bit value, padded to 10)
 };
 
 // The SDP text of `m`.

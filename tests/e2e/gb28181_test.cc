@@ -180,6 +180,9 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
   auto nvr = sim(nvr_id, 4, {});
   // A second device whose streams die after 12 s (no BYE) and carry bad packets.
   auto flaky = sim(flaky_id, 1, {"--stall-media-after", "12", "--garbage"});
+  // A third that answers INVITE with y= short of its leading zero, as many devices do.
+  const std::string quirky_id = "34020000001110000013", quirky_channel = "34020000001310001301";
+  auto quirky = sim(quirky_id, 1, {"--quirk", "short-ssrc"});
 
   auto cameras = [&] {
     auto r = sys.Api("GET", "/api/cameras");
@@ -227,6 +230,10 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
         WaitUntil([&] { return CameraMetric(http_port, "xl_camera_frames_decoded_total", id) > 20; }, seconds(20)))
         << id;
   }
+  EXPECT_TRUE(WaitUntil([&] { return CameraMetric(http_port, "xl_camera_frames_decoded_total", quirky_channel) > 20; },
+                        seconds(60)))
+      << "a short y= SSRC\n"
+      << quirky->Output();
 
   // A motion alert from a GB28181 channel reaches the console as any camera's would.
   ASSERT_TRUE(WaitUntil(

@@ -442,6 +442,32 @@ TEST_F(RegistrarTest, ALiveCallIsOfferedAnsweredAcknowledgedAndHungUp) {
   EXPECT_EQ(registrar_.calls(), 0u);
 }
 
+// A 200 whose SDP cannot be used: ACKed, then hung up in the same dialog — the INVITE's
+// Call-ID and tags and the next CSeq. (The BYE once carried freed bytes as its Call-ID: the
+// device could not parse it and stayed in the call.)
+TEST_F(RegistrarTest, AnUnusableAnswerIsAcknowledgedAndHungUpInItsOwnDialog) {
+  const std::string device = "34020000001320000001";
+  Register(device, "default-pw");
+  std::string call_id;
+  SipMessage invite =
+      Reply(registrar_.Invite({device, device, "10.0.0.1", 30000, "udp", "0200000001"}, 2000, &call_id).value());
+  SipMessage ok = SipMessage::ResponseTo(invite, 200, "OK");
+  ok.SetBody("v=0\r\no=- 0 0 IN IP4 10.0.0.9\r\ns=Play\r\nt=0 0\r\n", "application/sdp");  // no m=video
+  auto answered = Feed(ok.ToString());
+  ASSERT_EQ(answered.calls.size(), 1u);
+  EXPECT_EQ(answered.calls[0].kind, CallEvent::kFailed);
+  EXPECT_NE(answered.calls[0].detail.find("unusable"), std::string::npos) << answered.calls[0].detail;
+  ASSERT_EQ(answered.sends.size(), 2u);
+  EXPECT_EQ(Reply(answered, 0).method(), "ACK");
+  SipMessage bye = Reply(answered, 1);
+  EXPECT_EQ(bye.method(), "BYE");
+  EXPECT_EQ(bye.call_id(), call_id);
+  EXPECT_EQ(bye.from_tag(), invite.from_tag());
+  EXPECT_EQ(bye.to_tag(), ok.to_tag());
+  EXPECT_EQ(bye.cseq(), invite.cseq() + 1);
+  EXPECT_EQ(registrar_.calls(), 0u);
+}
+
 TEST_F(RegistrarTest, CallsEndOnRefusalSilenceOrTheDevicesBye) {
   const std::string device = "34020000001320000001";
   Register(device, "default-pw");
@@ -488,18 +514,24 @@ TEST_F(RegistrarTest, CallsEndOnRefusalSilenceOrTheDevicesBye) {
       << "not registered";
 }
 
-TEST(Sdp, RefusesWhatCannotCarryVideo) {
+TEST(Sdp, RefusesWhatCannotCarryVideoAndReadsShortSsrcs) {
   EXPECT_FALSE(ParseSdp("").ok());
   EXPECT_FALSE(ParseSdp("hello").ok());
   const std::string head = "v=0\r\no=x 0 0 IN IP4 1.2.3.4\r\ns=Play\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n";
   EXPECT_FALSE(ParseSdp(head).ok()) << "no video";
   EXPECT_FALSE(ParseSdp(head + "m=video 0 RTP/AVP 96\r\n").ok()) << "no port";
   EXPECT_FALSE(ParseSdp(head + "m=video 5000 RTP/SAVP 96\r\n").ok()) << "not plain RTP";
-  EXPECT_FALSE(ParseSdp(head + "m=video 5000 RTP/AVP 96\r\ny=12345\r\n").ok()) << "short SSRC";
+  EXPECT_FALSE(ParseSdp(head + "m=video 5000 RTP/AVP 96\r\ny=01000000012\r\n").ok()) << "11 digits";
+  EXPECT_FALSE(ParseSdp(head + "m=video 5000 RTP/AVP 96\r\ny=4294967296\r\n").ok()) << "33 bits";
+  EXPECT_FALSE(ParseSdp(head + "m=video 5000 RTP/AVP 96\r\ny=0x1234\r\n").ok()) << "not decimal";
   auto ok = ParseSdp(head + "m=video 5000 RTP/AVP 96\r\na=sendonly\r\ny=0100000001\r\n");
   ASSERT_TRUE(ok.ok()) << ok.error().message;
   EXPECT_EQ(ok->direction, "sendonly");
   EXPECT_EQ(ok->ssrc, "0100000001");
+  // As many devices write it: the number without its leading zero.
+  auto short_ssrc = ParseSdp(head + "m=video 5000 RTP/AVP 96\r\ny=200000001\r\n");
+  ASSERT_TRUE(short_ssrc.ok()) << short_ssrc.error().message;
+  EXPECT_EQ(short_ssrc->ssrc, "0200000001");
   EXPECT_EQ(GbSsrc("3402000000", 12), "0200000012");
   EXPECT_EQ(GbSsrc("3402000000", 10012), "0200000012");
 }

@@ -256,7 +256,7 @@ void GbDeviceSim::OnInvite(const SipMessage& m) {
   answer.transport = o.transport;
   answer.setup = "active";
   answer.direction = "sendonly";
-  answer.ssrc = o.ssrc;
+  answer.ssrc = o_.quirks.count("short-ssrc") ? std::to_string(std::stoul(o.ssrc)) : o.ssrc;
   ok.SetBody(gb28181::BuildSdp(answer), "APPLICATION/SDP");
   Call& call = calls_[m.call_id()];
   call.channel_id = channel;

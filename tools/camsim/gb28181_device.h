@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,13 @@ struct GbDeviceOptions {
   std::vector<std::shared_ptr<const EncodedClip>> media;
   int stall_media_after_s = 0;  // > 0: each call's video stops after this long, without BYE
   bool garbage = false;         // mix bad RTP into the video; send a malformed SIP message after registering
+  // Real-world deviations from the standard, to test that we accept them (kGbQuirks).
+  std::set<std::string> quirks;
 };
+
+// The quirks a simulated device can have, each as deployed devices show it:
+//   short-ssrc  the SDP answer's y= without its leading zero ("y=200000001")
+inline const std::set<std::string> kGbQuirks = {"short-ssrc"};
 
 class GbDeviceSim {
  public:
