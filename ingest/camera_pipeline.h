@@ -33,6 +33,7 @@ struct PipelineCounters {
   std::atomic<uint64_t> warnings{0};          // decoder/stream warnings (corrupt data and the like)
   std::atomic<uint64_t> rtp_malformed{0};     // GB28181: packets that are not RTP, dropped
   std::atomic<uint64_t> rtp_foreign{0};       // GB28181: packets of another SSRC, dropped
+  std::atomic<uint64_t> ssrc_adopted{0};      // GB28181: times the device's own SSRC was taken on
   std::atomic<int> codec{0};                  // 0 unknown, 264 or 265, once the stream is linked
   std::atomic<uint32_t> width{0}, height{0};  // coded size, once known
   std::atomic<uint64_t> video_seq{0};         // live video frames sent

@@ -238,13 +238,17 @@ HttpReply Worker::Metrics() const {
       {"xl_camera_decode_warnings_total", "Decoder and stream warnings."},
       {"xl_camera_reconnects_total", "Reconnect attempts."},
       {"xl_camera_rtp_malformed_total", "GB28181: packets that were not RTP, dropped."},
-      {"xl_camera_rtp_foreign_ssrc_total", "GB28181: RTP packets of another SSRC, dropped."}};
-  for (int f = 0; f < 7; ++f) {
+      {"xl_camera_rtp_foreign_ssrc_total", "GB28181: RTP packets of another SSRC, dropped."},
+      {"xl_camera_rtp_ssrc_adopted_total",
+       "GB28181: times the device's video came with another SSRC than agreed, "
+       "and it was taken on."}};
+  for (int f = 0; f < 8; ++f) {
     m.Family(families[f].first, "counter", families[f].second);
     for (const auto& [id, r] : cameras_) {
       const PipelineCounters& c = r.camera->counters();
-      const uint64_t v[] = {c.bytes.load(),         c.decoded.load(),       c.analysed.load(),   c.warnings.load(),
-                            r.camera->reconnects(), c.rtp_malformed.load(), c.rtp_foreign.load()};
+      const uint64_t v[] = {c.bytes.load(),       c.decoded.load(),       c.analysed.load(),
+                            c.warnings.load(),    r.camera->reconnects(), c.rtp_malformed.load(),
+                            c.rtp_foreign.load(), c.ssrc_adopted.load()};
       m.Sample(double(v[f]), {{"camera", id}});
     }
   }

@@ -1,5 +1,7 @@
 #include "ingest/gb28181/ps_rtp_pipeline.h"
 
+#include <spdlog/spdlog.h>
+
 #include <gio/gio.h>
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
@@ -11,8 +13,11 @@
 namespace xl::gb28181 {
 
 namespace {
+// Packets in a row of one other SSRC, none of ours between, before that SSRC is taken on
+// (about a second of video): stray packets never reach it.
+constexpr int kAdoptSsrcAfter = 50;
 constexpr const char* kRtpCaps = "media=(string)video,clock-rate=(int)90000,encoding-name=(string)MP2P,payload=(int)96";
-}
+}  // namespace
 
 Result<std::unique_ptr<PsRtpPipeline>> PsRtpPipeline::Create(const camera::CameraConfig& camera,
                                                              const std::string& transport, const std::string& bind_ip,
@@ -108,11 +113,22 @@ GstPadProbeReturn PsRtpPipeline::OnRtp(GstPad*, GstPadProbeInfo* info, gpointer 
     p->counters().rtp_malformed.fetch_add(1);
     return GST_PAD_PROBE_DROP;
   }
-  if (rtp.value().ssrc != p->ssrc_.load()) {
-    p->counters().rtp_foreign.fetch_add(1);
-    return GST_PAD_PROBE_DROP;
+  uint32_t ours = p->ssrc_.load();
+  const uint32_t ssrc = rtp.value().ssrc;
+  if (ssrc == ours) {
+    p->stranger_run_ = 0;
+    return GST_PAD_PROBE_OK;
   }
-  return GST_PAD_PROBE_OK;
+  // A stray packet among ours (or a second sender) never wins: only a stream of its own does.
+  p->stranger_run_ = ssrc == p->stranger_ ? p->stranger_run_ + 1 : 1;
+  p->stranger_ = ssrc;
+  if (p->stranger_run_ >= kAdoptSsrcAfter && p->ssrc_.compare_exchange_strong(ours, ssrc)) {
+    p->counters().ssrc_adopted.fetch_add(1);
+    spdlog::warn("camera {}: the device sends SSRC {} instead of the agreed {}: taken on", p->camera_id(), ssrc, ours);
+    return GST_PAD_PROBE_OK;
+  }
+  p->counters().rtp_foreign.fetch_add(1);
+  return GST_PAD_PROBE_DROP;
 }
 
 // After the jitter buffer, in order: the payload is the next piece of the PS stream.
@@ -125,8 +141,16 @@ GstFlowReturn PsRtpPipeline::OnPacket(GstElement* sink, gpointer self) {
   if (!buf || !gst_buffer_map(buf, &map, GST_MAP_READ)) return GST_FLOW_OK;
   auto rtp = rtp::ParseRtp(std::string_view(reinterpret_cast<const char*>(map.data), map.size));
   if (rtp.ok() && !rtp.value().payload.empty()) {
-    GstBuffer* payload = gst_buffer_new_memdup(rtp.value().payload.data(), rtp.value().payload.size());
-    gst_app_src_push_buffer(GST_APP_SRC(p->appsrc_), payload);
+    std::string_view ps = rtp.value().payload;
+    if (!p->ps_started_) {
+      // The demuxer learns the codec from the stream map (PSM): a stream joined after its
+      // first pack (packets lost, an SSRC taken on late) starts at the next pack with one.
+      const size_t psm = ps.find(std::string_view("\0\0\1\xBC", 4));
+      const size_t pack = psm == std::string_view::npos ? psm : ps.rfind(std::string_view("\0\0\1\xBA", 4), psm);
+      ps = psm == std::string_view::npos ? std::string_view() : ps.substr(pack == std::string_view::npos ? psm : pack);
+      p->ps_started_ = !ps.empty();
+    }
+    if (!ps.empty()) gst_app_src_push_buffer(GST_APP_SRC(p->appsrc_), gst_buffer_new_memdup(ps.data(), ps.size()));
   }
   gst_buffer_unmap(buf, &map);
   return GST_FLOW_OK;

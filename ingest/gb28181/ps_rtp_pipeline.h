@@ -2,13 +2,14 @@
 //
 //   UDP: udpsrc (our socket) ──────────────────────┐
 //   TCP: tcpserversrc → rtpstreamdepay (RFC 4571) ──┴→ RTP check → rtpjitterbuffer → appsink
-//   → the packets' payload (MPEG-PS) → appsrc → mpegpsdemux → the shared decode chain
+//   → the packets' payload (MPEG-PS), from the first pack with a stream map (PSM)
+//   → appsrc → mpegpsdemux → the shared decode chain
 //
 // The RTP check drops, and counts, packets that are not RTP (PipelineCounters::rtp_malformed)
-// and packets of another SSRC (rtp_foreign). Over TCP the platform listens (setup:passive)
-// and takes the first connection.
-// Thread: Create, port and SetSsrc on the worker's main thread; the packet check runs on a
-// streaming thread (the SSRC is atomic).
+// and packets of another SSRC (rtp_foreign) — unless that SSRC alone is heard for a run of
+// packets: then the device sends with its own, and it is taken on (ssrc_adopted, logged). Over TCP the platform listens
+// (setup:passive) and takes the first connection. Thread: Create, port and SetSsrc on the worker's main thread; the
+// packet check runs on a streaming thread (the SSRC is atomic).
 #pragma once
 
 #include <atomic>
@@ -42,6 +43,11 @@ class PsRtpPipeline : public ingest::CameraPipeline {
   static void OnPadAdded(GstElement* demux, GstPad* pad, gpointer self);
 
   std::atomic<uint32_t> ssrc_{0};
+  // Another SSRC heard with none of ours between (the packet check's thread only): many devices
+  // send with an SSRC of their own whatever they answered, and it is taken on after a run.
+  uint32_t stranger_ = 0;
+  int stranger_run_ = 0;
+  bool ps_started_ = false;  // a pack with a stream map was passed on (the appsink's thread only)
   int udp_port_ = 0;
   GstElement* tcp_src_ = nullptr;  // owned by the pipeline
   GstElement* appsrc_ = nullptr;   // owned by the pipeline

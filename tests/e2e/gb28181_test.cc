@@ -183,6 +183,9 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
   // A third that answers INVITE with y= short of its leading zero, as many devices do.
   const std::string quirky_id = "34020000001110000013", quirky_channel = "34020000001310001301";
   auto quirky = sim(quirky_id, 1, {"--quirk", "short-ssrc"});
+  // A fourth that sends its video with an SSRC of its own, whatever it answered.
+  const std::string stranger_id = "34020000001110000014", stranger_channel = "34020000001310001401";
+  auto stranger = sim(stranger_id, 1, {"--quirk", "other-ssrc"});
 
   auto cameras = [&] {
     auto r = sys.Api("GET", "/api/cameras");
@@ -234,6 +237,13 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
                         seconds(60)))
       << "a short y= SSRC\n"
       << quirky->Output();
+  EXPECT_TRUE(WaitUntil(
+      [&] { return CameraMetric(http_port, "xl_camera_frames_decoded_total", stranger_channel) > 20; }, seconds(60)))
+      << "video of another SSRC than answered\n"
+      << stranger->Output();
+  EXPECT_EQ(CameraMetric(http_port, "xl_camera_rtp_ssrc_adopted_total", stranger_channel), 1);
+  EXPECT_EQ(CameraMetric(http_port, "xl_camera_rtp_ssrc_adopted_total", flaky_channel), 0)
+      << "stray packets of another SSRC took the stream over";
 
   // A motion alert from a GB28181 channel reaches the console as any camera's would.
   ASSERT_TRUE(WaitUntil(

@@ -240,6 +240,7 @@ void GbDeviceSim::OnInvite(const SipMessage& m) {
   }
   const gb28181::MediaDescription& o = offer.value();
   GbMediaOptions media{o.ip, o.port, o.transport, uint32_t(std::stoul(o.ssrc)), o_.stall_media_after_s, o_.garbage};
+  if (o_.quirks.count("other-ssrc")) media.ssrc = 0x0BADC0DE;
   const EncodedClip& clip = *o_.media[size_t(index) % o_.media.size()];
   auto sender = GbMediaSender::Open(clip, media);
   if (!sender.ok()) {

@@ -44,7 +44,8 @@ struct GbDeviceOptions {
 
 // The quirks a simulated device can have, each as deployed devices show it:
 //   short-ssrc  the SDP answer's y= without its leading zero ("y=200000001")
-inline const std::set<std::string> kGbQuirks = {"short-ssrc"};
+//   other-ssrc  video sent with an SSRC of its own, not the one it answered
+inline const std::set<std::string> kGbQuirks = {"short-ssrc", "other-ssrc"};
 
 class GbDeviceSim {
  public:

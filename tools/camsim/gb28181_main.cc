@@ -26,7 +26,7 @@ constexpr const char* kGbUsage =
     "usage: xl-camsim --gb28181 HOST:PORT --password P [--transport udp|tcp] [--device-id ID] [--devices N]\n"
     "                 [--channels N] [--catalog-page N] [--keepalive-s S] [--platform-id ID] [--realm R]\n"
     "                 [--media FILE[,codec=h264|h265]]... [--cache DIR] [--stall-media-after S] [--garbage]\n"
-    "                 [--quirk Q[,Q]...]   (quirks: short-ssrc)\n";
+    "                 [--quirk Q[,Q]...]   (quirks: short-ssrc, other-ssrc)\n";
 
 struct Devices {
   std::vector<std::unique_ptr<GbDeviceSim>> list;
