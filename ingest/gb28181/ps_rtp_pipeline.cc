@@ -7,6 +7,7 @@
 #include <gst/app/gstappsrc.h>
 #include <sys/socket.h>
 
+#include "proto/media/ps_stream.h"
 #include "proto/media/rtp_packet.h"
 #include "proto/media/split_picture.h"
 
@@ -141,16 +142,16 @@ GstFlowReturn PsRtpPipeline::OnPacket(GstElement* sink, gpointer self) {
   if (!buf || !gst_buffer_map(buf, &map, GST_MAP_READ)) return GST_FLOW_OK;
   auto rtp = rtp::ParseRtp(std::string_view(reinterpret_cast<const char*>(map.data), map.size));
   if (rtp.ok() && !rtp.value().payload.empty()) {
-    std::string_view ps = rtp.value().payload;
+    std::string_view payload = rtp.value().payload;
     if (!p->ps_started_) {
-      // The demuxer learns the codec from the stream map (PSM): a stream joined after its
-      // first pack (packets lost, an SSRC taken on late) starts at the next pack with one.
-      const size_t psm = ps.find(std::string_view("\0\0\1\xBC", 4));
-      const size_t pack = psm == std::string_view::npos ? psm : ps.rfind(std::string_view("\0\0\1\xBA", 4), psm);
-      ps = psm == std::string_view::npos ? std::string_view() : ps.substr(pack == std::string_view::npos ? psm : pack);
-      p->ps_started_ = !ps.empty();
+      // A stream joined after its first pack (packets lost, an SSRC taken on late) starts at
+      // the next pack with a stream map: the demuxer learns the codec from it.
+      payload = ps::FromFirstStreamMap(payload);
+      p->ps_started_ = !payload.empty();
     }
-    if (!ps.empty()) gst_app_src_push_buffer(GST_APP_SRC(p->appsrc_), gst_buffer_new_memdup(ps.data(), ps.size()));
+    if (!payload.empty()) {
+      gst_app_src_push_buffer(GST_APP_SRC(p->appsrc_), gst_buffer_new_memdup(payload.data(), payload.size()));
+    }
   }
   gst_buffer_unmap(buf, &map);
   return GST_FLOW_OK;

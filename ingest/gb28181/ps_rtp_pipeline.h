@@ -7,9 +7,10 @@
 //
 // The RTP check drops, and counts, packets that are not RTP (PipelineCounters::rtp_malformed)
 // and packets of another SSRC (rtp_foreign) — unless that SSRC alone is heard for a run of
-// packets: then the device sends with its own, and it is taken on (ssrc_adopted, logged). Over TCP the platform listens
-// (setup:passive) and takes the first connection. Thread: Create, port and SetSsrc on the worker's main thread; the
-// packet check runs on a streaming thread (the SSRC is atomic).
+// packets: then the device sends with its own, and it is taken on (ssrc_adopted, logged).
+// Over TCP the platform listens (setup:passive) and takes the first connection.
+// Thread: Create, port and SetSsrc on the worker's main thread; the packet check runs on a
+// streaming thread (the SSRC is atomic).
 #pragma once
 
 #include <atomic>

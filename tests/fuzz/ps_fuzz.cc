@@ -2,7 +2,8 @@
 // the worker uses (GStreamer's mpegpsdemux, then the H.264/H.265 parser): any bytes end in
 // end-of-stream or an error message, never a crash or a hang. Inputs starting with 'A' are
 // taken as an access unit and wrapped in a PS pack first (so mutations reach PES payloads
-// and the stream map as a device would send them).
+// and the stream map as a device would send them). Where a late receiver starts
+// (FromFirstStreamMap) is checked on the same bytes.
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "proto/media/ps_muxer.h"
+#include "proto/media/ps_stream.h"
 
 namespace {
 
@@ -36,6 +38,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!bytes.empty() && bytes[0] == 'A') {
     bytes = xl::ps::MuxPsPack(std::string_view(bytes).substr(1), true, size % 2 ? "h265" : "h264", 18000, 9000);
   }
+  // Where a receiver joining late starts: a suffix of the bytes, or nothing.
+  const std::string_view from = xl::ps::FromFirstStreamMap(bytes);
+  if (!from.empty() && from.data() + from.size() != bytes.data() + bytes.size()) __builtin_trap();
   GstElement* pipeline = gst_parse_launch(
       "appsrc name=src caps=video/mpeg,mpegversion=2,systemstream=true format=bytes ! mpegpsdemux name=demux", nullptr);
   if (!pipeline) __builtin_trap();

@@ -9,6 +9,8 @@
 #include "proto/gb28181/ptz.h"
 #include "proto/gb28181/sdp.h"
 #include "proto/gb28181/sip_message.h"
+#include "proto/media/ps_muxer.h"
+#include "proto/media/ps_stream.h"
 #include "proto/media/rtp_packet.h"
 
 namespace xl::gb28181 {
@@ -534,6 +536,17 @@ TEST(Sdp, RefusesWhatCannotCarryVideoAndReadsShortSsrcs) {
   EXPECT_EQ(short_ssrc->ssrc, "0200000001");
   EXPECT_EQ(GbSsrc("3402000000", 12), "0200000012");
   EXPECT_EQ(GbSsrc("3402000000", 10012), "0200000012");
+}
+
+TEST(Ps, AStreamJoinedLateStartsAtThePackWithTheStreamMap) {
+  const std::string delta = ps::MuxPsPack(std::string("\0\0\0\1\x41\x9a", 6), false, "h264", 3600, 3600);
+  const std::string key = ps::MuxPsPack(std::string("\0\0\0\1\x65\x88", 6), true, "h264", 7200, 7200);
+  EXPECT_TRUE(ps::FromFirstStreamMap(delta).empty()) << "a pack without a stream map";
+  EXPECT_EQ(ps::FromFirstStreamMap(delta + key), key);
+  const size_t map = key.find(std::string("\0\0\1\xBC", 4));
+  ASSERT_NE(map, std::string::npos);
+  EXPECT_EQ(ps::FromFirstStreamMap(std::string_view(key).substr(map)), key.substr(map)) << "no pack header before it";
+  EXPECT_TRUE(ps::FromFirstStreamMap("").empty());
 }
 
 TEST(Rtp, ParsesHeadersAndRefusesWhatRunsPastThePacket) {
