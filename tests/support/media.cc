@@ -7,7 +7,9 @@
 #include <iterator>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+
 #include <sstream>
+#include "proto/media/h26x.h"
 
 namespace xl::test {
 
@@ -100,9 +102,8 @@ std::vector<AccessUnit> VtestAccessUnits(const std::string& dir, int fps, int se
     const size_t next = d.find(aud, at + aud.size());
     AccessUnit u;
     u.data = d.substr(at, next == std::string::npos ? std::string::npos : next - at);
-    for (size_t i = u.data.find(std::string("\0\0\1", 3)); i != std::string::npos && i + 3 < u.data.size();
-         i = u.data.find(std::string("\0\0\1", 3), i + 3)) {
-      u.keyframe = u.keyframe || (u.data[i + 3] & 0x1F) == 5;
+    for (std::string_view nal : h26x::SplitAnnexB(u.data)) {
+      u.keyframe = u.keyframe || h26x::NalType(h26x::Codec::kH264, nal) == 5;  // an IDR slice
     }
     units.push_back(std::move(u));
     at = next;
