@@ -28,6 +28,18 @@ void Camera::SetLive(bool live) {
   spdlog::info("camera {} ({}): live video {}", config_.id, config_.name, live ? "on" : "off");
   if (attempt_.session) attempt_.session->SetLive(live);
   if (attempt_.pipeline) attempt_.pipeline->SetEncodedTap(attempt_.session->wants_encoded());
+  if (source_watched_) source_watched_(live);
+}
+
+void Camera::Relabel(const std::string& name, const std::string& region) {
+  if (name == config_.name && region == config_.region) return;
+  spdlog::info("camera {} ({}): now named {} in region {}; running on", config_.id, config_.name, name, region);
+  config_.name = name;
+  config_.region = region;
+  // The running attempt's alerts keep the old label; the router stamps its registry's.
+  wire::Envelope env;
+  *env.mutable_camera() = Describe();
+  publisher_.Publish(std::move(env));
 }
 
 void Camera::Start(int64_t now_ms) { Launch(now_ms, wire::CAMERA_STATE_CONNECTING); }
@@ -35,6 +47,8 @@ void Camera::Start(int64_t now_ms) { Launch(now_ms, wire::CAMERA_STATE_CONNECTIN
 void Camera::EndAttempt() {
   if (hang_up_) hang_up_();
   hang_up_ = nullptr;
+  source_waiting_ = nullptr;
+  source_watched_ = nullptr;
   reaper_.Retire(std::move(attempt_));
   attempt_ = {};
 }
@@ -57,7 +71,7 @@ void Camera::Stop(int64_t now_ms) {
 
 void Camera::Launch(int64_t now_ms, wire::CameraState state) {
   attempt_started_ms_ = now_ms;
-  seen_frames_ = 0;
+  seen_frames_ = frames_base_ = 0;
   SetState(now_ms, state, state == wire::CAMERA_STATE_RECONNECTING ? "retry " + std::to_string(reconnects_) : "");
   attempt_.counters = counters_;
   std::unique_ptr<analytics::FaceDetector> faces;
@@ -76,9 +90,11 @@ void Camera::Launch(int64_t now_ms, wire::CameraState state) {
         counters->analysed.fetch_add(1);
         session->OnFrame(f);
       },
-      [session](const EncodedUnit& unit) { session->OnEncoded(unit); }, *counters_, session->wants_encoded());
+      [session](const EncodedUnit& unit) { session->OnEncoded(unit); }, *counters_, session->wants_encoded(), live_);
   attempt_.pipeline = std::move(source.pipeline);
   hang_up_ = std::move(source.hang_up);
+  source_waiting_ = std::move(source.waiting);
+  source_watched_ = std::move(source.set_watched);
   if (!source.status.ok()) return Fail(now_ms, source.status.message());
 }
 
@@ -92,6 +108,16 @@ void Camera::Tick(int64_t now_ms) {
   }
   if (!attempt_.pipeline) return;
   if (auto failure = attempt_.pipeline->PollFailure()) return Fail(now_ms, *failure);
+  if (auto waiting = source_waiting_ ? source_waiting_() : std::nullopt) {
+    // Not a fault: no signal loss, no watchdog while the source serves others.
+    attempt_started_ms_ = progress_ms_ = now_ms;
+    frames_base_ = seen_frames_ = attempt_.session->frames();
+    SetState(now_ms, wire::CAMERA_STATE_CONNECTING, *waiting);
+    return;
+  }
+  if (state_ == wire::CAMERA_STATE_CONNECTING && reason_.rfind("waiting for", 0) == 0) {
+    SetState(now_ms, wire::CAMERA_STATE_CONNECTING, "its turn came");
+  }
 
   const uint64_t frames = attempt_.session->frames();
   if (frames != seen_frames_) {
@@ -99,7 +125,7 @@ void Camera::Tick(int64_t now_ms) {
     progress_ms_ = now_ms;
     last_frame_ms_ = attempt_.session->last_frame_ms();
   }
-  if (state_ != wire::CAMERA_STATE_ONLINE && frames > 0) {
+  if (state_ != wire::CAMERA_STATE_ONLINE && frames > frames_base_) {
     backoff_ms_ = kFirstBackoffMs;
     SetState(now_ms, wire::CAMERA_STATE_ONLINE, "");
   }

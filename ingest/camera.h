@@ -40,8 +40,11 @@ class Camera {
   // The camera's source is known to be gone (a GB28181 device went offline): the attempt
   // ends now, as a failure for `reason` (offline, signal loss raised, retry after backoff).
   void SourceLost(int64_t now_ms, const std::string& reason);
-  // Sends the encoded stream to the router's media endpoint while `live` (or always_on).
+  // Sends the encoded stream to the router's media endpoint while `live` (or always_on);
+  // a source shared with other cameras serves a live camera first.
   void SetLive(bool live);
+  // Takes a new name and region (for its logs, state and new alerts) without a restart.
+  void Relabel(const std::string& name, const std::string& region);
 
   // Updates the health rates (fps in/out, kbit/s) over the time since the last call.
   void MeasureRates(int64_t now_ms);
@@ -68,7 +71,9 @@ class Camera {
   ClipStore& clips_;
   Reaper& reaper_;
   SourceContext source_context_;
-  std::function<void()> hang_up_;  // the attempt's source's call, empty when none
+  std::function<void()> hang_up_;                               // the attempt's source's call, empty when none
+  std::function<std::optional<std::string>()> source_waiting_;  // the source's turn; may be empty
+  std::function<void(bool)> source_watched_;                    // may be empty
   Attempt attempt_;
   bool live_ = false;
   wire::CameraState state_ = wire::CAMERA_STATE_UNKNOWN;
@@ -77,6 +82,7 @@ class Camera {
   int64_t attempt_started_ms_ = 0;  // monotonic, like the fields below
   int64_t progress_ms_ = 0;         // when the frame count last moved
   uint64_t seen_frames_ = 0;
+  uint64_t frames_base_ = 0;  // frames before the attempt last waited: online takes more
   int64_t retry_at_ms_ = 0;
   int64_t backoff_ms_ = 1000;
   uint32_t reconnects_ = 0;

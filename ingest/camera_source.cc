@@ -8,11 +8,11 @@ namespace xl::ingest {
 
 OpenedSource OpenCameraSource(const camera::CameraConfig& camera, const SourceContext& context,
                               CameraPipeline::FrameCallback on_frame, CameraPipeline::EncodedCallback on_encoded,
-                              PipelineCounters& counters, bool encoded_tap) {
+                              PipelineCounters& counters, bool encoded_tap, bool watched) {
   if (const auto gb = gb28181::ParseGbUrl(camera.url)) {
     if (!context.sip) return OpenedSource::Failure(Error{"GB28181 is not enabled on worker " + context.worker_id});
     return gb28181::OpenGbSource(camera, *gb, *context.sip, std::move(on_frame), std::move(on_encoded), counters,
-                                 encoded_tap);
+                                 encoded_tap, watched);
   }
   OpenedSource out;
   auto made = RtspPipeline::Create(camera, std::move(on_frame), std::move(on_encoded), counters);

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -28,6 +29,11 @@ struct SourceContext {
 struct OpenedSource {
   std::unique_ptr<CameraPipeline> pipeline;
   std::function<void()> hang_up;  // ends what else the source holds (a call); may be empty
+  // A source shared with other cameras (a GB28181 device that takes few calls at once): why
+  // it waits for its turn, nullopt while it has it; and telling it whether someone watches
+  // (watched cameras go first). Both may be empty.
+  std::function<std::optional<std::string>()> waiting;
+  std::function<void(bool watched)> set_watched;
   Status status;
 
   // A source that failed before it had a pipeline.
@@ -38,10 +44,11 @@ struct OpenedSource {
   }
 };
 
-// Builds and plays `camera`'s pipeline, its encoded tap set to `encoded_tap`. Main thread;
+// Builds and plays `camera`'s pipeline, its encoded tap set to `encoded_tap` (`watched`:
+// someone watches the camera now). Main thread;
 // the callbacks run on the pipeline's streaming threads. `counters` must outlive the pipeline.
 OpenedSource OpenCameraSource(const camera::CameraConfig& camera, const SourceContext& context,
                               CameraPipeline::FrameCallback on_frame, CameraPipeline::EncodedCallback on_encoded,
-                              PipelineCounters& counters, bool encoded_tap);
+                              PipelineCounters& counters, bool encoded_tap, bool watched);
 
 }  // namespace xl::ingest

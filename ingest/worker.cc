@@ -107,15 +107,31 @@ int Worker::Run() {
   return 0;
 }
 
+std::string Worker::PipelineSettings(const wire::CameraSpec& spec) {
+  wire::CameraSpec kept = spec;
+  kept.clear_name();
+  kept.clear_region();
+  kept.clear_pinned_worker();
+  return kept.SerializeAsString();
+}
+
 void Worker::Reconcile(const wire::Assignment& assignment, int64_t now_ms) {
   std::set<std::string> wanted;
   int started = 0, restarted = 0, stopped = 0, refused = 0;
   for (const wire::CameraSpec& spec : assignment.cameras()) {
-    std::string bytes = spec.SerializeAsString();
+    std::string bytes = PipelineSettings(spec);
     auto it = cameras_.find(spec.id());
     if (it != cameras_.end() && it->second.spec == bytes) {
       wanted.insert(spec.id());
-      continue;  // unchanged: untouched
+      // Nothing its pipeline uses changed (a GB28181 call especially is never torn down for
+      // a catalog refresh): a new name or region is taken on the fly.
+      if (it->second.label != LabelOf(spec)) {
+        if (auto relabelled = camera::CameraFromSpec(spec); relabelled.ok()) {
+          it->second.camera->Relabel(relabelled->name, relabelled->region);
+          it->second.label = LabelOf(spec);
+        }
+      }
+      continue;
     }
     auto config = camera::CameraFromSpec(spec);
     if (!config.ok()) {
@@ -134,7 +150,7 @@ void Worker::Reconcile(const wire::Assignment& assignment, int64_t now_ms) {
     }
     Running r{std::make_unique<Camera>(std::move(config.value()), config_.id, publisher_, media_, clips_, reaper_,
                                        SourceContext{config_.id, gb_ ? &gb_->sip() : nullptr}),
-              std::move(bytes)};
+              std::move(bytes), LabelOf(spec)};
     r.camera->SetLive(watched_.count(spec.id()) > 0);
     r.camera->Start(now_ms);
     cameras_.emplace(spec.id(), std::move(r));

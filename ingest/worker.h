@@ -41,8 +41,13 @@ class Worker {
  private:
   struct Running {
     std::unique_ptr<Camera> camera;
-    std::string spec;  // serialized CameraSpec it was started from
+    std::string spec;   // PipelineSettings of the CameraSpec it was started from
+    std::string label;  // its name and region as the spec said them
   };
+  // A camera's settings that its pipeline and analytics are built from: all but its name,
+  // region and pin. A camera restarts only when these change.
+  static std::string PipelineSettings(const wire::CameraSpec& spec);
+  static std::string LabelOf(const wire::CameraSpec& spec) { return spec.name() + '\n' + spec.region(); }
   void Reconcile(const wire::Assignment& assignment, int64_t now_ms);
   void ApplyWatch();
   HttpReply Metrics() const;

@@ -17,7 +17,7 @@ void ParseGb28181(const YAML::Node& node, gb28181::GbConfig& g) {
   RequireMap(node, "gb28181");
   CheckKeys(node, "gb28181",
             {"enabled", "id", "realm", "bind", "port", "password", "passwords", "keepalive_s", "keepalive_misses",
-             "media_transport", "media_ip"});
+             "media_transport", "media_ip", "max_calls", "device_max_calls"});
   for (const auto& kv : node) {
     const std::string k = kv.first.as<std::string>();
     const YAML::Node& v = kv.second;
@@ -40,6 +40,12 @@ void ParseGb28181(const YAML::Node& node, gb28181::GbConfig& g) {
       g.media_transport = Text(v, k);
       if (g.media_transport != "udp" && g.media_transport != "tcp") Fail(v, "'media_transport' must be udp or tcp");
     } else if (k == "media_ip") g.media_ip = Text(v, k);
+    else if (k == "max_calls") g.max_calls = Number(v, k, 1, 1000);
+    else if (k == "device_max_calls") {
+      RequireMap(v, "device_max_calls");
+      for (const auto& p : v)
+        g.device_max_calls[p.first.as<std::string>()] = Number(p.second, "device_max_calls", 1, 1000);
+    }
   }
   if (g.enabled && g.password.empty() && g.passwords.empty()) {
     Fail(node, "gb28181: a 'password' (or per-device 'passwords') is required when enabled");

@@ -18,6 +18,8 @@ struct GbConfig {
   int keepalive_misses = 3;                      // missed in a row → offline
   std::string media_transport = "udp";           // live video over "udp" or "tcp" (the camera's URL may say)
   std::string media_ip;                          // the address devices send video to; "": the one that routes to them
+  int max_calls = 4;                             // live calls a device is asked for at once; more wait
+  std::map<std::string, int> device_max_calls;   // per device ID, overriding max_calls
 };
 
 }  // namespace xl::gb28181

@@ -26,7 +26,7 @@ Result<std::unique_ptr<GbPlatform>> GbPlatform::Start(std::string worker_id, con
 
 void GbPlatform::ReportCatalogs() {
   for (const auto& [id, d] : sip_->registrar().devices()) {
-    if (d.registered && d.catalog_complete) ReportChannels(d);
+    if (d.registered && !d.catalog.empty()) ReportChannels(d);  // the last complete one
   }
 }
 
@@ -64,9 +64,10 @@ void GbPlatform::OnEvent(const GbEvent& e, const GbDevice& d) {
                      : e.kind == GbEvent::kOnline       ? "online"
                      : e.kind == GbEvent::kOffline      ? "offline"
                      : e.kind == GbEvent::kCatalog      ? "catalog"
+                     : e.kind == GbEvent::kCallLimit    ? "call limit"
                                                         : "device info";
   const std::string name = d.name.empty() ? "" : " (" + d.name + ")";
-  if (e.kind == GbEvent::kRefused || e.kind == GbEvent::kOffline) {
+  if (e.kind == GbEvent::kRefused || e.kind == GbEvent::kOffline || e.kind == GbEvent::kCallLimit) {
     spdlog::warn("gb28181 device {}{}: {}: {}", e.device_id, name, what, e.detail);
   } else {
     spdlog::info("gb28181 device {}{}: {}: {}", e.device_id, name, what, e.detail);
@@ -104,6 +105,10 @@ HttpReply GbPlatform::Devices(const GbPlatform* p) {
                          {"heard_ms_ago", MonotonicMs() - d.last_heard_ms},  // last REGISTER or keepalive
                          {"catalog_complete", d.catalog_complete},
                          {"catalog_sum", d.catalog_sum},
+                         {"max_calls", d.max_calls},
+                         {"max_calls_learned", d.calls_learned},
+                         {"calls", p->sip_->registrar().ActiveCalls(id)},
+                         {"calls_waiting", p->sip_->registrar().WaitingCalls(id)},
                          {"channels", channels}});
     }
   }

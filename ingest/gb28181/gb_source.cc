@@ -9,7 +9,7 @@ namespace xl::gb28181 {
 ingest::OpenedSource OpenGbSource(const camera::CameraConfig& camera, const GbChannelAddress& channel, SipServer& sip,
                                   ingest::CameraPipeline::FrameCallback on_frame,
                                   ingest::CameraPipeline::EncodedCallback on_encoded,
-                                  ingest::PipelineCounters& counters, bool encoded_tap) {
+                                  ingest::PipelineCounters& counters, bool encoded_tap, bool watched) {
   ingest::OpenedSource out;
   const std::string transport = channel.transport.empty() ? sip.config().media_transport : channel.transport;
   const std::string ssrc = sip.NewSsrc();
@@ -26,21 +26,28 @@ ingest::OpenedSource OpenGbSource(const camera::CameraConfig& camera, const GbCh
     return out;
   }
   // The handler runs on this (the main) thread; the call is hung up before the pipeline goes.
-  auto call = sip.Invite(request, [ps, id = camera.id](const CallEvent& e) {
-    if (e.kind == CallEvent::kAnswered) {
-      if (!e.answer.ssrc.empty() && uint32_t(std::stoul(e.answer.ssrc)) != ps->ssrc()) {
-        spdlog::info("camera {}: the device sends SSRC {} instead of the one offered", id, e.answer.ssrc);
-        ps->SetSsrc(uint32_t(std::stoul(e.answer.ssrc)));
-      }
-    } else {
-      ps->SetFailure(e.detail);
-    }
-  });
+  auto call = sip.Invite(
+      request,
+      [ps, id = camera.id, transport](const CallEvent& e) {
+        if (e.kind != CallEvent::kAnswered) return ps->SetFailure(e.detail);
+        if (!e.answer.ssrc.empty() && uint32_t(std::stoul(e.answer.ssrc)) != ps->ssrc()) {
+          spdlog::info("camera {}: the device sends SSRC {} instead of the one offered", id, e.answer.ssrc);
+          ps->SetSsrc(uint32_t(std::stoul(e.answer.ssrc)));
+        }
+        // We listen where we offered; what the answer's m= line says changes nothing.
+        if (!e.answer.transport.empty() && e.answer.transport != transport) {
+          spdlog::info("camera {}: the device's answer says {}; receiving over {} as offered", id, e.answer.transport,
+                       transport);
+        }
+      },
+      watched);
   if (!call.ok()) {
     out.status = call.error();
     return out;
   }
   out.hang_up = [&sip, call_id = call.value()] { sip.Bye(call_id); };
+  out.waiting = [&sip, call_id = call.value()] { return sip.Waiting(call_id); };
+  out.set_watched = [&sip, call_id = call.value()](bool on) { sip.SetWatched(call_id, on); };
   return out;
 }
 

@@ -8,10 +8,11 @@
 namespace xl::gb28181 {
 
 // Plays the pipeline, then invites the channel (the answer may name another SSRC: the
-// pipeline follows it). `hang_up` sends BYE; `sip` must outlive the call. Main thread.
+// pipeline follows it), now or when the device has room (`waiting` says so meanwhile).
+// `hang_up` sends BYE; `sip` must outlive the call. Main thread.
 ingest::OpenedSource OpenGbSource(const camera::CameraConfig& camera, const GbChannelAddress& channel, SipServer& sip,
                                   ingest::CameraPipeline::FrameCallback on_frame,
                                   ingest::CameraPipeline::EncodedCallback on_encoded,
-                                  ingest::PipelineCounters& counters, bool encoded_tap);
+                                  ingest::PipelineCounters& counters, bool encoded_tap, bool watched);
 
 }  // namespace xl::gb28181

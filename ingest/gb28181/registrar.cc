@@ -14,7 +14,6 @@ namespace {
 constexpr long kDefaultExpiresS = 3600;
 constexpr long kMaxExpiresS = 86400;
 constexpr size_t kMaxDevices = 100000;
-constexpr int64_t kInviteTimeoutMs = 10000;
 constexpr int64_t kNonceLifeMs = 5 * 60 * 1000;  // a device may take its time to answer
 constexpr int64_t kFailureWindowMs = 60 * 1000;
 constexpr size_t kMaxFailureEntries = 10000;
@@ -65,7 +64,7 @@ const std::string& Registrar::PasswordOf(const std::string& device_id) const {
 Registrar::Output Registrar::OnMessage(const SipMessage& m, const Peer& peer, int64_t now_ms) {
   Output out;
   if (!m.is_request()) {
-    if (m.cseq_method() == "INVITE") OnInviteResponse(m, peer, out);
+    if (m.cseq_method() == "INVITE") OnInviteResponse(m, peer, now_ms, out);
     return out;  // answers to our queries and BYEs: nothing to do
   }
   const std::string method = m.method();
@@ -156,6 +155,10 @@ void Registrar::OnRegister(const SipMessage& m, const Peer& peer, int64_t now_ms
   d.last_heard_ms = now_ms;
   if (fresh) {
     d.registered = true;
+    // What it allows may have changed with it (a restart, new firmware): learned again.
+    auto limit = config_.device_max_calls.find(id);
+    d.max_calls = limit == config_.device_max_calls.end() ? config_.max_calls : limit->second;
+    d.calls_learned = false;
     out.events.push_back(
         {GbEvent::kRegistered, id, "from " + peer.ToString() + ", expires " + std::to_string(expires) + " s"});
     SetOnline(d, true, "registered", out);
@@ -187,21 +190,32 @@ void Registrar::OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t 
     // Over UDP a query or a part of the answer can be lost: ask again, at most every 10 s.
     if (!d.catalog_complete && now_ms - d.catalog_asked_ms >= 10000) QueueQueries(d.id, false, now_ms, out);
   } else if (x.cmd_type == "Catalog" && x.root == "Response") {
-    if (x.sn != d.catalog_sn || d.catalog_complete) {  // a new catalog (ours, or the device's own)
+    const bool late_part = x.sn == d.catalog_sn && d.catalog_complete;  // past a SumNum too small
+    if (x.sn != d.catalog_sn) {                                         // a new catalog (ours, or the device's own)
       d.catalog_sn = x.sn;
-      d.catalog.clear();
+      d.gathering.clear();
+      d.catalog_received = 0;
       d.catalog_complete = false;
     }
-    d.catalog_sum = std::min<long>(x.sum_num, long(kMaxCatalogItems));
+    d.catalog_heard_ms = now_ms;
+    if (x.sum_num >= 0) d.catalog_sum = std::min<long>(x.sum_num, long(kMaxCatalogItems));
+    const size_t had = d.gathering.size();
     for (const CatalogItem& item : x.items) {
-      if (item.device_id.empty()) continue;
-      if (d.catalog.size() >= kMaxCatalogItems && !d.catalog.count(item.device_id)) break;
-      d.catalog[item.device_id] = item;
+      if (item.device_id.empty()) continue;  // nothing to call it by
+      ++d.catalog_received;
+      if (d.gathering.size() >= kMaxCatalogItems && !d.gathering.count(item.device_id)) break;
+      d.gathering[item.device_id] = item;  // a duplicate: the last one wins
     }
-    if (long(d.catalog.size()) >= d.catalog_sum) {
-      d.catalog_complete = true;
-      out.events.push_back({GbEvent::kCatalog, d.id, std::to_string(d.catalog.size()) + " channels"});
-      if (querying_.erase(d.id)) PumpQueries(now_ms, out);
+    if (late_part) {
+      d.catalog = d.gathering;
+      if (d.gathering.size() > had) {
+        out.events.push_back({GbEvent::kCatalog, d.id,
+                              std::to_string(d.catalog.size()) + " channels (more came after SumNum " +
+                                  std::to_string(d.catalog_sum) + ")"});
+      }
+    } else if (d.catalog_sum >= 0 && d.catalog_received >= d.catalog_sum) {
+      // Counted with duplicates: a device that repeats an item counts it in SumNum too.
+      CompleteCatalog(d, "", now_ms, out);
     }
   } else if (x.cmd_type == "DeviceInfo" && x.root == "Response") {
     d.name = x.device_name;
@@ -233,7 +247,7 @@ void Registrar::SendMessage(GbDevice& d, const std::string& to_id, const Manscdp
   out.sends.emplace_back(d.peer, q.ToString());
 }
 
-Result<Registrar::Output> Registrar::Invite(const CallRequest& r, int64_t now_ms, std::string* call_id) {
+Result<Registrar::Output> Registrar::Invite(const CallRequest& r, int64_t now_ms, std::string* call_id, bool watched) {
   auto it = devices_.find(r.device_id);
   if (it == devices_.end() || !it->second.registered) return Error{"device " + r.device_id + " is not registered"};
   GbDevice& d = it->second;
@@ -241,7 +255,79 @@ Result<Registrar::Output> Registrar::Invite(const CallRequest& r, int64_t now_ms
   if (r.channel_id != r.device_id && !d.catalog.count(r.channel_id)) {
     return Error{"device " + r.device_id + " has no channel " + r.channel_id};
   }
+  const std::string id = RandomHex(24);
+  Call& call = calls_[id];
+  call.request = r;
+  call.watched = watched;
+  call.since_ms = now_ms;
+  call.waiting = "waiting for the device: it takes " + std::to_string(d.max_calls) + " call" +
+                 (d.max_calls == 1 ? "" : "s") + " at a time";
+  *call_id = id;
+  Output out;
+  PumpCalls(r.device_id, now_ms, out);
+  return out;
+}
+
+int Registrar::ActiveCalls(const std::string& device_id) const {
+  int n = 0;
+  for (const auto& [id, c] : calls_) n += c.request.device_id == device_id && c.state != Call::kWaiting;
+  return n;
+}
+
+int Registrar::WaitingCalls(const std::string& device_id) const {
+  int n = 0;
+  for (const auto& [id, c] : calls_) n += c.request.device_id == device_id && c.state == Call::kWaiting;
+  return n;
+}
+
+std::optional<std::string> Registrar::Waiting(const std::string& call_id) const {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end() || it->second.state != Call::kWaiting) return std::nullopt;
+  return it->second.waiting;
+}
+
+void Registrar::PumpCalls(const std::string& device_id, int64_t now_ms, Output& out) {
+  auto device = devices_.find(device_id);
+  if (device == devices_.end() || !device->second.registered || !device->second.online) return;
+  GbDevice& d = device->second;
+  // The next to go: watched first, then the one waiting longest.
+  auto next_waiting = [&](bool watched_only) -> std::pair<const std::string, Call>* {
+    std::pair<const std::string, Call>* best = nullptr;
+    for (auto& entry : calls_) {
+      const Call& c = entry.second;
+      if (c.request.device_id != device_id || c.state != Call::kWaiting || (watched_only && !c.watched)) continue;
+      if (!best || (c.watched && !best->second.watched) ||
+          (c.watched == best->second.watched && c.since_ms < best->second.since_ms)) {
+        best = &entry;
+      }
+    }
+    return best;
+  };
+  int active = ActiveCalls(device_id);
+  for (auto* next = next_waiting(false); next && active < d.max_calls; next = next_waiting(false), ++active) {
+    SendInvite(next->first, next->second, now_ms, out);
+  }
+  // Full: a watched call takes the place of the unwatched call answered first.
+  for (auto* next = next_waiting(true); next; next = next_waiting(true)) {
+    Call* victim = nullptr;
+    for (auto& [id, c] : calls_) {
+      if (c.request.device_id == device_id && c.state == Call::kAnswered && !c.watched &&
+          (!victim || c.since_ms < victim->since_ms)) {
+        victim = &c;
+      }
+    }
+    if (!victim) break;
+    Requeue(*victim, "waiting for the device: its call went to watched channel " + next->second.request.channel_id,
+            now_ms, out);
+    SendInvite(next->first, next->second, now_ms, out);
+  }
+}
+
+void Registrar::SendInvite(const std::string& call_id, Call& call, int64_t now_ms, Output& out) {
+  GbDevice& d = devices_.at(call.request.device_id);
+  const CallRequest& r = call.request;
   RequestHeaders h = HeadersTo(d, r.channel_id);
+  if (call.dialogs++ == 0) h.call_id = call_id;  // the first dialog carries the call's ID
   h.from_tag = RandomHex(8);
   SipMessage q = SipMessage::Request("INVITE", UriOf(d, r.channel_id), h);
   q.SetHeader("Contact", "<sip:" + config_.id + "@" + h.via_host + ">");
@@ -257,46 +343,104 @@ Result<Registrar::Output> Registrar::Invite(const CallRequest& r, int64_t now_ms
   offer.direction = "recvonly";
   offer.ssrc = r.ssrc;
   q.SetBody(BuildSdp(offer), "APPLICATION/SDP");
-  Call& call = calls_[h.call_id];
-  call.device_id = r.device_id;
-  call.channel_id = r.channel_id;
+  call.state = Call::kInviting;
+  call.dialog = h.call_id;
   call.from_tag = h.from_tag;
+  call.to_tag.clear();
   call.cseq = h.cseq;
+  call.heard = false;
   call.asked_ms = now_ms;
-  *call_id = h.call_id;
-  Output out;
+  dialogs_[h.call_id] = call_id;
   out.sends.emplace_back(d.peer, q.ToString());
+}
+
+void Registrar::SendBye(const Call& call, const std::string& dialog, Output& out) {
+  auto device = devices_.find(call.request.device_id);
+  if (device == devices_.end()) return;
+  RequestHeaders h = HeadersTo(device->second, call.request.channel_id);
+  h.call_id = dialog;
+  h.from_tag = call.from_tag;
+  h.to_tag = call.to_tag;
+  h.cseq = call.cseq + 1;
+  out.sends.emplace_back(device->second.peer,
+                         SipMessage::Request("BYE", UriOf(device->second, call.request.channel_id), h).ToString());
+}
+
+void Registrar::Requeue(Call& call, const std::string& why, int64_t now_ms, Output& out) {
+  if (call.state == Call::kAnswered) SendBye(call, call.dialog, out);
+  // An INVITE left unanswered: a late 200 finds no dialog and gets no ACK; the device gives up.
+  dialogs_.erase(call.dialog);
+  call.dialog.clear();
+  call.state = Call::kWaiting;
+  call.since_ms = now_ms;
+  call.waiting = why;
+}
+
+void Registrar::LearnCallLimit(GbDevice& d, int limit, const std::string& how, Output& out) {
+  limit = std::max(1, limit);
+  if (d.calls_learned && d.max_calls <= limit) return;
+  d.max_calls = limit;
+  d.calls_learned = true;
+  out.events.push_back({GbEvent::kCallLimit, d.id,
+                        "takes " + std::to_string(limit) + " call" + (limit == 1 ? "" : "s") + " at a time (" + how +
+                            "); further calls wait until it registers anew"});
+}
+
+Registrar::Output Registrar::SetWatched(const std::string& call_id, bool watched, int64_t now_ms) {
+  Output out;
+  auto it = calls_.find(call_id);
+  if (it == calls_.end() || it->second.watched == watched) return out;
+  it->second.watched = watched;
+  if (watched && it->second.state == Call::kWaiting) PumpCalls(it->second.request.device_id, now_ms, out);
   return out;
 }
 
-void Registrar::OnInviteResponse(const SipMessage& m, const Peer& peer, Output& out) {
-  auto it = calls_.find(m.call_id());
-  if (it == calls_.end() || m.status() < 200) return;  // not ours (any more), or provisional
+void Registrar::OnInviteResponse(const SipMessage& m, const Peer& peer, int64_t now_ms, Output& out) {
+  auto dialog = dialogs_.find(m.call_id());
+  if (dialog == dialogs_.end()) return;  // not ours (any more)
+  auto it = calls_.find(dialog->second);
+  if (it == calls_.end()) return;
   Call& call = it->second;
-  auto device = devices_.find(call.device_id);
+  auto device = devices_.find(call.request.device_id);
   if (device == devices_.end() || !FromDevice(device->second, peer)) return;  // not from the device
+  GbDevice& d = device->second;
+  if (m.status() < 200) {
+    call.heard = true;  // 100 Trying, 180 Ringing: alive, still deciding
+    return;
+  }
   if (m.status() >= 300) {
     // The transaction's ACK for a failure (RFC 3261 §17.1.1.3) matters only to retransmission.
+    const int answered = ActiveCalls(d.id) - 1;
+    if (m.status() == 486 && answered > 0 && call.state == Call::kInviting) {
+      LearnCallLimit(d, answered, "486 Busy Here while " + std::to_string(answered) + " ran", out);
+      Requeue(call,
+              "waiting for the device: it is busy with " + std::to_string(answered) + " other call" +
+                  (answered == 1 ? "" : "s"),
+              now_ms, out);
+      return;
+    }
     out.calls.push_back(
         {CallEvent::kFailed, it->first, "the device answered " + std::to_string(m.status()) + " to INVITE", {}});
+    dialogs_.erase(dialog);
     calls_.erase(it);
+    PumpCalls(d.id, now_ms, out);
     return;
   }
   call.to_tag = m.to_tag();
-  RequestHeaders h = HeadersTo(device->second, call.channel_id);
-  h.call_id = it->first;
+  RequestHeaders h = HeadersTo(d, call.request.channel_id);
+  h.call_id = call.dialog;
   h.from_tag = call.from_tag;
   h.to_tag = call.to_tag;
   h.cseq = call.cseq;
-  out.sends.emplace_back(device->second.peer,
-                         SipMessage::Request("ACK", UriOf(device->second, call.channel_id), h).ToString());
-  if (call.answered) return;  // a retransmitted 200: ACK again, nothing new
-  call.answered = true;
+  out.sends.emplace_back(d.peer, SipMessage::Request("ACK", UriOf(d, call.request.channel_id), h).ToString());
+  if (call.state == Call::kAnswered) return;  // a retransmitted 200: ACK again, nothing new
+  call.state = Call::kAnswered;
+  call.since_ms = now_ms;
   auto answer = ParseSdp(m.body());
   if (!answer.ok()) {
     out.calls.push_back(
         {CallEvent::kFailed, it->first, "the device's answer is unusable: " + answer.error().message, {}});
-    Output bye = Bye(it->first);
+    Output bye = Bye(it->first, now_ms);
     for (auto& send : bye.sends) out.sends.push_back(std::move(send));
     return;
   }
@@ -304,37 +448,37 @@ void Registrar::OnInviteResponse(const SipMessage& m, const Peer& peer, Output& 
 }
 
 void Registrar::OnBye(const SipMessage& m, const Peer& peer, Output& out) {
-  auto it = calls_.find(m.call_id());
-  auto device = it == calls_.end() ? devices_.end() : devices_.find(it->second.device_id);
+  auto dialog = dialogs_.find(m.call_id());
+  auto it = dialog == dialogs_.end() ? calls_.end() : calls_.find(dialog->second);
+  auto device = it == calls_.end() ? devices_.end() : devices_.find(it->second.request.device_id);
   if (it == calls_.end() || device == devices_.end() || !FromDevice(device->second, peer)) {
     out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 481, "Call/Transaction Does Not Exist").ToString());
     return;
   }
   out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 200, "OK").ToString());
   out.calls.push_back({CallEvent::kEnded, it->first, "the device hung up (BYE)", {}});
+  dialogs_.erase(dialog);
   calls_.erase(it);
+  // The slot is free; what waits goes on the next tick (no clock here).
+  pump_.insert(device->first);
 }
 
-Registrar::Output Registrar::Bye(std::string call_id) {
+Registrar::Output Registrar::Bye(std::string call_id, int64_t now_ms) {
   Output out;
   auto it = calls_.find(call_id);
   if (it == calls_.end()) return out;
   const Call call = it->second;
   calls_.erase(it);
-  auto device = devices_.find(call.device_id);
-  if (!call.answered || device == devices_.end()) return out;  // an unanswered INVITE's 200 gets no ACK: it gives up
-  RequestHeaders h = HeadersTo(device->second, call.channel_id);
-  h.call_id = call_id;
-  h.from_tag = call.from_tag;
-  h.to_tag = call.to_tag;
-  h.cseq = call.cseq + 1;
-  out.sends.emplace_back(device->second.peer,
-                         SipMessage::Request("BYE", UriOf(device->second, call.channel_id), h).ToString());
+  dialogs_.erase(call.dialog);
+  // An unanswered INVITE's 200 gets no ACK: the device gives up.
+  if (call.state == Call::kAnswered) SendBye(call, call.dialog, out);
+  if (call.state != Call::kWaiting) PumpCalls(call.request.device_id, now_ms, out);
   return out;
 }
 
 void Registrar::AskCatalog(GbDevice& d, int64_t now_ms, Output& out) {
-  d.catalog.clear();
+  d.gathering.clear();  // the catalog held stays until this one is complete: calls go on
+  d.catalog_received = 0;
   d.catalog_complete = false;
   d.catalog_sn = sn_++;
   d.catalog_asked_ms = now_ms;
@@ -402,6 +546,13 @@ void Registrar::SetOnline(GbDevice& d, bool online, const std::string& why, Outp
   out.events.push_back({online ? GbEvent::kOnline : GbEvent::kOffline, d.id, why});
 }
 
+void Registrar::CompleteCatalog(GbDevice& d, const std::string& why, int64_t now_ms, Output& out) {
+  d.catalog = d.gathering;
+  d.catalog_complete = true;
+  out.events.push_back({GbEvent::kCatalog, d.id, std::to_string(d.catalog.size()) + " channels" + why});
+  if (querying_.erase(d.id)) PumpQueries(now_ms, out);
+}
+
 Registrar::Output Registrar::Tick(int64_t now_ms) {
   Output out;
   const int64_t silence_ms = int64_t(config_.keepalive_s) * config_.keepalive_misses * 1000;
@@ -423,14 +574,43 @@ Registrar::Output Registrar::Tick(int64_t now_ms) {
     it = late ? querying_.erase(it) : std::next(it);
   }
   PumpQueries(now_ms, out);
+  for (auto& [id, d] : devices_) {
+    if (d.registered && !d.catalog_complete && d.catalog_received > 0 &&
+        now_ms - d.catalog_heard_ms >= kCatalogQuietMs) {
+      CompleteCatalog(d,
+                      " (SumNum said " + std::to_string(d.catalog_sum) + "; no more came for " +
+                          std::to_string(kCatalogQuietMs / 1000) + " s)",
+                      now_ms, out);
+    }
+  }
   for (auto it = calls_.begin(); it != calls_.end();) {
-    if (!it->second.answered && now_ms - it->second.asked_ms > kInviteTimeoutMs) {
+    Call& c = it->second;
+    const int64_t waited = now_ms - c.asked_ms;
+    if (c.state == Call::kInviting && !c.heard && waited > kIgnoredInviteMs) {
+      auto device = devices_.find(c.request.device_id);
+      const int others = device == devices_.end() ? 0 : ActiveCalls(device->first) - 1;
+      if (others > 0) {
+        LearnCallLimit(device->second, others, "it ignored an INVITE while " + std::to_string(others) + " ran", out);
+        Requeue(c,
+                "waiting for the device: it takes " + std::to_string(device->second.max_calls) + " call" +
+                    (device->second.max_calls == 1 ? "" : "s") + " at a time",
+                now_ms, out);
+        ++it;
+        continue;
+      }
+    }
+    if (c.state == Call::kInviting && waited > kInviteTimeoutMs) {
       out.calls.push_back({CallEvent::kFailed, it->first, "no answer to INVITE", {}});
+      pump_.insert(c.request.device_id);
+      dialogs_.erase(c.dialog);
       it = calls_.erase(it);
     } else {
       ++it;
     }
   }
+  std::set<std::string> pump;
+  pump.swap(pump_);
+  for (const std::string& device_id : pump) PumpCalls(device_id, now_ms, out);
   return out;
 }
 

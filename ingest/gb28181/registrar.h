@@ -21,13 +21,24 @@
 // (a device that moves re-registers); a catalog holds at most kMaxCatalogItems channels.
 //
 // Live video (§9.2): Invite() offers the platform's receive port for one channel; the
-// device's 200 gets an ACK and an answered call event with its SDP; a final failure, no
-// answer within 10 s, or the device's BYE end the call with a call event. Bye() hangs up.
+// device's 200 gets an ACK and an answered call event with its SDP (again for every later
+// dialog of the same call); a final failure, no answer within 10 s, or the device's BYE end
+// the call with a call event. Bye() hangs up.
+//
+// Calls per device are limited (GbConfig::max_calls, per device device_max_calls): beyond
+// the limit a call waits (Waiting() says why) and is INVITEd when a call of the device ends,
+// watched calls first, then the oldest. A watched call waiting for a device whose calls are
+// all unwatched takes the place of the unwatched call answered first: that one is hung up
+// and waits again (no call event: the call goes on, in a new dialog later). A device that
+// answers nothing (not even 100 Trying) to an INVITE for kIgnoredInviteMs, or 486 Busy Here,
+// while it runs N answered calls is taken to allow N at a time (a call-limit event) until it
+// registers anew, and that call waits.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -50,7 +61,7 @@ struct Peer {
 };
 
 struct GbEvent {
-  enum Kind { kRegistered, kUnregistered, kRefused, kOnline, kOffline, kCatalog, kDeviceInfo };
+  enum Kind { kRegistered, kUnregistered, kRefused, kOnline, kOffline, kCatalog, kDeviceInfo, kCallLimit };
   Kind kind;
   std::string device_id;
   std::string detail;  // for the log: the reason, the count, the model
@@ -66,9 +77,14 @@ struct GbDevice {
   int64_t last_heard_ms = 0;  // register or keepalive
   long catalog_sn = -1;
   long catalog_sum = -1;
-  std::map<std::string, CatalogItem> catalog;  // by channel ID
+  std::map<std::string, CatalogItem> catalog;    // the last complete catalog, by channel ID
+  std::map<std::string, CatalogItem> gathering;  // catalog_sn's items so far
+  long catalog_received = 0;                     // items received for catalog_sn, duplicates too
   bool catalog_complete = false;
   int64_t catalog_asked_ms = 0;  // when the catalog was last asked for
+  int64_t catalog_heard_ms = 0;  // when the last part of the catalog came
+  int max_calls = 4;             // configured; learned lower when the device shows its limit
+  bool calls_learned = false;    // max_calls is what the device showed
   std::string name, manufacturer, model, firmware;
 };
 
@@ -85,7 +101,7 @@ struct CallRequest {
 struct CallEvent {
   enum Kind { kAnswered, kFailed, kEnded };
   Kind kind;
-  std::string call_id;
+  std::string call_id;      // the call (Invite's ID)
   std::string detail;       // failures and ends: why, for the log
   MediaDescription answer;  // kAnswered: the device's SDP
 };
@@ -99,6 +115,12 @@ class Registrar {
   // catalogs (then asked again only 10 s later).
   static constexpr size_t kMaxQueriesInFlight = 64;
   static constexpr int64_t kQueryTimeoutMs = 3000;  // a catalog not complete by then frees its place
+  // A catalog whose parts stopped coming this long ago is complete, whatever its SumNum said
+  // (devices count duplicates, groups, or channels they then leave out).
+  static constexpr int64_t kCatalogQuietMs = 2000;
+  static constexpr int64_t kInviteTimeoutMs = 10000;  // no final answer: the call failed
+  // No answer at all while other calls of the device run: the device ignores it (one-call devices).
+  static constexpr int64_t kIgnoredInviteMs = 4000;
 
   explicit Registrar(GbConfig config);
 
@@ -115,12 +137,22 @@ class Registrar {
   // Error when the device is not registered and online.
   Result<Output> Ptz(const std::string& device_id, const std::string& channel_id, const std::string& ptz_cmd);
 
-  // Sends an INVITE for `request` and returns its Call-ID in `call_id`. Error when the device
-  // is not registered and online or has no such channel.
-  Result<Output> Invite(const CallRequest& request, int64_t now_ms, std::string* call_id);
-  // Hangs up the call (BYE when it was answered; forgotten either way). No call events.
-  Output Bye(std::string call_id);  // a copy: callers may pass a key of calls_, which this erases
+  // Places a call for `request` (INVITE now, or when the device has room) and returns its ID
+  // in `call_id` (the Call-ID of its first INVITE). Error when the device is not registered
+  // and online or has no such channel. `watched`: someone is watching the channel.
+  Result<Output> Invite(const CallRequest& request, int64_t now_ms, std::string* call_id, bool watched = false);
+  // Hangs up the call (BYE when it was answered; forgotten either way). No call events; a
+  // waiting call of the device may be INVITEd.
+  Output Bye(std::string call_id, int64_t now_ms = 0);  // a copy: callers may pass a key of calls_
+  // Someone started or stopped watching the call's channel (its place in the device's queue).
+  Output SetWatched(const std::string& call_id, bool watched, int64_t now_ms);
+  // Why the call waits for its device ("waiting for the device: ..."), or nullopt when it is
+  // INVITEd, answered, or unknown.
+  std::optional<std::string> Waiting(const std::string& call_id) const;
   size_t calls() const { return calls_.size(); }
+  // Calls of `device_id` INVITEd or answered, and waiting.
+  int ActiveCalls(const std::string& device_id) const;
+  int WaitingCalls(const std::string& device_id) const;
 
   const std::map<std::string, GbDevice>& devices() const { return devices_; }
   const GbConfig& config() const { return config_; }
@@ -128,7 +160,7 @@ class Registrar {
  private:
   void OnRegister(const SipMessage& m, const Peer& peer, int64_t now_ms, Output& out);
   void OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t now_ms, Output& out);
-  void OnInviteResponse(const SipMessage& m, const Peer& peer, Output& out);
+  void OnInviteResponse(const SipMessage& m, const Peer& peer, int64_t now_ms, Output& out);
   void OnBye(const SipMessage& m, const Peer& peer, Output& out);
   // The common headers of a request to `device` addressed to `to_id`.
   RequestHeaders HeadersTo(const GbDevice& device, const std::string& to_id);
@@ -143,6 +175,18 @@ class Registrar {
   void QueueQueries(const std::string& id, bool with_info, int64_t now_ms, Output& out);
   void PumpQueries(int64_t now_ms, Output& out);
   void SetOnline(GbDevice& device, bool online, const std::string& why, Output& out);
+  // Takes the catalog gathered so far as the device's whole catalog.
+  void CompleteCatalog(GbDevice& device, const std::string& why, int64_t now_ms, Output& out);
+  struct Call;
+  // INVITEs waiting calls of `device_id` while it has room, watched first; then lets a waiting
+  // watched call take the place of an answered unwatched one.
+  void PumpCalls(const std::string& device_id, int64_t now_ms, Output& out);
+  void SendInvite(const std::string& call_id, Call& call, int64_t now_ms, Output& out);
+  // Ends the call's dialog (BYE when answered) and makes it wait again.
+  void Requeue(Call& call, const std::string& why, int64_t now_ms, Output& out);
+  // The device shows it takes only `limit` calls at a time.
+  void LearnCallLimit(GbDevice& device, int limit, const std::string& how, Output& out);
+  void SendBye(const Call& call, const std::string& dialog, Output& out);
   const std::string& PasswordOf(const std::string& device_id) const;
 
   // A fresh challenge for device `id` asking from `host`; and whether `nonce` is one we made
@@ -153,7 +197,7 @@ class Registrar {
   static bool FromDevice(const GbDevice& d, const Peer& peer);
 
   GbConfig config_;
-  const std::string nonce_key_;  // random per start: the HMAC key of our challenges
+  std::string nonce_key_;  // random per start: the HMAC key of our challenges
   struct Failures {
     int count = 0;
     int64_t since_ms = 0;
@@ -165,13 +209,21 @@ class Registrar {
   std::deque<std::string> queue_;       // the same IDs, oldest first
   std::set<std::string> querying_;      // asked, not complete yet (since GbDevice::catalog_asked_ms)
   struct Call {
-    std::string device_id, channel_id;
+    CallRequest request;
+    enum State { kWaiting, kInviting, kAnswered } state = kWaiting;
+    std::string dialog;            // Call-ID of the current INVITE ("" while waiting)
     std::string from_tag, to_tag;  // ours; the device's, from its 200
     long cseq = 0;                 // of the INVITE
-    bool answered = false;
-    int64_t asked_ms = 0;
+    bool heard = false;            // the device answered something (1xx) to the INVITE
+    bool watched = false;
+    int64_t asked_ms = 0;  // kInviting: when INVITEd
+    int64_t since_ms = 0;  // kWaiting: since when; kAnswered: since when
+    std::string waiting;   // kWaiting: why
+    int dialogs = 0;       // INVITEs sent so far
   };
-  std::map<std::string, Call> calls_;  // by Call-ID
+  std::map<std::string, Call> calls_;           // by call ID
+  std::map<std::string, std::string> dialogs_;  // SIP Call-ID of an INVITE → call ID
+  std::set<std::string> pump_;                  // devices with a call slot freed: INVITE on Tick
   long cseq_ = 1;
   long sn_ = 1;
 };

@@ -278,7 +278,7 @@ std::string LocalAddressTowards(const std::string& host, int port) {
 
 }  // namespace
 
-Result<std::string> SipServer::Invite(CallRequest request, CallHandler on_call) {
+Result<std::string> SipServer::Invite(CallRequest request, CallHandler on_call, bool watched) {
   if (request.media_ip.empty()) {
     request.media_ip = config().media_ip;
     auto device = registrar_.devices().find(request.device_id);
@@ -288,7 +288,7 @@ Result<std::string> SipServer::Invite(CallRequest request, CallHandler on_call) 
     if (request.media_ip.empty() && config().bind != "0.0.0.0") request.media_ip = config().bind;
   }
   std::string call_id;
-  auto out = registrar_.Invite(request, MonotonicMs(), &call_id);
+  auto out = registrar_.Invite(request, MonotonicMs(), &call_id, watched);
   if (!out.ok()) return out.error();
   calls_[call_id] = std::move(on_call);
   Deliver(std::move(out.value()));
@@ -297,7 +297,11 @@ Result<std::string> SipServer::Invite(CallRequest request, CallHandler on_call) 
 
 void SipServer::Bye(const std::string& call_id) {
   calls_.erase(call_id);
-  Deliver(registrar_.Bye(call_id));
+  Deliver(registrar_.Bye(call_id, MonotonicMs()));
+}
+
+void SipServer::SetWatched(const std::string& call_id, bool watched) {
+  Deliver(registrar_.SetWatched(call_id, watched, MonotonicMs()));
 }
 
 gboolean SipServer::OnTick(gpointer self) {

@@ -1,5 +1,8 @@
 #include "proto/gb28181/manscdp.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <glib.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -81,6 +84,16 @@ std::string Escaped(const std::string& s) {
   return out;
 }
 
+// True when the XML declaration names GB2312, GBK or GB18030 (any letter case).
+bool DeclaresChineseEncoding(std::string_view body) {
+  const std::string_view head = body.substr(0, std::min<size_t>(body.size(), 200));
+  const size_t end = head.find("?>");
+  if (head.substr(0, 5) != "<?xml" || end == std::string_view::npos) return false;
+  std::string decl(head.substr(0, end));
+  for (char& c : decl) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return decl.find("encoding=\"gb") != std::string::npos || decl.find("encoding='gb") != std::string::npos;
+}
+
 }  // namespace
 
 Result<Manscdp> ParseManscdp(std::string_view body) {
@@ -91,10 +104,13 @@ Result<Manscdp> ParseManscdp(std::string_view body) {
   if (body.empty()) return Error{"MANSCDP: empty body"};
   if (body.size() > (4 << 20)) return Error{"MANSCDP: body over 4 MiB"};
   const int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS;
-  std::unique_ptr<xmlDoc, DocFree> doc(xmlReadMemory(body.data(), int(body.size()), "manscdp.xml", nullptr, options));
-  if (!doc) {
-    // Some devices declare GB2312 and send UTF-8 (or the reverse): one more try as UTF-8.
-    doc.reset(xmlReadMemory(body.data(), int(body.size()), "manscdp.xml", "UTF-8", options));
+  // Devices that declare GB2312 often write GBK characters beyond it (names with rare
+  // characters): read every Chinese encoding as GB18030, the superset of all three.
+  const char* declared = DeclaresChineseEncoding(body) ? "GB18030" : nullptr;
+  std::unique_ptr<xmlDoc, DocFree> doc(xmlReadMemory(body.data(), int(body.size()), "manscdp.xml", declared, options));
+  // Some declare GB2312 and send UTF-8, or declare nothing (or UTF-8) and send GBK: try both.
+  for (const char* encoding : {"UTF-8", "GB18030"}) {
+    if (!doc) doc.reset(xmlReadMemory(body.data(), int(body.size()), "manscdp.xml", encoding, options));
   }
   if (!doc) return Error{"MANSCDP: not well-formed XML"};
   xmlNode* root = xmlDocGetRootElement(doc.get());

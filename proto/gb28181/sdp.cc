@@ -54,12 +54,13 @@ Result<MediaDescription> ParseSdp(std::string_view text) {
   m.port = int(gst_sdp_media_get_port(video));
   if (m.port <= 0 || m.port > 65535) return Error{"SDP: the video port is not 1 to 65535"};
   const std::string proto = gst_sdp_media_get_proto(video) ? gst_sdp_media_get_proto(video) : "";
-  if (proto == "RTP/AVP") {
+  // We write RTP/AVP or TCP/RTP/AVP; devices also write RTP/AVP/TCP, RTP/AVP/UDP, UDP/RTP/AVP.
+  if (proto == "RTP/AVP" || proto == "RTP/AVP/UDP" || proto == "UDP/RTP/AVP") {
     m.transport = "udp";
-  } else if (proto == "TCP/RTP/AVP") {
+  } else if (proto == "TCP/RTP/AVP" || proto == "RTP/AVP/TCP") {
     m.transport = "tcp";
   } else {
-    return Error{"SDP: video transport '" + proto + "' is neither RTP/AVP nor TCP/RTP/AVP"};
+    return Error{"SDP: video transport '" + proto + "' is not RTP/AVP over UDP or TCP"};
   }
   if (const char* setup = gst_sdp_media_get_attribute_val(video, "setup")) m.setup = setup;
   for (const char* dir : {"recvonly", "sendonly", "sendrecv", "inactive"}) {

@@ -516,6 +516,202 @@ TEST_F(RegistrarTest, CallsEndOnRefusalSilenceOrTheDevicesBye) {
       << "not registered";
 }
 
+class CallLimitTest : public RegistrarTest {
+ protected:
+  const std::string device_ = "34020000001320000001";
+  std::string Channel(int i) { return "3402000000131000000" + std::to_string(i); }
+  void SetUp() override {
+    Register(device_, "default-pw");
+    Feed(Request("MESSAGE", device_, 3, "", Catalog(registrar_.devices().at(device_).catalog_sn, 4, 1, 4)));
+    ASSERT_TRUE(registrar_.devices().at(device_).catalog_complete);
+  }
+  CallRequest For(int i) {
+    return {device_, Channel(i), "10.0.0.1", 30000 + 2 * i, "udp", "020000000" + std::to_string(i)};
+  }
+  // The device answers `invite` 200 with its SDP; the output (ACK, call event).
+  Registrar::Output Answer200(const SipMessage& invite, int64_t now) {
+    SipMessage ok = SipMessage::ResponseTo(invite, 200, "OK");
+    ok.SetBody(BuildSdp({invite.request_user(), "Play", "10.0.0.9", 40000, "udp", "", "sendonly", "0200000001"}),
+               "APPLICATION/SDP");
+    return Feed(ok.ToString(), now);
+  }
+  static std::vector<SipMessage> Requests(const Registrar::Output& out, const std::string& method) {
+    std::vector<SipMessage> found;
+    for (const auto& [peer, bytes] : out.sends) {
+      auto m = SipMessage::Parse(bytes);
+      if (m.ok() && m->is_request() && m->method() == method) found.push_back(std::move(*m));
+    }
+    return found;
+  }
+};
+
+// A device that takes one call at a time and silently ignores a second INVITE: after
+// kIgnoredInviteMs the platform takes its limit as 1, the second call waits (and says so),
+// and is INVITEd — in a new dialog — when the first ends.
+TEST_F(CallLimitTest, ADeviceThatIgnoresASecondInviteIsTakenOneCallAtATime) {
+  std::string first, second;
+  SipMessage i1 = Reply(registrar_.Invite(For(1), 2000, &first).value());
+  ASSERT_EQ(Answer200(i1, 2100).calls.at(0).kind, CallEvent::kAnswered);
+  SipMessage i2 = Reply(registrar_.Invite(For(2), 2200, &second).value());
+  EXPECT_EQ(i2.request_user(), Channel(2));
+  EXPECT_FALSE(registrar_.Waiting(second)) << "INVITEd: not waiting";
+  auto early = registrar_.Tick(2200 + Registrar::kIgnoredInviteMs - 100);
+  EXPECT_TRUE(early.events.empty() && early.calls.empty());
+  auto learned = registrar_.Tick(2200 + Registrar::kIgnoredInviteMs + 100);
+  EXPECT_TRUE(Has(learned, GbEvent::kCallLimit));
+  EXPECT_TRUE(learned.calls.empty()) << "not a failure: the call waits";
+  EXPECT_EQ(registrar_.devices().at(device_).max_calls, 1);
+  ASSERT_TRUE(registrar_.Waiting(second));
+  EXPECT_NE(registrar_.Waiting(second)->find("waiting for the device"), std::string::npos);
+  // A third call waits too, and stays waiting past every timeout.
+  std::string third;
+  EXPECT_TRUE(Requests(registrar_.Invite(For(3), 7000, &third).value(), "INVITE").empty());
+  EXPECT_TRUE(registrar_.Tick(30000).calls.empty());
+  EXPECT_EQ(registrar_.WaitingCalls(device_), 2);
+  // The first call ends: the one waiting longest is INVITEd in a new dialog and answered.
+  auto bye = registrar_.Bye(first, 31000);
+  ASSERT_EQ(Requests(bye, "BYE").size(), 1u);
+  auto invites = Requests(bye, "INVITE");
+  ASSERT_EQ(invites.size(), 1u);
+  EXPECT_EQ(invites[0].request_user(), Channel(2));
+  EXPECT_NE(invites[0].call_id(), i2.call_id()) << "a new dialog";
+  auto answered = Answer200(invites[0], 31100);
+  ASSERT_EQ(answered.calls.size(), 1u);
+  EXPECT_EQ(answered.calls[0].call_id, second) << "reported under the call's own ID";
+  EXPECT_FALSE(registrar_.Waiting(second));
+  EXPECT_TRUE(registrar_.Waiting(third));
+  // It registers anew (unregistered first, as on a restart): its limit is learned again.
+  Register(device_, "default-pw", "0");
+  Register(device_, "default-pw");
+  EXPECT_EQ(registrar_.devices().at(device_).max_calls, 4);
+}
+
+TEST_F(CallLimitTest, BusyHereWhileCallsRunIsALimitNotAFailure) {
+  std::string a, b, c;
+  Answer200(Reply(registrar_.Invite(For(1), 2000, &a).value()), 2000);
+  Answer200(Reply(registrar_.Invite(For(2), 2000, &b).value()), 2000);
+  SipMessage i3 = Reply(registrar_.Invite(For(3), 2000, &c).value());
+  auto busy = Feed(SipMessage::ResponseTo(i3, 486, "Busy Here").ToString(), 2100);
+  EXPECT_TRUE(busy.calls.empty());
+  EXPECT_TRUE(Has(busy, GbEvent::kCallLimit));
+  EXPECT_EQ(registrar_.devices().at(device_).max_calls, 2);
+  EXPECT_TRUE(registrar_.Waiting(c));
+  // A device BYE frees a place: the waiting call goes on the next tick.
+  auto invites = Requests(registrar_.Tick(2200), "INVITE");
+  EXPECT_TRUE(invites.empty()) << "still full";
+}
+
+// One call at a time, configured: a watched channel takes the place of an unwatched one,
+// which waits and comes back when the watched call ends.
+TEST_F(RegistrarTest, AWatchedChannelTakesTheOnlyCallFromAnUnwatchedOne) {
+  GbConfig config = Config();
+  config.device_max_calls["34020000001320000001"] = 1;
+  registrar_ = Registrar(config);
+  const std::string device = "34020000001320000001";
+  Register(device, "default-pw");
+  Feed(Request("MESSAGE", device, 3, "", Catalog(registrar_.devices().at(device).catalog_sn, 2, 1, 2)));
+  std::string analysed, watched;
+  SipMessage i1 =
+      Reply(registrar_.Invite({device, "34020000001310000001", "10.0.0.1", 30000, "udp", "0200000001"}, 2000, &analysed)
+                .value());
+  SipMessage ok = SipMessage::ResponseTo(i1, 200, "OK");
+  ok.SetBody(BuildSdp({device, "Play", "10.0.0.9", 40000, "udp", "", "sendonly", "0200000001"}), "APPLICATION/SDP");
+  Feed(ok.ToString(), 2100);
+  auto unwatched = registrar_.Invite({device, "34020000001310000002", "10.0.0.1", 30002, "udp", "0200000002"}, 3000,
+                                     &watched, false);
+  EXPECT_TRUE(unwatched->sends.empty()) << "the device is full: it waits";
+  EXPECT_NE(registrar_.Waiting(watched)->find("1 call at a time"), std::string::npos) << *registrar_.Waiting(watched);
+  auto now_watched = registrar_.SetWatched(watched, true, 4000);
+  ASSERT_EQ(now_watched.sends.size(), 2u);
+  SipMessage bye = Reply(now_watched, 0), invite = Reply(now_watched, 1);
+  EXPECT_EQ(bye.method(), "BYE");
+  EXPECT_EQ(bye.call_id(), i1.call_id());
+  EXPECT_EQ(invite.method(), "INVITE");
+  EXPECT_EQ(invite.request_user(), "34020000001310000002");
+  EXPECT_NE(registrar_.Waiting(analysed)->find("went to watched channel 34020000001310000002"), std::string::npos);
+  SipMessage ok2 = SipMessage::ResponseTo(invite, 200, "OK");
+  ok2.SetBody(BuildSdp({device, "Play", "10.0.0.9", 40002, "udp", "", "sendonly", "0200000002"}), "APPLICATION/SDP");
+  EXPECT_EQ(Feed(ok2.ToString(), 4100).calls.at(0).kind, CallEvent::kAnswered);
+  EXPECT_TRUE(registrar_.Tick(20000).calls.empty()) << "a displaced call never fails for waiting";
+  // The watched call ends: the displaced one is called again.
+  auto back = registrar_.Bye(watched, 21000);
+  ASSERT_EQ(back.sends.size(), 2u);
+  EXPECT_EQ(Reply(back, 1).request_user(), "34020000001310000001");
+}
+
+TEST_F(RegistrarTest, CatalogsWithDuplicatesOrAWrongSumNumComplete) {
+  const std::string device = "34020000001320000001";
+  Register(device, "default-pw");
+  long sn = registrar_.devices().at(device).catalog_sn;
+  // Duplicates: SumNum 3 counts the repeated item; 2 channels.
+  Feed(Request("MESSAGE", device, 3, "", Catalog(sn, 3, 1, 2)));
+  auto dup = Feed(Request("MESSAGE", device, 4, "", Catalog(sn, 3, 2, 1)));
+  EXPECT_TRUE(Has(dup, GbEvent::kCatalog));
+  EXPECT_EQ(registrar_.devices().at(device).catalog.size(), 2u);
+
+  // A fresh query (the device registers anew): SumNum 9, 3 items come, then nothing: complete
+  // after kCatalogQuietMs, and the channels held meanwhile stay callable.
+  Register(device, "default-pw", "0");
+  Register(device, "default-pw");
+  sn = registrar_.devices().at(device).catalog_sn;
+  EXPECT_EQ(registrar_.devices().at(device).catalog.size(), 2u) << "kept until the new one is complete";
+  std::string call;
+  EXPECT_TRUE(
+      registrar_.Invite({device, "34020000001310000001", "10.0.0.1", 30000, "udp", "0200000001"}, 1000, &call).ok());
+  Feed(Request("MESSAGE", device, 5, "", Catalog(sn, 9, 1, 3)), 5000);
+  EXPECT_FALSE(Has(registrar_.Tick(5000 + Registrar::kCatalogQuietMs - 1), GbEvent::kCatalog));
+  auto quiet = registrar_.Tick(5000 + Registrar::kCatalogQuietMs);
+  ASSERT_TRUE(Has(quiet, GbEvent::kCatalog));
+  EXPECT_EQ(registrar_.devices().at(device).catalog.size(), 3u);
+  EXPECT_TRUE(registrar_.devices().at(device).catalog_complete);
+
+  // SumNum too small: complete at 1, and a later part of the same catalog adds its channels.
+  Register(device, "default-pw", "0");
+  Register(device, "default-pw");
+  sn = registrar_.devices().at(device).catalog_sn;
+  EXPECT_TRUE(Has(Feed(Request("MESSAGE", device, 6, "", Catalog(sn, 1, 1, 1)), 9000), GbEvent::kCatalog));
+  auto more = Feed(Request("MESSAGE", device, 7, "", Catalog(sn, 1, 2, 3)), 9100);
+  EXPECT_TRUE(Has(more, GbEvent::kCatalog));
+  EXPECT_EQ(registrar_.devices().at(device).catalog.size(), 4u);
+}
+
+TEST_F(RegistrarTest, ADigestUriOfTheDevicesOwnChoiceIsVerifiedAsSent) {
+  // Devices put their From URI, or our Request-URI with its address, in uri=: verified
+  // against what they sent, as RFC 2617 servers do.
+  for (const std::string uri : {"sip:34020000001320000001@3402000000", "sip:34020000002000000001@10.0.0.1:5060"}) {
+    auto challenge = Reply(Feed(Request("REGISTER", "34020000001320000001", 1, "Expires: 3600\r\n")));
+    DigestCredentials c = *challenge.www_authenticate();
+    c.username = "34020000001320000001";
+    c.uri = uri;
+    c.response = DigestResponse(c, "default-pw", "REGISTER");
+    auto out =
+        Feed(Request("REGISTER", c.username, 2,
+                     "Expires: 3600\r\nAuthorization: Digest username=\"" + c.username + "\",realm=\"" + c.realm +
+                         "\",nonce=\"" + c.nonce + "\",uri=\"" + uri + "\",response=\"" + c.response + "\"\r\n"));
+    EXPECT_EQ(Reply(out).status(), 200) << uri;
+  }
+}
+
+TEST(Manscdp, ReadsGbkDeclaredAsGb2312AndUndeclaredGbk) {
+  // "堃" is GBK, not GB2312: devices that declare GB2312 write it all the same.
+  gsize n = 0;
+  const std::string utf8 =
+      "<Response><CmdType>Catalog</CmdType><SN>1</SN><DeviceID>34020000001110000001</DeviceID><SumNum>1</SumNum>"
+      "<DeviceList Num=\"1\"><Item><DeviceID>34020000001310000001</DeviceID><Name>堃村 村口</Name></Item>"
+      "</DeviceList></Response>";
+  gchar* gbk = g_convert(utf8.data(), gssize(utf8.size()), "GBK", "UTF-8", nullptr, &n, nullptr);
+  ASSERT_NE(gbk, nullptr);
+  const std::string body(gbk, n);
+  g_free(gbk);
+  for (const std::string& head : {std::string("<?xml version=\"1.0\" encoding=\"GB2312\"?>\n"),
+                                  std::string("<?xml version='1.0' encoding='gbk'?>"), std::string()}) {
+    auto m = ParseManscdp(head + body);
+    ASSERT_TRUE(m.ok()) << head << m.error().message;
+    ASSERT_EQ(m->items.size(), 1u);
+    EXPECT_EQ(m->items[0].name, "堃村 村口") << head;
+  }
+}
+
 TEST(Sdp, RefusesWhatCannotCarryVideoAndReadsShortSsrcs) {
   EXPECT_FALSE(ParseSdp("").ok());
   EXPECT_FALSE(ParseSdp("hello").ok());
@@ -523,6 +719,8 @@ TEST(Sdp, RefusesWhatCannotCarryVideoAndReadsShortSsrcs) {
   EXPECT_FALSE(ParseSdp(head).ok()) << "no video";
   EXPECT_FALSE(ParseSdp(head + "m=video 0 RTP/AVP 96\r\n").ok()) << "no port";
   EXPECT_FALSE(ParseSdp(head + "m=video 5000 RTP/SAVP 96\r\n").ok()) << "not plain RTP";
+  EXPECT_EQ(ParseSdp(head + "m=video 5000 RTP/AVP/TCP 96\r\n")->transport, "tcp") << "as some devices write it";
+  EXPECT_EQ(ParseSdp(head + "m=video 5000 RTP/AVP/UDP 96\r\n")->transport, "udp");
   EXPECT_FALSE(ParseSdp(head + "m=video 5000 RTP/AVP 96\r\ny=01000000012\r\n").ok()) << "11 digits";
   EXPECT_FALSE(ParseSdp(head + "m=video 5000 RTP/AVP 96\r\ny=4294967296\r\n").ok()) << "33 bits";
   EXPECT_FALSE(ParseSdp(head + "m=video 5000 RTP/AVP 96\r\ny=0x1234\r\n").ok()) << "not decimal";
