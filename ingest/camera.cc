@@ -171,6 +171,8 @@ void Camera::SetState(int64_t now_ms, wire::CameraState state, const std::string
   } else if (state != old) {
     spdlog::info("camera {} ({}): {} -> {}{}{}", config_.id, config_.name, StateName(old), StateName(state),
                  reason.empty() ? "" : ": ", reason);
+  } else if (!reason.empty()) {
+    spdlog::info("camera {} ({}): still {}: {}", config_.id, config_.name, StateName(state), reason);
   }
   wire::Envelope env;
   *env.mutable_camera() = Describe();

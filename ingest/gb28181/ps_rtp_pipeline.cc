@@ -143,10 +143,22 @@ GstFlowReturn PsRtpPipeline::OnPacket(GstElement* sink, gpointer self) {
   auto rtp = rtp::ParseRtp(std::string_view(reinterpret_cast<const char*>(map.data), map.size));
   if (rtp.ok() && !rtp.value().payload.empty()) {
     std::string_view payload = rtp.value().payload;
+    std::string guessed;
     if (!p->ps_started_) {
       // A stream joined after its first pack (packets lost, an SSRC taken on late) starts at
-      // the next pack with a stream map: the demuxer learns the codec from it.
+      // the next pack with a stream map: the demuxer learns the codec from it. A device that
+      // sends no map at all starts at a keyframe, with a map made from its parameter sets.
       payload = ps::FromFirstStreamMap(payload);
+      if (payload.empty()) {
+        guessed = ps::FromFirstKeyframeWithGuessedMap(rtp.value().payload);
+        payload = guessed;
+        if (!guessed.empty()) {
+          spdlog::warn(
+              "camera {}: the device's MPEG-PS carries no stream map; its video is read from the "
+              "keyframe's parameter sets",
+              p->camera_id());
+        }
+      }
       p->ps_started_ = !payload.empty();
     }
     if (!payload.empty()) {

@@ -274,6 +274,12 @@ int Registrar::ActiveCalls(const std::string& device_id) const {
   return n;
 }
 
+int Registrar::AnsweredCalls(const std::string& device_id) const {
+  int n = 0;
+  for (const auto& [id, c] : calls_) n += c.request.device_id == device_id && c.state == Call::kAnswered;
+  return n;
+}
+
 int Registrar::WaitingCalls(const std::string& device_id) const {
   int n = 0;
   for (const auto& [id, c] : calls_) n += c.request.device_id == device_id && c.state == Call::kWaiting;
@@ -391,7 +397,8 @@ Registrar::Output Registrar::SetWatched(const std::string& call_id, bool watched
   auto it = calls_.find(call_id);
   if (it == calls_.end() || it->second.watched == watched) return out;
   it->second.watched = watched;
-  if (watched && it->second.state == Call::kWaiting) PumpCalls(it->second.request.device_id, now_ms, out);
+  // A waiting call now watched may take a place; a call no longer watched may give its up.
+  PumpCalls(it->second.request.device_id, now_ms, out);
   return out;
 }
 
@@ -410,7 +417,7 @@ void Registrar::OnInviteResponse(const SipMessage& m, const Peer& peer, int64_t 
   }
   if (m.status() >= 300) {
     // The transaction's ACK for a failure (RFC 3261 §17.1.1.3) matters only to retransmission.
-    const int answered = ActiveCalls(d.id) - 1;
+    const int answered = AnsweredCalls(d.id);
     if (m.status() == 486 && answered > 0 && call.state == Call::kInviting) {
       LearnCallLimit(d, answered, "486 Busy Here while " + std::to_string(answered) + " ran", out);
       Requeue(call,
@@ -588,7 +595,7 @@ Registrar::Output Registrar::Tick(int64_t now_ms) {
     const int64_t waited = now_ms - c.asked_ms;
     if (c.state == Call::kInviting && !c.heard && waited > kIgnoredInviteMs) {
       auto device = devices_.find(c.request.device_id);
-      const int others = device == devices_.end() ? 0 : ActiveCalls(device->first) - 1;
+      const int others = device == devices_.end() ? 0 : AnsweredCalls(device->first);
       if (others > 0) {
         LearnCallLimit(device->second, others, "it ignored an INVITE while " + std::to_string(others) + " ran", out);
         Requeue(c,

@@ -153,6 +153,7 @@ class Registrar {
   // Calls of `device_id` INVITEd or answered, and waiting.
   int ActiveCalls(const std::string& device_id) const;
   int WaitingCalls(const std::string& device_id) const;
+  int AnsweredCalls(const std::string& device_id) const;
 
   const std::map<std::string, GbDevice>& devices() const { return devices_; }
   const GbConfig& config() const { return config_; }

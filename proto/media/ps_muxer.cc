@@ -70,18 +70,18 @@ std::string PackHeader(uint64_t scr) {
   return w.Take();
 }
 
-std::string SystemHeader() {
+std::string SystemHeader(bool audio) {
   BitWriter w;
   w.Put(0x000001bb, 32);
-  w.Put(6 + 3, 16);  // header length: one stream
+  w.Put(6 + (audio ? 6 : 3), 16);  // header length: one stream, or two
   w.Put(1, 1);
   w.Put(kMuxRate, 22);
   w.Put(1, 1);
-  w.Put(0, 6);  // audio bound
-  w.Put(0, 1);  // fixed
-  w.Put(0, 1);  // CSPS
-  w.Put(1, 1);  // system audio lock
-  w.Put(1, 1);  // system video lock
+  w.Put(audio ? 1 : 0, 6);  // audio bound
+  w.Put(0, 1);              // fixed
+  w.Put(0, 1);              // CSPS
+  w.Put(1, 1);              // system audio lock
+  w.Put(1, 1);              // system video lock
   w.Put(1, 1);
   w.Put(1, 5);  // video bound
   w.Put(0, 1);  // packet rate restriction
@@ -90,40 +90,71 @@ std::string SystemHeader() {
   w.Put(3, 2);
   w.Put(1, 1);
   w.Put(400, 13);
+  if (audio) {
+    w.Put(0xc0, 8);  // the audio stream: buffer bound 4 KiB (in 128-byte units)
+    w.Put(3, 2);
+    w.Put(0, 1);
+    w.Put(32, 13);
+  }
   return w.Take();
 }
 
-std::string StreamMap(uint8_t stream_type) {
+// A PES of `stream_id` carrying `payload` with a PTS.
+std::string AudioPes(std::string_view payload, uint64_t pts) {
+  BitWriter w;
+  w.Put(0x000001c0, 32);
+  w.Put(3 + 5 + payload.size(), 16);
+  w.Put(2, 2);
+  w.Put(0, 4);
+  w.Put(1, 1);  // data alignment
+  w.Put(0, 1);
+  w.Put(2, 2);  // PTS only
+  w.Put(0, 6);
+  w.Put(5, 8);
+  PutTimestamp(w, 2, pts);
+  std::string out = w.Take();
+  out.append(payload.data(), payload.size());
+  return out;
+}
+
+}  // namespace
+
+std::string StreamMap(const std::string& codec, bool with_g711a) {
   BitWriter w;
   w.Put(0x000001bc, 32);
-  w.Put(14, 16);  // map length: the fields below and the CRC
-  w.Put(1, 1);    // current
+  w.Put(with_g711a ? 18 : 14, 16);  // map length: the fields below and the CRC
+  w.Put(1, 1);                      // current
   w.Put(3, 2);
   w.Put(0, 5);  // version
   w.Put(0x7f, 7);
   w.Put(1, 1);
-  w.Put(0, 16);  // program stream info length
-  w.Put(4, 16);  // elementary stream map length
-  w.Put(stream_type, 8);
+  w.Put(0, 16);                   // program stream info length
+  w.Put(with_g711a ? 8 : 4, 16);  // elementary stream map length
+  w.Put(codec == "h265" ? 0x24 : 0x1b, 8);
   w.Put(0xe0, 8);
   w.Put(0, 16);  // elementary stream info length
+  if (with_g711a) {
+    w.Put(0x90, 8);  // G.711 A-law, as GB/T 28181 devices mark it
+    w.Put(0xc0, 8);
+    w.Put(0, 16);
+  }
   std::string map = w.Take();
   const uint32_t crc = Crc32Mpeg(map);
   for (int shift : {24, 16, 8, 0}) map.push_back(char(crc >> shift & 0xff));
   return map;
 }
 
-}  // namespace
-
-std::string MuxPsPack(std::string_view access_unit, bool keyframe, const std::string& codec, uint64_t pts,
-                      uint64_t dts) {
+std::string MuxPsPack(std::string_view access_unit, bool keyframe, const std::string& codec, uint64_t pts, uint64_t dts,
+                      const PackExtras& extras) {
   pts &= (uint64_t(1) << 33) - 1;
   dts &= (uint64_t(1) << 33) - 1;
+  const bool audio = !extras.g711a.empty();
   std::string out = PackHeader(dts);
-  if (keyframe) {
-    out += SystemHeader();
-    out += StreamMap(codec == "h265" ? 0x24 : 0x1b);
+  if (keyframe && extras.stream_map) {
+    out += SystemHeader(audio);
+    out += StreamMap(codec, audio);
   }
+  if (audio) out += AudioPes(extras.g711a.substr(0, 4000), pts);
   constexpr size_t kMaxPes = 65535;
   const auto* data = reinterpret_cast<const uint8_t*>(access_unit.data());
   size_t left = access_unit.size();

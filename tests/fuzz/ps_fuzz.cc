@@ -2,8 +2,9 @@
 // the worker uses (GStreamer's mpegpsdemux, then the H.264/H.265 parser): any bytes end in
 // end-of-stream or an error message, never a crash or a hang. Inputs starting with 'A' are
 // taken as an access unit and wrapped in a PS pack first (so mutations reach PES payloads
-// and the stream map as a device would send them). Where a late receiver starts
-// (FromFirstStreamMap) is checked on the same bytes.
+// and the stream map as a device would send them; 'B' likewise, without the map, carrying
+// G.711 audio). Where a late receiver starts (FromFirstStreamMap), and the map guessed for a
+// stream without one (FromFirstKeyframeWithGuessedMap), are checked on the same bytes.
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 
@@ -37,7 +38,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string bytes(reinterpret_cast<const char*>(data), size);
   if (!bytes.empty() && bytes[0] == 'A') {
     bytes = xl::ps::MuxPsPack(std::string_view(bytes).substr(1), true, size % 2 ? "h265" : "h264", 18000, 9000);
+  } else if (!bytes.empty() && bytes[0] == 'B') {
+    bytes = xl::ps::MuxPsPack(std::string_view(bytes).substr(1), true, size % 2 ? "h265" : "h264", 18000, 9000,
+                              {false, std::string(size % 320, '\xd5')});
   }
+  // A guessed map: the bytes from a pack on, with a map put in; the demuxer reads it below.
+  const std::string guessed = xl::ps::FromFirstKeyframeWithGuessedMap(bytes);
+  if (!guessed.empty() && (guessed.compare(0, 4, std::string("\0\0\1\xBA", 4)) != 0 ||
+                           guessed.find(std::string("\0\0\1\xBC", 4)) == std::string::npos)) {
+    __builtin_trap();
+  }
+  if (!guessed.empty() && size % 3 == 0) bytes = guessed;
   // Where a receiver joining late starts: a suffix of the bytes, or nothing.
   const std::string_view from = xl::ps::FromFirstStreamMap(bytes);
   if (!from.empty() && from.data() + from.size() != bytes.data() + bytes.size()) __builtin_trap();

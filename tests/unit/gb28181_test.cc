@@ -736,6 +736,22 @@ TEST(Sdp, RefusesWhatCannotCarryVideoAndReadsShortSsrcs) {
   EXPECT_EQ(GbSsrc("3402000000", 10012), "0200000012");
 }
 
+TEST(Ps, AStreamWithoutAnyMapStartsAtAKeyframeWithAMapMadeForItsCodec) {
+  const ps::PackExtras no_map{false, std::string(320, '\xd5')};  // and G.711 audio beside
+  const std::string delta = ps::MuxPsPack(std::string("\0\0\0\1\x41\x9a", 6), false, "h264", 3600, 3600, no_map);
+  const std::string key264 =
+      ps::MuxPsPack(std::string("\0\0\0\1\x67\x42\0\0\0\1\x65\x88", 12), true, "h264", 7200, 7200, no_map);
+  const std::string key265 =
+      ps::MuxPsPack(std::string("\0\0\0\1\x40\x01\0\0\0\1\x26\x01", 12), true, "h265", 7200, 7200, no_map);
+  EXPECT_TRUE(ps::FromFirstStreamMap(key264).empty()) << "no map sent";
+  EXPECT_TRUE(ps::FromFirstKeyframeWithGuessedMap(delta).empty()) << "no keyframe";
+  const std::string from264 = ps::FromFirstKeyframeWithGuessedMap(delta + key264);
+  EXPECT_EQ(from264.substr(0, 4), std::string("\0\0\1\xBA", 4));
+  EXPECT_NE(from264.find(ps::StreamMap("h264")), std::string::npos);
+  EXPECT_EQ(from264.size(), key264.size() + ps::StreamMap("h264").size());
+  EXPECT_NE(ps::FromFirstKeyframeWithGuessedMap(key265).find(ps::StreamMap("h265")), std::string::npos);
+}
+
 TEST(Ps, AStreamJoinedLateStartsAtThePackWithTheStreamMap) {
   const std::string delta = ps::MuxPsPack(std::string("\0\0\0\1\x41\x9a", 6), false, "h264", 3600, 3600);
   const std::string key = ps::MuxPsPack(std::string("\0\0\0\1\x65\x88", 6), true, "h264", 7200, 7200);

@@ -16,44 +16,74 @@ using gb28181::RandomHex;
 Result<std::unique_ptr<GbDeviceSim>> GbDeviceSim::Start(GbDeviceOptions options) {
   std::unique_ptr<GbDeviceSim> d(new GbDeviceSim(std::move(options)));
   const GbDeviceOptions& o = d->o_;
-  GError* err = nullptr;
   d->server_.reset(g_inet_socket_address_new_from_string(o.server_host.c_str(), guint(o.server_port)));
   if (!d->server_) return Error{"gbsim: bad platform address " + o.server_host};
-  if (o.transport == "tcp") {
+  if (Status s = d->Open(); !s.ok()) return Error{s.message()};
+  d->call_id_ = RandomHex(24);
+  spdlog::info("gbsim {}: {} channels, registering to {} over {} from {}", o.device_id, o.channels,
+               o.server_host + ":" + std::to_string(o.server_port), o.transport, d->local_);
+  d->Register(nullptr);
+  return d;
+}
+
+Status GbDeviceSim::Open() {
+  GError* err = nullptr;
+  source_.reset();
+  if (o_.transport == "tcp") {
     gst::GObjectPtr<GSocketClient> client(g_socket_client_new());
-    d->tcp_.reset(g_socket_client_connect(client.get(), G_SOCKET_CONNECTABLE(d->server_.get()), nullptr, &err));
-    if (!d->tcp_) {
+    tcp_.reset(g_socket_client_connect(client.get(), G_SOCKET_CONNECTABLE(server_.get()), nullptr, &err));
+    if (!tcp_) {
       const std::string reason = err ? err->message : "connect";
       g_clear_error(&err);
-      return Error{"gbsim: cannot connect to " + o.server_host + ":" + std::to_string(o.server_port) + ": " + reason};
+      return Error{"gbsim: cannot connect to " + o_.server_host + ":" + std::to_string(o_.server_port) + ": " + reason};
     }
-    d->socket_.reset(G_SOCKET(g_object_ref(g_socket_connection_get_socket(d->tcp_.get()))));
+    socket_.reset(G_SOCKET(g_object_ref(g_socket_connection_get_socket(tcp_.get()))));
   } else {
-    d->socket_.reset(g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &err));
+    socket_.reset(g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &err));
     gst::GObjectPtr<GInetAddress> loopback(g_inet_address_new_from_string("127.0.0.1"));
     gst::GObjectPtr<GSocketAddress> local(g_inet_socket_address_new(loopback.get(), 0));
     // No SO_REUSEADDR: with it, Linux may hand two sockets bound to port 0 the same port,
     // and one of the two devices would never hear from the platform.
-    const bool bound = d->socket_ && g_socket_bind(d->socket_.get(), local.get(), FALSE, &err);
+    const bool bound = socket_ && g_socket_bind(socket_.get(), local.get(), FALSE, &err);
     if (!bound) {
       const std::string reason = err ? err->message : "socket";
       g_clear_error(&err);
       return Error{"gbsim: cannot open a UDP socket: " + reason};
     }
   }
-  g_socket_set_blocking(d->socket_.get(), FALSE);
-  gst::GObjectPtr<GSocketAddress> local(g_socket_get_local_address(d->socket_.get(), nullptr));
+  g_socket_set_blocking(socket_.get(), FALSE);
+  gst::GObjectPtr<GSocketAddress> local(g_socket_get_local_address(socket_.get(), nullptr));
   gst::CharPtr host(g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(local.get()))));
-  d->local_ = std::string(host.get()) + ":" +
-              std::to_string(g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local.get())));
-  d->source_.reset(g_socket_create_source(d->socket_.get(), GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr));
-  g_source_set_callback(d->source_.get(), G_SOURCE_FUNC(&GbDeviceSim::OnReadable), d.get(), nullptr);
-  g_source_attach(d->source_.get(), g_main_context_get_thread_default());
-  d->call_id_ = RandomHex(24);
-  spdlog::info("gbsim {}: {} channels, registering to {} over {} from {}", o.device_id, o.channels,
-               o.server_host + ":" + std::to_string(o.server_port), o.transport, d->local_);
-  d->Register(nullptr);
-  return d;
+  local_ = std::string(host.get()) + ":" +
+           std::to_string(g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local.get())));
+  source_.reset(g_socket_create_source(socket_.get(), GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr));
+  g_source_set_callback(source_.get(), G_SOURCE_FUNC(&GbDeviceSim::OnReadable), this, nullptr);
+  g_source_attach(source_.get(), g_main_context_get_thread_default());
+  return Status::Ok();
+}
+
+std::string GbDeviceSim::Advertised() const {
+  if (!Has("nat")) return local_;
+  const size_t colon = local_.rfind(':');
+  return local_.substr(0, colon) + ":" + std::to_string((std::stoi(local_.substr(colon + 1)) + 1000) % 65536);
+}
+
+void GbDeviceSim::Respond(const SipMessage& request, int code, const std::string& reason) {
+  Respond(SipMessage::ResponseTo(request, code, reason));
+}
+
+void GbDeviceSim::Respond(const SipMessage& response) {
+  std::string text = response.ToString();
+  if (Has("foreign-via")) {
+    // Our own Via in place of the platform's (its branch and address lost).
+    const size_t via = text.find("\r\nVia: ");
+    const size_t end = via == std::string::npos ? via : text.find("\r\n", via + 2);
+    if (end != std::string::npos) {
+      text.replace(via, end - via,
+                   "\r\nVia: SIP/2.0/UDP " + Advertised() + ";branch=z9hG4bK" + RandomHex(10) + ";rport");
+    }
+  }
+  Send(text);
 }
 
 GbDeviceSim::~GbDeviceSim() {
@@ -71,12 +101,14 @@ void GbDeviceSim::PauseKeepalives(bool paused) {
 SipMessage GbDeviceSim::NewRequest(const std::string& method, const std::string& to_id, const std::string& call_id) {
   gb28181::RequestHeaders h;
   h.transport = o_.transport == "tcp" ? "TCP" : "UDP";
-  h.via_host = local_;
+  h.via_host = Advertised();
   h.from_uri = "sip:" + o_.device_id + "@" + o_.realm;
   h.to_uri = "sip:" + to_id + "@" + o_.realm;
   h.call_id = call_id;
   h.cseq = cseq_++;
-  return SipMessage::Request(method, "sip:" + o_.platform_id + "@" + o_.realm, h);
+  const std::string target =
+      Has("ip-uri-digest") && method == "REGISTER" ? o_.server_host + ":" + std::to_string(o_.server_port) : o_.realm;
+  return SipMessage::Request(method, "sip:" + o_.platform_id + "@" + target, h);
 }
 
 std::string GbDeviceSim::ChannelId(int i) const {
@@ -88,8 +120,9 @@ std::string GbDeviceSim::ChannelId(int i) const {
 }
 
 void GbDeviceSim::Register(const DigestCredentials* challenge) {
+  if (!challenge && Has("new-callid")) call_id_ = RandomHex(24);
   SipMessage r = NewRequest("REGISTER", o_.device_id, call_id_);
-  r.SetHeader("Contact", "<sip:" + o_.device_id + "@" + local_ + ">");
+  r.SetHeader("Contact", "<sip:" + o_.device_id + "@" + Advertised() + ">");
   r.AddHeader("Expires", std::to_string(o_.expires_s));
   // No answer in 2 s (a datagram lost): start over, as SIP's retransmission would.
   if (register_timer_) g_source_remove(register_timer_);
@@ -97,7 +130,10 @@ void GbDeviceSim::Register(const DigestCredentials* challenge) {
   if (challenge) {
     DigestCredentials c = *challenge;
     c.username = o_.device_id;
-    c.uri = "sip:" + o_.platform_id + "@" + o_.realm;
+    c.uri = Has("from-uri-digest") ? "sip:" + o_.device_id + "@" + o_.realm
+            : Has("ip-uri-digest")
+                ? "sip:" + o_.platform_id + "@" + o_.server_host + ":" + std::to_string(o_.server_port)
+                : "sip:" + o_.platform_id + "@" + o_.realm;
     c.response = gb28181::DigestResponse(c, o_.password, "REGISTER");
     r.SetHeader("Authorization", "Digest username=\"" + c.username + "\",realm=\"" + c.realm + "\",nonce=\"" + c.nonce +
                                      "\",uri=\"" + c.uri + "\",response=\"" + c.response + "\",algorithm=MD5");
@@ -107,7 +143,7 @@ void GbDeviceSim::Register(const DigestCredentials* challenge) {
 
 void GbDeviceSim::SendRequest(const std::string& method, const std::string& body) {
   SipMessage r = NewRequest(method, o_.platform_id, RandomHex(24));
-  if (!body.empty()) r.SetBody(body, "Application/MANSCDP+xml");
+  if (!body.empty()) r.SetBody(body, Has("content-type-case") ? "APPLICATION/MANSCDP+XML" : "Application/MANSCDP+xml");
   Send(r.ToString());
 }
 
@@ -176,15 +212,15 @@ void GbDeviceSim::Handle(const SipMessage& m) {
   if (m.method() == "ACK") return OnAck(m);
   if (m.method() == "BYE") return OnBye(m);
   if (m.method() != "MESSAGE") {
-    Send(SipMessage::ResponseTo(m, 405, "Method Not Allowed").ToString());
+    Respond(m, 405, "Method Not Allowed");
     return;
   }
   auto q = gb28181::ParseManscdp(m.body());
   if (!q.ok()) {
-    Send(SipMessage::ResponseTo(m, 400, "Bad Request").ToString());
+    Respond(m, 400, "Bad Request");
     return;
   }
-  Send(SipMessage::ResponseTo(m, 200, "OK").ToString());
+  Respond(m, 200, "OK");
   const Manscdp& query = q.value();
   Manscdp reply;
   reply.root = "Response";
@@ -194,12 +230,14 @@ void GbDeviceSim::Handle(const SipMessage& m) {
   if (query.cmd_type == "Catalog") {
     const int page = std::max(1, o_.catalog_page);
     for (int first = 0; first < o_.channels || first == 0; first += page) {
-      reply.sum_num = o_.channels;
+      reply.sum_num = o_.channels + (Has("bad-sumnum") ? 3 : 0);
       reply.items.clear();
-      for (int i = first; i < std::min(o_.channels, first + page); ++i) {
+      const int from = Has("duplicate-items") && first > 0 ? first - 1 : first;  // the last one again
+      for (int i = from; i < std::min(o_.channels, first + page); ++i) {
         gb28181::CatalogItem c;
         c.device_id = ChannelId(i);
-        c.name = "通道" + std::to_string(i + 1) + (i % 2 ? " 村口" : " 路口");
+        c.name =
+            std::string(Has("gbk-catalog") ? "堃" : "") + "通道" + std::to_string(i + 1) + (i % 2 ? " 村口" : " 路口");
         c.manufacturer = "Xueliang";
         c.model = "camsim";
         c.civil_code = o_.device_id.substr(0, 8) + (i < (o_.channels + 1) / 2 ? "01" : "02");
@@ -207,10 +245,20 @@ void GbDeviceSim::Handle(const SipMessage& m) {
         c.status = "ON";
         reply.items.push_back(c);
       }
-      SendRequest("MESSAGE", gb28181::BuildManscdp(reply));
+      std::string body = gb28181::BuildManscdp(reply);
+      if (Has("sparse-catalog")) {
+        // Items with their DeviceID alone, and no SumNum.
+        for (const char* field : {"Name", "Manufacturer", "Model", "CivilCode", "ParentID", "Status", "SumNum"}) {
+          const std::string open = std::string("<") + field + ">";
+          for (size_t at; (at = body.find(open)) != std::string::npos;) body.erase(at, body.find('\n', at) + 1 - at);
+        }
+      }
+      SendRequest("MESSAGE", body);
       if (o_.channels == 0) break;
     }
     spdlog::info("gbsim {}: catalog sent ({} channels, {} per message)", o_.device_id, o_.channels, page);
+  } else if (query.cmd_type == "DeviceInfo" && Has("no-deviceinfo")) {
+    spdlog::info("gbsim {}: DeviceInfo query left unanswered", o_.device_id);
   } else if (query.cmd_type == "DeviceInfo") {
     reply.device_name = o_.name;
     reply.manufacturer = "Xueliang";
@@ -226,39 +274,48 @@ void GbDeviceSim::Handle(const SipMessage& m) {
 
 void GbDeviceSim::OnInvite(const SipMessage& m) {
   const std::string channel = m.request_user();
+  if (Has("one-call") && !calls_.empty() && !calls_.count(m.call_id())) {
+    spdlog::info("gbsim {}: INVITE for {} ignored: one call at a time", o_.device_id, channel);
+    return;
+  }
+  if (!Has("no-trying")) Respond(m, 100, "Trying");
   int index = -1;
   for (int i = 0; i < o_.channels; ++i) {
     if (ChannelId(i) == channel) index = i;
   }
-  if (index < 0) return Send(SipMessage::ResponseTo(m, 404, "Not Found").ToString());
-  if (o_.media.empty()) return Send(SipMessage::ResponseTo(m, 488, "Not Acceptable Here").ToString());
+  if (index < 0) return Respond(m, 404, "Not Found");
+  if (o_.media.empty()) return Respond(m, 488, "Not Acceptable Here");
   auto offer = gb28181::ParseSdp(m.body());
   if (!offer.ok() || offer.value().ssrc.empty()) {
     spdlog::warn("gbsim {}: INVITE for {} refused: {}", o_.device_id, channel,
                  offer.ok() ? "no y= SSRC" : offer.error().message);
-    return Send(SipMessage::ResponseTo(m, 488, "Not Acceptable Here").ToString());
+    return Respond(m, 488, "Not Acceptable Here");
   }
   const gb28181::MediaDescription& o = offer.value();
   GbMediaOptions media{o.ip, o.port, o.transport, uint32_t(std::stoul(o.ssrc)), o_.stall_media_after_s, o_.garbage};
-  if (o_.quirks.count("other-ssrc")) media.ssrc = 0x0BADC0DE;
+  if (Has("other-ssrc")) media.ssrc = 0x0BADC0DE;
+  media.slow_clock = Has("slow-clock");
+  media.ts_jumps = Has("ts-jump");
+  media.stream_map = !Has("no-psm");
+  media.audio = Has("ps-audio");
   const EncodedClip& clip = *o_.media[size_t(index) % o_.media.size()];
   auto sender = GbMediaSender::Open(clip, media);
   if (!sender.ok()) {
     spdlog::warn("gbsim {}: INVITE for {} refused: {}", o_.device_id, channel, sender.error().message);
-    return Send(SipMessage::ResponseTo(m, 500, "Server Internal Error").ToString());
+    return Respond(m, 500, "Server Internal Error");
   }
   SipMessage ok = SipMessage::ResponseTo(m, 200, "OK");
-  ok.SetHeader("Contact", "<sip:" + channel + "@" + local_ + ">");
+  ok.SetHeader("Contact", "<sip:" + channel + "@" + Advertised() + ">");
   gb28181::MediaDescription answer;
   answer.owner = channel;
   answer.session = "Play";
   answer.ip = local_.substr(0, local_.rfind(':'));
   answer.port = sender.value()->local_port();
-  answer.transport = o.transport;
+  answer.transport = Has("odd-transport") ? (o.transport == "tcp" ? "udp" : "tcp") : o.transport;
   answer.setup = "active";
   answer.direction = "sendonly";
-  answer.ssrc = o_.quirks.count("short-ssrc") ? std::to_string(std::stoul(o.ssrc)) : o.ssrc;
-  ok.SetBody(gb28181::BuildSdp(answer), "APPLICATION/SDP");
+  answer.ssrc = Has("short-ssrc") ? std::to_string(std::stoul(o.ssrc)) : o.ssrc;
+  ok.SetBody(gb28181::BuildSdp(answer), Has("content-type-case") ? "application/SDP" : "APPLICATION/SDP");
   Call& call = calls_[m.call_id()];
   call.channel_id = channel;
   call.platform_tag = m.from_tag();
@@ -266,7 +323,7 @@ void GbDeviceSim::OnInvite(const SipMessage& m) {
   call.sender = std::move(sender.value());
   spdlog::info("gbsim {}: INVITE for {}: {} over {} to {}:{} (SSRC {})", o_.device_id, channel, clip.codec, o.transport,
                o.ip, o.port, o.ssrc);
-  Send(ok.ToString());
+  Respond(ok);
 }
 
 void GbDeviceSim::OnAck(const SipMessage& m) {
@@ -280,18 +337,18 @@ void GbDeviceSim::OnAck(const SipMessage& m) {
 
 void GbDeviceSim::OnBye(const SipMessage& m) {
   auto it = calls_.find(m.call_id());
-  if (it == calls_.end()) return Send(SipMessage::ResponseTo(m, 481, "Call/Transaction Does Not Exist").ToString());
+  if (it == calls_.end()) return Respond(m, 481, "Call/Transaction Does Not Exist");
   spdlog::info("gbsim {}: call for {} ended by the platform ({} packets sent)", o_.device_id, it->second.channel_id,
                it->second.sender->packets());
   calls_.erase(it);
-  Send(SipMessage::ResponseTo(m, 200, "OK").ToString());
+  Respond(m, 200, "OK");
 }
 
 void GbDeviceSim::HangUpAll() {
   for (auto& [call_id, call] : calls_) {
     gb28181::RequestHeaders h;
     h.transport = o_.transport == "tcp" ? "TCP" : "UDP";
-    h.via_host = local_;
+    h.via_host = Advertised();
     h.from_uri = "sip:" + call.channel_id + "@" + o_.realm;
     h.from_tag = call.our_tag;
     h.to_uri = "sip:" + o_.platform_id + "@" + o_.realm;
@@ -320,6 +377,11 @@ gboolean GbDeviceSim::OnKeepalive(gpointer self) {
 gboolean GbDeviceSim::OnRegisterTimer(gpointer self) {
   auto* d = static_cast<GbDeviceSim*>(self);
   d->register_timer_ = 0;
+  if (d->registered_ && d->Has("moves") && !d->tcp_) {
+    const std::string was = d->local_;
+    if (Status s = d->Open(); !s.ok()) spdlog::warn("gbsim {}: {}", d->o_.device_id, s.message());
+    spdlog::info("gbsim {}: moved from {} to {}", d->o_.device_id, was, d->local_);
+  }
   d->Register(nullptr);
   return G_SOURCE_REMOVE;
 }

@@ -42,10 +42,33 @@ struct GbDeviceOptions {
   std::set<std::string> quirks;
 };
 
-// The quirks a simulated device can have, each as deployed devices show it:
-//   short-ssrc  the SDP answer's y= without its leading zero ("y=200000001")
-//   other-ssrc  video sent with an SSRC of its own, not the one it answered
-inline const std::set<std::string> kGbQuirks = {"short-ssrc", "other-ssrc"};
+// The quirks a simulated device can have, each as deployed devices show it (docs/gb28181.md):
+//   short-ssrc       the SDP answer's y= without its leading zero ("y=200000001")
+//   other-ssrc       video sent with an SSRC of its own, not the one it answered
+//   from-uri-digest  digest uri= is its own From URI, not the REGISTER's Request-URI
+//   ip-uri-digest    REGISTER to, and digest uri= of, sip:<platform>@<ip>:<port>
+//   foreign-via      responses carry a Via of its own instead of echoing ours
+//   content-type-case  Content-Type in capitals (APPLICATION/MANSCDP+XML, application/SDP)
+//   no-trying        no 100 Trying before its answer to INVITE
+//   odd-transport    the SDP answer names the other transport; video comes as offered
+//   no-deviceinfo    DeviceInfo queries get a 200 and never an answer
+//   gbk-catalog      channel names with GBK characters beyond the declared GB2312
+//   sparse-catalog   catalog items with only a DeviceID, and no SumNum
+//   duplicate-items  each catalog message repeats the previous one's last item
+//   bad-sumnum       SumNum 3 more than the channels it sends
+//   nat              Via and Contact name a port 1000 above the one it sends from
+//   new-callid       every REGISTER with a new Call-ID
+//   moves            every registration refresh from a new source port
+//   slow-clock       RTP timestamps advance 40 per frame (a 1 kHz clock read as 90 kHz)
+//   ts-jump          RTP timestamps start just short of the 32-bit wrap and jump every 5 s
+//   no-psm           MPEG-PS without system header or stream map, even on keyframes
+//   ps-audio         G.711 A-law audio (stream 0xC0, type 0x90) beside the video
+//   one-call         one live call at a time: further INVITEs ignored while one runs
+inline const std::set<std::string> kGbQuirks = {
+    "short-ssrc", "other-ssrc",    "from-uri-digest", "ip-uri-digest", "foreign-via",    "content-type-case",
+    "no-trying",  "odd-transport", "no-deviceinfo",   "gbk-catalog",   "sparse-catalog", "duplicate-items",
+    "bad-sumnum", "nat",           "new-callid",      "moves",         "slow-clock",     "ts-jump",
+    "no-psm",     "ps-audio",      "one-call"};
 
 class GbDeviceSim {
  public:
@@ -70,6 +93,13 @@ class GbDeviceSim {
   void OnBye(const gb28181::SipMessage& m);
   void SendRequest(const std::string& method, const std::string& body);
   void Send(const std::string& bytes);
+  // Answers `request` (with a Via of our own under foreign-via).
+  void Respond(const gb28181::SipMessage& request, int code, const std::string& reason);
+  void Respond(const gb28181::SipMessage& response);
+  bool Has(const char* quirk) const { return o_.quirks.count(quirk) > 0; }
+  // Opens the socket (UDP: bound to a fresh port) and starts reading it.
+  Status Open();
+  std::string Advertised() const;  // the host:port we put in Via and Contact
   // A request to the platform from this device (To: `to_id`), with the common headers.
   gb28181::SipMessage NewRequest(const std::string& method, const std::string& to_id, const std::string& call_id);
   std::string ChannelId(int i) const;

@@ -3,7 +3,7 @@
 //   xl-camsim --gb28181 HOST:PORT --password P [--transport udp|tcp] [--device-id ID]
 //             [--devices N] [--channels N] [--catalog-page N] [--keepalive-s S]
 //             [--platform-id ID] [--realm R] [--media FILE[,codec=h264|h265]]... [--cache DIR]
-//             [--stall-media-after S] [--garbage] [--quirk Q[,Q]...]
+//             [--stall-media-after S] [--garbage] [--expires-s S] [--quirk Q[,Q]...]
 //
 // Devices get consecutive IDs from --device-id. Channel i of a device answers INVITE with
 // the i-th --media clip (cycling), as MPEG-PS over RTP. SIGUSR1/SIGUSR2 pause and resume
@@ -26,7 +26,7 @@ constexpr const char* kGbUsage =
     "usage: xl-camsim --gb28181 HOST:PORT --password P [--transport udp|tcp] [--device-id ID] [--devices N]\n"
     "                 [--channels N] [--catalog-page N] [--keepalive-s S] [--platform-id ID] [--realm R]\n"
     "                 [--media FILE[,codec=h264|h265]]... [--cache DIR] [--stall-media-after S] [--garbage]\n"
-    "                 [--quirk Q[,Q]...]   (quirks: short-ssrc, other-ssrc)\n";
+    "                 [--expires-s S] [--quirk Q[,Q]...]   (quirks: see --quirk help)\n";
 
 struct Devices {
   std::vector<std::unique_ptr<GbDeviceSim>> list;
@@ -91,12 +91,15 @@ int RunGbDevices(int argc, char** argv) {
     else if (arg == "--realm") o.realm = v;
     else if (arg == "--cache") cache_dir = v;
     else if (arg == "--stall-media-after") o.stall_media_after_s = number(86400);
+    else if (arg == "--expires-s") o.expires_s = std::max(2, number(86400));
     else if (arg == "--quirk") {
       for (size_t at = 0; at <= v.size();) {
         const size_t comma = std::min(v.find(',', at), v.size());
         const std::string quirk = v.substr(at, comma - at);
         if (!kGbQuirks.count(quirk)) {
-          std::cerr << "--quirk: unknown quirk '" << quirk << "'\n" << kGbUsage;
+          std::cerr << "--quirk: unknown quirk '" << quirk << "'; known:";
+          for (const std::string& q : kGbQuirks) std::cerr << " " << q;
+          std::cerr << " (tools/camsim/gb28181_device.h says what each does)\n";
           return 2;
         }
         o.quirks.insert(quirk);

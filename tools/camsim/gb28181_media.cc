@@ -80,12 +80,21 @@ gboolean GbMediaSender::OnTick(gpointer self) {
 }
 
 void GbMediaSender::SendUnit(const AccessUnit& unit, uint64_t pts_90k, uint64_t dts_90k) {
+  ps::PackExtras extras;
+  extras.stream_map = o_.stream_map;
+  // G.711 at 8 kHz: the samples of one frame interval (a 25 fps clip: 320), silence.
+  const int64_t frame_ns = clip_.duration_ns / int64_t(std::max<size_t>(clip_.units.size(), 1));
+  if (o_.audio) extras.g711a.assign(size_t(std::clamp<int64_t>(frame_ns / 125000, 80, 1600)), '\xd5');
   const std::string pack =
       ps::MuxPsPack(std::string_view(reinterpret_cast<const char*>(unit.bytes.data()), unit.bytes.size()),
-                    unit.keyframe, clip_.codec, pts_90k, dts_90k);
+                    unit.keyframe, clip_.codec, pts_90k, dts_90k, extras);
   rtp::RtpPacket p;
   p.payload_type = 96;
   p.timestamp = uint32_t(pts_90k);
+  if (o_.slow_clock) p.timestamp = uint32_t(units_sent_ * 40);
+  // Just short of the wrap at the start, then a jump of a quarter of the range every 5 s.
+  if (o_.ts_jumps) p.timestamp += 0xFFFF0000u + uint32_t(pts_90k / 450000) * 0x40000000u;
+  ++units_sent_;
   p.ssrc = o_.ssrc;
   for (size_t at = 0; at < pack.size(); at += kMaxPayload) {
     p.seq = seq_++;

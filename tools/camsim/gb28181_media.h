@@ -23,6 +23,11 @@ struct GbMediaOptions {
   uint32_t ssrc = 0;
   int stall_after_s = 0;  // > 0: stop sending after this long, without BYE (a dying stream)
   bool garbage = false;   // mix in packets of another SSRC and truncated packets
+  // Real-world deviations (gb28181_device.h, kGbQuirks):
+  bool slow_clock = false;  // RTP timestamps advance 40 per frame
+  bool ts_jumps = false;    // RTP timestamps start near the 32-bit wrap and jump every 5 s
+  bool stream_map = true;   // false: no system header or stream map, even on keyframes
+  bool audio = false;       // G.711 A-law audio beside the video
 };
 
 class GbMediaSender {
@@ -53,6 +58,7 @@ class GbMediaSender {
   size_t next_ = 0;      // next unit of the clip
   int64_t loop_ns_ = 0;  // clip time of the current loop's start
   uint16_t seq_ = 0;
+  uint64_t units_sent_ = 0;
   bool broken_ = false;
 };
 
