@@ -568,6 +568,20 @@ TEST(Gb28181, DevicesWithTheQuirksOfTheFieldRegisterAndPlay) {
   for (const Quirky& d : devices) {
     for (int c = 0; c < d.channels; ++c) EXPECT_EQ(cameras[SimChannel(d.id, c)]["state"], "online") << d.quirk;
   }
+  // A device whose answer cannot be used: the camera says exactly why, and the BYE that ends
+  // the call is in the INVITE's dialog as the device sees it (its Call-ID once carried freed
+  // bytes). The dialog is checked by the simulator, which parses the BYE.
+  const std::string bad_device = "34020000001110000049", bad_channel = SimChannel(bad_device, 0);
+  auto bad = StartGbSim(sys, sip_port, bad_device, 1, {"--quirk", "bad-answer"});
+  ASSERT_TRUE(WaitUntil([&] { return CountOf(bad->Output(), "the BYE is in the INVITE's dialog") >= 1; }, seconds(30)))
+      << bad->Output() << worker->Output();
+  EXPECT_EQ(bad->Output().find("OUTSIDE the INVITE's dialog"), std::string::npos) << bad->Output();
+  EXPECT_EQ(bad->Output().find("BYE for no call of ours"), std::string::npos) << bad->Output();
+  ASSERT_TRUE(WaitUntil([&] { return CamerasOf(sys)[bad_channel]["state"] == "offline"; }, seconds(15)));
+  EXPECT_NE(CamerasOf(sys)[bad_channel]["reason"].get<std::string>().find(
+                "the device's answer is unusable: SDP: y= must be a decimal SSRC"),
+            std::string::npos)
+      << CamerasOf(sys)[bad_channel].dump();
   EXPECT_TRUE(worker->running());
 }
 

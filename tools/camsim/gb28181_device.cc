@@ -315,11 +315,13 @@ void GbDeviceSim::OnInvite(const SipMessage& m) {
   answer.setup = "active";
   answer.direction = "sendonly";
   answer.ssrc = Has("short-ssrc") ? std::to_string(std::stoul(o.ssrc)) : o.ssrc;
+  if (Has("bad-answer")) answer.ssrc = "SSRC" + o.ssrc;
   ok.SetBody(gb28181::BuildSdp(answer), Has("content-type-case") ? "application/SDP" : "APPLICATION/SDP");
   Call& call = calls_[m.call_id()];
   call.channel_id = channel;
   call.platform_tag = m.from_tag();
   call.our_tag = ok.to_tag();
+  call.invite_cseq = m.cseq();
   call.sender = std::move(sender.value());
   spdlog::info("gbsim {}: INVITE for {}: {} over {} to {}:{} (SSRC {})", o_.device_id, channel, clip.codec, o.transport,
                o.ip, o.port, o.ssrc);
@@ -337,9 +339,18 @@ void GbDeviceSim::OnAck(const SipMessage& m) {
 
 void GbDeviceSim::OnBye(const SipMessage& m) {
   auto it = calls_.find(m.call_id());
-  if (it == calls_.end()) return Respond(m, 481, "Call/Transaction Does Not Exist");
-  spdlog::info("gbsim {}: call for {} ended by the platform ({} packets sent)", o_.device_id, it->second.channel_id,
-               it->second.sender->packets());
+  if (it == calls_.end()) {
+    spdlog::warn("gbsim {}: BYE for no call of ours (Call-ID '{}')", o_.device_id, m.call_id());
+    return Respond(m, 481, "Call/Transaction Does Not Exist");
+  }
+  const Call& call = it->second;
+  // RFC 3261 §15.1.1: the BYE belongs to the INVITE's dialog — its Call-ID (found above), the
+  // platform's tag as From, ours as To — with a CSeq above the INVITE's.
+  const bool in_dialog = m.from_tag() == call.platform_tag && m.to_tag() == call.our_tag && m.cseq() > call.invite_cseq;
+  spdlog::info("gbsim {}: call for {} ended by the platform ({} packets sent); the BYE is {}", o_.device_id,
+               call.channel_id, call.sender->packets(),
+               in_dialog ? "in the INVITE's dialog (Call-ID, tags, CSeq " + std::to_string(m.cseq()) + ")"
+                         : "OUTSIDE the INVITE's dialog");
   calls_.erase(it);
   Respond(m, 200, "OK");
 }

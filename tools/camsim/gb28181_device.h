@@ -64,11 +64,13 @@ struct GbDeviceOptions {
 //   no-psm           MPEG-PS without system header or stream map, even on keyframes
 //   ps-audio         G.711 A-law audio (stream 0xC0, type 0x90) beside the video
 //   one-call         one live call at a time: further INVITEs ignored while one runs
+//   bad-answer       answers INVITE with an SDP no one can use (y= not a number); checks
+//                    that the platform's BYE is in the INVITE's dialog
 inline const std::set<std::string> kGbQuirks = {
     "short-ssrc", "other-ssrc",    "from-uri-digest", "ip-uri-digest", "foreign-via",    "content-type-case",
     "no-trying",  "odd-transport", "no-deviceinfo",   "gbk-catalog",   "sparse-catalog", "duplicate-items",
     "bad-sumnum", "nat",           "new-callid",      "moves",         "slow-clock",     "ts-jump",
-    "no-psm",     "ps-audio",      "one-call"};
+    "no-psm",     "ps-audio",      "one-call",        "bad-answer"};
 
 class GbDeviceSim {
  public:
@@ -121,6 +123,7 @@ class GbDeviceSim {
   struct Call {
     std::string channel_id;
     std::string platform_tag, our_tag;
+    long invite_cseq = 0;
     std::unique_ptr<GbMediaSender> sender;
     bool started = false;
   };
