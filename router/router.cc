@@ -304,7 +304,7 @@ void Router::DrainWorkers(int64_t now_ms) {
         // The registry names the camera and its region, not the worker (which may lag a
         // rename, or lie): region scoping rests on this.
         if (const RegisteredCamera* c = store_->Find(env.alert().camera_id())) {
-          alerts.back().set_camera_name(c->spec.name());
+          if (!c->spec.name().empty()) alerts.back().set_camera_name(c->spec.name());
           if (!c->spec.region().empty()) alerts.back().set_region(c->spec.region());
         }
         ++counters_.alerts_by_kind[KindName(env.alert().kind())];
