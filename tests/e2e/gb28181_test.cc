@@ -44,11 +44,61 @@ std::unique_ptr<Process> StartGbWorker(System& sys, int sip_port, int http_port)
   return worker;
 }
 
-TEST(Gb28181, NvrsRegisterReportTheirCatalogAndKeepAlive) {
-  System sys("gb28181");
-  const int sip_port = FreePort(), http_port = FreePort();
-  auto router = sys.StartRouter();
-  auto worker = StartGbWorker(sys, sip_port, http_port);
+// The cameras in the registry, by ID.
+std::map<std::string, json> CamerasOf(System& sys) {
+  auto r = sys.Api("GET", "/api/cameras");
+  json all = r.ok() ? json::parse(r.value().body, nullptr, false) : json();
+  std::map<std::string, json> by_id;
+  if (all.is_array()) {
+    for (const json& c : all) by_id[c["id"]] = c;
+  }
+  return by_id;
+}
+
+// Simulated devices with `channels` channels of H.264 vtest (and `extra` options) to `sip_port`.
+std::unique_ptr<Process> StartGbSim(System& sys, int sip_port, const std::string& id, int channels,
+                                    const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {Binary("tools/xl-camsim"),
+                                   "--gb28181",
+                                   "127.0.0.1:" + std::to_string(sip_port),
+                                   "--device-id",
+                                   id,
+                                   "--password",
+                                   "gbpass",
+                                   "--channels",
+                                   std::to_string(channels),
+                                   "--keepalive-s",
+                                   "1",
+                                   "--cache",
+                                   Fixture("camsim-cache"),
+                                   "--media",
+                                   Fixture("vtest.avi") + ",codec=h264"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return std::make_unique<Process>(argv, sys.dir() + "/gbsim-" + id + ".log");
+}
+
+// Channel i (from 0) of a simulated device, as xl-camsim numbers them.
+std::string SimChannel(const std::string& device_id, int i) {
+  char tail[8];
+  std::snprintf(tail, sizeof tail, "%06ld", (std::atol(device_id.substr(14).c_str()) * 100 + i + 1) % 1000000);
+  return device_id.substr(0, 10) + "1310" + tail;
+}
+
+// Every test here: a router, and worker w1 with its GB28181 endpoint (StartGbWorker).
+class Gb28181 : public ::testing::Test {
+ protected:
+  Gb28181()
+      : sys(std::string("gb28181-") + ::testing::UnitTest::GetInstance()->current_test_info()->name()),
+        sip_port(FreePort()),
+        http_port(FreePort()),
+        router(sys.StartRouter()),
+        worker(StartGbWorker(sys, sip_port, http_port)) {}
+  System sys;
+  const int sip_port, http_port;
+  std::unique_ptr<Process> router, worker;
+};
+
+TEST_F(Gb28181, NvrsRegisterReportTheirCatalogAndKeepAlive) {
   const std::string platform = "127.0.0.1:" + std::to_string(sip_port);
   auto sim = [&](const std::string& id, const std::string& transport, const std::string& password) {
     return std::make_unique<Process>(
@@ -148,48 +198,19 @@ TEST(Gb28181, NvrsRegisterReportTheirCatalogAndKeepAlive) {
   EXPECT_TRUE(worker->running());
 }
 
-TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
-  System sys("gb28181-media");
-  const int sip_port = FreePort(), http_port = FreePort();
-  auto router = sys.StartRouter();
-  auto worker = StartGbWorker(sys, sip_port, http_port);
+TEST_F(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
   auto console = sys.StartConsole("console.log");
   const std::string platform = "127.0.0.1:" + std::to_string(sip_port);
-  auto sim = [&](const std::string& id, int channels, const std::vector<std::string>& extra) {
-    std::vector<std::string> argv = {Binary("tools/xl-camsim"),
-                                     "--gb28181",
-                                     platform,
-                                     "--device-id",
-                                     id,
-                                     "--password",
-                                     "gbpass",
-                                     "--channels",
-                                     std::to_string(channels),
-                                     "--keepalive-s",
-                                     "1",
-                                     "--cache",
-                                     Fixture("camsim-cache"),
-                                     "--media",
-                                     Fixture("vtest.avi") + ",codec=h264",
-                                     "--media",
-                                     Fixture("vtest.avi") + ",codec=h265"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return std::make_unique<Process>(argv, sys.dir() + "/gbsim-" + id + ".log");
+  auto sim = [&](const std::string& id, int channels, std::vector<std::string> extra) {
+    extra.insert(extra.end(), {"--media", Fixture("vtest.avi") + ",codec=h265"});  // channels 2, 4: H.265
+    return StartGbSim(sys, sip_port, id, channels, extra);
   };
   const std::string nvr_id = "34020000001110000011", flaky_id = "34020000001110000012";
   auto nvr = sim(nvr_id, 4, {});
   // A second device whose streams die after 12 s (no BYE) and carry bad packets.
   auto flaky = sim(flaky_id, 1, {"--stall-media-after", "12", "--garbage"});
 
-  auto cameras = [&] {
-    auto r = sys.Api("GET", "/api/cameras");
-    json all = r.ok() ? json::parse(r.value().body, nullptr, false) : json();
-    std::map<std::string, json> by_id;
-    if (all.is_array()) {
-      for (const json& c : all) by_id[c["id"]] = c;
-    }
-    return by_id;
-  };
+  auto cameras = [&] { return CamerasOf(sys); };
   auto state = [&](const std::string& id) {
     auto all = cameras();
     return all.count(id) && all[id].contains("state") ? all[id]["state"].get<std::string>() : std::string();
@@ -357,11 +378,7 @@ TEST(Gb28181, ChannelsBecomeCamerasWhoseVideoFlowsOverUdpAndTcp) {
 // answers, and a flood of UDP datagrams, while a real device keeps alive. Its keepalives are
 // still handled: it stays online, and the worker stays live at the router; the reader that
 // does not read is closed and counted.
-TEST(Gb28181, APeerThatDoesNotReadAndAUdpFloodStallNothing) {
-  System sys("gb28181-stall");
-  const int sip_port = FreePort(), http_port = FreePort();
-  auto router = sys.StartRouter();
-  auto worker = StartGbWorker(sys, sip_port, http_port);
+TEST_F(Gb28181, APeerThatDoesNotReadAndAUdpFloodStallNothing) {
   const std::string device_id = "34020000001110000001";
   Process nvr({Binary("tools/xl-camsim"), "--gb28181", "127.0.0.1:" + std::to_string(sip_port), "--device-id",
                device_id, "--password", "gbpass", "--channels", "1", "--keepalive-s", "1"},
@@ -465,55 +482,9 @@ TEST(Gb28181, APeerThatDoesNotReadAndAUdpFloodStallNothing) {
   EXPECT_TRUE(worker->running());
 }
 
-// The cameras in the registry, by ID.
-std::map<std::string, json> CamerasOf(System& sys) {
-  auto r = sys.Api("GET", "/api/cameras");
-  json all = r.ok() ? json::parse(r.value().body, nullptr, false) : json();
-  std::map<std::string, json> by_id;
-  if (all.is_array()) {
-    for (const json& c : all) by_id[c["id"]] = c;
-  }
-  return by_id;
-}
-
-// A simulated device with one channel of H.264 vtest (and `extra` options) to `sip_port`.
-std::unique_ptr<Process> StartGbSim(System& sys, int sip_port, const std::string& id, int channels,
-                                    const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {Binary("tools/xl-camsim"),
-                                   "--gb28181",
-                                   "127.0.0.1:" + std::to_string(sip_port),
-                                   "--device-id",
-                                   id,
-                                   "--password",
-                                   "gbpass",
-                                   "--channels",
-                                   std::to_string(channels),
-                                   "--catalog-page",
-                                   "1",
-                                   "--keepalive-s",
-                                   "1",
-                                   "--cache",
-                                   Fixture("camsim-cache"),
-                                   "--media",
-                                   Fixture("vtest.avi") + ",codec=h264"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  return std::make_unique<Process>(argv, sys.dir() + "/gbsim-" + id + ".log");
-}
-
-// Channel i (from 0) of a simulated device, as xl-camsim numbers them.
-std::string SimChannel(const std::string& device_id, int i) {
-  char tail[8];
-  std::snprintf(tail, sizeof tail, "%06ld", (std::atol(device_id.substr(14).c_str()) * 100 + i + 1) % 1000000);
-  return device_id.substr(0, 10) + "1310" + tail;
-}
-
 // Every quirk of real devices the simulator has (tools/camsim/gb28181_device.h) but one-call
 // (below): each device has one, and its channel plays — frames decoded at the worker.
-TEST(Gb28181, DevicesWithTheQuirksOfTheFieldRegisterAndPlay) {
-  System sys("gb28181-quirks");
-  const int sip_port = FreePort(), http_port = FreePort();
-  auto router = sys.StartRouter();
-  auto worker = StartGbWorker(sys, sip_port, http_port);
+TEST_F(Gb28181, DevicesWithTheQuirksOfTheFieldRegisterAndPlay) {
   struct Quirky {
     std::string quirk;
     int channels;
@@ -588,11 +559,7 @@ TEST(Gb28181, DevicesWithTheQuirksOfTheFieldRegisterAndPlay) {
 // A device that serves one call at a time and ignores a second INVITE: the worker learns
 // it, one channel plays and the others say they wait for the device; watched one at a time,
 // each channel gets the call in turn; renaming a channel does not tear its call down.
-TEST(Gb28181, AOneCallDeviceServesTheChannelBeingWatched) {
-  System sys("gb28181-one-call");
-  const int sip_port = FreePort(), http_port = FreePort();
-  auto router = sys.StartRouter();
-  auto worker = StartGbWorker(sys, sip_port, http_port);
+TEST_F(Gb28181, AOneCallDeviceServesTheChannelBeingWatched) {
   const std::string device = "34020000001110000031";
   auto sim = StartGbSim(sys, sip_port, device, 4, {"--quirk", "one-call"});
   std::vector<std::string> channels;
