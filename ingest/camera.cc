@@ -107,8 +107,17 @@ void Camera::Tick(int64_t now_ms) {
     return;
   }
   if (!attempt_.pipeline) return;
-  if (auto failure = attempt_.pipeline->PollFailure()) return Fail(now_ms, *failure);
-  if (auto waiting = source_waiting_ ? source_waiting_() : std::nullopt) {
+  auto waiting = source_waiting_ ? source_waiting_() : std::nullopt;
+  if (auto failure = attempt_.pipeline->PollFailure()) {
+    if (!waiting) return Fail(now_ms, *failure);
+    // Its call went to another camera and the receiver ended with it (over TCP the device
+    // closes the connection): not a fault; wait again with a fresh receiver.
+    spdlog::info("camera {} ({}): receiver ended while waiting for the device ({}); waiting anew", config_.id,
+                 config_.name, *failure);
+    EndAttempt();
+    return Launch(now_ms, wire::CAMERA_STATE_CONNECTING);
+  }
+  if (waiting) {
     // Not a fault: no signal loss, no watchdog while the source serves others.
     attempt_started_ms_ = progress_ms_ = now_ms;
     frames_base_ = seen_frames_ = attempt_.session->frames();

@@ -41,7 +41,7 @@ void GbPlatform::ReportChannels(const GbDevice& d) {
     spec->set_name(item.name.empty() ? cid : item.name);
     // The region: the channel's civil code when it is a region code, else the ID's town.
     if (ValidateRegionCode(item.civil_code).ok()) spec->set_region(item.civil_code);
-    spec->set_url("gb28181://" + d.id + "/" + cid);
+    spec->set_url(GbUrl({d.id, cid, ""}));
     spec->set_enabled(true);
     spec->set_pinned_worker(worker_id_);
   }

@@ -47,6 +47,18 @@ Result<std::unique_ptr<PsRtpPipeline>> PsRtpPipeline::Create(const camera::Camer
       return Error{"cannot link the TCP receiver of camera " + camera.id};
     }
     rtp_out = depay.value();
+    // The device closing its connection ends only this branch (the decoder's branch never
+    // sees an end): say so at once rather than after the watchdog.
+    gst::PadPtr src_pad(gst_element_get_static_pad(src.value(), "src"));
+    gst_pad_add_probe(
+        src_pad.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        [](GstPad*, GstPadProbeInfo* info, gpointer self) {
+          if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS) {
+            static_cast<PsRtpPipeline*>(self)->SetFailure("the device closed its video connection");
+          }
+          return GST_PAD_PROBE_OK;
+        },
+        p.get(), nullptr);
   } else {
     GError* err = nullptr;
     gst::GObjectPtr<GSocket> socket(

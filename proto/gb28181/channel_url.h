@@ -40,4 +40,9 @@ inline std::optional<GbChannelAddress> ParseGbUrl(std::string_view url) {
   return a;
 }
 
+// The URL of `a`, the inverse of ParseGbUrl.
+inline std::string GbUrl(const GbChannelAddress& a) {
+  return "gb28181://" + a.device_id + "/" + a.channel_id + (a.transport.empty() ? "" : "?transport=" + a.transport);
+}
+
 }  // namespace xl::gb28181

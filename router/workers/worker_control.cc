@@ -111,17 +111,21 @@ void WorkerControl::ApplyGbChannels(const std::string& worker, const wire::GbCha
     spec.set_pinned_worker(worker);
     const RegisteredCamera* known = store_.Find(spec.id());
     if (known) {
-      if (!gb28181::ParseGbUrl(known->spec.url())) {
+      const auto was = gb28181::ParseGbUrl(known->spec.url());
+      if (!was) {
         spdlog::warn(
             "worker {}: GB28181 channel {} has the ID of camera {} ({}), which is not a GB28181 channel; "
             "left alone",
             worker, spec.id(), known->spec.id(), known->spec.url());
         continue;
       }
-      if (known->spec.pinned_worker() == worker && known->spec.url() == spec.url()) continue;
-      // Settings stay as the registry has them; the channel follows its device.
+      // Settings stay as the registry has them (an operator's ?transport= too); the channel
+      // follows its device. The same device on the same worker: nothing to change.
+      const auto now = gb28181::ParseGbUrl(spec.url());
+      if (!now) continue;
+      if (known->spec.pinned_worker() == worker && was->device_id == now->device_id) continue;
       wire::CameraSpec follow = known->spec;
-      follow.set_url(spec.url());
+      follow.set_url(gb28181::GbUrl({now->device_id, now->channel_id, was->transport}));
       follow.set_pinned_worker(worker);
       changed.push_back(std::move(follow));
       ++moved;

@@ -564,6 +564,15 @@ TEST_F(Gb28181, AOneCallDeviceServesTheChannelBeingWatched) {
   auto sim = StartGbSim(sys, sip_port, device, 4, {"--quirk", "one-call"});
   std::vector<std::string> channels;
   for (int i = 0; i < 4; ++i) channels.push_back(SimChannel(device, i));
+  // Channels 3 and 4 receive over TCP: the device closes the connection when their call is
+  // handed on, and they wait again with a fresh receiver.
+  for (int i = 2; i < 4; ++i) {
+    ASSERT_TRUE(WaitUntil([&] { return CamerasOf(sys).count(channels[i]) > 0; }, seconds(60))) << worker->Output();
+    auto tcp = sys.Api("PATCH", "/api/cameras/" + channels[i],
+                       json{{"url", "gb28181://" + device + "/" + channels[i] + "?transport=tcp"}}.dump());
+    ASSERT_TRUE(tcp.ok());
+    ASSERT_EQ(tcp->status, 200) << tcp->body;
+  }
   auto waiting = [](const json& c) {
     return c.contains("reason") && c["reason"].get<std::string>().find("waiting for the device") != std::string::npos;
   };
@@ -596,6 +605,19 @@ TEST_F(Gb28181, AOneCallDeviceServesTheChannelBeingWatched) {
         [&] { return CameraMetric(http_port, "xl_camera_frames_decoded_total", channel) > before + 20; }, seconds(20)));
     viewer.reset();
   }
+  // The last one handed its call on closed its TCP connection; watched again, it plays again.
+  ASSERT_TRUE(WaitUntil(
+      [&] { return worker->Output().find("receiver ended while waiting for the device") != std::string::npos; },
+      seconds(15)))
+      << worker->Output();
+  {
+    auto viewer = sys.StartConsole("watch-again.log", {"--watch", channels[2]});
+    ASSERT_TRUE(WaitUntil([&] { return holder() == channels[2]; }, seconds(30))) << worker->Output();
+    const double before = CameraMetric(http_port, "xl_camera_frames_decoded_total", channels[2]);
+    EXPECT_TRUE(
+        WaitUntil([&] { return CameraMetric(http_port, "xl_camera_frames_decoded_total", channels[2]) > before + 20; },
+                  seconds(20)));
+  }
   // No signal-loss alerts for waiting: the cameras never went offline.
   EXPECT_EQ(worker->Output().find("online -> offline"), std::string::npos) << worker->Output();
 
@@ -603,6 +625,7 @@ TEST_F(Gb28181, AOneCallDeviceServesTheChannelBeingWatched) {
   const std::string playing = holder();
   ASSERT_FALSE(playing.empty());
   const int invites = CountOf(sim->Output(), "INVITE for " + playing);
+  const int restarts = CountOf(worker->Output(), "settings changed, restarting");
   auto patch = sys.Api("PATCH", "/api/cameras/" + playing, json{{"name", "村口 东"}}.dump());
   ASSERT_TRUE(patch.ok());
   EXPECT_EQ(patch->status, 200) << patch->body;
@@ -610,7 +633,7 @@ TEST_F(Gb28181, AOneCallDeviceServesTheChannelBeingWatched) {
       << worker->Output();
   std::this_thread::sleep_for(std::chrono::seconds(2));
   EXPECT_EQ(CountOf(sim->Output(), "INVITE for " + playing), invites) << sim->Output();
-  EXPECT_EQ(worker->Output().find("settings changed, restarting"), std::string::npos);
+  EXPECT_EQ(CountOf(worker->Output(), "settings changed, restarting"), restarts);
   EXPECT_EQ(holder(), playing);
 }
 

@@ -1,0 +1,77 @@
+// The router's side of GB/T 28181 catalogs (router/workers/worker_control.h): a worker's
+// report of a device's channels adds the ones the registry does not know, pinned to that
+// worker; a known channel keeps its settings — an operator's ?transport= among them — and a
+// report that changes nothing changes nothing (every change would restart the camera's call).
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include "proto/wire/wire.h"
+#include "router/registry/camera_store.h"
+#include "router/workers/worker_control.h"
+
+namespace xl::router {
+namespace {
+
+class WorkerControlTest : public ::testing::Test {
+ protected:
+  WorkerControlTest() {
+    char dir[] = "/tmp/xl-worker-control-XXXXXX";
+    store_ = std::move(CameraStore::Open(std::string(mkdtemp(dir)) + "/router.db").value());
+    socket_.set(zmq::sockopt::router_mandatory, 1);
+    socket_.set(zmq::sockopt::linger, 0);
+    control_ = std::make_unique<WorkerControl>(socket_, *store_, 15000);
+  }
+  // Worker `worker` reports device `device`'s one channel.
+  void Report(const std::string& worker, const std::string& device) {
+    wire::ControlUp up;
+    wire::GbChannels* report = up.mutable_gb_channels();
+    report->set_worker(worker);
+    report->set_device_id(device);
+    wire::CameraSpec* spec = report->add_channels();
+    spec->set_id(kChannel);
+    spec->set_name("通道1");
+    spec->set_url("gb28181://" + device + "/" + kChannel);
+    spec->set_enabled(true);
+    spec->set_pinned_worker(worker);
+    control_->OnMessage(worker, ToFrame(up), now_ += 100);
+  }
+  const wire::CameraSpec& Spec() { return store_->Find(kChannel)->spec; }
+
+  const std::string kChannel = "34020000001310000101", kDevice = "34020000001110000001";
+  zmq::context_t ctx_{1};
+  zmq::socket_t socket_{ctx_, zmq::socket_type::router};
+  std::unique_ptr<CameraStore> store_;
+  std::unique_ptr<WorkerControl> control_;
+  int64_t now_ = 1000;
+};
+
+TEST_F(WorkerControlTest, AKnownChannelKeepsItsSettingsAcrossCatalogReports) {
+  Report("w1", kDevice);
+  ASSERT_NE(store_->Find(kChannel), nullptr);
+  EXPECT_EQ(Spec().url(), "gb28181://" + kDevice + "/" + kChannel);
+  EXPECT_EQ(Spec().pinned_worker(), "w1");
+
+  // The operator renames it and switches its video to TCP.
+  wire::CameraSpec edited = Spec();
+  edited.set_name("村口");
+  edited.set_url("gb28181://" + kDevice + "/" + kChannel + "?transport=tcp");
+  ASSERT_TRUE(store_->Put({edited}).ok());
+  const std::string before = Spec().SerializeAsString();
+
+  // The next report (every minute, or a catalog refresh) changes nothing.
+  Report("w1", kDevice);
+  EXPECT_EQ(Spec().SerializeAsString(), before) << Spec().DebugString();
+
+  // The device registers to another worker: the channel follows, its TCP choice kept.
+  Report("w2", kDevice);
+  EXPECT_EQ(Spec().pinned_worker(), "w2");
+  EXPECT_EQ(Spec().url(), "gb28181://" + kDevice + "/" + kChannel + "?transport=tcp");
+  EXPECT_EQ(Spec().name(), "村口");
+
+  // Another device now reports the channel: it is reached through that one.
+  Report("w2", "34020000001110000002");
+  EXPECT_EQ(Spec().url(), "gb28181://34020000001110000002/" + kChannel + "?transport=tcp");
+}
+
+}  // namespace
+}  // namespace xl::router
