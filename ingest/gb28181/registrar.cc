@@ -356,8 +356,11 @@ void Registrar::SendInvite(const std::string& call_id, Call& call, int64_t now_m
   call.cseq = h.cseq;
   call.heard = false;
   call.asked_ms = now_ms;
+  call.invite = q.ToString();
+  call.resend_every_ms = kInviteResendMs;
+  call.resend_at_ms = now_ms + kInviteResendMs;
   dialogs_[h.call_id] = call_id;
-  out.sends.emplace_back(d.peer, q.ToString());
+  out.sends.emplace_back(d.peer, call.invite);
 }
 
 void Registrar::SendBye(const Call& call, const std::string& dialog, Output& out) {
@@ -593,8 +596,16 @@ Registrar::Output Registrar::Tick(int64_t now_ms) {
   for (auto it = calls_.begin(); it != calls_.end();) {
     Call& c = it->second;
     const int64_t waited = now_ms - c.asked_ms;
+    // Over UDP an INVITE may be lost: sent again, the same bytes, until the device says
+    // anything (RFC 3261 §17.1.1.2, timer A) — so that silence means it ignores us.
+    auto device = devices_.find(c.request.device_id);
+    if (c.state == Call::kInviting && !c.heard && now_ms >= c.resend_at_ms && device != devices_.end() &&
+        device->second.peer.transport == "udp") {
+      out.sends.emplace_back(device->second.peer, c.invite);
+      c.resend_every_ms = std::min<int64_t>(c.resend_every_ms * 2, 4000);
+      c.resend_at_ms = now_ms + c.resend_every_ms;
+    }
     if (c.state == Call::kInviting && !c.heard && waited > kIgnoredInviteMs) {
-      auto device = devices_.find(c.request.device_id);
       const int others = device == devices_.end() ? 0 : AnsweredCalls(device->first);
       if (others > 0) {
         LearnCallLimit(device->second, others, "it ignored an INVITE while " + std::to_string(others) + " ran", out);

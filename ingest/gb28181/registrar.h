@@ -20,7 +20,8 @@
 // INVITE responses count only from the transport and address the device registered from
 // (a device that moves re-registers); a catalog holds at most kMaxCatalogItems channels.
 //
-// Live video (§9.2): Invite() offers the platform's receive port for one channel; the
+// Live video (§9.2): Invite() offers the platform's receive port for one channel (over UDP
+// sent again while the device says nothing, from kInviteResendMs, doubling); the
 // device's 200 gets an ACK and an answered call event with its SDP (again for every later
 // dialog of the same call); a final failure, no answer within 10 s, or the device's BYE end
 // the call with a call event. Bye() hangs up.
@@ -121,6 +122,8 @@ class Registrar {
   static constexpr int64_t kInviteTimeoutMs = 10000;  // no final answer: the call failed
   // No answer at all while other calls of the device run: the device ignores it (one-call devices).
   static constexpr int64_t kIgnoredInviteMs = 4000;
+  // Over UDP an INVITE unanswered this long is sent again, then at twice the interval (to 4 s).
+  static constexpr int64_t kInviteResendMs = 500;
 
   explicit Registrar(GbConfig config);
 
@@ -221,6 +224,8 @@ class Registrar {
     int64_t since_ms = 0;  // kWaiting: since when; kAnswered: since when
     std::string waiting;   // kWaiting: why
     int dialogs = 0;       // INVITEs sent so far
+    std::string invite;    // kInviting: the INVITE as sent, for resending over UDP
+    int64_t resend_at_ms = 0, resend_every_ms = 0;
   };
   std::map<std::string, Call> calls_;           // by call ID
   std::map<std::string, std::string> dialogs_;  // SIP Call-ID of an INVITE → call ID

@@ -586,6 +586,19 @@ TEST_F(CallLimitTest, ADeviceThatIgnoresASecondInviteIsTakenOneCallAtATime) {
   EXPECT_EQ(registrar_.devices().at(device_).max_calls, 4);
 }
 
+TEST_F(CallLimitTest, AnInviteIsSentAgainOverUdpUntilTheDeviceSaysSomething) {
+  std::string call;
+  SipMessage invite = Reply(registrar_.Invite(For(1), 2000, &call).value());
+  EXPECT_TRUE(registrar_.Tick(2000 + Registrar::kInviteResendMs - 1).sends.empty());
+  auto again = registrar_.Tick(2000 + Registrar::kInviteResendMs);
+  ASSERT_EQ(Requests(again, "INVITE").size(), 1u);
+  EXPECT_EQ(Requests(again, "INVITE")[0].ToString(), invite.ToString()) << "the same request: same branch, CSeq";
+  EXPECT_TRUE(Requests(registrar_.Tick(2000 + 2 * Registrar::kInviteResendMs), "INVITE").empty()) << "doubling";
+  EXPECT_EQ(Requests(registrar_.Tick(2000 + 3 * Registrar::kInviteResendMs), "INVITE").size(), 1u);
+  Feed(SipMessage::ResponseTo(invite, 100, "Trying").ToString(), 3600);
+  EXPECT_TRUE(Requests(registrar_.Tick(9000), "INVITE").empty()) << "it answered: no more";
+}
+
 TEST_F(CallLimitTest, BusyHereWhileCallsRunIsALimitNotAFailure) {
   std::string a, b, c;
   Answer200(Reply(registrar_.Invite(For(1), 2000, &a).value()), 2000);

@@ -274,7 +274,11 @@ void GbDeviceSim::Handle(const SipMessage& m) {
 
 void GbDeviceSim::OnInvite(const SipMessage& m) {
   const std::string channel = m.request_user();
-  if (Has("one-call") && !calls_.empty() && !calls_.count(m.call_id())) {
+  if (auto again = calls_.find(m.call_id()); again != calls_.end()) {
+    if (!again->second.answer.empty()) Send(again->second.answer);  // our 200 was lost: again
+    return;
+  }
+  if (Has("one-call") && !calls_.empty()) {
     spdlog::info("gbsim {}: INVITE for {} ignored: one call at a time", o_.device_id, channel);
     return;
   }
@@ -322,6 +326,7 @@ void GbDeviceSim::OnInvite(const SipMessage& m) {
   call.platform_tag = m.from_tag();
   call.our_tag = ok.to_tag();
   call.invite_cseq = m.cseq();
+  call.answer = ok.ToString();
   call.sender = std::move(sender.value());
   spdlog::info("gbsim {}: INVITE for {}: {} over {} to {}:{} (SSRC {})", o_.device_id, channel, clip.codec, o.transport,
                o.ip, o.port, o.ssrc);

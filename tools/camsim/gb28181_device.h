@@ -124,6 +124,7 @@ class GbDeviceSim {
     std::string channel_id;
     std::string platform_tag, our_tag;
     long invite_cseq = 0;
+    std::string answer;  // our 200, for a retransmitted INVITE
     std::unique_ptr<GbMediaSender> sender;
     bool started = false;
   };
