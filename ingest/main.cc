@@ -3,6 +3,7 @@
 //   xl-ingest --config FILE [--check]
 //     --check   validate the file and exit (0 valid, 2 invalid)
 #include <gst/gst.h>
+#include <spdlog/cfg/env.h>
 #include <spdlog/spdlog.h>
 #include <opencv2/core.hpp>
 
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL=debug shows more
   auto config = xl::ingest::LoadWorkerConfig(path);
   if (!config.ok()) {
     spdlog::error("config refused: {}", config.error().message);
@@ -59,13 +61,21 @@ int main(int argc, char** argv) {
     std::cout << path << ": ok, " << config->cameras.size() << " cameras\n";
     return 0;
   }
+  auto outbox = xl::delivery::Outbox::Open(config->outbox);
+  if (!outbox.ok()) {
+    spdlog::error("worker {}: cannot open its outbox: {}", config->id, outbox.error().message);
+    return 1;
+  }
+  if (const auto kept = (*outbox)->stats().kept) {
+    spdlog::info("worker {}: {} messages from before wait in the outbox {}", config->id, kept, config->outbox.path);
+  }
   gst_init(&argc, &argv);
   // Cameras run in parallel already; OpenCV's own thread pool would only add switching.
   cv::setNumThreads(1);
   zmq::context_t ctx(1);
   int rc;
   {
-    xl::ingest::Worker worker(std::move(config.value()), keys.value(), ctx);
+    xl::ingest::Worker worker(std::move(config.value()), keys.value(), std::move(outbox.value()), ctx);
     rc = worker.Run();
   }
   return rc;

@@ -2,14 +2,37 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include "common/clock.h"
 #include "proto/wire/wire.h"
 
 namespace xl::ingest {
 
+namespace {
+constexpr auto kTick = std::chrono::milliseconds(10);  // how often acknowledgements are read
+
+// What the outbox may give up of `env` when it is full: an alert's snapshot (never its text),
+// a status report altogether (the next one says the same and more).
+delivery::Keep KeepOf(const wire::Envelope& env) {
+  if (env.has_status()) return delivery::Keep::Droppable();
+  if (env.has_alert() && !env.alert().snapshot_jpeg().empty()) {
+    wire::Envelope light = env;
+    light.mutable_alert()->clear_snapshot_jpeg();
+    return delivery::Keep::Shrink(light.SerializeAsString());
+  }
+  return delivery::Keep::Whole();
+}
+}  // namespace
+
 Publisher::Publisher(zmq::context_t& ctx, const std::string& endpoint, const CurveClientKeys& keys,
-                     const std::string& source)
-    : ctx_(ctx), endpoint_(endpoint), keys_(keys), source_(source), instance_(static_cast<uint64_t>(NowMs())) {
+                     const std::string& source, std::unique_ptr<delivery::Outbox> outbox)
+    : ctx_(ctx),
+      endpoint_(endpoint),
+      keys_(keys),
+      source_(source),
+      instance_(static_cast<uint64_t>(NowMs())),
+      outbox_(std::move(outbox)) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -23,40 +46,61 @@ Publisher::~Publisher() {
 }
 
 void Publisher::Publish(wire::Envelope envelope) {
+  auto seq = outbox_->Append(envelope.SerializeAsString(), KeepOf(envelope));
+  if (!seq.ok()) {
+    ++unwritable_;
+    if (!unwritable_logged_.exchange(true))
+      spdlog::error("worker {}: {}: messages are lost", source_, seq.error().message);
+    return;
+  }
+  if (unwritable_logged_.exchange(false)) spdlog::info("worker {}: the outbox is written again", source_);
+  if (envelope.has_alert()) {  // an event's start and end for the operator; its updates for debugging
+    const wire::Alert& a = envelope.alert();
+    spdlog::log(a.phase() == wire::ALERT_PHASE_UPDATE ? spdlog::level::debug : spdlog::level::info,
+                "camera {} ({}): alert {} {} {} kept as #{}", a.camera_id(), a.camera_name(), a.id(),
+                KindName(a.kind()), PhaseName(a.phase()), *seq);
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(std::move(envelope));
+    appended_ = true;
   }
   cv_.notify_one();
 }
 
-uint64_t Publisher::sent() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return sent_;
-}
-
 void Publisher::Run() {
-  zmq::socket_t socket(ctx_, zmq::socket_type::push);
-  socket.set(zmq::sockopt::sndhwm, 100000);
-  socket.set(zmq::sockopt::linger, 2000);
+  zmq::socket_t socket(ctx_, zmq::socket_type::dealer);
+  socket.set(zmq::sockopt::linger, 0);     // nothing is lost: the outbox keeps it
+  socket.set(zmq::sockopt::immediate, 1);  // no queueing for a router not connected
+  socket.set(zmq::sockopt::sndhwm, 1000);
   MakeCurveClient(socket, keys_);
   socket.connect(endpoint_);
-  uint64_t seq = 0;
   std::unique_lock<std::mutex> lock(mu_);
-  for (;;) {
-    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) break;  // stopping, and everything handed to ZeroMQ
-    wire::Envelope env = std::move(queue_.front());
-    queue_.pop_front();
+  while (!stopping_) {
+    cv_.wait_for(lock, kTick, [&] { return stopping_ || appended_; });
+    appended_ = false;
     lock.unlock();
-    env.set_source(source_);
-    env.set_instance(instance_);
-    env.set_seq(++seq);
-    env.set_sent_ms(NowMs());
-    // Blocks only when ZeroMQ's own queue is full: the router is far behind or away.
-    socket.send(ToFrame(env), zmq::send_flags::none);
+    const int64_t now = MonotonicMs();
+    zmq::message_t msg;
+    while (socket.recv(msg, zmq::recv_flags::dontwait)) {
+      wire::DeliveryAck ack;
+      if (FromFrame(msg, &ack)) outbox_->OnAck(ack.stream(), ack.seq(), now);
+    }
+    for (const delivery::Outbox::Message& m : outbox_->Due(now)) {
+      // The delivery fields follow the stored message: protobuf merges concatenated messages.
+      wire::Envelope stamp;
+      stamp.set_source(source_);
+      stamp.set_instance(instance_);
+      stamp.set_stream(outbox_->stream());
+      stamp.set_seq(m.seq);
+      stamp.set_after(m.after);
+      stamp.set_sent_ms(NowMs());
+      std::string bytes = m.bytes;
+      stamp.AppendToString(&bytes);
+      if (!socket.send(zmq::buffer(bytes), zmq::send_flags::dontwait)) break;  // not connected, or full
+      outbox_->MarkSent(m.seq, now);
+      ++sent_;
+    }
     lock.lock();
-    ++sent_;
   }
 }
 

@@ -1,18 +1,26 @@
-// Sends the worker's messages to the router over one ZeroMQ PUSH socket.
-// Thread-safe: any thread may Publish(); one internal thread owns the socket, stamps each
-// envelope with this source's next sequence number and sends in order. While the router is
-// unreachable, messages wait in ZeroMQ's queue and are delivered on reconnection.
+// Sends the worker's messages (alerts, camera states, status reports) to the router over one
+// ZeroMQ DEALER socket, with acknowledged delivery: each message is kept in the worker's
+// outbox on disk (proto/wire/delivery/outbox.h) before Publish returns, and stays there until
+// the router has committed it — so neither a router down for hours, nor a worker or router
+// killed at any moment, loses or duplicates an alert. When the outbox is full, snapshots go
+// first, then status reports, never an alert's text while anything else can go.
+//
+// Thread-safe: any thread may Publish(); one internal thread owns the socket, sends what the
+// outbox says is due and takes the router's acknowledgements. It never blocks on the
+// network, so stopping takes milliseconds whatever the router does.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <zmq.hpp>
 
 #include "proto/wire/curve.h"
+#include "proto/wire/delivery/outbox.h"
 
 #include "xueliang.pb.h"
 
@@ -20,14 +28,20 @@ namespace xl::ingest {
 
 class Publisher {
  public:
-  // Connects to `endpoint` (e.g. "tcp://127.0.0.1:5555") as `source`.
-  Publisher(zmq::context_t& ctx, const std::string& endpoint, const CurveClientKeys& keys, const std::string& source);
-  // Sends what is queued (waiting up to 2 s for the router), then closes.
+  // Connects to `endpoint` (e.g. "tcp://127.0.0.1:5555") as `source`, sending what `outbox`
+  // holds and what is published.
+  Publisher(zmq::context_t& ctx, const std::string& endpoint, const CurveClientKeys& keys, const std::string& source,
+            std::unique_ptr<delivery::Outbox> outbox);
+  // Stops at once; what is not acknowledged stays in the outbox for the next start.
   ~Publisher();
 
+  // Keeps `envelope` in the outbox and has it sent. An outbox that cannot be written (disk
+  // full, or gone) is logged once and counted; the message is then lost.
   void Publish(wire::Envelope envelope);
 
-  uint64_t sent() const;
+  uint64_t sent() const { return sent_; }
+  uint64_t unwritable() const { return unwritable_; }
+  delivery::OutboxStats outbox() const { return outbox_->stats(); }
 
  private:
   void Run();
@@ -37,11 +51,13 @@ class Publisher {
   const CurveClientKeys keys_;
   const std::string source_;
   const uint64_t instance_;
-  mutable std::mutex mu_;
+  std::unique_ptr<delivery::Outbox> outbox_;
+  std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<wire::Envelope> queue_;  // guarded by mu_
-  bool stopping_ = false;             // guarded by mu_
-  uint64_t sent_ = 0;                 // guarded by mu_
+  bool stopping_ = false;  // guarded by mu_
+  bool appended_ = false;  // guarded by mu_: something new to send
+  std::atomic<uint64_t> sent_{0}, unwritable_{0};
+  std::atomic<bool> unwritable_logged_{false};
   std::thread thread_;
 };
 

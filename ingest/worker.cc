@@ -33,9 +33,10 @@ double ProcessCpuSeconds() {
 
 }  // namespace
 
-Worker::Worker(WorkerConfig config, const CurveClientKeys& keys, zmq::context_t& ctx)
+Worker::Worker(WorkerConfig config, const CurveClientKeys& keys, std::unique_ptr<delivery::Outbox> outbox,
+               zmq::context_t& ctx)
     : config_(std::move(config)),
-      publisher_(ctx, config_.router, keys, config_.id),
+      publisher_(ctx, config_.router, keys, config_.id, std::move(outbox)),
       control_(ctx, config_.control, keys, config_.id, SeedOf(config_)),
       media_(ctx, config_.media, keys),
       clips_(config_.clips) {}
@@ -237,7 +238,19 @@ HttpReply Worker::Metrics() const {
   m.Family("xl_worker_cameras", "gauge", "Cameras this worker runs, by state.");
   for (const char* st : {"connecting", "online", "offline", "reconnecting"}) m.Sample(by_state[st], {{"state", st}});
   m.Metric("xl_worker_cpu_cores", "gauge", "CPU used by this worker over the last status interval.", cpu_cores_);
-  m.Metric("xl_publisher_sent_total", "counter", "Messages sent to the router.", double(publisher_.sent()));
+  m.Metric("xl_publisher_sent_total", "counter", "Messages sent to the router (again after a silence, too).",
+           double(publisher_.sent()));
+  const delivery::OutboxStats box = publisher_.outbox();
+  m.Metric("xl_outbox_messages", "gauge", "Messages kept until the router acknowledges them.", double(box.kept));
+  m.Metric("xl_outbox_bytes", "gauge", "What the kept messages take on disk.", double(box.kept_bytes));
+  m.Metric("xl_outbox_acked_total", "counter", "Messages the router acknowledged.", double(box.acked));
+  m.Metric("xl_outbox_snapshots_dropped_total", "counter", "Alert snapshots given up because the outbox was full.",
+           double(box.shrunk));
+  m.Metric("xl_outbox_reports_dropped_total", "counter", "Status reports given up because the outbox was full.",
+           double(box.dropped));
+  m.Metric("xl_outbox_messages_lost_total", "counter",
+           "Alerts and camera states given up because the outbox was full, or could not be written.",
+           double(box.lost + publisher_.unwritable()));
   m.Metric("xl_video_frames_sent_total", "counter", "Live video frames sent to the router.", double(media_.sent()));
   m.Metric("xl_video_frames_dropped_total", "counter", "Live video frames dropped (router behind or away).",
            double(media_.dropped()));

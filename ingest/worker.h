@@ -30,8 +30,10 @@ namespace xl::ingest {
 class Worker {
  public:
   // Requires gst_init() to have been called.
-  // `keys`: the worker's CURVE key pair and the router's public key.
-  Worker(WorkerConfig config, const CurveClientKeys& keys, zmq::context_t& ctx);
+  // `keys`: the worker's CURVE key pair and the router's public key; `outbox`: opened at
+  // config.outbox, what is in it is sent first.
+  Worker(WorkerConfig config, const CurveClientKeys& keys, std::unique_ptr<delivery::Outbox> outbox,
+         zmq::context_t& ctx);
   ~Worker();
 
   // Runs until SIGINT or SIGTERM; then stops every camera cleanly (open events are ended

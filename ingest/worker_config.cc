@@ -65,6 +65,14 @@ void ParseClipStore(const YAML::Node& node, ClipStoreConfig& c) {
   }
 }
 
+// The outbox of messages not yet acknowledged by the router.
+void ParseOutbox(const YAML::Node& node, delivery::OutboxConfig& c) {
+  RequireMap(node, "worker outbox");
+  CheckKeys(node, "worker outbox", {"path", "max_size_mb"});
+  if (node["path"]) c.path = Text(node["path"], "path");
+  if (node["max_size_mb"]) c.max_bytes = int64_t(Number(node["max_size_mb"], "max_size_mb", 0.01, 1e6) * 1e6);
+}
+
 WorkerConfig Parse(const YAML::Node& root) {
   WorkerConfig w;
   if (root.IsNull()) Fail(root, "the file is empty");
@@ -74,7 +82,8 @@ WorkerConfig Parse(const YAML::Node& root) {
     RequireMap(node, "worker");
     CheckKeys(node, "worker",
               {"id", "router", "control", "media", "key_file", "router_key", "status_interval_s", "metrics_port",
-               "http_address", "http_url", "clips", "gb28181"});
+               "http_address", "http_url", "outbox", "clips", "gb28181"});
+    if (node["outbox"]) ParseOutbox(node["outbox"], w.outbox);
     if (node["clips"]) ParseClipStore(node["clips"], w.clips);
     if (node["gb28181"]) ParseGb28181(node["gb28181"], w.gb28181);
     if (node["id"]) w.id = Text(node["id"], "id");
@@ -139,7 +148,12 @@ Result<WorkerConfig> LoadWorkerConfig(const std::string& path) {
   if (!in) return Error{path + ": cannot open the file"};
   std::ostringstream text;
   text << in.rdbuf();
-  return ParseWorkerConfig(text.str(), path);
+  auto config = ParseWorkerConfig(text.str(), path);
+  if (config.ok() && config->outbox.path.empty()) {
+    const size_t slash = path.rfind('/');
+    config->outbox.path = (slash == std::string::npos ? "" : path.substr(0, slash + 1)) + config->id + ".outbox.db";
+  }
+  return config;
 }
 
 }  // namespace xl::ingest

@@ -12,6 +12,7 @@
 #include "ingest/clips/clip_config.h"
 #include "ingest/gb28181/gb_config.h"
 #include "proto/camera/camera_config.h"
+#include "proto/wire/delivery/outbox.h"
 
 namespace xl::ingest {
 
@@ -29,6 +30,8 @@ struct WorkerConfig {
   int metrics_port = 0;                          // Prometheus /metrics on this port; 0: off
   std::string metrics_token;                     // /metrics and /gb28181/devices also answer this bearer token
                                                  // (XL_METRICS_TOKEN in the environment, for Prometheus)
+  delivery::OutboxConfig outbox;                 // what is not yet acknowledged by the router; path ""
+                                                 // (default): "<id>.outbox.db" beside the config file
   ClipStoreConfig clips;                         // where event clips go, and how long they stay
   gb28181::GbConfig gb28181;                     // the GB/T 28181 platform (SIP) endpoint
   std::vector<CameraConfig> cameras;

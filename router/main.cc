@@ -7,6 +7,7 @@
 //   Every ZeroMQ endpoint binds loopback unless given, and speaks CURVE with the key pair in
 //   --key (default: router.key beside the database; created on first start).
 //   RTSP players log in as desk users (digest) and see their user's region only.
+#include <spdlog/cfg/env.h>
 #include <spdlog/spdlog.h>
 
 #include <gst/gst.h>
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
   }
   gst_init(&argc, &argv);
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL=debug shows more
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   zmq::context_t ctx(1);

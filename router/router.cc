@@ -24,8 +24,9 @@ namespace xl::router {
 constexpr int kClipFetchTimeoutS = 30;  // a worker slower than this to send a clip: 502
 
 namespace {
-constexpr int kMaxBatch = 512;  // worker messages handled per loop turn
-constexpr size_t kSockets = 5;  // ZeroMQ sockets polled before the GLib descriptors
+constexpr int kMaxBatch = 512;        // worker messages handled per loop turn
+constexpr size_t kMaxSources = 4096;  // senders the inbox tracks without CURVE
+constexpr size_t kSockets = 5;        // ZeroMQ sockets polled before the GLib descriptors
 constexpr int64_t kRefusalLogMs = 60 * 1000;
 
 // Where the router's key pair lives when not configured: beside the database.
@@ -38,7 +39,7 @@ std::string DefaultKeyFile(const std::string& database) {
 Router::Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<AlertLog> log,
                std::unique_ptr<CameraStore> store)
     : config_(config),
-      workers_(ctx, zmq::socket_type::pull),
+      workers_(ctx, zmq::socket_type::router),
       clients_(ctx, zmq::socket_type::router),
       control_socket_(ctx, zmq::socket_type::router),
       media_(ctx, zmq::socket_type::pull),
@@ -93,6 +94,9 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   r->users_ = std::move(users.value());
   auto cameras = r->log_->LoadCameras();
   if (cameras.ok()) r->states_.Seed(*cameras);
+  auto marks = r->log_->LoadMarks();
+  if (!marks.ok()) return marks.error();
+  r->inbox_.Load(std::move(marks.value()));
   const std::pair<zmq::socket_t*, const std::string*> endpoints[] = {{&r->workers_, &config.worker_endpoint},
                                                                      {&r->clients_, &config.client_endpoint},
                                                                      {&r->control_socket_, &config.control_endpoint},
@@ -246,34 +250,64 @@ std::optional<HttpReply> Router::ApiReply(const HttpRequest& req, const HttpServ
   return api_.Handle(req, me->region);
 }
 
-void Router::CheckSequence(const wire::Envelope& env) {
-  SourceSeq& last = sources_[env.source()];
-  if (last.instance == env.instance() && env.seq() != last.seq + 1) {
-    spdlog::warn("worker {}: {} messages lost (seq {} after {})", env.source(), env.seq() - last.seq - 1, env.seq(),
-                 last.seq);
-    if (env.seq() > last.seq) counters_.lost += env.seq() - last.seq - 1;
+namespace {
+// Receives up to kMaxBatch [identity, body] messages from a ROUTER socket and hands each to
+// `handle(identity, body)`; extra frames are dropped (the last one is taken as the body).
+template <typename Handle>
+void DrainPeers(zmq::socket_t& socket, Handle handle) {
+  for (int i = 0; i < kMaxBatch; ++i) {
+    zmq::message_t identity, body;
+    if (!socket.recv(identity, zmq::recv_flags::dontwait)) break;
+    if (!identity.more() || !socket.recv(body, zmq::recv_flags::dontwait)) continue;
+    while (body.more()) {
+      zmq::message_t extra;
+      if (!socket.recv(extra, zmq::recv_flags::dontwait)) break;
+      body.swap(extra);
+    }
+    handle(identity.to_string(), body);
   }
-  last = {env.instance(), env.seq()};
 }
+}  // namespace
 
 void Router::DrainWorkers(int64_t now_ms) {
   std::vector<wire::Alert> alerts;
-  zmq::message_t frame;
-  for (int i = 0; i < kMaxBatch && workers_.recv(frame, zmq::recv_flags::dontwait); ++i) {
+  std::map<std::string, std::string> reply_to;  // source → routing ID of its latest message
+  DrainPeers(workers_, [&](const std::string& id, const zmq::message_t& frame) {
     wire::Envelope env;
     ++counters_.worker_messages;
     if (!FromFrame(frame, &env)) {
       ++counters_.malformed;
       spdlog::warn("router: dropped a malformed worker message ({} bytes)", frame.size());
-      continue;
+      return;
     }
     const auto sender = WorkerOf(frame);
     if (!sender || (!sender->empty() && *sender != env.source())) {
       Refused("workers", sender ? "worker " + *sender + " sent as '" + env.source() + "'" : "a key that is no worker's",
               now_ms);
-      continue;
+      return;
     }
-    CheckSequence(env);
+    // Without CURVE anyone names the source: their number is bounded.
+    if (sender->empty() && !inbox_.Known(env.source()) && inbox_.size() >= kMaxSources) {
+      Refused("workers", "too many sources", now_ms);
+      return;
+    }
+    // Not yet back on the control channel (the router has just started): which cameras are
+    // its is not known yet. Not taken, not acknowledged: it sends again in a moment.
+    if (!sender->empty() && !control_.Assigned(*sender)) {
+      ++counters_.deferred;
+      return;
+    }
+    reply_to[env.source()] = id;
+    using Verdict = delivery::Inbox::Verdict;
+    const Verdict verdict = inbox_.Check(env.source(), env.stream(), env.seq(), env.after());
+    if (verdict != Verdict::kNext) {
+      counters_.resent += verdict == Verdict::kDuplicate;
+      return;  // had it, or something before it is still to come
+    }
+    if (const uint64_t gone = inbox_.Take(env.source(), env.stream(), env.seq(), env.after())) {
+      spdlog::warn("worker {}: {} messages given up by its outbox (full) before #{}", env.source(), gone, env.seq());
+      counters_.lost += gone;
+    }
     states_.Heard(env.source(), now_ms);
     switch (env.body_case()) {
       // Reports on cameras not assigned to the sender (removed or moved a moment ago) are ignored.
@@ -312,14 +346,32 @@ void Router::DrainWorkers(int64_t now_ms) {
       default:
         break;
     }
-  }
-  if (alerts.empty()) return;
-  // Durable first, then out to clients.
-  auto seqs = log_->Append(alerts);
+  });
+  if (reply_to.empty()) return;
+  // Durable first (the alerts with the marks of what was taken), then acknowledged, then out
+  // to clients. Not durable: nothing is acknowledged, and the workers send it all again.
+  auto seqs = log_->Append(alerts, inbox_.Pending());
   if (!seqs.ok()) {
-    spdlog::error("{}; {} alerts not delivered", seqs.error().message, alerts.size());
+    inbox_.Discard();
+    if (!log_failing_) spdlog::error("{}: not acknowledging workers until it can be written", seqs.error().message);
+    log_failing_ = true;
+    ++counters_.log_failures;
     return;
   }
+  if (log_failing_) spdlog::info("router: the alert log is written again");
+  log_failing_ = false;
+  inbox_.Commit();
+  for (const auto& [source, id] : reply_to) {
+    const delivery::Mark m = inbox_.Committed(source);
+    if (!m.seq) continue;
+    wire::DeliveryAck ack;
+    ack.set_stream(m.stream);
+    ack.set_seq(m.seq);
+    zmq::message_t identity(id.data(), id.size());
+    workers_.send(identity, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    workers_.send(ToFrame(ack), zmq::send_flags::dontwait);
+  }
+  if (alerts.empty()) return;
   std::vector<wire::LoggedAlert> logged(alerts.size());
   for (size_t i = 0; i < alerts.size(); ++i) {
     logged[i].set_seq((*seqs)[i]);
@@ -328,25 +380,6 @@ void Router::DrainWorkers(int64_t now_ms) {
   hub_.OnLogged(logged);
   for (const wire::LoggedAlert& l : logged) feed_->OnAlert(l);
 }
-
-namespace {
-// Receives up to kMaxBatch [identity, body] messages from a ROUTER socket and hands each to
-// `handle(identity, body)`; extra frames are dropped (the last one is taken as the body).
-template <typename Handle>
-void DrainPeers(zmq::socket_t& socket, Handle handle) {
-  for (int i = 0; i < kMaxBatch; ++i) {
-    zmq::message_t identity, body;
-    if (!socket.recv(identity, zmq::recv_flags::dontwait)) break;
-    if (!identity.more() || !socket.recv(body, zmq::recv_flags::dontwait)) continue;
-    while (body.more()) {
-      zmq::message_t extra;
-      if (!socket.recv(extra, zmq::recv_flags::dontwait)) break;
-      body.swap(extra);
-    }
-    handle(identity.to_string(), body);
-  }
-}
-}  // namespace
 
 void Router::DrainClients(int64_t now) {
   DrainPeers(clients_, [&](const std::string& id, const zmq::message_t& body) {
@@ -453,7 +486,16 @@ HttpReply Router::Metrics() {
   m.Metric("xl_worker_messages_total", "counter", "Messages received from workers.", double(counters_.worker_messages));
   m.Metric("xl_worker_messages_malformed_total", "counter", "Worker messages dropped as malformed.",
            double(counters_.malformed));
-  m.Metric("xl_worker_messages_lost_total", "counter", "Gaps in workers' sequence numbers.", double(counters_.lost));
+  m.Metric("xl_worker_messages_lost_total", "counter", "Messages workers' outboxes gave up (full) before delivery.",
+           double(counters_.lost));
+  m.Metric("xl_worker_messages_deferred_total", "counter",
+           "Messages of workers not yet assigned their cameras (left for them to send again).",
+           double(counters_.deferred));
+  m.Metric("xl_worker_messages_resent_total", "counter", "Messages workers sent again that the router had already.",
+           double(counters_.resent));
+  m.Metric("xl_alert_log_write_failures_total", "counter",
+           "Batches of worker messages the alert log could not write (not acknowledged; sent again).",
+           double(counters_.log_failures));
   m.Metric("xl_refused_messages_total", "counter",
            "Messages refused because their sender's key may not send them (unknown, removed, or another worker's "
            "cameras).",

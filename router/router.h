@@ -14,6 +14,7 @@
 #include "common/http_server.h"
 #include "common/status.h"
 #include "proto/wire/curve.h"
+#include "proto/wire/delivery/inbox.h"
 #include "router/alerts/alert_log.h"
 #include "router/alerts/client_hub.h"
 #include "router/desk/clip_proxy.h"
@@ -84,7 +85,6 @@ class Router {
   // Answered now, or (nullopt) later through `respond`.
   std::optional<HttpReply> ApiReply(const HttpRequest& request, const HttpServer::Responder& respond);
   void OnCameraChanged(const wire::Camera& camera);
-  void CheckSequence(const wire::Envelope& env);
   // The worker a message on a worker endpoint came from: its key's name. nullopt when its key
   // is not (or no longer) a registered worker key; "" without CURVE (anyone, loopback only).
   std::optional<std::string> WorkerOf(const zmq::message_t& msg) const;
@@ -125,17 +125,17 @@ class Router {
   struct Counters {
     uint64_t worker_messages = 0;
     uint64_t malformed = 0;
-    uint64_t lost = 0;
+    uint64_t lost = 0;          // given up by workers' outboxes (full)
+    uint64_t resent = 0;        // messages received again (duplicates, skipped)
+    uint64_t deferred = 0;      // from workers not yet assigned their cameras (sent again later)
+    uint64_t log_failures = 0;  // batches the alert log could not write (not acknowledged)
     uint64_t media_malformed = 0;
     uint64_t refused = 0;  // messages from keys that may not send them
     int64_t refused_logged_ms = 0;
     std::map<std::string, uint64_t> alerts_by_kind;
   } counters_;
-  struct SourceSeq {
-    uint64_t instance = 0;
-    uint64_t seq = 0;
-  };
-  std::map<std::string, SourceSeq> sources_;
+  delivery::Inbox inbox_;     // what each worker's outbox has delivered
+  bool log_failing_ = false;  // the last write of the alert log failed
 };
 
 }  // namespace xl::router

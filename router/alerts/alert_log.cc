@@ -45,6 +45,12 @@ CREATE TABLE IF NOT EXISTS cameras(
   id TEXT PRIMARY KEY,
   body BLOB NOT NULL,
   updated_ms INTEGER NOT NULL);
+-- Per sender (worker, child router), the last message taken from its outbox: written with the
+-- alerts it carried, so a message sent again after a crash is recognised (proto/wire/delivery).
+CREATE TABLE IF NOT EXISTS delivery_marks(
+  source TEXT PRIMARY KEY,
+  stream INTEGER NOT NULL,
+  seq INTEGER NOT NULL);
 )sql";
 }  // namespace
 
@@ -71,6 +77,12 @@ Result<std::unique_ptr<AlertLog>> AlertLog::Open(const std::string& path) {
   if (Status s = log->Prepare("DELETE FROM cameras WHERE id = ?", &log->forget_camera_); !s.ok()) {
     return s.error();
   }
+  if (Status s = log->Prepare("INSERT INTO delivery_marks(source, stream, seq) VALUES(?,?,?) ON CONFLICT(source) "
+                              "DO UPDATE SET stream=excluded.stream, seq=excluded.seq",
+                              &log->save_mark_);
+      !s.ok()) {
+    return s.error();
+  }
   sqlite3_stmt* head = nullptr;
   if (Status s = log->Prepare("SELECT COALESCE(MAX(seq), 0) FROM alerts", &head); !s.ok()) return s.error();
   if (sqlite3_step(head) == SQLITE_ROW) log->head_ = sqlite3_column_int64(head, 0);
@@ -79,7 +91,7 @@ Result<std::unique_ptr<AlertLog>> AlertLog::Open(const std::string& path) {
 }
 
 AlertLog::~AlertLog() {
-  for (sqlite3_stmt* s : {insert_, read_, save_camera_, forget_camera_}) sqlite3_finalize(s);
+  for (sqlite3_stmt* s : {insert_, read_, save_camera_, forget_camera_, save_mark_}) sqlite3_finalize(s);
   sqlite3_close(db_);
 }
 
@@ -92,10 +104,22 @@ Status AlertLog::Prepare(const char* sql, sqlite3_stmt** stmt) {
   return Status::Ok();
 }
 
-Result<std::vector<uint64_t>> AlertLog::Append(const std::vector<wire::Alert>& alerts) {
+Result<std::vector<uint64_t>> AlertLog::Append(const std::vector<wire::Alert>& alerts,
+                                               const std::map<std::string, delivery::Mark>& marks) {
   std::vector<uint64_t> seqs;
-  if (alerts.empty()) return seqs;
+  if (alerts.empty() && marks.empty()) return seqs;
   if (Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return Internal("alert log: " + s.message());
+  for (const auto& [source, mark] : marks) {
+    sqlite3_reset(save_mark_);
+    BindText(save_mark_, 1, source);
+    sqlite3_bind_int64(save_mark_, 2, int64_t(mark.stream));
+    sqlite3_bind_int64(save_mark_, 3, int64_t(mark.seq));
+    if (sqlite3_step(save_mark_) != SQLITE_DONE) {
+      std::string msg = sqlite3_errmsg(db_);
+      Exec("ROLLBACK");
+      return Internal("alert log: " + msg);
+    }
+  }
   const int64_t now = NowMs();
   for (const wire::Alert& a : alerts) {
     wire::Alert body = a;
@@ -126,8 +150,19 @@ Result<std::vector<uint64_t>> AlertLog::Append(const std::vector<wire::Alert>& a
     Exec("ROLLBACK");
     return Internal("alert log: " + s.message());
   }
-  head_ = seqs.back();
+  if (!seqs.empty()) head_ = seqs.back();
   return seqs;
+}
+
+Result<std::map<std::string, delivery::Mark>> AlertLog::LoadMarks() {
+  auto q = PrepareSql(db_, "SELECT source, stream, seq FROM delivery_marks");
+  if (!q.ok()) return Internal("alert log: " + q.error().message);
+  std::map<std::string, delivery::Mark> out;
+  while (sqlite3_step(q->get()) == SQLITE_ROW) {
+    out[ColumnText(q->get(), 0)] = {uint64_t(sqlite3_column_int64(q->get(), 1)),
+                                    uint64_t(sqlite3_column_int64(q->get(), 2))};
+  }
+  return out;
 }
 
 Result<std::vector<wire::LoggedAlert>> AlertLog::ReadAfter(uint64_t after, int limit) {

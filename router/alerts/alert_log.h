@@ -7,11 +7,13 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "proto/wire/delivery/inbox.h"
 #include "xueliang.pb.h"
 
 namespace xl::router {
@@ -33,9 +35,13 @@ class AlertLog {
   static Result<std::unique_ptr<AlertLog>> Open(const std::string& path);
   ~AlertLog();
 
-  // Writes `alerts` in one transaction, durable on return (synchronous=FULL); returns
-  // their sequence numbers, strictly increasing, in the same order.
-  Result<std::vector<uint64_t>> Append(const std::vector<wire::Alert>& alerts);
+  // Writes `alerts` and the senders' delivery `marks` in one transaction, durable on return
+  // (synchronous=FULL); returns the alerts' sequence numbers, strictly increasing, in the
+  // same order. On error nothing is written.
+  Result<std::vector<uint64_t>> Append(const std::vector<wire::Alert>& alerts,
+                                       const std::map<std::string, delivery::Mark>& marks = {});
+  // The delivery marks of every sender, as last appended.
+  Result<std::map<std::string, delivery::Mark>> LoadMarks();
 
   // Up to `limit` logged alerts with seq > `after`, in order.
   Result<std::vector<wire::LoggedAlert>> ReadAfter(uint64_t after, int limit);
@@ -65,6 +71,7 @@ class AlertLog {
   sqlite3_stmt* read_ = nullptr;
   sqlite3_stmt* save_camera_ = nullptr;
   sqlite3_stmt* forget_camera_ = nullptr;
+  sqlite3_stmt* save_mark_ = nullptr;
   uint64_t head_ = 0;
 };
 

@@ -264,6 +264,11 @@ std::string WorkerControl::HttpToken(const std::string& id) const {
   return it == peers_.end() ? "" : it->second.info.http_token;
 }
 
+bool WorkerControl::Assigned(const std::string& id) const {
+  auto it = peers_.find(id);
+  return it != peers_.end() && it->second.info.live && it->second.info.sent_version > 0;
+}
+
 bool WorkerControl::Handed(const std::string& camera_id) const {
   const RegisteredCamera* c = store_.Find(camera_id);
   if (!c || c->worker.empty()) return false;

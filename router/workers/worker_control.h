@@ -52,6 +52,9 @@ class WorkerControl {
   std::string HttpUrl(const std::string& id) const;
   // The bearer token worker `id`'s HTTP port asks for; "" when unknown.
   std::string HttpToken(const std::string& id) const;
+  // True when worker `id` is live and has been sent its cameras: what it reports can be
+  // checked against its assignment.
+  bool Assigned(const std::string& id) const;
   // True when `camera_id` is assigned to a live worker that has applied that assignment.
   bool Handed(const std::string& camera_id) const;
   // Passes a PTZ command to the worker that runs the camera. Error when the camera is

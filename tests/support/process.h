@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -64,6 +65,9 @@ std::string Binary(const std::string& relative);
 
 // CPU time (user + system) a running process has used so far, in seconds; -1 if unknown.
 double CpuSeconds(pid_t pid);
+
+// Resident memory of a running process, in bytes; -1 if unknown.
+int64_t RssBytes(pid_t pid);
 
 // Sleeps for `span` and returns the CPU the process used meanwhile, in cores (1.0 = one core
 // busy all along).

@@ -41,6 +41,10 @@ class Inbox {
   void Commit();
   void Discard() { pending_.clear(); }
 
+  // Whether `source` has a mark, and how many sources have one.
+  bool Known(const std::string& source) const { return committed_.count(source) || pending_.count(source); }
+  size_t size() const { return committed_.size() + pending_.size(); }
+
   // The committed mark of `source` (zero when none).
   Mark Committed(const std::string& source) const;
   // Sets the committed marks (from storage, at start); nothing is pending.

@@ -1,0 +1,179 @@
+// Nothing lost between a camera and the alert log, with the real processes on loopback: the
+// worker keeps every alert in its outbox on disk until the router has committed it, so a router
+// killed -9 again and again still ends up with every alert exactly once, in order; and a
+// worker whose router is away stops at once and keeps its memory flat.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cstdlib>
+#include <map>
+#include <regex>
+#include <thread>
+
+#include "common/http_client.h"
+#include "tests/support/media.h"
+#include "tests/support/process.h"
+#include "tests/support/system.h"
+
+namespace xl::test {
+namespace {
+
+using std::chrono::seconds;
+
+const std::vector<std::string> kCameras = {"33010201001320000051", "33010201001320000052"};
+
+// Both cameras watch the street of vtest.avi: a motion event with an update a second, again
+// and again. Worker logs at debug level, so every alert it keeps (updates too) is in its log.
+std::unique_ptr<Process> StartWorker(System& sys, int metrics_port, const std::string& worker_keys = "") {
+  std::string yaml = "cameras:\n";
+  for (size_t i = 0; i < kCameras.size(); ++i) {
+    yaml += "  - id: \"" + kCameras[i] + "\"\n    name: 街" + std::to_string(i) +
+            "\n    url: " + sys.RtspUrl("street" + std::to_string(i)) + "\n    username: " + kCamUser +
+            "\n    password: " + kCamPassword + "\n";
+  }
+  setenv("SPDLOG_LEVEL", "debug", 1);
+  auto worker = sys.StartWorker("w1", yaml, metrics_port, worker_keys);
+  unsetenv("SPDLOG_LEVEL");
+  return worker;
+}
+
+// (alert id, phase) of every alert, per camera, in order.
+using AlertsByCamera = std::map<std::string, std::vector<std::string>>;
+
+// What the worker kept in its outbox, from its log.
+AlertsByCamera Raised(const Process& worker) {
+  static const std::regex line(R"(camera (\d{20}) \(.*\): alert (\S+) \S+ (\S+) kept as #\d+)");
+  AlertsByCamera out;
+  std::smatch m;
+  for (const std::string& l : worker.Lines()) {
+    if (std::regex_search(l, m, line)) out[m[1]].push_back(m[2].str() + " " + m[3].str());
+  }
+  return out;
+}
+
+// What the router's log holds.
+AlertsByCamera Logged(const std::string& db_path) {
+  AlertsByCamera out;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* q = nullptr;
+    sqlite3_prepare_v2(db, "SELECT camera_id, alert_id, phase FROM alerts ORDER BY seq", -1, &q, nullptr);
+    while (q && sqlite3_step(q) == SQLITE_ROW) {
+      auto text = [&](int i) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, i))); };
+      out[text(0)].push_back(text(1) + " " + text(2));
+    }
+    sqlite3_finalize(q);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+size_t Count(const AlertsByCamera& a) {
+  size_t n = 0;
+  for (const auto& [camera, alerts] : a) n += alerts.size();
+  return n;
+}
+
+// A worker metric, -1 when it cannot be read.
+double Metric(int port, const std::string& name) {
+  auto r = HttpCall("GET", "http://127.0.0.1:" + std::to_string(port) + "/metrics", "", "", 30, AsScraper());
+  if (!r.ok()) return -1;
+  std::smatch m;
+  const std::regex re("\n" + name + " ([0-9.e+]+)");
+  return std::regex_search(r->body, m, re) ? std::stod(m[1]) : -1;
+}
+
+TEST(Reliability, ARouterKilledFiveTimesEndsUpWithEveryAlertOnceInOrder) {
+  System sys("reliability-router-kills");
+  auto camsim = sys.StartCamsim({"street0=" + Fixture("vtest.avi"), "street1=" + Fixture("vtest.avi")});
+  auto router = sys.StartRouter();
+  const int metrics_port = FreePort();
+  auto worker = StartWorker(sys, metrics_port);
+  ASSERT_TRUE(WaitUntil([&] { return Count(Logged(sys.Database())) >= 3; }, seconds(120))) << worker->Output();
+
+  for (int kill = 0; kill < 5; ++kill) {
+    // Killed while alerts are on their way, down while more are raised, back: it carries on.
+    std::this_thread::sleep_for(seconds(1 + kill % 2));
+    router->Kill();
+    std::this_thread::sleep_for(seconds(2));
+    const size_t before = Count(Logged(sys.Database()));
+    router = sys.StartRouter();
+    ASSERT_TRUE(WaitUntil([&] { return Count(Logged(sys.Database())) > before; }, seconds(60)))
+        << "nothing logged after restart " << kill + 1 << "\n"
+        << router->Output();
+  }
+  // No more alerts: the simulator goes, and the worker's outbox empties (status reports keep
+  // coming, so it is seen empty between them).
+  std::this_thread::sleep_for(seconds(2));
+  camsim->Stop();
+  ASSERT_TRUE(WaitUntil([&] { return Metric(metrics_port, "xl_outbox_messages") == 0; }, seconds(60)))
+      << Metric(metrics_port, "xl_outbox_messages") << " messages still in the outbox";
+  // Signal-loss alerts of the cameras may follow the simulator's end: wait until the log
+  // holds everything raised so far.
+  ASSERT_TRUE(WaitUntil([&] { return Count(Logged(sys.Database())) >= Count(Raised(*worker)); }, seconds(60)));
+
+  const AlertsByCamera raised = Raised(*worker), logged = Logged(sys.Database());
+  EXPECT_GT(Count(raised), 20u) << "too few alerts to show anything";
+  for (const std::string& camera : kCameras) {
+    EXPECT_FALSE(raised.count(camera) == 0) << camera << " raised nothing";
+    // Every alert the worker kept, exactly once and in the same order: nothing lost in the
+    // kills, nothing duplicated by sending again.
+    EXPECT_EQ(logged.count(camera) ? logged.at(camera) : std::vector<std::string>{},
+              raised.count(camera) ? raised.at(camera) : std::vector<std::string>{})
+        << camera;
+  }
+  EXPECT_GT(Metric(metrics_port, "xl_publisher_sent_total"), Metric(metrics_port, "xl_outbox_acked_total"))
+      << "the kills should have made the worker send something again";
+  EXPECT_EQ(Metric(metrics_port, "xl_outbox_messages_lost_total"), 0);
+}
+
+TEST(Reliability, AWorkerWhoseRouterIsAwayKeepsItsAlertsOnDiskAndStopsAtOnce) {
+  System sys("reliability-router-away");
+  auto camsim = sys.StartCamsim({"street0=" + Fixture("vtest.avi"), "street1=" + Fixture("vtest.avi")});
+  auto router = sys.StartRouter();
+  const int metrics_port = FreePort();
+  // An outbox small enough to fill: snapshots go first, never alert text.
+  const std::string outbox = "  outbox: {max_size_mb: 0.05}\n";
+  auto worker = StartWorker(sys, metrics_port, outbox);
+  ASSERT_TRUE(WaitUntil([&] { return Count(Logged(sys.Database())) >= 3; }, seconds(120))) << worker->Output();
+  // The router goes away for good; the worker runs its cameras on, keeping what they raise.
+  router->Kill();
+  ASSERT_TRUE(WaitUntil([&] { return Metric(metrics_port, "xl_outbox_messages") >= 10; }, seconds(120)))
+      << worker->Output();
+  const int64_t warm = RssBytes(worker->pid());
+  ASSERT_TRUE(WaitUntil([&] { return Metric(metrics_port, "xl_outbox_snapshots_dropped_total") > 0; }, seconds(180)))
+      << "the outbox never filled: " << Metric(metrics_port, "xl_outbox_bytes") << " bytes";
+  EXPECT_LE(Metric(metrics_port, "xl_outbox_bytes"), 0.05e6);
+  EXPECT_EQ(Metric(metrics_port, "xl_outbox_messages_lost_total"), 0) << "alert text went while snapshots remained";
+  // Memory stays flat however long the router is away: what waits is on disk.
+  std::this_thread::sleep_for(seconds(5));
+  const int64_t later = RssBytes(worker->pid());
+  EXPECT_LT(later - warm, int64_t(32) << 20) << "RSS grew from " << warm << " to " << later;
+  // SIGTERM: it stops within 5 s, a clean exit, and keeps what it had for the next start.
+  EXPECT_EQ(Metric(metrics_port, "xl_outbox_messages_lost_total"), 0);
+  EXPECT_EQ(worker->Stop(std::chrono::milliseconds(5000)), 0) << "not stopped by itself within 5 s";
+  const AlertsByCamera raised = Raised(*worker);
+
+  // The router comes back, and the worker: everything it kept reaches the log, in order.
+  router = sys.StartRouter();
+  worker = StartWorker(sys, metrics_port, outbox);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const AlertsByCamera logged = Logged(sys.Database());
+        for (const auto& [camera, alerts] : raised) {
+          if (!logged.count(camera) || logged.at(camera).size() < alerts.size()) return false;
+        }
+        return true;
+      },
+      seconds(120)))
+      << Count(Logged(sys.Database())) << " logged of " << Count(raised);
+  const AlertsByCamera logged = Logged(sys.Database());
+  for (const auto& [camera, alerts] : raised) {
+    EXPECT_EQ(std::vector<std::string>(logged.at(camera).begin(), logged.at(camera).begin() + long(alerts.size())),
+              alerts)
+        << camera;
+  }
+}
+
+}  // namespace
+}  // namespace xl::test
