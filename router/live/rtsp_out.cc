@@ -216,6 +216,31 @@ void RtspOut::OnMediaConstructed(const std::string& camera, void* raw) {
   gst_object_unref(element);
   if (!appsrc) return;
   g_object_set(appsrc, "max-bytes", guint64(kMaxQueuedBytes * 2), "block", FALSE, nullptr);
+  // appsrc's do-timestamp stamps a buffer taken in the moment gst-rtsp-server starts a live
+  // media against a base time of 0: with the clock's absolute time, hours ahead, so the RTP
+  // sink would wait hours for it and the player would get nothing. Such a stamp is removed
+  // (the buffer then goes out at once).
+  GstPad* pad = gst_element_get_static_pad(appsrc, "src");
+  gst_pad_add_probe(
+      pad, GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad* pad, GstPadProbeInfo* info, gpointer) -> GstPadProbeReturn {
+        GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
+        if (!GST_BUFFER_PTS_IS_VALID(buf)) return GST_PAD_PROBE_OK;
+        GstElement* src = GST_ELEMENT(gst_pad_get_parent(pad));
+        if (!src) return GST_PAD_PROBE_OK;
+        const GstClockTime base = gst_element_get_base_time(src);
+        GstClock* clock = gst_element_get_clock(src);
+        const GstClockTime running = clock && base ? gst_clock_get_time(clock) - base : GST_CLOCK_TIME_NONE;
+        if (clock) gst_object_unref(clock);
+        gst_object_unref(src);
+        if (GST_CLOCK_TIME_IS_VALID(running) && GST_BUFFER_PTS(buf) <= running + GST_SECOND) return GST_PAD_PROBE_OK;
+        buf = gst_buffer_make_writable(buf);
+        GST_BUFFER_PTS(buf) = GST_BUFFER_DTS(buf) = GST_CLOCK_TIME_NONE;
+        GST_PAD_PROBE_INFO_DATA(info) = buf;
+        return GST_PAD_PROBE_OK;
+      },
+      nullptr, nullptr);
+  gst_object_unref(pad);
   auto feed = std::make_unique<Feed>(appsrc);
   relay_.Add(camera, feed.get(), "rtsp", MonotonicMs());
   feeds_[raw] = std::move(feed);
