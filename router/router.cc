@@ -371,14 +371,48 @@ void Router::DrainWorkers(int64_t now_ms) {
     workers_.send(identity, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
     workers_.send(ToFrame(ack), zmq::send_flags::dontwait);
   }
+  FanOut(std::move(alerts), *seqs);
+}
+
+void Router::FanOut(std::vector<wire::Alert> alerts, const std::vector<uint64_t>& seqs) {
   if (alerts.empty()) return;
   std::vector<wire::LoggedAlert> logged(alerts.size());
   for (size_t i = 0; i < alerts.size(); ++i) {
-    logged[i].set_seq((*seqs)[i]);
+    logged[i].set_seq(seqs[i]);
     *logged[i].mutable_alert() = std::move(alerts[i]);
   }
   hub_.OnLogged(logged);
   for (const wire::LoggedAlert& l : logged) feed_->OnAlert(l);
+}
+
+void Router::EndOpenEvents(const std::vector<std::string>& cameras, const std::string& reason) {
+  std::vector<wire::Alert> ends;
+  const int64_t now = NowMs();
+  for (const std::string& camera : cameras) {
+    auto open = log_->OpenEventsOf(camera);
+    if (!open.ok()) {
+      spdlog::error("{}", open.error().message);
+      continue;
+    }
+    for (wire::Alert& a : *open) {
+      a.set_phase(wire::ALERT_PHASE_END);
+      a.set_time_ms(now);
+      a.set_end_ms(now);
+      a.clear_boxes();
+      a.clear_snapshot_jpeg();
+      a.clear_crop_jpeg();
+      a.set_end_reason(reason);
+      spdlog::info("camera {} ({}): event {} ended: {}", a.camera_id(), a.camera_name(), a.id(), reason);
+      ends.push_back(std::move(a));
+    }
+  }
+  if (ends.empty()) return;
+  auto seqs = log_->Append(ends);
+  if (!seqs.ok()) {
+    spdlog::error("{}: {} open events not ended", seqs.error().message, ends.size());
+    return;
+  }
+  FanOut(std::move(ends), *seqs);
 }
 
 void Router::DrainClients(int64_t now) {
@@ -555,7 +589,7 @@ void Router::Run(const std::atomic<bool>& stop) {
     if (items[1].revents & ZMQ_POLLIN) DrainClients(now);
     if (items[2].revents & ZMQ_POLLIN) DrainControl(now);
     if (items[3].revents & ZMQ_POLLIN) DrainMedia(now);
-    states_.Expire(now);
+    if (auto lost = states_.Expire(now); !lost.empty()) EndOpenEvents(lost, "worker lost");
     control_.Pump(now);
     control_.SetWanted(relay_.Wanted(now), now);
     if (now - last_mount_sync_ms_ >= 1000) {

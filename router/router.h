@@ -77,6 +77,10 @@ class Router {
   // A desk user was added, changed or removed: RTSP logins and native clients follow.
   void OnUserChanged(const std::string& user);
   void DrainWorkers(int64_t now_ms);
+  // Logged `alerts` (with their sequence numbers) go out to native clients and desks.
+  void FanOut(std::vector<wire::Alert> alerts, const std::vector<uint64_t>& seqs);
+  // Ends every open event of `cameras` with a router-made END message saying `reason`.
+  void EndOpenEvents(const std::vector<std::string>& cameras, const std::string& reason);
   void DrainClients(int64_t now_ms);
   void DrainControl(int64_t now_ms);
   void DrainMedia(int64_t now_ms);

@@ -154,6 +154,20 @@ Result<std::vector<uint64_t>> AlertLog::Append(const std::vector<wire::Alert>& a
   return seqs;
 }
 
+Result<std::vector<wire::Alert>> AlertLog::OpenEventsOf(const std::string& camera_id) {
+  auto q = PrepareSql(db_,
+                      "SELECT a.body FROM events e JOIN alerts a ON a.seq = e.last_seq "
+                      "WHERE e.camera_id = ? AND e.ended = 0 ORDER BY e.last_seq");
+  if (!q.ok()) return Internal("alert log: " + q.error().message);
+  BindText(q->get(), 1, camera_id);
+  std::vector<wire::Alert> out;
+  while (sqlite3_step(q->get()) == SQLITE_ROW) {
+    wire::Alert a;
+    if (a.ParseFromArray(sqlite3_column_blob(q->get(), 0), sqlite3_column_bytes(q->get(), 0))) out.push_back(a);
+  }
+  return out;
+}
+
 Result<std::map<std::string, delivery::Mark>> AlertLog::LoadMarks() {
   auto q = PrepareSql(db_, "SELECT source, stream, seq FROM delivery_marks");
   if (!q.ok()) return Internal("alert log: " + q.error().message);

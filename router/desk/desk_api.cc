@@ -408,7 +408,8 @@ HttpReply DeskApi::Alert(const std::string& id, const DeskUser& me) {
                       {"boxes", boxes},
                       {"score", a.score()},
                       {"snapshot_bytes", a.snapshot_jpeg().size()},
-                      {"clip", a.clip_path()}});
+                      {"clip", a.clip_path()},
+                      {"end_reason", a.end_reason()}});
   }
   json history = json::array();
   const std::vector<HandlingStep> steps = s_.desk.History(id);

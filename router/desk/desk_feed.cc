@@ -96,7 +96,8 @@ void DeskFeed::OnAlert(const wire::LoggedAlert& logged) {
                                {"start_ms", a.start_ms()},
                                {"time_ms", a.time_ms()},
                                {"seq", logged.seq()},
-                               {"clip", a.clip_path()}}));
+                               {"clip", a.clip_path()},
+                               {"end_reason", a.end_reason()}}));
 }
 
 void DeskFeed::OnCamera(const wire::Camera& c) {

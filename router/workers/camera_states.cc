@@ -38,7 +38,8 @@ void CameraStates::Heard(const std::string& worker, int64_t now_ms) {
   if (fresh) spdlog::info("worker {}: connected", worker);
 }
 
-void CameraStates::Expire(int64_t now_ms) {
+std::vector<std::string> CameraStates::Expire(int64_t now_ms) {
+  std::vector<std::string> lost;
   for (auto it = worker_seen_ms_.begin(); it != worker_seen_ms_.end();) {
     if (now_ms - it->second <= worker_timeout_ms_) {
       ++it;
@@ -46,7 +47,9 @@ void CameraStates::Expire(int64_t now_ms) {
     }
     spdlog::warn("worker {}: silent for {} s, its cameras are offline", it->first, worker_timeout_ms_ / 1000);
     for (auto& [id, camera] : cameras_) {
-      if (camera.worker() != it->first || camera.state() == wire::CAMERA_STATE_OFFLINE) continue;
+      if (camera.worker() != it->first) continue;
+      lost.push_back(id);
+      if (camera.state() == wire::CAMERA_STATE_OFFLINE) continue;
       camera.set_state(wire::CAMERA_STATE_OFFLINE);
       camera.set_reason("worker " + it->first + " lost");
       camera.set_since_ms(NowMs());
@@ -55,6 +58,7 @@ void CameraStates::Expire(int64_t now_ms) {
     }
     it = worker_seen_ms_.erase(it);
   }
+  return lost;
 }
 
 }  // namespace xl::router

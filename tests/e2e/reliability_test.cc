@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
 
@@ -173,6 +174,44 @@ TEST(Reliability, AWorkerWhoseRouterIsAwayKeepsItsAlertsOnDiskAndStopsAtOnce) {
               alerts)
         << camera;
   }
+}
+
+TEST(Reliability, AWorkerKilledDuringAnEventHasTheEventEndedAsWorkerLost) {
+  System sys("reliability-worker-lost");
+  auto camsim = sys.StartCamsim({"street0=" + Fixture("vtest.avi"), "street1=" + Fixture("vtest.avi")});
+  auto router = sys.StartRouter({"--worker-timeout-s", "3"});
+  auto worker = StartWorker(sys, FreePort());
+  std::string event;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const auto& [camera, alerts] : Logged(sys.Database())) {
+          if (!alerts.empty() && alerts.front().ends_with(" start"))
+            event = alerts.front().substr(0, alerts.front().find(' '));
+        }
+        return !event.empty();
+      },
+      seconds(120)))
+      << worker->Output();
+  worker->Kill();  // mid-event: it will never send the end
+
+  // Within the worker timeout the router ends it, saying why; the desk shows it ended.
+  nlohmann::json alert;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto r = sys.Api("GET", "/api/desk/alerts/" + event);
+        if (!r.ok() || r->status != 200) return false;
+        alert = nlohmann::json::parse(r->body, nullptr, false);
+        return alert.is_object() && !alert["messages"].empty() && alert["messages"].back()["phase"] == "end";
+      },
+      seconds(30)))
+      << alert.dump();
+  EXPECT_EQ(alert["messages"].back()["end_reason"], "worker lost") << alert.dump();
+  auto list = sys.Api("GET", "/api/desk/alerts");
+  ASSERT_TRUE(list.ok());
+  bool ended = false;
+  for (const auto& e : nlohmann::json::parse(list->body)) ended |= e["id"] == event && e["ended"] == true;
+  EXPECT_TRUE(ended) << list->body;
+  EXPECT_NE(router->Output().find("event " + event + " ended: worker lost"), std::string::npos);
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 // once.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <random>
 
 #include "proto/wire/delivery/inbox.h"
@@ -16,10 +15,7 @@ namespace {
 
 OutboxConfig Config(const std::string& name) {
   OutboxConfig c;
-  c.path = test::TempDir("delivery") + "/" + name + ".db";
-  std::filesystem::remove(c.path);
-  std::filesystem::remove(c.path + "-wal");
-  std::filesystem::remove(c.path + "-shm");
+  c.path = test::TempDir("delivery-" + name) + "/outbox.db";  // a folder each: tests run in parallel
   c.resend_after_ms = 1000;
   c.window = 4;
   return c;
