@@ -12,10 +12,8 @@ namespace xl::ingest {
 namespace {
 constexpr auto kTick = std::chrono::milliseconds(10);  // how often acknowledgements are read
 
-// What the outbox may give up of `env` when it is full: an alert's snapshot (never its text),
-// a status report altogether (the next one says the same and more).
+// What the outbox may give up of `env` when it is full: an alert's snapshot (never its text).
 delivery::Keep KeepOf(const wire::Envelope& env) {
-  if (env.has_status()) return delivery::Keep::Droppable();
   if (env.has_alert() && !env.alert().snapshot_jpeg().empty()) {
     wire::Envelope light = env;
     light.mutable_alert()->clear_snapshot_jpeg();
@@ -46,6 +44,19 @@ Publisher::~Publisher() {
 }
 
 void Publisher::Publish(wire::Envelope envelope) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (envelope.has_status()) {
+      status_ = envelope.SerializeAsString();  // periodic and complete: only the newest is worth sending
+    } else {
+      pending_.push_back(std::move(envelope));
+    }
+    appended_ = true;
+  }
+  cv_.notify_one();
+}
+
+void Publisher::Keep(const wire::Envelope& envelope) {
   auto seq = outbox_->Append(envelope.SerializeAsString(), KeepOf(envelope));
   if (!seq.ok()) {
     ++unwritable_;
@@ -60,11 +71,6 @@ void Publisher::Publish(wire::Envelope envelope) {
                 "camera {} ({}): alert {} {} {} kept as #{}", a.camera_id(), a.camera_name(), a.id(),
                 KindName(a.kind()), PhaseName(a.phase()), *seq);
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    appended_ = true;
-  }
-  cv_.notify_one();
 }
 
 void Publisher::Run() {
@@ -84,6 +90,22 @@ void Publisher::Run() {
     while (socket.recv(msg, zmq::recv_flags::dontwait)) {
       wire::DeliveryAck ack;
       if (FromFrame(msg, &ack)) outbox_->OnAck(ack.stream(), ack.seq(), now);
+    }
+    std::string status;
+    std::deque<wire::Envelope> pending;
+    {
+      std::lock_guard<std::mutex> hold(mu_);
+      status.swap(status_);
+      pending.swap(pending_);
+    }
+    for (const wire::Envelope& env : pending) Keep(env);  // on disk before it is sent
+    if (!status.empty()) {  // unsequenced: not kept, not acknowledged; the next one follows
+      wire::Envelope stamp;
+      stamp.set_source(source_);
+      stamp.set_instance(instance_);
+      stamp.set_sent_ms(NowMs());
+      stamp.AppendToString(&status);
+      if (socket.send(zmq::buffer(status), zmq::send_flags::dontwait)) ++sent_;
     }
     for (const delivery::Outbox::Message& m : outbox_->Due(now)) {
       // The delivery fields follow the stored message: protobuf merges concatenated messages.

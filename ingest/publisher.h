@@ -1,9 +1,11 @@
 // Sends the worker's messages (alerts, camera states, status reports) to the router over one
 // ZeroMQ DEALER socket, with acknowledged delivery: each message is kept in the worker's
-// outbox on disk (proto/wire/delivery/outbox.h) before Publish returns, and stays there until
-// the router has committed it — so neither a router down for hours, nor a worker or router
-// killed at any moment, loses or duplicates an alert. When the outbox is full, snapshots go
-// first, then status reports, never an alert's text while anything else can go.
+// outbox on disk (proto/wire/delivery/outbox.h) by the publisher thread within a tick (10 ms)
+// of Publish (the caller, the worker's loop, never waits for the disk), and stays there until
+// the router has committed it: a router down for hours or killed at any moment, or a worker
+// killed (but for its last tick), loses and duplicates no alert. When the outbox is full, snapshots go
+// first, never an alert's text while anything else can go. Status reports (periodic, each
+// complete) are not kept: only the newest is sent, unsequenced.
 //
 // Thread-safe: any thread may Publish(); one internal thread owns the socket, sends what the
 // outbox says is due and takes the router's acknowledgements. It never blocks on the
@@ -13,6 +15,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,8 +38,8 @@ class Publisher {
   // Stops at once; what is not acknowledged stays in the outbox for the next start.
   ~Publisher();
 
-  // Keeps `envelope` in the outbox and has it sent. An outbox that cannot be written (disk
-  // full, or gone) is logged once and counted; the message is then lost.
+  // Has `envelope` kept in the outbox and sent. An outbox that cannot be written (disk full,
+  // or gone) is logged once and counted; the message is then lost.
   void Publish(wire::Envelope envelope);
 
   uint64_t sent() const { return sent_; }
@@ -45,6 +48,7 @@ class Publisher {
 
  private:
   void Run();
+  void Keep(const wire::Envelope& envelope);  // into the outbox (publisher thread)
 
   zmq::context_t& ctx_;
   const std::string endpoint_;
@@ -54,8 +58,10 @@ class Publisher {
   std::unique_ptr<delivery::Outbox> outbox_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;  // guarded by mu_
-  bool appended_ = false;  // guarded by mu_: something new to send
+  bool stopping_ = false;               // guarded by mu_
+  bool appended_ = false;               // guarded by mu_: something new to send
+  std::string status_;                  // guarded by mu_: the newest status report not sent yet
+  std::deque<wire::Envelope> pending_;  // guarded by mu_: published, not yet in the outbox
   std::atomic<uint64_t> sent_{0}, unwritable_{0};
   std::atomic<bool> unwritable_logged_{false};
   std::thread thread_;

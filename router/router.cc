@@ -297,16 +297,20 @@ void Router::DrainWorkers(int64_t now_ms) {
       ++counters_.deferred;
       return;
     }
-    reply_to[env.source()] = id;
-    using Verdict = delivery::Inbox::Verdict;
-    const Verdict verdict = inbox_.Check(env.source(), env.stream(), env.seq(), env.after());
-    if (verdict != Verdict::kNext) {
-      counters_.resent += verdict == Verdict::kDuplicate;
-      return;  // had it, or something before it is still to come
-    }
-    if (const uint64_t gone = inbox_.Take(env.source(), env.stream(), env.seq(), env.after())) {
-      spdlog::warn("worker {}: {} messages given up by its outbox (full) before #{}", env.source(), gone, env.seq());
-      counters_.lost += gone;
+    if (env.seq() == 0) {  // unsequenced: status reports only (each complete, the next follows)
+      if (!env.has_status()) return;
+    } else {
+      reply_to[env.source()] = id;
+      using Verdict = delivery::Inbox::Verdict;
+      const Verdict verdict = inbox_.Check(env.source(), env.stream(), env.seq(), env.after());
+      if (verdict != Verdict::kNext) {
+        counters_.resent += verdict == Verdict::kDuplicate;
+        return;  // had it, or something before it is still to come
+      }
+      if (const uint64_t gone = inbox_.Take(env.source(), env.stream(), env.seq(), env.after())) {
+        spdlog::warn("worker {}: {} messages given up by its outbox (full) before #{}", env.source(), gone, env.seq());
+        counters_.lost += gone;
+      }
     }
     states_.Heard(env.source(), now_ms);
     switch (env.body_case()) {
