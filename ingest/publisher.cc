@@ -107,6 +107,12 @@ void Publisher::Run() {
       stamp.AppendToString(&status);
       if (socket.send(zmq::buffer(status), zmq::send_flags::dontwait)) ++sent_;
     }
+    // Not connected (immediate: nothing is queued for a router not there) or full: nothing
+    // is read from the outbox until it can go.
+    if (!(socket.get(zmq::sockopt::events) & ZMQ_POLLOUT)) {
+      lock.lock();
+      continue;
+    }
     for (const delivery::Outbox::Message& m : outbox_->Due(now)) {
       // The delivery fields follow the stored message: protobuf merges concatenated messages.
       wire::Envelope stamp;
