@@ -73,6 +73,14 @@ void Publisher::Keep(const wire::Envelope& envelope) {
   }
 }
 
+wire::Envelope Publisher::Stamp() const {
+  wire::Envelope stamp;
+  stamp.set_source(source_);
+  stamp.set_instance(instance_);
+  stamp.set_sent_ms(NowMs());
+  return stamp;
+}
+
 void Publisher::Run() {
   zmq::socket_t socket(ctx_, zmq::socket_type::dealer);
   socket.set(zmq::sockopt::linger, 0);     // nothing is lost: the outbox keeps it
@@ -100,11 +108,7 @@ void Publisher::Run() {
     }
     for (const wire::Envelope& env : pending) Keep(env);  // on disk before it is sent
     if (!status.empty()) {  // unsequenced: not kept, not acknowledged; the next one follows
-      wire::Envelope stamp;
-      stamp.set_source(source_);
-      stamp.set_instance(instance_);
-      stamp.set_sent_ms(NowMs());
-      stamp.AppendToString(&status);
+      Stamp().AppendToString(&status);
       if (socket.send(zmq::buffer(status), zmq::send_flags::dontwait)) ++sent_;
     }
     // Not connected (immediate: nothing is queued for a router not there) or full: nothing
@@ -115,13 +119,10 @@ void Publisher::Run() {
     }
     for (const delivery::Outbox::Message& m : outbox_->Due(now)) {
       // The delivery fields follow the stored message: protobuf merges concatenated messages.
-      wire::Envelope stamp;
-      stamp.set_source(source_);
-      stamp.set_instance(instance_);
+      wire::Envelope stamp = Stamp();
       stamp.set_stream(outbox_->stream());
       stamp.set_seq(m.seq);
       stamp.set_after(m.after);
-      stamp.set_sent_ms(NowMs());
       std::string bytes = m.bytes;
       stamp.AppendToString(&bytes);
       if (!socket.send(zmq::buffer(bytes), zmq::send_flags::dontwait)) break;  // not connected, or full

@@ -49,6 +49,7 @@ class Publisher {
  private:
   void Run();
   void Keep(const wire::Envelope& envelope);  // into the outbox (publisher thread)
+  wire::Envelope Stamp() const;               // who sends, and when: appended to what is sent
 
   zmq::context_t& ctx_;
   const std::string endpoint_;

@@ -48,6 +48,11 @@ Status Outbox::Load() {
            std::pair{&erase_upto_, "DELETE FROM outbox WHERE seq <= ?"},
            std::pair{&erase_one_, "DELETE FROM outbox WHERE seq = ?"},
            std::pair{&shrink_, "UPDATE outbox SET body = shrunk, shrunk = NULL, keep = 0 WHERE seq = ?"},
+           std::pair{&oldest_, "SELECT MIN(seq) FROM outbox"},
+           std::pair{&before_, "SELECT IFNULL(MAX(seq), 0) FROM outbox WHERE seq < ?"},
+           std::pair{&count_upto_,
+                     "SELECT COUNT(*), IFNULL(SUM(length(body) + IFNULL(length(shrunk), 0)), 0) FROM outbox "
+                     "WHERE seq <= ?"},
        }) {
     if (Status s = prepare(*stmt, sql); !s.ok()) return s;
   }
@@ -62,13 +67,9 @@ Status Outbox::Load() {
     const std::string sql = "INSERT INTO outbox_meta VALUES (" + std::to_string(stream_) + ")";
     if (Status s = router::ExecSql(db, sql.c_str()); !s.ok()) return s;
   }
-  if (Status s = prepare(q, "SELECT COUNT(*), IFNULL(SUM(length(body) + IFNULL(length(shrunk), 0)), 0) FROM outbox");
-      !s.ok())
-    return s;
-  if (sqlite3_step(q.get()) == SQLITE_ROW) {
-    stats_.kept = uint64_t(sqlite3_column_int64(q.get(), 0));
-    stats_.kept_bytes = sqlite3_column_int64(q.get(), 1);
-  }
+  const auto [kept, bytes] = CountUpTo(UINT64_MAX >> 1);
+  stats_.kept = kept;
+  stats_.kept_bytes = bytes;
   if (Status s = prepare(q, "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'"); !s.ok()) return s;
   if (sqlite3_step(q.get()) == SQLITE_ROW) next_ = uint64_t(sqlite3_column_int64(q.get(), 0)) + 1;
   return Status::Ok();
@@ -144,9 +145,10 @@ std::vector<Outbox::Message> Outbox::Due(int64_t now_ms) {
     next_send_ = next_;
     return out;
   }
-  auto oldest = router::PrepareSql(db_.get(), "SELECT MIN(seq) FROM outbox");
-  if (!oldest.ok() || sqlite3_step(oldest->get()) != SQLITE_ROW) return out;
-  const uint64_t first = uint64_t(sqlite3_column_int64(oldest->get(), 0));
+  sqlite3_reset(oldest_.get());
+  if (sqlite3_step(oldest_.get()) != SQLITE_ROW) return out;
+  const uint64_t first = uint64_t(sqlite3_column_int64(oldest_.get(), 0));
+  first_kept_ = first;
   if (next_send_ < first) next_send_ = first;
   if (next_send_ > first && now_ms - last_progress_ms_ >= config_.resend_after_ms) {
     next_send_ = first;  // silence: the receiver may have lost what is outstanding
@@ -164,36 +166,26 @@ std::vector<Outbox::Message> Outbox::Due(int64_t now_ms) {
     out.push_back({uint64_t(sqlite3_column_int64(r, 0)), 0, std::string(data, size_t(sqlite3_column_bytes(r, 1)))});
   }
   if (out.empty()) return out;
-  auto before = router::PrepareSql(db_.get(), "SELECT IFNULL(MAX(seq), 0) FROM outbox WHERE seq < ?");
-  if (before.ok()) {
-    sqlite3_bind_int64(before->get(), 1, int64_t(out.front().seq));
-    if (sqlite3_step(before->get()) == SQLITE_ROW) out.front().after = uint64_t(sqlite3_column_int64(before->get(), 0));
-  }
+  sqlite3_reset(before_.get());
+  sqlite3_bind_int64(before_.get(), 1, int64_t(out.front().seq));
+  if (sqlite3_step(before_.get()) == SQLITE_ROW) out.front().after = uint64_t(sqlite3_column_int64(before_.get(), 0));
   for (size_t i = 1; i < out.size(); ++i) out[i].after = out[i - 1].seq;
   return out;
 }
 
 void Outbox::MarkSent(uint64_t seq, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto oldest = router::PrepareSql(db_.get(), "SELECT IFNULL(MIN(seq), 0) FROM outbox");
-  const bool nothing_out = oldest.ok() && sqlite3_step(oldest->get()) == SQLITE_ROW &&
-                           next_send_ <= uint64_t(sqlite3_column_int64(oldest->get(), 0));
-  if (nothing_out) last_progress_ms_ = now_ms;  // the wait for an acknowledgement starts now
+  // Nothing was outstanding (first_kept_: from the Due that returned `seq`): the wait for an
+  // acknowledgement starts now.
+  if (next_send_ <= first_kept_) last_progress_ms_ = now_ms;
   if (seq >= next_send_) next_send_ = seq + 1;
 }
 
 void Outbox::OnAck(uint64_t stream, uint64_t seq, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stream != stream_) return;
-  auto sum = router::PrepareSql(
-      db_.get(),
-      "SELECT COUNT(*), IFNULL(SUM(length(body) + IFNULL(length(shrunk), 0)), 0) FROM outbox WHERE seq <= ?");
-  if (!sum.ok()) return;
-  sqlite3_bind_int64(sum->get(), 1, int64_t(seq));
-  if (sqlite3_step(sum->get()) != SQLITE_ROW) return;
-  const uint64_t n = uint64_t(sqlite3_column_int64(sum->get(), 0));
+  const auto [n, bytes] = CountUpTo(seq);
   if (!n) return;
-  const int64_t bytes = sqlite3_column_int64(sum->get(), 1);
   sqlite3_reset(erase_upto_.get());
   sqlite3_bind_int64(erase_upto_.get(), 1, int64_t(seq));
   if (sqlite3_step(erase_upto_.get()) != SQLITE_DONE) return;
@@ -201,6 +193,14 @@ void Outbox::OnAck(uint64_t stream, uint64_t seq, int64_t now_ms) {
   stats_.kept_bytes -= bytes;
   stats_.acked += n;
   last_progress_ms_ = now_ms;
+}
+
+std::pair<uint64_t, int64_t> Outbox::CountUpTo(uint64_t seq) {
+  sqlite3_stmt* q = count_upto_.get();
+  sqlite3_reset(q);
+  sqlite3_bind_int64(q, 1, int64_t(seq));
+  if (sqlite3_step(q) != SQLITE_ROW) return {0, 0};
+  return {uint64_t(sqlite3_column_int64(q, 0)), sqlite3_column_int64(q, 1)};
 }
 
 OutboxStats Outbox::stats() const {

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/sqlite_util.h"
@@ -87,14 +88,17 @@ class Outbox {
   // Gives up what it may until the kept bytes fit max_bytes. Requires mu_.
   void MakeRoom();
   void Delete(uint64_t seq);  // requires mu_
+  // How many messages up to `seq` are kept, and their bytes.
+  std::pair<uint64_t, int64_t> CountUpTo(uint64_t seq);
 
   const OutboxConfig config_;
   mutable std::mutex mu_;
   router::SqlitePtr db_;
-  router::StmtPtr insert_, read_, erase_upto_, erase_one_, shrink_;
+  router::StmtPtr insert_, read_, erase_upto_, erase_one_, shrink_, oldest_, before_, count_upto_;
   uint64_t stream_ = 0;
   uint64_t next_ = 1;             // next to append
   uint64_t next_send_ = 1;        // next not yet sent
+  uint64_t first_kept_ = 0;       // the oldest kept, as the last Due found it
   int64_t last_progress_ms_ = 0;  // last ack that moved first_, or the first send after a quiet spell
   OutboxStats stats_;
 };
