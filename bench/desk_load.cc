@@ -38,8 +38,8 @@ int main(int argc, char** argv) {
     streams.push_back(Numbered("c", i) + "=" + clip);
     char id[32];
     std::snprintf(id, sizeof id, "330102010113200%05d", i + 1);
-    yaml += std::string("  - {id: \"") + id + "\", name: " + Numbered("cam", i) + ", url: \"rtsp://" + kCamUser +
-            ":" + kCamPassword + "@" + sys.RtspUrl(Numbered("c", i)).substr(7) + "\"}\n";
+    yaml += std::string("  - {id: \"") + id + "\", name: " + Numbered("cam", i) + ", url: \"rtsp://" + kCamUser + ":" +
+            kCamPassword + "@" + sys.RtspUrl(Numbered("c", i)).substr(7) + "\"}\n";
     wall.append(wall.empty() ? "" : ",").append(id);
     ids.push_back(id);
   }

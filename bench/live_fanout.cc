@@ -13,10 +13,10 @@
 // p50/p99. The worker is played by this program: it sends the clip's access units to the
 // router's media endpoint at 25 fps, as xl-ingest would, so the router is what is measured.
 #include <arpa/inet.h>
+#include <glib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <glib.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -261,9 +261,11 @@ Result RtspPlayers(const std::string& url, int port, int n, int seconds, pid_t r
       return "Authorization: Digest username=\"admin\", realm=\"" + realm + "\", nonce=\"" + nonce + "\", uri=\"" +
              uri + "\", response=\"" + Md5(ha1 + ":" + nonce + ":" + Md5(method + ":" + uri)) + "\"\r\n";
     };
-    Rtsp(fd, "DESCRIBE " + url + " RTSP/1.0\r\nCSeq: 2\r\nAccept: application/sdp\r\n" + auth("DESCRIBE", url) + "\r\n");
-    std::string setup = Rtsp(fd, "SETUP " + url + "/stream=0 RTSP/1.0\r\nCSeq: 3\r\n" + auth("SETUP", url + "/stream=0") +
-                                     "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n");
+    Rtsp(fd,
+         "DESCRIBE " + url + " RTSP/1.0\r\nCSeq: 2\r\nAccept: application/sdp\r\n" + auth("DESCRIBE", url) + "\r\n");
+    std::string setup =
+        Rtsp(fd, "SETUP " + url + "/stream=0 RTSP/1.0\r\nCSeq: 3\r\n" + auth("SETUP", url + "/stream=0") +
+                     "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n");
     size_t s = setup.find("Session: ");
     if (s == std::string::npos) {
       close(fd);

@@ -60,6 +60,8 @@ constexpr int HttpStatusOf(ErrorCode code) {
       return 409;
     case ErrorCode::kUnavailable:
       return 503;
+    case ErrorCode::kResourceExhausted:
+      return 507;
     case ErrorCode::kInternal:
       return 500;
   }

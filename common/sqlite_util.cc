@@ -20,9 +20,14 @@ Status ExecSql(sqlite3* db, const char* sql) {
   if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    return Internal(msg);
+    return sqlite3_errcode(db) == SQLITE_FULL ? ResourceExhausted(msg) : Internal(msg);
   }
   return Status::Ok();
+}
+
+Error SqliteError(sqlite3* db, const std::string& what) {
+  std::string msg = what + ": " + sqlite3_errmsg(db);
+  return sqlite3_errcode(db) == SQLITE_FULL ? ResourceExhausted(std::move(msg)) : Internal(std::move(msg));
 }
 
 Result<StmtPtr> PrepareSql(sqlite3* db, const char* sql) {

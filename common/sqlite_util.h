@@ -24,8 +24,13 @@ using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
 // committed write survives power loss) and applies `schema`. Errors name the file.
 Result<SqlitePtr> OpenDatabase(const std::string& path, const char* schema);
 
-// Runs `sql` (any number of statements).
+// Runs `sql` (any number of statements). A full disk is kResourceExhausted (SqliteError).
 Status ExecSql(sqlite3* db, const char* sql);
+
+// The failure of the last call on `db`, as "`what`: <SQLite's message>": kResourceExhausted
+// when the disk (or the database's size limit) is full, so callers can say so and wait for
+// room; kInternal otherwise. Call it before anything else runs on `db` (a ROLLBACK).
+Error SqliteError(sqlite3* db, const std::string& what);
 
 // Compiles one statement.
 Result<StmtPtr> PrepareSql(sqlite3* db, const char* sql);

@@ -12,14 +12,15 @@ namespace xl {
 
 // What kind of failure an Error is.
 enum class ErrorCode {
-  kInvalidArgument,   // the input is malformed or out of range (the default: most errors are bad input)
-  kNotFound,          // what was asked for does not exist (or is not visible to the caller)
-  kAlreadyExists,     // it exists already
-  kConflict,          // the request does not fit the current state (a step out of order)
-  kUnauthenticated,   // the caller has not proved who it is
-  kPermissionDenied,  // the caller may not do this
-  kUnavailable,       // a peer or resource cannot be reached now; trying again may work
-  kInternal,          // a fault of our own or of the system below (I/O, database)
+  kInvalidArgument,    // the input is malformed or out of range (the default: most errors are bad input)
+  kNotFound,           // what was asked for does not exist (or is not visible to the caller)
+  kAlreadyExists,      // it exists already
+  kConflict,           // the request does not fit the current state (a step out of order)
+  kUnauthenticated,    // the caller has not proved who it is
+  kPermissionDenied,   // the caller may not do this
+  kUnavailable,        // a peer or resource cannot be reached now; trying again may work
+  kResourceExhausted,  // no room left (disk full); trying again once room is made may work
+  kInternal,           // a fault of our own or of the system below (I/O, database)
 };
 
 // A failure with a reason an operator can act on ("deploy/demo.yaml:12: unknown key 'fsp'").
@@ -31,6 +32,7 @@ struct Error {
 inline Error NotFound(std::string message) { return {std::move(message), ErrorCode::kNotFound}; }
 inline Error Conflict(std::string message) { return {std::move(message), ErrorCode::kConflict}; }
 inline Error Unavailable(std::string message) { return {std::move(message), ErrorCode::kUnavailable}; }
+inline Error ResourceExhausted(std::string message) { return {std::move(message), ErrorCode::kResourceExhausted}; }
 inline Error Internal(std::string message) { return {std::move(message), ErrorCode::kInternal}; }
 inline Error PermissionDenied(std::string message) { return {std::move(message), ErrorCode::kPermissionDenied}; }
 inline Error Unauthenticated(std::string message) { return {std::move(message), ErrorCode::kUnauthenticated}; }

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "common/exit_deadline.h"
 #include "common/loopback.h"
 #include "ingest/worker.h"
 #include "ingest/worker_config.h"
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
   {
     xl::ingest::Worker worker(std::move(config.value()), keys.value(), std::move(outbox.value()), ctx);
     rc = worker.Run();
+    xl::ExitIfStillRunningAfter(std::chrono::seconds(4), "worker");  // SIGTERM to exit: under 5 s
   }
   return rc;
 }

@@ -223,6 +223,14 @@ gboolean Worker::OnStatus(gpointer self) {
   wire::WorkerStatus* status = env.mutable_status();
   status->set_worker(w->config_.id);
   status->set_cpu_cores(float(w->cpu_cores_));
+  const delivery::OutboxStats kept = w->publisher_.outbox();
+  wire::OutboxStatus* outbox = status->mutable_outbox();
+  outbox->set_messages(kept.kept);
+  outbox->set_bytes(uint64_t(kept.kept_bytes));
+  outbox->set_max_bytes(uint64_t(w->config_.outbox.max_bytes));
+  outbox->set_snapshots_dropped(kept.shrunk);
+  outbox->set_reports_dropped(kept.dropped);
+  outbox->set_messages_lost(kept.lost);
   for (auto& [id, r] : w->cameras_) {
     r.camera->MeasureRates(now);
     *status->add_cameras() = r.camera->Describe();

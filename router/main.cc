@@ -20,6 +20,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/cli.h"
+#include "common/exit_deadline.h"
 #include "router/router.h"
 
 namespace {
@@ -72,11 +73,15 @@ int main(int argc, char** argv) {
       config.session_max_ms = *xl::ParseIntArg(value, 1, 7 * 86400) * 1000;
     else if (!std::strcmp(arg, "--overdue-s") && (value = next()) && xl::ParseIntArg(value, 1, 86400))
       config.overdue_ms = *xl::ParseIntArg(value, 1, 86400) * 1000;
+    else if (!std::strcmp(arg, "--retain-days") && (value = next()) && xl::ParseIntArg(value, 1, 36500))
+      config.retention.max_age_days = int(*xl::ParseIntArg(value, 1, 36500));
+    else if (!std::strcmp(arg, "--retain-mb") && (value = next()) && xl::ParseIntArg(value, 0, 100000000))
+      config.retention.max_size_mb = *xl::ParseIntArg(value, 0, 100000000);
     else {
       std::cerr << "usage: xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] "
                    "[--media ENDPOINT] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--db FILE] [--regions "
                    "FILE] [--worker-timeout-s N] [--overdue-s N] [--key FILE] [--insecure-no-curve] [--worker-http "
-                   "ID=URL] [--session-max-s N] [--tls-cert FILE --tls-key FILE]\n";
+                   "ID=URL] [--session-max-s N] [--tls-cert FILE --tls-key FILE] [--retain-days N] [--retain-mb N]\n";
       return 2;
     }
   }
@@ -101,6 +106,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   (*router)->Run(g_stop);
+  xl::ExitIfStillRunningAfter(std::chrono::seconds(4), "router");  // SIGTERM to exit: under 5 s
   spdlog::info("router: stopped");
   return 0;
 }

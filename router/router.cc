@@ -18,6 +18,7 @@
 #include "proto/camera/camera_id.h"
 #include "proto/wire/wire.h"
 #include "router/json_reply.h"
+#include "router/workers/worker_outbox.h"
 
 namespace xl::router {
 
@@ -123,6 +124,11 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
     }
     spdlog::warn("router: CURVE is off (--insecure-no-curve): any local process may speak as a worker or client");
   }
+  // Nothing waits on shutdown for peers to read (a stalled client would hold SIGTERM
+  // forever): what was acknowledged is in the log already, and the rest is sent again.
+  for (zmq::socket_t* s : {&r->workers_, &r->clients_, &r->control_socket_, &r->media_}) {
+    s->set(zmq::sockopt::linger, 0);
+  }
   r->workers_.set(zmq::sockopt::maxmsgsize, kMaxWorkerMessageBytes);
   r->clients_.set(zmq::sockopt::maxmsgsize, kMaxClientRequestBytes);
   r->control_socket_.set(zmq::sockopt::maxmsgsize, kMaxControlMessageBytes);
@@ -147,15 +153,18 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   auto desk = AlertDesk::Open(config.database);
   if (!desk.ok()) return desk.error();
   r->desk_ = std::move(desk.value());
+  auto retention = AlertRetention::Open(config.database, config.retention);
+  if (!retention.ok()) return retention.error();
+  r->retention_ = std::move(retention.value());
   Router* router = r.get();
-  r->desk_api_ = std::make_unique<DeskApi>(
-      DeskApi::Sources{*r->users_, *r->desk_, *r->log_, *r->store_, r->states_, config.region_names, config.overdue_ms,
-                       [router](const std::string& id, const std::string& camera, const std::string& region,
-                                const std::string& state, const std::string& step, const std::string& user) {
-                         if (router->feed_) router->feed_->OnHandling(id, camera, region, state, step, user);
-                       },
-                       [router](const wire::PtzCommand& c) { return router->control_.SendPtz(c); },
-                       [router](const std::string& user) { router->OnUserChanged(user); }});
+  r->desk_api_ = std::make_unique<DeskApi>(DeskApi::Sources{
+      *r->users_, *r->desk_, *r->log_, *r->store_, r->states_, r->problems_, config.region_names, config.overdue_ms,
+      [router](const std::string& id, const std::string& camera, const std::string& region, const std::string& state,
+               const std::string& step, const std::string& user) {
+        if (router->feed_) router->feed_->OnHandling(id, camera, region, state, step, user);
+      },
+      [router](const wire::PtzCommand& c) { return router->control_.SendPtz(c); },
+      [router](const std::string& user) { router->OnUserChanged(user); }});
   if (r->users_->size() == 0 && !config.admin_password.empty()) {
     if (Status s = r->users_->Add({"admin", "admin", ""}, config.admin_password); !s.ok()) {
       return Error{"desk: cannot create the first admin: " + s.message()};
@@ -321,6 +330,7 @@ void Router::DrainWorkers(int64_t now_ms) {
       case wire::Envelope::kStatus:
         if (!sender->empty() && env.status().worker() != *sender) break;
         states_.SetWorkerCpu(env.status().worker(), env.status().cpu_cores());
+        OnWorkerOutbox(env.status().worker(), env.status().outbox());
         for (const wire::Camera& c : env.status().cameras()) {
           if (AssignedTo(c.id(), *sender)) states_.Update(c, now_ms);
         }
@@ -354,16 +364,20 @@ void Router::DrainWorkers(int64_t now_ms) {
   if (reply_to.empty()) return;
   // Durable first (the alerts with the marks of what was taken), then acknowledged, then out
   // to clients. Not durable: nothing is acknowledged, and the workers send it all again.
-  auto seqs = log_->Append(alerts, inbox_.Pending());
+  std::vector<std::string> reopened;
+  const bool writes = !alerts.empty() || !inbox_.Pending().empty();  // else nothing proves the disk has room
+  auto seqs = log_->Append(alerts, inbox_.Pending(), &reopened);
   if (!seqs.ok()) {
     inbox_.Discard();
-    if (!log_failing_) spdlog::error("{}: not acknowledging workers until it can be written", seqs.error().message);
-    log_failing_ = true;
     ++counters_.log_failures;
+    OnAlertLogFailed(seqs.error());
     return;
   }
-  if (log_failing_) spdlog::info("router: the alert log is written again");
-  log_failing_ = false;
+  if (writes) OnAlertLogWritten();
+  for (const std::string& id : reopened) {
+    auto a = std::find_if(alerts.begin(), alerts.end(), [&](const wire::Alert& x) { return x.id() == id; });
+    spdlog::info("camera {} ({}): event {} open again: its worker is back", a->camera_id(), a->camera_name(), id);
+  }
   inbox_.Commit();
   for (const auto& [source, id] : reply_to) {
     const delivery::Mark m = inbox_.Committed(source);
@@ -387,6 +401,67 @@ void Router::FanOut(std::vector<wire::Alert> alerts, const std::vector<uint64_t>
   }
   hub_.OnLogged(logged);
   for (const wire::LoggedAlert& l : logged) feed_->OnAlert(l);
+}
+
+namespace {
+// The keys of the alert log's problems (SystemProblems): one at a time.
+constexpr const char* kLogDiskFull = "alert_log_disk_full";
+constexpr const char* kLogUnwritable = "alert_log_unwritable";
+// A worker's outbox is nearly full: "worker_outbox_full:<worker>".
+const std::string kOutboxFull = "worker_outbox_full:";
+}  // namespace
+
+void Router::RaiseProblem(const std::string& key, const std::string& text) {
+  const bool fresh = problems_.Raise(key, text, NowMs());
+  if (fresh) spdlog::error("router: {}", text);
+  if (feed_) feed_->OnSystem(problems_.Json());
+}
+
+void Router::ClearProblem(const std::string& key) {
+  if (!problems_.Clear(key)) return;
+  spdlog::info("router: over: {}", key);
+  if (feed_) feed_->OnSystem(problems_.Json());
+}
+
+void Router::OnWorkerOutbox(const std::string& worker, const wire::OutboxStatus& outbox) {
+  const std::string key = kOutboxFull + worker;
+  const auto text = OutboxProblem(worker, outbox, problems_.Has(key));
+  if (!text) {
+    ClearProblem(key);
+  } else if (!problems_.Has(key) || problems_.all().at(key).text != *text) {
+    RaiseProblem(key, *text);
+  }
+}
+
+void Router::OnAlertLogFailed(const Error& error) {
+  const bool full = error.code == ErrorCode::kResourceExhausted;
+  const char* key = full ? kLogDiskFull : kLogUnwritable;
+  const std::string text =
+      full ? "alert log: disk full (" + config_.database + "); workers keep their alerts until there is room"
+           : error.message + "; workers keep their alerts until it can be written";
+  ClearProblem(full ? kLogUnwritable : kLogDiskFull);
+  if (!problems_.Has(key)) RaiseProblem(key, text);
+}
+
+void Router::OnAlertLogWritten() {
+  if (!problems_.Has(kLogDiskFull) && !problems_.Has(kLogUnwritable)) return;
+  spdlog::info("router: the alert log is written again");
+  ClearProblem(kLogDiskFull);
+  ClearProblem(kLogUnwritable);
+}
+
+int64_t Router::ApplyRetention() {
+  auto deleted = retention_->Step(NowMs());
+  if (!deleted.ok()) {
+    spdlog::warn("router: {}", deleted.error().message);
+    return 60000;
+  }
+  if (deleted->events) {
+    counters_.retention_events += uint64_t(deleted->events);
+    counters_.retention_messages += uint64_t(deleted->messages);
+    spdlog::debug("retention: {} events ({} messages) deleted", deleted->events, deleted->messages);
+  }
+  return deleted->more ? 200 : 10000;
 }
 
 void Router::EndOpenEvents(const std::vector<std::string>& cameras, const std::string& reason) {
@@ -534,6 +609,18 @@ HttpReply Router::Metrics() {
   m.Metric("xl_alert_log_write_failures_total", "counter",
            "Batches of worker messages the alert log could not write (not acknowledged; sent again).",
            double(counters_.log_failures));
+  m.Metric("xl_retention_events_deleted_total", "counter",
+           "Events deleted by retention (age or size budget), with their messages and handling.",
+           double(counters_.retention_events));
+  m.Metric("xl_retention_messages_deleted_total", "counter", "Alert messages deleted by retention.",
+           double(counters_.retention_messages));
+  m.Metric("xl_alert_log_bytes", "gauge", "Bytes of the router's database in use (what a size budget counts).",
+           double(retention_->UsedBytes()));
+  m.Metric("xl_alert_log_disk_full", "gauge",
+           "1 while the alert log's disk is full: nothing is acknowledged, workers keep their alerts.",
+           problems_.Has(kLogDiskFull) ? 1.0 : 0.0);
+  m.Family("xl_system_problem", "gauge", "The router's own problems (shown on every desk), by key; 1 while raised.");
+  for (const auto& [key, p] : problems_.all()) m.Sample(1.0, {{"key", key}});
   m.Metric("xl_refused_messages_total", "counter",
            "Messages refused because their sender's key may not send them (unknown, removed, or another worker's "
            "cameras).",
@@ -593,13 +680,18 @@ void Router::Run(const std::atomic<bool>& stop) {
     if (items[1].revents & ZMQ_POLLIN) DrainClients(now);
     if (items[2].revents & ZMQ_POLLIN) DrainControl(now);
     if (items[3].revents & ZMQ_POLLIN) DrainMedia(now);
-    if (auto lost = states_.Expire(now); !lost.empty()) EndOpenEvents(lost, "worker lost");
+    if (auto lost = states_.Expire(now); !lost.workers.empty()) {
+      EndOpenEvents(lost.cameras, "worker lost");
+      for (const std::string& w : lost.workers) ClearProblem(kOutboxFull + w);
+    }
     control_.Pump(now);
     control_.SetWanted(relay_.Wanted(now), now);
     if (now - last_mount_sync_ms_ >= 1000) {
+      relay_.Prune(now);
       SyncRtspMounts();
       last_mount_sync_ms_ = now;
     }
+    if (now >= next_retention_ms_) next_retention_ms_ = now + ApplyRetention();
     hub_.Pump(now);
   }
   g_main_context_release(glib);

@@ -17,6 +17,7 @@
 #include "proto/wire/delivery/inbox.h"
 #include "router/alerts/alert_log.h"
 #include "router/alerts/client_hub.h"
+#include "router/alerts/retention.h"
 #include "router/desk/clip_proxy.h"
 #include "router/desk/desk_api.h"
 #include "router/desk/desk_feed.h"
@@ -28,6 +29,7 @@
 #include "router/live/websocket_out.h"
 #include "router/registry/camera_store.h"
 #include "router/registry/registry_api.h"
+#include "router/system_problems.h"
 #include "router/workers/camera_states.h"
 #include "router/workers/worker_control.h"
 
@@ -54,6 +56,7 @@ struct RouterConfig {
   int64_t worker_timeout_ms = 15000;                // a worker silent this long has lost its cameras
   std::map<std::string, std::string> worker_http;   // worker ID → its HTTP URL where the router cannot
                                                     // use the address it connects from (NAT)
+  RetentionPolicy retention;                        // how long events are kept (router/alerts/retention.h)
 };
 
 class Router {
@@ -81,6 +84,17 @@ class Router {
   void FanOut(std::vector<wire::Alert> alerts, const std::vector<uint64_t>& seqs);
   // Ends every open event of `cameras` with a router-made END message saying `reason`.
   void EndOpenEvents(const std::vector<std::string>& cameras, const std::string& reason);
+  // The alert log could not be written (nothing of the batch is acknowledged; workers send it
+  // again): a system problem, raised on the desks and logged once. Written again: cleared.
+  void OnAlertLogFailed(const Error& error);
+  void OnAlertLogWritten();
+  // A worker's status told how full its outbox is: a problem while it is nearly full.
+  void OnWorkerOutbox(const std::string& worker, const wire::OutboxStatus& outbox);
+  // Raises (logged when new) or clears (logged) a system problem, and tells the desks.
+  void RaiseProblem(const std::string& key, const std::string& text);  // since: now (wall clock)
+  void ClearProblem(const std::string& key);
+  // One retention step (router/alerts/retention.h); how long until the next, in ms.
+  int64_t ApplyRetention();
   void DrainClients(int64_t now_ms);
   void DrainControl(int64_t now_ms);
   void DrainMedia(int64_t now_ms);
@@ -112,12 +126,15 @@ class Router {
   std::unique_ptr<AlertLog> log_;
   std::unique_ptr<CameraStore> store_;
   CameraStates states_;
+  SystemProblems problems_;
   LiveRelay relay_;
   ClientHub hub_;
   WorkerControl control_;
   RegistryApi api_;
   std::unique_ptr<UserStore> users_;
   std::unique_ptr<AlertDesk> desk_;
+  std::unique_ptr<AlertRetention> retention_;
+  int64_t next_retention_ms_ = 0;
   std::unique_ptr<DeskApi> desk_api_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<DeskFeed> feed_;    // after http_: it serves on it
@@ -133,13 +150,14 @@ class Router {
     uint64_t resent = 0;        // messages received again (duplicates, skipped)
     uint64_t deferred = 0;      // from workers not yet assigned their cameras (sent again later)
     uint64_t log_failures = 0;  // batches the alert log could not write (not acknowledged)
+    uint64_t retention_events = 0;
+    uint64_t retention_messages = 0;
     uint64_t media_malformed = 0;
     uint64_t refused = 0;  // messages from keys that may not send them
     int64_t refused_logged_ms = 0;
     std::map<std::string, uint64_t> alerts_by_kind;
   } counters_;
-  delivery::Inbox inbox_;     // what each worker's outbox has delivered
-  bool log_failing_ = false;  // the last write of the alert log failed
+  delivery::Inbox inbox_;  // what each worker's outbox has delivered
 };
 
 }  // namespace xl::router

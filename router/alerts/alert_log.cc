@@ -83,6 +83,15 @@ Result<std::unique_ptr<AlertLog>> AlertLog::Open(const std::string& path) {
       !s.ok()) {
     return s.error();
   }
+  if (Status s = log->Prepare("SELECT a.time_ms, a.body FROM events e JOIN alerts a ON a.alert_id = e.alert_id "
+                              "WHERE e.alert_id = ? AND e.ended = 1 AND a.phase = 'end' ORDER BY a.seq DESC LIMIT 1",
+                              &log->ending_);
+      !s.ok()) {
+    return s.error();
+  }
+  if (Status s = log->Prepare("UPDATE events SET ended = 0 WHERE alert_id = ?", &log->reopen_); !s.ok()) {
+    return s.error();
+  }
   sqlite3_stmt* head = nullptr;
   if (Status s = log->Prepare("SELECT COALESCE(MAX(seq), 0) FROM alerts", &head); !s.ok()) return s.error();
   if (sqlite3_step(head) == SQLITE_ROW) log->head_ = sqlite3_column_int64(head, 0);
@@ -91,7 +100,9 @@ Result<std::unique_ptr<AlertLog>> AlertLog::Open(const std::string& path) {
 }
 
 AlertLog::~AlertLog() {
-  for (sqlite3_stmt* s : {insert_, read_, save_camera_, forget_camera_, save_mark_}) sqlite3_finalize(s);
+  for (sqlite3_stmt* s : {insert_, read_, save_camera_, forget_camera_, save_mark_, ending_, reopen_}) {
+    sqlite3_finalize(s);
+  }
   sqlite3_close(db_);
 }
 
@@ -104,24 +115,37 @@ Status AlertLog::Prepare(const char* sql, sqlite3_stmt** stmt) {
   return Status::Ok();
 }
 
+bool AlertLog::EndedByRouterBefore(const wire::Alert& a) {
+  if (a.phase() == wire::ALERT_PHASE_END) return false;
+  sqlite3_reset(ending_);
+  BindText(ending_, 1, a.id());
+  if (sqlite3_step(ending_) != SQLITE_ROW) return false;
+  wire::Alert end;
+  return end.ParseFromArray(sqlite3_column_blob(ending_, 1), sqlite3_column_bytes(ending_, 1)) &&
+         !end.end_reason().empty() && a.time_ms() > sqlite3_column_int64(ending_, 0);
+}
+
 Result<std::vector<uint64_t>> AlertLog::Append(const std::vector<wire::Alert>& alerts,
-                                               const std::map<std::string, delivery::Mark>& marks) {
+                                               const std::map<std::string, delivery::Mark>& marks,
+                                               std::vector<std::string>* reopened) {
   std::vector<uint64_t> seqs;
   if (alerts.empty() && marks.empty()) return seqs;
-  if (Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return Internal("alert log: " + s.message());
+  if (Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return Error{"alert log: " + s.message(), s.code()};
   for (const auto& [source, mark] : marks) {
     sqlite3_reset(save_mark_);
     BindText(save_mark_, 1, source);
     sqlite3_bind_int64(save_mark_, 2, int64_t(mark.stream));
     sqlite3_bind_int64(save_mark_, 3, int64_t(mark.seq));
     if (sqlite3_step(save_mark_) != SQLITE_DONE) {
-      std::string msg = sqlite3_errmsg(db_);
+      Error e = SqliteError(db_, "alert log");
       Exec("ROLLBACK");
-      return Internal("alert log: " + msg);
+      return e;
     }
   }
   const int64_t now = NowMs();
+  std::vector<std::string> opened;
   for (const wire::Alert& a : alerts) {
+    const bool reopen = EndedByRouterBefore(a);
     wire::Alert body = a;
     body.clear_snapshot_jpeg();
     const std::string bytes = body.SerializeAsString();
@@ -140,17 +164,28 @@ Result<std::vector<uint64_t>> AlertLog::Append(const std::vector<wire::Alert>& a
     }
     sqlite3_bind_blob(insert_, 9, bytes.data(), int(bytes.size()), SQLITE_TRANSIENT);
     if (sqlite3_step(insert_) != SQLITE_DONE) {
-      std::string msg = sqlite3_errmsg(db_);
+      Error e = SqliteError(db_, "alert log");
       Exec("ROLLBACK");
-      return Internal("alert log: " + msg);
+      return e;
     }
     seqs.push_back(static_cast<uint64_t>(sqlite3_last_insert_rowid(db_)));
+    if (reopen) {
+      sqlite3_reset(reopen_);
+      BindText(reopen_, 1, a.id());
+      if (sqlite3_step(reopen_) != SQLITE_DONE) {
+        Error e = SqliteError(db_, "alert log");
+        Exec("ROLLBACK");
+        return e;
+      }
+      opened.push_back(a.id());
+    }
   }
   if (Status s = Exec("COMMIT"); !s.ok()) {
     Exec("ROLLBACK");
-    return Internal("alert log: " + s.message());
+    return Error{"alert log: " + s.message(), s.code()};
   }
   if (!seqs.empty()) head_ = seqs.back();
+  if (reopened) reopened->insert(reopened->end(), opened.begin(), opened.end());
   return seqs;
 }
 

@@ -37,9 +37,15 @@ class AlertLog {
 
   // Writes `alerts` and the senders' delivery `marks` in one transaction, durable on return
   // (synchronous=FULL); returns the alerts' sequence numbers, strictly increasing, in the
-  // same order. On error nothing is written.
+  // same order. On error nothing is written; a full disk is kResourceExhausted.
+  //
+  // An event the router ended (an END with an end_reason, e.g. "worker lost") is open again
+  // when a message of it newer than that END arrives (its worker was only away): those
+  // events' IDs are added to `reopened`. Older messages (sent again from a dead worker's
+  // outbox) are logged and leave it ended.
   Result<std::vector<uint64_t>> Append(const std::vector<wire::Alert>& alerts,
-                                       const std::map<std::string, delivery::Mark>& marks = {});
+                                       const std::map<std::string, delivery::Mark>& marks = {},
+                                       std::vector<std::string>* reopened = nullptr);
   // The delivery marks of every sender, as last appended.
   Result<std::map<std::string, delivery::Mark>> LoadMarks();
 
@@ -65,6 +71,8 @@ class AlertLog {
   explicit AlertLog(sqlite3* db) : db_(db) {}
   Status Exec(const char* sql);
   Status Prepare(const char* sql, sqlite3_stmt** stmt);
+  // True when `a` (not an END) is newer than the router-made END that ended its event.
+  bool EndedByRouterBefore(const wire::Alert& a);
   // Rows of (seq, snapshot, body) from `stmt` (already bound) as logged alerts.
   Result<std::vector<wire::LoggedAlert>> ReadRows(sqlite3_stmt* stmt);
 
@@ -74,6 +82,8 @@ class AlertLog {
   sqlite3_stmt* save_camera_ = nullptr;
   sqlite3_stmt* forget_camera_ = nullptr;
   sqlite3_stmt* save_mark_ = nullptr;
+  sqlite3_stmt* ending_ = nullptr;  // the END that ended an ended event: (time_ms, body)
+  sqlite3_stmt* reopen_ = nullptr;
   uint64_t head_ = 0;
 };
 

@@ -94,6 +94,7 @@ std::optional<HttpReply> DeskApi::Handle(const HttpRequest& r, const HttpServer:
   if (r.method == "GET" && r.path == "/api/desk/cameras") return Cameras(*me);
   if (r.method == "GET" && r.path == "/api/desk/tree") return Tree(*me);
   if (r.method == "GET" && r.path == "/api/desk/health") return Health(*me);
+  if (r.method == "GET" && r.path == "/api/desk/system") return JsonReply(200, {{"problems", s_.problems.Json()}});
   if (r.path == "/api/desk/ptz") {
     if (r.method != "POST") return JsonFault(405, "POST {camera, action, speed, preset}");
     return Ptz(r, *me);

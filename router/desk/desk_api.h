@@ -14,6 +14,8 @@
 //   GET  /api/desk/cameras                → the user's cameras: state, health, codec, PTZ
 //   GET  /api/desk/tree                   → county → towns → villages → cameras, health counts per node
 //   GET  /api/desk/health                 → the user's unhealthy cameras, longest first
+//   GET  /api/desk/system                 → {"problems": [{key, text, since_ms}]}: the router's own
+//                                           (system_problems.h), e.g. its alert log's disk is full
 //   GET  /api/desk/alerts[?kind=&state=&region=&limit=]
 //   GET  /api/desk/alerts/<id>
 //   GET  /api/desk/alerts/<id>/snapshot   → the event's latest snapshot (image/jpeg)
@@ -40,6 +42,7 @@
 #include "router/desk/login_throttle.h"
 #include "router/desk/user_store.h"
 #include "router/registry/camera_store.h"
+#include "router/system_problems.h"
 #include "router/workers/camera_states.h"
 
 namespace xl::router {
@@ -55,6 +58,7 @@ class DeskApi {
     AlertLog& log;
     const CameraStore& store;
     const CameraStates& states;
+    const SystemProblems& problems;
     std::map<std::string, std::string> region_names;  // region code → name, for the tree
     int64_t overdue_ms;                               // an event not acknowledged this long after it started is overdue
     StepFn on_step;

@@ -26,7 +26,8 @@ struct DeskFeed::Desk {
   }
 };
 
-DeskFeed::DeskFeed(HttpServer& http, UserStore& users) : users_(users) {
+DeskFeed::DeskFeed(HttpServer& http, UserStore& users)
+    : users_(users), system_(JsonText(nlohmann::json{{"type", "system"}, {"problems", nlohmann::json::array()}})) {
   check_ = g_timeout_add(500, &DeskFeed::OnCheck, this);
   http.WebSocket("/desk/feed", [this](const std::string&, const std::map<std::string, std::string>& cookies,
                                       SoupWebsocketConnection* conn, GSocket*) { Open(cookies, conn); });
@@ -56,6 +57,7 @@ void DeskFeed::Open(const std::map<std::string, std::string>& cookies, SoupWebso
                    this);
   desks_[conn] = std::move(desk);
   soup_websocket_connection_send_text(conn, JsonText(nlohmann::json{{"type", "hello"}, {"user", user->name}}).c_str());
+  soup_websocket_connection_send_text(conn, system_.c_str());
 }
 
 gboolean DeskFeed::OnCheck(gpointer self) {
@@ -98,6 +100,15 @@ void DeskFeed::OnAlert(const wire::LoggedAlert& logged) {
                                {"seq", logged.seq()},
                                {"clip", a.clip_path()},
                                {"end_reason", a.end_reason()}}));
+}
+
+void DeskFeed::OnSystem(const nlohmann::json& problems) {
+  system_ = JsonText(nlohmann::json{{"type", "system"}, {"problems", problems}});
+  for (auto& [conn, desk] : desks_) {
+    if (soup_websocket_connection_get_state(conn) == SOUP_WEBSOCKET_STATE_OPEN) {
+      soup_websocket_connection_send_text(conn, system_.c_str());
+    }
+  }
 }
 
 void DeskFeed::OnCamera(const wire::Camera& c) {

@@ -4,6 +4,8 @@
 //   {"type":"alert", "id", "camera", "camera_name", "region", "kind", "phase", "start_ms", "time_ms", "seq"}
 //   {"type":"handling", "id", "camera", "region", "state", "step", "user"}
 //   {"type":"camera", "id", "name", "region", "state", "reason", "faults": [...]}
+//   {"type":"system", "problems": [{"key", "text", "since_ms"}]}  — the router's own problems
+//      (system_problems.h), to every desk: when they change, and first thing on connecting
 // New alerts reach every desk within the router's loop turn; handling steps taken at one desk
 // appear at all others the same way.
 #pragma once
@@ -12,6 +14,7 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/http_server.h"
@@ -29,6 +32,8 @@ class DeskFeed {
   void OnCamera(const wire::Camera& camera);
   void OnHandling(const std::string& alert_id, const std::string& camera_id, const std::string& region,
                   const std::string& state, const std::string& step, const std::string& user);
+  // The router's problems changed to `problems` (SystemProblems::Json()).
+  void OnSystem(const nlohmann::json& problems);
   size_t desks() const { return desks_.size(); }
 
  private:
@@ -41,6 +46,7 @@ class DeskFeed {
 
   UserStore& users_;
   std::map<SoupWebsocketConnection*, std::unique_ptr<Desk>> desks_;
+  std::string system_;  // the last "system" message, sent to each desk that connects
   guint check_ = 0;
 };
 

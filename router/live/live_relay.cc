@@ -55,6 +55,7 @@ LiveRelay::Intake LiveRelay::OnMessage(const zmq::message_t& msg, int64_t now_ms
     for (Viewer& v : s.viewers) v.need_keyframe = true;
   }
   s.last_seq = seq;
+  s.last_frame_ms = now_ms;
   s.codec = frame->video.codec();
   s.width = frame->video.width();
   s.height = frame->video.height();
@@ -105,6 +106,13 @@ std::set<std::string> LiveRelay::Wanted(int64_t now_ms) const {
     if (!s.viewers.empty() || (s.last_left_ms >= 0 && now_ms - s.last_left_ms < linger_ms_)) out.insert(camera);
   }
   return out;
+}
+
+void LiveRelay::Prune(int64_t now_ms) {
+  std::erase_if(streams_, [&](const auto& entry) {
+    const Stream& s = entry.second;
+    return s.viewers.empty() && now_ms - std::max(s.last_left_ms, s.last_frame_ms) >= linger_ms_;
+  });
 }
 
 size_t LiveRelay::viewer_count() const {

@@ -59,6 +59,10 @@ class LiveRelay {
 
   // Cameras whose video is wanted: with a viewer, or whose last viewer left within the linger.
   std::set<std::string> Wanted(int64_t now_ms) const;
+  // Forgets cameras nobody watches whose video stopped more than a linger ago, with their GOP
+  // cache: the relay holds only what is watched or just was. Call it now and then.
+  void Prune(int64_t now_ms);
+  size_t stream_count() const { return streams_.size(); }
   // Who watches what, fps and bitrate per camera, skips per viewer.
   nlohmann::json Stats(int64_t now_ms) const;
   uint64_t frames_in() const { return frames_in_; }
@@ -77,7 +81,8 @@ class LiveRelay {
     std::vector<LiveFramePtr> gop;  // from the last keyframe; empty while waiting for one
     uint64_t last_seq = 0;
     std::vector<Viewer> viewers;
-    int64_t last_left_ms = -1;  // when the last viewer left
+    int64_t last_left_ms = -1;   // when the last viewer left
+    int64_t last_frame_ms = -1;  // when its last frame came
     std::string codec;
     uint32_t width = 0, height = 0;
     // Rates over the last full second.

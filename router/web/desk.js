@@ -6,7 +6,7 @@
 import { loadAlerts, renderFeed } from './alerts.js';
 import { api } from './api.js';
 import { connectFeed } from './feed.js';
-import { loadHealth } from './health.js';
+import { loadHealth, loadSystemProblems } from './health.js';
 import { KINDS, STATES, language, t } from './i18n.js';
 import { showLogin } from './login.js';
 import { $, desk } from './state.js';
@@ -45,6 +45,7 @@ export function start(me) {
   restoreWall();
   loadTree();
   loadAlerts();
+  loadSystemProblems();
   connectFeed();
   setInterval(() => { desk.tiles.forEach((tile) => tile.refresh()); $('#clock').textContent = new Date().toLocaleString(); }, 1000);
   setInterval(loadTree, 5000);

@@ -1,7 +1,9 @@
-// /desk/feed: alerts, handling steps and camera states as they happen, pushed by the router.
+// /desk/feed: alerts, handling steps, camera states and the router's own problems as they
+// happen, pushed by the router.
 'use strict';
 
 import { beep, renderFeed, showDetail } from './alerts.js';
+import { showSystemProblems } from './health.js';
 import { showLogin } from './login.js';
 import { desk } from './state.js';
 import { loadTree } from './tree.js';
@@ -16,8 +18,8 @@ export function connectFeed() {
         desk.alerts.set(e.id, { id: e.id, camera: e.camera, region: e.region, kind: e.kind, start_ms: e.start_ms,
                                 ended: false, state: 'new', overdue: false });
         beep();
-      } else if (known && e.phase === 'end') {
-        known.ended = true;
+      } else if (known) {
+        known.ended = e.phase === 'end';  // an event the router ended ("worker lost") opens again with its worker
       }
       renderFeed();
     } else if (e.type === 'handling') {
@@ -25,6 +27,8 @@ export function connectFeed() {
       if (a) { a.state = e.state; a.overdue = false; }
       renderFeed();
       if (desk.selected === e.id) showDetail(e.id);
+    } else if (e.type === 'system') {
+      showSystemProblems(e.problems);
     } else if (e.type === 'camera') {
       const c = desk.cameras.get(e.id);
       if (c) { c.state = e.state; c.reason = e.reason; }

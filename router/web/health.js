@@ -1,4 +1,5 @@
-// Camera health: every camera's state, open faults and for how long.
+// Camera health: every camera's state, open faults and for how long; and the router's own
+// problems, in a banner on every tab.
 'use strict';
 
 import { api } from './api.js';
@@ -19,3 +20,24 @@ export async function loadHealth() {
   }
 }
 
+
+// Shows the router's problems ([{key, text, since_ms}]; none: the banner goes).
+export function showSystemProblems(problems) {
+  const list = $('#system-problems');
+  list.innerHTML = '';
+  for (const p of problems) {
+    const li = document.createElement('li');
+    li.dataset.key = p.key;
+    li.title = p.text;
+    const [base, who] = p.key.split(':');  // e.g. "worker_outbox_full:w1"
+    const words = t(base) === base ? p.text : who ? `${t(base)} ${who}` : t(base);
+    li.textContent = `⚠ ${words} (${new Date(p.since_ms).toLocaleTimeString()})`;
+    list.appendChild(li);
+  }
+  list.hidden = problems.length === 0;
+}
+
+export async function loadSystemProblems() {
+  const r = await api('GET', '/api/desk/system');
+  if (r.status === 200) showSystemProblems(r.data.problems);
+}

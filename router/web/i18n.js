@@ -15,7 +15,10 @@ export const TEXT = {
         users: '用户', account: '账户', role: '角色', region: '区域', operator: '值班员', commander: '指挥员', admin: '管理员',
         add_user: '添加用户', user_active: '正常', user_disabled: '已停用', enable: '启用', disable: '停用',
         set_password: '重设密码', remove: '删除', old_password: '原密码', new_password: '新密码',
-        change_password: '修改密码', password_changed: '密码已修改' },
+        change_password: '修改密码', password_changed: '密码已修改',
+        alert_log_disk_full: '告警库磁盘已满：新告警暂存于各工作节点，腾出空间后自动补录',
+        alert_log_unwritable: '告警库无法写入：新告警暂存于各工作节点，恢复后自动补录',
+        worker_outbox_full: '工作节点告警暂存将满（先舍弃抓图，保留告警文字）：' },
   en: { title: 'Xueliang · Monitoring room', user: 'User', password: 'Password', login: 'Log in', logout: 'Log out',
         wall: 'Video wall', alerts: 'Alerts', health: 'Camera health', layout: 'Layout', all_kinds: 'All kinds',
         all_states: 'All states', unit: 'Unit', note: 'Note', ack: 'Acknowledge', dispatch: 'Dispatch',
@@ -31,7 +34,10 @@ export const TEXT = {
         users: 'Users', account: 'Account', role: 'Role', region: 'Region', operator: 'Operator', commander: 'Commander',
         admin: 'Admin', add_user: 'Add user', user_active: 'active', user_disabled: 'disabled', enable: 'Enable',
         disable: 'Disable', set_password: 'New password', remove: 'Remove', old_password: 'Old password',
-        new_password: 'New password', change_password: 'Change password', password_changed: 'Password changed' },
+        new_password: 'New password', change_password: 'Change password', password_changed: 'Password changed',
+        alert_log_disk_full: 'Alert log disk full: new alerts wait at the workers and are stored once there is room',
+        alert_log_unwritable: 'Alert log cannot be written: new alerts wait at the workers and are stored once it can',
+        worker_outbox_full: 'Worker outbox nearly full (snapshots go first, alert text stays):' },
 };
 export const KINDS = ['motion', 'face', 'signal_loss', 'frozen', 'covered', 'blur', 'brightness', 'scene_change'];
 export const STATES = ['new', 'acknowledged', 'dispatched', 'handled', 'closed'];

@@ -38,8 +38,8 @@ void CameraStates::Heard(const std::string& worker, int64_t now_ms) {
   if (fresh) spdlog::info("worker {}: connected", worker);
 }
 
-std::vector<std::string> CameraStates::Expire(int64_t now_ms) {
-  std::vector<std::string> lost;
+CameraStates::Lost CameraStates::Expire(int64_t now_ms) {
+  Lost lost;
   for (auto it = worker_seen_ms_.begin(); it != worker_seen_ms_.end();) {
     if (now_ms - it->second <= worker_timeout_ms_) {
       ++it;
@@ -48,7 +48,7 @@ std::vector<std::string> CameraStates::Expire(int64_t now_ms) {
     spdlog::warn("worker {}: silent for {} s, its cameras are offline", it->first, worker_timeout_ms_ / 1000);
     for (auto& [id, camera] : cameras_) {
       if (camera.worker() != it->first) continue;
-      lost.push_back(id);
+      lost.cameras.push_back(id);
       if (camera.state() == wire::CAMERA_STATE_OFFLINE) continue;
       camera.set_state(wire::CAMERA_STATE_OFFLINE);
       camera.set_reason("worker " + it->first + " lost");
@@ -56,6 +56,8 @@ std::vector<std::string> CameraStates::Expire(int64_t now_ms) {
       spdlog::info("camera {} ({}): offline: worker {} lost", camera.id(), camera.name(), it->first);
       on_change_(camera);
     }
+    lost.workers.push_back(it->first);
+    worker_cpu_.erase(it->first);
     it = worker_seen_ms_.erase(it);
   }
   return lost;

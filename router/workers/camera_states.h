@@ -35,9 +35,13 @@ class CameraStates {
   const std::map<std::string, double>& worker_cpu() const { return worker_cpu_; }
   // Any message from `worker` proves it alive.
   void Heard(const std::string& worker, int64_t now_ms);
-  // Reports the cameras of workers silent for longer than the timeout as offline; returns
-  // every camera such a worker ran (offline already or not), for its open events to end.
-  std::vector<std::string> Expire(int64_t now_ms);
+  // Reports the cameras of workers silent for longer than the timeout as offline and forgets
+  // those workers' figures; returns the workers and every camera they ran (offline already or
+  // not), for their open events to end.
+  struct Lost {
+    std::vector<std::string> workers, cameras;
+  };
+  Lost Expire(int64_t now_ms);
 
   const std::map<std::string, wire::Camera>& cameras() const { return cameras_; }
 

@@ -1,19 +1,23 @@
 // Nothing lost between a camera and the alert log, with the real processes on loopback: the
 // worker keeps every alert in its outbox on disk until the router has committed it, so a router
-// killed -9 again and again still ends up with every alert exactly once, in order; and a
+// killed -9 again and again, or out of disk for a while, still ends up with every alert
+// exactly once, in order; and a
 // worker whose router is away stops at once and keeps its memory flat.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sqlite3.h>
 
 #include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "common/http_client.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
+#include "tests/support/small_disk.h"
 #include "tests/support/system.h"
 
 namespace xl::test {
@@ -89,8 +93,36 @@ double Metric(int port, const std::string& name) {
   return std::regex_search(r->body, m, re) ? std::stod(m[1]) : -1;
 }
 
-TEST(Reliability, ARouterKilledFiveTimesEndsUpWithEveryAlertOnceInOrder) {
+// The router's own problems the desk shows (GET /api/desk/system): their keys.
+std::vector<std::string> SystemProblems(System& sys) {
+  std::vector<std::string> keys;
+  auto r = sys.Api("GET", "/api/desk/system");
+  if (r.ok() && r->status == 200) {
+    const auto reply = nlohmann::json::parse(r->body, nullptr, false);  // kept: the loop reads into it
+    if (reply.is_object()) {
+      for (const auto& p : reply["problems"]) keys.push_back(p["key"]);
+    }
+  }
+  return keys;
+}
+
+// A router metric (read as admin), -1 when it cannot be read.
+double RouterMetric(System& sys, const std::string& name) {
+  auto r = sys.Api("GET", "/metrics");
+  std::smatch m;
+  const std::regex re("\n" + name + " ([0-9.e+]+)");
+  return r.ok() && std::regex_search(r->body, m, re) ? std::stod(m[1]) : -1;
+}
+
+TEST(Reliability, ARouterKilledFiveTimesAndOutOfDiskEndsUpWithEveryAlertOnceInOrder) {
   System sys("reliability-router-kills");
+  // The router's database on a small disk of its own, to be filled up and freed.
+  SmallDisk disk(sys.dir() + "/small-disk", 16);
+  if (disk.mounted()) {
+    sys.PutDatabaseIn(disk.path());
+  } else {
+    std::cout << "[ SKIPPED  ] the disk-full part of this test: " << disk.why() << std::endl;
+  }
   auto camsim = sys.StartCamsim({"street0=" + Fixture("vtest.avi"), "street1=" + Fixture("vtest.avi")});
   auto router = sys.StartRouter();
   const int metrics_port = FreePort();
@@ -107,6 +139,42 @@ TEST(Reliability, ARouterKilledFiveTimesEndsUpWithEveryAlertOnceInOrder) {
     ASSERT_TRUE(WaitUntil([&] { return Count(Logged(sys.Database())) > before; }, seconds(60)))
         << "nothing logged after restart " << kill + 1 << "\n"
         << router->Output();
+  }
+  // A native client that stops reading (SIGSTOP) stays connected from here on: the router
+  // still ends within 5 s of SIGTERM at the end.
+  auto console = sys.StartConsole("console.log");
+  ASSERT_TRUE(WaitUntil([&] { return console->Output().find(kCameras[0]) != std::string::npos; }, seconds(60)))
+      << console->Output();
+  kill(console->pid(), SIGSTOP);
+  if (disk.mounted()) {
+    // The disk fills up: the router stores nothing more and acknowledges nothing, and says so
+    // on the desk and in /metrics; the worker keeps what it raises meanwhile.
+    auto has = [&](const std::string& key) {
+      const auto keys = SystemProblems(sys);
+      return std::find(keys.begin(), keys.end(), key) != keys.end();
+    };
+    ASSERT_TRUE(WaitUntil([&] { return SystemProblems(sys).empty(); }, seconds(60)))
+        << "a problem before the disk is full: " << SystemProblems(sys).front();
+    sys.AdminCookie();  // logged in while a session can still be stored
+    const size_t filled = disk.Fill();
+    ASSERT_TRUE(WaitUntil([&] { return has("alert_log_disk_full"); }, seconds(120)))
+        << "no disk-full problem on the desk after filling " << filled << " bytes: " <<
+        [&] {
+          auto r = sys.Api("GET", "/api/desk/system");
+          return r.ok() ? std::to_string(r->status) + " " + r->body : r.error().message;
+        }()
+        << "\n"
+        << router->Output();
+    EXPECT_EQ(RouterMetric(sys, "xl_alert_log_disk_full"), 1);
+    // The worker keeps what it raises meanwhile.
+    ASSERT_TRUE(WaitUntil([&] { return Metric(metrics_port, "xl_outbox_messages") >= 10; }, seconds(60)))
+        << "the worker keeps nothing while the router cannot store";
+    // Room again: the router stores by itself what the worker kept, and the problem goes.
+    disk.Free();
+    ASSERT_TRUE(WaitUntil([&] { return SystemProblems(sys).empty(); }, seconds(60))) << router->Output();
+    EXPECT_EQ(RouterMetric(sys, "xl_alert_log_disk_full"), 0);
+    EXPECT_NE(router->Output().find("alert log: disk full"), std::string::npos);
+    EXPECT_NE(router->Output().find("the alert log is written again"), std::string::npos);
   }
   // No more alerts: the simulator goes, and the worker's outbox empties (status reports keep
   // coming, so it is seen empty between them).
@@ -131,6 +199,10 @@ TEST(Reliability, ARouterKilledFiveTimesEndsUpWithEveryAlertOnceInOrder) {
   EXPECT_GT(Metric(metrics_port, "xl_publisher_sent_total"), Metric(metrics_port, "xl_outbox_acked_total"))
       << "the kills should have made the worker send something again";
   EXPECT_EQ(Metric(metrics_port, "xl_outbox_messages_lost_total"), 0);
+  EXPECT_EQ(router->Stop(std::chrono::milliseconds(5000)), 0)
+      << "the router did not end within 5 s of SIGTERM, with a client that does not read\n"
+      << router->Output();
+  kill(console->pid(), SIGCONT);
 }
 
 TEST(Reliability, AWorkerWhoseRouterIsAwayKeepsItsAlertsOnDiskAndStopsAtOnce) {
@@ -181,42 +253,93 @@ TEST(Reliability, AWorkerWhoseRouterIsAwayKeepsItsAlertsOnDiskAndStopsAtOnce) {
   }
 }
 
-TEST(Reliability, AWorkerKilledDuringAnEventHasTheEventEndedAsWorkerLost) {
+// The desk's list of events (GET /api/desk/alerts), newest first.
+nlohmann::json DeskEvents(System& sys) {
+  auto list = sys.Api("GET", "/api/desk/alerts?limit=5000");
+  auto out = list.ok() ? nlohmann::json::parse(list->body, nullptr, false) : nlohmann::json::array();
+  return out.is_array() ? out : nlohmann::json::array();
+}
+
+// The ID of an event the desk shows open, not one of `not_these`; "" when none.
+std::string OpenEvent(System& sys, const std::set<std::string>& not_these = {}) {
+  for (const auto& e : DeskEvents(sys)) {
+    if (e["ended"] == false && !not_these.count(e["id"])) return e["id"];
+  }
+  return "";
+}
+
+// The desk's view of event `id` (GET /api/desk/alerts/<id>); null when it cannot be read.
+nlohmann::json DeskEvent(System& sys, const std::string& id) {
+  auto r = sys.Api("GET", "/api/desk/alerts/" + id);
+  if (!r.ok() || r->status != 200) return nullptr;
+  return nlohmann::json::parse(r->body, nullptr, false);
+}
+
+// Whether the desk's list shows event `id` ended.
+bool EndedOnTheDesk(System& sys, const std::string& id) {
+  for (const auto& e : DeskEvents(sys)) {
+    if (e["id"] == id) return e["ended"] == true;
+  }
+  return false;
+}
+
+// The index of the END "worker lost" in the messages of desk event `e`, -1 when there is none.
+int WorkerLostEnd(const nlohmann::json& e) {
+  if (!e.is_object()) return -1;
+  for (size_t i = 0; i < e["messages"].size(); ++i) {
+    if (e["messages"][i]["end_reason"] == "worker lost") return int(i);
+  }
+  return -1;
+}
+
+TEST(Reliability, AWorkerLostDuringAnEventHasItEndedAndReopenedWhenItComesBack) {
   System sys("reliability-worker-lost");
   auto camsim = sys.StartCamsim({"street0=" + Fixture("vtest.avi"), "street1=" + Fixture("vtest.avi")});
   auto router = sys.StartRouter({"--worker-timeout-s", "3"});
   auto worker = StartWorker(sys, FreePort());
-  std::string event;
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        for (const auto& [camera, alerts] : Logged(sys.Database())) {
-          if (!alerts.empty() && alerts.front().ends_with(" start"))
-            event = alerts.front().substr(0, alerts.front().find(' '));
-        }
-        return !event.empty();
-      },
-      seconds(120)))
-      << worker->Output();
+  std::string killed;
+  ASSERT_TRUE(WaitUntil([&] { return !(killed = OpenEvent(sys)).empty(); }, seconds(120))) << worker->Output();
   worker->Kill();  // mid-event: it will never send the end
 
   // Within the worker timeout the router ends it, saying why; the desk shows it ended.
   nlohmann::json alert;
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        auto r = sys.Api("GET", "/api/desk/alerts/" + event);
-        if (!r.ok() || r->status != 200) return false;
-        alert = nlohmann::json::parse(r->body, nullptr, false);
-        return alert.is_object() && !alert["messages"].empty() && alert["messages"].back()["phase"] == "end";
-      },
-      seconds(30)))
+  ASSERT_TRUE(WaitUntil([&] { return WorkerLostEnd(alert = DeskEvent(sys, killed)) >= 0; }, seconds(30)))
       << alert.dump();
   EXPECT_EQ(alert["messages"].back()["end_reason"], "worker lost") << alert.dump();
-  auto list = sys.Api("GET", "/api/desk/alerts");
-  ASSERT_TRUE(list.ok());
-  bool ended = false;
-  for (const auto& e : nlohmann::json::parse(list->body)) ended |= e["id"] == event && e["ended"] == true;
-  EXPECT_TRUE(ended) << list->body;
-  EXPECT_NE(router->Output().find("event " + event + " ended: worker lost"), std::string::npos);
+  EXPECT_TRUE(EndedOnTheDesk(sys, killed));
+  EXPECT_NE(router->Output().find("event " + killed + " ended: worker lost"), std::string::npos);
+
+  // The worker starts again: what its outbox still held of the killed event is older than
+  // the router's end and does not open it again (no process of the worker runs it now).
+  std::set<std::string> before;
+  for (const auto& e : DeskEvents(sys)) before.insert(e["id"]);
+  worker = StartWorker(sys, FreePort());
+  std::string paused;
+  ASSERT_TRUE(WaitUntil([&] { return !(paused = OpenEvent(sys, before)).empty(); }, seconds(120))) << worker->Output();
+  // Stopped mid-event (SIGSTOP: a hung host, a cut link) until the router has ended the
+  // event as "worker lost", then on again with the event still running: it is open again,
+  // and its worker ends it itself when the video ends.
+  kill(worker->pid(), SIGSTOP);
+  ASSERT_TRUE(WaitUntil([&] { return WorkerLostEnd(alert = DeskEvent(sys, paused)) >= 0; }, seconds(30)))
+      << alert.dump();
+  kill(worker->pid(), SIGCONT);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        alert = DeskEvent(sys, paused);
+        return alert.is_object() && alert["messages"].size() > size_t(WorkerLostEnd(alert)) + 1;
+      },
+      seconds(60)))
+      << "nothing of the event after its worker came back: " << alert.dump();
+  EXPECT_EQ(alert["messages"][WorkerLostEnd(alert) + 1]["phase"], "update") << alert.dump();
+  EXPECT_NE(router->Output().find("event " + paused + " open again: its worker is back"), std::string::npos)
+      << router->Output();
+  camsim->Stop();
+  ASSERT_TRUE(WaitUntil([&] { return EndedOnTheDesk(sys, paused); }, seconds(60)));
+  alert = DeskEvent(sys, paused);
+  EXPECT_EQ(alert["messages"].back()["phase"], "end") << alert.dump();
+  EXPECT_EQ(alert["messages"].back()["end_reason"], "") << "ended by its worker: " << alert.dump();
+  EXPECT_TRUE(EndedOnTheDesk(sys, killed));
+  EXPECT_EQ(router->Output().find("event " + killed + " open again"), std::string::npos) << router->Output();
 }
 
 }  // namespace

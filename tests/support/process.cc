@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -149,7 +150,16 @@ int FreePort() {
 
 std::string TempDir(const std::string& name) {
   std::filesystem::path dir = std::filesystem::path(XL_BINARY_DIR) / "test-output" / name;
-  std::filesystem::remove_all(dir);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) {
+    // A filesystem a killed test left mounted in it (tests/support/small_disk.h): detached first.
+    std::ifstream mounts("/proc/self/mounts");
+    for (std::string device, point, rest; mounts >> device >> point && std::getline(mounts, rest);) {
+      if (point.rfind(dir.string() + "/", 0) == 0) umount2(point.c_str(), MNT_DETACH);
+    }
+    std::filesystem::remove_all(dir);
+  }
   std::filesystem::create_directories(dir);
   return dir.string();
 }

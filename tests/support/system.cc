@@ -14,6 +14,7 @@ namespace xl::test {
 
 System::System(const std::string& name)
     : dir_(TempDir(name)),
+      db_dir_(dir_),
       rtsp_port_(FreePort()),
       worker_port_(FreePort()),
       client_port_(FreePort()),

@@ -74,11 +74,15 @@ class System {
   std::string ControlEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(control_port_); }
   std::string MediaEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(media_port_); }
   std::string HttpBase() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
-  std::string Database() const { return dir_ + "/xueliang.db"; }
+  std::string Database() const { return db_dir_ + "/xueliang.db"; }
+  // The router's database goes in `dir` (e.g. a SmallDisk) instead of the system's folder.
+  // Requires: no router or worker started yet (their keys are registered in it).
+  void PutDatabaseIn(const std::string& dir) { db_dir_ = dir; }
   const std::string& dir() const { return dir_; }
 
  private:
   std::string dir_;
+  std::string db_dir_;  // where the router's database is: dir_ unless moved
   int rtsp_port_, worker_port_, client_port_, control_port_, media_port_, http_port_, relay_port_;
   int xl_runs_ = 0;
   std::string admin_cookie_;

@@ -86,6 +86,29 @@ TEST(LiveRelay, CamerasAreWantedWhileWatchedAndForALingerAfter) {
   EXPECT_TRUE(relay.Wanted(7000).empty());
 }
 
+TEST(LiveRelay, CamerasNobodyWatchesAreForgottenOnceTheirVideoStops) {
+  LiveRelay relay(5000);
+  TestViewer v;
+  relay.Add(kCam, &v, "test", 1000);
+  relay.OnMessage(Frame(1, true), 1000);
+  relay.OnMessage(Frame(1, true, "33010201001320000012"), 1000);  // video nobody watches
+  relay.Prune(100000);
+  EXPECT_EQ(relay.stream_count(), 1u) << "a watched camera stays";
+  relay.OnMessage(Frame(2, false), 100000);
+  relay.Remove(&v, 100000);
+  relay.OnMessage(Frame(3, false), 102000);  // still coming in the linger
+  relay.Prune(106000);
+  EXPECT_EQ(relay.stream_count(), 1u) << "within a linger of its last frame";
+  relay.Prune(107000);
+  EXPECT_EQ(relay.stream_count(), 0u);
+  EXPECT_TRUE(relay.Stats(107000).empty());
+  // Watched again: it starts afresh from the next keyframe.
+  relay.Add(kCam, &v, "test", 108000);
+  relay.OnMessage(Frame(9, true), 108000);
+  EXPECT_EQ(v.seqs.back(), 9u);
+  relay.Remove(&v, 108000);
+}
+
 TEST(LiveRelay, GarbageIsRefused) {
   LiveRelay relay;
   zmq::message_t junk(std::string("\xff\xff\xff\x01garbage"));

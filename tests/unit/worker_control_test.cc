@@ -8,6 +8,7 @@
 #include "proto/wire/wire.h"
 #include "router/registry/camera_store.h"
 #include "router/workers/worker_control.h"
+#include "router/workers/worker_outbox.h"
 
 namespace xl::router {
 namespace {
@@ -71,6 +72,28 @@ TEST_F(WorkerControlTest, AKnownChannelKeepsItsSettingsAcrossCatalogReports) {
   // Another device now reports the channel: it is reached through that one.
   Report("w2", "34020000001110000002");
   EXPECT_EQ(Spec().url(), "gb28181://34020000001110000002/" + kChannel + "?transport=tcp");
+}
+
+TEST(WorkerOutbox, NearlyFullIsAProblemUntilThereIsRoomAgain) {
+  wire::OutboxStatus box;
+  box.set_max_bytes(1000);
+  box.set_bytes(890);
+  EXPECT_FALSE(OutboxProblem("w1", box, false));
+  box.set_bytes(900);
+  box.set_messages(42);
+  box.set_snapshots_dropped(7);
+  auto text = OutboxProblem("w1", box, false);
+  ASSERT_TRUE(text);
+  EXPECT_EQ(
+      *text,
+      "worker w1: its outbox is 90 % full (42 alerts waiting for the router); 7 snapshots given up, 0 alerts lost");
+  box.set_bytes(850);  // raised: it stays until under 80 %
+  EXPECT_TRUE(OutboxProblem("w1", box, true));
+  EXPECT_FALSE(OutboxProblem("w1", box, false));
+  box.set_bytes(790);
+  EXPECT_FALSE(OutboxProblem("w1", box, true));
+  box.set_max_bytes(0);  // an older worker that does not say
+  EXPECT_FALSE(OutboxProblem("w1", box, false));
 }
 
 }  // namespace
