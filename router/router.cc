@@ -511,7 +511,15 @@ void Router::DrainControl(int64_t now) {
       Refused("control", sender ? "worker " + *sender + " spoke as '" + id + "'" : "a key that is no worker's", now);
       return;
     }
-    control_.OnMessage(id, body, now);
+    if (!control_.OnMessage(id, body, now)) return;
+    // A worker process that has just started knows nothing of the events its previous
+    // process left open: they end now. (What that process's outbox still holds of them is
+    // older than this end, and does not open them again.)
+    std::vector<std::string> cameras;
+    for (const auto& [camera, state] : states_.cameras()) {
+      if (state.worker() == id) cameras.push_back(camera);
+    }
+    EndOpenEvents(cameras, "worker restarted");
   });
 }
 

@@ -35,18 +35,18 @@ WorkerControl::WorkerControl(zmq::socket_t& socket, CameraStore& store, int64_t 
   }
 }
 
-void WorkerControl::OnMessage(const std::string& identity, const zmq::message_t& body, int64_t now_ms) {
+bool WorkerControl::OnMessage(const std::string& identity, const zmq::message_t& body, int64_t now_ms) {
   wire::ControlUp up;
   if (!FromFrame(body, &up)) {
     spdlog::warn("control: dropped a malformed message from worker '{}' ({} bytes)", identity, body.size());
-    return;
+    return false;
   }
   const std::string& claimed = up.has_hello()         ? up.hello().worker()
                                : up.has_gb_channels() ? up.gb_channels().worker()
                                                       : up.heartbeat().worker();
   if (claimed != identity || identity.empty()) {
     spdlog::warn("control: dropped a message from '{}' claiming to be worker '{}'", identity, claimed);
-    return;
+    return false;
   }
   Peer& peer = peers_[identity];
   peer.info.id = identity;
@@ -77,6 +77,7 @@ void WorkerControl::OnMessage(const std::string& identity, const zmq::message_t&
   } else if (up.has_gb_channels()) {
     ApplyGbChannels(identity, up.gb_channels());
   }
+  return up.has_hello();
 }
 
 void WorkerControl::ApplySeed(const std::string& worker, const wire::WorkerHello& hello) {

@@ -37,8 +37,9 @@ class WorkerControl {
   WorkerControl(zmq::socket_t& socket, CameraStore& store, int64_t worker_timeout_ms,
                 std::map<std::string, std::string> http_urls = {});
 
-  // One message from the socket: `identity` frame and body.
-  void OnMessage(const std::string& identity, const zmq::message_t& body, int64_t now_ms);
+  // One message from the socket: `identity` frame and body. True when it is a worker's hello:
+  // a worker process that has just started (it says hello until it has an assignment).
+  bool OnMessage(const std::string& identity, const zmq::message_t& body, int64_t now_ms);
   // The registry changed: recompute and resend assignments on the next Pump.
   void MarkDirty() { dirty_ = true; }
   // Expires silent workers, plans assignments and sends what is due. Call often.

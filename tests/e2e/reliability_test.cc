@@ -19,6 +19,7 @@
 #include "tests/support/process.h"
 #include "tests/support/small_disk.h"
 #include "tests/support/system.h"
+#include "xueliang.pb.h"
 
 namespace xl::test {
 namespace {
@@ -61,15 +62,19 @@ AlertsByCamera Raised(const Process& worker) {
   return out;
 }
 
-// What the router's log holds.
+// What the router's log holds of what workers sent (not the ENDs the router made itself:
+// "worker lost", "worker restarted").
 AlertsByCamera Logged(const std::string& db_path) {
   AlertsByCamera out;
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
     sqlite3_stmt* q = nullptr;
-    sqlite3_prepare_v2(db, "SELECT camera_id, alert_id, phase FROM alerts ORDER BY seq", -1, &q, nullptr);
+    sqlite3_prepare_v2(db, "SELECT camera_id, alert_id, phase, body FROM alerts ORDER BY seq", -1, &q, nullptr);
     while (q && sqlite3_step(q) == SQLITE_ROW) {
       auto text = [&](int i) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, i))); };
+      wire::Alert body;
+      body.ParseFromArray(sqlite3_column_blob(q, 3), sqlite3_column_bytes(q, 3));
+      if (!body.end_reason().empty()) continue;
       out[text(0)].push_back(text(1) + " " + text(2));
     }
     sqlite3_finalize(q);
