@@ -228,7 +228,7 @@ int main(int argc, char** argv) {
 
   std::printf("kills: router %d, w1 %d, w2 %d, client %d\n", kills["router"], kills["w1"], kills["w2"],
               kills["client"]);
-  std::printf("raised %zu messages in %zu events; logged %zu of them (+ %zu ends the router made: worker lost)%s\n",
+  std::printf("raised %zu messages in %zu events; logged %zu of them (+ %zu ends the router made: worker lost or restarted)%s\n",
               raised.count, raised.by_event.size(), logged.count, router_made,
               drained ? "" : "; the workers' outboxes did NOT empty");
   std::printf("router log: lost %zu, duplicated %zu, events out of order %zu, messages nobody raised %zu\n", lost,

@@ -340,10 +340,13 @@ void Router::DrainWorkers(int64_t now_ms) {
           spdlog::warn("router: dropped an alert from {}: {}", env.source(), s.message());
           break;
         }
-        if (!AssignedTo(env.alert().camera_id(), *sender)) {
+        // Its camera now, or one it ran (an alert raised before the camera moved on arrives
+        // later: after a router restart, or from the outbox of a worker that comes back).
+        if (!AssignedTo(env.alert().camera_id(), *sender) &&
+            !(store_->Find(env.alert().camera_id()) && states_.RanBy(env.alert().camera_id(), *sender))) {
           Refused("workers",
                   "worker " + env.source() + " sent an alert of camera " + env.alert().camera_id() +
-                      ", which is not assigned to it",
+                      ", which it does not run and has not run",
                   now_ms);
           break;
         }

@@ -1,5 +1,7 @@
 #include "router/workers/camera_states.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "common/clock.h"
@@ -7,7 +9,10 @@
 namespace xl::router {
 
 void CameraStates::Seed(const std::vector<wire::Camera>& cameras) {
-  for (const wire::Camera& c : cameras) cameras_[c.id()] = c;
+  for (const wire::Camera& c : cameras) {
+    cameras_[c.id()] = c;
+    if (!c.worker().empty()) ran_by_[c.id()] = {c.worker()};
+  }
 }
 
 void CameraStates::Update(const wire::Camera& camera, int64_t now_ms) {
@@ -17,7 +22,21 @@ void CameraStates::Update(const wire::Camera& camera, int64_t now_ms) {
                        known.worker() != camera.worker() || known.name() != camera.name() ||
                        known.region() != camera.region() || known.since_ms() != camera.since_ms();
   known = camera;
+  if (!camera.worker().empty()) {
+    std::vector<std::string>& ran = ran_by_[camera.id()];
+    if (ran.empty() || ran.back() != camera.worker()) {
+      std::erase(ran, camera.worker());
+      ran.push_back(camera.worker());
+      if (ran.size() > kRanByKept) ran.erase(ran.begin());
+    }
+  }
   if (changed) on_change_(known);
+}
+
+bool CameraStates::RanBy(const std::string& camera, const std::string& worker) const {
+  if (auto it = cameras_.find(camera); it != cameras_.end() && it->second.worker() == worker) return true;
+  auto ran = ran_by_.find(camera);
+  return ran != ran_by_.end() && std::find(ran->second.begin(), ran->second.end(), worker) != ran->second.end();
 }
 
 void CameraStates::Forget(const std::string& camera_id) {
@@ -25,6 +44,7 @@ void CameraStates::Forget(const std::string& camera_id) {
   if (it == cameras_.end()) return;
   wire::Camera gone = it->second;
   cameras_.erase(it);
+  ran_by_.erase(camera_id);
   gone.set_state(wire::CAMERA_STATE_REMOVED);
   gone.set_reason("removed from the registry");
   gone.set_since_ms(NowMs());

@@ -28,6 +28,11 @@ class CameraStates {
   // A state report from a worker; `now_ms` is monotonic. Health figures (fps, bitrate, ...)
   // are kept silently; only a change of state, reason, worker, name or region is reported.
   void Update(const wire::Camera& camera, int64_t now_ms);
+  // Whether `worker` ran `camera`: it reported it last (before a restart of the router too:
+  // the seeded states say), or it is one of the last few workers that reported it since the
+  // router started. An alert such a worker raised while it ran the camera is genuine, even
+  // when the camera has moved on since (failover, a rebalance after a restart).
+  bool RanBy(const std::string& camera, const std::string& worker) const;
   // The camera left the registry (camera_store): reported once as REMOVED, then forgotten.
   void Forget(const std::string& camera_id);
   // A worker's CPU use from its status report.
@@ -51,6 +56,8 @@ class CameraStates {
   std::map<std::string, wire::Camera> cameras_;
   std::map<std::string, int64_t> worker_seen_ms_;  // only workers not yet declared lost
   std::map<std::string, double> worker_cpu_;
+  std::map<std::string, std::vector<std::string>> ran_by_;  // camera → its last few workers, newest last
+  static constexpr size_t kRanByKept = 4;
 };
 
 }  // namespace xl::router

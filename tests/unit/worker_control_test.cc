@@ -7,6 +7,7 @@
 
 #include "proto/wire/wire.h"
 #include "router/registry/camera_store.h"
+#include "router/workers/camera_states.h"
 #include "router/workers/worker_control.h"
 #include "router/workers/worker_outbox.h"
 
@@ -72,6 +73,34 @@ TEST_F(WorkerControlTest, AKnownChannelKeepsItsSettingsAcrossCatalogReports) {
   // Another device now reports the channel: it is reached through that one.
   Report("w2", "34020000001110000002");
   EXPECT_EQ(Spec().url(), "gb28181://34020000001110000002/" + kChannel + "?transport=tcp");
+}
+
+TEST(CameraStates, TheWorkersThatRanACameraAreKnownAcrossMovesAndRestarts) {
+  const std::string cam = "33010201001320000011";
+  auto report = [&](CameraStates& states, const std::string& worker) {
+    wire::Camera c;
+    c.set_id(cam);
+    c.set_worker(worker);
+    c.set_state(wire::CAMERA_STATE_ONLINE);
+    states.Update(c, 0);
+  };
+  CameraStates states(15000, [](const wire::Camera&) {});
+  EXPECT_FALSE(states.RanBy(cam, "w1"));
+  report(states, "w1");
+  report(states, "w2");  // moved (failover)
+  EXPECT_TRUE(states.RanBy(cam, "w1"));
+  EXPECT_TRUE(states.RanBy(cam, "w2"));
+  EXPECT_FALSE(states.RanBy(cam, "w3"));
+  for (const char* w : {"w3", "w4", "w5", "w6"}) report(states, w);
+  EXPECT_FALSE(states.RanBy(cam, "w1")) << "only the last few are kept";
+  EXPECT_TRUE(states.RanBy(cam, "w3"));
+  // A router started again knows the last one from the states it saved.
+  CameraStates restarted(15000, [](const wire::Camera&) {});
+  restarted.Seed({states.cameras().at(cam)});
+  EXPECT_TRUE(restarted.RanBy(cam, "w6"));
+  EXPECT_FALSE(restarted.RanBy(cam, "w5"));
+  restarted.Forget(cam);
+  EXPECT_FALSE(restarted.RanBy(cam, "w6"));
 }
 
 TEST(WorkerOutbox, NearlyFullIsAProblemUntilThereIsRoomAgain) {
