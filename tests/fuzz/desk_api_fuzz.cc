@@ -33,6 +33,7 @@ struct Desk {
   std::unique_ptr<UserStore> users;
   std::unique_ptr<AlertDesk> desk;
   CameraStates states{15000, [](const xl::wire::Camera&) {}};
+  xl::router::SystemProblems problems;
   std::unique_ptr<DeskApi> api;
   std::string admin_cookie, operator_cookie;
 
@@ -62,6 +63,7 @@ struct Desk {
                                                      *log,
                                                      *store,
                                                      states,
+                                                     problems,
                                                      {},
                                                      300000,
                                                      [](auto&&...) {},
