@@ -335,15 +335,16 @@ void Router::DrainWorkers(int64_t now_ms) {
           if (AssignedTo(c.id(), *sender)) states_.Update(c, now_ms);
         }
         break;
-      case wire::Envelope::kAlert:
+      case wire::Envelope::kAlert: {
         if (Status s = ValidateCameraId(env.alert().camera_id()); !s.ok()) {
           spdlog::warn("router: dropped an alert from {}: {}", env.source(), s.message());
           break;
         }
         // Its camera now, or one it ran (an alert raised before the camera moved on arrives
         // later: after a router restart, or from the outbox of a worker that comes back).
-        if (!AssignedTo(env.alert().camera_id(), *sender) &&
-            !(store_->Find(env.alert().camera_id()) && states_.RanBy(env.alert().camera_id(), *sender))) {
+        const RegisteredCamera* camera = store_->Find(env.alert().camera_id());
+        if (!camera ||
+            (!sender->empty() && camera->worker != *sender && !states_.RanBy(env.alert().camera_id(), *sender))) {
           Refused("workers",
                   "worker " + env.source() + " sent an alert of camera " + env.alert().camera_id() +
                       ", which it does not run and has not run",
@@ -354,12 +355,13 @@ void Router::DrainWorkers(int64_t now_ms) {
         alerts.back().set_worker(env.source());
         // The registry names the camera and its region, not the worker (which may lag a
         // rename, or lie): region scoping rests on this.
-        if (const RegisteredCamera* c = store_->Find(env.alert().camera_id())) {
-          if (!c->spec.name().empty()) alerts.back().set_camera_name(c->spec.name());
-          if (!c->spec.region().empty()) alerts.back().set_region(c->spec.region());
+        if (camera) {
+          if (!camera->spec.name().empty()) alerts.back().set_camera_name(camera->spec.name());
+          if (!camera->spec.region().empty()) alerts.back().set_region(camera->spec.region());
         }
         ++counters_.alerts_by_kind[KindName(env.alert().kind())];
         break;
+      }
       default:
         break;
     }
@@ -415,8 +417,9 @@ const std::string kOutboxFull = "worker_outbox_full:";
 }  // namespace
 
 void Router::RaiseProblem(const std::string& key, const std::string& text) {
-  const bool fresh = problems_.Raise(key, text, NowMs());
-  if (fresh) spdlog::error("router: {}", text);
+  const SystemProblems::Change change = problems_.Raise(key, text, NowMs());
+  if (change == SystemProblems::Change::kSame) return;
+  if (change == SystemProblems::Change::kNew) spdlog::error("router: {}", text);
   if (feed_) feed_->OnSystem(problems_.Json());
 }
 
@@ -429,10 +432,10 @@ void Router::ClearProblem(const std::string& key) {
 void Router::OnWorkerOutbox(const std::string& worker, const wire::OutboxStatus& outbox) {
   const std::string key = kOutboxFull + worker;
   const auto text = OutboxProblem(worker, outbox, problems_.Has(key));
-  if (!text) {
-    ClearProblem(key);
-  } else if (!problems_.Has(key) || problems_.all().at(key).text != *text) {
+  if (text) {
     RaiseProblem(key, *text);
+  } else {
+    ClearProblem(key);
   }
 }
 
@@ -443,7 +446,7 @@ void Router::OnAlertLogFailed(const Error& error) {
       full ? "alert log: disk full (" + config_.database + "); workers keep their alerts until there is room"
            : error.message + "; workers keep their alerts until it can be written";
   ClearProblem(full ? kLogUnwritable : kLogDiskFull);
-  if (!problems_.Has(key)) RaiseProblem(key, text);
+  RaiseProblem(key, text);
 }
 
 void Router::OnAlertLogWritten() {

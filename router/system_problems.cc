@@ -5,10 +5,12 @@
 
 namespace xl::router {
 
-bool SystemProblems::Raise(const std::string& key, const std::string& text, int64_t now_ms) {
+SystemProblems::Change SystemProblems::Raise(const std::string& key, const std::string& text, int64_t now_ms) {
   auto [it, added] = problems_.try_emplace(key, Problem{text, now_ms});
-  if (!added) it->second.text = text;
-  return added;
+  if (added) return Change::kNew;
+  if (it->second.text == text) return Change::kSame;
+  it->second.text = text;
+  return Change::kTextChanged;
 }
 
 bool SystemProblems::Clear(const std::string& key) { return problems_.erase(key) > 0; }

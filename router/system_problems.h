@@ -14,12 +14,13 @@ namespace xl::router {
 class SystemProblems {
  public:
   struct Problem {
-    std::string text;  // e.g. "alert log: disk full — workers keep their alerts until there is room"
+    std::string text;      // e.g. "alert log: disk full — workers keep their alerts until there is room"
     int64_t since_ms = 0;  // wall clock
   };
 
-  // Raises `key` (its text updated when it holds already). True when it was not raised.
-  bool Raise(const std::string& key, const std::string& text, int64_t now_ms);
+  enum class Change { kNew, kTextChanged, kSame };
+  // Raises `key`, or updates its text when it holds already (keeping its `since`).
+  Change Raise(const std::string& key, const std::string& text, int64_t now_ms);
   // True when `key` was raised (and now is not).
   bool Clear(const std::string& key);
   bool Has(const std::string& key) const { return problems_.count(key) > 0; }

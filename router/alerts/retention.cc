@@ -13,11 +13,10 @@ Result<std::unique_ptr<AlertRetention>> AlertRetention::Open(const std::string& 
 }
 
 int64_t AlertRetention::UsedBytes() {
-  auto pragma = [&](const char* sql) {
-    auto q = PrepareSql(db_.get(), sql);
-    return q.ok() && sqlite3_step(q->get()) == SQLITE_ROW ? sqlite3_column_int64(q->get(), 0) : 0;
-  };
-  return (pragma("PRAGMA page_count") - pragma("PRAGMA freelist_count")) * pragma("PRAGMA page_size");
+  auto q = PrepareSql(db_.get(),
+                      "SELECT (p.page_count - f.freelist_count) * s.page_size "
+                      "FROM pragma_page_count() p, pragma_freelist_count() f, pragma_page_size() s");
+  return q.ok() && sqlite3_step(q->get()) == SQLITE_ROW ? sqlite3_column_int64(q->get(), 0) : 0;
 }
 
 Result<AlertRetention::Deleted> AlertRetention::Step(int64_t now_ms) {

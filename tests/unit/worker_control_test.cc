@@ -7,6 +7,7 @@
 
 #include "proto/wire/wire.h"
 #include "router/registry/camera_store.h"
+#include "router/system_problems.h"
 #include "router/workers/camera_states.h"
 #include "router/workers/worker_control.h"
 #include "router/workers/worker_outbox.h"
@@ -123,6 +124,23 @@ TEST(WorkerOutbox, NearlyFullIsAProblemUntilThereIsRoomAgain) {
   EXPECT_FALSE(OutboxProblem("w1", box, true));
   box.set_max_bytes(0);  // an older worker that does not say
   EXPECT_FALSE(OutboxProblem("w1", box, false));
+}
+
+TEST(SystemProblems, SaysWhetherARaiseIsNewChangedOrTheSameAndKeepsItsStart) {
+  using Change = SystemProblems::Change;
+  SystemProblems problems;
+  EXPECT_EQ(problems.Raise("a", "one", 100), Change::kNew);
+  EXPECT_EQ(problems.Raise("a", "one", 200), Change::kSame);
+  EXPECT_EQ(problems.Raise("a", "two", 300), Change::kTextChanged);
+  EXPECT_EQ(problems.Raise("b", "three", 50), Change::kNew);
+  const auto json = problems.Json();
+  ASSERT_EQ(json.size(), 2u);
+  EXPECT_EQ(json[0]["key"], "b");  // oldest first
+  EXPECT_EQ(json[1]["text"], "two");
+  EXPECT_EQ(json[1]["since_ms"], 100);
+  EXPECT_TRUE(problems.Clear("a"));
+  EXPECT_FALSE(problems.Clear("a"));
+  EXPECT_FALSE(problems.Has("a"));
 }
 
 }  // namespace
