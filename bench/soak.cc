@@ -41,6 +41,7 @@ namespace {
 
 struct Sample {
   double rss_mb = 0;
+  double anon_mb = 0;  // of which the heap, stacks and other private memory (the rest: mapped files)
   int threads = 0, fds = 0;
 };
 
@@ -49,6 +50,7 @@ Sample SampleOf(pid_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);) {
     if (line.rfind("VmRSS:", 0) == 0) s.rss_mb = std::atof(line.c_str() + 6) / 1024;
+    if (line.rfind("RssAnon:", 0) == 0) s.anon_mb = std::atof(line.c_str() + 8) / 1024;
     if (line.rfind("Threads:", 0) == 0) s.threads = std::atoi(line.c_str() + 8);
   }
   if (DIR* d = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
@@ -194,9 +196,10 @@ int main(int argc, char** argv) {
     rows.push_back({label, SampleOf(router->pid()), SampleOf(worker->pid()), SampleOf(gb_worker->pid())});
     const Row& r = rows.back();
     std::printf(
-        "%-8s router %7.1f MB %3d thr %4d fd | worker %7.1f MB %3d thr %4d fd | gb worker %7.1f MB %3d thr %4d fd\n",
-        r.label.c_str(), r.router.rss_mb, r.router.threads, r.router.fds, r.worker.rss_mb, r.worker.threads,
-        r.worker.fds, r.gb.rss_mb, r.gb.threads, r.gb.fds);
+        "%-8s router %6.1f MB (%5.1f anon) %3d thr %4d fd | worker %6.1f MB (%5.1f anon) %3d thr %4d fd | gb "
+        "worker %6.1f MB (%5.1f anon) %3d thr %4d fd\n",
+        r.label.c_str(), r.router.rss_mb, r.router.anon_mb, r.router.threads, r.router.fds, r.worker.rss_mb,
+        r.worker.anon_mb, r.worker.threads, r.worker.fds, r.gb.rss_mb, r.gb.anon_mb, r.gb.threads, r.gb.fds);
     std::fflush(stdout);
   };
 

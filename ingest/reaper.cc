@@ -1,5 +1,7 @@
 #include "ingest/reaper.h"
 
+#include <malloc.h>
+
 #include "common/clock.h"
 
 namespace xl::ingest {
@@ -10,12 +12,22 @@ Reaper::Reaper() {
     for (;;) {
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;
-      Attempt a = std::move(queue_.front());
-      queue_.pop_front();
-      lock.unlock();
-      a.pipeline.reset();  // blocks until the streaming threads are gone
-      if (a.session) a.session->Close(NowMs());
+      {
+        Attempt a = std::move(queue_.front());
+        queue_.pop_front();
+        lock.unlock();
+        a.pipeline.reset();  // blocks until the streaming threads are gone
+        if (a.session) a.session->Close(NowMs());
+      }
+      // A pipeline's streaming threads allocated from malloc arenas of their own, which keep
+      // what they freed: hand it back to the system once a batch of pipelines is gone, or a
+      // worker whose cameras come and go grows for good (bench/soak).
       lock.lock();
+      if (queue_.empty()) {
+        lock.unlock();
+        malloc_trim(0);
+        lock.lock();
+      }
     }
   });
 }

@@ -20,7 +20,8 @@ struct Attempt {
   std::unique_ptr<CameraPipeline> pipeline;  // declared last: destroyed first
 };
 
-// Stops retired attempts on its own thread, in order; the destructor finishes them all.
+// Stops retired attempts on its own thread, in order, and gives the memory they held back to
+// the system; the destructor finishes them all.
 class Reaper {
  public:
   Reaper();
