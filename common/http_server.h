@@ -19,7 +19,8 @@
 
 typedef struct _SoupServer SoupServer;
 typedef struct _SoupWebsocketConnection SoupWebsocketConnection;
-typedef struct _GSocket GSocket;
+typedef struct _GSocketService GSocketService;
+typedef struct _GTlsCertificate GTlsCertificate;
 
 namespace xl {
 
@@ -83,7 +84,7 @@ class HttpServer {
   // `tls` enabled, HTTPS only; error when the files cannot be read or do not match.
   static Result<std::unique_ptr<HttpServer>> Listen(const std::string& address, int port, const TlsFiles& tls = {});
   ~HttpServer();
-  bool tls() const { return tls_; }
+  bool tls() const { return tls_ != nullptr; }
 
   // Request bodies on paths under `prefix` may be up to `max_bytes` (longest prefix wins).
   void LimitBody(const std::string& prefix, size_t max_bytes) { body_limits_[prefix] = max_bytes; }
@@ -100,15 +101,16 @@ class HttpServer {
   void RouteAsync(const std::string& prefix, AsyncHandler handler);
 
   // WebSocket upgrades on paths under `prefix` go to `on_open` with the full path, the
-  // request's cookies, the connection (a new reference, the callee's) and the client's
-  // socket (borrowed, valid while the connection is open; for flow control).
+  // request's cookies and the connection (a new reference, the callee's).
   using WebSocketHandler = std::function<void(
-      const std::string& path, const std::map<std::string, std::string>& cookies, SoupWebsocketConnection*, GSocket*)>;
+      const std::string& path, const std::map<std::string, std::string>& cookies, SoupWebsocketConnection*)>;
   void WebSocket(const std::string& prefix, WebSocketHandler on_open);
   int port() const { return port_; }
 
  private:
   HttpServer() = default;
+  // A connection accepted by our listener, handed to libsoup (see Listen).
+  static int OnIncoming(void* service, void* connection, void* source, void* self);
   static void OnRequest(SoupServer*, void* msg, const char* path, void* query, void* self);
   static void SetReply(void* msg, const HttpReply& reply);  // msg: a SoupServerMessage
   // Body bounding (see the top): per request, from request-started to the handler.
@@ -118,8 +120,9 @@ class HttpServer {
   size_t BodyLimit(const std::string& path) const;
 
   SoupServer* server_ = nullptr;
+  GSocketService* listener_ = nullptr;
   int port_ = 0;
-  bool tls_ = false;
+  GTlsCertificate* tls_ = nullptr;  // set: every connection speaks TLS
   std::map<std::string, size_t> body_limits_;
   struct Routed {
     Handler handler;             // either this,

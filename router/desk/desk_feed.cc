@@ -30,7 +30,7 @@ DeskFeed::DeskFeed(HttpServer& http, UserStore& users)
     : users_(users), system_(JsonText(nlohmann::json{{"type", "system"}, {"problems", nlohmann::json::array()}})) {
   check_ = g_timeout_add(500, &DeskFeed::OnCheck, this);
   http.WebSocket("/desk/feed", [this](const std::string&, const std::map<std::string, std::string>& cookies,
-                                      SoupWebsocketConnection* conn, GSocket*) { Open(cookies, conn); });
+                                      SoupWebsocketConnection* conn) { Open(cookies, conn); });
 }
 
 DeskFeed::~DeskFeed() {

@@ -14,8 +14,12 @@ constexpr gint kCloseUnknownCamera = 4404;
 
 class WebSocketOut::Peer : public LiveViewer {
  public:
-  Peer(SoupWebsocketConnection* conn, GSocket* socket, std::shared_ptr<Fmp4Muxer> mux)
-      : conn_(conn), socket_(socket ? G_SOCKET(g_object_ref(socket)) : nullptr), mux_(std::move(mux)) {}
+  Peer(SoupWebsocketConnection* conn, std::shared_ptr<Fmp4Muxer> mux) : conn_(conn), mux_(std::move(mux)) {
+    GOutputStream* out = g_io_stream_get_output_stream(soup_websocket_connection_get_io_stream(conn));
+    if (G_IS_POLLABLE_OUTPUT_STREAM(out) && g_pollable_output_stream_can_poll(G_POLLABLE_OUTPUT_STREAM(out))) {
+      out_ = G_POLLABLE_OUTPUT_STREAM(out);
+    }
+  }
   ~Peer() override {
     g_signal_handlers_disconnect_matched(conn_, G_SIGNAL_MATCH_ID, g_signal_lookup("closed", G_OBJECT_TYPE(conn_)), 0,
                                          nullptr, nullptr, nullptr);
@@ -23,7 +27,6 @@ class WebSocketOut::Peer : public LiveViewer {
       soup_websocket_connection_close(conn_, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, nullptr);
     }
     g_object_unref(conn_);
-    if (socket_) g_object_unref(socket_);
   }
 
   // Ends the connection (its "closed" signal then removes the peer).
@@ -36,7 +39,7 @@ class WebSocketOut::Peer : public LiveViewer {
   bool Offer(const LiveFramePtr& frame) override {
     if (soup_websocket_connection_get_state(conn_) != SOUP_WEBSOCKET_STATE_OPEN) return false;
     // The kernel's send buffer is full: the browser is not keeping up.
-    if (socket_ && !g_socket_condition_check(socket_, G_IO_OUT)) return false;
+    if (out_ && !g_pollable_output_stream_is_writable(out_)) return false;
     if (!started_) {
       if (!frame->video.keyframe() || !mux_->Learn(*frame)) return false;
       soup_websocket_connection_send_text(conn_, mux_->mime().c_str());
@@ -53,7 +56,7 @@ class WebSocketOut::Peer : public LiveViewer {
 
  private:
   SoupWebsocketConnection* conn_;
-  GSocket* socket_;
+  GPollableOutputStream* out_ = nullptr;  // the connection's (borrowed: conn_ keeps it)
   std::shared_ptr<Fmp4Muxer> mux_;
   bool started_ = false;
 };
@@ -62,9 +65,8 @@ WebSocketOut::WebSocketOut(HttpServer& http, LiveRelay& relay, std::function<std
                            AllowFn allowed)
     : relay_(relay), codec_of_(std::move(codec_of)), allowed_(std::move(allowed)) {
   check_ = g_timeout_add(500, &WebSocketOut::OnCheck, this);
-  http.WebSocket("/live",
-                 [this](const std::string& path, const std::map<std::string, std::string>& cookies,
-                        SoupWebsocketConnection* conn, GSocket* socket) { Open(path, cookies, conn, socket); });
+  http.WebSocket("/live", [this](const std::string& path, const std::map<std::string, std::string>& cookies,
+                                 SoupWebsocketConnection* conn) { Open(path, cookies, conn); });
 }
 
 WebSocketOut::~WebSocketOut() {
@@ -73,7 +75,7 @@ WebSocketOut::~WebSocketOut() {
 }
 
 void WebSocketOut::Open(const std::string& path, const std::map<std::string, std::string>& cookies,
-                        SoupWebsocketConnection* conn, GSocket* socket) {
+                        SoupWebsocketConnection* conn) {
   const std::string camera = path.rfind("/live/", 0) == 0 ? path.substr(6) : "";
   if (!allowed_(cookies, camera)) {
     soup_websocket_connection_send_text(conn, "{\"error\":\"log in first (POST /api/login)\"}");
@@ -92,7 +94,7 @@ void WebSocketOut::Open(const std::string& path, const std::map<std::string, std
   }
   auto& mux = muxers_[camera];
   if (!mux) mux = std::make_shared<Fmp4Muxer>(codec);
-  auto peer = std::make_unique<Peer>(conn, socket, mux);
+  auto peer = std::make_unique<Peer>(conn, mux);
   peer->camera = camera;
   peer->cookies = cookies;
   Peer* raw = peer.get();

@@ -36,8 +36,7 @@ class WebSocketOut {
 
  private:
   class Peer;
-  void Open(const std::string& path, const std::map<std::string, std::string>& cookies, SoupWebsocketConnection* conn,
-            GSocket* socket);
+  void Open(const std::string& path, const std::map<std::string, std::string>& cookies, SoupWebsocketConnection* conn);
   void Closed(Peer* peer);
   static gboolean OnCheck(gpointer self);
 
