@@ -192,7 +192,9 @@ int main(int argc, char** argv) {
   };
   std::vector<Row> rows;
   auto sample = [&](const std::string& label) {
-    std::this_thread::sleep_for(seconds(10));  // settle: viewers gone, lingers over
+    // Settle: viewers gone, lingers over, and GLib's shared thread pool has stopped its idle
+    // threads (after 15 s).
+    std::this_thread::sleep_for(seconds(20));
     rows.push_back({label, SampleOf(router->pid()), SampleOf(worker->pid()), SampleOf(gb_worker->pid())});
     const Row& r = rows.back();
     std::printf(
