@@ -12,9 +12,11 @@ Reaper::Reaper() {
     for (;;) {
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;
+      bool drained;
       {
         Attempt a = std::move(queue_.front());
         queue_.pop_front();
+        drained = queue_.empty();
         lock.unlock();
         a.pipeline.reset();  // blocks until the streaming threads are gone
         if (a.session) a.session->Close(NowMs());
@@ -22,12 +24,8 @@ Reaper::Reaper() {
       // A pipeline's streaming threads allocated from malloc arenas of their own, which keep
       // what they freed: hand it back to the system once a batch of pipelines is gone, or a
       // worker whose cameras come and go grows for good (bench/soak).
+      if (drained) malloc_trim(0);
       lock.lock();
-      if (queue_.empty()) {
-        lock.unlock();
-        malloc_trim(0);
-        lock.lock();
-      }
     }
   });
 }

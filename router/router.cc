@@ -343,8 +343,7 @@ void Router::DrainWorkers(int64_t now_ms) {
         // Its camera now, or one it ran (an alert raised before the camera moved on arrives
         // later: after a router restart, or from the outbox of a worker that comes back).
         const RegisteredCamera* camera = store_->Find(env.alert().camera_id());
-        if (!camera ||
-            (!sender->empty() && camera->worker != *sender && !states_.RanBy(env.alert().camera_id(), *sender))) {
+        if (!camera || (!AssignedTo(*camera, *sender) && !states_.RanBy(env.alert().camera_id(), *sender))) {
           Refused("workers",
                   "worker " + env.source() + " sent an alert of camera " + env.alert().camera_id() +
                       ", which it does not run and has not run",
@@ -547,7 +546,11 @@ std::optional<ClientCaller> Router::CallerOf(const zmq::message_t& msg) {
 
 bool Router::AssignedTo(const std::string& camera, const std::string& worker) const {
   const RegisteredCamera* c = store_->Find(camera);
-  return c && (worker.empty() || c->worker == worker);
+  return c && AssignedTo(*c, worker);
+}
+
+bool Router::AssignedTo(const RegisteredCamera& camera, const std::string& worker) {
+  return worker.empty() || camera.worker == worker;
 }
 
 void Router::Refused(const char* endpoint, const std::string& why, int64_t now_ms) {

@@ -111,6 +111,7 @@ class Router {
   std::optional<ClientCaller> CallerOf(const zmq::message_t& msg);
   // True when `camera` is registered and assigned to `worker` ("" without CURVE: any worker).
   bool AssignedTo(const std::string& camera, const std::string& worker) const;
+  static bool AssignedTo(const RegisteredCamera& camera, const std::string& worker);
   // Counts a message refused for its sender and logs it, at most once a minute.
   void Refused(const char* endpoint, const std::string& why, int64_t now_ms);
 
