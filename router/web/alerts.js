@@ -48,10 +48,13 @@ export async function loadAlerts() {
   renderFeed();
 }
 
+// Shows alert `id` in the detail. Calls overlap (a step's reply and the feed's word of the same
+// step both ask): only the newest call's answer is shown, never an older state after a newer.
 export async function showDetail(id) {
   desk.selected = id;
+  const asked = ++desk.detailAsked;
   const r = await api('GET', `/api/desk/alerts/${encodeURIComponent(id)}`);
-  if (r.status !== 200) return;
+  if (r.status !== 200 || asked !== desk.detailAsked) return;
   const d = r.data;
   $('#detail').hidden = false;
   $('#detail').dataset.id = id;
@@ -103,13 +106,17 @@ function showClip(id, d) {
   video.src = `/api/desk/alerts/${encodeURIComponent(id)}/clip`;
 }
 
+// A step's note is cleared once the step is taken, unless the operator has meanwhile typed the
+// next one (the feed may show the new state before this desk hears its own reply).
 document.querySelectorAll('[data-step]').forEach((b) => b.addEventListener('click', async () => {
   const id = $('#detail').dataset.id;
   const step = b.dataset.step;
+  const note = $('#step-note').value;
   const r = await api('POST', `/api/desk/alerts/${encodeURIComponent(id)}/${step}`,
-                      step === 'dispatch' ? { unit: $('#step-unit').value, note: $('#step-note').value }
-                                          : { note: $('#step-note').value });
+                      step === 'dispatch' ? { unit: $('#step-unit').value, note } : { note });
   $('#step-error').textContent = r.status === 200 ? '' : (r.data && r.data.error) || r.status;
-  if (r.status === 200) { $('#step-note').value = ''; showDetail(id); }
+  if (r.status !== 200) return;
+  if ($('#step-note').value === note) $('#step-note').value = '';
+  showDetail(id);
 }));
 

@@ -2,14 +2,22 @@
 // happen, pushed by the router.
 'use strict';
 
-import { beep, renderFeed, showDetail } from './alerts.js';
+import { beep, loadAlerts, renderFeed, showDetail } from './alerts.js';
 import { showSystemProblems } from './health.js';
 import { showLogin } from './login.js';
 import { desk } from './state.js';
 import { loadTree } from './tree.js';
 
-export function connectFeed() {
+// `again`: a reconnect. What happened while the feed was down is read back from the API, so a
+// desk never goes on showing a state that has changed.
+export function connectFeed(again = false) {
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/desk/feed`);
+  ws.onopen = () => {
+    if (!again) return;
+    loadAlerts();
+    loadTree();
+    if (desk.selected) showDetail(desk.selected);
+  };
   ws.onmessage = (m) => {
     const e = JSON.parse(m.data);
     if (e.type === 'alert') {
@@ -36,6 +44,6 @@ export function connectFeed() {
     }
   };
   // 4401: the session ended (logout elsewhere, expiry, user disabled or password changed).
-  ws.onclose = (e) => (e.code === 4401 ? showLogin() : setTimeout(connectFeed, 2000));
+  ws.onclose = (e) => (e.code === 4401 ? showLogin() : setTimeout(() => connectFeed(true), 2000));
 }
 

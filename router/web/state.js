@@ -15,6 +15,6 @@ export function tableRow(texts) {
 }
 
 // `bytes`: live video received by every tile together (window.desk, for benchmarks).
-export const desk = { me: null, cameras: new Map(), alerts: new Map(), selected: null, tiles: [], layout: 4, bytes: 0 };
+export const desk = { me: null, cameras: new Map(), alerts: new Map(), selected: null, detailAsked: 0, tiles: [], layout: 4, bytes: 0 };
 window.desk = desk;
 

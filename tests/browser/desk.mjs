@@ -145,11 +145,25 @@ try {
   await admin.click('#step-ack');
   await town.waitForFunction((sel) => document.querySelector(sel + ' .state').classList.contains('acknowledged'), item, { timeout: 5000 });
   check(true, 'acknowledged at one desk, shown at the other');
+  // The feed may bring the new state before this desk hears the reply to its own step, and the
+  // operator types the next note meanwhile: held back here, the reply comes last, and the note
+  // typed for the next step must survive it (handling needs a note).
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  const dispatchUrl = `**/api/desk/alerts/*/dispatch`;
+  await admin.route(dispatchUrl, async (route) => { const response = await route.fetch(); await held; await route.fulfill({ response }); });
   await admin.fill('#step-unit', '东村派出所');
   await admin.fill('#step-note', '两人在村口徘徊');
   await admin.click('#step-dispatch');
   await town.waitForFunction((sel) => document.querySelector(sel + ' .state').classList.contains('dispatched'), item, { timeout: 5000 });
+  await admin.waitForFunction(() => !document.querySelector('#step-handle').disabled, null, { timeout: 5000 });
   await admin.fill('#step-note', '核实为村民，无异常');
+  const replied = admin.waitForResponse((r) => /\/dispatch$/.test(r.url()));
+  release();
+  await replied;
+  await admin.unroute(dispatchUrl);
+  await admin.waitForTimeout(300);  // the page's own handling of the late reply (not a timing under test)
+  check(await admin.inputValue('#step-note') === '核实为村民，无异常', 'the next note survives the late reply to the step before');
   await admin.click('#step-handle');
   await town.waitForFunction((sel) => document.querySelector(sel + ' .state').classList.contains('handled'), item, { timeout: 5000 });
   await admin.click('#step-close');
