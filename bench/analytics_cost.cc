@@ -132,8 +132,8 @@ int main(int argc, char** argv) {
     Process router(
         {Binary("router/xl-router"), "--workers", "tcp://127.0.0.1:" + std::to_string(wport), "--clients",
          "tcp://127.0.0.1:" + std::to_string(cport), "--control", "tcp://127.0.0.1:" + std::to_string(ctl), "--http",
-         "127.0.0.1:" + std::to_string(http), "--media", "tcp://127.0.0.1:" + std::to_string(media), "--rtsp",
-         "127.0.0.1:0", "--db", dir + "/" + name + ".db", "--key", RouterKeyIn(dir)},
+         "127.0.0.1:" + std::to_string(http), "--media", "tcp://127.0.0.1:" + std::to_string(media), "--video",
+         "tcp://127.0.0.1:*", "--rtsp", "127.0.0.1:0", "--db", dir + "/" + name + ".db", "--key", RouterKeyIn(dir)},
         dir + "/router-" + name + ".log");
     const std::string yaml = dir + "/" + name + ".yaml";
     std::filesystem::remove(dir + "/" + name + ".db");

@@ -122,7 +122,8 @@ int main(int argc, char** argv) {
   Process router({Binary("router/xl-router"), "--workers", "tcp://127.0.0.1:" + std::to_string(wport), "--clients",
                   "tcp://127.0.0.1:" + std::to_string(cport), "--control", "tcp://127.0.0.1:" + std::to_string(ctl),
                   "--http", "127.0.0.1:" + std::to_string(http), "--media", "tcp://127.0.0.1:" + std::to_string(media),
-                  "--rtsp", "127.0.0.1:" + std::to_string(relay), "--db", dir + "/bench.db", "--key", RouterKeyIn(dir)},
+                  "--video", "tcp://127.0.0.1:*", "--rtsp", "127.0.0.1:" + std::to_string(relay), "--db",
+                  dir + "/bench.db", "--key", RouterKeyIn(dir)},
                  dir + "/router.log");
   WaitUntil([&] { return camsim.Output().find("camsim: ready") != std::string::npos; }, seconds(60));
   Process worker({Binary("ingest/xl-ingest"), "--config", dir + "/worker.yaml"}, dir + "/worker.log");

@@ -1,6 +1,7 @@
 // xl-router: alert log, camera states and client fan-out.
 //
-//   xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] [--media ENDPOINT] [--http ADDR:PORT]
+//   xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] [--media ENDPOINT] [--video ENDPOINT]
+//   [--http ADDR:PORT]
 //             [--rtsp ADDR:PORT] [--db FILE] [--regions FILE] [--worker-timeout-s N]
 //             [--overdue-s N] [--key FILE] [--insecure-no-curve] [--worker-http ID=URL]...
 //             [--session-max-s N] [--tls-cert FILE --tls-key FILE]
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(arg, "--clients") && (value = next())) config.client_endpoint = value;
     else if (!std::strcmp(arg, "--control") && (value = next())) config.control_endpoint = value;
     else if (!std::strcmp(arg, "--media") && (value = next())) config.media_endpoint = value;
+    else if (!std::strcmp(arg, "--video") && (value = next())) config.video_endpoint = value;
     else if (!std::strcmp(arg, "--http") && (value = next()) && std::strchr(value, ':') &&
              xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535)) {
       config.http_address.assign(value, std::strrchr(value, ':'));
@@ -79,7 +81,7 @@ int main(int argc, char** argv) {
       config.retention.max_size_mb = *xl::ParseIntArg(value, 0, 100000000);
     else {
       std::cerr << "usage: xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] "
-                   "[--media ENDPOINT] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--db FILE] [--regions "
+                   "[--media ENDPOINT] [--video ENDPOINT] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--db FILE] [--regions "
                    "FILE] [--worker-timeout-s N] [--overdue-s N] [--key FILE] [--insecure-no-curve] [--worker-http "
                    "ID=URL] [--session-max-s N] [--tls-cert FILE --tls-key FILE] [--retain-days N] [--retain-mb N]\n";
       return 2;

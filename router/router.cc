@@ -16,6 +16,7 @@
 #include "common/loopback.h"
 #include "common/prometheus.h"
 #include "proto/camera/camera_id.h"
+#include "proto/wire/sealed_video.h"
 #include "proto/wire/wire.h"
 #include "router/json_reply.h"
 #include "router/workers/worker_outbox.h"
@@ -27,7 +28,7 @@ constexpr int kClipFetchTimeoutS = 30;  // a worker slower than this to send a c
 namespace {
 constexpr int kMaxBatch = 512;        // worker messages handled per loop turn
 constexpr size_t kMaxSources = 4096;  // senders the inbox tracks without CURVE
-constexpr size_t kSockets = 5;        // ZeroMQ sockets polled before the GLib descriptors
+constexpr size_t kSockets = 6;        // ZeroMQ sockets polled before the GLib descriptors
 constexpr int64_t kRefusalLogMs = 60 * 1000;
 
 // Where the router's key pair lives when not configured: beside the database.
@@ -44,6 +45,7 @@ Router::Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<
       clients_(ctx, zmq::socket_type::router),
       control_socket_(ctx, zmq::socket_type::router),
       media_(ctx, zmq::socket_type::pull),
+      video_(ctx, zmq::socket_type::router),
       log_(std::move(log)),
       store_(std::move(store)),
       states_(config.worker_timeout_ms, [this](const wire::Camera& c) { OnCameraChanged(c); }),
@@ -109,11 +111,13 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
     r->key_pair_ = pair.value();
     Router* self = r.get();
     r->zap_ = std::make_unique<ZapHandler>(
-        ctx, *r->keys_, [self](const std::string& user) { return self->users_->Find(user).has_value(); });
+        ctx, *r->keys_, [self](const std::string& user) { return self->users_->Find(user).has_value(); },
+        [self](const std::string& ticket) { return self->hub_.TicketValid(ticket); });
     MakeCurveServer(r->workers_, r->key_pair_, kZapWorkers);
     MakeCurveServer(r->clients_, r->key_pair_, kZapClients);
     MakeCurveServer(r->control_socket_, r->key_pair_, kZapControl);
     MakeCurveServer(r->media_, r->key_pair_, kZapMedia);
+    MakeTicketServer(r->video_, kZapVideo);
     spdlog::info("router: public key {} (workers and clients need it; key pair in {})", r->key_pair_.public_key,
                  key_file);
   } else {
@@ -126,7 +130,7 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   }
   // Nothing waits on shutdown for peers to read (a stalled client would hold SIGTERM
   // forever): what was acknowledged is in the log already, and the rest is sent again.
-  for (zmq::socket_t* s : {&r->workers_, &r->clients_, &r->control_socket_, &r->media_}) {
+  for (zmq::socket_t* s : {&r->workers_, &r->clients_, &r->control_socket_, &r->media_, &r->video_}) {
     s->set(zmq::sockopt::linger, 0);
   }
   r->workers_.set(zmq::sockopt::maxmsgsize, kMaxWorkerMessageBytes);
@@ -136,6 +140,9 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   r->workers_.set(zmq::sockopt::rcvhwm, 100000);
   r->clients_.set(zmq::sockopt::router_mandatory, 1);
   r->clients_.set(zmq::sockopt::sndhwm, 10000);
+  r->video_.set(zmq::sockopt::maxmsgsize, kMaxClientRequestBytes);
+  r->video_.set(zmq::sockopt::router_mandatory, 1);
+  r->video_.set(zmq::sockopt::sndhwm, 10000);
   r->control_socket_.set(zmq::sockopt::router_mandatory, 1);
   // A worker's routing ID is never handed over to a second connection (whatever key it has,
   // it would then receive that worker's cameras): a restarted worker is let in once its dead
@@ -149,6 +156,16 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
     } catch (const zmq::error_t& e) {
       return Error{"cannot bind " + *endpoint + ": " + e.what()};
     }
+  }
+  std::string video_at = "the clients endpoint";  // without CURVE native clients get their video in clear there
+  if (config.curve) {
+    try {
+      r->video_.bind(config.video_endpoint);
+    } catch (const zmq::error_t& e) {
+      return Error{"cannot bind " + config.video_endpoint + ": " + e.what()};
+    }
+    video_at = r->video_.get(zmq::sockopt::last_endpoint);  // the port chosen, for "*"
+    r->hub_.SealVideo(r->video_, uint16_t(std::stoi(video_at.substr(video_at.rfind(':') + 1))));
   }
   auto desk = AlertDesk::Open(config.database);
   if (!desk.ok()) return desk.error();
@@ -208,9 +225,9 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   // needs a session), so they are served to anyone, the login form included.
   r->http_->Route("/", [dir = config.web_dir](const HttpRequest& req) { return ServeWebFile(dir, req); });
   spdlog::info(
-      "router: workers at {}, control at {}, media at {}, clients at {}, HTTP at {}://{}:{}, "
+      "router: workers at {}, control at {}, media at {}, clients at {} (video at {}), HTTP at {}://{}:{}, "
       "RTSP at rtsp://{}:{}/<camera-id>, log {} (head seq {}), {} cameras registered",
-      config.worker_endpoint, config.control_endpoint, config.media_endpoint, config.client_endpoint,
+      config.worker_endpoint, config.control_endpoint, config.media_endpoint, config.client_endpoint, video_at,
       r->http_->tls() ? "https" : "http", config.http_address, r->http_->port(), config.rtsp.address, r->rtsp_->port(),
       config.database, r->log_->head(), r->store_->cameras().size());
   return r;
@@ -509,6 +526,12 @@ void Router::DrainClients(int64_t now) {
   });
 }
 
+void Router::DrainVideo(int64_t now) {
+  // Only holders of a ticket get in (ZAP); a hello says which client's connection this is.
+  DrainPeers(video_,
+             [&](const std::string& id, const zmq::message_t& body) { hub_.OnVideoHello(id, PeerKeyOf(body), now); });
+}
+
 void Router::DrainControl(int64_t now) {
   DrainPeers(control_socket_, [&](const std::string& id, const zmq::message_t& body) {
     const auto sender = WorkerOf(body);
@@ -642,11 +665,15 @@ HttpReply Router::Metrics() {
            "Messages refused because their sender's key may not send them (unknown, removed, or another worker's "
            "cameras).",
            double(counters_.refused));
-  m.Metric("xl_refused_connections_total", "counter", "CURVE handshakes refused (unknown or misused keys).",
+  m.Metric("xl_refused_connections_total", "counter",
+           "CURVE handshakes and video logins refused (unknown or misused keys, no ticket).",
            double(zap_ ? zap_->refused() : 0));
   m.Metric("xl_clients", "gauge", "Connected console and desk clients.", double(hub_.size()));
   m.Metric("xl_live_websocket_viewers", "gauge", "Browsers watching live video.", double(websockets_->viewers()));
   m.Metric("xl_live_viewers", "gauge", "Live video viewers, all kinds.", double(relay_.viewer_count()));
+  m.Metric("xl_live_video_key_renewals_total", "counter",
+           "Times every camera's video key was renewed for native viewers (a client lost its access).",
+           double(hub_.key_renewals()));
   m.Metric("xl_live_frames_in_total", "counter", "Live video frames received from workers.",
            double(relay_.frames_in()));
   m.Metric("xl_live_gaps_total", "counter", "Gaps in live video from workers (viewers waited for a keyframe).",
@@ -671,7 +698,8 @@ void Router::Run(const std::atomic<bool>& stop) {
              {clients_.handle(), 0, ZMQ_POLLIN, 0},
              {control_socket_.handle(), 0, ZMQ_POLLIN, 0},
              {media_.handle(), 0, ZMQ_POLLIN, 0},
-             {zap_ ? zap_->socket().handle() : nullptr, 0, short(zap_ ? ZMQ_POLLIN : 0), 0}};
+             {zap_ ? zap_->socket().handle() : nullptr, 0, short(zap_ ? ZMQ_POLLIN : 0), 0},
+             {video_.handle(), 0, ZMQ_POLLIN, 0}};
     for (int i = 0; i < n; ++i) {
       short ev = 0;
       if (fds[i].events & G_IO_IN) ev |= ZMQ_POLLIN;
@@ -697,6 +725,7 @@ void Router::Run(const std::atomic<bool>& stop) {
     if (items[1].revents & ZMQ_POLLIN) DrainClients(now);
     if (items[2].revents & ZMQ_POLLIN) DrainControl(now);
     if (items[3].revents & ZMQ_POLLIN) DrainMedia(now);
+    if (items[5].revents & ZMQ_POLLIN) DrainVideo(now);
     if (auto lost = states_.Expire(now); !lost.workers.empty()) {
       EndOpenEvents(lost.cameras, "worker lost");
       for (const std::string& w : lost.workers) ClearProblem(kOutboxFull + w);

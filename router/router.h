@@ -40,6 +40,7 @@ struct RouterConfig {
   std::string client_endpoint = "tcp://127.0.0.1:5556";   // clients (DEALER) connect here
   std::string control_endpoint = "tcp://127.0.0.1:5557";  // workers' control channel (DEALER)
   std::string media_endpoint = "tcp://127.0.0.1:5558";    // workers' live video (PUSH)
+  std::string video_endpoint = "tcp://127.0.0.1:5559";    // native clients' sealed live video (with CURVE)
   std::string key_file;  // the router's CURVE key pair, created on first start; "": router.key beside the database
   bool curve = true;     // false only for benchmarks, and only with every endpoint on loopback
   std::string http_address = "127.0.0.1";  // REST API and /metrics
@@ -98,6 +99,7 @@ class Router {
   void DrainClients(int64_t now_ms);
   void DrainControl(int64_t now_ms);
   void DrainMedia(int64_t now_ms);
+  void DrainVideo(int64_t now_ms);
   HttpReply Metrics();
   // /api/ apart from clips: the desk API, else the registry API for a logged-in user.
   // Answered now, or (nullopt) later through `respond`.
@@ -124,6 +126,7 @@ class Router {
   zmq::socket_t clients_;
   zmq::socket_t control_socket_;
   zmq::socket_t media_;
+  zmq::socket_t video_;  // sealed live video to native clients (ClientHub::SealVideo); bound with CURVE only
   std::unique_ptr<AlertLog> log_;
   std::unique_ptr<CameraStore> store_;
   CameraStates states_;

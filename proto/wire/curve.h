@@ -61,11 +61,14 @@ inline constexpr int64_t kMaxWorkerMessageBytes = 16 << 20;  // an alert with it
 inline constexpr int64_t kMaxMediaMessageBytes = 16 << 20;   // one access unit (a 4K keyframe)
 
 // The ZAP domains of the router's endpoints: the ZAP handler lets a worker's key into the
-// first three and a desk user's key into the last.
+// first three, a desk user's key into the clients endpoint and a live ticket into the video
+// endpoint.
 inline constexpr const char* kZapWorkers = "workers";
 inline constexpr const char* kZapControl = "control";
 inline constexpr const char* kZapMedia = "media";
 inline constexpr const char* kZapClients = "clients";
+// The video endpoint (proto/wire/sealed_video.h): ZeroMQ PLAIN, a ticket as password.
+inline constexpr const char* kZapVideo = "video";
 
 // The key an authenticated message came with (its ZAP user id), "" when none.
 std::string PeerKeyOf(const zmq::message_t& msg);

@@ -4,6 +4,7 @@
 
 #include "common/clock.h"
 #include "proto/camera/camera_id.h"
+#include "proto/wire/sealed_video.h"
 #include "proto/wire/wire.h"
 #include "router/workers/camera_states.h"
 
@@ -32,20 +33,41 @@ ClientHub::~ClientHub() {
   }
 }
 
+void ClientHub::SealVideo(zmq::socket_t& video, uint16_t port) {
+  video_ = &video;
+  video_port_ = port;
+}
+
 bool ClientHub::Viewer::Offer(const LiveFramePtr& frame) {
   if (MonotonicMs() - *last_heard_ms_ > kVideoStallMs) return false;  // not reading
-  // The frame's bytes go out as they are; ZeroMQ holds a reference until it has sent them.
-  auto* hold = new LiveFramePtr(frame);
-  zmq::message_t body(
-      const_cast<char*>(frame->client_message.data()), frame->client_message.size(),
-      [](void*, void* hint) { delete static_cast<LiveFramePtr*>(hint); }, hold);
+  if (identity_->empty()) return false;                               // no video connection (yet)
+  // The bytes go out as they are, shared by every viewer; ZeroMQ holds a reference until it
+  // has sent them.
+  zmq::message_t body;
+  if (keys_) {
+    auto* hold = new std::shared_ptr<const std::string>(keys_->Sealed(*frame));
+    body.rebuild(
+        const_cast<char*>((*hold)->data()), (*hold)->size(),
+        [](void*, void* hint) { delete static_cast<std::shared_ptr<const std::string>*>(hint); }, hold);
+  } else {
+    auto* hold = new LiveFramePtr(frame);
+    body.rebuild(
+        const_cast<char*>(frame->client_message.data()), frame->client_message.size(),
+        [](void*, void* hint) { delete static_cast<LiveFramePtr*>(hint); }, hold);
+  }
   try {
-    if (!socket_.send(zmq::buffer(identity_), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
+    if (!socket_.send(zmq::buffer(*identity_), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
     return socket_.send(body, zmq::send_flags::dontwait).has_value();
   } catch (const zmq::error_t&) {
-    gone_ = true;  // EHOSTUNREACH: the connection is closed
+    gone_ = true;  // EHOSTUNREACH: the connection (the client's, or its video connection) is closed
     return false;
   }
+}
+
+void ClientHub::SendKey(const Client& c, const std::string& camera) {
+  wire::ServerMessage key;
+  *key.mutable_video_key() = keys_.Key(camera);
+  Send(c.identity, key);
 }
 
 void ClientHub::Watch(const std::string& identity, Client& c, const wire::WatchRequest& req, int64_t now_ms) {
@@ -64,38 +86,83 @@ void ClientHub::Watch(const std::string& identity, Client& c, const wire::WatchR
     Send(identity, err);
     return;
   }
+  if (video_) {  // the ticket and the key first: frames can come as soon as the video connection does
+    if (c.ticket.empty()) {
+      c.ticket = NewVideoTicket();
+      tickets_[c.ticket] = identity;
+    }
+    wire::ServerMessage access;
+    access.mutable_video_access()->set_port(video_port_);
+    access.mutable_video_access()->set_ticket(c.ticket);
+    Send(identity, access);
+    SendKey(c, camera);
+  }
   if (it != c.watching.end()) return;
-  auto viewer = std::make_unique<Viewer>(socket_, identity, &c.last_heard_ms);
-  relay_.Add(camera, viewer.get(), "zmq", now_ms);
+  auto viewer = video_ ? std::make_unique<Viewer>(*video_, &c.video_identity, &c.last_heard_ms, &keys_)
+                       : std::make_unique<Viewer>(socket_, &c.identity, &c.last_heard_ms, nullptr);
+  if (!video_ || !c.video_identity.empty()) {
+    relay_.Add(camera, viewer.get(), "zmq", now_ms);
+    viewer->added = true;
+  }
   c.watching.emplace(camera, std::move(viewer));
+}
+
+void ClientHub::OnVideoHello(const std::string& identity, const std::string& ticket, int64_t now_ms) {
+  auto holder = tickets_.find(ticket);
+  if (holder == tickets_.end()) return;
+  auto it = clients_.find(holder->second);
+  if (it == clients_.end()) return;
+  Client& c = it->second;
+  c.video_identity = identity;
+  for (auto& [camera, viewer] : c.watching) {
+    if (viewer->added) continue;
+    relay_.Add(camera, viewer.get(), "zmq", now_ms);  // from the GOP cache on
+    viewer->added = true;
+  }
 }
 
 void ClientHub::Forget(std::map<std::string, Client>::iterator it, int64_t now_ms) {
   for (auto& [camera, v] : it->second.watching) relay_.Remove(v.get(), now_ms);
+  if (!it->second.ticket.empty()) tickets_.erase(it->second.ticket);
   clients_.erase(it);
 }
 
+void ClientHub::RenewKeys() {
+  if (!video_ || keys_.size() == 0) return;
+  keys_.Rotate();
+  ++key_renewals_;
+  for (const auto& [identity, c] : clients_) {
+    for (const auto& [camera, v] : c.watching) SendKey(c, camera);
+  }
+}
+
 void ClientHub::ForgetKey(const std::string& public_key, int64_t now_ms) {
+  bool dropped = false;
   for (auto it = clients_.begin(); it != clients_.end();) {
     auto next = std::next(it);
     if (it->second.caller.key == public_key) {
       spdlog::info("client ({}): dropped, its key was revoked", it->second.caller.user);
       Forget(it, now_ms);
+      dropped = true;
     }
     it = next;
   }
+  if (dropped) RenewKeys();
 }
 
 void ClientHub::ForgetUser(const std::string& user, const std::optional<std::string>& region, int64_t now_ms) {
+  bool dropped = false;
   for (auto it = clients_.begin(); it != clients_.end();) {
     auto next = std::next(it);
     if (it->second.caller.user == user && it->second.caller.region != region) {
       spdlog::info("client ({}): dropped, its user {}", user,
                    region ? "moved to region " + *region : "may no longer act");
       Forget(it, now_ms);
+      dropped = true;
     }
     it = next;
   }
+  if (dropped) RenewKeys();
 }
 
 bool ClientHub::Visible(const ClientCaller& caller, const std::string& camera_id) const {
@@ -177,6 +244,7 @@ void ClientHub::OnRequest(const std::string& identity, const zmq::message_t& bod
                  c.prefixes.empty() ? std::string("everything") : c.prefixes.front(), c.cursor);
     SendCameras(identity, c);
     if (it != clients_.end()) Forget(it, now_ms);  // a fresh subscription replaces the old one
+    c.identity = identity;
     it = clients_.emplace(identity, std::move(c)).first;
     Replay(identity, it->second);
     return;

@@ -11,7 +11,10 @@
 // only cameras inside that user's region, whatever it asks for.
 //
 // Live video: ClientRequest{watch} makes the client a viewer of one camera in the LiveRelay;
-// frames then arrive as ServerMessage{video}, from a keyframe on (see router/live/). A client
+// frames then arrive from a keyframe on (see router/live/): with SealVideo() (CURVE on) as
+// sealed frames on the video endpoint — the client gets a VideoAccess (its ticket) and the
+// camera's VideoKey here, and becomes a viewer once its video connection has said hello
+// (proto/wire/sealed_video.h); without, as ServerMessage{video} here. A client
 // watching video pings every second; one not heard for 3 s is taken as not reading (its
 // queues are filling) and gets no frames until it speaks again, then from a keyframe.
 // Thread: the router's one loop thread only (router/router.h); not thread-safe.
@@ -30,6 +33,7 @@
 #include "common/status.h"
 #include "router/alerts/alert_log.h"
 #include "router/live/live_relay.h"
+#include "router/live/video_keys.h"
 #include "xueliang.pb.h"
 
 namespace xl::router {
@@ -52,8 +56,16 @@ class ClientHub {
             std::function<Status(const wire::PtzCommand&)> ptz);
   ~ClientHub();
 
+  // Live video to native clients goes sealed over `video` (the video endpoint, which clients
+  // reach on `port`) instead of in clear over the client socket. Call before any client comes.
+  void SealVideo(zmq::socket_t& video, uint16_t port);
   // Handles one message from a client (identity frame + body frame) sent by `caller`.
   void OnRequest(const std::string& identity, const zmq::message_t& body, const ClientCaller& caller, int64_t now_ms);
+  // A video connection `identity` said hello with `ticket` (its ZAP user ID): it is the video
+  // connection of the client that holds the ticket (a later hello with it replaces an earlier).
+  void OnVideoHello(const std::string& identity, const std::string& ticket, int64_t now_ms);
+  // True when a client holds `ticket` (the ZAP handler lets its video connection in).
+  bool TicketValid(const std::string& ticket) const { return tickets_.count(ticket) > 0; }
   // Drops every client that spoke with `public_key` (the key was revoked).
   void ForgetKey(const std::string& public_key, int64_t now_ms);
   // Drops the clients of desk user `user` unless they still speak for `region` (nullopt: the
@@ -66,21 +78,26 @@ class ClientHub {
   void Pump(int64_t now_ms);
 
   size_t size() const { return clients_.size(); }
+  uint64_t key_renewals() const { return key_renewals_; }
 
  private:
   // One client watching one camera.
   class Viewer : public LiveViewer {
    public:
-    // `last_heard_ms` is the client's (it outlives the viewer).
-    Viewer(zmq::socket_t& socket, std::string identity, const int64_t* last_heard_ms)
-        : socket_(socket), identity_(std::move(identity)), last_heard_ms_(last_heard_ms) {}
+    // Sends to `*identity` on `socket`: the client's own identity on the client socket, or
+    // (with `keys`: sealed) its video connection's on the video socket, "" until it has one.
+    // `identity` and `last_heard_ms` are the client's (it outlives the viewer).
+    Viewer(zmq::socket_t& socket, const std::string* identity, const int64_t* last_heard_ms, VideoKeys* keys)
+        : socket_(socket), identity_(identity), last_heard_ms_(last_heard_ms), keys_(keys) {}
     bool Offer(const LiveFramePtr& frame) override;
-    bool gone() const { return gone_; }  // the client disconnected
+    bool gone() const { return gone_; }  // the client (or its video connection) disconnected
+    bool added = false;                  // in the relay (sealed: once the video connection is there)
 
    private:
     zmq::socket_t& socket_;
-    std::string identity_;
+    const std::string* identity_;
     const int64_t* last_heard_ms_;
+    VideoKeys* keys_;
     bool gone_ = false;
   };
   struct Client {
@@ -92,6 +109,9 @@ class ClientHub {
     int64_t last_heard_ms = 0;
     int64_t last_heartbeat_ms = 0;
     std::map<std::string, std::unique_ptr<Viewer>> watching;  // by camera id
+    std::string identity;                                     // on the client socket
+    std::string ticket;                                       // sealed video: what its video connection logs in with
+    std::string video_identity;  // sealed video: its video connection, "" until it said hello
   };
   void Watch(const std::string& identity, Client& c, const wire::WatchRequest& req, int64_t now_ms);
   void Forget(std::map<std::string, Client>::iterator it, int64_t now_ms);
@@ -111,7 +131,18 @@ class ClientHub {
   LiveRelay& relay_;
   std::function<std::optional<std::string>(const std::string&)> region_of_;
   std::function<Status(const wire::PtzCommand&)> ptz_;
+  // Every camera gets a new key, sent to each client still watching it (a client lost its
+  // access: what follows must be closed to it).
+  void RenewKeys();
+  // Sends `camera`'s current key to `c` (sealed video).
+  void SendKey(const Client& c, const std::string& camera);
+
   std::map<std::string, Client> clients_;
+  zmq::socket_t* video_ = nullptr;  // set by SealVideo
+  uint16_t video_port_ = 0;
+  VideoKeys keys_;
+  std::map<std::string, std::string> tickets_;  // ticket → the identity of the client holding it
+  uint64_t key_renewals_ = 0;
 };
 
 }  // namespace xl::router

@@ -13,8 +13,12 @@ constexpr int64_t kLogEveryMs = 60 * 1000;
 constexpr size_t kMaxLoggedSources = 4096;  // beyond this the log-throttle table starts over
 }  // namespace
 
-ZapHandler::ZapHandler(zmq::context_t& ctx, KeyStore& keys, std::function<bool(const std::string&)> user_exists)
-    : socket_(ctx, zmq::socket_type::rep), keys_(keys), user_exists_(std::move(user_exists)) {
+ZapHandler::ZapHandler(zmq::context_t& ctx, KeyStore& keys, std::function<bool(const std::string&)> user_exists,
+                       std::function<bool(const std::string&)> ticket_valid)
+    : socket_(ctx, zmq::socket_type::rep),
+      keys_(keys),
+      user_exists_(std::move(user_exists)),
+      ticket_valid_(std::move(ticket_valid)) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.bind("inproc://zeromq.zap.01");
 }
@@ -50,17 +54,24 @@ void ZapHandler::OnReadable(int64_t now_ms) {
       const std::string domain = frames[2].to_string(), address = frames[3].to_string();
       const std::string mechanism = frames[5].to_string();  // frames[4] is our own routing ID, not the peer's
       std::string why = "mechanism " + mechanism + " (only CURVE is accepted)";
-      std::string public_key;
-      if (mechanism == "CURVE" && frames.size() >= 7 && frames[6].size() == 32) {
+      std::string peer;  // its public key, or (video) its ticket
+      if (domain == kZapVideo) {
+        // PLAIN: user name, password. The ticket is never logged.
+        why = "mechanism " + mechanism + " (only PLAIN with a ticket is accepted)";
+        if (mechanism == "PLAIN" && frames.size() >= 8) {
+          peer = frames[7].to_string();
+          why = ticket_valid_(peer) ? "" : "no such ticket";
+        }
+      } else if (mechanism == "CURVE" && frames.size() >= 7 && frames[6].size() == 32) {
         char z85[41];
         zmq_z85_encode(z85, static_cast<const uint8_t*>(frames[6].data()), 32);
-        public_key = z85;
-        why = Decide(domain, public_key);
+        peer = z85;
+        why = Decide(domain, peer);
       }
       if (why.empty()) {
         status = "200";
         text = "OK";
-        user_id = public_key;
+        user_id = peer;
       } else {
         ++refused_;
         if (logged_ms_.size() > kMaxLoggedSources) logged_ms_.clear();

@@ -3,7 +3,8 @@
 // created before any endpoint is bound and destroyed after they are closed.
 //
 // Let in: on the workers, control and media endpoints a registered worker key; on the clients
-// endpoint a registered user key whose desk user exists. (ZAP does not see the peer's routing
+// endpoint a registered user key whose desk user exists; on the video endpoint (PLAIN) a
+// ticket a native client holds, its ZAP user ID then being the ticket. (ZAP does not see the peer's routing
 // ID: the router checks that each control message's key is the worker it speaks as, and the
 // control socket never hands a worker's routing ID over to a second connection.) Everything else is refused, logged (at
 // most once a minute per source address) and counted. An accepted peer's ZAP user ID is its public key (PeerKeyOf on
@@ -22,8 +23,10 @@ namespace xl::router {
 
 class ZapHandler {
  public:
-  // `user_exists` says whether a desk user of that name exists (and may log in).
-  ZapHandler(zmq::context_t& ctx, KeyStore& keys, std::function<bool(const std::string&)> user_exists);
+  // `user_exists` says whether a desk user of that name exists (and may log in);
+  // `ticket_valid` whether a native client holds that video ticket (ClientHub).
+  ZapHandler(zmq::context_t& ctx, KeyStore& keys, std::function<bool(const std::string&)> user_exists,
+             std::function<bool(const std::string&)> ticket_valid);
 
   zmq::socket_t& socket() { return socket_; }
   // Answers every pending request.
@@ -37,6 +40,7 @@ class ZapHandler {
   zmq::socket_t socket_;
   KeyStore& keys_;
   std::function<bool(const std::string&)> user_exists_;
+  std::function<bool(const std::string&)> ticket_valid_;
   uint64_t refused_ = 0;
   std::map<std::string, int64_t> logged_ms_;  // source address → when a refusal was last logged
 };

@@ -43,6 +43,7 @@ LiveRelay::Intake LiveRelay::OnMessage(const zmq::message_t& msg, int64_t now_ms
     }
     wrapped += char((n & 0x7F) | 0x80);
   }
+  frame->video_offset = wrapped.size();
   wrapped.append(static_cast<const char*>(msg.data()), msg.size());
   ++frames_in_;
 

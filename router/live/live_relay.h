@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 #include <zmq.hpp>
 
@@ -27,7 +28,14 @@ namespace xl::router {
 struct LiveFrame {
   wire::VideoFrame video;      // with its data
   std::string client_message;  // serialized ServerMessage{video}, for native clients
+  size_t video_offset = 0;     // where the serialized VideoFrame starts in client_message
   int64_t received_ms = 0;     // wall clock at the router
+  // The frame sealed for native viewers (router/live/video_keys.h) and under which key: made
+  // once, on the loop thread, by the first viewer that needs it; shared with the sockets.
+  mutable std::shared_ptr<const std::string> sealed;
+  mutable uint32_t sealed_key_id = 0;
+
+  std::string_view serialized_video() const { return std::string_view(client_message).substr(video_offset); }
 };
 using LiveFramePtr = std::shared_ptr<const LiveFrame>;
 

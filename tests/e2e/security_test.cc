@@ -78,18 +78,24 @@ double RouterMetric(System& sys, const std::string& name) {
 
 int HttpPortOf(const System& sys) { return std::stoi(sys.HttpBase().substr(sys.HttpBase().rfind(':') + 1)); }
 
-// One peer of the router's ZeroMQ endpoints: with `keys` a CURVE client, else plain.
+// One peer of the router's ZeroMQ endpoints: with `keys` a CURVE client, with `password` a
+// ZeroMQ PLAIN client, else plain.
 class Peer {
  public:
   Peer(zmq::context_t& ctx, zmq::socket_type type, const std::string& endpoint,
-       const std::optional<CurveClientKeys>& keys, const std::string& routing_id = "")
+       const std::optional<CurveClientKeys>& keys, const std::string& routing_id = "", const std::string& password = "")
       : socket_(ctx, type) {
     socket_.set(zmq::sockopt::linger, 0);
     if (!routing_id.empty()) socket_.set(zmq::sockopt::routing_id, routing_id);
     if (keys) MakeCurveClient(socket_, *keys);
+    if (!password.empty()) {
+      socket_.set(zmq::sockopt::plain_username, "viewer");
+      socket_.set(zmq::sockopt::plain_password, password);
+    }
     socket_.connect(endpoint);
   }
   void Send(const google::protobuf::MessageLite& msg) { socket_.send(ToFrame(msg), zmq::send_flags::dontwait); }
+  void SendBytes(const std::string& bytes) { socket_.send(zmq::buffer(bytes), zmq::send_flags::dontwait); }
   // Messages received within `wait`.
   int Received(std::chrono::milliseconds wait) {
     int n = 0;
@@ -179,6 +185,9 @@ TEST(Security, StrangersGetNothingFromAnyPortAndTheSystemKeepsWorking) {
   auto console = sys.StartConsole("console.log");
   ASSERT_TRUE(WaitUntil([&] { return AlertsOf(*console, kVillageA) > 0; }, seconds(90)))
       << console->Output() << worker->Output() << router->Output();
+  // A real native viewer: sealed frames of village A flow on the video endpoint meanwhile.
+  auto viewer = sys.StartConsole("viewer.log", {"--watch", kVillageA});
+  ASSERT_TRUE(WaitUntil([&] { return Lines(*viewer, "video").size() > 5; }, seconds(60))) << viewer->Output();
 
   zmq::context_t ctx(1);
   const std::string router_key = ResolvePublicKey(sys.RouterKeyFile()).value();
@@ -214,9 +223,21 @@ TEST(Security, StrangersGetNothingFromAnyPortAndTheSystemKeepsWorking) {
     hello_new.mutable_hello()->set_worker("w9");
     takeover.Send(hello_real);
     joiner.Send(hello_new);
+    // Video endpoint: without a ticket (a CURVE key, or nothing).
+    Peer video(ctx, zmq::socket_type::dealer, sys.VideoEndpoint(), keys);
+    video.SendBytes("");
     EXPECT_EQ(client.Received(seconds(3)), 0) << "a stranger got alerts, states, video or a PTZ answer";
+    EXPECT_EQ(video.Received(seconds(1)), 0) << "a stranger got sealed video";
     EXPECT_EQ(takeover.Received(seconds(1)), 0) << "a stranger got the real worker's cameras";
     EXPECT_EQ(joiner.Received(seconds(1)), 0) << "a stranger became a worker";
+  }
+  {
+    SCOPED_TRACE("a made-up ticket on the video endpoint");
+    const double refused = RouterMetric(sys, "xl_refused_connections_total");
+    Peer guess(ctx, zmq::socket_type::dealer, sys.VideoEndpoint(), std::nullopt, "", "made-up-ticket");
+    guess.SendBytes("");
+    EXPECT_EQ(guess.Received(seconds(2)), 0) << "a made-up ticket got sealed video";
+    EXPECT_GT(RouterMetric(sys, "xl_refused_connections_total"), refused) << "the video endpoint let it in";
   }
   {
     SCOPED_TRACE("a registered worker key speaking for another worker");
@@ -295,7 +316,11 @@ TEST(Security, StrangersGetNothingFromAnyPortAndTheSystemKeepsWorking) {
   EXPECT_EQ(CountRows(sys.Database(), "SELECT COUNT(*) FROM alerts WHERE alert_id LIKE 'injected-%'"), 0);
   for (const json& a : Lines(*console, "alert"))
     EXPECT_EQ(a["id"].get<std::string>().rfind("injected-", 0), std::string::npos);
-  EXPECT_EQ(RouterMetric(sys, "xl_live_frames_in_total"), 0);
+  // (Video: the real viewer saw only the camera's own frames; the invented camera has no stream.)
+  for (const json& v : Lines(*viewer, "video")) EXPECT_NE(v["bytes"], 7) << "an injected frame reached a viewer";
+  auto live = sys.Api("GET", "/api/live");
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(live->body.find("33010201011329999999"), std::string::npos) << live->body;
   EXPECT_GT(RouterMetric(sys, "xl_refused_messages_total"), 0);
   EXPECT_GT(RouterMetric(sys, "xl_refused_connections_total"), 0);
   auto workers = sys.Api("GET", "/api/workers");
@@ -312,6 +337,9 @@ TEST(Security, StrangersGetNothingFromAnyPortAndTheSystemKeepsWorking) {
   EXPECT_TRUE(
       WaitUntil([&] { return AlertsOf(*console, kVillageA) + AlertsOf(*console, kVillageB) > before; }, seconds(60)))
       << console->Output();
+  const size_t frames = Lines(*viewer, "video").size();
+  EXPECT_TRUE(WaitUntil([&] { return Lines(*viewer, "video").size() > frames + 10; }, seconds(30)))
+      << "the real viewer's video stopped";
   EXPECT_TRUE(worker->running());
   EXPECT_TRUE(router->running());
 }
@@ -365,6 +393,13 @@ TEST(Security, NativeClientsSeeOnlyTheirUsersRegionAndKeysAreManagedWithXl) {
   EXPECT_EQ(ptz_b->Wait(seconds(20)), 1);
   EXPECT_NE(ptz_b->Output().find("no camera"), std::string::npos) << ptz_b->Output();
 
+  // op_a and admin both watch village A (sealed video, the same bytes to both).
+  auto op_a_video = sys.StartConsole("op_a-video.log", {"--key", key_file, "--watch", kVillageA});
+  auto admin_video = sys.StartConsole("admin-video.log", {"--watch", kVillageA});
+  ASSERT_TRUE(WaitUntil(
+      [&] { return Lines(*op_a_video, "video").size() > 5 && Lines(*admin_video, "video").size() > 5; }, seconds(60)))
+      << op_a_video->Output() << admin_video->Output();
+
   // xl key rm: the key is refused from then on, on its open connection too.
   ASSERT_EQ(sys.RunXl({"key", "rm", key_file}, &out), 0) << out;
   const size_t seen = op_a->Lines().size();
@@ -380,6 +415,12 @@ TEST(Security, NativeClientsSeeOnlyTheirUsersRegionAndKeysAreManagedWithXl) {
   const auto lines = op_a->Lines();
   for (size_t i = seen; i < lines.size(); ++i) fresh_alerts += lines[i].find("\"type\":\"alert\"") != std::string::npos;
   EXPECT_LE(fresh_alerts, 2) << "a removed key kept receiving alerts";
+  // Its video stopped; village A got a new key, and the admin's viewer goes on under it.
+  const size_t op_a_frames = Lines(*op_a_video, "video").size(), admin_frames = Lines(*admin_video, "video").size();
+  EXPECT_TRUE(WaitUntil([&] { return Lines(*admin_video, "video").size() > admin_frames + 25; }, seconds(30)))
+      << admin_video->Output();
+  EXPECT_EQ(Lines(*op_a_video, "video").size(), op_a_frames) << "a removed key kept receiving video";
+  EXPECT_GE(RouterMetric(sys, "xl_live_video_key_renewals_total"), 1);
 }
 
 // An admin of one village writes only inside it: cameras (add, change, remove, import) and

@@ -1,10 +1,12 @@
 // libFuzzer target: the router's handlers of ZeroMQ messages from peers — a worker's control
 // messages (router/workers/worker_control.h), a native client's requests
-// (router/alerts/client_hub.h) and a worker's video frames (router/live/live_relay.h) — over
-// real SQLite stores and real (unconnected) sockets must take any bytes without a crash, a
-// hang or an exception. Input: byte 0 picks the handler and the sender (a worker under its
-// own or another name; a client of the whole system or of one village), the rest is the
-// message body. After each input the handlers' periodic work runs too.
+// (router/alerts/client_hub.h, sealed video on), a hello on the video endpoint with any
+// ticket, and a worker's video frames (router/live/live_relay.h) — over real SQLite stores and
+// real (unconnected) sockets, and a native client opening sealed frames
+// (proto/wire/sealed_video.h), must take any bytes without a crash, a hang or an exception.
+// Input: byte 0 picks the handler and the sender (a worker under its own or another name; a
+// client of the whole system or of one village), the rest is the message body. After each
+// input the handlers' periodic work runs too.
 #include <spdlog/spdlog.h>
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +16,7 @@
 #include <zmq.hpp>
 
 #include "fuzz_seed.h"
+#include "proto/wire/sealed_video.h"
 #include "router/alerts/alert_log.h"
 #include "router/alerts/client_hub.h"
 #include "router/live/live_relay.h"
@@ -29,6 +32,7 @@ struct Router {
   zmq::context_t ctx{1};
   zmq::socket_t control_socket{ctx, zmq::socket_type::router};
   zmq::socket_t client_socket{ctx, zmq::socket_type::router};
+  zmq::socket_t video_socket{ctx, zmq::socket_type::router};
   std::unique_ptr<AlertLog> log;
   std::unique_ptr<CameraStore> store;
   CameraStates states{15000, [](const xl::wire::Camera&) {}};
@@ -45,7 +49,7 @@ struct Router {
     store = std::move(CameraStore::Open(db).value());
     const xl::wire::CameraSpec cam = xl::fuzz::VillageCamera();
     (void)store->Put({cam});
-    for (auto* s : {&control_socket, &client_socket}) {
+    for (auto* s : {&control_socket, &client_socket, &video_socket}) {
       s->set(zmq::sockopt::router_mandatory, 1);
       s->set(zmq::sockopt::linger, 0);
     }
@@ -57,7 +61,12 @@ struct Router {
           return c ? std::optional(c->spec.region()) : std::nullopt;
         },
         [](const xl::wire::PtzCommand&) { return xl::Status(); });
+    hub->SealVideo(video_socket, 5559);
+    xl::wire::ServerMessage key;
+    *key.mutable_video_key() = xl::NewVideoKey(cam.id(), 1);
+    inbox.OnServerMessage(key);
   }
+  xl::SealedVideoInbox inbox{ctx, "tcp://127.0.0.1:5556"};  // a client holding the key of the camera
 };
 
 }  // namespace
@@ -67,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const zmq::message_t body(data + 1, size - 1);
   r.now += 100;
-  switch (data[0] % 5) {
+  switch (data[0] % 7) {
     case 0:
       r.control->OnMessage("w1", body, r.now);
       break;
@@ -79,6 +88,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 3:
       r.hub->OnRequest("client-b", body, {"op", "3301020201", "key-b"}, r.now);
+      break;
+    case 4:
+      r.hub->OnVideoHello("video-a", std::string(static_cast<const char*>(body.data()), body.size()), r.now);
+      break;
+    case 5:
+      (void)r.inbox.Open(body);
       break;
     default:
       (void)r.relay.OnMessage(body, r.now, [](const std::string& camera) { return camera.size() == 20; });

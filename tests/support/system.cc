@@ -20,6 +20,7 @@ System::System(const std::string& name)
       client_port_(FreePort()),
       control_port_(FreePort()),
       media_port_(FreePort()),
+      video_port_(FreePort()),
       http_port_(FreePort()),
       relay_port_(FreePort()) {
   RouterKeyIn(dir_);
@@ -98,6 +99,8 @@ std::unique_ptr<Process> System::StartRouter(const std::vector<std::string>& ext
                                    ControlEndpoint(),
                                    "--media",
                                    MediaEndpoint(),
+                                   "--video",
+                                   VideoEndpoint(),
                                    "--http",
                                    "127.0.0.1:" + std::to_string(http_port_),
                                    "--rtsp",

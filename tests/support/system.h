@@ -73,6 +73,8 @@ class System {
   std::string ClientEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(client_port_); }
   std::string ControlEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(control_port_); }
   std::string MediaEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(media_port_); }
+  // Native clients' sealed live video (they are told its port).
+  std::string VideoEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(video_port_); }
   std::string HttpBase() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
   std::string Database() const { return db_dir_ + "/xueliang.db"; }
   // The router's database goes in `dir` (e.g. a SmallDisk) instead of the system's folder.
@@ -83,7 +85,7 @@ class System {
  private:
   std::string dir_;
   std::string db_dir_;  // where the router's database is: dir_ unless moved
-  int rtsp_port_, worker_port_, client_port_, control_port_, media_port_, http_port_, relay_port_;
+  int rtsp_port_, worker_port_, client_port_, control_port_, media_port_, video_port_, http_port_, relay_port_;
   int xl_runs_ = 0;
   std::string admin_cookie_;
 };

@@ -16,6 +16,7 @@ void ConsoleClient::Connect() {
   socket_->set(zmq::sockopt::rcvhwm, 100000);
   MakeCurveClient(*socket_, options_.keys);
   socket_->connect(options_.endpoint);
+  video_ = std::make_unique<SealedVideoInbox>(ctx_, options_.endpoint, 100000);
   wire::ClientRequest req;
   wire::Subscribe* sub = req.mutable_subscribe();
   for (const std::string& p : options_.prefixes) sub->add_prefixes(p);
@@ -44,18 +45,29 @@ std::optional<wire::ServerMessage> ConsoleClient::Next(int timeout_ms) {
     }
     const int64_t wait = std::min<int64_t>({deadline - now, 200});
     if (wait < 0) return std::nullopt;
-    zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
+    zmq::pollitem_t items[2] = {
+        {socket_->handle(), 0, ZMQ_POLLIN, 0},
+        {video_->socket() ? video_->socket()->handle() : nullptr, 0, short(video_->socket() ? ZMQ_POLLIN : 0), 0}};
     try {
-      zmq::poll(&item, 1, std::chrono::milliseconds(wait));
+      zmq::poll(items, 2, std::chrono::milliseconds(wait));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) return std::nullopt;  // a signal (SIGTERM): let the caller look at its stop flag
       throw;
     }
     zmq::message_t frame;
-    if (!(item.revents & ZMQ_POLLIN) || !socket_->recv(frame, zmq::recv_flags::dontwait)) continue;
+    if ((items[1].revents & ZMQ_POLLIN) && video_->socket()->recv(frame, zmq::recv_flags::dontwait)) {
+      if (auto video = video_->Open(frame)) {
+        wire::ServerMessage msg;
+        *msg.mutable_video() = std::move(*video);
+        return msg;
+      }
+      continue;
+    }
+    if (!(items[0].revents & ZMQ_POLLIN) || !socket_->recv(frame, zmq::recv_flags::dontwait)) continue;
     last_heard_ms_ = MonotonicMs();
     wire::ServerMessage msg;
     if (!FromFrame(frame, &msg)) continue;
+    if (video_->OnServerMessage(msg)) continue;  // sealed video's ticket or key
     switch (msg.body_case()) {
       case wire::ServerMessage::kHeartbeatSeq:
         continue;

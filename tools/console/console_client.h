@@ -1,6 +1,8 @@
 // A router client that never misses an alert: it subscribes, pings, and when the router goes
 // silent (restart, network) it reconnects and resubscribes after the last sequence number it
-// handled, so the log replays whatever it missed. Single-threaded.
+// handled, so the log replays whatever it missed. Live video of watched cameras comes as
+// ServerMessage{video} whether the router sends it sealed on its video endpoint (CURVE on:
+// opened here, proto/wire/sealed_video.h) or in clear. Single-threaded.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +13,7 @@
 #include <zmq.hpp>
 
 #include "proto/wire/curve.h"
+#include "proto/wire/sealed_video.h"
 #include "xueliang.pb.h"
 
 namespace xl::console {
@@ -42,6 +45,7 @@ class ConsoleClient {
   zmq::context_t& ctx_;
   ClientOptions options_;
   std::unique_ptr<zmq::socket_t> socket_;
+  std::unique_ptr<SealedVideoInbox> video_;  // new with each connection
   std::optional<uint64_t> resume_;
   int64_t last_heard_ms_ = 0;
   int64_t last_ping_ms_ = 0;
