@@ -35,6 +35,7 @@
 #include "common/clock.h"
 #include "proto/media/h26x.h"
 #include "proto/wire/curve.h"
+#include "proto/wire/sealed_video.h"
 #include "proto/wire/wire.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
@@ -84,7 +85,10 @@ struct Keys {
   std::optional<xl::CurveClientKeys> worker, viewer;
 };
 
+// Every socket here: CURVE when `keys`, and nothing held back at the end (a context waits
+// for what its sockets still have to send).
 void Secure(zmq::socket_t& socket, const std::optional<xl::CurveClientKeys>& keys) {
+  socket.set(zmq::sockopt::linger, 0);
   if (keys) xl::MakeCurveClient(socket, *keys);
 }
 
@@ -163,8 +167,10 @@ Result ZmqViewers(zmq::context_t& ctx, const std::string& endpoint, const Keys& 
     socks.back().send(xl::ToFrame(sub), zmq::send_flags::none);
     socks.back().send(xl::ToFrame(watch), zmq::send_flags::none);
   }
+  // With CURVE the router sends sealed frames on its video endpoint (each viewer opens them).
+  std::vector<std::unique_ptr<xl::SealedVideoInbox>> inboxes;
+  for (int i = 0; i < n; ++i) inboxes.push_back(std::make_unique<xl::SealedVideoInbox>(ctx, endpoint));
   std::vector<zmq::pollitem_t> items;
-  for (auto& s : socks) items.push_back({s.handle(), 0, ZMQ_POLLIN, 0});
   std::vector<uint64_t> last_seq(size_t(n), 0);
   std::vector<int64_t> latencies;
   Result r;
@@ -182,13 +188,29 @@ Result ZmqViewers(zmq::context_t& ctx, const std::string& endpoint, const Keys& 
       for (auto& s : socks) s.send(xl::ToFrame(ping), zmq::send_flags::dontwait);
       last_ping = Clock::now();
     }
+    items.clear();
+    for (int i = 0; i < n; ++i) {
+      zmq::socket_t* video = inboxes[size_t(i)]->socket();
+      items.push_back({socks[size_t(i)].handle(), 0, ZMQ_POLLIN, 0});
+      items.push_back({video ? video->handle() : nullptr, 0, short(video ? ZMQ_POLLIN : 0), 0});
+    }
     zmq::poll(items.data(), items.size(), std::chrono::milliseconds(50));
     for (int i = 0; i < n; ++i) {
-      if (!(items[size_t(i)].revents & ZMQ_POLLIN)) continue;
+      const bool client = items[2 * size_t(i)].revents & ZMQ_POLLIN,
+                 sealed = items[2 * size_t(i) + 1].revents & ZMQ_POLLIN;
+      if (!client && !sealed) continue;
+      zmq::socket_t& from = sealed ? *inboxes[size_t(i)]->socket() : socks[size_t(i)];
       zmq::message_t m;
-      while (socks[size_t(i)].recv(m, zmq::recv_flags::dontwait)) {
+      while (from.recv(m, zmq::recv_flags::dontwait)) {
         xl::wire::ServerMessage msg;
-        if (!msg.ParseFromArray(m.data(), int(m.size())) || !msg.has_video()) continue;
+        if (sealed) {
+          auto frame = inboxes[size_t(i)]->Open(m);
+          if (!frame) continue;
+          *msg.mutable_video() = std::move(*frame);
+        } else if (!msg.ParseFromArray(m.data(), int(m.size())) || inboxes[size_t(i)]->OnServerMessage(msg) ||
+                   !msg.has_video()) {
+          continue;
+        }
         const auto& v = msg.video();
         if (measuring) {
           bytes += m.size();
@@ -433,11 +455,12 @@ int main(int argc, char** argv) {
                  r->body.find("\"cameras\":1") != std::string::npos;
         },
         std::chrono::seconds(20));
-    // Tell the router the camera's codec (what a worker's status report would), for RTSP.
+    // Tell the router the camera's codec (what a worker's status report would), for RTSP;
+    // sent again until the router acknowledges it (it defers a worker it has not assigned yet).
     {
-      zmq::socket_t push(ctx, zmq::socket_type::push);
-      Secure(push, keys.worker);
-      push.connect(sys.WorkerEndpoint());
+      zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+      Secure(dealer, keys.worker);
+      dealer.connect(sys.WorkerEndpoint());
       xl::wire::Envelope env;
       env.set_source("bench");
       env.set_seq(1);
@@ -447,8 +470,14 @@ int main(int argc, char** argv) {
       cam->set_state(xl::wire::CAMERA_STATE_ONLINE);
       cam->set_worker("bench");
       cam->set_codec("h264");
-      push.send(xl::ToFrame(env), zmq::send_flags::none);
-      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      bool acknowledged = false;
+      for (int attempt = 0; attempt < 20 && !acknowledged; ++attempt) {
+        dealer.send(xl::ToFrame(env), zmq::send_flags::none);
+        zmq::pollitem_t item{dealer.handle(), 0, ZMQ_POLLIN, 0};
+        zmq::message_t ack;
+        acknowledged = zmq::poll(&item, 1, std::chrono::milliseconds(1000)) > 0 && dealer.recv(ack);
+      }
+      if (!acknowledged) std::fprintf(stderr, "the router did not take the camera's codec: no RTSP\n");
     }
     std::atomic<uint64_t> sent{0};
     std::thread publisher(Publish, std::ref(ctx), sys.MediaEndpoint(), std::cref(keys), std::cref(units),
@@ -498,11 +527,19 @@ int main(int argc, char** argv) {
         const auto t0 = Clock::now();
         j.send(xl::ToFrame(sub), zmq::send_flags::none);
         j.send(xl::ToFrame(watch), zmq::send_flags::none);
-        for (;;) {
+        xl::SealedVideoInbox inbox(ctx, sys.ClientEndpoint());
+        for (bool got = false; !got;) {  // the first frame: in clear, or sealed on the video endpoint
+          zmq::pollitem_t items[2] = {
+              {j.handle(), 0, ZMQ_POLLIN, 0},
+              {inbox.socket() ? inbox.socket()->handle() : nullptr, 0, short(inbox.socket() ? ZMQ_POLLIN : 0), 0}};
+          zmq::poll(items, 2, std::chrono::milliseconds(1000));
           zmq::message_t m;
-          if (!j.recv(m)) break;
-          xl::wire::ServerMessage msg;
-          if (msg.ParseFromArray(m.data(), int(m.size())) && msg.has_video()) break;
+          if ((items[1].revents & ZMQ_POLLIN) && inbox.socket()->recv(m, zmq::recv_flags::dontwait)) {
+            got = inbox.Open(m).has_value();
+          } else if ((items[0].revents & ZMQ_POLLIN) && j.recv(m, zmq::recv_flags::dontwait)) {
+            xl::wire::ServerMessage msg;
+            got = msg.ParseFromArray(m.data(), int(m.size())) && !inbox.OnServerMessage(msg) && msg.has_video();
+          }
         }
         joins.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
         xl::wire::ClientRequest ping;
