@@ -9,7 +9,7 @@ build="${XL_BUILD_DIR:-$root/build}"
 fixtures="${XL_FIXTURES:-${XDG_CACHE_HOME:-$HOME/.cache}/xueliang-fixtures}"
 run="$build/demo"
 mkdir -p "$run"
-rm -f "$run"/xueliang.db*  # each demo starts from deploy/demo.yaml
+rm -f "$run"/xueliang.db* "$run"/demo-worker.outbox.db*  # each demo starts from deploy/demo.yaml
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
