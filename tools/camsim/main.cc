@@ -115,7 +115,8 @@ int main(int argc, char** argv) {
   }
 
   // Load each distinct (file, options) once; streams share clips.
-  std::map<std::string, std::unique_ptr<xl::camsim::EncodedClip>> clips;
+  // Shared with the streams' feeders, which may outlive main's scope on the streaming threads.
+  std::map<std::string, std::shared_ptr<const xl::camsim::EncodedClip>> clips;
   xl::camsim::RtspMounts mounts(server);
   for (const StreamSpec& s : streams) {
     const auto& o = s.options;
@@ -128,9 +129,9 @@ int main(int argc, char** argv) {
         spdlog::error("camsim: {}", loaded.error().message);
         return 1;
       }
-      clip = std::make_unique<xl::camsim::EncodedClip>(std::move(loaded.value()));
+      clip = std::make_shared<const xl::camsim::EncodedClip>(std::move(loaded.value()));
     }
-    mounts.Add(s.name, clip.get(), s.split_keyframes);
+    mounts.Add(s.name, clip, s.split_keyframes);
     spdlog::info("camsim: serving rtsp://{}:{}/{}", server.bind, server.port, s.name);
   }
   if (!mounts.Attach()) {

@@ -10,7 +10,7 @@ namespace {
 
 // Feeds one media's appsrc from a clip, looping; one per constructed media.
 struct Feeder {
-  const EncodedClip* clip;
+  std::shared_ptr<const EncodedClip> clip;  // kept alive by every media that plays it
   std::string name;
   size_t next = 0;
   int64_t loop_offset_ns = 0;
@@ -41,9 +41,11 @@ void MediaConfigure(GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer data) {
                                             : "video/x-h264,stream-format=byte-stream,alignment=au");
   g_object_set(appsrc, "caps", caps, "format", GST_FORMAT_TIME, nullptr);
   gst_caps_unref(caps);
-  g_signal_connect(appsrc, "need-data", G_CALLBACK(NeedData), feeder);
-  // The feeder lives as long as the media.
-  g_object_set_data_full(G_OBJECT(media), "xl-feeder", feeder, [](gpointer p) { delete static_cast<Feeder*>(p); });
+  // The feeder lives as long as the appsrc whose streaming thread calls it (the media may
+  // go first while that thread still runs: a heap-use-after-free under AddressSanitizer).
+  g_signal_connect_data(
+      appsrc, "need-data", G_CALLBACK(NeedData), feeder, [](gpointer p, GClosure*) { delete static_cast<Feeder*>(p); },
+      GConnectFlags(0));
   gst_object_unref(appsrc);
   spdlog::info("camsim: /{} started", feeder->name);
 }
@@ -75,7 +77,7 @@ RtspMounts::~RtspMounts() {
   g_object_unref(server_);
 }
 
-void RtspMounts::Add(const std::string& name, const EncodedClip* clip, bool split_keyframes) {
+void RtspMounts::Add(const std::string& name, std::shared_ptr<const EncodedClip> clip, bool split_keyframes) {
   GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
   const bool h265 = clip->codec == "h265";
   std::string launch =
@@ -91,7 +93,7 @@ void RtspMounts::Add(const std::string& name, const EncodedClip* clip, bool spli
                                     GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, nullptr);
   }
   // The template is copied for each constructed media.
-  auto* tmpl = new Feeder{clip, name};
+  auto* tmpl = new Feeder{std::move(clip), name};
   g_signal_connect_data(
       factory, "media-configure", G_CALLBACK(MediaConfigure), tmpl,
       [](gpointer p, GClosure*) { delete static_cast<Feeder*>(p); }, GConnectFlags(0));

@@ -27,7 +27,7 @@ class RtspMounts {
   // Serves `clip` at rtsp://HOST:PORT/<name>. The clip must outlive this object. With
   // `split_keyframes`, like a flawed sender: parameter sets before every slice of a keyframe
   // (GStreamer 1.22's payloader with config-interval=-1, as some cameras run it).
-  void Add(const std::string& name, const EncodedClip* clip, bool split_keyframes = false);
+  void Add(const std::string& name, std::shared_ptr<const EncodedClip> clip, bool split_keyframes = false);
 
   // Starts listening on the default GLib main context; false when the port is taken.
   bool Attach();
