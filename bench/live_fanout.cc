@@ -190,9 +190,8 @@ Result ZmqViewers(zmq::context_t& ctx, const std::string& endpoint, const Keys& 
     }
     items.clear();
     for (int i = 0; i < n; ++i) {
-      zmq::socket_t* video = inboxes[size_t(i)]->socket();
       items.push_back({socks[size_t(i)].handle(), 0, ZMQ_POLLIN, 0});
-      items.push_back({video ? video->handle() : nullptr, 0, short(video ? ZMQ_POLLIN : 0), 0});
+      items.push_back(inboxes[size_t(i)]->PollItem());
     }
     zmq::poll(items.data(), items.size(), std::chrono::milliseconds(50));
     for (int i = 0; i < n; ++i) {
@@ -529,9 +528,7 @@ int main(int argc, char** argv) {
         j.send(xl::ToFrame(watch), zmq::send_flags::none);
         xl::SealedVideoInbox inbox(ctx, sys.ClientEndpoint());
         for (bool got = false; !got;) {  // the first frame: in clear, or sealed on the video endpoint
-          zmq::pollitem_t items[2] = {
-              {j.handle(), 0, ZMQ_POLLIN, 0},
-              {inbox.socket() ? inbox.socket()->handle() : nullptr, 0, short(inbox.socket() ? ZMQ_POLLIN : 0), 0}};
+          zmq::pollitem_t items[2] = {{j.handle(), 0, ZMQ_POLLIN, 0}, inbox.PollItem()};
           zmq::poll(items, 2, std::chrono::milliseconds(1000));
           zmq::message_t m;
           if ((items[1].revents & ZMQ_POLLIN) && inbox.socket()->recv(m, zmq::recv_flags::dontwait)) {

@@ -55,6 +55,10 @@ class SealedVideoInbox {
   bool OnServerMessage(const wire::ServerMessage& msg);
   // The video connection; null until the router sent a VideoAccess.
   zmq::socket_t* socket() { return socket_.get(); }
+  // socket() as a zmq::poll item for input (one that never fires while there is none).
+  zmq::pollitem_t PollItem() const {
+    return {socket_ ? socket_->handle() : nullptr, 0, short(socket_ ? ZMQ_POLLIN : 0), 0};
+  }
   // Opens one message received on socket(). nullopt (counted in dropped()) when it is not a
   // sealed frame, its key is unknown or it fails to open.
   std::optional<wire::VideoFrame> Open(const zmq::message_t& msg);

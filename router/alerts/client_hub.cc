@@ -43,18 +43,12 @@ bool ClientHub::Viewer::Offer(const LiveFramePtr& frame) {
   if (identity_->empty()) return false;                               // no video connection (yet)
   // The bytes go out as they are, shared by every viewer; ZeroMQ holds a reference until it
   // has sent them.
-  zmq::message_t body;
-  if (keys_) {
-    auto* hold = new std::shared_ptr<const std::string>(keys_->Sealed(*frame));
-    body.rebuild(
-        const_cast<char*>((*hold)->data()), (*hold)->size(),
-        [](void*, void* hint) { delete static_cast<std::shared_ptr<const std::string>*>(hint); }, hold);
-  } else {
-    auto* hold = new LiveFramePtr(frame);
-    body.rebuild(
-        const_cast<char*>(frame->client_message.data()), frame->client_message.size(),
-        [](void*, void* hint) { delete static_cast<LiveFramePtr*>(hint); }, hold);
-  }
+  // Sealed: the frame's sealed copy; in clear: its client message, which the frame owns.
+  using Bytes = std::shared_ptr<const std::string>;
+  auto* hold = new Bytes(keys_ ? keys_->Sealed(*frame) : Bytes(frame, &frame->client_message));
+  zmq::message_t body(
+      const_cast<char*>((*hold)->data()), (*hold)->size(), [](void*, void* hint) { delete static_cast<Bytes*>(hint); },
+      hold);
   try {
     if (!socket_.send(zmq::buffer(*identity_), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
     return socket_.send(body, zmq::send_flags::dontwait).has_value();
@@ -64,10 +58,10 @@ bool ClientHub::Viewer::Offer(const LiveFramePtr& frame) {
   }
 }
 
-void ClientHub::SendKey(const Client& c, const std::string& camera) {
+void ClientHub::SendKey(const std::string& identity, const std::string& camera) {
   wire::ServerMessage key;
   *key.mutable_video_key() = keys_.Key(camera);
-  Send(c.identity, key);
+  Send(identity, key);
 }
 
 void ClientHub::Watch(const std::string& identity, Client& c, const wire::WatchRequest& req, int64_t now_ms) {
@@ -95,11 +89,11 @@ void ClientHub::Watch(const std::string& identity, Client& c, const wire::WatchR
     access.mutable_video_access()->set_port(video_port_);
     access.mutable_video_access()->set_ticket(c.ticket);
     Send(identity, access);
-    SendKey(c, camera);
+    SendKey(identity, camera);
   }
   if (it != c.watching.end()) return;
   auto viewer = video_ ? std::make_unique<Viewer>(*video_, &c.video_identity, &c.last_heard_ms, &keys_)
-                       : std::make_unique<Viewer>(socket_, &c.identity, &c.last_heard_ms, nullptr);
+                       : std::make_unique<Viewer>(socket_, &identity, &c.last_heard_ms, nullptr);
   if (!video_ || !c.video_identity.empty()) {
     relay_.Add(camera, viewer.get(), "zmq", now_ms);
     viewer->added = true;
@@ -132,7 +126,7 @@ void ClientHub::RenewKeys() {
   keys_.Rotate();
   ++key_renewals_;
   for (const auto& [identity, c] : clients_) {
-    for (const auto& [camera, v] : c.watching) SendKey(c, camera);
+    for (const auto& [camera, v] : c.watching) SendKey(identity, camera);
   }
 }
 
@@ -244,7 +238,6 @@ void ClientHub::OnRequest(const std::string& identity, const zmq::message_t& bod
                  c.prefixes.empty() ? std::string("everything") : c.prefixes.front(), c.cursor);
     SendCameras(identity, c);
     if (it != clients_.end()) Forget(it, now_ms);  // a fresh subscription replaces the old one
-    c.identity = identity;
     it = clients_.emplace(identity, std::move(c)).first;
     Replay(identity, it->second);
     return;
@@ -256,7 +249,7 @@ void ClientHub::OnRequest(const std::string& identity, const zmq::message_t& bod
     return;
   }
   it->second.last_heard_ms = now_ms;
-  if (req.has_watch()) Watch(identity, it->second, req.watch(), now_ms);
+  if (req.has_watch()) Watch(it->first, it->second, req.watch(), now_ms);
 }
 
 void ClientHub::Replay(const std::string& identity, Client& c) {

@@ -109,10 +109,10 @@ class ClientHub {
     int64_t last_heard_ms = 0;
     int64_t last_heartbeat_ms = 0;
     std::map<std::string, std::unique_ptr<Viewer>> watching;  // by camera id
-    std::string identity;                                     // on the client socket
     std::string ticket;                                       // sealed video: what its video connection logs in with
     std::string video_identity;  // sealed video: its video connection, "" until it said hello
   };
+  // `identity` is the client's key in clients_ (its viewers keep a pointer to it).
   void Watch(const std::string& identity, Client& c, const wire::WatchRequest& req, int64_t now_ms);
   void Forget(std::map<std::string, Client>::iterator it, int64_t now_ms);
 
@@ -134,8 +134,8 @@ class ClientHub {
   // Every camera gets a new key, sent to each client still watching it (a client lost its
   // access: what follows must be closed to it).
   void RenewKeys();
-  // Sends `camera`'s current key to `c` (sealed video).
-  void SendKey(const Client& c, const std::string& camera);
+  // Sends `camera`'s current key to client `identity` (sealed video).
+  void SendKey(const std::string& identity, const std::string& camera);
 
   std::map<std::string, Client> clients_;
   zmq::socket_t* video_ = nullptr;  // set by SealVideo

@@ -45,9 +45,7 @@ std::optional<wire::ServerMessage> ConsoleClient::Next(int timeout_ms) {
     }
     const int64_t wait = std::min<int64_t>({deadline - now, 200});
     if (wait < 0) return std::nullopt;
-    zmq::pollitem_t items[2] = {
-        {socket_->handle(), 0, ZMQ_POLLIN, 0},
-        {video_->socket() ? video_->socket()->handle() : nullptr, 0, short(video_->socket() ? ZMQ_POLLIN : 0), 0}};
+    zmq::pollitem_t items[2] = {{socket_->handle(), 0, ZMQ_POLLIN, 0}, video_->PollItem()};
     try {
       zmq::poll(items, 2, std::chrono::milliseconds(wait));
     } catch (const zmq::error_t& e) {
