@@ -134,6 +134,10 @@ gboolean SipServer::OnIncoming(GSocketService*, GSocketConnection* connection, G
   c->peer.connection = c->id;
   c->peer.local = s->local_;
   g_socket_set_blocking(socket, FALSE);
+  // A fixed kernel send buffer: without it Linux grows it up to 4 MiB per connection for a
+  // peer that never reads, which both hides that peer from kMaxOutbox for thousands of replies
+  // and lets 4,096 such peers pin gigabytes of kernel memory. SIP replies are small.
+  g_socket_set_option(socket, SOL_SOCKET, SO_SNDBUF, kTcpSendBuffer, nullptr);
   c->source.reset(g_socket_create_source(socket, GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr));
   g_source_set_callback(c->source.get(), G_SOURCE_FUNC(&SipServer::OnTcp), c.get(), nullptr);
   g_source_attach(c->source.get(), g_main_context_get_thread_default());

@@ -5,7 +5,8 @@
 // more than 64 KiB without a complete message is closed.
 //
 // No peer can stall the main loop: TCP sends never block (each connection has a bounded
-// output buffer; a peer that does not read is closed, logged and counted), at most
+// output buffer and a fixed kernel send buffer; a peer that does not read is closed, logged
+// and counted), at most
 // kDatagramsPerTurn UDP datagrams are handled per loop turn, connections idle for longer than
 // kIdleTcpMs are closed, and at most kMaxTcpConnections are open at once.
 #pragma once
@@ -65,6 +66,7 @@ class SipServer {
   };
   static constexpr int kDatagramsPerTurn = 64;
   static constexpr size_t kMaxOutbox = 256 << 10;  // unsent bytes per TCP connection
+  static constexpr int kTcpSendBuffer = 64 << 10;  // SO_SNDBUF per TCP connection
   static constexpr int64_t kIdleTcpMs = 180 * 1000;
   static constexpr size_t kMaxTcpConnections = 4096;
   const Counters& counters() const { return counters_; }

@@ -456,10 +456,18 @@ TEST_F(Gb28181, APeerThatDoesNotReadAndAUdpFloodStallNothing) {
     }
     ::close(fd);
   });
-  // Meanwhile: the device's keepalives are handled in time, every time we look.
+  // Meanwhile: the device's keepalives are handled in time, every time we look — for at least
+  // 12 s, and on until both attacks have done their worst (the flood has sent 10,000 datagrams
+  // and the reader that never reads has been closed): on a machine busy with other tests the
+  // low-priority attackers get less done per second, and a fixed time would test less.
+  auto slow_closed = [&] {
+    const json sip = devices()["sip"];
+    return sip.is_object() && sip["slow_closed"].get<int>() >= 1;
+  };
   int64_t worst_ms = 0;
-  const auto end = std::chrono::steady_clock::now() + seconds(12);
-  while (std::chrono::steady_clock::now() < end) {
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() < start + seconds(12) ||
+         ((sent_udp < 10000 || !slow_closed()) && std::chrono::steady_clock::now() < start + seconds(120))) {
     json d = device();
     ASSERT_TRUE(d.is_object()) << "the worker did not answer";
     EXPECT_EQ(d["online"], true);
@@ -472,7 +480,7 @@ TEST_F(Gb28181, APeerThatDoesNotReadAndAUdpFloodStallNothing) {
   // The outcome is above: online every time we looked (the device goes offline after 3 missed
   // keepalives). How late a keepalive was handled is a timing: printed, never asserted.
   std::printf("longest silence of the device seen: %lld ms (keepalive every 1000 ms)\n", (long long)worst_ms);
-  EXPECT_GT(sent_udp.load(), 10000);
+  EXPECT_GE(sent_udp.load(), 10000) << "the flood was not sent in 120 s";
   const json sip = devices()["sip"];
   EXPECT_GE(sip["slow_closed"].get<int>(), 1) << sip.dump() << " (" << sent_tcp << " REGISTERs sent over TCP)";
   EXPECT_NE(worker->Output().find("does not read what we send"), std::string::npos);
