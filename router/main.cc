@@ -2,7 +2,8 @@
 //
 //   xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] [--media ENDPOINT] [--video ENDPOINT]
 //   [--http ADDR:PORT]
-//             [--rtsp ADDR:PORT] [--db FILE] [--regions FILE] [--worker-timeout-s N]
+//             [--rtsp ADDR:PORT] [--rtsp-threads N] [--rtsp-merge-ms N] [--rtsp-session-timeout-s N]
+//             [--rtsp-max-players N] [--db FILE] [--regions FILE] [--worker-timeout-s N]
 //             [--overdue-s N] [--key FILE] [--insecure-no-curve] [--worker-http ID=URL]...
 //             [--session-max-s N] [--tls-cert FILE --tls-key FILE]
 //   Every ZeroMQ endpoint binds loopback unless given, and speaks CURVE with the key pair in
@@ -48,6 +49,14 @@ int main(int argc, char** argv) {
                xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535)) {
       config.rtsp.address.assign(value, std::strrchr(value, ':'));
       config.rtsp.port = int(*xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535));
+    } else if (!std::strcmp(arg, "--rtsp-threads") && (value = next()) && xl::ParseIntArg(value, 0, 256)) {
+      config.rtsp.threads = int(*xl::ParseIntArg(value, 0, 256));
+    } else if (!std::strcmp(arg, "--rtsp-merge-ms") && (value = next()) && xl::ParseIntArg(value, 0, 1000)) {
+      config.rtsp.merge_ms = int(*xl::ParseIntArg(value, 0, 1000));
+    } else if (!std::strcmp(arg, "--rtsp-session-timeout-s") && (value = next()) && xl::ParseIntArg(value, 1, 3600)) {
+      config.rtsp.session_timeout_s = int(*xl::ParseIntArg(value, 1, 3600));
+    } else if (!std::strcmp(arg, "--rtsp-max-players") && (value = next()) && xl::ParseIntArg(value, 1, 100000)) {
+      config.rtsp.max_players = size_t(*xl::ParseIntArg(value, 1, 100000));
     } else if (!std::strcmp(arg, "--rtsp-user")) {
       std::cerr << "xl-router: --rtsp-user is gone: RTSP players log in as desk users (digest), each seeing "
                    "their own region; create users in the desk or with `xl user add`\n";
@@ -81,7 +90,9 @@ int main(int argc, char** argv) {
       config.retention.max_size_mb = *xl::ParseIntArg(value, 0, 100000000);
     else {
       std::cerr << "usage: xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] "
-                   "[--media ENDPOINT] [--video ENDPOINT] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--db FILE] [--regions "
+                   "[--media ENDPOINT] [--video ENDPOINT] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--rtsp-threads N] "
+                   "[--rtsp-merge-ms N] "
+                   "[--rtsp-session-timeout-s N] [--rtsp-max-players N] [--db FILE] [--regions "
                    "FILE] [--worker-timeout-s N] [--overdue-s N] [--key FILE] [--insecure-no-curve] [--worker-http "
                    "ID=URL] [--session-max-s N] [--tls-cert FILE --tls-key FILE] [--retain-days N] [--retain-mb N]\n";
       return 2;

@@ -15,6 +15,7 @@
 
 #include "tests/support/media.h"
 #include "tests/support/process.h"
+#include "tests/support/rtsp_player.h"
 #include "tests/support/system.h"
 
 namespace xl::test {
@@ -32,9 +33,9 @@ struct LiveSystem {
   int metrics_port = FreePort();
   int probes = 0;
 
-  explicit LiveSystem(const std::string& name) : sys(name) {
+  explicit LiveSystem(const std::string& name, const std::vector<std::string>& router_args = {}) : sys(name) {
     camsim = sys.StartCamsim({"v=" + Fixture("vtest.avi"), "t=" + Fixture("tree.avi") + ",codec=h265"});
-    router = sys.StartRouter();
+    router = sys.StartRouter(router_args);
     std::string cams = "cameras:\n";
     for (auto [id, stream] : {std::pair{kH264Camera, "v"}, std::pair{kH265Camera, "t"}}) {
       cams += std::string("  - id: \"") + id + "\"\n    name: 直播" + stream + "\n    url: " + sys.RtspUrl(stream) +
@@ -140,6 +141,64 @@ TEST(Live, RtspReServesManyReadersFromOnePull) {
     EXPECT_NE(refused.Output().find("401"), std::string::npos) << refused.Output();
   }
   EXPECT_EQ(live.router->Output().find(kAdminPassword), std::string::npos);
+}
+
+// Strict players, as hardware decoders are: 50 at once each get the reply to PLAY before any
+// video (StrictRtspPlayer fails otherwise), then pictures from a keyframe on. With a 4 s
+// session timeout, the players that keep alive with GET_PARAMETER (as VLC and ffmpeg do) play
+// on past it, one that sends nothing is closed; one that stops reading is skipped to a
+// keyframe while the others go on, and reads a whole picture again when it resumes.
+TEST(Live, StrictPlayersGetThePlayReplyFirstKeepAliveAndASlowOneHoldsNoOneBack) {
+  LiveSystem live("live-strict", {"--rtsp-session-timeout-s", "4"});
+  ASSERT_TRUE(live.Ready()) << live.worker->Output();
+  const std::string url = live.sys.RelayUrl(kH264Camera, "");
+  const int port = std::stoi(url.substr(17, url.find('/', 17) - 17));  // rtsp://127.0.0.1:PORT/
+  std::vector<std::unique_ptr<StrictRtspPlayer>> players;
+  for (int i = 0; i < 50; ++i) {
+    players.push_back(std::make_unique<StrictRtspPlayer>());
+    ASSERT_TRUE(players.back()->Open(port, url, "admin", kAdminPassword)) << i << ": " << players.back()->error();
+  }
+  StrictRtspPlayer& silent = *players[1];
+  StrictRtspPlayer slow;
+  ASSERT_TRUE(slow.Open(port, url, "admin", kAdminPassword, 4096)) << slow.error();
+
+  // Everyone but `silent` keeps alive every second; everyone but `slow` reads. On until the
+  // timeout has closed `silent` and `slow` has been skipped (at least 12 s, at most 90 s).
+  auto skipped = [&] { return live.router->Output().find("does not keep up") != std::string::npos; };
+  const auto start = std::chrono::steady_clock::now();
+  auto last_keepalive = start;
+  while (std::chrono::steady_clock::now() < start + seconds(12) ||
+         ((!silent.closed() || !skipped()) && std::chrono::steady_clock::now() < start + seconds(90))) {
+    for (size_t i = 0; i < players.size(); ++i) {
+      if (i != 1) {
+        ASSERT_TRUE(players[i]->Read(2)) << i << ": " << players[i]->error();
+      }
+    }
+    silent.Read(0);
+    if (std::chrono::steady_clock::now() - last_keepalive >= seconds(1)) {
+      last_keepalive = std::chrono::steady_clock::now();
+      for (size_t i = 0; i < players.size(); ++i) {
+        if (i != 1) players[i]->KeepAlive();
+      }
+      slow.KeepAlive();
+    }
+  }
+  EXPECT_TRUE(silent.closed()) << "a session without keep-alive outlived its timeout";
+  ASSERT_TRUE(skipped()) << "the player that does not read was never skipped";
+  for (size_t i = 0; i < players.size(); ++i) {
+    if (i == 1) continue;
+    EXPECT_FALSE(players[i]->closed()) << i << ": " << players[i]->error();
+    EXPECT_GE(players[i]->keyframes(), 2u) << i;
+    EXPECT_GT(players[i]->pictures(), 100u) << i;
+  }
+  // The slow one reads again: whole interleaved frames, and a keyframe to start from.
+  const uint64_t keyframes = slow.keyframes(), pictures = slow.pictures();
+  const auto resume = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() < resume + seconds(60) && slow.keyframes() <= keyframes + 1) {
+    ASSERT_TRUE(slow.Read(50)) << slow.error();
+  }
+  EXPECT_GT(slow.keyframes(), keyframes + 1);
+  EXPECT_GT(slow.pictures(), pictures);
 }
 
 TEST(Live, VideoFlowsOnlyWhileSomeoneWatches) {

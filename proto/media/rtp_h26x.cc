@@ -1,0 +1,74 @@
+#include "proto/media/rtp_h26x.h"
+
+#include "proto/media/rtp_packet.h"
+
+namespace xl::rtp {
+
+namespace {
+// Appends one interleaved frame holding an RTP packet whose payload is `head` + `body`.
+void AppendPacket(RtpAccessUnit& au, RtpStreamState& state, bool marker, std::string_view head, std::string_view body) {
+  std::string& out = au.interleaved;
+  au.starts.push_back(uint32_t(out.size()));
+  const size_t length = 12 + head.size() + body.size();
+  out += '$';
+  out += char(0);
+  out += char(length >> 8);
+  out += char(length & 0xff);
+  RtpPacket p;
+  p.payload_type = state.payload_type;
+  p.marker = marker;
+  p.seq = state.next_seq++;
+  p.timestamp = au.timestamp;
+  p.ssrc = state.ssrc;
+  AppendRtp(out, p);
+  out.append(head);
+  out.append(body);
+}
+}  // namespace
+
+RtpAccessUnit PackAccessUnit(h26x::Codec codec, std::string_view annexb, std::string_view prefix, uint32_t timestamp,
+                             RtpStreamState& state) {
+  RtpAccessUnit au;
+  au.first_seq = state.next_seq;
+  au.timestamp = timestamp;
+  std::vector<std::string_view> nals = h26x::SplitAnnexB(prefix);
+  for (std::string_view n : h26x::SplitAnnexB(annexb)) nals.push_back(n);
+  const size_t header = codec == h26x::Codec::kH264 ? 1 : 2;
+  const int aud = codec == h26x::Codec::kH264 ? 9 : 35;
+  std::erase_if(nals, [&](std::string_view n) { return n.size() <= header || h26x::NalType(codec, n) == aud; });
+  au.interleaved.reserve(annexb.size() + prefix.size() + (annexb.size() / kMaxRtpPayload + nals.size() + 1) * 19);
+  for (size_t i = 0; i < nals.size(); ++i) {
+    const std::string_view nal = nals[i];
+    const bool last = i + 1 == nals.size();
+    if (nal.size() <= kMaxRtpPayload) {
+      AppendPacket(au, state, last, {}, nal);
+      continue;
+    }
+    const int type = h26x::NalType(codec, nal);
+    std::string_view rest = nal.substr(header);
+    char fu[3] = {0, 0, 0};
+    size_t fu_size;
+    if (codec == h26x::Codec::kH264) {
+      fu[0] = char((uint8_t(nal[0]) & 0xE0) | 28);  // FU-A indicator: F, NRI of the unit
+      fu[1] = char(type);
+      fu_size = 2;
+    } else {
+      fu[0] = char((uint8_t(nal[0]) & 0x81) | (49 << 1));  // FU type 49, layer and TID kept
+      fu[1] = nal[1];
+      fu[2] = char(type);
+      fu_size = 3;
+    }
+    const size_t chunk = kMaxRtpPayload - fu_size;
+    for (bool start = true; !rest.empty(); start = false) {
+      const std::string_view piece = rest.substr(0, chunk);
+      rest.remove_prefix(piece.size());
+      char h[3] = {fu[0], fu[1], fu[2]};
+      char& bits = h[fu_size - 1];
+      bits = char(uint8_t(bits) | (start ? 0x80 : 0) | (rest.empty() ? 0x40 : 0));
+      AppendPacket(au, state, last && rest.empty(), std::string_view(h, fu_size), piece);
+    }
+  }
+  return au;
+}
+
+}  // namespace xl::rtp

@@ -1,0 +1,95 @@
+#include "router/live/rtsp_stream.h"
+
+#include <glib.h>
+
+namespace xl::router {
+
+namespace {
+constexpr size_t kMaxGopFrames = 600;  // as the relay's: a longer GOP is not cached past this
+
+std::string Base64(const std::string& bytes) {
+  gchar* b = g_base64_encode(reinterpret_cast<const guchar*>(bytes.data()), bytes.size());
+  std::string out(b);
+  g_free(b);
+  return out;
+}
+
+std::string AnnexB(const h26x::ParameterSets& ps) {
+  std::string out;
+  for (const std::string* s : {&ps.vps, &ps.sps, &ps.pps}) {
+    if (!s->empty()) out += std::string("\0\0\0\1", 4) + *s;
+  }
+  return out;
+}
+}  // namespace
+
+RtspStream::RtspStream(uint64_t serial, std::string camera, h26x::Codec codec, size_t senders, DeliverFn deliver)
+    : serial_(serial),
+      camera_(std::move(camera)),
+      codec_(codec),
+      deliver_(std::move(deliver)),
+      subscribers_(senders, 0) {
+  rtp_.ssrc = g_random_int();
+  rtp_.next_seq = uint16_t(g_random_int());
+}
+
+bool RtspStream::Offer(const LiveFramePtr& live) {
+  const wire::VideoFrame& v = live->video;
+  const std::string& data = v.data();
+  std::string prefix;
+  if (v.keyframe()) {
+    const h26x::ParameterSets found = h26x::FindParameterSets(codec_, data);
+    std::lock_guard lock(mu_);
+    if (found.complete(codec_)) {
+      sets_ = found;
+      parameter_sets_ = AnnexB(found);
+    } else {
+      prefix = parameter_sets_;  // a keyframe without them: players need them before it
+    }
+  }
+  const int64_t us = v.pts_us() ? v.pts_us() : live->received_ms * 1000;
+  auto frame = std::make_shared<RtspFrame>();
+  frame->rtp = rtp::PackAccessUnit(codec_, data, prefix, uint32_t(uint64_t(us) * 9 / 100), rtp_);
+  frame->stream = serial_;
+  frame->index = next_index_++;
+  frame->keyframe = v.keyframe();
+  std::vector<size_t> to;
+  {
+    std::lock_guard lock(mu_);
+    if (frame->keyframe) gop_.clear();
+    if ((!gop_.empty() || frame->keyframe) && gop_.size() < kMaxGopFrames) gop_.push_back(frame);
+    for (size_t i = 0; i < subscribers_.size(); ++i) {
+      if (subscribers_[i] > 0) to.push_back(i);
+    }
+  }
+  for (size_t sender : to) deliver_(sender, frame);
+  return true;
+}
+
+std::optional<std::string> RtspStream::Fmtp() const {
+  std::lock_guard lock(mu_);
+  if (!sets_.complete(codec_)) return std::nullopt;
+  if (codec_ == h26x::Codec::kH264) {
+    char profile[7] = "42e01f";
+    if (sets_.sps.size() >= 4) {
+      g_snprintf(profile, sizeof profile, "%02x%02x%02x", uint8_t(sets_.sps[1]), uint8_t(sets_.sps[2]),
+                 uint8_t(sets_.sps[3]));
+    }
+    return std::string("packetization-mode=1;profile-level-id=") + profile +
+           ";sprop-parameter-sets=" + Base64(sets_.sps) + "," + Base64(sets_.pps);
+  }
+  return "sprop-vps=" + Base64(sets_.vps) + ";sprop-sps=" + Base64(sets_.sps) + ";sprop-pps=" + Base64(sets_.pps);
+}
+
+std::vector<RtspFramePtr> RtspStream::Subscribe(size_t sender) {
+  std::lock_guard lock(mu_);
+  ++subscribers_.at(sender);
+  return gop_;
+}
+
+void RtspStream::Unsubscribe(size_t sender) {
+  std::lock_guard lock(mu_);
+  if (subscribers_.at(sender) > 0) --subscribers_[sender];
+}
+
+}  // namespace xl::router

@@ -1,0 +1,153 @@
+#include "tests/support/rtsp_player.h"
+
+#include <glib.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "tests/support/process.h"
+
+namespace xl::test {
+
+namespace {
+std::string Md5(const std::string& text) {
+  gchar* hex = g_compute_checksum_for_string(G_CHECKSUM_MD5, text.data(), gssize(text.size()));
+  std::string out = hex;
+  g_free(hex);
+  return out;
+}
+
+// The value of `name`="…" in a WWW-Authenticate header.
+std::string ChallengeField(const std::string& reply, const std::string& name) {
+  const size_t at = reply.find(name + "=\"");
+  if (at == std::string::npos) return "";
+  const size_t from = at + name.size() + 2;
+  return reply.substr(from, reply.find('"', from) - from);
+}
+
+// Where a complete RTSP reply at the start of `p` ends (0: not complete yet).
+size_t ReplyEnd(const std::string& p) {
+  const size_t head = p.find("\r\n\r\n");
+  if (head == std::string::npos) return 0;
+  size_t length = 0;
+  const size_t cl = p.find("Content-Length: ");
+  if (cl != std::string::npos && cl < head) length = std::stoul(p.substr(cl + 16));
+  return p.size() >= head + 4 + length ? head + 4 + length : 0;
+}
+}  // namespace
+
+StrictRtspPlayer::~StrictRtspPlayer() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool StrictRtspPlayer::Fail(const std::string& why) {
+  if (error_.empty()) error_ = why;
+  return false;
+}
+
+// Sends a request and reads its whole reply (blocking, up to 30 s); nothing may come before it.
+std::string StrictRtspPlayer::Request(const std::string& method, const std::string& uri, const std::string& headers) {
+  std::string req = method + " " + uri + " RTSP/1.0\r\nCSeq: " + std::to_string(++cseq_) + "\r\n";
+  if (!nonce_.empty()) {
+    req += "Authorization: Digest username=\"" + user_ + "\", realm=\"" + realm_ + "\", nonce=\"" + nonce_ +
+           "\", uri=\"" + uri + "\", response=\"" + Md5(ha1_ + ":" + nonce_ + ":" + Md5(method + ":" + uri)) + "\"\r\n";
+  }
+  req += headers + "\r\n";
+  ::send(fd_, req.data(), req.size(), MSG_NOSIGNAL);
+  std::string reply;
+  char buf[4096];
+  for (size_t end = 0; (end = ReplyEnd(reply)) == 0;) {
+    if (!reply.empty() && reply[0] == '$') return reply;  // data first: the caller fails
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 30000) <= 0) return reply;
+    const ssize_t got = ::recv(fd_, buf, sizeof buf, 0);
+    if (got <= 0) return reply;
+    reply.append(buf, size_t(got));
+  }
+  const size_t end = ReplyEnd(reply);
+  pending_ = reply.substr(end);  // what came after the reply (video, after PLAY)
+  return reply.substr(0, end);
+}
+
+bool StrictRtspPlayer::Open(int port, const std::string& url, const std::string& user, const std::string& password,
+                            int rcvbuf) {
+  url_ = url;
+  user_ = user;
+  fd_ = ConnectLoopback(port);
+  if (fd_ < 0) return Fail("cannot connect");
+  if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  const std::string challenge = Request("DESCRIBE", url, "");
+  if (challenge.rfind("RTSP/1.0 401", 0) != 0) return Fail("DESCRIBE without login: " + challenge.substr(0, 40));
+  realm_ = ChallengeField(challenge, "realm");
+  nonce_ = ChallengeField(challenge, "nonce");
+  ha1_ = Md5(user + ":" + realm_ + ":" + password);
+  const std::string sdp = Request("DESCRIBE", url, "Accept: application/sdp\r\n");
+  if (sdp.rfind("RTSP/1.0 200", 0) != 0) return Fail("DESCRIBE: " + sdp.substr(0, 40));
+  const std::string setup = Request("SETUP", url + "/stream=0", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n");
+  const size_t s = setup.find("Session: ");
+  if (setup.rfind("RTSP/1.0 200", 0) != 0 || s == std::string::npos) return Fail("SETUP: " + setup.substr(0, 40));
+  session_ = setup.substr(s + 9, setup.find_first_of(";\r", s + 9) - s - 9);
+  const std::string play = Request("PLAY", url, "Session: " + session_ + "\r\n");
+  if (!play.empty() && play[0] == '$') return Fail("interleaved data came before the reply to PLAY");
+  if (play.rfind("RTSP/1.0 200", 0) != 0) return Fail("PLAY: " + play.substr(0, 40));
+  return Parse();
+}
+
+void StrictRtspPlayer::KeepAlive() {
+  const std::string req = "GET_PARAMETER " + url_ + " RTSP/1.0\r\nCSeq: " + std::to_string(++cseq_) +
+                          "\r\nSession: " + session_ + "\r\n\r\n";
+  ::send(fd_, req.data(), req.size(), MSG_NOSIGNAL);
+}
+
+bool StrictRtspPlayer::Read(int timeout_ms) {
+  if (closed_) return false;
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, timeout_ms) <= 0) return true;
+  char buf[65536];
+  for (;;) {
+    const ssize_t got = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (got == 0) {
+      closed_ = true;
+      return Fail("closed by the server");
+    }
+    if (got < 0) break;
+    bytes_ += size_t(got);
+    pending_.append(buf, size_t(got));
+    if (size_t(got) < sizeof buf) break;
+  }
+  return Parse();
+}
+
+bool StrictRtspPlayer::Parse() {
+  size_t at = 0;
+  while (at < pending_.size()) {
+    if (pending_[at] == '$') {
+      if (pending_.size() - at < 4) break;
+      const size_t len = size_t(uint8_t(pending_[at + 2])) << 8 | uint8_t(pending_[at + 3]);
+      if (pending_.size() - at < 4 + len) break;
+      if (pending_[at + 1] == 0) {
+        if (len < 13 || (uint8_t(pending_[at + 4]) >> 6) != 2) return Fail("not RTP on channel 0");
+        if (uint8_t(pending_[at + 5]) & 0x80) ++pictures_;
+        // H.264: an IDR slice alone, or the start of a fragmented one (FU-A with S set).
+        const uint8_t nal = uint8_t(pending_[at + 16]) & 0x1F;
+        const uint8_t fu = len > 13 ? uint8_t(pending_[at + 17]) : 0;
+        if (nal == 5 || (nal == 28 && (fu & 0x80) && (fu & 0x1F) == 5)) ++keyframes_;
+      }
+      at += 4 + len;
+      continue;
+    }
+    const std::string rest = pending_.substr(at);
+    if (rest.size() < 9) break;
+    if (rest.rfind("RTSP/1.0 ", 0) != 0) return Fail("neither interleaved data nor an RTSP reply");
+    const size_t end = ReplyEnd(rest);
+    if (end == 0) break;
+    if (rest.rfind("RTSP/1.0 200", 0) != 0) return Fail("keep-alive refused: " + rest.substr(0, 40));
+    at += end;
+  }
+  pending_.erase(0, at);
+  return true;
+}
+
+}  // namespace xl::test

@@ -1,0 +1,49 @@
+// A strict RTSP player over TCP, for tests and benches: logs in with digest, DESCRIBEs,
+// SETUPs interleaved channels 0-1 and PLAYs, and fails — as strict hardware players do — when
+// anything but the reply to PLAY comes first. Then it reads interleaved RTP, counting bytes,
+// pictures (marker bits) and keyframes, and checks the framing on every byte; replies to its
+// own keep-alive requests (GET_PARAMETER) between frames are taken in stride.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace xl::test {
+
+class StrictRtspPlayer {
+ public:
+  StrictRtspPlayer() = default;
+  StrictRtspPlayer(const StrictRtspPlayer&) = delete;
+  StrictRtspPlayer& operator=(const StrictRtspPlayer&) = delete;
+  ~StrictRtspPlayer();
+
+  // Connects to 127.0.0.1:`port` and plays `url` as `user`/`password`; false (with error())
+  // when any step fails. `rcvbuf` > 0 sets a small receive buffer (a slow player).
+  bool Open(int port, const std::string& url, const std::string& user, const std::string& password, int rcvbuf = 0);
+  // Reads what arrives within `timeout_ms` (one poll); false when the stream broke or closed.
+  bool Read(int timeout_ms);
+  // Sends GET_PARAMETER with the session, as VLC does to keep a session alive.
+  void KeepAlive();
+
+  int fd() const { return fd_; }
+  bool closed() const { return closed_; }
+  const std::string& error() const { return error_; }
+  uint64_t bytes() const { return bytes_; }
+  uint64_t pictures() const { return pictures_; }
+  uint64_t keyframes() const { return keyframes_; }
+
+ private:
+  std::string Request(const std::string& method, const std::string& uri, const std::string& headers);
+  bool Fail(const std::string& why);
+  bool Parse();
+
+  int fd_ = -1;
+  int cseq_ = 0;
+  std::string url_, user_, ha1_, realm_, nonce_, session_;
+  std::string pending_;
+  bool closed_ = false;
+  std::string error_;
+  uint64_t bytes_ = 0, pictures_ = 0, keyframes_ = 0;
+};
+
+}  // namespace xl::test
