@@ -14,6 +14,8 @@
 
 #include <gst/gst.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -106,6 +108,13 @@ int main(int argc, char** argv) {
   if (config.http_tls.cert_file.empty() != config.http_tls.key_file.empty()) {
     std::cerr << "xl-router: --tls-cert and --tls-key go together (the certificate chain and its private key, PEM)\n";
     return 2;
+  }
+  // Players, browsers and clients each hold a socket: a thousand RTSP players alone pass
+  // the usual soft limit of 1,024 open files. Raised to what the system allows.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
   }
   gst_init(&argc, &argv);
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");

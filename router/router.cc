@@ -670,6 +670,10 @@ HttpReply Router::Metrics() {
            double(zap_ ? zap_->refused() : 0));
   m.Metric("xl_clients", "gauge", "Connected console and desk clients.", double(hub_.size()));
   m.Metric("xl_live_websocket_viewers", "gauge", "Browsers watching live video.", double(websockets_->viewers()));
+  m.Metric("xl_live_rtsp_players", "gauge", "RTSP connections (players), over all sender threads.",
+           double(rtsp_->players()));
+  m.Metric("xl_live_rtsp_skips_total", "counter", "Times an RTSP player fell behind and was skipped to a keyframe.",
+           double(rtsp_->skips()));
   m.Metric("xl_live_viewers", "gauge", "Live video viewers, all kinds.", double(relay_.viewer_count()));
   m.Metric("xl_live_video_key_renewals_total", "counter",
            "Times every camera's video key was renewed for native viewers (a client lost its access).",

@@ -35,7 +35,13 @@ RtpAccessUnit PackAccessUnit(h26x::Codec codec, std::string_view annexb, std::st
   for (std::string_view n : h26x::SplitAnnexB(annexb)) nals.push_back(n);
   const size_t header = codec == h26x::Codec::kH264 ? 1 : 2;
   const int aud = codec == h26x::Codec::kH264 ? 9 : 35;
-  std::erase_if(nals, [&](std::string_view n) { return n.size() <= header || h26x::NalType(codec, n) == aud; });
+  // Left out: delimiters, and the types the codecs leave unspecified, which the RTP payload
+  // formats use for their own packets (H.264 24-31, H.265 48-63): a player would misread them.
+  const int rtp_own = codec == h26x::Codec::kH264 ? 24 : 48;
+  std::erase_if(nals, [&](std::string_view n) {
+    const int type = n.size() <= header ? -1 : h26x::NalType(codec, n);
+    return type < 0 || type == aud || type >= rtp_own;
+  });
   au.interleaved.reserve(annexb.size() + prefix.size() + (annexb.size() / kMaxRtpPayload + nals.size() + 1) * 19);
   for (size_t i = 0; i < nals.size(); ++i) {
     const std::string_view nal = nals[i];

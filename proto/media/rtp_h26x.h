@@ -1,6 +1,7 @@
 // H.264 (RFC 6184) and H.265 (RFC 7798) access units as RTP packets, made once per access
 // unit for every player of a stream: single NAL unit packets, and fragmentation units (FU-A,
-// FU) for units longer than kMaxRtpPayload. Access unit delimiters are left out; the marker
+// FU) for units longer than kMaxRtpPayload. Access unit delimiters (and NAL unit types the
+// payload formats take for their own packets) are left out; the marker
 // bit is set on the last packet of the access unit.
 //
 // The packets are laid out as RTSP interleaved frames (RFC 2326 §10.12: '$', channel 0,

@@ -61,6 +61,7 @@ Result<std::unique_ptr<RtspOut>> RtspOut::Start(const RtspOutConfig& config, Liv
 
 RtspOut::~RtspOut() {
   if (accept_source_) g_source_remove(accept_source_);
+  if (resume_source_) g_source_remove(resume_source_);
   if (prune_source_) g_source_remove(prune_source_);
   if (listen_fd_ >= 0) ::close(listen_fd_);
   {
@@ -78,6 +79,21 @@ gboolean RtspOut::OnAccept(gint fd, GIOCondition, gpointer self) {
     sockaddr_in peer{};
     socklen_t n = sizeof peer;
     const int player = ::accept4(fd, reinterpret_cast<sockaddr*>(&peer), &n, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (player < 0 && (errno == EMFILE || errno == ENFILE)) {
+      // Out of file descriptors: the pending connection stays readable, so accepting again at
+      // once would spin. Paused for a second (the players wait in the backlog meanwhile).
+      spdlog::error("RTSP: cannot accept players: out of file descriptors (raise `ulimit -n`); paused for 1 s");
+      out->accept_source_ = 0;
+      out->resume_source_ = g_timeout_add_once(
+          1000,
+          [](gpointer self) {
+            auto* o = static_cast<RtspOut*>(self);
+            o->resume_source_ = 0;
+            o->accept_source_ = g_unix_fd_add(o->listen_fd_, G_IO_IN, &RtspOut::OnAccept, o);
+          },
+          out);
+      return G_SOURCE_REMOVE;
+    }
     if (player < 0) break;
     char host[INET_ADDRSTRLEN] = "?";
     ::inet_ntop(AF_INET, &peer.sin_addr, host, sizeof host);
@@ -146,6 +162,12 @@ gboolean RtspOut::OnPrune(gpointer self) {
 size_t RtspOut::players() const {
   size_t n = 0;
   for (const auto& s : senders_) n += s->players();
+  return n;
+}
+
+uint64_t RtspOut::skips() const {
+  uint64_t n = 0;
+  for (const auto& s : senders_) n += s->skips();
   return n;
 }
 

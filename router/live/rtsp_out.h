@@ -58,6 +58,7 @@ class RtspOut {
   // disabled, new password or region) are disconnected.
   void SetLogins(const std::vector<UserStore::RtspLogin>& logins);
   size_t players() const;
+  uint64_t skips() const;  // players skipped to a keyframe, ever
   size_t threads() const { return senders_.size(); }
 
  private:
@@ -78,7 +79,7 @@ class RtspOut {
   std::map<std::string, UserStore::RtspLogin> logins_;  // by name
   std::map<std::string, RtspAccess::Camera> cameras_;   // as last set
   int listen_fd_ = -1;
-  guint accept_source_ = 0, prune_source_ = 0;
+  guint accept_source_ = 0, resume_source_ = 0, prune_source_ = 0;
   int port_ = 0;
   std::vector<std::unique_ptr<RtspSender>> senders_;
   // Expires with this object: work queued for the loop by sender threads checks it.

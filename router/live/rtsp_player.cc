@@ -339,6 +339,7 @@ void RtspPlayer::OnFrame(const RtspFramePtr& frame) {
   if (queued_ + frame->rtp.interleaved.size() > env_.settings->max_queued_bytes) {
     // Behind: what it has not begun to receive goes, and it waits for the next keyframe.
     DropQueuedVideo();
+    if (!need_keyframe_ && env_.skips) ++*env_.skips;
     if (!need_keyframe_ && ++skips_ % 100 == 1) {
       spdlog::warn("RTSP: {}@{} does not keep up with camera {}: skipped to the next keyframe ({} times)", user_, peer_,
                    camera_, skips_);

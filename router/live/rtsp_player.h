@@ -12,6 +12,7 @@
 // connection that never logs in. Not thread-safe: its sender thread only.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <map>
@@ -38,6 +39,7 @@ struct RtspPlayerEnv {
   size_t sender = 0;
   // The camera's stream, started if needed (it is watched while anyone holds it).
   std::function<std::shared_ptr<RtspStream>(const std::string& camera, h26x::Codec codec)> acquire;
+  std::atomic<uint64_t>* skips = nullptr;  // counts every player's skips to a keyframe
   // The player starts or stops getting frames of `stream`.
   std::function<void(class RtspPlayer*, RtspStream*)> started, stopped;
 };
@@ -61,7 +63,6 @@ class RtspPlayer {
   void OnFrame(const RtspFramePtr& frame);
   // Timers (a DESCRIBE waiting for a keyframe; the session timeout). False: close it.
   bool OnTick(int64_t now_ms);
-  uint64_t skipped_to_keyframe() const { return skips_; }
 
  private:
   struct Chunk {

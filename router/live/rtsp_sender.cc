@@ -1,5 +1,6 @@
 #include "router/live/rtsp_sender.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -27,6 +28,7 @@ Result<std::unique_ptr<RtspSender>> RtspSender::Start(RtspPlayerEnv env, int mer
 }
 
 RtspSender::RtspSender(RtspPlayerEnv env, int merge_ms) : env_(std::move(env)), merge_ms_(merge_ms) {
+  env_.skips = &skips_;
   env_.started = [this](RtspPlayer* p, RtspStream* s) { watching_[s->serial()].insert(p); };
   env_.stopped = [this](RtspPlayer* p, RtspStream* s) {
     auto it = watching_.find(s->serial());
@@ -131,6 +133,8 @@ void RtspSender::Settle(RtspPlayer* player, bool ok) {
 }
 
 void RtspSender::Run() {
+  const std::string name = "xl-rtsp-" + std::to_string(env_.sender);  // as top and /proc show it
+  pthread_setname_np(pthread_self(), name.c_str());
   int64_t last_tick = MonotonicMs(), next_merge = last_tick + merge_ms_;
   std::vector<std::function<void()>> tasks;
   std::vector<RtspFramePtr> frames;

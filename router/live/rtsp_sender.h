@@ -40,6 +40,7 @@ class RtspSender {
   // Closes the players whose user may no longer see their camera (RtspAccess).
   void RecheckAccess();
   size_t players() const { return player_count_; }
+  uint64_t skips() const { return skips_; }
 
  private:
   explicit RtspSender(RtspPlayerEnv env, int merge_ms);
@@ -56,6 +57,7 @@ class RtspSender {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<size_t> player_count_{0};
+  std::atomic<uint64_t> skips_{0};  // its players' skips to a keyframe
 
   std::mutex mu_;  // guards the two inboxes
   std::vector<std::function<void()>> tasks_;

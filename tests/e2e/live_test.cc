@@ -126,6 +126,16 @@ TEST(Live, RtspReServesManyReadersFromOnePull) {
     EXPECT_GT(frames, 20u) << p->Output();
   }
   EXPECT_EQ(live.CamsimClients(), pulls) << "the camera was pulled again";
+  // A player that asks for UDP unicast gets the same video as datagrams.
+  Process udp({"/usr/bin/ffmpeg", "-hide_banner", "-rtsp_transport", "udp", "-i", live.sys.RelayUrl(kH264Camera), "-t",
+               "4", "-f", "framemd5", "-"},
+              live.sys.dir() + "/player-udp.log");
+  EXPECT_EQ(udp.Wait(seconds(60)), 0) << udp.Output();
+  size_t udp_frames = 0;
+  for (const std::string& line : udp.Lines())
+    udp_frames += !line.empty() && line[0] == '0' && line.find(',') != std::string::npos;
+  EXPECT_GT(udp_frames, 20u) << udp.Output();
+  EXPECT_NE(live.router->Output().find("plays camera " + std::string(kH264Camera) + " over UDP"), std::string::npos);
 
   // Unknown camera: 404. No or wrong credentials: 401 (players log in as desk users).
   Process unknown(

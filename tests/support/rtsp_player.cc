@@ -104,7 +104,7 @@ void StrictRtspPlayer::KeepAlive() {
 bool StrictRtspPlayer::Read(int timeout_ms) {
   if (closed_) return false;
   pollfd p{fd_, POLLIN, 0};
-  if (::poll(&p, 1, timeout_ms) <= 0) return true;
+  if (timeout_ms >= 0 && ::poll(&p, 1, timeout_ms) <= 0) return true;
   char buf[65536];
   for (;;) {
     const ssize_t got = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
@@ -115,9 +115,10 @@ bool StrictRtspPlayer::Read(int timeout_ms) {
     if (got < 0) break;
     bytes_ += size_t(got);
     pending_.append(buf, size_t(got));
+    if (!Parse()) return false;  // chunk by chunk: the buffer stays small however far behind
     if (size_t(got) < sizeof buf) break;
   }
-  return Parse();
+  return true;
 }
 
 bool StrictRtspPlayer::Parse() {
@@ -129,7 +130,18 @@ bool StrictRtspPlayer::Parse() {
       if (pending_.size() - at < 4 + len) break;
       if (pending_[at + 1] == 0) {
         if (len < 13 || (uint8_t(pending_[at + 4]) >> 6) != 2) return Fail("not RTP on channel 0");
-        if (uint8_t(pending_[at + 5]) & 0x80) ++pictures_;
+        const int seq = int(uint8_t(pending_[at + 6])) << 8 | uint8_t(pending_[at + 7]);
+        if (next_seq_ >= 0 && seq != next_seq_) lost_ += uint16_t(seq - next_seq_);
+        next_seq_ = (seq + 1) & 0xFFFF;
+        if (uint8_t(pending_[at + 5]) & 0x80) {
+          ++pictures_;
+          if (latencies_) {
+            const uint32_t ts = uint32_t(uint8_t(pending_[at + 8])) << 24 | uint32_t(uint8_t(pending_[at + 9])) << 16 |
+                                uint32_t(uint8_t(pending_[at + 10])) << 8 | uint8_t(pending_[at + 11]);
+            const uint32_t now = uint32_t(uint64_t(g_get_real_time()) * 9 / 100);
+            latencies_->push_back(int64_t(int32_t(now - ts)) / 90);
+          }
+        }
         // H.264: an IDR slice alone, or the start of a fragmented one (FU-A with S set).
         const uint8_t nal = uint8_t(pending_[at + 16]) & 0x1F;
         const uint8_t fu = len > 13 ? uint8_t(pending_[at + 17]) : 0;

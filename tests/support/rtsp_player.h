@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace xl::test {
 
@@ -20,7 +21,8 @@ class StrictRtspPlayer {
   // Connects to 127.0.0.1:`port` and plays `url` as `user`/`password`; false (with error())
   // when any step fails. `rcvbuf` > 0 sets a small receive buffer (a slow player).
   bool Open(int port, const std::string& url, const std::string& user, const std::string& password, int rcvbuf = 0);
-  // Reads what arrives within `timeout_ms` (one poll); false when the stream broke or closed.
+  // Reads what arrives within `timeout_ms` (one poll; < 0: no poll, the caller polled);
+  // false when the stream broke or closed.
   bool Read(int timeout_ms);
   // Sends GET_PARAMETER with the session, as VLC does to keep a session alive.
   void KeepAlive();
@@ -31,6 +33,11 @@ class StrictRtspPlayer {
   uint64_t bytes() const { return bytes_; }
   uint64_t pictures() const { return pictures_; }
   uint64_t keyframes() const { return keyframes_; }
+  // RTP packets missing between those received (sequence gaps; a skip to a keyframe is one).
+  uint64_t lost_packets() const { return lost_; }
+  // When the sender's RTP timestamps are the wall clock at 90 kHz (the bench's are): for each
+  // picture, how long ago (ms) it was stamped when its last packet arrived.
+  void MeasureLatency(std::vector<int64_t>* samples) { latencies_ = samples; }
 
  private:
   std::string Request(const std::string& method, const std::string& uri, const std::string& headers);
@@ -43,7 +50,9 @@ class StrictRtspPlayer {
   std::string pending_;
   bool closed_ = false;
   std::string error_;
-  uint64_t bytes_ = 0, pictures_ = 0, keyframes_ = 0;
+  uint64_t bytes_ = 0, pictures_ = 0, keyframes_ = 0, lost_ = 0;
+  int next_seq_ = -1;
+  std::vector<int64_t>* latencies_ = nullptr;
 };
 
 }  // namespace xl::test
