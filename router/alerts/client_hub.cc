@@ -131,32 +131,27 @@ void ClientHub::RenewKeys() {
 }
 
 void ClientHub::ForgetKey(const std::string& public_key, int64_t now_ms) {
-  bool dropped = false;
-  for (auto it = clients_.begin(); it != clients_.end();) {
-    auto next = std::next(it);
-    if (it->second.caller.key == public_key) {
-      spdlog::info("client ({}): dropped, its key was revoked", it->second.caller.user);
-      Forget(it, now_ms);
-      dropped = true;
-    }
-    it = next;
-  }
-  if (dropped) RenewKeys();
+  ForgetWhere([&](const ClientCaller& c) { return c.key == public_key; }, "its key was revoked", now_ms);
 }
 
 void ClientHub::ForgetUser(const std::string& user, const std::optional<std::string>& region, int64_t now_ms) {
+  ForgetWhere([&](const ClientCaller& c) { return c.user == user && c.region != region; },
+              region ? "its user moved to region " + *region : "its user may no longer act", now_ms);
+}
+
+void ClientHub::ForgetWhere(const std::function<bool(const ClientCaller&)>& match, const std::string& why,
+                            int64_t now_ms) {
   bool dropped = false;
   for (auto it = clients_.begin(); it != clients_.end();) {
     auto next = std::next(it);
-    if (it->second.caller.user == user && it->second.caller.region != region) {
-      spdlog::info("client ({}): dropped, its user {}", user,
-                   region ? "moved to region " + *region : "may no longer act");
+    if (match(it->second.caller)) {
+      spdlog::info("client ({}): dropped, {}", it->second.caller.user, why);
       Forget(it, now_ms);
       dropped = true;
     }
     it = next;
   }
-  if (dropped) RenewKeys();
+  if (dropped) RenewKeys();  // those left get new keys: the dropped ones knew the old
 }
 
 bool ClientHub::Visible(const ClientCaller& caller, const std::string& camera_id) const {

@@ -115,6 +115,8 @@ class ClientHub {
   // `identity` is the client's key in clients_ (its viewers keep a pointer to it).
   void Watch(const std::string& identity, Client& c, const wire::WatchRequest& req, int64_t now_ms);
   void Forget(std::map<std::string, Client>::iterator it, int64_t now_ms);
+  // Forgets every client whose caller `match`es, logging `why`; renews the video keys if any went.
+  void ForgetWhere(const std::function<bool(const ClientCaller&)>& match, const std::string& why, int64_t now_ms);
 
   // True when `caller` may see a registered camera `camera_id`.
   bool Visible(const ClientCaller& caller, const std::string& camera_id) const;

@@ -72,7 +72,8 @@ std::string StrictRtspPlayer::Request(const std::string& method, const std::stri
 }
 
 bool StrictRtspPlayer::Open(int port, const std::string& url, const std::string& user, const std::string& password,
-                            int rcvbuf) {
+                            int rcvbuf, int channel) {
+  channel_ = channel;
   url_ = url;
   user_ = user;
   fd_ = ConnectLoopback(port);
@@ -85,7 +86,9 @@ bool StrictRtspPlayer::Open(int port, const std::string& url, const std::string&
   ha1_ = Md5(user + ":" + realm_ + ":" + password);
   const std::string sdp = Request("DESCRIBE", url, "Accept: application/sdp\r\n");
   if (sdp.rfind("RTSP/1.0 200", 0) != 0) return Fail("DESCRIBE: " + sdp.substr(0, 40));
-  const std::string setup = Request("SETUP", url + "/stream=0", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n");
+  const std::string setup = Request("SETUP", url + "/stream=0",
+                                    "Transport: RTP/AVP/TCP;unicast;interleaved=" + std::to_string(channel) + "-" +
+                                        std::to_string(channel + 1) + "\r\n");
   const size_t s = setup.find("Session: ");
   if (setup.rfind("RTSP/1.0 200", 0) != 0 || s == std::string::npos) return Fail("SETUP: " + setup.substr(0, 40));
   session_ = setup.substr(s + 9, setup.find_first_of(";\r", s + 9) - s - 9);
@@ -128,8 +131,12 @@ bool StrictRtspPlayer::Parse() {
       if (pending_.size() - at < 4) break;
       const size_t len = size_t(uint8_t(pending_[at + 2])) << 8 | uint8_t(pending_[at + 3]);
       if (pending_.size() - at < 4 + len) break;
-      if (pending_[at + 1] == 0) {
-        if (len < 13 || (uint8_t(pending_[at + 4]) >> 6) != 2) return Fail("not RTP on channel 0");
+      const int channel = uint8_t(pending_[at + 1]);
+      if (channel != channel_ && channel != channel_ + 1) {
+        return Fail("data on channel " + std::to_string(channel) + ", not on the ones set up");
+      }
+      if (channel == channel_) {
+        if (len < 13 || (uint8_t(pending_[at + 4]) >> 6) != 2) return Fail("not RTP on the channel set up");
         const int seq = int(uint8_t(pending_[at + 6])) << 8 | uint8_t(pending_[at + 7]);
         if (next_seq_ >= 0 && seq != next_seq_) lost_ += uint16_t(seq - next_seq_);
         next_seq_ = (seq + 1) & 0xFFFF;

@@ -19,8 +19,10 @@ class StrictRtspPlayer {
   ~StrictRtspPlayer();
 
   // Connects to 127.0.0.1:`port` and plays `url` as `user`/`password`; false (with error())
-  // when any step fails. `rcvbuf` > 0 sets a small receive buffer (a slow player).
-  bool Open(int port, const std::string& url, const std::string& user, const std::string& password, int rcvbuf = 0);
+  // when any step fails. `rcvbuf` > 0 sets a small receive buffer (a slow player); `channel`
+  // is the interleaved RTP channel asked for (RTCP on the next), as some players ask for 2-3.
+  bool Open(int port, const std::string& url, const std::string& user, const std::string& password, int rcvbuf = 0,
+            int channel = 0);
   // Reads what arrives within `timeout_ms` (one poll; < 0: no poll, the caller polled);
   // false when the stream broke or closed.
   bool Read(int timeout_ms);
@@ -46,6 +48,7 @@ class StrictRtspPlayer {
 
   int fd_ = -1;
   int cseq_ = 0;
+  int channel_ = 0;
   std::string url_, user_, ha1_, realm_, nonce_, session_;
   std::string pending_;
   bool closed_ = false;
