@@ -36,4 +36,13 @@ Result<StmtPtr> PrepareSql(sqlite3* db, const char* sql) {
   return StmtPtr(stmt);
 }
 
+Status AddColumnIfMissing(sqlite3* db, const std::string& table, const std::string& column,
+                          const std::string& definition) {
+  auto q = PrepareSql(db, ("SELECT 1 FROM pragma_table_info('" + table + "') WHERE name = ?").c_str());
+  if (!q.ok()) return q.error();
+  sqlite3_bind_text(q->get(), 1, column.data(), int(column.size()), SQLITE_TRANSIENT);
+  if (sqlite3_step(q->get()) == SQLITE_ROW) return Status::Ok();
+  return ExecSql(db, ("ALTER TABLE " + table + " ADD COLUMN " + column + " " + definition).c_str());
+}
+
 }  // namespace xl::router

@@ -35,6 +35,11 @@ Error SqliteError(sqlite3* db, const std::string& what);
 // Compiles one statement.
 Result<StmtPtr> PrepareSql(sqlite3* db, const char* sql);
 
+// Adds `column` (its SQL definition `definition`, e.g. "TEXT NOT NULL DEFAULT ''") to `table`
+// when the table lacks it: databases made before the column existed.
+Status AddColumnIfMissing(sqlite3* db, const std::string& table, const std::string& column,
+                          const std::string& definition);
+
 // Binds `text` to parameter `index` (1-based), copied.
 inline void BindText(sqlite3_stmt* s, int index, const std::string& text) {
   sqlite3_bind_text(s, index, text.data(), int(text.size()), SQLITE_TRANSIENT);

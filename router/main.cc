@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(arg, "--control") && (value = next())) config.control_endpoint = value;
     else if (!std::strcmp(arg, "--media") && (value = next())) config.media_endpoint = value;
     else if (!std::strcmp(arg, "--video") && (value = next())) config.video_endpoint = value;
+    else if (!std::strcmp(arg, "--children") && (value = next())) config.children_endpoint = value;
+    else if (!std::strcmp(arg, "--parent") && (value = next())) config.parent.endpoint = value;
+    else if (!std::strcmp(arg, "--parent-key") && (value = next())) config.parent.parent_key = value;
     else if (!std::strcmp(arg, "--http") && (value = next()) && std::strchr(value, ':') &&
              xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535)) {
       config.http_address.assign(value, std::strrchr(value, ':'));
@@ -92,7 +95,8 @@ int main(int argc, char** argv) {
       config.retention.max_size_mb = *xl::ParseIntArg(value, 0, 100000000);
     else {
       std::cerr << "usage: xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] "
-                   "[--media ENDPOINT] [--video ENDPOINT] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--rtsp-threads N] "
+                   "[--media ENDPOINT] [--video ENDPOINT] [--children ENDPOINT] [--parent ENDPOINT --parent-key "
+                   "KEY|FILE] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--rtsp-threads N] "
                    "[--rtsp-merge-ms N] "
                    "[--rtsp-session-timeout-s N] [--rtsp-max-players N] [--db FILE] [--regions "
                    "FILE] [--worker-timeout-s N] [--overdue-s N] [--key FILE] [--insecure-no-curve] [--worker-http "
@@ -105,6 +109,11 @@ int main(int argc, char** argv) {
   if (const char* pw = std::getenv("XL_ADMIN_PASSWORD")) config.admin_password = pw;
   // And the token Prometheus shows to scrape /metrics.
   if (const char* token = std::getenv("XL_METRICS_TOKEN")) config.metrics_token = token;
+  if (config.parent.endpoint.empty() != config.parent.parent_key.empty()) {
+    std::cerr << "xl-router: --parent and --parent-key go together (the parent's children endpoint and its public "
+                 "key, which it logs at start)\n";
+    return 2;
+  }
   if (config.http_tls.cert_file.empty() != config.http_tls.key_file.empty()) {
     std::cerr << "xl-router: --tls-cert and --tls-key go together (the certificate chain and its private key, PEM)\n";
     return 2;

@@ -28,7 +28,7 @@ constexpr int kClipFetchTimeoutS = 30;  // a worker slower than this to send a c
 namespace {
 constexpr int kMaxBatch = 512;        // worker messages handled per loop turn
 constexpr size_t kMaxSources = 4096;  // senders the inbox tracks without CURVE
-constexpr size_t kSockets = 6;        // ZeroMQ sockets polled before the GLib descriptors
+constexpr size_t kSockets = 8;        // ZeroMQ sockets polled before the GLib descriptors
 constexpr int64_t kRefusalLogMs = 60 * 1000;
 
 // Where the router's key pair lives when not configured: beside the database.
@@ -167,6 +167,17 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
     video_at = r->video_.get(zmq::sockopt::last_endpoint);  // the port chosen, for "*"
     r->hub_.SealVideo(r->video_, uint16_t(std::stoi(video_at.substr(video_at.rfind(':') + 1))));
   }
+  if (!config.children_endpoint.empty()) {
+    if (!config.curve) return Error{"child routers (--children) need CURVE: drop --insecure-no-curve"};
+    r->children_ = std::make_unique<ChildLinks>(ctx, *r->keys_, r->inbox_);
+    if (Status s = r->children_->Bind(config.children_endpoint, r->key_pair_); !s.ok()) return s.error();
+  }
+  if (!config.parent.endpoint.empty()) {
+    if (!config.curve) return Error{"a parent link (--parent) needs CURVE: drop --insecure-no-curve"};
+    auto parent = ParentLink::Connect(ctx, config.parent, r->key_pair_, *r->log_);
+    if (!parent.ok()) return parent.error();
+    r->parent_ = std::move(parent.value());
+  }
   auto desk = AlertDesk::Open(config.database);
   if (!desk.ok()) return desk.error();
   r->desk_ = std::move(desk.value());
@@ -225,11 +236,12 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   // needs a session), so they are served to anyone, the login form included.
   r->http_->Route("/", [dir = config.web_dir](const HttpRequest& req) { return ServeWebFile(dir, req); });
   spdlog::info(
-      "router: workers at {}, control at {}, media at {}, clients at {} (video at {}), HTTP at {}://{}:{}, "
-      "RTSP at rtsp://{}:{}/<camera-id>, log {} (head seq {}), {} cameras registered",
+      "router: workers at {}, control at {}, media at {}, clients at {} (video at {}), children at {}, HTTP at "
+      "{}://{}:{}, RTSP at rtsp://{}:{}/<camera-id>, log {} (head seq {}), {} cameras registered",
       config.worker_endpoint, config.control_endpoint, config.media_endpoint, config.client_endpoint, video_at,
-      r->http_->tls() ? "https" : "http", config.http_address, r->http_->port(), config.rtsp.address, r->rtsp_->port(),
-      config.database, r->log_->head(), r->store_->cameras().size());
+      r->children_ ? config.children_endpoint : "(none)", r->http_->tls() ? "https" : "http", config.http_address,
+      r->http_->port(), config.rtsp.address, r->rtsp_->port(), config.database, r->log_->head(),
+      r->store_->cameras().size());
   return r;
 }
 
@@ -295,9 +307,10 @@ void DrainPeers(zmq::socket_t& socket, Handle handle) {
 }
 }  // namespace
 
-void Router::DrainWorkers(int64_t now_ms) {
-  std::vector<wire::Alert> alerts;
-  std::map<std::string, std::string> reply_to;  // source → routing ID of its latest message
+void Router::DrainWorkers(int64_t now_ms, std::vector<wire::Alert>* batch,
+                          std::map<std::string, std::string>* replies) {
+  std::vector<wire::Alert>& alerts = *batch;
+  std::map<std::string, std::string>& reply_to = *replies;  // source → routing ID of its latest message
   DrainPeers(workers_, [&](const std::string& id, const zmq::message_t& frame) {
     wire::Envelope env;
     ++counters_.worker_messages;
@@ -382,9 +395,19 @@ void Router::DrainWorkers(int64_t now_ms) {
         break;
     }
   });
-  if (reply_to.empty()) return;
+}
+
+void Router::DrainAlerts(int64_t now_ms, bool workers, bool children) {
+  std::vector<wire::Alert> alerts;
+  std::map<std::string, std::string> reply_to;  // worker → routing ID of its latest message
+  if (workers) DrainWorkers(now_ms, &alerts, &reply_to);
+  if (children) children_->Drain(now_ms, &alerts);
+  if (reply_to.empty() && inbox_.Pending().empty() && alerts.empty()) {
+    if (children) children_->Acknowledge();  // hellos are answered with the marks
+    return;
+  }
   // Durable first (the alerts with the marks of what was taken), then acknowledged, then out
-  // to clients. Not durable: nothing is acknowledged, and the workers send it all again.
+  // to clients. Not durable: nothing is acknowledged, and the senders send it all again.
   std::vector<std::string> reopened;
   const bool writes = !alerts.empty() || !inbox_.Pending().empty();  // else nothing proves the disk has room
   auto seqs = log_->Append(alerts, inbox_.Pending(), &reopened);
@@ -392,6 +415,7 @@ void Router::DrainWorkers(int64_t now_ms) {
     inbox_.Discard();
     ++counters_.log_failures;
     OnAlertLogFailed(seqs.error());
+    if (children) children_->Acknowledge();  // what was committed before: nothing new
     return;
   }
   if (writes) OnAlertLogWritten();
@@ -410,6 +434,7 @@ void Router::DrainWorkers(int64_t now_ms) {
     workers_.send(identity, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
     workers_.send(ToFrame(ack), zmq::send_flags::dontwait);
   }
+  if (children) children_->Acknowledge();
   FanOut(std::move(alerts), *seqs);
 }
 
@@ -430,6 +455,9 @@ constexpr const char* kLogDiskFull = "alert_log_disk_full";
 constexpr const char* kLogUnwritable = "alert_log_unwritable";
 // A worker's outbox is nearly full: "worker_outbox_full:<worker>".
 const std::string kOutboxFull = "worker_outbox_full:";
+// A child router's link is down: "child_link_down:<site>"; this router's own to its parent.
+const std::string kChildLinkDown = "child_link_down:";
+constexpr const char* kParentLinkDown = "parent_link_down";
 }  // namespace
 
 void Router::RaiseProblem(const std::string& key, const std::string& text) {
@@ -443,6 +471,28 @@ void Router::ClearProblem(const std::string& key) {
   if (!problems_.Clear(key)) return;
   spdlog::info("router: over: {}", key);
   if (feed_) feed_->OnSystem(problems_.Json());
+}
+
+void Router::WatchLinks(int64_t now_ms) {
+  if (children_) {
+    for (const ChildLinks::Change& c : children_->Expire(now_ms)) {
+      if (c.up) {
+        ClearProblem(kChildLinkDown + c.site);
+      } else {
+        RaiseProblem(kChildLinkDown + c.site,
+                     "link to " + c.site + " down: its alerts are kept there until it is back");
+      }
+    }
+  }
+  if (parent_ && parent_->stats().state != parent_state_) {
+    parent_state_ = parent_->stats().state;
+    if (parent_state_ == ParentLink::State::kDown) {
+      RaiseProblem(kParentLinkDown, "link to the parent centre (" + parent_->endpoint() +
+                                        ") down: alerts are kept here until it is back");
+    } else if (parent_state_ == ParentLink::State::kUp) {
+      ClearProblem(kParentLinkDown);
+    }
+  }
 }
 
 void Router::OnWorkerOutbox(const std::string& worker, const wire::OutboxStatus& outbox) {
@@ -668,6 +718,28 @@ HttpReply Router::Metrics() {
   m.Metric("xl_refused_connections_total", "counter",
            "CURVE handshakes and video logins refused (unknown or misused keys, no ticket).",
            double(zap_ ? zap_->refused() : 0));
+  if (parent_) {
+    const ParentLink::Stats p = parent_->stats();
+    m.Metric("xl_link_parent_up", "gauge", "1 while the parent router answers.", p.state == ParentLink::State::kUp);
+    m.Metric("xl_link_parent_lag_alerts", "gauge", "Alerts logged here that the parent does not have yet.",
+             double(p.lag));
+    m.Metric("xl_link_parent_sent_total", "counter", "Alerts sent to the parent (again ones included).",
+             double(p.sent));
+    m.Metric("xl_link_parent_resends_total", "counter", "Times sending to the parent went back to its mark.",
+             double(p.resends));
+    m.Metric("xl_link_parent_refused_total", "counter", "Alerts the parent would not keep (outside our region).",
+             double(p.refused));
+  }
+  if (children_) {
+    const auto links = children_->Links();
+    m.Family("xl_link_child_up", "gauge", "Child routers' links by site: 1 while the child says hello.");
+    for (const auto& l : links) m.Sample(l.up, {{"site", l.site}});
+    m.Family("xl_link_child_alerts_total", "counter", "Alerts kept from each child router since the start.");
+    for (const auto& l : links) m.Sample(double(l.alerts), {{"site", l.site}});
+    m.Family("xl_link_child_refused_total", "counter",
+             "Messages refused from each child router since the start (outside its region, malformed).");
+    for (const auto& l : links) m.Sample(double(l.refused), {{"site", l.site}});
+  }
   m.Metric("xl_clients", "gauge", "Connected console and desk clients.", double(hub_.size()));
   m.Metric("xl_live_websocket_viewers", "gauge", "Browsers watching live video.", double(websockets_->viewers()));
   m.Metric("xl_live_rtsp_players", "gauge", "RTSP connections (players), over all sender threads.",
@@ -703,7 +775,9 @@ void Router::Run(const std::atomic<bool>& stop) {
              {control_socket_.handle(), 0, ZMQ_POLLIN, 0},
              {media_.handle(), 0, ZMQ_POLLIN, 0},
              {zap_ ? zap_->socket().handle() : nullptr, 0, short(zap_ ? ZMQ_POLLIN : 0), 0},
-             {video_.handle(), 0, ZMQ_POLLIN, 0}};
+             {video_.handle(), 0, ZMQ_POLLIN, 0},
+             {children_ ? children_->socket().handle() : nullptr, 0, short(children_ ? ZMQ_POLLIN : 0), 0},
+             {parent_ ? parent_->socket().handle() : nullptr, 0, short(parent_ ? ZMQ_POLLIN : 0), 0}};
     for (int i = 0; i < n; ++i) {
       short ev = 0;
       if (fds[i].events & G_IO_IN) ev |= ZMQ_POLLIN;
@@ -725,7 +799,10 @@ void Router::Run(const std::atomic<bool>& stop) {
 
     const int64_t now = MonotonicMs();
     if (items[4].revents & ZMQ_POLLIN) zap_->OnReadable(now);
-    if (items[0].revents & ZMQ_POLLIN) DrainWorkers(now);
+    const bool from_children = items[6].revents & ZMQ_POLLIN;
+    if ((items[0].revents & ZMQ_POLLIN) || from_children)
+      DrainAlerts(now, items[0].revents & ZMQ_POLLIN, from_children);
+    if (items[7].revents & ZMQ_POLLIN) parent_->OnReadable(now);
     if (items[1].revents & ZMQ_POLLIN) DrainClients(now);
     if (items[2].revents & ZMQ_POLLIN) DrainControl(now);
     if (items[3].revents & ZMQ_POLLIN) DrainMedia(now);
@@ -742,6 +819,8 @@ void Router::Run(const std::atomic<bool>& stop) {
       last_mount_sync_ms_ = now;
     }
     if (now >= next_retention_ms_) next_retention_ms_ = now + ApplyRetention();
+    if (parent_) parent_->Pump(now);
+    WatchLinks(now);
     hub_.Pump(now);
   }
   g_main_context_release(glib);

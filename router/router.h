@@ -18,6 +18,8 @@
 #include "router/alerts/alert_log.h"
 #include "router/alerts/client_hub.h"
 #include "router/alerts/retention.h"
+#include "router/cascade/child_links.h"
+#include "router/cascade/parent_link.h"
 #include "router/desk/clip_proxy.h"
 #include "router/desk/desk_api.h"
 #include "router/desk/desk_feed.h"
@@ -41,6 +43,8 @@ struct RouterConfig {
   std::string control_endpoint = "tcp://127.0.0.1:5557";  // workers' control channel (DEALER)
   std::string media_endpoint = "tcp://127.0.0.1:5558";    // workers' live video (PUSH)
   std::string video_endpoint = "tcp://127.0.0.1:5559";    // native clients' sealed live video (with CURVE)
+  std::string children_endpoint;  // child routers connect here (with CURVE; router/cascade/); "": none
+  ParentLinkConfig parent;        // this router's parent, if any
   std::string key_file;  // the router's CURVE key pair, created on first start; "": router.key beside the database
   bool curve = true;     // false only for benchmarks, and only with every endpoint on loopback
   std::string http_address = "127.0.0.1";  // REST API and /metrics
@@ -80,7 +84,14 @@ class Router {
          std::unique_ptr<CameraStore> store);
   // A desk user was added, changed or removed: RTSP logins and native clients follow.
   void OnUserChanged(const std::string& user);
-  void DrainWorkers(int64_t now_ms);
+  // Takes what workers (and child routers) sent: alerts are logged with the senders' marks
+  // in one transaction, then acknowledged, then fanned out.
+  void DrainAlerts(int64_t now_ms, bool workers, bool children);
+  // Reads workers' messages into `alerts` (their marks pending in inbox_); `reply_to` gets
+  // the routing ID of each sender to acknowledge.
+  void DrainWorkers(int64_t now_ms, std::vector<wire::Alert>* alerts, std::map<std::string, std::string>* reply_to);
+  // Links to children or the parent that went up or down: problems raised or cleared.
+  void WatchLinks(int64_t now_ms);
   // Logged `alerts` (with their sequence numbers) go out to native clients and desks.
   void FanOut(std::vector<wire::Alert> alerts, const std::vector<uint64_t>& seqs);
   // Ends every open event of `cameras` with a router-made END message saying `reason`.
@@ -146,6 +157,9 @@ class Router {
   std::unique_ptr<RtspOut> rtsp_;
   std::unique_ptr<WebSocketOut> websockets_;
   std::unique_ptr<KeyApi> key_api_;
+  std::unique_ptr<ChildLinks> children_;  // with CURVE only
+  std::unique_ptr<ParentLink> parent_;    // when configured
+  ParentLink::State parent_state_ = ParentLink::State::kConnecting;
   int64_t last_mount_sync_ms_ = 0;
   struct Counters {
     uint64_t worker_messages = 0;

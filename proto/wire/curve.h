@@ -69,6 +69,10 @@ inline constexpr const char* kZapMedia = "media";
 inline constexpr const char* kZapClients = "clients";
 // The video endpoint (proto/wire/sealed_video.h): ZeroMQ PLAIN, a ticket as password.
 inline constexpr const char* kZapVideo = "video";
+// The children endpoint: child routers (router/cascade/), each with a registered child key.
+inline constexpr const char* kZapChildren = "children";
+// An alert with its snapshot, or a batch of catalog changes, from a child router.
+inline constexpr int64_t kMaxLinkMessageBytes = 16 << 20;
 
 // The key an authenticated message came with (its ZAP user id), "" when none.
 std::string PeerKeyOf(const zmq::message_t& msg);

@@ -1,5 +1,7 @@
 #include "router/alerts/alert_log.h"
 
+#include <random>
+
 #include "common/clock.h"
 #include "common/sqlite_util.h"
 #include "proto/wire/wire.h"
@@ -47,6 +49,9 @@ CREATE TABLE IF NOT EXISTS cameras(
   updated_ms INTEGER NOT NULL);
 -- Per sender (worker, child router), the last message taken from its outbox: written with the
 -- alerts it carried, so a message sent again after a crash is recognised (proto/wire/delivery).
+-- The log's identity: a random number chosen when the database was made. A child router's
+-- parent keeps its delivery mark under it (router/cascade/), so a new database starts anew.
+CREATE TABLE IF NOT EXISTS log_identity(stream INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS delivery_marks(
   source TEXT PRIMARY KEY,
   stream INTEGER NOT NULL,
@@ -91,6 +96,17 @@ Result<std::unique_ptr<AlertLog>> AlertLog::Open(const std::string& path) {
   }
   if (Status s = log->Prepare("UPDATE events SET ended = 0 WHERE alert_id = ?", &log->reopen_); !s.ok()) {
     return s.error();
+  }
+  sqlite3_stmt* identity = nullptr;
+  if (Status s = log->Prepare("SELECT stream FROM log_identity", &identity); !s.ok()) return s.error();
+  if (sqlite3_step(identity) == SQLITE_ROW) log->stream_ = uint64_t(sqlite3_column_int64(identity, 0));
+  sqlite3_finalize(identity);
+  if (log->stream_ == 0) {
+    std::random_device random;
+    log->stream_ = ((uint64_t(random()) << 32) | random()) & 0x7fffffffffffffffULL;  // positive in SQLite
+    if (log->stream_ == 0) log->stream_ = 1;
+    const std::string put = "INSERT INTO log_identity(stream) VALUES(" + std::to_string(log->stream_) + ")";
+    if (Status s = log->Exec(put.c_str()); !s.ok()) return s.error();
   }
   sqlite3_stmt* head = nullptr;
   if (Status s = log->Prepare("SELECT COALESCE(MAX(seq), 0) FROM alerts", &head); !s.ok()) return s.error();

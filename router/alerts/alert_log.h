@@ -62,6 +62,8 @@ class AlertLog {
 
   // The highest sequence number written so far (0 for an empty log).
   uint64_t head() const { return head_; }
+  // The log's identity: random, chosen when its database was made, never 0.
+  uint64_t stream() const { return stream_; }
 
   Status SaveCamera(const wire::Camera& camera);
   Status ForgetCamera(const std::string& id);
@@ -85,6 +87,7 @@ class AlertLog {
   sqlite3_stmt* ending_ = nullptr;  // the END that ended an ended event: (time_ms, body)
   sqlite3_stmt* reopen_ = nullptr;
   uint64_t head_ = 0;
+  uint64_t stream_ = 0;
 };
 
 }  // namespace xl::router

@@ -421,6 +421,7 @@ HttpReply DeskApi::Alert(const std::string& id, const DeskUser& me) {
   return JsonReply(200, {{"id", id},
                          {"camera", first.camera_id()},
                          {"camera_name", first.camera_name()},
+                         {"site", first.site()},
                          {"region", first.region()},
                          {"kind", KindName(first.kind())},
                          {"start_ms", first.start_ms()},

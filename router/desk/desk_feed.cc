@@ -92,6 +92,7 @@ void DeskFeed::OnAlert(const wire::LoggedAlert& logged) {
                                {"id", a.id()},
                                {"camera", a.camera_id()},
                                {"camera_name", a.camera_name()},
+                               {"site", a.site()},
                                {"region", a.region()},
                                {"kind", KindName(a.kind())},
                                {"phase", PhaseName(a.phase())},

@@ -36,12 +36,8 @@ constexpr int64_t kSessionTouchMs = 60 * 1000;  // how often a session's last us
 
 // Columns added since the table was first made, for databases made before them.
 Status Migrate(sqlite3* db) {
-  auto q = PrepareSql(db, "SELECT 1 FROM pragma_table_info('users') WHERE name = 'disabled'");
-  if (!q.ok()) return q.error();
-  if (sqlite3_step(q->get()) == SQLITE_ROW) return Status::Ok();
-  return ExecSql(db,
-                 "ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
-                 "ALTER TABLE users ADD COLUMN rtsp_ha1 TEXT NOT NULL DEFAULT '';");
+  if (Status s = AddColumnIfMissing(db, "users", "disabled", "INTEGER NOT NULL DEFAULT 0"); !s.ok()) return s;
+  return AddColumnIfMissing(db, "users", "rtsp_ha1", "TEXT NOT NULL DEFAULT ''");
 }
 
 constexpr const char* kUserColumns = "name, role, region, disabled";

@@ -8,6 +8,7 @@ namespace xl::router {
 
 bool KeyApi::Manages(const DeskUser& me, const PeerKey& key) {
   if (me.region.empty()) return true;
+  if (key.kind == PeerKind::kChild) return key.prefix.rfind(me.region, 0) == 0;
   if (key.kind != PeerKind::kUser) return false;
   auto owner = users_.Find(key.name);
   return owner && owner->region.rfind(me.region, 0) == 0;
@@ -21,6 +22,7 @@ HttpReply KeyApi::Handle(const HttpRequest& req, const DeskUser& me) {
       if (!Manages(me, k)) continue;
       keys.push_back(
           {{"public_key", k.public_key}, {"kind", PeerKindName(k.kind)}, {"name", k.name}, {"added_ms", k.added_ms}});
+      if (k.kind == PeerKind::kChild) keys.back()["prefix"] = k.prefix;
     }
     return JsonReply(200, {{"router", router_public_key_}, {"keys", keys}});
   }
@@ -28,20 +30,21 @@ HttpReply KeyApi::Handle(const HttpRequest& req, const DeskUser& me) {
     const auto j = nlohmann::json::parse(req.body, nullptr, false);
     if (!j.is_object() || !j.value("public_key", nlohmann::json()).is_string() ||
         !j.value("kind", nlohmann::json()).is_string() || !j.value("name", nlohmann::json()).is_string()) {
-      return JsonFault(400, "expected {\"public_key\", \"kind\": \"worker\" or \"user\", \"name\"} as text");
+      return JsonFault(400, "expected {\"public_key\", \"kind\": \"worker\", \"user\" or \"child\", \"name\"} as text");
     }
-    PeerKey key{j["public_key"], PeerKind::kWorker, j["name"], 0};
     const std::string kind = j["kind"];
-    if (kind == "user") {
-      key.kind = PeerKind::kUser;
-      if (!users_.Find(key.name)) return JsonFault(404, "no desk user " + key.name);
-    } else if (kind != "worker") {
-      return JsonFault(400, "kind must be worker or user (got '" + kind + "')");
-    }
+    const auto peer_kind = PeerKindNamed(kind);
+    if (!peer_kind) return JsonFault(400, "kind must be worker, user or child (got '" + kind + "')");
+    if (!j.value("prefix", nlohmann::json("")).is_string()) return JsonFault(400, "prefix is text (digits)");
+    PeerKey key{j["public_key"], *peer_kind, j["name"], 0, j.value("prefix", std::string())};
+    if (key.kind == PeerKind::kUser && !users_.Find(key.name)) return JsonFault(404, "no desk user " + key.name);
     if (!Manages(me, key)) return JsonFault(403, "an admin of region " + me.region + " cannot register this key");
     if (Status s = keys_.Add(key); !s.ok()) return JsonFault(s.error());
-    spdlog::info("keys: {} registered {} key {} for {}", me.name, kind, key.public_key, key.name);
-    return JsonReply(201, {{"public_key", key.public_key}, {"kind", kind}, {"name", key.name}});
+    spdlog::info("keys: {} registered {} key {} for {}{}", me.name, kind, key.public_key, key.name,
+                 key.prefix.empty() ? "" : " (region " + key.prefix + ")");
+    nlohmann::json reply = {{"public_key", key.public_key}, {"kind", kind}, {"name", key.name}};
+    if (!key.prefix.empty()) reply["prefix"] = key.prefix;
+    return JsonReply(201, reply);
   }
   auto given = req.query.find("public_key");
   if (req.method == "DELETE" && given != req.query.end()) {

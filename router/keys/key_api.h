@@ -1,11 +1,13 @@
 // The CURVE keys as the REST API exposes them; admins only (the router checks the role).
 //
-//   GET    /api/keys            {router: <the router's public key>, keys: [{public_key, kind, name, added_ms}]}
-//   POST   /api/keys            {public_key, kind: "worker"|"user", name}      201 / 400 / 404 / 409
+//   GET    /api/keys            {router: <the router's public key>, keys: [{public_key, kind, name, added_ms[,
+//   prefix]}]} POST   /api/keys            {public_key, kind: "worker"|"user"|"child", name[, prefix]}   201 / 400 /
+//   404 / 409
+//                               (a child router's key: `name` is its site, `prefix` the region it speaks for)
 //   DELETE /api/keys?public_key=<key, URL-encoded: Z85 has '/', '?' and '#'>      200 / 404
-// A region-scoped admin sees and manages only the keys of users inside its region, and no
-// worker keys (workers serve every region). Errors are {"error": "reason"}.
-// Thread: the router's one loop thread only (router/router.h); not thread-safe.
+// A region-scoped admin sees and manages only the keys of users inside its region and of
+// child routers speaking for a part of it, and no worker keys (workers serve every region). Errors are {"error":
+// "reason"}. Thread: the router's one loop thread only (router/router.h); not thread-safe.
 #pragma once
 
 #include <functional>

@@ -13,18 +13,36 @@ CREATE TABLE IF NOT EXISTS peer_keys(
   name TEXT NOT NULL,
   added_ms INTEGER NOT NULL);
 )sql";
+const char* kColumns = "public_key, kind, name, added_ms, prefix";
 
 PeerKey KeyAt(sqlite3_stmt* s) {
-  return {ColumnText(s, 0), ColumnText(s, 1) == "user" ? PeerKind::kUser : PeerKind::kWorker, ColumnText(s, 2),
-          sqlite3_column_int64(s, 3)};
+  return {ColumnText(s, 0), PeerKindNamed(ColumnText(s, 1)).value_or(PeerKind::kWorker), ColumnText(s, 2),
+          sqlite3_column_int64(s, 3), ColumnText(s, 4)};
+}
+
+bool IsRegionPrefix(const std::string& p) {
+  return p.size() >= 2 && p.size() <= 20 && p.find_first_not_of("0123456789") == std::string::npos;
 }
 }  // namespace
 
-const char* PeerKindName(PeerKind kind) { return kind == PeerKind::kUser ? "user" : "worker"; }
+const char* PeerKindName(PeerKind kind) {
+  return kind == PeerKind::kUser ? "user" : kind == PeerKind::kChild ? "child" : "worker";
+}
+
+std::optional<PeerKind> PeerKindNamed(const std::string& name) {
+  for (PeerKind k : {PeerKind::kWorker, PeerKind::kUser, PeerKind::kChild}) {
+    if (name == PeerKindName(k)) return k;
+  }
+  return std::nullopt;
+}
 
 Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
   auto db = OpenDatabase(path, kSchema);
   if (!db.ok()) return db.error();
+  // Child keys (router/cascade/) came later: a database made before has no prefix column.
+  if (Status s = AddColumnIfMissing(db->get(), "peer_keys", "prefix", "TEXT NOT NULL DEFAULT ''"); !s.ok()) {
+    return Error{"keys: " + s.message()};
+  }
   std::unique_ptr<KeyStore> store(new KeyStore(std::move(db.value())));
   for (PeerKey& k : store->List()) store->cache_[k.public_key] = k;
   return store;
@@ -32,11 +50,16 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
 
 Status KeyStore::Add(const PeerKey& key) {
   if (!IsCurveKey(key.public_key)) return Error{"a public key is 40 Z85 characters (as `xl key gen` prints it)"};
-  if (key.name.empty() || key.name.size() > 64) return Error{"a key's worker or user name must be 1 to 64 characters"};
+  if (key.name.empty() || key.name.size() > 64)
+    return Error{"a key's worker, user or site name must be 1 to 64 characters"};
+  if ((key.kind == PeerKind::kChild) != !key.prefix.empty() ||
+      (key.kind == PeerKind::kChild && !IsRegionPrefix(key.prefix))) {
+    return Error{"a child router's key needs the region prefix it speaks for (2 to 20 digits), and only it"};
+  }
   if (Lookup(key.public_key)) {
     return Error{"key " + key.public_key.substr(0, 8) + "… is already registered", ErrorCode::kAlreadyExists};
   }
-  auto put = PrepareSql(db_.get(), "INSERT INTO peer_keys(public_key, kind, name, added_ms) VALUES(?,?,?,?)");
+  auto put = PrepareSql(db_.get(), "INSERT INTO peer_keys(public_key, kind, name, added_ms, prefix) VALUES(?,?,?,?,?)");
   if (!put.ok()) return put.error();
   PeerKey stored = key;
   if (stored.added_ms == 0) stored.added_ms = NowMs();
@@ -44,6 +67,7 @@ Status KeyStore::Add(const PeerKey& key) {
   BindText(put->get(), 2, PeerKindName(stored.kind));
   BindText(put->get(), 3, stored.name);
   sqlite3_bind_int64(put->get(), 4, stored.added_ms);
+  BindText(put->get(), 5, stored.prefix);
   if (sqlite3_step(put->get()) != SQLITE_DONE) return Internal(std::string("keys: ") + sqlite3_errmsg(db_.get()));
   cache_[stored.public_key] = stored;
   return Status();
@@ -61,14 +85,14 @@ Status KeyStore::Remove(const std::string& public_key) {
 
 std::vector<PeerKey> KeyStore::List() {
   std::vector<PeerKey> keys;
-  auto q = PrepareSql(db_.get(), "SELECT public_key, kind, name, added_ms FROM peer_keys ORDER BY kind, name");
+  auto q = PrepareSql(db_.get(), (std::string("SELECT ") + kColumns + " FROM peer_keys ORDER BY kind, name").c_str());
   if (!q.ok()) return keys;
   while (sqlite3_step(q->get()) == SQLITE_ROW) keys.push_back(KeyAt(q->get()));
   return keys;
 }
 
 std::optional<PeerKey> KeyStore::Lookup(const std::string& public_key) {
-  auto q = PrepareSql(db_.get(), "SELECT public_key, kind, name, added_ms FROM peer_keys WHERE public_key = ?");
+  auto q = PrepareSql(db_.get(), (std::string("SELECT ") + kColumns + " FROM peer_keys WHERE public_key = ?").c_str());
   if (!q.ok()) return std::nullopt;
   BindText(q->get(), 1, public_key);
   if (sqlite3_step(q->get()) != SQLITE_ROW) {

@@ -1,11 +1,12 @@
 // The CURVE public keys the router lets in, in its SQLite database (table `peer_keys`).
 //
-// A key belongs either to a worker (its name is the worker ID: only that key may speak as
-// that worker, on the workers, control and media endpoints) or to a desk user (a native
-// client such as xl-console: it sees what that user sees in the desk, on the clients
-// endpoint). A key is in the table or not: removing it refuses its next handshake and every
-// further message on connections it already has.
-// Thread: the router's one loop thread only (router/router.h); not thread-safe.
+// A key belongs to a worker (its name is the worker ID: only that key may speak as that
+// worker, on the workers, control and media endpoints), to a desk user (a native client such
+// as xl-console: it sees what that user sees in the desk, on the clients endpoint) or to a
+// child router (its name is the child's site name; on the children endpoint it may speak only
+// for cameras and regions starting with its `prefix`). A key is in the table or not: removing it refuses its next
+// handshake and every further message on connections it already has. Thread: the router's one loop thread only
+// (router/router.h); not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -20,23 +21,27 @@
 
 namespace xl::router {
 
-enum class PeerKind { kWorker, kUser };
+enum class PeerKind { kWorker, kUser, kChild };
 
 struct PeerKey {
   std::string public_key;  // Z85, 40 characters
   PeerKind kind = PeerKind::kWorker;
-  std::string name;  // the worker ID or the desk user name
+  std::string name;  // the worker ID, the desk user name or the child's site name
   int64_t added_ms = 0;
+  std::string prefix;  // kChild: the region prefix it speaks for (digits); else ""
 };
 
-const char* PeerKindName(PeerKind kind);  // "worker", "user"
+const char* PeerKindName(PeerKind kind);  // "worker", "user", "child"
+// The kind named `name`; nullopt for none.
+std::optional<PeerKind> PeerKindNamed(const std::string& name);
 
 class KeyStore {
  public:
   static Result<std::unique_ptr<KeyStore>> Open(const std::string& path);
 
-  // Registers `key`. Error for a key that is not Z85, an empty or overlong name, or a key
-  // already registered (kAlreadyExists).
+  // Registers `key`. Error for a key that is not Z85, an empty or overlong name, a child key
+  // without a prefix of 2 to 20 digits (or another key with one), or a key already registered
+  // (kAlreadyExists).
   Status Add(const PeerKey& key);
   // Removes the key (kNotFound when it is not registered).
   Status Remove(const std::string& public_key);

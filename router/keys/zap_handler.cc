@@ -32,8 +32,17 @@ std::string ZapHandler::Decide(const std::string& domain, const std::string& pub
     if (!user_exists_(key->name)) return "key " + public_key + " of user " + key->name + ", who no longer exists";
     return "";
   }
+  if (domain == kZapChildren) {
+    if (key->kind != PeerKind::kChild) {
+      return std::string(PeerKindName(key->kind)) + " key " + public_key + " (" + key->name +
+             ") on the children endpoint";
+    }
+    return "";
+  }
   if (domain != kZapWorkers && domain != kZapControl && domain != kZapMedia) return "unknown ZAP domain " + domain;
-  if (key->kind != PeerKind::kWorker) return "user key " + public_key + " (" + key->name + ") on a worker endpoint";
+  if (key->kind != PeerKind::kWorker) {
+    return std::string(PeerKindName(key->kind)) + " key " + public_key + " (" + key->name + ") on a worker endpoint";
+  }
   return "";
 }
 

@@ -3,7 +3,8 @@
 // created before any endpoint is bound and destroyed after they are closed.
 //
 // Let in: on the workers, control and media endpoints a registered worker key; on the clients
-// endpoint a registered user key whose desk user exists; on the video endpoint (PLAIN) a
+// endpoint a registered user key whose desk user exists; on the children endpoint a
+// registered child router's key; on the video endpoint (PLAIN) a
 // ticket a native client holds, its ZAP user ID then being the ticket. (ZAP does not see the peer's routing
 // ID: the router checks that each control message's key is the worker it speaks as, and the
 // control socket never hands a worker's routing ID over to a second connection.) Everything else is refused, logged (at

@@ -45,12 +45,7 @@ Result<std::unique_ptr<CameraStore>> CameraStore::Open(const std::string& path) 
 
 // Databases written before a column existed get it.
 Status CameraStore::Migrate() {
-  auto columns = PrepareSql(db_.get(), "SELECT name FROM pragma_table_info('registry')");
-  if (!columns.ok()) return columns.error();
-  bool pinned = false;
-  while (sqlite3_step(columns->get()) == SQLITE_ROW) pinned |= ColumnText(columns->get(), 0) == "pinned";
-  if (pinned) return Status::Ok();
-  return ExecSql(db_.get(), "ALTER TABLE registry ADD COLUMN pinned TEXT NOT NULL DEFAULT ''");
+  return AddColumnIfMissing(db_.get(), "registry", "pinned", "TEXT NOT NULL DEFAULT ''");
 }
 
 Status CameraStore::Load() {

@@ -58,7 +58,8 @@ export async function showDetail(id) {
   const d = r.data;
   $('#detail').hidden = false;
   $('#detail').dataset.id = id;
-  $('#detail-title').textContent = `${t(d.kind)} · ${d.camera_name || d.camera}`;
+  // An alert from a router below names its site ("东街镇/东村").
+  $('#detail-title').textContent = `${t(d.kind)} · ${d.site ? d.site + ' · ' : ''}${d.camera_name || d.camera}`;
   $('#detail-state').innerHTML = `<span class="badge ${d.state}">${t(d.state)}</span>`;
   const img = $('#detail-snapshot');
   const boxes = [...d.messages].reverse().find((m) => m.boxes.length);

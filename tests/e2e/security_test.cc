@@ -69,13 +69,6 @@ int64_t CountRows(const std::string& db_path, const std::string& sql) {
   return n;
 }
 
-double RouterMetric(System& sys, const std::string& name) {
-  auto r = sys.Api("GET", "/metrics");
-  if (!r.ok()) return -1;
-  const size_t at = r->body.find("\n" + name + " ");
-  return at == std::string::npos ? -1 : std::stod(r->body.substr(at + name.size() + 2));
-}
-
 int HttpPortOf(const System& sys) { return std::stoi(sys.HttpBase().substr(sys.HttpBase().rfind(':') + 1)); }
 
 // One peer of the router's ZeroMQ endpoints: with `keys` a CURVE client, with `password` a
@@ -233,11 +226,11 @@ TEST(Security, StrangersGetNothingFromAnyPortAndTheSystemKeepsWorking) {
   }
   {
     SCOPED_TRACE("a made-up ticket on the video endpoint");
-    const double refused = RouterMetric(sys, "xl_refused_connections_total");
+    const double refused = sys.Metric("xl_refused_connections_total");
     Peer guess(ctx, zmq::socket_type::dealer, sys.VideoEndpoint(), std::nullopt, "", "made-up-ticket");
     guess.SendBytes("");
     EXPECT_EQ(guess.Received(seconds(2)), 0) << "a made-up ticket got sealed video";
-    EXPECT_GT(RouterMetric(sys, "xl_refused_connections_total"), refused) << "the video endpoint let it in";
+    EXPECT_GT(sys.Metric("xl_refused_connections_total"), refused) << "the video endpoint let it in";
   }
   {
     SCOPED_TRACE("a registered worker key speaking for another worker");
@@ -321,8 +314,8 @@ TEST(Security, StrangersGetNothingFromAnyPortAndTheSystemKeepsWorking) {
   auto live = sys.Api("GET", "/api/live");
   ASSERT_TRUE(live.ok());
   EXPECT_EQ(live->body.find("33010201011329999999"), std::string::npos) << live->body;
-  EXPECT_GT(RouterMetric(sys, "xl_refused_messages_total"), 0);
-  EXPECT_GT(RouterMetric(sys, "xl_refused_connections_total"), 0);
+  EXPECT_GT(sys.Metric("xl_refused_messages_total"), 0);
+  EXPECT_GT(sys.Metric("xl_refused_connections_total"), 0);
   auto workers = sys.Api("GET", "/api/workers");
   ASSERT_TRUE(workers.ok());
   const json w = json::parse(workers->body);
@@ -420,7 +413,7 @@ TEST(Security, NativeClientsSeeOnlyTheirUsersRegionAndKeysAreManagedWithXl) {
   EXPECT_TRUE(WaitUntil([&] { return Lines(*admin_video, "video").size() > admin_frames + 25; }, seconds(30)))
       << admin_video->Output();
   EXPECT_EQ(Lines(*op_a_video, "video").size(), op_a_frames) << "a removed key kept receiving video";
-  EXPECT_GE(RouterMetric(sys, "xl_live_video_key_renewals_total"), 1);
+  EXPECT_GE(sys.Metric("xl_live_video_key_renewals_total"), 1);
 }
 
 // An admin of one village writes only inside it: cameras (add, change, remove, import) and

@@ -1,5 +1,7 @@
 #include "tests/support/system.h"
 
+#include <nlohmann/json.hpp>
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -213,6 +215,25 @@ double CameraMetric(int port, const std::string& name, const std::string& camera
   const std::string key = name + "{camera=\"" + camera + "\"} ";
   const size_t at = r.value().body.find(key);
   return at == std::string::npos ? -1 : std::atof(r.value().body.c_str() + at + key.size());
+}
+
+double System::Metric(const std::string& sample) {
+  auto r = Api("GET", "/metrics");
+  if (!r.ok() || r->status != 200) return -1;
+  const size_t at = r->body.find("\n" + sample + " ");
+  return at == std::string::npos ? -1 : std::stod(r->body.substr(at + sample.size() + 2));
+}
+
+std::vector<std::string> System::Problems() {
+  std::vector<std::string> keys;
+  auto r = Api("GET", "/api/desk/system");
+  if (r.ok() && r->status == 200) {
+    const auto reply = nlohmann::json::parse(r->body, nullptr, false);
+    if (reply.is_object() && reply["problems"].is_array()) {
+      for (const auto& p : reply["problems"]) keys.push_back(p.value("key", ""));
+    }
+  }
+  return keys;
 }
 
 }  // namespace xl::test

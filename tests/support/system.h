@@ -61,6 +61,12 @@ class System {
   Result<HttpReply> Api(const std::string& method, const std::string& path, const std::string& body = "",
                         const std::string& type = "application/json");
 
+  // A sample of the router's /metrics read as admin, named as it is written there (with its
+  // labels, e.g. `xl_link_child_up{site="东村"}`); -1 when absent or unreadable.
+  double Metric(const std::string& sample);
+  // The keys of the router's own problems the desk shows (GET /api/desk/system).
+  std::vector<std::string> Problems();
+
   // The desk's stored handling steps of an alert, read from the router's database: one
   // "step/user/unit" per step, in order.
   std::vector<std::string> HandlingSteps(const std::string& alert_id) const;

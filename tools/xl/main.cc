@@ -14,6 +14,7 @@
 //   xl key gen --out FILE                          a new CURVE key pair (mode 0600); prints its public key
 //   xl [--api URL] key ls                          the router's public key and the registered keys
 //   xl [--api URL] key add (worker ID | user NAME) KEY|FILE   let a worker or a user's client in
+//   xl [--api URL] key add child SITE KEY|FILE --prefix REGION  let a child router in, speaking for REGION
 //   xl [--api URL] key rm KEY|FILE                 revoke a key (its connections are refused from then on)
 //   xl [--api URL] user ls                         desk users (inside the admin's region)
 //   xl [--api URL] user add NAME ROLE [REGION]     a desk user; password from XL_USER_PASSWORD
@@ -56,7 +57,8 @@ constexpr const char* kUsage =
     " [--enabled true|false] [--profile JSON] |\n"
     "          camera rm ID | import FILE.csv [--dry-run] [--wait S] | status [--all] | worker ls |\n"
     "          live ID --out FILE.mp4 [--seconds S] |\n"
-    "          key gen --out FILE | key ls | key add (worker ID | user NAME) KEY|FILE | key rm KEY|FILE |\n"
+    "          key gen --out FILE | key ls | key add (worker ID | user NAME) KEY|FILE |\n"
+    "          key add child SITE KEY|FILE --prefix REGION | key rm KEY|FILE |\n"
     "          user ls | user add NAME ROLE [REGION] | user passwd NAME | user set NAME ROLE [REGION] |\n"
     "          user disable NAME | user enable NAME | user rm NAME   (passwords from XL_USER_PASSWORD)\n";
 
@@ -331,20 +333,23 @@ int Key(const Cli& cli, const std::vector<std::string>& args) {
     auto r = cli.Call("GET", "/api/keys");
     if (!r) return 1;
     std::cout << "router " << (*r)["router"].get<std::string>() << "\n";
-    Table((*r)["keys"], {{"public_key", "KEY"}, {"kind", "KIND"}, {"name", "NAME"}});
+    Table((*r)["keys"], {{"public_key", "KEY"}, {"kind", "KIND"}, {"name", "NAME"}, {"prefix", "REGION"}});
     return 0;
   }
-  if (sub == "add" && args.size() == 5 && (args[2] == "worker" || args[2] == "user")) {
+  // xl key add worker|user NAME KEY, xl key add child SITE KEY --prefix REGION
+  const bool child = args.size() == 7 && args[2] == "child" && args[5] == "--prefix";
+  if (sub == "add" && ((args.size() == 5 && (args[2] == "worker" || args[2] == "user")) || child)) {
     auto key = xl::ResolvePublicKey(args[4]);
     if (!key.ok()) {
       std::cerr << "xl: " << key.error().message << "\n";
       return 1;
     }
     const std::string& kind = args[2];
-    if (!cli.Call("POST", "/api/keys", xl::JsonText(json{{"public_key", *key}, {"kind", kind}, {"name", args[3]}}))) {
-      return 1;
-    }
-    std::cout << "registered " << kind << " key " << *key << " for " << args[3] << "\n";
+    json body{{"public_key", *key}, {"kind", kind}, {"name", args[3]}};
+    if (child) body["prefix"] = args[6];
+    if (!cli.Call("POST", "/api/keys", xl::JsonText(body))) return 1;
+    std::cout << "registered " << kind << " key " << *key << " for " << args[3]
+              << (child ? " (region " + args[6] + ")" : "") << "\n";
     return 0;
   }
   if (sub == "rm" && args.size() == 3) {

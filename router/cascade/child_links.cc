@@ -1,0 +1,167 @@
+#include "router/cascade/child_links.h"
+
+#include <spdlog/spdlog.h>
+
+#include "proto/camera/camera_id.h"
+#include "proto/wire/wire.h"
+
+namespace xl::router {
+
+namespace {
+constexpr int kMaxBatch = 512;  // messages read per loop turn
+constexpr int64_t kRefusalLogMs = 60 * 1000;
+
+bool Within(const std::string& code, const std::string& prefix) { return code.rfind(prefix, 0) == 0; }
+}  // namespace
+
+ChildLinks::ChildLinks(zmq::context_t& ctx, KeyStore& keys, delivery::Inbox& inbox, int64_t down_after_ms)
+    : keys_(keys), inbox_(inbox), down_after_ms_(down_after_ms), socket_(ctx, zmq::socket_type::router) {}
+
+Status ChildLinks::Bind(const std::string& endpoint, const CurveKeyPair& pair) {
+  MakeCurveServer(socket_, pair, kZapChildren);
+  socket_.set(zmq::sockopt::linger, 0);
+  socket_.set(zmq::sockopt::maxmsgsize, kMaxLinkMessageBytes);
+  socket_.set(zmq::sockopt::router_mandatory, 1);
+  socket_.set(zmq::sockopt::heartbeat_ivl, 2000);
+  socket_.set(zmq::sockopt::heartbeat_timeout, 6000);
+  try {
+    socket_.bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    return Error{"cannot bind " + endpoint + ": " + e.what()};
+  }
+  return Status::Ok();
+}
+
+const PeerKey* ChildLinks::ChildOf(const zmq::message_t& frame) const {
+  const PeerKey* key = keys_.Cached(PeerKeyOf(frame));
+  return key && key->kind == PeerKind::kChild ? key : nullptr;
+}
+
+void ChildLinks::Drain(int64_t now_ms, std::vector<wire::Alert>* alerts) {
+  for (int i = 0; i < kMaxBatch; ++i) {
+    zmq::message_t identity, body;
+    if (!socket_.recv(identity, zmq::recv_flags::dontwait)) break;
+    if (!identity.more() || !socket_.recv(body, zmq::recv_flags::dontwait)) continue;
+    while (body.more()) {  // one body frame is expected: the last one counts
+      zmq::message_t extra;
+      if (!socket_.recv(extra, zmq::recv_flags::dontwait)) break;
+      body.swap(extra);
+    }
+    const PeerKey* key = ChildOf(body);
+    if (!key) continue;  // removed a moment ago: its connection no longer counts
+    State& child = children_[key->name];
+    child.link.site = key->name;
+    child.link.prefix = key->prefix;  // as registered now (a key re-registered may narrow it)
+    child.routing_id = identity.to_string();
+    child.heard_ms = now_ms;
+    wire::LinkUp up;
+    if (!FromFrame(body, &up)) {
+      Refuse(child, "a malformed message (" + std::to_string(body.size()) + " bytes)", now_ms);
+      continue;
+    }
+    if (up.has_hello()) {
+      child.stream = up.hello().log_stream();
+      const delivery::Mark m = inbox_.Committed(SourceOf(key->name));
+      const uint64_t have = m.stream == child.stream ? m.seq : 0;
+      child.link.behind = up.hello().log_head() > have ? up.hello().log_head() - have : 0;
+      child.reply = true;
+      continue;
+    }
+    if (!up.has_envelope()) continue;
+    const wire::Envelope& env = up.envelope();
+    child.stream = env.stream();
+    child.reply = true;
+    const std::string source = SourceOf(key->name);
+    if (inbox_.Check(source, env.stream(), env.seq(), env.after()) != delivery::Inbox::Verdict::kNext) continue;
+    if (const uint64_t gone = inbox_.Take(source, env.stream(), env.seq(), env.after())) {
+      // Retention at the child deleted them before they could come up (a link down for longer
+      // than the child keeps its alerts), or its log was cut short.
+      spdlog::warn("cascade: child {}: {} alerts before its #{} are gone from its log", key->name, gone, env.seq());
+    }
+    if (!env.has_alert()) continue;
+    const wire::Alert& a = env.alert();
+    if (Status s = ValidateCameraId(a.camera_id()); !s.ok()) {
+      Refuse(child, "alert " + a.id() + ": " + s.message(), now_ms);
+      continue;
+    }
+    if (!Within(a.camera_id(), key->prefix) || (!a.region().empty() && !Within(a.region(), key->prefix))) {
+      Refuse(child,
+             "alert " + a.id() + " of camera " + a.camera_id() + " (region " + a.region() + ") is outside region " +
+                 key->prefix + ", which " + key->name + " speaks for",
+             now_ms);
+      continue;
+    }
+    alerts->push_back(a);
+    wire::Alert& kept = alerts->back();
+    kept.set_site(a.site().empty() ? key->name : key->name + "/" + a.site());
+    kept.clear_worker();  // its worker is the child's: the clip stays below
+    ++child.link.alerts;
+  }
+}
+
+void ChildLinks::Refuse(State& child, const std::string& why, int64_t now_ms) {
+  ++child.link.refused;
+  if (child.refusal_logged_ms < 0 || now_ms - child.refusal_logged_ms >= kRefusalLogMs) {
+    child.refusal_logged_ms = now_ms;
+    spdlog::warn("cascade: refused from child {}: {} ({} refused so far)", child.link.site, why, child.link.refused);
+  }
+  wire::LinkDown down;
+  down.set_refused(why);
+  Send(child.routing_id, down);
+}
+
+void ChildLinks::Send(const std::string& routing_id, const wire::LinkDown& down) {
+  zmq::message_t identity(routing_id.data(), routing_id.size());
+  try {
+    if (socket_.send(identity, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      socket_.send(ToFrame(down), zmq::send_flags::dontwait);
+    }
+  } catch (const zmq::error_t&) {
+    // EHOSTUNREACH (router_mandatory): the child's connection is gone; it says hello again.
+  }
+}
+
+void ChildLinks::Acknowledge() {
+  for (auto& [site, child] : children_) {
+    if (!child.reply) continue;
+    child.reply = false;
+    const delivery::Mark m = inbox_.Committed(SourceOf(site));
+    wire::LinkDown down;
+    down.mutable_ack()->set_stream(child.stream);
+    down.mutable_ack()->set_seq(m.stream == child.stream ? m.seq : 0);
+    Send(child.routing_id, down);
+  }
+}
+
+std::vector<ChildLinks::Change> ChildLinks::Expire(int64_t now_ms) {
+  std::vector<Change> changes;
+  for (auto& [site, child] : children_) {
+    const bool up = now_ms - child.heard_ms < down_after_ms_;
+    if (up == child.link.up) continue;
+    child.link.up = up;
+    child.link.since_ms = now_ms;
+    changes.push_back({site, up});
+    if (up) {
+      spdlog::info("cascade: link from child {} (region {}) up, {} alerts to come", site, child.link.prefix,
+                   child.link.behind);
+    } else {
+      spdlog::warn("cascade: link from child {} (region {}) down: nothing heard for {} s", site, child.link.prefix,
+                   down_after_ms_ / 1000);
+    }
+  }
+  return changes;
+}
+
+std::vector<ChildLinks::Link> ChildLinks::Links() const {
+  std::vector<Link> links;
+  for (const auto& [site, child] : children_) links.push_back(child.link);
+  return links;
+}
+
+size_t ChildLinks::up_count() const {
+  size_t n = 0;
+  for (const auto& [site, child] : children_) n += child.link.up;
+  return n;
+}
+
+}  // namespace xl::router

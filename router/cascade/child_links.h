@@ -1,0 +1,90 @@
+// The links from this router's children — a parent router's side of the cascade: the children
+// endpoint (ROUTER, CURVE), where each child router is known by its registered key
+// (router/keys/key_store.h: kind "child", named after the child's site, with the region prefix
+// it may speak for).
+//
+// Takes each child's logged alerts exactly once and in order (delivery::Inbox under the source
+// "child:<site>", the marks committed by the owner with the alerts they carried); an alert
+// outside the child's prefix is taken but not kept — acknowledged, counted, logged and told to
+// the child. Each link is up while its child says hello (every second) and down after
+// `down_after_ms` of silence.
+//
+// Thread: the router's one loop thread only (router/router.h):
+//   Drain → (owner commits the alerts with inbox.Pending(), then inbox.Commit()) → Acknowledge
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "common/status.h"
+#include "proto/wire/curve.h"
+#include "proto/wire/delivery/inbox.h"
+#include "router/keys/key_store.h"
+#include "xueliang.pb.h"
+
+namespace xl::router {
+
+class ChildLinks {
+ public:
+  ChildLinks(zmq::context_t& ctx, KeyStore& keys, delivery::Inbox& inbox, int64_t down_after_ms = 10000);
+
+  // Binds the children endpoint as a CURVE server with this router's key pair (the ZAP
+  // handler lets in child keys only).
+  Status Bind(const std::string& endpoint, const CurveKeyPair& pair);
+  zmq::socket_t& socket() { return socket_; }
+
+  // Reads up to a batch of what children sent. Alerts to keep are appended to `alerts` with
+  // their site path set (and no worker: their clips stay below); their marks are pending in
+  // the inbox.
+  void Drain(int64_t now_ms, std::vector<wire::Alert>* alerts);
+  // Tells every child heard since the last call how far its log is committed here (the
+  // inbox's committed marks). Call after the batch was committed, or discarded.
+  void Acknowledge();
+
+  struct Change {
+    std::string site;
+    bool up = false;
+  };
+  // Links that went up or down since the last call (each logged).
+  std::vector<Change> Expire(int64_t now_ms);
+
+  struct Link {
+    std::string site;
+    std::string prefix;
+    bool up = false;
+    int64_t since_ms = 0;  // monotonic: when it went up or down
+    uint64_t alerts = 0;   // kept since this router started
+    uint64_t refused = 0;  // refused since this router started (outside the prefix)
+    uint64_t behind = 0;   // alerts the child has logged that are not here yet (from its hello)
+  };
+  std::vector<Link> Links() const;
+  size_t up_count() const;
+
+  static std::string SourceOf(const std::string& site) { return "child:" + site; }
+
+ private:
+  struct State {
+    Link link;
+    std::string routing_id;  // of its latest message
+    bool reply = false;      // heard since the last Acknowledge
+    int64_t heard_ms = 0;
+    uint64_t stream = 0;  // its log, from its hello
+    int64_t refusal_logged_ms = -1;
+  };
+  // The child a message came from (by its key), nullptr when its key is no (longer a) child's.
+  const PeerKey* ChildOf(const zmq::message_t& frame) const;
+  void Refuse(State& child, const std::string& why, int64_t now_ms);
+  void Send(const std::string& routing_id, const wire::LinkDown& down);
+
+  KeyStore& keys_;
+  delivery::Inbox& inbox_;
+  const int64_t down_after_ms_;
+  zmq::socket_t socket_;
+  std::map<std::string, State> children_;  // by site; only registered children get here
+};
+
+}  // namespace xl::router

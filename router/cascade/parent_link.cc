@@ -1,0 +1,160 @@
+#include "router/cascade/parent_link.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/clock.h"
+#include "proto/wire/wire.h"
+
+namespace xl::router {
+
+namespace {
+constexpr int64_t kRefusalLogMs = 60 * 1000;
+const char* StateName(ParentLink::State s) {
+  return s == ParentLink::State::kUp ? "up" : s == ParentLink::State::kDown ? "down" : "connecting";
+}
+}  // namespace
+
+ParentLink::ParentLink(zmq::context_t& ctx, const ParentLinkConfig& config, AlertLog& log)
+    : config_(config), log_(log), socket_(ctx, zmq::socket_type::dealer) {}
+
+Result<std::unique_ptr<ParentLink>> ParentLink::Connect(zmq::context_t& ctx, const ParentLinkConfig& config,
+                                                        const CurveKeyPair& own, AlertLog& log) {
+  auto parent_key = ResolvePublicKey(config.parent_key);
+  if (!parent_key.ok()) return Error{"--parent-key: " + parent_key.error().message};
+  std::unique_ptr<ParentLink> link(new ParentLink(ctx, config, log));
+  zmq::socket_t& s = link->socket_;
+  MakeCurveClient(s, {own, *parent_key});
+  s.set(zmq::sockopt::linger, 0);
+  // Nothing queued for a connection that is not there: what could not go is sent from the
+  // mark once the parent answers again.
+  s.set(zmq::sockopt::immediate, 1);
+  s.set(zmq::sockopt::sndhwm, int(config.window) + 16);
+  s.set(zmq::sockopt::maxmsgsize, int64_t(1) << 20);  // acknowledgements and refusals are small
+  // A link cut without a FIN (a village's uplink down) is noticed and the connection made again.
+  s.set(zmq::sockopt::heartbeat_ivl, 2000);
+  s.set(zmq::sockopt::heartbeat_timeout, 6000);
+  s.set(zmq::sockopt::reconnect_ivl_max, 5000);
+  try {
+    s.connect(config.endpoint);
+  } catch (const zmq::error_t& e) {
+    return Error{"--parent " + config.endpoint + ": " + e.what()};
+  }
+  spdlog::info("cascade: parent at {} (key {}), alert log {:x}, head #{}", config.endpoint, *parent_key, log.stream(),
+               log.head());
+  return link;
+}
+
+void ParentLink::SetState(State state, int64_t now_ms, const std::string& why) {
+  if (state == state_) return;
+  state_ = state;
+  since_ms_ = now_ms;
+  if (state == State::kUp) {
+    spdlog::info("cascade: link to parent {} up: it has this log up to #{} ({} alerts to send)", config_.endpoint,
+                 acked_, log_.head() > acked_ ? log_.head() - acked_ : 0);
+  } else {
+    spdlog::warn("cascade: link to parent {} {}: {}", config_.endpoint, StateName(state), why);
+  }
+}
+
+void ParentLink::OnReadable(int64_t now_ms) {
+  for (int i = 0; i < 1024; ++i) {
+    zmq::message_t frame;
+    if (!socket_.recv(frame, zmq::recv_flags::dontwait)) return;
+    wire::LinkDown down;
+    if (!FromFrame(frame, &down)) {
+      spdlog::warn("cascade: a malformed message from the parent ({} bytes)", frame.size());
+      continue;
+    }
+    heard_ms_ = now_ms;
+    if (down.has_ack()) OnAck(down.ack().stream(), down.ack().seq(), now_ms);
+    if (down.has_refused()) {
+      ++counts_.refused;
+      if (refusal_logged_ms_ < 0 || now_ms - refusal_logged_ms_ >= kRefusalLogMs) {
+        refusal_logged_ms_ = now_ms;
+        spdlog::warn("cascade: the parent refused an alert: {} ({} refused so far)", down.refused(), counts_.refused);
+      }
+    }
+  }
+}
+
+void ParentLink::OnAck(uint64_t stream, uint64_t seq, int64_t now_ms) {
+  // A mark of another log (this database is new to the parent): it has nothing of this one.
+  if (stream != log_.stream()) seq = 0;
+  if (!mark_known_) {
+    // The parent's answer after (re)connecting: go on from its mark.
+    mark_known_ = true;
+    acked_ = seq;
+    last_sent_ = seq;
+    in_flight_.clear();
+    progress_ms_ = now_ms;
+    SetState(State::kUp, now_ms, "");
+    return;
+  }
+  SetState(State::kUp, now_ms, "");
+  if (seq <= acked_) return;
+  acked_ = seq;
+  progress_ms_ = now_ms;
+  while (!in_flight_.empty() && in_flight_.front() <= seq) in_flight_.pop_front();
+  if (last_sent_ < seq) last_sent_ = seq;  // another connection of ours sent it (before a restart)
+}
+
+void ParentLink::Pump(int64_t now_ms) {
+  if (since_ms_ == 0) since_ms_ = heard_ms_ = now_ms;
+  if (now_ms - heard_ms_ >= config_.down_after_ms && state_ != State::kDown) {
+    SetState(State::kDown, now_ms,
+             "no answer for " + std::to_string(config_.down_after_ms / 1000) + " s (alerts are kept here meanwhile)");
+    mark_known_ = false;  // whatever was on its way is sent again from the mark the parent tells
+  }
+  if (hello_ms_ < 0 || now_ms - hello_ms_ >= config_.hello_every_ms) {
+    wire::LinkUp up;
+    up.mutable_hello()->set_log_stream(log_.stream());
+    up.mutable_hello()->set_log_head(log_.head());
+    if (socket_.send(ToFrame(up), zmq::send_flags::dontwait)) hello_ms_ = now_ms;
+  }
+  if (!mark_known_) return;
+  if (!in_flight_.empty() && now_ms - progress_ms_ >= config_.resend_after_ms) {
+    // Sent, never acknowledged (lost with a connection): again from the mark.
+    ++counts_.resends;
+    last_sent_ = acked_;
+    in_flight_.clear();
+  }
+  SendDue(now_ms);
+}
+
+void ParentLink::SendDue(int64_t now_ms) {
+  while (in_flight_.size() < config_.window && last_sent_ < log_.head()) {
+    auto rows = log_.ReadAfter(last_sent_, int(config_.window - in_flight_.size()));
+    if (!rows.ok()) {
+      spdlog::error("cascade: cannot read the alert log: {}", rows.error().message);
+      return;
+    }
+    if (rows->empty()) {
+      last_sent_ = log_.head();  // deleted by retention meanwhile
+      return;
+    }
+    for (wire::LoggedAlert& row : *rows) {
+      wire::LinkUp up;
+      wire::Envelope* env = up.mutable_envelope();
+      env->set_stream(log_.stream());
+      env->set_seq(row.seq());
+      env->set_after(last_sent_);
+      env->set_sent_ms(NowMs());
+      *env->mutable_alert() = std::move(*row.mutable_alert());
+      if (!socket_.send(ToFrame(up), zmq::send_flags::dontwait)) return;  // not connected: later
+      if (in_flight_.empty()) progress_ms_ = now_ms;
+      in_flight_.push_back(row.seq());
+      last_sent_ = row.seq();
+      ++counts_.sent;
+    }
+  }
+}
+
+ParentLink::Stats ParentLink::stats() const {
+  Stats s = counts_;
+  s.state = state_;
+  s.acked = acked_;
+  s.lag = log_.head() > acked_ ? log_.head() - acked_ : 0;
+  return s;
+}
+
+}  // namespace xl::router

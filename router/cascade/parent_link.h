@@ -1,0 +1,86 @@
+// The link up to this router's parent — a child router's side of the cascade (village → town
+// → county): one CURVE connection (DEALER) to the parent's children endpoint, carrying this
+// router's alert log up by acknowledged delivery (proto/wire/delivery/).
+//
+// The alert log is the outbox: every alert is stored here first; the parent keeps a mark (the
+// last sequence of this log it has committed) and answers every hello with it, so after the
+// link was down for hours, or either router restarted, sending goes on from the mark —
+// nothing lost, nothing twice, in log order (hence in order per camera). Alerts the parent
+// refuses (outside the region prefix it lets this router speak for) are acknowledged by it,
+// counted and logged here.
+//
+// Thread: the router's one loop thread only (router/router.h): poll socket(), call
+// OnReadable when it is readable and Pump every loop turn.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <zmq.hpp>
+
+#include "common/status.h"
+#include "proto/wire/curve.h"
+#include "router/alerts/alert_log.h"
+
+namespace xl::router {
+
+struct ParentLinkConfig {
+  std::string endpoint;             // the parent's children endpoint, "tcp://HOST:PORT"; "": no parent
+  std::string parent_key;           // the parent router's public key (40 Z85 characters or its key file)
+  size_t window = 64;               // alerts sent and not yet acknowledged, at most
+  int64_t resend_after_ms = 10000;  // nothing acknowledged this long: send again from the mark
+  int64_t down_after_ms = 10000;    // no answer this long: the link is down
+  int64_t hello_every_ms = 1000;
+};
+
+class ParentLink {
+ public:
+  // Connects (in the background: ZeroMQ reconnects by itself) with this router's key pair.
+  // Error when the parent's key is not a key.
+  static Result<std::unique_ptr<ParentLink>> Connect(zmq::context_t& ctx, const ParentLinkConfig& config,
+                                                     const CurveKeyPair& own, AlertLog& log);
+
+  zmq::socket_t& socket() { return socket_; }
+  // Takes the parent's acknowledgements and refusals.
+  void OnReadable(int64_t now_ms);
+  // Says hello when due, notices a silent parent, and sends the logged alerts that are due.
+  void Pump(int64_t now_ms);
+
+  enum class State { kConnecting, kUp, kDown };
+  struct Stats {
+    State state = State::kConnecting;
+    uint64_t acked = 0;    // the parent has this log up to here (0: nothing yet, or not known)
+    uint64_t lag = 0;      // alerts logged here that the parent does not have yet
+    uint64_t sent = 0;     // alerts sent (again ones included)
+    uint64_t resends = 0;  // times sending went back to the parent's mark
+    uint64_t refused = 0;  // alerts the parent would not keep
+  };
+  Stats stats() const;
+  const std::string& endpoint() const { return config_.endpoint; }
+  // When the link went to its current state (monotonic ms).
+  int64_t since_ms() const { return since_ms_; }
+
+ private:
+  ParentLink(zmq::context_t& ctx, const ParentLinkConfig& config, AlertLog& log);
+  void SetState(State state, int64_t now_ms, const std::string& why);
+  void OnAck(uint64_t stream, uint64_t seq, int64_t now_ms);
+  void SendDue(int64_t now_ms);
+
+  const ParentLinkConfig config_;
+  AlertLog& log_;
+  zmq::socket_t socket_;
+  State state_ = State::kConnecting;
+  int64_t since_ms_ = 0;
+  int64_t heard_ms_ = 0;            // the parent's last answer
+  int64_t hello_ms_ = -1;           // the last hello sent
+  bool mark_known_ = false;         // the parent has told its mark since the link (re)started
+  uint64_t acked_ = 0;              // the parent's mark of this log
+  uint64_t last_sent_ = 0;          // sending goes on after this sequence
+  std::deque<uint64_t> in_flight_;  // sent and not yet acknowledged, in order
+  int64_t progress_ms_ = 0;         // the last acknowledgement that moved the mark, or the first send after it
+  int64_t refusal_logged_ms_ = -1;
+  Stats counts_;
+};
+
+}  // namespace xl::router

@@ -1,0 +1,137 @@
+// Routers in a cascade (village → town), with the real processes on loopback: the village
+// router's alerts reach the town exactly once and in order per camera — through the town's
+// router killed and started again, and the village's — and only inside the region the
+// village's key speaks for; a link down is a problem on the desks at both ends.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "tests/support/logged_alerts.h"
+#include "tests/support/media.h"
+#include "tests/support/process.h"
+#include "tests/support/system.h"
+#include "tests/support/two_villages.h"
+
+namespace xl::test {
+namespace {
+
+using std::chrono::seconds;
+
+constexpr const char* kSite = "东街村";          // the village's site name at the town
+constexpr const char* kTownPrefix = "33010201";  // kVillageA's town; kVillageB is in 33010202
+
+bool Has(const std::vector<std::string>& keys, const std::string& key) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+std::vector<std::string> Of(const AlertsByCamera& alerts, const std::string& camera) {
+  auto it = alerts.find(camera);
+  return it == alerts.end() ? std::vector<std::string>{} : it->second;
+}
+
+TEST(Cascade, AVillagesAlertsReachItsTownOnceInOrderAcrossRestartsAndOnlyInsideItsRegion) {
+  System town("cascade-town"), village("cascade-village");
+  const std::string children = "tcp://127.0.0.1:" + std::to_string(FreePort());
+  auto town_router = town.StartRouter({"--children", children});
+  // The town lets the village's router in as a child speaking for the town's region only.
+  std::string out;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return town.RunXl({"key", "add", "child", kSite, village.RouterKeyFile(), "--prefix", kTownPrefix}, &out) == 0;
+      },
+      seconds(30)))
+      << out << town_router->Output();
+  EXPECT_NE(out.find("region 33010201"), std::string::npos) << out;
+  ASSERT_EQ(town.RunXl({"key", "ls"}, &out), 0);
+  EXPECT_NE(out.find("child"), std::string::npos) << out;
+
+  auto camsim = village.StartCamsim({"a=" + Fixture("vtest.avi"), "b=" + Fixture("tree.avi")});
+  const std::vector<std::string> to_town = {"--parent", children, "--parent-key", town.RouterKeyFile()};
+  auto village_router = village.StartRouter(to_town);
+  auto worker = StartTwoVillages(village);
+  auto at_town = [&] { return Logged(town.Database(), true); };
+  auto at_village = [&] { return Logged(village.Database(), true); };
+  ASSERT_TRUE(WaitUntil([&] { return Of(at_town(), kVillageA).size() >= 3; }, seconds(120)))
+      << "village:\n"
+      << village_router->Output() << "\ntown:\n"
+      << town_router->Output();
+
+  // The town's router is killed: the village keeps its alerts and shows the link down; the
+  // town comes back and the link is up again.
+  town_router->Kill();
+  ASSERT_TRUE(WaitUntil([&] { return Has(village.Problems(), "parent_link_down"); }, seconds(60)))
+      << village_router->Output();
+  EXPECT_EQ(village.Metric("xl_link_parent_up"), 0);
+  town_router = town.StartRouter({"--children", children});
+  ASSERT_TRUE(WaitUntil([&] { return !Has(village.Problems(), "parent_link_down"); }, seconds(60)))
+      << village_router->Output();
+
+  // The village's router is killed: the town shows its link down until it is back.
+  village_router->Kill();
+  const std::string link_down = std::string("child_link_down:") + kSite;
+  ASSERT_TRUE(WaitUntil([&] { return Has(town.Problems(), link_down); }, seconds(60))) << town_router->Output();
+  village_router = village.StartRouter(to_town);
+  ASSERT_TRUE(WaitUntil([&] { return !Has(town.Problems(), link_down); }, seconds(60))) << town_router->Output();
+  EXPECT_EQ(town.Metric(std::string("xl_link_child_up{site=\"") + kSite + "\"}"), 1);
+
+  // More alerts come up after both restarts; then the cameras go (signal-loss alerts follow).
+  const size_t before = Of(at_town(), kVillageA).size();
+  ASSERT_TRUE(WaitUntil([&] { return Of(at_town(), kVillageA).size() > before + 3; }, seconds(90)))
+      << village_router->Output();
+  camsim->Stop();
+
+  // Every alert of camera A the village logged is at the town, exactly once and in the same
+  // order; nothing of camera B (outside the prefix) is.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return Of(at_town(), kVillageA) == Of(at_village(), kVillageA) &&
+               village.Metric("xl_link_parent_lag_alerts") == 0;
+      },
+      seconds(120)))
+      << Of(at_town(), kVillageA).size() << " at the town, " << Of(at_village(), kVillageA).size()
+      << " at the village\n"
+      << village_router->Output();
+  EXPECT_GT(Of(at_village(), kVillageA).size(), 10u) << "too few alerts to show anything";
+  EXPECT_FALSE(Of(at_village(), kVillageB).empty()) << "camera B raised nothing to refuse";
+  EXPECT_TRUE(Of(at_town(), kVillageB).empty()) << "the town kept alerts outside the village's region";
+  EXPECT_GT(town.Metric(std::string("xl_link_child_refused_total{site=\"") + kSite + "\"}"), 0);
+  EXPECT_GT(village.Metric("xl_link_parent_refused_total"), 0);
+  EXPECT_NE(village_router->Output().find("the parent refused an alert"), std::string::npos);
+
+  // At the town each alert names the site it came from, and its desk shows it with its picture.
+  std::string start_id;
+  for (const LoggedAlert& a : ReadAlertLog(town.Database())) {
+    EXPECT_EQ(a.site, kSite) << a.alert_id;
+    if (start_id.empty() && a.phase == "start" && a.camera_id == kVillageA) start_id = a.alert_id;
+  }
+  ASSERT_FALSE(start_id.empty());
+  auto detail = town.Api("GET", "/api/desk/alerts/" + start_id);
+  ASSERT_TRUE(detail.ok());
+  EXPECT_EQ(detail->status, 200) << detail->body;
+  EXPECT_NE(detail->body.find(kSite), std::string::npos) << detail->body;
+  auto snapshot = town.Api("GET", "/api/desk/alerts/" + start_id + "/snapshot");
+  ASSERT_TRUE(snapshot.ok());
+  EXPECT_EQ(snapshot->status, 200);
+  EXPECT_GT(snapshot->body.size(), 1000u);
+}
+
+// A parent refuses a child key with a prefix that is not a region, and a router with a
+// parent but no key for it does not start.
+TEST(Cascade, ChildKeysNeedARegionAndAParentNeedsItsKey) {
+  System town("cascade-keys");
+  auto router = town.StartRouter();
+  std::string out;
+  ASSERT_TRUE(WaitUntil([&] { return town.RunXl({"key", "ls"}, &out) == 0; }, seconds(30))) << out;
+  EXPECT_NE(town.RunXl({"key", "add", "child", kSite, town.RouterKeyFile(), "--prefix", "33x"}, &out), 0);
+  EXPECT_NE(out.find("region prefix"), std::string::npos) << out;
+  EXPECT_NE(town.RunXl({"key", "add", "child", kSite, town.RouterKeyFile()}, &out), 0);
+
+  System village("cascade-keys-village");
+  auto lone = village.StartRouter({"--parent", "tcp://127.0.0.1:1"});
+  ASSERT_NE(lone->Wait(std::chrono::seconds(30)), -1);
+  EXPECT_NE(lone->Output().find("--parent and --parent-key go together"), std::string::npos) << lone->Output();
+}
+
+}  // namespace
+}  // namespace xl::test
