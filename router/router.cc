@@ -177,6 +177,7 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
     auto parent = ParentLink::Connect(ctx, config.parent, r->key_pair_, *r->log_);
     if (!parent.ok()) return parent.error();
     r->parent_ = std::move(parent.value());
+    r->parent_->SetCatalog([router = r.get()] { return router->Catalog(); });
   }
   auto desk = AlertDesk::Open(config.database);
   if (!desk.ok()) return desk.error();
@@ -192,7 +193,8 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
         if (router->feed_) router->feed_->OnHandling(id, camera, region, state, step, user);
       },
       [router](const wire::PtzCommand& c) { return router->control_.SendPtz(c); },
-      [router](const std::string& user) { router->OnUserChanged(user); }});
+      [router](const std::string& user) { router->OnUserChanged(user); },
+      [router] { return router->children_ ? router->children_->Cameras() : std::vector<wire::Camera>{}; }});
   if (r->users_->size() == 0 && !config.admin_password.empty()) {
     if (Status s = r->users_->Add({"admin", "admin", ""}, config.admin_password); !s.ok()) {
       return Error{"desk: cannot create the first admin: " + s.message()};
@@ -473,6 +475,30 @@ void Router::ClearProblem(const std::string& key) {
   if (feed_) feed_->OnSystem(problems_.Json());
 }
 
+std::vector<wire::Camera> Router::Catalog() const {
+  std::vector<wire::Camera> out;
+  for (const auto& [id, c] : store_->cameras()) {
+    wire::Camera& e = out.emplace_back();
+    e.set_id(id);
+    e.set_name(c.spec.name());
+    e.set_region(c.spec.region());
+    auto st = states_.cameras().find(id);
+    if (!c.spec.enabled()) {
+      e.set_state(wire::CAMERA_STATE_DISABLED);
+    } else if (st != states_.cameras().end()) {
+      e.set_state(st->second.state());
+      e.set_reason(st->second.reason());
+      e.set_since_ms(st->second.since_ms());
+      e.set_codec(st->second.codec());
+      *e.mutable_faults() = st->second.faults();
+    }
+  }
+  if (children_) {
+    for (wire::Camera& c : children_->Cameras()) out.push_back(std::move(c));
+  }
+  return out;
+}
+
 void Router::WatchLinks(int64_t now_ms) {
   if (children_) {
     for (const ChildLinks::Change& c : children_->Expire(now_ms)) {
@@ -483,6 +509,7 @@ void Router::WatchLinks(int64_t now_ms) {
                      "link to " + c.site + " down: its alerts are kept there until it is back");
       }
     }
+    for (const wire::Camera& c : children_->TakeCameraChanges()) feed_->OnCamera(c);
   }
   if (parent_ && parent_->stats().state != parent_state_) {
     parent_state_ = parent_->stats().state;

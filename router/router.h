@@ -90,8 +90,12 @@ class Router {
   // Reads workers' messages into `alerts` (their marks pending in inbox_); `reply_to` gets
   // the routing ID of each sender to acknowledge.
   void DrainWorkers(int64_t now_ms, std::vector<wire::Alert>* alerts, std::map<std::string, std::string>* reply_to);
-  // Links to children or the parent that went up or down: problems raised or cleared.
+  // Links to children or the parent that went up or down: problems raised or cleared; the
+  // children's cameras that changed go to the desks.
   void WatchLinks(int64_t now_ms);
+  // This router's catalog as its parent gets it: the registry's cameras with their states,
+  // and the children's cameras.
+  std::vector<wire::Camera> Catalog() const;
   // Logged `alerts` (with their sequence numbers) go out to native clients and desks.
   void FanOut(std::vector<wire::Alert> alerts, const std::vector<uint64_t>& seqs);
   // Ends every open event of `cameras` with a router-made END message saying `reason`.

@@ -10,6 +10,7 @@ namespace xl::router {
 namespace {
 constexpr int kMaxBatch = 512;  // messages read per loop turn
 constexpr int64_t kRefusalLogMs = 60 * 1000;
+constexpr size_t kMaxCameras = 100000;  // in one child's catalog
 
 bool Within(const std::string& code, const std::string& prefix) { return code.rfind(prefix, 0) == 0; }
 }  // namespace
@@ -47,56 +48,132 @@ void ChildLinks::Drain(int64_t now_ms, std::vector<wire::Alert>* alerts) {
       if (!socket_.recv(extra, zmq::recv_flags::dontwait)) break;
       body.swap(extra);
     }
-    const PeerKey* key = ChildOf(body);
-    if (!key) continue;  // removed a moment ago: its connection no longer counts
-    State& child = children_[key->name];
-    child.link.site = key->name;
-    child.link.prefix = key->prefix;  // as registered now (a key re-registered may narrow it)
-    child.routing_id = identity.to_string();
-    child.heard_ms = now_ms;
-    wire::LinkUp up;
-    if (!FromFrame(body, &up)) {
-      Refuse(child, "a malformed message (" + std::to_string(body.size()) + " bytes)", now_ms);
-      continue;
-    }
-    if (up.has_hello()) {
-      child.stream = up.hello().log_stream();
-      const delivery::Mark m = inbox_.Committed(SourceOf(key->name));
-      const uint64_t have = m.stream == child.stream ? m.seq : 0;
-      child.link.behind = up.hello().log_head() > have ? up.hello().log_head() - have : 0;
-      child.reply = true;
-      continue;
-    }
-    if (!up.has_envelope()) continue;
-    const wire::Envelope& env = up.envelope();
-    child.stream = env.stream();
-    child.reply = true;
-    const std::string source = SourceOf(key->name);
-    if (inbox_.Check(source, env.stream(), env.seq(), env.after()) != delivery::Inbox::Verdict::kNext) continue;
-    if (const uint64_t gone = inbox_.Take(source, env.stream(), env.seq(), env.after())) {
-      // Retention at the child deleted them before they could come up (a link down for longer
-      // than the child keeps its alerts), or its log was cut short.
-      spdlog::warn("cascade: child {}: {} alerts before its #{} are gone from its log", key->name, gone, env.seq());
-    }
-    if (!env.has_alert()) continue;
-    const wire::Alert& a = env.alert();
-    if (Status s = ValidateCameraId(a.camera_id()); !s.ok()) {
-      Refuse(child, "alert " + a.id() + ": " + s.message(), now_ms);
-      continue;
-    }
-    if (!Within(a.camera_id(), key->prefix) || (!a.region().empty() && !Within(a.region(), key->prefix))) {
-      Refuse(child,
-             "alert " + a.id() + " of camera " + a.camera_id() + " (region " + a.region() + ") is outside region " +
-                 key->prefix + ", which " + key->name + " speaks for",
-             now_ms);
-      continue;
-    }
-    alerts->push_back(a);
-    wire::Alert& kept = alerts->back();
-    kept.set_site(a.site().empty() ? key->name : key->name + "/" + a.site());
-    kept.clear_worker();  // its worker is the child's: the clip stays below
-    ++child.link.alerts;
+    if (const PeerKey* key = ChildOf(body)) OnMessage(*key, identity.to_string(), body, now_ms, alerts);
+    // else: removed a moment ago; its connection no longer counts
   }
+}
+
+void ChildLinks::OnMessage(const PeerKey& key, const std::string& routing_id, const zmq::message_t& body,
+                           int64_t now_ms, std::vector<wire::Alert>* alerts) {
+  State& child = children_[key.name];
+  child.link.site = key.name;
+  child.link.prefix = key.prefix;  // as registered now (a key re-registered may narrow it)
+  child.routing_id = routing_id;
+  child.heard_ms = now_ms;
+  wire::LinkUp up;
+  if (!FromFrame(body, &up)) {
+    Refuse(child, "a malformed message (" + std::to_string(body.size()) + " bytes)", now_ms);
+    return;
+  }
+  if (up.has_hello()) {
+    child.stream = up.hello().log_stream();
+    const delivery::Mark m = inbox_.Committed(SourceOf(key.name));
+    const uint64_t have = m.stream == child.stream ? m.seq : 0;
+    child.link.behind = up.hello().log_head() > have ? up.hello().log_head() - have : 0;
+    child.reply = true;
+    if (!child.catalog_complete) {
+      wire::LinkDown ask;
+      ask.set_send_catalog(true);
+      Send(child.routing_id, ask);
+    }
+    return;
+  }
+  if (up.has_catalog()) {
+    ApplyCatalog(child, key, up.catalog(), now_ms);
+    return;
+  }
+  if (!up.has_envelope()) return;
+  const wire::Envelope& env = up.envelope();
+  child.stream = env.stream();
+  child.reply = true;
+  const std::string source = SourceOf(key.name);
+  if (inbox_.Check(source, env.stream(), env.seq(), env.after()) != delivery::Inbox::Verdict::kNext) return;
+  if (const uint64_t gone = inbox_.Take(source, env.stream(), env.seq(), env.after())) {
+    // Retention at the child deleted them before they could come up (a link down for longer
+    // than the child keeps its alerts), or its log was cut short.
+    spdlog::warn("cascade: child {}: {} alerts before its #{} are gone from its log", key.name, gone, env.seq());
+  }
+  if (!env.has_alert()) return;
+  const wire::Alert& a = env.alert();
+  if (Status s = ValidateCameraId(a.camera_id()); !s.ok()) {
+    Refuse(child, "alert " + a.id() + ": " + s.message(), now_ms);
+    return;
+  }
+  if (!Within(a.camera_id(), key.prefix) || (!a.region().empty() && !Within(a.region(), key.prefix))) {
+    Refuse(child,
+           "alert " + a.id() + " of camera " + a.camera_id() + " (region " + a.region() + ") is outside region " +
+               key.prefix + ", which " + key.name + " speaks for",
+           now_ms);
+    return;
+  }
+  alerts->push_back(a);
+  wire::Alert& kept = alerts->back();
+  kept.set_site(a.site().empty() ? key.name : key.name + "/" + a.site());
+  kept.clear_worker();  // its worker is the child's: the clip stays below
+  ++child.link.alerts;
+}
+
+void ChildLinks::ApplyCatalog(State& child, const PeerKey& key, const wire::Catalog& catalog, int64_t now_ms) {
+  if (catalog.complete()) {
+    for (const auto& [id, c] : child.cameras) changed_[id] = key.name;
+    child.cameras.clear();
+    child.catalog_complete = true;
+  }
+  size_t refused = 0;
+  std::string example;
+  for (const wire::Camera& c : catalog.cameras()) {
+    const bool inside = ValidateCameraId(c.id()).ok() && Within(c.id(), key.prefix) &&
+                        (c.region().empty() || Within(c.region(), key.prefix));
+    if (!inside || (child.cameras.size() >= kMaxCameras && !child.cameras.count(c.id()))) {
+      if (refused++ == 0) example = c.id() + " (region " + c.region() + ")";
+      continue;
+    }
+    wire::Camera& kept = child.cameras[c.id()] = c;
+    kept.set_site(c.site().empty() ? key.name : key.name + "/" + c.site());
+    changed_[c.id()] = key.name;
+  }
+  for (const std::string& id : catalog.removed()) {
+    if (child.cameras.erase(id)) changed_[id] = key.name;
+  }
+  child.link.cameras = child.cameras.size();
+  if (refused) {
+    Refuse(child,
+           std::to_string(refused) + " catalog entries outside region " + key.prefix + " (or beyond " +
+               std::to_string(kMaxCameras) + " cameras), e.g. camera " + example,
+           now_ms);
+  }
+}
+
+wire::Camera ChildLinks::Shown(const State& child, const wire::Camera& camera) {
+  wire::Camera c = camera;
+  c.set_link_down(camera.link_down() || !child.link.up);
+  return c;
+}
+
+std::vector<wire::Camera> ChildLinks::Cameras() const {
+  std::vector<wire::Camera> out;
+  for (const auto& [site, child] : children_) {
+    for (const auto& [id, c] : child.cameras) out.push_back(Shown(child, c));
+  }
+  return out;
+}
+
+std::vector<wire::Camera> ChildLinks::TakeCameraChanges() {
+  std::vector<wire::Camera> out;
+  for (const auto& [id, site] : changed_) {
+    const State& child = children_.at(site);
+    auto it = child.cameras.find(id);
+    if (it != child.cameras.end()) {
+      out.push_back(Shown(child, it->second));
+    } else {  // gone from the child's registry
+      wire::Camera gone;
+      gone.set_id(id);
+      gone.set_state(wire::CAMERA_STATE_REMOVED);
+      out.push_back(std::move(gone));
+    }
+  }
+  changed_.clear();
+  return out;
 }
 
 void ChildLinks::Refuse(State& child, const std::string& why, int64_t now_ms) {
@@ -141,6 +218,7 @@ std::vector<ChildLinks::Change> ChildLinks::Expire(int64_t now_ms) {
     child.link.up = up;
     child.link.since_ms = now_ms;
     changes.push_back({site, up});
+    for (const auto& [id, c] : child.cameras) changed_[id] = site;
     if (up) {
       spdlog::info("cascade: link from child {} (region {}) up, {} alerts to come", site, child.link.prefix,
                    child.link.behind);

@@ -9,6 +9,10 @@
 // the child. Each link is up while its child says hello (every second) and down after
 // `down_after_ms` of silence.
 //
+// Each child's catalog (its cameras and their states, router/cascade/parent_link.h) is kept in
+// memory, inside the child's prefix only; a child whose complete catalog has not come since
+// this router started is asked for it.
+//
 // Thread: the router's one loop thread only (router/router.h):
 //   Drain → (owner commits the alerts with inbox.Pending(), then inbox.Commit()) → Acknowledge
 #pragma once
@@ -41,9 +45,20 @@ class ChildLinks {
   // their site path set (and no worker: their clips stay below); their marks are pending in
   // the inbox.
   void Drain(int64_t now_ms, std::vector<wire::Alert>* alerts);
+  // Handles one message `body` of child `key` (authenticated), whose connection has
+  // `routing_id`: as Drain does for each message it reads.
+  void OnMessage(const PeerKey& key, const std::string& routing_id, const zmq::message_t& body, int64_t now_ms,
+                 std::vector<wire::Alert>* alerts);
   // Tells every child heard since the last call how far its log is committed here (the
   // inbox's committed marks). Call after the batch was committed, or discarded.
   void Acknowledge();
+
+  // Every child's camera, its `site` the path from here ("东街镇/东村") and `link_down` set
+  // when its child's link (or one below) is down.
+  std::vector<wire::Camera> Cameras() const;
+  // Cameras whose catalog entry changed since the last call (as Cameras() gives them; a camera
+  // gone from its child's registry as state REMOVED).
+  std::vector<wire::Camera> TakeCameraChanges();
 
   struct Change {
     std::string site;
@@ -60,6 +75,7 @@ class ChildLinks {
     uint64_t alerts = 0;   // kept since this router started
     uint64_t refused = 0;  // refused since this router started (outside the prefix)
     uint64_t behind = 0;   // alerts the child has logged that are not here yet (from its hello)
+    size_t cameras = 0;    // in its catalog
   };
   std::vector<Link> Links() const;
   size_t up_count() const;
@@ -74,7 +90,13 @@ class ChildLinks {
     int64_t heard_ms = 0;
     uint64_t stream = 0;  // its log, from its hello
     int64_t refusal_logged_ms = -1;
+    std::map<std::string, wire::Camera> cameras;  // its catalog, `site` already the path from here
+    bool catalog_complete = false;                // a complete catalog came since this router started
   };
+  // Applies a catalog message of `child` (known by `key`).
+  void ApplyCatalog(State& child, const PeerKey& key, const wire::Catalog& catalog, int64_t now_ms);
+  // The camera as Cameras() gives it.
+  static wire::Camera Shown(const State& child, const wire::Camera& camera);
   // The child a message came from (by its key), nullptr when its key is no (longer a) child's.
   const PeerKey* ChildOf(const zmq::message_t& frame) const;
   void Refuse(State& child, const std::string& why, int64_t now_ms);
@@ -84,7 +106,8 @@ class ChildLinks {
   delivery::Inbox& inbox_;
   const int64_t down_after_ms_;
   zmq::socket_t socket_;
-  std::map<std::string, State> children_;  // by site; only registered children get here
+  std::map<std::string, State> children_;       // by site; only registered children get here
+  std::map<std::string, std::string> changed_;  // camera → its child's site, since TakeCameraChanges
 };
 
 }  // namespace xl::router

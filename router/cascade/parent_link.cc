@@ -67,11 +67,15 @@ void ParentLink::OnReadable(int64_t now_ms) {
     }
     heard_ms_ = now_ms;
     if (down.has_ack()) OnAck(down.ack().stream(), down.ack().seq(), now_ms);
+    // The parent lost our catalog (it restarted): again, but not more than every few seconds.
+    if (down.send_catalog() && (catalog_complete_ms_ < 0 || now_ms - catalog_complete_ms_ >= 5000)) {
+      catalog_wanted_ = true;
+    }
     if (down.has_refused()) {
       ++counts_.refused;
       if (refusal_logged_ms_ < 0 || now_ms - refusal_logged_ms_ >= kRefusalLogMs) {
         refusal_logged_ms_ = now_ms;
-        spdlog::warn("cascade: the parent refused an alert: {} ({} refused so far)", down.refused(), counts_.refused);
+        spdlog::warn("cascade: the parent refused: {} ({} refused so far)", down.refused(), counts_.refused);
       }
     }
   }
@@ -83,6 +87,7 @@ void ParentLink::OnAck(uint64_t stream, uint64_t seq, int64_t now_ms) {
   if (!mark_known_) {
     // The parent's answer after (re)connecting: go on from its mark.
     mark_known_ = true;
+    catalog_wanted_ = true;
     acked_ = seq;
     last_sent_ = seq;
     in_flight_.clear();
@@ -119,6 +124,38 @@ void ParentLink::Pump(int64_t now_ms) {
     in_flight_.clear();
   }
   SendDue(now_ms);
+  if (catalog_ && (catalog_wanted_ || now_ms - catalog_complete_ms_ >= config_.catalog_every_ms)) {
+    SendCatalog(now_ms, true);
+  } else if (catalog_ && now_ms - catalog_diff_ms_ >= config_.catalog_diff_ms) {
+    SendCatalog(now_ms, false);
+  }
+}
+
+void ParentLink::SendCatalog(int64_t now_ms, bool complete) {
+  catalog_diff_ms_ = now_ms;
+  std::map<std::string, std::string> now;
+  wire::LinkUp up;
+  wire::Catalog* out = up.mutable_catalog();
+  out->set_complete(complete);
+  for (wire::Camera& c : catalog_()) {
+    std::string id = c.id(), entry = c.SerializeAsString();
+    auto sent = catalog_sent_.find(id);
+    if (complete || sent == catalog_sent_.end() || sent->second != entry) *out->add_cameras() = std::move(c);
+    now[std::move(id)] = std::move(entry);
+  }
+  if (!complete) {
+    for (const auto& [id, entry] : catalog_sent_) {
+      if (!now.count(id)) out->add_removed(id);
+    }
+    if (out->cameras_size() == 0 && out->removed_size() == 0) return;
+  }
+  if (!socket_.send(ToFrame(up), zmq::send_flags::dontwait)) return;  // not connected: again later
+  catalog_sent_ = std::move(now);
+  counts_.catalog_cameras = catalog_sent_.size();
+  if (complete) {
+    catalog_wanted_ = false;
+    catalog_complete_ms_ = now_ms;
+  }
 }
 
 void ParentLink::SendDue(int64_t now_ms) {

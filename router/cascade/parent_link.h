@@ -9,12 +9,18 @@
 // refuses (outside the region prefix it lets this router speak for) are acknowledged by it,
 // counted and logged here.
 //
+// The catalog (this router's cameras with their states, and those of its own children) goes
+// up too: complete when the link comes up, when the parent asks and every few minutes, and in
+// between only what changed, compared once a second with what was sent.
+//
 // Thread: the router's one loop thread only (router/router.h): poll socket(), call
 // OnReadable when it is readable and Pump every loop turn.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <zmq.hpp>
@@ -32,6 +38,8 @@ struct ParentLinkConfig {
   int64_t resend_after_ms = 10000;  // nothing acknowledged this long: send again from the mark
   int64_t down_after_ms = 10000;    // no answer this long: the link is down
   int64_t hello_every_ms = 1000;
+  int64_t catalog_every_ms = 5 * 60 * 1000;  // a complete catalog at least this often
+  int64_t catalog_diff_ms = 1000;            // changes are looked for this often
 };
 
 class ParentLink {
@@ -40,6 +48,10 @@ class ParentLink {
   // Error when the parent's key is not a key.
   static Result<std::unique_ptr<ParentLink>> Connect(zmq::context_t& ctx, const ParentLinkConfig& config,
                                                      const CurveKeyPair& own, AlertLog& log);
+
+  // What the catalog holds now: every camera, with only what the parent shows (no health
+  // figures that change with every report). Called from Pump.
+  void SetCatalog(std::function<std::vector<wire::Camera>()> catalog) { catalog_ = std::move(catalog); }
 
   zmq::socket_t& socket() { return socket_; }
   // Takes the parent's acknowledgements and refusals.
@@ -50,11 +62,12 @@ class ParentLink {
   enum class State { kConnecting, kUp, kDown };
   struct Stats {
     State state = State::kConnecting;
-    uint64_t acked = 0;    // the parent has this log up to here (0: nothing yet, or not known)
-    uint64_t lag = 0;      // alerts logged here that the parent does not have yet
-    uint64_t sent = 0;     // alerts sent (again ones included)
-    uint64_t resends = 0;  // times sending went back to the parent's mark
-    uint64_t refused = 0;  // alerts the parent would not keep
+    uint64_t acked = 0;            // the parent has this log up to here (0: nothing yet, or not known)
+    uint64_t lag = 0;              // alerts logged here that the parent does not have yet
+    uint64_t sent = 0;             // alerts sent (again ones included)
+    uint64_t resends = 0;          // times sending went back to the parent's mark
+    uint64_t refused = 0;          // alerts (or catalog messages) the parent would not keep
+    uint64_t catalog_cameras = 0;  // cameras in the catalog as last sent
   };
   Stats stats() const;
   const std::string& endpoint() const { return config_.endpoint; }
@@ -66,6 +79,8 @@ class ParentLink {
   void SetState(State state, int64_t now_ms, const std::string& why);
   void OnAck(uint64_t stream, uint64_t seq, int64_t now_ms);
   void SendDue(int64_t now_ms);
+  // Sends the catalog: complete, or what changed since it was last sent.
+  void SendCatalog(int64_t now_ms, bool complete);
 
   const ParentLinkConfig config_;
   AlertLog& log_;
@@ -80,6 +95,10 @@ class ParentLink {
   std::deque<uint64_t> in_flight_;  // sent and not yet acknowledged, in order
   int64_t progress_ms_ = 0;         // the last acknowledgement that moved the mark, or the first send after it
   int64_t refusal_logged_ms_ = -1;
+  std::function<std::vector<wire::Camera>()> catalog_;
+  std::map<std::string, std::string> catalog_sent_;  // camera → its entry as the parent has it (serialized)
+  bool catalog_wanted_ = true;                       // a complete catalog is due
+  int64_t catalog_complete_ms_ = -1, catalog_diff_ms_ = -1;
   Stats counts_;
 };
 

@@ -475,7 +475,26 @@ json CameraJson(const RegisteredCamera& c, const wire::Camera* state) {
           {"health", HealthOf(c, state)},
           {"faults", faults},
           {"codec", state ? state->codec() : ""},
-          {"ptz", c.spec.url().rfind("gb28181://", 0) == 0}};
+          {"ptz", c.spec.url().rfind("gb28181://", 0) == 0},
+          {"site", ""}};
+}
+
+// A camera of a router below, as its catalog came up (router/cascade/): health "link_down"
+// (and state "link_down") while a link to it is down, whatever it was last seen doing.
+json RemoteCameraJson(const wire::Camera& c) {
+  json faults = json::array();
+  for (int k : c.faults()) faults.push_back(KindName(wire::AlertKind(k)));
+  const std::string health = c.link_down()                              ? "link_down"
+                             : c.state() == wire::CAMERA_STATE_DISABLED ? "disabled"
+                             : c.state() != wire::CAMERA_STATE_ONLINE   ? "offline"
+                             : c.faults_size() > 0                      ? "fault"
+                                                                        : "online";
+  return {{"id", c.id()},         {"name", c.name()},
+          {"region", c.region()}, {"state", c.link_down() ? "link_down" : StateName(c.state())},
+          {"reason", c.reason()}, {"since_ms", c.since_ms()},
+          {"health", health},     {"faults", faults},
+          {"codec", c.codec()},   {"ptz", false},
+          {"site", c.site()}};
 }
 
 }  // namespace
@@ -520,13 +539,24 @@ HttpReply DeskApi::Ptz(const HttpRequest& r, const DeskUser& me) {
   return JsonReply(200, {{"camera", camera}, {"action", action}});
 }
 
-HttpReply DeskApi::Cameras(const DeskUser& me) {
-  json out = json::array();
+std::vector<json> DeskApi::VisibleCameras(const DeskUser& me) const {
+  std::vector<json> out;
   for (const auto& [id, c] : s_.store.cameras()) {
     if (!Sees(me, c.spec.region(), id)) continue;
     auto st = s_.states.cameras().find(id);
     out.push_back(CameraJson(c, st == s_.states.cameras().end() ? nullptr : &st->second));
   }
+  if (s_.remote_cameras) {
+    for (const wire::Camera& c : s_.remote_cameras()) {
+      if (Sees(me, c.region(), c.id())) out.push_back(RemoteCameraJson(c));
+    }
+  }
+  return out;
+}
+
+HttpReply DeskApi::Cameras(const DeskUser& me) {
+  json out = json::array();
+  for (json& cam : VisibleCameras(me)) out.push_back(std::move(cam));
   return JsonReply(200, out);
 }
 
@@ -538,11 +568,8 @@ HttpReply DeskApi::Tree(const DeskUser& me) {
     std::map<std::string, int> counts;
   };
   Node root;
-  for (const auto& [id, c] : s_.store.cameras()) {
-    const std::string& region = c.spec.region();
-    if (!Sees(me, region, id)) continue;
-    auto st = s_.states.cameras().find(id);
-    json cam = CameraJson(c, st == s_.states.cameras().end() ? nullptr : &st->second);
+  for (json& cam : VisibleCameras(me)) {
+    const std::string region = cam["region"];
     // The root is the user's own region; below it, the levels the camera's code has.
     std::vector<Node*> path = {&root};
     std::vector<size_t> levels = {6};
@@ -562,7 +589,7 @@ HttpReply DeskApi::Tree(const DeskUser& me) {
     for (const auto& [child_code, child] : n.children) children.push_back(emit(child_code, child));
     auto name = s_.region_names.find(code);
     json counts = json::object();
-    for (const char* k : {"total", "online", "fault", "offline", "disabled"}) {
+    for (const char* k : {"total", "online", "fault", "offline", "link_down", "disabled"}) {
       counts[k] = n.counts.count(k) ? n.counts.at(k) : 0;
     }
     return json{{"code", code},
@@ -577,10 +604,7 @@ HttpReply DeskApi::Tree(const DeskUser& me) {
 HttpReply DeskApi::Health(const DeskUser& me) {
   json out = json::array();
   std::vector<std::pair<int64_t, json>> sick;
-  for (const auto& [id, c] : s_.store.cameras()) {
-    if (!Sees(me, c.spec.region(), id)) continue;
-    auto st = s_.states.cameras().find(id);
-    json cam = CameraJson(c, st == s_.states.cameras().end() ? nullptr : &st->second);
+  for (json& cam : VisibleCameras(me)) {
     if (cam["health"] == "online" || cam["health"] == "disabled") continue;
     sick.emplace_back(cam["since_ms"].get<int64_t>(), std::move(cam));
   }

@@ -36,6 +36,8 @@
 #include <variant>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/http_server.h"
 #include "router/alerts/alert_log.h"
 #include "router/desk/alert_desk.h"
@@ -66,6 +68,9 @@ class DeskApi {
     // A user was added, changed or removed (their sessions ended already): their other
     // connections (native clients, RTSP logins) must follow.
     std::function<void(const std::string& user)> on_user_changed;
+    // The cameras of routers below (router/cascade/child_links.h): shown with the local ones,
+    // with their site; "link_down" while a link to them is down.
+    std::function<std::vector<wire::Camera>()> remote_cameras;
   };
   static constexpr int kMaxHashing = 2;  // password hashes running at once (64 MiB each)
   explicit DeskApi(Sources sources) : s_(std::move(sources)) {}
@@ -111,6 +116,8 @@ class DeskApi {
   Result<std::vector<wire::LoggedAlert>> VisibleEvent(const std::string& id, const DeskUser& me);
   HttpReply Alert(const std::string& id, const DeskUser& me);
   HttpReply Step(const std::string& id, const std::string& step, const HttpRequest& request, const DeskUser& me);
+  // Every camera `me` sees, local and below (remote_cameras), as the desk shows one.
+  std::vector<nlohmann::json> VisibleCameras(const DeskUser& me) const;
   HttpReply Cameras(const DeskUser& me);
   HttpReply Snapshot(const std::string& id, const DeskUser& me);
   HttpReply Ptz(const HttpRequest& request, const DeskUser& me);

@@ -15,7 +15,8 @@ function renderNode(node) {
   const el = document.createElement('div');
   el.className = 'node';
   el.dataset.code = node.code;
-  const health = node.counts.offline ? 'offline' : node.counts.fault ? 'fault' : node.counts.online ? 'online' : 'disabled';
+  const health = node.counts.offline ? 'offline' : node.counts.link_down ? 'link_down' : node.counts.fault ? 'fault'
+               : node.counts.online ? 'online' : 'disabled';
   const row = document.createElement('div');
   row.className = 'row';
   row.draggable = true;

@@ -1,7 +1,8 @@
 // libFuzzer target: the router's handlers of ZeroMQ messages from peers — a worker's control
 // messages (router/workers/worker_control.h), a native client's requests
 // (router/alerts/client_hub.h, sealed video on), a hello on the video endpoint with any
-// ticket, and a worker's video frames (router/live/live_relay.h) — over real SQLite stores and
+// ticket, a worker's video frames (router/live/live_relay.h) and a child router's link messages
+// (router/cascade/child_links.h: alerts, catalogs, hellos) — over real SQLite stores and
 // real (unconnected) sockets, and a native client opening sealed frames
 // (proto/wire/sealed_video.h), must take any bytes without a crash, a hang or an exception.
 // Input: byte 0 picks the handler and the sender (a worker under its own or another name; a
@@ -19,6 +20,8 @@
 #include "proto/wire/sealed_video.h"
 #include "router/alerts/alert_log.h"
 #include "router/alerts/client_hub.h"
+#include "router/cascade/child_links.h"
+#include "router/keys/key_store.h"
 #include "router/live/live_relay.h"
 #include "router/registry/camera_store.h"
 #include "router/workers/camera_states.h"
@@ -39,6 +42,10 @@ struct Router {
   LiveRelay relay;
   std::unique_ptr<WorkerControl> control;
   std::unique_ptr<ClientHub> hub;
+  std::unique_ptr<KeyStore> keys;
+  xl::delivery::Inbox child_inbox;
+  std::unique_ptr<ChildLinks> children;
+  const PeerKey child{"rq:A+ER5.QD7(0c!q}2=/!y]S1aB#Fwa@ffDrPzW", PeerKind::kChild, "东村", 0, "33010201"};
   int64_t now = 1000;
 
   Router() {
@@ -47,6 +54,8 @@ struct Router {
     const std::string db = std::string(mkdtemp(dir)) + "/router.db";
     log = std::move(AlertLog::Open(db).value());
     store = std::move(CameraStore::Open(db).value());
+    keys = std::move(KeyStore::Open(db).value());
+    children = std::make_unique<ChildLinks>(ctx, *keys, child_inbox);
     const xl::wire::CameraSpec cam = xl::fuzz::VillageCamera();
     (void)store->Put({cam});
     for (auto* s : {&control_socket, &client_socket, &video_socket}) {
@@ -76,7 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const zmq::message_t body(data + 1, size - 1);
   r.now += 100;
-  switch (data[0] % 7) {
+  switch (data[0] % 8) {
     case 0:
       r.control->OnMessage("w1", body, r.now);
       break;
@@ -95,6 +104,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 5:
       (void)r.inbox.Open(body);
       break;
+    case 6: {
+      std::vector<xl::wire::Alert> alerts;
+      r.children->OnMessage(r.child, "child-a", body, r.now, &alerts);
+      r.child_inbox.Commit();
+      r.children->Acknowledge();
+      (void)r.children->TakeCameraChanges();
+      (void)r.children->Expire(r.now);
+      break;
+    }
     default:
       (void)r.relay.OnMessage(body, r.now, [](const std::string& camera) { return camera.size() == 20; });
       break;
