@@ -18,6 +18,7 @@
 #include "proto/camera/camera_id.h"
 #include "proto/wire/sealed_video.h"
 #include "proto/wire/wire.h"
+#include "router/cascade/links_api.h"
 #include "router/json_reply.h"
 #include "router/workers/worker_outbox.h"
 
@@ -30,6 +31,9 @@ constexpr int kMaxBatch = 512;        // worker messages handled per loop turn
 constexpr size_t kMaxSources = 4096;  // senders the inbox tracks without CURVE
 constexpr size_t kSockets = 8;        // ZeroMQ sockets polled before the GLib descriptors
 constexpr int64_t kRefusalLogMs = 60 * 1000;
+// A child router's link is down: "child_link_down:<site>"; this router's own to its parent.
+const std::string kChildLinkDown = "child_link_down:";
+constexpr const char* kParentLinkDown = "parent_link_down";
 
 // Where the router's key pair lives when not configured: beside the database.
 std::string DefaultKeyFile(const std::string& database) {
@@ -169,7 +173,9 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   }
   if (!config.children_endpoint.empty()) {
     if (!config.curve) return Error{"child routers (--children) need CURVE: drop --insecure-no-curve"};
-    r->children_ = std::make_unique<ChildLinks>(ctx, *r->keys_, r->inbox_);
+    auto children = ChildLinks::Open(config.database, ctx, *r->keys_, r->inbox_, MonotonicMs());
+    if (!children.ok()) return children.error();
+    r->children_ = std::move(children.value());
     if (Status s = r->children_->Bind(config.children_endpoint, r->key_pair_); !s.ok()) return s.error();
   }
   if (!config.parent.endpoint.empty()) {
@@ -219,7 +225,7 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
       });
   Router* self = r.get();
   r->key_api_ = std::make_unique<KeyApi>(*r->keys_, *r->users_, r->key_pair_.public_key,
-                                         [self](const std::string& key) { self->hub_.ForgetKey(key, MonotonicMs()); });
+                                         [self](const PeerKey& key) { self->OnKeyRemoved(key); });
   r->clips_ = std::make_unique<ClipProxy>(*r->desk_api_, r->control_, kClipFetchTimeoutS);
   r->http_->RouteAsync("/api/", [self](const HttpRequest& req, HttpServer::Responder respond) {
     if (auto clip = ClipProxy::ClipRequest(req)) return self->clips_->Serve(req, *clip, std::move(respond));
@@ -263,6 +269,15 @@ void Router::OnUserChanged(const std::string& user) {
   }
 }
 
+void Router::OnKeyRemoved(const PeerKey& key) {
+  hub_.ForgetKey(key.public_key, MonotonicMs());
+  // A child router whose last key went is no longer a child: its link and cameras go.
+  if (key.kind == PeerKind::kChild && children_ && children_->Forget(key.name)) {
+    ClearProblem(kChildLinkDown + key.name);
+    spdlog::info("cascade: {} is no longer a child of this router (its key was removed)", key.name);
+  }
+}
+
 void Router::OnCameraChanged(const wire::Camera& camera) {
   Status s = camera.state() == wire::CAMERA_STATE_REMOVED ? log_->ForgetCamera(camera.id()) : log_->SaveCamera(camera);
   if (!s.ok()) spdlog::error("{}", s.message());
@@ -278,6 +293,11 @@ std::optional<HttpReply> Router::ApiReply(const HttpRequest& req, const HttpServ
   if (req.path == "/api/keys" || req.path.rfind("/api/keys/", 0) == 0) {
     if (me->role != "admin") return JsonFault(403, "only an admin manages keys");
     return key_api_->Handle(req, *me);
+  }
+  if (req.path == "/api/links") {  // links to other routers: for admins (ops)
+    if (me->role != "admin") return JsonFault(403, "only an admin reads the links");
+    if (req.method != "GET") return JsonFault(405, "GET only");
+    return JsonReply(200, LinksJson(parent_.get(), children_.get(), me->region, MonotonicMs()));
   }
   if (req.path == "/api/workers" && me->role != "admin") {  // hosts and load: for admins (ops)
     return JsonFault(403, "only an admin reads the workers");
@@ -457,9 +477,6 @@ constexpr const char* kLogDiskFull = "alert_log_disk_full";
 constexpr const char* kLogUnwritable = "alert_log_unwritable";
 // A worker's outbox is nearly full: "worker_outbox_full:<worker>".
 const std::string kOutboxFull = "worker_outbox_full:";
-// A child router's link is down: "child_link_down:<site>"; this router's own to its parent.
-const std::string kChildLinkDown = "child_link_down:";
-constexpr const char* kParentLinkDown = "parent_link_down";
 }  // namespace
 
 void Router::RaiseProblem(const std::string& key, const std::string& text) {

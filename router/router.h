@@ -120,6 +120,8 @@ class Router {
   // Answered now, or (nullopt) later through `respond`.
   std::optional<HttpReply> ApiReply(const HttpRequest& request, const HttpServer::Responder& respond);
   void OnCameraChanged(const wire::Camera& camera);
+  // A key was removed: its native clients go; a child router with no key left is forgotten.
+  void OnKeyRemoved(const PeerKey& key);
   // The worker a message on a worker endpoint came from: its key's name. nullopt when its key
   // is not (or no longer) a registered worker key; "" without CURVE (anyone, loopback only).
   std::optional<std::string> WorkerOf(const zmq::message_t& msg) const;

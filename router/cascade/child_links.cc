@@ -15,8 +15,103 @@ constexpr size_t kMaxCameras = 100000;  // in one child's catalog
 bool Within(const std::string& code, const std::string& prefix) { return code.rfind(prefix, 0) == 0; }
 }  // namespace
 
-ChildLinks::ChildLinks(zmq::context_t& ctx, KeyStore& keys, delivery::Inbox& inbox, int64_t down_after_ms)
-    : keys_(keys), inbox_(inbox), down_after_ms_(down_after_ms), socket_(ctx, zmq::socket_type::router) {}
+constexpr const char* kSchema = R"sql(
+-- The catalogs of child routers (router/cascade/child_links.h): each camera as it came up,
+-- its site already the path from here.
+CREATE TABLE IF NOT EXISTS child_catalog(
+  site TEXT NOT NULL,
+  camera_id TEXT NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY(site, camera_id));
+)sql";
+
+ChildLinks::ChildLinks(zmq::context_t& ctx, KeyStore& keys, delivery::Inbox& inbox, SqlitePtr db, int64_t down_after_ms)
+    : keys_(keys),
+      inbox_(inbox),
+      db_(std::move(db)),
+      down_after_ms_(down_after_ms),
+      socket_(ctx, zmq::socket_type::router) {}
+
+Result<std::unique_ptr<ChildLinks>> ChildLinks::Open(const std::string& path, zmq::context_t& ctx, KeyStore& keys,
+                                                     delivery::Inbox& inbox, int64_t now_ms, int64_t down_after_ms) {
+  auto db = OpenDatabase(path, kSchema);
+  if (!db.ok()) return db.error();
+  std::unique_ptr<ChildLinks> links(new ChildLinks(ctx, keys, inbox, std::move(db.value()), down_after_ms));
+  // Every registered child, up for a grace period as long as the timeout: one that does not
+  // say hello within it is down.
+  for (const PeerKey& k : keys.List()) {
+    if (k.kind != PeerKind::kChild) continue;
+    State& child = links->children_[k.name];
+    child.link = {k.name, k.prefix, true, now_ms};
+    child.heard_ms = now_ms;
+  }
+  auto q = PrepareSql(links->db_.get(), "SELECT site, body FROM child_catalog");
+  if (!q.ok()) return q.error();
+  while (sqlite3_step(q->get()) == SQLITE_ROW) {
+    auto child = links->children_.find(ColumnText(q->get(), 0));
+    if (child == links->children_.end()) continue;  // no longer a child
+    wire::Camera c;
+    if (!c.ParseFromArray(sqlite3_column_blob(q->get(), 1), sqlite3_column_bytes(q->get(), 1))) continue;
+    child->second.cameras[c.id()] = c;
+    child->second.link.cameras = child->second.cameras.size();
+  }
+  return links;
+}
+
+bool ChildLinks::Forget(const std::string& site) {
+  for (const PeerKey& k : keys_.List()) {
+    if (k.kind == PeerKind::kChild && k.name == site) return false;  // another key of it remains
+  }
+  auto it = children_.find(site);
+  if (it == children_.end()) return false;
+  for (const auto& [id, c] : it->second.cameras) changed_[id] = "";
+  children_.erase(it);
+  Store(site, true, {}, {});
+  return true;
+}
+
+void ChildLinks::Store(const std::string& site, bool complete, const std::vector<std::string>& changed,
+                       const std::vector<std::string>& removed) {
+  sqlite3* db = db_.get();
+  auto fail = [&](const char* what) {
+    spdlog::error("cascade: cannot keep the catalog of {}: {}: {}", site, what, sqlite3_errmsg(db));
+    (void)ExecSql(db, "ROLLBACK");
+  };
+  if (!ExecSql(db, "BEGIN").ok()) return fail("begin");
+  auto del = PrepareSql(db, complete ? "DELETE FROM child_catalog WHERE site = ?"
+                                     : "DELETE FROM child_catalog WHERE site = ? AND camera_id = ?");
+  auto put = PrepareSql(db, "INSERT OR REPLACE INTO child_catalog(site, camera_id, body) VALUES(?,?,?)");
+  if (!del.ok() || !put.ok()) return fail("prepare");
+  const auto child = children_.find(site);
+  std::vector<std::string> ids = changed;
+  if (complete) {
+    ids.clear();
+    BindText(del->get(), 1, site);
+    if (sqlite3_step(del->get()) != SQLITE_DONE) return fail("delete");
+    if (child != children_.end()) {
+      for (const auto& [id, c] : child->second.cameras) ids.push_back(id);
+    }
+  } else {
+    for (const std::string& id : removed) {
+      sqlite3_reset(del->get());
+      BindText(del->get(), 1, site);
+      BindText(del->get(), 2, id);
+      if (sqlite3_step(del->get()) != SQLITE_DONE) return fail("delete");
+    }
+  }
+  for (const std::string& id : ids) {
+    if (child == children_.end()) break;
+    auto c = child->second.cameras.find(id);
+    if (c == child->second.cameras.end()) continue;
+    const std::string body = c->second.SerializeAsString();
+    sqlite3_reset(put->get());
+    BindText(put->get(), 1, site);
+    BindText(put->get(), 2, id);
+    sqlite3_bind_blob(put->get(), 3, body.data(), int(body.size()), SQLITE_TRANSIENT);
+    if (sqlite3_step(put->get()) != SQLITE_DONE) return fail("write");
+  }
+  if (!ExecSql(db, "COMMIT").ok()) fail("commit");
+}
 
 Status ChildLinks::Bind(const std::string& endpoint, const CurveKeyPair& pair) {
   MakeCurveServer(socket_, pair, kZapChildren);
@@ -121,6 +216,7 @@ void ChildLinks::ApplyCatalog(State& child, const PeerKey& key, const wire::Cata
   }
   size_t refused = 0;
   std::string example;
+  std::vector<std::string> changed, removed;
   for (const wire::Camera& c : catalog.cameras()) {
     const bool inside = ValidateCameraId(c.id()).ok() && Within(c.id(), key.prefix) &&
                         (c.region().empty() || Within(c.region(), key.prefix));
@@ -131,10 +227,15 @@ void ChildLinks::ApplyCatalog(State& child, const PeerKey& key, const wire::Cata
     wire::Camera& kept = child.cameras[c.id()] = c;
     kept.set_site(c.site().empty() ? key.name : key.name + "/" + c.site());
     changed_[c.id()] = key.name;
+    changed.push_back(c.id());
   }
   for (const std::string& id : catalog.removed()) {
-    if (child.cameras.erase(id)) changed_[id] = key.name;
+    if (child.cameras.erase(id)) {
+      changed_[id] = key.name;
+      removed.push_back(id);
+    }
   }
+  Store(key.name, catalog.complete(), changed, removed);
   child.link.cameras = child.cameras.size();
   if (refused) {
     Refuse(child,
@@ -161,10 +262,14 @@ std::vector<wire::Camera> ChildLinks::Cameras() const {
 std::vector<wire::Camera> ChildLinks::TakeCameraChanges() {
   std::vector<wire::Camera> out;
   for (const auto& [id, site] : changed_) {
-    const State& child = children_.at(site);
-    auto it = child.cameras.find(id);
-    if (it != child.cameras.end()) {
-      out.push_back(Shown(child, it->second));
+    const wire::Camera* camera = nullptr;
+    auto child = children_.find(site);
+    if (child != children_.end()) {
+      auto it = child->second.cameras.find(id);
+      if (it != child->second.cameras.end()) camera = &it->second;
+    }
+    if (camera) {
+      out.push_back(Shown(child->second, *camera));
     } else {  // gone from the child's registry
       wire::Camera gone;
       gone.set_id(id);

@@ -9,9 +9,12 @@
 // the child. Each link is up while its child says hello (every second) and down after
 // `down_after_ms` of silence.
 //
-// Each child's catalog (its cameras and their states, router/cascade/parent_link.h) is kept in
-// memory, inside the child's prefix only; a child whose complete catalog has not come since
-// this router started is asked for it.
+// Each child's catalog (its cameras and their states, router/cascade/parent_link.h) is kept,
+// inside the child's prefix only, in memory and in the router's database (table
+// `child_catalog`), so after a restart of this router a child that does not come back still
+// shows its cameras, "link down"; a child whose complete catalog has not come since this router
+// started is asked for it. Every registered child is known from the start: one that never says
+// hello is down after `down_after_ms`.
 //
 // Thread: the router's one loop thread only (router/router.h):
 //   Drain → (owner commits the alerts with inbox.Pending(), then inbox.Commit()) → Acknowledge
@@ -24,6 +27,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/sqlite_util.h"
 #include "common/status.h"
 #include "proto/wire/curve.h"
 #include "proto/wire/delivery/inbox.h"
@@ -34,7 +38,10 @@ namespace xl::router {
 
 class ChildLinks {
  public:
-  ChildLinks(zmq::context_t& ctx, KeyStore& keys, delivery::Inbox& inbox, int64_t down_after_ms = 10000);
+  // Opens the catalogs kept in the database at `path` and knows every registered child key.
+  static Result<std::unique_ptr<ChildLinks>> Open(const std::string& path, zmq::context_t& ctx, KeyStore& keys,
+                                                  delivery::Inbox& inbox, int64_t now_ms,
+                                                  int64_t down_after_ms = 10000);
 
   // Binds the children endpoint as a CURVE server with this router's key pair (the ZAP
   // handler lets in child keys only).
@@ -81,6 +88,9 @@ class ChildLinks {
   size_t up_count() const;
 
   static std::string SourceOf(const std::string& site) { return "child:" + site; }
+  // Forgets child `site` (its key was removed) unless another child key has its name; true
+  // when it was forgotten.
+  bool Forget(const std::string& site);
 
  private:
   struct State {
@@ -97,6 +107,11 @@ class ChildLinks {
   void ApplyCatalog(State& child, const PeerKey& key, const wire::Catalog& catalog, int64_t now_ms);
   // The camera as Cameras() gives it.
   static wire::Camera Shown(const State& child, const wire::Camera& camera);
+  ChildLinks(zmq::context_t& ctx, KeyStore& keys, delivery::Inbox& inbox, SqlitePtr db, int64_t down_after_ms);
+  // Writes child `site`'s catalog changes: every camera of it when `complete` (the rest
+  // deleted), else `changed` and `removed`. Logged on failure (the catalog comes again).
+  void Store(const std::string& site, bool complete, const std::vector<std::string>& changed,
+             const std::vector<std::string>& removed);
   // The child a message came from (by its key), nullptr when its key is no (longer a) child's.
   const PeerKey* ChildOf(const zmq::message_t& frame) const;
   void Refuse(State& child, const std::string& why, int64_t now_ms);
@@ -104,6 +119,7 @@ class ChildLinks {
 
   KeyStore& keys_;
   delivery::Inbox& inbox_;
+  SqlitePtr db_;
   const int64_t down_after_ms_;
   zmq::socket_t socket_;
   std::map<std::string, State> children_;       // by site; only registered children get here

@@ -52,7 +52,7 @@ HttpReply KeyApi::Handle(const HttpRequest& req, const DeskUser& me) {
     auto key = keys_.Lookup(rest);
     if (!key || !Manages(me, *key)) return JsonFault(404, "no key " + rest);
     if (Status s = keys_.Remove(rest); !s.ok()) return JsonFault(s.error());
-    if (on_removed_) on_removed_(rest);
+    if (on_removed_) on_removed_(*key);
     spdlog::info("keys: {} removed {} key {} of {}", me.name, PeerKindName(key->kind), rest, key->name);
     return JsonReply(200, {{"removed", rest}});
   }

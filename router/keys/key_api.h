@@ -22,9 +22,9 @@ namespace xl::router {
 
 class KeyApi {
  public:
-  // `on_removed` is told each key removed, to drop what it has open.
+  // `on_removed` is told each key removed (as it was registered), to drop what it has open.
   KeyApi(KeyStore& keys, UserStore& users, std::string router_public_key,
-         std::function<void(const std::string&)> on_removed)
+         std::function<void(const PeerKey&)> on_removed)
       : keys_(keys),
         users_(users),
         router_public_key_(std::move(router_public_key)),
@@ -40,7 +40,7 @@ class KeyApi {
   KeyStore& keys_;
   UserStore& users_;
   std::string router_public_key_;
-  std::function<void(const std::string&)> on_removed_;
+  std::function<void(const PeerKey&)> on_removed_;
 };
 
 }  // namespace xl::router

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/logged_alerts.h"
@@ -41,6 +42,17 @@ nlohmann::json DeskCamera(System& sys, const std::string& id) {
 std::string HealthAt(System& sys, const std::string& id) {
   const auto c = DeskCamera(sys, id);
   return c.is_object() ? c.value("health", "") : "";
+}
+
+// True when a line of `text` holds every one of `words`.
+bool HasLine(const std::string& text, const std::vector<std::string>& words) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (std::all_of(words.begin(), words.end(),
+                    [&](const std::string& w) { return line.find(w) != std::string::npos; }))
+      return true;
+  }
+  return false;
 }
 
 std::vector<std::string> Of(const AlertsByCamera& alerts, const std::string& camera) {
@@ -98,10 +110,21 @@ TEST(Cascade, AVillagesAlertsReachItsTownOnceInOrderAcrossRestartsAndOnlyInsideI
   const std::string link_down = std::string("child_link_down:") + kSite;
   ASSERT_TRUE(WaitUntil([&] { return Has(town.Problems(), link_down); }, seconds(60))) << town_router->Output();
   EXPECT_EQ(HealthAt(town, kVillageA), "link_down") << "a camera behind a link that is down is not 'offline'";
+  // The town's router starts again while the village is still away: it still knows the
+  // village's cameras, and that the link is down once the village has not said hello in time.
+  town_router->Kill();
+  town_router = town.StartRouter({"--children", children});
+  ASSERT_TRUE(WaitUntil([&] { return Has(town.Problems(), link_down); }, seconds(60))) << town_router->Output();
+  EXPECT_EQ(HealthAt(town, kVillageA), "link_down") << DeskCamera(town, kVillageA).dump();
   village_router = village.StartRouter(to_town);
   ASSERT_TRUE(WaitUntil([&] { return !Has(town.Problems(), link_down); }, seconds(60))) << town_router->Output();
   EXPECT_EQ(town.Metric(std::string("xl_link_child_up{site=\"") + kSite + "\"}"), 1);
   ASSERT_TRUE(WaitUntil([&] { return HealthAt(town, kVillageA) == "online"; }, seconds(60)));
+  // Both ends list the link.
+  ASSERT_EQ(town.RunXl({"link", "ls"}, &out), 0) << out;
+  EXPECT_TRUE(HasLine(out, {"child", kSite, kTownPrefix, "up"})) << out;
+  ASSERT_EQ(village.RunXl({"link", "ls"}, &out), 0) << out;
+  EXPECT_TRUE(HasLine(out, {"parent", children, "up"})) << out;
 
   // More alerts come up after both restarts; then the cameras go (signal-loss alerts follow).
   const size_t before = Of(at_town(), kVillageA).size();

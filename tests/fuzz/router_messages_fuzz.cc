@@ -55,7 +55,7 @@ struct Router {
     log = std::move(AlertLog::Open(db).value());
     store = std::move(CameraStore::Open(db).value());
     keys = std::move(KeyStore::Open(db).value());
-    children = std::make_unique<ChildLinks>(ctx, *keys, child_inbox);
+    children = std::move(ChildLinks::Open(db, ctx, *keys, child_inbox, now).value());
     const xl::wire::CameraSpec cam = xl::fuzz::VillageCamera();
     (void)store->Put({cam});
     for (auto* s : {&control_socket, &client_socket, &video_socket}) {

@@ -15,6 +15,7 @@
 //   xl [--api URL] key ls                          the router's public key and the registered keys
 //   xl [--api URL] key add (worker ID | user NAME) KEY|FILE   let a worker or a user's client in
 //   xl [--api URL] key add child SITE KEY|FILE --prefix REGION  let a child router in, speaking for REGION
+//   xl [--api URL] link ls                         links to the parent and child routers: state, lag, cameras
 //   xl [--api URL] key rm KEY|FILE                 revoke a key (its connections are refused from then on)
 //   xl [--api URL] user ls                         desk users (inside the admin's region)
 //   xl [--api URL] user add NAME ROLE [REGION]     a desk user; password from XL_USER_PASSWORD
@@ -56,7 +57,7 @@ constexpr const char* kUsage =
     "          camera set ID [--name N] [--url U] [--region R] [--username U] [--password P]"
     " [--enabled true|false] [--profile JSON] |\n"
     "          camera rm ID | import FILE.csv [--dry-run] [--wait S] | status [--all] | worker ls |\n"
-    "          live ID --out FILE.mp4 [--seconds S] |\n"
+    "          live ID --out FILE.mp4 [--seconds S] | link ls |\n"
     "          key gen --out FILE | key ls | key add (worker ID | user NAME) KEY|FILE |\n"
     "          key add child SITE KEY|FILE --prefix REGION | key rm KEY|FILE |\n"
     "          user ls | user add NAME ROLE [REGION] | user passwd NAME | user set NAME ROLE [REGION] |\n"
@@ -514,6 +515,42 @@ int main(int argc, char** argv) {
   if (cmd == "user") {
     int rc = User(cli, args);
     return rc == 2 ? usage() : rc;
+  }
+  if (cmd == "link" && sub == "ls") {
+    auto r = cli.Call("GET", "/api/links");
+    if (!r) return 1;
+    json rows = json::array();
+    if ((*r)["parent"].is_object()) {
+      json p = (*r)["parent"];
+      rows.push_back({{"link", "parent"},
+                      {"site", p["endpoint"]},
+                      {"state", p["state"]},
+                      {"for_s", p["for_s"]},
+                      {"lag", p["lag_alerts"]},
+                      {"cameras", p["catalog_cameras"]},
+                      {"refused", p["refused"]}});
+    }
+    for (const json& c : (*r)["children"]) {
+      rows.push_back({{"link", "child"},
+                      {"site", c["site"]},
+                      {"region", c["region"]},
+                      {"state", c["state"]},
+                      {"for_s", c["for_s"]},
+                      {"lag", c["behind"]},
+                      {"alerts", c["alerts"]},
+                      {"cameras", c["cameras"]},
+                      {"refused", c["refused"]}});
+    }
+    Table(rows, {{"link", "LINK"},
+                 {"site", "SITE"},
+                 {"region", "REGION"},
+                 {"state", "STATE"},
+                 {"for_s", "FOR S"},
+                 {"lag", "LAG (ALERTS)"},
+                 {"alerts", "ALERTS"},
+                 {"cameras", "CAMERAS"},
+                 {"refused", "REFUSED"}});
+    return 0;
   }
   if (cmd == "worker" && sub == "ls") {
     auto r = cli.Call("GET", "/api/workers");

@@ -1,0 +1,46 @@
+#include "router/cascade/links_api.h"
+
+namespace xl::router {
+
+namespace {
+const char* StateText(ParentLink::State s) {
+  return s == ParentLink::State::kUp ? "up" : s == ParentLink::State::kDown ? "down" : "connecting";
+}
+int64_t Seconds(int64_t from_ms, int64_t now_ms) {
+  return from_ms > 0 && now_ms > from_ms ? (now_ms - from_ms) / 1000 : 0;
+}
+}  // namespace
+
+nlohmann::json LinksJson(const ParentLink* parent, const ChildLinks* children, const std::string& region,
+                         int64_t now_ms) {
+  nlohmann::json out = {{"parent", nullptr}, {"children", nlohmann::json::array()}};
+  if (parent && region.empty()) {
+    const ParentLink::Stats s = parent->stats();
+    out["parent"] = {{"endpoint", parent->endpoint()},
+                     {"state", StateText(s.state)},
+                     {"for_s", Seconds(parent->since_ms(), now_ms)},
+                     {"acked", s.acked},
+                     {"lag_alerts", s.lag},
+                     {"sent", s.sent},
+                     {"resends", s.resends},
+                     {"refused", s.refused},
+                     {"catalog_cameras", s.catalog_cameras}};
+  }
+  if (children) {
+    for (const ChildLinks::Link& l : children->Links()) {
+      // A region's admin sees the children inside its region.
+      if (!region.empty() && l.prefix.rfind(region, 0) != 0) continue;
+      out["children"].push_back({{"site", l.site},
+                                 {"region", l.prefix},
+                                 {"state", l.up ? "up" : "down"},
+                                 {"for_s", Seconds(l.since_ms, now_ms)},
+                                 {"alerts", l.alerts},
+                                 {"refused", l.refused},
+                                 {"behind", l.behind},
+                                 {"cameras", l.cameras}});
+    }
+  }
+  return out;
+}
+
+}  // namespace xl::router
