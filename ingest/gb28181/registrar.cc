@@ -568,7 +568,7 @@ Registrar::Output Registrar::Tick(int64_t now_ms) {
   const int64_t silence_ms = int64_t(config_.keepalive_s) * config_.keepalive_misses * 1000;
   for (auto& [id, d] : devices_) {
     if (!d.registered) continue;
-    if (now_ms >= d.expires_at_ms) {
+    if (now_ms >= d.expires_at_ms + kRegistrationGraceMs) {
       SetOnline(d, false, "registration expired", out);
       d.registered = false;
       out.events.push_back({GbEvent::kUnregistered, id, "registration expired"});

@@ -115,6 +115,10 @@ class Registrar {
   // a power cut would otherwise answer all at once, overflow our UDP receive buffer and lose
   // catalogs (then asked again only 10 s later).
   static constexpr size_t kMaxQueriesInFlight = 64;
+  // A registration is kept this long past its Expires: a re-REGISTER delayed by the network,
+  // by a device that refreshes at the last moment or by a busy worker does not take the device
+  // offline (seen: a device refreshing every 2 s of 4 lost while the worker's loop was held up).
+  static constexpr int64_t kRegistrationGraceMs = 10000;
   static constexpr int64_t kQueryTimeoutMs = 3000;  // a catalog not complete by then frees its place
   // A catalog whose parts stopped coming this long ago is complete, whatever its SumNum said
   // (devices count duplicates, groups, or channels they then leave out).

@@ -383,6 +383,14 @@ TEST_F(RegistrarTest, SilenceTakesADeviceOfflineAndAKeepaliveBringsItBack) {
   EXPECT_TRUE(Has(Feed(Request("MESSAGE", "34020000001320000001", 4, "", BuildManscdp(k)), 42000), GbEvent::kOnline));
 }
 
+TEST_F(RegistrarTest, ARegistrationOutlivesItsExpiresByAGraceForALateRefresh) {
+  Register("34020000001320000001", "default-pw", "4");  // at 1 s: expires at 5 s
+  EXPECT_FALSE(Has(registrar_.Tick(5000 + Registrar::kRegistrationGraceMs - 1), GbEvent::kUnregistered));
+  EXPECT_TRUE(registrar_.devices().at("34020000001320000001").registered);
+  EXPECT_TRUE(Has(registrar_.Tick(5000 + Registrar::kRegistrationGraceMs), GbEvent::kUnregistered));
+  EXPECT_FALSE(registrar_.devices().at("34020000001320000001").registered);
+}
+
 TEST_F(RegistrarTest, ExpiresZeroUnregistersAndStrangersAreRefused) {
   Register("34020000001320000001", "default-pw");
   auto gone = Register("34020000001320000001", "default-pw", "0");
