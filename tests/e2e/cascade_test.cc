@@ -6,9 +6,13 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <thread>
+#include <zmq.hpp>
 
+#include "proto/wire/curve.h"
+#include "proto/wire/wire.h"
 #include "tests/support/logged_alerts.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
@@ -182,6 +186,41 @@ TEST(Cascade, ChildKeysNeedARegionAndAParentNeedsItsKey) {
   auto lone = village.StartRouter({"--parent", "tcp://127.0.0.1:1"});
   ASSERT_NE(lone->Wait(std::chrono::seconds(30)), -1);
   EXPECT_NE(lone->Output().find("--parent and --parent-key go together"), std::string::npos) << lone->Output();
+}
+
+// The children endpoint, tried as a stranger: a key the town does not know, a worker's key
+// and no CURVE at all get no answer, the refused handshakes are counted, and no link appears.
+TEST(Cascade, StrangersOnTheChildrenEndpointGetNothing) {
+  System town("cascade-strangers");
+  const std::string children = "tcp://127.0.0.1:" + std::to_string(FreePort());
+  auto router = town.StartRouter({"--children", children});
+  std::string out;
+  ASSERT_TRUE(WaitUntil([&] { return town.RunXl({"key", "ls"}, &out) == 0; }, seconds(30))) << out;
+  const double refused = town.Metric("xl_refused_connections_total");
+  const std::string server = ResolvePublicKey(town.RouterKeyFile()).value();
+  const std::vector<std::optional<CurveKeyPair>> peers = {
+      GenerateCurveKeyPair().value(), ReadCurveKeyPair(town.TrustKey("worker-x", "worker", "x")).value(), std::nullopt};
+  zmq::context_t ctx(1);
+  for (const auto& own : peers) {
+    zmq::socket_t peer(ctx, zmq::socket_type::dealer);
+    peer.set(zmq::sockopt::linger, 0);
+    if (own) MakeCurveClient(peer, {*own, server});
+    peer.connect(children);
+    wire::LinkUp up;
+    up.mutable_hello()->set_log_stream(1);
+    up.mutable_hello()->set_log_head(1);
+    (void)peer.send(ToFrame(up), zmq::send_flags::dontwait);
+    zmq::pollitem_t item{peer.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(3000));
+    EXPECT_FALSE(item.revents & ZMQ_POLLIN) << "the children endpoint answered a stranger";
+  }
+  // The unknown key and the worker's key reach the ZAP handler and are refused there.
+  EXPECT_TRUE(WaitUntil([&] { return town.Metric("xl_refused_connections_total") >= refused + 2; }, seconds(30)))
+      << town.Metric("xl_refused_connections_total") << " refused, " << refused << " before";
+  auto links = town.Api("GET", "/api/links");
+  ASSERT_TRUE(links.ok());
+  EXPECT_EQ(nlohmann::json::parse(links->body)["children"].size(), 0u) << links->body;
+  EXPECT_NE(router->Output().find("to the children endpoint"), std::string::npos) << router->Output();
 }
 
 }  // namespace
