@@ -3,9 +3,6 @@
 namespace xl::router {
 
 namespace {
-const char* StateText(ParentLink::State s) {
-  return s == ParentLink::State::kUp ? "up" : s == ParentLink::State::kDown ? "down" : "connecting";
-}
 int64_t Seconds(int64_t from_ms, int64_t now_ms) {
   return from_ms > 0 && now_ms > from_ms ? (now_ms - from_ms) / 1000 : 0;
 }
@@ -17,7 +14,7 @@ nlohmann::json LinksJson(const ParentLink* parent, const ChildLinks* children, c
   if (parent && region.empty()) {
     const ParentLink::Stats s = parent->stats();
     out["parent"] = {{"endpoint", parent->endpoint()},
-                     {"state", StateText(s.state)},
+                     {"state", ParentLink::StateName(s.state)},
                      {"for_s", Seconds(parent->since_ms(), now_ms)},
                      {"acked", s.acked},
                      {"lag_alerts", s.lag},

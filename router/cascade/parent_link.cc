@@ -9,10 +9,11 @@ namespace xl::router {
 
 namespace {
 constexpr int64_t kRefusalLogMs = 60 * 1000;
-const char* StateName(ParentLink::State s) {
-  return s == ParentLink::State::kUp ? "up" : s == ParentLink::State::kDown ? "down" : "connecting";
-}
 }  // namespace
+
+const char* ParentLink::StateName(State s) {
+  return s == State::kUp ? "up" : s == State::kDown ? "down" : "connecting";
+}
 
 ParentLink::ParentLink(zmq::context_t& ctx, const ParentLinkConfig& config, AlertLog& log)
     : config_(config), log_(log), socket_(ctx, zmq::socket_type::dealer) {}

@@ -60,6 +60,7 @@ class ParentLink {
   void Pump(int64_t now_ms);
 
   enum class State { kConnecting, kUp, kDown };
+  static const char* StateName(State state);  // "connecting", "up", "down"
   struct Stats {
     State state = State::kConnecting;
     uint64_t acked = 0;            // the parent has this log up to here (0: nothing yet, or not known)
