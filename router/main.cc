@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(arg, "--media") && (value = next())) config.media_endpoint = value;
     else if (!std::strcmp(arg, "--video") && (value = next())) config.video_endpoint = value;
     else if (!std::strcmp(arg, "--children") && (value = next())) config.children_endpoint = value;
+    else if (!std::strcmp(arg, "--site-name") && (value = next())) config.site_name = value;
     else if (!std::strcmp(arg, "--parent") && (value = next())) config.parent.endpoint = value;
     else if (!std::strcmp(arg, "--parent-key") && (value = next())) config.parent.parent_key = value;
     else if (!std::strcmp(arg, "--http") && (value = next()) && std::strchr(value, ':') &&
@@ -95,7 +96,8 @@ int main(int argc, char** argv) {
       config.retention.max_size_mb = *xl::ParseIntArg(value, 0, 100000000);
     else {
       std::cerr << "usage: xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] "
-                   "[--media ENDPOINT] [--video ENDPOINT] [--children ENDPOINT] [--parent ENDPOINT --parent-key "
+                   "[--media ENDPOINT] [--video ENDPOINT] [--children ENDPOINT [--site-name NAME]] [--parent ENDPOINT "
+                   "--parent-key "
                    "KEY|FILE] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--rtsp-threads N] "
                    "[--rtsp-merge-ms N] "
                    "[--rtsp-session-timeout-s N] [--rtsp-max-players N] [--db FILE] [--regions "

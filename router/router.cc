@@ -171,23 +171,24 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
     video_at = r->video_.get(zmq::sockopt::last_endpoint);  // the port chosen, for "*"
     r->hub_.SealVideo(r->video_, uint16_t(std::stoi(video_at.substr(video_at.rfind(':') + 1))));
   }
+  auto desk = AlertDesk::Open(config.database);
+  if (!desk.ok()) return desk.error();
+  r->desk_ = std::move(desk.value());
   if (!config.children_endpoint.empty()) {
     if (!config.curve) return Error{"child routers (--children) need CURVE: drop --insecure-no-curve"};
-    auto children = ChildLinks::Open(config.database, ctx, *r->keys_, r->inbox_, MonotonicMs());
+    auto children = ChildLinks::Open(
+        config.database, ctx, {*r->keys_, r->inbox_, *r->desk_, r->log_->stream(), config.site_name}, MonotonicMs());
     if (!children.ok()) return children.error();
     r->children_ = std::move(children.value());
     if (Status s = r->children_->Bind(config.children_endpoint, r->key_pair_); !s.ok()) return s.error();
   }
   if (!config.parent.endpoint.empty()) {
     if (!config.curve) return Error{"a parent link (--parent) needs CURVE: drop --insecure-no-curve"};
-    auto parent = ParentLink::Connect(ctx, config.parent, r->key_pair_, *r->log_);
+    auto parent = ParentLink::Connect(ctx, config.parent, r->key_pair_, *r->log_, *r->desk_);
     if (!parent.ok()) return parent.error();
     r->parent_ = std::move(parent.value());
     r->parent_->SetCatalog([router = r.get()] { return router->Catalog(); });
   }
-  auto desk = AlertDesk::Open(config.database);
-  if (!desk.ok()) return desk.error();
-  r->desk_ = std::move(desk.value());
   auto retention = AlertRetention::Open(config.database, config.retention);
   if (!retention.ok()) return retention.error();
   r->retention_ = std::move(retention.value());
@@ -527,7 +528,9 @@ void Router::WatchLinks(int64_t now_ms) {
       }
     }
     for (const wire::Camera& c : children_->TakeCameraChanges()) feed_->OnCamera(c);
+    OnArrivedSteps(children_->TakeArrivedSteps());
   }
+  if (parent_) OnArrivedSteps(parent_->TakeArrivedSteps());
   if (parent_ && parent_->stats().state != parent_state_) {
     parent_state_ = parent_->stats().state;
     if (parent_state_ == ParentLink::State::kDown) {
@@ -536,6 +539,15 @@ void Router::WatchLinks(int64_t now_ms) {
     } else if (parent_state_ == ParentLink::State::kUp) {
       ClearProblem(kParentLinkDown);
     }
+  }
+}
+
+void Router::OnArrivedSteps(const std::vector<LoggedStep>& steps) {
+  for (const LoggedStep& s : steps) {
+    const std::string state = desk_->StateOf(s.alert.id);
+    spdlog::info("desk: alert {} {} by {} at {}{}{} (now {})", s.alert.id, s.step.step, s.step.user, s.step.site,
+                 s.step.unit.empty() ? "" : " to " + s.step.unit, s.step.note.empty() ? "" : ": " + s.step.note, state);
+    feed_->OnHandling(s.alert.id, s.alert.camera_id, s.alert.region, state, s.step.step, s.step.user);
   }
 }
 
@@ -864,6 +876,7 @@ void Router::Run(const std::atomic<bool>& stop) {
     }
     if (now >= next_retention_ms_) next_retention_ms_ = now + ApplyRetention();
     if (parent_) parent_->Pump(now);
+    if (children_) children_->Pump(now);
     WatchLinks(now);
     hub_.Pump(now);
   }

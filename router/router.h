@@ -43,8 +43,9 @@ struct RouterConfig {
   std::string control_endpoint = "tcp://127.0.0.1:5557";  // workers' control channel (DEALER)
   std::string media_endpoint = "tcp://127.0.0.1:5558";    // workers' live video (PUSH)
   std::string video_endpoint = "tcp://127.0.0.1:5559";    // native clients' sealed live video (with CURVE)
-  std::string children_endpoint;  // child routers connect here (with CURVE; router/cascade/); "": none
-  ParentLinkConfig parent;        // this router's parent, if any
+  std::string children_endpoint;     // child routers connect here (with CURVE; router/cascade/); "": none
+  ParentLinkConfig parent;           // this router's parent, if any
+  std::string site_name = "parent";  // this centre's name on its children's desks (the steps taken here)
   std::string key_file;  // the router's CURVE key pair, created on first start; "": router.key beside the database
   bool curve = true;     // false only for benchmarks, and only with every endpoint on loopback
   std::string http_address = "127.0.0.1";  // REST API and /metrics
@@ -93,6 +94,8 @@ class Router {
   // Links to children or the parent that went up or down: problems raised or cleared; the
   // children's cameras that changed go to the desks.
   void WatchLinks(int64_t now_ms);
+  // Handling steps that came from the parent or children: logged, and the desks told.
+  void OnArrivedSteps(const std::vector<LoggedStep>& steps);
   // This router's catalog as its parent gets it: the registry's cameras with their states,
   // and the children's cameras.
   std::vector<wire::Camera> Catalog() const;

@@ -35,6 +35,15 @@ Result<AlertRetention::Deleted> AlertRetention::Step(int64_t now_ms) {
     due.push_back(ColumnText(oldest->get(), 0));
   }
   oldest->reset();  // finalized: no read open while deleting
+  // Handling steps of alerts not (or no longer) here — another centre's step on an alert this
+  // router deleted — go by their own age.
+  auto orphans = PrepareSql(db_.get(),
+                            "DELETE FROM handling WHERE id IN (SELECT h.id FROM handling h WHERE h.at_ms < ? AND "
+                            "NOT EXISTS (SELECT 1 FROM events e WHERE e.alert_id = h.alert_id) LIMIT ?)");
+  if (!orphans.ok()) return Internal("retention: " + orphans.error().message);
+  sqlite3_bind_int64(orphans->get(), 1, cutoff);
+  sqlite3_bind_int(orphans->get(), 2, policy_.batch);
+  if (sqlite3_step(orphans->get()) != SQLITE_DONE) return SqliteError(db_.get(), "retention");
   if (due.empty()) return out;
 
   if (Status s = ExecSql(db_.get(), "BEGIN IMMEDIATE"); !s.ok()) return Error{"retention: " + s.message(), s.code()};

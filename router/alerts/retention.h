@@ -1,7 +1,8 @@
 // Retention of the alert log: the router's disk does not fill over months. Whole events go,
 // oldest first (by their latest message): every message of the event with its snapshots, its
 // row in the desk's event list and its handling history (the `handling` table of
-// router/desk/alert_desk.h) — never a part of an event without the rest.
+// router/desk/alert_desk.h) — never a part of an event without the rest. Handling steps of
+// alerts that are not here (steps from another centre of the cascade) go by their own age.
 //
 // An event goes when its latest message was logged more than `max_age_days` ago, or, with a
 // size budget, while the database's pages in use exceed `max_size_mb`. Deletion runs in small

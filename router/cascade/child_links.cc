@@ -25,23 +25,27 @@ CREATE TABLE IF NOT EXISTS child_catalog(
   PRIMARY KEY(site, camera_id));
 )sql";
 
-ChildLinks::ChildLinks(zmq::context_t& ctx, KeyStore& keys, delivery::Inbox& inbox, SqlitePtr db, int64_t down_after_ms)
-    : keys_(keys),
-      inbox_(inbox),
+ChildLinks::ChildLinks(zmq::context_t& ctx, Sources sources, SqlitePtr db, int64_t down_after_ms)
+    : keys_(sources.keys),
+      inbox_(sources.inbox),
+      desk_(sources.desk),
+      stream_(sources.stream),
+      site_name_(std::move(sources.site_name)),
       db_(std::move(db)),
       down_after_ms_(down_after_ms),
       socket_(ctx, zmq::socket_type::router) {}
 
-Result<std::unique_ptr<ChildLinks>> ChildLinks::Open(const std::string& path, zmq::context_t& ctx, KeyStore& keys,
-                                                     delivery::Inbox& inbox, int64_t now_ms, int64_t down_after_ms) {
+Result<std::unique_ptr<ChildLinks>> ChildLinks::Open(const std::string& path, zmq::context_t& ctx, Sources sources,
+                                                     int64_t now_ms, int64_t down_after_ms) {
   auto db = OpenDatabase(path, kSchema);
   if (!db.ok()) return db.error();
-  std::unique_ptr<ChildLinks> links(new ChildLinks(ctx, keys, inbox, std::move(db.value()), down_after_ms));
+  KeyStore& keys = sources.keys;
+  std::unique_ptr<ChildLinks> links(new ChildLinks(ctx, std::move(sources), std::move(db.value()), down_after_ms));
   // Every registered child, up for a grace period as long as the timeout: one that does not
   // say hello within it is down.
   for (const PeerKey& k : keys.List()) {
     if (k.kind != PeerKind::kChild) continue;
-    State& child = links->children_[k.name];
+    State& child = links->StateOf(k.name);
     child.link = {k.name, k.prefix, true, now_ms};
     child.heard_ms = now_ms;
   }
@@ -56,6 +60,17 @@ Result<std::unique_ptr<ChildLinks>> ChildLinks::Open(const std::string& path, zm
     child->second.link.cameras = child->second.cameras.size();
   }
   return links;
+}
+
+ChildLinks::State& ChildLinks::StateOf(const std::string& site) {
+  State& child = children_[site];
+  if (!child.steps) child.steps = std::make_unique<StepSender>(desk_, SourceOf(site), site_name_);
+  return child;
+}
+
+const delivery::Mark& ChildLinks::StepsMark(State& child) {
+  if (!child.steps_mark) child.steps_mark = desk_.MarkOf(SourceOf(child.link.site));
+  return *child.steps_mark;
 }
 
 bool ChildLinks::Forget(const std::string& site) {
@@ -150,7 +165,7 @@ void ChildLinks::Drain(int64_t now_ms, std::vector<wire::Alert>* alerts) {
 
 void ChildLinks::OnMessage(const PeerKey& key, const std::string& routing_id, const zmq::message_t& body,
                            int64_t now_ms, std::vector<wire::Alert>* alerts) {
-  State& child = children_[key.name];
+  State& child = StateOf(key.name);
   child.link.site = key.name;
   child.link.prefix = key.prefix;  // as registered now (a key re-registered may narrow it)
   child.routing_id = routing_id;
@@ -160,8 +175,19 @@ void ChildLinks::OnMessage(const PeerKey& key, const std::string& routing_id, co
     Refuse(child, "a malformed message (" + std::to_string(body.size()) + " bytes)", now_ms);
     return;
   }
+  if (up.has_steps_ack()) {
+    child.steps->OnMark(up.steps_ack().stream(), up.steps_ack().seq(), stream_);
+    return;
+  }
+  if (up.has_steps()) {
+    OnSteps(child, key, up.steps(), now_ms);
+    return;
+  }
   if (up.has_hello()) {
     child.stream = up.hello().log_stream();
+    if (up.hello().has_steps_mark()) {
+      child.steps->OnMark(up.hello().steps_mark().stream(), up.hello().steps_mark().seq(), stream_);
+    }
     const delivery::Mark m = inbox_.Committed(SourceOf(key.name));
     const uint64_t have = m.stream == child.stream ? m.seq : 0;
     child.link.behind = up.hello().log_head() > have ? up.hello().log_head() - have : 0;
@@ -206,6 +232,44 @@ void ChildLinks::OnMessage(const PeerKey& key, const std::string& routing_id, co
   kept.set_site(a.site().empty() ? key.name : key.name + "/" + a.site());
   kept.clear_worker();  // its worker is the child's: the clip stays below
   ++child.link.alerts;
+}
+
+void ChildLinks::OnSteps(State& child, const PeerKey& key, const wire::HandlingSteps& run, int64_t now_ms) {
+  const std::string& site = key.name;
+  auto taken = TakeSteps(desk_, SourceOf(site), run, [&](LoggedStep& s, std::string* why) {
+    const StepAlert& a = s.alert;
+    if (!ValidateCameraId(a.camera_id).ok() || !Within(a.camera_id, key.prefix) ||
+        (!a.region.empty() && !Within(a.region, key.prefix))) {
+      *why = "camera " + a.camera_id + " (region " + a.region + ") is outside region " + key.prefix + ", which " +
+             site + " speaks for";
+      return false;
+    }
+    s.alert.site = a.site.empty() ? site : site + "/" + a.site;
+    s.step.site = s.step.site.empty() ? site : site + "/" + s.step.site;
+    return true;
+  });
+  if (!taken.ok()) {
+    spdlog::error("cascade: cannot keep the handling steps of child {}: {}", site, taken.error().message);
+    return;  // not acknowledged: they come again
+  }
+  if (taken->refused) Refuse(child, std::to_string(taken->refused) + " handling steps, e.g. " + taken->why, now_ms);
+  child.steps_mark = taken->mark;
+  for (LoggedStep& s : taken->fresh) arrived_.push_back(std::move(s));
+  wire::LinkDown down;
+  down.mutable_steps_ack()->set_stream(taken->mark.stream);
+  down.mutable_steps_ack()->set_seq(taken->mark.seq);
+  Send(child.routing_id, down);
+}
+
+void ChildLinks::Pump(int64_t now_ms) {
+  for (auto& [site, child] : children_) {
+    if (!child.link.up || child.routing_id.empty()) continue;
+    if (auto run = child.steps->Due(stream_, now_ms)) {
+      wire::LinkDown down;
+      *down.mutable_steps() = std::move(*run);
+      Send(child.routing_id, down);  // gone: again after the resend time
+    }
+  }
 }
 
 void ChildLinks::ApplyCatalog(State& child, const PeerKey& key, const wire::Catalog& catalog, int64_t now_ms) {
@@ -312,6 +376,11 @@ void ChildLinks::Acknowledge() {
     down.mutable_ack()->set_stream(child.stream);
     down.mutable_ack()->set_seq(m.stream == child.stream ? m.seq : 0);
     Send(child.routing_id, down);
+    const delivery::Mark& steps = StepsMark(child);
+    wire::LinkDown mark;
+    mark.mutable_steps_ack()->set_stream(steps.stream);
+    mark.mutable_steps_ack()->set_seq(steps.seq);
+    Send(child.routing_id, mark);
   }
 }
 
@@ -323,6 +392,7 @@ std::vector<ChildLinks::Change> ChildLinks::Expire(int64_t now_ms) {
     child.link.up = up;
     child.link.since_ms = now_ms;
     changes.push_back({site, up});
+    if (!up) child.steps->Reset();
     for (const auto& [id, c] : child.cameras) changed_[id] = site;
     if (up) {
       spdlog::info("cascade: link from child {} (region {}) up, {} alerts to come", site, child.link.prefix,

@@ -9,6 +9,10 @@
 // the child. Each link is up while its child says hello (every second) and down after
 // `down_after_ms` of silence.
 //
+// Handling steps go both ways (router/cascade/step_relay.h): each child's steps (on its
+// alerts, inside its prefix) are kept here, and the steps taken here or above on a child's
+// alerts go down to it.
+//
 // Each child's catalog (its cameras and their states, router/cascade/parent_link.h) is kept,
 // inside the child's prefix only, in memory and in the router's database (table
 // `child_catalog`), so after a restart of this router a child that does not come back still
@@ -23,7 +27,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 #include <zmq.hpp>
 
@@ -31,6 +37,8 @@
 #include "common/status.h"
 #include "proto/wire/curve.h"
 #include "proto/wire/delivery/inbox.h"
+#include "router/cascade/step_relay.h"
+#include "router/desk/alert_desk.h"
 #include "router/keys/key_store.h"
 #include "xueliang.pb.h"
 
@@ -38,10 +46,18 @@ namespace xl::router {
 
 class ChildLinks {
  public:
+  // What the links work with: this router's keys, its inbox of alerts, its handling steps
+  // (with its log's identity `stream`) and its name as children see it in steps taken here.
+  struct Sources {
+    KeyStore& keys;
+    delivery::Inbox& inbox;
+    AlertDesk& desk;
+    uint64_t stream = 0;
+    std::string site_name;
+  };
   // Opens the catalogs kept in the database at `path` and knows every registered child key.
-  static Result<std::unique_ptr<ChildLinks>> Open(const std::string& path, zmq::context_t& ctx, KeyStore& keys,
-                                                  delivery::Inbox& inbox, int64_t now_ms,
-                                                  int64_t down_after_ms = 10000);
+  static Result<std::unique_ptr<ChildLinks>> Open(const std::string& path, zmq::context_t& ctx, Sources sources,
+                                                  int64_t now_ms, int64_t down_after_ms = 10000);
 
   // Binds the children endpoint as a CURVE server with this router's key pair (the ZAP
   // handler lets in child keys only).
@@ -57,8 +73,13 @@ class ChildLinks {
   void OnMessage(const PeerKey& key, const std::string& routing_id, const zmq::message_t& body, int64_t now_ms,
                  std::vector<wire::Alert>* alerts);
   // Tells every child heard since the last call how far its log is committed here (the
-  // inbox's committed marks). Call after the batch was committed, or discarded.
+  // inbox's committed marks), and how far its handling steps. Call after the batch was
+  // committed, or discarded.
   void Acknowledge();
+  // Sends each child whose link is up the handling steps due to it.
+  void Pump(int64_t now_ms);
+  // Handling steps children sent that are new here (the desks are told), since the last call.
+  std::vector<LoggedStep> TakeArrivedSteps() { return std::exchange(arrived_, {}); }
 
   // Every child's camera, its `site` the path from here ("东街镇/东村") and `link_down` set
   // when its child's link (or one below) is down.
@@ -102,12 +123,18 @@ class ChildLinks {
     int64_t refusal_logged_ms = -1;
     std::map<std::string, wire::Camera> cameras;  // its catalog, `site` already the path from here
     bool catalog_complete = false;                // a complete catalog came since this router started
+    std::unique_ptr<StepSender> steps;            // this router's steps for the child
+    std::optional<delivery::Mark> steps_mark;     // how far this router has the child's steps (read once)
   };
+  State& StateOf(const std::string& site);
+  // Keeps a run of child `key`'s handling steps inside its prefix, and acknowledges it.
+  void OnSteps(State& child, const PeerKey& key, const wire::HandlingSteps& run, int64_t now_ms);
+  const delivery::Mark& StepsMark(State& child);
   // Applies a catalog message of `child` (known by `key`).
   void ApplyCatalog(State& child, const PeerKey& key, const wire::Catalog& catalog, int64_t now_ms);
   // The camera as Cameras() gives it.
   static wire::Camera Shown(const State& child, const wire::Camera& camera);
-  ChildLinks(zmq::context_t& ctx, KeyStore& keys, delivery::Inbox& inbox, SqlitePtr db, int64_t down_after_ms);
+  ChildLinks(zmq::context_t& ctx, Sources sources, SqlitePtr db, int64_t down_after_ms);
   // Writes child `site`'s catalog changes: every camera of it when `complete` (the rest
   // deleted), else `changed` and `removed`. Logged on failure (the catalog comes again).
   void Store(const std::string& site, bool complete, const std::vector<std::string>& changed,
@@ -119,11 +146,15 @@ class ChildLinks {
 
   KeyStore& keys_;
   delivery::Inbox& inbox_;
+  AlertDesk& desk_;
+  const uint64_t stream_;
+  const std::string site_name_;
   SqlitePtr db_;
   const int64_t down_after_ms_;
   zmq::socket_t socket_;
   std::map<std::string, State> children_;       // by site; only registered children get here
   std::map<std::string, std::string> changed_;  // camera → its child's site, since TakeCameraChanges
+  std::vector<LoggedStep> arrived_;
 };
 
 }  // namespace xl::router

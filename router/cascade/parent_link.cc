@@ -15,14 +15,19 @@ const char* ParentLink::StateName(State s) {
   return s == State::kUp ? "up" : s == State::kDown ? "down" : "connecting";
 }
 
-ParentLink::ParentLink(zmq::context_t& ctx, const ParentLinkConfig& config, AlertLog& log)
-    : config_(config), log_(log), socket_(ctx, zmq::socket_type::dealer) {}
+ParentLink::ParentLink(zmq::context_t& ctx, const ParentLinkConfig& config, AlertLog& log, AlertDesk& desk)
+    : config_(config),
+      log_(log),
+      desk_(desk),
+      socket_(ctx, zmq::socket_type::dealer),
+      steps_(desk, "parent", ""),
+      steps_mark_(desk.MarkOf("parent")) {}
 
 Result<std::unique_ptr<ParentLink>> ParentLink::Connect(zmq::context_t& ctx, const ParentLinkConfig& config,
-                                                        const CurveKeyPair& own, AlertLog& log) {
+                                                        const CurveKeyPair& own, AlertLog& log, AlertDesk& desk) {
   auto parent_key = ResolvePublicKey(config.parent_key);
   if (!parent_key.ok()) return Error{"--parent-key: " + parent_key.error().message};
-  std::unique_ptr<ParentLink> link(new ParentLink(ctx, config, log));
+  std::unique_ptr<ParentLink> link(new ParentLink(ctx, config, log, desk));
   zmq::socket_t& s = link->socket_;
   MakeCurveClient(s, {own, *parent_key});
   s.set(zmq::sockopt::linger, 0);
@@ -68,6 +73,8 @@ void ParentLink::OnReadable(int64_t now_ms) {
     }
     heard_ms_ = now_ms;
     if (down.has_ack()) OnAck(down.ack().stream(), down.ack().seq(), now_ms);
+    if (down.has_steps_ack()) steps_.OnMark(down.steps_ack().stream(), down.steps_ack().seq(), log_.stream());
+    if (down.has_steps()) OnSteps(down.steps(), now_ms);
     // The parent lost our catalog (it restarted): again, but not more than every few seconds.
     if (down.send_catalog() && (catalog_complete_ms_ < 0 || now_ms - catalog_complete_ms_ >= 5000)) {
       catalog_wanted_ = true;
@@ -80,6 +87,25 @@ void ParentLink::OnReadable(int64_t now_ms) {
       }
     }
   }
+}
+
+void ParentLink::OnSteps(const wire::HandlingSteps& run, int64_t now_ms) {
+  // The parent's steps are on alerts this router sent up: kept as they come.
+  auto taken = TakeSteps(desk_, "parent", run, [](LoggedStep&, std::string*) { return true; });
+  if (!taken.ok()) {
+    spdlog::error("cascade: cannot keep the parent's handling steps: {}", taken.error().message);
+    return;  // not acknowledged: they come again
+  }
+  if (taken->refused && (refusal_logged_ms_ < 0 || now_ms - refusal_logged_ms_ >= kRefusalLogMs)) {
+    refusal_logged_ms_ = now_ms;
+    spdlog::warn("cascade: {} handling steps from the parent not kept: {}", taken->refused, taken->why);
+  }
+  steps_mark_ = taken->mark;
+  for (LoggedStep& s : taken->fresh) arrived_.push_back(std::move(s));
+  wire::LinkUp up;
+  up.mutable_steps_ack()->set_stream(steps_mark_.stream);
+  up.mutable_steps_ack()->set_seq(steps_mark_.seq);
+  Send(up);
 }
 
 void ParentLink::OnAck(uint64_t stream, uint64_t seq, int64_t now_ms) {
@@ -110,12 +136,15 @@ void ParentLink::Pump(int64_t now_ms) {
     SetState(State::kDown, now_ms,
              "no answer for " + std::to_string(config_.down_after_ms / 1000) + " s (alerts are kept here meanwhile)");
     mark_known_ = false;  // whatever was on its way is sent again from the mark the parent tells
+    steps_.Reset();
   }
   if (hello_ms_ < 0 || now_ms - hello_ms_ >= config_.hello_every_ms) {
     wire::LinkUp up;
     up.mutable_hello()->set_log_stream(log_.stream());
     up.mutable_hello()->set_log_head(log_.head());
-    if (socket_.send(ToFrame(up), zmq::send_flags::dontwait)) hello_ms_ = now_ms;
+    up.mutable_hello()->mutable_steps_mark()->set_stream(steps_mark_.stream);
+    up.mutable_hello()->mutable_steps_mark()->set_seq(steps_mark_.seq);
+    if (Send(up)) hello_ms_ = now_ms;
   }
   if (!mark_known_) return;
   if (!in_flight_.empty() && now_ms - progress_ms_ >= config_.resend_after_ms) {
@@ -125,6 +154,11 @@ void ParentLink::Pump(int64_t now_ms) {
     in_flight_.clear();
   }
   SendDue(now_ms);
+  if (auto run = steps_.Due(log_.stream(), now_ms)) {
+    wire::LinkUp up;
+    *up.mutable_steps() = std::move(*run);
+    Send(up);  // not connected: again after the resend time
+  }
   if (catalog_ && (catalog_wanted_ || now_ms - catalog_complete_ms_ >= config_.catalog_every_ms)) {
     SendCatalog(now_ms, true);
   } else if (catalog_ && now_ms - catalog_diff_ms_ >= config_.catalog_diff_ms) {

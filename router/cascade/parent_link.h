@@ -9,6 +9,9 @@
 // refuses (outside the region prefix it lets this router speak for) are acknowledged by it,
 // counted and logged here.
 //
+// Handling steps go both ways (router/cascade/step_relay.h): those taken here or below go up,
+// those the parent (or above it) took on this router's alerts come down and are kept here.
+//
 // The catalog (this router's cameras with their states, and those of its own children) goes
 // up too: complete when the link comes up, when the parent asks and every few minutes, and in
 // between only what changed, compared once a second with what was sent.
@@ -23,11 +26,16 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 #include <zmq.hpp>
 
 #include "common/status.h"
 #include "proto/wire/curve.h"
+#include "proto/wire/wire.h"
 #include "router/alerts/alert_log.h"
+#include "router/cascade/step_relay.h"
+#include "router/desk/alert_desk.h"
 
 namespace xl::router {
 
@@ -47,7 +55,7 @@ class ParentLink {
   // Connects (in the background: ZeroMQ reconnects by itself) with this router's key pair.
   // Error when the parent's key is not a key.
   static Result<std::unique_ptr<ParentLink>> Connect(zmq::context_t& ctx, const ParentLinkConfig& config,
-                                                     const CurveKeyPair& own, AlertLog& log);
+                                                     const CurveKeyPair& own, AlertLog& log, AlertDesk& desk);
 
   // What the catalog holds now: every camera, with only what the parent shows (no health
   // figures that change with every report). Called from Pump.
@@ -71,12 +79,17 @@ class ParentLink {
     uint64_t catalog_cameras = 0;  // cameras in the catalog as last sent
   };
   Stats stats() const;
+  // Handling steps the parent sent that are new here (the desks are told), since the last call.
+  std::vector<LoggedStep> TakeArrivedSteps() { return std::exchange(arrived_, {}); }
   const std::string& endpoint() const { return config_.endpoint; }
   // When the link went to its current state (monotonic ms).
   int64_t since_ms() const { return since_ms_; }
 
  private:
-  ParentLink(zmq::context_t& ctx, const ParentLinkConfig& config, AlertLog& log);
+  ParentLink(zmq::context_t& ctx, const ParentLinkConfig& config, AlertLog& log, AlertDesk& desk);
+  // Keeps a run of the parent's handling steps and acknowledges it.
+  void OnSteps(const wire::HandlingSteps& run, int64_t now_ms);
+  bool Send(const wire::LinkUp& up) { return bool(socket_.send(ToFrame(up), zmq::send_flags::dontwait)); }
   void SetState(State state, int64_t now_ms, const std::string& why);
   void OnAck(uint64_t stream, uint64_t seq, int64_t now_ms);
   void SendDue(int64_t now_ms);
@@ -85,6 +98,7 @@ class ParentLink {
 
   const ParentLinkConfig config_;
   AlertLog& log_;
+  AlertDesk& desk_;
   zmq::socket_t socket_;
   State state_ = State::kConnecting;
   int64_t since_ms_ = 0;
@@ -101,6 +115,9 @@ class ParentLink {
   bool catalog_wanted_ = true;                       // a complete catalog is due
   int64_t catalog_complete_ms_ = -1, catalog_diff_ms_ = -1;
   Stats counts_;
+  StepSender steps_;
+  delivery::Mark steps_mark_;  // how far this router has the parent's steps
+  std::vector<LoggedStep> arrived_;
 };
 
 }  // namespace xl::router

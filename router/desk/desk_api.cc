@@ -413,9 +413,17 @@ HttpReply DeskApi::Alert(const std::string& id, const DeskUser& me) {
                       {"end_reason", a.end_reason()}});
   }
   json history = json::array();
-  const std::vector<HandlingStep> steps = s_.desk.History(id);
+  std::vector<HandlingStep> steps = s_.desk.History(id);
+  json responder = nullptr;  // who acknowledged first, wherever
   for (const HandlingStep& s : steps) {
-    history.push_back({{"step", s.step}, {"user", s.user}, {"unit", s.unit}, {"note", s.note}, {"at_ms", s.at_ms}});
+    history.push_back({{"step", s.step},
+                       {"user", s.user},
+                       {"unit", s.unit},
+                       {"note", s.note},
+                       {"at_ms", s.at_ms},
+                       {"site", s.site},
+                       {"applied", s.applied}});
+    if (s.step == "ack" && s.applied) responder = {{"user", s.user}, {"site", s.site}, {"at_ms", s.at_ms}};
   }
   const wire::Alert& first = event.front().alert();
   return JsonReply(200, {{"id", id},
@@ -425,7 +433,8 @@ HttpReply DeskApi::Alert(const std::string& id, const DeskUser& me) {
                          {"region", first.region()},
                          {"kind", KindName(first.kind())},
                          {"start_ms", first.start_ms()},
-                         {"state", AlertDesk::StateAfter(steps)},
+                         {"state", AlertDesk::Replay(steps)},
+                         {"responder", responder},
                          {"messages", phases},
                          {"history", history}});
 }
@@ -441,12 +450,12 @@ HttpReply DeskApi::Step(const std::string& id, const std::string& step, const Ht
   if (!TextField(j, "note", &s.note) || !TextField(j, "unit", &s.unit)) {
     return JsonFault(400, "\"note\" and \"unit\" must be text");
   }
-  auto done = s_.desk.Advance(id, s);
+  const wire::Alert& first = event.front().alert();
+  auto done = s_.desk.Advance({id, first.camera_id(), first.region(), first.site()}, s);
   if (!done.ok()) return JsonFault(done.error());
   const std::string state = *done;
   spdlog::info("desk: alert {} {} by {}{}{}", id, state, me.name, s.unit.empty() ? "" : " to " + s.unit,
                s.note.empty() ? "" : ": " + s.note);
-  const wire::Alert& first = event.front().alert();
   if (s_.on_step) s_.on_step(id, first.camera_id(), first.region(), state, step, me.name);
   return JsonReply(200, {{"id", id}, {"state", state}});
 }

@@ -76,10 +76,15 @@ export async function showDetail(id) {
   showClip(id, d);
   const history = $('#history');
   history.innerHTML = '';
+  // Steps taken at other centres name their site; one another centre beat is kept, struck out.
   for (const h of d.history) {
     const li = document.createElement('li');
     li.textContent = `${new Date(h.at_ms).toLocaleTimeString()} ${t({ ack: 'acknowledged', dispatch: 'dispatched',
-      handle: 'handled', close: 'closed' }[h.step])} · ${h.user}${h.unit ? ' → ' + h.unit : ''}${h.note ? ' · ' + h.note : ''}`;
+      handle: 'handled', close: 'closed' }[h.step])} · ${h.site ? h.site + ' · ' : ''}${h.user}${h.unit ? ' → ' + h.unit : ''}${h.note ? ' · ' + h.note : ''}`;
+    if (h.applied === false) {
+      li.className = 'late';
+      li.title = t('step_late');
+    }
     history.appendChild(li);
   }
   const next = { new: 'ack', acknowledged: 'dispatch', dispatched: 'handle', handled: 'close' }[d.state];

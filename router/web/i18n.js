@@ -18,7 +18,8 @@ export const TEXT = {
         change_password: '修改密码', password_changed: '密码已修改',
         alert_log_disk_full: '告警库磁盘已满：新告警暂存于各工作节点，腾出空间后自动补录',
         alert_log_unwritable: '告警库无法写入：新告警暂存于各工作节点，恢复后自动补录',
-        worker_outbox_full: '工作节点告警暂存将满（先舍弃抓图，保留告警文字）：' },
+        worker_outbox_full: '工作节点告警暂存将满（先舍弃抓图，保留告警文字）：',
+        step_late: '未生效：他处已先一步操作' },
   en: { title: 'Xueliang · Monitoring room', user: 'User', password: 'Password', login: 'Log in', logout: 'Log out',
         wall: 'Video wall', alerts: 'Alerts', health: 'Camera health', layout: 'Layout', all_kinds: 'All kinds',
         all_states: 'All states', unit: 'Unit', note: 'Note', ack: 'Acknowledge', dispatch: 'Dispatch',
@@ -37,7 +38,8 @@ export const TEXT = {
         new_password: 'New password', change_password: 'Change password', password_changed: 'Password changed',
         alert_log_disk_full: 'Alert log disk full: new alerts wait at the workers and are stored once there is room',
         alert_log_unwritable: 'Alert log cannot be written: new alerts wait at the workers and are stored once it can',
-        worker_outbox_full: 'Worker outbox nearly full (snapshots go first, alert text stays):' },
+        worker_outbox_full: 'Worker outbox nearly full (snapshots go first, alert text stays):',
+        step_late: 'not applied: another centre was first' },
 };
 export const KINDS = ['motion', 'face', 'signal_loss', 'frozen', 'covered', 'blur', 'brightness', 'scene_change'];
 export const STATES = ['new', 'acknowledged', 'dispatched', 'handled', 'closed'];

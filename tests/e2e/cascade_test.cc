@@ -171,6 +171,117 @@ TEST(Cascade, AVillagesAlertsReachItsTownOnceInOrderAcrossRestartsAndOnlyInsideI
   EXPECT_GT(snapshot->body.size(), 1000u);
 }
 
+// Alert `id` on `sys`'s desk (GET /api/desk/alerts/ID), null when it cannot be read.
+nlohmann::json DeskAlert(System& sys, const std::string& id) {
+  auto r = sys.Api("GET", "/api/desk/alerts/" + id);
+  if (!r.ok() || r->status != 200) return nullptr;
+  return nlohmann::json::parse(r->body, nullptr, false);
+}
+
+std::string StateAt(System& sys, const std::string& id) {
+  const auto a = DeskAlert(sys, id);
+  return a.is_object() ? a.value("state", "") : "";
+}
+
+int Post(System& sys, const std::string& id, const std::string& step,
+         const nlohmann::json& body = nlohmann::json::object()) {
+  auto r = sys.Api("POST", "/api/desk/alerts/" + id + "/" + step, body.dump());
+  return r.ok() ? r->status : -1;
+}
+
+// Each step of an alert's history as "step site applied|late".
+std::vector<std::string> Steps(const nlohmann::json& alert) {
+  std::vector<std::string> out;
+  if (!alert.is_object()) return out;
+  for (const auto& h : alert["history"]) {
+    out.push_back(h.value("step", "") + " " + h.value("site", "") + " " +
+                  (h.value("applied", false) ? "applied" : "late"));
+  }
+  return out;
+}
+
+// An alert is handled at either end of a link and both desks show the same steps, each with
+// the site it was taken at. When both centres acknowledge while the link is down, the first
+// acknowledgement wins at both ends and the other is kept as late.
+TEST(Cascade, AnAlertIsHandledAtEitherEndAndBothEndsAgreeOnItsSteps) {
+  System town("cascade-handling-town"), village("cascade-handling-village");
+  const std::string children = "tcp://127.0.0.1:" + std::to_string(FreePort());
+  const std::vector<std::string> town_args = {"--children", children, "--site-name", "东街镇"};
+  auto town_router = town.StartRouter(town_args);
+  std::string out;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return town.RunXl({"key", "add", "child", kSite, village.RouterKeyFile(), "--prefix", kTownPrefix}, &out) == 0;
+      },
+      seconds(30)))
+      << out << town_router->Output();
+  auto camsim = village.StartCamsim({"a=" + Fixture("vtest.avi"), "b=" + Fixture("tree.avi")});
+  const std::vector<std::string> to_town = {"--parent", children, "--parent-key", town.RouterKeyFile()};
+  auto village_router = village.StartRouter(to_town);
+  auto worker = StartTwoVillages(village);
+  // Two events of camera A at both ends: its pedestrians' motion, then (the simulator
+  // stopped) its signal lost.
+  std::vector<std::string> events;
+  auto events_at_both = [&](size_t n) {
+    events.clear();
+    for (const LoggedAlert& a : ReadAlertLog(village.Database())) {
+      if (a.phase == "start" && a.camera_id == kVillageA && DeskAlert(town, a.alert_id).is_object()) {
+        events.push_back(a.alert_id);
+      }
+    }
+    return events.size() >= n;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return events_at_both(1); }, seconds(120)))
+      << village_router->Output() << town_router->Output();
+  camsim->Stop();
+  ASSERT_TRUE(WaitUntil([&] { return events_at_both(2); }, seconds(120)))
+      << village_router->Output() << town_router->Output();
+  const std::string first = events[0], second = events[1];
+
+  // The town acknowledges; the village's desk shows it, taken at the town. The village
+  // dispatches; the town's desk shows it, taken at the village.
+  ASSERT_EQ(Post(town, first, "ack"), 200);
+  ASSERT_TRUE(WaitUntil([&] { return StateAt(village, first) == "acknowledged"; }, seconds(30)))
+      << DeskAlert(village, first).dump() << village_router->Output();
+  EXPECT_EQ(Steps(DeskAlert(village, first)), std::vector<std::string>{"ack 东街镇 applied"});
+  EXPECT_EQ(DeskAlert(village, first)["responder"].value("site", "?"), "东街镇");
+  EXPECT_EQ(Post(village, first, "ack"), 409) << "acknowledged once, wherever";
+  ASSERT_EQ(Post(village, first, "dispatch", {{"unit", "东街派出所"}}), 200);
+  ASSERT_TRUE(WaitUntil([&] { return StateAt(town, first) == "dispatched"; }, seconds(30)))
+      << DeskAlert(town, first).dump() << town_router->Output();
+  EXPECT_EQ(Steps(DeskAlert(town, first)),
+            (std::vector<std::string>{"ack  applied", std::string("dispatch ") + kSite + " applied"}));
+  EXPECT_EQ(DeskAlert(town, first)["history"][1].value("unit", ""), "东街派出所");
+
+  // The link is down (the town's router away): the village acknowledges the second event;
+  // then the town, back without its children endpoint, acknowledges it too.
+  town_router->Kill();
+  ASSERT_TRUE(WaitUntil([&] { return Has(village.Problems(), "parent_link_down"); }, seconds(60)));
+  ASSERT_EQ(Post(village, second, "ack"), 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a later millisecond on any clock
+  town_router = town.StartRouter({"--site-name", "东街镇"});
+  ASSERT_TRUE(WaitUntil([&] { return StateAt(town, second) == "new"; }, seconds(30))) << town_router->Output();
+  ASSERT_EQ(Post(town, second, "ack"), 200);
+  town_router->Kill();
+  // The link is back: both ends agree that the village acknowledged first.
+  town_router = town.StartRouter(town_args);
+  const std::vector<std::string> at_village = {"ack  applied", "ack 东街镇 late"};
+  const std::vector<std::string> at_town = {std::string("ack ") + kSite + " applied", "ack  late"};
+  ASSERT_TRUE(WaitUntil([&] { return Steps(DeskAlert(village, second)) == at_village; }, seconds(60)))
+      << DeskAlert(village, second).dump() << village_router->Output();
+  ASSERT_TRUE(WaitUntil([&] { return Steps(DeskAlert(town, second)) == at_town; }, seconds(60)))
+      << DeskAlert(town, second).dump() << town_router->Output();
+  EXPECT_EQ(DeskAlert(town, second)["responder"].value("site", "?"), kSite);
+  EXPECT_EQ(DeskAlert(village, second)["responder"].value("site", "?"), "");
+  // Handling goes on from there at either end; the first event kept its steps through the restarts.
+  ASSERT_EQ(Post(town, second, "dispatch", {{"unit", "巡逻队"}}), 200);
+  ASSERT_TRUE(WaitUntil([&] { return StateAt(village, second) == "dispatched"; }, seconds(30)))
+      << DeskAlert(village, second).dump();
+  EXPECT_EQ(Steps(DeskAlert(village, first)), (std::vector<std::string>{"ack 东街镇 applied", "dispatch  applied"}));
+  EXPECT_EQ(Steps(DeskAlert(town, first)),
+            (std::vector<std::string>{"ack  applied", std::string("dispatch ") + kSite + " applied"}));
+}
+
 // A parent refuses a child key with a prefix that is not a region, and a router with a
 // parent but no key for it does not start.
 TEST(Cascade, ChildKeysNeedARegionAndAParentNeedsItsKey) {

@@ -2,7 +2,7 @@
 // messages (router/workers/worker_control.h), a native client's requests
 // (router/alerts/client_hub.h, sealed video on), a hello on the video endpoint with any
 // ticket, a worker's video frames (router/live/live_relay.h) and a child router's link messages
-// (router/cascade/child_links.h: alerts, catalogs, hellos) — over real SQLite stores and
+// (router/cascade/child_links.h: alerts, catalogs, hellos, handling steps) — over real SQLite stores and
 // real (unconnected) sockets, and a native client opening sealed frames
 // (proto/wire/sealed_video.h), must take any bytes without a crash, a hang or an exception.
 // Input: byte 0 picks the handler and the sender (a worker under its own or another name; a
@@ -21,6 +21,7 @@
 #include "router/alerts/alert_log.h"
 #include "router/alerts/client_hub.h"
 #include "router/cascade/child_links.h"
+#include "router/desk/alert_desk.h"
 #include "router/keys/key_store.h"
 #include "router/live/live_relay.h"
 #include "router/registry/camera_store.h"
@@ -43,6 +44,7 @@ struct Router {
   std::unique_ptr<WorkerControl> control;
   std::unique_ptr<ClientHub> hub;
   std::unique_ptr<KeyStore> keys;
+  std::unique_ptr<AlertDesk> desk;
   xl::delivery::Inbox child_inbox;
   std::unique_ptr<ChildLinks> children;
   const PeerKey child{"rq:A+ER5.QD7(0c!q}2=/!y]S1aB#Fwa@ffDrPzW", PeerKind::kChild, "东村", 0, "33010201"};
@@ -55,7 +57,8 @@ struct Router {
     log = std::move(AlertLog::Open(db).value());
     store = std::move(CameraStore::Open(db).value());
     keys = std::move(KeyStore::Open(db).value());
-    children = std::move(ChildLinks::Open(db, ctx, *keys, child_inbox, now).value());
+    desk = std::move(AlertDesk::Open(db).value());
+    children = std::move(ChildLinks::Open(db, ctx, {*keys, child_inbox, *desk, log->stream(), "县中心"}, now).value());
     const xl::wire::CameraSpec cam = xl::fuzz::VillageCamera();
     (void)store->Put({cam});
     for (auto* s : {&control_socket, &client_socket, &video_socket}) {
@@ -111,6 +114,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       r.children->Acknowledge();
       (void)r.children->TakeCameraChanges();
       (void)r.children->Expire(r.now);
+      r.children->Pump(r.now);
+      (void)r.children->TakeArrivedSteps();
       break;
     }
     default:

@@ -154,7 +154,7 @@ TEST(Retention, OldEventsGoWholeWithTheirHandlingAndNewerOnesStay) {
   auto desk = AlertDesk::Open(path);
   ASSERT_TRUE(desk.ok());
   AppendThreeEvents(**log);  // a (3 messages, ended), b, c
-  ASSERT_TRUE((*desk)->Advance("a", {"ack", "admin", "", "", 1}).ok());
+  ASSERT_TRUE((*desk)->Advance({"a"}, {"ack", "admin", "", "", 1}).ok());
   auto retention = AlertRetention::Open(path, {.max_age_days = 90, .max_size_mb = 0, .batch = 2});
   ASSERT_TRUE(retention.ok()) << retention.error().message;
   const int64_t now = NowMs();
@@ -187,6 +187,30 @@ TEST(Retention, OldEventsGoWholeWithTheirHandlingAndNewerOnesStay) {
   auto seq = (*log)->Append({Message("d", wire::ALERT_KIND_MOTION, wire::ALERT_PHASE_START, 5000)});
   ASSERT_TRUE(seq.ok());
   EXPECT_EQ(seq->front(), 6u);
+}
+
+TEST(Retention, HandlingStepsOfAlertsThatAreNotHereGoByTheirAge) {
+  const std::string path = test::TempDir("retention-orphans") + "/x.db";
+  auto log = AlertLog::Open(path);
+  ASSERT_TRUE(log.ok());
+  auto desk = AlertDesk::Open(path);
+  ASSERT_TRUE(desk.ok());
+  AppendThreeEvents(**log);
+  const int64_t now = NowMs();
+  // Steps another centre sent: on an alert deleted here long ago, and on one not here yet.
+  auto step = [](const std::string& uid, const std::string& alert, int64_t at_ms) {
+    return LoggedStep{0, uid, {alert}, "", {"ack", "li", "", "", at_ms, "县中心"}};
+  };
+  ASSERT_TRUE(
+      (*desk)->Receive("parent", {1, 2}, {step("u1", "gone", now - 91 * kDayMs), step("u2", "soon", now)}).ok());
+  ASSERT_TRUE((*desk)->Advance({"a"}, {"ack", "admin", "", "", now - 91 * kDayMs}).ok());  // a is still here
+  auto retention = AlertRetention::Open(path, {.max_age_days = 90, .max_size_mb = 0, .batch = 10});
+  ASSERT_TRUE(retention.ok());
+  ASSERT_TRUE((*retention)->Step(now).ok());
+  EXPECT_EQ(Handled(path), 2) << "the old step of an alert that is not here went; the others stay";
+  EXPECT_TRUE((*desk)->History("gone").empty());
+  EXPECT_EQ((*desk)->History("soon").size(), 1u);
+  EXPECT_EQ((*desk)->History("a").size(), 1u);
 }
 
 TEST(Retention, ASizeBudgetDeletesTheOldestEventsUntilTheLogFits) {
