@@ -9,7 +9,9 @@
 // and a stream that dies are both recovered by a new INVITE, bad packets are counted and
 // dropped, and a client's PTZ command goes through the router to the device.
 #include <gtest/gtest.h>
+
 #include <sys/resource.h>
+#include <sstream>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -492,6 +494,16 @@ TEST_F(Gb28181, APeerThatDoesNotReadAndAUdpFloodStallNothing) {
 
 // Every quirk of real devices the simulator has (tools/camsim/gb28181_device.h) but one-call
 // (below): each device has one, and its channel plays — frames decoded at the worker.
+// The lines of `text` that mention `word`.
+std::string LinesWith(const std::string& text, const std::string& word) {
+  std::istringstream in(text);
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(word) != std::string::npos) out += line + "\n";
+  }
+  return out;
+}
+
 TEST_F(Gb28181, DevicesWithTheQuirksOfTheFieldRegisterAndPlay) {
   struct Quirky {
     std::string quirk;
@@ -550,7 +562,9 @@ TEST_F(Gb28181, DevicesWithTheQuirksOfTheFieldRegisterAndPlay) {
     for (int c = 0; c < d.channels; ++c) {
       const std::string channel = SimChannel(d.id, c);
       EXPECT_TRUE(WaitUntil([&] { return CamerasOf(sys)[channel]["state"] == "online"; }, seconds(60)))
-          << d.quirk << ": " << CamerasOf(sys)[channel].dump();
+          << d.quirk << ": " << CamerasOf(sys)[channel].dump() << "\nthe worker on it:\n"
+          << LinesWith(worker->Output(), d.id) << "the device:\n"
+          << d.sim->Output();
     }
   }
   // A device whose answer cannot be used: the camera says exactly why, and the BYE that ends
