@@ -70,13 +70,14 @@ Status Outbox::Load() {
   const auto [kept, bytes] = CountUpTo(UINT64_MAX >> 1);
   stats_.kept = kept;
   stats_.kept_bytes = bytes;
+  shown_ = stats_;
   if (Status s = prepare(q, "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'"); !s.ok()) return s;
   if (sqlite3_step(q.get()) == SQLITE_ROW) next_ = uint64_t(sqlite3_column_int64(q.get(), 0)) + 1;
   return Status::Ok();
 }
 
 Result<uint64_t> Outbox::Append(const std::string& message, const Keep& keep) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Locked lock(*this);
   sqlite3_stmt* s = insert_.get();
   sqlite3_reset(s);
   sqlite3_bind_blob(s, 1, message.data(), int(message.size()), SQLITE_STATIC);
@@ -139,7 +140,7 @@ void Outbox::Delete(uint64_t seq) {
 }
 
 std::vector<Outbox::Message> Outbox::Due(int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Locked lock(*this);
   std::vector<Message> out;
   if (!stats_.kept) {
     next_send_ = next_;
@@ -174,7 +175,7 @@ std::vector<Outbox::Message> Outbox::Due(int64_t now_ms) {
 }
 
 void Outbox::MarkSent(uint64_t seq, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Locked lock(*this);
   // Nothing was outstanding (first_kept_: from the Due that returned `seq`): the wait for an
   // acknowledgement starts now.
   if (next_send_ <= first_kept_) last_progress_ms_ = now_ms;
@@ -182,7 +183,7 @@ void Outbox::MarkSent(uint64_t seq, int64_t now_ms) {
 }
 
 void Outbox::OnAck(uint64_t stream, uint64_t seq, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Locked lock(*this);
   if (stream != stream_) return;
   const auto [n, bytes] = CountUpTo(seq);
   if (!n) return;
@@ -204,8 +205,8 @@ std::pair<uint64_t, int64_t> Outbox::CountUpTo(uint64_t seq) {
 }
 
 OutboxStats Outbox::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  std::lock_guard<std::mutex> lock(shown_mu_);
+  return shown_;
 }
 
 }  // namespace xl::delivery

@@ -9,7 +9,8 @@
 // go, and only then the oldest messages whatever they are; everything given up is counted.
 //
 // Thread-safe: any thread may Append; one thread (the one owning the socket) calls Due,
-// MarkSent and OnAck.
+// MarkSent and OnAck. stats() never waits for a write to the disk (a status report on a
+// worker's main loop must not stall while an fsync takes seconds).
 #pragma once
 
 #include <sqlite3.h>
@@ -85,6 +86,19 @@ class Outbox {
  private:
   Outbox(const OutboxConfig& config, router::SqlitePtr db) : config_(config), db_(std::move(db)) {}
   Status Load();
+  // Holds mu_ for a public call; on leaving, shows stats_ to stats() (under shown_mu_).
+  class Locked {
+   public:
+    explicit Locked(Outbox& o) : o_(o), lock_(o.mu_) {}
+    ~Locked() {
+      std::lock_guard<std::mutex> shown(o_.shown_mu_);
+      o_.shown_ = o_.stats_;
+    }
+
+   private:
+    Outbox& o_;
+    std::lock_guard<std::mutex> lock_;
+  };
   // Gives up what it may until the kept bytes fit max_bytes. Requires mu_.
   void MakeRoom();
   void Delete(uint64_t seq);  // requires mu_
@@ -100,7 +114,9 @@ class Outbox {
   uint64_t next_send_ = 1;        // next not yet sent
   uint64_t first_kept_ = 0;       // the oldest kept, as the last Due found it
   int64_t last_progress_ms_ = 0;  // last ack that moved first_, or the first send after a quiet spell
-  OutboxStats stats_;
+  OutboxStats stats_;             // under mu_
+  mutable std::mutex shown_mu_;   // never held across I/O
+  OutboxStats shown_;             // stats_ as of the end of the last call
 };
 
 }  // namespace xl::delivery
