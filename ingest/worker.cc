@@ -179,6 +179,13 @@ void Worker::ApplyWatch() {
 gboolean Worker::OnTick(gpointer self) {
   auto* w = static_cast<Worker*>(self);
   const int64_t now = MonotonicMs();
+  // Everything on this loop (SIP, control, camera states) waited that long: say so.
+  if (w->last_tick_ms_ && now - w->last_tick_ms_ >= 2000) {
+    ++w->loop_stalls_;
+    spdlog::warn("worker {}: main loop held up for {:.1f} s (SIP, control and camera states waited)", w->config_.id,
+                 double(now - w->last_tick_ms_) / 1000.0);
+  }
+  w->last_tick_ms_ = now;
   auto got = w->control_.Poll(now);
   if (got.watch) w->watched_ = {got.watch->camera_ids().begin(), got.watch->camera_ids().end()};
   if (got.assignment) w->Reconcile(*got.assignment, now);
@@ -246,6 +253,9 @@ HttpReply Worker::Metrics() const {
   m.Family("xl_worker_cameras", "gauge", "Cameras this worker runs, by state.");
   for (const char* st : {"connecting", "online", "offline", "reconnecting"}) m.Sample(by_state[st], {{"state", st}});
   m.Metric("xl_worker_cpu_cores", "gauge", "CPU used by this worker over the last status interval.", cpu_cores_);
+  m.Metric("xl_worker_loop_stalls_total", "counter",
+           "Times the worker's main loop (SIP, control, camera states) was held up for 2 s or more.",
+           double(loop_stalls_));
   m.Metric("xl_publisher_sent_total", "counter", "Messages sent to the router (again after a silence, too).",
            double(publisher_.sent()));
   const delivery::OutboxStats box = publisher_.outbox();

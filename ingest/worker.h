@@ -83,6 +83,8 @@ class Worker {
   const std::string http_token_ = std::getenv("XL_WORKER_TOKEN") ? std::getenv("XL_WORKER_TOKEN") : RandomToken();
   gst::MainLoopPtr loop_;
   double cpu_cores_ = 0;
+  int64_t last_tick_ms_ = 0;  // OnTick runs every 200 ms: a longer gap is the loop held up
+  uint64_t loop_stalls_ = 0;  // gaps of 2 s or more
   double cpu_base_s_ = -1;
   int64_t cpu_base_ms_ = 0;
 };
