@@ -102,7 +102,7 @@ HttpReply GbPlatform::Devices(const GbPlatform* p) {
                          {"registered", d.registered},
                          {"online", d.online},
                          {"address", d.peer.ToString()},
-                         {"heard_ms_ago", MonotonicMs() - d.last_heard_ms},  // last REGISTER or keepalive
+                         {"heard_ms_ago", p->sip_->Now() - d.last_heard_ms},  // last REGISTER or keepalive
                          {"catalog_complete", d.catalog_complete},
                          {"catalog_sum", d.catalog_sum},
                          {"max_calls", d.max_calls},

@@ -82,7 +82,7 @@ Result<std::unique_ptr<SipServer>> SipServer::Start(GbConfig config, EventHandle
   s->udp_source_.reset(g_socket_create_source(s->udp_.get(), G_IO_IN, nullptr));
   g_source_set_callback(s->udp_source_.get(), G_SOURCE_FUNC(&SipServer::OnUdp), s.get(), nullptr);
   g_source_attach(s->udp_source_.get(), g_main_context_get_thread_default());
-  s->tick_ = g_timeout_add(1000, &SipServer::OnTick, s.get());
+  s->tick_ = g_timeout_add(guint(kTickMs), &SipServer::OnTick, s.get());
   return s;
 }
 
@@ -183,7 +183,7 @@ void SipServer::Handle(const std::string& bytes, const Peer& peer) {
     return;
   }
   ++counters_.received;
-  Deliver(registrar_.OnMessage(parsed.value(), peer, MonotonicMs()));
+  Deliver(registrar_.OnMessage(parsed.value(), peer, clock_.Now()));
 }
 
 void SipServer::Deliver(Registrar::Output out) {
@@ -292,7 +292,7 @@ Result<std::string> SipServer::Invite(CallRequest request, CallHandler on_call, 
     if (request.media_ip.empty() && config().bind != "0.0.0.0") request.media_ip = config().bind;
   }
   std::string call_id;
-  auto out = registrar_.Invite(request, MonotonicMs(), &call_id, watched);
+  auto out = registrar_.Invite(request, clock_.Now(), &call_id, watched);
   if (!out.ok()) return out.error();
   calls_[call_id] = std::move(on_call);
   Deliver(std::move(out.value()));
@@ -301,15 +301,24 @@ Result<std::string> SipServer::Invite(CallRequest request, CallHandler on_call, 
 
 void SipServer::Bye(const std::string& call_id) {
   calls_.erase(call_id);
-  Deliver(registrar_.Bye(call_id, MonotonicMs()));
+  Deliver(registrar_.Bye(call_id, clock_.Now()));
 }
 
 void SipServer::SetWatched(const std::string& call_id, bool watched) {
-  Deliver(registrar_.SetWatched(call_id, watched, MonotonicMs()));
+  Deliver(registrar_.SetWatched(call_id, watched, clock_.Now()));
 }
 
 gboolean SipServer::OnTick(gpointer self) {
   auto* s = static_cast<SipServer*>(self);
+  s->Deliver(s->registrar_.Tick(s->clock_.Now()));
+  if (s->clock_.holds() != s->holds_logged_) {
+    spdlog::warn(
+        "gb28181: the worker's loop was held up ({} times, {:.1f} s in all since the last): SIP deadlines "
+        "(answers, registrations, keepalives) are counted without it",
+        s->clock_.holds() - s->holds_logged_, double(s->clock_.held_ms() - s->held_logged_ms_) / 1000.0);
+    s->holds_logged_ = s->clock_.holds();
+    s->held_logged_ms_ = s->clock_.held_ms();
+  }
   const int64_t now = MonotonicMs();
   for (auto it = s->connections_.begin(); it != s->connections_.end();) {
     if (now - it->second->last_active_ms > kIdleTcpMs) {
@@ -319,7 +328,6 @@ gboolean SipServer::OnTick(gpointer self) {
       ++it;
     }
   }
-  s->Deliver(s->registrar_.Tick(now));
   return G_SOURCE_CONTINUE;
 }
 

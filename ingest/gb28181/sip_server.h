@@ -19,6 +19,7 @@
 #include <string>
 
 #include "common/gst_handles.h"
+#include "common/loop_clock.h"
 #include "common/status.h"
 #include "ingest/gb28181/registrar.h"
 #include "proto/media/rtp_packet.h"
@@ -37,6 +38,8 @@ class SipServer {
   SipServer& operator=(const SipServer&) = delete;
 
   const Registrar& registrar() const { return registrar_; }
+  // Now on the registrar's clock (its times are on it), in ms.
+  int64_t Now() { return clock_.Now(); }
   // Sends a PTZ command (proto/gb28181/ptz.h) to a channel of a registered, online device.
   Status Ptz(const std::string& device_id, const std::string& channel_id, const std::string& ptz_cmd);
   int port() const { return port_; }
@@ -86,7 +89,13 @@ class SipServer {
   void Send(const Peer& peer, const std::string& bytes);
   void Close(uint64_t id);
 
+  static constexpr int64_t kTickMs = 1000;  // OnTick: the registrar's deadlines, idle connections
   Registrar registrar_;
+  // The registrar's time: deadlines do not pass while the worker's loop is held up (a busy
+  // machine), when answers may be waiting unread in the socket.
+  LoopClock clock_{kTickMs, 2500};
+  uint64_t holds_logged_ = 0;  // clock_.holds() and held_ms() as last logged
+  int64_t held_logged_ms_ = 0;
   EventHandler on_event_;
   std::string local_;  // "host:port" for our Via
   int port_ = 0;
