@@ -64,18 +64,22 @@ std::vector<std::string> Of(const AlertsByCamera& alerts, const std::string& cam
   return it == alerts.end() ? std::vector<std::string>{} : it->second;
 }
 
+// Lets `village`'s router in at `town` as child kSite speaking for the town's region only
+// (once the town's router answers); the xl output in `out`.
+bool AddVillage(System& town, System& village, std::string* out) {
+  return WaitUntil(
+      [&] {
+        return town.RunXl({"key", "add", "child", kSite, village.RouterKeyFile(), "--prefix", kTownPrefix}, out) == 0;
+      },
+      seconds(30));
+}
+
 TEST(Cascade, AVillagesAlertsReachItsTownOnceInOrderAcrossRestartsAndOnlyInsideItsRegion) {
   System town("cascade-town"), village("cascade-village");
   const std::string children = "tcp://127.0.0.1:" + std::to_string(FreePort());
   auto town_router = town.StartRouter({"--children", children});
-  // The town lets the village's router in as a child speaking for the town's region only.
   std::string out;
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return town.RunXl({"key", "add", "child", kSite, village.RouterKeyFile(), "--prefix", kTownPrefix}, &out) == 0;
-      },
-      seconds(30)))
-      << out << town_router->Output();
+  ASSERT_TRUE(AddVillage(town, village, &out)) << out << town_router->Output();
   EXPECT_NE(out.find("region 33010201"), std::string::npos) << out;
   ASSERT_EQ(town.RunXl({"key", "ls"}, &out), 0);
   EXPECT_NE(out.find("child"), std::string::npos) << out;
@@ -209,12 +213,7 @@ TEST(Cascade, AnAlertIsHandledAtEitherEndAndBothEndsAgreeOnItsSteps) {
   const std::vector<std::string> town_args = {"--children", children, "--site-name", "东街镇"};
   auto town_router = town.StartRouter(town_args);
   std::string out;
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return town.RunXl({"key", "add", "child", kSite, village.RouterKeyFile(), "--prefix", kTownPrefix}, &out) == 0;
-      },
-      seconds(30)))
-      << out << town_router->Output();
+  ASSERT_TRUE(AddVillage(town, village, &out)) << out << town_router->Output();
   auto camsim = village.StartCamsim({"a=" + Fixture("vtest.avi"), "b=" + Fixture("tree.avi")});
   const std::vector<std::string> to_town = {"--parent", children, "--parent-key", town.RouterKeyFile()};
   auto village_router = village.StartRouter(to_town);

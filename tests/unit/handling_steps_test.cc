@@ -122,6 +122,20 @@ TEST(HandlingSteps, RunsCrossALinkOnceWithSitesAsEachEndSeesThem) {
   EXPECT_FALSE(down.Due(kTownLog, 300));
 }
 
+// A run of one step `step` (seq `seq`, uid `uid`) on alert `alert`, after `after` of log 7.
+wire::HandlingSteps OneStepRun(uint64_t after, uint64_t seq, const std::string& uid, const std::string& alert,
+                               const std::string& step) {
+  wire::HandlingSteps run;
+  run.set_stream(7);
+  run.set_after(after);
+  wire::HandlingStep* s = run.add_steps();
+  s->set_seq(seq);
+  s->set_uid(uid);
+  s->set_alert_id(alert);
+  s->set_step(step);
+  return run;
+}
+
 TEST(HandlingSteps, ARunAfterAMissingOneIsNotKeptAndSendingGoesBackToTheMark) {
   auto town = OpenDesk("steps-gap-town"), village = OpenDesk("steps-gap-village");
   for (int i = 0; i < 3; ++i) {
@@ -131,15 +145,7 @@ TEST(HandlingSteps, ARunAfterAMissingOneIsNotKeptAndSendingGoesBackToTheMark) {
   }
   auto adopt_all = [](LoggedStep&, std::string*) { return true; };
   // A run that says it follows step 2 of the town's log, which the village never had.
-  wire::HandlingSteps ahead;
-  ahead.set_stream(7);
-  ahead.set_after(2);
-  wire::HandlingStep* s = ahead.add_steps();
-  s->set_seq(3);
-  s->set_uid("x");
-  s->set_alert_id("e2");
-  s->set_step("ack");
-  auto skipped = TakeSteps(*village, "parent", ahead, adopt_all);
+  auto skipped = TakeSteps(*village, "parent", OneStepRun(2, 3, "x", "e2", "ack"), adopt_all);
   ASSERT_TRUE(skipped.ok());
   EXPECT_TRUE(skipped->fresh.empty());
   EXPECT_EQ(skipped->mark.seq, 0u) << "answered with the mark";
@@ -160,15 +166,7 @@ TEST(HandlingSteps, ARunAfterAMissingOneIsNotKeptAndSendingGoesBackToTheMark) {
   EXPECT_EQ(taken->fresh.size(), 3u);
   EXPECT_EQ(village->MarkOf("parent").seq, 3u);
   // A step that is no step is refused, and the mark still moves past it.
-  wire::HandlingSteps bad;
-  bad.set_stream(7);
-  bad.set_after(3);
-  wire::HandlingStep* b = bad.add_steps();
-  b->set_seq(4);
-  b->set_uid("y");
-  b->set_alert_id("e1");
-  b->set_step("explode");
-  auto refused = TakeSteps(*village, "parent", bad, adopt_all);
+  auto refused = TakeSteps(*village, "parent", OneStepRun(3, 4, "y", "e1", "explode"), adopt_all);
   ASSERT_TRUE(refused.ok());
   EXPECT_EQ(refused->refused, 1u);
   EXPECT_NE(refused->why.find("unknown step"), std::string::npos) << refused->why;
