@@ -236,7 +236,7 @@ void ChildLinks::OnMessage(const PeerKey& key, const std::string& routing_id, co
 
 void ChildLinks::OnSteps(State& child, const PeerKey& key, const wire::HandlingSteps& run, int64_t now_ms) {
   const std::string& site = key.name;
-  auto taken = TakeSteps(desk_, SourceOf(site), run, [&](LoggedStep& s, std::string* why) {
+  auto taken = TakeSteps(desk_, SourceOf(site), StepsMark(child), run, [&](LoggedStep& s, std::string* why) {
     const StepAlert& a = s.alert;
     if (!ValidateCameraId(a.camera_id).ok() || !Within(a.camera_id, key.prefix) ||
         (!a.region.empty() && !Within(a.region, key.prefix))) {
@@ -256,8 +256,7 @@ void ChildLinks::OnSteps(State& child, const PeerKey& key, const wire::HandlingS
   child.steps_mark = taken->mark;
   for (LoggedStep& s : taken->fresh) arrived_.push_back(std::move(s));
   wire::LinkDown down;
-  down.mutable_steps_ack()->set_stream(taken->mark.stream);
-  down.mutable_steps_ack()->set_seq(taken->mark.seq);
+  *down.mutable_steps_ack() = AckOf(taken->mark);
   Send(child.routing_id, down);
 }
 
@@ -376,10 +375,8 @@ void ChildLinks::Acknowledge() {
     down.mutable_ack()->set_stream(child.stream);
     down.mutable_ack()->set_seq(m.stream == child.stream ? m.seq : 0);
     Send(child.routing_id, down);
-    const delivery::Mark& steps = StepsMark(child);
     wire::LinkDown mark;
-    mark.mutable_steps_ack()->set_stream(steps.stream);
-    mark.mutable_steps_ack()->set_seq(steps.seq);
+    *mark.mutable_steps_ack() = AckOf(StepsMark(child));
     Send(child.routing_id, mark);
   }
 }

@@ -91,7 +91,7 @@ void ParentLink::OnReadable(int64_t now_ms) {
 
 void ParentLink::OnSteps(const wire::HandlingSteps& run, int64_t now_ms) {
   // The parent's steps are on alerts this router sent up: kept as they come.
-  auto taken = TakeSteps(desk_, "parent", run, [](LoggedStep&, std::string*) { return true; });
+  auto taken = TakeSteps(desk_, "parent", steps_mark_, run, [](LoggedStep&, std::string*) { return true; });
   if (!taken.ok()) {
     spdlog::error("cascade: cannot keep the parent's handling steps: {}", taken.error().message);
     return;  // not acknowledged: they come again
@@ -103,8 +103,7 @@ void ParentLink::OnSteps(const wire::HandlingSteps& run, int64_t now_ms) {
   steps_mark_ = taken->mark;
   for (LoggedStep& s : taken->fresh) arrived_.push_back(std::move(s));
   wire::LinkUp up;
-  up.mutable_steps_ack()->set_stream(steps_mark_.stream);
-  up.mutable_steps_ack()->set_seq(steps_mark_.seq);
+  *up.mutable_steps_ack() = AckOf(steps_mark_);
   Send(up);
 }
 
@@ -142,8 +141,7 @@ void ParentLink::Pump(int64_t now_ms) {
     wire::LinkUp up;
     up.mutable_hello()->set_log_stream(log_.stream());
     up.mutable_hello()->set_log_head(log_.head());
-    up.mutable_hello()->mutable_steps_mark()->set_stream(steps_mark_.stream);
-    up.mutable_hello()->mutable_steps_mark()->set_seq(steps_mark_.seq);
+    *up.mutable_hello()->mutable_steps_mark() = AckOf(steps_mark_);
     if (Send(up)) hello_ms_ = now_ms;
   }
   if (!mark_known_) return;

@@ -75,10 +75,17 @@ std::optional<wire::HandlingSteps> StepSender::Due(uint64_t own_stream, int64_t 
   return run;
 }
 
-Result<TakenSteps> TakeSteps(AlertDesk& desk, const std::string& link, const wire::HandlingSteps& run,
-                             const AdoptStep& adopt) {
+wire::DeliveryAck AckOf(const delivery::Mark& mark) {
+  wire::DeliveryAck ack;
+  ack.set_stream(mark.stream);
+  ack.set_seq(mark.seq);
+  return ack;
+}
+
+Result<TakenSteps> TakeSteps(AlertDesk& desk, const std::string& link, const delivery::Mark& mark,
+                             const wire::HandlingSteps& run, const AdoptStep& adopt) {
   TakenSteps out;
-  out.mark = desk.MarkOf(link);
+  out.mark = mark;
   if (out.mark.stream != run.stream()) out.mark = {run.stream(), 0};  // a log new here
   if (run.after() > out.mark.seq) return out;  // a run before it was lost: the sender goes back to the mark
   std::vector<LoggedStep> keep;

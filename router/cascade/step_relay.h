@@ -61,9 +61,11 @@ struct TakenSteps {
   size_t refused = 0;
   std::string why;  // of the first refused
 };
-// Takes run `run` of the peer at `link` (see above). Error when the database failed: nothing
-// is acknowledged, the peer sends again.
-Result<TakenSteps> TakeSteps(AlertDesk& desk, const std::string& link, const wire::HandlingSteps& run,
-                             const AdoptStep& adopt);
+// Takes run `run` of the peer at `link`, whose mark here is `mark` (see above). Error when
+// the database failed: nothing is acknowledged, the peer sends again.
+Result<TakenSteps> TakeSteps(AlertDesk& desk, const std::string& link, const delivery::Mark& mark,
+                             const wire::HandlingSteps& run, const AdoptStep& adopt);
+// `mark` as it crosses a link.
+wire::DeliveryAck AckOf(const delivery::Mark& mark);
 
 }  // namespace xl::router

@@ -86,12 +86,12 @@ TEST(HandlingSteps, RunsCrossALinkOnceWithSitesAsEachEndSeesThem) {
   EXPECT_FALSE(down.Due(kTownLog, 100)) << "one run in flight";
 
   auto adopt_all = [](LoggedStep&, std::string*) { return true; };
-  auto taken = TakeSteps(*village, "parent", *run, adopt_all);
+  auto taken = TakeSteps(*village, "parent", village->MarkOf("parent"), *run, adopt_all);
   ASSERT_TRUE(taken.ok());
   ASSERT_EQ(taken->fresh.size(), 1u);
   EXPECT_EQ(village->StateOf("e1"), "acknowledged");
   // The same run again (its acknowledgement was lost): kept once.
-  auto twice = TakeSteps(*village, "parent", *run, adopt_all);
+  auto twice = TakeSteps(*village, "parent", village->MarkOf("parent"), *run, adopt_all);
   ASSERT_TRUE(twice.ok());
   EXPECT_TRUE(twice->fresh.empty());
   EXPECT_EQ(village->History("e1").size(), 1u);
@@ -109,11 +109,12 @@ TEST(HandlingSteps, RunsCrossALinkOnceWithSitesAsEachEndSeesThem) {
   ASSERT_EQ(up_run->steps_size(), 1);
   EXPECT_EQ(up_run->steps(0).step(), "dispatch");
   // The town takes it as a child's (its ChildLinks adds the child's name to the sites).
-  auto from_child = TakeSteps(*town, "child:东村", *up_run, [](LoggedStep& s, std::string*) {
-    s.alert.site = "东村";
-    s.step.site = "东村";
-    return true;
-  });
+  auto from_child =
+      TakeSteps(*town, "child:东村", town->MarkOf("child:东村"), *up_run, [](LoggedStep& s, std::string*) {
+        s.alert.site = "东村";
+        s.step.site = "东村";
+        return true;
+      });
   ASSERT_TRUE(from_child.ok());
   EXPECT_EQ(town->StateOf("e1"), "dispatched");
   EXPECT_EQ(town->History("e1").back().site, "东村");
@@ -145,7 +146,8 @@ TEST(HandlingSteps, ARunAfterAMissingOneIsNotKeptAndSendingGoesBackToTheMark) {
   }
   auto adopt_all = [](LoggedStep&, std::string*) { return true; };
   // A run that says it follows step 2 of the town's log, which the village never had.
-  auto skipped = TakeSteps(*village, "parent", OneStepRun(2, 3, "x", "e2", "ack"), adopt_all);
+  auto skipped =
+      TakeSteps(*village, "parent", village->MarkOf("parent"), OneStepRun(2, 3, "x", "e2", "ack"), adopt_all);
   ASSERT_TRUE(skipped.ok());
   EXPECT_TRUE(skipped->fresh.empty());
   EXPECT_EQ(skipped->mark.seq, 0u) << "answered with the mark";
@@ -161,12 +163,13 @@ TEST(HandlingSteps, ARunAfterAMissingOneIsNotKeptAndSendingGoesBackToTheMark) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->SerializeAsString(), first->SerializeAsString());
   EXPECT_EQ(down.resends(), 1u);
-  auto taken = TakeSteps(*village, "parent", *again, adopt_all);
+  auto taken = TakeSteps(*village, "parent", village->MarkOf("parent"), *again, adopt_all);
   ASSERT_TRUE(taken.ok());
   EXPECT_EQ(taken->fresh.size(), 3u);
   EXPECT_EQ(village->MarkOf("parent").seq, 3u);
   // A step that is no step is refused, and the mark still moves past it.
-  auto refused = TakeSteps(*village, "parent", OneStepRun(3, 4, "y", "e1", "explode"), adopt_all);
+  auto refused =
+      TakeSteps(*village, "parent", village->MarkOf("parent"), OneStepRun(3, 4, "y", "e1", "explode"), adopt_all);
   ASSERT_TRUE(refused.ok());
   EXPECT_EQ(refused->refused, 1u);
   EXPECT_NE(refused->why.find("unknown step"), std::string::npos) << refused->why;
