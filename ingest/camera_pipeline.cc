@@ -3,6 +3,11 @@
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 
 #include "common/clock.h"
@@ -31,6 +36,14 @@ bool ToFrame(GstSample* sample, analytics::Frame& out) {
   }
   gst_video_frame_unmap(&vf);
   return true;
+}
+
+// Lowers the calling thread's priority to niceness `nice` (never raises it).
+void LowerThisThread(int nice) {
+  const pid_t tid = pid_t(syscall(SYS_gettid));
+  errno = 0;
+  const int now = getpriority(PRIO_PROCESS, id_t(tid));
+  if (errno == 0 && now < nice) setpriority(PRIO_PROCESS, id_t(tid), nice);
 }
 
 }  // namespace
@@ -92,7 +105,20 @@ Status CameraPipeline::Build() {
   return Status::Ok();
 }
 
-Status CameraPipeline::Play() {
+Status CameraPipeline::Play(int video_nice) {
+  if (video_nice > 0) {
+    // Each streaming thread posts STREAM_STATUS ENTER from itself before it carries data.
+    gst_bus_set_sync_handler(
+        bus_.get(),
+        [](GstBus*, GstMessage* msg, gpointer nice) {
+          if (GST_MESSAGE_TYPE(msg) != GST_MESSAGE_STREAM_STATUS) return GST_BUS_PASS;
+          GstStreamStatusType type;
+          gst_message_parse_stream_status(msg, &type, nullptr);
+          if (type == GST_STREAM_STATUS_TYPE_ENTER) LowerThisThread(GPOINTER_TO_INT(nice));
+          return GST_BUS_DROP;
+        },
+        GINT_TO_POINTER(video_nice), nullptr);
+  }
   if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     return Error{"the pipeline refused to start"};
   }

@@ -51,7 +51,10 @@ class CameraPipeline {
   CameraPipeline(const CameraPipeline&) = delete;
   CameraPipeline& operator=(const CameraPipeline&) = delete;
 
-  Status Play();
+  // Starts the pipeline. Its streaming threads (receiving, decoding, analysing) and the
+  // threads they start run at niceness `video_nice` (0: the caller's), so that on a machine
+  // short of CPU the main loop (SIP, control, states) still runs on time.
+  Status Play(int video_nice);
   // Starts or stops passing the encoded stream to `on_encoded` (any thread).
   void SetEncodedTap(bool on);
   // The reason the pipeline failed (error or end of stream), once one happened; never blocks.

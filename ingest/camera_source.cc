@@ -12,14 +12,14 @@ OpenedSource OpenCameraSource(const camera::CameraConfig& camera, const SourceCo
   if (const auto gb = gb28181::ParseGbUrl(camera.url)) {
     if (!context.sip) return OpenedSource::Failure(Error{"GB28181 is not enabled on worker " + context.worker_id});
     return gb28181::OpenGbSource(camera, *gb, *context.sip, std::move(on_frame), std::move(on_encoded), counters,
-                                 encoded_tap, watched);
+                                 encoded_tap, watched, context.video_nice);
   }
   OpenedSource out;
   auto made = RtspPipeline::Create(camera, std::move(on_frame), std::move(on_encoded), counters);
   if (!made.ok()) return OpenedSource::Failure(made.error());
   out.pipeline = std::move(made.value());
   out.pipeline->SetEncodedTap(encoded_tap);
-  out.status = out.pipeline->Play();
+  out.status = out.pipeline->Play(context.video_nice);
   return out;
 }
 

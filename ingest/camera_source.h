@@ -16,11 +16,12 @@
 
 namespace xl::ingest {
 
-// What sources need from the worker: its ID (for messages) and its SIP server (null when
-// GB28181 is off on this worker).
+// What sources need from the worker: its ID (for messages), its SIP server (null when
+// GB28181 is off on this worker) and the niceness of the threads that carry video.
 struct SourceContext {
   std::string worker_id;
   gb28181::SipServer* sip = nullptr;
+  int video_nice = 0;
 };
 
 // One attempt's source. On failure `status` says why, and `pipeline` may still hold a

@@ -150,7 +150,7 @@ void Worker::Reconcile(const wire::Assignment& assignment, int64_t now_ms) {
       ++started;
     }
     Running r{std::make_unique<Camera>(std::move(config.value()), config_.id, publisher_, media_, clips_, reaper_,
-                                       SourceContext{config_.id, gb_ ? &gb_->sip() : nullptr}),
+                                       SourceContext{config_.id, gb_ ? &gb_->sip() : nullptr, config_.video_nice}),
               std::move(bytes), LabelOf(spec)};
     r.camera->SetLive(watched_.count(spec.id()) > 0);
     r.camera->Start(now_ms);

@@ -81,8 +81,8 @@ WorkerConfig Parse(const YAML::Node& root) {
   if (const YAML::Node node = root["worker"]) {
     RequireMap(node, "worker");
     CheckKeys(node, "worker",
-              {"id", "router", "control", "media", "key_file", "router_key", "status_interval_s", "metrics_port",
-               "http_address", "http_url", "outbox", "clips", "gb28181"});
+              {"id", "router", "control", "media", "key_file", "router_key", "status_interval_s", "video_nice",
+               "metrics_port", "http_address", "http_url", "outbox", "clips", "gb28181"});
     if (node["outbox"]) ParseOutbox(node["outbox"], w.outbox);
     if (node["clips"]) ParseClipStore(node["clips"], w.clips);
     if (node["gb28181"]) ParseGb28181(node["gb28181"], w.gb28181);
@@ -116,6 +116,7 @@ WorkerConfig Parse(const YAML::Node& root) {
     }
     if (node["status_interval_s"])
       w.status_interval_s = Number(node["status_interval_s"], "status_interval_s", 1, 3600);
+    if (node["video_nice"]) w.video_nice = Number(node["video_nice"], "video_nice", 0, 19);
   }
   const YAML::Node defaults_node = root["defaults"];
   const CameraConfig defaults = defaults_node ? camera::ParseDefaults(defaults_node) : CameraConfig{};

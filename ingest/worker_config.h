@@ -27,6 +27,8 @@ struct WorkerConfig {
   std::string router_key;                        // the router's public key, or a file holding it; required
   std::string http_address = "127.0.0.1";        // where the HTTP port (metrics_port) listens
   int status_interval_s = 5;                     // full state report to the router
+  int video_nice = 10;                           // niceness of the threads that carry video (0-19); the
+                                                 // main loop (SIP, control, states) keeps the process's
   int metrics_port = 0;                          // Prometheus /metrics on this port; 0: off
   std::string metrics_token;                     // /metrics and /gb28181/devices also answer this bearer token
                                                  // (XL_METRICS_TOKEN in the environment, for Prometheus)

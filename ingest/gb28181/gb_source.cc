@@ -9,7 +9,7 @@ namespace xl::gb28181 {
 ingest::OpenedSource OpenGbSource(const camera::CameraConfig& camera, const GbChannelAddress& channel, SipServer& sip,
                                   ingest::CameraPipeline::FrameCallback on_frame,
                                   ingest::CameraPipeline::EncodedCallback on_encoded,
-                                  ingest::PipelineCounters& counters, bool encoded_tap, bool watched) {
+                                  ingest::PipelineCounters& counters, bool encoded_tap, bool watched, int video_nice) {
   ingest::OpenedSource out;
   const std::string transport = channel.transport.empty() ? sip.config().media_transport : channel.transport;
   const std::string ssrc = sip.NewSsrc();
@@ -19,7 +19,7 @@ ingest::OpenedSource OpenGbSource(const camera::CameraConfig& camera, const GbCh
   PsRtpPipeline* ps = made.value().get();
   out.pipeline = std::move(made.value());
   out.pipeline->SetEncodedTap(encoded_tap);
-  if (out.status = out.pipeline->Play(); !out.status.ok()) return out;
+  if (out.status = out.pipeline->Play(video_nice); !out.status.ok()) return out;
   CallRequest request{channel.device_id, channel.channel_id, "", ps->port(), transport, ssrc};
   if (request.media_port == 0) {
     out.status = Error{"no " + transport + " port for the video"};

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <nlohmann/json.hpp>
@@ -536,6 +537,11 @@ TEST_F(Gb28181, DevicesWithTheQuirksOfTheFieldRegisterAndPlay) {
           << d.sim->Output();
     }
   }
+  // Twenty channels decoding on a small machine: video gives way, the main loop (SIP) does not.
+  const auto niceness = ThreadNiceness(worker->pid());
+  EXPECT_EQ(niceness.at(worker->pid()), 0) << "the main loop keeps the worker's own priority";
+  EXPECT_GE(std::count_if(niceness.begin(), niceness.end(), [](const auto& t) { return t.second == 10; }), 20)
+      << "the threads that receive and decode video run at video_nice (default 10)";
   auto cameras = CamerasOf(sys);
   const std::string gbk = SimChannel(devices[9].id, 0), sparse = SimChannel(devices[10].id, 0);
   EXPECT_EQ(cameras[gbk]["name"].get<std::string>().substr(0, 3), "堃") << "a GBK name read right";

@@ -172,19 +172,40 @@ int64_t RssBytes(pid_t pid) {
   return resident * sysconf(_SC_PAGESIZE);
 }
 
-double CpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+namespace {
+
+// Field `n` (1-based, as proc(5) numbers them) of a /proc stat file; "" if it cannot be read.
+std::string StatField(const std::string& path, int n) {
+  std::ifstream in(path);
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos) return -1;
+  const size_t close = stat.rfind(')');  // the name (field 2) may hold spaces and parentheses
+  if (close == std::string::npos || n < 3) return "";
   std::istringstream fields(stat.substr(close + 2));
   std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {  // fields 14 and 15: utime, stime
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
+  for (int i = 3; i <= n && fields >> field; ++i) {
+    if (i == n) return field;
   }
-  return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
+  return "";
+}
+
+}  // namespace
+
+double CpuSeconds(pid_t pid) {
+  const std::string stat = "/proc/" + std::to_string(pid) + "/stat";
+  const std::string utime = StatField(stat, 14), stime = StatField(stat, 15);
+  if (utime.empty() || stime.empty()) return -1;
+  return double(std::stoull(utime) + std::stoull(stime)) / double(sysconf(_SC_CLK_TCK));
+}
+
+std::map<pid_t, int> ThreadNiceness(pid_t pid) {
+  std::map<pid_t, int> out;
+  std::error_code ec;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+    const std::string nice = StatField(task.path().string() + "/stat", 19);
+    if (!nice.empty()) out[pid_t(std::stol(task.path().filename().string()))] = std::stoi(nice);
+  }
+  return out;
 }
 
 double CoresOver(pid_t pid, std::chrono::seconds span) {

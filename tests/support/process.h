@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,9 @@ std::string Binary(const std::string& relative);
 
 // CPU time (user + system) a running process has used so far, in seconds; -1 if unknown.
 double CpuSeconds(pid_t pid);
+
+// The niceness of each thread of a running process, by thread ID (the main thread's is `pid`).
+std::map<pid_t, int> ThreadNiceness(pid_t pid);
 
 // Resident memory of a running process, in bytes; -1 if unknown.
 int64_t RssBytes(pid_t pid);

@@ -11,6 +11,7 @@ namespace {
 constexpr const char* kGood = R"(worker:
   id: town-a
   router: tcp://10.0.0.1:5555
+  video_nice: 5
 defaults:
   analysis: {height: 480, fps: 4}
   motion: {threshold: 25}
@@ -39,6 +40,7 @@ TEST(Config, ParsesAFullFile) {
   const WorkerConfig& w = *r;
   EXPECT_EQ(w.id, "town-a");
   EXPECT_EQ(w.router, "tcp://10.0.0.1:5555");
+  EXPECT_EQ(w.video_nice, 5);
   ASSERT_EQ(w.cameras.size(), 2u);
   const CameraConfig& a = w.cameras[0];
   EXPECT_EQ(a.name, "东村村口");
@@ -52,7 +54,7 @@ TEST(Config, ParsesAFullFile) {
   ASSERT_EQ(a.analytics.motion.zones.size(), 1u);
   EXPECT_EQ(a.analytics.motion.zones[0].name, "road");
   EXPECT_EQ(a.analytics.motion.masks.size(), 1u);
-  EXPECT_EQ(a.line, 8);
+  EXPECT_EQ(a.line, 9);
   const CameraConfig& b = w.cameras[1];
   EXPECT_EQ(b.region, "33010202") << "region defaults to the town code in the ID";
   EXPECT_EQ(b.username, "op");
@@ -71,6 +73,7 @@ TEST(Config, DefaultsWhenOmitted) {
   EXPECT_EQ(c.analysis_fps, 5);
   EXPECT_EQ(c.watchdog_s, 10);
   EXPECT_EQ(r->router, "tcp://127.0.0.1:5555");
+  EXPECT_EQ(r->video_nice, 10) << "video gives way to the main loop";
 }
 
 TEST(Config, Clips) {
@@ -121,6 +124,7 @@ TEST(Config, RefusesBadInputWithFileAndLine) {
   ExpectError(kHead + "    url: rtsp://h/x\n" + kHead.substr(9) + "    url: rtsp://h/y\n", "listed twice");
   ExpectError("cameras:\n  - id: \"33010201001320000011\"\n    url: rtsp://h/x\n", "missing 'name'");
   ExpectError("worker: {router: 'http://x'}\ncameras: []\n", "'router' must be");
+  ExpectError("worker: {video_nice: 20}\ncameras: []\n", "'video_nice' must be between 0 and 19");
   ExpectError("worker: {http_url: http://10.0.0.5:9100}\ncameras: []\n", "--worker-http ID=URL");
   ExpectError("camera:\n  - {}\n", "cfg.yaml:1: unknown key 'camera'");
   ExpectError("cameras: [\n", "cfg.yaml:");
