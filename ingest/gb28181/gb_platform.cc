@@ -65,6 +65,7 @@ void GbPlatform::OnEvent(const GbEvent& e, const GbDevice& d) {
                      : e.kind == GbEvent::kOffline      ? "offline"
                      : e.kind == GbEvent::kCatalog      ? "catalog"
                      : e.kind == GbEvent::kCallLimit    ? "call limit"
+                     : e.kind == GbEvent::kMoved        ? "moved"
                                                         : "device info";
   const std::string name = d.name.empty() ? "" : " (" + d.name + ")";
   if (e.kind == GbEvent::kRefused || e.kind == GbEvent::kOffline || e.kind == GbEvent::kCallLimit) {

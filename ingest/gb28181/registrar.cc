@@ -48,6 +48,10 @@ bool Registrar::FromDevice(const GbDevice& d, const Peer& peer) {
          (peer.transport != "tcp" || d.peer.connection == peer.connection);
 }
 
+bool Registrar::FromNewPortOfDevice(const GbDevice& d, const Peer& peer) {
+  return d.peer.transport == peer.transport && d.peer.host == peer.host && !FromDevice(d, peer);
+}
+
 std::string GbDate(int64_t wall_ms) {
   char ms[8];
   std::snprintf(ms, sizeof ms, ".%03d", int(wall_ms % 1000));
@@ -155,6 +159,7 @@ void Registrar::OnRegister(const SipMessage& m, const Peer& peer, int64_t now_ms
   d.last_heard_ms = now_ms;
   if (fresh) {
     d.registered = true;
+    d.keepalive_port = 0;
     // What it allows may have changed with it (a restart, new firmware): learned again.
     auto limit = config_.device_max_calls.find(id);
     d.max_calls = limit == config_.device_max_calls.end() ? config_.max_calls : limit->second;
@@ -177,6 +182,22 @@ void Registrar::OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t 
   }
   const Manscdp& x = parsed.value();
   auto it = devices_.find(m.from_user());
+  if (it != devices_.end() && it->second.registered && x.cmd_type == "Keepalive" &&
+      FromNewPortOfDevice(it->second, peer)) {
+    // A NAT that renewed its mapping gave the device a new port: it is alive, and stays
+    // reached where it registered until it registers from there (or its registration ends).
+    GbDevice& d = it->second;
+    out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 200, "OK").ToString());
+    d.last_heard_ms = now_ms;
+    if (d.keepalive_port != peer.port) {
+      d.keepalive_port = peer.port;
+      out.events.push_back({GbEvent::kMoved, d.id,
+                            "keepalives come from " + peer.ToString() + ", registered from " + d.peer.ToString() +
+                                " (a NAT's new mapping?): kept online until it registers from there"});
+    }
+    SetOnline(d, true, "keepalive", out);
+    return;
+  }
   if (it == devices_.end() || !it->second.registered || !FromDevice(it->second, peer)) {
     // Unknown, or not from where the device registered (spoofed, or it moved: it re-registers).
     out.sends.emplace_back(peer, SipMessage::ResponseTo(m, 403, "Forbidden").ToString());

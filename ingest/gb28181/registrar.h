@@ -62,7 +62,7 @@ struct Peer {
 };
 
 struct GbEvent {
-  enum Kind { kRegistered, kUnregistered, kRefused, kOnline, kOffline, kCatalog, kDeviceInfo, kCallLimit };
+  enum Kind { kRegistered, kUnregistered, kRefused, kOnline, kOffline, kCatalog, kDeviceInfo, kCallLimit, kMoved };
   Kind kind;
   std::string device_id;
   std::string detail;  // for the log: the reason, the count, the model
@@ -76,6 +76,7 @@ struct GbDevice {
   bool online = false;
   int64_t expires_at_ms = 0;
   int64_t last_heard_ms = 0;  // register or keepalive
+  int keepalive_port = 0;     // the other port of its host keepalives came from (logged once per port)
   long catalog_sn = -1;
   long catalog_sum = -1;
   std::map<std::string, CatalogItem> catalog;    // the last complete catalog, by channel ID
@@ -203,6 +204,8 @@ class Registrar {
   bool NonceValid(const std::string& nonce, const std::string& id, const std::string& host, int64_t now_ms) const;
   // True when `peer` is where registered device `d` speaks from.
   static bool FromDevice(const GbDevice& d, const Peer& peer);
+  // True when `peer` is another port (or TCP connection) of the host `d` registered from.
+  static bool FromNewPortOfDevice(const GbDevice& d, const Peer& peer);
 
   GbConfig config_;
   std::string nonce_key_;  // random per start: the HMAC key of our challenges

@@ -555,6 +555,9 @@ TEST_F(Gb28181, DevicesWithTheQuirksOfTheFieldRegisterAndPlay) {
       << "a SumNum never reached";
   // The device that moves: played on from its new address; the silent one was asked once.
   EXPECT_TRUE(WaitUntil([&] { return CountOf(devices[15].sim->Output(), "moved from") >= 2; }, seconds(20)));
+  // Its keepalives from the new port, before it registers from there, keep it online.
+  EXPECT_NE(worker->Output().find("gb28181 device " + devices[15].id + " (模拟NVR): moved: keepalives come from"),
+            std::string::npos);
   const double before = decoded(SimChannel(devices[15].id, 0));
   EXPECT_TRUE(WaitUntil([&] { return decoded(SimChannel(devices[15].id, 0)) > before + 20; }, seconds(20)));
   EXPECT_EQ(CountOf(devices[8].sim->Output(), "DeviceInfo query left unanswered"), 1) << "no retry storm";

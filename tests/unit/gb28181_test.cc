@@ -284,6 +284,29 @@ TEST_F(RegistrarTest, MessagesCountOnlyFromWhereTheDeviceRegistered) {
   EXPECT_TRUE(Has(registrar_.Tick(40000), GbEvent::kOffline));
 }
 
+TEST_F(RegistrarTest, KeepalivesFromANewPortOfItsHostKeepTheDeviceOnlineUntilItsRegistrationEnds) {
+  const std::string device = "34020000001320000001";
+  Register(device, "default-pw", "60");
+  const long sn = registrar_.devices().at(device).catalog_sn;
+  Peer renewed = peer_;  // its NAT gave it a new port
+  renewed.port = 40123;
+  auto first = FeedFrom(Request("MESSAGE", device, 5, "", BuildManscdp(KeepaliveOf(device, 9))), renewed, 25000);
+  EXPECT_EQ(Reply(first).status(), 200);
+  EXPECT_TRUE(Has(first, GbEvent::kMoved));
+  auto again = FeedFrom(Request("MESSAGE", device, 6, "", BuildManscdp(KeepaliveOf(device, 10))), renewed, 50000);
+  EXPECT_FALSE(Has(again, GbEvent::kMoved)) << "said once per port";
+  EXPECT_FALSE(Has(registrar_.Tick(60000), GbEvent::kOffline)) << "alive: heard 10 s ago";
+  EXPECT_EQ(registrar_.devices().at(device).peer.port, 5060) << "still reached where it registered";
+  // Only keepalives: a catalog from there is refused.
+  EXPECT_EQ(Reply(FeedFrom(Request("MESSAGE", device, 7, "", Catalog(sn + 1, 3, 7, 3)), renewed, 60000)).status(), 403);
+  // Without registering from there, its registration ends as it would.
+  EXPECT_TRUE(Has(registrar_.Tick(61000 + Registrar::kRegistrationGraceMs), GbEvent::kUnregistered));
+  EXPECT_EQ(Reply(FeedFrom(Request("MESSAGE", device, 8, "", BuildManscdp(KeepaliveOf(device, 11))), renewed,
+                           62000 + Registrar::kRegistrationGraceMs))
+                .status(),
+            403);
+}
+
 TEST_F(RegistrarTest, ACatalogIsBoundedWhateverItsSumNum) {
   const std::string device = "34020000001320000001";
   Register(device, "default-pw");

@@ -196,6 +196,7 @@ void GbDeviceSim::Handle(const SipMessage& m) {
         if (o_.garbage) Send("MESSAGE sip:x SIP/2.0\r\nVia: broken\r\nContent-Length: 99999\r\n\r\n<Notify>");
       }
       registered_ = true;
+      move_due_ = Has("moves") && !tcp_;
       if (!keepalive_timer_)
         keepalive_timer_ = g_timeout_add(guint(o_.keepalive_s) * 1000, &GbDeviceSim::OnKeepalive, this);
       if (register_timer_) g_source_remove(register_timer_);
@@ -380,6 +381,7 @@ void GbDeviceSim::HangUpAll() {
 gboolean GbDeviceSim::OnKeepalive(gpointer self) {
   auto* d = static_cast<GbDeviceSim*>(self);
   if (d->paused_ || !d->registered_) return G_SOURCE_CONTINUE;
+  if (d->move_due_) d->Move();  // the keepalive is the first to come from the new port
   Manscdp k;
   k.root = "Notify";
   k.cmd_type = "Keepalive";
@@ -393,13 +395,16 @@ gboolean GbDeviceSim::OnKeepalive(gpointer self) {
 gboolean GbDeviceSim::OnRegisterTimer(gpointer self) {
   auto* d = static_cast<GbDeviceSim*>(self);
   d->register_timer_ = 0;
-  if (d->registered_ && d->Has("moves") && !d->tcp_) {
-    const std::string was = d->local_;
-    if (Status s = d->Open(); !s.ok()) spdlog::warn("gbsim {}: {}", d->o_.device_id, s.message());
-    spdlog::info("gbsim {}: moved from {} to {}", d->o_.device_id, was, d->local_);
-  }
+  if (d->registered_ && d->move_due_) d->Move();  // no keepalive came since it registered
   d->Register(nullptr);
   return G_SOURCE_REMOVE;
+}
+
+void GbDeviceSim::Move() {
+  move_due_ = false;
+  const std::string was = local_;
+  if (Status s = Open(); !s.ok()) spdlog::warn("gbsim {}: {}", o_.device_id, s.message());
+  spdlog::info("gbsim {}: moved from {} to {}", o_.device_id, was, local_);
 }
 
 }  // namespace xl::camsim

@@ -58,7 +58,8 @@ struct GbDeviceOptions {
 //   bad-sumnum       SumNum 3 more than the channels it sends
 //   nat              Via and Contact name a port 1000 above the one it sends from
 //   new-callid       every REGISTER with a new Call-ID
-//   moves            every registration refresh from a new source port
+//   moves            a new source port after each registration (a NAT's new mapping): the next
+//                    keepalive comes from there, then the registration refresh
 //   slow-clock       RTP timestamps advance 40 per frame (a 1 kHz clock read as 90 kHz)
 //   ts-jump          RTP timestamps start just short of the 32-bit wrap and jump every 5 s
 //   no-psm           MPEG-PS without system header or stream map, even on keyframes
@@ -88,6 +89,8 @@ class GbDeviceSim {
   static gboolean OnReadable(GSocket*, GIOCondition, gpointer self);
   static gboolean OnKeepalive(gpointer self);
   static gboolean OnRegisterTimer(gpointer self);
+  // moves: sends from a new socket (a new source port) from now on.
+  void Move();
   void Register(const gb28181::DigestCredentials* challenge);
   void Handle(const gb28181::SipMessage& m);
   void OnInvite(const gb28181::SipMessage& m);
@@ -117,6 +120,7 @@ class GbDeviceSim {
   long cseq_ = 1;
   long sn_ = 1;
   bool registered_ = false;
+  bool move_due_ = false;  // moves: a new port before the next keepalive or refresh
   bool paused_ = false;
   guint keepalive_timer_ = 0;
   guint register_timer_ = 0;
