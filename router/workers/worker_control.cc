@@ -57,8 +57,7 @@ bool WorkerControl::OnMessage(const std::string& identity, const zmq::message_t&
     spdlog::info("worker {}: joined", identity);
     peer.info.live = true;
     peer.must_send = true;  // it may have restarted: send everything again
-    peer.watch_sent.clear();
-    peer.watch_sent_ms = 0;
+    peer.watch.Forget();
     dirty_ = rebalance_ = true;
   }
   peer.info.last_seen_ms = now_ms;
@@ -66,7 +65,7 @@ bool WorkerControl::OnMessage(const std::string& identity, const zmq::message_t&
     // A (re)started worker has applied nothing yet.
     peer.info.applied_version = 0;
     peer.must_send = true;
-    peer.watch_sent = {"(resend)"};  // force the watch list out again
+    peer.watch.Resend();
     dirty_ = true;
     ApplySeed(identity, up.hello());
   } else if (up.has_heartbeat()) {
@@ -231,21 +230,14 @@ void WorkerControl::Send(Peer& peer, int64_t now_ms) {
 }
 
 void WorkerControl::SetWanted(const std::set<std::string>& cameras, int64_t now_ms) {
-  constexpr int64_t kWatchRefreshMs = 3000;
   std::map<std::string, std::set<std::string>> per_worker;
   for (const std::string& id : cameras) {
     if (const RegisteredCamera* c = store_.Find(id); c && !c->worker.empty()) per_worker[c->worker].insert(id);
   }
   for (auto& [id, peer] : peers_) {
     if (!peer.info.live) continue;
-    const std::set<std::string>& want = per_worker[id];
-    if (want == peer.watch_sent && (want.empty() || now_ms - peer.watch_sent_ms < kWatchRefreshMs)) continue;
     wire::ControlDown down;
-    for (const std::string& c : want) down.mutable_watch()->add_camera_ids(c);
-    if (want.empty()) down.mutable_watch();
-    SendTo(id, down);
-    peer.watch_sent = want;
-    peer.watch_sent_ms = now_ms;
+    if (peer.watch.Due(per_worker[id], now_ms, down.mutable_watch())) SendTo(id, down);
   }
 }
 

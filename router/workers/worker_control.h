@@ -15,6 +15,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "router/live/watch_told.h"
 #include "router/registry/camera_store.h"
 
 namespace xl::router {
@@ -69,8 +70,7 @@ class WorkerControl {
     uint64_t covering_version = 0;  // first version whose camera list equals sent_cameras
     int64_t sent_ms = 0;
     bool must_send = false;  // joined or restarted: send even an unchanged list
-    std::set<std::string> watch_sent;
-    int64_t watch_sent_ms = 0;
+    WatchTold watch;         // the cameras it was last told to send live
   };
   void ApplySeed(const std::string& worker, const wire::WorkerHello& hello);
   // A GB28181 device's channels, as reported by the worker it registered to.
