@@ -54,11 +54,7 @@ Router::Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<
       store_(std::move(store)),
       states_(config.worker_timeout_ms, [this](const wire::Camera& c) { OnCameraChanged(c); }),
       hub_(
-          clients_, *log_, states_, relay_,
-          [this](const std::string& id) -> std::optional<std::string> {
-            const RegisteredCamera* c = store_->Find(id);
-            return c ? std::optional(c->spec.region()) : std::nullopt;
-          },
+          clients_, *log_, states_, relay_, [this](const std::string& id) { return RegionOf(id); },
           [this](const wire::PtzCommand& c) { return control_.SendPtz(c); }),
       control_(control_socket_, *store_, config.worker_timeout_ms, config.worker_http),
       api_(*store_, control_, states_, [this](const std::string& id) { states_.Forget(id); }) {}
@@ -176,15 +172,16 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   r->desk_ = std::move(desk.value());
   if (!config.children_endpoint.empty()) {
     if (!config.curve) return Error{"child routers (--children) need CURVE: drop --insecure-no-curve"};
-    auto children = ChildLinks::Open(
-        config.database, ctx, {*r->keys_, r->inbox_, *r->desk_, r->log_->stream(), config.site_name}, MonotonicMs());
+    auto children = ChildLinks::Open(config.database, ctx,
+                                     {*r->keys_, r->inbox_, *r->desk_, r->log_->stream(), config.site_name, &r->relay_},
+                                     MonotonicMs());
     if (!children.ok()) return children.error();
     r->children_ = std::move(children.value());
     if (Status s = r->children_->Bind(config.children_endpoint, r->key_pair_); !s.ok()) return s.error();
   }
   if (!config.parent.endpoint.empty()) {
     if (!config.curve) return Error{"a parent link (--parent) needs CURVE: drop --insecure-no-curve"};
-    auto parent = ParentLink::Connect(ctx, config.parent, r->key_pair_, *r->log_, *r->desk_);
+    auto parent = ParentLink::Connect(ctx, config.parent, r->key_pair_, *r->log_, *r->desk_, r->relay_);
     if (!parent.ok()) return parent.error();
     r->parent_ = std::move(parent.value());
     r->parent_->SetCatalog([router = r.get()] { return router->Catalog(); });
@@ -221,8 +218,8 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
       *r->http_, r->relay_, [self = r.get()](const std::string& id) { return self->CodecOf(id); },
       [self = r.get()](const std::map<std::string, std::string>& cookies, const std::string& camera) {
         auto me = self->desk_api_->Authenticate(cookies);
-        const RegisteredCamera* c = self->store_->Find(camera);
-        return me && (!c || Sees(*me, c->spec.region(), camera));
+        const auto region = self->RegionOf(camera);
+        return me && (!region || Sees(*me, *region, camera));
       });
   Router* self = r.get();
   r->key_api_ = std::make_unique<KeyApi>(*r->keys_, *r->users_, r->key_pair_.public_key,
@@ -691,15 +688,29 @@ void Router::Refused(const char* endpoint, const std::string& why, int64_t now_m
 }
 
 std::string Router::CodecOf(const std::string& camera) const {
-  if (!store_->Find(camera)) return "";
+  if (!store_->Find(camera)) {
+    const auto below = children_ ? children_->CameraOf(camera) : std::nullopt;
+    return below ? below->codec() : "";
+  }
   auto s = states_.cameras().find(camera);
   return s == states_.cameras().end() ? "" : s->second.codec();
+}
+
+std::optional<std::string> Router::RegionOf(const std::string& camera) const {
+  if (const RegisteredCamera* c = store_->Find(camera)) return c->spec.region();
+  const auto below = children_ ? children_->CameraOf(camera) : std::nullopt;
+  return below ? std::optional(below->region()) : std::nullopt;
 }
 
 void Router::SyncRtspMounts() {
   std::map<std::string, RtspCamera> cameras;
   for (const auto& [id, c] : store_->cameras()) {
     if (std::string codec = CodecOf(id); !codec.empty()) cameras[id] = RtspCamera{codec, c.spec.region()};
+  }
+  if (children_) {  // cameras below: their video comes through the links
+    for (const wire::Camera& c : children_->Cameras()) {
+      if (!c.codec().empty() && !cameras.count(c.id())) cameras[c.id()] = RtspCamera{c.codec(), c.region()};
+    }
   }
   rtsp_->SetCameras(cameras);
 }
@@ -868,7 +879,9 @@ void Router::Run(const std::atomic<bool>& stop) {
       for (const std::string& w : lost.workers) ClearProblem(kOutboxFull + w);
     }
     control_.Pump(now);
-    control_.SetWanted(relay_.Wanted(now), now);
+    const std::set<std::string> wanted = relay_.Wanted(now);
+    control_.SetWanted(wanted, now);
+    if (children_) children_->SetWanted(wanted, now);
     if (now - last_mount_sync_ms_ >= 1000) {
       relay_.Prune(now);
       SyncRtspMounts();

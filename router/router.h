@@ -75,10 +75,13 @@ class Router {
 
   int http_port() const { return http_->port(); }
 
-  // Mounts every registered camera whose codec is known on the RTSP server.
+  // Mounts every camera whose codec is known on the RTSP server: registered here or below.
   void SyncRtspMounts();
-  // The codec a registered camera was last seen with ("" when unknown).
+  // The codec a camera (registered here, or of a child router's catalog) was last seen with
+  // ("" when unknown).
   std::string CodecOf(const std::string& camera) const;
+  // The region of a camera registered here or below; nullopt when there is no such camera.
+  std::optional<std::string> RegionOf(const std::string& camera) const;
 
  private:
   Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<AlertLog> log,

@@ -12,6 +12,23 @@ bool FromFrame(const zmq::message_t& frame, google::protobuf::MessageLite* msg) 
   return msg->ParseFromArray(frame.data(), static_cast<int>(frame.size()));
 }
 
+namespace {
+// Appends `n` as a protobuf varint (7 bits a byte, low bits first).
+void AppendVarint(std::string& out, uint64_t n) {
+  for (; n >= 0x80; n >>= 7) out += char((n & 0x7F) | 0x80);
+  out += char(n);
+}
+}  // namespace
+
+std::string WrappedField(int field, std::string_view inner) {
+  std::string out;
+  out.reserve(inner.size() + 16);
+  AppendVarint(out, (uint64_t(field) << 3) | 2);  // the key; wire type 2: length-delimited
+  AppendVarint(out, inner.size());
+  out.append(inner);
+  return out;
+}
+
 const char* StateName(wire::CameraState state) {
   switch (state) {
     case wire::CAMERA_STATE_CONNECTING:

@@ -31,6 +31,7 @@ ChildLinks::ChildLinks(zmq::context_t& ctx, Sources sources, SqlitePtr db, int64
       desk_(sources.desk),
       stream_(sources.stream),
       site_name_(std::move(sources.site_name)),
+      relay_(sources.relay),
       db_(std::move(db)),
       down_after_ms_(down_after_ms),
       socket_(ctx, zmq::socket_type::router) {}
@@ -168,10 +169,15 @@ void ChildLinks::OnMessage(const PeerKey& key, const std::string& routing_id, co
   State& child = StateOf(key.name);
   child.link.site = key.name;
   child.link.prefix = key.prefix;  // as registered now (a key re-registered may narrow it)
+  wire::LinkUp up;
+  const bool parsed = FromFrame(body, &up);
+  if (parsed && up.has_video()) {  // the video connection: answers go on the other one
+    OnVideo(child, up.video(), now_ms);
+    return;
+  }
   child.routing_id = routing_id;
   child.heard_ms = now_ms;
-  wire::LinkUp up;
-  if (!FromFrame(body, &up)) {
+  if (!parsed) {
     Refuse(child, "a malformed message (" + std::to_string(body.size()) + " bytes)", now_ms);
     return;
   }
@@ -271,6 +277,34 @@ void ChildLinks::Pump(int64_t now_ms) {
   }
 }
 
+void ChildLinks::OnVideo(State& child, const wire::VideoFrame& frame, int64_t now_ms) {
+  // Only what this router asked for: a camera of the child's catalog (inside its prefix).
+  if (!relay_ || !child.cameras.count(frame.camera_id()) ||
+      relay_->OnMessage(frame.SerializeAsString(), now_ms) != LiveRelay::Intake::kTaken) {
+    ++child.link.video_refused;
+    return;
+  }
+  ++child.link.video_frames;
+}
+
+void ChildLinks::SetWanted(const std::set<std::string>& cameras, int64_t now_ms) {
+  for (auto& [site, child] : children_) {
+    std::set<std::string> want;
+    if (child.link.up) {
+      for (const std::string& id : cameras) {
+        if (child.cameras.count(id)) want.insert(id);
+      }
+    }
+    child.link.live_streams = want.size();
+    if (child.routing_id.empty() || !child.link.up) {
+      child.watch.Forget();  // told afresh when it is back
+      continue;
+    }
+    wire::LinkDown down;
+    if (child.watch.Due(want, now_ms, down.mutable_watch())) Send(child.routing_id, down);
+  }
+}
+
 void ChildLinks::ApplyCatalog(State& child, const PeerKey& key, const wire::Catalog& catalog, int64_t now_ms) {
   if (catalog.complete()) {
     for (const auto& [id, c] : child.cameras) changed_[id] = key.name;
@@ -320,6 +354,13 @@ std::vector<wire::Camera> ChildLinks::Cameras() const {
     for (const auto& [id, c] : child.cameras) out.push_back(Shown(child, c));
   }
   return out;
+}
+
+std::optional<wire::Camera> ChildLinks::CameraOf(const std::string& id) const {
+  for (const auto& [site, child] : children_) {
+    if (auto it = child.cameras.find(id); it != child.cameras.end()) return Shown(child, it->second);
+  }
+  return std::nullopt;
 }
 
 std::vector<wire::Camera> ChildLinks::TakeCameraChanges() {

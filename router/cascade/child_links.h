@@ -20,6 +20,11 @@
 // started is asked for it. Every registered child is known from the start: one that never says
 // hello is down after `down_after_ms`.
 //
+// Live video: each child whose link is up is told which of its cameras this router wants
+// (SetWanted: those its own viewers, or its parent's, watch), and the frames of those cameras
+// it sends up (on its video connection, router/cascade/video_up.h) go into this router's relay.
+// A frame of a camera that is not in the child's catalog is dropped and counted.
+//
 // Thread: the router's one loop thread only (router/router.h):
 //   Drain → (owner commits the alerts with inbox.Pending(), then inbox.Commit()) → Acknowledge
 #pragma once
@@ -28,6 +33,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +46,8 @@
 #include "router/cascade/step_relay.h"
 #include "router/desk/alert_desk.h"
 #include "router/keys/key_store.h"
+#include "router/live/live_relay.h"
+#include "router/live/watch_told.h"
 #include "xueliang.pb.h"
 
 namespace xl::router {
@@ -54,6 +62,7 @@ class ChildLinks {
     AlertDesk& desk;
     uint64_t stream = 0;
     std::string site_name;
+    LiveRelay* relay = nullptr;  // live video from children goes here; null: none taken
   };
   // Opens the catalogs kept in the database at `path` and knows every registered child key.
   static Result<std::unique_ptr<ChildLinks>> Open(const std::string& path, zmq::context_t& ctx, Sources sources,
@@ -78,12 +87,17 @@ class ChildLinks {
   void Acknowledge();
   // Sends each child whose link is up the handling steps due to it.
   void Pump(int64_t now_ms);
+  // The cameras whose live video this router wants now (its relay's): each child whose link is
+  // up is told those in its catalog, when that changes and every few seconds while not none.
+  void SetWanted(const std::set<std::string>& cameras, int64_t now_ms);
   // Handling steps children sent that are new here (the desks are told), since the last call.
   std::vector<LoggedStep> TakeArrivedSteps() { return std::exchange(arrived_, {}); }
 
   // Every child's camera, its `site` the path from here ("东街镇/东村") and `link_down` set
   // when its child's link (or one below) is down.
   std::vector<wire::Camera> Cameras() const;
+  // Camera `id` of a child as Cameras() gives it; nullopt when no child has it.
+  std::optional<wire::Camera> CameraOf(const std::string& id) const;
   // Cameras whose catalog entry changed since the last call (as Cameras() gives them; a camera
   // gone from its child's registry as state REMOVED).
   std::vector<wire::Camera> TakeCameraChanges();
@@ -99,11 +113,14 @@ class ChildLinks {
     std::string site;
     std::string prefix;
     bool up = false;
-    int64_t since_ms = 0;  // monotonic: when it went up or down
-    uint64_t alerts = 0;   // kept since this router started
-    uint64_t refused = 0;  // refused since this router started (outside the prefix)
-    uint64_t behind = 0;   // alerts the child has logged that are not here yet (from its hello)
-    size_t cameras = 0;    // in its catalog
+    int64_t since_ms = 0;        // monotonic: when it went up or down
+    uint64_t alerts = 0;         // kept since this router started
+    uint64_t refused = 0;        // refused since this router started (outside the prefix)
+    uint64_t behind = 0;         // alerts the child has logged that are not here yet (from its hello)
+    size_t cameras = 0;          // in its catalog
+    size_t live_streams = 0;     // its cameras this router watches now
+    uint64_t video_frames = 0;   // live video frames taken from it since this router started
+    uint64_t video_refused = 0;  // frames of cameras not in its catalog, or malformed
   };
   std::vector<Link> Links() const;
   size_t up_count() const;
@@ -125,7 +142,10 @@ class ChildLinks {
     bool catalog_complete = false;                // a complete catalog came since this router started
     std::unique_ptr<StepSender> steps;            // this router's steps for the child
     std::optional<delivery::Mark> steps_mark;     // how far this router has the child's steps (read once)
+    WatchTold watch;                              // its cameras it was last told to send live
   };
+  // A live video frame from child `child`.
+  void OnVideo(State& child, const wire::VideoFrame& frame, int64_t now_ms);
   State& StateOf(const std::string& site);
   // Keeps a run of child `key`'s handling steps inside its prefix, and acknowledges it.
   void OnSteps(State& child, const PeerKey& key, const wire::HandlingSteps& run, int64_t now_ms);
@@ -149,6 +169,7 @@ class ChildLinks {
   AlertDesk& desk_;
   const uint64_t stream_;
   const std::string site_name_;
+  LiveRelay* const relay_;
   SqlitePtr db_;
   const int64_t down_after_ms_;
   zmq::socket_t socket_;

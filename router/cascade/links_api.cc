@@ -21,7 +21,10 @@ nlohmann::json LinksJson(const ParentLink* parent, const ChildLinks* children, c
                      {"sent", s.sent},
                      {"resends", s.resends},
                      {"refused", s.refused},
-                     {"catalog_cameras", s.catalog_cameras}};
+                     {"catalog_cameras", s.catalog_cameras},
+                     {"live_streams", s.live_streams},
+                     {"video_frames", s.video.frames},
+                     {"video_skipped", s.video.skipped}};
   }
   if (children) {
     for (const ChildLinks::Link& l : children->Links()) {
@@ -34,7 +37,10 @@ nlohmann::json LinksJson(const ParentLink* parent, const ChildLinks* children, c
                                  {"alerts", l.alerts},
                                  {"refused", l.refused},
                                  {"behind", l.behind},
-                                 {"cameras", l.cameras}});
+                                 {"cameras", l.cameras},
+                                 {"live_streams", l.live_streams},
+                                 {"video_frames", l.video_frames},
+                                 {"video_refused", l.video_refused}});
     }
   }
   return out;

@@ -23,28 +23,37 @@ ParentLink::ParentLink(zmq::context_t& ctx, const ParentLinkConfig& config, Aler
       steps_(desk, "parent", ""),
       steps_mark_(desk.MarkOf("parent")) {}
 
-Result<std::unique_ptr<ParentLink>> ParentLink::Connect(zmq::context_t& ctx, const ParentLinkConfig& config,
-                                                        const CurveKeyPair& own, AlertLog& log, AlertDesk& desk) {
-  auto parent_key = ResolvePublicKey(config.parent_key);
-  if (!parent_key.ok()) return Error{"--parent-key: " + parent_key.error().message};
-  std::unique_ptr<ParentLink> link(new ParentLink(ctx, config, log, desk));
-  zmq::socket_t& s = link->socket_;
-  MakeCurveClient(s, {own, *parent_key});
+Status ParentLink::ConnectSocket(zmq::socket_t& s, const CurveClientKeys& keys, int sndhwm) {
+  MakeCurveClient(s, keys);
   s.set(zmq::sockopt::linger, 0);
   // Nothing queued for a connection that is not there: what could not go is sent from the
-  // mark once the parent answers again.
+  // mark once the parent answers again (video: from the next keyframe).
   s.set(zmq::sockopt::immediate, 1);
-  s.set(zmq::sockopt::sndhwm, int(config.window) + 16);
+  s.set(zmq::sockopt::sndhwm, sndhwm);
   s.set(zmq::sockopt::maxmsgsize, int64_t(1) << 20);  // acknowledgements and refusals are small
   // A link cut without a FIN (a village's uplink down) is noticed and the connection made again.
   s.set(zmq::sockopt::heartbeat_ivl, 2000);
   s.set(zmq::sockopt::heartbeat_timeout, 6000);
   s.set(zmq::sockopt::reconnect_ivl_max, 5000);
   try {
-    s.connect(config.endpoint);
+    s.connect(config_.endpoint);
   } catch (const zmq::error_t& e) {
-    return Error{"--parent " + config.endpoint + ": " + e.what()};
+    return Error{"--parent " + config_.endpoint + ": " + e.what()};
   }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<ParentLink>> ParentLink::Connect(zmq::context_t& ctx, const ParentLinkConfig& config,
+                                                        const CurveKeyPair& own, AlertLog& log, AlertDesk& desk,
+                                                        LiveRelay& relay) {
+  auto parent_key = ResolvePublicKey(config.parent_key);
+  if (!parent_key.ok()) return Error{"--parent-key: " + parent_key.error().message};
+  std::unique_ptr<ParentLink> link(new ParentLink(ctx, config, log, desk));
+  const CurveClientKeys keys{own, *parent_key};
+  if (Status s = link->ConnectSocket(link->socket_, keys, int(config.window) + 16); !s.ok()) return s.error();
+  zmq::socket_t video(ctx, zmq::socket_type::dealer);
+  if (Status s = link->ConnectSocket(video, keys, config.video_queue); !s.ok()) return s.error();
+  link->video_ = std::make_unique<VideoUp>(relay, std::move(video));
   spdlog::info("cascade: parent at {} (key {}), alert log {:x}, head #{}", config.endpoint, *parent_key, log.stream(),
                log.head());
   return link;
@@ -75,6 +84,11 @@ void ParentLink::OnReadable(int64_t now_ms) {
     if (down.has_ack()) OnAck(down.ack().stream(), down.ack().seq(), now_ms);
     if (down.has_steps_ack()) steps_.OnMark(down.steps_ack().stream(), down.steps_ack().seq(), log_.stream());
     if (down.has_steps()) OnSteps(down.steps(), now_ms);
+    if (down.has_watch()) {
+      watch_heard_ms_ = now_ms;
+      const auto& ids = down.watch().camera_ids();
+      video_->SetWatched(std::set<std::string>(ids.begin(), ids.end()), now_ms);
+    }
     // The parent lost our catalog (it restarted): again, but not more than every few seconds.
     if (down.send_catalog() && (catalog_complete_ms_ < 0 || now_ms - catalog_complete_ms_ >= 5000)) {
       catalog_wanted_ = true;
@@ -136,6 +150,11 @@ void ParentLink::Pump(int64_t now_ms) {
              "no answer for " + std::to_string(config_.down_after_ms / 1000) + " s (alerts are kept here meanwhile)");
     mark_known_ = false;  // whatever was on its way is sent again from the mark the parent tells
     steps_.Reset();
+  }
+  // Nobody above watches through a link that is down, or a parent that stopped saying so.
+  if (!video_->watched().empty() &&
+      (state_ != State::kUp || watch_heard_ms_ < 0 || now_ms - watch_heard_ms_ >= config_.watch_lapse_ms)) {
+    video_->SetWatched({}, now_ms);
   }
   if (hello_ms_ < 0 || now_ms - hello_ms_ >= config_.hello_every_ms) {
     wire::LinkUp up;
@@ -224,6 +243,8 @@ ParentLink::Stats ParentLink::stats() const {
   s.state = state_;
   s.acked = acked_;
   s.lag = log_.head() > acked_ ? log_.head() - acked_ : 0;
+  s.live_streams = video_->watched().size();
+  s.video = video_->stats();
   return s;
 }
 

@@ -16,6 +16,10 @@
 // up too: complete when the link comes up, when the parent asks and every few minutes, and in
 // between only what changed, compared once a second with what was sent.
 //
+// Live video of the cameras the parent watches goes up on a second connection
+// (router/cascade/video_up.h); the parent's wanted set lapses when the link is down or the
+// parent has not repeated it for `watch_lapse_ms`.
+//
 // Thread: the router's one loop thread only (router/router.h): poll socket(), call
 // OnReadable when it is readable and Pump every loop turn.
 #pragma once
@@ -35,6 +39,7 @@
 #include "proto/wire/wire.h"
 #include "router/alerts/alert_log.h"
 #include "router/cascade/step_relay.h"
+#include "router/cascade/video_up.h"
 #include "router/desk/alert_desk.h"
 
 namespace xl::router {
@@ -48,14 +53,18 @@ struct ParentLinkConfig {
   int64_t hello_every_ms = 1000;
   int64_t catalog_every_ms = 5 * 60 * 1000;  // a complete catalog at least this often
   int64_t catalog_diff_ms = 1000;            // changes are looked for this often
+  int video_queue = 50;                      // frames queued for the video connection, at most
+  int64_t watch_lapse_ms = 10000;            // the parent's wanted set, unless said again
 };
 
 class ParentLink {
  public:
   // Connects (in the background: ZeroMQ reconnects by itself) with this router's key pair.
   // Error when the parent's key is not a key.
+  // `relay` (this router's live video) must outlive the link.
   static Result<std::unique_ptr<ParentLink>> Connect(zmq::context_t& ctx, const ParentLinkConfig& config,
-                                                     const CurveKeyPair& own, AlertLog& log, AlertDesk& desk);
+                                                     const CurveKeyPair& own, AlertLog& log, AlertDesk& desk,
+                                                     LiveRelay& relay);
 
   // What the catalog holds now: every camera, with only what the parent shows (no health
   // figures that change with every report). Called from Pump.
@@ -77,6 +86,8 @@ class ParentLink {
     uint64_t resends = 0;          // times sending went back to the parent's mark
     uint64_t refused = 0;          // alerts (or catalog messages) the parent would not keep
     uint64_t catalog_cameras = 0;  // cameras in the catalog as last sent
+    size_t live_streams = 0;       // cameras the parent watches now
+    VideoUp::Stats video;          // live video sent up
   };
   Stats stats() const;
   // Handling steps the parent sent that are new here (the desks are told), since the last call.
@@ -87,6 +98,8 @@ class ParentLink {
 
  private:
   ParentLink(zmq::context_t& ctx, const ParentLinkConfig& config, AlertLog& log, AlertDesk& desk);
+  // Connects `s` (a DEALER) to the parent as this router; Error when the endpoint is bad.
+  Status ConnectSocket(zmq::socket_t& s, const CurveClientKeys& keys, int sndhwm);
   // Keeps a run of the parent's handling steps and acknowledges it.
   void OnSteps(const wire::HandlingSteps& run, int64_t now_ms);
   bool Send(const wire::LinkUp& up) { return bool(socket_.send(ToFrame(up), zmq::send_flags::dontwait)); }
@@ -118,6 +131,8 @@ class ParentLink {
   StepSender steps_;
   delivery::Mark steps_mark_;  // how far this router has the parent's steps
   std::vector<LoggedStep> arrived_;
+  std::unique_ptr<VideoUp> video_;
+  int64_t watch_heard_ms_ = -1;  // the parent's last wanted set
 };
 
 }  // namespace xl::router

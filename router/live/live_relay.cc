@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/clock.h"
+#include "proto/wire/wire.h"
 
 namespace xl::router {
 
@@ -23,7 +24,7 @@ void LiveRelay::Deliver(Viewer& v, const LiveFramePtr& frame) {
   }
 }
 
-LiveRelay::Intake LiveRelay::OnMessage(const zmq::message_t& msg, int64_t now_ms,
+LiveRelay::Intake LiveRelay::OnMessage(std::string_view msg, int64_t now_ms,
                                        const std::function<bool(const std::string& camera)>& accept) {
   auto frame = std::make_shared<LiveFrame>();
   if (!frame->video.ParseFromArray(msg.data(), int(msg.size())) || frame->video.camera_id().empty()) {
@@ -31,20 +32,9 @@ LiveRelay::Intake LiveRelay::OnMessage(const zmq::message_t& msg, int64_t now_ms
   }
   if (accept && !accept(frame->video.camera_id())) return Intake::kRefused;
   frame->received_ms = NowMs();
-  // ServerMessage{video = 7} on the wire is the field's key, its length and the frame's
-  // own bytes: framed once here, without copying the parsed frame back out.
-  std::string& wrapped = frame->client_message;
-  wrapped.reserve(msg.size() + 11);
-  wrapped += char((wire::ServerMessage::kVideoFieldNumber << 3) | 2);  // length-delimited
-  for (uint64_t n = msg.size();; n >>= 7) {
-    if (n < 0x80) {
-      wrapped += char(n);
-      break;
-    }
-    wrapped += char((n & 0x7F) | 0x80);
-  }
-  frame->video_offset = wrapped.size();
-  wrapped.append(static_cast<const char*>(msg.data()), msg.size());
+  // Framed once here as ServerMessage{video}, without copying the parsed frame back out.
+  frame->client_message = WrappedField(wire::ServerMessage::kVideoFieldNumber, msg);
+  frame->video_offset = frame->client_message.size() - msg.size();
   ++frames_in_;
 
   Stream& s = streams_[frame->video.camera_id()];

@@ -56,8 +56,12 @@ class LiveRelay {
   // One message from the media socket (a serialized wire::VideoFrame). Taken unless it is
   // malformed, or `accept` (when given) refuses its camera ID — nothing of a refused frame
   // is kept, not even a stream entry.
-  Intake OnMessage(const zmq::message_t& msg, int64_t now_ms,
+  Intake OnMessage(std::string_view msg, int64_t now_ms,
                    const std::function<bool(const std::string& camera)>& accept = {});
+  Intake OnMessage(const zmq::message_t& msg, int64_t now_ms,
+                   const std::function<bool(const std::string& camera)>& accept = {}) {
+    return OnMessage(std::string_view(static_cast<const char*>(msg.data()), msg.size()), now_ms, accept);
+  }
 
   // `viewer` (not owned; must be Removed before it goes) watches `camera`: it gets the GOP
   // cache at once, then every live frame. `kind` names it in statistics ("zmq", "rtsp", ...).

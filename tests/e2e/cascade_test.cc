@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <thread>
 #include <zmq.hpp>
@@ -16,6 +17,7 @@
 #include "tests/support/logged_alerts.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
+#include "tests/support/rtsp_player.h"
 #include "tests/support/system.h"
 #include "tests/support/two_villages.h"
 
@@ -31,17 +33,21 @@ bool Has(const std::vector<std::string>& keys, const std::string& key) {
   return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
-// Camera `id` on `sys`'s desk (GET /api/desk/cameras), null when it is not there.
-nlohmann::json DeskCamera(System& sys, const std::string& id) {
-  auto r = sys.Api("GET", "/api/desk/cameras");
+// The item of the JSON array GET `path` answers at `sys` whose `field` is `value`, null when
+// there is none.
+nlohmann::json ItemOf(System& sys, const std::string& path, const std::string& field, const std::string& value) {
+  auto r = sys.Api("GET", path);
   if (!r.ok() || r->status != 200) return nullptr;
   const auto all = nlohmann::json::parse(r->body, nullptr, false);
   if (!all.is_array()) return nullptr;
   for (const auto& c : all) {
-    if (c.value("id", "") == id) return c;
+    if (c.value(field, "") == value) return c;
   }
   return nullptr;
 }
+
+// Camera `id` on `sys`'s desk (GET /api/desk/cameras), null when it is not there.
+nlohmann::json DeskCamera(System& sys, const std::string& id) { return ItemOf(sys, "/api/desk/cameras", "id", id); }
 
 std::string HealthAt(System& sys, const std::string& id) {
   const auto c = DeskCamera(sys, id);
@@ -279,6 +285,113 @@ TEST(Cascade, AnAlertIsHandledAtEitherEndAndBothEndsAgreeOnItsSteps) {
   EXPECT_EQ(Steps(DeskAlert(village, first)), (std::vector<std::string>{"ack 东街镇 applied", "dispatch  applied"}));
   EXPECT_EQ(Steps(DeskAlert(town, first)),
             (std::vector<std::string>{"ack  applied", std::string("dispatch ") + kSite + " applied"}));
+}
+
+// Camera `id` in `sys`'s live relay (GET /api/live), null when the relay does not hold it.
+nlohmann::json LiveEntry(System& sys, const std::string& id) { return ItemOf(sys, "/api/live", "camera", id); }
+
+// The kinds of the viewers of camera `id` at `sys` ("link", "websocket", ...), sorted.
+std::vector<std::string> ViewersAt(System& sys, const std::string& id) {
+  std::vector<std::string> kinds;
+  const auto c = LiveEntry(sys, id);
+  if (c.is_object()) {
+    for (const auto& v : c["viewers"]) kinds.push_back(v.value("kind", ""));
+  }
+  std::sort(kinds.begin(), kinds.end());
+  return kinds;
+}
+
+// A town's viewers watch a village camera: its video comes through the link, one copy of it
+// however many watch (the village sees one viewer: the link), and when the last viewer leaves
+// the village lets it go after the lingers.
+TEST(Cascade, ATownWatchesAVillageCameraThroughTheLinkAndOneCopyCrossesIt) {
+  System town("cascade-live-town"), village("cascade-live-village");
+  const std::string children = "tcp://127.0.0.1:" + std::to_string(FreePort());
+  auto town_router = town.StartRouter({"--children", children, "--site-name", "东街镇"});
+  std::string out;
+  ASSERT_TRUE(AddVillage(town, village, &out)) << out << town_router->Output();
+  auto camsim = village.StartCamsim({"a=" + Fixture("vtest.avi"), "b=" + Fixture("tree.avi")});
+  auto village_router = village.StartRouter({"--parent", children, "--parent-key", town.RouterKeyFile()});
+  auto worker = StartTwoVillages(village);
+  // The town knows the camera and its codec from the village's catalog.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const auto c = DeskCamera(town, kVillageA);
+        return c.is_object() && c.value("codec", "") == "h264";
+      },
+      seconds(120)))
+      << DeskCamera(town, kVillageA).dump() << village_router->Output() << town_router->Output();
+  EXPECT_TRUE(ViewersAt(village, kVillageA).empty()) << "nobody watches yet";
+
+  // Two browsers at the town (xl live: fMP4 over WebSocket) for 12 s each.
+  auto watch = [&](const std::string& name) {
+    return std::make_unique<Process>(
+        std::vector<std::string>{"/usr/bin/env", std::string("XL_PASSWORD=") + kAdminPassword, Binary("tools/xl"),
+                                 "--api", town.HttpBase(), "live", kVillageA, "--out", town.dir() + "/" + name + ".mp4",
+                                 "--seconds", "12"},
+        town.dir() + "/" + name + ".log");
+  };
+  auto first = watch("first"), second = watch("second");
+  // And a player over RTSP at the town (digest, as a desk user).
+  const std::string url = town.RelayUrl(kVillageA, "");
+  const int port = std::stoi(url.substr(17, url.find('/', 17) - 17));  // rtsp://127.0.0.1:PORT/
+  std::unique_ptr<StrictRtspPlayer> player;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        player = std::make_unique<StrictRtspPlayer>();
+        return player->Open(port, url, "admin", kAdminPassword);
+      },
+      seconds(30)))
+      << player->error();
+  const std::vector<std::string> at_town = {"rtsp", "websocket", "websocket"}, the_link = {"link"};
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        player->Read(50);
+        return ViewersAt(town, kVillageA) == at_town;
+      },
+      seconds(30)))
+      << LiveEntry(town, kVillageA).dump();
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        player->Read(50);
+        return ViewersAt(village, kVillageA) == the_link;
+      },
+      seconds(30)))
+      << LiveEntry(village, kVillageA).dump() << village_router->Output();
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        EXPECT_TRUE(player->Read(100)) << player->error();
+        return player->pictures() > 20;
+      },
+      seconds(30)))
+      << "the RTSP player at the town got " << player->pictures() << " pictures";
+  EXPECT_EQ(ViewersAt(village, kVillageA), the_link) << "one copy, whoever watches above";
+  player.reset();
+  ASSERT_EQ(first->Wait(seconds(60)), 0) << first->Output();
+  ASSERT_EQ(second->Wait(seconds(60)), 0) << second->Output();
+  for (const std::string name : {"first", "second"}) {
+    Process probe(
+        {"/usr/bin/ffprobe", "-v", "error", "-count_frames", "-show_entries",
+         "stream=codec_name,width,height,nb_read_frames", "-of", "default=nw=1", town.dir() + "/" + name + ".mp4"},
+        town.dir() + "/ffprobe-" + name + ".log");
+    ASSERT_EQ(probe.Wait(seconds(30)), 0);
+    const std::string got = probe.Output();
+    EXPECT_NE(got.find("codec_name=h264\nwidth=768\nheight=576"), std::string::npos) << got;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(got, m, std::regex(R"(nb_read_frames=(\d+))"))) << got;
+    EXPECT_GT(std::stoi(m[1]), 20) << name << " watched the village's camera at the town";
+  }
+  auto links = town.Api("GET", "/api/links");
+  ASSERT_TRUE(links.ok());
+  const auto children_json = nlohmann::json::parse(links->body)["children"];
+  ASSERT_EQ(children_json.size(), 1u) << links->body;
+  EXPECT_GT(children_json[0].value("video_frames", 0), 20) << links->body;
+  EXPECT_EQ(children_json[0].value("video_refused", 1), 0) << links->body;
+
+  // Everyone left: the town stops asking, the village lets the camera go (lingers: 5 s each).
+  EXPECT_TRUE(WaitUntil([&] { return ViewersAt(village, kVillageA).empty(); }, seconds(60)))
+      << LiveEntry(village, kVillageA).dump() << village_router->Output();
+  EXPECT_TRUE(HasLine(village_router->Output(), {"live video of camera", kVillageA, "to the parent stopped"}));
 }
 
 // A parent refuses a child key with a prefix that is not a region, and a router with a

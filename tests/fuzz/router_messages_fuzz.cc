@@ -58,7 +58,8 @@ struct Router {
     store = std::move(CameraStore::Open(db).value());
     keys = std::move(KeyStore::Open(db).value());
     desk = std::move(AlertDesk::Open(db).value());
-    children = std::move(ChildLinks::Open(db, ctx, {*keys, child_inbox, *desk, log->stream(), "县中心"}, now).value());
+    children =
+        std::move(ChildLinks::Open(db, ctx, {*keys, child_inbox, *desk, log->stream(), "县中心", &relay}, now).value());
     const xl::wire::CameraSpec cam = xl::fuzz::VillageCamera();
     (void)store->Put({cam});
     for (auto* s : {&control_socket, &client_socket, &video_socket}) {
@@ -115,6 +116,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)r.children->TakeCameraChanges();
       (void)r.children->Expire(r.now);
       r.children->Pump(r.now);
+      r.children->SetWanted(r.relay.Wanted(r.now), r.now);
       (void)r.children->TakeArrivedSteps();
       break;
     }

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "proto/media/h26x.h"
+#include "proto/wire/wire.h"
+#include "router/cascade/video_up.h"
 #include "router/live/fmp4_muxer.h"
 #include "tests/support/video_frames.h"
 
@@ -138,6 +140,38 @@ TEST(H26x, ParameterSetsCodecStringAndFmp4) {
   EXPECT_NE(fragment->find("mdat"), std::string::npos);
   EXPECT_EQ(mux.Fragment(frame), fragment) << "a frame's fragment is made once";
   relay.Remove(&sink, 0);
+}
+
+// A child router's relay sends what its parent watches up the link (router/cascade/video_up.h);
+// the parent's relay takes each frame as it came from a worker.
+TEST(LiveRelay, ACameraTheParentWatchesGoesUpTheLinkFrameByFrameUntilItStops) {
+  zmq::context_t ctx;
+  zmq::socket_t parent_end(ctx, zmq::socket_type::pair), child_end(ctx, zmq::socket_type::pair);
+  parent_end.bind("inproc://link-video");
+  child_end.connect("inproc://link-video");
+  LiveRelay child, parent;
+  VideoUp up(child, std::move(child_end));
+  for (uint64_t s = 1; s <= 3; ++s) child.OnMessage(Frame(s, s == 2), 0);
+  up.SetWatched({kCam}, 0);  // from the child's GOP cache on
+  EXPECT_EQ(child.Wanted(0), std::set<std::string>{kCam});
+  child.OnMessage(Frame(4, false), 0);
+  TestViewer v;
+  parent.Add(kCam, &v, "test", 0);
+  for (zmq::message_t msg; parent_end.recv(msg, zmq::recv_flags::dontwait);) {
+    wire::LinkUp link_up;
+    ASSERT_TRUE(FromFrame(msg, &link_up));
+    ASSERT_TRUE(link_up.has_video());
+    EXPECT_EQ(parent.OnMessage(link_up.video().SerializeAsString(), 0), LiveRelay::Intake::kTaken);
+  }
+  EXPECT_EQ(v.seqs, (std::vector<uint64_t>{2, 3, 4}));
+  EXPECT_EQ(up.stats().frames, 3u);
+  // Not watched any more: nothing goes up, and the child lets the camera go after its linger.
+  up.SetWatched({}, 1000);
+  child.OnMessage(Frame(5, false), 1000);
+  zmq::message_t none;
+  EXPECT_FALSE(parent_end.recv(none, zmq::recv_flags::dontwait));
+  EXPECT_TRUE(child.Wanted(1000 + 5000).empty());
+  parent.Remove(&v, 0);
 }
 
 }  // namespace

@@ -528,6 +528,7 @@ int main(int argc, char** argv) {
                       {"for_s", p["for_s"]},
                       {"lag", p["lag_alerts"]},
                       {"cameras", p["catalog_cameras"]},
+                      {"live", p["live_streams"]},
                       {"refused", p["refused"]}});
     }
     for (const json& c : (*r)["children"]) {
@@ -539,6 +540,7 @@ int main(int argc, char** argv) {
                       {"lag", c["behind"]},
                       {"alerts", c["alerts"]},
                       {"cameras", c["cameras"]},
+                      {"live", c["live_streams"]},
                       {"refused", c["refused"]}});
     }
     Table(rows, {{"link", "LINK"},
@@ -549,6 +551,7 @@ int main(int argc, char** argv) {
                  {"lag", "LAG (ALERTS)"},
                  {"alerts", "ALERTS"},
                  {"cameras", "CAMERAS"},
+                 {"live", "LIVE"},
                  {"refused", "REFUSED"}});
     return 0;
   }
