@@ -178,6 +178,10 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
     if (!children.ok()) return children.error();
     r->children_ = std::move(children.value());
     if (Status s = r->children_->Bind(config.children_endpoint, r->key_pair_); !s.ok()) return s.error();
+    // A camera below streams across its child's link only while it fits the link's budget.
+    r->relay_.SetAdmission([links = r->children_.get()](const std::string& camera, int64_t now_ms) {
+      return links->LiveRefusal(camera, now_ms);
+    });
   }
   if (!config.parent.endpoint.empty()) {
     if (!config.curve) return Error{"a parent link (--parent) needs CURVE: drop --insecure-no-curve"};
@@ -185,6 +189,7 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
     if (!parent.ok()) return parent.error();
     r->parent_ = std::move(parent.value());
     r->parent_->SetCatalog([router = r.get()] { return router->Catalog(); });
+    if (r->children_) r->parent_->SetLinkLoads([links = r->children_.get()] { return links->Loads(); });
   }
   auto retention = AlertRetention::Open(config.database, config.retention);
   if (!retention.ok()) return retention.error();
@@ -806,6 +811,11 @@ HttpReply Router::Metrics() {
     m.Family("xl_link_child_refused_total", "counter",
              "Messages refused from each child router since the start (outside its region, malformed).");
     for (const auto& l : links) m.Sample(double(l.refused), {{"site", l.site}});
+    m.Family("xl_link_child_live_kbps", "gauge", "Live video crossing each child router's link, kbit/s.");
+    for (const auto& l : links) m.Sample(double(l.live_kbps), {{"site", l.site}});
+    m.Family("xl_link_child_live_refused_total", "counter",
+             "Live streams refused for each child router's link budget since the start.");
+    for (const auto& l : links) m.Sample(double(l.live_refused), {{"site", l.site}});
   }
   m.Metric("xl_clients", "gauge", "Connected console and desk clients.", double(hub_.size()));
   m.Metric("xl_live_websocket_viewers", "gauge", "Browsers watching live video.", double(websockets_->viewers()));

@@ -95,10 +95,16 @@ void ClientHub::Watch(const std::string& identity, Client& c, const wire::WatchR
   auto viewer = video_ ? std::make_unique<Viewer>(*video_, &c.video_identity, &c.last_heard_ms, &keys_)
                        : std::make_unique<Viewer>(socket_, &identity, &c.last_heard_ms, nullptr);
   if (!video_ || !c.video_identity.empty()) {
-    relay_.Add(camera, viewer.get(), "zmq", now_ms);
+    if (auto why = relay_.Add(camera, viewer.get(), "zmq", now_ms)) return Refuse(identity, camera, *why);
     viewer->added = true;
   }
   c.watching.emplace(camera, std::move(viewer));
+}
+
+void ClientHub::Refuse(const std::string& identity, const std::string& camera, const std::string& why) {
+  wire::ServerMessage err;
+  err.set_error("camera " + camera + ": " + why);
+  Send(identity, err);
 }
 
 void ClientHub::OnVideoHello(const std::string& identity, const std::string& ticket, int64_t now_ms) {
@@ -108,10 +114,18 @@ void ClientHub::OnVideoHello(const std::string& identity, const std::string& tic
   if (it == clients_.end()) return;
   Client& c = it->second;
   c.video_identity = identity;
-  for (auto& [camera, viewer] : c.watching) {
-    if (viewer->added) continue;
-    relay_.Add(camera, viewer.get(), "zmq", now_ms);  // from the GOP cache on
-    viewer->added = true;
+  for (auto w = c.watching.begin(); w != c.watching.end();) {
+    if (w->second->added) {
+      ++w;
+      continue;
+    }
+    if (auto why = relay_.Add(w->first, w->second.get(), "zmq", now_ms)) {  // from the GOP cache on
+      Refuse(holder->second, w->first, *why);
+      w = c.watching.erase(w);
+      continue;
+    }
+    w->second->added = true;
+    ++w;
   }
 }
 

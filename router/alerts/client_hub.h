@@ -138,6 +138,8 @@ class ClientHub {
   void RenewKeys();
   // Sends `camera`'s current key to client `identity` (sealed video).
   void SendKey(const std::string& identity, const std::string& camera);
+  // Tells the client its watch of `camera` was refused (the relay's admission), and why.
+  void Refuse(const std::string& identity, const std::string& camera, const std::string& why);
 
   std::map<std::string, Client> clients_;
   zmq::socket_t* video_ = nullptr;  // set by SealVideo

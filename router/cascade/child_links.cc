@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cstdio>
+
 #include "proto/camera/camera_id.h"
 #include "proto/wire/wire.h"
 
@@ -48,6 +51,7 @@ Result<std::unique_ptr<ChildLinks>> ChildLinks::Open(const std::string& path, zm
     if (k.kind != PeerKind::kChild) continue;
     State& child = links->StateOf(k.name);
     child.link = {k.name, k.prefix, true, now_ms};
+    child.link.live_budget_kbps = k.live_kbps;
     child.heard_ms = now_ms;
   }
   auto q = PrepareSql(links->db_.get(), "SELECT site, body FROM child_catalog");
@@ -169,6 +173,7 @@ void ChildLinks::OnMessage(const PeerKey& key, const std::string& routing_id, co
   State& child = StateOf(key.name);
   child.link.site = key.name;
   child.link.prefix = key.prefix;  // as registered now (a key re-registered may narrow it)
+  child.link.live_budget_kbps = key.live_kbps;
   wire::LinkUp up;
   const bool parsed = FromFrame(body, &up);
   if (parsed && up.has_video()) {  // the video connection: answers go on the other one
@@ -191,6 +196,16 @@ void ChildLinks::OnMessage(const PeerKey& key, const std::string& routing_id, co
   }
   if (up.has_hello()) {
     child.stream = up.hello().log_stream();
+    child.below.clear();
+    for (const wire::LinkLoad& load : up.hello().links()) {
+      // Paths of names, each a site name as registered: nothing empty, no way up.
+      if (load.site().empty() || load.site().size() > 1024 || load.site().front() == '/' || load.site().back() == '/' ||
+          load.site().find("//") != std::string::npos || load.budget_kbps() < 0 || load.used_kbps() < 0 ||
+          child.below.size() >= 4096) {
+        continue;
+      }
+      child.below.push_back(load);
+    }
     if (up.hello().has_steps_mark()) {
       child.steps->OnMark(up.hello().steps_mark().stream(), up.hello().steps_mark().seq(), stream_);
     }
@@ -296,6 +311,9 @@ void ChildLinks::SetWanted(const std::set<std::string>& cameras, int64_t now_ms)
       }
     }
     child.link.live_streams = want.size();
+    child.link.live_kbps = 0;
+    for (const std::string& id : want) child.link.live_kbps += int64_t(relay_ ? relay_->Kbps(id) : 0);
+    child.live = want;
     if (child.routing_id.empty() || !child.link.up) {
       child.watch.Forget();  // told afresh when it is back
       continue;
@@ -303,6 +321,71 @@ void ChildLinks::SetWanted(const std::set<std::string>& cameras, int64_t now_ms)
     wire::LinkDown down;
     if (child.watch.Due(want, now_ms, down.mutable_watch())) Send(child.routing_id, down);
   }
+}
+
+namespace {
+// Why a stream at `expected_kbps` does not fit link `site` (the last name of its path) with
+// `streams` streams at `used_kbps` crossing it and a budget of `budget_kbps`; nullopt: it fits.
+std::optional<std::string> NoRoom(const std::string& site, size_t streams, double used_kbps, double expected_kbps,
+                                  int64_t budget_kbps) {
+  if (expected_kbps <= 0 && streams > 0) expected_kbps = used_kbps / double(streams);
+  if (used_kbps + expected_kbps <= double(budget_kbps)) return std::nullopt;
+  char mbps[32];
+  std::snprintf(mbps, sizeof mbps, "%.1f", used_kbps / 1000);
+  std::string used = mbps;
+  if (used.size() > 2 && used.compare(used.size() - 2, 2, ".0") == 0) used.resize(used.size() - 2);
+  return "link to " + site.substr(site.rfind('/') + 1) + " full: " + std::to_string(streams) +
+         (streams == 1 ? " stream, " : " streams, ") + used + " Mbit/s";
+}
+
+// Whether a camera at site path `camera_site` is reached through the link to `path`.
+bool Through(const std::string& camera_site, const std::string& path) {
+  return camera_site.rfind(path, 0) == 0 && (camera_site.size() == path.size() || camera_site[path.size()] == '/');
+}
+}  // namespace
+
+std::optional<std::string> ChildLinks::LiveRefusal(const std::string& camera, int64_t now_ms) {
+  if (!relay_) return std::nullopt;
+  for (auto& [site, child] : children_) {
+    auto entry = child.cameras.find(camera);
+    if (entry == child.cameras.end()) continue;
+    const double expected = relay_->Kbps(camera);
+    // The link to the child, as measured here.
+    size_t streams = 0;
+    double kbps = 0;
+    for (const std::string& id : relay_->Wanted(now_ms)) {
+      if (id == camera || !child.cameras.count(id)) continue;
+      ++streams;
+      kbps += relay_->Kbps(id);
+    }
+    auto why = NoRoom(site, streams, kbps, expected, child.link.live_budget_kbps);
+    // The links below it on the way to the camera, as the child last reported them.
+    for (const wire::LinkLoad& load : child.below) {
+      if (why) break;
+      if (!Through(entry->second.site(), site + "/" + load.site())) continue;
+      if (std::find(load.cameras().begin(), load.cameras().end(), camera) != load.cameras().end()) continue;
+      why = NoRoom(load.site(), size_t(load.cameras_size()), double(load.used_kbps()), expected, load.budget_kbps());
+    }
+    if (why) ++child.link.live_refused;
+    return why;
+  }
+  return std::nullopt;
+}
+
+std::vector<wire::LinkLoad> ChildLinks::Loads() const {
+  std::vector<wire::LinkLoad> loads;
+  for (const auto& [site, child] : children_) {
+    wire::LinkLoad& load = loads.emplace_back();
+    load.set_site(site);
+    load.set_budget_kbps(child.link.live_budget_kbps);
+    load.set_used_kbps(child.link.live_kbps);
+    for (const std::string& id : child.live) load.add_cameras(id);
+    for (wire::LinkLoad below : child.below) {
+      below.set_site(site + "/" + below.site());
+      loads.push_back(std::move(below));
+    }
+  }
+  return loads;
 }
 
 void ChildLinks::ApplyCatalog(State& child, const PeerKey& key, const wire::Catalog& catalog, int64_t now_ms) {

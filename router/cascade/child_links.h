@@ -90,6 +90,16 @@ class ChildLinks {
   // The cameras whose live video this router wants now (its relay's): each child whose link is
   // up is told those in its catalog, when that changes and every few seconds while not none.
   void SetWanted(const std::set<std::string>& cameras, int64_t now_ms);
+  // Why a stream of camera `camera` may not start crossing its child's link now (the relay's
+  // admission, router/live/live_relay.h): the streams crossing it (those the relay wants) and
+  // this one — at its rate as last measured here, else at the average of theirs — would pass
+  // the link's live budget (the child key's live_kbps). nullopt when it fits, or is no child's.
+  // A camera further down must fit every link on its way as well, as the child last reported
+  // them (LinkHello.links; up to a second old). Each refusal is counted (Link::live_refused).
+  std::optional<std::string> LiveRefusal(const std::string& camera, int64_t now_ms);
+  // The live video on every link below this router (each child's, and those it reports below
+  // it, their sites as paths from here), as this router's parent is told (LinkHello.links).
+  std::vector<wire::LinkLoad> Loads() const;
   // Handling steps children sent that are new here (the desks are told), since the last call.
   std::vector<LoggedStep> TakeArrivedSteps() { return std::exchange(arrived_, {}); }
 
@@ -113,14 +123,17 @@ class ChildLinks {
     std::string site;
     std::string prefix;
     bool up = false;
-    int64_t since_ms = 0;        // monotonic: when it went up or down
-    uint64_t alerts = 0;         // kept since this router started
-    uint64_t refused = 0;        // refused since this router started (outside the prefix)
-    uint64_t behind = 0;         // alerts the child has logged that are not here yet (from its hello)
-    size_t cameras = 0;          // in its catalog
-    size_t live_streams = 0;     // its cameras this router watches now
-    uint64_t video_frames = 0;   // live video frames taken from it since this router started
-    uint64_t video_refused = 0;  // frames of cameras not in its catalog, or malformed
+    int64_t since_ms = 0;          // monotonic: when it went up or down
+    uint64_t alerts = 0;           // kept since this router started
+    uint64_t refused = 0;          // refused since this router started (outside the prefix)
+    uint64_t behind = 0;           // alerts the child has logged that are not here yet (from its hello)
+    size_t cameras = 0;            // in its catalog
+    size_t live_streams = 0;       // its cameras this router watches now
+    int64_t live_kbps = 0;         // their video rate, as measured here
+    int64_t live_budget_kbps = 0;  // the link's live budget (its key's live_kbps)
+    uint64_t live_refused = 0;     // streams refused for the budget since this router started
+    uint64_t video_frames = 0;     // live video frames taken from it since this router started
+    uint64_t video_refused = 0;    // frames of cameras not in its catalog, or malformed
   };
   std::vector<Link> Links() const;
   size_t up_count() const;
@@ -143,6 +156,8 @@ class ChildLinks {
     std::unique_ptr<StepSender> steps;            // this router's steps for the child
     std::optional<delivery::Mark> steps_mark;     // how far this router has the child's steps (read once)
     WatchTold watch;                              // its cameras it was last told to send live
+    std::set<std::string> live;                   // its cameras this router watches now
+    std::vector<wire::LinkLoad> below;            // the links below it, from its last hello
   };
   // A live video frame from child `child`.
   void OnVideo(State& child, const wire::VideoFrame& frame, int64_t now_ms);

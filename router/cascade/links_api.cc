@@ -24,7 +24,8 @@ nlohmann::json LinksJson(const ParentLink* parent, const ChildLinks* children, c
                      {"catalog_cameras", s.catalog_cameras},
                      {"live_streams", s.live_streams},
                      {"video_frames", s.video.frames},
-                     {"video_skipped", s.video.skipped}};
+                     {"video_skipped", s.video.skipped},
+                     {"live_refused", s.video.refused}};
   }
   if (children) {
     for (const ChildLinks::Link& l : children->Links()) {
@@ -39,6 +40,9 @@ nlohmann::json LinksJson(const ParentLink* parent, const ChildLinks* children, c
                                  {"behind", l.behind},
                                  {"cameras", l.cameras},
                                  {"live_streams", l.live_streams},
+                                 {"live_kbps", l.live_kbps},
+                                 {"live_budget_kbps", l.live_budget_kbps},
+                                 {"live_refused", l.live_refused},
                                  {"video_frames", l.video_frames},
                                  {"video_refused", l.video_refused}});
     }

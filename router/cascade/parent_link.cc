@@ -161,6 +161,9 @@ void ParentLink::Pump(int64_t now_ms) {
     up.mutable_hello()->set_log_stream(log_.stream());
     up.mutable_hello()->set_log_head(log_.head());
     *up.mutable_hello()->mutable_steps_mark() = AckOf(steps_mark_);
+    if (loads_) {
+      for (wire::LinkLoad& load : loads_()) *up.mutable_hello()->add_links() = std::move(load);
+    }
     if (Send(up)) hello_ms_ = now_ms;
   }
   if (!mark_known_) return;
@@ -243,7 +246,7 @@ ParentLink::Stats ParentLink::stats() const {
   s.state = state_;
   s.acked = acked_;
   s.lag = log_.head() > acked_ ? log_.head() - acked_ : 0;
-  s.live_streams = video_->watched().size();
+  s.live_streams = video_->streaming();
   s.video = video_->stats();
   return s;
 }

@@ -69,6 +69,9 @@ class ParentLink {
   // What the catalog holds now: every camera, with only what the parent shows (no health
   // figures that change with every report). Called from Pump.
   void SetCatalog(std::function<std::vector<wire::Camera>()> catalog) { catalog_ = std::move(catalog); }
+  // The live video on the links below this router (router/cascade/child_links.h Loads()), told
+  // the parent with every hello so it refuses a stream one of them has no room for.
+  void SetLinkLoads(std::function<std::vector<wire::LinkLoad>()> loads) { loads_ = std::move(loads); }
 
   zmq::socket_t& socket() { return socket_; }
   // Takes the parent's acknowledgements and refusals.
@@ -124,6 +127,7 @@ class ParentLink {
   int64_t progress_ms_ = 0;         // the last acknowledgement that moved the mark, or the first send after it
   int64_t refusal_logged_ms_ = -1;
   std::function<std::vector<wire::Camera>()> catalog_;
+  std::function<std::vector<wire::LinkLoad>()> loads_;
   std::map<std::string, std::string> catalog_sent_;  // camera → its entry as the parent has it (serialized)
   bool catalog_wanted_ = true;                       // a complete catalog is due
   int64_t catalog_complete_ms_ = -1, catalog_diff_ms_ = -1;

@@ -13,7 +13,6 @@ VideoUp::~VideoUp() {
 }
 
 void VideoUp::SetWatched(const std::set<std::string>& cameras, int64_t now_ms) {
-  if (cameras == watched_) return;
   for (auto it = viewers_.begin(); it != viewers_.end();) {
     if (cameras.count(it->first)) {
       ++it;
@@ -23,10 +22,20 @@ void VideoUp::SetWatched(const std::set<std::string>& cameras, int64_t now_ms) {
     spdlog::info("cascade: live video of camera {} to the parent stopped", it->first);
     it = viewers_.erase(it);
   }
+  std::erase_if(refused_, [&](const auto& r) { return !cameras.count(r.first); });
   for (const std::string& camera : cameras) {
     if (viewers_.count(camera)) continue;
+    auto refused = refused_.find(camera);
+    if (refused != refused_.end() && now_ms - refused->second < kRetryMs) continue;
     auto viewer = std::make_unique<Viewer>(*this);
-    relay_.Add(camera, viewer.get(), "link", now_ms);
+    if (auto why = relay_.Add(camera, viewer.get(), "link", now_ms)) {
+      if (refused == refused_.end())
+        spdlog::warn("cascade: live video of camera {} to the parent refused: {}", camera, *why);
+      refused_[camera] = now_ms;
+      ++stats_.refused;
+      continue;
+    }
+    if (refused != refused_.end()) refused_.erase(refused);
     viewers_.emplace(camera, std::move(viewer));
     spdlog::info("cascade: live video of camera {} to the parent started", camera);
   }

@@ -35,14 +35,19 @@ class VideoUp {
 
   // The cameras the parent wants now (empty: none; also when the link is down). A camera
   // wanted anew is watched at once (from the relay's GOP cache when it is live here); one no
-  // longer wanted is let go (the relay's linger applies, as for any viewer).
+  // longer wanted is let go (the relay's linger applies, as for any viewer). One the relay
+  // refuses (a link below has no room, router/cascade/child_links.h) is logged and asked for
+  // again, while still wanted, every kRetryMs.
   void SetWatched(const std::set<std::string>& cameras, int64_t now_ms);
   const std::set<std::string>& watched() const { return watched_; }
+  size_t streaming() const { return viewers_.size(); }  // the watched cameras going up
+  static constexpr int64_t kRetryMs = 10000;
 
   struct Stats {
     uint64_t frames = 0;   // sent up
     uint64_t skipped = 0;  // not taken by the connection (the camera went on at a keyframe)
     uint64_t bytes = 0;    // of the frames sent
+    uint64_t refused = 0;  // times a camera the parent wants was refused here
   };
   const Stats& stats() const { return stats_; }
 
@@ -62,6 +67,7 @@ class VideoUp {
   zmq::socket_t socket_;
   std::set<std::string> watched_;
   std::map<std::string, std::unique_ptr<Viewer>> viewers_;  // one per camera watched
+  std::map<std::string, int64_t> refused_;                  // watched, refused: when last asked
   Stats stats_;
 };
 

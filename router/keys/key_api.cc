@@ -22,7 +22,10 @@ HttpReply KeyApi::Handle(const HttpRequest& req, const DeskUser& me) {
       if (!Manages(me, k)) continue;
       keys.push_back(
           {{"public_key", k.public_key}, {"kind", PeerKindName(k.kind)}, {"name", k.name}, {"added_ms", k.added_ms}});
-      if (k.kind == PeerKind::kChild) keys.back()["prefix"] = k.prefix;
+      if (k.kind == PeerKind::kChild) {
+        keys.back()["prefix"] = k.prefix;
+        keys.back()["live_kbps"] = k.live_kbps;
+      }
     }
     return JsonReply(200, {{"router", router_public_key_}, {"keys", keys}});
   }
@@ -36,17 +39,40 @@ HttpReply KeyApi::Handle(const HttpRequest& req, const DeskUser& me) {
     const auto peer_kind = PeerKindNamed(kind);
     if (!peer_kind) return JsonFault(400, "kind must be worker, user or child (got '" + kind + "')");
     if (!j.value("prefix", nlohmann::json("")).is_string()) return JsonFault(400, "prefix is text (digits)");
-    PeerKey key{j["public_key"], *peer_kind, j["name"], 0, j.value("prefix", std::string())};
+    const auto live_kbps = j.value("live_kbps", nlohmann::json(0));
+    if (!live_kbps.is_number_integer()) return JsonFault(400, "live_kbps is a whole number of kbit/s");
+    PeerKey key{j["public_key"], *peer_kind, j["name"], 0, j.value("prefix", std::string()), live_kbps.get<int64_t>()};
     if (key.kind == PeerKind::kUser && !users_.Find(key.name)) return JsonFault(404, "no desk user " + key.name);
     if (!Manages(me, key)) return JsonFault(403, "an admin of region " + me.region + " cannot register this key");
     if (Status s = keys_.Add(key); !s.ok()) return JsonFault(s.error());
+    const PeerKey* stored = keys_.Cached(key.public_key);
+    if (stored) key = *stored;
     spdlog::info("keys: {} registered {} key {} for {}{}", me.name, kind, key.public_key, key.name,
-                 key.prefix.empty() ? "" : " (region " + key.prefix + ")");
+                 key.prefix.empty()
+                     ? ""
+                     : " (region " + key.prefix + ", live budget " + std::to_string(key.live_kbps) + " kbit/s)");
     nlohmann::json reply = {{"public_key", key.public_key}, {"kind", kind}, {"name", key.name}};
-    if (!key.prefix.empty()) reply["prefix"] = key.prefix;
+    if (!key.prefix.empty()) {
+      reply["prefix"] = key.prefix;
+      reply["live_kbps"] = key.live_kbps;
+    }
     return JsonReply(201, reply);
   }
   auto given = req.query.find("public_key");
+  if (req.method == "PATCH" && given != req.query.end()) {  // a child link's live budget
+    const auto j = nlohmann::json::parse(req.body, nullptr, false);
+    if (!j.is_object() || !j.value("live_kbps", nlohmann::json()).is_number_integer()) {
+      return JsonFault(400, "expected {\"live_kbps\": kbit/s}");
+    }
+    auto key = keys_.Lookup(given->second);
+    if (!key || !Manages(me, *key) || key->kind != PeerKind::kChild)
+      return JsonFault(404, "no child key " + given->second);
+    if (Status s = keys_.SetLiveKbps(key->public_key, j["live_kbps"].get<int64_t>()); !s.ok())
+      return JsonFault(s.error());
+    spdlog::info("keys: {} set the live budget of the link to {} to {} kbit/s", me.name, key->name,
+                 j["live_kbps"].get<int64_t>());
+    return JsonReply(200, {{"public_key", key->public_key}, {"name", key->name}, {"live_kbps", j["live_kbps"]}});
+  }
   if (req.method == "DELETE" && given != req.query.end()) {
     const std::string& rest = given->second;
     auto key = keys_.Lookup(rest);
@@ -56,7 +82,7 @@ HttpReply KeyApi::Handle(const HttpRequest& req, const DeskUser& me) {
     spdlog::info("keys: {} removed {} key {} of {}", me.name, PeerKindName(key->kind), rest, key->name);
     return JsonReply(200, {{"removed", rest}});
   }
-  return JsonFault(405, "use GET or POST /api/keys, DELETE /api/keys?public_key=KEY");
+  return JsonFault(405, "use GET or POST /api/keys, PATCH or DELETE /api/keys?public_key=KEY");
 }
 
 }  // namespace xl::router

@@ -13,11 +13,12 @@ CREATE TABLE IF NOT EXISTS peer_keys(
   name TEXT NOT NULL,
   added_ms INTEGER NOT NULL);
 )sql";
-const char* kColumns = "public_key, kind, name, added_ms, prefix";
+const char* kColumns = "public_key, kind, name, added_ms, prefix, live_kbps";
 
 PeerKey KeyAt(sqlite3_stmt* s) {
-  return {ColumnText(s, 0), PeerKindNamed(ColumnText(s, 1)).value_or(PeerKind::kWorker), ColumnText(s, 2),
-          sqlite3_column_int64(s, 3), ColumnText(s, 4)};
+  return {ColumnText(s, 0), PeerKindNamed(ColumnText(s, 1)).value_or(PeerKind::kWorker),
+          ColumnText(s, 2), sqlite3_column_int64(s, 3),
+          ColumnText(s, 4), sqlite3_column_int64(s, 5)};
 }
 
 bool IsRegionPrefix(const std::string& p) {
@@ -43,6 +44,15 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
   if (Status s = AddColumnIfMissing(db->get(), "peer_keys", "prefix", "TEXT NOT NULL DEFAULT ''"); !s.ok()) {
     return Error{"keys: " + s.message()};
   }
+  // So did live budgets: a child registered before has the default.
+  if (Status s = AddColumnIfMissing(db->get(), "peer_keys", "live_kbps", "INTEGER NOT NULL DEFAULT 0"); !s.ok()) {
+    return Error{"keys: " + s.message()};
+  }
+  const std::string defaults = "UPDATE peer_keys SET live_kbps = " + std::to_string(kDefaultLiveKbps) +
+                               " WHERE kind = 'child' AND live_kbps = 0";
+  if (Status s = ExecSql(db->get(), defaults.c_str()); !s.ok()) {
+    return Error{"keys: " + s.message()};
+  }
   std::unique_ptr<KeyStore> store(new KeyStore(std::move(db.value())));
   for (PeerKey& k : store->List()) store->cache_[k.public_key] = k;
   return store;
@@ -56,20 +66,41 @@ Status KeyStore::Add(const PeerKey& key) {
       (key.kind == PeerKind::kChild && !IsRegionPrefix(key.prefix))) {
     return Error{"a child router's key needs the region prefix it speaks for (2 to 20 digits), and only it"};
   }
+  if (key.live_kbps < 0 || key.live_kbps > kMaxLiveKbps || (key.kind != PeerKind::kChild && key.live_kbps != 0)) {
+    return Error{"a live budget is for a child router's key only, 1 to " + std::to_string(kMaxLiveKbps) + " kbit/s"};
+  }
   if (Lookup(key.public_key)) {
     return Error{"key " + key.public_key.substr(0, 8) + "… is already registered", ErrorCode::kAlreadyExists};
   }
-  auto put = PrepareSql(db_.get(), "INSERT INTO peer_keys(public_key, kind, name, added_ms, prefix) VALUES(?,?,?,?,?)");
+  auto put = PrepareSql(
+      db_.get(), "INSERT INTO peer_keys(public_key, kind, name, added_ms, prefix, live_kbps) VALUES(?,?,?,?,?,?)");
   if (!put.ok()) return put.error();
   PeerKey stored = key;
   if (stored.added_ms == 0) stored.added_ms = NowMs();
+  if (stored.kind == PeerKind::kChild && stored.live_kbps == 0) stored.live_kbps = kDefaultLiveKbps;
   BindText(put->get(), 1, stored.public_key);
   BindText(put->get(), 2, PeerKindName(stored.kind));
   BindText(put->get(), 3, stored.name);
   sqlite3_bind_int64(put->get(), 4, stored.added_ms);
   BindText(put->get(), 5, stored.prefix);
+  sqlite3_bind_int64(put->get(), 6, stored.live_kbps);
   if (sqlite3_step(put->get()) != SQLITE_DONE) return Internal(std::string("keys: ") + sqlite3_errmsg(db_.get()));
   cache_[stored.public_key] = stored;
+  return Status();
+}
+
+Status KeyStore::SetLiveKbps(const std::string& public_key, int64_t kbps) {
+  if (kbps < 1 || kbps > kMaxLiveKbps) {
+    return Error{"a live budget is 1 to " + std::to_string(kMaxLiveKbps) + " kbit/s (got " + std::to_string(kbps) +
+                 ")"};
+  }
+  auto set = PrepareSql(db_.get(), "UPDATE peer_keys SET live_kbps = ? WHERE public_key = ? AND kind = 'child'");
+  if (!set.ok()) return set.error();
+  sqlite3_bind_int64(set->get(), 1, kbps);
+  BindText(set->get(), 2, public_key);
+  if (sqlite3_step(set->get()) != SQLITE_DONE) return Internal(std::string("keys: ") + sqlite3_errmsg(db_.get()));
+  if (sqlite3_changes(db_.get()) == 0) return NotFound("no child key " + public_key);
+  Lookup(public_key);
   return Status();
 }
 

@@ -29,7 +29,14 @@ struct PeerKey {
   std::string name;  // the worker ID, the desk user name or the child's site name
   int64_t added_ms = 0;
   std::string prefix;  // kChild: the region prefix it speaks for (digits); else ""
+  // kChild: its link's live budget — live video streams this router asks of the child while
+  // they fit in it (router/cascade/child_links.h); else 0.
+  int64_t live_kbps = 0;
 };
+
+// A child link's live budget unless given: four typical 2 Mbit/s streams.
+constexpr int64_t kDefaultLiveKbps = 8000;
+constexpr int64_t kMaxLiveKbps = 100'000'000;
 
 const char* PeerKindName(PeerKind kind);  // "worker", "user", "child"
 // The kind named `name`; nullopt for none.
@@ -41,8 +48,11 @@ class KeyStore {
 
   // Registers `key`. Error for a key that is not Z85, an empty or overlong name, a child key
   // without a prefix of 2 to 20 digits (or another key with one), or a key already registered
-  // (kAlreadyExists).
+  // (kAlreadyExists). A child key's live_kbps 0 stores kDefaultLiveKbps; past kMaxLiveKbps, or
+  // set on another kind, is an error.
   Status Add(const PeerKey& key);
+  // A child key's new live budget, 1 to kMaxLiveKbps (kNotFound for no such child key).
+  Status SetLiveKbps(const std::string& public_key, int64_t kbps);
   // Removes the key (kNotFound when it is not registered).
   Status Remove(const std::string& public_key);
   std::vector<PeerKey> List();

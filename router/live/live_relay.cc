@@ -54,6 +54,7 @@ LiveRelay::Intake LiveRelay::OnMessage(std::string_view msg, int64_t now_ms,
     const double secs = s.window_start_ms ? double(now_ms - s.window_start_ms) / 1000.0 : 1.0;
     s.fps = double(s.window_frames) / secs;
     s.kbps = double(s.window_bytes) * 8 / 1000 / secs;
+    if (s.kbps > 0) last_kbps_[frame->video.camera_id()] = s.kbps;
     s.window_start_ms = now_ms;
     s.window_frames = s.window_bytes = 0;
   }
@@ -73,12 +74,20 @@ LiveRelay::Intake LiveRelay::OnMessage(std::string_view msg, int64_t now_ms,
   return Intake::kTaken;
 }
 
-void LiveRelay::Add(const std::string& camera, LiveViewer* viewer, const std::string& kind, int64_t now_ms) {
+std::optional<std::string> LiveRelay::Add(const std::string& camera, LiveViewer* viewer, const std::string& kind,
+                                          int64_t now_ms) {
+  if (admission_ && !IsWanted(camera, now_ms)) {
+    if (std::optional<std::string> why = admission_(camera, now_ms)) {
+      spdlog::warn("live: camera {}: {} viewer refused: {}", camera, kind, *why);
+      return why;
+    }
+  }
   Stream& s = streams_[camera];
   s.viewers.push_back(Viewer{viewer, kind});
   Viewer& v = s.viewers.back();
   for (const LiveFramePtr& f : s.gop) Deliver(v, f);
   spdlog::info("live: camera {}: {} viewer joined ({} watching)", camera, kind, s.viewers.size());
+  return std::nullopt;
 }
 
 void LiveRelay::Remove(LiveViewer* viewer, int64_t now_ms) {
@@ -91,12 +100,27 @@ void LiveRelay::Remove(LiveViewer* viewer, int64_t now_ms) {
   }
 }
 
+bool LiveRelay::IsWanted(const Stream& s, int64_t now_ms) const {
+  return !s.viewers.empty() || (s.last_left_ms >= 0 && now_ms - s.last_left_ms < linger_ms_);
+}
+
+bool LiveRelay::IsWanted(const std::string& camera, int64_t now_ms) const {
+  auto it = streams_.find(camera);
+  return it != streams_.end() && IsWanted(it->second, now_ms);
+}
+
 std::set<std::string> LiveRelay::Wanted(int64_t now_ms) const {
   std::set<std::string> out;
   for (const auto& [camera, s] : streams_) {
-    if (!s.viewers.empty() || (s.last_left_ms >= 0 && now_ms - s.last_left_ms < linger_ms_)) out.insert(camera);
+    if (IsWanted(s, now_ms)) out.insert(camera);
   }
   return out;
+}
+
+double LiveRelay::Kbps(const std::string& camera) const {
+  if (auto it = streams_.find(camera); it != streams_.end() && it->second.kbps > 0) return it->second.kbps;
+  auto last = last_kbps_.find(camera);
+  return last == last_kbps_.end() ? 0 : last->second;
 }
 
 void LiveRelay::Prune(int64_t now_ms) {

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -63,14 +64,27 @@ class LiveRelay {
     return OnMessage(std::string_view(static_cast<const char*>(msg.data()), msg.size()), now_ms, accept);
   }
 
+  // Whether a camera nobody wants now may start streaming (what it costs is decided there, e.g.
+  // a child link's live budget, router/cascade/child_links.h): nullopt when it may, else why
+  // not, as the viewer is told ("link to 东街镇 full: 3 streams, 6 Mbit/s").
+  using Admission = std::function<std::optional<std::string>(const std::string& camera, int64_t now_ms)>;
+  void SetAdmission(Admission admission) { admission_ = std::move(admission); }
+
   // `viewer` (not owned; must be Removed before it goes) watches `camera`: it gets the GOP
   // cache at once, then every live frame. `kind` names it in statistics ("zmq", "rtsp", ...).
-  void Add(const std::string& camera, LiveViewer* viewer, const std::string& kind, int64_t now_ms);
+  // A camera not wanted now (Wanted) is asked of the admission first: when it refuses, the
+  // viewer is not added and the refusal is returned; nullopt when added.
+  std::optional<std::string> Add(const std::string& camera, LiveViewer* viewer, const std::string& kind,
+                                 int64_t now_ms);
   // Stops `viewer` watching anything.
   void Remove(LiveViewer* viewer, int64_t now_ms);
 
   // Cameras whose video is wanted: with a viewer, or whose last viewer left within the linger.
   std::set<std::string> Wanted(int64_t now_ms) const;
+  bool IsWanted(const std::string& camera, int64_t now_ms) const;
+  // The camera's encoded video rate, kbit/s: over the last full second while it streams, else
+  // as last measured here; 0 when never seen.
+  double Kbps(const std::string& camera) const;
   // Forgets cameras nobody watches whose video stopped more than a linger ago, with their GOP
   // cache: the relay holds only what is watched or just was. Call it now and then.
   void Prune(int64_t now_ms);
@@ -103,9 +117,12 @@ class LiveRelay {
     double fps = 0, kbps = 0;
   };
   static void Deliver(Viewer& v, const LiveFramePtr& frame);
+  bool IsWanted(const Stream& s, int64_t now_ms) const;
 
   int64_t linger_ms_;
+  Admission admission_;
   std::map<std::string, Stream> streams_;
+  std::map<std::string, double> last_kbps_;  // by camera, also after its stream was forgotten
   uint64_t frames_in_ = 0, gaps_ = 0;
 };
 

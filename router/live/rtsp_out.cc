@@ -129,8 +129,13 @@ std::shared_ptr<RtspStream> RtspOut::Acquire(const std::string& camera, h26x::Co
   // The relay is the loop's: the stream joins it there (and is pruned only after).
   auto add = [this, alive = std::weak_ptr<int>(alive_), stream] {
     if (alive.expired()) return;
-    relay_.Add(stream->camera(), stream.get(), "rtsp", MonotonicMs());
+    auto why = relay_.Add(stream->camera(), stream.get(), "rtsp", MonotonicMs());
     std::lock_guard lock(streams_mu_);
+    if (why) {  // its players are told (453); the next DESCRIBE asks again
+      stream->Refuse(std::move(*why));
+      std::erase_if(streams_, [&](const Entry& e) { return e.stream == stream; });
+      return;
+    }
     for (Entry& e : streams_) {
       if (e.stream == stream) e.in_relay = true;
     }

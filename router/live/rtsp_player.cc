@@ -34,6 +34,8 @@ const char* Reason(int code) {
       return "Not Found";
     case 454:
       return "Session Not Found";
+    case 453:
+      return "Not Enough Bandwidth";
     case 455:
       return "Method Not Valid in This State";
     case 459:
@@ -191,6 +193,18 @@ bool RtspPlayer::Authenticated(const rtsp::RtspRequest& r, const std::string& cs
   return false;
 }
 
+bool RtspPlayer::Refused(const std::string& cseq) {
+  const auto why = stream_->refused();
+  if (!why) return false;
+  spdlog::warn("RTSP: camera {} refused to {}@{}: {}", camera_, user_, peer_, *why);
+  StopPlaying();
+  session_.clear();
+  stream_.reset();
+  camera_.clear();
+  Reply(453, cseq);
+  return true;
+}
+
 void RtspPlayer::Describe(const std::string& cseq, const std::string& uri) {
   const std::string camera = rtsp::CameraOfUri(uri);
   const auto codec = env_.access->CodecFor(user_, camera);
@@ -202,6 +216,7 @@ void RtspPlayer::Describe(const std::string& cseq, const std::string& uri) {
     camera_ = camera;
   }
   if (!stream_) return Reply(404, cseq);
+  if (Refused(cseq)) return;
   const auto fmtp = stream_->Fmtp();
   if (!fmtp) {  // no keyframe seen yet: answered by OnTick when one comes
     describe_cseq_ = cseq;
@@ -229,6 +244,7 @@ void RtspPlayer::Setup(const rtsp::RtspRequest& r, const std::string& cseq) {
     camera_ = camera;
   }
   if (!stream_) return Reply(404, cseq);
+  if (Refused(cseq)) return;
   const std::string* t = r.Header("Transport");
   const std::string transport = t ? *t : "RTP/AVP/TCP;unicast;interleaved=0-1";
   std::string reply_transport;
@@ -411,7 +427,12 @@ bool RtspPlayer::Flush() {
 bool RtspPlayer::OnTick(int64_t now_ms) {
   now_ms_ = now_ms;
   if (!describe_cseq_.empty() && stream_) {
-    if (stream_->Fmtp()) {
+    if (stream_->refused()) {
+      const std::string cseq = std::move(describe_cseq_);
+      describe_cseq_.clear();
+      Refused(cseq);
+      if (!Flush()) return false;
+    } else if (stream_->Fmtp()) {
       const std::string cseq = std::move(describe_cseq_), uri = std::move(describe_uri_);
       describe_cseq_.clear();
       Describe(cseq, uri);

@@ -74,6 +74,9 @@ class RtspPlayer {
   void Handle(const rtsp::RtspRequest& r);
   void Reply(int code, const std::string& cseq, const std::string& headers = "", const std::string& body = "");
   void Describe(const std::string& cseq, const std::string& uri);
+  // When the relay refused the stream (a link's live budget): replies 453 to `cseq`, logs why
+  // and lets the stream go (the next DESCRIBE asks again); true then.
+  bool Refused(const std::string& cseq);
   bool Authenticated(const rtsp::RtspRequest& r, const std::string& cseq);
   void Setup(const rtsp::RtspRequest& r, const std::string& cseq);
   void Play(const rtsp::RtspRequest& r, const std::string& cseq);

@@ -66,6 +66,16 @@ bool RtspStream::Offer(const LiveFramePtr& live) {
   return true;
 }
 
+void RtspStream::Refuse(std::string why) {
+  std::lock_guard lock(mu_);
+  refused_ = std::move(why);
+}
+
+std::optional<std::string> RtspStream::refused() const {
+  std::lock_guard lock(mu_);
+  return refused_;
+}
+
 std::optional<std::string> RtspStream::Fmtp() const {
   std::lock_guard lock(mu_);
   if (!sets_.complete(codec_)) return std::nullopt;

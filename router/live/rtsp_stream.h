@@ -46,6 +46,11 @@ class RtspStream : public LiveViewer {
   // The SDP media description's fmtp line's parameters (sprop-…) once a keyframe with
   // parameter sets came; nullopt before.
   std::optional<std::string> Fmtp() const;
+  // The relay would not take this stream (its admission, router/live/live_relay.h: a link's
+  // live budget), and why: set on the loop, read by the players' threads; such a stream never
+  // gets a frame.
+  void Refuse(std::string why);
+  std::optional<std::string> refused() const;
   // Sender `sender` has one more player of this stream; returns the GOP cache (possibly
   // empty), oldest first. Frames delivered afterwards may repeat its last ones: a player
   // skips indexes it has.
@@ -64,6 +69,7 @@ class RtspStream : public LiveViewer {
   std::string parameter_sets_;    // Annex B, from the last keyframe that had them
   h26x::ParameterSets sets_;      // the same, split
   std::vector<int> subscribers_;  // per sender
+  std::optional<std::string> refused_;
 };
 
 }  // namespace xl::router

@@ -3,6 +3,8 @@
 #include <libsoup/soup.h>
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
+
 #include "common/clock.h"
 
 namespace xl::router {
@@ -10,6 +12,7 @@ namespace xl::router {
 namespace {
 constexpr gint kCloseNoSession = 4401;
 constexpr gint kCloseUnknownCamera = 4404;
+constexpr gint kCloseRefused = 4429;  // the relay's admission said no (a link's live budget)
 }  // namespace
 
 class WebSocketOut::Peer : public LiveViewer {
@@ -118,7 +121,10 @@ void WebSocketOut::Open(const std::string& path, const std::map<std::string, std
       }),
       new Link{this, raw}, [](gpointer p, GClosure*) { delete static_cast<Link*>(p); }, GConnectFlags(0));
   peers_[raw] = std::move(peer);
-  relay_.Add(camera, raw, "websocket", MonotonicMs());
+  if (auto why = relay_.Add(camera, raw, "websocket", MonotonicMs())) {  // {"error"} before the close
+    soup_websocket_connection_send_text(conn, nlohmann::json{{"error", *why}, {"refused", true}}.dump().c_str());
+    raw->End(kCloseRefused, "refused");  // its "closed" signal removes it, once the close is sent
+  }
 }
 
 gboolean WebSocketOut::OnCheck(gpointer self) {

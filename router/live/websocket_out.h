@@ -4,7 +4,9 @@
 // Fragments are made once per frame and shared by every browser watching that camera.
 // A browser whose socket is not draining is skipped to the next keyframe.
 // An unknown camera gets a text message {"error": "..."} and the socket is closed (4404); a
-// request without a session, or for a camera outside the user's region, likewise (4401).
+// request without a session, or for a camera outside the user's region, likewise (4401); a
+// camera the relay will not start now (a link's live budget) gets {"error": why, "refused":
+// true} and 4429.
 // The grant is checked again twice a second: logout, expiry or a lost right closes the socket.
 // Thread: the router's one loop thread only (router/router.h); not thread-safe.
 #pragma once

@@ -49,7 +49,14 @@ export class Tile {
     };
     ws.onmessage = (m) => {
       if (typeof m.data === 'string') {
-        if (m.data.startsWith('{')) return;  // {"error": ...}: no signal, retried below
+        if (m.data.startsWith('{')) {
+          // {"error": ...}: no signal, retried below; {"refused": true}: no room on a link to the
+          // camera ("link to 东街镇 full: 3 streams, 6 Mbit/s"), said on the tile, retried later.
+          let said = {};
+          try { said = JSON.parse(m.data); } catch (err) { /* no signal */ }
+          if (said.refused) { this.refused = String(said.error || ''); this.refresh(); }
+          return;
+        }
         if (!MediaSource.isTypeSupported(m.data)) {
           // Said plainly on the tile (typically H.265 where the browser has no HEVC decoder),
           // and asked again only when the tile is refilled.
@@ -76,13 +83,16 @@ export class Tile {
       }
       const wasLive = Date.now() - this.lastData < 3000;
       this.lastData = Date.now();
+      this.refused = '';
       if (!wasLive) this.refresh();
       desk.bytes += m.data.byteLength;
       queue.push(m.data);
       if (queue.length > 100) queue.splice(0, queue.length - 100);
       pump();
     };
-    ws.onclose = () => { if (this.ws === ws) this.retry = setTimeout(() => this.ws === ws && this.connect(), 2000); };
+    ws.onclose = () => {
+      if (this.ws === ws) this.retry = setTimeout(() => this.ws === ws && this.connect(), this.refused ? 10000 : 2000);
+    };
     this.ws = ws;
   }
   stop() {
@@ -93,6 +103,7 @@ export class Tile {
     this.camera = null;
     this.lastData = 0;
     this.unsupported = '';
+    this.refused = '';
   }
   // Name, state and "no signal": nothing for 3 s, or the camera is not online.
   refresh() {
@@ -106,7 +117,8 @@ export class Tile {
     const message = this.el.querySelector('.nosignal');
     message.hidden = !this.camera || live;
     message.textContent = this.unsupported ? t('unsupported_codec') + ` (${this.unsupported.replace(/^video\/mp4; /, '')})`
-                                           : t('no_signal');
+                        : this.refused ? `${t('live_refused')}: ${this.refused}`
+                        : t('no_signal');
     this.el.classList.toggle('live', !!live);
     const wantPtz = !!(cam && cam.ptz);
     let ptz = this.el.querySelector('.ptz');

@@ -70,12 +70,12 @@ std::vector<std::string> Of(const AlertsByCamera& alerts, const std::string& cam
   return it == alerts.end() ? std::vector<std::string>{} : it->second;
 }
 
-// Lets `village`'s router in at `town` as child kSite speaking for the town's region only
-// (once the town's router answers); the xl output in `out`.
-bool AddVillage(System& town, System& village, std::string* out) {
+// Lets `village`'s router in at `town` as child kSite speaking for region `prefix` (by default
+// the town's region only: kVillageA's) once the town's router answers; the xl output in `out`.
+bool AddVillage(System& town, System& village, std::string* out, const std::string& prefix = kTownPrefix) {
   return WaitUntil(
       [&] {
-        return town.RunXl({"key", "add", "child", kSite, village.RouterKeyFile(), "--prefix", kTownPrefix}, out) == 0;
+        return town.RunXl({"key", "add", "child", kSite, village.RouterKeyFile(), "--prefix", prefix}, out) == 0;
       },
       seconds(30));
 }
@@ -302,14 +302,15 @@ std::vector<std::string> ViewersAt(System& sys, const std::string& id) {
 }
 
 // A town's viewers watch a village camera: its video comes through the link, one copy of it
-// however many watch (the village sees one viewer: the link), and when the last viewer leaves
-// the village lets it go after the lingers.
+// however many watch (the village sees one viewer: the link); past the link's live budget
+// another camera is refused with the reason; when the last viewer leaves the village lets it
+// go after the lingers.
 TEST(Cascade, ATownWatchesAVillageCameraThroughTheLinkAndOneCopyCrossesIt) {
   System town("cascade-live-town"), village("cascade-live-village");
   const std::string children = "tcp://127.0.0.1:" + std::to_string(FreePort());
   auto town_router = town.StartRouter({"--children", children, "--site-name", "东街镇"});
   std::string out;
-  ASSERT_TRUE(AddVillage(town, village, &out)) << out << town_router->Output();
+  ASSERT_TRUE(AddVillage(town, village, &out, "330102")) << out << town_router->Output();  // both cameras
   auto camsim = village.StartCamsim({"a=" + Fixture("vtest.avi"), "b=" + Fixture("tree.avi")});
   auto village_router = village.StartRouter({"--parent", children, "--parent-key", town.RouterKeyFile()});
   auto worker = StartTwoVillages(village);
@@ -366,6 +367,29 @@ TEST(Cascade, ATownWatchesAVillageCameraThroughTheLinkAndOneCopyCrossesIt) {
       seconds(30)))
       << "the RTSP player at the town got " << player->pictures() << " pictures";
   EXPECT_EQ(ViewersAt(village, kVillageA), the_link) << "one copy, whoever watches above";
+
+  // The link's live budget cut to 1 kbit/s: the camera crossing it keeps crossing, another is
+  // refused with the reason — to a browser (xl live) and to an RTSP player (453).
+  ASSERT_EQ(town.RunXl({"key", "budget", village.RouterKeyFile(), "1"}, &out), 0) << out;
+  const std::string full = "link to 东街村 full: 1 stream, ";
+  EXPECT_NE(town.RunXl({"live", kVillageB, "--out", town.dir() + "/refused.mp4", "--seconds", "10"}, &out), 0);
+  EXPECT_NE(out.find(full), std::string::npos) << out;
+  StrictRtspPlayer refused;
+  EXPECT_FALSE(refused.Open(port, town.RelayUrl(kVillageB, ""), "admin", kAdminPassword));
+  EXPECT_NE(refused.error().find("453"), std::string::npos) << refused.error();
+  EXPECT_TRUE(player->Read(100)) << "the camera already crossing plays on: " << player->error();
+  EXPECT_TRUE(ViewersAt(village, kVillageB).empty()) << LiveEntry(village, kVillageB).dump();
+  {
+    auto links = town.Api("GET", "/api/links");
+    ASSERT_TRUE(links.ok());
+    const auto child = nlohmann::json::parse(links->body)["children"][0];
+    EXPECT_EQ(child.value("live_budget_kbps", 0), 1) << links->body;
+    EXPECT_GE(child.value("live_refused", 0), 2) << links->body;
+    EXPECT_EQ(child.value("live_streams", 0), 1) << links->body;
+  }
+  ASSERT_EQ(town.RunXl({"link", "ls"}, &out), 0) << out;
+  EXPECT_TRUE(HasLine(out, {"child", kSite, "up"})) << out;
+  EXPECT_TRUE(HasLine(town_router->Output(), {"live: camera", kVillageB, "refused", full})) << town_router->Output();
   player.reset();
   ASSERT_EQ(first->Wait(seconds(60)), 0) << first->Output();
   ASSERT_EQ(second->Wait(seconds(60)), 0) << second->Output();

@@ -117,6 +117,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)r.children->Expire(r.now);
       r.children->Pump(r.now);
       r.children->SetWanted(r.relay.Wanted(r.now), r.now);
+      (void)r.children->LiveRefusal(xl::fuzz::VillageCamera().id(), r.now);
+      (void)r.children->Loads();
       (void)r.children->TakeArrivedSteps();
       break;
     }

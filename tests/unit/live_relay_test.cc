@@ -111,6 +111,50 @@ TEST(LiveRelay, CamerasNobodyWatchesAreForgottenOnceTheirVideoStops) {
   relay.Remove(&v, 108000);
 }
 
+// The admission (a link's live budget) is asked only for a camera nobody wants yet: a refused
+// viewer is not added, and more viewers of a camera already crossing cost nothing.
+TEST(LiveRelay, AdmissionDecidesOnlyForACameraNobodyWantsYet) {
+  LiveRelay relay(5000);
+  std::vector<std::string> asked;
+  bool room = false;
+  relay.SetAdmission([&](const std::string& camera, int64_t) -> std::optional<std::string> {
+    asked.push_back(camera);
+    if (room) return std::nullopt;
+    return "link to 东街村 full: 1 stream, 2 Mbit/s";
+  });
+  TestViewer first, second;
+  EXPECT_EQ(relay.Add(kCam, &first, "test", 0), "link to 东街村 full: 1 stream, 2 Mbit/s");
+  EXPECT_TRUE(relay.Wanted(0).empty()) << "a refused viewer wants nothing";
+  relay.OnMessage(Frame(1, true), 0);
+  EXPECT_TRUE(first.seqs.empty());
+  room = true;
+  EXPECT_EQ(relay.Add(kCam, &first, "test", 0), std::nullopt);
+  room = false;
+  EXPECT_EQ(relay.Add(kCam, &second, "test", 0), std::nullopt) << "already crossing: no new cost";
+  EXPECT_EQ(asked.size(), 2u);
+  relay.Remove(&first, 0);
+  relay.Remove(&second, 1000);
+  EXPECT_EQ(relay.Add(kCam, &second, "test", 5999), std::nullopt) << "within the linger it still crosses";
+  relay.Remove(&second, 6000);
+  EXPECT_NE(relay.Add(kCam, &second, "test", 11000), std::nullopt) << "let go: asked again";
+  EXPECT_EQ(asked.size(), 3u);
+}
+
+// A camera's rate: over its last second while it streams, and remembered after it stops.
+TEST(LiveRelay, ACamerasRateIsMeasuredAndRemembered) {
+  LiveRelay relay(5000);
+  EXPECT_EQ(relay.Kbps(kCam), 0) << "never seen";
+  TestViewer v;
+  relay.Add(kCam, &v, "test", 0);
+  for (int64_t ms = 0; ms <= 2000; ms += 40) relay.OnMessage(Frame(uint64_t(ms / 40 + 1), ms % 1000 == 0), ms);
+  const double kbps = relay.Kbps(kCam);
+  EXPECT_GT(kbps, 0);
+  relay.Remove(&v, 2000);
+  relay.Prune(100000);
+  EXPECT_EQ(relay.stream_count(), 0u);
+  EXPECT_DOUBLE_EQ(relay.Kbps(kCam), kbps) << "remembered after the stream was forgotten";
+}
+
 TEST(LiveRelay, GarbageIsRefused) {
   LiveRelay relay;
   zmq::message_t junk(std::string("\xff\xff\xff\x01garbage"));

@@ -14,7 +14,10 @@
 //   xl key gen --out FILE                          a new CURVE key pair (mode 0600); prints its public key
 //   xl [--api URL] key ls                          the router's public key and the registered keys
 //   xl [--api URL] key add (worker ID | user NAME) KEY|FILE   let a worker or a user's client in
-//   xl [--api URL] key add child SITE KEY|FILE --prefix REGION  let a child router in, speaking for REGION
+//   xl [--api URL] key add child SITE KEY|FILE --prefix REGION [--live-kbps N]
+//                                                  let a child router in, speaking for REGION, with a
+//                                                  live video budget on its link (default 8000 kbit/s)
+//   xl [--api URL] key budget KEY|FILE KBPS        a child link's live budget
 //   xl [--api URL] link ls                         links to the parent and child routers: state, lag, cameras
 //   xl [--api URL] key rm KEY|FILE                 revoke a key (its connections are refused from then on)
 //   xl [--api URL] user ls                         desk users (inside the admin's region)
@@ -59,7 +62,8 @@ constexpr const char* kUsage =
     "          camera rm ID | import FILE.csv [--dry-run] [--wait S] | status [--all] | worker ls |\n"
     "          live ID --out FILE.mp4 [--seconds S] | link ls |\n"
     "          key gen --out FILE | key ls | key add (worker ID | user NAME) KEY|FILE |\n"
-    "          key add child SITE KEY|FILE --prefix REGION | key rm KEY|FILE |\n"
+    "          key add child SITE KEY|FILE --prefix REGION [--live-kbps N] | key budget KEY|FILE KBPS |\n"
+    "          key rm KEY|FILE |\n"
     "          user ls | user add NAME ROLE [REGION] | user passwd NAME | user set NAME ROLE [REGION] |\n"
     "          user disable NAME | user enable NAME | user rm NAME   (passwords from XL_USER_PASSWORD)\n";
 
@@ -277,7 +281,8 @@ int Live(const Cli& cli, const std::string& camera, const std::string& path, int
                            const char* p = static_cast<const char*>(g_bytes_get_data(b, &n));
                            if (type == SOUP_WEBSOCKET_DATA_TEXT) {
                              std::string text(p, n);
-                             if (text.rfind("{\"error\"", 0) == 0) st->error = text;
+                             const json said = json::parse(text, nullptr, false);
+                             if (said.is_object()) st->error = said.value("error", text);  // {"error": why}
                              else st->mime = text;
                              return;
                            }
@@ -334,11 +339,16 @@ int Key(const Cli& cli, const std::vector<std::string>& args) {
     auto r = cli.Call("GET", "/api/keys");
     if (!r) return 1;
     std::cout << "router " << (*r)["router"].get<std::string>() << "\n";
-    Table((*r)["keys"], {{"public_key", "KEY"}, {"kind", "KIND"}, {"name", "NAME"}, {"prefix", "REGION"}});
+    Table((*r)["keys"], {{"public_key", "KEY"},
+                         {"kind", "KIND"},
+                         {"name", "NAME"},
+                         {"prefix", "REGION"},
+                         {"live_kbps", "LIVE KBIT/S"}});
     return 0;
   }
-  // xl key add worker|user NAME KEY, xl key add child SITE KEY --prefix REGION
-  const bool child = args.size() == 7 && args[2] == "child" && args[5] == "--prefix";
+  // xl key add worker|user NAME KEY, xl key add child SITE KEY --prefix REGION [--live-kbps N]
+  const bool child = (args.size() == 7 || (args.size() == 9 && args[7] == "--live-kbps")) && args[2] == "child" &&
+                     args[5] == "--prefix";
   if (sub == "add" && ((args.size() == 5 && (args[2] == "worker" || args[2] == "user")) || child)) {
     auto key = xl::ResolvePublicKey(args[4]);
     if (!key.ok()) {
@@ -348,9 +358,35 @@ int Key(const Cli& cli, const std::vector<std::string>& args) {
     const std::string& kind = args[2];
     json body{{"public_key", *key}, {"kind", kind}, {"name", args[3]}};
     if (child) body["prefix"] = args[6];
-    if (!cli.Call("POST", "/api/keys", xl::JsonText(body))) return 1;
+    if (args.size() == 9) {
+      auto kbps = xl::ParseIntArg(args[8], 1, 100'000'000);
+      if (!kbps) return 2;
+      body["live_kbps"] = *kbps;
+    }
+    auto r = cli.Call("POST", "/api/keys", xl::JsonText(body));
+    if (!r) return 1;
     std::cout << "registered " << kind << " key " << *key << " for " << args[3]
-              << (child ? " (region " + args[6] + ")" : "") << "\n";
+              << (child ? " (region " + args[6] + ", live budget " + Cell(r->value("live_kbps", json())) + " kbit/s)"
+                        : "")
+              << "\n";
+    return 0;
+  }
+  // xl key budget KEY KBPS: a child link's live budget
+  if (sub == "budget" && args.size() == 4) {
+    auto key = xl::ResolvePublicKey(args[2]);
+    auto kbps = xl::ParseIntArg(args[3], 1, 100'000'000);
+    if (!kbps) return 2;
+    if (!key.ok()) {
+      std::cerr << "xl: " << key.error().message << "\n";
+      return 1;
+    }
+    char* escaped = g_uri_escape_string(key->c_str(), nullptr, FALSE);
+    const bool changed =
+        cli.Call("PATCH", std::string("/api/keys?public_key=") + escaped, xl::JsonText(json{{"live_kbps", *kbps}}))
+            .has_value();
+    g_free(escaped);
+    if (!changed) return 1;
+    std::cout << "live budget of " << *key << ": " << *kbps << " kbit/s\n";
     return 0;
   }
   if (sub == "rm" && args.size() == 3) {
@@ -529,6 +565,7 @@ int main(int argc, char** argv) {
                       {"lag", p["lag_alerts"]},
                       {"cameras", p["catalog_cameras"]},
                       {"live", p["live_streams"]},
+                      {"live_refused", p["live_refused"]},
                       {"refused", p["refused"]}});
     }
     for (const json& c : (*r)["children"]) {
@@ -541,6 +578,9 @@ int main(int argc, char** argv) {
                       {"alerts", c["alerts"]},
                       {"cameras", c["cameras"]},
                       {"live", c["live_streams"]},
+                      {"kbps", c["live_kbps"]},
+                      {"budget", c["live_budget_kbps"]},
+                      {"live_refused", c["live_refused"]},
                       {"refused", c["refused"]}});
     }
     Table(rows, {{"link", "LINK"},
@@ -552,6 +592,9 @@ int main(int argc, char** argv) {
                  {"alerts", "ALERTS"},
                  {"cameras", "CAMERAS"},
                  {"live", "LIVE"},
+                 {"kbps", "KBIT/S"},
+                 {"budget", "BUDGET"},
+                 {"live_refused", "LIVE REFUSED"},
                  {"refused", "REFUSED"}});
     return 0;
   }
