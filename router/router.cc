@@ -16,6 +16,8 @@
 #include "common/loopback.h"
 #include "common/prometheus.h"
 #include "proto/camera/camera_id.h"
+#include "proto/gb28181/channel_url.h"
+#include "proto/gb28181/ptz.h"
 #include "proto/wire/sealed_video.h"
 #include "proto/wire/wire.h"
 #include "router/cascade/links_api.h"
@@ -55,7 +57,7 @@ Router::Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<
       states_(config.worker_timeout_ms, [this](const wire::Camera& c) { OnCameraChanged(c); }),
       hub_(
           clients_, *log_, states_, relay_, [this](const std::string& id) { return RegionOf(id); },
-          [this](const wire::PtzCommand& c) { return control_.SendPtz(c); }),
+          [this](const wire::PtzCommand& c) { return Ptz(c); }),
       control_(control_socket_, *store_, config.worker_timeout_ms, config.worker_http),
       api_(*store_, control_, states_, [this](const std::string& id) { states_.Forget(id); }) {}
 
@@ -190,6 +192,7 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
     r->parent_ = std::move(parent.value());
     r->parent_->SetCatalog([router = r.get()] { return router->Catalog(); });
     if (r->children_) r->parent_->SetLinkLoads([links = r->children_.get()] { return links->Loads(); });
+    r->parent_->SetPtz([router = r.get()](const wire::PtzCommand& c) { return router->Ptz(c); });
   }
   auto retention = AlertRetention::Open(config.database, config.retention);
   if (!retention.ok()) return retention.error();
@@ -201,7 +204,7 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
                const std::string& step, const std::string& user) {
         if (router->feed_) router->feed_->OnHandling(id, camera, region, state, step, user);
       },
-      [router](const wire::PtzCommand& c) { return router->control_.SendPtz(c); },
+      [router](const wire::PtzCommand& c) { return router->Ptz(c); },
       [router](const std::string& user) { router->OnUserChanged(user); },
       [router] { return router->children_ ? router->children_->Cameras() : std::vector<wire::Camera>{}; }});
   if (r->users_->size() == 0 && !config.admin_password.empty()) {
@@ -512,6 +515,7 @@ std::vector<wire::Camera> Router::Catalog() const {
       e.set_codec(st->second.codec());
       *e.mutable_faults() = st->second.faults();
     }
+    e.set_ptz(gb28181::ParseGbUrl(c.spec.url()).has_value());
   }
   if (children_) {
     for (wire::Camera& c : children_->Cameras()) out.push_back(std::move(c));
@@ -705,6 +709,13 @@ std::optional<std::string> Router::RegionOf(const std::string& camera) const {
   if (const RegisteredCamera* c = store_->Find(camera)) return c->spec.region();
   const auto below = children_ ? children_->CameraOf(camera) : std::nullopt;
   return below ? std::optional(below->region()) : std::nullopt;
+}
+
+Status Router::Ptz(const wire::PtzCommand& command) {
+  if (store_->Find(command.camera_id()) || !children_) return control_.SendPtz(command);
+  // A camera below: the action is checked here, so the user hears of a typo at once.
+  if (auto cmd = gb28181::PtzCmdFor(command.action(), 128, int(command.preset())); !cmd.ok()) return cmd.error();
+  return children_->SendPtz(command);
 }
 
 void Router::SyncRtspMounts() {

@@ -82,6 +82,10 @@ class Router {
   std::string CodecOf(const std::string& camera) const;
   // The region of a camera registered here or below; nullopt when there is no such camera.
   std::optional<std::string> RegionOf(const std::string& camera) const;
+  // Passes a PTZ command on: to the worker running a camera registered here, or down the link
+  // to the child whose catalog holds it. Error for an unknown action or camera, or one that
+  // takes no PTZ (not a GB28181 channel), and when its worker or link is down.
+  Status Ptz(const wire::PtzCommand& command);
 
  private:
   Router(const RouterConfig& config, zmq::context_t& ctx, std::unique_ptr<AlertLog> log,

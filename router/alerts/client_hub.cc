@@ -224,8 +224,8 @@ void ClientHub::OnRequest(const std::string& identity, const zmq::message_t& bod
         Visible(caller, req.ptz().camera_id()) ? ptz_(req.ptz()) : NotFound("no camera " + req.ptz().camera_id());
     if (s.ok()) {
       answer.set_ptz_sent(req.ptz().camera_id());
-      spdlog::info("client: PTZ {} for camera {} from {} passed to its worker", req.ptz().action(),
-                   req.ptz().camera_id(), caller.user);
+      spdlog::info("client: PTZ {} for camera {} from {} passed on", req.ptz().action(), req.ptz().camera_id(),
+                   caller.user);
     } else {
       answer.set_error("PTZ: " + s.message());
     }

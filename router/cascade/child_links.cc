@@ -372,6 +372,22 @@ std::optional<std::string> ChildLinks::LiveRefusal(const std::string& camera, in
   return std::nullopt;
 }
 
+Status ChildLinks::SendPtz(const wire::PtzCommand& command) {
+  for (auto& [site, child] : children_) {
+    auto entry = child.cameras.find(command.camera_id());
+    if (entry == child.cameras.end()) continue;
+    if (!entry->second.ptz()) return Error{"camera " + command.camera_id() + " takes no PTZ commands"};
+    if (child.routing_id.empty() || !child.link.up) {
+      return Error{"link to " + site + " down: PTZ for camera " + command.camera_id() + " not sent"};
+    }
+    wire::LinkDown down;
+    *down.mutable_ptz() = command;
+    Send(child.routing_id, down);
+    return Status();
+  }
+  return NotFound("no camera " + command.camera_id());
+}
+
 std::vector<wire::LinkLoad> ChildLinks::Loads() const {
   std::vector<wire::LinkLoad> loads;
   for (const auto& [site, child] : children_) {

@@ -100,6 +100,9 @@ class ChildLinks {
   // The live video on every link below this router (each child's, and those it reports below
   // it, their sites as paths from here), as this router's parent is told (LinkHello.links).
   std::vector<wire::LinkLoad> Loads() const;
+  // Passes a PTZ command on to the child whose catalog holds its camera (LinkDown.ptz). Error
+  // when no child has the camera (kNotFound), it does not take PTZ, or its link is down.
+  Status SendPtz(const wire::PtzCommand& command);
   // Handling steps children sent that are new here (the desks are told), since the last call.
   std::vector<LoggedStep> TakeArrivedSteps() { return std::exchange(arrived_, {}); }
 

@@ -84,6 +84,7 @@ void ParentLink::OnReadable(int64_t now_ms) {
     if (down.has_ack()) OnAck(down.ack().stream(), down.ack().seq(), now_ms);
     if (down.has_steps_ack()) steps_.OnMark(down.steps_ack().stream(), down.steps_ack().seq(), log_.stream());
     if (down.has_steps()) OnSteps(down.steps(), now_ms);
+    if (down.has_ptz()) OnPtz(down.ptz());
     if (down.has_watch()) {
       watch_heard_ms_ = now_ms;
       const auto& ids = down.watch().camera_ids();
@@ -101,6 +102,19 @@ void ParentLink::OnReadable(int64_t now_ms) {
       }
     }
   }
+}
+
+void ParentLink::OnPtz(const wire::PtzCommand& command) {
+  const std::string& camera = command.camera_id();
+  Status sent = !catalog_sent_.count(camera) ? Error{"not a camera this router sent up"}
+                : ptz_                       ? ptz_(command)
+                                             : Error{"no PTZ here"};
+  if (!sent.ok()) {
+    spdlog::warn("cascade: PTZ {} from the parent for camera {} not passed on: {}", command.action(), camera,
+                 sent.message());
+    return;
+  }
+  spdlog::info("cascade: PTZ {} from the parent for camera {} passed on", command.action(), camera);
 }
 
 void ParentLink::OnSteps(const wire::HandlingSteps& run, int64_t now_ms) {

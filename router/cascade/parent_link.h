@@ -72,6 +72,9 @@ class ParentLink {
   // The live video on the links below this router (router/cascade/child_links.h Loads()), told
   // the parent with every hello so it refuses a stream one of them has no room for.
   void SetLinkLoads(std::function<std::vector<wire::LinkLoad>()> loads) { loads_ = std::move(loads); }
+  // Where the parent's PTZ commands go (LinkDown.ptz): only for cameras of the catalog sent up;
+  // what fails is logged here (the parent's user was told it was sent).
+  void SetPtz(std::function<Status(const wire::PtzCommand&)> ptz) { ptz_ = std::move(ptz); }
 
   zmq::socket_t& socket() { return socket_; }
   // Takes the parent's acknowledgements and refusals.
@@ -105,6 +108,7 @@ class ParentLink {
   Status ConnectSocket(zmq::socket_t& s, const CurveClientKeys& keys, int sndhwm);
   // Keeps a run of the parent's handling steps and acknowledges it.
   void OnSteps(const wire::HandlingSteps& run, int64_t now_ms);
+  void OnPtz(const wire::PtzCommand& command);
   bool Send(const wire::LinkUp& up) { return bool(socket_.send(ToFrame(up), zmq::send_flags::dontwait)); }
   void SetState(State state, int64_t now_ms, const std::string& why);
   void OnAck(uint64_t stream, uint64_t seq, int64_t now_ms);
@@ -128,6 +132,7 @@ class ParentLink {
   int64_t refusal_logged_ms_ = -1;
   std::function<std::vector<wire::Camera>()> catalog_;
   std::function<std::vector<wire::LinkLoad>()> loads_;
+  std::function<Status(const wire::PtzCommand&)> ptz_;
   std::map<std::string, std::string> catalog_sent_;  // camera → its entry as the parent has it (serialized)
   bool catalog_wanted_ = true;                       // a complete catalog is due
   int64_t catalog_complete_ms_ = -1, catalog_diff_ms_ = -1;

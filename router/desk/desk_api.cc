@@ -502,7 +502,7 @@ json RemoteCameraJson(const wire::Camera& c) {
           {"region", c.region()}, {"state", c.link_down() ? "link_down" : StateName(c.state())},
           {"reason", c.reason()}, {"since_ms", c.since_ms()},
           {"health", health},     {"faults", faults},
-          {"codec", c.codec()},   {"ptz", false},
+          {"codec", c.codec()},   {"ptz", c.ptz()},
           {"site", c.site()}};
 }
 
@@ -538,7 +538,12 @@ HttpReply DeskApi::Ptz(const HttpRequest& r, const DeskUser& me) {
     return JsonFault(400, "expected {\"camera\", \"action\"} as text");
   }
   const RegisteredCamera* known = s_.store.Find(camera);
-  if (!known || !Sees(me, known->spec.region(), camera)) return JsonFault(404, "no camera " + camera);
+  bool visible = known && Sees(me, known->spec.region(), camera);
+  if (!known && s_.remote_cameras) {  // a camera below: the command goes down the link
+    for (const wire::Camera& r : s_.remote_cameras())
+      visible = visible || (r.id() == camera && Sees(me, r.region(), camera));
+  }
+  if (!visible) return JsonFault(404, "no camera " + camera);
   c.set_camera_id(camera);
   c.set_action(action);
   if (j.contains("speed") && j["speed"].is_number_unsigned()) c.set_speed(j["speed"].get<uint32_t>());

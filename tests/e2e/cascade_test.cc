@@ -1,7 +1,8 @@
 // Routers in a cascade (village → town), with the real processes on loopback: the village
 // router's alerts reach the town exactly once and in order per camera — through the town's
 // router killed and started again, and the village's — and only inside the region the
-// village's key speaks for; a link down is a problem on the desks at both ends.
+// village's key speaks for; a link down is a problem on the desks at both ends; live video and
+// PTZ go through the link.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 
 #include "proto/wire/curve.h"
 #include "proto/wire/wire.h"
+#include "tests/support/gb28181_devices.h"
 #include "tests/support/logged_alerts.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
@@ -416,6 +418,46 @@ TEST(Cascade, ATownWatchesAVillageCameraThroughTheLinkAndOneCopyCrossesIt) {
   EXPECT_TRUE(WaitUntil([&] { return ViewersAt(village, kVillageA).empty(); }, seconds(60)))
       << LiveEntry(village, kVillageA).dump() << village_router->Output();
   EXPECT_TRUE(HasLine(village_router->Output(), {"live video of camera", kVillageA, "to the parent stopped"}));
+}
+
+// PTZ from the town's desk reaches a village's GB28181 camera: down the link, through the
+// village's router and worker, to the device. The town's desk shows the camera as steerable;
+// a bad action is refused at the town.
+TEST(Cascade, PtzFromTheTownReachesAVillagesGb28181Camera) {
+  System town("cascade-ptz-town"), village("cascade-ptz-village");
+  const std::string children = "tcp://127.0.0.1:" + std::to_string(FreePort());
+  auto town_router = town.StartRouter({"--children", children});
+  std::string out;
+  ASSERT_TRUE(AddVillage(town, village, &out, "3402")) << out << town_router->Output();  // the simulator's region
+  auto village_router = village.StartRouter({"--parent", children, "--parent-key", town.RouterKeyFile()});
+  const int sip_port = FreePort();
+  auto worker = StartGbWorker(village, sip_port, FreePort());
+  const std::string device = "34020000001110000021", channel = SimChannel(device, 0);
+  auto sim = StartGbSim(village, sip_port, device, 1, {});
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const auto c = DeskCamera(town, channel);
+        return c.is_object() && c.value("ptz", false);
+      },
+      seconds(120)))
+      << DeskCamera(town, channel).dump() << village_router->Output() << worker->Output();
+
+  auto ptz = [&](const std::string& camera, const std::string& action) {
+    auto r =
+        town.Api("POST", "/api/desk/ptz", nlohmann::json{{"camera", camera}, {"action", action}, {"speed", 31}}.dump());
+    out = r.ok() ? r->body : r.error().message;
+    return r.ok() ? r->status : 0;
+  };
+  // Sent once the village's worker runs the channel (it is pinned there when it registers).
+  ASSERT_TRUE(WaitUntil([&] { return ptz(channel, "left") == 200; }, seconds(30))) << out;
+  ASSERT_TRUE(WaitUntil([&] { return sim->Output().find("PTZ A50F01021F1F00F5 for " + channel) != std::string::npos; },
+                        seconds(20)))
+      << sim->Output() << village_router->Output();
+  EXPECT_TRUE(HasLine(village_router->Output(), {"PTZ left from the parent for camera", channel, "passed on"}))
+      << village_router->Output();
+  EXPECT_EQ(ptz(channel, "spin"), 400);
+  EXPECT_NE(out.find("unknown PTZ action"), std::string::npos) << out;
+  EXPECT_EQ(ptz("34020000001310009999", "stop"), 404) << out;
 }
 
 // A parent refuses a child key with a prefix that is not a region, and a router with a
