@@ -30,7 +30,7 @@ packages=(
   libopencv-dev opencv-data libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler libsqlite3-dev sqlite3
   libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libgtest-dev googletest libsoup-3.0-dev
   libosip2-dev libxml2-dev libsodium-dev glib-networking
-  ffmpeg curl openssl
+  ffmpeg curl openssl iproute2
 )
 # npm fetches the face model; a machine may already have Node.js from elsewhere.
 command -v npm >/dev/null || packages+=(npm)

@@ -5,7 +5,11 @@
 // PTZ go through the link.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
@@ -18,6 +22,7 @@
 #include "tests/support/gb28181_devices.h"
 #include "tests/support/logged_alerts.h"
 #include "tests/support/media.h"
+#include "tests/support/net_namespaces.h"
 #include "tests/support/process.h"
 #include "tests/support/rtsp_player.h"
 #include "tests/support/system.h"
@@ -458,6 +463,166 @@ TEST(Cascade, PtzFromTheTownReachesAVillagesGb28181Camera) {
   EXPECT_EQ(ptz(channel, "spin"), 400);
   EXPECT_NE(out.find("unknown PTZ action"), std::string::npos) << out;
   EXPECT_EQ(ptz("34020000001310009999", "stop"), 404) << out;
+}
+
+// The camera's rate at `sys`'s relay, kbit/s (GET /api/live), 0 when it is not there.
+double KbpsAt(System& sys, const std::string& camera) {
+  const auto c = LiveEntry(sys, camera);
+  return c.is_object() ? c.value("kbps", 0.0) : 0.0;
+}
+
+// Three hosts in network namespaces the test makes (as root; skipped where it cannot): a
+// village (GB28181 device simulator, worker, router), a town (router) and a county (router,
+// desk clients), linked village–town and town–county by veth pairs shaped to 2 Mbit/s each
+// way (tc tbf). The county sees the village's cameras and alerts; ten county viewers of one
+// camera put one stream on each link; PTZ from the county reaches the device; a county
+// acknowledgement shows at the village and a village close at the county; the village–town
+// link cut for 60 s during the alerts loses nothing and duplicates nothing.
+TEST(Cascade, ThreeHostsOverShapedLinksAVillageSeenFromTheCounty) {
+  const std::string tag = std::to_string(::getpid());
+  auto village_ns = NetNamespace::Create("xl-village-" + tag);
+  if (!village_ns.ok()) GTEST_SKIP() << "no network namespaces here: " << village_ns.error().message;
+  auto town_ns = NetNamespace::Create("xl-town-" + tag);
+  auto county_ns = NetNamespace::Create("xl-county-" + tag);
+  ASSERT_TRUE(town_ns.ok() && county_ns.ok());
+  auto village_town =
+      VethLink::Create(**village_ns, "vt" + tag + "v", "10.77.1.1", **town_ns, "vt" + tag + "t", "10.77.1.2", 2000);
+  ASSERT_TRUE(village_town.ok()) << village_town.error().message;
+  auto town_county =
+      VethLink::Create(**town_ns, "tc" + tag + "t", "10.77.2.1", **county_ns, "tc" + tag + "c", "10.77.2.2", 2000);
+  ASSERT_TRUE(town_county.ok()) << town_county.error().message;
+
+  System village("cascade-3-village"), town("cascade-3-town"), county("cascade-3-county");
+  village.RunIn(village_ns->get());
+  town.RunIn(town_ns->get());
+  county.RunIn(county_ns->get());
+  const std::string county_children = "tcp://10.77.2.2:" + std::to_string(FreePort());
+  const std::string town_children = "tcp://10.77.1.2:" + std::to_string(FreePort());
+  auto county_router = county.StartRouter({"--children", county_children, "--site-name", "县中心"});
+  std::string out;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return county.RunXl({"key", "add", "child", "东街镇", town.RouterKeyFile(), "--prefix", "3402"}, &out) == 0;
+      },
+      seconds(30)))
+      << out << county_router->Output();
+  auto town_router = town.StartRouter({"--children", town_children, "--parent", county_children, "--parent-key",
+                                       county.RouterKeyFile(), "--site-name", "东街镇"});
+  ASSERT_TRUE(AddVillage(town, village, &out, "3402")) << out << town_router->Output();
+  auto village_router = village.StartRouter({"--parent", town_children, "--parent-key", town.RouterKeyFile()});
+  const int sip_port = FreePort();
+  auto worker = StartGbWorker(village, sip_port, FreePort());
+  const std::string device = "34020000001110000031", alerting = SimChannel(device, 0), watched = SimChannel(device, 1);
+  auto sim = StartGbSim(village, sip_port, device, 2, {});
+
+  // The county sees the village's cameras, two links down, with their site path; and its alerts.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const auto c = DeskCamera(county, watched);
+        return c.is_object() && c.value("codec", "") == "h264" && c.value("health", "") == "online";
+      },
+      seconds(120)))
+      << DeskCamera(county, watched).dump() << village_router->Output() << town_router->Output();
+  EXPECT_EQ(DeskCamera(county, watched).value("site", ""), "东街镇/东街村");
+  auto at_county = [&] { return Logged(county.Database(), true); };
+  auto at_village = [&] { return Logged(village.Database(), true); };
+  ASSERT_TRUE(WaitUntil([&] { return !Of(at_county(), alerting).empty(); }, seconds(120)))
+      << village_router->Output() << town_router->Output() << county_router->Output();
+
+  // Ten viewers at the county: one copy of the stream on each link. The links' bytes over
+  // 8 s with them, less the bytes of 8 s before (alerts, hellos), are about one stream's.
+  auto link_bytes = [&] { return (*village_town)->BytesFromA() + (*town_county)->BytesFromA(); };
+  const int64_t before0 = link_bytes();
+  std::this_thread::sleep_for(seconds(8));
+  const int64_t quiet = link_bytes() - before0;
+  std::vector<std::unique_ptr<Process>> viewers;
+  for (int i = 0; i < 10; ++i) {
+    viewers.push_back(county.Launch(
+        {"/usr/bin/env", std::string("XL_PASSWORD=") + kAdminPassword, Binary("tools/xl"), "--api", county.HttpBase(),
+         "live", watched, "--out", county.dir() + "/viewer-" + std::to_string(i) + ".mp4", "--seconds", "30"},
+        county.dir() + "/viewer-" + std::to_string(i) + ".log"));
+  }
+  const std::vector<std::string> the_link = {"link"};
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return ViewersAt(county, watched).size() == 10 && ViewersAt(town, watched) == the_link &&
+               ViewersAt(village, watched) == the_link && KbpsAt(county, watched) > 0;
+      },
+      seconds(30)))
+      << LiveEntry(county, watched).dump() << LiveEntry(town, watched).dump() << LiveEntry(village, watched).dump();
+  double stream_kbps = 0;
+  const int64_t before10 = link_bytes();
+  for (int i = 0; i < 8; ++i) {
+    std::this_thread::sleep_for(seconds(1));
+    stream_kbps += KbpsAt(village, watched) / 8;
+  }
+  const int64_t watched_bytes = link_bytes() - before10;
+  EXPECT_EQ(ViewersAt(village, watched), the_link) << "one copy leaves the village";
+  EXPECT_EQ(ViewersAt(town, watched), the_link) << "one copy leaves the town";
+  const double one_stream = stream_kbps * 1000 / 8 * 8 * 2;  // bytes of 8 s, on both links
+  EXPECT_GT(one_stream, 0);
+  std::cout << "links, 8 s: " << watched_bytes << " bytes with 10 viewers, " << quiet << " without; one stream "
+            << one_stream << "\n";
+  EXPECT_LT(double(watched_bytes - quiet), 1.4 * one_stream)
+      << watched_bytes << " bytes on the links with 10 viewers, " << quiet << " without; one stream: " << one_stream;
+  EXPECT_GT(double(watched_bytes - quiet), 0.5 * one_stream)
+      << watched_bytes << " bytes on the links with 10 viewers, " << quiet << " without; one stream: " << one_stream;
+  for (auto& v : viewers) EXPECT_EQ(v->Wait(seconds(60)), 0) << v->Output();
+  EXPECT_GT(std::filesystem::file_size(county.dir() + "/viewer-9.mp4"), 10000u);
+
+  // PTZ from the county reaches the device, through the town and the village.
+  auto ptz = county.Api("POST", "/api/desk/ptz",
+                        nlohmann::json{{"camera", alerting}, {"action", "left"}, {"speed", 31}}.dump());
+  ASSERT_TRUE(ptz.ok());
+  EXPECT_EQ(ptz->status, 200) << ptz->body;
+  EXPECT_TRUE(WaitUntil([&] { return sim->Output().find("PTZ A50F01021F1F00F5 for " + alerting) != std::string::npos; },
+                        seconds(20)))
+      << sim->Output() << town_router->Output();
+
+  // The closed loop across two links: the county acknowledges, the village sees it and
+  // closes, the county sees it closed.
+  std::string alert;
+  for (const LoggedAlert& a : ReadAlertLog(county.Database())) {
+    if (a.phase == "start" && a.camera_id == alerting && StateAt(county, a.alert_id) == "new") {
+      alert = a.alert_id;
+      break;
+    }
+  }
+  ASSERT_FALSE(alert.empty());
+  ASSERT_EQ(Post(county, alert, "ack"), 200);
+  ASSERT_TRUE(WaitUntil([&] { return StateAt(village, alert) == "acknowledged"; }, seconds(30)))
+      << DeskAlert(village, alert).dump();
+  EXPECT_NE(DeskAlert(village, alert)["responder"].value("site", "").find("县中心"), std::string::npos)
+      << DeskAlert(village, alert).dump();
+  ASSERT_EQ(Post(village, alert, "dispatch", {{"unit", "东街派出所"}}), 200);
+  ASSERT_EQ(Post(village, alert, "handle", {{"note", "on site"}}), 200);
+  ASSERT_EQ(Post(village, alert, "close", {{"note", "a passer-by"}}), 200);
+  ASSERT_TRUE(WaitUntil([&] { return StateAt(county, alert) == "closed"; }, seconds(30)))
+      << DeskAlert(county, alert).dump();
+
+  // The village–town link is cut for 60 s while alerts go on: the village keeps them, its
+  // cameras show "link down" at the county; restored, every alert reaches the county once,
+  // in order per camera.
+  const size_t before_cut = Of(at_village(), alerting).size();
+  ASSERT_TRUE((*village_town)->SetUp(false).ok());
+  const auto cut = std::chrono::steady_clock::now();
+  EXPECT_TRUE(WaitUntil([&] { return HealthAt(county, alerting) == "link_down"; }, seconds(30)))
+      << DeskCamera(county, alerting).dump();
+  std::this_thread::sleep_until(cut + seconds(60));
+  EXPECT_GT(Of(at_village(), alerting).size(), before_cut) << "no alerts while the link was down";
+  ASSERT_TRUE((*village_town)->SetUp(true).ok());
+  ASSERT_TRUE(WaitUntil([&] { return HealthAt(county, alerting) == "online"; }, seconds(60)))
+      << DeskCamera(county, alerting).dump() << village_router->Output();
+  sim->Stop();
+  for (const std::string& camera : {alerting, watched}) {
+    EXPECT_TRUE(WaitUntil([&] { return Of(at_county(), camera) == Of(at_village(), camera); }, seconds(120)))
+        << camera << ": " << Of(at_county(), camera).size() << " at the county, " << Of(at_village(), camera).size()
+        << " at the village\n"
+        << village_router->Output();
+  }
+  EXPECT_GT(Of(at_county(), alerting).size(), before_cut);
+  std::cout << "alerts at the county: " << Count(at_county()) << " (" << before_cut << " of camera " << alerting
+            << " before the cut)\n";
 }
 
 // A parent refuses a child key with a prefix that is not a region, and a router with a

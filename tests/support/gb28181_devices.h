@@ -47,7 +47,7 @@ inline std::unique_ptr<Process> StartGbSim(System& sys, int sip_port, const std:
                                    "--media",
                                    Fixture("vtest.avi") + ",codec=h264"};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  return std::make_unique<Process>(argv, sys.dir() + "/gbsim-" + id + ".log");
+  return sys.Launch(argv, sys.dir() + "/gbsim-" + id + ".log");
 }
 
 // Channel i (from 0) of a simulated device, as xl-camsim numbers them.

@@ -11,6 +11,7 @@
 #include "proto/wire/curve.h"
 #include "router/keys/key_store.h"
 #include "tests/support/media.h"
+#include "tests/support/net_namespaces.h"
 
 namespace xl::test {
 
@@ -81,7 +82,7 @@ std::unique_ptr<Process> System::StartCamsim(const std::vector<std::string>& str
     argv.push_back("--stream");
     argv.push_back(s);
   }
-  auto camsim = std::make_unique<Process>(argv, dir_ + "/camsim.log");
+  auto camsim = Launch(argv, dir_ + "/camsim.log");
   // Its URLs are handed on at once, and not every client retries like the worker (ffmpeg
   // copying a stream does not): wait until it listens. Loading clips may mean transcoding.
   WaitUntil([&] { return camsim->Output().find("camsim: ready") != std::string::npos || !camsim->running(); },
@@ -112,7 +113,7 @@ std::unique_ptr<Process> System::StartRouter(const std::vector<std::string>& ext
                                    "--key",
                                    RouterKeyFile()};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  return std::make_unique<Process>(argv, dir_ + "/router.log");
+  return Launch(argv, dir_ + "/router.log");
 }
 
 std::unique_ptr<Process> System::StartWorker(const std::string& id, const std::string& rest, int metrics_port,
@@ -124,11 +125,10 @@ std::unique_ptr<Process> System::StartWorker(const std::string& id, const std::s
                       << "\n  media: " << MediaEndpoint()
                       << "\n  status_interval_s: 1\n  metrics_port: " << metrics_port << "\n"
                       << worker_keys << rest;
-  return std::make_unique<Process>(
-      std::vector<std::string>{"/usr/bin/env", std::string("XL_WORKER_TOKEN=") + kWorkerToken,
-                               std::string("XL_METRICS_TOKEN=") + kMetricsToken, Binary("ingest/xl-ingest"), "--config",
-                               path},
-      dir_ + "/" + id + ".log");
+  return Launch(std::vector<std::string>{"/usr/bin/env", std::string("XL_WORKER_TOKEN=") + kWorkerToken,
+                                         std::string("XL_METRICS_TOKEN=") + kMetricsToken, Binary("ingest/xl-ingest"),
+                                         "--config", path},
+                dir_ + "/" + id + ".log");
 }
 
 std::unique_ptr<Process> System::StartConsole(const std::string& log, const std::vector<std::string>& extra) {
@@ -145,7 +145,7 @@ std::unique_ptr<Process> System::StartConsole(const std::string& log, const std:
     argv.push_back(TrustKey("console-admin", "user", "admin"));
   }
   argv.insert(argv.end(), extra.begin(), extra.end());
-  return std::make_unique<Process>(argv, dir_ + "/" + log);
+  return Launch(argv, dir_ + "/" + log);
 }
 
 int System::RunXl(const std::vector<std::string>& args, std::string* out, const std::vector<std::string>& env) {
@@ -154,14 +154,14 @@ int System::RunXl(const std::vector<std::string>& args, std::string* out, const 
   argv.insert(argv.end(), {Binary("tools/xl"), "--api", HttpBase()});
   argv.insert(argv.end(), args.begin(), args.end());
   const std::string log = dir_ + "/xl-" + std::to_string(++xl_runs_) + ".log";
-  Process p(argv, log);
-  int code = p.Wait(std::chrono::seconds(300));
-  if (out) *out = p.Output();
+  auto p = Launch(argv, log);
+  int code = p->Wait(std::chrono::seconds(300));
+  if (out) *out = p->Output();
   return code;
 }
 
 std::string System::LoginCookie(const std::string& user, const std::string& password) const {
-  auto r = HttpCall("POST", HttpBase() + "/api/login", "{\"user\":\"" + user + "\",\"password\":\"" + password + "\"}");
+  auto r = Call("POST", HttpBase() + "/api/login", "{\"user\":\"" + user + "\",\"password\":\"" + password + "\"}");
   if (!r.ok()) return "";
   for (const auto& [name, value] : r->headers) {
     if (name == "Set-Cookie") return value.substr(0, value.find(';'));
@@ -176,7 +176,20 @@ std::string System::AdminCookie() {
 
 Result<HttpReply> System::Api(const std::string& method, const std::string& path, const std::string& body,
                               const std::string& type) {
-  return HttpCall(method, HttpBase() + path, body, type, 60, {{"Cookie", AdminCookie()}});
+  return Call(method, HttpBase() + path, body, type, 60, {{"Cookie", AdminCookie()}});
+}
+
+std::unique_ptr<Process> System::Launch(const std::vector<std::string>& argv, const std::string& log) const {
+  return std::make_unique<Process>(netns_ ? netns_->Wrap(argv) : argv, log);
+}
+
+Result<HttpReply> System::Call(const std::string& method, const std::string& url, const std::string& body,
+                               const std::string& type, int timeout_s,
+                               const std::vector<std::pair<std::string, std::string>>& headers) const {
+  if (!netns_) return HttpCall(method, url, body, type, timeout_s, headers);
+  std::optional<Result<HttpReply>> reply;
+  netns_->Run([&] { reply.emplace(HttpCall(method, url, body, type, timeout_s, headers)); });
+  return std::move(*reply);
 }
 
 std::vector<std::string> System::HandlingSteps(const std::string& alert_id) const {

@@ -29,9 +29,18 @@ inline std::vector<std::pair<std::string, std::string>> AsScraper() {
   return {{"Authorization", std::string("Bearer ") + kMetricsToken}};
 }
 
+class NetNamespace;
+
 class System {
  public:
   explicit System(const std::string& name);
+
+  // Runs every process of this system, and its HTTP calls, inside `ns` (a host of a
+  // multi-host test, tests/support/net_namespaces.h). Requires: nothing started yet; `ns`
+  // outlives the system's processes.
+  void RunIn(const NetNamespace* ns) { netns_ = ns; }
+  // Starts `argv` as a process of this system (inside its namespace, if any), output to `log`.
+  std::unique_ptr<Process> Launch(const std::vector<std::string>& argv, const std::string& log) const;
 
   // xl-camsim with digest auth (kCamUser/kCamPassword) serving `streams` ("NAME=FILE[,codec=h265]").
   // Returns once it listens (or has exited: a test expecting it up then fails on its own checks).
@@ -94,6 +103,11 @@ class System {
   int rtsp_port_, worker_port_, client_port_, control_port_, media_port_, video_port_, http_port_, relay_port_;
   int xl_runs_ = 0;
   std::string admin_cookie_;
+  const NetNamespace* netns_ = nullptr;
+  // HttpCall from inside the system's namespace.
+  Result<HttpReply> Call(const std::string& method, const std::string& url, const std::string& body = "",
+                         const std::string& type = "application/json", int timeout_s = 60,
+                         const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
 };
 
 // Keys for processes started by hand (benchmarks): a key pair file `dir`/`name`.key (made

@@ -72,12 +72,24 @@ struct Cli {
   std::string user = "admin";
   mutable std::string cookie;  // "xl_session=…" once logged in
 
-  // Logs in once; false (after printing why) when the router refuses.
+  // Logs in once; false (after printing why) when the router refuses. A router busy checking
+  // other passwords (503, several clients logging in at once) is asked again after its
+  // Retry-After, up to kLoginTries times.
+  static constexpr int kLoginTries = 20;
   bool LogIn() const {
     if (!cookie.empty()) return true;
     const char* password = std::getenv("XL_PASSWORD");
-    auto r = xl::HttpCall("POST", api + "/api/login",
-                          xl::JsonText(json{{"user", user}, {"password", password ? password : ""}}));
+    xl::Result<xl::HttpReply> r = xl::Error{"not tried"};
+    for (int tries = 0; tries < kLoginTries; ++tries) {
+      r = xl::HttpCall("POST", api + "/api/login",
+                       xl::JsonText(json{{"user", user}, {"password", password ? password : ""}}));
+      if (!r.ok() || r->status != 503) break;
+      int wait_s = 1;
+      for (const auto& [name, value] : r->headers) {
+        if (name == "Retry-After") wait_s = int(xl::ParseIntArg(value, 1, 10).value_or(1));
+      }
+      std::this_thread::sleep_for(std::chrono::seconds(wait_s));
+    }
     if (!r.ok()) {
       std::cerr << "xl: " << r.error().message << "\n";
       return false;
