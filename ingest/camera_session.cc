@@ -28,18 +28,32 @@ void Session::OnFrame(analytics::Frame& frame) {
 void Session::OnEncoded(const EncodedUnit& unit) {
   const int64_t now = NowMs();
   if (recorder_) recorder_->Feed(unit, now);
-  if (!live_.load()) return;
+  const bool live = live_.load();
+  if (recorder_) gop_.Add(unit);  // tapped anyway: kept for the next viewer's first picture
+  const bool starting = live && !sending_;
+  sending_ = live;
+  if (!live) return;
+  if (starting && !gop_.units().empty()) {  // from the last keyframe on; the GOP ends with this unit
+    for (const LiveGop::Unit& u : gop_.units()) SendVideo(u.codec, u.data, u.pts_us, u.dts_us, u.keyframe, now);
+    return;
+  }
+  SendVideo(unit.codec, std::string_view(reinterpret_cast<const char*>(unit.data), unit.size), unit.pts_us, unit.dts_us,
+            unit.keyframe, now);
+}
+
+void Session::SendVideo(const std::string& codec, std::string_view data, int64_t pts_us, int64_t dts_us, bool keyframe,
+                        int64_t now_ms) {
   wire::VideoFrame v;
   v.set_camera_id(camera_id_);
-  v.set_codec(unit.codec);
-  v.set_pts_us(unit.pts_us);
-  v.set_dts_us(unit.dts_us);
-  v.set_keyframe(unit.keyframe);
+  v.set_codec(codec);
+  v.set_pts_us(pts_us);
+  v.set_dts_us(dts_us);
+  v.set_keyframe(keyframe);
   v.set_width(counters_.width);
   v.set_height(counters_.height);
-  v.set_data(unit.data, unit.size);
+  v.set_data(data.data(), data.size());
   v.set_seq(counters_.video_seq.fetch_add(1) + 1);
-  v.set_sent_ms(now);
+  v.set_sent_ms(now_ms);
   media_.Publish(v);
 }
 

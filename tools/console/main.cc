@@ -216,6 +216,7 @@ int main(int argc, char** argv) {
                                                  {"boxes", a.boxes_size()},
                                                  {"score", a.score()},
                                                  {"time_ms", a.time_ms()},
+                                                 {"received_ms", xl::NowMs()},
                                                  {"snapshot_bytes", a.snapshot_jpeg().size()},
                                                  {"snapshot", path},
                                                  {"crop_bytes", a.crop_jpeg().size()},
