@@ -27,9 +27,9 @@
 
 #include "common/clock.h"
 #include "tests/support/media.h"
-#include "tests/support/net_namespaces.h"
 #include "tests/support/process.h"
 #include "tests/support/system.h"
+#include "tests/support/three_hosts.h"
 #include "tests/support/two_villages.h"
 #include "tests/support/web_socket.h"
 
@@ -99,45 +99,13 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--kbit")) kbit = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--tries")) tries = std::atoi(argv[i + 1]);
   }
-  const std::string tag = std::to_string(::getpid());
-  auto village_ns = NetNamespace::Create("xlb-village-" + tag);
-  auto town_ns = NetNamespace::Create("xlb-town-" + tag);
-  auto county_ns = NetNamespace::Create("xlb-county-" + tag);
-  if (!village_ns.ok() || !town_ns.ok() || !county_ns.ok()) {
-    std::cerr << "cascade: cannot make network namespaces (run as root): "
-              << (village_ns.ok() ? "" : village_ns.error().message) << "\n";
-    return 1;
-  }
-  auto village_town =
-      VethLink::Create(**village_ns, "bv" + tag + "v", "10.78.1.1", **town_ns, "bv" + tag + "t", "10.78.1.2", kbit);
-  auto town_county =
-      VethLink::Create(**town_ns, "bt" + tag + "t", "10.78.2.1", **county_ns, "bt" + tag + "c", "10.78.2.2", kbit);
-  if (!village_town.ok() || !town_county.ok()) {
-    std::cerr << "cascade: cannot make the links: "
-              << (village_town.ok() ? town_county.error().message : village_town.error().message) << "\n";
-    return 1;
-  }
-  System village("bench-cascade-village"), town("bench-cascade-town"), county("bench-cascade-county");
-  village.RunIn(village_ns->get());
-  town.RunIn(town_ns->get());
-  county.RunIn(county_ns->get());
-  const std::string county_children = "tcp://10.78.2.2:" + std::to_string(FreePort());
-  const std::string town_children = "tcp://10.78.1.2:" + std::to_string(FreePort());
-  auto county_router = county.StartRouter({"--children", county_children, "--site-name", "县中心"});
-  std::string out;
-  auto add = [&](System& parent, const std::string& site, System& child) {
-    return WaitUntil(
-        [&] {
-          return parent.RunXl({"key", "add", "child", site, child.RouterKeyFile(), "--prefix", "330102"}, &out) == 0;
-        },
-        seconds(30));
-  };
-  if (!add(county, "东街镇", town)) return std::cerr << "cascade: " << out << "\n", 1;
-  auto town_router = town.StartRouter({"--children", town_children, "--parent", county_children, "--parent-key",
-                                       county.RouterKeyFile(), "--site-name", "东街镇"});
-  if (!add(town, "东村", village)) return std::cerr << "cascade: " << out << "\n", 1;
+  auto hosts = ThreeHosts::Create("bench-cascade", kbit);
+  if (!hosts.ok())
+    return std::cerr << "cascade: cannot make the hosts (run as root): " << hosts.error().message << "\n", 1;
+  if (xl::Status s = (*hosts)->StartRouters("330102", "东村"); !s.ok())
+    return std::cerr << "cascade: " << s.message() << "\n", 1;
+  System &village = (*hosts)->village, &county = (*hosts)->county;
   auto camsim = village.StartCamsim({"a=" + Fixture("vtest.avi"), "b=" + Fixture("tree.avi")});
-  auto village_router = village.StartRouter({"--parent", town_children, "--parent-key", town.RouterKeyFile()});
   // Clips on, as a village point runs: the worker keeps each camera's last GOP for a new viewer.
   auto worker = StartTwoVillages(village, 0, "  clips: {dir: " + village.dir() + "/clips}\n");
   // The county has the camera once the catalog came up two hops.
@@ -148,7 +116,7 @@ int main(int argc, char** argv) {
                    r->body.find("\"h264\"") != std::string::npos;
           },
           seconds(180))) {
-    std::cerr << "cascade: the county never saw the village's camera\n" << town_router->Output();
+    std::cerr << "cascade: the county never saw the village's camera\n" << (*hosts)->town_router->Output();
     return 1;
   }
 
@@ -177,9 +145,9 @@ int main(int argc, char** argv) {
   };
   for (int i = 0; i < tries; ++i) {
     cold();
-    ttff_village.push_back(FirstFrameMs(village, **village_ns, kVillageA));
+    ttff_village.push_back(FirstFrameMs(village, (*hosts)->village_ns(), kVillageA));
     cold();
-    ttff_county.push_back(FirstFrameMs(county, **county_ns, kVillageA));
+    ttff_county.push_back(FirstFrameMs(county, (*hosts)->county_ns(), kVillageA));
     std::printf("  first frame, try %d: village %.0f ms, county %.0f ms\n", i + 1, ttff_village.back(),
                 ttff_county.back());
   }

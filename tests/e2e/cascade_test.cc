@@ -22,10 +22,10 @@
 #include "tests/support/gb28181_devices.h"
 #include "tests/support/logged_alerts.h"
 #include "tests/support/media.h"
-#include "tests/support/net_namespaces.h"
 #include "tests/support/process.h"
 #include "tests/support/rtsp_player.h"
 #include "tests/support/system.h"
+#include "tests/support/three_hosts.h"
 #include "tests/support/two_villages.h"
 
 namespace xl::test {
@@ -479,37 +479,14 @@ double KbpsAt(System& sys, const std::string& camera) {
 // acknowledgement shows at the village and a village close at the county; the village–town
 // link cut for 60 s during the alerts loses nothing and duplicates nothing.
 TEST(Cascade, ThreeHostsOverShapedLinksAVillageSeenFromTheCounty) {
-  const std::string tag = std::to_string(::getpid());
-  auto village_ns = NetNamespace::Create("xl-village-" + tag);
-  if (!village_ns.ok()) GTEST_SKIP() << "no network namespaces here: " << village_ns.error().message;
-  auto town_ns = NetNamespace::Create("xl-town-" + tag);
-  auto county_ns = NetNamespace::Create("xl-county-" + tag);
-  ASSERT_TRUE(town_ns.ok() && county_ns.ok());
-  auto village_town =
-      VethLink::Create(**village_ns, "vt" + tag + "v", "10.77.1.1", **town_ns, "vt" + tag + "t", "10.77.1.2", 2000);
-  ASSERT_TRUE(village_town.ok()) << village_town.error().message;
-  auto town_county =
-      VethLink::Create(**town_ns, "tc" + tag + "t", "10.77.2.1", **county_ns, "tc" + tag + "c", "10.77.2.2", 2000);
-  ASSERT_TRUE(town_county.ok()) << town_county.error().message;
-
-  System village("cascade-3-village"), town("cascade-3-town"), county("cascade-3-county");
-  village.RunIn(village_ns->get());
-  town.RunIn(town_ns->get());
-  county.RunIn(county_ns->get());
-  const std::string county_children = "tcp://10.77.2.2:" + std::to_string(FreePort());
-  const std::string town_children = "tcp://10.77.1.2:" + std::to_string(FreePort());
-  auto county_router = county.StartRouter({"--children", county_children, "--site-name", "县中心"});
-  std::string out;
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return county.RunXl({"key", "add", "child", "东街镇", town.RouterKeyFile(), "--prefix", "3402"}, &out) == 0;
-      },
-      seconds(30)))
-      << out << county_router->Output();
-  auto town_router = town.StartRouter({"--children", town_children, "--parent", county_children, "--parent-key",
-                                       county.RouterKeyFile(), "--site-name", "东街镇"});
-  ASSERT_TRUE(AddVillage(town, village, &out, "3402")) << out << town_router->Output();
-  auto village_router = village.StartRouter({"--parent", town_children, "--parent-key", town.RouterKeyFile()});
+  auto hosts = ThreeHosts::Create("cascade-3", 2000);
+  if (!hosts.ok()) GTEST_SKIP() << "no network namespaces here: " << hosts.error().message;
+  const Status started = (*hosts)->StartRouters("3402", kSite);
+  ASSERT_TRUE(started.ok()) << started.message();
+  System &village = (*hosts)->village, &town = (*hosts)->town, &county = (*hosts)->county;
+  Process &village_router = *(*hosts)->village_router, &town_router = *(*hosts)->town_router,
+          &county_router = *(*hosts)->county_router;
+  VethLink &village_town = (*hosts)->village_town(), &town_county = (*hosts)->town_county();
   const int sip_port = FreePort();
   auto worker = StartGbWorker(village, sip_port, FreePort());
   const std::string device = "34020000001110000031", alerting = SimChannel(device, 0), watched = SimChannel(device, 1);
@@ -522,16 +499,16 @@ TEST(Cascade, ThreeHostsOverShapedLinksAVillageSeenFromTheCounty) {
         return c.is_object() && c.value("codec", "") == "h264" && c.value("health", "") == "online";
       },
       seconds(120)))
-      << DeskCamera(county, watched).dump() << village_router->Output() << town_router->Output();
+      << DeskCamera(county, watched).dump() << village_router.Output() << town_router.Output();
   EXPECT_EQ(DeskCamera(county, watched).value("site", ""), "东街镇/东街村");
   auto at_county = [&] { return Logged(county.Database(), true); };
   auto at_village = [&] { return Logged(village.Database(), true); };
   ASSERT_TRUE(WaitUntil([&] { return !Of(at_county(), alerting).empty(); }, seconds(120)))
-      << village_router->Output() << town_router->Output() << county_router->Output();
+      << village_router.Output() << town_router.Output() << county_router.Output();
 
   // Ten viewers at the county: one copy of the stream on each link. The links' bytes over
   // 8 s with them, less the bytes of 8 s before (alerts, hellos), are about one stream's.
-  auto link_bytes = [&] { return (*village_town)->BytesFromA() + (*town_county)->BytesFromA(); };
+  auto link_bytes = [&] { return village_town.BytesFromA() + town_county.BytesFromA(); };
   const int64_t before0 = link_bytes();
   std::this_thread::sleep_for(seconds(8));
   const int64_t quiet = link_bytes() - before0;
@@ -577,7 +554,7 @@ TEST(Cascade, ThreeHostsOverShapedLinksAVillageSeenFromTheCounty) {
   EXPECT_EQ(ptz->status, 200) << ptz->body;
   EXPECT_TRUE(WaitUntil([&] { return sim->Output().find("PTZ A50F01021F1F00F5 for " + alerting) != std::string::npos; },
                         seconds(20)))
-      << sim->Output() << town_router->Output();
+      << sim->Output() << town_router.Output();
 
   // The closed loop across two links: the county acknowledges, the village sees it and
   // closes, the county sees it closed.
@@ -604,21 +581,21 @@ TEST(Cascade, ThreeHostsOverShapedLinksAVillageSeenFromTheCounty) {
   // cameras show "link down" at the county; restored, every alert reaches the county once,
   // in order per camera.
   const size_t before_cut = Of(at_village(), alerting).size();
-  ASSERT_TRUE((*village_town)->SetUp(false).ok());
+  ASSERT_TRUE(village_town.SetUp(false).ok());
   const auto cut = std::chrono::steady_clock::now();
   EXPECT_TRUE(WaitUntil([&] { return HealthAt(county, alerting) == "link_down"; }, seconds(30)))
       << DeskCamera(county, alerting).dump();
   std::this_thread::sleep_until(cut + seconds(60));
   EXPECT_GT(Of(at_village(), alerting).size(), before_cut) << "no alerts while the link was down";
-  ASSERT_TRUE((*village_town)->SetUp(true).ok());
+  ASSERT_TRUE(village_town.SetUp(true).ok());
   ASSERT_TRUE(WaitUntil([&] { return HealthAt(county, alerting) == "online"; }, seconds(60)))
-      << DeskCamera(county, alerting).dump() << village_router->Output();
+      << DeskCamera(county, alerting).dump() << village_router.Output();
   sim->Stop();
   for (const std::string& camera : {alerting, watched}) {
     EXPECT_TRUE(WaitUntil([&] { return Of(at_county(), camera) == Of(at_village(), camera); }, seconds(120)))
         << camera << ": " << Of(at_county(), camera).size() << " at the county, " << Of(at_village(), camera).size()
         << " at the village\n"
-        << village_router->Output();
+        << village_router.Output();
   }
   EXPECT_GT(Of(at_county(), alerting).size(), before_cut);
   std::cout << "alerts at the county: " << Count(at_county()) << " (" << before_cut << " of camera " << alerting

@@ -53,15 +53,18 @@ std::optional<wire::ServerMessage> ConsoleClient::Next(int timeout_ms) {
       throw;
     }
     zmq::message_t frame;
-    if ((items[1].revents & ZMQ_POLLIN) && video_->socket()->recv(frame, zmq::recv_flags::dontwait)) {
-      if (auto video = video_->Open(frame)) {
-        wire::ServerMessage msg;
-        *msg.mutable_video() = std::move(*video);
-        return msg;
+    // The client connection first: a camera's key must be taken before its first frames,
+    // which come on the other connection and cannot be opened without it.
+    if (!(items[0].revents & ZMQ_POLLIN) || !socket_->recv(frame, zmq::recv_flags::dontwait)) {
+      if ((items[1].revents & ZMQ_POLLIN) && video_->socket()->recv(frame, zmq::recv_flags::dontwait)) {
+        if (auto video = video_->Open(frame)) {
+          wire::ServerMessage msg;
+          *msg.mutable_video() = std::move(*video);
+          return msg;
+        }
       }
       continue;
     }
-    if (!(items[0].revents & ZMQ_POLLIN) || !socket_->recv(frame, zmq::recv_flags::dontwait)) continue;
     last_heard_ms_ = MonotonicMs();
     wire::ServerMessage msg;
     if (!FromFrame(frame, &msg)) continue;
