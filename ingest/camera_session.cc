@@ -29,19 +29,19 @@ void Session::OnEncoded(const EncodedUnit& unit) {
   const int64_t now = NowMs();
   if (recorder_) recorder_->Feed(unit, now);
   const bool live = live_.load();
-  if (recorder_) gop_.Add(unit);  // tapped anyway: kept for the next viewer's first picture
   const bool starting = live && !sending_;
   sending_ = live;
   if (!live) return;
-  if (starting && !gop_.units().empty()) {  // from the last keyframe on; the GOP ends with this unit
-    for (const LiveGop::Unit& u : gop_.units()) SendVideo(u.codec, u.data, u.pts_us, u.dts_us, u.keyframe, now);
-    return;
+  if (starting && recorder_) {  // from the clips' buffer: the last keyframe on, ending with this unit
+    const std::vector<StoredUnitPtr> gop = recorder_->SinceLastKeyframe();
+    for (const StoredUnitPtr& u : gop) SendVideo(unit.codec, u->bytes, u->pts_us, u->dts_us, u->keyframe, now);
+    if (!gop.empty()) return;
   }
   SendVideo(unit.codec, std::string_view(reinterpret_cast<const char*>(unit.data), unit.size), unit.pts_us, unit.dts_us,
             unit.keyframe, now);
 }
 
-void Session::SendVideo(const std::string& codec, std::string_view data, int64_t pts_us, int64_t dts_us, bool keyframe,
+void Session::SendVideo(const char* codec, std::string_view data, int64_t pts_us, int64_t dts_us, bool keyframe,
                         int64_t now_ms) {
   wire::VideoFrame v;
   v.set_camera_id(camera_id_);

@@ -12,7 +12,6 @@
 #include "ingest/camera_pipeline.h"
 #include "ingest/clips/clip_recorder.h"
 #include "ingest/clips/clip_store.h"
-#include "ingest/live_gop.h"
 #include "ingest/media_publisher.h"
 #include "ingest/publisher.h"
 #include "proto/camera/camera_config.h"
@@ -32,8 +31,9 @@ class Session {
   void Close(int64_t now_ms);               // after the pipeline stopped: ends open events and clips
 
   // Sends the encoded stream to the router's media endpoint while on (any thread). Turned on
-  // while the stream was tapped anyway (clips), it starts with the units since the last
-  // keyframe (LiveGop), so the first picture needs no wait for the camera's next keyframe.
+  // while clips are recorded, it starts with the clips' buffer from the last keyframe on
+  // (ClipRecorder::SinceLastKeyframe), so the first picture needs no wait for the camera's
+  // next keyframe.
   void SetLive(bool live) { live_.store(live); }
   // True while the encoded stream is needed: someone watches, or clips are recorded.
   bool wants_encoded() const { return live_.load() || recorder_ != nullptr; }
@@ -55,10 +55,9 @@ class Session {
   analytics::CameraAnalytics analytics_;
   std::unique_ptr<ClipRecorder> recorder_;  // null: no clips
   std::atomic<bool> live_{false};
-  LiveGop gop_;           // encoded streaming thread only
   bool sending_ = false;  // encoded streaming thread only: live_ as the last unit saw it
   // Sends one unit to the router's media endpoint (the next seq).
-  void SendVideo(const std::string& codec, std::string_view data, int64_t pts_us, int64_t dts_us, bool keyframe,
+  void SendVideo(const char* codec, std::string_view data, int64_t pts_us, int64_t dts_us, bool keyframe,
                  int64_t now_ms);
   std::atomic<int64_t> last_frame_ms_{0};
   std::atomic<uint64_t> frames_{0};

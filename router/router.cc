@@ -206,7 +206,8 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
       },
       [router](const wire::PtzCommand& c) { return router->Ptz(c); },
       [router](const std::string& user) { router->OnUserChanged(user); },
-      [router] { return router->children_ ? router->children_->Cameras() : std::vector<wire::Camera>{}; }});
+      [router] { return router->children_ ? router->children_->Cameras() : std::vector<wire::Camera>{}; },
+      [router](const std::string& camera) { return router->RegionOf(camera); }});
   if (r->users_->size() == 0 && !config.admin_password.empty()) {
     if (Status s = r->users_->Add({"admin", "admin", ""}, config.admin_password); !s.ok()) {
       return Error{"desk: cannot create the first admin: " + s.message()};

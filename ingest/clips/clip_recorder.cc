@@ -1,5 +1,8 @@
 #include "ingest/clips/clip_recorder.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include <spdlog/spdlog.h>
 
 namespace xl::ingest {
@@ -122,6 +125,13 @@ void ClipRecorder::Close() {
 size_t ClipRecorder::open_clips() const {
   std::lock_guard<std::mutex> lock(mu_);
   return clips_.size();
+}
+
+std::vector<StoredUnitPtr> ClipRecorder::SinceLastKeyframe() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto key = std::find_if(buffer_.rbegin(), buffer_.rend(), [](const StoredUnitPtr& u) { return u->keyframe; });
+  if (key == buffer_.rend()) return {};
+  return std::vector<StoredUnitPtr>(std::prev(key.base()), buffer_.end());
 }
 
 int64_t ClipRecorder::buffered_bytes() const {

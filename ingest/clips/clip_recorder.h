@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "ingest/clips/clip_config.h"
 #include "ingest/clips/clip_store.h"
@@ -41,6 +42,10 @@ class ClipRecorder {
   void End(const std::string& event_id, int64_t end_ms);
   // Ends every open clip now (the stream stopped).
   void Close();
+
+  // The buffered units from the last keyframe on, oldest first (empty when none is
+  // buffered): what a live viewer starting now needs for a picture at once.
+  std::vector<StoredUnitPtr> SinceLastKeyframe() const;
 
   size_t open_clips() const;
   int64_t buffered_bytes() const;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 
 #include "proto/camera/camera_id.h"
 #include "proto/wire/wire.h"
@@ -344,48 +345,55 @@ bool Through(const std::string& camera_site, const std::string& path) {
 }
 }  // namespace
 
-std::optional<std::string> ChildLinks::LiveRefusal(const std::string& camera, int64_t now_ms) {
-  if (!relay_) return std::nullopt;
-  for (auto& [site, child] : children_) {
-    auto entry = child.cameras.find(camera);
-    if (entry == child.cameras.end()) continue;
-    const double expected = relay_->Kbps(camera);
-    // The link to the child, as measured here.
-    size_t streams = 0;
-    double kbps = 0;
-    for (const std::string& id : relay_->Wanted(now_ms)) {
-      if (id == camera || !child.cameras.count(id)) continue;
-      ++streams;
-      kbps += relay_->Kbps(id);
-    }
-    auto why = NoRoom(site, streams, kbps, expected, child.link.live_budget_kbps);
-    // The links below it on the way to the camera, as the child last reported them.
-    for (const wire::LinkLoad& load : child.below) {
-      if (why) break;
-      if (!Through(entry->second.site(), site + "/" + load.site())) continue;
-      if (std::find(load.cameras().begin(), load.cameras().end(), camera) != load.cameras().end()) continue;
-      why = NoRoom(load.site(), size_t(load.cameras_size()), double(load.used_kbps()), expected, load.budget_kbps());
-    }
-    if (why) ++child.link.live_refused;
-    return why;
+const ChildLinks::State* ChildLinks::HolderOf(const std::string& camera) const {
+  for (const auto& [site, child] : children_) {
+    if (child.cameras.count(camera)) return &child;
   }
-  return std::nullopt;
+  return nullptr;
+}
+
+ChildLinks::State* ChildLinks::HolderOf(const std::string& camera) {
+  return const_cast<State*>(std::as_const(*this).HolderOf(camera));
+}
+
+std::optional<std::string> ChildLinks::LiveRefusal(const std::string& camera, int64_t now_ms) {
+  State* child = relay_ ? HolderOf(camera) : nullptr;
+  if (!child) return std::nullopt;
+  const std::string& site = child->link.site;
+  const double expected = relay_->Kbps(camera);
+  // The link to the child, as measured here.
+  size_t streams = 0;
+  double kbps = 0;
+  for (const std::string& id : relay_->Wanted(now_ms)) {
+    if (id == camera || !child->cameras.count(id)) continue;
+    ++streams;
+    kbps += relay_->Kbps(id);
+  }
+  auto why = NoRoom(site, streams, kbps, expected, child->link.live_budget_kbps);
+  // The links below it on the way to the camera, as the child last reported them.
+  const std::string& camera_site = child->cameras.at(camera).site();
+  for (const wire::LinkLoad& load : child->below) {
+    if (why) break;
+    if (!Through(camera_site, site + "/" + load.site())) continue;
+    if (std::find(load.cameras().begin(), load.cameras().end(), camera) != load.cameras().end()) continue;
+    why = NoRoom(load.site(), size_t(load.cameras_size()), double(load.used_kbps()), expected, load.budget_kbps());
+  }
+  if (why) ++child->link.live_refused;
+  return why;
 }
 
 Status ChildLinks::SendPtz(const wire::PtzCommand& command) {
-  for (auto& [site, child] : children_) {
-    auto entry = child.cameras.find(command.camera_id());
-    if (entry == child.cameras.end()) continue;
-    if (!entry->second.ptz()) return Error{"camera " + command.camera_id() + " takes no PTZ commands"};
-    if (child.routing_id.empty() || !child.link.up) {
-      return Error{"link to " + site + " down: PTZ for camera " + command.camera_id() + " not sent"};
-    }
-    wire::LinkDown down;
-    *down.mutable_ptz() = command;
-    Send(child.routing_id, down);
-    return Status();
+  const std::string& camera = command.camera_id();
+  const State* child = HolderOf(camera);
+  if (!child) return NotFound("no camera " + camera);
+  if (!child->cameras.at(camera).ptz()) return Error{"camera " + camera + " takes no PTZ commands"};
+  if (child->routing_id.empty() || !child->link.up) {
+    return Error{"link to " + child->link.site + " down: PTZ for camera " + camera + " not sent"};
   }
-  return NotFound("no camera " + command.camera_id());
+  wire::LinkDown down;
+  *down.mutable_ptz() = command;
+  Send(child->routing_id, down);
+  return Status();
 }
 
 std::vector<wire::LinkLoad> ChildLinks::Loads() const {
@@ -456,10 +464,9 @@ std::vector<wire::Camera> ChildLinks::Cameras() const {
 }
 
 std::optional<wire::Camera> ChildLinks::CameraOf(const std::string& id) const {
-  for (const auto& [site, child] : children_) {
-    if (auto it = child.cameras.find(id); it != child.cameras.end()) return Shown(child, it->second);
-  }
-  return std::nullopt;
+  const State* child = HolderOf(id);
+  if (!child) return std::nullopt;
+  return Shown(*child, child->cameras.at(id));
 }
 
 std::vector<wire::Camera> ChildLinks::TakeCameraChanges() {

@@ -162,6 +162,9 @@ class ChildLinks {
     std::set<std::string> live;                   // its cameras this router watches now
     std::vector<wire::LinkLoad> below;            // the links below it, from its last hello
   };
+  // The child whose catalog holds `camera`; nullptr when none does.
+  const State* HolderOf(const std::string& camera) const;
+  State* HolderOf(const std::string& camera);
   // A live video frame from child `child`.
   void OnVideo(State& child, const wire::VideoFrame& frame, int64_t now_ms);
   State& StateOf(const std::string& site);

@@ -537,13 +537,8 @@ HttpReply DeskApi::Ptz(const HttpRequest& r, const DeskUser& me) {
   if (!TextField(j, "camera", &camera) || !TextField(j, "action", &action) || camera.empty() || action.empty()) {
     return JsonFault(400, "expected {\"camera\", \"action\"} as text");
   }
-  const RegisteredCamera* known = s_.store.Find(camera);
-  bool visible = known && Sees(me, known->spec.region(), camera);
-  if (!known && s_.remote_cameras) {  // a camera below: the command goes down the link
-    for (const wire::Camera& r : s_.remote_cameras())
-      visible = visible || (r.id() == camera && Sees(me, r.region(), camera));
-  }
-  if (!visible) return JsonFault(404, "no camera " + camera);
+  const auto region = s_.region_of(camera);  // here, or below: the command goes down the link
+  if (!region || !Sees(me, *region, camera)) return JsonFault(404, "no camera " + camera);
   c.set_camera_id(camera);
   c.set_action(action);
   if (j.contains("speed") && j["speed"].is_number_unsigned()) c.set_speed(j["speed"].get<uint32_t>());

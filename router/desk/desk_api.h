@@ -72,6 +72,8 @@ class DeskApi {
     // The cameras of routers below (router/cascade/child_links.h): shown with the local ones,
     // with their site; "link_down" while a link to them is down.
     std::function<std::vector<wire::Camera>()> remote_cameras;
+    // The region of a camera registered here or below; nullopt when there is none.
+    std::function<std::optional<std::string>(const std::string& camera)> region_of;
   };
   static constexpr int kMaxHashing = 2;  // password hashes running at once (64 MiB each)
   explicit DeskApi(Sources sources) : s_(std::move(sources)) {}

@@ -68,7 +68,13 @@ struct Desk {
                                                      300000,
                                                      [](auto&&...) {},
                                                      [](const xl::wire::PtzCommand&) { return xl::Status(); },
-                                                     [](const std::string&) {}});
+                                                     [](const std::string&) {},
+                                                     {},
+                                                     [this](const std::string& camera) -> std::optional<std::string> {
+                                                       const auto* c = store->Find(camera);
+                                                       if (!c) return std::nullopt;
+                                                       return c->spec.region();
+                                                     }});
     // The target is useless unless its sessions work: check once that both are logged in.
     for (const std::string& cookie : {admin_cookie, operator_cookie}) {
       xl::HttpRequest me;

@@ -18,8 +18,7 @@ constexpr const char* kTc = "/usr/sbin/tc";
 
 // Runs a command to its end; error with its output unless it exits 0.
 Result<std::string> Command(const std::vector<std::string>& argv) {
-  static int runs = 0;
-  Process p(argv, TempDir("net-namespaces-cmd") + "/" + std::to_string(++runs) + ".log");
+  Process p(argv, TempDir("net-namespaces-cmd") + "/cmd.log");  // a fresh folder each time
   const int code = p.Wait(std::chrono::seconds(30));
   if (code != 0) {
     std::string line;

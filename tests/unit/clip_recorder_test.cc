@@ -5,6 +5,7 @@
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -151,6 +152,21 @@ TEST(ClipRecorder, ThePreCaptureBufferHoldsOnlyPreCaptureAndSlack) {
   EXPECT_GT(after_20s, 0);
   EXPECT_LT(recorder.buffered_bytes(), after_20s * 1.5);
   EXPECT_EQ(store.stats().written, 0);
+}
+
+// A live viewer starting now gets the buffer from the last keyframe on (camera_session.h).
+TEST(ClipRecorder, TheBufferGivesALiveViewerTheUnitsSinceTheLastKeyframe) {
+  const camsim::EncodedClip& clip = Vtest("h264");
+  ClipStore store({test::TempDir("clips-gop")});
+  ClipRecorder recorder(ClipConfig{}, "33010201001320000001", "cam", store);
+  EXPECT_TRUE(recorder.SinceLastKeyframe().empty());
+  Play(recorder, clip, 21000);  // keyframes every 2 s: the last at 20 s
+  const std::vector<StoredUnitPtr> gop = recorder.SinceLastKeyframe();
+  ASSERT_FALSE(gop.empty());
+  EXPECT_TRUE(gop.front()->keyframe);
+  EXPECT_EQ(std::count_if(gop.begin(), gop.end(), [](const StoredUnitPtr& u) { return u->keyframe; }), 1);
+  EXPECT_GE(gop.front()->arrival_ms, kT0 + 19000);
+  EXPECT_LE(gop.size(), size_t(kGopS * 10));
 }
 
 TEST(ClipRecorder, NoStoreFolderMeansNoClips) {
