@@ -257,17 +257,20 @@ TEST(Security, StrangersGetNothingFromAnyPortAndTheSystemKeepsWorking) {
                                  "interleaved=0-1\r\n\r\n"),
             "RTSP/1.0 401 Unauthorized");
   // Router HTTP: every API and the metrics need a session (or the scraper's token).
-  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{{"GET", "/api/desk/alerts"},
-                                                                                     {"GET", "/api/desk/cameras"},
-                                                                                     {"GET", "/api/cameras"},
-                                                                                     {"GET", "/api/workers"},
-                                                                                     {"GET", "/api/keys"},
-                                                                                     {"GET", "/api/live"},
-                                                                                     {"GET", "/api/users"},
-                                                                                     {"GET", "/metrics"},
-                                                                                     {"POST", "/api/desk/ptz"},
-                                                                                     {"POST", "/api/cameras"},
-                                                                                     {"POST", "/api/import"}}) {
+  for (const auto& [method, path] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", "/api/desk/alerts"},
+                                                        {"GET", "/api/desk/cameras"},
+                                                        {"GET", "/api/cameras"},
+                                                        {"GET", "/api/workers"},
+                                                        {"GET", "/api/keys"},
+                                                        {"PATCH", "/api/keys?public_key=k"},
+                                                        {"GET", "/api/links"},
+                                                        {"GET", "/api/live"},
+                                                        {"GET", "/api/users"},
+                                                        {"GET", "/metrics"},
+                                                        {"POST", "/api/desk/ptz"},
+                                                        {"POST", "/api/cameras"},
+                                                        {"POST", "/api/import"}}) {
     auto r = HttpCall(method, sys.HttpBase() + path, method == "POST" ? "{}" : "");
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->status, 401) << method << " " << path << ": " << r->body;
