@@ -5,7 +5,8 @@
 //             [--rtsp ADDR:PORT] [--rtsp-threads N] [--rtsp-merge-ms N] [--rtsp-session-timeout-s N]
 //             [--rtsp-max-players N] [--db FILE] [--regions FILE] [--worker-timeout-s N]
 //             [--overdue-s N] [--key FILE] [--insecure-no-curve] [--worker-http ID=URL]...
-//             [--session-max-s N] [--tls-cert FILE --tls-key FILE]
+//             [--session-max-s N] [--tls-cert FILE --tls-key FILE] [--gb-upper FILE]
+//   --gb-upper: report to a GB/T 28181 upper platform as its lower platform (router/gb_upward/).
 //   Every ZeroMQ endpoint binds loopback unless given, and speaks CURVE with the key pair in
 //   --key (default: router.key beside the database; created on first start).
 //   RTSP players log in as desk users (digest) and see their user's region only.
@@ -47,8 +48,15 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(arg, "--site-name") && (value = next())) config.site_name = value;
     else if (!std::strcmp(arg, "--parent") && (value = next())) config.parent.endpoint = value;
     else if (!std::strcmp(arg, "--parent-key") && (value = next())) config.parent.parent_key = value;
-    else if (!std::strcmp(arg, "--http") && (value = next()) && std::strchr(value, ':') &&
-             xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535)) {
+    else if (!std::strcmp(arg, "--gb-upper") && (value = next())) {
+      auto gb = xl::router::LoadGbUpperConfig(value);
+      if (!gb.ok()) {
+        std::cerr << "xl-router: --gb-upper " << gb.error().message << "\n";
+        return 2;
+      }
+      config.gb_upper = gb.value();
+    } else if (!std::strcmp(arg, "--http") && (value = next()) && std::strchr(value, ':') &&
+               xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535)) {
       config.http_address.assign(value, std::strrchr(value, ':'));
       config.http_port = int(*xl::ParseIntArg(std::strrchr(value, ':') + 1, 0, 65535));
     } else if (!std::strcmp(arg, "--rtsp") && (value = next()) && std::strchr(value, ':') &&
@@ -98,7 +106,7 @@ int main(int argc, char** argv) {
       std::cerr << "usage: xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] "
                    "[--media ENDPOINT] [--video ENDPOINT] [--children ENDPOINT [--site-name NAME]] [--parent ENDPOINT "
                    "--parent-key "
-                   "KEY|FILE] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--rtsp-threads N] "
+                   "KEY|FILE] [--gb-upper FILE] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--rtsp-threads N] "
                    "[--rtsp-merge-ms N] "
                    "[--rtsp-session-timeout-s N] [--rtsp-max-players N] [--db FILE] [--regions "
                    "FILE] [--worker-timeout-s N] [--overdue-s N] [--key FILE] [--insecure-no-curve] [--worker-http "

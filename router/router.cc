@@ -194,6 +194,14 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
     if (r->children_) r->parent_->SetLinkLoads([links = r->children_.get()] { return links->Loads(); });
     r->parent_->SetPtz([router = r.get()](const wire::PtzCommand& c) { return router->Ptz(c); });
   }
+  if (config.gb_upper) {
+    Router* self = r.get();
+    auto gb = GbUpward::Start(
+        *config.gb_upper, r->relay_, config.region_names,
+        {[self] { return self->Catalog(); }, [self](const wire::PtzCommand& c) { return self->Ptz(c); }});
+    if (!gb.ok()) return gb.error();
+    r->gb_ = std::move(gb.value());
+  }
   auto retention = AlertRetention::Open(config.database, config.retention);
   if (!retention.ok()) return retention.error();
   r->retention_ = std::move(retention.value());
@@ -304,7 +312,7 @@ std::optional<HttpReply> Router::ApiReply(const HttpRequest& req, const HttpServ
   if (req.path == "/api/links") {  // links to other routers: for admins (ops)
     if (me->role != "admin") return JsonFault(403, "only an admin reads the links");
     if (req.method != "GET") return JsonFault(405, "GET only");
-    return JsonReply(200, LinksJson(parent_.get(), children_.get(), me->region, MonotonicMs()));
+    return JsonReply(200, LinksJson(parent_.get(), children_.get(), gb_.get(), me->region, MonotonicMs()));
   }
   if (req.path == "/api/workers" && me->role != "admin") {  // hosts and load: for admins (ops)
     return JsonFault(403, "only an admin reads the workers");
@@ -469,6 +477,10 @@ void Router::DrainAlerts(int64_t now_ms, bool workers, bool children) {
 
 void Router::FanOut(std::vector<wire::Alert> alerts, const std::vector<uint64_t>& seqs) {
   if (alerts.empty()) return;
+  if (gb_) {  // the upper GB/T 28181 platform hears of them as alarms
+    const int64_t now = MonotonicMs();
+    for (const wire::Alert& a : alerts) gb_->OnAlert(a, now);
+  }
   std::vector<wire::LoggedAlert> logged(alerts.size());
   for (size_t i = 0; i < alerts.size(); ++i) {
     logged[i].set_seq(seqs[i]);
@@ -911,6 +923,7 @@ void Router::Run(const std::atomic<bool>& stop) {
     }
     if (now >= next_retention_ms_) next_retention_ms_ = now + ApplyRetention();
     if (parent_) parent_->Pump(now);
+    if (gb_) gb_->Pump(now);
     if (children_) children_->Pump(now);
     WatchLinks(now);
     hub_.Pump(now);

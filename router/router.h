@@ -23,6 +23,8 @@
 #include "router/desk/clip_proxy.h"
 #include "router/desk/desk_api.h"
 #include "router/desk/desk_feed.h"
+#include "router/gb_upward/gb_upward.h"
+#include "router/gb_upward/upper_config.h"
 #include "router/keys/key_api.h"
 #include "router/keys/key_store.h"
 #include "router/keys/zap_handler.h"
@@ -43,9 +45,10 @@ struct RouterConfig {
   std::string control_endpoint = "tcp://127.0.0.1:5557";  // workers' control channel (DEALER)
   std::string media_endpoint = "tcp://127.0.0.1:5558";    // workers' live video (PUSH)
   std::string video_endpoint = "tcp://127.0.0.1:5559";    // native clients' sealed live video (with CURVE)
-  std::string children_endpoint;     // child routers connect here (with CURVE; router/cascade/); "": none
-  ParentLinkConfig parent;           // this router's parent, if any
-  std::string site_name = "parent";  // this centre's name on its children's desks (the steps taken here)
+  std::string children_endpoint;          // child routers connect here (with CURVE; router/cascade/); "": none
+  ParentLinkConfig parent;                // this router's parent, if any
+  std::optional<GbUpperConfig> gb_upper;  // a GB/T 28181 upper platform this router reports to, if any
+  std::string site_name = "parent";       // this centre's name on its children's desks (the steps taken here)
   std::string key_file;  // the router's CURVE key pair, created on first start; "": router.key beside the database
   bool curve = true;     // false only for benchmarks, and only with every endpoint on loopback
   std::string http_address = "127.0.0.1";  // REST API and /metrics
@@ -176,6 +179,7 @@ class Router {
   std::unique_ptr<ChildLinks> children_;  // with CURVE only
   std::unique_ptr<ParentLink> parent_;    // when configured
   ParentLink::State parent_state_ = ParentLink::State::kConnecting;
+  std::unique_ptr<GbUpward> gb_;  // when configured; after relay_: its calls watch the relay
   int64_t last_mount_sync_ms_ = 0;
   struct Counters {
     uint64_t worker_messages = 0;

@@ -36,6 +36,7 @@ void GbPlatform::ReportChannels(const GbDevice& d) {
   report.set_device_id(d.id);
   for (const auto& [cid, item] : d.catalog) {
     if (!IsGbId(cid)) continue;
+    if (cid[10] == '2') continue;  // type 2xx: a platform, business group or organisation, not video
     wire::CameraSpec* spec = report.add_channels();
     spec->set_id(cid);
     spec->set_name(item.name.empty() ? cid : item.name);
@@ -66,6 +67,7 @@ void GbPlatform::OnEvent(const GbEvent& e, const GbDevice& d) {
                      : e.kind == GbEvent::kCatalog      ? "catalog"
                      : e.kind == GbEvent::kCallLimit    ? "call limit"
                      : e.kind == GbEvent::kMoved        ? "moved"
+                     : e.kind == GbEvent::kAlarm        ? "alarm"
                                                         : "device info";
   const std::string name = d.name.empty() ? "" : " (" + d.name + ")";
   if (e.kind == GbEvent::kRefused || e.kind == GbEvent::kOffline || e.kind == GbEvent::kCallLimit) {
@@ -110,6 +112,8 @@ HttpReply GbPlatform::Devices(const GbPlatform* p) {
                          {"max_calls_learned", d.calls_learned},
                          {"calls", p->sip_->registrar().ActiveCalls(id)},
                          {"calls_waiting", p->sip_->registrar().WaitingCalls(id)},
+                         {"alarms", d.alarms},
+                         {"recent_alarms", d.recent_alarms},
                          {"channels", channels}});
     }
   }

@@ -52,12 +52,6 @@ bool Registrar::FromNewPortOfDevice(const GbDevice& d, const Peer& peer) {
   return d.peer.transport == peer.transport && d.peer.host == peer.host && !FromDevice(d, peer);
 }
 
-std::string GbDate(int64_t wall_ms) {
-  char ms[8];
-  std::snprintf(ms, sizeof ms, ".%03d", int(wall_ms % 1000));
-  return LocalTime(wall_ms, "%Y-%m-%dT%H:%M:%S") + ms;
-}
-
 Registrar::Registrar(GbConfig config) : config_(std::move(config)), nonce_key_(RandomHex(32)) {}
 
 const std::string& Registrar::PasswordOf(const std::string& device_id) const {
@@ -238,6 +232,14 @@ void Registrar::OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t 
       // Counted with duplicates: a device that repeats an item counts it in SumNum too.
       CompleteCatalog(d, "", now_ms, out);
     }
+  } else if (x.cmd_type == "Alarm" && x.root == "Notify") {
+    ++d.alarms;
+    const std::string text = "channel " + x.device_id + ": priority " + std::to_string(x.alarm_priority) + ", method " +
+                             std::to_string(x.alarm_method) + ", type " + std::to_string(x.alarm_type) + " at " +
+                             x.alarm_time + ": " + x.alarm_description;
+    d.recent_alarms.push_back(text);
+    if (d.recent_alarms.size() > kRecentAlarms) d.recent_alarms.pop_front();
+    out.events.push_back({GbEvent::kAlarm, d.id, text});
   } else if (x.cmd_type == "DeviceInfo" && x.root == "Response") {
     d.name = x.device_name;
     d.manufacturer = x.manufacturer;

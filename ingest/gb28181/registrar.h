@@ -11,6 +11,7 @@
 //   REGISTER Expires: 0           → 200; unregistered
 //   MESSAGE Keepalive             → 200; online again if it was offline
 //   MESSAGE Catalog response(s)   → 200; items gathered until SumNum are in: catalog event
+//   MESSAGE Notify Alarm          → 200; alarm event (a device's, or a lower platform's alert)
 //   no keepalive for keepalive_s × keepalive_misses → offline event
 //
 // Strangers change nothing: a device exists here only once its digest succeeded (challenges
@@ -62,7 +63,18 @@ struct Peer {
 };
 
 struct GbEvent {
-  enum Kind { kRegistered, kUnregistered, kRefused, kOnline, kOffline, kCatalog, kDeviceInfo, kCallLimit, kMoved };
+  enum Kind {
+    kRegistered,
+    kUnregistered,
+    kRefused,
+    kOnline,
+    kOffline,
+    kCatalog,
+    kDeviceInfo,
+    kCallLimit,
+    kMoved,
+    kAlarm
+  };
   Kind kind;
   std::string device_id;
   std::string detail;  // for the log: the reason, the count, the model
@@ -88,6 +100,8 @@ struct GbDevice {
   int max_calls = 4;             // configured; learned lower when the device shows its limit
   bool calls_learned = false;    // max_calls is what the device showed
   std::string name, manufacturer, model, firmware;
+  uint64_t alarms = 0;                    // Notify/Alarm messages received
+  std::deque<std::string> recent_alarms;  // the last kRecentAlarms, as logged
 };
 
 // What the platform offers a channel for its live video.
@@ -111,6 +125,7 @@ struct CallEvent {
 class Registrar {
  public:
   static constexpr int kMaxDigestFailures = 5;       // per device and address, a minute
+  static constexpr size_t kRecentAlarms = 20;        // alarms kept per device (GbDevice::recent_alarms)
   static constexpr size_t kMaxCatalogItems = 10000;  // channels kept per device
   // Devices whose catalog is being asked for at once. Thousands of devices registering after
   // a power cut would otherwise answer all at once, overflow our UDP receive buffer and lose
@@ -240,8 +255,5 @@ class Registrar {
   long cseq_ = 1;
   long sn_ = 1;
 };
-
-// The platform's Date header value: local time "YYYY-MM-DDTHH:MM:SS.mmm" (GB/T 28181 §9.1).
-std::string GbDate(int64_t wall_ms);
 
 }  // namespace xl::gb28181

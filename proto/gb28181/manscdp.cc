@@ -1,5 +1,7 @@
 #include "proto/gb28181/manscdp.h"
 
+#include "common/clock.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -7,6 +9,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -43,6 +46,12 @@ bool Number(const std::string& text, long* out) {
   return *end == '\0' && *out >= 0;
 }
 
+// A small number as devices write it; -1 when it is not one.
+int SmallNumber(const std::string& text) {
+  long v = 0;
+  return Number(text, &v) && v < 100000 ? int(v) : -1;
+}
+
 CatalogItem ParseItem(xmlNode* item) {
   CatalogItem c;
   for (xmlNode* f = item->children; f; f = f->next) {
@@ -53,6 +62,14 @@ CatalogItem ParseItem(xmlNode* item) {
     else if (Is(f, "CivilCode")) c.civil_code = Text(f);
     else if (Is(f, "ParentID")) c.parent_id = Text(f);
     else if (Is(f, "Status")) c.status = Text(f);
+    else if (Is(f, "BusinessGroupID")) c.business_group_id = Text(f);
+    else if (Is(f, "Event")) c.event = Text(f);
+    else if (Is(f, "Parental")) c.parental = SmallNumber(Text(f));
+    else if (Is(f, "Info")) {
+      for (xmlNode* i = f->children; i; i = i->next) {
+        if (Is(i, "PTZType")) c.ptz_type = std::max(0, SmallNumber(Text(i)));
+      }
+    }
   }
   return c;
 }
@@ -131,7 +148,19 @@ Result<Manscdp> ParseManscdp(std::string_view body) {
     else if (Is(n, "Model")) m.model = Text(n);
     else if (Is(n, "Firmware")) m.firmware = Text(n);
     else if (Is(n, "PTZCmd")) m.ptz_cmd = Text(n);
-    else if (Is(n, "Channel")) {
+    else if (Is(n, "Online")) m.online = Text(n);
+    else if (Is(n, "Encode")) m.encode = Text(n);
+    else if (Is(n, "Record")) m.record = Text(n);
+    else if (Is(n, "DeviceTime")) m.device_time = Text(n);
+    else if (Is(n, "AlarmPriority")) m.alarm_priority = SmallNumber(Text(n));
+    else if (Is(n, "AlarmMethod")) m.alarm_method = SmallNumber(Text(n));
+    else if (Is(n, "AlarmTime")) m.alarm_time = Text(n);
+    else if (Is(n, "AlarmDescription")) m.alarm_description = Text(n);
+    else if (Is(n, "Info")) {
+      for (xmlNode* i = n->children; i; i = i->next) {
+        if (Is(i, "AlarmType")) m.alarm_type = SmallNumber(Text(i));
+      }
+    } else if (Is(n, "Channel")) {
       if (!Number(Text(n), &m.channels)) return Error{"MANSCDP: Channel is not a number"};
     } else if (Is(n, "SumNum")) {
       if (!Number(Text(n), &m.sum_num)) return Error{"MANSCDP: SumNum is not a number"};
@@ -149,6 +178,12 @@ Result<Manscdp> ParseManscdp(std::string_view body) {
   return m;
 }
 
+std::string GbDate(int64_t wall_ms) {
+  char ms[8];
+  std::snprintf(ms, sizeof ms, ".%03d", int(wall_ms % 1000));
+  return LocalTime(wall_ms, "%Y-%m-%dT%H:%M:%S") + ms;
+}
+
 std::string BuildManscdp(const Manscdp& m) {
   std::string x = "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<" + m.root + ">\r\n";
   auto field = [&](const char* name, const std::string& value) {
@@ -164,6 +199,16 @@ std::string BuildManscdp(const Manscdp& m) {
   if (!m.firmware.empty()) field("Firmware", m.firmware);
   if (m.channels >= 0) field("Channel", std::to_string(m.channels));
   if (!m.ptz_cmd.empty()) field("PTZCmd", m.ptz_cmd);
+  if (!m.online.empty()) field("Online", m.online);
+  if (!m.work_status.empty()) field("Status", m.work_status);
+  if (!m.encode.empty()) field("Encode", m.encode);
+  if (!m.record.empty()) field("Record", m.record);
+  if (!m.device_time.empty()) field("DeviceTime", m.device_time);
+  if (m.alarm_priority > 0) field("AlarmPriority", std::to_string(m.alarm_priority));
+  if (m.alarm_method > 0) field("AlarmMethod", std::to_string(m.alarm_method));
+  if (!m.alarm_time.empty()) field("AlarmTime", m.alarm_time);
+  if (!m.alarm_description.empty()) field("AlarmDescription", m.alarm_description);
+  if (m.alarm_type > 0) x += "<Info>\r\n<AlarmType>" + std::to_string(m.alarm_type) + "</AlarmType>\r\n</Info>\r\n";
   if (m.sum_num >= 0) field("SumNum", std::to_string(m.sum_num));
   if (m.sum_num >= 0 || !m.items.empty()) {
     x += "<DeviceList Num=\"" + std::to_string(m.items.size()) + "\">\r\n";
@@ -175,7 +220,16 @@ std::string BuildManscdp(const Manscdp& m) {
       field("Model", c.model);
       field("CivilCode", c.civil_code);
       field("ParentID", c.parent_id);
+      if (!c.business_group_id.empty()) field("BusinessGroupID", c.business_group_id);
+      if (c.parental >= 0) field("Parental", std::to_string(c.parental));
+      if (c.parental == 0) {  // a channel: how it is reached and protected (§A.2.4.5)
+        field("SafetyWay", "0");
+        field("RegisterWay", "1");
+        field("Secrecy", "0");
+      }
       field("Status", c.status);
+      if (!c.event.empty()) field("Event", c.event);
+      if (c.ptz_type > 0) x += "<Info>\r\n<PTZType>" + std::to_string(c.ptz_type) + "</PTZType>\r\n</Info>\r\n";
       x += "</Item>\r\n";
     }
     x += "</DeviceList>\r\n";

@@ -4,6 +4,7 @@
 // declare and use GB2312 (GB18030 on the wire, its superset), as devices expect.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,11 @@ struct CatalogItem {
   std::string manufacturer, model;
   std::string civil_code;  // region code (行政区划)
   std::string parent_id;
-  std::string status;  // "ON" / "OFF" (as the device says)
+  std::string status;             // "ON" / "OFF" (as the device says)
+  std::string business_group_id;  // virtual organisations (type 216): the business group (215) they belong to
+  std::string event;              // Notify/Catalog: "ADD", "DEL", "UPDATE", "ON", "OFF"
+  int parental = -1;              // 1: has items under it (groups), 0: a leaf; -1: not said
+  int ptz_type = 0;               // Info/PTZType: 1 dome, 2 half-dome, 3 fixed (bullet); 0: not said
 };
 
 struct Manscdp {
@@ -34,11 +39,22 @@ struct Manscdp {
   std::string device_name, manufacturer, model, firmware;
   long channels = -1;
   std::string ptz_cmd;  // DeviceControl: the 16-hex-digit PTZCmd
+  // DeviceStatus response (`status` is its Result): Online "ONLINE"/"OFFLINE", Status "OK",
+  // Encode and Record "ON"/"OFF", DeviceTime.
+  std::string online, work_status, encode, record, device_time;
+  // Notify/Alarm (§A.2.5): priority 1 (highest) to 4, method (5 video, 6 device fault, ...),
+  // time "YYYY-MM-DDTHH:MM:SS", description, Info/AlarmType (per method; motion 2, video loss 1).
+  int alarm_priority = 0, alarm_method = 0, alarm_type = 0;
+  std::string alarm_time, alarm_description;
 };
 
 // Parses a MANSCDP body. Errors: not XML, an encoding libxml2 cannot convert, no CmdType,
 // SN or DeviceID, a non-numeric SN/SumNum/Num, more than 10,000 items.
 Result<Manscdp> ParseManscdp(std::string_view body);
+
+// GB/T 28181's time of day (the Date header, DeviceTime, AlarmTime): local time
+// "YYYY-MM-DDTHH:MM:SS.mmm" (§9.1).
+std::string GbDate(int64_t wall_ms);
 
 // Builds a body: root element `message.root` with CmdType, SN, DeviceID and whatever of
 // the other fields applies to that command, in GB2312.

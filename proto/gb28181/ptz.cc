@@ -1,5 +1,7 @@
 #include "proto/gb28181/ptz.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 
@@ -73,6 +75,42 @@ Result<std::string> PtzCmdFor(const std::string& action, int speed, int preset) 
   auto parsed = ParsePtzAction(action);
   if (!parsed.ok()) return parsed.error();
   return PtzCmd(parsed.value(), speed, preset);
+}
+
+Result<PtzRequest> ParsePtzCmd(const std::string& hex) {
+  if (hex.size() != 16) return Error{"PTZCmd is not 16 hex digits: '" + hex.substr(0, 32) + "'"};
+  uint8_t b[8];
+  for (int i = 0; i < 8; ++i) {
+    unsigned v = 0;
+    if (std::sscanf(hex.c_str() + 2 * i, "%2x", &v) != 1 || !std::isxdigit(static_cast<unsigned char>(hex[2 * i])) ||
+        !std::isxdigit(static_cast<unsigned char>(hex[2 * i + 1]))) {
+      return Error{"PTZCmd is not 16 hex digits: '" + hex + "'"};
+    }
+    b[i] = uint8_t(v);
+  }
+  if (b[0] != 0xA5) return Error{"PTZCmd does not start with A5: '" + hex + "'"};
+  const uint8_t op = b[3];
+  PtzRequest r;
+  if (op == 0x81 || op == 0x82) {
+    r.action = op == 0x81 ? "preset_set" : "preset_goto";
+    r.preset = b[5];
+    if (r.preset < 1) return Error{"PTZCmd names preset 0: '" + hex + "'"};
+    return r;
+  }
+  if (op & 0xC0) return Error{"PTZCmd instruction " + hex.substr(6, 2) + " is not pan, tilt, zoom or a preset"};
+  if (op & 0x30) {
+    r.action = op & 0x10 ? "zoom_in" : "zoom_out";
+    r.speed = std::max(16, (b[6] >> 4) << 4);
+  } else if (op & 0x0C) {
+    r.action = op & 0x08 ? "up" : "down";
+    r.speed = std::max<int>(1, b[5]);
+  } else if (op & 0x03) {
+    r.action = op & 0x02 ? "left" : "right";
+    r.speed = std::max<int>(1, b[4]);
+  } else {
+    r.action = "stop";
+  }
+  return r;
 }
 
 }  // namespace xl::gb28181

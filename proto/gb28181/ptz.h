@@ -28,4 +28,17 @@ Result<std::string> PtzCmd(PtzAction action, int speed, int preset = 0);
 // ParsePtzAction then PtzCmd: the PTZCmd for an action named as above.
 Result<std::string> PtzCmdFor(const std::string& action, int speed, int preset);
 
+// A PTZCmd read back (an upper platform's DeviceControl): the action by its name as above,
+// with its speed (pan/tilt; zoom speed × 16) or preset. Liberal in what it takes: any letter
+// case, a wrong checksum or version nibble (devices and platforms get them wrong). Several
+// directions at once (a diagonal) are taken as one: zoom first, then tilt, then pan.
+// Error when it is not 16 hex digits starting A5, or an instruction not listed above
+// (focus, iris, cruise, scan).
+struct PtzRequest {
+  std::string action;
+  int speed = 0;
+  int preset = 0;
+};
+Result<PtzRequest> ParsePtzCmd(const std::string& hex);
+
 }  // namespace xl::gb28181

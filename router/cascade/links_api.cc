@@ -8,9 +8,10 @@ int64_t Seconds(int64_t from_ms, int64_t now_ms) {
 }
 }  // namespace
 
-nlohmann::json LinksJson(const ParentLink* parent, const ChildLinks* children, const std::string& region,
-                         int64_t now_ms) {
-  nlohmann::json out = {{"parent", nullptr}, {"children", nlohmann::json::array()}};
+nlohmann::json LinksJson(const ParentLink* parent, const ChildLinks* children, const GbUpward* gb,
+                         const std::string& region, int64_t now_ms) {
+  nlohmann::json out = {{"parent", nullptr}, {"children", nlohmann::json::array()}, {"gb_upper", nullptr}};
+  if (gb && region.empty()) out["gb_upper"] = gb->Json(now_ms);
   if (parent && region.empty()) {
     const ParentLink::Stats s = parent->stats();
     out["parent"] = {{"endpoint", parent->endpoint()},

@@ -5,13 +5,10 @@
 #include <algorithm>
 
 #include "proto/media/ps_muxer.h"
+#include "proto/media/ps_rtp.h"
 #include "proto/media/rtp_packet.h"
 
 namespace xl::camsim {
-
-namespace {
-constexpr size_t kMaxPayload = 1400;  // fits a 1500-byte MTU with IP, UDP and RTP headers
-}
 
 Result<std::unique_ptr<GbMediaSender>> GbMediaSender::Open(const EncodedClip& clip, GbMediaOptions options) {
   if (clip.units.empty()) return Error{"the clip has no video"};
@@ -88,30 +85,25 @@ void GbMediaSender::SendUnit(const AccessUnit& unit, uint64_t pts_90k, uint64_t 
   const std::string pack =
       ps::MuxPsPack(std::string_view(reinterpret_cast<const char*>(unit.bytes.data()), unit.bytes.size()),
                     unit.keyframe, clip_.codec, pts_90k, dts_90k, extras);
-  rtp::RtpPacket p;
-  p.payload_type = 96;
-  p.timestamp = uint32_t(pts_90k);
-  if (o_.slow_clock) p.timestamp = uint32_t(units_sent_ * 40);
+  uint32_t timestamp = uint32_t(pts_90k);
+  if (o_.slow_clock) timestamp = uint32_t(units_sent_ * 40);
   // Just short of the wrap at the start, then a jump of a quarter of the range every 5 s.
-  if (o_.ts_jumps) p.timestamp += 0xFFFF0000u + uint32_t(pts_90k / 450000) * 0x40000000u;
+  if (o_.ts_jumps) timestamp += 0xFFFF0000u + uint32_t(pts_90k / 450000) * 0x40000000u;
   ++units_sent_;
-  p.ssrc = o_.ssrc;
-  for (size_t at = 0; at < pack.size(); at += kMaxPayload) {
-    p.seq = seq_++;
-    p.payload = std::string_view(pack).substr(at, kMaxPayload);
-    p.marker = at + kMaxPayload >= pack.size();
-    std::string packet;
-    rtp::AppendRtp(packet, p);
+  rtp_.Packetize(pack, timestamp, [&](std::string&& packet) {
     SendPacket(packet);
-    if (o_.garbage && p.seq % 50 == 0) {
-      rtp::RtpPacket stranger = p;
-      stranger.ssrc = o_.ssrc ^ 0x5a5a5a5a;
+    if (o_.garbage && rtp_.packets() % 50 == 1) {
+      auto stranger = rtp::ParseRtp(packet);
       std::string foreign;
-      rtp::AppendRtp(foreign, stranger);
-      SendPacket(foreign);
+      if (stranger.ok()) {
+        rtp::RtpPacket p = stranger.value();
+        p.ssrc = o_.ssrc ^ 0x5a5a5a5a;
+        rtp::AppendRtp(foreign, p);
+        SendPacket(foreign);
+      }
       SendPacket(packet.substr(0, 5));  // not even a header
     }
-  }
+  });
 }
 
 void GbMediaSender::SendPacket(const std::string& packet) {
@@ -119,10 +111,7 @@ void GbMediaSender::SendPacket(const std::string& packet) {
     g_socket_send_to(udp_.get(), to_.get(), packet.data(), packet.size(), nullptr, nullptr);
     return;
   }
-  std::string framed;
-  framed.push_back(char(packet.size() >> 8));
-  framed.push_back(char(packet.size() & 0xff));
-  framed += packet;
+  const std::string framed = rtp::Rfc4571Frame(packet);
   GSocket* socket = g_socket_connection_get_socket(tcp_.get());
   size_t done = 0;
   while (done < framed.size()) {

@@ -12,6 +12,7 @@
 
 #include "common/gst_handles.h"
 #include "common/status.h"
+#include "proto/media/ps_rtp.h"
 #include "tools/camsim/encoded_clip.h"
 
 namespace xl::camsim {
@@ -39,16 +40,17 @@ class GbMediaSender {
   int local_port() const { return local_port_; }
   // Starts sending (TCP: connects first). Error when the platform cannot be reached.
   Status Start();
-  uint64_t packets() const { return seq_; }
+  uint64_t packets() const { return rtp_.packets(); }
 
  private:
-  GbMediaSender(const EncodedClip& clip, GbMediaOptions options) : clip_(clip), o_(std::move(options)) {}
+  GbMediaSender(const EncodedClip& clip, GbMediaOptions options) : clip_(clip), o_(std::move(options)), rtp_(o_.ssrc) {}
   static gboolean OnTick(gpointer self);
   void SendUnit(const AccessUnit& unit, uint64_t pts_90k, uint64_t dts_90k);
   void SendPacket(const std::string& packet);
 
   const EncodedClip& clip_;
   GbMediaOptions o_;
+  rtp::PsRtpPacketizer rtp_;
   gst::GObjectPtr<GSocket> udp_;
   gst::GObjectPtr<GSocketConnection> tcp_;
   gst::GObjectPtr<GSocketAddress> to_;
@@ -57,7 +59,6 @@ class GbMediaSender {
   int64_t started_us_ = 0;
   size_t next_ = 0;      // next unit of the clip
   int64_t loop_ns_ = 0;  // clip time of the current loop's start
-  uint16_t seq_ = 0;
   uint64_t units_sent_ = 0;
   bool broken_ = false;
 };
