@@ -20,8 +20,7 @@ std::string AddressText(GSocketAddress* address) {
 
 }  // namespace
 
-GbUpward::GbUpward(GbUpperConfig config, LiveRelay& relay, std::map<std::string, std::string> region_names,
-                   Hooks hooks)
+GbUpward::GbUpward(GbUpperConfig config, LiveRelay& relay, std::map<std::string, std::string> region_names, Hooks hooks)
     : config_(config),
       relay_(relay),
       region_names_(std::move(region_names)),
@@ -53,15 +52,16 @@ GbUpward::~GbUpward() {
 Status GbUpward::OpenUdp() {
   GError* err = nullptr;
   socket_.reset(g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &err));
-  gst::GObjectPtr<GSocketAddress> local(g_inet_socket_address_new_from_string(config_.bind.c_str(), guint(config_.port)));
+  gst::GObjectPtr<GSocketAddress> local(
+      g_inet_socket_address_new_from_string(config_.bind.c_str(), guint(config_.port)));
   // Connected: the kernel takes datagrams from the upper platform's address only.
   const bool ok = socket_ && local && g_socket_bind(socket_.get(), local.get(), FALSE, &err) &&
                   g_socket_connect(socket_.get(), upper_.get(), nullptr, &err);
   if (!ok) {
     std::string why = err ? err->message : "bad bind address";
     g_clear_error(&err);
-    return Error{"gb_upper: cannot open the SIP socket on " + config_.bind + ":" + std::to_string(config_.port) +
-                 ": " + why};
+    return Error{"gb_upper: cannot open the SIP socket on " + config_.bind + ":" + std::to_string(config_.port) + ": " +
+                 why};
   }
   g_socket_set_blocking(socket_.get(), FALSE);
   gst::GObjectPtr<GSocketAddress> bound(g_socket_get_local_address(socket_.get(), nullptr));
@@ -79,7 +79,8 @@ void GbUpward::ConnectTcp(int64_t now_ms) {
   gst::GObjectPtr<GSocketClient> client(g_socket_client_new());
   g_socket_client_set_timeout(client.get(), 10);
   if (config_.bind != "0.0.0.0") {
-    gst::GObjectPtr<GSocketAddress> local(g_inet_socket_address_new_from_string(config_.bind.c_str(), guint(config_.port)));
+    gst::GObjectPtr<GSocketAddress> local(
+        g_inet_socket_address_new_from_string(config_.bind.c_str(), guint(config_.port)));
     g_socket_client_set_local_address(client.get(), local.get());
   }
   g_socket_client_connect_async(client.get(), G_SOCKET_CONNECTABLE(upper_.get()), cancel_.get(),
@@ -206,7 +207,9 @@ void GbUpward::Deliver(LowerPlatform::Output out) {
     c.set_preset(uint32_t(p.request.preset));
     const Status s = hooks_.ptz(c);
     if (s.ok()) spdlog::info("gb upward: PTZ {} from the upper platform for {}", p.request.action, p.camera);
-    else spdlog::warn("gb upward: PTZ {} from the upper platform for {} not sent: {}", p.request.action, p.camera, s.message());
+    else
+      spdlog::warn("gb upward: PTZ {} from the upper platform for {} not sent: {}", p.request.action, p.camera,
+                   s.message());
   }
 }
 
@@ -276,24 +279,29 @@ nlohmann::json GbUpward::Json(int64_t now_ms) const {
     frames += call->stats().frames;
     bytes += call->stats().bytes;
   }
-  return {{"upper_id", config_.upper_id},
-          {"address", config_.upper_host + ":" + std::to_string(config_.upper_port)},
-          {"transport", config_.transport},
-          {"platform_id", config_.platform_id},
-          {"state", LowerPlatform::StateName(platform_.state())},
-          {"for_s", platform_.since_ms() > 0 && now_ms > platform_.since_ms() ? (now_ms - platform_.since_ms()) / 1000 : 0},
-          {"live_streams", calls_.size()},
-          {"video_frames", frames},
-          {"video_bytes", bytes},
-          {"catalog_subscribed", platform_.catalog_subscribed(now_ms)},
-          {"alarms", platform_.alarms_wanted(now_ms) ? "sent" : "not subscribed"},
-          {"registrations", s.registrations},
-          {"catalogs", s.catalogs},
-          {"alarms_sent", s.alarms},
-          {"notifies", s.notifies},
-          {"ptz", s.ptz},
-          {"invites", s.invites},
-          {"refused", s.refused}};
+  double kbps = 0;
+  for (const auto& [id, camera] : platform_.Calls()) kbps += relay_.Kbps(camera);
+  return {
+      {"upper_id", config_.upper_id},
+      {"address", config_.upper_host + ":" + std::to_string(config_.upper_port)},
+      {"transport", config_.transport},
+      {"platform_id", config_.platform_id},
+      {"state", LowerPlatform::StateName(platform_.state())},
+      {"for_s", platform_.since_ms() > 0 && now_ms > platform_.since_ms() ? (now_ms - platform_.since_ms()) / 1000 : 0},
+      {"catalog_cameras", platform_.cameras()},
+      {"live_streams", calls_.size()},
+      {"live_kbps", int64_t(kbps)},
+      {"video_frames", frames},
+      {"video_bytes", bytes},
+      {"catalog_subscribed", platform_.catalog_subscribed(now_ms)},
+      {"alarms", platform_.alarms_wanted(now_ms) ? "sent" : "not subscribed"},
+      {"registrations", s.registrations},
+      {"catalogs", s.catalogs},
+      {"alarms_sent", s.alarms},
+      {"notifies", s.notifies},
+      {"ptz", s.ptz},
+      {"invites", s.invites},
+      {"refused", s.refused}};
 }
 
 }  // namespace xl::router

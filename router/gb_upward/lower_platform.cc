@@ -32,9 +32,24 @@ AlarmCode AlarmCodeOf(wire::AlertKind kind) {
   }
 }
 
+// A Warning header (RFC 3261 §20.43) saying `why`: its text is quoted, so quotes, backslashes
+// and control characters (a request URI may smuggle CR LF) become spaces; at most 200 bytes.
+std::string Warning(const std::string& why) {
+  std::string text = why.substr(0, 200);
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\' || c == 0x7f) c = ' ';
+  }
+  return "399 xueliang \"" + text + "\"";
+}
+
+bool SameIds(const std::map<std::string, size_t>& index, const std::set<std::string>& ids) {
+  return index.size() == ids.size() && std::equal(index.begin(), index.end(), ids.begin(),
+                                                  [](const auto& a, const std::string& b) { return a.first == b; });
+}
+
 bool SameItem(const CatalogItem& a, const CatalogItem& b) {
-  return a.name == b.name && a.parent_id == b.parent_id && a.civil_code == b.civil_code &&
-         a.ptz_type == b.ptz_type && a.model == b.model && a.business_group_id == b.business_group_id;
+  return a.name == b.name && a.parent_id == b.parent_id && a.civil_code == b.civil_code && a.ptz_type == b.ptz_type &&
+         a.model == b.model && a.business_group_id == b.business_group_id;
 }
 
 }  // namespace
@@ -70,8 +85,8 @@ void LowerPlatform::SetState(State s, const std::string& why, int64_t now_ms, Ou
   started_ = true;
   state_ = s;
   since_ms_ = now_ms;
-  out.log.push_back(std::string(StateName(s)) + " at upper platform " + config_.upper_id + " (" +
-                    config_.upper_host + ":" + std::to_string(config_.upper_port) + "): " + why);
+  out.log.push_back(std::string(StateName(s)) + " at upper platform " + config_.upper_id + " (" + config_.upper_host +
+                    ":" + std::to_string(config_.upper_port) + "): " + why);
 }
 
 void LowerPlatform::Register(const gb28181::DigestCredentials* challenge, int64_t now_ms, Output& out) {
@@ -163,6 +178,9 @@ LowerPlatform::Output LowerPlatform::Tick(int64_t now_ms) {
     }
     ++it;
   }
+  if (push_at_ms_ >= 0 && now_ms >= push_at_ms_ && state_ == State::kRegistered) {
+    SendCatalog(sn_++, "unasked: cameras added or removed", out);
+  }
   for (size_t i = 0; i < kMessagesPerTick && !queued_.empty(); ++i) {
     out.sends.push_back(std::move(queued_.front()));
     queued_.pop_front();
@@ -218,7 +236,8 @@ LowerPlatform::Output LowerPlatform::OnMessage(const SipMessage& m, int64_t now_
     out.sends.push_back(SipMessage::ResponseTo(m, 200, "OK").ToString());
     if (method == "CANCEL" && it->second.answer.empty()) {
       auto invite = SipMessage::Parse(it->second.invite);
-      if (invite.ok()) out.sends.push_back(SipMessage::ResponseTo(invite.value(), 487, "Request Terminated").ToString());
+      if (invite.ok())
+        out.sends.push_back(SipMessage::ResponseTo(invite.value(), 487, "Request Terminated").ToString());
     }
     out.log.push_back("call for " + it->second.camera + " ended by the upper platform (" + method + ")");
     out.ended.push_back(it->first);
@@ -277,6 +296,8 @@ void LowerPlatform::OnResponse(const SipMessage& m, int64_t now_ms, Output& out)
   }
 }
 
+size_t LowerPlatform::cameras() const { return size_t(std::count_if(catalog_.begin(), catalog_.end(), IsCameraItem)); }
+
 const CatalogItem* LowerPlatform::Item(const std::string& id) const {
   auto it = index_.find(id);
   return it == index_.end() ? nullptr : &catalog_[it->second];
@@ -326,19 +347,13 @@ void LowerPlatform::OnMessageRequest(const SipMessage& m, int64_t now_ms, int64_
   r.sn = q.sn;
   r.device_id = q.device_id;
   if (q.cmd_type == "Catalog") {
-    // The whole catalog under our ID (a channel's: itself alone).
-    std::vector<CatalogItem> items = ours ? catalog_ : std::vector<CatalogItem>{*item};
-    const size_t page = size_t(config_.catalog_page);
-    r.sum_num = long(items.size());
-    for (size_t at = 0; at < items.size() || at == 0; at += page) {
-      r.items.assign(items.begin() + long(std::min(at, items.size())),
-                     items.begin() + long(std::min(at + page, items.size())));
+    if (ours) {
+      SendCatalog(q.sn, "asked by the upper platform", out);
+    } else {  // a channel's: itself alone
+      r.sum_num = 1;
+      r.items = {*item};
       SendMessage(r, true, out);
-      if (items.empty()) break;
     }
-    ++stats_.catalogs;
-    out.log.push_back("catalog asked by the upper platform: " + std::to_string(items.size()) + " items in " +
-                      std::to_string((items.size() + page - 1) / page) + " messages");
   } else if (q.cmd_type == "DeviceInfo") {
     r.status = "OK";
     r.device_name = ours ? config_.name : item->name;
@@ -361,6 +376,28 @@ void LowerPlatform::OnMessageRequest(const SipMessage& m, int64_t now_ms, int64_
     SendMessage(r, false, out);
   }
   (void)now_ms;
+}
+
+void LowerPlatform::SendCatalog(long sn, const std::string& why, Output& out) {
+  Manscdp r;
+  r.root = "Response";
+  r.cmd_type = "Catalog";
+  r.sn = sn;
+  r.device_id = config_.platform_id;
+  r.sum_num = long(catalog_.size());
+  const size_t page = size_t(config_.catalog_page);
+  for (size_t at = 0; at < catalog_.size() || at == 0; at += page) {
+    r.items.assign(catalog_.begin() + long(std::min(at, catalog_.size())),
+                   catalog_.begin() + long(std::min(at + page, catalog_.size())));
+    SendMessage(r, true, out);
+    if (catalog_.empty()) break;
+  }
+  ++stats_.catalogs;
+  out.log.push_back("catalog to the upper platform (" + why + "): " + std::to_string(catalog_.size()) + " items in " +
+                    std::to_string(std::max<size_t>(1, (catalog_.size() + page - 1) / page)) + " messages");
+  sent_ids_.clear();
+  for (const CatalogItem& i : catalog_) sent_ids_.insert(i.device_id);
+  push_at_ms_ = -1;
 }
 
 void LowerPlatform::OnSubscribe(const SipMessage& m, int64_t now_ms, Output& out) {
@@ -400,7 +437,8 @@ void LowerPlatform::Notify(Subscription& sub, const Manscdp& body, int64_t now_m
   h.cseq = cseq_++;
   SipMessage r = SipMessage::Request("NOTIFY", Uri(config_.upper_id), h);
   r.AddHeader("Event", sub.event);
-  r.AddHeader("Subscription-State", "active;expires=" + std::to_string(std::max<int64_t>(0, (sub.until_ms - now_ms) / 1000)));
+  r.AddHeader("Subscription-State",
+              "active;expires=" + std::to_string(std::max<int64_t>(0, (sub.until_ms - now_ms) / 1000)));
   r.SetBody(gb28181::BuildManscdp(body), "Application/MANSCDP+xml");
   Queue(r.ToString());
 }
@@ -433,14 +471,25 @@ LowerPlatform::Output LowerPlatform::SetCatalog(std::vector<CatalogItem> items, 
       n.cmd_type = "Catalog";
       n.sn = sn_++;
       n.device_id = config_.platform_id;
-      n.items.assign(changes.begin() + long(at), changes.begin() + long(std::min(changes.size(), at + size_t(config_.catalog_page))));
+      n.items.assign(changes.begin() + long(at),
+                     changes.begin() + long(std::min(changes.size(), at + size_t(config_.catalog_page))));
       n.sum_num = long(n.items.size());
       Notify(catalog_sub_, n, now_ms);
     }
     stats_.notifies += changes.size();
   }
+  // Without a subscription the upper hears of cameras added or removed by the whole catalog
+  // again, once the changes have settled (status changes: subscribers and DeviceStatus only).
+  const bool changed =
+      index.size() != index_.size() || !std::equal(index.begin(), index.end(), index_.begin(),
+                                                   [](const auto& a, const auto& b) { return a.first == b.first; });
   catalog_ = std::move(items);
   index_ = std::move(index);
+  if (catalog_sub_.Active(now_ms) || state_ != State::kRegistered) {
+    push_at_ms_ = -1;
+  } else if (changed || (push_at_ms_ < 0 && !SameIds(index_, sent_ids_))) {
+    push_at_ms_ = now_ms + kCatalogPushMs;
+  }
   return out;
 }
 
@@ -452,7 +501,7 @@ void LowerPlatform::OnInvite(const SipMessage& m, Output& out) {
   auto refuse = [&](int code, const char* reason, const std::string& why) {
     ++stats_.refused;
     SipMessage r = SipMessage::ResponseTo(m, code, reason);
-    r.AddHeader("Warning", "399 xueliang \"" + why + "\"");
+    r.AddHeader("Warning", Warning(why));
     out.sends.push_back(r.ToString());
     out.log.push_back("INVITE from the upper platform refused: " + why);
   };
@@ -511,7 +560,7 @@ LowerPlatform::Output LowerPlatform::Reject(const std::string& call_id, int code
   if (it == calls_.end()) return out;
   if (auto invite = SipMessage::Parse(it->second.invite); invite.ok() && it->second.answer.empty()) {
     SipMessage r = SipMessage::ResponseTo(invite.value(), code, reason);
-    r.AddHeader("Warning", "399 xueliang \"" + why + "\"");
+    r.AddHeader("Warning", Warning(why));
     out.sends.push_back(r.ToString());
   }
   ++stats_.refused;
@@ -544,8 +593,9 @@ LowerPlatform::Output LowerPlatform::HangUp(const std::string& call_id, const st
 LowerPlatform::Output LowerPlatform::Alarm(const wire::Alert& alert, int64_t now_ms, int64_t wall_ms) {
   Output out;
   if (alert.phase() != wire::ALERT_PHASE_START || state_ != State::kRegistered || !alarms_wanted(now_ms)) return out;
+  // A camera not in the catalog yet (it joined this second) still has its alarm told.
   const CatalogItem* item = Item(alert.camera_id());
-  if (!item || !IsCameraItem(*item)) return out;
+  const std::string name = item ? item->name : alert.camera_name();
   const AlarmCode code = AlarmCodeOf(alert.kind());
   Manscdp n;
   n.root = "Notify";
@@ -556,7 +606,8 @@ LowerPlatform::Output LowerPlatform::Alarm(const wire::Alert& alert, int64_t now
   n.alarm_method = code.method;
   n.alarm_type = code.type;
   n.alarm_time = gb28181::GbDate(alert.start_ms() > 0 ? alert.start_ms() : wall_ms).substr(0, 19);
-  n.alarm_description = std::string(KindName(alert.kind())) + " " + item->name + (alert.site().empty() ? "" : " (" + alert.site() + ")");
+  n.alarm_description =
+      std::string(KindName(alert.kind())) + " " + name + (alert.site().empty() ? "" : " (" + alert.site() + ")");
   SendMessage(n, false, out);
   ++stats_.alarms;
   return out;

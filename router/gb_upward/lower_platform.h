@@ -8,7 +8,8 @@
 //     register again (every kRetryMs while refused or unanswered)
 //   ← MESSAGE Query Catalog       → 200, then the catalog (router/gb_upward/upper_catalog.h)
 //                                   in MESSAGEs of catalog_page items, each with SumNum = all
-//                                   items, paced kMessagesPerTick per Tick
+//                                   items, paced kMessagesPerTick per Tick; sent again unasked
+//                                   when cameras are added or removed and nobody subscribed
 //   ← MESSAGE Query DeviceInfo / DeviceStatus (the platform or a channel) → 200 and the answer
 //   ← MESSAGE Query RecordInfo    → 200 and SumNum 0 (recordings are not served upward)
 //   ← MESSAGE Control DeviceControl with PTZCmd for a channel → 200, a PtzOrder; 404 for an
@@ -68,14 +69,17 @@ class LowerPlatform {
   static constexpr int64_t kAckWaitMs = 8000;     // a 200 to INVITE sent again each second until ACKed
   static constexpr size_t kMessagesPerTick = 8;   // catalog and notify MESSAGEs sent per Tick
   static constexpr size_t kMaxQueued = 20000;     // messages waiting to be paced out, at most
+  // Cameras added or removed, and no catalog subscription: the whole catalog goes up again
+  // (an unasked Catalog response, as NVRs send) once nothing changed for this long.
+  static constexpr int64_t kCatalogPushMs = 3000;
 
   struct Output {
-    std::vector<std::string> sends;       // to the upper platform, in order
-    std::vector<MediaOrder> invites;      // open media for these, then Answer or Reject
-    std::vector<std::string> started;     // calls ACKed: send video
-    std::vector<std::string> ended;       // calls over (BYE, CANCEL, no ACK): stop sending
-    std::vector<PtzOrder> ptz;            // pass these down to the cameras
-    std::vector<std::string> log;         // one line per state change, for the operator
+    std::vector<std::string> sends;    // to the upper platform, in order
+    std::vector<MediaOrder> invites;   // open media for these, then Answer or Reject
+    std::vector<std::string> started;  // calls ACKed: send video
+    std::vector<std::string> ended;    // calls over (BYE, CANCEL, no ACK): stop sending
+    std::vector<PtzOrder> ptz;         // pass these down to the cameras
+    std::vector<std::string> log;      // one line per state change, for the operator
   };
 
   // `local` is our "host:port" (Via, Contact); `transport` "udp" or "tcp" as configured.
@@ -106,6 +110,8 @@ class LowerPlatform {
   State state() const { return state_; }
   int64_t since_ms() const { return since_ms_; }
   size_t calls() const { return calls_.size(); }
+  // Cameras in the catalog (not groups).
+  size_t cameras() const;
   // Every call, answered or not: Call-ID → camera.
   std::map<std::string, std::string> Calls() const {
     std::map<std::string, std::string> out;
@@ -157,6 +163,9 @@ class LowerPlatform {
   // A MESSAGE with `body` to the upper, sent now or (`paced`) queued for Tick.
   void SendMessage(const gb28181::Manscdp& body, bool paced, Output& out);
   void Queue(std::string bytes);
+  // The whole catalog as Response/Catalog MESSAGEs of catalog_page items (paced), SN `sn`;
+  // logged with `why`.
+  void SendCatalog(long sn, const std::string& why, Output& out);
   // A NOTIFY in `sub`'s dialog with `body`.
   void Notify(Subscription& sub, const gb28181::Manscdp& body, int64_t now_ms);
   std::string ChannelOf(const gb28181::SipMessage& m) const;
@@ -182,6 +191,8 @@ class LowerPlatform {
   std::vector<gb28181::CatalogItem> catalog_;
   std::map<std::string, size_t> index_;  // item ID → position in catalog_
   std::deque<std::string> queued_;       // paced messages
+  std::set<std::string> sent_ids_;       // the items of the catalog last sent whole
+  int64_t push_at_ms_ = -1;              // when to send the whole catalog unasked; -1: not due
   Subscription catalog_sub_, alarm_sub_;
   std::map<std::string, Call> calls_;  // by Call-ID
   Stats stats_;

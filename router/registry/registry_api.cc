@@ -118,6 +118,9 @@ static json CameraJson(const RegisteredCamera& c, const wire::Camera* state, boo
     j["fps_out"] = state->fps_out();
     j["kbps"] = state->kbps();
     j["decode_errors"] = state->decode_errors();
+    j["codec"] = state->codec();
+    j["width"] = state->width();  // the coded size, once the stream is known
+    j["height"] = state->height();
     json faults = json::array();
     for (int k : state->faults()) faults.push_back(KindName(wire::AlertKind(k)));
     j["faults"] = faults;

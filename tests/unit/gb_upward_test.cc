@@ -383,6 +383,27 @@ TEST_F(Upward, ACatalogSubscriberHearsOfEachChange) {
   EXPECT_EQ(lower_.stats().notifies, 4u);
 }
 
+TEST_F(Upward, WithoutASubscriptionANewCameraSendsTheWholeCatalogAgain) {
+  Register();
+  ASSERT_EQ(Device().catalog.size(), 11u);
+  std::vector<wire::Camera> cams = FiveCameras();
+  cams.push_back(Cam("33010202001310000006", "南镇菜场", "33010202", true, false));
+  lower_.SetCatalog(UpperCatalog(kOurs, "东街镇", cams, {}), now_);
+  Exchange(lower_.Tick(now_));
+  EXPECT_EQ(Device().catalog.size(), 11u) << "not before the changes settle";
+  now_ += LowerPlatform::kCatalogPushMs;
+  Exchange(lower_.Tick(now_));
+  EXPECT_EQ(Device().catalog.size(), 12u);
+  EXPECT_TRUE(Device().catalog.count("33010202001310000006"));
+  // A camera that only goes offline does not send it all again.
+  const size_t sent = sent_.size();
+  cams[0].set_state(wire::CAMERA_STATE_OFFLINE);
+  lower_.SetCatalog(UpperCatalog(kOurs, "东街镇", cams, {}), now_);
+  now_ += LowerPlatform::kCatalogPushMs;
+  Exchange(lower_.Tick(now_));
+  for (size_t i = sent; i < sent_.size(); ++i) EXPECT_EQ(sent_[i].find("<CmdType>Catalog"), std::string::npos);
+}
+
 TEST_F(Upward, DeviceStatusAndRecordInfoAreAnsweredAndStrangersRefused) {
   Register();
   auto query = [&](const std::string& from, const std::string& cmd, const std::string& id) {

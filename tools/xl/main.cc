@@ -18,7 +18,8 @@
 //                                                  let a child router in, speaking for REGION, with a
 //                                                  live video budget on its link (default 8000 kbit/s)
 //   xl [--api URL] key budget KEY|FILE KBPS        a child link's live budget
-//   xl [--api URL] link ls                         links to the parent and child routers: state, lag, cameras
+//   xl [--api URL] link ls                         links to the parent and child routers and to a GB/T 28181
+//                                                  upper platform: state, lag, cameras, live streams
 //   xl [--api URL] key rm KEY|FILE                 revoke a key (its connections are refused from then on)
 //   xl [--api URL] user ls                         desk users (inside the admin's region)
 //   xl [--api URL] user add NAME ROLE [REGION]     a desk user; password from XL_USER_PASSWORD
@@ -594,6 +595,18 @@ int main(int argc, char** argv) {
                       {"budget", c["live_budget_kbps"]},
                       {"live_refused", c["live_refused"]},
                       {"refused", c["refused"]}});
+    }
+    if ((*r)["gb_upper"].is_object()) {  // the GB/T 28181 upper platform (police video platform)
+      json g = (*r)["gb_upper"];
+      rows.push_back({{"link", "gb28181"},
+                      {"site", g["upper_id"].get<std::string>() + "@" + g["address"].get<std::string>()},
+                      {"state", g["state"]},
+                      {"for_s", g["for_s"]},
+                      {"alerts", g["alarms_sent"]},
+                      {"cameras", g["catalog_cameras"]},
+                      {"live", g["live_streams"]},
+                      {"kbps", g["live_kbps"]},
+                      {"refused", g["refused"]}});
     }
     Table(rows, {{"link", "LINK"},
                  {"site", "SITE"},
