@@ -35,8 +35,8 @@ class GbUpward {
   static constexpr int64_t kCatalogEveryMs = 1000;
 
   struct Hooks {
-    std::function<std::vector<wire::Camera>()> cameras;      // every camera here and below
-    std::function<Status(const wire::PtzCommand&)> ptz;     // passes a PTZ command on
+    std::function<std::vector<wire::Camera>()> cameras;  // every camera here and below
+    std::function<Status(const wire::PtzCommand&)> ptz;  // passes a PTZ command on
   };
 
   // Opens the SIP socket (UDP bound and connected; TCP connecting in the background) and

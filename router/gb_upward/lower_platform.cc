@@ -80,6 +80,20 @@ SipMessage LowerPlatform::NewRequest(const std::string& method, const std::strin
   return SipMessage::Request(method, Uri(config_.upper_id), h);
 }
 
+SipMessage LowerPlatform::DialogRequest(const std::string& method, const std::string& call_id,
+                                        const std::string& our_tag, const std::string& upper_tag, long cseq) {
+  gb28181::RequestHeaders h;
+  h.transport = config_.transport == "tcp" ? "TCP" : "UDP";
+  h.via_host = local_;
+  h.from_uri = Uri(config_.platform_id);
+  h.from_tag = our_tag;
+  h.to_uri = Uri(config_.upper_id);
+  h.to_tag = upper_tag;
+  h.call_id = call_id;
+  h.cseq = cseq;
+  return SipMessage::Request(method, Uri(config_.upper_id), h);
+}
+
 void LowerPlatform::SetState(State s, const std::string& why, int64_t now_ms, Output& out) {
   if (s == state_ && started_) return;
   started_ = true;
@@ -426,16 +440,7 @@ void LowerPlatform::OnSubscribe(const SipMessage& m, int64_t now_ms, Output& out
 }
 
 void LowerPlatform::Notify(Subscription& sub, const Manscdp& body, int64_t now_ms) {
-  gb28181::RequestHeaders h;
-  h.transport = config_.transport == "tcp" ? "TCP" : "UDP";
-  h.via_host = local_;
-  h.from_uri = Uri(config_.platform_id);
-  h.from_tag = sub.our_tag;
-  h.to_uri = Uri(config_.upper_id);
-  h.to_tag = sub.upper_tag;
-  h.call_id = sub.call_id;
-  h.cseq = cseq_++;
-  SipMessage r = SipMessage::Request("NOTIFY", Uri(config_.upper_id), h);
+  SipMessage r = DialogRequest("NOTIFY", sub.call_id, sub.our_tag, sub.upper_tag, cseq_++);
   r.AddHeader("Event", sub.event);
   r.AddHeader("Subscription-State",
               "active;expires=" + std::to_string(std::max<int64_t>(0, (sub.until_ms - now_ms) / 1000)));
@@ -575,16 +580,7 @@ LowerPlatform::Output LowerPlatform::HangUp(const std::string& call_id, const st
   if (it->second.answer.empty()) return Reject(call_id, 500, "Server Internal Error", why);
   Output out;
   const Call& c = it->second;
-  gb28181::RequestHeaders h;
-  h.transport = config_.transport == "tcp" ? "TCP" : "UDP";
-  h.via_host = local_;
-  h.from_uri = Uri(config_.platform_id);
-  h.from_tag = c.our_tag;
-  h.to_uri = Uri(config_.upper_id);
-  h.to_tag = c.upper_tag;
-  h.call_id = call_id;
-  h.cseq = c.invite_cseq + 1;
-  out.sends.push_back(SipMessage::Request("BYE", Uri(config_.upper_id), h).ToString());
+  out.sends.push_back(DialogRequest("BYE", call_id, c.our_tag, c.upper_tag, c.invite_cseq + 1).ToString());
   out.log.push_back("call for " + c.camera + " hung up: " + why);
   calls_.erase(it);
   return out;

@@ -160,6 +160,9 @@ class LowerPlatform {
   void SetState(State s, const std::string& why, int64_t now_ms, Output& out);
   // A new request to the upper (To: the upper platform), common headers filled in.
   gb28181::SipMessage NewRequest(const std::string& method, const std::string& call_id, long cseq);
+  // A request within a dialog with the upper (a subscription's NOTIFY, a call's BYE).
+  gb28181::SipMessage DialogRequest(const std::string& method, const std::string& call_id, const std::string& our_tag,
+                                    const std::string& upper_tag, long cseq);
   // A MESSAGE with `body` to the upper, sent now or (`paced`) queued for Tick.
   void SendMessage(const gb28181::Manscdp& body, bool paced, Output& out);
   void Queue(std::string bytes);

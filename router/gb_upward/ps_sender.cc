@@ -34,7 +34,8 @@ Result<std::unique_ptr<PsSender>> PsSender::Open(const gb28181::MediaDescription
                                                  Failed on_failed) {
   std::unique_ptr<PsSender> s(new PsSender(offer, local_ip, std::move(on_failed)));
   s->to_.reset(g_inet_socket_address_new_from_string(offer.ip.c_str(), guint(offer.port)));
-  if (!s->to_ || offer.port <= 0) return Error{"the offer's address " + offer.ip + ":" + std::to_string(offer.port) + " is not one"};
+  if (!s->to_ || offer.port <= 0)
+    return Error{"the offer's address " + offer.ip + ":" + std::to_string(offer.port) + " is not one"};
   Status opened = offer.transport == "tcp" ? (offer.setup == "active" ? s->Listen() : Status::Ok()) : s->OpenUdp();
   if (!opened.ok()) return Error{opened.message()};
   return s;
@@ -115,8 +116,8 @@ void PsSender::OnConnected(GObject* client, GAsyncResult* result, gpointer self)
       return;
     }
     auto* s = static_cast<PsSender*>(self);
-    s->Fail("cannot connect to the upper platform's media port " + s->offer_.ip + ":" +
-            std::to_string(s->offer_.port) + ": " + ErrorText(err, "connect"));
+    s->Fail("cannot connect to the upper platform's media port " + s->offer_.ip + ":" + std::to_string(s->offer_.port) +
+            ": " + ErrorText(err, "connect"));
     return;
   }
   auto* s = static_cast<PsSender*>(self);
@@ -131,7 +132,7 @@ gboolean PsSender::OnAccept(GSocket* listener, GIOCondition, gpointer self) {
   if (s->accept_timer_) g_source_remove(s->accept_timer_);
   s->accept_timer_ = 0;
   s->Connected(accepted);
-  g_object_unref(accepted);  // Connected took its own reference
+  g_object_unref(accepted);   // Connected took its own reference
   s->accept_source_.reset();  // destroying a source from its own callback is allowed
   return G_SOURCE_REMOVE;
 }

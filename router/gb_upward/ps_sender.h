@@ -32,9 +32,9 @@ namespace xl::router {
 
 class PsSender : public LiveViewer {
  public:
-  static constexpr size_t kMaxWaiting = 300;        // frames held until the path is ready
-  static constexpr size_t kMaxQueued = 4 << 20;     // TCP bytes unsent before frames are refused
-  static constexpr int64_t kAcceptWaitMs = 10000;   // setup:active: the upper's connection, at most this late
+  static constexpr size_t kMaxWaiting = 300;       // frames held until the path is ready
+  static constexpr size_t kMaxQueued = 4 << 20;    // TCP bytes unsent before frames are refused
+  static constexpr int64_t kAcceptWaitMs = 10000;  // setup:active: the upper's connection, at most this late
 
   using Failed = std::function<void(const std::string& why)>;
 

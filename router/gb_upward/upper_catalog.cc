@@ -39,7 +39,8 @@ std::vector<gb28181::CatalogItem> UpperCatalog(const std::string& platform_id, c
     const std::string region = c.region().empty() ? RegionFromCameraId(c.id()) : c.region();
     for (size_t n = 6; n <= region.size(); n += 2) regions.insert(region.substr(0, n));
   }
-  std::sort(listed.begin(), listed.end(), [](const wire::Camera* a, const wire::Camera* b) { return a->id() < b->id(); });
+  std::sort(listed.begin(), listed.end(),
+            [](const wire::Camera* a, const wire::Camera* b) { return a->id() < b->id(); });
 
   std::vector<gb28181::CatalogItem> out;
   gb28181::CatalogItem group;

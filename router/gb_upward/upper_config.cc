@@ -36,25 +36,24 @@ Result<GbUpperConfig> ParseGbUpperConfig(const std::string& yaml, const std::str
   }
   if (!root.IsMap()) return Error{origin + ": not a YAML map of the gb_upper keys"};
   static const std::set<std::string> kKeys = {
-      "platform_id", "name",     "upper_id",  "upper_domain", "upper_host",       "upper_port",
-      "transport",   "password", "bind",      "port",         "media_ip",         "expires_s",
-      "keepalive_s", "keepalive_misses",      "catalog_page", "alarms_always",    "max_calls"};
+      "platform_id",  "name",          "upper_id", "upper_domain", "upper_host", "upper_port",  "transport",
+      "password",     "bind",          "port",     "media_ip",     "expires_s",  "keepalive_s", "keepalive_misses",
+      "catalog_page", "alarms_always", "max_calls"};
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>("");
     if (!kKeys.count(key)) return Error{origin + ": unknown key '" + key + "'"};
   }
   GbUpperConfig c;
   std::string e;
-  const bool read = Read(root, "platform_id", &c.platform_id, &e) && Read(root, "name", &c.name, &e) &&
-                    Read(root, "upper_id", &c.upper_id, &e) && Read(root, "upper_domain", &c.upper_domain, &e) &&
-                    Read(root, "upper_host", &c.upper_host, &e) && Read(root, "upper_port", &c.upper_port, &e) &&
-                    Read(root, "transport", &c.transport, &e) && Read(root, "password", &c.password, &e) &&
-                    Read(root, "bind", &c.bind, &e) && Read(root, "port", &c.port, &e) &&
-                    Read(root, "media_ip", &c.media_ip, &e) && Read(root, "expires_s", &c.expires_s, &e) &&
-                    Read(root, "keepalive_s", &c.keepalive_s, &e) &&
-                    Read(root, "keepalive_misses", &c.keepalive_misses, &e) &&
-                    Read(root, "catalog_page", &c.catalog_page, &e) &&
-                    Read(root, "alarms_always", &c.alarms_always, &e) && Read(root, "max_calls", &c.max_calls, &e);
+  const bool read =
+      Read(root, "platform_id", &c.platform_id, &e) && Read(root, "name", &c.name, &e) &&
+      Read(root, "upper_id", &c.upper_id, &e) && Read(root, "upper_domain", &c.upper_domain, &e) &&
+      Read(root, "upper_host", &c.upper_host, &e) && Read(root, "upper_port", &c.upper_port, &e) &&
+      Read(root, "transport", &c.transport, &e) && Read(root, "password", &c.password, &e) &&
+      Read(root, "bind", &c.bind, &e) && Read(root, "port", &c.port, &e) && Read(root, "media_ip", &c.media_ip, &e) &&
+      Read(root, "expires_s", &c.expires_s, &e) && Read(root, "keepalive_s", &c.keepalive_s, &e) &&
+      Read(root, "keepalive_misses", &c.keepalive_misses, &e) && Read(root, "catalog_page", &c.catalog_page, &e) &&
+      Read(root, "alarms_always", &c.alarms_always, &e) && Read(root, "max_calls", &c.max_calls, &e);
   if (!read) return Error{origin + ": " + e};
   auto bad = [&](const std::string& what) { return Error{origin + ": " + what}; };
   if (!gb28181::IsGbId(c.platform_id)) return bad("platform_id must be 20 digits (our SIP ID at the upper platform)");

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_script.h"
+
 #include "router/gb_upward/lower_platform.h"
 #include "router/gb_upward/upper_catalog.h"
 
@@ -26,12 +28,6 @@ using xl::gb28181::SipMessage;
 namespace {
 
 const std::string kUpper = "34020000002000000001", kUs = "33010200002000000009";
-
-std::string Replace(std::string text, const std::string& from, const std::string& to) {
-  for (size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size())
-    text.replace(at, from.size(), to);
-  return text;
-}
 
 std::vector<xl::wire::Camera> Cameras(int n) {
   std::vector<xl::wire::Camera> out;
@@ -111,17 +107,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (h.lower.state() != LowerPlatform::State::kRegistered) __builtin_trap();
 
   const std::string script(reinterpret_cast<const char*>(data) + 1, size - 1);
-  for (size_t at = 0; at <= script.size();) {
-    size_t end = script.find("\n---\n", at);
-    if (end == std::string::npos) end = script.size();
-    const std::string step = script.substr(at, end - at);
-    at = end + 5;
-    if (step.empty()) continue;
-    const std::string rest = step.substr(1);
-    const auto byte = [&](size_t i) { return i < rest.size() ? static_cast<unsigned char>(rest[i]) : 0; };
-    switch (step[0]) {
+  xl::fuzz::ForEachStep(script, [&](const xl::fuzz::Step& step) {
+    const std::string& rest = step.rest;
+    const auto byte = [&](size_t i) { return step.byte(i); };
+    switch (step.kind) {
       case 'M':
-        h.Feed(Replace(Replace(rest, "$UP", kUpper), "$US", kUs));
+        h.Feed(xl::fuzz::Replace(xl::fuzz::Replace(rest, "$UP", kUpper), "$US", kUs));
         break;
       case 'T':
         h.now += 500 * int64_t(rest.size() + 1);
@@ -162,6 +153,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       default:
         break;
     }
-  }
+  });
   return 0;
 }

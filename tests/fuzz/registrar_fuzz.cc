@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_script.h"
+
 #include "ingest/gb28181/registrar.h"
 
 using namespace xl::gb28181;
@@ -21,11 +23,6 @@ using namespace xl::gb28181;
 namespace {
 
 const std::string kDevice = "34020000001320000001";
-
-std::string Replace(std::string text, const std::string& from, const std::string& to) {
-  for (size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size()) text.replace(at, from.size(), to);
-  return text;
-}
 
 std::string Request(const std::string& method, long cseq, const std::string& extra, const std::string& body = "") {
   return method + " sip:34020000002000000001@3402000000 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bK" +
@@ -91,25 +88,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   catalog.sn = h.registrar.devices().at(kDevice).catalog_sn;
   catalog.device_id = kDevice;
   catalog.sum_num = 4;
-  for (int i = 1; i <= 4; ++i) catalog.items.push_back({"3402000000131000000" + std::to_string(i), "", "", "", "", "", ""});
+  for (int i = 1; i <= 4; ++i) {
+    CatalogItem item;
+    item.device_id = "3402000000131000000" + std::to_string(i);
+    catalog.items.push_back(item);
+  }
   h.Feed(Request("MESSAGE", 3, "", BuildManscdp(catalog)), h.device);
   if (!h.registrar.devices().at(kDevice).catalog_complete) __builtin_trap();
 
   const std::string script(reinterpret_cast<const char*>(data) + 1, size - 1);
-  for (size_t at = 0; at <= script.size();) {
-    size_t end = script.find("\n---\n", at);
-    if (end == std::string::npos) end = script.size();
-    const std::string step = script.substr(at, end - at);
-    at = end + 5;
-    if (step.empty()) continue;
-    const std::string rest = step.substr(1);
-    const auto byte = [&](size_t i) { return i < rest.size() ? static_cast<unsigned char>(rest[i]) : 0; };
-    switch (step[0]) {
+  xl::fuzz::ForEachStep(script, [&](const xl::fuzz::Step& step) {
+    const std::string& rest = step.rest;
+    const auto byte = [&](size_t i) { return step.byte(i); };
+    switch (step.kind) {
       case 'M':
       case 'S': {
-        const std::string text =
-            Replace(Replace(Replace(rest, "$CALL", h.last_call), "$TAG", h.last_tag), "$DEV", kDevice);
-        h.Feed(text, step[0] == 'M' ? h.device : h.stranger);
+        const std::string text = xl::fuzz::Replace(
+            xl::fuzz::Replace(xl::fuzz::Replace(rest, "$CALL", h.last_call), "$TAG", h.last_tag), "$DEV", kDevice);
+        h.Feed(text, step.kind == 'M' ? h.device : h.stranger);
         break;
       }
       case 'T':
@@ -118,8 +114,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       case 'I': {
         std::string id;
-        const CallRequest r{kDevice, "3402000000131000000" + std::to_string(1 + byte(0) % 4), "10.0.0.1",
-                            30000 + 2 * int(h.calls.size() % 1000), "udp", GbSsrc("3402000000", uint32_t(h.calls.size()))};
+        const CallRequest r{kDevice,    "3402000000131000000" + std::to_string(1 + byte(0) % 4),
+                            "10.0.0.1", 30000 + 2 * int(h.calls.size() % 1000),
+                            "udp",      GbSsrc("3402000000", uint32_t(h.calls.size()))};
         auto out = h.registrar.Invite(r, h.now, &id, byte(1) % 2);
         if (out.ok()) {
           h.calls.push_back(id);
@@ -140,7 +137,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       default:
         break;
     }
-  }
+  });
   if (h.registrar.calls() > h.calls.size()) __builtin_trap();
   return 0;
 }
