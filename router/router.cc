@@ -215,7 +215,16 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
       [router](const wire::PtzCommand& c) { return router->Ptz(c); },
       [router](const std::string& user) { router->OnUserChanged(user); },
       [router] { return router->children_ ? router->children_->Cameras() : std::vector<wire::Camera>{}; },
-      [router](const std::string& camera) { return router->RegionOf(camera); }});
+      [router](const std::string& camera) { return router->RegionOf(camera); },
+      [router] {
+        std::vector<DeskApi::SiteLink> out;
+        if (router->children_) {
+          for (const ChildLinks::Link& l : router->children_->Links())
+            out.push_back({l.prefix, l.site, l.up, l.since_ms});
+        }
+        return out;
+      },
+      [] { return MonotonicMs(); }});
   if (r->users_->size() == 0 && !config.admin_password.empty()) {
     if (Status s = r->users_->Add({"admin", "admin", ""}, config.admin_password); !s.ok()) {
       return Error{"desk: cannot create the first admin: " + s.message()};

@@ -577,9 +577,8 @@ HttpReply DeskApi::Tree(const DeskUser& me) {
     std::map<std::string, int> counts;
   };
   Node root;
-  for (json& cam : VisibleCameras(me)) {
-    const std::string region = cam["region"];
-    // The root is the user's own region; below it, the levels the camera's code has.
+  // The nodes from the root (the user's own region) down to `region`: the levels its code has.
+  const auto path_to = [&](const std::string& region) {
     std::vector<Node*> path = {&root};
     std::vector<size_t> levels = {6};
     if (region.size() >= 8) levels.push_back(8);
@@ -587,6 +586,21 @@ HttpReply DeskApi::Tree(const DeskUser& me) {
     for (size_t len : levels) {
       if (len > me.region.size() && len <= region.size()) path.push_back(&path.back()->children[region.substr(0, len)]);
     }
+    return path;
+  };
+  // Links to the routers below: on the node of the region each speaks for, when it is the
+  // user's region or inside it (the node is there even before the child sent a camera).
+  std::map<std::string, DeskApi::SiteLink> links;
+  if (s_.links) {
+    for (DeskApi::SiteLink& l : s_.links()) {
+      if (l.region.rfind(me.region, 0) != 0) continue;
+      path_to(l.region);
+      links[l.region] = std::move(l);
+    }
+  }
+  for (json& cam : VisibleCameras(me)) {
+    const std::string region = cam["region"];
+    const std::vector<Node*> path = path_to(region);
     for (Node* n : path) {
       n->counts["total"]++;
       n->counts[cam["health"].get<std::string>()]++;
@@ -601,11 +615,20 @@ HttpReply DeskApi::Tree(const DeskUser& me) {
     for (const char* k : {"total", "online", "fault", "offline", "link_down", "disabled"}) {
       counts[k] = n.counts.count(k) ? n.counts.at(k) : 0;
     }
-    return json{{"code", code},
-                {"name", name != s_.region_names.end() ? name->second : code},
-                {"counts", counts},
-                {"children", children},
-                {"cameras", n.cameras}};
+    json node = {{"code", code},
+                 {"name", name != s_.region_names.end() ? name->second : code},
+                 {"counts", counts},
+                 {"children", children},
+                 {"cameras", n.cameras}};
+    if (auto l = links.find(code); l != links.end()) {
+      const int64_t now = s_.now_ms ? s_.now_ms() : 0;
+      node["link"] = {
+          {"site", l->second.site},
+          {"up", l->second.up},
+          {"for_s", l->second.since_ms > 0 && now > l->second.since_ms ? (now - l->second.since_ms) / 1000 : 0}};
+      if (name == s_.region_names.end()) node["name"] = l->second.site;
+    }
+    return node;
   };
   return JsonReply(200, emit(me.region, root));
 }

@@ -12,7 +12,9 @@
 //   POST /api/me/password {old_password, new_password} → 200 + a new session cookie; the old
 //                                           sessions (other pages, sockets) end
 //   GET  /api/desk/cameras                → the user's cameras: state, health, codec, PTZ
-//   GET  /api/desk/tree                   → county → towns → villages → cameras, health counts per node
+//   GET  /api/desk/tree                   → county → towns → villages → cameras, health counts per node;
+//                                           the node of a child router's region has its `link`
+//                                           {site, up, for_s}
 //   GET  /api/desk/health                 → the user's unhealthy cameras, longest first
 //   GET  /api/desk/system                 → {"problems": [{key, text, since_ms}]}: the router's own
 //                                           (system_problems.h), e.g. its alert log's disk is full
@@ -55,6 +57,14 @@ class DeskApi {
   // A handling step was taken: (alert id, camera id, region, state, step, user).
   using StepFn = std::function<void(const std::string&, const std::string&, const std::string&, const std::string&,
                                     const std::string&, const std::string&)>;
+  // A link to a router below (router/cascade/child_links.h), as the tree shows it on the node
+  // of the region the child speaks for.
+  struct SiteLink {
+    std::string region;  // the prefix the child speaks for
+    std::string site;
+    bool up = false;
+    int64_t since_ms = 0;  // monotonic: when it went up or down
+  };
   struct Sources {
     UserStore& users;
     AlertDesk& desk;
@@ -74,6 +84,9 @@ class DeskApi {
     std::function<std::vector<wire::Camera>()> remote_cameras;
     // The region of a camera registered here or below; nullopt when there is none.
     std::function<std::optional<std::string>(const std::string& camera)> region_of;
+    // The links to the routers below, and now on their clock (the tree's link nodes).
+    std::function<std::vector<SiteLink>()> links;
+    std::function<int64_t()> now_ms;
   };
   static constexpr int kMaxHashing = 2;  // password hashes running at once (64 MiB each)
   explicit DeskApi(Sources sources) : s_(std::move(sources)) {}

@@ -23,6 +23,13 @@ function renderNode(node) {
   row.innerHTML = `<span class="dot health-${health}"></span><span class="name"></span>` +
                   `<span class="count">${node.counts.online}/${node.counts.total}</span>`;
   row.querySelector('.name').textContent = node.code ? node.name : t('everything');
+  if (node.link) {  // the link to the router below that speaks for this region
+    const link = document.createElement('span');
+    link.className = `link link-${node.link.up ? 'up' : 'down'}`;
+    link.textContent = node.link.up ? t('link_up') : t('link_down');
+    link.title = `${node.link.site}: ${link.textContent} ${node.link.for_s} s`;
+    row.insertBefore(link, row.querySelector('.count'));
+  }
   row.addEventListener('dragstart', (e) => e.dataTransfer.setData('text/plain', camerasUnder(node).join(',')));
   row.addEventListener('click', () => addToWall(camerasUnder(node)));
   el.appendChild(row);

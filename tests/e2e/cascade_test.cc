@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -59,6 +60,20 @@ nlohmann::json DeskCamera(System& sys, const std::string& id) { return ItemOf(sy
 std::string HealthAt(System& sys, const std::string& id) {
   const auto c = DeskCamera(sys, id);
   return c.is_object() ? c.value("health", "") : "";
+}
+
+// The link on the node of region `code` in `sys`'s desk tree (null when the node has none).
+nlohmann::json TreeLink(System& sys, const std::string& code) {
+  auto r = sys.Api("GET", "/api/desk/tree");
+  if (!r.ok() || r.value().status != 200) return nlohmann::json();
+  std::function<nlohmann::json(const nlohmann::json&)> find = [&](const nlohmann::json& node) -> nlohmann::json {
+    if (node.value("code", "") == code) return node.value("link", nlohmann::json());
+    for (const nlohmann::json& child : node["children"]) {
+      if (nlohmann::json l = find(child); !l.is_null()) return l;
+    }
+    return nlohmann::json();
+  };
+  return find(nlohmann::json::parse(r.value().body));
 }
 
 // True when a line of `text` holds every one of `words`.
@@ -131,6 +146,9 @@ TEST(Cascade, AVillagesAlertsReachItsTownOnceInOrderAcrossRestartsAndOnlyInsideI
   const std::string link_down = std::string("child_link_down:") + kSite;
   ASSERT_TRUE(WaitUntil([&] { return Has(town.Problems(), link_down); }, seconds(60))) << town_router->Output();
   EXPECT_EQ(HealthAt(town, kVillageA), "link_down") << "a camera behind a link that is down is not 'offline'";
+  // The town's tree shows the link on the node of the region the village speaks for.
+  EXPECT_EQ(TreeLink(town, kTownPrefix).value("up", true), false) << TreeLink(town, kTownPrefix).dump();
+  EXPECT_EQ(TreeLink(town, kTownPrefix).value("site", ""), kSite);
   // The town's router starts again while the village is still away: it still knows the
   // village's cameras, and that the link is down once the village has not said hello in time.
   town_router->Kill();
@@ -141,6 +159,7 @@ TEST(Cascade, AVillagesAlertsReachItsTownOnceInOrderAcrossRestartsAndOnlyInsideI
   ASSERT_TRUE(WaitUntil([&] { return !Has(town.Problems(), link_down); }, seconds(60))) << town_router->Output();
   EXPECT_EQ(town.Metric(std::string("xl_link_child_up{site=\"") + kSite + "\"}"), 1);
   ASSERT_TRUE(WaitUntil([&] { return HealthAt(town, kVillageA) == "online"; }, seconds(60)));
+  EXPECT_EQ(TreeLink(town, kTownPrefix).value("up", false), true) << TreeLink(town, kTownPrefix).dump();
   // Both ends list the link.
   ASSERT_EQ(town.RunXl({"link", "ls"}, &out), 0) << out;
   EXPECT_TRUE(HasLine(out, {"child", kSite, kTownPrefix, "up"})) << out;

@@ -74,7 +74,13 @@ struct Desk {
                                                        const auto* c = store->Find(camera);
                                                        if (!c) return std::nullopt;
                                                        return c->spec.region();
-                                                     }});
+                                                     },
+                                                     [] {
+                                                       return std::vector<DeskApi::SiteLink>{
+                                                           {"3301020101", "东村", false, 1000},
+                                                           {"33010202", "西街镇", true, 2000}};
+                                                     },
+                                                     [] { return int64_t(5000); }});
     // The target is useless unless its sessions work: check once that both are logged in.
     for (const std::string& cookie : {admin_cookie, operator_cookie}) {
       xl::HttpRequest me;
