@@ -251,6 +251,19 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   r->key_api_ = std::make_unique<KeyApi>(*r->keys_, *r->users_, r->key_pair_.public_key,
                                          [self](const PeerKey& key) { self->OnKeyRemoved(key); });
   r->clips_ = std::make_unique<ClipProxy>(*r->desk_api_, r->control_, kClipFetchTimeoutS);
+  if (r->children_) {  // clips of events below come up the link they came by
+    r->clips_->SetFromChild(
+        [links = r->children_.get()](const std::string& site, const std::string& event, ClipDone done) {
+          links->RequestClip(site, event, MonotonicMs(), std::move(done));
+        });
+  }
+  if (r->parent_) {  // the parent's operators open clips of events here or below
+    r->parent_->SetClip([self = r.get()](const std::string& event, ClipDone done) {
+      auto place = self->desk_api_->ClipOfEvent(event);
+      if (!place.ok()) return done({HttpStatusOf(place.error().code), place.error().message, ""});
+      self->clips_->Fetch(*place, event, std::move(done));
+    });
+  }
   r->http_->RouteAsync("/api/", [self](const HttpRequest& req, HttpServer::Responder respond) {
     if (auto clip = ClipProxy::ClipRequest(req)) return self->clips_->Serve(req, *clip, std::move(respond));
     if (auto reply = self->ApiReply(req, respond)) respond(std::move(*reply));

@@ -181,6 +181,10 @@ void ChildLinks::OnMessage(const PeerKey& key, const std::string& routing_id, co
     OnVideo(child, up.video(), now_ms);
     return;
   }
+  if (parsed && up.has_clip()) {  // a part of a clip asked for, on the video connection too
+    clips_.OnPart(key.name, up.clip(), now_ms);
+    return;
+  }
   child.routing_id = routing_id;
   child.heard_ms = now_ms;
   if (!parsed) {
@@ -283,6 +287,7 @@ void ChildLinks::OnSteps(State& child, const PeerKey& key, const wire::HandlingS
 }
 
 void ChildLinks::Pump(int64_t now_ms) {
+  clips_.Expire(now_ms);
   for (auto& [site, child] : children_) {
     if (!child.link.up || child.routing_id.empty()) continue;
     if (auto run = child.steps->Due(stream_, now_ms)) {
@@ -394,6 +399,20 @@ Status ChildLinks::SendPtz(const wire::PtzCommand& command) {
   *down.mutable_ptz() = command;
   Send(child->routing_id, down);
   return Status();
+}
+
+void ChildLinks::RequestClip(const std::string& site, const std::string& event_id, int64_t now_ms, ClipDone done) {
+  auto it = children_.find(site);
+  if (it == children_.end() || !it->second.link.up || it->second.routing_id.empty()) {
+    return done({502, "link to " + site + " down: the clip of " + event_id + " is there", ""});
+  }
+  const uint64_t id = clips_.Add(site, std::move(done), now_ms);
+  if (!id) return;
+  wire::LinkDown down;
+  down.mutable_clip_request()->set_id(id);
+  down.mutable_clip_request()->set_event_id(event_id);
+  Send(it->second.routing_id, down);
+  spdlog::info("cascade: clip of {} asked of child {}", event_id, site);
 }
 
 std::vector<wire::LinkLoad> ChildLinks::Loads() const {
@@ -536,7 +555,10 @@ std::vector<ChildLinks::Change> ChildLinks::Expire(int64_t now_ms) {
     child.link.up = up;
     child.link.since_ms = now_ms;
     changes.push_back({site, up});
-    if (!up) child.steps->Reset();
+    if (!up) {
+      child.steps->Reset();
+      clips_.Fail(site, "link to " + site + " down: the clip cannot come up");
+    }
     for (const auto& [id, c] : child.cameras) changed_[id] = site;
     if (up) {
       spdlog::info("cascade: link from child {} (region {}) up, {} alerts to come", site, child.link.prefix,

@@ -43,6 +43,7 @@
 #include "common/status.h"
 #include "proto/wire/curve.h"
 #include "proto/wire/delivery/inbox.h"
+#include "router/cascade/clip_parts.h"
 #include "router/cascade/step_relay.h"
 #include "router/desk/alert_desk.h"
 #include "router/keys/key_store.h"
@@ -105,6 +106,10 @@ class ChildLinks {
   Status SendPtz(const wire::PtzCommand& command);
   // Handling steps children sent that are new here (the desks are told), since the last call.
   std::vector<LoggedStep> TakeArrivedSteps() { return std::exchange(arrived_, {}); }
+  // Asks child `site` for the clip of its event `event_id` (LinkDown.clip_request); `done` is
+  // called once with the clip, or why not (502 the link is down or went down, 504 no clip in
+  // time, or what the child answered: 404 ...). router/cascade/clip_parts.h
+  void RequestClip(const std::string& site, const std::string& event_id, int64_t now_ms, ClipDone done);
 
   // Every child's camera, its `site` the path from here ("东街镇/东村") and `link_down` set
   // when its child's link (or one below) is down.
@@ -197,6 +202,7 @@ class ChildLinks {
   std::map<std::string, State> children_;       // by site; only registered children get here
   std::map<std::string, std::string> changed_;  // camera → its child's site, since TakeCameraChanges
   std::vector<LoggedStep> arrived_;
+  ClipRequests clips_;
 };
 
 }  // namespace xl::router

@@ -85,6 +85,7 @@ void ParentLink::OnReadable(int64_t now_ms) {
     if (down.has_steps_ack()) steps_.OnMark(down.steps_ack().stream(), down.steps_ack().seq(), log_.stream());
     if (down.has_steps()) OnSteps(down.steps(), now_ms);
     if (down.has_ptz()) OnPtz(down.ptz());
+    if (down.has_clip_request()) OnClipRequest(down.clip_request());
     if (down.has_watch()) {
       watch_heard_ms_ = now_ms;
       const auto& ids = down.watch().camera_ids();
@@ -157,8 +158,31 @@ void ParentLink::OnAck(uint64_t stream, uint64_t seq, int64_t now_ms) {
   if (last_sent_ < seq) last_sent_ = seq;  // another connection of ours sent it (before a restart)
 }
 
+void ParentLink::OnClipRequest(const wire::ClipRequest& request) {
+  const uint64_t id = request.id();
+  const std::string event = request.event_id();
+  if (!clip_) {
+    for (wire::LinkUp& part : ClipParts(id, {404, "this router serves no clips", ""}))
+      clip_out_.push_back(std::move(part));
+    return;
+  }
+  spdlog::info("cascade: the parent asks for the clip of {}", event);
+  std::weak_ptr<int> alive = alive_;
+  clip_(event, [this, alive, id, event](ClipResult clip) {
+    if (alive.expired()) return;  // this link is gone
+    if (clip.status == 200) {
+      spdlog::info("cascade: clip of {} going up ({} bytes)", event, clip.body.size());
+    } else {
+      spdlog::warn("cascade: clip of {} for the parent: {} {}", event, clip.status, clip.reason);
+    }
+    for (wire::LinkUp& part : ClipParts(id, clip)) clip_out_.push_back(std::move(part));
+  });
+}
+
 void ParentLink::Pump(int64_t now_ms) {
   if (since_ms_ == 0) since_ms_ = heard_ms_ = now_ms;
+  // Clip parts go up on the video connection as it takes them (never ahead of alerts).
+  while (!clip_out_.empty() && video_ && video_->SendUp(clip_out_.front())) clip_out_.pop_front();
   if (now_ms - heard_ms_ >= config_.down_after_ms && state_ != State::kDown) {
     SetState(State::kDown, now_ms,
              "no answer for " + std::to_string(config_.down_after_ms / 1000) + " s (alerts are kept here meanwhile)");

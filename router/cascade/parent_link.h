@@ -16,6 +16,9 @@
 // up too: complete when the link comes up, when the parent asks and every few minutes, and in
 // between only what changed, compared once a second with what was sent.
 //
+// Clips of this router's events go up when the parent asks, in parts on the video connection
+// (router/cascade/clip_parts.h).
+//
 // Live video of the cameras the parent watches goes up on a second connection
 // (router/cascade/video_up.h); the parent's wanted set lapses when the link is down or the
 // parent has not repeated it for `watch_lapse_ms`.
@@ -38,6 +41,7 @@
 #include "proto/wire/curve.h"
 #include "proto/wire/wire.h"
 #include "router/alerts/alert_log.h"
+#include "router/cascade/clip_parts.h"
 #include "router/cascade/step_relay.h"
 #include "router/cascade/video_up.h"
 #include "router/desk/alert_desk.h"
@@ -76,6 +80,10 @@ class ParentLink {
   // what fails is logged here (the parent's user was told it was sent).
   void SetPtz(std::function<Status(const wire::PtzCommand&)> ptz) { ptz_ = std::move(ptz); }
 
+  // Where the parent's clip requests go (LinkDown.clip_request): the clip of one of this
+  // router's events (here or below), passed to `done` once; it goes up in parts.
+  void SetClip(std::function<void(const std::string& event_id, ClipDone done)> clip) { clip_ = std::move(clip); }
+
   zmq::socket_t& socket() { return socket_; }
   // Takes the parent's acknowledgements and refusals.
   void OnReadable(int64_t now_ms);
@@ -109,6 +117,7 @@ class ParentLink {
   // Keeps a run of the parent's handling steps and acknowledges it.
   void OnSteps(const wire::HandlingSteps& run, int64_t now_ms);
   void OnPtz(const wire::PtzCommand& command);
+  void OnClipRequest(const wire::ClipRequest& request);
   bool Send(const wire::LinkUp& up) { return bool(socket_.send(ToFrame(up), zmq::send_flags::dontwait)); }
   void SetState(State state, int64_t now_ms, const std::string& why);
   void OnAck(uint64_t stream, uint64_t seq, int64_t now_ms);
@@ -142,6 +151,9 @@ class ParentLink {
   std::vector<LoggedStep> arrived_;
   std::unique_ptr<VideoUp> video_;
   int64_t watch_heard_ms_ = -1;  // the parent's last wanted set
+  std::function<void(const std::string&, ClipDone)> clip_;
+  std::deque<wire::LinkUp> clip_out_;                      // clip parts waiting for the video connection
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // clip answers that come after this link is gone see it
 };
 
 }  // namespace xl::router

@@ -20,6 +20,7 @@
 #include <string>
 #include <zmq.hpp>
 
+#include "proto/wire/wire.h"
 #include "router/live/live_relay.h"
 
 namespace xl::router {
@@ -39,6 +40,8 @@ class VideoUp {
   // refuses (a link below has no room, router/cascade/child_links.h) is logged and asked for
   // again, while still wanted, every kRetryMs.
   void SetWatched(const std::set<std::string>& cameras, int64_t now_ms);
+  // Sends another message up this connection (a clip part); false when it cannot take it now.
+  bool SendUp(const wire::LinkUp& up) { return bool(socket_.send(ToFrame(up), zmq::send_flags::dontwait)); }
   const std::set<std::string>& watched() const { return watched_; }
   size_t streaming() const { return viewers_.size(); }  // the watched cameras going up
   static constexpr int64_t kRetryMs = 10000;

@@ -511,9 +511,20 @@ json RemoteCameraJson(const wire::Camera& c) {
 Result<DeskApi::ClipPlace> DeskApi::ClipOf(const std::string& id, const DeskUser& me) {
   auto messages = VisibleEvent(id, me);
   if (!messages.ok()) return messages.error();
-  const auto& event = *messages;
+  return PlaceOf(id, *messages);
+}
+
+Result<DeskApi::ClipPlace> DeskApi::ClipOfEvent(const std::string& id) {
+  auto messages = s_.log.EventMessages(id);
+  if (!messages.ok()) return Internal(messages.error().message);
+  if (messages->empty()) return NotFound("no alert " + id);
+  return PlaceOf(id, *messages);
+}
+
+Result<DeskApi::ClipPlace> DeskApi::PlaceOf(const std::string& id, const std::vector<wire::LoggedAlert>& event) {
   for (auto it = event.rbegin(); it != event.rend(); ++it) {
-    if (!it->alert().clip_path().empty()) return ClipPlace{it->alert().worker(), it->alert().clip_path()};
+    const wire::Alert& a = it->alert();
+    if (!a.clip_path().empty()) return ClipPlace{a.worker(), a.clip_path(), a.site()};
   }
   return NotFound("alert " + id + " has no clip (its worker keeps none, or the kind has none)");
 }

@@ -103,12 +103,17 @@ class DeskApi {
   // Where event `id`'s clip is kept, for a user who may see the event: the worker that
   // recorded it and the path in its clips folder. Otherwise kNotFound (no such event for
   // this user, or it has no clip) or kInternal (the log cannot be read).
+  // `site`: the path of child routers it was raised below ("" here: the clip is on `worker`).
   struct ClipPlace {
-    std::string worker, path;
+    std::string worker, path, site;
   };
   Result<ClipPlace> ClipOf(const std::string& id, const DeskUser& me);
+  // The same for any event of the log, whoever asks (a parent router: it has them all).
+  Result<ClipPlace> ClipOfEvent(const std::string& id);
 
  private:
+  // Where the clip of event `id` (its messages `event`) is: the latest message naming one.
+  static Result<ClipPlace> PlaceOf(const std::string& id, const std::vector<wire::LoggedAlert>& event);
   // What a password hash off the loop thread found or made.
   struct Hashed {
     bool matched = false;   // the password checked was right

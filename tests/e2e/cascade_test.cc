@@ -9,8 +9,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
@@ -447,6 +449,69 @@ TEST(Cascade, ATownWatchesAVillageCameraThroughTheLinkAndOneCopyCrossesIt) {
 // PTZ from the town's desk reaches a village's GB28181 camera: down the link, through the
 // village's router and worker, to the device. The town's desk shows the camera as steerable;
 // a bad action is refused at the town.
+// An operator at the town opens the clip of a village alert: it comes up the link from the
+// village's worker, whole; an event the village does not have is 404 there; the link down is
+// a 502 that says so.
+TEST(Cascade, AVillageAlertsClipOpensAtTheTown) {
+  System town("cascade-clip-town"), village("cascade-clip-village");
+  const std::string children = "tcp://127.0.0.1:" + std::to_string(FreePort());
+  auto town_router = town.StartRouter({"--children", children});
+  std::string out;
+  ASSERT_TRUE(AddVillage(town, village, &out)) << out << town_router->Output();
+  const std::string street = StreetWithPassersBy(village.dir());
+  ASSERT_FALSE(street.empty());
+  auto camsim = village.StartCamsim({"a=" + street, "b=" + Fixture("tree.avi")});
+  auto village_router = village.StartRouter({"--parent", children, "--parent-key", town.RouterKeyFile()});
+  const std::string clips = village.dir() + "/clips";
+  auto worker = StartTwoVillages(village, FreePort(), "  clips: {dir: " + clips + ", max_size_mb: 500}\n");
+  // Camera A's motion event, ended and at the town.
+  std::string event;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const LoggedAlert& a : ReadAlertLog(town.Database())) {
+          if (a.phase == "end" && a.camera_id == kVillageA && a.alert_id.ends_with("-motion")) event = a.alert_id;
+        }
+        return !event.empty();
+      },
+      seconds(150)))
+      << village_router->Output() << worker->Output();
+  const nlohmann::json at_village = DeskAlert(village, event);
+  std::string relative;
+  for (const auto& p : at_village["messages"]) {
+    if (!p.value("clip", "").empty()) relative = p["clip"];
+  }
+  ASSERT_FALSE(relative.empty()) << at_village.dump();
+  const std::string path = clips + "/" + relative;
+  ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(path); }, seconds(30))) << worker->Output();
+  std::ifstream in(path, std::ios::binary);
+  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(file.size(), 100000u) << "a clip of some 30 s";
+
+  const std::vector<std::pair<std::string, std::string>> session = {{"Cookie", town.AdminCookie()}};
+  const std::string desk_clip = town.HttpBase() + "/api/desk/alerts/" + event + "/clip";
+  Result<HttpReply> got = Error{"not asked"};
+  // The file is whole once its post-capture is over: until then the village says 404.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        got = HttpCall("GET", desk_clip, "", "", 60, session);
+        return got.ok() && got->status == 200 && got->body.size() == std::filesystem::file_size(path);
+      },
+      seconds(60)))
+      << (got.ok() ? std::to_string(got->status) + " " + got->body.substr(0, 300) : got.error().message) << "\n"
+      << town_router->Output() << village_router->Output();
+  EXPECT_EQ(got->content_type, "video/mp4");
+  EXPECT_EQ(got->body, file) << "the clip as the village's worker wrote it";
+  EXPECT_TRUE(HasLine(village_router->Output(), {"clip of " + event, "going up"})) << village_router->Output();
+
+  // The link down: a clear 502 at once.
+  village_router->Kill();
+  ASSERT_TRUE(WaitUntil([&] { return Has(town.Problems(), std::string("child_link_down:") + kSite); }, seconds(60)));
+  auto down = HttpCall("GET", desk_clip, "", "", 60, session);
+  ASSERT_TRUE(down.ok());
+  EXPECT_EQ(down->status, 502);
+  EXPECT_NE(down->body.find("link to"), std::string::npos) << down->body;
+}
+
 TEST(Cascade, PtzFromTheTownReachesAVillagesGb28181Camera) {
   System town("cascade-ptz-town"), village("cascade-ptz-village");
   const std::string children = "tcp://127.0.0.1:" + std::to_string(FreePort());

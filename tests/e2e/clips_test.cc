@@ -22,19 +22,8 @@ constexpr double kGopS = 2.0;  // -g 20 at 10 fps
 
 TEST(Clips, AMotionEventYieldsASnapshotAndAnMp4CoveringPreEventAndPost) {
   System sys("clips");
-  const std::string clip = sys.dir() + "/street.mp4";
-  // The street as the first frame shows it for 15 s, 10 s of pedestrians, the first frame
-  // again for 40 s: the background the detector learned comes back, so the event ends
-  // (about 20 s later, as the pedestrians' trace fades) before the clip loops.
-  const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") +
-                          "' -filter_complex \"[0:v]split=3[a][b][c];"
-                          "[a]trim=end_frame=1,loop=loop=149:size=1,setpts=N/10/TB[s1];"
-                          "[b]trim=end=10,setpts=PTS-STARTPTS[m];"
-                          "[c]trim=end_frame=1,loop=loop=399:size=1,setpts=N/10/TB[s2];"
-                          "[s1][m][s2]concat=n=3,scale=640:360,format=yuv420p\" -r 10 -c:v libx264 "
-                          "-preset ultrafast -g 20 -bf 0 -an '" +
-                          clip + "'";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  const std::string clip = StreetWithPassersBy(sys.dir());
+  ASSERT_FALSE(clip.empty());
   auto camsim = sys.StartCamsim({"street=" + clip});
   auto router = sys.StartRouter();
   ASSERT_TRUE(WaitUntil([&] { return camsim->Output().find("camsim: ready") != std::string::npos; }, seconds(60)));

@@ -72,6 +72,23 @@ Probe ProbeFile(const std::string& path) {
   return probe;
 }
 
+std::string StreetWithPassersBy(const std::string& dir) {
+  const std::string clip = dir + "/street.mp4";
+  const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") +
+                          "' -filter_complex \"[0:v]split=3[a][b][c];"
+                          "[a]trim=end_frame=1,loop=loop=149:size=1,setpts=N/10/TB[s1];"
+                          "[b]trim=end=10,setpts=PTS-STARTPTS[m];"
+                          "[c]trim=end_frame=1,loop=loop=399:size=1,setpts=N/10/TB[s2];"
+                          "[s1][m][s2]concat=n=3,scale=640:360,format=yuv420p\" -r 10 -c:v libx264 "
+                          "-preset ultrafast -g 20 -bf 0 -an '" +
+                          clip + "'";
+  if (std::system(cmd.c_str()) != 0) {
+    std::fprintf(stderr, "cannot make %s: %s\n", clip.c_str(), cmd.c_str());
+    return "";
+  }
+  return clip;
+}
+
 std::string EncodeVtest640x360(const std::string& dir, int fps) {
   const std::string clip = dir + "/vtest_640x360_" + std::to_string(fps) + "fps.mp4";
   const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") +

@@ -32,6 +32,13 @@ Probe ProbeFile(const std::string& path);
 // when it cannot be made.
 std::string EncodeVtest640x360(const std::string& dir, int fps);
 
+// A street with one motion event that ends: vtest.avi's first frame for 15 s, 10 s of its
+// pedestrians, the first frame again for 40 s (the background the detector learned comes back,
+// so the event ends — about 20 s later, as the pedestrians' trace fades — before the clip
+// loops). H.264 640×360 at 10 fps, a keyframe every 20 frames, made by ffmpeg in `dir`. Its
+// path; "" (after printing why) when it cannot be made.
+std::string StreetWithPassersBy(const std::string& dir);
+
 // The first `seconds` of vtest.avi as a camera sends it: H.264 640×360 at `fps`, a keyframe
 // every 30 frames, no B-frames, one Annex B access unit an element, parameter sets before
 // each keyframe; made by ffmpeg in `dir`. Empty (after printing why) when it cannot be made.
