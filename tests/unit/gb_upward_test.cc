@@ -431,6 +431,62 @@ TEST_F(Upward, DeviceStatusAndRecordInfoAreAnsweredAndStrangersRefused) {
   EXPECT_NE(query(kUpper, "DeviceInfo", "33010299001310000099").find("SIP/2.0 404"), std::string::npos);
 }
 
+// Upper platforms as deployed bend the standard; each way we accept, by hand-made messages.
+TEST(UpperQuirks, QopChallengeNoExpiresAndAChannelNamedOnlyInTheTo) {
+  auto c = ParseGbUpperConfig(std::string("platform_id: '") + kOurs + "'\nupper_id: '" + kUpper +
+                                  "'\nupper_host: 127.0.0.1\npassword: pw\nexpires_s: 600\nkeepalive_misses: 100\n",
+                              "test");
+  ASSERT_TRUE(c.ok());
+  LowerPlatform lower(c.value(), "10.0.0.9:5070");
+  lower.SetCatalog(UpperCatalog(kOurs, "town", FiveCameras(), {}), 0);
+  LowerPlatform::Output first = lower.Tick(0);
+  ASSERT_EQ(first.sends.size(), 1u);
+  auto reg = SipMessage::Parse(first.sends[0]);
+  ASSERT_TRUE(reg.ok());
+  // A challenge with qop="auth" (RFC 2617): the answer carries qop, nc and cnonce, and its
+  // response is computed with them.
+  SipMessage challenge = SipMessage::ResponseTo(reg.value(), 401, "Unauthorized");
+  challenge.SetHeader("WWW-Authenticate", "Digest realm=\"3402000000\",nonce=\"n0nce\",qop=\"auth\",algorithm=MD5");
+  LowerPlatform::Output answer = lower.OnMessage(SipMessage::Parse(challenge.ToString()).value(), 10, 0);
+  ASSERT_EQ(answer.sends.size(), 1u);
+  auto with_digest = SipMessage::Parse(answer.sends[0]);
+  ASSERT_TRUE(with_digest.ok());
+  auto creds = with_digest->authorization();
+  ASSERT_TRUE(creds.has_value()) << answer.sends[0];
+  EXPECT_EQ(creds->qop, "auth");
+  EXPECT_EQ(creds->nc, "00000001");
+  EXPECT_FALSE(creds->cnonce.empty());
+  EXPECT_EQ(creds->response, gb28181::DigestResponse(*creds, "pw", "REGISTER"));
+  // A 200 without Expires: our own expiry holds (refreshed at half of it).
+  SipMessage ok = SipMessage::ResponseTo(with_digest.value(), 200, "OK");
+  lower.OnMessage(SipMessage::Parse(ok.ToString()).value(), 20, 0);
+  ASSERT_EQ(lower.state(), LowerPlatform::State::kRegistered);
+  bool refreshed = false;
+  for (int64_t t = 1000; t <= 301000; t += 1000) {
+    for (const std::string& s : lower.Tick(t).sends) refreshed |= s.rfind("REGISTER", 0) == 0;
+    if (refreshed) {
+      EXPECT_GE(t, 300000) << "not before half of 600 s";
+      break;
+    }
+  }
+  EXPECT_TRUE(refreshed);
+
+  // An INVITE whose request URI names our platform and whose To names the channel.
+  const std::string sdp =
+      "v=0\r\no=34020000002000000001 0 0 IN IP4 10.0.0.1\r\ns=Play\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+      "m=video 30000 RTP/AVP 96\r\na=recvonly\r\na=rtpmap:96 PS/90000\r\ny=0100000001\r\n";
+  auto invite = SipMessage::Parse(std::string("INVITE sip:") + kOurs + "@3402000000 SIP/2.0\r\n" +
+                                   "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKi1\r\nFrom: <sip:" + kUpper +
+                                   "@3402000000>;tag=u\r\nTo: <sip:33010202001310000004@3402000000>\r\n"
+                                   "Call-ID: quirk-1\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n"
+                                   "Content-Length: " +
+                                   std::to_string(sdp.size()) + "\r\n\r\n" + sdp);
+  ASSERT_TRUE(invite.ok());
+  LowerPlatform::Output o = lower.OnMessage(invite.value(), 400000, 0);
+  ASSERT_EQ(o.invites.size(), 1u) << (o.sends.empty() ? "" : o.sends.back());
+  EXPECT_EQ(o.invites[0].camera, "33010202001310000004");
+}
+
 TEST(UpperConfig, SaysWhatIsWrong) {
   EXPECT_NE(ParseGbUpperConfig("upper_id: '1'\n", "f.yaml").error().message.find("platform_id"), std::string::npos);
   EXPECT_NE(ParseGbUpperConfig("colour: red\n", "f.yaml").error().message.find("unknown key 'colour'"),
