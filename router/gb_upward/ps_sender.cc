@@ -129,6 +129,16 @@ gboolean PsSender::OnAccept(GSocket* listener, GIOCondition, gpointer self) {
   auto* s = static_cast<PsSender*>(self);
   GSocket* accepted = g_socket_accept(listener, nullptr, nullptr);
   if (!accepted) return G_SOURCE_CONTINUE;
+  // Only the upper platform's media address may take the stream (its SDP's c= line).
+  gst::GObjectPtr<GSocketAddress> remote(g_socket_get_remote_address(accepted, nullptr));
+  gst::CharPtr host(
+      remote ? g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote.get())))
+             : nullptr);
+  if (!host || s->offer_.ip != host.get()) {
+    g_socket_close(accepted, nullptr);
+    g_object_unref(accepted);
+    return G_SOURCE_CONTINUE;
+  }
   if (s->accept_timer_) g_source_remove(s->accept_timer_);
   s->accept_timer_ = 0;
   s->Connected(accepted);

@@ -4,7 +4,8 @@
 //   udp                          datagrams from our media port to the offer's address;
 //   tcp, offer setup:passive     the upper listens: we connect once the call is ACKed;
 //   tcp, offer setup:active      the upper connects: we listen on our media port and take
-//                                its first connection (kAcceptWaitMs at most).
+//                                its first connection from the offer's address (others
+//                                are closed), kAcceptWaitMs at most.
 // On TCP each packet goes after its length (RFC 4571), without ever blocking the loop.
 //
 // Frames that come before the path is ready wait, from a keyframe on (kMaxWaiting at most);

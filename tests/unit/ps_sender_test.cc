@@ -158,6 +158,23 @@ TEST(PsSender, OverTcpListeningForAnUpperThatConnects) {
   s.value()->Offer(Frame(1, true));
   s.value()->Start();
 
+  // A stranger (another address than the offer's) connects first: it is closed, and gets nothing.
+  gst::GObjectPtr<GSocketClient> stranger(g_socket_client_new());
+  gst::GObjectPtr<GSocketAddress> elsewhere(g_inet_socket_address_new_from_string("127.0.0.2", 0));
+  g_socket_client_set_local_address(stranger.get(), elsewhere.get());
+  gst::GObjectPtr<GSocketConnection> sc(
+      g_socket_client_connect_to_host(stranger.get(), "127.0.0.1", guint16(ours.port), nullptr, nullptr));
+  ASSERT_TRUE(sc);
+  GSocket* spy = g_socket_connection_get_socket(sc.get());
+  g_socket_set_blocking(spy, FALSE);
+  bool closed = false;
+  ASSERT_TRUE(Spin([&] {
+    char b[64];
+    closed = g_socket_receive(spy, b, sizeof b, nullptr, nullptr) == 0;
+    return closed;
+  }));
+  EXPECT_TRUE(failed.empty()) << failed;
+
   gst::GObjectPtr<GSocketClient> client(g_socket_client_new());
   gst::GObjectPtr<GSocketConnection> c(
       g_socket_client_connect_to_host(client.get(), "127.0.0.1", guint16(ours.port), nullptr, nullptr));
