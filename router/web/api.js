@@ -9,6 +9,6 @@ export async function api(method, path, body) {
   const type = r.headers.get('Content-Type') || '';
   const data = type.includes('json') && r.status !== 204 ? await r.json() : null;
   if (r.status === 401 && path !== '/api/login') showLogin();
-  return { status: r.status, data };
+  return { status: r.status, data, retryAfter: Number(r.headers.get('Retry-After')) || 0 };
 }
 

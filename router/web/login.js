@@ -10,8 +10,20 @@ import { $ } from './state.js';
 export function showLogin() { $('#app').hidden = true; $('#login').hidden = false; }
 $('#login').addEventListener('submit', async (e) => {
   e.preventDefault();
-  const r = await api('POST', '/api/login', { user: $('#login-user').value, password: $('#login-password').value });
-  if (r.status !== 200) { $('#login-error').textContent = t('wrong'); return; }
+  const body = { user: $('#login-user').value, password: $('#login-password').value };
+  let r = await api('POST', '/api/login', body);
+  // 503: the router is busy checking other passwords (a whole shift logging in at once):
+  // asked again after its Retry-After, a few times, before saying anything.
+  for (let tries = 0; r.status === 503 && tries < 5; ++tries) {
+    $('#login-error').textContent = t('login_busy');
+    await new Promise((done) => setTimeout(done, 1000 * Math.max(1, r.retryAfter)));
+    r = await api('POST', '/api/login', body);
+  }
+  if (r.status === 401 || r.status === 403) { $('#login-error').textContent = t('wrong'); return; }
+  if (r.status !== 200) {  // throttled (429, with when to try again) or the router in trouble: its reason
+    $('#login-error').textContent = (r.data && r.data.error) || `${r.status}`;
+    return;
+  }
   $('#login-error').textContent = '';
   start(r.data);
 });
