@@ -3,8 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "common/clock.h"
-
-#include <set>
 #include "router/gb_upward/upper_catalog.h"
 
 namespace xl::router {
@@ -246,17 +244,9 @@ void GbUpward::Pump(int64_t now_ms) {
   if (config_.transport == "tcp" && !tcp_ && !connecting_ && now_ms >= next_connect_ms_) ConnectTcp(now_ms);
   if (now_ms >= next_catalog_ms_) {
     next_catalog_ms_ = now_ms + kCatalogEveryMs;
-    std::vector<gb28181::CatalogItem> items =
-        UpperCatalog(config_.platform_id, config_.name, hooks_.cameras(), region_names_);
-    std::set<std::string> cameras;
-    for (const gb28181::CatalogItem& i : items) {
-      if (IsCameraItem(i)) cameras.insert(i.device_id);
-    }
-    Deliver(platform_.SetCatalog(std::move(items), now_ms));
-    // Calls of cameras no longer here (removed, disabled) are hung up.
-    for (const auto& [id, call] : platform_.Calls()) {
-      if (!cameras.count(call)) failed_.emplace(id, "camera " + call + " is no longer here");
-    }
+    // Calls of cameras no longer in it are hung up there (their `ended` ends them here).
+    Deliver(
+        platform_.SetCatalog(UpperCatalog(config_.platform_id, config_.name, hooks_.cameras(), region_names_), now_ms));
   }
   if (socket_) Deliver(platform_.Tick(now_ms));
   while (!failed_.empty()) {

@@ -69,25 +69,14 @@ const char* LowerPlatform::StateName(State s) {
 LowerPlatform::LowerPlatform(GbUpperConfig config, std::string local)
     : config_(std::move(config)), local_(std::move(local)) {}
 
-SipMessage LowerPlatform::NewRequest(const std::string& method, const std::string& call_id, long cseq) {
-  gb28181::RequestHeaders h;
-  h.transport = config_.transport == "tcp" ? "TCP" : "UDP";
-  h.via_host = local_;
-  h.from_uri = Uri(config_.platform_id);
-  h.to_uri = Uri(method == "REGISTER" ? config_.platform_id : config_.upper_id);
-  h.call_id = call_id;
-  h.cseq = cseq;
-  return SipMessage::Request(method, Uri(config_.upper_id), h);
-}
-
-SipMessage LowerPlatform::DialogRequest(const std::string& method, const std::string& call_id,
-                                        const std::string& our_tag, const std::string& upper_tag, long cseq) {
+SipMessage LowerPlatform::Request(const std::string& method, const std::string& call_id, long cseq,
+                                  const std::string& our_tag, const std::string& upper_tag) {
   gb28181::RequestHeaders h;
   h.transport = config_.transport == "tcp" ? "TCP" : "UDP";
   h.via_host = local_;
   h.from_uri = Uri(config_.platform_id);
   h.from_tag = our_tag;
-  h.to_uri = Uri(config_.upper_id);
+  h.to_uri = Uri(method == "REGISTER" ? config_.platform_id : config_.upper_id);  // REGISTER: To is who registers
   h.to_tag = upper_tag;
   h.call_id = call_id;
   h.cseq = cseq;
@@ -105,7 +94,7 @@ void LowerPlatform::SetState(State s, const std::string& why, int64_t now_ms, Ou
 
 void LowerPlatform::Register(const gb28181::DigestCredentials* challenge, int64_t now_ms, Output& out) {
   if (!challenge) register_call_id_ = gb28181::RandomHex(24);
-  SipMessage r = NewRequest("REGISTER", register_call_id_, register_cseq_ = cseq_++);
+  SipMessage r = Request("REGISTER", register_call_id_, register_cseq_ = cseq_++);
   r.SetHeader("Contact", "<sip:" + config_.platform_id + "@" + local_ + ">");
   r.AddHeader("Expires", std::to_string(config_.expires_s));
   if (challenge) {
@@ -136,7 +125,6 @@ LowerPlatform::Output LowerPlatform::Reset(int64_t now_ms, const std::string& wh
   register_pending_ = false;
   next_register_ms_ = now_ms;
   keepalive_call_ids_.clear();
-  keepalives_unanswered_ = 0;
   if (state_ == State::kRegistered) SetState(State::kRegistering, why, now_ms, out);
   return out;
 }
@@ -157,8 +145,7 @@ LowerPlatform::Output LowerPlatform::Tick(int64_t now_ms) {
   if (!register_pending_ && now_ms >= next_register_ms_) Register(nullptr, now_ms, out);
   if (state_ == State::kRegistered && now_ms >= next_keepalive_ms_) {
     next_keepalive_ms_ = now_ms + int64_t(config_.keepalive_s) * 1000;
-    if (keepalives_unanswered_ >= config_.keepalive_misses) {
-      keepalives_unanswered_ = 0;
+    if (keepalive_call_ids_.size() >= size_t(config_.keepalive_misses)) {
       keepalive_call_ids_.clear();
       SetState(State::kRegistering, std::to_string(config_.keepalive_misses) + " keepalives unanswered", now_ms, out);
       Register(nullptr, now_ms, out);
@@ -170,11 +157,10 @@ LowerPlatform::Output LowerPlatform::Tick(int64_t now_ms) {
       k.device_id = config_.platform_id;
       k.status = "OK";
       const std::string call_id = gb28181::RandomHex(24);
-      SipMessage r = NewRequest("MESSAGE", call_id, cseq_++);
+      SipMessage r = Request("MESSAGE", call_id, cseq_++);
       r.SetBody(gb28181::BuildManscdp(k), "Application/MANSCDP+xml");
       out.sends.push_back(r.ToString());
       keepalive_call_ids_.insert(call_id);
-      ++keepalives_unanswered_;
     }
   }
   // Our 200s to INVITEs not yet ACKed: again each second (UDP); given up after kAckWaitMs.
@@ -211,7 +197,7 @@ void LowerPlatform::Queue(std::string bytes) {
 }
 
 void LowerPlatform::SendMessage(const Manscdp& body, bool paced, Output& out) {
-  SipMessage r = NewRequest("MESSAGE", gb28181::RandomHex(24), cseq_++);
+  SipMessage r = Request("MESSAGE", gb28181::RandomHex(24), cseq_++);
   r.SetBody(gb28181::BuildManscdp(body), "Application/MANSCDP+xml");
   if (paced) Queue(r.ToString());
   else out.sends.push_back(r.ToString());
@@ -238,7 +224,7 @@ LowerPlatform::Output LowerPlatform::OnMessage(const SipMessage& m, int64_t now_
     return out;
   }
   if (method == "MESSAGE") {
-    OnMessageRequest(m, now_ms, wall_ms, out);
+    OnMessageRequest(m, wall_ms, out);
   } else if (method == "INVITE") {
     OnInvite(m, out);
   } else if (method == "BYE" || method == "CANCEL") {
@@ -249,9 +235,7 @@ LowerPlatform::Output LowerPlatform::OnMessage(const SipMessage& m, int64_t now_
     }
     out.sends.push_back(SipMessage::ResponseTo(m, 200, "OK").ToString());
     if (method == "CANCEL" && it->second.answer.empty()) {
-      auto invite = SipMessage::Parse(it->second.invite);
-      if (invite.ok())
-        out.sends.push_back(SipMessage::ResponseTo(invite.value(), 487, "Request Terminated").ToString());
+      out.sends.push_back(SipMessage::ResponseTo(*it->second.invite, 487, "Request Terminated").ToString());
     }
     out.log.push_back("call for " + it->second.camera + " ended by the upper platform (" + method + ")");
     out.ended.push_back(it->first);
@@ -269,8 +253,7 @@ LowerPlatform::Output LowerPlatform::OnMessage(const SipMessage& m, int64_t now_
 
 void LowerPlatform::OnResponse(const SipMessage& m, int64_t now_ms, Output& out) {
   if (m.cseq_method() == "MESSAGE") {
-    if (keepalive_call_ids_.erase(m.call_id()) && m.status() >= 200) {
-      keepalives_unanswered_ = 0;
+    if (m.status() >= 200 && keepalive_call_ids_.count(m.call_id())) {
       keepalive_call_ids_.clear();  // answered: earlier ones lost are forgiven
     }
     return;
@@ -303,7 +286,6 @@ void LowerPlatform::OnResponse(const SipMessage& m, int64_t now_ms, Output& out)
   next_register_ms_ = now_ms + expires * 1000 / 2;  // refreshed at half-life
   ++stats_.registrations;
   if (state_ != State::kRegistered) {
-    keepalives_unanswered_ = 0;
     keepalive_call_ids_.clear();
     next_keepalive_ms_ = now_ms + int64_t(config_.keepalive_s) * 1000;
     SetState(State::kRegistered, "digest accepted, expires in " + std::to_string(expires) + " s", now_ms, out);
@@ -324,7 +306,7 @@ std::string LowerPlatform::ChannelOf(const SipMessage& m) const {
   return Item(m.to_user()) ? m.to_user() : ruser;
 }
 
-void LowerPlatform::OnMessageRequest(const SipMessage& m, int64_t now_ms, int64_t wall_ms, Output& out) {
+void LowerPlatform::OnMessageRequest(const SipMessage& m, int64_t wall_ms, Output& out) {
   auto parsed = gb28181::ParseManscdp(m.body());
   if (!parsed.ok()) {
     ++stats_.refused;
@@ -374,8 +356,7 @@ void LowerPlatform::OnMessageRequest(const SipMessage& m, int64_t now_ms, int64_
     r.manufacturer = "Xueliang";
     r.model = ours ? "xl-router" : item->model;
     r.firmware = "1.0";
-    r.channels = long(std::count_if(catalog_.begin(), catalog_.end(), IsCameraItem));
-    if (!ours) r.channels = 1;
+    r.channels = ours ? long(cameras()) : 1;
     SendMessage(r, false, out);
   } else if (q.cmd_type == "DeviceStatus") {
     r.status = "OK";
@@ -389,7 +370,6 @@ void LowerPlatform::OnMessageRequest(const SipMessage& m, int64_t now_ms, int64_
     r.sum_num = 0;  // recordings are not served upward
     SendMessage(r, false, out);
   }
-  (void)now_ms;
 }
 
 void LowerPlatform::SendCatalog(long sn, const std::string& why, Output& out) {
@@ -440,7 +420,7 @@ void LowerPlatform::OnSubscribe(const SipMessage& m, int64_t now_ms, Output& out
 }
 
 void LowerPlatform::Notify(Subscription& sub, const Manscdp& body, int64_t now_ms) {
-  SipMessage r = DialogRequest("NOTIFY", sub.call_id, sub.our_tag, sub.upper_tag, cseq_++);
+  SipMessage r = Request("NOTIFY", sub.call_id, cseq_++, sub.our_tag, sub.upper_tag);
   r.AddHeader("Event", sub.event);
   r.AddHeader("Subscription-State",
               "active;expires=" + std::to_string(std::max<int64_t>(0, (sub.until_ms - now_ms) / 1000)));
@@ -490,6 +470,17 @@ LowerPlatform::Output LowerPlatform::SetCatalog(std::vector<CatalogItem> items, 
                                                    [](const auto& a, const auto& b) { return a.first == b.first; });
   catalog_ = std::move(items);
   index_ = std::move(index);
+  // Calls of cameras no longer here (removed, disabled) are hung up.
+  std::vector<std::pair<std::string, std::string>> gone;
+  for (const auto& [id, c] : calls_) {
+    if (!Item(c.camera)) gone.emplace_back(id, c.camera);
+  }
+  for (const auto& [id, camera] : gone) {
+    Output bye = HangUp(id, "camera " + camera + " is no longer here");
+    for (std::string& b : bye.sends) out.sends.push_back(std::move(b));
+    for (std::string& l : bye.log) out.log.push_back(std::move(l));
+    out.ended.push_back(id);
+  }
   if (catalog_sub_.Active(now_ms) || state_ != State::kRegistered) {
     push_at_ms_ = -1;
   } else if (changed || (push_at_ms_ < 0 && !SameIds(index_, sent_ids_))) {
@@ -527,7 +518,9 @@ void LowerPlatform::OnInvite(const SipMessage& m, Output& out) {
   c.camera = camera;
   c.upper_tag = m.from_tag();
   c.invite_cseq = m.cseq();
-  c.invite = m.ToString();
+  c.ssrc = offer.value().ssrc;
+  auto kept = SipMessage::Parse(m.ToString());  // SipMessage is not copied: kept as parsed again
+  if (kept.ok()) c.invite.emplace(std::move(kept.value()));
   out.invites.push_back({m.call_id(), camera, offer.value()});
 }
 
@@ -537,15 +530,13 @@ LowerPlatform::Output LowerPlatform::Answer(const std::string& call_id, gb28181:
   auto it = calls_.find(call_id);
   if (it == calls_.end() || !it->second.answer.empty()) return out;
   Call& c = it->second;
-  auto invite = SipMessage::Parse(c.invite);
-  if (!invite.ok()) return out;
-  auto offer = gb28181::ParseSdp(invite.value().body());
-  SipMessage ok = SipMessage::ResponseTo(invite.value(), 200, "OK");
+  if (!c.invite) return out;
+  SipMessage ok = SipMessage::ResponseTo(*c.invite, 200, "OK");
   ok.SetHeader("Contact", "<sip:" + config_.platform_id + "@" + local_ + ">");
   ours.owner = c.camera;
   ours.session = "Play";
   ours.direction = "sendonly";
-  if (offer.ok()) ours.ssrc = offer.value().ssrc;
+  ours.ssrc = c.ssrc;
   ok.SetBody(gb28181::BuildSdp(ours), "application/sdp");
   c.our_tag = ok.to_tag();
   c.answer = ok.ToString();
@@ -563,8 +554,8 @@ LowerPlatform::Output LowerPlatform::Reject(const std::string& call_id, int code
   Output out;
   auto it = calls_.find(call_id);
   if (it == calls_.end()) return out;
-  if (auto invite = SipMessage::Parse(it->second.invite); invite.ok() && it->second.answer.empty()) {
-    SipMessage r = SipMessage::ResponseTo(invite.value(), code, reason);
+  if (it->second.invite && it->second.answer.empty()) {
+    SipMessage r = SipMessage::ResponseTo(*it->second.invite, code, reason);
     r.AddHeader("Warning", Warning(why));
     out.sends.push_back(r.ToString());
   }
@@ -580,7 +571,7 @@ LowerPlatform::Output LowerPlatform::HangUp(const std::string& call_id, const st
   if (it->second.answer.empty()) return Reject(call_id, 500, "Server Internal Error", why);
   Output out;
   const Call& c = it->second;
-  out.sends.push_back(DialogRequest("BYE", call_id, c.our_tag, c.upper_tag, c.invite_cseq + 1).ToString());
+  out.sends.push_back(Request("BYE", call_id, c.invite_cseq + 1, c.our_tag, c.upper_tag).ToString());
   out.log.push_back("call for " + c.camera + " hung up: " + why);
   calls_.erase(it);
   return out;

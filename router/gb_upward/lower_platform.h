@@ -94,7 +94,8 @@ class LowerPlatform {
   // The link to the upper broke (TCP closed): registration starts again at once.
   Output Reset(int64_t now_ms, const std::string& why);
 
-  // The catalog as it is now (UpperCatalog). Subscribers get what changed as NOTIFYs.
+  // The catalog as it is now (UpperCatalog). Subscribers get what changed as NOTIFYs; calls
+  // of cameras no longer in it are hung up (BYE, and `ended`).
   Output SetCatalog(std::vector<gb28181::CatalogItem> items, int64_t now_ms);
   // Answers the call's INVITE with `ours` (our ip, port, transport, setup; the SSRC is the
   // offer's). Error when the call is unknown or over.
@@ -145,8 +146,9 @@ class LowerPlatform {
     std::string camera;
     std::string upper_tag, our_tag;  // From of the INVITE; To of our answer
     long invite_cseq = 0;
-    std::string invite;  // the INVITE, for its final answer
-    std::string answer;  // our 200, sent again until ACKed
+    std::optional<gb28181::SipMessage> invite;  // the INVITE, for its final answer
+    std::string ssrc;                           // the offer's
+    std::string answer;                         // our 200, sent again until ACKed
     bool acked = false;
     int64_t answered_ms = 0, resend_ms = 0;
   };
@@ -154,15 +156,14 @@ class LowerPlatform {
   // Sends a REGISTER: a new one, or (with `challenge`) its answer to the upper's 401.
   void Register(const gb28181::DigestCredentials* challenge, int64_t now_ms, Output& out);
   void OnResponse(const gb28181::SipMessage& m, int64_t now_ms, Output& out);
-  void OnMessageRequest(const gb28181::SipMessage& m, int64_t now_ms, int64_t wall_ms, Output& out);
+  void OnMessageRequest(const gb28181::SipMessage& m, int64_t wall_ms, Output& out);
   void OnSubscribe(const gb28181::SipMessage& m, int64_t now_ms, Output& out);
   void OnInvite(const gb28181::SipMessage& m, Output& out);
   void SetState(State s, const std::string& why, int64_t now_ms, Output& out);
-  // A new request to the upper (To: the upper platform), common headers filled in.
-  gb28181::SipMessage NewRequest(const std::string& method, const std::string& call_id, long cseq);
-  // A request within a dialog with the upper (a subscription's NOTIFY, a call's BYE).
-  gb28181::SipMessage DialogRequest(const std::string& method, const std::string& call_id, const std::string& our_tag,
-                                    const std::string& upper_tag, long cseq);
+  // A request to the upper platform (To: it; for REGISTER, us), its common headers filled in;
+  // within a dialog (a subscription's NOTIFY, a call's BYE) with both tags.
+  gb28181::SipMessage Request(const std::string& method, const std::string& call_id, long cseq,
+                              const std::string& our_tag = "", const std::string& upper_tag = "");
   // A MESSAGE with `body` to the upper, sent now or (`paced`) queued for Tick.
   void SendMessage(const gb28181::Manscdp& body, bool paced, Output& out);
   void Queue(std::string bytes);
@@ -187,8 +188,7 @@ class LowerPlatform {
   std::string tried_nonce_;       // the nonce our last credentials answered
   bool started_ = false;
   int64_t next_keepalive_ms_ = 0;
-  int keepalives_unanswered_ = 0;
-  std::set<std::string> keepalive_call_ids_;  // sent, unanswered
+  std::set<std::string> keepalive_call_ids_;  // sent, unanswered (since the last answer)
   long cseq_ = 1;
   long sn_ = 1;
   std::vector<gb28181::CatalogItem> catalog_;
