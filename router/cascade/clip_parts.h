@@ -33,8 +33,10 @@ class ClipRequests {
   // A part from child `site`: kept; `done` is called once the clip is whole, or the part says
   // it cannot be had. Parts of unknown requests, other children's, or out of place are dropped.
   void OnPart(const std::string& site, const wire::ClipPart& part, int64_t now_ms);
-  // Gives up the requests of `site` (its link went down: `why`), or every one older than kTimeoutMs.
+  // Gives up the requests of `site` (502: its link went down, `why`).
   void Fail(const std::string& site, const std::string& why);
+  // Gives up (504) every request asked kTimeoutMs ago or more from which no part came for the
+  // last kTimeoutMs / 4 (a clip still coming part by part over a thin link is let finish).
   void Expire(int64_t now_ms);
   size_t pending() const { return pending_.size(); }
 
