@@ -55,6 +55,8 @@ try {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(url);
+    // The form is hidden until the page has asked the router for a session and got none.
+    await page.waitForSelector('#login', { state: 'visible', timeout: 10000 }).catch(() => {});
     check(await page.isVisible('#login'), 'the login form shows without a session');
     await page.fill('#login-user', credentials('XL_ADMIN').user);
     await page.fill('#login-password', 'not-the-password');
