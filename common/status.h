@@ -29,6 +29,7 @@ struct Error {
   ErrorCode code = ErrorCode::kInvalidArgument;
 };
 
+inline Error InvalidArgument(std::string message) { return {std::move(message), ErrorCode::kInvalidArgument}; }
 inline Error NotFound(std::string message) { return {std::move(message), ErrorCode::kNotFound}; }
 inline Error Conflict(std::string message) { return {std::move(message), ErrorCode::kConflict}; }
 inline Error Unavailable(std::string message) { return {std::move(message), ErrorCode::kUnavailable}; }

@@ -109,9 +109,32 @@ void ParseClips(const YAML::Node& node, ClipConfig& c) {
   }
 }
 
+void ParseRecord(const YAML::Node& node, RecordConfig& c) {
+  RequireMap(node, "record");
+  CheckKeys(node, "record", {"mode", "segment_s", "retain_days", "events_retain_days"});
+  constexpr int64_t kDayMs = int64_t(24) * 3600 * 1000;
+  for (const auto& kv : node) {
+    const std::string k = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (k == "mode") {
+      const std::string mode = Text(v, k);
+      if (mode == "continuous") c.mode = RecordMode::kContinuous;
+      else if (mode == "events") c.mode = RecordMode::kEvents;
+      else if (mode == "off") c.mode = RecordMode::kOff;
+      else Fail(v, "'mode' must be continuous, events or off (got '" + mode + "')");
+    } else if (k == "segment_s") {
+      c.segment_ms = int64_t(Number(v, k, 10.0, 3600.0) * 1000);
+    } else if (k == "retain_days") {
+      c.retain_ms = int64_t(Number(v, k, 0.01, 3650.0) * kDayMs);
+    } else if (k == "events_retain_days") {
+      c.events_retain_ms = int64_t(Number(v, k, 0.01, 3650.0) * kDayMs);
+    }
+  }
+}
+
 const std::set<std::string> kSettingKeys = {"analysis",  "watchdog_s",   "decode_threads", "latency_ms",
                                             "always_on", "motion",       "events",         "faults",
-                                            "faces",     "jpeg_quality", "clips"};
+                                            "faces",     "jpeg_quality", "clips",          "record"};
 
 // Applies one key that may appear both under `defaults` and in a camera. False if not one.
 bool ApplySetting(const std::string& k, const YAML::Node& v, CameraConfig& c) {
@@ -141,6 +164,8 @@ bool ApplySetting(const std::string& k, const YAML::Node& v, CameraConfig& c) {
     ParseFaults(v, c.analytics.faults);
   } else if (k == "clips") {
     ParseClips(v, c.clips);
+  } else if (k == "record") {
+    ParseRecord(v, c.record);
   } else if (k == "jpeg_quality") {
     c.analytics.jpeg_quality = Number(v, k, 1, 100);
   } else {

@@ -12,6 +12,7 @@
 #include "common/status.h"
 #include "proto/camera/analytics_settings.h"
 #include "proto/camera/clip_settings.h"
+#include "proto/camera/record_settings.h"
 #include "xueliang.pb.h"
 
 namespace xl::camera {
@@ -32,6 +33,7 @@ struct CameraConfig {
   bool always_on = false;  // send live video to the router even when nobody watches
   analytics::AnalyticsConfig analytics;
   ClipConfig clips;     // event clips (kept when the worker has a clips folder)
+  RecordConfig record;  // continuous recording (when the worker has a recordings folder)
   std::string profile;  // the settings above as a YAML mapping (wire::CameraSpec::profile)
   int line = 0;         // line of the camera's entry, for messages
 };
