@@ -11,12 +11,13 @@ constexpr int64_t kFirstBackoffMs = 1000;
 constexpr int64_t kMaxBackoffMs = 30000;
 
 Camera::Camera(CameraConfig config, std::string worker_id, Publisher& publisher, MediaPublisher& media,
-               ClipStore& clips, Reaper& reaper, SourceContext source_context)
+               ClipStore& clips, RecordingStore& recordings, Reaper& reaper, SourceContext source_context)
     : config_(std::move(config)),
       worker_id_(std::move(worker_id)),
       publisher_(publisher),
       media_(media),
       clips_(clips),
+      recordings_(recordings),
       reaper_(reaper),
       source_context_(std::move(source_context)),
       live_(config_.always_on) {}
@@ -80,7 +81,8 @@ void Camera::Launch(int64_t now_ms, wire::CameraState state) {
     if (!made.ok()) return Fail(now_ms, made.error().message);
     faces = std::move(made.value());
   }
-  attempt_.session = std::make_unique<Session>(config_, publisher_, media_, *counters_, clips_, std::move(faces));
+  attempt_.session =
+      std::make_unique<Session>(config_, publisher_, media_, *counters_, clips_, recordings_, std::move(faces));
   attempt_.session->SetLive(live_);
   Session* session = attempt_.session.get();
   PipelineCounters* counters = counters_.get();
@@ -144,6 +146,7 @@ void Camera::Tick(int64_t now_ms) {
 }
 
 void Camera::Fail(int64_t now_ms, const std::string& reason) {
+  attempt_.end_reason = "camera offline: " + reason;
   EndAttempt();
   retry_at_ms_ = now_ms + backoff_ms_;
   SetState(now_ms, wire::CAMERA_STATE_OFFLINE, reason + "; retry in " + std::to_string(backoff_ms_ / 1000) + " s");

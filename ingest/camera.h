@@ -18,18 +18,19 @@
 #include "ingest/media_publisher.h"
 #include "ingest/publisher.h"
 #include "ingest/reaper.h"
+#include "ingest/recording/recording_store.h"
 #include "proto/camera/camera_config.h"
 
 namespace xl::ingest {
 
 class Camera {
  public:
-  // `media` and `clips` must outlive `reaper` (attempts still stopping there may send video
+  // `media`, `clips` and `recordings` must outlive `reaper` (attempts still stopping there may send video
   // and hand over clips). `source_context.sip` (null when the worker has no GB28181 endpoint)
   // places the live-video calls of gb28181:// cameras and must outlive the camera's calls
   // (Stop ends them).
   Camera(CameraConfig config, std::string worker_id, Publisher& publisher, MediaPublisher& media, ClipStore& clips,
-         Reaper& reaper, SourceContext source_context);
+         RecordingStore& recordings, Reaper& reaper, SourceContext source_context);
 
   // `now_ms` is monotonic time (xl::MonotonicMs), for timers only.
   void Start(int64_t now_ms);
@@ -69,6 +70,7 @@ class Camera {
   Publisher& publisher_;
   MediaPublisher& media_;
   ClipStore& clips_;
+  RecordingStore& recordings_;
   Reaper& reaper_;
   SourceContext source_context_;
   std::function<void()> hang_up_;                               // the attempt's source's call, empty when none

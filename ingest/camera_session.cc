@@ -5,7 +5,7 @@
 namespace xl::ingest {
 
 Session::Session(const CameraConfig& c, Publisher& publisher, MediaPublisher& media, PipelineCounters& counters,
-                 ClipStore& clips, std::unique_ptr<analytics::FaceDetector> faces)
+                 ClipStore& clips, RecordingStore& recordings, std::unique_ptr<analytics::FaceDetector> faces)
     : camera_id_(c.id),
       publisher_(publisher),
       media_(media),
@@ -14,6 +14,7 @@ Session::Session(const CameraConfig& c, Publisher& publisher, MediaPublisher& me
   if (c.clips.enabled && c.analytics.motion_enabled && clips.enabled()) {
     recorder_ = std::make_unique<ClipRecorder>(c.clips, c.id, c.id + " (" + c.name + ")", clips);
   }
+  recording_ = recordings.Open(c.id, c.id + " (" + c.name + ")", c.record);
 }
 
 void Session::OnFrame(analytics::Frame& frame) {
@@ -27,7 +28,11 @@ void Session::OnFrame(analytics::Frame& frame) {
 
 void Session::OnEncoded(const EncodedUnit& unit) {
   const int64_t now = NowMs();
-  if (recorder_) recorder_->Feed(unit, now);
+  if (recorder_ || recording_) {
+    const StoredUnitPtr stored = StoreUnit(unit.data, unit.size, unit.pts_us, unit.dts_us, unit.keyframe, now);
+    if (recorder_) recorder_->Feed(stored, unit.codec);
+    if (recording_) recording_->Feed(stored, unit.codec, counters_.width, counters_.height);
+  }
   const bool live = live_.load();
   const bool starting = live && !sending_;
   sending_ = live;
@@ -66,9 +71,10 @@ std::vector<wire::AlertKind> Session::open_faults() const {
   return kinds;
 }
 
-void Session::Close(int64_t now_ms) {
+void Session::Close(int64_t now_ms, const std::string& reason) {
   Send(analytics_.Close(now_ms));
   if (recorder_) recorder_->Close();
+  if (recording_) recording_->End(reason);
 }
 
 void Session::TrackClip(wire::Alert& a) {
@@ -82,9 +88,16 @@ void Session::TrackClip(wire::Alert& a) {
   if (a.phase() == wire::ALERT_PHASE_END) recorder_->End(a.id(), a.end_ms() ? a.end_ms() : a.time_ms());
 }
 
+void Session::KeepRecording(const wire::Alert& a) {
+  if (!recording_ || a.phase() != wire::ALERT_PHASE_END) return;
+  if (a.kind() != wire::ALERT_KIND_MOTION && a.kind() != wire::ALERT_KIND_FACE) return;
+  recording_->Event(a.start_ms(), a.end_ms() ? a.end_ms() : a.time_ms());
+}
+
 void Session::Send(std::vector<wire::Alert> alerts) {
   for (wire::Alert& a : alerts) {
     TrackClip(a);
+    KeepRecording(a);
     wire::Envelope env;
     *env.mutable_alert() = std::move(a);
     publisher_.Publish(std::move(env));

@@ -14,6 +14,7 @@
 #include "ingest/clips/clip_store.h"
 #include "ingest/media_publisher.h"
 #include "ingest/publisher.h"
+#include "ingest/recording/recording_store.h"
 #include "proto/camera/camera_config.h"
 
 namespace xl::ingest {
@@ -23,20 +24,22 @@ using camera::CameraConfig;
 class Session {
  public:
   // `clips` is the worker's store; the session records clips when both the camera and
-  // the store have them on. Everything referenced must outlive the session.
+  // the store have them on. `recordings` likewise records the stream continuously.
+  // Everything referenced must outlive the session.
   Session(const CameraConfig& config, Publisher& publisher, MediaPublisher& media, PipelineCounters& counters,
-          ClipStore& clips, std::unique_ptr<analytics::FaceDetector> faces);
+          ClipStore& clips, RecordingStore& recordings, std::unique_ptr<analytics::FaceDetector> faces);
   void OnFrame(analytics::Frame& frame);    // decoded streaming thread
   void OnEncoded(const EncodedUnit& unit);  // encoded streaming thread
-  void Close(int64_t now_ms);               // after the pipeline stopped: ends open events and clips
+  // After the pipeline stopped: ends open events and clips; the recording stops for `reason`.
+  void Close(int64_t now_ms, const std::string& reason = "camera stopped");
 
   // Sends the encoded stream to the router's media endpoint while on (any thread). Turned on
   // while clips are recorded, it starts with the clips' buffer from the last keyframe on
   // (ClipRecorder::SinceLastKeyframe), so the first picture needs no wait for the camera's
   // next keyframe.
   void SetLive(bool live) { live_.store(live); }
-  // True while the encoded stream is needed: someone watches, or clips are recorded.
-  bool wants_encoded() const { return live_.load() || recorder_ != nullptr; }
+  // True while the encoded stream is needed: someone watches, or clips or recordings are made.
+  bool wants_encoded() const { return live_.load() || recorder_ != nullptr || recording_ != nullptr; }
 
   int64_t last_frame_ms() const { return last_frame_ms_.load(); }
   uint64_t frames() const { return frames_.load(); }
@@ -47,13 +50,16 @@ class Session {
   void Send(std::vector<wire::Alert> alerts);
   // Opens, names and ends the clips of motion and face events.
   void TrackClip(wire::Alert& alert);
+  // Keeps the recording around motion and face events for the events retention.
+  void KeepRecording(const wire::Alert& alert);
 
   std::string camera_id_;
   Publisher& publisher_;
   MediaPublisher& media_;
   PipelineCounters& counters_;
   analytics::CameraAnalytics analytics_;
-  std::unique_ptr<ClipRecorder> recorder_;  // null: no clips
+  std::unique_ptr<ClipRecorder> recorder_;               // null: no clips
+  std::unique_ptr<RecordingStore::Recorder> recording_;  // null: not recorded
   std::atomic<bool> live_{false};
   bool sending_ = false;  // encoded streaming thread only: live_ as the last unit saw it
   // Sends one unit to the router's media endpoint (the next seq).

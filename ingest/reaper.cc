@@ -19,7 +19,7 @@ Reaper::Reaper() {
         drained = queue_.empty();
         lock.unlock();
         a.pipeline.reset();  // blocks until the streaming threads are gone
-        if (a.session) a.session->Close(NowMs());
+        if (a.session) a.session->Close(NowMs(), a.end_reason);
       }
       // A pipeline's streaming threads allocated from malloc arenas of their own, which keep
       // what they freed: hand it back to the system once a batch of pipelines is gone, or a

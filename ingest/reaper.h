@@ -17,7 +17,8 @@ namespace xl::ingest {
 struct Attempt {
   std::shared_ptr<PipelineCounters> counters;  // the camera's; kept until the pipeline is gone
   std::unique_ptr<Session> session;
-  std::unique_ptr<CameraPipeline> pipeline;  // declared last: destroyed first
+  std::string end_reason = "camera stopped";  // why its recording stops
+  std::unique_ptr<CameraPipeline> pipeline;   // declared last: destroyed first
 };
 
 // Stops retired attempts on its own thread, in order, and gives the memory they held back to

@@ -39,7 +39,8 @@ Worker::Worker(WorkerConfig config, const CurveClientKeys& keys, std::unique_ptr
       publisher_(ctx, config_.router, keys, config_.id, std::move(outbox)),
       control_(ctx, config_.control, keys, config_.id, SeedOf(config_)),
       media_(ctx, config_.media, keys),
-      clips_(config_.clips) {}
+      clips_(config_.clips),
+      recordings_(config_.recordings) {}
 
 Worker::~Worker() = default;
 
@@ -64,10 +65,14 @@ int Worker::Run() {
       return 1;
     }
     http_ = std::move(http.value());
-    // Clips and PTZ answer only the router (the token it learnt over CURVE); /metrics and the
+    // Clips, recordings and PTZ answer only the router (the token it learnt over CURVE); /metrics and the
     // device list also Prometheus (XL_METRICS_TOKEN); /healthz anyone.
     http_->Route("/metrics", [this](const HttpRequest& r) { return ForOps(r) ? Metrics() : Unauthorised(); });
     http_->Route("/clips/", [this](const HttpRequest& r) { return ForRouter(r) ? Clip(r) : Unauthorised(); });
+    http_->RouteAsync("/recordings/", [this](const HttpRequest& r, HttpServer::Responder respond) {
+      if (!ForRouter(r)) return respond(Unauthorised());
+      recording_api_.Serve(r, std::move(respond));
+    });
     http_->Route("/healthz", [](const HttpRequest&) { return HttpReply{200, "text/plain", "ok\n"}; });
     control_.SetHttp(http_->port(), http_token_);
   }
@@ -149,9 +154,10 @@ void Worker::Reconcile(const wire::Assignment& assignment, int64_t now_ms) {
     } else {
       ++started;
     }
-    Running r{std::make_unique<Camera>(std::move(config.value()), config_.id, publisher_, media_, clips_, reaper_,
-                                       SourceContext{config_.id, gb_ ? &gb_->sip() : nullptr, config_.video_nice}),
-              std::move(bytes), LabelOf(spec)};
+    Running r{
+        std::make_unique<Camera>(std::move(config.value()), config_.id, publisher_, media_, clips_, recordings_,
+                                 reaper_, SourceContext{config_.id, gb_ ? &gb_->sip() : nullptr, config_.video_nice}),
+        std::move(bytes), LabelOf(spec)};
     r.camera->SetLive(watched_.count(spec.id()) > 0);
     r.camera->Start(now_ms);
     cameras_.emplace(spec.id(), std::move(r));
@@ -235,6 +241,15 @@ gboolean Worker::OnStatus(gpointer self) {
   outbox->set_messages(kept.kept);
   outbox->set_bytes(uint64_t(kept.kept_bytes));
   outbox->set_max_bytes(uint64_t(w->config_.outbox.max_bytes));
+  const RecordingStore::Health rec = w->recordings_.health();
+  wire::RecordingStatus* recording = status->mutable_recording();
+  recording->set_enabled(rec.enabled);
+  recording->set_problem(rec.problem);
+  recording->set_bytes(uint64_t(rec.bytes));
+  recording->set_segments(uint64_t(rec.segments));
+  recording->set_free_bytes(uint64_t(std::max<int64_t>(0, rec.free_bytes)));
+  recording->set_recording(uint32_t(rec.recording));
+  recording->set_deleted(uint64_t(rec.deleted));
   outbox->set_snapshots_dropped(kept.shrunk);
   outbox->set_reports_dropped(kept.dropped);
   outbox->set_messages_lost(kept.lost);

@@ -23,6 +23,7 @@
 #include "ingest/gb28181/gb_platform.h"
 #include "ingest/media_publisher.h"
 #include "ingest/publisher.h"
+#include "ingest/recording/recording_api.h"
 #include "ingest/worker_config.h"
 
 namespace xl::ingest {
@@ -73,6 +74,8 @@ class Worker {
   ControlClient control_;
   MediaPublisher media_;
   ClipStore clips_;
+  RecordingStore recordings_;
+  RecordingApi recording_api_{recordings_, config_.id};
   Reaper reaper_;                            // after the publishers and clips: stops pipelines first
   std::unique_ptr<gb28181::GbPlatform> gb_;  // before the cameras: their calls end first
   std::map<std::string, Running> cameras_;   // by camera id

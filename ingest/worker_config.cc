@@ -65,6 +65,19 @@ void ParseClipStore(const YAML::Node& node, ClipStoreConfig& c) {
   }
 }
 
+// The worker's recordings folder and its disk budget.
+void ParseRecordingStore(const YAML::Node& node, RecordingStoreConfig& c) {
+  RequireMap(node, "worker recordings");
+  CheckKeys(node, "worker recordings", {"dir", "max_size_gb", "min_free_gb"});
+  for (const auto& kv : node) {
+    const std::string k = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (k == "dir") c.dir = Text(v, k);
+    else if (k == "max_size_gb") c.max_bytes = int64_t(Number(v, k, 0.001, 1e6) * 1e9);
+    else if (k == "min_free_gb") c.min_free_bytes = int64_t(Number(v, k, 0.0, 1e6) * 1e9);
+  }
+}
+
 // The outbox of messages not yet acknowledged by the router.
 void ParseOutbox(const YAML::Node& node, delivery::OutboxConfig& c) {
   RequireMap(node, "worker outbox");
@@ -82,9 +95,10 @@ WorkerConfig Parse(const YAML::Node& root) {
     RequireMap(node, "worker");
     CheckKeys(node, "worker",
               {"id", "router", "control", "media", "key_file", "router_key", "status_interval_s", "video_nice",
-               "metrics_port", "http_address", "http_url", "outbox", "clips", "gb28181"});
+               "metrics_port", "http_address", "http_url", "outbox", "clips", "recordings", "gb28181"});
     if (node["outbox"]) ParseOutbox(node["outbox"], w.outbox);
     if (node["clips"]) ParseClipStore(node["clips"], w.clips);
+    if (node["recordings"]) ParseRecordingStore(node["recordings"], w.recordings);
     if (node["gb28181"]) ParseGb28181(node["gb28181"], w.gb28181);
     if (node["id"]) w.id = Text(node["id"], "id");
     if (node["router"]) {

@@ -11,6 +11,7 @@
 #include "common/status.h"
 #include "ingest/clips/clip_config.h"
 #include "ingest/gb28181/gb_config.h"
+#include "ingest/recording/recording_config.h"
 #include "proto/camera/camera_config.h"
 #include "proto/wire/delivery/outbox.h"
 
@@ -35,6 +36,7 @@ struct WorkerConfig {
   delivery::OutboxConfig outbox;                 // what is not yet acknowledged by the router; path ""
                                                  // (default): "<id>.outbox.db" beside the config file
   ClipStoreConfig clips;                         // where event clips go, and how long they stay
+  RecordingStoreConfig recordings;               // where cameras are recorded, and the disk budget
   gb28181::GbConfig gb28181;                     // the GB/T 28181 platform (SIP) endpoint
   std::vector<CameraConfig> cameras;
 };

@@ -21,19 +21,14 @@ ClipRecorder::ClipRecorder(ClipConfig config, std::string camera_id, std::string
 
 ClipRecorder::~ClipRecorder() { Close(); }
 
-void ClipRecorder::Feed(const EncodedUnit& unit, int64_t arrival_ms) {
+void ClipRecorder::Feed(const StoredUnitPtr& stored, const char* codec) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (codec_.empty() && unit.codec) codec_ = unit.codec;
-  if (buffer_.empty() && !unit.keyframe && clips_.empty()) return;
-  auto stored = std::make_shared<StoredUnit>();
-  stored->bytes.assign(reinterpret_cast<const char*>(unit.data), unit.size);
-  stored->pts_us = unit.pts_us;
-  stored->dts_us = unit.dts_us;
-  stored->keyframe = unit.keyframe;
-  stored->arrival_ms = arrival_ms;
-  if (!buffer_.empty() || unit.keyframe) {
+  if (codec_.empty() && codec) codec_ = codec;
+  if (buffer_.empty() && !stored->keyframe && clips_.empty()) return;
+  const int64_t arrival_ms = stored->arrival_ms;
+  if (!buffer_.empty() || stored->keyframe) {
     buffer_.push_back(stored);
-    buffered_bytes_ += int64_t(unit.size);
+    buffered_bytes_ += int64_t(stored->bytes.size());
   }
   for (auto it = clips_.begin(); it != clips_.end();) {
     Clip& clip = it->second;

@@ -32,8 +32,8 @@ class ClipRecorder {
   // Hands every open clip to the store as it stands.
   ~ClipRecorder();
 
-  // The encoded stream, in order.
-  void Feed(const EncodedUnit& unit, int64_t arrival_ms);
+  // The encoded stream, in order (`codec`: "h264" or "h265").
+  void Feed(const StoredUnitPtr& unit, const char* codec);
 
   // An event started at `start_ms`: opens its clip. Returns the clip's path relative to
   // the store's folder (the file appears there once the clip is complete).

@@ -24,6 +24,18 @@ struct StoredUnit {
 };
 using StoredUnitPtr = std::shared_ptr<const StoredUnit>;
 
+// A copy of `unit` received at `arrival_ms`.
+inline StoredUnitPtr StoreUnit(const uint8_t* data, size_t size, int64_t pts_us, int64_t dts_us, bool keyframe,
+                               int64_t arrival_ms) {
+  auto stored = std::make_shared<StoredUnit>();
+  stored->bytes.assign(reinterpret_cast<const char*>(data), size);
+  stored->pts_us = pts_us;
+  stored->dts_us = dts_us;
+  stored->keyframe = keyframe;
+  stored->arrival_ms = arrival_ms;
+  return stored;
+}
+
 class ClipWriter {
  public:
   // Starts writing `path` (".part" until Finish). `codec` is "h264" or "h265". Fails when

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ingest/clips/clip_recorder.h"
+#include "tests/support/encoded_vtest.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
 #include "tools/camsim/encoded_clip.h"
@@ -25,28 +26,9 @@ using test::Fixture;
 using test::ProbeFile;
 
 constexpr int64_t kT0 = 1'700'000'000'000;  // wall clock of the stream's first unit
-constexpr double kGopS = 2.0;
+constexpr double kGopS = test::kVtestGopS;
 
-// vtest.avi as a camera's stream, encoded once per codec per test process. ctest runs each
-// test in its own process, in parallel: each encodes into a folder of its own.
-const camsim::EncodedClip& Vtest(const std::string& codec) {
-  static std::map<std::string, camsim::EncodedClip> clips;
-  if (!clips.count(codec)) {
-    gst_init(nullptr, nullptr);
-    const std::string dir = test::TempDir("clip-src-" + std::to_string(getpid()));
-    const std::string out = dir + "/vtest-" + codec + ".mp4";
-    const std::string enc = codec == "h264" ? "libx264 -bf 0" : "libx265 -x265-params log-level=error:bframes=0";
-    const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") +
-                            "' -vf scale=640:360,format=yuv420p -r 10 -c:v " + enc + " -preset ultrafast -g 20 -an '" +
-                            out + "'";
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-    auto loaded = camsim::LoadClip(out, {});
-    EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.error().message);
-    clips[codec] = loaded.ok() ? std::move(loaded.value()) : camsim::EncodedClip{};
-    fs::remove_all(dir);  // the units are in memory now
-  }
-  return clips[codec];
-}
+const camsim::EncodedClip& Vtest(const std::string& codec) { return test::EncodedVtest(codec); }
 
 // Feeds the clip's units up to stream time `until_ms`; `before(arrival_ms)` runs before each.
 void Play(ClipRecorder& recorder, const camsim::EncodedClip& clip, int64_t until_ms,
@@ -55,8 +37,8 @@ void Play(ClipRecorder& recorder, const camsim::EncodedClip& clip, int64_t until
     const int64_t at = kT0 + u.dts_ns / 1'000'000;
     if (at - kT0 > until_ms) break;
     if (before) before(at);
-    EncodedUnit unit{u.bytes.data(), u.bytes.size(), u.pts_ns / 1000, u.dts_ns / 1000, u.keyframe, clip.codec.c_str()};
-    recorder.Feed(unit, at);
+    recorder.Feed(StoreUnit(u.bytes.data(), u.bytes.size(), u.pts_ns / 1000, u.dts_ns / 1000, u.keyframe, at),
+                  clip.codec.c_str());
   }
 }
 

@@ -1,0 +1,65 @@
+#include "ingest/recording/recording_api.h"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "common/off_loop.h"
+#include "proto/camera/camera_id.h"
+
+namespace xl::ingest {
+namespace {
+
+std::optional<int64_t> Millis(const HttpRequest& r, const std::string& name) {
+  auto it = r.query.find(name);
+  if (it == r.query.end()) return std::nullopt;
+  int64_t v = 0;
+  const std::string& s = it->second;
+  auto res = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (res.ec != std::errc() || res.ptr != s.data() + s.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+HttpReply Text(int status, const std::string& text) { return {status, "text/plain", text + "\n"}; }
+
+}  // namespace
+
+void RecordingApi::Serve(const HttpRequest& request, HttpServer::Responder respond) {
+  if (request.method != "GET") return respond(Text(405, "GET only"));
+  if (!store_.enabled()) return respond(Text(404, "this worker records nothing (no recordings folder)"));
+  std::string rest = request.path.substr(std::string("/recordings/").size());
+  bool mp4 = false;
+  if (rest.ends_with("/mp4")) {
+    mp4 = true;
+    rest.resize(rest.size() - 4);
+  }
+  const std::string camera = rest;
+  if (!ValidateCameraId(camera).ok()) return respond(Text(400, "not a camera ID: '" + camera + "'"));
+  const auto from = Millis(request, "from"), to = Millis(request, "to");
+  if (!from || !to || *to <= *from) return respond(Text(400, "give from=MS&to=MS (wall-clock ms, from < to)"));
+  if (!mp4) {
+    nlohmann::json segments = nlohmann::json::array();
+    for (const Segment& s : store_.Segments(camera, *from, *to)) {
+      segments.push_back({{"start_ms", s.start_ms},
+                          {"end_ms", s.end_ms},
+                          {"bytes", s.bytes},
+                          {"codec", s.codec},
+                          {"open", s.open},
+                          {"end_reason", s.end_reason},
+                          {"keyframes_ms", s.keyframes_ms}});
+    }
+    nlohmann::json body = {{"worker", worker_id_}, {"camera", camera}, {"segments", std::move(segments)}};
+    return respond({200, "application/json", body.dump()});
+  }
+  const bool keyframes_only = request.query.count("keyframes") && request.query.at("keyframes") == "1";
+  RecordingStore& store = store_;
+  RunOffLoop<HttpReply>(
+      [&store, camera, from = *from, to = *to, keyframes_only] {
+        auto mp4 = store.Mp4(camera, from, to, keyframes_only);
+        if (!mp4.ok()) return Text(HttpStatusOf(mp4.error().code), mp4.error().message);
+        return HttpReply{200, "video/mp4", std::move(mp4.value())};
+      },
+      [respond](HttpReply reply) { respond(std::move(reply)); }, alive_);
+}
+
+}  // namespace xl::ingest
