@@ -3,9 +3,10 @@
 //   xl-router [--workers ENDPOINT] [--clients ENDPOINT] [--control ENDPOINT] [--media ENDPOINT] [--video ENDPOINT]
 //   [--http ADDR:PORT]
 //             [--rtsp ADDR:PORT] [--rtsp-threads N] [--rtsp-merge-ms N] [--rtsp-session-timeout-s N]
-//             [--rtsp-max-players N] [--db FILE] [--regions FILE] [--worker-timeout-s N]
+//             [--rtsp-max-players N] [--db FILE] [--exports DIR] [--regions FILE] [--worker-timeout-s N]
 //             [--overdue-s N] [--key FILE] [--insecure-no-curve] [--worker-http ID=URL]...
 //             [--session-max-s N] [--tls-cert FILE --tls-key FILE] [--gb-upper FILE]
+//   --exports: where evidence exports are kept (default: exports/ beside the database).
 //   --gb-upper: report to a GB/T 28181 upper platform as its lower platform (router/gb_upward/).
 //   Every ZeroMQ endpoint binds loopback unless given, and speaks CURVE with the key pair in
 //   --key (default: router.key beside the database; created on first start).
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
                    "their own region; create users in the desk or with `xl user add`\n";
       return 2;
     } else if (!std::strcmp(arg, "--db") && (value = next())) config.database = value;
+    else if (!std::strcmp(arg, "--exports") && (value = next())) config.exports_dir = value;
     else if (!std::strcmp(arg, "--key") && (value = next())) config.key_file = value;
     else if (!std::strcmp(arg, "--tls-cert") && (value = next())) config.http_tls.cert_file = value;
     else if (!std::strcmp(arg, "--tls-key") && (value = next())) config.http_tls.key_file = value;
@@ -108,7 +110,7 @@ int main(int argc, char** argv) {
                    "--parent-key "
                    "KEY|FILE] [--gb-upper FILE] [--http ADDR:PORT] [--rtsp ADDR:PORT] [--rtsp-threads N] "
                    "[--rtsp-merge-ms N] "
-                   "[--rtsp-session-timeout-s N] [--rtsp-max-players N] [--db FILE] [--regions "
+                   "[--rtsp-session-timeout-s N] [--rtsp-max-players N] [--db FILE] [--exports DIR] [--regions "
                    "FILE] [--worker-timeout-s N] [--overdue-s N] [--key FILE] [--insecure-no-curve] [--worker-http "
                    "ID=URL] [--session-max-s N] [--tls-cert FILE --tls-key FILE] [--retain-days N] [--retain-mb N]\n";
       return 2;

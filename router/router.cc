@@ -8,6 +8,7 @@
 #include <glib.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -26,7 +27,8 @@
 
 namespace xl::router {
 
-constexpr int kClipFetchTimeoutS = 30;  // a worker slower than this to send a clip: 502
+constexpr int kClipFetchTimeoutS = 30;        // a worker slower than this to send a clip: 502
+constexpr int kRecordingFetchTimeoutS = 120;  // a worker slower than this with a recording (30 min at most): 503
 
 namespace {
 constexpr int kMaxBatch = 512;        // worker messages handled per loop turn
@@ -264,8 +266,20 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
       self->clips_->Fetch(*place, event, std::move(done));
     });
   }
+  const std::string exports_dir = !config.exports_dir.empty()
+                                      ? config.exports_dir
+                                      : (std::filesystem::path(config.database).parent_path() / "exports").string();
+  auto exports = ExportLog::Open(config.database, exports_dir);
+  if (!exports.ok()) return exports.error();
+  r->exports_ = std::move(exports.value());
+  r->recordings_ = std::make_unique<RecordingDesk>(
+      RecordingDesk::Sources{*r->desk_api_, r->control_, *r->log_, *r->desk_, *r->exports_,
+                             [self](const std::string& camera) { return self->RegionOf(camera); },
+                             [self](const std::string& camera) { return self->store_->Find(camera) != nullptr; }},
+      kRecordingFetchTimeoutS);
   r->http_->RouteAsync("/api/", [self](const HttpRequest& req, HttpServer::Responder respond) {
     if (auto clip = ClipProxy::ClipRequest(req)) return self->clips_->Serve(req, *clip, std::move(respond));
+    if (RecordingDesk::Handles(req)) return self->recordings_->Serve(req, std::move(respond));
     if (auto reply = self->ApiReply(req, respond)) respond(std::move(*reply));
   });
   // Prometheus shows a bearer token (XL_METRICS_TOKEN); a person, a desk session.
@@ -420,6 +434,7 @@ void Router::DrainWorkers(int64_t now_ms, std::vector<wire::Alert>* batch,
         if (!sender->empty() && env.status().worker() != *sender) break;
         states_.SetWorkerCpu(env.status().worker(), env.status().cpu_cores());
         OnWorkerOutbox(env.status().worker(), env.status().outbox());
+        OnWorkerRecording(env.status().worker(), env.status().recording());
         for (const wire::Camera& c : env.status().cameras()) {
           if (AssignedTo(c.id(), *sender)) states_.Update(c, now_ms);
         }
@@ -518,6 +533,8 @@ constexpr const char* kLogDiskFull = "alert_log_disk_full";
 constexpr const char* kLogUnwritable = "alert_log_unwritable";
 // A worker's outbox is nearly full: "worker_outbox_full:<worker>".
 const std::string kOutboxFull = "worker_outbox_full:";
+// A worker's recording has stopped (disk full, folder gone): "recording_stopped:<worker>".
+const std::string kRecordingStopped = "recording_stopped:";
 }  // namespace
 
 void Router::RaiseProblem(const std::string& key, const std::string& text) {
@@ -598,6 +615,16 @@ void Router::OnWorkerOutbox(const std::string& worker, const wire::OutboxStatus&
   if (text) {
     RaiseProblem(key, *text);
   } else {
+    ClearProblem(key);
+  }
+}
+
+void Router::OnWorkerRecording(const std::string& worker, const wire::RecordingStatus& recording) {
+  const std::string key = kRecordingStopped + worker;
+  if (recording.enabled() && !recording.problem().empty()) {
+    RaiseProblem(key, "worker " + worker + ": recording stopped: " + recording.problem());
+  } else if (problems_.Has(key)) {
+    spdlog::info("router: worker {} records again", worker);
     ClearProblem(key);
   }
 }
@@ -932,7 +959,10 @@ void Router::Run(const std::atomic<bool>& stop) {
     if (items[5].revents & ZMQ_POLLIN) DrainVideo(now);
     if (auto lost = states_.Expire(now); !lost.workers.empty()) {
       EndOpenEvents(lost.cameras, "worker lost");
-      for (const std::string& w : lost.workers) ClearProblem(kOutboxFull + w);
+      for (const std::string& w : lost.workers) {
+        ClearProblem(kOutboxFull + w);
+        ClearProblem(kRecordingStopped + w);
+      }
     }
     control_.Pump(now);
     const std::set<std::string> wanted = relay_.Wanted(now);

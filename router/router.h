@@ -31,6 +31,8 @@
 #include "router/live/live_relay.h"
 #include "router/live/rtsp_out.h"
 #include "router/live/websocket_out.h"
+#include "router/recordings/export_log.h"
+#include "router/recordings/recording_desk.h"
 #include "router/registry/camera_store.h"
 #include "router/registry/registry_api.h"
 #include "router/system_problems.h"
@@ -56,8 +58,9 @@ struct RouterConfig {
   TlsFiles http_tls;                       // with a certificate: HTTPS only, cookies Secure
   RtspOutConfig rtsp;                      // live RTSP re-serve
   std::string database = "xueliang.db";
-  std::string admin_password;                       // with no desk users yet: creates user "admin" with it
-  std::string metrics_token;                        // /metrics also answers "Authorization: Bearer <it>" (Prometheus)
+  std::string exports_dir;     // evidence exports (router/recordings/export_log.h); "": exports/ beside the database
+  std::string admin_password;  // with no desk users yet: creates user "admin" with it
+  std::string metrics_token;   // /metrics also answers "Authorization: Bearer <it>" (Prometheus)
   int64_t session_max_ms = 12LL * 3600 * 1000;      // a desk session ends this long after login, however used
   int64_t overdue_ms = 5 * 60 * 1000;               // a desk alert not acknowledged this long is overdue
   std::map<std::string, std::string> region_names;  // region code → name (the desk's tree)
@@ -119,6 +122,9 @@ class Router {
   void OnAlertLogWritten();
   // A worker's status told how full its outbox is: a problem while it is nearly full.
   void OnWorkerOutbox(const std::string& worker, const wire::OutboxStatus& outbox);
+  // A worker's status told how its recording goes: a problem while it has stopped ("recording
+  // stopped: disk full: …"), cleared once it records again.
+  void OnWorkerRecording(const std::string& worker, const wire::RecordingStatus& recording);
   // Raises (logged when new) or clears (logged) a system problem, and tells the desks.
   void RaiseProblem(const std::string& key, const std::string& text);  // since: now (wall clock)
   void ClearProblem(const std::string& key);
@@ -173,6 +179,8 @@ class Router {
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<DeskFeed> feed_;    // after http_: it serves on it
   std::unique_ptr<ClipProxy> clips_;  // after http_: its pending requests are answered first
+  std::unique_ptr<ExportLog> exports_;
+  std::unique_ptr<RecordingDesk> recordings_;  // after http_, like clips_
   std::unique_ptr<RtspOut> rtsp_;
   std::unique_ptr<WebSocketOut> websockets_;
   std::unique_ptr<KeyApi> key_api_;

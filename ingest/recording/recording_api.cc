@@ -57,7 +57,7 @@ void RecordingApi::Serve(const HttpRequest& request, HttpServer::Responder respo
       [&store, camera, from = *from, to = *to, keyframes_only] {
         auto mp4 = store.Mp4(camera, from, to, keyframes_only);
         if (!mp4.ok()) return Text(HttpStatusOf(mp4.error().code), mp4.error().message);
-        return HttpReply{200, "video/mp4", std::move(mp4.value())};
+        return HttpReply{200, "video/mp4", std::move(mp4->mp4), {{"X-Start-Ms", std::to_string(mp4->start_ms)}}};
       },
       [respond](HttpReply reply) { respond(std::move(reply)); }, alive_);
 }

@@ -6,8 +6,9 @@
 //        "end_reason", "keyframes_ms": [...]}]}, oldest first; "end_reason" non-empty where
 //        the recording stopped after the segment (a gap follows)
 //   GET /recordings/<camera>/mp4?from=MS&to=MS[&keyframes=1]
-//       the range as one fragmented MP4 (RecordingStore::Mp4); 404 when nothing is recorded
-//       there, 400 for a bad or too long range
+//       the range as one fragmented MP4 (RecordingStore::Mp4), header X-Start-Ms: the wall
+//       clock of its first frame (time 0 in the file); 404 when nothing is recorded there, 400
+//       for a bad or too long range
 //
 // Times are wall-clock milliseconds. Files are read off the loop (GLib's thread pool).
 #pragma once

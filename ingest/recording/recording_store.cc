@@ -100,7 +100,7 @@ std::unique_ptr<RecordingStore::Recorder> RecordingStore::Open(const std::string
     std::lock_guard lock(mu_);
     key = next_key_++;
   }
-  Item item{ItemKind::kOpen, key};
+  Item item{ItemKind::kOpen, key, nullptr};
   item.text = camera_id;
   item.label = label;
   item.config = config;
@@ -296,7 +296,10 @@ void RecordingStore::CloseSegment(Camera& camera, const std::string& reason) {
   SegmentIndex::Progress p{camera.segment_id, camera.file->start_ms(), camera.file->end_ms(), camera.file->bytes(),
                            camera.file->keyframes_ms()};
   if (Status s = index_->Close(p, reason); !s.ok()) {
-    spdlog::warn("camera {}: recordings index: {}", camera.label, s.message());
+    // The index's disk is full too: closed once it takes writes again (Tick), so the gap
+    // keeps its reason.
+    spdlog::warn("camera {}: recordings index: {}; closing the segment later", camera.label, s.message());
+    unclosed_.push_back({p, reason});
   }
   camera.file.reset();
   std::lock_guard lock(mu_);
@@ -317,6 +320,9 @@ void RecordingStore::Tick(int64_t now_ms) {
                         camera.file->keyframes_ms()});
   }
   if (index_) index_->Update(progress);
+  while (index_ && !unclosed_.empty() && index_->Close(unclosed_.front().first, unclosed_.front().second).ok()) {
+    unclosed_.pop_front();
+  }
   const int64_t free = FreeBytes(config_.dir);
   free_bytes_ = free;
   std::string problem;
@@ -460,8 +466,8 @@ std::vector<Segment> RecordingStore::Segments(const std::string& camera, int64_t
   return index_->Overlapping(camera, from_ms, to_ms);
 }
 
-Result<std::string> RecordingStore::Mp4(const std::string& camera, int64_t from_ms, int64_t to_ms,
-                                        bool keyframes_only) const {
+Result<RecordingStore::Range> RecordingStore::Mp4(const std::string& camera, int64_t from_ms, int64_t to_ms,
+                                                  bool keyframes_only) const {
   if (to_ms <= from_ms) return InvalidArgument("the range ends before it starts");
   if (to_ms - from_ms > kMaxReadMs) {
     return InvalidArgument("at most " + std::to_string(kMaxReadMs / 60000) + " minutes per request");
@@ -517,7 +523,7 @@ Result<std::string> RecordingStore::Mp4(const std::string& camera, int64_t from_
     out += writer.Fragment(fmp4::Sample{unit, at[k].wall_us + (x.pts_us - x.dts_us), at[k].wall_us, x.keyframe});
   }
   if (!writer.ready()) return NotFound("nothing recorded of camera " + camera + " in that range");
-  return out;
+  return Range{std::move(out), at[*start].wall_us / 1000};
 }
 
 // ---- state ----

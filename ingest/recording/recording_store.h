@@ -74,11 +74,16 @@ class RecordingStore {
   // Reads (any thread).
   std::vector<Segment> Segments(const std::string& camera, int64_t from_ms, int64_t to_ms) const;
   // The recording of `camera` over [from_ms, to_ms) as one fragmented MP4, starting at the
-  // keyframe at or before from_ms; only keyframes when `keyframes_only`. Wall-clock decode
-  // times (a gap in the recording is a gap in the file). kNotFound when nothing is recorded
-  // there; kInvalidArgument for a range longer than kMaxReadMs.
+  // keyframe at or before from_ms; only keyframes when `keyframes_only`. Its times start at 0
+  // at `start_ms` (wall clock) and follow the recording's (a gap in the recording is a gap in
+  // the file). kNotFound when nothing is recorded there; kInvalidArgument for a range longer
+  // than kMaxReadMs.
   static constexpr int64_t kMaxReadMs = 30 * 60 * 1000;
-  Result<std::string> Mp4(const std::string& camera, int64_t from_ms, int64_t to_ms, bool keyframes_only) const;
+  struct Range {
+    std::string mp4;
+    int64_t start_ms = 0;  // wall clock of its first frame
+  };
+  Result<Range> Mp4(const std::string& camera, int64_t from_ms, int64_t to_ms, bool keyframes_only) const;
 
   struct Health {
     bool enabled = false;
@@ -150,6 +155,7 @@ class RecordingStore {
 
   std::mutex write_mu_;            // the writer state below (the writer thread, or a test's call)
   std::map<int, Camera> cameras_;  // by recorder key
+  std::deque<std::pair<SegmentIndex::Progress, std::string>> unclosed_;  // closes the index could not write yet
   int64_t last_retention_ms_ = 0, last_check_ms_ = 0, last_probe_ms_ = 0;
   std::thread thread_;  // last: starts after everything above exists
 };

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS events(
   ended INTEGER NOT NULL,
   last_seq INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS events_by_last ON events(last_seq);
+CREATE INDEX IF NOT EXISTS events_by_camera ON events(camera_id, start_ms);
 CREATE TRIGGER IF NOT EXISTS alerts_to_events AFTER INSERT ON alerts BEGIN
   INSERT INTO events(alert_id, camera_id, region, kind, start_ms, ended, last_seq)
   VALUES(NEW.alert_id, NEW.camera_id, NEW.region, NEW.kind, NEW.time_ms, NEW.phase = 'end', NEW.seq)
@@ -57,6 +58,17 @@ CREATE TABLE IF NOT EXISTS delivery_marks(
   stream INTEGER NOT NULL,
   seq INTEGER NOT NULL);
 )sql";
+// A row of the events table as (alert_id, camera_id, region, kind, start_ms, ended, last_seq).
+EventSummary SummaryOf(sqlite3_stmt* r) {
+  return {ColumnText(r, 0),
+          ColumnText(r, 1),
+          ColumnText(r, 2),
+          ColumnText(r, 3),
+          sqlite3_column_int64(r, 4),
+          sqlite3_column_int(r, 5) != 0,
+          uint64_t(sqlite3_column_int64(r, 6))};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<AlertLog>> AlertLog::Open(const std::string& path) {
@@ -265,11 +277,24 @@ Result<std::vector<EventSummary>> AlertLog::RecentEvents(int limit, uint64_t bef
   sqlite3_bind_int(q->get(), 2, limit);
   std::vector<EventSummary> out;
   int rc;
-  while ((rc = sqlite3_step(q->get())) == SQLITE_ROW) {
-    sqlite3_stmt* r = q->get();
-    out.push_back({ColumnText(r, 0), ColumnText(r, 1), ColumnText(r, 2), ColumnText(r, 3), sqlite3_column_int64(r, 4),
-                   sqlite3_column_int(r, 5) != 0, uint64_t(sqlite3_column_int64(r, 6))});
-  }
+  while ((rc = sqlite3_step(q->get())) == SQLITE_ROW) out.push_back(SummaryOf(q->get()));
+  if (rc != SQLITE_DONE) return Internal(std::string("alert log: ") + sqlite3_errmsg(db_));
+  return out;
+}
+
+Result<std::vector<EventSummary>> AlertLog::EventsOf(const std::string& camera_id, int64_t from_ms, int64_t to_ms,
+                                                     int limit) {
+  auto q = PrepareSql(db_,
+                      "SELECT alert_id, camera_id, region, kind, start_ms, ended, last_seq FROM events "
+                      "WHERE camera_id = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms LIMIT ?");
+  if (!q.ok()) return q.error();
+  BindText(q->get(), 1, camera_id);
+  sqlite3_bind_int64(q->get(), 2, from_ms);
+  sqlite3_bind_int64(q->get(), 3, to_ms);
+  sqlite3_bind_int(q->get(), 4, limit);
+  std::vector<EventSummary> out;
+  int rc;
+  while ((rc = sqlite3_step(q->get())) == SQLITE_ROW) out.push_back(SummaryOf(q->get()));
   if (rc != SQLITE_DONE) return Internal(std::string("alert log: ") + sqlite3_errmsg(db_));
   return out;
 }

@@ -55,6 +55,8 @@ class AlertLog {
   // The newest `limit` events by their latest message, newest first; with `before_seq`, only
   // events whose latest message is older than it (the next page).
   Result<std::vector<EventSummary>> RecentEvents(int limit, uint64_t before_seq = UINT64_MAX);
+  // Up to `limit` events of `camera_id` that started in [from_ms, to_ms), oldest first.
+  Result<std::vector<EventSummary>> EventsOf(const std::string& camera_id, int64_t from_ms, int64_t to_ms, int limit);
   // The latest message of every event of `camera_id` not ended yet.
   Result<std::vector<wire::Alert>> OpenEventsOf(const std::string& camera_id);
   // Every message of event `alert_id` in order; empty when there is no such event.

@@ -22,6 +22,7 @@
 //   GET  /api/desk/alerts/<id>
 //   GET  /api/desk/alerts/<id>/snapshot   → the event's latest snapshot (image/jpeg)
 //   GET  /api/desk/alerts/<id>/clip       → the event's MP4 (router/desk/clip_proxy.h)
+//   GET  /api/desk/recordings/…, /api/desk/exports… → router/recordings/recording_desk.h
 //   POST /api/desk/ptz {camera, action, speed, preset} → a PTZ command to a GB28181 camera,
 //                                                        here or below (down the links)
 //   POST /api/desk/alerts/<id>/<ack|dispatch|handle|close> {note, unit}

@@ -257,20 +257,23 @@ TEST(Security, StrangersGetNothingFromAnyPortAndTheSystemKeepsWorking) {
                                  "interleaved=0-1\r\n\r\n"),
             "RTSP/1.0 401 Unauthorized");
   // Router HTTP: every API and the metrics need a session (or the scraper's token).
-  for (const auto& [method, path] :
-       std::vector<std::pair<std::string, std::string>>{{"GET", "/api/desk/alerts"},
-                                                        {"GET", "/api/desk/cameras"},
-                                                        {"GET", "/api/cameras"},
-                                                        {"GET", "/api/workers"},
-                                                        {"GET", "/api/keys"},
-                                                        {"PATCH", "/api/keys?public_key=k"},
-                                                        {"GET", "/api/links"},
-                                                        {"GET", "/api/live"},
-                                                        {"GET", "/api/users"},
-                                                        {"GET", "/metrics"},
-                                                        {"POST", "/api/desk/ptz"},
-                                                        {"POST", "/api/cameras"},
-                                                        {"POST", "/api/import"}}) {
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/api/desk/alerts"},
+           {"GET", "/api/desk/cameras"},
+           {"GET", "/api/cameras"},
+           {"GET", "/api/workers"},
+           {"GET", "/api/keys"},
+           {"PATCH", "/api/keys?public_key=k"},
+           {"GET", "/api/links"},
+           {"GET", "/api/live"},
+           {"GET", "/api/users"},
+           {"GET", "/metrics"},
+           {"POST", "/api/desk/ptz"},
+           {"GET", "/api/desk/recordings/" + std::string(kVillageA) + "?from=0&to=1"},
+           {"GET", "/api/desk/exports"},
+           {"POST", "/api/desk/exports"},
+           {"POST", "/api/cameras"},
+           {"POST", "/api/import"}}) {
     auto r = HttpCall(method, sys.HttpBase() + path, method == "POST" ? "{}" : "");
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->status, 401) << method << " " << path << ": " << r->body;
@@ -285,8 +288,12 @@ TEST(Security, StrangersGetNothingFromAnyPortAndTheSystemKeepsWorking) {
   }
   // Worker HTTP: clips, PTZ and the device list answer only the router's token.
   const std::string worker_base = "http://127.0.0.1:" + std::to_string(worker_http);
-  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
-           {"GET", "/clips/x.mp4"}, {"POST", "/gb28181/ptz"}, {"GET", "/gb28181/devices"}, {"GET", "/metrics"}}) {
+  for (const auto& [method, path] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", "/clips/x.mp4"},
+                                                        {"GET", "/recordings/x?from=0&to=1"},
+                                                        {"POST", "/gb28181/ptz"},
+                                                        {"GET", "/gb28181/devices"},
+                                                        {"GET", "/metrics"}}) {
     auto r = HttpCall(method, worker_base + path, method == "POST" ? "{}" : "");
     ASSERT_TRUE(r.ok()) << path;
     EXPECT_EQ(r->status, 401) << method << " " << path << ": " << r->body;

@@ -72,6 +72,58 @@ Probe ProbeFile(const std::string& path) {
   return probe;
 }
 
+namespace {
+// What `cmd` writes on stdout; `ok` false when it exits non-zero.
+std::string Output(const std::string& cmd, bool* ok) {
+  std::string text;
+  FILE* out = popen(cmd.c_str(), "r");
+  if (!out) {
+    *ok = false;
+    return text;
+  }
+  char chunk[65536];
+  while (size_t n = fread(chunk, 1, sizeof chunk, out)) text.append(chunk, n);
+  *ok = pclose(out) == 0;
+  return text;
+}
+}  // namespace
+
+std::vector<std::string> GreyFrames(const std::string& path, int width, int height) {
+  bool ok = false;
+  const std::string raw =
+      Output("ffmpeg -v error -i '" + path + "' -vsync passthrough -vf scale=" + std::to_string(width) + ":" +
+                 std::to_string(height) + " -pix_fmt gray -f rawvideo - 2>/dev/null",
+             &ok);
+  std::vector<std::string> frames;
+  const size_t size = size_t(width) * size_t(height);
+  if (!ok) return frames;
+  for (size_t at = 0; at + size <= raw.size(); at += size) frames.push_back(raw.substr(at, size));
+  return frames;
+}
+
+std::vector<double> FrameTimes(const std::string& path) {
+  bool ok = false;
+  const std::string text = Output(
+      "ffprobe -v error -select_streams v:0 -show_entries frame=pts_time -of csv=p=0 '" + path + "' 2>/dev/null", &ok);
+  std::vector<double> times;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty()) times.push_back(std::atof(line.c_str()));
+  }
+  return times;
+}
+
+double Psnr(const std::string& a, const std::string& b) {
+  if (a.size() != b.size() || a.empty()) return 0;
+  double sum = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double d = double(uint8_t(a[i])) - double(uint8_t(b[i]));
+    sum += d * d;
+  }
+  if (sum == 0) return 99;
+  return 10 * std::log10(255.0 * 255.0 / (sum / double(a.size())));
+}
+
 std::string StreetWithPassersBy(const std::string& dir) {
   const std::string clip = dir + "/street.mp4";
   const std::string cmd = "ffmpeg -v error -y -i '" + Fixture("vtest.avi") +

@@ -27,6 +27,14 @@ struct Probe {
 };
 Probe ProbeFile(const std::string& path);
 
+// The decoded pictures of `path`'s first video stream, each as 8-bit grey `width`×`height`
+// (scaled), in order; empty when it cannot be decoded.
+std::vector<std::string> GreyFrames(const std::string& path, int width, int height);
+// The presentation time (seconds, as the file stores it) of each decoded picture of `path`.
+std::vector<double> FrameTimes(const std::string& path);
+// PSNR in dB of two grey pictures of the same size (99 when identical).
+double Psnr(const std::string& a, const std::string& b);
+
 // vtest.avi as a camera would send it: H.264 640×360 at `fps`, a keyframe every 30 frames,
 // no B-frames, in an MP4 made by ffmpeg in `dir`. Returns its path; "" (after printing why)
 // when it cannot be made.

@@ -160,20 +160,21 @@ TEST(Recording, SegmentsFollowEachOtherAtKeyframesAndARangeReadsBackFromTheKeyfr
   const int64_t from = t0 + 13500, to = from + 15000;
   auto mp4 = store.Mp4(kCamera, from, to, false);
   ASSERT_TRUE(mp4.ok()) << mp4.error().message;
-  auto read = fmp4::Fmp4File::Parse(mp4.value());
+  auto read = fmp4::Fmp4File::Parse(mp4->mp4);
   ASSERT_TRUE(read.ok());
   ASSERT_FALSE(read->samples().empty());
   EXPECT_TRUE(read->samples().front().keyframe);
+  EXPECT_NEAR(double(mp4->start_ms), double(t0 + 12000), 1);
   const auto& last = read->samples().back();
   EXPECT_NEAR(double(last.dts_us + last.duration_us) / 1e6, 15 + 1.5, 0.15);
   // A file ffprobe reads, as long as that.
   const std::string out = config.dir + "/range.mp4";
-  std::ofstream(out, std::ios::binary) << mp4.value();
+  std::ofstream(out, std::ios::binary) << mp4->mp4;
   EXPECT_NEAR(test::ProbeFile(out).duration_s, 16.5, 0.3);
   // Keyframes only: one every 2 s.
   auto fast = store.Mp4(kCamera, from, to, true);
   ASSERT_TRUE(fast.ok());
-  auto fast_read = fmp4::Fmp4File::Parse(fast.value());
+  auto fast_read = fmp4::Fmp4File::Parse(fast->mp4);
   ASSERT_TRUE(fast_read.ok());
   EXPECT_EQ(fast_read->samples().size(), 9u);  // 12, 14, … 28 s
   for (const auto& s : fast_read->samples()) EXPECT_TRUE(s.keyframe);
@@ -194,7 +195,7 @@ TEST(Recording, H265IsRecordedAsItCame) {
   store.Flush();
   auto mp4 = store.Mp4(kCamera, t0 + 5000, t0 + 10000, false);
   ASSERT_TRUE(mp4.ok()) << mp4.error().message;
-  auto read = fmp4::Fmp4File::Parse(mp4.value());
+  auto read = fmp4::Fmp4File::Parse(mp4->mp4);
   ASSERT_TRUE(read.ok());
   EXPECT_EQ(read->codec(), h26x::Codec::kH265);
   EXPECT_EQ(read->samples().size(), 60u);  // from the keyframe at 4 s to 9.9 s, at 10 fps
@@ -232,7 +233,7 @@ TEST(Recording, ASegmentLeftOpenByACrashClosesAtItsLastWholeFragment) {
   EXPECT_EQ(int64_t(fs::file_size(copy + "/" + segments[0].path)), segments[0].bytes);
   auto mp4 = store.Mp4(kCamera, t0 + 10000, t0 + 20000, false);
   ASSERT_TRUE(mp4.ok());
-  EXPECT_EQ(fmp4::Fmp4File::Parse(mp4.value())->samples().size(), 54u);  // 10.0 … 15.3 s
+  EXPECT_EQ(fmp4::Fmp4File::Parse(mp4->mp4)->samples().size(), 54u);  // 10.0 … 15.3 s
 }
 
 TEST(Recording, RetentionByAgeKeepsEventsLongerAndTheBudgetTakesTheOldestFirst) {

@@ -11,6 +11,10 @@
 //   xl [--api URL] status [--all]
 //   xl [--api URL] worker ls
 //   xl [--api URL] live ID --out FILE.mp4 [--seconds S]   record live fMP4 over WebSocket
+//   xl [--api URL] rec ls CAMERA [--from T] [--to T]  recorded ranges and gaps (default: the last day)
+//   xl [--api URL] rec export CAMERA --from T --to T --out FILE.mp4
+//                                                  an evidence export (≤ 30 min) and its manifest (FILE.json);
+//                                                  T: 2026-12-03T03:10:00 (local), -30m, now, or ms
 //   xl key gen --out FILE                          a new CURVE key pair (mode 0600); prints its public key
 //   xl [--api URL] key ls                          the router's public key and the registered keys
 //   xl [--api URL] key add (worker ID | user NAME) KEY|FILE   let a worker or a user's client in
@@ -44,6 +48,7 @@
 #include <thread>
 
 #include <libsoup/soup.h>
+#include <sodium.h>
 
 #include "common/cli.h"
 #include "common/http_client.h"
@@ -62,6 +67,7 @@ constexpr const char* kUsage =
     " [--enabled true|false] [--profile JSON] |\n"
     "          camera rm ID | import FILE.csv [--dry-run] [--wait S] | status [--all] | worker ls |\n"
     "          live ID --out FILE.mp4 [--seconds S] | link ls |\n"
+    "          rec ls CAMERA [--from T] [--to T] | rec export CAMERA --from T --to T --out FILE.mp4 |\n"
     "          key gen --out FILE | key ls | key add (worker ID | user NAME) KEY|FILE |\n"
     "          key add child SITE KEY|FILE --prefix REGION [--live-kbps N] | key budget KEY|FILE KBPS |\n"
     "          key rm KEY|FILE |\n"
@@ -476,6 +482,129 @@ int User(const Cli& cli, const std::vector<std::string>& args) {
 
 }  // namespace
 
+// A time on the command line as wall-clock ms: "2026-12-03T03:10:00" or "2026-12-03 03:10"
+// (local time), "now", "-90s" / "-30m" / "-2h" / "-1d" (before now), or milliseconds since 1970.
+std::optional<int64_t> ParseWhen(const std::string& s) {
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  if (s == "now") return now;
+  if (s.size() >= 3 && s[0] == '-') {
+    const auto n = xl::ParseIntArg(s.substr(1, s.size() - 2), 0, 100000000);
+    const char unit = s.back();
+    const int64_t scale = unit == 's' ? 1000 : unit == 'm' ? 60000 : unit == 'h' ? 3600000 : unit == 'd' ? 86400000 : 0;
+    if (!n || !scale) return std::nullopt;
+    return now - *n * scale;
+  }
+  if (s.find_first_not_of("0123456789") == std::string::npos) {
+    return xl::ParseIntArg(s, 0, INT64_MAX);
+  }
+  std::tm tm{};
+  for (const char* format : {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"}) {
+    tm = {};
+    const char* end = strptime(s.c_str(), format, &tm);
+    if (end && *end == '\0') {
+      tm.tm_isdst = -1;
+      const std::time_t t = std::mktime(&tm);
+      if (t == -1) return std::nullopt;
+      return int64_t(t) * 1000;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string When(int64_t ms) {
+  const std::time_t t = std::time_t(ms / 1000);
+  std::tm local{};
+  localtime_r(&t, &local);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
+  return text;
+}
+
+std::string Length(int64_t ms) {
+  char text[32];
+  const int64_t s = (ms + 500) / 1000;
+  std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60),
+                (long long)(s % 60));
+  return text;
+}
+
+// xl rec ls CAMERA --from T --to T | xl rec export CAMERA --from T --to T --out FILE.mp4
+int Rec(const Cli& cli, const std::vector<std::string>& args) {
+  if (args.size() < 3) return 2;
+  const std::string sub = args[1], camera = args[2];
+  std::optional<int64_t> from, to;
+  std::string out;
+  for (size_t i = 3; i + 1 < args.size(); i += 2) {
+    if (args[i] == "--from") from = ParseWhen(args[i + 1]);
+    else if (args[i] == "--to") to = ParseWhen(args[i + 1]);
+    else if (args[i] == "--out") out = args[i + 1];
+    else return 2;
+  }
+  if ((args.size() - 3) % 2) return 2;
+  if (!from) from = ParseWhen(sub == "ls" ? "-1d" : "");
+  if (!to) to = ParseWhen("now");
+  if (!from || !to || *to <= *from) {
+    std::cerr << "xl: give --from and --to (2026-12-03T03:10:00, -30m, now or ms), from before to\n";
+    return 2;
+  }
+  if (sub == "ls") {
+    auto r = cli.Call(
+        "GET", "/api/desk/recordings/" + camera + "?from=" + std::to_string(*from) + "&to=" + std::to_string(*to));
+    if (!r) return 1;
+    json rows = json::array();
+    for (const json& g : (*r)["ranges"]) {
+      rows.push_back({{"from", When(g["from_ms"])},
+                      {"to", When(g["to_ms"])},
+                      {"length", Length(g["to_ms"].get<int64_t>() - g["from_ms"].get<int64_t>())},
+                      {"what", "recorded"},
+                      {"from_ms", g["from_ms"]}});
+    }
+    for (const json& g : (*r)["gaps"]) {
+      rows.push_back({{"from", When(g["from_ms"])},
+                      {"to", When(g["to_ms"])},
+                      {"length", Length(g["to_ms"].get<int64_t>() - g["from_ms"].get<int64_t>())},
+                      {"what", "gap: " + g["reason"].get<std::string>()},
+                      {"from_ms", g["from_ms"]}});
+    }
+    std::sort(rows.begin(), rows.end(),
+              [](const json& a, const json& b) { return a["from_ms"].get<int64_t>() < b["from_ms"].get<int64_t>(); });
+    Table(rows, {{"from", "FROM"}, {"to", "TO"}, {"length", "LENGTH"}, {"what", "WHAT"}});
+    std::cout << (*r)["alerts"].size() << " alerts in the range\n";
+    for (const json& u : (*r)["unreachable"]) {
+      std::cout << "worker " << Cell(u["worker"]) << " not asked: " << Cell(u["reason"]) << "\n";
+    }
+    return 0;
+  }
+  if (sub != "export" || out.empty()) return 2;
+  auto made =
+      cli.Call("POST", "/api/desk/exports", xl::JsonText(json{{"camera", camera}, {"from_ms", *from}, {"to_ms", *to}}));
+  if (!made) return 1;
+  const std::string id = (*made)["export"];
+  auto file = xl::HttpCall("GET", cli.api + "/api/desk/exports/" + id + ".mp4", "", "", 300, {{"Cookie", cli.cookie}});
+  if (!file.ok() || file->status != 200) {
+    std::cerr << "xl: export " << id << " made, but its download failed: "
+              << (file.ok() ? "HTTP " + std::to_string(file->status) : file.error().message) << "\n";
+    return 1;
+  }
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(file->body.data()), file->body.size());
+  char hex[2 * crypto_hash_sha256_BYTES + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  if ((*made)["sha256"] != hex) {
+    std::cerr << "xl: export " << id << ": the downloaded file's SHA-256 " << hex << " is not the manifest's "
+              << Cell((*made)["sha256"]) << "\n";
+    return 1;
+  }
+  const std::string manifest_path = (out.ends_with(".mp4") ? out.substr(0, out.size() - 4) : out) + ".json";
+  std::ofstream(out, std::ios::binary) << file->body;
+  std::ofstream(manifest_path) << made->dump(2) << "\n";
+  std::cout << "export " << id << ": " << out << " (" << file->body.size() << " bytes, sha256 " << hex
+            << ", matches the manifest), manifest " << manifest_path << "\n";
+  return 0;
+}
+
 int main(int argc, char** argv) {
   Cli cli;
   std::vector<std::string> args;
@@ -556,6 +685,10 @@ int main(int argc, char** argv) {
       return usage();
     }
     return Live(cli, sub, args[3], seconds);
+  }
+  if (cmd == "rec") {
+    int rc = Rec(cli, args);
+    return rc == 2 ? usage() : rc;
   }
   if (cmd == "key") {
     int rc = Key(cli, args);

@@ -1,0 +1,354 @@
+// Continuous recording end to end: xl-camsim serves vtest.avi (H.264, 10 fps), xl-ingest
+// records it in 10 s segments, the router shows the timeline, plays ranges back and exports
+// evidence. What an operator relies on:
+// - the timeline is one range while the camera streamed, a gap with its reason while the
+//   camera was gone, and a gap "worker stopped unexpectedly" where the worker was killed -9
+//   (at most the last 2 s before the kill missing, the rest of that segment playable);
+// - a range played back shows the source's pictures at that time (PSNR against the clip);
+// - an export is one MP4 of the asked length (± one GOP) whose SHA-256 is the manifest's, and
+//   it is in the audit log; `xl rec ls` and `xl rec export` do the same from the command line;
+// - an operator of another village sees none of it;
+// - a disk budget removes the oldest segments first; a full disk stops recording with a
+//   problem on the desk, and recording resumes by itself once there is room.
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/clock.h"
+#include "common/http_client.h"
+#include "tests/support/media.h"
+#include "tests/support/process.h"
+#include "tests/support/small_disk.h"
+#include "tests/support/system.h"
+
+namespace xl::test {
+namespace {
+
+using json = nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr const char* kCamera = "33010201001320000071";  // village 3301020100
+constexpr int kFps = 10;
+constexpr int64_t kGopMs = 3000;  // -g 30 at 10 fps
+
+std::string CameraYaml(const System& sys, const std::string& stream, const std::string& record) {
+  return "cameras:\n  - id: \"" + std::string(kCamera) +
+         "\"\n    name: 村口\n    region: \"3301020100\"\n    url: " + sys.RtspUrl(stream) +
+         "\n    username: " + kCamUser + "\n    password: " + kCamPassword +
+         "\n    motion: {enabled: false}\n    faults: {enabled: false}\n    record: " + record + "\n";
+}
+
+std::string Sha256Hex(const std::string& bytes) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  char hex[2 * crypto_hash_sha256_BYTES + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// The router's timeline of the camera over [from, to).
+json Timeline(System& sys, int64_t from, int64_t to, const std::string& cookie = "") {
+  const std::string path =
+      "/api/desk/recordings/" + std::string(kCamera) + "?from=" + std::to_string(from) + "&to=" + std::to_string(to);
+  auto r =
+      cookie.empty() ? sys.Api("GET", path) : HttpCall("GET", sys.HttpBase() + path, "", "", 60, {{"Cookie", cookie}});
+  if (!r.ok() || r->status != 200) return json();
+  return json::parse(r->body, nullptr, false);
+}
+
+std::string Describe(const json& timeline) {
+  std::string out;
+  for (const json& r : timeline["ranges"]) {
+    out += "range " + LocalTime(r["from_ms"], "%T") + "–" + LocalTime(r["to_ms"], "%T") + "; ";
+  }
+  for (const json& g : timeline["gaps"]) {
+    out += "gap " + LocalTime(g["from_ms"], "%T") + "–" + LocalTime(g["to_ms"], "%T") + " (" +
+           g["reason"].get<std::string>() + "); ";
+  }
+  return out;
+}
+
+TEST(Recording, TimelineShowsGapsPlaysTheSourceExportsWithProofAndSurvivesAKill) {
+  System sys("recording");
+  const std::string clip = EncodeVtest640x360(sys.dir(), kFps);
+  ASSERT_FALSE(clip.empty());
+  const std::vector<std::string> source = GreyFrames(clip, 160, 90);
+  ASSERT_GT(source.size(), 500u);
+  auto router = sys.StartRouter();
+  auto camsim = sys.StartCamsim({"gate=" + clip});
+  const std::string recordings = sys.dir() + "/recordings";
+  const int http_port = FreePort();
+  const std::string worker_yaml = CameraYaml(sys, "gate", "{mode: continuous, segment_s: 10}");
+  const std::string worker_keys = "  recordings: {dir: " + recordings + ", min_free_gb: 0.01}\n";
+  auto worker = sys.StartWorker("w1", worker_yaml, http_port, worker_keys);
+  ASSERT_TRUE(WaitUntil([&] { return CountOf(worker->Output(), "recording to") >= 1; }, seconds(60)))
+      << worker->Output();
+
+  // 65 s of recording, then the camera is gone for 20 s.
+  std::this_thread::sleep_for(seconds(65));
+  const int64_t camera_gone_ms = NowMs();
+  camsim->Kill();
+  std::this_thread::sleep_for(seconds(20));
+  const int64_t camera_back_ms = NowMs();
+  camsim = sys.StartCamsim({"gate=" + clip});
+  ASSERT_TRUE(WaitUntil([&] { return CountOf(worker->Output(), "recording to") >= 2; }, seconds(60)))
+      << worker->Output();
+  // 45 s more, then the worker is killed mid-segment and started again.
+  std::this_thread::sleep_for(seconds(45));
+  const int64_t killed_ms = NowMs();
+  worker->Kill();
+  const int recordings_before = CountOf(worker->Output(), "recording to");  // (the log goes on in the same file)
+  worker = sys.StartWorker("w1", worker_yaml, http_port, worker_keys);
+  ASSERT_TRUE(WaitUntil([&] { return CountOf(worker->Output(), "recording to") > recordings_before; }, seconds(60)))
+      << worker->Output();
+  EXPECT_NE(worker->Output().find("left open by the last run closed"), std::string::npos) << worker->Output();
+  std::this_thread::sleep_for(seconds(10));
+
+  const int64_t from = camera_gone_ms - 90000, to = NowMs();
+  json t;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        t = Timeline(sys, from, to);
+        return t.is_object() && t["ranges"].size() >= 3;
+      },
+      seconds(30)))
+      << t.dump();
+  SCOPED_TRACE(Describe(t));
+  ASSERT_EQ(t["ranges"].size(), 3u);
+  const json first = t["ranges"][0], second = t["ranges"][1], third = t["ranges"][2];
+  // One continuous range while the camera streamed (10 s segments joined), ending when it went.
+  EXPECT_GE(first["to_ms"].get<int64_t>() - first["from_ms"].get<int64_t>(), 60000);
+  EXPECT_NEAR(double(first["to_ms"].get<int64_t>()), double(camera_gone_ms), 1000);
+  // The gap while it was gone, with the reason; recording again once it was back.
+  json camera_gap, crash_gap;
+  for (const json& g : t["gaps"]) {
+    if (g["from_ms"] == first["to_ms"]) camera_gap = g;
+    if (g["from_ms"] == second["to_ms"]) crash_gap = g;
+  }
+  ASSERT_TRUE(camera_gap.is_object());
+  EXPECT_NE(camera_gap["reason"].get<std::string>().find("camera offline"), std::string::npos);
+  EXPECT_GE(camera_gap["to_ms"].get<int64_t>(), camera_back_ms);
+  EXPECT_LE(camera_gap["to_ms"].get<int64_t>(), camera_back_ms + 15000);
+  // The kill: at most the last 2 s before it missing, marked as such.
+  ASSERT_TRUE(crash_gap.is_object());
+  EXPECT_EQ(crash_gap["reason"], "worker stopped unexpectedly");
+  EXPECT_GE(second["to_ms"].get<int64_t>(), killed_ms - 2000);
+  EXPECT_LE(second["to_ms"].get<int64_t>(), killed_ms + 500);
+  EXPECT_GT(third["to_ms"].get<int64_t>(), third["from_ms"].get<int64_t>() + 5000);
+
+  // The part of the killed segment before the kill plays.
+  {
+    const int64_t a = second["to_ms"].get<int64_t>() - 6000, b = second["to_ms"].get<int64_t>();
+    auto r = sys.Api("GET", "/api/desk/recordings/" + std::string(kCamera) + "/mp4?from=" + std::to_string(a) +
+                                "&to=" + std::to_string(b));
+    ASSERT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.error().message);
+    std::ofstream(sys.dir() + "/before_kill.mp4", std::ios::binary) << r->body;
+    const Probe p = ProbeFile(sys.dir() + "/before_kill.mp4");
+    ASSERT_TRUE(p.ok);
+    EXPECT_GE(p.frames, 6 * kFps - 2);
+  }
+
+  // Played from a chosen second: that second of the source. The recording began with the
+  // clip's first frame (the camera's stream starts at its first frame); 37.3 s in it shows
+  // frame 373, give or take the stream's start.
+  {
+    const int64_t at = first["from_ms"].get<int64_t>() + 37300;
+    auto r = sys.Api("GET", "/api/desk/recordings/" + std::string(kCamera) + "/mp4?from=" + std::to_string(at) +
+                                "&to=" + std::to_string(at + 2000));
+    ASSERT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.error().message);
+    const std::string played = sys.dir() + "/played.mp4";
+    std::ofstream(played, std::ios::binary) << r->body;
+    int64_t starts_ms = -1;  // the wall clock of the file's time 0
+    for (const auto& [name, value] : r->headers) {
+      if (name == "X-Start-Ms") starts_ms = std::stoll(value);
+    }
+    EXPECT_LE(starts_ms, at) << "playback starts at the keyframe at or before the time";
+    EXPECT_GE(starts_ms, at - kGopMs - 200);
+    const std::vector<double> times = FrameTimes(played);
+    const std::vector<std::string> frames = GreyFrames(played, 160, 90);
+    ASSERT_EQ(times.size(), frames.size());
+    ASSERT_FALSE(times.empty());
+    size_t shown = 0;  // the picture on screen at `at`
+    while (shown + 1 < times.size() && double(starts_ms) + (times[shown + 1] - times.front()) * 1000 <= double(at)) {
+      ++shown;
+    }
+    const int expected = int((at - first["from_ms"].get<int64_t>()) / (1000 / kFps)) % int(source.size());
+    int best = -1;
+    double best_psnr = 0;
+    for (int k = 0; k < int(source.size()); ++k) {
+      const double p = Psnr(frames[shown], source[k]);
+      if (p > best_psnr) best_psnr = p, best = k;
+    }
+    EXPECT_GE(best_psnr, 30.0);
+    EXPECT_LE(std::abs(best - expected), 5)
+        << "played frame matches source frame " << best << ", expected " << expected;
+    // And the neighbouring source frames are close, the far ones are not (the test can tell).
+    EXPECT_GE(Psnr(frames[shown], source[(expected + 1) % source.size()]), 30.0 - 6);
+  }
+
+  // An export of 60 s: one MP4 of 60 s ± a GOP, its SHA-256 in the manifest, in the audit log.
+  const int64_t export_from = first["from_ms"].get<int64_t>() + 2000, export_to = export_from + 60000;
+  auto made = sys.Api("POST", "/api/desk/exports",
+                      json{{"camera", kCamera}, {"from_ms", export_from}, {"to_ms", export_to}}.dump());
+  ASSERT_TRUE(made.ok() && made->status == 201) << (made.ok() ? made->body : made.error().message);
+  const json manifest = json::parse(made->body);
+  const std::string id = manifest["export"];
+  EXPECT_EQ(manifest["camera"], kCamera);
+  EXPECT_EQ(manifest["exported_by"], "admin");
+  EXPECT_EQ(manifest["from_ms"], export_from);
+  EXPECT_LE(manifest["file_starts_ms"].get<int64_t>(), export_from);
+  EXPECT_GE(manifest["file_starts_ms"].get<int64_t>(), export_from - kGopMs - 200);
+  EXPECT_FALSE(manifest["source_segments"].empty());
+  auto file = sys.Api("GET", "/api/desk/exports/" + id + ".mp4");
+  ASSERT_TRUE(file.ok() && file->status == 200);
+  EXPECT_EQ(Sha256Hex(file->body), manifest["sha256"]);
+  const std::string exported = sys.dir() + "/export.mp4";
+  std::ofstream(exported, std::ios::binary) << file->body;
+  const Probe probe = ProbeFile(exported);
+  ASSERT_TRUE(probe.ok);
+  EXPECT_EQ(probe.codec, "h264");
+  EXPECT_GE(probe.duration_s, 60.0 - 0.3);
+  EXPECT_LE(probe.duration_s, 60.0 + kGopMs / 1000.0 + 0.3);
+  auto listed = sys.Api("GET", "/api/desk/exports");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_NE(listed->body.find(id), std::string::npos);
+  EXPECT_EQ(ReadAll(sys.dir() + "/exports/" + id + ".mp4"), file->body) << "kept beside the router's database";
+
+  // The command line: the timeline and an export checked against its manifest.
+  std::string out;
+  EXPECT_EQ(sys.RunXl({"rec", "ls", kCamera, "--from", std::to_string(from), "--to", std::to_string(to)}, &out), 0)
+      << out;
+  EXPECT_NE(out.find("gap: camera offline"), std::string::npos) << out;
+  EXPECT_NE(out.find("gap: worker stopped unexpectedly"), std::string::npos) << out;
+  const std::string cli_file = sys.dir() + "/cli_export.mp4";
+  EXPECT_EQ(sys.RunXl({"rec", "export", kCamera, "--from", std::to_string(export_from), "--to",
+                       std::to_string(export_from + 20000), "--out", cli_file},
+                      &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("matches the manifest"), std::string::npos) << out;
+  EXPECT_TRUE(ProbeFile(cli_file).ok);
+  EXPECT_TRUE(std::filesystem::exists(sys.dir() + "/cli_export.json"));
+
+  // An operator of another village sees nothing of it: not the timeline, not the MP4, not
+  // the exports.
+  auto user = sys.Api(
+      "POST", "/api/users",
+      json{{"user", "op_b"}, {"password", "village-b-pw"}, {"role", "operator"}, {"region", "3301020199"}}.dump());
+  ASSERT_TRUE(user.ok() && user->status == 201) << (user.ok() ? user->body : user.error().message);
+  const std::string op_b = sys.LoginCookie("op_b", "village-b-pw");
+  ASSERT_FALSE(op_b.empty());
+  const std::vector<std::pair<std::string, std::string>> as_b = {{"Cookie", op_b}};
+  const std::string range = "?from=" + std::to_string(from) + "&to=" + std::to_string(to);
+  EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/api/desk/recordings/" + kCamera + range, "", "", 30, as_b)->status, 404);
+  EXPECT_EQ(HttpCall("GET",
+                     sys.HttpBase() + "/api/desk/recordings/" + kCamera + "/mp4?from=" + std::to_string(export_from) +
+                         "&to=" + std::to_string(export_from + 5000),
+                     "", "", 30, as_b)
+                ->status,
+            404);
+  EXPECT_EQ(HttpCall("POST", sys.HttpBase() + "/api/desk/exports",
+                     json{{"camera", kCamera}, {"from_ms", export_from}, {"to_ms", export_to}}.dump(),
+                     "application/json", 30, as_b)
+                ->status,
+            404);
+  EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/api/desk/exports/" + id + ".mp4", "", "", 30, as_b)->status, 404);
+  auto b_list = HttpCall("GET", sys.HttpBase() + "/api/desk/exports", "", "", 30, as_b);
+  ASSERT_TRUE(b_list.ok());
+  EXPECT_EQ(b_list->body.find(id), std::string::npos);
+  EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/api/desk/recordings/" + kCamera + range)->status, 401);
+  EXPECT_EQ(HttpCall("GET", "http://127.0.0.1:" + std::to_string(http_port) + "/recordings/" + kCamera + range)->status,
+            401)
+      << "only the router reads the worker's recordings";
+  // Bad input is a clear 400, not a crash.
+  EXPECT_EQ(sys.Api("GET", "/api/desk/recordings/" + std::string(kCamera) + "?from=5&to=abc")->status, 400);
+  EXPECT_EQ(sys.Api("GET", "/api/desk/recordings/not-a-camera?from=1&to=2")->status, 400);
+  EXPECT_EQ(sys.Api("POST", "/api/desk/exports", "{\"camera\": 5}")->status, 400);
+  EXPECT_EQ(sys.Api("POST", "/api/desk/exports",
+                    json{{"camera", kCamera}, {"from_ms", export_from}, {"to_ms", export_from + 3600000}}.dump())
+                ->status,
+            400);
+  EXPECT_TRUE(router->running());
+}
+
+TEST(Recording, ABudgetRemovesTheOldestAndAFullDiskStopsAndResumes) {
+  System sys("recording_disk");
+  const std::string clip = EncodeVtest640x360(sys.dir(), kFps);
+  ASSERT_FALSE(clip.empty());
+  auto router = sys.StartRouter();
+  auto camsim = sys.StartCamsim({"gate=" + clip});
+  SmallDisk disk(sys.dir() + "/disk", 48);
+  const std::string recordings = (disk.mounted() ? disk.path() : sys.dir()) + "/recordings";
+  // A budget of about 3 segments of 10 s.
+  const std::string worker_yaml = CameraYaml(sys, "gate", "{mode: continuous, segment_s: 10}");
+  auto worker = sys.StartWorker("w1", worker_yaml, FreePort(),
+                                "  recordings: {dir: " + recordings + ", max_size_gb: 0.0015, min_free_gb: 0.004}\n");
+  ASSERT_TRUE(WaitUntil([&] { return CountOf(worker->Output(), "recording to") >= 1; }, seconds(60)))
+      << worker->Output();
+  const int64_t began = NowMs();
+  json t;
+  // The oldest segments go once the folder is over its budget: the first range starts later.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        t = Timeline(sys, began - 60000, NowMs());
+        return t.is_object() && !t["ranges"].empty() && t["ranges"][0]["from_ms"].get<int64_t>() > began + 15000;
+      },
+      seconds(150)))
+      << t.dump() << worker->Output();
+  EXPECT_NE(worker->Output().find("deleted"), std::string::npos) << worker->Output();
+  int64_t bytes = 0;
+  for (const json& s : t["segments"]) bytes += s["bytes"].get<int64_t>();
+  EXPECT_LE(bytes, 1500000 + 1500000) << "the budget, and at most the segments being written";
+  EXPECT_EQ(t["ranges"].size(), 1u) << Describe(t) << ": the newest kept, no holes in it";
+
+  if (!disk.mounted()) GTEST_SKIP() << "full disk not tried: " << disk.why();
+  // The disk fills: recording stops, the desk shows why; room again: recording resumes.
+  disk.Fill();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const std::string& p : sys.Problems()) {
+          if (p == "recording_stopped:w1") return true;
+        }
+        return false;
+      },
+      seconds(60)))
+      << worker->Output();
+  auto system = sys.Api("GET", "/api/desk/system");
+  ASSERT_TRUE(system.ok());
+  EXPECT_NE(system->body.find("recording stopped: disk full"), std::string::npos) << system->body;
+  const int64_t full_ms = NowMs();
+  disk.Free();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const std::string& p : sys.Problems()) {
+          if (p == "recording_stopped:w1") return false;
+        }
+        return true;
+      },
+      seconds(60)))
+      << worker->Output();
+  std::this_thread::sleep_for(seconds(5));
+  t = Timeline(sys, full_ms - 60000, NowMs());
+  ASSERT_TRUE(t.is_object());
+  bool disk_gap = false;
+  for (const json& g : t["gaps"]) disk_gap |= g["reason"].get<std::string>().find("disk full") != std::string::npos;
+  EXPECT_TRUE(disk_gap) << Describe(t);
+  ASSERT_FALSE(t["ranges"].empty());
+  EXPECT_GT(t["ranges"].back()["to_ms"].get<int64_t>(), full_ms) << Describe(t) << ": recording again";
+  EXPECT_TRUE(worker->running());
+}
+
+}  // namespace
+}  // namespace xl::test
