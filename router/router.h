@@ -32,6 +32,7 @@
 #include "router/live/rtsp_out.h"
 #include "router/live/websocket_out.h"
 #include "router/recordings/export_log.h"
+#include "router/recordings/playback_socket.h"
 #include "router/recordings/recording_desk.h"
 #include "router/registry/camera_store.h"
 #include "router/registry/registry_api.h"
@@ -181,6 +182,7 @@ class Router {
   std::unique_ptr<ClipProxy> clips_;  // after http_: its pending requests are answered first
   std::unique_ptr<ExportLog> exports_;
   std::unique_ptr<RecordingDesk> recordings_;  // after http_, like clips_
+  std::unique_ptr<PlaybackSocket> playback_;   // after recordings_: it asks it
   std::unique_ptr<RtspOut> rtsp_;
   std::unique_ptr<WebSocketOut> websockets_;
   std::unique_ptr<KeyApi> key_api_;

@@ -238,7 +238,10 @@ void RecordingStore::Write(Camera& camera, const Item& item) {
       start_ms = camera.file->end_ms();
       CloseSegment(camera, "");
     } else if (u.keyframe && camera.file->WallMs(stream_us) - camera.file->start_ms() >= camera.config.segment_ms) {
-      start_ms = camera.file->WallMs(stream_us);
+      // The stream's own clock carries on, but a picture cannot have been taken after it
+      // arrived: a segment whose first picture came late (a burst when the stream started)
+      // runs late by as much, and the next one starts on time again.
+      start_ms = std::min(camera.file->WallMs(stream_us), u.arrival_ms);
       CloseSegment(camera, "");
     }
   }

@@ -3,6 +3,7 @@
 #include <glib.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <map>
@@ -66,6 +67,11 @@ Result<std::vector<WorkerSegment>> ParseSegments(const std::string& worker, cons
     w.codec = s.value("codec", "");
     w.open = s.value("open", false);
     w.end_reason = s.value("end_reason", "");
+    if (s.contains("keyframes_ms") && s["keyframes_ms"].is_array()) {
+      for (const auto& k : s["keyframes_ms"]) {
+        if (k.is_number_integer()) w.keyframes_ms.push_back(k.get<int64_t>());
+      }
+    }
     if (w.end_ms >= w.start_ms) out.push_back(std::move(w));
   }
   return out;
@@ -174,6 +180,8 @@ void RecordingDesk::Timeline(const std::string& camera, int64_t from, int64_t to
                     std::vector<WorkerSegment> segments, nlohmann::json unreachable) {
                   if (alive.expired()) return;
                   nlohmann::json seg = nlohmann::json::array();
+                  std::sort(segments.begin(), segments.end(),
+                            [](const WorkerSegment& a, const WorkerSegment& b) { return a.start_ms < b.start_ms; });
                   for (const WorkerSegment& s : segments) seg.push_back(SegmentJson(s));
                   const struct Timeline t = BuildTimeline(std::move(segments), from, to, NowMs());
                   nlohmann::json ranges = nlohmann::json::array(), gaps = nlohmann::json::array();
@@ -230,33 +238,39 @@ void RecordingDesk::FetchMp4(const std::string& camera, int64_t from, int64_t to
           if (!unreachable.empty()) why += " on the workers that answered (" + unreachable.dump() + ")";
           return done(NotFound(why));
         }
-        const std::string worker = held.begin()->first;
-        const std::string url = s_.workers.HttpUrl(worker) + "/recordings/" + camera +
-                                "/mp4?from=" + std::to_string(from) + "&to=" + std::to_string(to) +
-                                (keyframes_only ? "&keyframes=1" : "");
-        fetcher_.Get(
-            url,
-            [done, worker, segments = std::move(segments)](Result<HttpReply> got) mutable {
-              if (!got.ok()) {
-                return done(Unavailable("worker '" + worker +
-                                        "', which keeps this recording, cannot be reached: " + got.error().message));
-              }
-              if (got->status != 200) {
-                std::string why = got->body;
-                while (!why.empty() && why.back() == '\n') why.pop_back();
-                const ErrorCode code = got->status == 404   ? ErrorCode::kNotFound
-                                       : got->status == 400 ? ErrorCode::kInvalidArgument
-                                                            : ErrorCode::kUnavailable;
-                return done(Error{"worker '" + worker + "': " + why, code});
-              }
-              int64_t start_ms = 0;  // the wall clock of the file's time 0
-              for (const auto& [name, value] : got->headers) {
-                if (g_ascii_strcasecmp(name.c_str(), "X-Start-Ms") == 0) start_ms = Millis(value).value_or(0);
-              }
-              done(Mp4{worker, std::move(got->body), start_ms, std::move(segments)});
-            },
-            {{"Authorization", "Bearer " + s_.workers.HttpToken(worker)}});
+        FetchMp4From(held.begin()->first, camera, from, to, keyframes_only,
+                     [done, segments = std::move(segments)](Result<Mp4> got) mutable {
+                       if (got.ok()) got->segments = std::move(segments);
+                       done(std::move(got));
+                     });
       });
+}
+
+void RecordingDesk::FetchMp4From(const std::string& worker, const std::string& camera, int64_t from, int64_t to,
+                                 bool keyframes_only, Mp4Done done) {
+  const std::string url = s_.workers.HttpUrl(worker) + "/recordings/" + camera + "/mp4?from=" + std::to_string(from) +
+                          "&to=" + std::to_string(to) + (keyframes_only ? "&keyframes=1" : "");
+  fetcher_.Get(url,
+               [done, worker](Result<HttpReply> got) {
+                 if (!got.ok()) {
+                   return done(Unavailable("worker '" + worker +
+                                           "', which keeps this recording, cannot be reached: " + got.error().message));
+                 }
+                 if (got->status != 200) {
+                   std::string why = got->body;
+                   while (!why.empty() && why.back() == '\n') why.pop_back();
+                   const ErrorCode code = got->status == 404   ? ErrorCode::kNotFound
+                                          : got->status == 400 ? ErrorCode::kInvalidArgument
+                                                               : ErrorCode::kUnavailable;
+                   return done(Error{"worker '" + worker + "': " + why, code});
+                 }
+                 int64_t start_ms = 0;  // the wall clock of the file's time 0
+                 for (const auto& [name, value] : got->headers) {
+                   if (g_ascii_strcasecmp(name.c_str(), "X-Start-Ms") == 0) start_ms = Millis(value).value_or(0);
+                 }
+                 done(Mp4{worker, std::move(got->body), start_ms, {}});
+               },
+               {{"Authorization", "Bearer " + s_.workers.HttpToken(worker)}});
 }
 
 void RecordingDesk::Export(const HttpRequest& r, const DeskUser& me, HttpServer::Responder respond) {

@@ -67,14 +67,21 @@ class RecordingDesk {
   using SegmentsDone = std::function<void(std::vector<WorkerSegment>, nlohmann::json unreachable)>;
   void FetchSegments(const std::string& camera, int64_t from_ms, int64_t to_ms, SegmentsDone done);
 
- private:
-  // The MP4 of a range from the one worker that holds it, with the segments it came from.
+  // A range of a recording as one fMP4 (RecordingStore::Mp4 on the worker), with the segments
+  // it came from when they were looked up.
   struct Mp4 {
     std::string worker, body;
-    int64_t start_ms = 0;  // wall clock of its first frame
+    int64_t start_ms = 0;  // wall clock of its first frame (its time 0)
     std::vector<WorkerSegment> segments;
   };
   using Mp4Done = std::function<void(Result<Mp4>)>;
+  // From `worker`, which holds that range; `done` runs once, on the loop thread (not after
+  // this object is gone).
+  void FetchMp4From(const std::string& worker, const std::string& camera, int64_t from_ms, int64_t to_ms,
+                    bool keyframes_only, Mp4Done done);
+
+ private:
+  // From the one worker that holds the range (409 when several do, naming their parts).
   void FetchMp4(const std::string& camera, int64_t from_ms, int64_t to_ms, bool keyframes_only, Mp4Done done);
   // The camera's region when `me` may see its recordings; else the reply to give.
   Result<std::string> Visible(const std::string& camera, const DeskUser& me) const;

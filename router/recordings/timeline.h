@@ -15,8 +15,9 @@ struct WorkerSegment {
   int64_t start_ms = 0, end_ms = 0;  // wall clock
   int64_t bytes = 0;
   std::string codec;
-  bool open = false;       // still being written
-  std::string end_reason;  // why the recording stopped after it; "" when it went on
+  bool open = false;                  // still being written
+  std::string end_reason;             // why the recording stopped after it; "" when it went on
+  std::vector<int64_t> keyframes_ms;  // wall clock, oldest first
 };
 
 struct Timeline {

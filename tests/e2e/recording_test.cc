@@ -24,6 +24,7 @@
 #include "tests/support/process.h"
 #include "tests/support/small_disk.h"
 #include "tests/support/system.h"
+#include "tests/support/web_socket.h"
 
 namespace xl::test {
 namespace {
@@ -66,6 +67,34 @@ json Timeline(System& sys, int64_t from, int64_t to, const std::string& cookie =
       cookie.empty() ? sys.Api("GET", path) : HttpCall("GET", sys.HttpBase() + path, "", "", 60, {{"Cookie", cookie}});
   if (!r.ok() || r->status != 200) return json();
   return json::parse(r->body, nullptr, false);
+}
+
+// A player of /playback/<camera>, by hand.
+struct Player {
+  explicit Player(int fd) : ws(fd) {}
+  // The next text message of `type` (others skipped); with `binary`, the binary message after
+  // it. nullopt on timeout or close.
+  std::optional<json> Await(const std::string& type, std::string* binary = nullptr, milliseconds wait = seconds(30)) {
+    while (auto m = ws.Next(wait)) {
+      if (!m->text) continue;
+      json j = json::parse(m->data, nullptr, false);
+      if (!j.is_object() || j.value("type", "") != type) continue;
+      if (binary) {
+        auto b = ws.Next(wait);
+        if (!b || b->text) return std::nullopt;
+        *binary = std::move(b->data);
+      }
+      return j;
+    }
+    return std::nullopt;
+  }
+  WsReader ws;
+};
+
+Probe ProbeMp4(const std::string& dir, const std::string& mp4) {
+  const std::string path = dir + "/probe.mp4";
+  std::ofstream(path, std::ios::binary) << mp4;
+  return ProbeFile(path);
 }
 
 std::string Describe(const json& timeline) {
@@ -163,39 +192,114 @@ TEST(Recording, TimelineShowsGapsPlaysTheSourceExportsWithProofAndSurvivesAKill)
   // Played from a chosen second: that second of the source. The recording began with the
   // clip's first frame (the camera's stream starts at its first frame); 37.3 s in it shows
   // frame 373, give or take the stream's start.
-  {
-    const int64_t at = first["from_ms"].get<int64_t>() + 37300;
-    auto r = sys.Api("GET", "/api/desk/recordings/" + std::string(kCamera) + "/mp4?from=" + std::to_string(at) +
-                                "&to=" + std::to_string(at + 2000));
-    ASSERT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.error().message);
-    const std::string played = sys.dir() + "/played.mp4";
-    std::ofstream(played, std::ios::binary) << r->body;
-    int64_t starts_ms = -1;  // the wall clock of the file's time 0
-    for (const auto& [name, value] : r->headers) {
-      if (name == "X-Start-Ms") starts_ms = std::stoll(value);
+  const int64_t at = first["from_ms"].get<int64_t>() + 37300;
+  // The first picture may arrive late (a burst as the stream starts) and its segment run late
+  // by as much; the next segment starts on time again, overlapping it by that much.
+  int64_t late_ms = 0;
+  for (size_t i = 0; i + 1 < t["segments"].size(); ++i) {
+    if (t["segments"][i]["start_ms"] == first["from_ms"]) {
+      late_ms = std::max<int64_t>(
+          0, t["segments"][i]["end_ms"].get<int64_t>() - t["segments"][i + 1]["start_ms"].get<int64_t>());
     }
-    EXPECT_LE(starts_ms, at) << "playback starts at the keyframe at or before the time";
-    EXPECT_GE(starts_ms, at - kGopMs - 200);
-    const std::vector<double> times = FrameTimes(played);
-    const std::vector<std::string> frames = GreyFrames(played, 160, 90);
-    ASSERT_EQ(times.size(), frames.size());
-    ASSERT_FALSE(times.empty());
-    size_t shown = 0;  // the picture on screen at `at`
+  }
+  EXPECT_LT(late_ms, 3000);
+  const int expected = int((at - first["from_ms"].get<int64_t>() + late_ms) / (1000 / kFps)) % int(source.size());
+  // The source frame the picture on screen at `at` is, in `mp4` (its time 0 at `starts_ms`),
+  // and how alike they are (PSNR).
+  auto shown_at = [&](const std::string& mp4, int64_t starts_ms, const std::string& name) -> std::pair<int, double> {
+    const std::string path = sys.dir() + "/" + name + ".mp4";
+    std::ofstream(path, std::ios::binary) << mp4;
+    const std::vector<double> times = FrameTimes(path);
+    const std::vector<std::string> frames = GreyFrames(path, 160, 90);
+    if (times.empty() || times.size() != frames.size()) return {-1, 0};
+    size_t shown = 0;
     while (shown + 1 < times.size() && double(starts_ms) + (times[shown + 1] - times.front()) * 1000 <= double(at)) {
       ++shown;
     }
-    const int expected = int((at - first["from_ms"].get<int64_t>()) / (1000 / kFps)) % int(source.size());
     int best = -1;
     double best_psnr = 0;
     for (int k = 0; k < int(source.size()); ++k) {
       const double p = Psnr(frames[shown], source[k]);
       if (p > best_psnr) best_psnr = p, best = k;
     }
-    EXPECT_GE(best_psnr, 30.0);
+    return {best, best_psnr};
+  };
+  {
+    auto r = sys.Api("GET", "/api/desk/recordings/" + std::string(kCamera) + "/mp4?from=" + std::to_string(at) +
+                                "&to=" + std::to_string(at + 2000));
+    ASSERT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.error().message);
+    int64_t starts_ms = -1;  // the wall clock of the file's time 0
+    for (const auto& [name, value] : r->headers) {
+      if (name == "X-Start-Ms") starts_ms = std::stoll(value);
+    }
+    EXPECT_LE(starts_ms, at) << "playback starts at the keyframe at or before the time";
+    EXPECT_GE(starts_ms, at - kGopMs - 200);
+    const auto [best, psnr] = shown_at(r->body, starts_ms, "played");
+    EXPECT_GE(psnr, 30.0);
     EXPECT_LE(std::abs(best - expected), 5)
         << "played frame matches source frame " << best << ", expected " << expected;
-    // And the neighbouring source frames are close, the far ones are not (the test can tell).
-    EXPECT_GE(Psnr(frames[shown], source[(expected + 1) % source.size()]), 30.0 - 6);
+  }
+
+  // The same over the playback socket, as the desk plays it: chunks paced by the player.
+  {
+    const int fd =
+        OpenWebSocket(sys.HttpPort(), "/playback/" + std::string(kCamera), "Cookie: " + sys.AdminCookie() + "\r\n");
+    ASSERT_GE(fd, 0);
+    Player player(fd);
+    ASSERT_TRUE(player.ws.SendText(json{{"seek", at}, {"speed", 1}}.dump()));
+    ASSERT_TRUE(player.Await("seeked"));
+    std::string mp4;
+    auto chunk = player.Await("chunk", &mp4);
+    ASSERT_TRUE(chunk) << "close " << player.ws.close_code();
+    EXPECT_LE((*chunk)["start_ms"].get<int64_t>(), at);
+    EXPECT_GE((*chunk)["start_ms"].get<int64_t>(), at - kGopMs - 200);
+    EXPECT_NE((*chunk)["mime"].get<std::string>().find("avc1."), std::string::npos);
+    const auto [best, psnr] = shown_at(mp4, (*chunk)["start_ms"], "played_ws");
+    EXPECT_GE(psnr, 30.0);
+    EXPECT_LE(std::abs(best - expected), 5)
+        << "played frame matches source frame " << best << ", expected " << expected;
+    // Chunks follow on without overlap or hole, up to 20 s ahead of a player that does not move
+    // (paused); then nothing more until it moves on.
+    int64_t end = (*chunk)["end_ms"];
+    int chunks = 1;
+    while (auto next = player.Await("chunk", &mp4, seconds(5))) {
+      EXPECT_NEAR(double((*next)["start_ms"].get<int64_t>()), double(end), 1) << "chunks follow on at keyframes";
+      end = (*next)["end_ms"];
+      ++chunks;
+    }
+    EXPECT_GE(end, at + 20000);
+    EXPECT_LE(end, at + 20000 + 10000 + kGopMs) << "no more than 20 s ahead of a paused player";
+    ASSERT_TRUE(player.ws.SendText(json{{"at", at + 25000}}.dump()));
+    auto resumed = player.Await("chunk", &mp4);
+    ASSERT_TRUE(resumed) << "playing on: more chunks";
+    // Through the gap where the camera was gone: the next chunk starts after it.
+    ASSERT_TRUE(player.ws.SendText(json{{"seek", first["to_ms"].get<int64_t>() - 4000}, {"speed", 1}}.dump()));
+    ASSERT_TRUE(player.Await("seeked"));
+    auto before_gap = player.Await("chunk", &mp4);
+    ASSERT_TRUE(before_gap);
+    ASSERT_TRUE(player.ws.SendText(json{{"at", second["from_ms"].get<int64_t>()}}.dump()));
+    auto after_gap = player.Await("chunk", &mp4);
+    ASSERT_TRUE(after_gap);
+    EXPECT_GE((*after_gap)["start_ms"].get<int64_t>(), second["from_ms"].get<int64_t>() - 1);
+    EXPECT_TRUE(ProbeMp4(sys.dir(), mp4).ok);
+    // 4×: every frame, chunks of 40 s; 16×: keyframes only.
+    for (const int speed : {4, 16}) {
+      ASSERT_TRUE(player.ws.SendText(json{{"seek", first["from_ms"].get<int64_t>() + 1000}, {"speed", speed}}.dump()));
+      ASSERT_TRUE(player.Await("seeked"));
+      auto fast = player.Await("chunk", &mp4);
+      ASSERT_TRUE(fast) << speed << "×";
+      EXPECT_EQ((*fast)["speed"], speed);
+      EXPECT_EQ((*fast)["keyframes_only"], speed >= 8);
+      const double span_s = double((*fast)["end_ms"].get<int64_t>() - (*fast)["start_ms"].get<int64_t>()) / 1000;
+      EXPECT_GE(span_s, 10.0 * speed > 60 ? 55 : 10.0 * speed) << speed << "× (the range holds 60 s)";
+      const Probe p = ProbeMp4(sys.dir(), mp4);
+      ASSERT_TRUE(p.ok) << speed << "×";
+      if (speed >= 8) {
+        EXPECT_LE(p.frames, int(span_s * 1000 / kGopMs) + 2) << "keyframes only";
+      } else {
+        EXPECT_GE(p.frames, int(span_s * kFps) - 2) << "every frame";
+      }
+    }
   }
 
   // An export of 60 s: one MP4 of 60 s ± a GOP, its SHA-256 in the manifest, in the audit log.
@@ -268,6 +372,14 @@ TEST(Recording, TimelineShowsGapsPlaysTheSourceExportsWithProofAndSurvivesAKill)
   auto b_list = HttpCall("GET", sys.HttpBase() + "/api/desk/exports", "", "", 30, as_b);
   ASSERT_TRUE(b_list.ok());
   EXPECT_EQ(b_list->body.find(id), std::string::npos);
+  {
+    const int fd = OpenWebSocket(sys.HttpPort(), "/playback/" + std::string(kCamera), "Cookie: " + op_b + "\r\n");
+    ASSERT_GE(fd, 0);
+    Player player(fd);
+    player.ws.SendText(json{{"seek", at}}.dump());
+    EXPECT_FALSE(player.Await("chunk", nullptr, seconds(5)));
+    EXPECT_EQ(player.ws.close_code(), 4401) << "no playback of another village's camera";
+  }
   EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/api/desk/recordings/" + kCamera + range)->status, 401);
   EXPECT_EQ(HttpCall("GET", "http://127.0.0.1:" + std::to_string(http_port) + "/recordings/" + kCamera + range)->status,
             401)

@@ -69,8 +69,6 @@ int64_t CountRows(const std::string& db_path, const std::string& sql) {
   return n;
 }
 
-int HttpPortOf(const System& sys) { return std::stoi(sys.HttpBase().substr(sys.HttpBase().rfind(':') + 1)); }
-
 // One peer of the router's ZeroMQ endpoints: with `keys` a CURVE client, with `password` a
 // ZeroMQ PLAIN client, else plain.
 class Peer {
@@ -280,7 +278,7 @@ TEST(Security, StrangersGetNothingFromAnyPortAndTheSystemKeepsWorking) {
   }
   // Router WebSockets: closed unopened (4401), no video.
   for (const std::string& path : {std::string("/desk/feed"), std::string("/live/") + kVillageA}) {
-    const int fd = OpenWebSocket(HttpPortOf(sys), path, "");
+    const int fd = OpenWebSocket(sys.HttpPort(), path, "");
     if (fd < 0) continue;  // refused outright: as good
     WsReader ws(fd);
     EXPECT_EQ(ws.WaitForClose(std::chrono::milliseconds(3000)), 4401) << path;

@@ -91,6 +91,7 @@ class System {
   // Native clients' sealed live video (they are told its port).
   std::string VideoEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(video_port_); }
   std::string HttpBase() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
+  int HttpPort() const { return http_port_; }
   std::string Database() const { return db_dir_ + "/xueliang.db"; }
   // The router's database goes in `dir` (e.g. a SmallDisk) instead of the system's folder.
   // Requires: no router or worker started yet (their keys are registered in it).

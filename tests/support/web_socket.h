@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "tests/support/process.h"
 
@@ -54,6 +56,57 @@ class WsReader {
   }
   int frames() const { return frames_; }
 
+  // A data message (text or binary; fragments are not used by our servers).
+  struct Message {
+    bool text = false;
+    std::string data;
+  };
+  // The next data message, waiting up to `wait`; nullopt on timeout or when the socket closed
+  // (close_code() then says how).
+  std::optional<Message> Next(std::chrono::milliseconds wait) {
+    const auto end = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+      while (const int code = TakeFrame()) {
+        if (code > 0) {
+          close_code_ = code;
+          return std::nullopt;
+        }
+        if (!messages_.empty()) {
+          Message m = std::move(messages_.front());
+          messages_.erase(messages_.begin());
+          return m;
+        }
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || close_code_) return std::nullopt;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, int(left.count())) <= 0) continue;
+      char chunk[65536];
+      const ssize_t got = ::read(fd_, chunk, sizeof chunk);
+      if (got <= 0) {
+        close_code_ = -1;
+        return std::nullopt;
+      }
+      buf_.append(chunk, size_t(got));
+    }
+  }
+  int close_code() const { return close_code_; }
+  // Sends `text` as one masked text frame, as a browser does.
+  bool SendText(const std::string& text) {
+    std::string frame(1, char(0x81));
+    const unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
+    if (text.size() < 126) {
+      frame += char(0x80 | text.size());
+    } else {
+      frame += char(0x80 | 126);
+      frame += char((text.size() >> 8) & 0xFF);
+      frame += char(text.size() & 0xFF);
+    }
+    frame.append(reinterpret_cast<const char*>(mask), 4);
+    for (size_t i = 0; i < text.size(); ++i) frame += char(text[i] ^ mask[i % 4]);
+    return ::write(fd_, frame.data(), frame.size()) == ssize_t(frame.size());
+  }
+
  private:
   // One whole frame off the buffer: -2 a data frame, a close code for a close frame, 0 when
   // no whole frame is there yet.
@@ -74,12 +127,15 @@ class WsReader {
     buf_.erase(0, at + size_t(len));
     if (opcode == 8) return payload.size() >= 2 ? (uint8_t(payload[0]) << 8) | uint8_t(payload[1]) : 1005;
     ++frames_;
+    if (opcode == 1 || opcode == 2) messages_.push_back({opcode == 1, payload});
     return -2;
   }
 
   int fd_;
   std::string buf_;
   int frames_ = 0;
+  std::vector<Message> messages_;
+  int close_code_ = 0;
 };
 
 }  // namespace xl::test
