@@ -523,7 +523,16 @@ Result<RecordingStore::Range> RecordingStore::Mp4(const std::string& camera, int
       if (!writer.Learn(unit, l.file.width(), l.file.height())) continue;
       out = writer.init_segment();
     }
-    out += writer.Fragment(fmp4::Sample{unit, at[k].wall_us + (x.pts_us - x.dts_us), at[k].wall_us, x.keyframe});
+    // Its duration up to the next sample written (the next keyframe when only keyframes go):
+    // known here, where a live stream would not know it.
+    int64_t duration_us = x.duration_us;
+    for (size_t n = k + 1; n < at.size(); ++n) {
+      if (keyframes_only && !loaded[at[n].file].file.samples()[at[n].sample].keyframe) continue;
+      duration_us = at[n].wall_us - at[k].wall_us;
+      break;
+    }
+    out += writer.Fragment(
+        fmp4::Sample{unit, at[k].wall_us + (x.pts_us - x.dts_us), at[k].wall_us, x.keyframe, duration_us});
   }
   if (!writer.ready()) return NotFound("nothing recorded of camera " + camera + " in that range");
   return Range{std::move(out), at[*start].wall_us / 1000};

@@ -165,7 +165,7 @@ std::string Fmp4Writer::Fragment(const Sample& v) {
   U32(trun, 1);  // one sample
   const size_t data_offset_at = trun.size();
   U32(trun, 0);  // data offset, patched below
-  U32(trun, last_duration_);
+  U32(trun, v.duration_us > 0 ? uint32_t(v.duration_us * kTimescale / 1000000) : last_duration_);
   U32(trun, uint32_t(sample.size()));
   U32(trun, v.keyframe ? 0x02000000 : 0x01010000);  // depends on nothing / is a non-sync sample
   U32(trun, uint32_t(cts));

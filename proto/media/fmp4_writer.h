@@ -19,6 +19,10 @@ struct Sample {
   int64_t pts_us = -1;
   int64_t dts_us = -1;
   bool keyframe = false;
+  // How long it shows; -1: unknown, the interval before it is taken (a live stream does not
+  // know the next frame's time yet). A player treats a jump of more than twice a frame's
+  // duration as a break and drops frames until the next keyframe, so give it when known.
+  int64_t duration_us = -1;
 };
 
 class Fmp4Writer {

@@ -4,6 +4,7 @@
 
 import { api } from './api.js';
 import { language, t } from './i18n.js';
+import { playRecording } from './playback.js';
 import { $, desk } from './state.js';
 
 export function beep() {
@@ -74,6 +75,9 @@ export async function showDetail(id) {
   };
   img.src = `/api/desk/alerts/${encodeURIComponent(id)}/snapshot?${d.messages.length}`;
   showClip(id, d);
+  // Its recording, from 10 s before it (cameras registered here: those below play at their site).
+  $('#detail-play').hidden = !!d.site;
+  $('#detail-play').onclick = () => playRecording(d.camera, d.start_ms - 10000);
   const history = $('#history');
   history.innerHTML = '';
   // Steps taken at other centres name their site; one another centre beat is kept, struck out.

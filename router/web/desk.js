@@ -9,6 +9,7 @@ import { connectFeed } from './feed.js';
 import { loadHealth, loadSystemProblems } from './health.js';
 import { KINDS, STATES, language, t } from './i18n.js';
 import { showLogin } from './login.js';
+import { openPlayback } from './playback.js';
 import { $, desk } from './state.js';
 import { loadTree } from './tree.js';
 import { loadUsers } from './users.js';
@@ -27,6 +28,7 @@ document.querySelectorAll('[data-tab]').forEach((b) => b.addEventListener('click
   document.querySelectorAll('[data-tab]').forEach((x) => x.classList.toggle('active', x === b));
   document.querySelectorAll('.tab').forEach((s) => { s.hidden = s.id !== `tab-${b.dataset.tab}`; });
   if (b.dataset.tab === 'health') loadHealth();
+  if (b.dataset.tab === 'playback') openPlayback();
   if (b.dataset.tab === 'users') loadUsers();
 }));
 for (const k of KINDS) $('#filter-kind').insertAdjacentHTML('beforeend', `<option value="${k}" data-t="${k}"></option>`);

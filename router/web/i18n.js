@@ -19,7 +19,11 @@ export const TEXT = {
         alert_log_disk_full: '告警库磁盘已满：新告警暂存于各工作节点，腾出空间后自动补录',
         alert_log_unwritable: '告警库无法写入：新告警暂存于各工作节点，恢复后自动补录',
         worker_outbox_full: '工作节点告警暂存将满（先舍弃抓图，保留告警文字）：',
-        step_late: '未生效：他处已先一步操作' },
+        step_late: '未生效：他处已先一步操作',
+        playback: '录像回放', pb_zoom: '缩放', pb_speed: '倍速', pb_pause: '暂停/播放', pb_step: '下一帧',
+        pb_mark_start: '标记起点', pb_mark_end: '标记终点', pb_export: '导出', pb_end: '此后暂无录像',
+        pb_mark_first: '请先标记起点和终点（不超过 30 分钟）', pb_exporting: '正在导出…', pb_exported: '已导出',
+        play_recording: '播放录像' },
   en: { title: 'Xueliang · Monitoring room', user: 'User', password: 'Password', login: 'Log in', logout: 'Log out',
         wall: 'Video wall', alerts: 'Alerts', health: 'Camera health', layout: 'Layout', all_kinds: 'All kinds',
         all_states: 'All states', unit: 'Unit', note: 'Note', ack: 'Acknowledge', dispatch: 'Dispatch',
@@ -39,7 +43,11 @@ export const TEXT = {
         alert_log_disk_full: 'Alert log disk full: new alerts wait at the workers and are stored once there is room',
         alert_log_unwritable: 'Alert log cannot be written: new alerts wait at the workers and are stored once it can',
         worker_outbox_full: 'Worker outbox nearly full (snapshots go first, alert text stays):',
-        step_late: 'not applied: another centre was first' },
+        step_late: 'not applied: another centre was first',
+        playback: 'Playback', pb_zoom: 'Zoom', pb_speed: 'Speed', pb_pause: 'Pause/play', pb_step: 'Next frame',
+        pb_mark_start: 'Mark start', pb_mark_end: 'Mark end', pb_export: 'Export', pb_end: 'Nothing recorded after this (yet)',
+        pb_mark_first: 'Mark a start and an end first (30 minutes at most)', pb_exporting: 'Exporting…', pb_exported: 'Exported',
+        play_recording: 'Play the recording' },
 };
 export const KINDS = ['motion', 'face', 'signal_loss', 'frozen', 'covered', 'blur', 'brightness', 'scene_change'];
 export const STATES = ['new', 'acknowledged', 'dispatched', 'handled', 'closed'];

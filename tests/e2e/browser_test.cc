@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/http_client.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
@@ -85,6 +86,64 @@ TEST(Browser, TheDeskLogsInPlaysTheWallHandlesAnAlertLiveAndKeepsVillagesApart) 
   for (const char* shot : {"wall.png", "desk.png", "no-signal.png"}) {
     EXPECT_GT(std::filesystem::file_size(shots + "/" + shot), 10000u) << shot;
   }
+  EXPECT_TRUE(router->running());
+}
+
+// Playback in the browser (tests/browser/playback.mjs): a camera recorded for a minute and a
+// half with its motion alerts; the page plays from a click on the timeline, at 4×, steps a
+// frame, exports a range (the file must play), and jumps from an alert to its recording.
+TEST(Browser, PlaybackPlaysFromTheTimelineAtSpeedStepsExportsAndJumpsFromAnAlert) {
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium")) << "deploy/setup.sh installs Debian's chromium";
+  System sys("browser-playback");
+  const std::string clip = StreetWithPassersBy(sys.dir());  // walkers from 15 s to 25 s, looped every 65 s
+  ASSERT_FALSE(clip.empty());
+  auto router = sys.StartRouter();
+  auto camsim = sys.StartCamsim({"street=" + clip});
+  const std::string id = "33010201011320000021";
+  auto worker =
+      sys.StartWorker("w1",
+                      "cameras:\n  - {id: \"" + id + "\", name: 东村村口, region: \"3301020101\", url: \"rtsp://" +
+                          std::string(kCamUser) + ":" + kCamPassword + "@" + sys.RtspUrl("street").substr(7) +
+                          "\", record: {segment_s: 10}, faults: {enabled: false}}\n",
+                      FreePort(), "  recordings: {dir: " + sys.dir() + "/recordings, min_free_gb: 0.01}\n");
+  ASSERT_TRUE(WaitUntil([&] { return worker->Output().find("recording to") != std::string::npos; }, seconds(60)))
+      << worker->Output();
+  const int64_t recorded_from = NowMs();
+  // The walkers' motion alert, 12 s or more into the recording (so 10 s before it is recorded).
+  std::string alert;
+  int64_t alert_ms = 0;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto r = sys.Api("GET", "/api/desk/alerts?limit=200");
+        if (!r.ok() || r->status != 200) return false;
+        for (const json& a : json::parse(r->body)) {
+          if (a["kind"] == "motion" && a["start_ms"].get<int64_t>() > recorded_from + 12000) {
+            alert = a["id"];
+            alert_ms = a["start_ms"];
+            return true;
+          }
+        }
+        return false;
+      },
+      seconds(120)));
+  // Enough recording for 4× to run a while from 25 s in.
+  while (NowMs() < recorded_from + 90000) std::this_thread::sleep_for(seconds(1));
+
+  const std::string shots = sys.dir() + "/screenshots";
+  std::filesystem::create_directories(shots);
+  const std::string download = sys.dir() + "/export.mp4";
+  const std::string script = std::string(XL_SOURCE_DIR) + "/tests/browser/playback.mjs";
+  Process browser(
+      {"/usr/bin/env", "XL_URL=" + sys.HttpBase(), "XL_SHOTS=" + shots, "XL_ADMIN=admin:" + std::string(kAdminPassword),
+       "XL_CAMERA=" + id, "XL_RECORDED_FROM=" + std::to_string(recorded_from), "XL_ALERT=" + alert,
+       "XL_ALERT_MS=" + std::to_string(alert_ms), "XL_DOWNLOAD=" + download, "node", script},
+      sys.dir() + "/browser.log");
+  const int code = browser.Wait(std::chrono::milliseconds(240000));
+  ASSERT_EQ(code, 0) << browser.Output() << "\n--- router\n" << router->Output();
+  const Probe probe = ProbeFile(download);
+  ASSERT_TRUE(probe.ok) << "the downloaded export plays";
+  EXPECT_GE(probe.duration_s, 9.0);
+  EXPECT_GT(std::filesystem::file_size(shots + "/playback.png"), 10000u);
   EXPECT_TRUE(router->running());
 }
 
