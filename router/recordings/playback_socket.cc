@@ -59,6 +59,7 @@ class PlaybackSocket::Session {
   void set_link(gpointer link) { link_ = link; }
 
   const uint64_t serial;
+  bool refused = false;  // closed at once (no session, no right): only waits for its close to go out
   std::string camera;
   std::map<std::string, std::string> cookies;  // its grant, checked again every second
 
@@ -110,53 +111,54 @@ void PlaybackSocket::Open(const std::string& path, const std::map<std::string, s
                           SoupWebsocketConnection* conn) {
   const std::string camera = path.rfind("/playback/", 0) == 0 ? path.substr(10) : "";
   auto session = std::make_unique<Session>(conn, ++serials_);
-  if (camera.empty() || !allowed_(cookies, camera)) {
-    session->End(kCloseNoSession,
-                 camera.empty() ? "use /playback/<camera-id>" : "log in first, as a user who may see camera " + camera);
-    return;  // the session's end releases the connection
-  }
+  // Refused, the session stays until the connection has closed (its "closed" signal), so the
+  // close frame with the reason goes out before the connection is let go.
+  const bool refused = camera.empty() || !allowed_(cookies, camera);
+  session->refused = refused;
   soup_websocket_connection_set_max_incoming_payload_size(conn, 4096);
   session->camera = camera;
   session->cookies = cookies;
   Session* raw = session.get();
   auto* link = new Link{this, raw, raw->serial};
   raw->set_link(link);
-  g_signal_connect_data(conn, "message",
-                        G_CALLBACK(+[](SoupWebsocketConnection*, gint type, GBytes* message, gpointer p) {
-                          auto* l = static_cast<Link*>(p);
-                          auto it = l->socket->sessions_.find(static_cast<Session*>(l->session));
-                          if (it == l->socket->sessions_.end() || it->second->serial != l->serial) return;
-                          Session& s = *it->second;
-                          gsize size = 0;
-                          const char* data = static_cast<const char*>(g_bytes_get_data(message, &size));
-                          const auto j = nlohmann::json::parse(std::string(data ? data : "", size), nullptr, false);
-                          if (type != SOUP_WEBSOCKET_DATA_TEXT || !j.is_object()) {
-                            return s.End(kCloseBadRequest, "send JSON: {\"seek\": MS, \"speed\": N} or {\"at\": MS}");
-                          }
-                          if (j.contains("seek")) {
-                            const int speed = j.value("speed", s.speed);
-                            if (!j["seek"].is_number_integer() || j["seek"].get<int64_t>() < 0 ||
-                                (speed != 1 && speed != 2 && speed != 4 && speed != 8 && speed != 16)) {
-                              return s.End(kCloseBadRequest, "seek: wall-clock ms; speed: 1, 2, 4, 8 or 16");
-                            }
-                            s.started = true;
-                            s.speed = speed;
-                            ++s.generation;
-                            s.player_ms = s.next_ms = j["seek"].get<int64_t>();
-                            s.next = Session::Next::kSeek;
-                            s.stale = true;
-                            s.busy = false;  // what is in flight belongs to the old generation
-                            s.told_end = false;
-                            s.retry_at = 0;
-                            s.Send({{"type", "seeked"}, {"at_ms", s.player_ms}, {"speed", s.speed}});
-                          } else if (j.contains("at") && j["at"].is_number_integer()) {
-                            s.player_ms = j["at"].get<int64_t>();
-                          } else {
-                            return s.End(kCloseBadRequest, "send {\"seek\": MS, \"speed\": N} or {\"at\": MS}");
-                          }
-                          l->socket->Pump(s);
-                        }),
-                        link, nullptr, GConnectFlags(0));
+  g_signal_connect_data(
+      conn, "message", G_CALLBACK(+[](SoupWebsocketConnection*, gint type, GBytes* message, gpointer p) {
+        auto* l = static_cast<Link*>(p);
+        auto it = l->socket->sessions_.find(static_cast<Session*>(l->session));
+        if (it == l->socket->sessions_.end() || it->second->serial != l->serial || it->second->refused) {
+          return;
+        }
+        Session& s = *it->second;
+        gsize size = 0;
+        const char* data = static_cast<const char*>(g_bytes_get_data(message, &size));
+        const auto j = nlohmann::json::parse(std::string(data ? data : "", size), nullptr, false);
+        if (type != SOUP_WEBSOCKET_DATA_TEXT || !j.is_object()) {
+          return s.End(kCloseBadRequest, "send JSON: {\"seek\": MS, \"speed\": N} or {\"at\": MS}");
+        }
+        if (j.contains("seek")) {
+          const int speed = j.value("speed", s.speed);
+          if (!j["seek"].is_number_integer() || j["seek"].get<int64_t>() < 0 ||
+              (speed != 1 && speed != 2 && speed != 4 && speed != 8 && speed != 16)) {
+            return s.End(kCloseBadRequest, "seek: wall-clock ms; speed: 1, 2, 4, 8 or 16");
+          }
+          s.started = true;
+          s.speed = speed;
+          ++s.generation;
+          s.player_ms = s.next_ms = j["seek"].get<int64_t>();
+          s.next = Session::Next::kSeek;
+          s.stale = true;
+          s.busy = false;  // what is in flight belongs to the old generation
+          s.told_end = false;
+          s.retry_at = 0;
+          s.Send({{"type", "seeked"}, {"at_ms", s.player_ms}, {"speed", s.speed}});
+        } else if (j.contains("at") && j["at"].is_number_integer()) {
+          s.player_ms = j["at"].get<int64_t>();
+        } else {
+          return s.End(kCloseBadRequest, "send {\"seek\": MS, \"speed\": N} or {\"at\": MS}");
+        }
+        l->socket->Pump(s);
+      }),
+      link, nullptr, GConnectFlags(0));
   g_signal_connect_data(
       conn, "closed", G_CALLBACK(+[](SoupWebsocketConnection*, gpointer p) {
         // Handled from an idle callback, not inside the signal: Closed() destroys the connection's owner.
@@ -172,6 +174,11 @@ void PlaybackSocket::Open(const std::string& path, const std::map<std::string, s
       }),
       link, [](gpointer p, GClosure*) { delete static_cast<Link*>(p); }, GConnectFlags(0));
   sessions_[raw] = std::move(session);
+  if (refused) {
+    raw->End(kCloseNoSession,
+             camera.empty() ? "use /playback/<camera-id>" : "log in first, as a user who may see camera " + camera);
+    return;
+  }
   spdlog::info("playback: camera {} opened", camera);
 }
 
@@ -181,6 +188,7 @@ gboolean PlaybackSocket::OnTick(gpointer self) {
   auto* p = static_cast<PlaybackSocket*>(self);
   const bool check = ++p->ticks_ % 4 == 0;
   for (auto& [raw, s] : p->sessions_) {
+    if (s->refused) continue;
     if (check && !p->allowed_(s->cookies, s->camera)) {
       s->End(kCloseNoSession, "session ended");
       continue;

@@ -9,45 +9,16 @@
 //   XL_H265_CAMERA  an H.265 camera: its tile plays or says the browser cannot decode it
 //   XL_KILL_PID  the simulator, killed at the end to see the wall and tree react
 // Prints "RESULT <json>" and exits 0 when every check held; 1 with the failed check otherwise.
-import { chromium } from 'playwright-core';
+import { check, credentials, env, launch, login as loginAt, until } from './helpers.mjs';
 
-const env = (name) => { const v = process.env[name]; if (!v) throw new Error(`${name} is not set`); return v; };
 const url = env('XL_URL');
 const shots = env('XL_SHOTS');
 const wall = env('XL_WALL').split(',');
 const cameraB = env('XL_CAMERA_B');
-const credentials = (name) => { const [user, password] = env(name).split(':'); return { user, password }; };
 
-function check(ok, what) {
-  if (!ok) throw new Error(`check failed: ${what}`);
-  console.log(`ok: ${what}`);
-}
+const login = (browser, who) => loginAt(browser, url, who);
 
-async function until(what, fn, timeoutMs) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    let last;
-    try { last = await fn(); if (last) return last; } catch (err) { last = err; }
-    if (Date.now() > end) throw new Error(`timed out (${timeoutMs} ms): ${what}${last instanceof Error ? ': ' + last.message : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function login(browser, who) {
-  const context = await browser.newContext({ viewport: { width: 1600, height: 900 }, locale: 'zh-CN' });
-  const page = await context.newPage();
-  await page.goto(url);
-  await page.fill('#login-user', who.user);
-  await page.fill('#login-password', who.password);
-  await page.click('#login-submit');
-  await page.waitForSelector('#app:not([hidden])', { timeout: 10000 });
-  return page;
-}
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
-});
+const browser = await launch();
 let status = 0;
 try {
   // A wrong password is refused, in the page.

@@ -5,43 +5,18 @@
 //   XL_ALERT       an alert of it, with XL_ALERT_MS its start (ms)
 //   XL_DOWNLOAD    where to save the exported file
 // Prints "RESULT <json>" and exits 0 when every check held; 1 with the failed check otherwise.
-import { chromium } from 'playwright-core';
+import { check, credentials, env, launch, login, until } from './helpers.mjs';
 
-const env = (name) => { const v = process.env[name]; if (!v) throw new Error(`${name} is not set`); return v; };
 const url = env('XL_URL');
 const camera = env('XL_CAMERA');
 const recordedFrom = Number(env('XL_RECORDED_FROM'));
-const [user, password] = env('XL_ADMIN').split(':');
-
-function check(ok, what) {
-  if (!ok) throw new Error(`check failed: ${what}`);
-  console.log(`ok: ${what}`);
-}
-async function until(what, fn, timeoutMs) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    let last;
-    try { last = await fn(); if (last) return last; } catch (err) { last = err; }
-    if (Date.now() > end) throw new Error(`timed out (${timeoutMs} ms): ${what}${last instanceof Error ? ': ' + last.message : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
-});
+const browser = await launch();
 let status = 0;
 try {
-  const context = await browser.newContext({ viewport: { width: 1600, height: 900 }, locale: 'zh-CN', acceptDownloads: true });
-  const page = await context.newPage();
+  const page = await login(browser, url, credentials('XL_ADMIN'));
   page.on('console', (m) => console.log(`page: ${m.text()}`));
-  await page.goto(url);
-  await page.fill('#login-user', user);
-  await page.fill('#login-password', password);
-  await page.click('#login-submit');
-  await page.waitForSelector('#app:not([hidden])', { timeout: 10000 });
   await page.click('[data-tab="playback"]');
   await until('the camera is offered', () => page.$(`#pb-camera option[value="${camera}"]`), 10000);
   await page.selectOption('#pb-camera', camera);
