@@ -279,9 +279,7 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
       kRecordingFetchTimeoutS);
   r->playback_ = std::make_unique<PlaybackSocket>(
       *r->http_, *r->recordings_, [self](const std::map<std::string, std::string>& cookies, const std::string& camera) {
-        auto me = self->desk_api_->Authenticate(cookies);
-        const auto region = self->RegionOf(camera);
-        return me && region && Sees(*me, *region, camera) && self->store_->Find(camera) != nullptr;
+        return self->recordings_->MayPlay(cookies, camera);
       });
   r->http_->RouteAsync("/api/", [self](const HttpRequest& req, HttpServer::Responder respond) {
     if (auto clip = ClipProxy::ClipRequest(req)) return self->clips_->Serve(req, *clip, std::move(respond));

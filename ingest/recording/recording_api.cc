@@ -1,23 +1,19 @@
 #include "ingest/recording/recording_api.h"
 
-#include <charconv>
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "common/cli.h"
 #include "common/off_loop.h"
 #include "proto/camera/camera_id.h"
 
 namespace xl::ingest {
 namespace {
 
+// Query parameter `name` as wall-clock milliseconds (≥ 0); nullopt when absent or not a number.
 std::optional<int64_t> Millis(const HttpRequest& r, const std::string& name) {
   auto it = r.query.find(name);
-  if (it == r.query.end()) return std::nullopt;
-  int64_t v = 0;
-  const std::string& s = it->second;
-  auto res = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (res.ec != std::errc() || res.ptr != s.data() + s.size() || v < 0) return std::nullopt;
-  return v;
+  return it == r.query.end() ? std::nullopt : ParseIntArg(it->second, 0, INT64_MAX);
 }
 
 HttpReply Text(int status, const std::string& text) { return {status, "text/plain", text + "\n"}; }

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "common/clock.h"
+#include "common/sha256_hex.h"
 
 namespace xl::router {
 namespace {
@@ -84,18 +85,10 @@ std::string ExportLog::NewId(int64_t now_ms) {
   return "E" + LocalTime(now_ms, "%Y%m%d-%H%M%S") + "-" + hex;
 }
 
-std::string ExportLog::Sha256Hex(const std::string& bytes) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  char hex[2 * crypto_hash_sha256_BYTES + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return hex;
-}
-
 Result<nlohmann::json> ExportLog::Write(const std::string& dir, ExportRecord& record, const std::string& mp4,
                                         const nlohmann::json& sources) {
   record.bytes = int64_t(mp4.size());
-  record.sha256 = Sha256Hex(mp4);
+  record.sha256 = xl::Sha256Hex(mp4);
   const std::string base = dir + "/" + record.id;
   if (Status s = WriteWhole(base + ".mp4", mp4); !s.ok()) return s.error();
   nlohmann::json manifest = {

@@ -46,8 +46,6 @@ class ExportLog {
   // (no loop state): call off the loop. Returns the manifest written.
   static Result<nlohmann::json> Write(const std::string& dir, ExportRecord& record, const std::string& mp4,
                                       const nlohmann::json& sources);
-  // SHA-256 of `bytes` as lower-case hex.
-  static std::string Sha256Hex(const std::string& bytes);
 
   // Adds `record` to the audit log.
   Status Record(const ExportRecord& record);

@@ -65,7 +65,7 @@ class PlaybackSocket {
   std::map<Session*, std::unique_ptr<Session>> sessions_;
   guint tick_ = 0;
   int ticks_ = 0;
-  uint64_t serials_ = 0;  // tells a session from a later one at the same address
+  uint64_t serials_ = 0;                                   // tells a session from a later one at the same address
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // answers that come back after us are dropped
 };
 

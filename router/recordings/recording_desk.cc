@@ -4,12 +4,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 
+#include "common/cli.h"
 #include "common/clock.h"
 #include "common/off_loop.h"
 #include "proto/camera/camera_id.h"
@@ -21,12 +21,7 @@ namespace {
 const std::string kRecordings = "/api/desk/recordings/";
 const std::string kExports = "/api/desk/exports";
 
-std::optional<int64_t> Millis(const std::string& s) {
-  int64_t v = 0;
-  auto res = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (res.ec != std::errc() || res.ptr != s.data() + s.size() || v < 0) return std::nullopt;
-  return v;
-}
+std::optional<int64_t> Millis(std::string_view s) { return ParseIntArg(s, 0, INT64_MAX); }
 
 // The range of a request's from= and to= (or a JSON body's from_ms and to_ms); error when
 // missing, reversed or longer than `max_ms`.
@@ -100,6 +95,11 @@ Result<std::string> RecordingDesk::Visible(const std::string& camera, const Desk
                     "' is registered at a router below: its recordings are played and exported at its site");
   }
   return *region;
+}
+
+bool RecordingDesk::MayPlay(const std::map<std::string, std::string>& cookies, const std::string& camera) {
+  auto me = s_.desk.Authenticate(cookies);
+  return me && Visible(camera, *me).ok();
 }
 
 void RecordingDesk::Serve(const HttpRequest& r, HttpServer::Responder respond) {

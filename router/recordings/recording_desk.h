@@ -22,6 +22,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +61,8 @@ class RecordingDesk {
 
   // True for the paths Serve answers.
   static bool Handles(const HttpRequest& request);
+  // True when the session in `cookies` may play `camera`'s recordings (as Serve decides).
+  bool MayPlay(const std::map<std::string, std::string>& cookies, const std::string& camera);
   void Serve(const HttpRequest& request, HttpServer::Responder respond);
 
   // Every worker's segments of `camera` overlapping [from_ms, to_ms), and the workers that

@@ -9,7 +9,7 @@
 //   XL_H265_CAMERA  an H.265 camera: its tile plays or says the browser cannot decode it
 //   XL_KILL_PID  the simulator, killed at the end to see the wall and tree react
 // Prints "RESULT <json>" and exits 0 when every check held; 1 with the failed check otherwise.
-import { check, credentials, env, launch, login as loginAt, until } from './helpers.mjs';
+import { check, credentials, env, login as loginAt, run, until } from './helpers.mjs';
 
 const url = env('XL_URL');
 const shots = env('XL_SHOTS');
@@ -18,9 +18,7 @@ const cameraB = env('XL_CAMERA_B');
 
 const login = (browser, who) => loginAt(browser, url, who);
 
-const browser = await launch();
-let status = 0;
-try {
+await run(async (browser) => {
   // A wrong password is refused, in the page.
   {
     const context = await browser.newContext();
@@ -206,11 +204,5 @@ try {
   await until('the tree shows the camera offline', () => admin.$(`#tree .cam[data-id="${wall[0]}"] .dot.health-offline`), 15000 - (Date.now() - killed));
   check(true, `"no signal" and a red tree node ${((Date.now() - killed) / 1000).toFixed(1)} s after the simulator died`);
   await admin.screenshot({ path: `${shots}/no-signal.png` });
-  console.log('RESULT ' + JSON.stringify({ alert: id }));
-} catch (err) {
-  console.log(String(err && err.stack || err));
-  status = 1;
-} finally {
-  await browser.close();
-}
-process.exit(status);
+  return { alert: id };
+});

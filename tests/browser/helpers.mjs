@@ -42,3 +42,19 @@ export async function login(browser, url, who) {
   await page.waitForSelector('#app:not([hidden])', { timeout: 10000 });
   return page;
 }
+
+// Runs `script(browser)` in a fresh browser: prints "RESULT <json>" of what it returns and exits
+// 0, or prints the failure and exits 1.
+export async function run(script) {
+  const browser = await launch();
+  let status = 0;
+  try {
+    console.log('RESULT ' + JSON.stringify(await script(browser)));
+  } catch (err) {
+    console.log(String(err && err.stack || err));
+    status = 1;
+  } finally {
+    await browser.close();
+  }
+  process.exit(status);
+}

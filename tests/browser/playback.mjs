@@ -5,16 +5,14 @@
 //   XL_ALERT       an alert of it, with XL_ALERT_MS its start (ms)
 //   XL_DOWNLOAD    where to save the exported file
 // Prints "RESULT <json>" and exits 0 when every check held; 1 with the failed check otherwise.
-import { check, credentials, env, launch, login, until } from './helpers.mjs';
+import { check, credentials, env, login, run, until } from './helpers.mjs';
 
 const url = env('XL_URL');
 const camera = env('XL_CAMERA');
 const recordedFrom = Number(env('XL_RECORDED_FROM'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const browser = await launch();
-let status = 0;
-try {
+await run(async (browser) => {
   const page = await login(browser, url, credentials('XL_ADMIN'));
   page.on('console', (m) => console.log(`page: ${m.text()}`));
   await page.click('[data-tab="playback"]');
@@ -106,11 +104,5 @@ try {
   await playing(alertMs - 10000);
   const jumped = await position();
   check(Math.abs(jumped - (alertMs - 10000)) <= 2000, `the alert's recording plays from 10 s before it (off by ${((jumped - alertMs + 10000) / 1000).toFixed(2)} s)`);
-  console.log('RESULT ' + JSON.stringify({ rate1, rate4 }));
-} catch (err) {
-  console.log(String(err && err.stack || err));
-  status = 1;
-} finally {
-  await browser.close();
-}
-process.exit(status);
+  return { rate1, rate4 };
+});

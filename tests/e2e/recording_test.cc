@@ -11,7 +11,6 @@
 // - a disk budget removes the oldest segments first; a full disk stops recording with a
 //   problem on the desk, and recording resumes by itself once there is room.
 #include <gtest/gtest.h>
-#include <sodium.h>
 
 #include <filesystem>
 #include <fstream>
@@ -20,6 +19,7 @@
 
 #include "common/clock.h"
 #include "common/http_client.h"
+#include "common/sha256_hex.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
 #include "tests/support/small_disk.h"
@@ -42,14 +42,6 @@ std::string CameraYaml(const System& sys, const std::string& stream, const std::
          "\"\n    name: 村口\n    region: \"3301020100\"\n    url: " + sys.RtspUrl(stream) +
          "\n    username: " + kCamUser + "\n    password: " + kCamPassword +
          "\n    motion: {enabled: false}\n    faults: {enabled: false}\n    record: " + record + "\n";
-}
-
-std::string Sha256Hex(const std::string& bytes) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  char hex[2 * crypto_hash_sha256_BYTES + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return hex;
 }
 
 std::string ReadAll(const std::string& path) {

@@ -48,11 +48,11 @@
 #include <thread>
 
 #include <libsoup/soup.h>
-#include <sodium.h>
 
 #include "common/cli.h"
 #include "common/http_client.h"
 #include "common/json_text.h"
+#include "common/sha256_hex.h"
 #include "proto/wire/curve.h"
 
 namespace {
@@ -588,10 +588,7 @@ int Rec(const Cli& cli, const std::vector<std::string>& args) {
               << (file.ok() ? "HTTP " + std::to_string(file->status) : file.error().message) << "\n";
     return 1;
   }
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(file->body.data()), file->body.size());
-  char hex[2 * crypto_hash_sha256_BYTES + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  const std::string hex = xl::Sha256Hex(file->body);
   if ((*made)["sha256"] != hex) {
     std::cerr << "xl: export " << id << ": the downloaded file's SHA-256 " << hex << " is not the manifest's "
               << Cell((*made)["sha256"]) << "\n";
