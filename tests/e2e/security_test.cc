@@ -277,7 +277,8 @@ TEST(Security, StrangersGetNothingFromAnyPortAndTheSystemKeepsWorking) {
     EXPECT_EQ(r->status, 401) << method << " " << path << ": " << r->body;
   }
   // Router WebSockets: closed unopened (4401), no video.
-  for (const std::string& path : {std::string("/desk/feed"), std::string("/live/") + kVillageA}) {
+  for (const std::string& path :
+       {std::string("/desk/feed"), std::string("/live/") + kVillageA, std::string("/playback/") + kVillageA}) {
     const int fd = OpenWebSocket(sys.HttpPort(), path, "");
     if (fd < 0) continue;  // refused outright: as good
     WsReader ws(fd);
