@@ -1,12 +1,14 @@
 // libFuzzer target: what an RTSP player sends on its control connection (router/live/
 // rtsp_player.cc reads it with these parsers). Any bytes, in any chunking, give requests,
 // skipped interleaved frames or a clear error — never a read out of bounds, never a buffer
-// past the limits; Authorization headers parse and are checked without crashing.
+// past the limits; Authorization headers parse and are checked without crashing, as do the
+// Range and Scale headers and a playback URI's start time.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "proto/rtsp/digest.h"
+#include "proto/rtsp/rtsp_range.h"
 #include "proto/rtsp/rtsp_request.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -26,6 +28,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (step == xl::rtsp::RtspReader::Step::kRequest) {
       if (r.body.size() > xl::rtsp::RtspReader::kMaxBody) __builtin_trap();
       (void)xl::rtsp::CameraOfUri(r.uri);
+      if (auto start = xl::rtsp::QueryParam(r.uri, "start")) (void)xl::rtsp::ParseWallTime(*start);
+      if (const std::string* range = r.Header("Range")) {
+        if (auto parsed = xl::rtsp::ParseRange(*range); parsed && parsed->from_ms) {
+          (void)xl::rtsp::ClockTime(*parsed->from_ms);
+        }
+      }
+      if (const std::string* scale = r.Header("Scale")) (void)xl::rtsp::ParseScale(*scale);
       if (const std::string* a = r.Header("Authorization")) {
         const auto params = xl::rtsp::ParseDigest(*a);
         (void)xl::rtsp::DigestMatches(params, r.method, "nonce", "0123456789abcdef0123456789abcdef");

@@ -1,11 +1,15 @@
 // RTSP as the re-serve speaks it: requests framed from a control connection however the
 // network cuts them, digest logins (RFC 2617, as ffmpeg and VLC send them), and access units
-// packetised once for every player (RFC 6184 / RFC 7798).
+// packetised once for every player (RFC 6184 / RFC 7798); where a player asks a recording to
+// play from (Range, Scale, ?start=).
 #include <gtest/gtest.h>
+
+#include <ctime>
 
 #include "proto/media/rtp_h26x.h"
 #include "proto/media/rtp_packet.h"
 #include "proto/rtsp/digest.h"
+#include "proto/rtsp/rtsp_range.h"
 #include "proto/rtsp/rtsp_request.h"
 
 namespace xl {
@@ -58,6 +62,67 @@ TEST(RtspRequest, TheCameraIsTheFirstPathSegment) {
   EXPECT_EQ(rtsp::CameraOfUri("/33010201001320000011/"), "33010201001320000011");
   EXPECT_EQ(rtsp::CameraOfUri("rtsp://h"), "");
   EXPECT_EQ(rtsp::CameraOfUri("*"), "");
+}
+
+TEST(RtspRange, WallTimesInEveryFormPlayersSendComeToTheSameInstant) {
+  const int64_t want = 1796267400000;  // 2026-12-03T03:10:00Z
+  EXPECT_EQ(rtsp::ParseWallTime("20261203T031000Z"), want);
+  EXPECT_EQ(rtsp::ParseWallTime("20261203T031000.25Z"), want + 250);
+  EXPECT_EQ(rtsp::ParseWallTime("2026-12-03T03:10:00Z"), want);
+  EXPECT_EQ(rtsp::ParseWallTime("2026-12-03T11:10:00+08:00"), want);
+  EXPECT_EQ(rtsp::ParseWallTime("2026-12-03T11:10+0800"), want);
+  EXPECT_EQ(rtsp::ParseWallTime("2026-12-03 11:10:00.5 08:00"), want + 500) << "a '+' a query turned into ' '";
+  EXPECT_EQ(rtsp::ParseWallTime("2026-12-02T22:10:00-05:00"), want);
+  EXPECT_EQ(rtsp::ParseWallTime("1796267400000"), want);
+  // No zone: the local time zone.
+  std::tm tm{};
+  tm.tm_year = 126, tm.tm_mon = 11, tm.tm_mday = 3, tm.tm_hour = 3, tm.tm_min = 10, tm.tm_isdst = -1;
+  EXPECT_EQ(rtsp::ParseWallTime("2026-12-03T03:10:00"), int64_t(std::mktime(&tm)) * 1000);
+  for (const char* bad :
+       {"", "yesterday", "2026-13-03T03:10:00Z", "2026-12-03T24:00:00Z", "2026-12-03T03:60Z", "20261203",
+        "2026-12-03T03:10:00Zjunk", "2026-12-03T03:10:00+99:00", "2026-12-03", "99999999999999999999"}) {
+    EXPECT_FALSE(rtsp::ParseWallTime(bad)) << bad;
+  }
+  EXPECT_EQ(rtsp::ClockTime(want + 250), "20261203T031000.250Z");
+  EXPECT_EQ(rtsp::ParseWallTime(rtsp::ClockTime(want + 7)), want + 7);
+}
+
+TEST(RtspRange, NptAndClockRangesScaleAndTheQueryStart) {
+  auto r = rtsp::ParseRange("npt=0.000-");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->kind, rtsp::RtspRange::Kind::kNpt);
+  EXPECT_EQ(r->from_ms, 0);
+  EXPECT_FALSE(r->to_ms);
+  r = rtsp::ParseRange("npt=1:02:03.5-70");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->from_ms, 3723500);
+  EXPECT_EQ(r->to_ms, 70000);
+  r = rtsp::ParseRange("npt=now-");
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->from_ms);
+  r = rtsp::ParseRange("clock=20261203T031000Z-20261203T032000Z;time=19970123T153600Z");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->kind, rtsp::RtspRange::Kind::kClock);
+  EXPECT_EQ(r->from_ms, 1796267400000);
+  EXPECT_EQ(r->to_ms, 1796268000000);
+  r = rtsp::ParseRange(" clock=2026-12-03T11:10:00+08:00- ");
+  ASSERT_TRUE(r) << "the extended form's own dashes are not the divider";
+  EXPECT_EQ(r->from_ms, 1796267400000);
+  EXPECT_FALSE(r->to_ms);
+  for (const char* bad :
+       {"", "npt", "npt=abc-", "smpte=10:07:00-10:07:33:05", "clock=yesterday-", "clock=-", "npt=5"}) {
+    EXPECT_FALSE(rtsp::ParseRange(bad)) << bad;
+  }
+  EXPECT_EQ(rtsp::ParseScale("4"), 4.0);
+  EXPECT_EQ(rtsp::ParseScale(" 0.5 "), 0.5);
+  EXPECT_EQ(rtsp::ParseScale("-1.0"), -1.0);
+  EXPECT_FALSE(rtsp::ParseScale("fast"));
+  EXPECT_FALSE(rtsp::ParseScale("inf"));
+  EXPECT_EQ(rtsp::QueryParam("rtsp://h:8554/cam?start=2026-12-03T11%3A10%3A00%2B08:00&x=1", "start"),
+            "2026-12-03T11:10:00+08:00");
+  EXPECT_EQ(rtsp::QueryParam("rtsp://h/cam?a=1&start=20261203T031000Z", "start"), "20261203T031000Z");
+  EXPECT_FALSE(rtsp::QueryParam("rtsp://h/cam", "start"));
+  EXPECT_FALSE(rtsp::QueryParam("rtsp://h/cam?starts=1", "start"));
 }
 
 TEST(Digest, ThePlayersAnswerIsCheckedAgainstTheStoredHa1) {
