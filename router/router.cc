@@ -238,10 +238,6 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   r->http_ = std::move(http.value());
   r->http_->LimitBody("/api/import", kMaxCsvBytes);  // a county's cameras as CSV; everything else is small
   r->feed_ = std::make_unique<DeskFeed>(*r->http_, *r->users_);
-  auto rtsp = RtspOut::Start(config.rtsp, r->relay_);
-  if (!rtsp.ok()) return rtsp.error();
-  r->rtsp_ = std::move(rtsp.value());
-  r->rtsp_->SetLogins(r->users_->RtspLogins());
   r->websockets_ = std::make_unique<WebSocketOut>(
       *r->http_, r->relay_, [self = r.get()](const std::string& id) { return self->CodecOf(id); },
       [self = r.get()](const std::map<std::string, std::string>& cookies, const std::string& camera) {
@@ -281,6 +277,12 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
       *r->http_, *r->recordings_, [self](const std::map<std::string, std::string>& cookies, const std::string& camera) {
         return self->recordings_->MayPlay(cookies, camera);
       });
+  r->feeds_ = std::make_unique<RecordingFeeds>(*r->recordings_);
+  auto rtsp = RtspOut::Start(config.rtsp, r->relay_,
+                             [feeds = r->feeds_.get()](const std::string& camera) { return feeds->Open(camera); });
+  if (!rtsp.ok()) return rtsp.error();
+  r->rtsp_ = std::move(rtsp.value());
+  r->rtsp_->SetLogins(r->users_->RtspLogins());
   r->http_->RouteAsync("/api/", [self](const HttpRequest& req, HttpServer::Responder respond) {
     if (auto clip = ClipProxy::ClipRequest(req)) return self->clips_->Serve(req, *clip, std::move(respond));
     if (RecordingDesk::Handles(req)) return self->recordings_->Serve(req, std::move(respond));
@@ -787,7 +789,7 @@ Status Router::Ptz(const wire::PtzCommand& command) {
 void Router::SyncRtspMounts() {
   std::map<std::string, RtspCamera> cameras;
   for (const auto& [id, c] : store_->cameras()) {
-    if (std::string codec = CodecOf(id); !codec.empty()) cameras[id] = RtspCamera{codec, c.spec.region()};
+    cameras[id] = RtspCamera{CodecOf(id), c.spec.region(), true};
   }
   if (children_) {  // cameras below: their video comes through the links
     for (const wire::Camera& c : children_->Cameras()) {

@@ -34,6 +34,7 @@
 #include "router/recordings/export_log.h"
 #include "router/recordings/playback_socket.h"
 #include "router/recordings/recording_desk.h"
+#include "router/recordings/recording_feed.h"
 #include "router/registry/camera_store.h"
 #include "router/registry/registry_api.h"
 #include "router/system_problems.h"
@@ -183,6 +184,7 @@ class Router {
   std::unique_ptr<ExportLog> exports_;
   std::unique_ptr<RecordingDesk> recordings_;  // after http_, like clips_
   std::unique_ptr<PlaybackSocket> playback_;   // after recordings_: it asks it
+  std::unique_ptr<RecordingFeeds> feeds_;      // after recordings_ (it asks it), before rtsp_ (its players hold feeds)
   std::unique_ptr<RtspOut> rtsp_;
   std::unique_ptr<WebSocketOut> websockets_;
   std::unique_ptr<KeyApi> key_api_;

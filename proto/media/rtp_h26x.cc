@@ -1,10 +1,21 @@
 #include "proto/media/rtp_h26x.h"
 
+#include <glib.h>
+
+#include <cstdio>
+
 #include "proto/media/rtp_packet.h"
 
 namespace xl::rtp {
 
 namespace {
+
+std::string Base64(const std::string& bytes) {
+  gchar* b = g_base64_encode(reinterpret_cast<const guchar*>(bytes.data()), bytes.size());
+  std::string out(b);
+  g_free(b);
+  return out;
+}
 // Appends one interleaved frame holding an RTP packet whose payload is `head` + `body`.
 void AppendPacket(RtpAccessUnit& au, RtpStreamState& state, bool marker, std::string_view head, std::string_view body) {
   std::string& out = au.interleaved;
@@ -75,6 +86,20 @@ RtpAccessUnit PackAccessUnit(h26x::Codec codec, std::string_view annexb, std::st
     }
   }
   return au;
+}
+
+std::string SdpFmtp(h26x::Codec codec, const h26x::ParameterSets& ps) {
+  if (codec == h26x::Codec::kH264) {
+    std::string profile = "42e01f";
+    if (ps.sps.size() >= 4) {
+      char hex[7];
+      std::snprintf(hex, sizeof hex, "%02x%02x%02x", uint8_t(ps.sps[1]), uint8_t(ps.sps[2]), uint8_t(ps.sps[3]));
+      profile = hex;
+    }
+    return "packetization-mode=1;profile-level-id=" + profile + ";sprop-parameter-sets=" + Base64(ps.sps) + "," +
+           Base64(ps.pps);
+  }
+  return "sprop-vps=" + Base64(ps.vps) + ";sprop-sps=" + Base64(ps.sps) + ";sprop-pps=" + Base64(ps.pps);
 }
 
 }  // namespace xl::rtp

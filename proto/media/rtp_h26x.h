@@ -37,6 +37,11 @@ struct RtpAccessUnit {
 // Packs the Annex B access unit `annexb` with RTP timestamp `timestamp` (90 kHz), advancing
 // `state.next_seq` by the packets made. `prefix` (parameter sets, Annex B; may be empty) is
 // sent first, for keyframes that come without them.
+// The SDP fmtp parameters of a stream with parameter sets `ps` (RFC 6184 §8.1:
+// packetization-mode, profile-level-id, sprop-parameter-sets; RFC 7798 §7.1: sprop-vps/sps/pps).
+// REQUIRES: ps.complete(codec).
+std::string SdpFmtp(h26x::Codec codec, const h26x::ParameterSets& ps);
+
 RtpAccessUnit PackAccessUnit(h26x::Codec codec, std::string_view annexb, std::string_view prefix, uint32_t timestamp,
                              RtpStreamState& state);
 

@@ -28,7 +28,16 @@ std::optional<std::string> RtspAccess::CodecFor(const std::string& user, const s
   if (u == users_.end() || c == cameras_.end() || !RegionMatches(u->second.region, c->second.region, camera)) {
     return std::nullopt;
   }
+  if (c->second.codec != "h264" && c->second.codec != "h265") return std::nullopt;
   return c->second.codec;
+}
+
+bool RtspAccess::MayPlayRecording(const std::string& user, const std::string& camera) const {
+  std::lock_guard lock(mu_);
+  auto u = users_.find(user);
+  auto c = cameras_.find(camera);
+  return u != users_.end() && c != cameras_.end() && c->second.local &&
+         RegionMatches(u->second.region, c->second.region, camera);
 }
 
 }  // namespace xl::router

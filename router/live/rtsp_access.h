@@ -1,7 +1,8 @@
 // Who may see which camera over the RTSP re-serve: the users who may log in (their digest
 // HA1 and region) and the cameras served (their region and codec). A camera outside the
 // user's region is 404 — at DESCRIBE already, so its SDP is not shown and its video is not
-// pulled — as if it did not exist.
+// pulled — as if it did not exist. Recordings are played of cameras registered here (those of
+// routers below are played at their site).
 //
 // Sender threads ask; the router's loop changes users and cameras. Thread-safe.
 #pragma once
@@ -20,8 +21,9 @@ class RtspAccess {
     std::string region;  // "" sees every camera
   };
   struct Camera {
-    std::string codec;  // "h264" or "h265"
+    std::string codec;  // "h264" or "h265": served live; else not
     std::string region;
+    bool local = false;  // registered at this router: its recordings are on its workers
     bool operator==(const Camera&) const = default;
   };
   void SetUsers(std::map<std::string, Login> users);
@@ -31,6 +33,8 @@ class RtspAccess {
   // The camera's codec when `user` exists and their region covers `camera`, a served camera;
   // nullopt otherwise.
   std::optional<std::string> CodecFor(const std::string& user, const std::string& camera) const;
+  // True when `user` exists, their region covers `camera`, and it is recorded here.
+  bool MayPlayRecording(const std::string& user, const std::string& camera) const;
 
  private:
   mutable std::mutex mu_;

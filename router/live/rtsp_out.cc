@@ -24,7 +24,8 @@ RtspOut::RtspOut(LiveRelay& relay, const RtspOutConfig& config) : relay_(relay),
   settings_.session_timeout_s = config.session_timeout_s;
 }
 
-Result<std::unique_ptr<RtspOut>> RtspOut::Start(const RtspOutConfig& config, LiveRelay& relay) {
+Result<std::unique_ptr<RtspOut>> RtspOut::Start(const RtspOutConfig& config, LiveRelay& relay,
+                                                RecordingOpener open_recording) {
   std::unique_ptr<RtspOut> out(new RtspOut(relay, config));
   const std::string where = config.address + ":" + std::to_string(config.port);
   sockaddr_in addr{};
@@ -50,6 +51,7 @@ Result<std::unique_ptr<RtspOut>> RtspOut::Start(const RtspOutConfig& config, Liv
     env.settings = &out->settings_;
     env.sender = i;
     env.acquire = [o = out.get()](const std::string& camera, h26x::Codec codec) { return o->Acquire(camera, codec); };
+    env.open_recording = open_recording;
     auto sender = RtspSender::Start(std::move(env), config.merge_ms);
     if (!sender.ok()) return sender.error();
     out->senders_.push_back(std::move(sender.value()));
@@ -196,7 +198,7 @@ void RtspOut::SetLogins(const std::vector<UserStore::RtspLogin>& logins) {
 void RtspOut::SetCameras(const std::map<std::string, RtspCamera>& cameras) {
   std::map<std::string, RtspAccess::Camera> next;
   for (const auto& [id, c] : cameras) {
-    if (c.codec == "h264" || c.codec == "h265") next[id] = RtspAccess::Camera{c.codec, c.region};
+    if (c.codec == "h264" || c.codec == "h265" || c.local) next[id] = RtspAccess::Camera{c.codec, c.region, c.local};
   }
   if (next == cameras_) return;
   cameras_ = next;

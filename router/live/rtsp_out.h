@@ -39,15 +39,18 @@ struct RtspOutConfig {
 };
 
 struct RtspCamera {
-  std::string codec;   // "h264" or "h265" is served; anything else is not
+  std::string codec;   // "h264" or "h265" is served live; anything else is not
   std::string region;  // who sees it (RegionMatches)
+  bool local = false;  // registered here: its recordings play (rtsp_player.h)
 };
 
 class RtspOut {
  public:
   // Listens at once; cameras are served after SetCameras(), players log in after SetLogins()
   // (none until then: every player is refused).
-  static Result<std::unique_ptr<RtspOut>> Start(const RtspOutConfig& config, LiveRelay& relay);
+  // `open_recording` (may be unset: no recordings played) is called on sender threads.
+  static Result<std::unique_ptr<RtspOut>> Start(const RtspOutConfig& config, LiveRelay& relay,
+                                                RecordingOpener open_recording = nullptr);
   ~RtspOut();  // disconnects every player
 
   // Serves exactly `cameras` (by ID) at rtsp://…/<camera>; players of a camera gone or moved

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "proto/rtsp/digest.h"
+#include "proto/rtsp/rtsp_range.h"
 #include "router/desk/user_store.h"
 
 namespace xl::router {
@@ -38,6 +39,8 @@ const char* Reason(int code) {
       return "Not Enough Bandwidth";
     case 455:
       return "Method Not Valid in This State";
+    case 457:
+      return "Invalid Range";
     case 459:
       return "Aggregate Operation Not Allowed";
     case 461:
@@ -158,6 +161,10 @@ void RtspPlayer::Handle(const rtsp::RtspRequest& r) {
   if (r.method == "PLAY") return Play(r, cseq);
   if (r.method == "PAUSE") {
     if (session_.empty()) return Reply(455, cseq);
+    if (playback_) {  // what is queued still goes: it is at most a tick's worth, and whole pictures
+      playback_->Pause();
+      return Reply(200, cseq, SessionHeader());
+    }
     StopPlaying();
     return Reply(200, cseq, SessionHeader());
   }
@@ -166,6 +173,7 @@ void RtspPlayer::Handle(const rtsp::RtspRequest& r) {
     const std::string header = SessionHeader();
     StopPlaying();
     stream_.reset();
+    playback_.reset();
     session_.clear();
     return Reply(200, cseq, header);
   }
@@ -194,6 +202,7 @@ bool RtspPlayer::Authenticated(const rtsp::RtspRequest& r, const std::string& cs
 }
 
 bool RtspPlayer::Refused(const std::string& cseq) {
+  if (!stream_) return false;
   const auto why = stream_->refused();
   if (!why) return false;
   spdlog::warn("RTSP: camera {} refused to {}@{}: {}", camera_, user_, peer_, *why);
@@ -207,8 +216,30 @@ bool RtspPlayer::Refused(const std::string& cseq) {
 
 void RtspPlayer::Describe(const std::string& cseq, const std::string& uri) {
   const std::string camera = rtsp::CameraOfUri(uri);
+  if (const auto start = rtsp::QueryParam(uri, "start")) {
+    if (!env_.access->MayPlayRecording(user_, camera)) return Reply(404, cseq);
+    const auto start_ms = rtsp::ParseWallTime(*start);
+    if (!start_ms) {
+      spdlog::warn("RTSP: {}@{} asked camera {} from '{}', not a time", user_, peer_, camera, start->substr(0, 64));
+      return Reply(400, cseq, "Content-Type: text/plain\r\n",
+                   "start: a time such as 2026-12-03T03:10:00, 20261203T031000Z or ms since 1970\r\n");
+    }
+    if (!env_.open_recording) return Reply(404, cseq);
+    StopPlaying();
+    stream_.reset();
+    if (!playback_ || playback_->camera() != camera || playback_->start_ms() != *start_ms) {
+      session_.clear();
+      playback_ = std::make_unique<RtspPlayback>(env_.open_recording(camera), *start_ms);
+    }
+    camera_ = camera;
+    return DescribeRecording(cseq, uri);
+  }
   const auto codec = env_.access->CodecFor(user_, camera);
   if (!codec) return Reply(404, cseq);
+  if (playback_) {  // live again
+    playback_.reset();
+    session_.clear();
+  }
   if (!stream_ || stream_->camera() != camera) {
     StopPlaying();
     session_.clear();
@@ -234,16 +265,48 @@ void RtspPlayer::Describe(const std::string& cseq, const std::string& uri) {
   Reply(200, cseq, "Content-Base: " + base + "\r\nContent-Type: application/sdp\r\n", sdp);
 }
 
+void RtspPlayer::DescribeRecording(const std::string& cseq, const std::string& uri) {
+  const RecordingFeed::State state = playback_->state();
+  if (!state.found) {
+    if (state.ended) {
+      spdlog::info("RTSP: {}@{} asked the recording of camera {} from {}: nothing recorded from then on", user_, peer_,
+                   camera_, rtsp::ClockTime(playback_->start_ms()));
+      return Reply(404, cseq);
+    }
+    if (!state.error.empty()) {
+      spdlog::warn("RTSP: recording of camera {} for {}@{}: {}", camera_, user_, peer_, state.error);
+      return Reply(503, cseq);
+    }
+    describe_cseq_ = cseq;  // answered by OnTick when the first chunk comes
+    describe_uri_ = uri;
+    describe_deadline_ms_ = now_ms_ + int64_t(env_.settings->describe_wait_s) * 1000;
+    return;
+  }
+  const bool h265 = state.codec == h26x::Codec::kH265;
+  std::string sdp =
+      "v=0\r\no=- " + std::to_string(g_random_int()) + " 1 IN IP4 " + env_.settings->address + "\r\ns=Xueliang " +
+      camera_ + " recording\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\na=range:clock=" + rtsp::ClockTime(playback_->start_ms()) +
+      "-\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 " + (h265 ? "H265" : "H264") + "/90000\r\n";
+  if (state.parameter_sets.complete(state.codec)) {
+    sdp += "a=fmtp:96 " + rtp::SdpFmtp(state.codec, state.parameter_sets) + "\r\n";
+  }
+  sdp += "a=control:stream=0\r\n";
+  std::string base = uri.substr(0, uri.find('?'));
+  if (base.empty() || base.back() != '/') base += '/';
+  Reply(200, cseq, "Content-Base: " + base + "\r\nContent-Type: application/sdp\r\n", sdp);
+}
+
 void RtspPlayer::Setup(const rtsp::RtspRequest& r, const std::string& cseq) {
   const std::string camera = rtsp::CameraOfUri(r.uri);
-  const auto codec = env_.access->CodecFor(user_, camera);
-  if (!codec) return Reply(404, cseq);
   if (!session_.empty() && camera != camera_) return Reply(459, cseq);
-  if (!stream_ || camera_ != camera) {
+  if (playback_ && playback_->camera() != camera) playback_.reset();
+  const auto codec = env_.access->CodecFor(user_, camera);
+  if (playback_ ? !env_.access->MayPlayRecording(user_, camera) : !codec) return Reply(404, cseq);
+  if (!playback_ && (!stream_ || camera_ != camera)) {
     stream_ = env_.acquire(camera, *codec == "h265" ? h26x::Codec::kH265 : h26x::Codec::kH264);
     camera_ = camera;
   }
-  if (!stream_) return Reply(404, cseq);
+  if (!stream_ && !playback_) return Reply(404, cseq);
   if (Refused(cseq)) return;
   const std::string* t = r.Header("Transport");
   const std::string transport = t ? *t : "RTP/AVP/TCP;unicast;interleaved=0-1";
@@ -274,7 +337,17 @@ void RtspPlayer::Setup(const rtsp::RtspRequest& r, const std::string& cseq) {
 }
 
 void RtspPlayer::Play(const rtsp::RtspRequest& r, const std::string& cseq) {
-  if (session_.empty() || !stream_) return Reply(455, cseq);
+  if (session_.empty() || (!stream_ && !playback_)) return Reply(455, cseq);
+  const std::string* range_header = r.Header("Range");
+  const auto range = range_header ? rtsp::ParseRange(*range_header) : std::nullopt;
+  if (!playback_ && range && range->kind == rtsp::RtspRange::Kind::kClock && range->from_ms) {
+    // A live session asked for a time: its recording from then.
+    if (!env_.open_recording || !env_.access->MayPlayRecording(user_, camera_)) return Reply(457, cseq);
+    StopPlaying();
+    stream_.reset();
+    playback_ = std::make_unique<RtspPlayback>(env_.open_recording(camera_), *range->from_ms);
+  }
+  if (playback_) return PlayRecording(r, cseq);
   std::string rtp_info;
   if (!playing_) {
     playing_ = true;
@@ -295,6 +368,47 @@ void RtspPlayer::Play(const rtsp::RtspRequest& r, const std::string& cseq) {
     return;
   }
   Reply(200, cseq, "Range: npt=now-\r\n" + SessionHeader());
+}
+
+void RtspPlayer::PlayRecording(const rtsp::RtspRequest& r, const std::string& cseq) {
+  const std::string* range_header = r.Header("Range");
+  const std::string* scale_header = r.Header("Scale");
+  const auto range = range_header ? rtsp::ParseRange(*range_header) : std::nullopt;
+  if (range_header && !range) return Reply(457, cseq);
+  const auto scale = scale_header ? rtsp::ParseScale(*scale_header) : std::nullopt;
+  std::optional<int64_t> from;
+  const bool npt = !range || range->kind == rtsp::RtspRange::Kind::kNpt;
+  if (range && range->from_ms) from = npt ? playback_->start_ms() + *range->from_ms : *range->from_ms;
+  const RtspPlayback::Playing p = playback_->Play(from, scale, now_ms_);
+  std::string base = r.uri.substr(0, r.uri.find('?'));
+  if (!base.empty() && base.back() == '/') base.pop_back();
+  if (base.find("/stream=") == std::string::npos) base += "/stream=0";
+  char scale_text[32];
+  g_snprintf(scale_text, sizeof scale_text, "%g", p.scale);
+  const std::string reply_range =
+      npt ? "npt=" + std::to_string(std::max<int64_t>(0, p.from_ms - playback_->start_ms()) / 1000) + "." +
+                std::to_string(1000 + std::max<int64_t>(0, p.from_ms - playback_->start_ms()) % 1000).substr(1) + "-"
+          : "clock=" + rtsp::ClockTime(p.from_ms) + "-";
+  Reply(200, cseq,
+        "Range: " + reply_range + "\r\nScale: " + scale_text + "\r\nRTP-Info: url=" + base +
+            ";seq=" + std::to_string(p.seq) + ";rtptime=" + std::to_string(p.rtptime) + "\r\n" + SessionHeader());
+  spdlog::info("RTSP: {}@{} plays the recording of camera {} from {} at {}x over {}", user_, peer_, camera_,
+               rtsp::ClockTime(p.from_ms), scale_text, channel_ < 0 ? "UDP" : "TCP");
+  SendRecording();
+}
+
+void RtspPlayer::SendRecording() {
+  if (!playback_ || !playback_->playing()) return;
+  // A player that does not take what it has is not sent more: the recording waits for it.
+  if (channel_ >= 0 && queued_ > env_.settings->max_queued_bytes) return;
+  for (rtp::RtpAccessUnit& unit : playback_->Due(now_ms_)) {
+    if (channel_ < 0) {
+      SendUdp(unit);
+      continue;
+    }
+    auto owned = std::make_shared<rtp::RtpAccessUnit>(std::move(unit));
+    QueueVideo(owned, *owned);
+  }
 }
 
 void RtspPlayer::StopPlaying() {
@@ -321,6 +435,7 @@ void RtspPlayer::DropQueuedVideo() {
 bool RtspPlayer::StillAllowed() const {
   if (user_.empty()) return true;
   if (camera_.empty()) return env_.access->User(user_).has_value();
+  if (playback_) return env_.access->MayPlayRecording(user_, camera_);
   const auto codec = env_.access->CodecFor(user_, camera_);
   return codec && (!stream_ || (*codec == "h265") == (stream_->codec() == h26x::Codec::kH265));
 }
@@ -350,7 +465,7 @@ void RtspPlayer::OnFrame(const RtspFramePtr& frame) {
   if (need_keyframe_ && !frame->keyframe) return;
   if (channel_ < 0) {
     need_keyframe_ = false;
-    return SendUdp(*frame);
+    return SendUdp(frame->rtp);
   }
   if (queued_ + frame->rtp.interleaved.size() > env_.settings->max_queued_bytes) {
     // Behind: what it has not begun to receive goes, and it waits for the next keyframe.
@@ -364,23 +479,27 @@ void RtspPlayer::OnFrame(const RtspFramePtr& frame) {
     if (!frame->keyframe) return;
   }
   need_keyframe_ = false;
-  const std::string& bytes = frame->rtp.interleaved;
-  if (channel_ == 0) return Queue(frame, bytes.data(), bytes.size(), true);
+  QueueVideo(frame, frame->rtp);
+}
+
+void RtspPlayer::QueueVideo(std::shared_ptr<const void> owner, const rtp::RtpAccessUnit& unit) {
+  const std::string& bytes = unit.interleaved;
+  if (channel_ == 0) return Queue(std::move(owner), bytes.data(), bytes.size(), true);
   // A player that asked for other channels gets its own copy with them.
   auto copy = std::make_shared<std::string>(bytes);
-  for (uint32_t at : frame->rtp.starts) (*copy)[at + 1] = char(channel_);
+  for (uint32_t at : unit.starts) (*copy)[at + 1] = char(channel_);
   Queue(copy, copy->data(), copy->size(), true);
 }
 
-void RtspPlayer::SendUdp(const RtspFrame& frame) {
-  const std::string& bytes = frame.rtp.interleaved;
+void RtspPlayer::SendUdp(const rtp::RtpAccessUnit& unit) {
+  const std::string& bytes = unit.interleaved;
   constexpr size_t kBatch = 64;
   mmsghdr msgs[kBatch];
   iovec iov[kBatch];
-  for (size_t i = 0; i < frame.rtp.starts.size();) {
+  for (size_t i = 0; i < unit.starts.size();) {
     size_t n = 0;
-    for (; n < kBatch && i + n < frame.rtp.starts.size(); ++n) {
-      const size_t at = frame.rtp.starts[i + n];
+    for (; n < kBatch && i + n < unit.starts.size(); ++n) {
+      const size_t at = unit.starts[i + n];
       const size_t length = size_t(uint8_t(bytes[at + 2])) << 8 | uint8_t(bytes[at + 3]);
       iov[n] = {const_cast<char*>(bytes.data() + at + 4), length};
       msgs[n] = {};
@@ -426,7 +545,20 @@ bool RtspPlayer::Flush() {
 
 bool RtspPlayer::OnTick(int64_t now_ms) {
   now_ms_ = now_ms;
-  if (!describe_cseq_.empty() && stream_) {
+  if (!describe_cseq_.empty() && playback_) {
+    const RecordingFeed::State state = playback_->state();
+    if (state.found || state.ended || !state.error.empty()) {
+      const std::string cseq = std::move(describe_cseq_), uri = std::move(describe_uri_);
+      describe_cseq_.clear();
+      DescribeRecording(cseq, uri);
+    } else if (now_ms >= describe_deadline_ms_) {
+      spdlog::warn("RTSP: the recording of camera {} did not come in {} s: DESCRIBE from {}@{} refused", camera_,
+                   env_.settings->describe_wait_s, user_, peer_);
+      Reply(503, describe_cseq_);
+      describe_cseq_.clear();
+    }
+    if (!Flush()) return false;
+  } else if (!describe_cseq_.empty() && stream_) {
     if (stream_->refused()) {
       const std::string cseq = std::move(describe_cseq_);
       describe_cseq_.clear();
@@ -444,6 +576,10 @@ bool RtspPlayer::OnTick(int64_t now_ms) {
       describe_cseq_.clear();
       if (!Flush()) return false;
     }
+  }
+  if (playback_ && playback_->playing()) {
+    SendRecording();
+    if (!Flush()) return false;
   }
   if (udp_rtcp_ >= 0) {  // receiver reports keep a UDP session alive
     char buf[1500];

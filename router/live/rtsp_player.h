@@ -2,6 +2,11 @@
 // rtsp_sender.h): its requests (OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_ and
 // SET_PARAMETER), digest login, one session of one camera, and everything written to it.
 //
+// A session plays the camera live, or its recording (router/recordings/rtsp_playback.h) when
+// the URL asks for a start (rtsp://…/<camera>?start=2026-12-03T03:10:00) or a PLAY carries
+// "Range: clock=<time>-"; a recording's session then takes PLAY with "Range: npt=" (from the
+// start) or "clock=", PAUSE, and Scale (1, 2, 4 every frame; 8, 16 keyframes only).
+//
 // Every byte for the player — replies and video — goes through one queue in order, so the
 // reply to PLAY always comes before the first interleaved frame. Video is the stream's shared
 // frames (never copied for a player on channel 0); a player whose queue holds more than
@@ -22,6 +27,7 @@
 #include "proto/rtsp/rtsp_request.h"
 #include "router/live/rtsp_access.h"
 #include "router/live/rtsp_stream.h"
+#include "router/recordings/rtsp_playback.h"
 
 namespace xl::router {
 
@@ -32,6 +38,9 @@ struct RtspSettings {
   int describe_wait_s = 20;           // for a camera's first keyframe (its parameter sets)
 };
 
+// A feed of a camera's recording (router/recordings/recording_feed.h).
+using RecordingOpener = std::function<std::shared_ptr<RecordingFeed>(const std::string& camera)>;
+
 // What a player needs from its sender thread.
 struct RtspPlayerEnv {
   const RtspAccess* access = nullptr;
@@ -40,6 +49,9 @@ struct RtspPlayerEnv {
   // The camera's stream, started if needed (it is watched while anyone holds it).
   std::function<std::shared_ptr<RtspStream>(const std::string& camera, h26x::Codec codec)> acquire;
   std::atomic<uint64_t>* skips = nullptr;  // counts every player's skips to a keyframe
+  // A feed of the camera's recording (router/recordings/recording_feed.h); unset: recordings
+  // are not played here (a playback URL is 404).
+  RecordingOpener open_recording;
   // The player starts or stops getting frames of `stream`.
   std::function<void(class RtspPlayer*, RtspStream*)> started, stopped;
 };
@@ -74,6 +86,12 @@ class RtspPlayer {
   void Handle(const rtsp::RtspRequest& r);
   void Reply(int code, const std::string& cseq, const std::string& headers = "", const std::string& body = "");
   void Describe(const std::string& cseq, const std::string& uri);
+  // DESCRIBE of a recording: the SDP once the recording's first chunk came (waited for as
+  // for a live keyframe), 404 when nothing is recorded from the start on.
+  void DescribeRecording(const std::string& cseq, const std::string& uri);
+  void PlayRecording(const rtsp::RtspRequest& r, const std::string& cseq);
+  // Queues (or sends, over UDP) the recording's frames that are due.
+  void SendRecording();
   // When the relay refused the stream (a link's live budget): replies 453 to `cseq`, logs why
   // and lets the stream go (the next DESCRIBE asks again); true then.
   bool Refused(const std::string& cseq);
@@ -83,7 +101,9 @@ class RtspPlayer {
   void StopPlaying();
   void DropQueuedVideo();  // what is not yet begun; recounts queued_
   void Queue(std::shared_ptr<const void> owner, const char* data, size_t size, bool video);
-  void SendUdp(const RtspFrame& frame);
+  void SendUdp(const rtp::RtpAccessUnit& unit);
+  // Queues one access unit's interleaved packets (on the player's channel); `owner` keeps them.
+  void QueueVideo(std::shared_ptr<const void> owner, const rtp::RtpAccessUnit& unit);
   std::string SessionHeader() const;
 
   const int fd_;
@@ -103,7 +123,8 @@ class RtspPlayer {
 
   // The session (one camera).
   std::string session_;
-  std::shared_ptr<RtspStream> stream_;
+  std::shared_ptr<RtspStream> stream_;      // live
+  std::unique_ptr<RtspPlayback> playback_;  // or a recording
   std::string camera_;
   int channel_ = 0;                   // interleaved RTP channel; -1: UDP
   int udp_rtp_ = -1, udp_rtcp_ = -1;  // connected to the player's ports

@@ -7,13 +7,6 @@ namespace xl::router {
 namespace {
 constexpr size_t kMaxGopFrames = 600;  // as the relay's: a longer GOP is not cached past this
 
-std::string Base64(const std::string& bytes) {
-  gchar* b = g_base64_encode(reinterpret_cast<const guchar*>(bytes.data()), bytes.size());
-  std::string out(b);
-  g_free(b);
-  return out;
-}
-
 std::string AnnexB(const h26x::ParameterSets& ps) {
   std::string out;
   for (const std::string* s : {&ps.vps, &ps.sps, &ps.pps}) {
@@ -79,16 +72,7 @@ std::optional<std::string> RtspStream::refused() const {
 std::optional<std::string> RtspStream::Fmtp() const {
   std::lock_guard lock(mu_);
   if (!sets_.complete(codec_)) return std::nullopt;
-  if (codec_ == h26x::Codec::kH264) {
-    char profile[7] = "42e01f";
-    if (sets_.sps.size() >= 4) {
-      g_snprintf(profile, sizeof profile, "%02x%02x%02x", uint8_t(sets_.sps[1]), uint8_t(sets_.sps[2]),
-                 uint8_t(sets_.sps[3]));
-    }
-    return std::string("packetization-mode=1;profile-level-id=") + profile +
-           ";sprop-parameter-sets=" + Base64(sets_.sps) + "," + Base64(sets_.pps);
-  }
-  return "sprop-vps=" + Base64(sets_.vps) + ";sprop-sps=" + Base64(sets_.sps) + ";sprop-pps=" + Base64(sets_.pps);
+  return rtp::SdpFmtp(codec_, sets_);
 }
 
 std::vector<RtspFramePtr> RtspStream::Subscribe(size_t sender) {

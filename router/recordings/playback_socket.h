@@ -9,7 +9,8 @@
 //                             is not played at the new one.
 //   {"at": MS}                where the player stands now (send it about every second while
 //                             playing; a paused player simply stops sending it). The server
-//                             keeps at most kLookaheadS × speed of recording ahead of it.
+//                             keeps at most PlaybackCursor::kLookaheadS × speed of recording
+//                             ahead of it (router/recordings/playback_cursor.h).
 // The server answers with text messages and, after each "chunk", one binary message:
 //   {"type": "seeked", "at_ms", "speed"}
 //   {"type": "chunk", "start_ms", "end_ms", "speed", "keyframes_only", "mime"} and then a whole
@@ -31,15 +32,13 @@
 #include <string>
 
 #include "common/http_server.h"
+#include "router/recordings/playback_cursor.h"
 #include "router/recordings/recording_desk.h"
 
 namespace xl::router {
 
 class PlaybackSocket {
  public:
-  static constexpr int64_t kLookaheadS = 20;  // recording sent ahead of the player, × speed
-  static constexpr int64_t kChunkS = 10;      // recording per chunk, × speed
-
   // Serves /playback/ on `http`. `allowed` says whether the request's cookies may play the
   // camera's recordings (a session, the camera in the user's region, registered here).
   using AllowFn = std::function<bool(const std::map<std::string, std::string>& cookies, const std::string& camera)>;
@@ -54,10 +53,6 @@ class PlaybackSocket {
   class Session;
   void Open(const std::string& path, const std::map<std::string, std::string>& cookies, SoupWebsocketConnection* conn);
   void Closed(Session* session);
-  // Sends what the session's player needs next, if anything (one request in flight at most).
-  void Pump(Session& session);
-  // The segments around the session's next position, asked of the workers; then Pump.
-  void Refresh(Session& session);
   static gboolean OnTick(gpointer self);
 
   RecordingDesk& recordings_;
@@ -65,8 +60,7 @@ class PlaybackSocket {
   std::map<Session*, std::unique_ptr<Session>> sessions_;
   guint tick_ = 0;
   int ticks_ = 0;
-  uint64_t serials_ = 0;                                   // tells a session from a later one at the same address
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // answers that come back after us are dropped
+  uint64_t serials_ = 0;  // tells a session from a later one at the same address
 };
 
 }  // namespace xl::router

@@ -22,6 +22,7 @@
 #include "common/sha256_hex.h"
 #include "tests/support/media.h"
 #include "tests/support/process.h"
+#include "tests/support/rtsp_player.h"
 #include "tests/support/small_disk.h"
 #include "tests/support/system.h"
 #include "tests/support/web_socket.h"
@@ -82,6 +83,22 @@ struct Player {
   }
   WsReader ws;
 };
+
+// The router's RTSP URL of `path` ("<camera>?start=…"), without credentials (the strict
+// player logs in itself).
+std::string RelayPath(const System& sys, const std::string& path) {
+  return "rtsp://127.0.0.1:" + std::to_string(sys.RelayPort()) + "/" + path;
+}
+
+// `wall_ms` as RTSP's clock time, UTC ("20261203T031000Z").
+std::string ClockText(int64_t wall_ms) {
+  const std::time_t t = std::time_t(wall_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char out[32];
+  std::strftime(out, sizeof out, "%Y%m%dT%H%M%SZ", &tm);
+  return out;
+}
 
 Probe ProbeMp4(const std::string& dir, const std::string& mp4) {
   const std::string path = dir + "/probe.mp4";
@@ -294,6 +311,140 @@ TEST(Recording, TimelineShowsGapsPlaysTheSourceExportsWithProofAndSurvivesAKill)
     }
   }
 
+  // Over RTSP, as VLC and NVR decoders play it: rtsp://…/<camera>?start=<time>.
+  // The start in whole seconds, local time (as an operator types it).
+  const int64_t at_s = at - at % 1000;
+  const int expected_s = int((at_s - first["from_ms"].get<int64_t>() + late_ms) / (1000 / kFps)) % int(source.size());
+  const std::string start_url = sys.RelayUrl(kCamera) + "?start=" + LocalTime(at_s, "%Y-%m-%dT%H:%M:%S");
+  // The source frame most like `picture`, and how alike (PSNR).
+  auto best_source = [&](const std::string& picture) -> std::pair<int, double> {
+    int best = -1;
+    double best_psnr = 0;
+    for (int k = 0; k < int(source.size()); ++k) {
+      const double p = Psnr(picture, source[k]);
+      if (p > best_psnr) best_psnr = p, best = k;
+    }
+    return {best, best_psnr};
+  };
+  {
+    // FFmpeg, a real player: the pictures run from the keyframe at or before the start, and the
+    // one at the start is the source's picture at that second.
+    const std::string got = sys.dir() + "/rtsp_playback.h264";
+    const std::string cmd = "timeout 60 ffmpeg -v error -rtsp_transport tcp -i '" + start_url +
+                            "' -frames:v 45 -c copy -f h264 -y '" + got + "' > " + sys.dir() + "/ffmpeg.log 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadAll(sys.dir() + "/ffmpeg.log");
+    const std::vector<std::string> frames = GreyFrames(got, 160, 90);
+    ASSERT_GE(frames.size(), 40u);
+    const auto [first_match, first_psnr] = best_source(frames.front());
+    EXPECT_GE(first_psnr, 30.0);
+    const int offset = expected_s - first_match;  // pictures from the keyframe to the start
+    EXPECT_GE(offset, -5) << "starts at the keyframe at or before the time";
+    EXPECT_LE(offset, int(kGopMs / (1000 / kFps)) + 5);
+    ASSERT_GE(offset, 0);
+    const auto [match, psnr] = best_source(frames[size_t(std::min<int>(offset, int(frames.size()) - 1))]);
+    EXPECT_GE(psnr, 30.0);
+    EXPECT_LE(std::abs(match - expected_s), 5)
+        << "the picture at the start is source frame " << match << ", expected " << expected_s;
+  }
+  {
+    // A strict player steering it: 1× (RTP time runs at the recording's pace), Scale 4 (a
+    // quarter of it), Scale 16 (keyframes only), PAUSE (nothing more), then a seek by npt
+    // (seconds from the URL's start).
+    StrictRtspPlayer rtsp;
+    // From 30 s before the start (ms since 1970, as scripts write it).
+    ASSERT_TRUE(rtsp.Open(sys.RelayPort(),
+                          RelayPath(sys, std::string(kCamera) + "?start=" + std::to_string(at_s - 30000)), "admin",
+                          kAdminPassword))
+        << rtsp.error();
+    EXPECT_NE(rtsp.play_reply().find("Range: npt="), std::string::npos) << rtsp.play_reply();
+    auto read_pictures = [&](size_t n) {
+      const size_t want = rtsp.picture_log().size() + n;
+      for (int i = 0; i < 300 && rtsp.picture_log().size() < want; ++i) rtsp.Read(100);
+      return rtsp.picture_log().size() >= want;
+    };
+    // The RTP time between the first and last of the pictures since `from`, in ms, per picture.
+    auto ms_per_picture = [&](size_t from) {
+      const auto& log = rtsp.picture_log();
+      return double(log.back().rtp_time - log[from].rtp_time) / 90 / double(log.size() - 1 - from);
+    };
+    ASSERT_TRUE(read_pictures(30)) << rtsp.error();
+    EXPECT_TRUE(rtsp.picture_log().front().keyframe);
+    EXPECT_NEAR(ms_per_picture(0), 1000.0 / kFps, 5) << "1×: 100 ms of RTP time a picture at 10 fps";
+    std::string reply = rtsp.Control("PLAY", "Scale: 4\r\n");
+    ASSERT_NE(reply.find("RTSP/1.0 200"), std::string::npos) << reply;
+    EXPECT_NE(reply.find("Scale: 4"), std::string::npos) << reply;
+    size_t mark = rtsp.picture_log().size();
+    ASSERT_TRUE(read_pictures(60));
+    size_t from = mark;
+    while (from < rtsp.picture_log().size() && !rtsp.picture_log()[from].keyframe) ++from;  // the seek's first
+    ASSERT_LT(from + 20, rtsp.picture_log().size());
+    EXPECT_NEAR(ms_per_picture(from), 1000.0 / kFps / 4, 3) << "4×: every picture, at a quarter of the RTP time";
+    reply = rtsp.Control("PLAY", "Scale: 16\r\n");
+    EXPECT_NE(reply.find("Scale: 16"), std::string::npos) << reply;
+    mark = rtsp.picture_log().size();
+    ASSERT_TRUE(read_pictures(12));
+    from = mark;
+    while (from < rtsp.picture_log().size() && !rtsp.picture_log()[from].keyframe) ++from;
+    int not_key = 0;
+    for (size_t i = from; i < rtsp.picture_log().size(); ++i) not_key += rtsp.picture_log()[i].keyframe ? 0 : 1;
+    EXPECT_EQ(not_key, 0) << "16×: keyframes only";
+    reply = rtsp.Control("PAUSE");
+    ASSERT_NE(reply.find("RTSP/1.0 200"), std::string::npos) << reply;
+    for (int i = 0; i < 10; ++i) rtsp.Read(100);  // what was on its way
+    const size_t paused = rtsp.pictures();
+    for (int i = 0; i < 30; ++i) rtsp.Read(100);
+    EXPECT_EQ(rtsp.pictures(), paused) << "nothing while paused";
+    // On again from 30 s after its start — the start above — at 1×: the source's pictures there.
+    std::string annexb;
+    rtsp.CollectH264(&annexb);
+    reply = rtsp.Control("PLAY", "Range: npt=30.000-\r\nScale: 1\r\n");
+    ASSERT_NE(reply.find("RTSP/1.0 200"), std::string::npos) << reply;
+    ASSERT_TRUE(read_pictures(40));
+    rtsp.CollectH264(nullptr);
+    const std::string seeked = sys.dir() + "/rtsp_seek.h264";
+    std::ofstream(seeked, std::ios::binary) << annexb;
+    const std::vector<std::string> frames = GreyFrames(seeked, 160, 90);
+    ASSERT_GE(frames.size(), 35u);
+    int best_gap = 1000;
+    for (const std::string& f : frames) {
+      const auto [k, p] = best_source(f);
+      if (p >= 30.0) best_gap = std::min(best_gap, std::abs(k - expected_s));
+    }
+    EXPECT_LE(best_gap, 2) << "the picture 30 s after the start is among those played after the seek";
+  }
+  {
+    // A live session asked for a time ("Range: clock="), as NVR decoders do: the recording.
+    StrictRtspPlayer rtsp;
+    ASSERT_TRUE(rtsp.Open(sys.RelayPort(), RelayPath(sys, kCamera), "admin", kAdminPassword, 0, 0,
+                          "Range: clock=" + ClockText(at_s) + "-\r\n"))
+        << rtsp.error();
+    EXPECT_NE(rtsp.play_reply().find("Range: clock="), std::string::npos) << rtsp.play_reply();
+    std::string annexb;
+    rtsp.CollectH264(&annexb);
+    for (int i = 0; i < 300 && rtsp.pictures() < 40; ++i) rtsp.Read(100);
+    const std::string got = sys.dir() + "/rtsp_clock.h264";
+    std::ofstream(got, std::ios::binary) << annexb;
+    const std::vector<std::string> frames = GreyFrames(got, 160, 90);
+    ASSERT_GE(frames.size(), 30u);
+    int best_gap = 1000;
+    for (const std::string& f : frames) {
+      const auto [k, p] = best_source(f);
+      if (p >= 30.0) best_gap = std::min(best_gap, std::abs(k - expected_s));
+    }
+    EXPECT_LE(best_gap, 2) << "the recording at that time, not live video";
+  }
+  {
+    std::string reply;
+    StrictRtspPlayer rtsp;
+    EXPECT_FALSE(
+        rtsp.Open(sys.RelayPort(), RelayPath(sys, std::string(kCamera) + "?start=yesterday"), "admin", kAdminPassword));
+    EXPECT_NE(rtsp.error().find("400"), std::string::npos) << rtsp.error();
+    StrictRtspPlayer nothing;
+    EXPECT_FALSE(nothing.Open(sys.RelayPort(), RelayPath(sys, std::string(kCamera) + "?start=2020-01-01T00:00:00"),
+                              "admin", kAdminPassword));
+    EXPECT_NE(nothing.error().find("DESCRIBE"), std::string::npos) << nothing.error();
+  }
+
   // An export of 60 s: one MP4 of 60 s ± a GOP, its SHA-256 in the manifest, in the audit log.
   const int64_t export_from = first["from_ms"].get<int64_t>() + 2000, export_to = export_from + 60000;
   auto made = sys.Api("POST", "/api/desk/exports",
@@ -371,6 +522,13 @@ TEST(Recording, TimelineShowsGapsPlaysTheSourceExportsWithProofAndSurvivesAKill)
     player.ws.SendText(json{{"seek", at}}.dump());
     EXPECT_FALSE(player.Await("chunk", nullptr, seconds(5)));
     EXPECT_EQ(player.ws.close_code(), 4401) << "no playback of another village's camera";
+  }
+  {
+    StrictRtspPlayer rtsp;
+    EXPECT_FALSE(rtsp.Open(sys.RelayPort(), RelayPath(sys, std::string(kCamera) + "?start=" + std::to_string(at)),
+                           "op_b", "village-b-pw"));
+    EXPECT_NE(rtsp.error().find("404"), std::string::npos)
+        << "no RTSP playback of another village's camera: " << rtsp.error();
   }
   EXPECT_EQ(HttpCall("GET", sys.HttpBase() + "/api/desk/recordings/" + kCamera + range)->status, 401);
   EXPECT_EQ(HttpCall("GET", "http://127.0.0.1:" + std::to_string(http_port) + "/recordings/" + kCamera + range)->status,

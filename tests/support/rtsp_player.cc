@@ -72,7 +72,7 @@ std::string StrictRtspPlayer::Request(const std::string& method, const std::stri
 }
 
 bool StrictRtspPlayer::Open(int port, const std::string& url, const std::string& user, const std::string& password,
-                            int rcvbuf, int channel) {
+                            int rcvbuf, int channel, const std::string& play_headers) {
   channel_ = channel;
   url_ = url;
   user_ = user;
@@ -92,7 +92,8 @@ bool StrictRtspPlayer::Open(int port, const std::string& url, const std::string&
   const size_t s = setup.find("Session: ");
   if (setup.rfind("RTSP/1.0 200", 0) != 0 || s == std::string::npos) return Fail("SETUP: " + setup.substr(0, 40));
   session_ = setup.substr(s + 9, setup.find_first_of(";\r", s + 9) - s - 9);
-  const std::string play = Request("PLAY", url, "Session: " + session_ + "\r\n");
+  const std::string play = Request("PLAY", url, "Session: " + session_ + "\r\n" + play_headers);
+  play_reply_ = play;
   if (!play.empty() && play[0] == '$') return Fail("interleaved data came before the reply to PLAY");
   if (play.rfind("RTSP/1.0 200", 0) != 0) return Fail("PLAY: " + play.substr(0, 40));
   return Parse();
@@ -102,6 +103,21 @@ void StrictRtspPlayer::KeepAlive() {
   const std::string req = "GET_PARAMETER " + url_ + " RTSP/1.0\r\nCSeq: " + std::to_string(++cseq_) +
                           "\r\nSession: " + session_ + "\r\n\r\n";
   ::send(fd_, req.data(), req.size(), MSG_NOSIGNAL);
+}
+
+std::string StrictRtspPlayer::Control(const std::string& method, const std::string& headers) {
+  std::string req = method + " " + url_ + " RTSP/1.0\r\nCSeq: " + std::to_string(++cseq_) + "\r\n";
+  req += "Authorization: Digest username=\"" + user_ + "\", realm=\"" + realm_ + "\", nonce=\"" + nonce_ +
+         "\", uri=\"" + url_ + "\", response=\"" + Md5(ha1_ + ":" + nonce_ + ":" + Md5(method + ":" + url_)) + "\"\r\n";
+  req += "Session: " + session_ + "\r\n" + headers + "\r\n";
+  ::send(fd_, req.data(), req.size(), MSG_NOSIGNAL);
+  last_reply_.clear();
+  const std::string cseq = "CSeq: " + std::to_string(cseq_) + "\r\n";
+  for (int i = 0; i < 300 && !closed_; ++i) {
+    if (last_reply_.find(cseq) != std::string::npos) return last_reply_;
+    if (!Read(100)) break;
+  }
+  return last_reply_.find(cseq) != std::string::npos ? last_reply_ : "";
 }
 
 bool StrictRtspPlayer::Read(int timeout_ms) {
@@ -140,19 +156,38 @@ bool StrictRtspPlayer::Parse() {
         const int seq = int(uint8_t(pending_[at + 6])) << 8 | uint8_t(pending_[at + 7]);
         if (next_seq_ >= 0 && seq != next_seq_) lost_ += uint16_t(seq - next_seq_);
         next_seq_ = (seq + 1) & 0xFFFF;
-        if (uint8_t(pending_[at + 5]) & 0x80) {
-          ++pictures_;
-          if (latencies_) {
-            const uint32_t ts = uint32_t(uint8_t(pending_[at + 8])) << 24 | uint32_t(uint8_t(pending_[at + 9])) << 16 |
-                                uint32_t(uint8_t(pending_[at + 10])) << 8 | uint8_t(pending_[at + 11]);
-            const uint32_t now = uint32_t(uint64_t(g_get_real_time()) * 9 / 100);
-            latencies_->push_back(int64_t(int32_t(now - ts)) / 90);
+        const uint8_t nal = uint8_t(pending_[at + 16]) & 0x1F;
+        const uint8_t fu = len > 13 ? uint8_t(pending_[at + 17]) : 0;
+        if (annexb_ && len > 13) {
+          const char* payload = pending_.data() + at + 16;
+          const size_t size = len - 12;
+          if (nal >= 1 && nal <= 23) {
+            annexb_->append("\0\0\0\1", 4);
+            annexb_->append(payload, size);
+          } else if (nal == 28 && size > 2) {
+            if (fu & 0x80) {
+              annexb_->append("\0\0\0\1", 4);
+              annexb_->push_back(char((uint8_t(payload[0]) & 0xE0) | (fu & 0x1F)));
+            }
+            annexb_->append(payload + 2, size - 2);
           }
         }
         // H.264: an IDR slice alone, or the start of a fragmented one (FU-A with S set).
-        const uint8_t nal = uint8_t(pending_[at + 16]) & 0x1F;
-        const uint8_t fu = len > 13 ? uint8_t(pending_[at + 17]) : 0;
-        if (nal == 5 || (nal == 28 && (fu & 0x80) && (fu & 0x1F) == 5)) ++keyframes_;
+        const bool idr = nal == 5 || (nal == 28 && (fu & 0x80) && (fu & 0x1F) == 5);
+        picture_keyframe_ = picture_keyframe_ || idr;
+        if (idr) ++keyframes_;
+        if (uint8_t(pending_[at + 5]) & 0x80) {
+          ++pictures_;
+          const uint32_t rtp_time = uint32_t(uint8_t(pending_[at + 8])) << 24 |
+                                    uint32_t(uint8_t(pending_[at + 9])) << 16 |
+                                    uint32_t(uint8_t(pending_[at + 10])) << 8 | uint8_t(pending_[at + 11]);
+          picture_log_.push_back(Picture{rtp_time, picture_keyframe_});
+          picture_keyframe_ = false;
+          if (latencies_) {
+            const uint32_t now = uint32_t(uint64_t(g_get_real_time()) * 9 / 100);
+            latencies_->push_back(int64_t(int32_t(now - rtp_time)) / 90);
+          }
+        }
       }
       at += 4 + len;
       continue;
@@ -162,7 +197,11 @@ bool StrictRtspPlayer::Parse() {
     if (rest.rfind("RTSP/1.0 ", 0) != 0) return Fail("neither interleaved data nor an RTSP reply");
     const size_t end = ReplyEnd(rest);
     if (end == 0) break;
-    if (rest.rfind("RTSP/1.0 200", 0) != 0) return Fail("keep-alive refused: " + rest.substr(0, 40));
+    last_reply_ = rest.substr(0, end);
+    if (last_reply_.find("CSeq: " + std::to_string(cseq_) + "\r\n") == std::string::npos &&
+        rest.rfind("RTSP/1.0 200", 0) != 0) {
+      return Fail("keep-alive refused: " + rest.substr(0, 40));
+    }
     at += end;
   }
   pending_.erase(0, at);

@@ -84,6 +84,7 @@ class System {
   // The router's RTSP re-serve, logged in as `login` ("user:password"; "" for none).
   std::string RelayUrl(const std::string& camera,
                        const std::string& login = std::string("admin:") + kAdminPassword) const;
+  int RelayPort() const { return relay_port_; }  // the router's RTSP re-serve
   std::string WorkerEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(worker_port_); }
   std::string ClientEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(client_port_); }
   std::string ControlEndpoint() const { return "tcp://127.0.0.1:" + std::to_string(control_port_); }
