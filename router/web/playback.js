@@ -1,7 +1,9 @@
 // Playback of recordings: a camera, a 24-hour timeline bar (recorded ranges, gaps with their
 // reasons, alert markers; zoomable to minutes), click to play from there; 1×, 2×, 4×, and 8×,
 // 16× on keyframes; pause and step frame by frame; mark a range and export it (the file
-// downloads). Video comes over /playback/<camera> (router/recordings/playback_socket.h) into MSE.
+// downloads). Up to three more cameras play beside it in sync: the first camera's player is the
+// clock, and the others are put back to its time whenever they drift. Video comes over
+// /playback/<camera> (router/recordings/playback_socket.h) into MSE.
 'use strict';
 
 import { api } from './api.js';
@@ -10,13 +12,17 @@ import { $, desk } from './state.js';
 
 const HOUR = 3600 * 1000;
 const LEAD_S = 10;  // the player's time 0 is this long before the seek (the chunk starts at a keyframe before it)
+const MAX_CAMERAS = 4;  // played in sync
+const DRIFT_S = 0.4;    // a synced player further than this from the first is put back to its time
 
 // One camera's recording in a <video>: every seek or speed change starts a new MediaSource at
 // that time; chunks are appended with their wall-clock start as offset, so the video's time
 // maps to the wall clock (wall = origin + currentTime).
 class RecordingPlayer {
-  constructor(video) {
+  // `primary`: the player the timeline and the time shown follow.
+  constructor(video, primary) {
     this.video = video;
+    this.primary = primary;
     this.camera = null;
     this.speed = 1;
     this.origin = 0;
@@ -119,13 +125,78 @@ class RecordingPlayer {
     } else {
       this.stuck = 0;
     }
-    onPosition(this.position());
+    if (this.primary) onPosition(this.position());
   }
-  note(text) { $('#pb-note').textContent = text; }
+  note(text) { if (this.primary || text) $('#pb-note').textContent = text && !this.primary ? `${this.camera}: ${text}` : text; }
 }
 
-const view = { player: null, day: 0, from: 0, to: 0, data: null, mark: [0, 0] };
-desk.playback = view;  // (for tests and benchmarks: the span shown and the player)
+// player: the first camera's; synced: [{camera, player, cell}] the others, played beside it.
+const view = { player: null, synced: [], day: 0, from: 0, to: 0, data: null, mark: [0, 0] };
+desk.playback = view;  // (for tests and benchmarks: the span shown and the players)
+
+// Every camera shown, from wall-clock `at`, at the chosen speed.
+function playAll(at) {
+  view.player.open($('#pb-camera').value, at, speedOf());
+  for (const s of view.synced) s.player.open(s.camera, at, speedOf());
+}
+
+function allVideos() { return [view.player.video, ...view.synced.map((s) => s.player.video)]; }
+
+// Twice a second: the synced players follow the first — its time, paused or not.
+function keepInSync() {
+  const lead = view.player;
+  if (!lead || !lead.ws) return;
+  const at = lead.position();
+  for (const s of view.synced) {
+    const p = s.player, v = p.video;
+    if (!p.ws || !v.buffered.length) continue;
+    p.pausedByUser = lead.pausedByUser;
+    if (lead.video.paused !== v.paused) {
+      if (lead.video.paused) v.pause(); else v.play().catch(() => {});
+    }
+    if (v.playbackRate !== lead.video.playbackRate) v.playbackRate = lead.video.playbackRate;
+    if (Math.abs(p.position() - at) > DRIFT_S * 1000) v.currentTime = Math.max(0, (at - p.origin) / 1000);
+  }
+}
+setInterval(keepInSync, 500);
+
+function cameraName(id) {
+  const cam = desk.cameras.get(id);
+  return cam ? `${cam.name} (${id})` : id;
+}
+
+// Plays `camera` beside the first, in sync with it.
+function addSynced(camera) {
+  if (!camera || camera === $('#pb-camera').value || view.synced.some((s) => s.camera === camera)) return;
+  if (view.synced.length + 1 >= MAX_CAMERAS) { $('#pb-note').textContent = t('pb_max'); return; }
+  const cell = document.createElement('figure');
+  cell.className = 'pb-cell';
+  cell.dataset.camera = camera;
+  const video = document.createElement('video');
+  video.muted = true;
+  video.playsInline = true;
+  const caption = document.createElement('figcaption');
+  caption.textContent = `${cameraName(camera)} `;
+  const remove = document.createElement('button');
+  remove.textContent = '×';
+  remove.title = t('pb_remove');
+  remove.addEventListener('click', () => {
+    const i = view.synced.findIndex((s) => s.camera === camera);
+    if (i < 0) return;
+    view.synced[i].player.close();
+    view.synced.splice(i, 1);
+    cell.remove();
+    $('#pb-stage').classList.toggle('grid', view.synced.length > 0);
+  });
+  caption.appendChild(remove);
+  cell.append(video, caption);
+  $('#pb-stage').appendChild(cell);
+  $('#pb-stage').classList.add('grid');
+  const player = new RecordingPlayer(video, false);
+  view.synced.push({ camera, player, cell });
+  const at = view.player.position();
+  if (at) player.open(camera, at, speedOf());
+}
 
 function fmt(ms, seconds = true) {
   return new Date(ms).toLocaleTimeString(language() === 'zh' ? 'zh-CN' : 'en-GB',
@@ -206,28 +277,29 @@ export function playRecording(camera, at) {
   view.day = day.getTime();
   $('#pb-day').value = `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, '0')}-${String(day.getDate()).padStart(2, '0')}`;
   showSpan(at, HOUR);
-  view.player.open(camera, at, speedOf());
+  playAll(at);
 }
 
 function speedOf() { return Number(document.querySelector('[data-speed].active')?.dataset.speed || 1); }
 
 function fillCameras() {
-  const select = $('#pb-camera');
-  const chosen = select.value;
-  select.innerHTML = '';
-  for (const cam of [...desk.cameras.values()].sort((a, b) => a.id.localeCompare(b.id))) {
-    if (cam.site) continue;  // recordings of cameras below are played at their site
-    const o = document.createElement('option');
-    o.value = cam.id;
-    o.textContent = `${cam.name} (${cam.id})`;
-    select.appendChild(o);
+  for (const select of [$('#pb-camera'), $('#pb-add-camera')]) {
+    const chosen = select.value;
+    select.innerHTML = '';
+    for (const cam of [...desk.cameras.values()].sort((a, b) => a.id.localeCompare(b.id))) {
+      if (cam.site) continue;  // recordings of cameras below are played at their site
+      const o = document.createElement('option');
+      o.value = cam.id;
+      o.textContent = `${cam.name} (${cam.id})`;
+      select.appendChild(o);
+    }
+    if (chosen) select.value = chosen;
   }
-  if (chosen) select.value = chosen;
 }
 
 export function openPlayback() {
   if (!view.player) {
-    view.player = new RecordingPlayer($('#pb-video'));
+    view.player = new RecordingPlayer($('#pb-video'), true);
     const today = new Date();
     today.setHours(0, 0, 0, 0);
     view.day = today.getTime();
@@ -239,7 +311,12 @@ export function openPlayback() {
   loadTimeline();
 }
 
-$('#pb-camera').addEventListener('change', () => { view.player.close(); loadTimeline(); });
+$('#pb-camera').addEventListener('change', () => {
+  view.player.close();
+  for (const s of view.synced) s.player.close();
+  loadTimeline();
+});
+$('#pb-add').addEventListener('click', () => addSynced($('#pb-add-camera').value));
 $('#pb-day').addEventListener('change', () => {
   const [y, m, d] = $('#pb-day').value.split('-').map(Number);
   view.day = new Date(y, m - 1, d).getTime();
@@ -250,7 +327,7 @@ $('#pb-day').addEventListener('change', () => {
 $('#pb-timeline').addEventListener('click', (e) => {
   const rect = e.target.getBoundingClientRect();
   const at = view.from + ((e.clientX - rect.left) / rect.width) * (view.to - view.from);
-  view.player.open($('#pb-camera').value, at, speedOf());
+  playAll(at);
 });
 document.querySelectorAll('[data-zoom]').forEach((b) => b.addEventListener('click', () => {
   const span = Number(b.dataset.zoom) * 60000;
@@ -260,17 +337,21 @@ document.querySelectorAll('[data-zoom]').forEach((b) => b.addEventListener('clic
 document.querySelectorAll('[data-speed]').forEach((b) => b.addEventListener('click', () => {
   document.querySelectorAll('[data-speed]').forEach((x) => x.classList.toggle('active', x === b));
   const at = view.player.position();
-  if (at) view.player.open($('#pb-camera').value, at, speedOf());  // keyframes only from 8× on: the stream changes
+  if (at) playAll(at);  // keyframes only from 8× on: the stream changes
 }));
 $('#pb-pause').addEventListener('click', () => {
-  const v = $('#pb-video');
-  if (v.paused) { view.player.pausedByUser = false; v.play().catch(() => {}); } else { view.player.pausedByUser = true; v.pause(); }
+  const pause = !$('#pb-video').paused;
+  for (const p of [view.player, ...view.synced.map((s) => s.player)]) {
+    p.pausedByUser = pause;
+    if (pause) p.video.pause(); else p.video.play().catch(() => {});
+  }
 });
 $('#pb-step').addEventListener('click', () => {  // one frame on (at the camera's rate, 10 fps or more)
-  const v = $('#pb-video');
-  view.player.pausedByUser = true;
-  v.pause();
-  v.currentTime += 0.1;
+  for (const p of [view.player, ...view.synced.map((s) => s.player)]) p.pausedByUser = true;
+  for (const v of allVideos()) {
+    v.pause();
+    v.currentTime += 0.1;
+  }
 });
 $('#pb-mark-start').addEventListener('click', () => { view.mark[0] = view.player.position(); draw(); });
 $('#pb-mark-end').addEventListener('click', () => { view.mark[1] = view.player.position(); draw(); });

@@ -2,6 +2,7 @@
 // drives Debian's headless Chromium.
 //   XL_URL, XL_SHOTS, XL_ADMIN ("user:password")
 //   XL_CAMERA      a camera recorded for a while      XL_RECORDED_FROM  when its recording began (ms)
+//   XL_CAMERA2     another, recorded over the same time (played beside it in sync)
 //   XL_ALERT       an alert of it, with XL_ALERT_MS its start (ms)
 //   XL_DOWNLOAD    where to save the exported file
 // Prints "RESULT <json>" and exits 0 when every check held; 1 with the failed check otherwise.
@@ -63,12 +64,25 @@ await run(async (browser) => {
   check(Math.abs(shown - clicked) <= 2000, `the video shows the clicked time (off by ${((shown - clicked) / 1000).toFixed(2)} s)`);
   const rate1 = await rate(4000);
   check(rate1 > 0.7 && rate1 < 1.3, `1× plays at 1× (${rate1.toFixed(2)})`);
+  // A second camera beside it: it plays the same moment, and keeps to it.
+  await page.selectOption('#pb-add-camera', env('XL_CAMERA2'));
+  await page.click('#pb-add');
+  const second = () => page.evaluate(() => desk.playback.synced.length ? desk.playback.synced[0].player.position() : 0);
+  await until('the second camera plays', async () => {
+    const p0 = await second();
+    await sleep(500);
+    return p0 > 0 && (await second()) > p0;
+  }, 30000);
+  await sleep(3000);
+  const [lead, follower] = [await position(), await second()];
+  check(Math.abs(lead - follower) <= 1000, `two cameras play in sync (off by ${((follower - lead) / 1000).toFixed(2)} s)`);
   // 4×: four times as fast.
   const at4 = await position();
   await page.click('[data-speed="4"]');
   await playing(at4, 40000);
   const rate4 = await rate(4000);
   check(rate4 / rate1 > 3.2 && rate4 / rate1 < 4.8, `4× plays four times as fast (${rate4.toFixed(2)} against ${rate1.toFixed(2)})`);
+  await until('the second camera at 4× with it', async () => Math.abs((await position()) - (await second())) <= 2000, 20000);
   const at1 = await position();
   await page.click('[data-speed="1"]');
   await playing(at1);
@@ -77,6 +91,8 @@ await run(async (browser) => {
   // Paused, a step shows the next frame.
   await page.click('#pb-pause');
   await until('paused', () => page.evaluate(() => document.querySelector('#pb-video').paused), 5000);
+  await until('the second camera paused with it',
+              () => page.evaluate(() => desk.playback.synced.every((s) => s.player.video.paused)), 5000);
   const before = await position();
   await page.click('#pb-step');
   await sleep(300);

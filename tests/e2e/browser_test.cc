@@ -99,12 +99,17 @@ TEST(Browser, PlaybackPlaysFromTheTimelineAtSpeedStepsExportsAndJumpsFromAnAlert
   ASSERT_FALSE(clip.empty());
   auto router = sys.StartRouter();
   auto camsim = sys.StartCamsim({"street=" + clip});
-  const std::string id = "33010201011320000021";
+  const std::string id = "33010201011320000021", id2 = "33010201011320000022";
   auto worker =
       sys.StartWorker("w1",
                       "cameras:\n  - {id: \"" + id + "\", name: 东村村口, region: \"3301020101\", url: \"rtsp://" +
                           std::string(kCamUser) + ":" + kCamPassword + "@" + sys.RtspUrl("street").substr(7) +
-                          "\", record: {segment_s: 10}, faults: {enabled: false}}\n",
+                          "\", record: {segment_s: 10}, faults: {enabled: false}}\n"
+                          // The same street seen by a second camera: played beside the first, in sync.
+                          "  - {id: \"" +
+                          id2 + "\", name: 东村路口, region: \"3301020101\", url: \"rtsp://" + std::string(kCamUser) +
+                          ":" + kCamPassword + "@" + sys.RtspUrl("street").substr(7) +
+                          "\", record: {segment_s: 10}, motion: {enabled: false}, faults: {enabled: false}}\n",
                       FreePort(), "  recordings: {dir: " + sys.dir() + "/recordings, min_free_gb: 0.01}\n");
   ASSERT_TRUE(WaitUntil([&] { return worker->Output().find("recording to") != std::string::npos; }, seconds(60)))
       << worker->Output();
@@ -135,7 +140,7 @@ TEST(Browser, PlaybackPlaysFromTheTimelineAtSpeedStepsExportsAndJumpsFromAnAlert
   const std::string script = std::string(XL_SOURCE_DIR) + "/tests/browser/playback.mjs";
   Process browser(
       {"/usr/bin/env", "XL_URL=" + sys.HttpBase(), "XL_SHOTS=" + shots, "XL_ADMIN=admin:" + std::string(kAdminPassword),
-       "XL_CAMERA=" + id, "XL_RECORDED_FROM=" + std::to_string(recorded_from), "XL_ALERT=" + alert,
+       "XL_CAMERA=" + id, "XL_CAMERA2=" + id2, "XL_RECORDED_FROM=" + std::to_string(recorded_from), "XL_ALERT=" + alert,
        "XL_ALERT_MS=" + std::to_string(alert_ms), "XL_DOWNLOAD=" + download, "node", script},
       sys.dir() + "/browser.log");
   const int code = browser.Wait(std::chrono::milliseconds(240000));
