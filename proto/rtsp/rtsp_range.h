@@ -10,15 +10,11 @@
 #include <string>
 #include <string_view>
 
+#include "common/wall_time.h"
+
 namespace xl::rtsp {
 
-// A wall-clock time as milliseconds since 1970 (UTC), from
-//   RFC 2326 clock:  20261203T031000Z, 20261203T031000.25Z
-//   ISO 8601:        2026-12-03T03:10:00Z, 2026-12-03 03:10:00.5+08:00, 2026-12-03T03:10+0800,
-//                    2026-12-03T03:10:00 (no zone: the process's local time zone)
-//   milliseconds:    1796267400000 (ten digits or more)
-// nullopt for anything else, or a field out of range (month 13, minute 60, …).
-std::optional<int64_t> ParseWallTime(std::string_view text);
+// Times of a playback URL and of clock ranges are read by ParseWallTime (common/wall_time.h).
 
 // `wall_ms` as an RFC 2326 clock time, UTC, with milliseconds: "20261203T031000.250Z".
 std::string ClockTime(int64_t wall_ms);

@@ -218,7 +218,7 @@ void RtspPlayer::Describe(const std::string& cseq, const std::string& uri) {
   const std::string camera = rtsp::CameraOfUri(uri);
   if (const auto start = rtsp::QueryParam(uri, "start")) {
     if (!env_.access->MayPlayRecording(user_, camera)) return Reply(404, cseq);
-    const auto start_ms = rtsp::ParseWallTime(*start);
+    const auto start_ms = ParseWallTime(*start);
     if (!start_ms) {
       spdlog::warn("RTSP: {}@{} asked camera {} from '{}', not a time", user_, peer_, camera, start->substr(0, 64));
       return Reply(400, cseq, "Content-Type: text/plain\r\n",

@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (step == xl::rtsp::RtspReader::Step::kRequest) {
       if (r.body.size() > xl::rtsp::RtspReader::kMaxBody) __builtin_trap();
       (void)xl::rtsp::CameraOfUri(r.uri);
-      if (auto start = xl::rtsp::QueryParam(r.uri, "start")) (void)xl::rtsp::ParseWallTime(*start);
+      if (auto start = xl::rtsp::QueryParam(r.uri, "start")) (void)xl::ParseWallTime(*start);
       if (const std::string* range = r.Header("Range")) {
         if (auto parsed = xl::rtsp::ParseRange(*range); parsed && parsed->from_ms) {
           (void)xl::rtsp::ClockTime(*parsed->from_ms);

@@ -66,25 +66,25 @@ TEST(RtspRequest, TheCameraIsTheFirstPathSegment) {
 
 TEST(RtspRange, WallTimesInEveryFormPlayersSendComeToTheSameInstant) {
   const int64_t want = 1796267400000;  // 2026-12-03T03:10:00Z
-  EXPECT_EQ(rtsp::ParseWallTime("20261203T031000Z"), want);
-  EXPECT_EQ(rtsp::ParseWallTime("20261203T031000.25Z"), want + 250);
-  EXPECT_EQ(rtsp::ParseWallTime("2026-12-03T03:10:00Z"), want);
-  EXPECT_EQ(rtsp::ParseWallTime("2026-12-03T11:10:00+08:00"), want);
-  EXPECT_EQ(rtsp::ParseWallTime("2026-12-03T11:10+0800"), want);
-  EXPECT_EQ(rtsp::ParseWallTime("2026-12-03 11:10:00.5 08:00"), want + 500) << "a '+' a query turned into ' '";
-  EXPECT_EQ(rtsp::ParseWallTime("2026-12-02T22:10:00-05:00"), want);
-  EXPECT_EQ(rtsp::ParseWallTime("1796267400000"), want);
+  EXPECT_EQ(ParseWallTime("20261203T031000Z"), want);
+  EXPECT_EQ(ParseWallTime("20261203T031000.25Z"), want + 250);
+  EXPECT_EQ(ParseWallTime("2026-12-03T03:10:00Z"), want);
+  EXPECT_EQ(ParseWallTime("2026-12-03T11:10:00+08:00"), want);
+  EXPECT_EQ(ParseWallTime("2026-12-03T11:10+0800"), want);
+  EXPECT_EQ(ParseWallTime("2026-12-03 11:10:00.5 08:00"), want + 500) << "a '+' a query turned into ' '";
+  EXPECT_EQ(ParseWallTime("2026-12-02T22:10:00-05:00"), want);
+  EXPECT_EQ(ParseWallTime("1796267400000"), want);
   // No zone: the local time zone.
   std::tm tm{};
   tm.tm_year = 126, tm.tm_mon = 11, tm.tm_mday = 3, tm.tm_hour = 3, tm.tm_min = 10, tm.tm_isdst = -1;
-  EXPECT_EQ(rtsp::ParseWallTime("2026-12-03T03:10:00"), int64_t(std::mktime(&tm)) * 1000);
+  EXPECT_EQ(ParseWallTime("2026-12-03T03:10:00"), int64_t(std::mktime(&tm)) * 1000);
   for (const char* bad :
        {"", "yesterday", "2026-13-03T03:10:00Z", "2026-12-03T24:00:00Z", "2026-12-03T03:60Z", "20261203",
         "2026-12-03T03:10:00Zjunk", "2026-12-03T03:10:00+99:00", "2026-12-03", "99999999999999999999"}) {
-    EXPECT_FALSE(rtsp::ParseWallTime(bad)) << bad;
+    EXPECT_FALSE(ParseWallTime(bad)) << bad;
   }
   EXPECT_EQ(rtsp::ClockTime(want + 250), "20261203T031000.250Z");
-  EXPECT_EQ(rtsp::ParseWallTime(rtsp::ClockTime(want + 7)), want + 7);
+  EXPECT_EQ(ParseWallTime(rtsp::ClockTime(want + 7)), want + 7);
 }
 
 TEST(RtspRange, NptAndClockRangesScaleAndTheQueryStart) {
