@@ -86,6 +86,10 @@ int Worker::Run() {
       return 1;
     }
     gb_ = std::move(gb.value());
+    recording_api_.SetDeviceRecords(
+        [this](const std::string& camera, int64_t from_ms, int64_t to_ms, std::function<void(nlohmann::json)> done) {
+          return DeviceRecords(camera, from_ms, to_ms, std::move(done));
+        });
   }
   if (http_) {
     http_->Route("/gb28181/devices", [this](const HttpRequest& r) {
@@ -347,6 +351,31 @@ void Worker::OnGbDevice(const std::string& device_id, bool back, const std::stri
 gboolean Worker::OnSignal(gpointer self) {
   g_main_loop_quit(static_cast<Worker*>(self)->loop_.get());
   return G_SOURCE_CONTINUE;
+}
+
+bool Worker::DeviceRecords(const std::string& camera, int64_t from_ms, int64_t to_ms,
+                           std::function<void(nlohmann::json)> done) {
+  auto it = cameras_.find(camera);
+  const auto address = it == cameras_.end() ? std::nullopt : gb28181::ParseGbUrl(it->second.camera->config().url);
+  if (!gb_ || !address) return false;
+  const std::string name = camera + " (" + it->second.camera->config().name + ")";
+  const Status asked = gb_->sip().QueryRecords(
+      address->device_id, address->channel_id, from_ms, to_ms, [done, name](const gb28181::RecordsResult& r) {
+        nlohmann::json items = nlohmann::json::array();
+        for (const gb28181::RecordItem& i : r.items) {
+          items.push_back({{"start_ms", i.start_ms},
+                           {"end_ms", i.end_ms},
+                           {"name", i.name},
+                           {"type", i.type},
+                           {"file_path", i.file_path}});
+        }
+        if (!r.complete) spdlog::warn("gb28181: recordings of camera {} on its device: {}", name, r.detail);
+        done({{"device_records", std::move(items)}, {"device_complete", r.complete}, {"device_note", r.detail}});
+      });
+  if (!asked.ok()) {
+    done({{"device_records", nlohmann::json::array()}, {"device_complete", false}, {"device_note", asked.message()}});
+  }
+  return true;
 }
 
 }  // namespace xl::ingest

@@ -42,6 +42,9 @@ class Worker {
   int Run();
 
  private:
+  // RecordingApi's device records of `camera` when it is a GB/T 28181 channel here.
+  bool DeviceRecords(const std::string& camera, int64_t from_ms, int64_t to_ms,
+                     std::function<void(nlohmann::json)> done);
   struct Running {
     std::unique_ptr<Camera> camera;
     std::string spec;   // PipelineSettings of the CameraSpec it was started from

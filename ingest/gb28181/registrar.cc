@@ -240,6 +240,21 @@ void Registrar::OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t 
     d.recent_alarms.push_back(text);
     if (d.recent_alarms.size() > kRecentAlarms) d.recent_alarms.pop_front();
     out.events.push_back({GbEvent::kAlarm, d.id, text});
+  } else if (x.cmd_type == "RecordInfo" && x.root == "Response") {
+    auto q = record_queries_.find(x.sn);
+    if (q == record_queries_.end() || q->second.device_id != d.id) return;  // late, or not ours
+    RecordQuery& rq = q->second;
+    rq.heard_ms = now_ms;
+    if (x.sum_num >= 0) rq.sum = x.sum_num;
+    for (const RecordItem& r : x.records) {
+      ++rq.received;
+      if (rq.items.size() >= kMaxRecordItems) break;
+      char key[64];
+      std::snprintf(key, sizeof key, "%020lld|%020lld|", static_cast<long long>(r.start_ms),
+                    static_cast<long long>(r.end_ms));
+      rq.items[key + r.file_path] = r;
+    }
+    if (rq.sum >= 0 && rq.received >= rq.sum) FinishRecords(x.sn, true, "", out);
   } else if (x.cmd_type == "DeviceInfo" && x.root == "Response") {
     d.name = x.device_name;
     d.manufacturer = x.manufacturer;
@@ -573,6 +588,43 @@ Result<Registrar::Output> Registrar::Ptz(const std::string& device_id, const std
   return out;
 }
 
+Result<Registrar::Output> Registrar::QueryRecords(const std::string& device_id, const std::string& channel_id,
+                                                  int64_t from_ms, int64_t to_ms, int64_t now_ms, long* query) {
+  auto it = devices_.find(device_id);
+  if (it == devices_.end() || !it->second.registered) return Error{"device " + device_id + " is not registered"};
+  if (!it->second.online) return Error{"device " + device_id + " is offline"};
+  if (channel_id != device_id && !it->second.catalog.count(channel_id)) {
+    return Error{"device " + device_id + " has no channel " + channel_id};
+  }
+  Output out;
+  Manscdp body;
+  body.root = "Query";
+  body.cmd_type = "RecordInfo";
+  body.sn = sn_++;
+  body.device_id = channel_id;
+  body.start_time = GbTime(from_ms);
+  body.end_time = GbTime(to_ms);
+  body.record_type = "all";
+  SendMessage(it->second, channel_id, body, out);
+  RecordQuery& q = record_queries_[body.sn];
+  q.device_id = device_id;
+  q.asked_ms = q.heard_ms = now_ms;
+  *query = body.sn;
+  return out;
+}
+
+void Registrar::FinishRecords(long sn, bool complete, const std::string& detail, Output& out) {
+  auto it = record_queries_.find(sn);
+  if (it == record_queries_.end()) return;
+  RecordsResult r;
+  r.query = sn;
+  r.complete = complete;
+  r.detail = detail;
+  for (auto& [key, item] : it->second.items) r.items.push_back(std::move(item));  // keys sort by start
+  record_queries_.erase(it);
+  out.records.push_back(std::move(r));
+}
+
 void Registrar::SetOnline(GbDevice& d, bool online, const std::string& why, Output& out) {
   if (d.online == online) return;
   d.online = online;
@@ -616,6 +668,15 @@ Registrar::Output Registrar::Tick(int64_t now_ms) {
                       now_ms, out);
     }
   }
+  std::vector<std::pair<long, std::string>> finished;
+  for (const auto& [sn, q] : record_queries_) {
+    if (q.received == 0 && now_ms - q.asked_ms >= kRecordQueryTimeoutMs) {
+      finished.emplace_back(sn, "the device did not answer in " + std::to_string(kRecordQueryTimeoutMs / 1000) + " s");
+    } else if (q.received > 0 && now_ms - q.heard_ms >= kCatalogQuietMs) {
+      finished.emplace_back(sn, std::to_string(q.received) + " of SumNum " + std::to_string(q.sum) + "; no more came");
+    }
+  }
+  for (const auto& [sn, why] : finished) FinishRecords(sn, false, why, out);
   for (auto it = calls_.begin(); it != calls_.end();) {
     Call& c = it->second;
     const int64_t waited = now_ms - c.asked_ms;

@@ -12,6 +12,8 @@
 //   MESSAGE Keepalive             → 200; online again if it was offline
 //   MESSAGE Catalog response(s)   → 200; items gathered until SumNum are in: catalog event
 //   MESSAGE Notify Alarm          → 200; alarm event (a device's, or a lower platform's alert)
+//   MESSAGE RecordInfo response(s)→ 200; records gathered until SumNum are in (or none came
+//                                   for kCatalogQuietMs): a records result (QueryRecords)
 //   no keepalive for keepalive_s × keepalive_misses → offline event
 //
 // Strangers change nothing: a device exists here only once its digest succeeded (challenges
@@ -114,6 +116,14 @@ struct CallRequest {
   std::string ssrc;               // 10 digits (GbSsrc)
 };
 
+// The answer to QueryRecords: the device's recordings of a channel in a range.
+struct RecordsResult {
+  long query = 0;                 // QueryRecords' ID
+  std::vector<RecordItem> items;  // oldest first, duplicates left out
+  bool complete = false;          // every item SumNum promised came
+  std::string detail;             // when not complete: why ("no answer in 10 s", "3 of SumNum 5")
+};
+
 struct CallEvent {
   enum Kind { kAnswered, kFailed, kEnded };
   Kind kind;
@@ -151,6 +161,7 @@ class Registrar {
     std::vector<std::pair<Peer, std::string>> sends;
     std::vector<GbEvent> events;
     std::vector<CallEvent> calls;
+    std::vector<RecordsResult> records;
   };
   // One message from `peer` at `now_ms` (monotonic).
   Output OnMessage(const SipMessage& message, const Peer& peer, int64_t now_ms);
@@ -159,6 +170,16 @@ class Registrar {
   // A DeviceControl MESSAGE with `ptz_cmd` (proto/gb28181/ptz.h) for `channel_id` of `device_id`.
   // Error when the device is not registered and online.
   Result<Output> Ptz(const std::string& device_id, const std::string& channel_id, const std::string& ptz_cmd);
+
+  // Asks `device_id` for the recordings of `channel_id` between the wall-clock times (a
+  // RecordInfo query); its ID in `query`. The answer comes as one RecordsResult, after the
+  // last part (SumNum), kCatalogQuietMs after the last part heard, or kRecordQueryTimeoutMs
+  // after asking when nothing came. Error when the device is not registered and online or has
+  // no such channel.
+  Result<Output> QueryRecords(const std::string& device_id, const std::string& channel_id, int64_t from_ms,
+                              int64_t to_ms, int64_t now_ms, long* query);
+  static constexpr int64_t kRecordQueryTimeoutMs = 10000;
+  static constexpr size_t kMaxRecordItems = 10000;  // per query
 
   // Places a call for `request` (INVITE now, or when the device has room) and returns its ID
   // in `call_id` (the Call-ID of its first INVITE). Error when the device is not registered
@@ -249,6 +270,15 @@ class Registrar {
     std::string invite;    // kInviting: the INVITE as sent, for resending over UDP
     int64_t resend_at_ms = 0, resend_every_ms = 0;
   };
+  struct RecordQuery {
+    std::string device_id;
+    int64_t asked_ms = 0, heard_ms = 0;
+    long sum = -1;
+    long received = 0;                        // items, duplicates too
+    std::map<std::string, RecordItem> items;  // by start, end and file path
+  };
+  std::map<long, RecordQuery> record_queries_;  // by SN (the query's ID)
+  void FinishRecords(long sn, bool complete, const std::string& detail, Output& out);
   std::map<std::string, Call> calls_;           // by call ID
   std::map<std::string, std::string> dialogs_;  // SIP Call-ID of an INVITE → call ID
   std::set<std::string> pump_;                  // devices with a call slot freed: INVITE on Tick

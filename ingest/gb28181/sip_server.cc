@@ -195,6 +195,13 @@ void SipServer::Deliver(Registrar::Output out) {
     if (e.kind != CallEvent::kAnswered) calls_.erase(it);
     handler(e);
   }
+  for (const RecordsResult& r : out.records) {
+    auto it = record_queries_.find(r.query);
+    if (it == record_queries_.end()) continue;
+    RecordsHandler done = std::move(it->second);
+    record_queries_.erase(it);
+    done(r);
+  }
   for (const GbEvent& e : out.events) {
     auto it = registrar_.devices().find(e.device_id);
     GbDevice fallback;
@@ -262,6 +269,16 @@ gboolean SipServer::OnWritable(GSocket*, GIOCondition, gpointer data) {
 Status SipServer::Ptz(const std::string& device_id, const std::string& channel_id, const std::string& ptz_cmd) {
   auto out = registrar_.Ptz(device_id, channel_id, ptz_cmd);
   if (!out.ok()) return out.error();
+  Deliver(std::move(out.value()));
+  return Status::Ok();
+}
+
+Status SipServer::QueryRecords(const std::string& device_id, const std::string& channel_id, int64_t from_ms,
+                               int64_t to_ms, RecordsHandler done) {
+  long query = 0;
+  auto out = registrar_.QueryRecords(device_id, channel_id, from_ms, to_ms, Now(), &query);
+  if (!out.ok()) return out.error();
+  record_queries_[query] = std::move(done);
   Deliver(std::move(out.value()));
   return Status::Ok();
 }

@@ -30,6 +30,7 @@ class SipServer {
  public:
   using EventHandler = std::function<void(const GbEvent&, const GbDevice&)>;
   using CallHandler = std::function<void(const CallEvent&)>;
+  using RecordsHandler = std::function<void(const RecordsResult&)>;
 
   // Listens on config.bind:config.port (UDP and TCP). `on_event` runs on the main context.
   static Result<std::unique_ptr<SipServer>> Start(GbConfig config, EventHandler on_event);
@@ -42,6 +43,11 @@ class SipServer {
   int64_t Now() { return clock_.Now(); }
   // Sends a PTZ command (proto/gb28181/ptz.h) to a channel of a registered, online device.
   Status Ptz(const std::string& device_id, const std::string& channel_id, const std::string& ptz_cmd);
+  // Asks a device for a channel's recordings in [from_ms, to_ms] (Registrar::QueryRecords);
+  // `done` runs once on the main context with what came. Error (and no call) when the device
+  // cannot be asked.
+  Status QueryRecords(const std::string& device_id, const std::string& channel_id, int64_t from_ms, int64_t to_ms,
+                      RecordsHandler done);
   int port() const { return port_; }
   const GbConfig& config() const { return registrar_.config(); }
 
@@ -105,7 +111,8 @@ class SipServer {
   guint tick_ = 0;
   uint64_t next_connection_ = 1;
   std::map<uint64_t, std::unique_ptr<Connection>> connections_;
-  std::map<std::string, CallHandler> calls_;  // by Call-ID
+  std::map<std::string, CallHandler> calls_;       // by Call-ID
+  std::map<long, RecordsHandler> record_queries_;  // by query ID
   uint32_t ssrc_serial_ = 0;
   Counters counters_;
 };

@@ -22,7 +22,6 @@ HttpReply Text(int status, const std::string& text) { return {status, "text/plai
 
 void RecordingApi::Serve(const HttpRequest& request, HttpServer::Responder respond) {
   if (request.method != "GET") return respond(Text(405, "GET only"));
-  if (!store_.enabled()) return respond(Text(404, "this worker records nothing (no recordings folder)"));
   std::string rest = request.path.substr(std::string("/recordings/").size());
   bool mp4 = false;
   if (rest.ends_with("/mp4")) {
@@ -33,9 +32,11 @@ void RecordingApi::Serve(const HttpRequest& request, HttpServer::Responder respo
   if (!ValidateCameraId(camera).ok()) return respond(Text(400, "not a camera ID: '" + camera + "'"));
   const auto from = Millis(request, "from"), to = Millis(request, "to");
   if (!from || !to || *to <= *from) return respond(Text(400, "give from=MS&to=MS (wall-clock ms, from < to)"));
+  const bool device = !mp4 && request.query.count("device") && request.query.at("device") == "1";
+  if (!store_.enabled() && !device) return respond(Text(404, "this worker records nothing (no recordings folder)"));
   if (!mp4) {
     nlohmann::json segments = nlohmann::json::array();
-    for (const Segment& s : store_.Segments(camera, *from, *to)) {
+    for (const Segment& s : store_.enabled() ? store_.Segments(camera, *from, *to) : std::vector<Segment>{}) {
       segments.push_back({{"start_ms", s.start_ms},
                           {"end_ms", s.end_ms},
                           {"bytes", s.bytes},
@@ -45,7 +46,13 @@ void RecordingApi::Serve(const HttpRequest& request, HttpServer::Responder respo
                           {"keyframes_ms", s.keyframes_ms}});
     }
     nlohmann::json body = {{"worker", worker_id_}, {"camera", camera}, {"segments", std::move(segments)}};
-    return respond({200, "application/json", body.dump()});
+    auto reply = [respond, body](nlohmann::json fields) mutable {
+      body.update(fields);
+      respond({200, "application/json", body.dump()});
+    };
+    if (device && device_records_ && device_records_(camera, *from, *to, reply)) return;
+    if (!store_.enabled()) return respond(Text(404, "this worker records nothing (no recordings folder)"));
+    return reply(nlohmann::json::object());
   }
   const bool keyframes_only = request.query.count("keyframes") && request.query.at("keyframes") == "1";
   RecordingStore& store = store_;

@@ -1,5 +1,7 @@
 #include "proto/gb28181/manscdp.h"
 
+#include "common/wall_time.h"
+
 #include "common/clock.h"
 
 #include <algorithm>
@@ -75,6 +77,27 @@ CatalogItem ParseItem(xmlNode* item) {
 }
 
 // XML-escapes `s` (the five predefined entities).
+RecordItem ParseRecord(xmlNode* item) {
+  RecordItem r;
+  for (xmlNode* f = item->children; f; f = f->next) {
+    if (Is(f, "DeviceID")) r.device_id = Text(f);
+    else if (Is(f, "Name")) r.name = Text(f);
+    else if (Is(f, "FilePath")) r.file_path = Text(f);
+    else if (Is(f, "Address")) r.address = Text(f);
+    else if (Is(f, "Type")) r.type = Text(f);
+    else if (Is(f, "RecorderID")) r.recorder_id = Text(f);
+    else if (Is(f, "StartTime")) r.start_time = Text(f);
+    else if (Is(f, "EndTime")) r.end_time = Text(f);
+    else if (Is(f, "FileSize")) {
+      long size = -1;
+      if (Number(Text(f), &size)) r.file_size = size;
+    }
+  }
+  r.start_ms = ParseWallTime(r.start_time).value_or(-1);
+  r.end_ms = ParseWallTime(r.end_time).value_or(-1);
+  return r;
+}
+
 std::string Escaped(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -164,6 +187,18 @@ Result<Manscdp> ParseManscdp(std::string_view body) {
       if (!Number(Text(n), &m.channels)) return Error{"MANSCDP: Channel is not a number"};
     } else if (Is(n, "SumNum")) {
       if (!Number(Text(n), &m.sum_num)) return Error{"MANSCDP: SumNum is not a number"};
+    } else if (Is(n, "StartTime")) {
+      m.start_time = Text(n);
+    } else if (Is(n, "EndTime")) {
+      m.end_time = Text(n);
+    } else if (Is(n, "Type")) {
+      m.record_type = Text(n);
+    } else if (Is(n, "RecordList")) {
+      for (xmlNode* item = n->children; item; item = item->next) {
+        if (!Is(item, "Item")) continue;
+        if (m.records.size() >= kMaxItems) return Error{"MANSCDP: more than 10000 records"};
+        m.records.push_back(ParseRecord(item));
+      }
     } else if (Is(n, "DeviceList")) {
       for (xmlNode* item = n->children; item; item = item->next) {
         if (!Is(item, "Item")) continue;
@@ -183,6 +218,8 @@ std::string GbDate(int64_t wall_ms) {
   std::snprintf(ms, sizeof ms, ".%03d", int(wall_ms % 1000));
   return LocalTime(wall_ms, "%Y-%m-%dT%H:%M:%S") + ms;
 }
+
+std::string GbTime(int64_t wall_ms) { return LocalTime(wall_ms, "%Y-%m-%dT%H:%M:%S"); }
 
 std::string BuildManscdp(const Manscdp& m) {
   std::string x = "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<" + m.root + ">\r\n";
@@ -209,8 +246,33 @@ std::string BuildManscdp(const Manscdp& m) {
   if (!m.alarm_time.empty()) field("AlarmTime", m.alarm_time);
   if (!m.alarm_description.empty()) field("AlarmDescription", m.alarm_description);
   if (m.alarm_type > 0) x += "<Info>\r\n<AlarmType>" + std::to_string(m.alarm_type) + "</AlarmType>\r\n</Info>\r\n";
+  const bool records = m.cmd_type == "RecordInfo";
+  if (records && m.root == "Query") {
+    field("StartTime", m.start_time);
+    field("EndTime", m.end_time);
+    field("Secrecy", "0");
+    field("Type", m.record_type.empty() ? "all" : m.record_type);
+  }
   if (m.sum_num >= 0) field("SumNum", std::to_string(m.sum_num));
-  if (m.sum_num >= 0 || !m.items.empty()) {
+  if (records && m.root == "Response") {
+    x += "<RecordList Num=\"" + std::to_string(m.records.size()) + "\">\r\n";
+    for (const RecordItem& r : m.records) {
+      x += "<Item>\r\n";
+      field("DeviceID", r.device_id);
+      field("Name", r.name);
+      if (!r.file_path.empty()) field("FilePath", r.file_path);
+      if (!r.address.empty()) field("Address", r.address);
+      field("StartTime", r.start_time);
+      field("EndTime", r.end_time);
+      field("Secrecy", "0");
+      field("Type", r.type.empty() ? "time" : r.type);
+      if (!r.recorder_id.empty()) field("RecorderID", r.recorder_id);
+      if (r.file_size >= 0) field("FileSize", std::to_string(r.file_size));
+      x += "</Item>\r\n";
+    }
+    x += "</RecordList>\r\n";
+  }
+  if (!records && (m.sum_num >= 0 || !m.items.empty())) {
     x += "<DeviceList Num=\"" + std::to_string(m.items.size()) + "\">\r\n";
     for (const CatalogItem& c : m.items) {
       x += "<Item>\r\n";

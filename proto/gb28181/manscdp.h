@@ -27,6 +27,15 @@ struct CatalogItem {
   int ptz_type = 0;               // Info/PTZType: 1 dome, 2 half-dome, 3 fixed (bullet); 0: not said
 };
 
+// One entry of a RecordInfo response (§A.2.4.7, §A.2.6.7): a recording a device keeps.
+struct RecordItem {
+  std::string device_id;  // the channel
+  std::string name, file_path, address, type, recorder_id;
+  std::string start_time, end_time;    // as the device wrote them (local time, §9.1)
+  int64_t start_ms = -1, end_ms = -1;  // read from them; -1: absent or unreadable
+  int64_t file_size = -1;              // bytes, when said
+};
+
 struct Manscdp {
   std::string root;      // "Notify", "Query", "Response" or "Control"
   std::string cmd_type;  // "Keepalive", "Catalog", "DeviceInfo", "DeviceControl", ...
@@ -35,6 +44,10 @@ struct Manscdp {
   std::string status;              // Keepalive: "OK"
   long sum_num = -1;               // Catalog response: channels in the whole catalog
   std::vector<CatalogItem> items;  // Catalog response: this message's part
+  // RecordInfo query: the range (GbDate form) and Type ("all", "time", "alarm", "manual");
+  // response: `sum_num` recordings in all, `records` this message's part.
+  std::string start_time, end_time, record_type;
+  std::vector<RecordItem> records;
   // DeviceInfo response
   std::string device_name, manufacturer, model, firmware;
   long channels = -1;
@@ -49,12 +62,16 @@ struct Manscdp {
 };
 
 // Parses a MANSCDP body. Errors: not XML, an encoding libxml2 cannot convert, no CmdType,
-// SN or DeviceID, a non-numeric SN/SumNum/Num, more than 10,000 items.
+// SN or DeviceID, a non-numeric SN/SumNum/Num, more than 10,000 items or records. A
+// record's times are read liberally (ParseWallTime: 'T' or a space, fractions, a zone);
+// unreadable ones stay -1 and the record is kept.
 Result<Manscdp> ParseManscdp(std::string_view body);
 
 // GB/T 28181's time of day (the Date header, DeviceTime, AlarmTime): local time
 // "YYYY-MM-DDTHH:MM:SS.mmm" (§9.1).
 std::string GbDate(int64_t wall_ms);
+// The same to the second ("YYYY-MM-DDTHH:MM:SS"), as RecordInfo's StartTime and EndTime.
+std::string GbTime(int64_t wall_ms);
 
 // Builds a body: root element `message.root` with CmdType, SN, DeviceID and whatever of
 // the other fields applies to that command, in GB2312.

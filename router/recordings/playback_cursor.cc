@@ -31,9 +31,9 @@ void PlaybackCursor::Refresh() {
   const int64_t from = std::max<int64_t>(0, next_ms_ - kWindowBeforeMs), to = next_ms_ + kWindowAfterMs;
   recordings_.FetchSegments(
       camera_, from, to,
-      [this, alive = std::weak_ptr<int>(alive_), generation = generation_, from, to](
-          std::vector<WorkerSegment> segments, nlohmann::json) {
+      [this, alive = std::weak_ptr<int>(alive_), generation = generation_, from, to](RecordingDesk::Found found) {
         if (alive.expired() || generation != generation_) return;
+        std::vector<WorkerSegment>& segments = found.segments;
         busy_ = false;
         std::sort(segments.begin(), segments.end(),
                   [](const WorkerSegment& a, const WorkerSegment& b) { return a.start_ms < b.start_ms; });

@@ -46,12 +46,12 @@ nlohmann::json SegmentJson(const WorkerSegment& s) {
 }
 
 // A worker's segment list (ingest/recording/recording_api.h); error when it is not one.
-Result<std::vector<WorkerSegment>> ParseSegments(const std::string& worker, const std::string& body) {
+// A worker's /recordings answer (ingest/recording/recording_api.h) added to `found`.
+Status ParseRecordings(const std::string& worker, const std::string& body, RecordingDesk::Found& found) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("segments") || !j["segments"].is_array()) {
     return Internal("its recordings list is not JSON with segments");
   }
-  std::vector<WorkerSegment> out;
   for (const auto& s : j["segments"]) {
     if (!s.is_object()) continue;
     WorkerSegment w;
@@ -67,9 +67,19 @@ Result<std::vector<WorkerSegment>> ParseSegments(const std::string& worker, cons
         if (k.is_number_integer()) w.keyframes_ms.push_back(k.get<int64_t>());
       }
     }
-    if (w.end_ms >= w.start_ms) out.push_back(std::move(w));
+    if (w.end_ms >= w.start_ms) found.segments.push_back(std::move(w));
   }
-  return out;
+  if (j.contains("device_records") && j["device_records"].is_array()) {
+    for (const auto& r : j["device_records"]) {
+      if (!r.is_object()) continue;
+      found.device.push_back(DeviceRecord{worker, r.value("start_ms", int64_t(-1)), r.value("end_ms", int64_t(-1)),
+                                          r.value("name", ""), r.value("type", ""), r.value("file_path", "")});
+    }
+    if (!j.value("device_complete", true)) {
+      found.device_notes.push_back({{"worker", worker}, {"note", j.value("device_note", "")}});
+    }
+  }
+  return Status::Ok();
 }
 
 std::string ReadFile(const std::string& path) {
@@ -131,11 +141,11 @@ void RecordingDesk::Serve(const HttpRequest& r, HttpServer::Responder respond) {
   });
 }
 
-void RecordingDesk::FetchSegments(const std::string& camera, int64_t from_ms, int64_t to_ms, SegmentsDone done) {
+void RecordingDesk::FetchSegments(const std::string& camera, int64_t from_ms, int64_t to_ms, SegmentsDone done,
+                                  bool with_device) {
   struct Gather {
     size_t waiting = 0;
-    std::vector<WorkerSegment> segments;
-    nlohmann::json unreachable = nlohmann::json::array();
+    Found found;
     SegmentsDone done;
   };
   auto g = std::make_shared<Gather>();
@@ -143,82 +153,91 @@ void RecordingDesk::FetchSegments(const std::string& camera, int64_t from_ms, in
   std::vector<WorkerInfo> asked;
   for (const WorkerInfo& w : s_.workers.Workers()) {
     if (w.http_url.empty()) {
-      g->unreachable.push_back({{"worker", w.id}, {"reason", "no HTTP port the router knows"}});
+      g->found.unreachable.push_back({{"worker", w.id}, {"reason", "no HTTP port the router knows"}});
     } else {
       asked.push_back(w);
     }
   }
   g->waiting = asked.size();
-  if (asked.empty()) return g->done(std::move(g->segments), std::move(g->unreachable));
-  const std::string query =
-      "/recordings/" + camera + "?from=" + std::to_string(from_ms) + "&to=" + std::to_string(to_ms);
+  if (asked.empty()) return g->done(std::move(g->found));
+  const std::string query = "/recordings/" + camera + "?from=" + std::to_string(from_ms) +
+                            "&to=" + std::to_string(to_ms) + (with_device ? "&device=1" : "");
   for (const WorkerInfo& w : asked) {
     fetcher_.Get(
         w.http_url + query,
         [g, worker = w.id](Result<HttpReply> got) {
           if (!got.ok()) {
-            g->unreachable.push_back({{"worker", worker}, {"reason", got.error().message}});
+            g->found.unreachable.push_back({{"worker", worker}, {"reason", got.error().message}});
           } else if (got->status == 200) {
-            auto segments = ParseSegments(worker, got->body);
-            if (segments.ok()) {
-              for (WorkerSegment& s : *segments) g->segments.push_back(std::move(s));
-            } else {
-              g->unreachable.push_back({{"worker", worker}, {"reason", segments.error().message}});
+            if (Status s = ParseRecordings(worker, got->body, g->found); !s.ok()) {
+              g->found.unreachable.push_back({{"worker", worker}, {"reason", s.message()}});
             }
           } else if (got->status != 404) {  // 404: it records nothing
-            g->unreachable.push_back({{"worker", worker}, {"reason", "answered " + std::to_string(got->status)}});
+            g->found.unreachable.push_back({{"worker", worker}, {"reason", "answered " + std::to_string(got->status)}});
           }
-          if (--g->waiting == 0) g->done(std::move(g->segments), std::move(g->unreachable));
+          if (--g->waiting == 0) g->done(std::move(g->found));
         },
         {{"Authorization", "Bearer " + s_.workers.HttpToken(w.id)}});
   }
 }
 
 void RecordingDesk::Timeline(const std::string& camera, int64_t from, int64_t to, HttpServer::Responder respond) {
-  FetchSegments(camera, from, to,
-                [this, alive = std::weak_ptr<int>(alive_), camera, from, to, respond](
-                    std::vector<WorkerSegment> segments, nlohmann::json unreachable) {
-                  if (alive.expired()) return;
-                  nlohmann::json seg = nlohmann::json::array();
-                  std::sort(segments.begin(), segments.end(),
-                            [](const WorkerSegment& a, const WorkerSegment& b) { return a.start_ms < b.start_ms; });
-                  for (const WorkerSegment& s : segments) seg.push_back(SegmentJson(s));
-                  const struct Timeline t = BuildTimeline(std::move(segments), from, to, NowMs());
-                  nlohmann::json ranges = nlohmann::json::array(), gaps = nlohmann::json::array();
-                  for (const auto& r : t.ranges) ranges.push_back({{"from_ms", r.from_ms}, {"to_ms", r.to_ms}});
-                  for (const auto& g : t.gaps) {
-                    gaps.push_back({{"from_ms", g.from_ms}, {"to_ms", g.to_ms}, {"reason", g.reason}});
-                  }
-                  nlohmann::json alerts = nlohmann::json::array();
-                  auto events = s_.log.EventsOf(camera, from, to, 1000);
-                  if (!events.ok()) return respond(JsonFault(events.error()));
-                  std::vector<std::string> ids;
-                  for (const EventSummary& e : *events) ids.push_back(e.id);
-                  const auto states = s_.handling.StatesOf(ids);
-                  for (const EventSummary& e : *events) {
-                    alerts.push_back({{"id", e.id},
-                                      {"kind", e.kind},
-                                      {"start_ms", e.start_ms},
-                                      {"ended", e.ended},
-                                      {"state", states.count(e.id) ? states.at(e.id) : "new"}});
-                  }
-                  respond(JsonReply(200, {{"camera", camera},
-                                          {"from_ms", from},
-                                          {"to_ms", to},
-                                          {"ranges", std::move(ranges)},
-                                          {"gaps", std::move(gaps)},
-                                          {"segments", std::move(seg)},
-                                          {"alerts", std::move(alerts)},
-                                          {"unreachable", std::move(unreachable)}}));
-                });
+  FetchSegments(
+      camera, from, to,
+      [this, alive = std::weak_ptr<int>(alive_), camera, from, to, respond](Found found) {
+        if (alive.expired()) return;
+        std::vector<WorkerSegment>& segments = found.segments;
+        nlohmann::json seg = nlohmann::json::array();
+        std::sort(segments.begin(), segments.end(),
+                  [](const WorkerSegment& a, const WorkerSegment& b) { return a.start_ms < b.start_ms; });
+        for (const WorkerSegment& s : segments) seg.push_back(SegmentJson(s));
+        const struct Timeline t = BuildTimeline(std::move(segments), from, to, NowMs());
+        nlohmann::json ranges = nlohmann::json::array(), gaps = nlohmann::json::array();
+        for (const auto& r : t.ranges) ranges.push_back({{"from_ms", r.from_ms}, {"to_ms", r.to_ms}});
+        for (const auto& g : t.gaps) {
+          gaps.push_back({{"from_ms", g.from_ms}, {"to_ms", g.to_ms}, {"reason", g.reason}});
+        }
+        nlohmann::json device = nlohmann::json::array();
+        std::sort(found.device.begin(), found.device.end(),
+                  [](const DeviceRecord& a, const DeviceRecord& b) { return a.start_ms < b.start_ms; });
+        for (const DeviceRecord& r : found.device) {
+          device.push_back(
+              {{"from_ms", r.start_ms}, {"to_ms", r.end_ms}, {"name", r.name}, {"type", r.type}, {"worker", r.worker}});
+        }
+        nlohmann::json alerts = nlohmann::json::array();
+        auto events = s_.log.EventsOf(camera, from, to, 1000);
+        if (!events.ok()) return respond(JsonFault(events.error()));
+        std::vector<std::string> ids;
+        for (const EventSummary& e : *events) ids.push_back(e.id);
+        const auto states = s_.handling.StatesOf(ids);
+        for (const EventSummary& e : *events) {
+          alerts.push_back({{"id", e.id},
+                            {"kind", e.kind},
+                            {"start_ms", e.start_ms},
+                            {"ended", e.ended},
+                            {"state", states.count(e.id) ? states.at(e.id) : "new"}});
+        }
+        respond(JsonReply(200, {{"camera", camera},
+                                {"from_ms", from},
+                                {"to_ms", to},
+                                {"ranges", std::move(ranges)},
+                                {"gaps", std::move(gaps)},
+                                {"segments", std::move(seg)},
+                                {"alerts", std::move(alerts)},
+                                {"device_records", std::move(device)},
+                                {"device_notes", std::move(found.device_notes)},
+                                {"unreachable", std::move(found.unreachable)}}));
+      },
+      /*with_device=*/true);
 }
 
 void RecordingDesk::FetchMp4(const std::string& camera, int64_t from, int64_t to, bool keyframes_only, Mp4Done done) {
   FetchSegments(
       camera, from, to,
-      [this, alive = std::weak_ptr<int>(alive_), camera, from, to, keyframes_only, done](
-          std::vector<WorkerSegment> segments, nlohmann::json unreachable) {
+      [this, alive = std::weak_ptr<int>(alive_), camera, from, to, keyframes_only, done](Found found) {
         if (alive.expired()) return;
+        std::vector<WorkerSegment>& segments = found.segments;
+        const nlohmann::json& unreachable = found.unreachable;
         std::map<std::string, std::pair<int64_t, int64_t>> held;  // worker → its part of the range
         for (const WorkerSegment& s : segments) {
           auto [it, fresh] = held.try_emplace(s.worker, s.start_ms, s.end_ms);

@@ -5,7 +5,9 @@
 //   GET  /api/desk/recordings/<camera>?from=MS&to=MS
 //        → {camera, from_ms, to_ms, ranges: [{from_ms, to_ms}], gaps: [{from_ms, to_ms, reason}],
 //           segments: [{worker, start_ms, end_ms, bytes, codec, open}], alerts: [{id, kind,
-//           start_ms, ended, state}], unreachable: [{worker, reason}]}      (range ≤ 31 days)
+//           start_ms, ended, state}], device_records: [{from_ms, to_ms, name, type, worker}]
+//           (what a GB/T 28181 camera's own device keeps), device_notes: [{worker, note}],
+//           unreachable: [{worker, reason}]}      (range ≤ 31 days)
 //   GET  /api/desk/recordings/<camera>/mp4?from=MS&to=MS[&keyframes=1]
 //        → the range as one fragmented MP4 (video/mp4), from the keyframe at or before `from`;
 //          header X-Start-Ms: the wall clock of its first frame (time 0 in the file)
@@ -65,10 +67,18 @@ class RecordingDesk {
   bool MayPlay(const std::map<std::string, std::string>& cookies, const std::string& camera);
   void Serve(const HttpRequest& request, HttpServer::Responder respond);
 
-  // Every worker's segments of `camera` overlapping [from_ms, to_ms), and the workers that
-  // could not be asked ({worker, reason}); `done` runs once, on the loop thread.
-  using SegmentsDone = std::function<void(std::vector<WorkerSegment>, nlohmann::json unreachable)>;
-  void FetchSegments(const std::string& camera, int64_t from_ms, int64_t to_ms, SegmentsDone done);
+  struct Found {
+    std::vector<WorkerSegment> segments;
+    std::vector<DeviceRecord> device;                       // with_device: what the camera's GB/T 28181 device keeps
+    nlohmann::json device_notes = nlohmann::json::array();  // [{worker, note}]: a device's answer incomplete
+    nlohmann::json unreachable = nlohmann::json::array();   // [{worker, reason}]: workers not asked
+  };
+  // Every worker's segments of `camera` overlapping [from_ms, to_ms) (and, `with_device`, the
+  // recordings its device keeps, asked by the worker that runs it); `done` runs once, on the
+  // loop thread.
+  using SegmentsDone = std::function<void(Found)>;
+  void FetchSegments(const std::string& camera, int64_t from_ms, int64_t to_ms, SegmentsDone done,
+                     bool with_device = false);
 
   // A range of a recording as one fMP4 (RecordingStore::Mp4 on the worker), with the segments
   // it came from when they were looked up.

@@ -20,6 +20,13 @@ struct WorkerSegment {
   std::vector<int64_t> keyframes_ms;  // wall clock, oldest first
 };
 
+// A recording a GB/T 28181 device keeps of its channel (its RecordInfo), as a worker asked it.
+struct DeviceRecord {
+  std::string worker;
+  int64_t start_ms = -1, end_ms = -1;  // wall clock; -1: the device wrote no readable time
+  std::string name, type, file_path;
+};
+
 struct Timeline {
   struct Range {
     int64_t from_ms = 0, to_ms = 0;

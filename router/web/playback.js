@@ -1,5 +1,6 @@
 // Playback of recordings: a camera, a 24-hour timeline bar (recorded ranges, gaps with their
-// reasons, alert markers; zoomable to minutes), click to play from there; 1×, 2×, 4×, and 8×,
+// reasons, alert markers, and under them in blue what a GB/T 28181 camera's own device keeps;
+// zoomable to minutes), click to play from there; 1×, 2×, 4×, and 8×,
 // 16× on keyframes; pause and step frame by frame; mark a range and export it (the file
 // downloads). Up to three more cameras play beside it in sync: the first camera's player is the
 // clock, and the others are put back to its time whenever they drift. Video comes over
@@ -213,8 +214,14 @@ function draw() {
   g.fillRect(0, 0, w, h);
   const d = view.data;
   if (d) {
-    g.fillStyle = '#34c759';
-    for (const r of d.ranges) g.fillRect(x(r.from_ms), 8, Math.max(1, x(r.to_ms) - x(r.from_ms)), h - 16);
+    g.fillStyle = '#34c759';  // recorded here
+    for (const r of d.ranges) g.fillRect(x(r.from_ms), 8, Math.max(1, x(r.to_ms) - x(r.from_ms)), h - 26);
+    g.fillStyle = '#007aff';  // kept on the camera's own device (GB/T 28181), under it
+    for (const r of d.device_records || []) {
+      if (r.from_ms < 0) continue;
+      const to = r.to_ms >= r.from_ms ? r.to_ms : r.from_ms;
+      g.fillRect(x(r.from_ms), h - 16, Math.max(1, x(to) - x(r.from_ms)), 6);
+    }
     g.fillStyle = '#ff9500';
     for (const a of d.alerts) g.fillRect(x(a.start_ms) - 1, 0, 2, 8);
   }
@@ -256,6 +263,10 @@ async function loadTimeline() {
     $('#pb-gaps').appendChild(li);
   }
   if (r.status !== 200) $('#pb-note').textContent = (r.data && r.data.error) || String(r.status);
+  const device = view.data ? view.data.device_records || [] : [];
+  $('#pb-legend').hidden = device.length === 0;
+  $('#pb-legend').textContent = `${t('pb_legend_device')}: ${device.length}` +
+    (view.data && view.data.device_notes.length ? ` (${view.data.device_notes.map((n) => n.note).join('; ')})` : '');
   draw();
 }
 

@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/http_client.h"
 #include "tests/support/gb28181_devices.h"
 #include "tests/support/media.h"
@@ -635,6 +636,59 @@ TEST_F(Gb28181, AOneCallDeviceServesTheChannelBeingWatched) {
   EXPECT_EQ(CountOf(sim->Output(), "INVITE for " + playing), invites) << sim->Output();
   EXPECT_EQ(CountOf(worker->Output(), "settings changed, restarting"), restarts);
   EXPECT_EQ(holder(), playing);
+}
+
+// Recordings a device keeps (§9.7 RecordInfo): the desk's timeline of a GB/T 28181 channel
+// lists them beside ours, marked as the device's, gathered from answers split over many
+// MESSAGEs and read whatever way the device writes its times.
+TEST_F(Gb28181, TheTimelineListsTheRecordingsTheDeviceKeeps) {
+  const std::string device = "34020000001110000041";
+  auto sim = StartGbSim(sys, sip_port, device, 1, {"--record-page", "3", "--quirk", "record-space-time"});
+  const std::string channel = SimChannel(device, 0);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto all = CamerasOf(sys);
+        return all.count(channel) && all[channel].value("state", "") == "online";
+      },
+      seconds(60)))
+      << worker->Output();
+  const int64_t now = NowMs();
+  auto r = sys.Api("GET", "/api/desk/recordings/" + channel + "?from=" + std::to_string(now - 3 * 3600 * 1000) +
+                              "&to=" + std::to_string(now));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json t = json::parse(r->body);
+  const json& records = t["device_records"];
+  // The simulator has recorded vtest.avi's loops (about 80 s each) for the 2 h before it
+  // started, every 10th file lost: some 80 files, in messages of 3.
+  ASSERT_GE(records.size(), 50u) << r->body.substr(0, 2000) << sim->Output();
+  EXPECT_TRUE(t["device_notes"].empty()) << t["device_notes"].dump();
+  int64_t last_end = 0, longest_gap = 0;
+  for (const json& item : records) {
+    const int64_t from = item["from_ms"], to = item["to_ms"];
+    ASSERT_GT(from, 0) << "its time read, though written with a space: " << item.dump();
+    EXPECT_GT(to, from);
+    EXPECT_GE(from, last_end) << "oldest first, no overlap";
+    if (last_end) longest_gap = std::max(longest_gap, from - last_end);
+    last_end = to;
+    EXPECT_EQ(item["worker"], "w1");
+  }
+  EXPECT_GE(records.front()["from_ms"].get<int64_t>(), now - 2 * 3600 * 1000 - 120000);
+  EXPECT_LE(records.front()["from_ms"].get<int64_t>(), now - 2 * 3600 * 1000 + 120000);
+  EXPECT_GE(longest_gap, 30000) << "the files the device lost are a gap";
+  EXPECT_NE(sim->Output().find("RecordInfo for " + channel), std::string::npos);
+  // Another village's operator sees none of it.
+  auto user = sys.Api(
+      "POST", "/api/users",
+      json{{"user", "op_x"}, {"password", "other-village"}, {"role", "operator"}, {"region", "3301020199"}}.dump());
+  ASSERT_TRUE(user.ok() && user->status == 201);
+  const std::string cookie = sys.LoginCookie("op_x", "other-village");
+  auto theirs = HttpCall("GET",
+                         sys.HttpBase() + "/api/desk/recordings/" + channel + "?from=" + std::to_string(now - 3600000) +
+                             "&to=" + std::to_string(now),
+                         "", "", 30, {{"Cookie", cookie}});
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_EQ(theirs->status, 404);
 }
 
 }  // namespace

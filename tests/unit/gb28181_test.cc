@@ -4,6 +4,8 @@
 #include <glib.h>
 #include <gtest/gtest.h>
 
+#include "common/wall_time.h"
+
 #include "ingest/gb28181/registrar.h"
 #include "proto/gb28181/manscdp.h"
 #include "proto/gb28181/ptz.h"
@@ -717,6 +719,124 @@ TEST_F(RegistrarTest, CatalogsWithDuplicatesOrAWrongSumNumComplete) {
   auto more = Feed(Request("MESSAGE", device, 7, "", Catalog(sn, 1, 2, 3)), 9100);
   EXPECT_TRUE(Has(more, GbEvent::kCatalog));
   EXPECT_EQ(registrar_.devices().at(device).catalog.size(), 4u);
+}
+
+// RecordInfo (§A.2.4.7): the device's recordings of a channel come in several MESSAGEs; the
+// answer is whole once SumNum items came, or after a quiet spell, or empty after no answer.
+TEST_F(RegistrarTest, RecordInfoIsGatheredOverSeveralMessagesUntilSumNumOrSilence) {
+  const std::string device = "34020000001320000001", channel = "34020000001310000001";
+  Register(device, "default-pw");
+  const long catalog = registrar_.devices().at(device).catalog_sn;
+  Feed(Request("MESSAGE", device, 3, "", Catalog(catalog, 1, 1, 1)));
+  ASSERT_TRUE(registrar_.devices().at(device).catalog.count(channel));
+  const int64_t t0 = 1796256000000;  // 2026-12-03T00:00:00Z
+  long query = 0;
+  auto asked = registrar_.QueryRecords(device, channel, t0, t0 + 3600000, 2000, &query);
+  ASSERT_TRUE(asked.ok());
+  auto q = ParseManscdp(Reply(*asked).body());
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->root, "Query");
+  EXPECT_EQ(q->cmd_type, "RecordInfo");
+  EXPECT_EQ(q->device_id, channel);
+  EXPECT_EQ(q->sn, query);
+  EXPECT_EQ(ParseWallTime(q->start_time), t0) << q->start_time;
+  EXPECT_EQ(ParseWallTime(q->end_time), t0 + 3600000) << q->end_time;
+  auto part = [&](long sn, long sum, std::vector<std::pair<int64_t, int64_t>> spans, bool space = false) {
+    Manscdp m;
+    m.root = "Response";
+    m.cmd_type = "RecordInfo";
+    m.sn = sn;
+    m.device_id = channel;
+    m.sum_num = sum;
+    for (auto [from, to] : spans) {
+      RecordItem r;
+      r.device_id = channel;
+      r.name = "通道1";
+      r.start_time = GbTime(from);
+      r.end_time = GbTime(to);
+      if (space) r.start_time[10] = ' ', r.end_time[10] = ' ';
+      r.file_path = "/rec/" + std::to_string(from);
+      m.records.push_back(r);
+    }
+    return BuildManscdp(m);
+  };
+  // Three of three, in two messages (the second with a space for 'T', as some firmware
+  // writes), the second repeated: one answer, oldest first, no duplicate.
+  auto first = Feed(Request("MESSAGE", device, 4, "", part(query, 3, {{t0 + 600000, t0 + 1200000}})), 2100);
+  EXPECT_TRUE(first.records.empty());
+  auto second = Feed(
+      Request("MESSAGE", device, 5, "", part(query, 3, {{t0, t0 + 600000}, {t0 + 1800000, t0 + 2400000}}, true)), 2200);
+  ASSERT_EQ(second.records.size(), 1u);
+  const RecordsResult& r = second.records[0];
+  EXPECT_EQ(r.query, query);
+  EXPECT_TRUE(r.complete);
+  ASSERT_EQ(r.items.size(), 3u);
+  EXPECT_EQ(r.items[0].start_ms, t0);
+  EXPECT_EQ(r.items[0].end_ms, t0 + 600000);
+  EXPECT_EQ(r.items[1].start_ms, t0 + 600000);
+  EXPECT_EQ(r.items[2].end_ms, t0 + 2400000);
+  EXPECT_EQ(r.items[0].name, "通道1");
+  EXPECT_TRUE(Feed(Request("MESSAGE", device, 6, "", part(query, 3, {{t0, t0 + 600000}})), 2300).records.empty())
+      << "a part after the answer changes nothing";
+
+  // SumNum 5, two came, then silence: answered with what came, not complete, after the quiet spell.
+  ASSERT_TRUE(registrar_.QueryRecords(device, channel, t0, t0 + 3600000, 3000, &query).ok());
+  Feed(Request("MESSAGE", device, 7, "", part(query, 5, {{t0, t0 + 60000}, {t0 + 60000, t0 + 120000}})), 3100);
+  EXPECT_TRUE(registrar_.Tick(3100 + Registrar::kCatalogQuietMs - 1).records.empty());
+  auto quiet = registrar_.Tick(3100 + Registrar::kCatalogQuietMs);
+  ASSERT_EQ(quiet.records.size(), 1u);
+  EXPECT_FALSE(quiet.records[0].complete);
+  EXPECT_EQ(quiet.records[0].items.size(), 2u);
+  EXPECT_NE(quiet.records[0].detail.find("2 of SumNum 5"), std::string::npos) << quiet.records[0].detail;
+
+  // Nothing recorded: SumNum 0 and no list is a whole, empty answer.
+  ASSERT_TRUE(registrar_.QueryRecords(device, channel, t0, t0 + 3600000, 4000, &query).ok());
+  auto none = Feed(Request("MESSAGE", device, 8, "", part(query, 0, {})), 4100);
+  ASSERT_EQ(none.records.size(), 1u);
+  EXPECT_TRUE(none.records[0].complete);
+  EXPECT_TRUE(none.records[0].items.empty());
+
+  // No answer at all: an empty, incomplete answer after kRecordQueryTimeoutMs.
+  ASSERT_TRUE(registrar_.QueryRecords(device, channel, t0, t0 + 3600000, 5000, &query).ok());
+  EXPECT_TRUE(registrar_.Tick(5000 + Registrar::kRecordQueryTimeoutMs - 1).records.empty());
+  auto silent = registrar_.Tick(5000 + Registrar::kRecordQueryTimeoutMs);
+  ASSERT_EQ(silent.records.size(), 1u);
+  EXPECT_FALSE(silent.records[0].complete);
+  EXPECT_NE(silent.records[0].detail.find("did not answer"), std::string::npos);
+
+  // A channel the device does not have, or an unknown device: an error, nothing sent.
+  EXPECT_FALSE(registrar_.QueryRecords(device, "34020000001310000099", t0, t0 + 1, 6000, &query).ok());
+  EXPECT_FALSE(registrar_.QueryRecords("34020000001320000099", channel, t0, t0 + 1, 6000, &query).ok());
+}
+
+TEST(Manscdp, ReadsRecordInfoAsDevicesWriteIt) {
+  // As a Hikvision NVR answers (fields in its order, FileSize, no FilePath), GB2312.
+  const std::string body =
+      "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<Response>\r\n<CmdType>RecordInfo</CmdType>\r\n"
+      "<SN>17430</SN>\r\n<DeviceID>34020000001310000001</DeviceID>\r\n<Name>Camera 01</Name>\r\n"
+      "<SumNum>2</SumNum>\r\n<RecordList Num=\"2\">\r\n<Item>\r\n<DeviceID>34020000001310000001</DeviceID>\r\n"
+      "<Name>Camera 01</Name>\r\n<StartTime>2026-12-03T08:00:00</StartTime>\r\n"
+      "<EndTime>2026-12-03T08:30:00</EndTime>\r\n<Secrecy>0</Secrecy>\r\n<Type>time</Type>\r\n"
+      "<FileSize>536870912</FileSize>\r\n</Item>\r\n<Item>\r\n<DeviceID>34020000001310000001</DeviceID>\r\n"
+      "<StartTime>2026-12-03 08:30:00</StartTime>\r\n<EndTime></EndTime>\r\n<Type>alarm</Type>\r\n"
+      "</Item>\r\n</RecordList>\r\n</Response>\r\n";
+  auto m = ParseManscdp(body);
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->sum_num, 2);
+  ASSERT_EQ(m->records.size(), 2u);
+  EXPECT_EQ(m->records[0].start_ms, *ParseWallTime("2026-12-03T08:00:00"));
+  EXPECT_EQ(m->records[0].end_ms - m->records[0].start_ms, 1800000);
+  EXPECT_EQ(m->records[0].file_size, 536870912);
+  EXPECT_EQ(m->records[1].start_ms, *ParseWallTime("2026-12-03T08:30:00")) << "a space for the 'T'";
+  EXPECT_EQ(m->records[1].end_ms, -1) << "no end: kept, unreadable";
+  EXPECT_EQ(m->records[1].type, "alarm");
+  // Built and read back.
+  const std::string built = BuildManscdp(*m);
+  auto again = ParseManscdp(built);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->records.size(), 2u);
+  EXPECT_EQ(again->records[0].start_ms, m->records[0].start_ms);
+  EXPECT_EQ(again->records[0].name, "Camera 01");
 }
 
 TEST_F(RegistrarTest, ADigestUriOfTheDevicesOwnChoiceIsVerifiedAsSent) {

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/clock.h"
+#include "common/wall_time.h"
 #include "proto/gb28181/manscdp.h"
 #include "proto/gb28181/sdp.h"
 
@@ -15,6 +17,7 @@ using gb28181::RandomHex;
 
 Result<std::unique_ptr<GbDeviceSim>> GbDeviceSim::Start(GbDeviceOptions options) {
   std::unique_ptr<GbDeviceSim> d(new GbDeviceSim(std::move(options)));
+  d->started_ms_ = NowMs();  // the recordings it keeps are laid out from now
   const GbDeviceOptions& o = d->o_;
   d->server_.reset(g_inet_socket_address_new_from_string(o.server_host.c_str(), guint(o.server_port)));
   if (!d->server_) return Error{"gbsim: bad platform address " + o.server_host};
@@ -270,7 +273,58 @@ void GbDeviceSim::Handle(const SipMessage& m) {
     SendRequest("MESSAGE", gb28181::BuildManscdp(reply));
   } else if (query.cmd_type == "DeviceControl") {
     spdlog::info("gbsim {}: PTZ {} for {}", o_.device_id, query.ptz_cmd, m.request_user());
+  } else if (query.cmd_type == "RecordInfo" && query.root == "Query") {
+    AnswerRecordInfo(query);
   }
+}
+
+void GbDeviceSim::AnswerRecordInfo(const gb28181::Manscdp& query) {
+  int index = -1;
+  for (int i = 0; i < o_.channels; ++i) {
+    if (ChannelId(i) == query.device_id) index = i;
+  }
+  const auto from = ParseWallTime(query.start_time), to = ParseWallTime(query.end_time);
+  std::vector<gb28181::RecordItem> items;
+  if (index >= 0 && !o_.media.empty() && from && to) {
+    const EncodedClip& clip = *o_.media[size_t(index) % o_.media.size()];
+    const int64_t file_ms = std::max<int64_t>(1000, clip.duration_ns / 1000000);
+    const int64_t first = started_ms_ - kRecordedForS * 1000;
+    const int64_t now = NowMs();
+    for (int64_t n = std::max<int64_t>(0, (*from - first) / file_ms); first + n * file_ms < std::min(*to, now); ++n) {
+      if (n % kGapEvery == kGapEvery - 1) continue;  // lost
+      const int64_t start = first + n * file_ms, end = std::min(start + file_ms, now);
+      gb28181::RecordItem r;
+      r.device_id = query.device_id;
+      r.name = "通道" + std::to_string(index + 1);
+      r.file_path = "/record/" + query.device_id + "/" + std::to_string(n) + ".ps";
+      r.address = "camsim";
+      r.type = "time";
+      r.recorder_id = o_.device_id;
+      r.start_time = gb28181::GbTime(start);
+      r.end_time = gb28181::GbTime(end);
+      if (Has("record-space-time")) {
+        r.start_time[10] = ' ';
+        r.end_time[10] = ' ';
+      }
+      items.push_back(std::move(r));
+      if (items.size() >= 1000) break;
+    }
+  }
+  Manscdp reply;
+  reply.root = "Response";
+  reply.cmd_type = "RecordInfo";
+  reply.sn = query.sn;
+  reply.device_id = query.device_id;
+  reply.sum_num = long(items.size());
+  const size_t page = size_t(std::max(1, o_.record_page));
+  for (size_t first = 0; first < items.size() || first == 0; first += page) {
+    reply.records.assign(items.begin() + long(std::min(first, items.size())),
+                         items.begin() + long(std::min(first + page, items.size())));
+    SendRequest("MESSAGE", gb28181::BuildManscdp(reply));
+    if (items.empty()) break;
+  }
+  spdlog::info("gbsim {}: RecordInfo for {} from {} to {}: {} recordings, {} per message", o_.device_id,
+               query.device_id, query.start_time, query.end_time, items.size(), page);
 }
 
 void GbDeviceSim::OnInvite(const SipMessage& m) {

@@ -3,6 +3,11 @@
 // a refusal), sends keepalives, re-registers before its registration expires, answers
 // Catalog queries (split across messages of `catalog_page` items) and DeviceInfo, and logs
 // every PTZ command it receives. Logs one line per state change, "gbsim <ID>: ...".
+//
+// Its recordings (RecordInfo, split across messages of `record_page` items): every channel
+// with media has recorded its clip over and over since kRecordedForS before the device
+// started, one file a loop of the clip, except every kGapEvery-th file (a gap, as a device's
+// disk shows after a power cut).
 #pragma once
 
 #include <gio/gio.h>
@@ -15,6 +20,7 @@
 
 #include "common/gst_handles.h"
 #include "common/status.h"
+#include "proto/gb28181/manscdp.h"
 #include "proto/gb28181/sip_message.h"
 #include "tools/camsim/encoded_clip.h"
 #include "tools/camsim/gb28181_media.h"
@@ -32,6 +38,7 @@ struct GbDeviceOptions {
   std::string name = "模拟NVR";
   int channels = 4;
   int catalog_page = 2;  // catalog items per MESSAGE
+  int record_page = 4;   // RecordInfo items per MESSAGE
   int keepalive_s = 60;
   int expires_s = 3600;
   // Live video: channel i sends media[i % size] (none: INVITEs are refused with 488).
@@ -67,14 +74,17 @@ struct GbDeviceOptions {
 //   one-call         one live call at a time: further INVITEs ignored while one runs
 //   bad-answer       answers INVITE with an SDP no one can use (y= not a number); checks
 //                    that the platform's BYE is in the INVITE's dialog
+//   record-space-time  RecordInfo times with a space for the 'T' ("2026-12-03 03:10:00")
 inline const std::set<std::string> kGbQuirks = {
-    "short-ssrc", "other-ssrc",    "from-uri-digest", "ip-uri-digest", "foreign-via",    "content-type-case",
-    "no-trying",  "odd-transport", "no-deviceinfo",   "gbk-catalog",   "sparse-catalog", "duplicate-items",
-    "bad-sumnum", "nat",           "new-callid",      "moves",         "slow-clock",     "ts-jump",
-    "no-psm",     "ps-audio",      "one-call",        "bad-answer"};
+    "short-ssrc", "other-ssrc",    "from-uri-digest", "ip-uri-digest", "foreign-via",      "content-type-case",
+    "no-trying",  "odd-transport", "no-deviceinfo",   "gbk-catalog",   "sparse-catalog",   "duplicate-items",
+    "bad-sumnum", "nat",           "new-callid",      "moves",         "slow-clock",       "ts-jump",
+    "no-psm",     "ps-audio",      "one-call",        "bad-answer",    "record-space-time"};
 
 class GbDeviceSim {
  public:
+  static constexpr int64_t kRecordedForS = 2 * 3600;  // recordings reach back this far before the start
+  static constexpr int kGapEvery = 10;                // every 10th file is missing
   // Connects (TCP) or binds (UDP) and sends the first REGISTER. Requires a main loop.
   static Result<std::unique_ptr<GbDeviceSim>> Start(GbDeviceOptions options);
   ~GbDeviceSim();
@@ -108,8 +118,11 @@ class GbDeviceSim {
   // A request to the platform from this device (To: `to_id`), with the common headers.
   gb28181::SipMessage NewRequest(const std::string& method, const std::string& to_id, const std::string& call_id);
   std::string ChannelId(int i) const;
+  // Answers a RecordInfo query with the recordings of its channel (in pages of record_page).
+  void AnswerRecordInfo(const gb28181::Manscdp& query);
 
   GbDeviceOptions o_;
+  int64_t started_ms_ = 0;  // wall clock: the recordings are laid out from it
   gst::GObjectPtr<GSocketConnection> tcp_;
   gst::GObjectPtr<GSocket> socket_;
   gst::GObjectPtr<GSocketAddress> server_;

@@ -1,12 +1,13 @@
 // xl-camsim --gb28181: simulated GB/T 28181 devices (see gb28181_device.h).
 //
 //   xl-camsim --gb28181 HOST:PORT --password P [--transport udp|tcp] [--device-id ID]
-//             [--devices N] [--channels N] [--catalog-page N] [--keepalive-s S]
+//             [--devices N] [--channels N] [--catalog-page N] [--record-page N] [--keepalive-s S]
 //             [--platform-id ID] [--realm R] [--media FILE[,codec=h264|h265]]... [--cache DIR]
 //             [--stall-media-after S] [--garbage] [--expires-s S] [--quirk Q[,Q]...]
 //
 // Devices get consecutive IDs from --device-id. Channel i of a device answers INVITE with
-// the i-th --media clip (cycling), as MPEG-PS over RTP. SIGUSR1/SIGUSR2 pause and resume
+// the i-th --media clip (cycling), as MPEG-PS over RTP, and RecordInfo with that clip's loops
+// as its recordings (gb28181_device.h). SIGUSR1/SIGUSR2 pause and resume
 // keepalives; SIGHUP hangs up every live call with a BYE.
 #include <glib-unix.h>
 #include <spdlog/spdlog.h>
@@ -24,7 +25,8 @@ namespace xl::camsim {
 namespace {
 constexpr const char* kGbUsage =
     "usage: xl-camsim --gb28181 HOST:PORT --password P [--transport udp|tcp] [--device-id ID] [--devices N]\n"
-    "                 [--channels N] [--catalog-page N] [--keepalive-s S] [--platform-id ID] [--realm R]\n"
+    "                 [--channels N] [--catalog-page N] [--record-page N] [--keepalive-s S] [--platform-id ID]\n"
+    "                 [--realm R]\n"
     "                 [--media FILE[,codec=h264|h265]]... [--cache DIR] [--stall-media-after S] [--garbage]\n"
     "                 [--expires-s S] [--quirk Q[,Q]...]   (quirks: see --quirk help)\n";
 
@@ -86,6 +88,7 @@ int RunGbDevices(int argc, char** argv) {
     else if (arg == "--password") o.password = v;
     else if (arg == "--channels") o.channels = number(10000);
     else if (arg == "--catalog-page") o.catalog_page = number(1000);
+    else if (arg == "--record-page") o.record_page = std::max(1, number(1000));
     else if (arg == "--keepalive-s") o.keepalive_s = std::max(1, number(3600));
     else if (arg == "--platform-id") o.platform_id = v;
     else if (arg == "--realm") o.realm = v;
