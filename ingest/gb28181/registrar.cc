@@ -286,13 +286,9 @@ void Registrar::SendMessage(GbDevice& d, const std::string& to_id, const Manscdp
 }
 
 Result<Registrar::Output> Registrar::Invite(const CallRequest& r, int64_t now_ms, std::string* call_id, bool watched) {
-  auto it = devices_.find(r.device_id);
-  if (it == devices_.end() || !it->second.registered) return Error{"device " + r.device_id + " is not registered"};
-  GbDevice& d = it->second;
-  if (!d.online) return Error{"device " + r.device_id + " is offline"};
-  if (r.channel_id != r.device_id && !d.catalog.count(r.channel_id)) {
-    return Error{"device " + r.device_id + " has no channel " + r.channel_id};
-  }
+  auto device = OnlineDevice(r.device_id, r.channel_id);
+  if (!device.ok()) return device.error();
+  GbDevice& d = **device;
   const std::string id = RandomHex(24);
   Call& call = calls_[id];
   call.request = r;
@@ -568,15 +564,21 @@ void Registrar::Query(GbDevice& d, const std::string& cmd_type, long sn, Output&
   SendMessage(d, d.id, body, out);
 }
 
-Result<Registrar::Output> Registrar::Ptz(const std::string& device_id, const std::string& channel_id,
-                                         const std::string& ptz_cmd) {
+Result<GbDevice*> Registrar::OnlineDevice(const std::string& device_id, const std::string& channel_id) {
   auto it = devices_.find(device_id);
   if (it == devices_.end() || !it->second.registered) return Error{"device " + device_id + " is not registered"};
   if (!it->second.online) return Error{"device " + device_id + " is offline"};
-  const std::string target = channel_id.empty() ? device_id : channel_id;
-  if (target != device_id && !it->second.catalog.count(target)) {
-    return Error{"device " + device_id + " has no channel " + target};
+  if (channel_id != device_id && !it->second.catalog.count(channel_id)) {
+    return Error{"device " + device_id + " has no channel " + channel_id};
   }
+  return &it->second;
+}
+
+Result<Registrar::Output> Registrar::Ptz(const std::string& device_id, const std::string& channel_id,
+                                         const std::string& ptz_cmd) {
+  const std::string target = channel_id.empty() ? device_id : channel_id;
+  auto device = OnlineDevice(device_id, target);
+  if (!device.ok()) return device.error();
   Output out;
   Manscdp body;
   body.root = "Control";
@@ -584,18 +586,14 @@ Result<Registrar::Output> Registrar::Ptz(const std::string& device_id, const std
   body.sn = sn_++;
   body.device_id = target;
   body.ptz_cmd = ptz_cmd;
-  SendMessage(it->second, target, body, out);
+  SendMessage(**device, target, body, out);
   return out;
 }
 
 Result<Registrar::Output> Registrar::QueryRecords(const std::string& device_id, const std::string& channel_id,
                                                   int64_t from_ms, int64_t to_ms, int64_t now_ms, long* query) {
-  auto it = devices_.find(device_id);
-  if (it == devices_.end() || !it->second.registered) return Error{"device " + device_id + " is not registered"};
-  if (!it->second.online) return Error{"device " + device_id + " is offline"};
-  if (channel_id != device_id && !it->second.catalog.count(channel_id)) {
-    return Error{"device " + device_id + " has no channel " + channel_id};
-  }
+  auto device = OnlineDevice(device_id, channel_id);
+  if (!device.ok()) return device.error();
   Output out;
   Manscdp body;
   body.root = "Query";
@@ -605,7 +603,7 @@ Result<Registrar::Output> Registrar::QueryRecords(const std::string& device_id, 
   body.start_time = GbTime(from_ms);
   body.end_time = GbTime(to_ms);
   body.record_type = "all";
-  SendMessage(it->second, channel_id, body, out);
+  SendMessage(**device, channel_id, body, out);
   RecordQuery& q = record_queries_[body.sn];
   q.device_id = device_id;
   q.asked_ms = q.heard_ms = now_ms;

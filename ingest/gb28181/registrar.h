@@ -207,6 +207,9 @@ class Registrar {
   void OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t now_ms, Output& out);
   void OnInviteResponse(const SipMessage& m, const Peer& peer, int64_t now_ms, Output& out);
   void OnBye(const SipMessage& m, const Peer& peer, Output& out);
+  // Registered device `device_id`, online, with channel `channel_id` (or the device itself);
+  // else why not.
+  Result<GbDevice*> OnlineDevice(const std::string& device_id, const std::string& channel_id);
   // The common headers of a request to `device` addressed to `to_id`.
   RequestHeaders HeadersTo(const GbDevice& device, const std::string& to_id);
   std::string UriOf(const GbDevice& device, const std::string& to_id) const;

@@ -1,6 +1,7 @@
 #include "ingest/recording/recording_store.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -154,6 +155,7 @@ void RecordingStore::Queue(Item item) {
 // ---- the writer thread ----
 
 void RecordingStore::Run() {
+  pthread_setname_np(pthread_self(), "xl-recording");  // as top and /proc show it
   for (;;) {
     std::deque<Item> items;
     {

@@ -9,19 +9,6 @@
 namespace xl::rtsp {
 namespace {
 
-// A fraction after '.' or ',' at `*at` as milliseconds (0 when there is none).
-int FractionMs(std::string_view s, size_t* at) {
-  if (*at >= s.size() || (s[*at] != '.' && s[*at] != ',')) return 0;
-  ++*at;
-  int ms = 0, scale = 100;
-  while (*at < s.size() && s[*at] >= '0' && s[*at] <= '9') {
-    ms += (s[*at] - '0') * scale;
-    scale /= 10;
-    ++*at;
-  }
-  return ms;
-}
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
@@ -50,8 +37,13 @@ std::optional<int64_t> NptMs(std::string_view s) {
     }
   }
   if (!digits && i == s.size()) return std::nullopt;
-  const int ms = FractionMs(s, &i);
-  if (i != s.size()) return std::nullopt;
+  int ms = 0;
+  if (i < s.size()) {  // ".250": the fraction of a second, to the millisecond
+    const std::string_view fraction = s.substr(i + 1);
+    if (fraction.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+    for (size_t k = 0, scale = 100; k < fraction.size() && k < 3; ++k, scale /= 10)
+      ms += int(fraction[k] - '0') * int(scale);
+  }
   return (total + part) * 1000 + ms;
 }
 
