@@ -652,16 +652,27 @@ TEST_F(Gb28181, TheTimelineListsTheRecordingsTheDeviceKeeps) {
       },
       seconds(60)))
       << worker->Output();
-  const int64_t now = NowMs();
-  auto r = sys.Api("GET", "/api/desk/recordings/" + channel + "?from=" + std::to_string(now - 3 * 3600 * 1000) +
-                              "&to=" + std::to_string(now));
-  ASSERT_TRUE(r.ok());
-  ASSERT_EQ(r->status, 200) << r->body;
-  const json t = json::parse(r->body);
+  // Once the router knows the worker's HTTP port (told over the control channel, which may
+  // come after the camera is online), the timeline holds what the device keeps.
+  int64_t now = 0;
+  json t;
+  std::string body;
+  const bool listed = WaitUntil(
+      [&] {
+        now = NowMs();
+        auto r = sys.Api("GET", "/api/desk/recordings/" + channel + "?from=" + std::to_string(now - 3 * 3600 * 1000) +
+                                    "&to=" + std::to_string(now));
+        if (!r.ok() || r->status != 200) return false;
+        body = r->body;
+        t = json::parse(r->body, nullptr, false);
+        return t.is_object() && t["unreachable"].empty() && !t["device_records"].empty();
+      },
+      seconds(30));
+  ASSERT_TRUE(listed) << body.substr(0, 2000) << sim->Output();
   const json& records = t["device_records"];
   // The simulator has recorded vtest.avi's loops (about 80 s each) for the 2 h before it
   // started, every 10th file lost: some 80 files, in messages of 3.
-  ASSERT_GE(records.size(), 50u) << r->body.substr(0, 2000) << sim->Output();
+  ASSERT_GE(records.size(), 50u) << body.substr(0, 2000);
   EXPECT_TRUE(t["device_notes"].empty()) << t["device_notes"].dump();
   int64_t last_end = 0, longest_gap = 0;
   for (const json& item : records) {
