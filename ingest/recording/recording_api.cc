@@ -33,7 +33,8 @@ void RecordingApi::Serve(const HttpRequest& request, HttpServer::Responder respo
   const auto from = Millis(request, "from"), to = Millis(request, "to");
   if (!from || !to || *to <= *from) return respond(Text(400, "give from=MS&to=MS (wall-clock ms, from < to)"));
   const bool device = !mp4 && request.query.count("device") && request.query.at("device") == "1";
-  if (!store_.enabled() && !device) return respond(Text(404, "this worker records nothing (no recordings folder)"));
+  const HttpReply nothing = Text(404, "this worker records nothing (no recordings folder)");
+  if (!store_.enabled() && !device) return respond(nothing);
   if (!mp4) {
     nlohmann::json segments = nlohmann::json::array();
     for (const Segment& s : store_.enabled() ? store_.Segments(camera, *from, *to) : std::vector<Segment>{}) {
@@ -51,7 +52,7 @@ void RecordingApi::Serve(const HttpRequest& request, HttpServer::Responder respo
       respond({200, "application/json", body.dump()});
     };
     if (device && device_records_ && device_records_(camera, *from, *to, reply)) return;
-    if (!store_.enabled()) return respond(Text(404, "this worker records nothing (no recordings folder)"));
+    if (!store_.enabled()) return respond(nothing);
     return reply(nlohmann::json::object());
   }
   const bool keyframes_only = request.query.count("keyframes") && request.query.at("keyframes") == "1";

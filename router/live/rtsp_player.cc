@@ -98,6 +98,15 @@ int UdpTo(const std::string& address, const std::string& host, int port) {
   return fd;
 }
 
+// "RTP-Info: url=…;seq=…;rtptime=…" for the stream of the PLAY at `uri` (its control URL
+// stream=0, without query) whose first packet has `seq` and `rtptime`.
+std::string RtpInfo(const std::string& uri, uint16_t seq, uint32_t rtptime) {
+  std::string base = uri.substr(0, uri.find('?'));
+  if (!base.empty() && base.back() == '/') base.pop_back();
+  if (base.find("/stream=") == std::string::npos) base += "/stream=0";
+  return "RTP-Info: url=" + base + ";seq=" + std::to_string(seq) + ";rtptime=" + std::to_string(rtptime) + "\r\n";
+}
+
 int LocalPort(int fd) {
   sockaddr_in a{};
   socklen_t n = sizeof a;
@@ -255,11 +264,17 @@ void RtspPlayer::Describe(const std::string& cseq, const std::string& uri) {
     describe_deadline_ms_ = now_ms_ + int64_t(env_.settings->describe_wait_s) * 1000;
     return;
   }
-  const bool h265 = stream_->codec() == h26x::Codec::kH265;
-  const std::string sdp = "v=0\r\no=- " + std::to_string(g_random_int()) + " 1 IN IP4 " + env_.settings->address +
-                          "\r\ns=Xueliang " + camera + "\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\na=range:npt=now-\r\n" +
-                          "m=video 0 RTP/AVP 96\r\na=rtpmap:96 " + (h265 ? "H265" : "H264") + "/90000\r\na=fmtp:96 " +
-                          *fmtp + "\r\na=control:stream=0\r\n";
+  ReplySdp(cseq, uri, "Xueliang " + camera, "npt=now-", stream_->codec(), *fmtp);
+}
+
+void RtspPlayer::ReplySdp(const std::string& cseq, const std::string& uri, const std::string& title,
+                          const std::string& range, h26x::Codec codec, const std::string& fmtp) {
+  std::string sdp = "v=0\r\no=- " + std::to_string(g_random_int()) + " 1 IN IP4 " + env_.settings->address +
+                    "\r\ns=" + title + "\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\na=range:" + range +
+                    "\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 " + (codec == h26x::Codec::kH265 ? "H265" : "H264") +
+                    "/90000\r\n";
+  if (!fmtp.empty()) sdp += "a=fmtp:96 " + fmtp + "\r\n";
+  sdp += "a=control:stream=0\r\n";
   std::string base = uri.substr(0, uri.find('?'));
   if (base.empty() || base.back() != '/') base += '/';
   Reply(200, cseq, "Content-Base: " + base + "\r\nContent-Type: application/sdp\r\n", sdp);
@@ -282,18 +297,10 @@ void RtspPlayer::DescribeRecording(const std::string& cseq, const std::string& u
     describe_deadline_ms_ = now_ms_ + int64_t(env_.settings->describe_wait_s) * 1000;
     return;
   }
-  const bool h265 = state.codec == h26x::Codec::kH265;
-  std::string sdp =
-      "v=0\r\no=- " + std::to_string(g_random_int()) + " 1 IN IP4 " + env_.settings->address + "\r\ns=Xueliang " +
-      camera_ + " recording\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\na=range:clock=" + rtsp::ClockTime(playback_->start_ms()) +
-      "-\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 " + (h265 ? "H265" : "H264") + "/90000\r\n";
-  if (state.parameter_sets.complete(state.codec)) {
-    sdp += "a=fmtp:96 " + rtp::SdpFmtp(state.codec, state.parameter_sets) + "\r\n";
-  }
-  sdp += "a=control:stream=0\r\n";
-  std::string base = uri.substr(0, uri.find('?'));
-  if (base.empty() || base.back() != '/') base += '/';
-  Reply(200, cseq, "Content-Base: " + base + "\r\nContent-Type: application/sdp\r\n", sdp);
+  const std::string fmtp =
+      state.parameter_sets.complete(state.codec) ? rtp::SdpFmtp(state.codec, state.parameter_sets) : "";
+  ReplySdp(cseq, uri, "Xueliang " + camera_ + " recording", "clock=" + rtsp::ClockTime(playback_->start_ms()) + "-",
+           state.codec, fmtp);
 }
 
 void RtspPlayer::Setup(const rtsp::RtspRequest& r, const std::string& cseq) {
@@ -354,13 +361,7 @@ void RtspPlayer::Play(const rtsp::RtspRequest& r, const std::string& cseq) {
     need_keyframe_ = true;
     std::vector<RtspFramePtr> gop = stream_->Subscribe(env_.sender);
     env_.started(this, stream_.get());
-    if (!gop.empty()) {
-      std::string base = r.uri.substr(0, r.uri.find('?'));
-      if (!base.empty() && base.back() == '/') base.pop_back();
-      if (base.find("/stream=") == std::string::npos) base += "/stream=0";
-      rtp_info = "RTP-Info: url=" + base + ";seq=" + std::to_string(gop.front()->rtp.first_seq) +
-                 ";rtptime=" + std::to_string(gop.front()->rtp.timestamp) + "\r\n";
-    }
+    if (!gop.empty()) rtp_info = RtpInfo(r.uri, gop.front()->rtp.first_seq, gop.front()->rtp.timestamp);
     // The reply first, then the picture so far: both through the one queue, in order.
     Reply(200, cseq, "Range: npt=now-\r\n" + rtp_info + SessionHeader());
     spdlog::info("RTSP: {}@{} plays camera {} over {}", user_, peer_, camera_, channel_ < 0 ? "UDP" : "TCP");
@@ -379,19 +380,16 @@ void RtspPlayer::PlayRecording(const rtsp::RtspRequest& r, const std::string& cs
   std::optional<int64_t> from;
   const bool npt = !range || range->kind == rtsp::RtspRange::Kind::kNpt;
   if (range && range->from_ms) from = npt ? playback_->start_ms() + *range->from_ms : *range->from_ms;
-  const RtspPlayback::Playing p = playback_->Play(from, scale, now_ms_);
-  std::string base = r.uri.substr(0, r.uri.find('?'));
-  if (!base.empty() && base.back() == '/') base.pop_back();
-  if (base.find("/stream=") == std::string::npos) base += "/stream=0";
+  const RtspPlayback::Playing p = playback_->Play(from, scale);
   char scale_text[32];
   g_snprintf(scale_text, sizeof scale_text, "%g", p.scale);
-  const std::string reply_range =
-      npt ? "npt=" + std::to_string(std::max<int64_t>(0, p.from_ms - playback_->start_ms()) / 1000) + "." +
-                std::to_string(1000 + std::max<int64_t>(0, p.from_ms - playback_->start_ms()) % 1000).substr(1) + "-"
-          : "clock=" + rtsp::ClockTime(p.from_ms) + "-";
+  const int64_t npt_ms = std::max<int64_t>(0, p.from_ms - playback_->start_ms());
+  char npt_text[32];
+  g_snprintf(npt_text, sizeof npt_text, "npt=%lld.%03d-", static_cast<long long>(npt_ms / 1000), int(npt_ms % 1000));
+  const std::string reply_range = npt ? npt_text : "clock=" + rtsp::ClockTime(p.from_ms) + "-";
   Reply(200, cseq,
-        "Range: " + reply_range + "\r\nScale: " + scale_text + "\r\nRTP-Info: url=" + base +
-            ";seq=" + std::to_string(p.seq) + ";rtptime=" + std::to_string(p.rtptime) + "\r\n" + SessionHeader());
+        "Range: " + reply_range + "\r\nScale: " + scale_text + "\r\n" + RtpInfo(r.uri, p.seq, p.rtptime) +
+            SessionHeader());
   spdlog::info("RTSP: {}@{} plays the recording of camera {} from {} at {}x over {}", user_, peer_, camera_,
                rtsp::ClockTime(p.from_ms), scale_text, channel_ < 0 ? "UDP" : "TCP");
   SendRecording();

@@ -86,6 +86,10 @@ class RtspPlayer {
   void Handle(const rtsp::RtspRequest& r);
   void Reply(int code, const std::string& cseq, const std::string& headers = "", const std::string& body = "");
   void Describe(const std::string& cseq, const std::string& uri);
+  // 200 to a DESCRIBE of `uri`: the SDP of one video stream (`fmtp` "" when unknown) and the
+  // Content-Base (the URI without its query).
+  void ReplySdp(const std::string& cseq, const std::string& uri, const std::string& title, const std::string& range,
+                h26x::Codec codec, const std::string& fmtp);
   // DESCRIBE of a recording: the SDP once the recording's first chunk came (waited for as
   // for a live keyframe), 404 when nothing is recorded from the start on.
   void DescribeRecording(const std::string& cseq, const std::string& uri);

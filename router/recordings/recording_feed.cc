@@ -1,7 +1,5 @@
 #include "router/recordings/recording_feed.h"
 
-#include <spdlog/spdlog.h>
-
 #include "proto/media/fmp4_reader.h"
 
 namespace xl::router {

@@ -27,7 +27,7 @@ RtspPlayback::RtspPlayback(std::shared_ptr<RecordingFeed> feed, int64_t start_ms
   feed_->Seek(start_ms, speed_);
 }
 
-RtspPlayback::Playing RtspPlayback::Play(std::optional<int64_t> from_ms, std::optional<double> scale, int64_t) {
+RtspPlayback::Playing RtspPlayback::Play(std::optional<int64_t> from_ms, std::optional<double> scale) {
   double s = scale_;
   if (scale) s = *scale > 0 ? std::min(*scale, 16.0) : 1.0;
   const int speed = CursorSpeed(s);

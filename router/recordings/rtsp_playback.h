@@ -45,7 +45,7 @@ class RtspPlayback {
   };
   // Plays from wall-clock `from_ms` (nullopt: on from where it stands) at `scale` (nullopt:
   // as before). A scale ≤ 0 or above 16 is played as 1 or 16 (the reply says which).
-  Playing Play(std::optional<int64_t> from_ms, std::optional<double> scale, int64_t now_ms);
+  Playing Play(std::optional<int64_t> from_ms, std::optional<double> scale);
   void Pause();
   bool playing() const { return playing_; }
   // Where the player stands: the recorded time of the last frame sent (the start before any).
