@@ -255,6 +255,21 @@ void Registrar::OnMessageRequest(const SipMessage& m, const Peer& peer, int64_t 
       rq.items[key + r.file_path] = r;
     }
     if (rq.sum >= 0 && rq.received >= rq.sum) FinishRecords(x.sn, true, "", out);
+  } else if (x.cmd_type == "MediaStatus" && x.notify_type == "121") {
+    // In the call's dialog as the standard has it; else the one recording call of that channel.
+    std::string call_id;
+    if (auto dialog = dialogs_.find(m.call_id()); dialog != dialogs_.end()) call_id = dialog->second;
+    for (const auto& [id, c] : calls_) {
+      if (!call_id.empty()) break;
+      if (c.request.device_id == d.id && c.request.session != "Play" && c.state == Call::kAnswered &&
+          (c.request.channel_id == x.device_id || x.device_id == d.id)) {
+        call_id = id;
+      }
+    }
+    auto call = calls_.find(call_id);
+    if (call != calls_.end() && call->second.request.device_id == d.id) {
+      out.calls.push_back({CallEvent::kFinished, call_id, "the device sent the whole recording (MediaStatus 121)", {}});
+    }
   } else if (x.cmd_type == "DeviceInfo" && x.root == "Response") {
     d.name = x.device_name;
     d.manufacturer = x.manufacturer;
@@ -375,7 +390,13 @@ void Registrar::SendInvite(const std::string& call_id, Call& call, int64_t now_m
   q.AddHeader("Subject", r.channel_id + ":" + r.ssrc + "," + config_.id + ":0");
   MediaDescription offer;
   offer.owner = config_.id;
-  offer.session = "Play";
+  offer.session = r.session;
+  if (r.session != "Play") {
+    offer.uri = r.channel_id + ":0";
+    offer.start_s = r.start_ms / 1000;
+    offer.end_s = (r.end_ms + 999) / 1000;
+    offer.download_speed = r.session == "Download" ? r.download_speed : 0;
+  }
   offer.ip = r.media_ip;
   offer.port = r.media_port;
   offer.transport = r.transport;
@@ -387,7 +408,7 @@ void Registrar::SendInvite(const std::string& call_id, Call& call, int64_t now_m
   call.dialog = h.call_id;
   call.from_tag = h.from_tag;
   call.to_tag.clear();
-  call.cseq = h.cseq;
+  call.cseq = call.dialog_cseq = h.cseq;
   call.heard = false;
   call.asked_ms = now_ms;
   call.invite = q.ToString();
@@ -404,7 +425,7 @@ void Registrar::SendBye(const Call& call, const std::string& dialog, Output& out
   h.call_id = dialog;
   h.from_tag = call.from_tag;
   h.to_tag = call.to_tag;
-  h.cseq = call.cseq + 1;
+  h.cseq = call.dialog_cseq + 1;
   out.sends.emplace_back(device->second.peer,
                          SipMessage::Request("BYE", UriOf(device->second, call.request.channel_id), h).ToString());
 }
@@ -505,6 +526,27 @@ void Registrar::OnBye(const SipMessage& m, const Peer& peer, Output& out) {
   calls_.erase(it);
   // The slot is free; what waits goes on the next tick (no clock here).
   pump_.insert(device->first);
+}
+
+Result<Registrar::Output> Registrar::Info(const std::string& call_id, MansRtsp control) {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end()) return NotFound("no call " + call_id);
+  Call& call = it->second;
+  if (call.request.session != "Playback") return InvalidArgument("only a Playback call is steered");
+  if (call.state != Call::kAnswered) return Unavailable("the device has not answered the call yet");
+  auto device = devices_.find(call.request.device_id);
+  if (device == devices_.end()) return NotFound("device " + call.request.device_id + " is gone");
+  control.cseq = ++call.control_cseq;
+  RequestHeaders h = HeadersTo(device->second, call.request.channel_id);
+  h.call_id = call.dialog;
+  h.from_tag = call.from_tag;
+  h.to_tag = call.to_tag;
+  h.cseq = ++call.dialog_cseq;
+  SipMessage info = SipMessage::Request("INFO", UriOf(device->second, call.request.channel_id), h);
+  info.SetBody(BuildMansRtsp(control), "Application/MANSRTSP");
+  Output out;
+  out.sends.emplace_back(device->second.peer, info.ToString());
+  return out;
 }
 
 Registrar::Output Registrar::Bye(std::string call_id, int64_t now_ms) {

@@ -27,7 +27,10 @@
 // sent again while the device says nothing, from kInviteResendMs, doubling); the
 // device's 200 gets an ACK and an answered call event with its SDP (again for every later
 // dialog of the same call); a final failure, no answer within 10 s, or the device's BYE end
-// the call with a call event. Bye() hangs up.
+// the call with a call event. Bye() hangs up. Recordings (§9.8, §9.9) are calls too
+// (CallRequest::session "Playback" or "Download"): Info() steers an answered Playback with
+// MANSRTSP (PLAY, PAUSE, Scale, Range); the device's MediaStatus 121 (in the call's dialog, or
+// naming the channel of its one recording call) is a kFinished call event.
 //
 // Calls per device are limited (GbConfig::max_calls, per device device_max_calls): beyond
 // the limit a call waits (Waiting() says why) and is INVITEd when a call of the device ends,
@@ -49,6 +52,7 @@
 
 #include "ingest/gb28181/gb_config.h"
 #include "proto/gb28181/manscdp.h"
+#include "proto/gb28181/mansrtsp.h"
 #include "proto/gb28181/sdp.h"
 #include "proto/gb28181/sip_message.h"
 
@@ -106,14 +110,17 @@ struct GbDevice {
   std::deque<std::string> recent_alarms;  // the last kRecentAlarms, as logged
 };
 
-// What the platform offers a channel for its live video.
+// What the platform offers a channel: its live video, or one of its recordings.
 struct CallRequest {
   std::string device_id;
   std::string channel_id;
   std::string media_ip;  // where the platform receives
   int media_port = 0;
-  std::string transport = "udp";  // or "tcp" (the platform listens: setup passive)
-  std::string ssrc;               // 10 digits (GbSsrc)
+  std::string transport = "udp";     // or "tcp" (the platform listens: setup passive)
+  std::string ssrc;                  // 10 digits (GbSsrc; history calls start with "1")
+  std::string session = "Play";      // "Play" (live), "Playback" (steered by Info) or "Download"
+  int64_t start_ms = 0, end_ms = 0;  // Playback, Download: the recording's range (wall clock)
+  int download_speed = 0;            // Download: times real time (0: the device's own pace)
 };
 
 // The answer to QueryRecords: the device's recordings of a channel in a range.
@@ -125,7 +132,9 @@ struct RecordsResult {
 };
 
 struct CallEvent {
-  enum Kind { kAnswered, kFailed, kEnded };
+  // kFinished: a Playback or Download call's device says it sent the whole recording
+  // (MediaStatus 121); the call stays up until Bye.
+  enum Kind { kAnswered, kFailed, kEnded, kFinished };
   Kind kind;
   std::string call_id;      // the call (Invite's ID)
   std::string detail;       // failures and ends: why, for the log
@@ -185,6 +194,9 @@ class Registrar {
   // in `call_id` (the Call-ID of its first INVITE). Error when the device is not registered
   // and online or has no such channel. `watched`: someone is watching the channel.
   Result<Output> Invite(const CallRequest& request, int64_t now_ms, std::string* call_id, bool watched = false);
+  // Sends `control` (its CSeq filled in) as an INFO in the dialog of answered call `call_id`.
+  // Error when the call is unknown, not answered yet, or not a Playback.
+  Result<Output> Info(const std::string& call_id, MansRtsp control);
   // Hangs up the call (BYE when it was answered; forgotten either way). No call events; a
   // waiting call of the device may be INVITEd.
   Output Bye(std::string call_id, int64_t now_ms = 0);  // a copy: callers may pass a key of calls_
@@ -264,6 +276,8 @@ class Registrar {
     std::string dialog;            // Call-ID of the current INVITE ("" while waiting)
     std::string from_tag, to_tag;  // ours; the device's, from its 200
     long cseq = 0;                 // of the INVITE
+    long dialog_cseq = 0;          // the last CSeq we used in the dialog (INVITE, INFOs)
+    long control_cseq = 0;         // MANSRTSP's own CSeq, per call
     bool heard = false;            // the device answered something (1xx) to the INVITE
     bool watched = false;
     int64_t asked_ms = 0;  // kInviting: when INVITEd

@@ -192,7 +192,7 @@ void SipServer::Deliver(Registrar::Output out) {
     auto it = calls_.find(e.call_id);
     if (it == calls_.end()) continue;
     CallHandler handler = it->second;
-    if (e.kind != CallEvent::kAnswered) calls_.erase(it);
+    if (e.kind == CallEvent::kFailed || e.kind == CallEvent::kEnded) calls_.erase(it);
     handler(e);
   }
   for (const RecordsResult& r : out.records) {
@@ -268,6 +268,13 @@ gboolean SipServer::OnWritable(GSocket*, GIOCondition, gpointer data) {
 
 Status SipServer::Ptz(const std::string& device_id, const std::string& channel_id, const std::string& ptz_cmd) {
   auto out = registrar_.Ptz(device_id, channel_id, ptz_cmd);
+  if (!out.ok()) return out.error();
+  Deliver(std::move(out.value()));
+  return Status::Ok();
+}
+
+Status SipServer::Info(const std::string& call_id, const MansRtsp& control) {
+  auto out = registrar_.Info(call_id, control);
   if (!out.ok()) return out.error();
   Deliver(std::move(out.value()));
   return Status::Ok();

@@ -51,19 +51,22 @@ class SipServer {
   int port() const { return port_; }
   const GbConfig& config() const { return registrar_.config(); }
 
-  // Offers live video of `request.channel_id` (fills in media_ip when empty: config
+  // Offers live video of `request.channel_id`, or a recording of it (fills in media_ip when empty: config
   // media_ip, else our address that routes to the device), now or when the device has room
   // (Registrar). `on_call` runs on the main context for the call's events until it fails or
   // ends, or until Bye. Returns the call's ID.
   Result<std::string> Invite(CallRequest request, CallHandler on_call, bool watched = false);
+  // Steers an answered Playback call (Registrar::Info).
+  Status Info(const std::string& call_id, const MansRtsp& control);
   // Hangs up; `on_call` is not called again. Unknown IDs are ignored.
   void Bye(const std::string& call_id);
   // Someone watches the call's channel, or no longer does (it goes first at its device).
   void SetWatched(const std::string& call_id, bool watched);
   // Why the call waits for its device, or nullopt (Registrar::Waiting).
   std::optional<std::string> Waiting(const std::string& call_id) const { return registrar_.Waiting(call_id); }
-  // A fresh 10-digit SSRC for a live call (GbSsrc with a serial that cycles per server).
-  std::string NewSsrc() { return GbSsrc(config().realm, ++ssrc_serial_); }
+  // A fresh 10-digit SSRC for a live call, or a `history` one (GbSsrc with a serial that
+  // cycles per server).
+  std::string NewSsrc(bool history = false) { return GbSsrc(config().realm, ++ssrc_serial_, history); }
 
   struct Counters {
     uint64_t received = 0;   // messages parsed

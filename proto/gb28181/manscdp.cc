@@ -179,6 +179,7 @@ Result<Manscdp> ParseManscdp(std::string_view body) {
     else if (Is(n, "AlarmMethod")) m.alarm_method = SmallNumber(Text(n));
     else if (Is(n, "AlarmTime")) m.alarm_time = Text(n);
     else if (Is(n, "AlarmDescription")) m.alarm_description = Text(n);
+    else if (Is(n, "NotifyType")) m.notify_type = Text(n);
     else if (Is(n, "Info")) {
       for (xmlNode* i = n->children; i; i = i->next) {
         if (Is(i, "AlarmType")) m.alarm_type = SmallNumber(Text(i));
@@ -245,6 +246,7 @@ std::string BuildManscdp(const Manscdp& m) {
   if (m.alarm_method > 0) field("AlarmMethod", std::to_string(m.alarm_method));
   if (!m.alarm_time.empty()) field("AlarmTime", m.alarm_time);
   if (!m.alarm_description.empty()) field("AlarmDescription", m.alarm_description);
+  if (!m.notify_type.empty()) field("NotifyType", m.notify_type);
   if (m.alarm_type > 0) x += "<Info>\r\n<AlarmType>" + std::to_string(m.alarm_type) + "</AlarmType>\r\n</Info>\r\n";
   const bool records = m.cmd_type == "RecordInfo";
   if (records && m.root == "Query") {

@@ -59,6 +59,9 @@ struct Manscdp {
   // time "YYYY-MM-DDTHH:MM:SS", description, Info/AlarmType (per method; motion 2, video loss 1).
   int alarm_priority = 0, alarm_method = 0, alarm_type = 0;
   std::string alarm_time, alarm_description;
+  // Notify/MediaStatus (§A.2.5.5): "121" when a Playback or Download call has sent the whole
+  // recording (DeviceID: the channel).
+  std::string notify_type;
 };
 
 // Parses a MANSCDP body. Errors: not XML, an encoding libxml2 cannot convert, no CmdType,

@@ -2,22 +2,47 @@
 
 #include <gst/sdp/sdp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
 namespace xl::gb28181 {
+namespace {
+
+// A count of decimal digits (at most 18; leading and trailing blanks allowed).
+bool ReadCount(std::string_view text, int64_t* out) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string_view::npos) return false;
+  *out = std::stoll(std::string(text));
+  return true;
+}
+
+// A t= time: Unix seconds as GB/T 28181 writes them, or NTP seconds (from 1900) as RFC 4566
+// does and some platforms copy.
+bool ReadTime(std::string_view text, int64_t* out) {
+  if (!ReadCount(text, out)) return false;
+  constexpr int64_t kNtpToUnix = 2208988800;               // seconds from 1900 to 1970
+  if (*out >= kNtpToUnix + 946684800) *out -= kNtpToUnix;  // past 2000 read as NTP: convert
+  return true;
+}
+
+}  // namespace
 
 std::string BuildSdp(const MediaDescription& m) {
   const bool tcp = m.transport == "tcp";
   std::string s = "v=0\r\n";
   s += "o=" + m.owner + " 0 0 IN IP4 " + m.ip + "\r\n";
   s += "s=" + m.session + "\r\n";
+  if (!m.uri.empty()) s += "u=" + m.uri + "\r\n";
   s += "c=IN IP4 " + m.ip + "\r\n";
-  s += "t=0 0\r\n";
+  s += "t=" + std::to_string(m.start_s) + " " + std::to_string(m.end_s) + "\r\n";
   s += "m=video " + std::to_string(m.port) + (tcp ? " TCP/RTP/AVP" : " RTP/AVP") + " 96\r\n";
   s += "a=" + m.direction + "\r\n";
   s += "a=rtpmap:96 PS/90000\r\n";
   if (tcp) s += "a=setup:" + m.setup + "\r\na=connection:new\r\n";
+  if (m.download_speed > 0) s += "a=downloadspeed:" + std::to_string(m.download_speed) + "\r\n";
+  if (m.file_size >= 0) s += "a=filesize:" + std::to_string(m.file_size) + "\r\n";
   s += "y=" + m.ssrc + "\r\n";
   return s;
 }
@@ -36,6 +61,7 @@ Result<MediaDescription> ParseSdp(std::string_view text) {
   MediaDescription m;
   if (const GstSDPOrigin* o = gst_sdp_message_get_origin(raw); o && o->username) m.owner = o->username;
   if (const char* s = gst_sdp_message_get_session_name(raw)) m.session = s;
+  if (const char* u = gst_sdp_message_get_uri(raw)) m.uri = u;
   if (const GstSDPConnection* c = gst_sdp_message_get_connection(raw); c && c->address) m.ip = c->address;
   const GstSDPMedia* video = nullptr;
   for (guint i = 0; i < gst_sdp_message_medias_len(raw); ++i) {
@@ -63,16 +89,33 @@ Result<MediaDescription> ParseSdp(std::string_view text) {
     return Error{"SDP: video transport '" + proto + "' is not RTP/AVP over UDP or TCP"};
   }
   if (const char* setup = gst_sdp_media_get_attribute_val(video, "setup")) m.setup = setup;
+  for (const char* name : {"downloadspeed", "filesize"}) {
+    const char* value = gst_sdp_media_get_attribute_val(video, name);
+    if (!value) value = gst_sdp_message_get_attribute_val(raw, name);
+    int64_t n = 0;
+    if (value && !ReadCount(value, &n)) return Error{std::string("SDP: a=") + name + " is not a number"};
+    if (!value) continue;
+    if (name[0] == 'd') m.download_speed = int(std::min<int64_t>(n, 1000));
+    else m.file_size = n;
+  }
   for (const char* dir : {"recvonly", "sendonly", "sendrecv", "inactive"}) {
     if (gst_sdp_media_get_attribute_val(video, dir) || gst_sdp_message_get_attribute_val(raw, dir)) m.direction = dir;
   }
-  // y=: a line of its own, anywhere.
+  // y= (a line of its own, anywhere) and t= (GStreamer's parser keeps no times), from the text.
   for (size_t at = 0; at < text.size();) {
     size_t end = text.find('\n', at);
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(at, end - at);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.size() > 2 && line.substr(0, 2) == "y=") m.ssrc = std::string(line.substr(2));
+    if (line.size() > 2 && line.substr(0, 2) == "t=") {
+      const std::string_view times = line.substr(2);
+      const size_t space = times.find(' ');
+      if (space == std::string_view::npos || !ReadTime(times.substr(0, space), &m.start_s) ||
+          !ReadTime(times.substr(space + 1), &m.end_s)) {
+        return Error{"SDP: t= is not two times in seconds"};
+      }
+    }
     at = end + 1;
   }
   // GB/T 28181 writes 10 digits; many devices write the number without its leading zero
@@ -87,11 +130,11 @@ Result<MediaDescription> ParseSdp(std::string_view text) {
   return m;
 }
 
-std::string GbSsrc(const std::string& realm, uint32_t serial) {
+std::string GbSsrc(const std::string& realm, uint32_t serial, bool history) {
   const std::string domain = realm.size() >= 8 ? realm.substr(3, 5) : "00000";
   char tail[8];
   std::snprintf(tail, sizeof tail, "%04u", serial % 10000);
-  return "0" + domain + tail;
+  return (history ? "1" : "0") + domain + tail;
 }
 
 }  // namespace xl::gb28181

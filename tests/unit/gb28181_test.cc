@@ -8,6 +8,7 @@
 
 #include "ingest/gb28181/registrar.h"
 #include "proto/gb28181/manscdp.h"
+#include "proto/gb28181/mansrtsp.h"
 #include "proto/gb28181/ptz.h"
 #include "proto/gb28181/sdp.h"
 #include "proto/gb28181/sip_message.h"
@@ -898,6 +899,138 @@ TEST(Sdp, RefusesWhatCannotCarryVideoAndReadsShortSsrcs) {
   EXPECT_EQ(short_ssrc->ssrc, "0200000001");
   EXPECT_EQ(GbSsrc("3402000000", 12), "0200000012");
   EXPECT_EQ(GbSsrc("3402000000", 10012), "0200000012");
+}
+
+// Recordings (§9.8, §9.9): s=Playback/Download with u= and t= in Unix seconds, downloadspeed
+// offered, filesize answered; t= in NTP seconds (RFC 4566's own clock) read as the same time.
+TEST(Sdp, CarriesARecordingsRangeAndDownloadSpeed) {
+  MediaDescription offer{"34020000002000000001", "Download", "10.0.0.1", 30000, "udp", "", "recvonly", "1200000001"};
+  offer.uri = "34020000001310000001:0";
+  offer.start_s = 1796264400;
+  offer.end_s = 1796268000;
+  offer.download_speed = 4;
+  const std::string text = BuildSdp(offer);
+  EXPECT_NE(text.find("s=Download\r\nu=34020000001310000001:0\r\nc="), std::string::npos) << text;
+  EXPECT_NE(text.find("t=1796264400 1796268000\r\n"), std::string::npos) << text;
+  auto back = ParseSdp(text);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->session, "Download");
+  EXPECT_EQ(back->uri, offer.uri);
+  EXPECT_EQ(back->start_s, offer.start_s);
+  EXPECT_EQ(back->end_s, offer.end_s);
+  EXPECT_EQ(back->download_speed, 4);
+  EXPECT_EQ(back->ssrc, "1200000001");
+
+  const std::string head = "v=0\r\no=x 0 0 IN IP4 1.2.3.4\r\ns=Playback\r\nc=IN IP4 1.2.3.4\r\n";
+  auto ntp = ParseSdp(head + "t=4005253200 4005256800\r\nm=video 5000 RTP/AVP 96\r\na=filesize:123456\r\n");
+  ASSERT_TRUE(ntp.ok()) << ntp.error().message;
+  EXPECT_EQ(ntp->start_s, 1796264400);
+  EXPECT_EQ(ntp->end_s, 1796268000);
+  EXPECT_EQ(ntp->file_size, 123456);
+  EXPECT_FALSE(ParseSdp(head + "t=0 0\r\nm=video 5000 RTP/AVP 96\r\na=downloadspeed:fast\r\n").ok());
+  EXPECT_EQ(GbSsrc("3402000000", 7, true), "1200000007");
+}
+
+TEST(MansRtsp, BuildsStrictlyAndReadsWhatDevicesAndPlatformsWrite) {
+  EXPECT_EQ(BuildMansRtsp({"PLAY", 2, 0, 120}), "PLAY MANSRTSP/1.0\r\nCSeq: 2\r\nRange: npt=120.0-\r\n");
+  EXPECT_EQ(BuildMansRtsp({"PLAY", 3, 4, -1}), "PLAY MANSRTSP/1.0\r\nCSeq: 3\r\nScale: 4.0\r\nRange: npt=now-\r\n");
+  EXPECT_EQ(BuildMansRtsp({"PAUSE", 4, 0, -1}), "PAUSE MANSRTSP/1.0\r\nCSeq: 4\r\nPauseTime: now\r\n");
+  for (const MansRtsp& m :
+       {MansRtsp{"PLAY", 2, 0.25, 12.5}, MansRtsp{"PAUSE", 9, 0, -1}, MansRtsp{"PLAY", 1, 16, -1}}) {
+    auto back = ParseMansRtsp(BuildMansRtsp(m));
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(back->method, m.method);
+    EXPECT_EQ(back->cseq, m.cseq);
+    EXPECT_DOUBLE_EQ(back->scale, m.scale);
+    EXPECT_DOUBLE_EQ(back->range_start_s, m.range_start_s);
+  }
+  // As platforms write it: lower-case names, LF only, RTSP/1.0, h:mm:ss.
+  auto loose = ParseMansRtsp("play RTSP/1.0\ncseq: 7\nscale: 2\nrange: npt=0:01:30-\n\n");
+  ASSERT_TRUE(loose.ok()) << loose.error().message;
+  EXPECT_EQ(loose->method, "PLAY");
+  EXPECT_EQ(loose->cseq, 7);
+  EXPECT_DOUBLE_EQ(loose->scale, 2);
+  EXPECT_DOUBLE_EQ(loose->range_start_s, 90);
+  EXPECT_FALSE(ParseMansRtsp("").ok());
+  EXPECT_FALSE(ParseMansRtsp("GET / HTTP/1.1\r\n").ok()) << "not a MANSRTSP method";
+  EXPECT_FALSE(ParseMansRtsp("PLAY MANSRTSP/1.0\r\nScale: 2\r\n").ok()) << "no CSeq";
+  EXPECT_FALSE(ParseMansRtsp("PLAY MANSRTSP/1.0\r\nCSeq: x\r\n").ok());
+  EXPECT_FALSE(ParseMansRtsp("PLAY MANSRTSP/1.0\r\nCSeq: 1\r\nScale: fast\r\n").ok());
+  EXPECT_FALSE(ParseMansRtsp("PLAY MANSRTSP/1.0\r\nCSeq: 1\r\nRange: smpte=0:0:1-\r\n").ok());
+}
+
+// A device's recording as a call: INVITE s=Playback with u= and t=, steered by INFO in its
+// dialog (CSeq counting on, the BYE above them), MediaStatus 121 reported as finished.
+TEST_F(RegistrarTest, APlaybackIsInvitedSteeredByInfoAndReportedFinished) {
+  const std::string device = "34020000001320000001";
+  Register(device, "default-pw");
+  Feed(Request("MESSAGE", device, 3, "", Catalog(registrar_.devices().at(device).catalog_sn, 1, 1, 1)));
+  const std::string channel = "34020000001310000001";
+  CallRequest request{device, channel, "10.0.0.1", 30000, "udp", "1200000001"};
+  request.session = "Playback";
+  request.start_ms = 1796264400000;
+  request.end_ms = 1796264460500;
+  std::string call_id;
+  auto offered = registrar_.Invite(request, 2000, &call_id);
+  ASSERT_TRUE(offered.ok()) << offered.error().message;
+  SipMessage invite = Reply(offered.value());
+  auto offer = ParseSdp(invite.body());
+  ASSERT_TRUE(offer.ok()) << offer.error().message;
+  EXPECT_EQ(offer->session, "Playback");
+  EXPECT_EQ(offer->uri, channel + ":0");
+  EXPECT_EQ(offer->start_s, 1796264400);
+  EXPECT_EQ(offer->end_s, 1796264461) << "the end rounded up: the last half second is asked for too";
+  EXPECT_EQ(offer->ssrc, "1200000001");
+  EXPECT_FALSE(registrar_.Info(call_id, {"PAUSE", 0, 0, -1}).ok()) << "not answered yet";
+
+  SipMessage ok = SipMessage::ResponseTo(invite, 200, "OK");
+  MediaDescription answer{channel, "Playback", "10.0.0.9", 9, "udp", "", "sendonly", "1200000001"};
+  ok.SetBody(BuildSdp(answer), "APPLICATION/SDP");
+  ASSERT_EQ(Feed(ok.ToString()).calls.size(), 1u);
+
+  long last_cseq = invite.cseq();
+  long control = 0;
+  for (const MansRtsp& step : {MansRtsp{"PAUSE", 0, 0, -1}, MansRtsp{"PLAY", 0, 4, -1}, MansRtsp{"PLAY", 0, 0, 30}}) {
+    auto sent = registrar_.Info(call_id, step);
+    ASSERT_TRUE(sent.ok()) << sent.error().message;
+    SipMessage info = Reply(sent.value());
+    EXPECT_EQ(info.method(), "INFO");
+    EXPECT_EQ(info.call_id(), call_id);
+    EXPECT_EQ(info.from_tag(), invite.from_tag());
+    EXPECT_EQ(info.to_tag(), ok.to_tag());
+    EXPECT_GT(info.cseq(), last_cseq) << "each request of the dialog a CSeq above the last";
+    last_cseq = info.cseq();
+    EXPECT_EQ(info.content_type(), "application/mansrtsp");
+    auto body = ParseMansRtsp(info.body());
+    ASSERT_TRUE(body.ok()) << body.error().message;
+    EXPECT_EQ(body->method, step.method);
+    EXPECT_DOUBLE_EQ(body->scale, step.scale);
+    EXPECT_DOUBLE_EQ(body->range_start_s, step.range_start_s);
+    EXPECT_EQ(body->cseq, ++control) << "MANSRTSP counts its own CSeq";
+  }
+
+  // The device has sent it all: MediaStatus 121, in the dialog or outside it.
+  Manscdp status;
+  status.root = "Notify";
+  status.cmd_type = "MediaStatus";
+  status.sn = 77;
+  status.device_id = channel;
+  status.notify_type = "121";
+  auto finished = Feed(Request("MESSAGE", device, 9, "", BuildManscdp(status)));
+  ASSERT_EQ(finished.calls.size(), 1u);
+  EXPECT_EQ(finished.calls[0].kind, CallEvent::kFinished);
+  EXPECT_EQ(finished.calls[0].call_id, call_id);
+  EXPECT_EQ(registrar_.calls(), 1u) << "the call stays up until the platform hangs up";
+
+  SipMessage bye = Reply(registrar_.Bye(call_id));
+  EXPECT_EQ(bye.method(), "BYE");
+  EXPECT_EQ(bye.cseq(), last_cseq + 1);
+
+  // A live call is not steered.
+  std::string live_id;
+  auto live = registrar_.Invite({device, channel, "10.0.0.1", 30002, "udp", "0200000002"}, 3000, &live_id);
+  ASSERT_TRUE(live.ok());
+  EXPECT_FALSE(registrar_.Info(live_id, {"PAUSE", 0, 0, -1}).ok());
 }
 
 TEST(Ps, AStreamWithoutAnyMapStartsAtAKeyframeWithAMapMadeForItsCodec) {
