@@ -63,9 +63,9 @@ HttpFetcher::~HttpFetcher() {
   g_object_unref(session_);
 }
 
-void HttpFetcher::Get(const std::string& url, Done done,
-                      const std::vector<std::pair<std::string, std::string>>& headers) {
-  SoupMessage* msg = soup_message_new("GET", url.c_str());
+void HttpFetcher::Send(const char* method, const std::string& url, Done done,
+                       const std::vector<std::pair<std::string, std::string>>& headers) {
+  SoupMessage* msg = soup_message_new(method, url.c_str());
   if (!msg) return done(Error{"'" + url + "' is not a valid URL"});
   for (const auto& [name, value] : headers) {
     soup_message_headers_replace(soup_message_get_request_headers(msg), name.c_str(), value.c_str());

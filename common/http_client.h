@@ -20,7 +20,7 @@ Result<HttpReply> HttpCall(const std::string& method, const std::string& url, co
                            const std::string& content_type = "application/json", int timeout_s = 60,
                            const std::vector<std::pair<std::string, std::string>>& headers = {});
 
-// GETs that do not block: each reply comes back on the thread-default GLib main context of
+// Calls that do not block: each reply comes back on the thread-default GLib main context of
 // the caller. Destroying the fetcher cancels what is under way (those callbacks may still
 // run later, told "cancelled").
 class HttpFetcher {
@@ -32,7 +32,12 @@ class HttpFetcher {
   HttpFetcher& operator=(const HttpFetcher&) = delete;
 
   // GETs `url` with `headers`; `done` gets the reply, or an error when none came (refused, timeout).
-  void Get(const std::string& url, Done done, const std::vector<std::pair<std::string, std::string>>& headers = {});
+  void Get(const std::string& url, Done done, const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    Send("GET", url, std::move(done), headers);
+  }
+  // The same with another method, without a body (POST with its parameters in the URL).
+  void Send(const char* method, const std::string& url, Done done,
+            const std::vector<std::pair<std::string, std::string>>& headers = {});
 
  private:
   SoupSession* session_;

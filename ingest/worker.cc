@@ -90,6 +90,19 @@ int Worker::Run() {
         [this](const std::string& camera, int64_t from_ms, int64_t to_ms, std::function<void(nlohmann::json)> done) {
           return DeviceRecords(camera, from_ms, to_ms, std::move(done));
         });
+    downloads_ = std::make_unique<gb28181::DeviceDownloads>(
+        gb_->sip(), recordings_,
+        [this](const std::string& camera) -> std::optional<gb28181::DeviceDownloads::Channel> {
+          auto it = cameras_.find(camera);
+          if (it == cameras_.end()) return std::nullopt;
+          auto address = gb28181::ParseGbUrl(it->second.camera->config().url);
+          if (!address) return std::nullopt;
+          return gb28181::DeviceDownloads::Channel{it->second.camera->config(), *address};
+        },
+        config_.video_nice);
+    recording_api_.SetDownloads([this](const std::string& camera, bool start, const HttpRequest& r) {
+      return downloads_->Serve(camera, start, r);
+    });
   }
   if (http_) {
     http_->Route("/gb28181/devices", [this](const HttpRequest& r) {
@@ -202,6 +215,7 @@ gboolean Worker::OnTick(gpointer self) {
   if (got.watch) w->ApplyWatch();
   for (const wire::PtzCommand& c : got.ptz) w->OnPtz(c);
   for (auto& [id, r] : w->cameras_) r.camera->Tick(now);
+  if (w->downloads_) w->downloads_->Tick();
   return G_SOURCE_CONTINUE;
 }
 

@@ -20,6 +20,7 @@
 #include "common/http_server.h"
 #include "ingest/camera.h"
 #include "ingest/control_client.h"
+#include "ingest/gb28181/device_downloads.h"
 #include "ingest/gb28181/gb_platform.h"
 #include "ingest/media_publisher.h"
 #include "ingest/publisher.h"
@@ -79,10 +80,11 @@ class Worker {
   ClipStore clips_;
   RecordingStore recordings_;
   RecordingApi recording_api_{recordings_, config_.id};
-  Reaper reaper_;                            // after the publishers and clips: stops pipelines first
-  std::unique_ptr<gb28181::GbPlatform> gb_;  // before the cameras: their calls end first
-  std::map<std::string, Running> cameras_;   // by camera id
-  std::set<std::string> watched_;            // cameras someone watches live
+  Reaper reaper_;                                        // after the publishers and clips: stops pipelines first
+  std::unique_ptr<gb28181::GbPlatform> gb_;              // before the cameras: their calls end first
+  std::map<std::string, Running> cameras_;               // by camera id
+  std::unique_ptr<gb28181::DeviceDownloads> downloads_;  // after gb_: hung up before it goes
+  std::set<std::string> watched_;                        // cameras someone watches live
   std::unique_ptr<HttpServer> http_;
   // Asked of the router on the HTTP port: random, unless the worker's host pins it in
   // XL_WORKER_TOKEN (tests; diagnosing by hand).

@@ -271,7 +271,11 @@ Result<std::unique_ptr<Router>> Router::Create(const RouterConfig& config, zmq::
   r->recordings_ = std::make_unique<RecordingDesk>(
       RecordingDesk::Sources{*r->desk_api_, r->control_, *r->log_, *r->desk_, *r->exports_,
                              [self](const std::string& camera) { return self->RegionOf(camera); },
-                             [self](const std::string& camera) { return self->store_->Find(camera) != nullptr; }},
+                             [self](const std::string& camera) { return self->store_->Find(camera) != nullptr; },
+                             [self](const std::string& camera) {
+                               const RegisteredCamera* c = self->store_->Find(camera);
+                               return c ? c->worker : std::string();
+                             }},
       kRecordingFetchTimeoutS);
   r->playback_ = std::make_unique<PlaybackSocket>(
       *r->http_, *r->recordings_, [self](const std::map<std::string, std::string>& cookies, const std::string& camera) {

@@ -21,8 +21,15 @@ HttpReply Text(int status, const std::string& text) { return {status, "text/plai
 }  // namespace
 
 void RecordingApi::Serve(const HttpRequest& request, HttpServer::Responder respond) {
-  if (request.method != "GET") return respond(Text(405, "GET only"));
   std::string rest = request.path.substr(std::string("/recordings/").size());
+  for (const std::string suffix : {"/download", "/downloads"}) {
+    if (!rest.ends_with(suffix)) continue;
+    const std::string camera = rest.substr(0, rest.size() - suffix.size());
+    if (!ValidateCameraId(camera).ok()) return respond(Text(400, "not a camera ID: '" + camera + "'"));
+    if (!downloads_) return respond(Text(404, "this worker runs no GB/T 28181 devices"));
+    return respond(downloads_(camera, suffix == "/download", request));
+  }
+  if (request.method != "GET") return respond(Text(405, "GET only"));
   bool mp4 = false;
   if (rest.ends_with("/mp4")) {
     mp4 = true;

@@ -38,6 +38,13 @@ std::optional<int64_t> QueryMillis(const HttpRequest& r, const char* name) {
   return it == r.query.end() ? std::nullopt : Millis(it->second);
 }
 
+// A JSON body's non-negative integer `key`; nullopt when absent or not one.
+std::optional<int64_t> BodyMillis(const nlohmann::json& body, const char* key) {
+  if (!body.contains(key) || !body[key].is_number_integer()) return std::nullopt;
+  const int64_t v = body[key].get<int64_t>();
+  return v < 0 ? std::nullopt : std::optional(v);
+}
+
 std::string Clock(int64_t ms) { return LocalTime(ms, "%Y-%m-%d %H:%M:%S"); }
 
 nlohmann::json SegmentJson(const WorkerSegment& s) {
@@ -121,8 +128,15 @@ void RecordingDesk::Serve(const HttpRequest& r, HttpServer::Responder respond) {
     if (r.path == kExports) return respond(Exports(*me));
     return ExportFile(r.path.substr(kExports.size() + 1), *me, std::move(respond));
   }
-  if (r.method != "GET") return respond(JsonFault(405, "GET only"));
   std::string camera = r.path.substr(kRecordings.size());
+  for (const std::string suffix : {"/download", "/downloads"}) {
+    if (!camera.ends_with(suffix)) continue;
+    camera.resize(camera.size() - suffix.size());
+    const bool start = suffix == "/download";
+    if (r.method != (start ? "POST" : "GET")) return respond(JsonFault(405, start ? "POST only" : "GET only"));
+    return Download(camera, start, r, *me, std::move(respond));
+  }
+  if (r.method != "GET") return respond(JsonFault(405, "GET only"));
   const bool mp4 = camera.ends_with("/mp4");
   if (mp4) camera.resize(camera.size() - 4);
   auto region = Visible(camera, *me);
@@ -292,14 +306,46 @@ void RecordingDesk::FetchMp4From(const std::string& worker, const std::string& c
                {{"Authorization", "Bearer " + s_.workers.HttpToken(worker)}});
 }
 
+void RecordingDesk::Download(const std::string& camera, bool start, const HttpRequest& r, const DeskUser& me,
+                             HttpServer::Responder respond) {
+  auto region = Visible(camera, me);
+  if (!region.ok()) return respond(JsonFault(region.error()));
+  const std::string worker = s_.worker_of(camera);
+  const std::string base = worker.empty() ? "" : s_.workers.HttpUrl(worker);
+  if (base.empty()) return respond(JsonFault(503, "camera '" + camera + "' runs on no worker the router can reach"));
+  std::string url = base + "/recordings/" + camera + (start ? "/download" : "/downloads");
+  if (start) {
+    auto body = nlohmann::json::parse(r.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) return respond(JsonFault(400, "give {from_ms, to_ms, speed}"));
+    const auto number = [&](const char* key) { return BodyMillis(body, key); };
+    auto range = RangeOf(number("from_ms"), number("to_ms"), 6LL * 3600 * 1000);
+    if (!range.ok()) return respond(JsonFault(range.error()));
+    url += "?from=" + std::to_string(range->first) + "&to=" + std::to_string(range->second);
+    if (body.contains("speed")) {
+      const auto speed = number("speed");
+      if (!speed || *speed < 1 || *speed > 16) return respond(JsonFault(400, "speed is 1 to 16"));
+      url += "&speed=" + std::to_string(*speed);
+    }
+    spdlog::info("camera {}: {} asks its device's recording from {} to {} to be copied here", camera, me.name,
+                 Clock(range->first), Clock(range->second));
+  }
+  fetcher_.Send(start ? "POST" : "GET", url,
+                [respond, worker](Result<HttpReply> got) {
+                  if (!got.ok()) return respond(JsonFault(503, "worker " + worker + ": " + got.error().message));
+                  if (got->status >= 300) {
+                    std::string reason = got->body;
+                    while (!reason.empty() && reason.back() == '\n') reason.pop_back();
+                    return respond(JsonFault(got->status, reason));
+                  }
+                  respond({got->status, "application/json", got->body});
+                },
+                {{"Authorization", "Bearer " + s_.workers.HttpToken(worker)}});
+}
+
 void RecordingDesk::Export(const HttpRequest& r, const DeskUser& me, HttpServer::Responder respond) {
   auto body = nlohmann::json::parse(r.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) return respond(JsonFault(400, "give {camera, from_ms, to_ms}"));
-  const auto number = [&](const char* key) -> std::optional<int64_t> {
-    if (!body.contains(key) || !body[key].is_number_integer()) return std::nullopt;
-    const int64_t v = body[key].get<int64_t>();
-    return v < 0 ? std::nullopt : std::optional(v);
-  };
+  const auto number = [&](const char* key) { return BodyMillis(body, key); };
   const std::string camera =
       body.contains("camera") && body["camera"].is_string() ? body["camera"].get<std::string>() : "";
   auto region = Visible(camera, me);

@@ -11,6 +11,11 @@
 //   GET  /api/desk/recordings/<camera>/mp4?from=MS&to=MS[&keyframes=1]
 //        → the range as one fragmented MP4 (video/mp4), from the keyframe at or before `from`;
 //          header X-Start-Ms: the wall clock of its first frame (time 0 in the file)
+//   POST /api/desk/recordings/<camera>/download {from_ms, to_ms, speed}
+//        → 202 {id, state, ...}: the worker that runs the GB/T 28181 camera copies that range of
+//          its device's own recording into ours (ingest/gb28181/device_downloads.h; ≤ 6 h,
+//          speed 1–16, default 4); 404 for a camera that is no device's channel
+//   GET  /api/desk/recordings/<camera>/downloads → {downloads: [...]}: running and recent
 //   POST /api/desk/exports {camera, from_ms, to_ms}
 //        → 201 + the export's manifest (router/recordings/export_log.h); written to the audit log
 //   GET  /api/desk/exports                 → the newest exports of cameras the user sees
@@ -55,6 +60,8 @@ class RecordingDesk {
     std::function<std::optional<std::string>(const std::string& camera)> region_of;
     // True for a camera registered at this router (its recordings are on its workers).
     std::function<bool(const std::string& camera)> local;
+    // The worker a camera registered here runs on ("" when none).
+    std::function<std::string(const std::string& camera)> worker_of;
   };
   static constexpr int64_t kMaxTimelineMs = 31LL * 24 * 3600 * 1000;
   static constexpr int64_t kMaxMp4Ms = 30LL * 60 * 1000;
@@ -100,6 +107,9 @@ class RecordingDesk {
   Result<std::string> Visible(const std::string& camera, const DeskUser& me) const;
   void Timeline(const std::string& camera, int64_t from_ms, int64_t to_ms, HttpServer::Responder respond);
   void Export(const HttpRequest& request, const DeskUser& me, HttpServer::Responder respond);
+  // POST …/download, GET …/downloads: relayed to the worker that runs the camera.
+  void Download(const std::string& camera, bool start, const HttpRequest& request, const DeskUser& me,
+                HttpServer::Responder respond);
   HttpReply Exports(const DeskUser& me);
   void ExportFile(const std::string& name, const DeskUser& me, HttpServer::Responder respond);
 

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -52,12 +53,16 @@ std::map<std::string, json> CamerasOf(System& sys) {
 // Every test here: a router, and worker w1 with its GB28181 endpoint (StartGbWorker).
 class Gb28181 : public ::testing::Test {
  protected:
-  Gb28181()
+  Gb28181() : Gb28181(false) {}
+  // `recorded`: the worker keeps recordings (in <test dir>/recordings).
+  explicit Gb28181(bool recorded)
       : sys(std::string("gb28181-") + ::testing::UnitTest::GetInstance()->current_test_info()->name()),
         sip_port(FreePort()),
         http_port(FreePort()),
         router(sys.StartRouter()),
-        worker(StartGbWorker(sys, sip_port, http_port)) {}
+        worker(
+            StartGbWorker(sys, sip_port, http_port,
+                          recorded ? "  recordings: {dir: " + sys.dir() + "/recordings, min_free_gb: 0.01}\n" : "")) {}
   System sys;
   const int sip_port, http_port;
   std::unique_ptr<Process> router, worker;
@@ -700,6 +705,128 @@ TEST_F(Gb28181, TheTimelineListsTheRecordingsTheDeviceKeeps) {
                          "", "", 30, {{"Cookie", cookie}});
   ASSERT_TRUE(theirs.ok());
   EXPECT_EQ(theirs->status, 404);
+}
+
+// A worker that records: what devices keep can be copied into its recordings.
+class Gb28181Recorded : public Gb28181 {
+ protected:
+  Gb28181Recorded() : Gb28181(true) {}
+};
+
+// GB/T 28181 Download (§9.9): a range of the device's own recording (a gap in ours) copied
+// into the worker's recordings at 4×, placed on the wall clock from the range's start: the
+// timeline shows it as recorded, it plays, and its pictures are the clip's at that time.
+// Asked again, nothing is written twice. Another village cannot ask.
+TEST_F(Gb28181Recorded, ADownloadCopiesTheDevicesRecordingIntoOursAndItPlays) {
+  const std::string device = "34020000001110000051";
+  auto sim = StartGbSim(sys, sip_port, device, 1, {});
+  const std::string channel = SimChannel(device, 0);
+  json t;
+  const bool listed = WaitUntil(
+      [&] {
+        const int64_t now = NowMs();
+        auto r = sys.Api("GET", "/api/desk/recordings/" + channel + "?from=" + std::to_string(now - 3 * 3600 * 1000) +
+                                    "&to=" + std::to_string(now));
+        if (!r.ok() || r->status != 200) return false;
+        t = json::parse(r->body, nullptr, false);
+        return t.is_object() && t["unreachable"].empty() && t["device_records"].size() > 20;
+      },
+      seconds(60));
+  ASSERT_TRUE(listed) << t.dump().substr(0, 2000) << worker->Output();
+  // 10 s into the 5th file the device keeps (a loop of vtest.avi: 10 fps), 30 s of it.
+  const json& file = t["device_records"][4];
+  const int64_t from = file["from_ms"].get<int64_t>() + 10000, to = from + 30000;
+  const std::string downloads = "/api/desk/recordings/" + channel + "/downloads";
+  auto timeline = [&](int64_t a, int64_t b) {
+    auto r =
+        sys.Api("GET", "/api/desk/recordings/" + channel + "?from=" + std::to_string(a) + "&to=" + std::to_string(b));
+    return r.ok() && r->status == 200 ? json::parse(r->body, nullptr, false) : json();
+  };
+  auto download = [&](int64_t a, int64_t b) -> json {
+    auto r = sys.Api("POST", "/api/desk/recordings/" + channel + "/download",
+                     json{{"from_ms", a}, {"to_ms", b}, {"speed", 4}}.dump());
+    EXPECT_TRUE(r.ok() && r->status == 202) << (r.ok() ? std::to_string(r->status) + " " + r->body : "no reply");
+    const json started = r.ok() ? json::parse(r->body, nullptr, false) : json();
+    json d;
+    EXPECT_TRUE(WaitUntil(
+        [&] {
+          auto l = sys.Api("GET", downloads);
+          if (!l.ok() || l->status != 200) return false;
+          const json list = json::parse(l->body, nullptr, false);
+          if (!list.is_object() || !list.contains("downloads")) return false;
+          for (const json& x : list["downloads"]) {
+            if (x["id"] == started.value("id", "")) d = x;
+          }
+          return d.is_object() && (d["state"] == "done" || d["state"] == "failed");
+        },
+        seconds(60)))
+        << d.dump() << worker->Output();
+    return d;
+  };
+  const json done = download(from, to);
+  ASSERT_EQ(done["state"], "done") << done.dump() << worker->Output() << sim->Output();
+  EXPECT_GT(done["written"].get<int>(), 250) << "30 s at 10 fps, from the keyframe at or before the start";
+  EXPECT_NE(sim->Output().find("MediaStatus 121"), std::string::npos) << sim->Output();
+  EXPECT_NE(worker->Output().find("download " + done["id"].get<std::string>() + " done"), std::string::npos);
+
+  // Recorded now: one range from the start (to the second the call asked for) to the end.
+  json after = timeline(from - 20000, to + 20000);
+  ASSERT_EQ(after["ranges"].size(), 1u) << after.dump().substr(0, 2000);
+  const int64_t start_s = from / 1000 * 1000;
+  EXPECT_NEAR(double(after["ranges"][0]["from_ms"].get<int64_t>()), double(start_s), 1000) << after.dump();
+  EXPECT_NEAR(double(after["ranges"][0]["to_ms"].get<int64_t>()), double(to), 1500) << after.dump();
+
+  // It plays, and shows the clip's pictures: 10 s into the file is about frame 100 (the
+  // device starts at the keyframe at or before it, placed at the start: up to a GOP early).
+  auto mp4 = sys.Api(
+      "GET", "/api/desk/recordings/" + channel + "/mp4?from=" + std::to_string(start_s) + "&to=" + std::to_string(to));
+  ASSERT_TRUE(mp4.ok() && mp4->status == 200) << (mp4.ok() ? mp4->body : mp4.error().message);
+  const std::string path = sys.dir() + "/downloaded.mp4";
+  std::ofstream(path, std::ios::binary) << mp4->body;
+  const Probe probe = ProbeFile(path);
+  ASSERT_TRUE(probe.ok);
+  EXPECT_EQ(probe.codec, "h264");
+  EXPECT_NEAR(probe.duration_s, 30, 2.5);
+  const std::vector<std::string> frames = GreyFrames(path, 160, 90), source = GreyFrames(Fixture("vtest.avi"), 160, 90);
+  ASSERT_FALSE(frames.empty());
+  ASSERT_GT(source.size(), 700u);
+  int best = -1;
+  double best_psnr = 0;
+  for (int k = 0; k < int(source.size()); ++k) {
+    const double p = Psnr(frames.front(), source[k]);
+    if (p > best_psnr) best_psnr = p, best = k;
+  }
+  EXPECT_GE(best_psnr, 30) << "frame " << best;
+  EXPECT_GE(best, 100 - 60) << "at most a few seconds before the start asked";
+  EXPECT_LE(best, 100 + 5);
+
+  // Again: the worker has it all already — not asked of the device (a village's thin link),
+  // nothing written twice. A longer range asks only for what it lacks.
+  const json again = download(from, to);
+  EXPECT_EQ(again["state"], "done") << again.dump();
+  EXPECT_EQ(again["written"], 0) << again.dump();
+  EXPECT_EQ(again["detail"], "the worker has all of it already");
+  EXPECT_EQ(CountOf(sim->Output(), "INVITE (Download)"), 1) << sim->Output();
+  const json longer = download(from, to + 10000);
+  EXPECT_EQ(longer["state"], "done") << longer.dump();
+  EXPECT_GE(longer["from_ms"].get<int64_t>(), to - 2000) << "only the 10 s it lacked: " << longer.dump();
+  EXPECT_GT(longer["written"].get<int>(), 80) << longer.dump();
+  const json joined = timeline(from - 20000, to + 30000);
+  EXPECT_EQ(joined["ranges"].size(), 1u) << joined.dump().substr(0, 2000);
+
+  // Another village's operator cannot ask, nor see what was asked.
+  auto user = sys.Api(
+      "POST", "/api/users",
+      json{{"user", "op_y"}, {"password", "other-village"}, {"role", "operator"}, {"region", "3301020199"}}.dump());
+  ASSERT_TRUE(user.ok() && user->status == 201);
+  const std::string cookie = sys.LoginCookie("op_y", "other-village");
+  auto theirs = HttpCall("POST", sys.HttpBase() + "/api/desk/recordings/" + channel + "/download",
+                         json{{"from_ms", from}, {"to_ms", to}}.dump(), "application/json", 30, {{"Cookie", cookie}});
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_EQ(theirs->status, 404);
+  auto list = HttpCall("GET", sys.HttpBase() + downloads, "", "", 30, {{"Cookie", cookie}});
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->status, 404);
 }
 
 }  // namespace

@@ -17,11 +17,11 @@
 namespace xl::test {
 
 // Worker w1 with its GB28181 endpoint on `sip_port` (password "gbpass", keepalives every
-// 1 s, offline after 3 missed), once the endpoint listens.
-inline std::unique_ptr<Process> StartGbWorker(System& sys, int sip_port, int http_port) {
+// 1 s, offline after 3 missed), and `extra` worker keys, once the endpoint listens.
+inline std::unique_ptr<Process> StartGbWorker(System& sys, int sip_port, int http_port, const std::string& extra = "") {
   auto worker = sys.StartWorker("w1", "cameras: []\n", http_port,
                                 "  gb28181: {enabled: true, bind: 127.0.0.1, port: " + std::to_string(sip_port) +
-                                    ", password: gbpass, keepalive_s: 1, keepalive_misses: 3}\n");
+                                    ", password: gbpass, keepalive_s: 1, keepalive_misses: 3}\n" + extra);
   EXPECT_TRUE(WaitUntil([&] { return worker->Output().find("GB28181 platform") != std::string::npos; },
                         std::chrono::seconds(30)))
       << worker->Output();

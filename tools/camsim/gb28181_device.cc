@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/wall_time.h"
 #include "proto/gb28181/manscdp.h"
+#include "proto/gb28181/mansrtsp.h"
 #include "proto/gb28181/sdp.h"
 
 namespace xl::camsim {
@@ -215,6 +216,7 @@ void GbDeviceSim::Handle(const SipMessage& m) {
   if (m.method() == "INVITE") return OnInvite(m);
   if (m.method() == "ACK") return OnAck(m);
   if (m.method() == "BYE") return OnBye(m);
+  if (m.method() == "INFO") return OnInfo(m);
   if (m.method() != "MESSAGE") {
     Respond(m, 405, "Method Not Allowed");
     return;
@@ -287,11 +289,11 @@ void GbDeviceSim::AnswerRecordInfo(const gb28181::Manscdp& query) {
   std::vector<gb28181::RecordItem> items;
   if (index >= 0 && !o_.media.empty() && from && to) {
     const EncodedClip& clip = *o_.media[size_t(index) % o_.media.size()];
-    const int64_t file_ms = std::max<int64_t>(1000, clip.duration_ns / 1000000);
-    const int64_t first = started_ms_ - kRecordedForS * 1000;
+    const int64_t file_ms = FileMs(clip);
+    const int64_t first = RecordedFromMs();
     const int64_t now = NowMs();
     for (int64_t n = std::max<int64_t>(0, (*from - first) / file_ms); first + n * file_ms < std::min(*to, now); ++n) {
-      if (n % kGapEvery == kGapEvery - 1) continue;  // lost
+      if (FileMissing(n)) continue;  // lost
       const int64_t start = first + n * file_ms, end = std::min(start + file_ms, now);
       gb28181::RecordItem r;
       r.device_id = query.device_id;
@@ -358,16 +360,46 @@ void GbDeviceSim::OnInvite(const SipMessage& m) {
   media.stream_map = !Has("no-psm");
   media.audio = Has("ps-audio");
   const EncodedClip& clip = *o_.media[size_t(index) % o_.media.size()];
+  const bool history = o.session == "Playback" || o.session == "Download";
+  if (history) {
+    if (o.end_s <= o.start_s) {
+      spdlog::warn("gbsim {}: {} INVITE for {} refused: t= {} {} is no range", o_.device_id, o.session, channel,
+                   o.start_s, o.end_s);
+      return Respond(m, 488, "Not Acceptable Here");
+    }
+    GbMediaOptions::Recording r;
+    r.file_ns = FileMs(clip) * 1000000;
+    r.from_ns = std::max<int64_t>(0, o.start_s * 1000 - RecordedFromMs()) * 1000000;
+    r.to_ns = (std::min(o.end_s * 1000, NowMs()) - RecordedFromMs()) * 1000000;
+    r.download = o.session == "Download";
+    r.scale = r.download ? std::max(1, o.download_speed) : 1;
+    r.missing = &GbDeviceSim::FileMissing;
+    media.recording = r;
+    media.on_finished = [this, call_id = m.call_id()] { OnRecordingSent(call_id); };
+  }
   auto sender = GbMediaSender::Open(clip, media);
   if (!sender.ok()) {
     spdlog::warn("gbsim {}: INVITE for {} refused: {}", o_.device_id, channel, sender.error().message);
     return Respond(m, 500, "Server Internal Error");
   }
+  if (history && !sender.value()->HasMedia()) {
+    spdlog::info("gbsim {}: {} INVITE for {}: nothing recorded from {} to {}", o_.device_id, o.session, channel,
+                 o.start_s, o.end_s);
+    return Respond(m, 404, "Not Found");
+  }
   SipMessage ok = SipMessage::ResponseTo(m, 200, "OK");
   ok.SetHeader("Contact", "<sip:" + channel + "@" + Advertised() + ">");
   gb28181::MediaDescription answer;
   answer.owner = channel;
-  answer.session = "Play";
+  answer.session = history ? o.session : "Play";
+  answer.uri = o.uri;
+  answer.start_s = o.start_s;
+  answer.end_s = o.end_s;
+  if (o.session == "Download") {  // what it will send: the clip's bitrate over the range
+    int64_t clip_bytes = 0;
+    for (const AccessUnit& u : clip.units) clip_bytes += int64_t(u.bytes.size());
+    answer.file_size = clip_bytes * (o.end_s - o.start_s) * 1000 / FileMs(clip);
+  }
   answer.ip = local_.substr(0, local_.rfind(':'));
   answer.port = sender.value()->local_port();
   answer.transport = Has("odd-transport") ? (o.transport == "tcp" ? "udp" : "tcp") : o.transport;
@@ -383,8 +415,12 @@ void GbDeviceSim::OnInvite(const SipMessage& m) {
   call.invite_cseq = m.cseq();
   call.answer = ok.ToString();
   call.sender = std::move(sender.value());
-  spdlog::info("gbsim {}: INVITE for {}: {} over {} to {}:{} (SSRC {})", o_.device_id, channel, clip.codec, o.transport,
-               o.ip, o.port, o.ssrc);
+  spdlog::info("gbsim {}: INVITE ({}) for {}: {} over {} to {}:{} (SSRC {}){}", o_.device_id,
+               history ? o.session : "Play", channel, clip.codec, o.transport, o.ip, o.port, o.ssrc,
+               history
+                   ? " from " + gb28181::GbTime(o.start_s * 1000) + " to " + gb28181::GbTime(o.end_s * 1000) +
+                         (o.session == "Download" ? " at " + std::to_string(std::max(1, o.download_speed)) + "×" : "")
+                   : "");
   Respond(ok);
 }
 
@@ -413,6 +449,45 @@ void GbDeviceSim::OnBye(const SipMessage& m) {
                          : "OUTSIDE the INVITE's dialog");
   calls_.erase(it);
   Respond(m, 200, "OK");
+}
+
+void GbDeviceSim::OnInfo(const SipMessage& m) {
+  auto it = calls_.find(m.call_id());
+  if (it == calls_.end()) return Respond(m, 481, "Call/Transaction Does Not Exist");
+  auto control = gb28181::ParseMansRtsp(m.body());
+  if (!control.ok()) {
+    spdlog::warn("gbsim {}: INFO for {} refused: {}", o_.device_id, it->second.channel_id, control.error().message);
+    return Respond(m, 400, "Bad Request");
+  }
+  GbMediaSender& sender = *it->second.sender;
+  const gb28181::MansRtsp& c = control.value();
+  if (c.method == "PAUSE") {
+    sender.Pause();
+  } else if (c.method == "PLAY") {
+    if (c.range_start_s >= 0) sender.Seek(int64_t(c.range_start_s * 1e9));
+    sender.Resume(c.scale);
+  }
+  spdlog::info("gbsim {}: playback of {}: {}{}{}", o_.device_id, it->second.channel_id, c.method,
+               c.scale != 0 ? " scale " + std::to_string(c.scale) : "",
+               c.range_start_s >= 0 ? " from " + std::to_string(c.range_start_s) + " s" : "");
+  Respond(m, 200, "OK");
+}
+
+void GbDeviceSim::OnRecordingSent(const std::string& call_id) {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end()) return;
+  Manscdp status;
+  status.root = "Notify";
+  status.cmd_type = "MediaStatus";
+  status.sn = sn_++;
+  status.device_id = it->second.channel_id;
+  status.notify_type = "121";
+  // In the call's dialog (its Call-ID), as platforms find the call by.
+  SipMessage r = NewRequest("MESSAGE", o_.platform_id, Has("status-outside-dialog") ? RandomHex(24) : call_id);
+  r.SetBody(gb28181::BuildManscdp(status), "Application/MANSCDP+xml");
+  Send(r.ToString());
+  spdlog::info("gbsim {}: the recording of {} is sent to its end ({} packets): MediaStatus 121", o_.device_id,
+               it->second.channel_id, it->second.sender->packets());
 }
 
 void GbDeviceSim::HangUpAll() {

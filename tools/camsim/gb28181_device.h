@@ -7,11 +7,14 @@
 // Its recordings (RecordInfo, split across messages of `record_page` items): every channel
 // with media has recorded its clip over and over since kRecordedForS before the device
 // started, one file a loop of the clip, except every kGapEvery-th file (a gap, as a device's
-// disk shows after a power cut).
+// disk shows after a power cut). It plays them back (INVITE s=Playback: at 1×, then as INFO's
+// MANSRTSP says — PLAY, PAUSE, Scale, Range) and sends them for download (s=Download, at
+// a=downloadspeed), from the keyframe at or before t='s start to its end, then MediaStatus 121.
 #pragma once
 
 #include <gio/gio.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
@@ -75,11 +78,13 @@ struct GbDeviceOptions {
 //   bad-answer       answers INVITE with an SDP no one can use (y= not a number); checks
 //                    that the platform's BYE is in the INVITE's dialog
 //   record-space-time  RecordInfo times with a space for the 'T' ("2026-12-03 03:10:00")
+//   status-outside-dialog  MediaStatus 121 (a recording sent to its end) with a Call-ID of
+//                    its own instead of the call's
 inline const std::set<std::string> kGbQuirks = {
-    "short-ssrc", "other-ssrc",    "from-uri-digest", "ip-uri-digest", "foreign-via",      "content-type-case",
-    "no-trying",  "odd-transport", "no-deviceinfo",   "gbk-catalog",   "sparse-catalog",   "duplicate-items",
-    "bad-sumnum", "nat",           "new-callid",      "moves",         "slow-clock",       "ts-jump",
-    "no-psm",     "ps-audio",      "one-call",        "bad-answer",    "record-space-time"};
+    "short-ssrc", "other-ssrc",    "from-uri-digest", "ip-uri-digest", "foreign-via",       "content-type-case",
+    "no-trying",  "odd-transport", "no-deviceinfo",   "gbk-catalog",   "sparse-catalog",    "duplicate-items",
+    "bad-sumnum", "nat",           "new-callid",      "moves",         "slow-clock",        "ts-jump",
+    "no-psm",     "ps-audio",      "one-call",        "bad-answer",    "record-space-time", "status-outside-dialog"};
 
 class GbDeviceSim {
  public:
@@ -106,6 +111,13 @@ class GbDeviceSim {
   void OnInvite(const gb28181::SipMessage& m);
   void OnAck(const gb28181::SipMessage& m);
   void OnBye(const gb28181::SipMessage& m);
+  void OnInfo(const gb28181::SipMessage& m);
+  // A recording call sent all it had: MediaStatus 121.
+  void OnRecordingSent(const std::string& call_id);
+  // Where the recordings of a channel playing `clip` lie: files of FileMs from RecordedFromMs.
+  static int64_t FileMs(const EncodedClip& clip) { return std::max<int64_t>(1000, clip.duration_ns / 1000000); }
+  int64_t RecordedFromMs() const { return started_ms_ - kRecordedForS * 1000; }
+  static bool FileMissing(int64_t n) { return n % kGapEvery == kGapEvery - 1; }
   void SendRequest(const std::string& method, const std::string& body);
   void Send(const std::string& bytes);
   // Answers `request` (with a Via of our own under foreign-via).

@@ -13,6 +13,12 @@ namespace xl::camsim {
 Result<std::unique_ptr<GbMediaSender>> GbMediaSender::Open(const EncodedClip& clip, GbMediaOptions options) {
   if (clip.units.empty()) return Error{"the clip has no video"};
   std::unique_ptr<GbMediaSender> s(new GbMediaSender(clip, std::move(options)));
+  if (s->o_.recording) {
+    // Timestamps count from 20 s before the start: the keyframe at or before it is not negative.
+    s->origin_ns_ = s->o_.recording->from_ns - 20 * int64_t(1000000000);
+    s->scale_ = s->o_.recording->scale > 0 ? s->o_.recording->scale : 1;
+    s->MoveTo(s->o_.recording->from_ns);
+  }
   s->to_.reset(g_inet_socket_address_new_from_string(s->o_.ip.c_str(), guint(s->o_.port)));
   if (!s->to_) return Error{"bad media address " + s->o_.ip + ":" + std::to_string(s->o_.port)};
   if (s->o_.transport == "udp") {
@@ -47,31 +53,76 @@ Status GbMediaSender::Start() {
       return Error{"cannot connect to " + o_.ip + ":" + std::to_string(o_.port) + ": " + reason};
     }
   }
-  started_us_ = g_get_monotonic_time();
+  started_us_ = last_us_ = g_get_monotonic_time();
   timer_ = g_timeout_add(10, &GbMediaSender::OnTick, this);
   return Status::Ok();
 }
 
-// Sends every unit that is due by now on the clip's clock, looping the clip.
+void GbMediaSender::Resume(double scale) {
+  paused_ = false;
+  if (scale > 0) scale_ = scale;
+}
+
+void GbMediaSender::Seek(int64_t offset_ns) {
+  if (!o_.recording) return;
+  finished_ = false;
+  MoveTo(o_.recording->from_ns + std::max<int64_t>(0, offset_ns));
+}
+
+void GbMediaSender::MoveTo(int64_t t_ns) {
+  const int64_t loop = LoopNs();
+  loop_ = std::max<int64_t>(0, t_ns / loop);
+  next_ = 0;
+  if (Missing(loop_)) {
+    while (Missing(loop_)) ++loop_;
+  } else {
+    for (size_t i = 0; i < clip_.units.size(); ++i) {
+      if (loop_ * loop + clip_.units[i].dts_ns > t_ns) break;
+      if (clip_.units[i].keyframe) next_ = i;
+    }
+  }
+  clock_ns_ = loop_ * loop + clip_.units[next_].dts_ns;
+  if (o_.recording && clock_ns_ >= o_.recording->to_ns) finished_ = true;
+}
+
+void GbMediaSender::Advance() {
+  if (++next_ < clip_.units.size()) return;
+  next_ = 0;
+  ++loop_;
+  while (Missing(loop_)) {
+    ++loop_;
+    clock_ns_ += LoopNs();  // nothing to wait for in a file that is not there
+  }
+}
+
+// Sends every unit that is due by now on the clock, looping the clip (or going through the
+// recording to its end).
 gboolean GbMediaSender::OnTick(gpointer self) {
   auto* s = static_cast<GbMediaSender*>(self);
-  const int64_t elapsed_ns = (g_get_monotonic_time() - s->started_us_) * 1000;
+  const int64_t now_us = g_get_monotonic_time();
+  const int64_t elapsed_ns = (now_us - s->started_us_) * 1000;
   if (s->broken_ || (s->o_.stall_after_s > 0 && elapsed_ns > int64_t(s->o_.stall_after_s) * 1000000000)) {
     s->timer_ = 0;
     return G_SOURCE_REMOVE;
   }
-  const int64_t loop = std::max<int64_t>(s->clip_.duration_ns, 1);
-  for (int burst = 0; burst < 100; ++burst) {
+  if (!s->paused_) s->clock_ns_ += int64_t(double(now_us - s->last_us_) * 1000 * s->scale_);
+  s->last_us_ = now_us;
+  const auto& rec = s->o_.recording;
+  const bool keyframes_only = rec && !rec->download && s->scale_ > 4;
+  for (int burst = 0; burst < 100 && !s->finished_; ++burst) {
     const AccessUnit& unit = s->clip_.units[s->next_];
-    const int64_t due_ns = s->loop_ns_ + unit.dts_ns;
-    if (due_ns > elapsed_ns) break;
-    // 90 kHz, with a 0.2 s start offset so that PTS − DTS never goes below zero.
-    const auto ticks = [](int64_t ns) { return uint64_t((ns + 200000000) * 9 / 100000); };
-    s->SendUnit(unit, ticks(s->loop_ns_ + unit.pts_ns), ticks(due_ns));
-    if (++s->next_ == s->clip_.units.size()) {
-      s->next_ = 0;
-      s->loop_ns_ += loop;
+    const int64_t base = s->loop_ * s->LoopNs();
+    const int64_t due_ns = base + unit.dts_ns;
+    if (rec && due_ns >= rec->to_ns) {
+      s->finished_ = true;
+      if (s->o_.on_finished) s->o_.on_finished();  // may destroy this sender: return at once
+      return G_SOURCE_CONTINUE;
     }
+    if (due_ns > s->clock_ns_) break;
+    // 90 kHz, with a 0.2 s start offset so that PTS − DTS never goes below zero.
+    const auto ticks = [s](int64_t ns) { return uint64_t((ns - s->origin_ns_ + 200000000) * 9 / 100000); };
+    if (!keyframes_only || unit.keyframe) s->SendUnit(unit, ticks(base + unit.pts_ns), ticks(due_ns));
+    s->Advance();
   }
   return G_SOURCE_CONTINUE;
 }
