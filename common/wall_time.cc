@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "common/text.h"
+
 namespace xl {
 namespace {
 
@@ -41,17 +43,10 @@ int64_t DaysFromCivil(int64_t y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 std::optional<int64_t> ParseWallTime(std::string_view text) {
-  const std::string_view s = Trim(text);
+  const std::string_view s = TrimBlanks(text);
   if (s.size() >= 10 && s.find_first_not_of("0123456789") == std::string_view::npos) {
     if (s.size() > 15) return std::nullopt;
     int64_t v = 0;

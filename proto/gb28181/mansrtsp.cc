@@ -1,26 +1,12 @@
 #include "proto/gb28181/mansrtsp.h"
 
-#include <cctype>
 #include <cstdio>
 
+#include "common/text.h"
 #include "proto/rtsp/rtsp_range.h"
 
 namespace xl::gb28181 {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-bool SameText(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
 
 std::string Number(double v) {
   char text[32];
@@ -48,19 +34,19 @@ Result<MansRtsp> ParseMansRtsp(std::string_view text) {
   for (size_t at = 0; at < text.size();) {
     size_t end = text.find('\n', at);
     if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = Trim(text.substr(at, end - at));
+    const std::string_view line = TrimBlanks(text.substr(at, end - at));
     at = end + 1;
     if (first) {
       if (line.empty()) continue;  // blank lines before the request
       first = false;
       const size_t space = line.find(' ');
       if (space == std::string_view::npos) return Error{"MANSRTSP: no request line"};
-      const std::string_view method = line.substr(0, space), version = Trim(line.substr(space + 1));
+      const std::string_view method = line.substr(0, space), version = TrimBlanks(line.substr(space + 1));
       for (const char* known : {"PLAY", "PAUSE", "TEARDOWN"}) {
-        if (SameText(method, known)) m.method = known;
+        if (EqualsNoCase(method, known)) m.method = known;
       }
       if (m.method.empty()) return Error{"MANSRTSP: unknown method '" + std::string(method.substr(0, 16)) + "'"};
-      if (!SameText(version, "MANSRTSP/1.0") && !SameText(version, "RTSP/1.0")) {
+      if (!EqualsNoCase(version, "MANSRTSP/1.0") && !EqualsNoCase(version, "RTSP/1.0")) {
         return Error{"MANSRTSP: not MANSRTSP/1.0 but '" + std::string(version.substr(0, 16)) + "'"};
       }
       continue;
@@ -68,18 +54,18 @@ Result<MansRtsp> ParseMansRtsp(std::string_view text) {
     if (line.empty()) break;  // the end of the headers
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;  // not a header: ignored
-    const std::string_view name = Trim(line.substr(0, colon)), value = Trim(line.substr(colon + 1));
-    if (SameText(name, "CSeq")) {
+    const std::string_view name = TrimBlanks(line.substr(0, colon)), value = TrimBlanks(line.substr(colon + 1));
+    if (EqualsNoCase(name, "CSeq")) {
       if (value.empty() || value.size() > 9 || value.find_first_not_of("0123456789") != std::string_view::npos) {
         return Error{"MANSRTSP: CSeq is not a number"};
       }
       m.cseq = std::stol(std::string(value));
       have_cseq = true;
-    } else if (SameText(name, "Scale")) {
+    } else if (EqualsNoCase(name, "Scale")) {
       auto scale = rtsp::ParseScale(value);
       if (!scale) return Error{"MANSRTSP: Scale '" + std::string(value.substr(0, 16)) + "' is not a speed"};
       m.scale = *scale;
-    } else if (SameText(name, "Range")) {
+    } else if (EqualsNoCase(name, "Range")) {
       auto range = rtsp::ParseRange(value);
       if (!range || range->kind != rtsp::RtspRange::Kind::kNpt) {
         return Error{"MANSRTSP: Range '" + std::string(value.substr(0, 32)) + "' is not an npt range"};

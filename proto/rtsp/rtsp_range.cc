@@ -5,16 +5,10 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include "common/text.h"
 
 namespace xl::rtsp {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
 
 // npt seconds ("12.5", "1:02:03.5") as ms; nullopt when malformed.
 std::optional<int64_t> NptMs(std::string_view s) {
@@ -62,16 +56,16 @@ std::string ClockTime(int64_t wall_ms) {
 }
 
 std::optional<RtspRange> ParseRange(std::string_view header) {
-  std::string_view s = Trim(header);
-  s = Trim(s.substr(0, s.find(';')));
+  std::string_view s = TrimBlanks(header);
+  s = TrimBlanks(s.substr(0, s.find(';')));
   const size_t eq = s.find('=');
   if (eq == std::string_view::npos) return std::nullopt;
-  const std::string_view unit = Trim(s.substr(0, eq)), value = Trim(s.substr(eq + 1));
+  const std::string_view unit = TrimBlanks(s.substr(0, eq)), value = TrimBlanks(s.substr(eq + 1));
   RtspRange r;
   if (unit == "npt") {
     const size_t dash = value.find('-');
     if (dash == std::string_view::npos) return std::nullopt;
-    const std::string_view from = Trim(value.substr(0, dash)), to = Trim(value.substr(dash + 1));
+    const std::string_view from = TrimBlanks(value.substr(0, dash)), to = TrimBlanks(value.substr(dash + 1));
     r.kind = RtspRange::Kind::kNpt;
     if (!from.empty() && from != "now") {
       r.from_ms = NptMs(from);
@@ -88,7 +82,7 @@ std::optional<RtspRange> ParseRange(std::string_view header) {
   // extended ISO form and zone offsets have dashes of their own.
   r.kind = RtspRange::Kind::kClock;
   for (size_t dash = value.find('-'); dash != std::string_view::npos; dash = value.find('-', dash + 1)) {
-    const std::string_view from = Trim(value.substr(0, dash)), to = Trim(value.substr(dash + 1));
+    const std::string_view from = TrimBlanks(value.substr(0, dash)), to = TrimBlanks(value.substr(dash + 1));
     const auto f = from.empty() ? std::nullopt : ParseWallTime(from);
     const auto t = to.empty() ? std::nullopt : ParseWallTime(to);
     if ((from.empty() || f) && (to.empty() || t) && !(from.empty() && to.empty())) {
@@ -101,7 +95,7 @@ std::optional<RtspRange> ParseRange(std::string_view header) {
 }
 
 std::optional<double> ParseScale(std::string_view header) {
-  const std::string s(Trim(header).substr(0, 32));
+  const std::string s(TrimBlanks(header).substr(0, 32));
   if (s.empty()) return std::nullopt;
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);

@@ -4,15 +4,9 @@
 
 #include <charconv>
 
-namespace xl::rtsp {
+#include "common/text.h"
 
-namespace {
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-}  // namespace
+namespace xl::rtsp {
 
 const std::string* RtspRequest::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
@@ -59,7 +53,7 @@ RtspReader::Step RtspReader::Take(RtspRequest* request, std::string* error) {
   bool first = true;
   while (!head.empty()) {
     const size_t nl = head.find('\n');
-    const std::string_view line = Trim(head.substr(0, nl));
+    const std::string_view line = TrimBlanks(head.substr(0, nl));
     head.remove_prefix(nl == std::string_view::npos ? head.size() : nl + 1);
     if (first) {
       first = false;
@@ -69,7 +63,7 @@ RtspReader::Step RtspReader::Take(RtspRequest* request, std::string* error) {
         return Step::kBroken;
       }
       r.method = std::string(line.substr(0, a));
-      r.uri = std::string(Trim(line.substr(a + 1, b - a - 1)));
+      r.uri = std::string(TrimBlanks(line.substr(a + 1, b - a - 1)));
       continue;
     }
     if (line.empty()) continue;
@@ -78,7 +72,8 @@ RtspReader::Step RtspReader::Take(RtspRequest* request, std::string* error) {
       *error = "header line without a name: '" + std::string(line.substr(0, 80)) + "'";
       return Step::kBroken;
     }
-    r.headers.emplace_back(std::string(Trim(line.substr(0, colon))), std::string(Trim(line.substr(colon + 1))));
+    r.headers.emplace_back(std::string(TrimBlanks(line.substr(0, colon))),
+                           std::string(TrimBlanks(line.substr(colon + 1))));
   }
   size_t length = 0;
   if (const std::string* cl = r.Header("Content-Length")) {
