@@ -487,9 +487,18 @@ Result<RecordingStore::Range> RecordingStore::Mp4(const std::string& camera, int
     int64_t wall_us;
   };
   const std::vector<Segment> segments = Segments(camera, from_ms - 60000, to_ms);  // (a GOP may start a minute early)
+  // The index knows the keyframes: files that end before the one at or before from_ms are
+  // not read (a seek reads one file, not the minute before it too).
+  int64_t start_keyframe_ms = INT64_MIN;
+  for (const Segment& s : segments) {
+    for (int64_t k : s.keyframes_ms) {
+      if (k <= from_ms) start_keyframe_ms = std::max(start_keyframe_ms, k);
+    }
+  }
   std::vector<Loaded> loaded;
   std::vector<At> at;  // every sample before to_ms, in order
   for (const Segment& s : segments) {
+    if (!s.open && s.end_ms <= start_keyframe_ms) continue;
     auto bytes = ReadFile(config_.dir + "/" + s.path);
     if (!bytes.ok()) continue;
     auto file = fmp4::Fmp4File::Parse(bytes.value());

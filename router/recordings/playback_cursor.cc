@@ -72,16 +72,18 @@ void PlaybackCursor::Pump() {
     retry_at_ = now + 3000;
     return;
   }
-  // Where it ends: at the first keyframe a chunk's length on, of the same worker's recording.
-  const int64_t chunk_ms = kChunkS * 1000 * speed_;
+  // Where it ends: at the first keyframe a chunk's length on, of the same worker's recording
+  // up to where it stops (a gap: the next chunk starts after it, never spans it).
+  const int64_t chunk_ms = (next_ == Next::kSeek ? kFirstChunkS : kChunkS) * 1000 * speed_;
   std::vector<int64_t> keyframes;
   int64_t last_end = seg->end_ms;
   bool live = false;
   for (const WorkerSegment& w : segments_) {
-    if (w.worker != seg->worker || w.end_ms < seg->start_ms) continue;
+    if (w.worker != seg->worker || w.start_ms < seg->start_ms) continue;
     keyframes.insert(keyframes.end(), w.keyframes_ms.begin(), w.keyframes_ms.end());
     last_end = std::max(last_end, w.end_ms);
     live = live || w.open;
+    if (!w.end_reason.empty()) break;  // the recording stopped after it
   }
   std::sort(keyframes.begin(), keyframes.end());
   int64_t to = 0;

@@ -3,7 +3,8 @@
 //
 // The player seeks (a wall-clock time and a speed) and says where it stands; the cursor asks
 // the workers for the segments around it and fetches chunks of fMP4 — each kChunkS × speed
-// long, cut at keyframes, starting at the keyframe at or before the seek — keeping at most
+// long (the first after a seek kFirstChunkS × speed, so that it is quick to make and send),
+// cut at keyframes, starting at the keyframe at or before the seek — keeping at most
 // kLookaheadS × speed of recording ahead of the player. A player that stops saying it moved
 // (paused) gets nothing more after that. At 8× and 16× a chunk holds keyframes only. Chunks
 // follow on without overlap; recorded time missing between two is a gap in the recording.
@@ -18,14 +19,16 @@
 #include <string>
 #include <vector>
 
+#include "router/recordings/playback_steering.h"
 #include "router/recordings/recording_desk.h"
 
 namespace xl::router {
 
-class PlaybackCursor {
+class PlaybackCursor : public PlaybackSteering {
  public:
   static constexpr int64_t kLookaheadS = 20;  // recording fetched ahead of the player, × speed
   static constexpr int64_t kChunkS = 10;      // recording per chunk, × speed
+  static constexpr int64_t kFirstChunkS = 2;  // ... the first after a seek: on screen sooner
 
   struct Chunk {
     int64_t start_ms = 0;  // wall clock of the fMP4's time 0 (its first frame, a keyframe)
@@ -50,16 +53,16 @@ class PlaybackCursor {
 
   // Starts (again) at wall-clock `ms`, from the keyframe at or before it; answers still in
   // flight for an earlier seek are dropped. REQUIRES: ValidSpeed(speed).
-  void Seek(int64_t ms, int speed);
+  void Seek(int64_t ms, int speed) override;
   // Where the player stands now (wall clock).
-  void At(int64_t ms) { player_ms_ = ms; }
+  void At(int64_t ms) override { player_ms_ = ms; }
   // Fetches what the player needs next, if anything (one request in flight at most) and the
   // listener is ready. The owner calls it when the player moved or can take more again, and at
   // least every second.
-  void Pump();
+  void Pump() override;
 
   bool started() const { return started_; }
-  int speed() const { return speed_; }
+  int speed() const override { return speed_; }
   const std::string& camera() const { return camera_; }
 
  private:
