@@ -90,18 +90,19 @@ int Worker::Run() {
         [this](const std::string& camera, int64_t from_ms, int64_t to_ms, std::function<void(nlohmann::json)> done) {
           return DeviceRecords(camera, from_ms, to_ms, std::move(done));
         });
-    downloads_ = std::make_unique<gb28181::DeviceDownloads>(
-        gb_->sip(), recordings_,
-        [this](const std::string& camera) -> std::optional<gb28181::DeviceDownloads::Channel> {
-          auto it = cameras_.find(camera);
-          if (it == cameras_.end()) return std::nullopt;
-          auto address = gb28181::ParseGbUrl(it->second.camera->config().url);
-          if (!address) return std::nullopt;
-          return gb28181::DeviceDownloads::Channel{it->second.camera->config(), *address};
-        },
-        config_.video_nice);
-    recording_api_.SetDownloads([this](const std::string& camera, bool start, const HttpRequest& r) {
-      return downloads_->Serve(camera, start, r);
+    // A camera of this worker that is a GB/T 28181 channel: its settings and address.
+    auto channel_of = [this](const std::string& camera) -> std::optional<gb28181::DeviceDownloads::Channel> {
+      auto it = cameras_.find(camera);
+      if (it == cameras_.end()) return std::nullopt;
+      auto address = gb28181::ParseGbUrl(it->second.camera->config().url);
+      if (!address) return std::nullopt;
+      return gb28181::DeviceDownloads::Channel{it->second.camera->config(), *address};
+    };
+    downloads_ = std::make_unique<gb28181::DeviceDownloads>(gb_->sip(), recordings_, channel_of, config_.video_nice);
+    playbacks_ = std::make_unique<gb28181::DevicePlaybacks>(gb_->sip(), channel_of, config_.video_nice);
+    recording_api_.SetDeviceCalls([this](const std::string& rest, const HttpRequest& r) -> std::optional<HttpReply> {
+      if (auto reply = downloads_->Serve(rest, r)) return reply;
+      return playbacks_->Serve(rest, r);
     });
   }
   if (http_) {
@@ -216,6 +217,7 @@ gboolean Worker::OnTick(gpointer self) {
   for (const wire::PtzCommand& c : got.ptz) w->OnPtz(c);
   for (auto& [id, r] : w->cameras_) r.camera->Tick(now);
   if (w->downloads_) w->downloads_->Tick();
+  if (w->playbacks_) w->playbacks_->Tick();
   return G_SOURCE_CONTINUE;
 }
 

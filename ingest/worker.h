@@ -21,6 +21,7 @@
 #include "ingest/camera.h"
 #include "ingest/control_client.h"
 #include "ingest/gb28181/device_downloads.h"
+#include "ingest/gb28181/device_playbacks.h"
 #include "ingest/gb28181/gb_platform.h"
 #include "ingest/media_publisher.h"
 #include "ingest/publisher.h"
@@ -84,6 +85,7 @@ class Worker {
   std::unique_ptr<gb28181::GbPlatform> gb_;              // before the cameras: their calls end first
   std::map<std::string, Running> cameras_;               // by camera id
   std::unique_ptr<gb28181::DeviceDownloads> downloads_;  // after gb_: hung up before it goes
+  std::unique_ptr<gb28181::DevicePlaybacks> playbacks_;  // likewise
   std::set<std::string> watched_;                        // cameras someone watches live
   std::unique_ptr<HttpServer> http_;
   // Asked of the router on the HTTP port: random, unless the worker's host pins it in

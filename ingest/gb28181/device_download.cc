@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "common/clock.h"
-#include "ingest/gb28181/ps_rtp_pipeline.h"
+#include "ingest/gb28181/history_call.h"
 #include "proto/gb28181/manscdp.h"
 
 namespace xl::gb28181 {
@@ -58,31 +58,14 @@ Result<std::unique_ptr<DeviceDownload>> DeviceDownload::Start(std::string id, co
   }
   d->from_ms_ = need_from / 1000 * 1000;
   d->to_ms_ = need_to;
-  const std::string transport = channel.transport.empty() ? sip.config().media_transport : channel.transport;
-  const std::string ssrc = sip.NewSsrc(/*history=*/true);
   DeviceDownload* self = d.get();
-  auto made = PsRtpPipeline::Create(
-      camera, transport, sip.config().bind, uint32_t(std::stoul(ssrc)), [](analytics::Frame&) {},
-      [self](const ingest::EncodedUnit& unit) { self->OnUnit(unit); }, d->counters_);
-  if (!made.ok()) return made.error();
-  PsRtpPipeline* ps = made.value().get();
-  d->pipeline_ = std::move(made.value());
-  d->pipeline_->SetEncodedTap(true);
-  if (Status s = d->pipeline_->Play(video_nice); !s.ok()) return s.error();
-  CallRequest request{channel.device_id, channel.channel_id, "", ps->port(), transport, ssrc};
-  if (request.media_port == 0) return Unavailable("no " + transport + " port for the video");
-  request.session = "Download";
-  request.start_ms = d->from_ms_;
-  request.end_ms = d->to_ms_;
-  request.download_speed = speed;
-  auto call = sip.Invite(request, [self, ps](const CallEvent& e) {
-    if (e.kind == CallEvent::kAnswered && !e.answer.ssrc.empty() && uint32_t(std::stoul(e.answer.ssrc)) != ps->ssrc()) {
-      ps->SetSsrc(uint32_t(std::stoul(e.answer.ssrc)));
-    }
-    self->OnCall(e);
-  });
+  auto call = OpenHistoryCall(
+      camera, channel, sip, "Download", d->from_ms_, d->to_ms_, speed, d->counters_,
+      [self](const ingest::EncodedUnit& unit) { self->OnUnit(unit); }, [self](const CallEvent& e) { self->OnCall(e); },
+      video_nice);
   if (!call.ok()) return call.error();
-  d->call_id_ = call.value();
+  d->pipeline_ = std::move(call->pipeline);
+  d->call_id_ = call->call_id;
   spdlog::info("camera {}: downloading {} to {} from its device at {}× ({})", d->label_, GbTime(d->from_ms_),
                GbTime(d->to_ms_), speed, d->id_);
   return d;

@@ -16,7 +16,10 @@ std::optional<int64_t> Param(const HttpRequest& r, const char* name, int64_t min
 
 }  // namespace
 
-HttpReply DeviceDownloads::Serve(const std::string& camera, bool start, const HttpRequest& request) {
+std::optional<HttpReply> DeviceDownloads::Serve(const std::string& rest, const HttpRequest& request) {
+  const bool start = rest.ends_with("/download");
+  if (!start && !rest.ends_with("/downloads")) return std::nullopt;
+  const std::string camera = rest.substr(0, rest.rfind('/'));
   if (!start) {
     if (request.method != "GET") return Text(405, "GET only");
     nlohmann::json list = nlohmann::json::array();

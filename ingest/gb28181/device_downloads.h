@@ -36,8 +36,9 @@ class DeviceDownloads {
   DeviceDownloads(SipServer& sip, ingest::RecordingStore& store, ChannelOf channel_of, int video_nice)
       : sip_(sip), store_(store), channel_of_(std::move(channel_of)), video_nice_(video_nice) {}
 
-  // Answers POST …/download and GET …/downloads for `camera` (the token is checked).
-  HttpReply Serve(const std::string& camera, bool start, const HttpRequest& request);
+  // Answers `rest` ("<camera>/download" or "<camera>/downloads"; the token is checked);
+  // nullopt when the path is not one of these.
+  std::optional<HttpReply> Serve(const std::string& rest, const HttpRequest& request);
   // Advances every download (call a few times a second).
   void Tick();
 

@@ -22,12 +22,13 @@ HttpReply Text(int status, const std::string& text) { return {status, "text/plai
 
 void RecordingApi::Serve(const HttpRequest& request, HttpServer::Responder respond) {
   std::string rest = request.path.substr(std::string("/recordings/").size());
-  for (const std::string suffix : {"/download", "/downloads"}) {
-    if (!rest.ends_with(suffix)) continue;
-    const std::string camera = rest.substr(0, rest.size() - suffix.size());
-    if (!ValidateCameraId(camera).ok()) return respond(Text(400, "not a camera ID: '" + camera + "'"));
-    if (!downloads_) return respond(Text(404, "this worker runs no GB/T 28181 devices"));
-    return respond(downloads_(camera, suffix == "/download", request));
+  if (const size_t slash = rest.find('/');
+      slash != std::string::npos && !rest.ends_with("/mp4")) {  // a device's recordings: download, playback
+    if (!ValidateCameraId(rest.substr(0, slash)).ok()) {
+      return respond(Text(400, "not a camera ID: '" + rest.substr(0, slash) + "'"));
+    }
+    auto reply = device_calls_ ? device_calls_(rest, request) : std::nullopt;
+    return respond(reply ? std::move(*reply) : Text(404, "no such recordings call on this worker"));
   }
   if (request.method != "GET") return respond(Text(405, "GET only"));
   bool mp4 = false;

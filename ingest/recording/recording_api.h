@@ -12,9 +12,10 @@
 //       the range as one fragmented MP4 (RecordingStore::Mp4), header X-Start-Ms: the wall
 //       clock of its first frame (time 0 in the file); 404 when nothing is recorded there, 400
 //       for a bad or too long range
-//   POST /recordings/<camera>/download, GET /recordings/<camera>/downloads
-//       copies of a GB/T 28181 device's own recording into ours (gb28181/device_downloads.h);
-//       404 on a worker without GB/T 28181
+//   /recordings/<camera>/download(s), /recordings/<camera>/device-playback…
+//       copies of a GB/T 28181 device's own recording into ours, and playing it back from the
+//       device (gb28181/device_downloads.h, gb28181/device_playbacks.h); 404 on a worker
+//       without GB/T 28181
 //
 // Times are wall-clock milliseconds. Files are read off the loop (GLib's thread pool).
 #pragma once
@@ -22,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "common/http_server.h"
@@ -40,9 +42,10 @@ class RecordingApi {
   using DeviceRecordsFn = std::function<bool(const std::string& camera, int64_t from_ms, int64_t to_ms,
                                              std::function<void(nlohmann::json fields)> done)>;
   void SetDeviceRecords(DeviceRecordsFn fn) { device_records_ = std::move(fn); }
-  // Downloads from devices: `start` for POST …/download, else GET …/downloads.
-  using DownloadsFn = std::function<HttpReply(const std::string& camera, bool start, const HttpRequest& request)>;
-  void SetDownloads(DownloadsFn fn) { downloads_ = std::move(fn); }
+  // Calls on devices' recordings: given the path after /recordings/ ("<camera>/download", …),
+  // the reply, or nullopt when the path is not theirs.
+  using DeviceCallsFn = std::function<std::optional<HttpReply>(const std::string& rest, const HttpRequest& request)>;
+  void SetDeviceCalls(DeviceCallsFn fn) { device_calls_ = std::move(fn); }
 
   // Answers a request under /recordings/ (the caller has checked the router's token).
   void Serve(const HttpRequest& request, HttpServer::Responder respond);
@@ -51,7 +54,7 @@ class RecordingApi {
   RecordingStore& store_;
   std::string worker_id_;
   DeviceRecordsFn device_records_;
-  DownloadsFn downloads_;
+  DeviceCallsFn device_calls_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // replies of reads still running check it
 };
 

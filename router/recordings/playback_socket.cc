@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "proto/media/fmp4_reader.h"
+#include "router/recordings/device_playback_cursor.h"
 
 namespace xl::router {
 namespace {
@@ -60,7 +61,7 @@ class PlaybackSocket::Session {
   std::string camera;
   std::map<std::string, std::string> cookies;  // its grant, checked again every second
 
-  std::unique_ptr<PlaybackCursor> cursor;  // made once the session is let in
+  std::unique_ptr<PlaybackSteering> cursor;  // made once the session is let in
 
  private:
   SoupWebsocketConnection* conn_;
@@ -89,7 +90,9 @@ PlaybackSocket::~PlaybackSocket() {
 
 void PlaybackSocket::Open(const std::string& path, const std::map<std::string, std::string>& cookies,
                           SoupWebsocketConnection* conn) {
-  const std::string camera = path.rfind("/playback/", 0) == 0 ? path.substr(10) : "";
+  std::string camera = path.rfind("/playback/", 0) == 0 ? path.substr(10) : "";
+  const bool device = camera.ends_with("/device");  // what the camera's GB/T 28181 device keeps
+  if (device) camera.resize(camera.size() - 7);
   auto session = std::make_unique<Session>(conn, ++serials_);
   // Refused, the session stays until the connection has closed (its "closed" signal), so the
   // close frame with the reason goes out before the connection is let go.
@@ -164,8 +167,12 @@ void PlaybackSocket::Open(const std::string& path, const std::map<std::string, s
   listener.end = [raw](int64_t at_ms) { raw->Send({{"type", "end"}, {"at_ms", at_ms}}); };
   listener.error = [raw](const std::string& why) { raw->Send({{"type", "error"}, {"error", why}}); };
   listener.ready = [raw] { return raw->writable(); };
-  raw->cursor = std::make_unique<PlaybackCursor>(recordings_, camera, std::move(listener));
-  spdlog::info("playback: camera {} opened", camera);
+  if (device) {
+    raw->cursor = std::make_unique<DevicePlaybackCursor>(recordings_, camera, std::move(listener));
+  } else {
+    raw->cursor = std::make_unique<PlaybackCursor>(recordings_, camera, std::move(listener));
+  }
+  spdlog::info("playback: camera {} opened{}", camera, device ? " (its device's recording)" : "");
 }
 
 void PlaybackSocket::Closed(Session* session) { sessions_.erase(session); }

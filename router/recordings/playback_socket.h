@@ -1,6 +1,8 @@
 // Playback for browsers: a camera's recording as fMP4 over WebSocket at
 // ws://HOST:HTTP_PORT/playback/<camera>, paced by the player, at 1×, 2× and 4× (every frame)
-// and 8× and 16× (keyframes only).
+// and 8× and 16× (keyframes only). At /playback/<camera>/device the same for what a GB/T
+// 28181 camera's own device keeps, played by the device (router/recordings/device_playback_cursor.h):
+// the same messages; a paused player pauses the device.
 //
 // The client steers with text messages (JSON):
 //   {"seek": MS, "speed": N}  start (again) at wall-clock MS: from the keyframe at or before

@@ -310,9 +310,9 @@ void RecordingDesk::Download(const std::string& camera, bool start, const HttpRe
                              HttpServer::Responder respond) {
   auto region = Visible(camera, me);
   if (!region.ok()) return respond(JsonFault(region.error()));
-  const std::string worker = s_.worker_of(camera);
-  const std::string base = worker.empty() ? "" : s_.workers.HttpUrl(worker);
-  if (base.empty()) return respond(JsonFault(503, "camera '" + camera + "' runs on no worker the router can reach"));
+  auto runs = RunningWorker(camera);
+  if (!runs.ok()) return respond(JsonFault(runs.error()));
+  const auto [worker, base] = runs.value();
   std::string url = base + "/recordings/" + camera + (start ? "/download" : "/downloads");
   if (start) {
     auto body = nlohmann::json::parse(r.body, nullptr, false);
@@ -339,6 +339,22 @@ void RecordingDesk::Download(const std::string& camera, bool start, const HttpRe
                   }
                   respond({got->status, "application/json", got->body});
                 },
+                {{"Authorization", "Bearer " + s_.workers.HttpToken(worker)}});
+}
+
+Result<std::pair<std::string, std::string>> RecordingDesk::RunningWorker(const std::string& camera) const {
+  const std::string worker = s_.worker_of(camera);
+  const std::string base = worker.empty() ? "" : s_.workers.HttpUrl(worker);
+  if (base.empty()) return Unavailable("camera '" + camera + "' runs on no worker the router can reach");
+  return std::pair{worker, base};
+}
+
+void RecordingDesk::DevicePlaybackCall(const std::string& camera, const char* method, const std::string& tail,
+                                       HttpFetcher::Done done) {
+  auto runs = RunningWorker(camera);
+  if (!runs.ok()) return done(runs.error());
+  const auto [worker, base] = runs.value();
+  fetcher_.Send(method, base + "/recordings/" + camera + "/device-playback" + tail, std::move(done),
                 {{"Authorization", "Bearer " + s_.workers.HttpToken(worker)}});
 }
 

@@ -95,6 +95,13 @@ class RecordingDesk {
     std::vector<WorkerSegment> segments;
   };
   using Mp4Done = std::function<void(Result<Mp4>)>;
+  // A call on the device playbacks of the worker that runs GB/T 28181 camera `camera`
+  // (ingest/gb28181/device_playbacks.h): `method` on "/recordings/<camera>/device-playback"
+  // + `tail`. `done` runs once on the loop thread with the worker's reply (any status), or an
+  // error when no worker runs the camera or none answered.
+  void DevicePlaybackCall(const std::string& camera, const char* method, const std::string& tail,
+                          HttpFetcher::Done done);
+
   // From `worker`, which holds that range; `done` runs once, on the loop thread (not after
   // this object is gone).
   void FetchMp4From(const std::string& worker, const std::string& camera, int64_t from_ms, int64_t to_ms,
@@ -107,6 +114,8 @@ class RecordingDesk {
   Result<std::string> Visible(const std::string& camera, const DeskUser& me) const;
   void Timeline(const std::string& camera, int64_t from_ms, int64_t to_ms, HttpServer::Responder respond);
   void Export(const HttpRequest& request, const DeskUser& me, HttpServer::Responder respond);
+  // The worker that runs `camera` and its HTTP URL; kUnavailable when none the router can reach.
+  Result<std::pair<std::string, std::string>> RunningWorker(const std::string& camera) const;
   // POST …/download, GET …/downloads: relayed to the worker that runs the camera.
   void Download(const std::string& camera, bool start, const HttpRequest& request, const DeskUser& me,
                 HttpServer::Responder respond);

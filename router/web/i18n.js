@@ -23,7 +23,7 @@ export const TEXT = {
         playback: '录像回放', pb_zoom: '缩放', pb_speed: '倍速', pb_pause: '暂停/播放', pb_step: '下一帧',
         pb_mark_start: '标记起点', pb_mark_end: '标记终点', pb_export: '导出', pb_end: '此后暂无录像',
         pb_mark_first: '请先标记起点和终点（不超过 30 分钟）', pb_exporting: '正在导出…', pb_exported: '已导出', pb_add: '同步加一路', pb_remove: '移除',
-        pb_max: '最多同时回放 4 路', pb_legend_device: '蓝色为设备（NVR/摄像机）自存录像',
+        pb_max: '最多同时回放 4 路', pb_legend_device: '蓝色为设备（NVR/摄像机）自存录像', pb_copy: '从设备拷贝', pb_from_device: '正在播放设备上的录像', pb_copying: '正在从设备拷贝…', pb_copied: '已从设备拷贝', pb_copy_mark: '请先在蓝色区段标记起点和终点（不超过 6 小时）',
         play_recording: '播放录像' },
   en: { title: 'Xueliang · Monitoring room', user: 'User', password: 'Password', login: 'Log in', logout: 'Log out',
         wall: 'Video wall', alerts: 'Alerts', health: 'Camera health', layout: 'Layout', all_kinds: 'All kinds',
@@ -48,7 +48,7 @@ export const TEXT = {
         playback: 'Playback', pb_zoom: 'Zoom', pb_speed: 'Speed', pb_pause: 'Pause/play', pb_step: 'Next frame',
         pb_mark_start: 'Mark start', pb_mark_end: 'Mark end', pb_export: 'Export', pb_end: 'Nothing recorded after this (yet)',
         pb_mark_first: 'Mark a start and an end first (30 minutes at most)', pb_exporting: 'Exporting…', pb_exported: 'Exported', pb_add: 'Add in sync', pb_remove: 'Remove',
-        pb_max: 'Four cameras at most', pb_legend_device: 'In blue: recordings kept on the device (NVR/camera)',
+        pb_max: 'Four cameras at most', pb_legend_device: 'In blue: recordings kept on the device (NVR/camera)', pb_copy: 'Copy from device', pb_from_device: 'Playing the recording kept on the device', pb_copying: 'Copying from the device…', pb_copied: 'Copied from the device', pb_copy_mark: 'Mark a start and an end on the blue band first (6 hours at most)',
         play_recording: 'Play the recording' },
 };
 export const KINDS = ['motion', 'face', 'signal_loss', 'frozen', 'covered', 'blur', 'brightness', 'scene_change'];

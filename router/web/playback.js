@@ -4,7 +4,9 @@
 // 16× on keyframes; pause and step frame by frame; mark a range and export it (the file
 // downloads). Up to three more cameras play beside it in sync: the first camera's player is the
 // clock, and the others are put back to its time whenever they drift. Video comes over
-// /playback/<camera> (router/recordings/playback_socket.h) into MSE.
+// /playback/<camera> (router/recordings/playback_socket.h) into MSE; a moment only the
+// camera's device keeps (the blue band) plays from the device (/playback/<camera>/device),
+// and a marked range of it can be copied from the device into our recordings.
 'use strict';
 
 import { api } from './api.js';
@@ -32,7 +34,8 @@ class RecordingPlayer {
   }
   // Wall-clock ms shown now (0 when nothing plays).
   position() { return this.ws ? this.origin + this.video.currentTime * 1000 : 0; }
-  open(camera, at, speed) {
+  // `device`: what the camera's GB/T 28181 device keeps, played by the device.
+  open(camera, at, speed, device = false) {
     this.close();
     this.camera = camera;
     this.speed = speed;
@@ -42,7 +45,7 @@ class RecordingPlayer {
     video.src = URL.createObjectURL(source);
     const queue = [];
     let buffer = null, pendingMime = null;
-    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/playback/${camera}`);
+    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/playback/${camera}${device ? '/device' : ''}`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     const pump = () => {
@@ -91,7 +94,7 @@ class RecordingPlayer {
       if (!chunk) return;
       queue.push({ offset: (chunk.start_ms - this.origin) / 1000, data: m.data });
       chunk = null;
-      this.note('');
+      this.note(device ? t('pb_from_device') : '');
       pump();
     };
     this.pausedByUser = false;
@@ -135,9 +138,16 @@ class RecordingPlayer {
 const view = { player: null, synced: [], day: 0, from: 0, to: 0, data: null, mark: [0, 0] };
 desk.playback = view;  // (for tests and benchmarks: the span shown and the players)
 
+// True when only the camera's device keeps wall-clock `at` (the blue band, none of ours).
+function onlyOnDevice(at) {
+  const d = view.data;
+  if (!d || !(d.device_records || []).some((r) => at >= r.from_ms && at < r.to_ms)) return false;
+  return !d.ranges.some((r) => at >= r.from_ms && at < r.to_ms);
+}
+
 // Every camera shown, from wall-clock `at`, at the chosen speed.
 function playAll(at) {
-  view.player.open($('#pb-camera').value, at, speedOf());
+  view.player.open($('#pb-camera').value, at, speedOf(), onlyOnDevice(at));
   for (const s of view.synced) s.player.open(s.camera, at, speedOf());
 }
 
@@ -380,5 +390,25 @@ $('#pb-export').addEventListener('click', async () => {
   document.body.appendChild(a);
   a.click();
   a.remove();
+});
+// The marked range copied from the camera's device into our recordings; the timeline shows it
+// once it is here.
+$('#pb-copy').addEventListener('click', async () => {
+  const [from, to] = view.mark;
+  const camera = $('#pb-camera').value;
+  if (!from || !to || to <= from || to - from > 6 * HOUR) { $('#pb-note').textContent = t('pb_copy_mark'); return; }
+  const r = await api('POST', `/api/desk/recordings/${encodeURIComponent(camera)}/download`,
+    { from_ms: Math.round(from), to_ms: Math.round(to), speed: 4 });
+  if (r.status !== 202) { $('#pb-note').textContent = (r.data && r.data.error) || String(r.status); return; }
+  $('#pb-note').textContent = t('pb_copying');
+  const id = r.data.id;
+  const poll = setInterval(async () => {
+    const l = await api('GET', `/api/desk/recordings/${encodeURIComponent(camera)}/downloads`);
+    const d = l.status === 200 ? l.data.downloads.find((x) => x.id === id) : null;
+    if (!d || d.state === 'running' || d.state === 'waiting') return;
+    clearInterval(poll);
+    $('#pb-note').textContent = d.state === 'done' ? t('pb_copied') : `${d.state}: ${d.detail}`;
+    loadTimeline();
+  }, 1000);
 });
 window.addEventListener('resize', draw);

@@ -1016,10 +1016,14 @@ TEST_F(RegistrarTest, APlaybackIsInvitedSteeredByInfoAndReportedFinished) {
   status.sn = 77;
   status.device_id = channel;
   status.notify_type = "121";
-  auto finished = Feed(Request("MESSAGE", device, 9, "", BuildManscdp(status)));
-  ASSERT_EQ(finished.calls.size(), 1u);
-  EXPECT_EQ(finished.calls[0].kind, CallEvent::kFinished);
-  EXPECT_EQ(finished.calls[0].call_id, call_id);
+  std::string in_dialog = Request("MESSAGE", device, 9, "", BuildManscdp(status));
+  in_dialog.replace(in_dialog.find("Call-ID: c-" + device), 11 + device.size(), "Call-ID: " + call_id);
+  for (const std::string& message : {in_dialog, Request("MESSAGE", device, 10, "", BuildManscdp(status))}) {
+    auto finished = Feed(message);
+    ASSERT_EQ(finished.calls.size(), 1u) << message;
+    EXPECT_EQ(finished.calls[0].kind, CallEvent::kFinished);
+    EXPECT_EQ(finished.calls[0].call_id, call_id);
+  }
   EXPECT_EQ(registrar_.calls(), 1u) << "the call stays up until the platform hangs up";
 
   SipMessage bye = Reply(registrar_.Bye(call_id));

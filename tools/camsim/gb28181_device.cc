@@ -415,8 +415,8 @@ void GbDeviceSim::OnInvite(const SipMessage& m) {
   call.invite_cseq = m.cseq();
   call.answer = ok.ToString();
   call.sender = std::move(sender.value());
-  spdlog::info("gbsim {}: INVITE ({}) for {}: {} over {} to {}:{} (SSRC {}){}", o_.device_id,
-               history ? o.session : "Play", channel, clip.codec, o.transport, o.ip, o.port, o.ssrc,
+  spdlog::info("gbsim {}: {}INVITE for {}: {} over {} to {}:{} (SSRC {}){}", o_.device_id,
+               history ? o.session + " " : "", channel, clip.codec, o.transport, o.ip, o.port, o.ssrc,
                history
                    ? " from " + gb28181::GbTime(o.start_s * 1000) + " to " + gb28181::GbTime(o.end_s * 1000) +
                          (o.session == "Download" ? " at " + std::to_string(std::max(1, o.download_speed)) + "×" : "")
