@@ -915,6 +915,13 @@ TEST_F(Gb28181Recorded, ADownloadCopiesTheDevicesRecordingIntoOursAndItPlays) {
   auto list = HttpCall("GET", sys.HttpBase() + downloads, "", "", 30, {{"Cookie", cookie}});
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(list->status, 404);
+  // Nor play it from the device.
+  const int fd = OpenWebSocket(sys.HttpPort(), "/playback/" + channel + "/device", "Cookie: " + cookie + "\r\n");
+  ASSERT_GE(fd, 0);
+  PlaybackPlayer player(fd);
+  player.ws.SendText(json{{"seek", from}, {"speed", 1}}.dump());
+  EXPECT_FALSE(player.Await("chunk", nullptr, seconds(5)));
+  EXPECT_EQ(player.ws.close_code(), 4401);
 }
 
 }  // namespace
