@@ -80,8 +80,7 @@ void DeviceDownload::OnCall(const CallEvent& e) {
     case CallEvent::kAnswered:
       if (state_ == kWaiting) {
         state_ = kRunning;
-        heard_ms_ = MonotonicMs();
-        last_unit_ms_ = heard_ms_;
+        last_unit_ms_ = MonotonicMs();  // silence counts from the answer
       }
       break;
     case CallEvent::kFinished:

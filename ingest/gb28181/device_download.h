@@ -76,7 +76,6 @@ class DeviceDownload {
   State state_ = kWaiting;
   std::string detail_;
   int64_t finished_at_ms_ = 0;                     // when MediaStatus 121 came (monotonic)
-  int64_t heard_ms_ = 0;                           // monotonic: answered, or the last unit (loop's copy)
   std::vector<std::pair<int64_t, int64_t>> ours_;  // the worker's own recordings in the range
   ingest::PipelineCounters counters_;
   std::unique_ptr<ingest::CameraPipeline> pipeline_;

@@ -74,7 +74,12 @@ void DevicePlaybackCursor::Pump() {
     range_to_ = seek_ms_ + kRangeMs;
     const std::string tail = "?from=" + std::to_string(seek_ms_) + "&to=" + std::to_string(range_to_);
     return Call("POST", tail, [this, asked](Result<HttpReply> got) {
-      if (!got.ok() || got->status != 201) {
+      if (got.ok() && got->status >= 400 && got->status < 500) {  // refused (a bad range, no such channel): said once
+        told_end_ = true;
+        listener_.end(seek_ms_);
+        return;
+      }
+      if (!got.ok() || got->status != 201) {  // the worker cannot now: tried again after a while
         seek_wanted_ = true;
         return;
       }
