@@ -5,14 +5,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "common/http_server.h"
-#include "common/json_text.h"
+#include "common/http_replies.h"
 
 namespace xl::router {
 
-inline HttpReply JsonReply(int status, const nlohmann::json& body) {
-  return {status, "application/json", JsonText(body)};
-}
 inline HttpReply JsonFault(int status, const std::string& reason) {
   return JsonReply(status, nlohmann::json{{"error", reason}});
 }

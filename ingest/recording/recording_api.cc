@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "common/cli.h"
+#include "common/http_replies.h"
 #include "common/off_loop.h"
 #include "proto/camera/camera_id.h"
 
@@ -11,12 +11,7 @@ namespace xl::ingest {
 namespace {
 
 // Query parameter `name` as wall-clock milliseconds (≥ 0); nullopt when absent or not a number.
-std::optional<int64_t> Millis(const HttpRequest& r, const std::string& name) {
-  auto it = r.query.find(name);
-  return it == r.query.end() ? std::nullopt : ParseIntArg(it->second, 0, INT64_MAX);
-}
-
-HttpReply Text(int status, const std::string& text) { return {status, "text/plain", text + "\n"}; }
+std::optional<int64_t> Millis(const HttpRequest& r, const std::string& name) { return QueryInt(r, name, 0, INT64_MAX); }
 
 }  // namespace
 
@@ -25,23 +20,23 @@ void RecordingApi::Serve(const HttpRequest& request, HttpServer::Responder respo
   if (const size_t slash = rest.find('/');
       slash != std::string::npos && !rest.ends_with("/mp4")) {  // a device's recordings: download, playback
     if (!ValidateCameraId(rest.substr(0, slash)).ok()) {
-      return respond(Text(400, "not a camera ID: '" + rest.substr(0, slash) + "'"));
+      return respond(TextReply(400, "not a camera ID: '" + rest.substr(0, slash) + "'"));
     }
     auto reply = device_calls_ ? device_calls_(rest, request) : std::nullopt;
-    return respond(reply ? std::move(*reply) : Text(404, "no such recordings call on this worker"));
+    return respond(reply ? std::move(*reply) : TextReply(404, "no such recordings call on this worker"));
   }
-  if (request.method != "GET") return respond(Text(405, "GET only"));
+  if (request.method != "GET") return respond(TextReply(405, "GET only"));
   bool mp4 = false;
   if (rest.ends_with("/mp4")) {
     mp4 = true;
     rest.resize(rest.size() - 4);
   }
   const std::string camera = rest;
-  if (!ValidateCameraId(camera).ok()) return respond(Text(400, "not a camera ID: '" + camera + "'"));
+  if (!ValidateCameraId(camera).ok()) return respond(TextReply(400, "not a camera ID: '" + camera + "'"));
   const auto from = Millis(request, "from"), to = Millis(request, "to");
-  if (!from || !to || *to <= *from) return respond(Text(400, "give from=MS&to=MS (wall-clock ms, from < to)"));
+  if (!from || !to || *to <= *from) return respond(TextReply(400, "give from=MS&to=MS (wall-clock ms, from < to)"));
   const bool device = !mp4 && request.query.count("device") && request.query.at("device") == "1";
-  const HttpReply nothing = Text(404, "this worker records nothing (no recordings folder)");
+  const HttpReply nothing = TextReply(404, "this worker records nothing (no recordings folder)");
   if (!store_.enabled() && !device) return respond(nothing);
   if (!mp4) {
     nlohmann::json segments = nlohmann::json::array();
@@ -57,7 +52,7 @@ void RecordingApi::Serve(const HttpRequest& request, HttpServer::Responder respo
     nlohmann::json body = {{"worker", worker_id_}, {"camera", camera}, {"segments", std::move(segments)}};
     auto reply = [respond, body](nlohmann::json fields) mutable {
       body.update(fields);
-      respond({200, "application/json", body.dump()});
+      respond(JsonReply(200, body));
     };
     if (device && device_records_ && device_records_(camera, *from, *to, reply)) return;
     if (!store_.enabled()) return respond(nothing);
@@ -68,7 +63,7 @@ void RecordingApi::Serve(const HttpRequest& request, HttpServer::Responder respo
   RunOffLoop<HttpReply>(
       [&store, camera, from = *from, to = *to, keyframes_only] {
         auto mp4 = store.Mp4(camera, from, to, keyframes_only);
-        if (!mp4.ok()) return Text(HttpStatusOf(mp4.error().code), mp4.error().message);
+        if (!mp4.ok()) return TextReply(HttpStatusOf(mp4.error().code), mp4.error().message);
         return HttpReply{200, "video/mp4", std::move(mp4->mp4), {{"X-Start-Ms", std::to_string(mp4->start_ms)}}};
       },
       [respond](HttpReply reply) { respond(std::move(reply)); }, alive_);

@@ -1,24 +1,17 @@
 #include "router/recordings/device_playback_cursor.h"
 
-#include <glib.h>
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "common/http_replies.h"
 
 namespace xl::router {
 namespace {
 
-std::string HeaderOf(const HttpReply& r, const std::string& name) {
-  for (const auto& [n, v] : r.headers) {
-    if (g_ascii_strcasecmp(n.c_str(), name.c_str()) == 0) return v;
-  }
-  return "";
-}
-
 int64_t NumberOf(const HttpReply& r, const std::string& name) {
-  const std::string v = HeaderOf(r, name);
+  const std::string v = ReplyHeader(r, name);
   return v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 18 ? -1 : std::stoll(v);
 }
 
@@ -126,7 +119,7 @@ void DevicePlaybackCursor::Pump() {
   Call("GET", "/" + id_ + "/next?after=" + std::to_string(last_seq_), [this, asked](Result<HttpReply> got) {
     if (!got.ok() || asked != seeks_) return;
     if (got->status == 204) {
-      const std::string state = HeaderOf(*got, "X-State");
+      const std::string state = ReplyHeader(*got, "X-State");
       if ((state == "ended" || state == "failed") && !told_end_) {
         told_end_ = true;
         listener_.end(sent_to_ms_ < 0 ? seek_ms_ : sent_to_ms_);

@@ -1,6 +1,5 @@
 #include "router/recordings/recording_desk.h"
 
-#include <glib.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 
 #include "common/cli.h"
 #include "common/clock.h"
+#include "common/http_replies.h"
 #include "common/off_loop.h"
 #include "proto/camera/camera_id.h"
 #include "router/json_reply.h"
@@ -33,16 +33,19 @@ Result<std::pair<int64_t, int64_t>> RangeOf(std::optional<int64_t> from, std::op
   return std::pair{*from, *to};
 }
 
-std::optional<int64_t> QueryMillis(const HttpRequest& r, const char* name) {
-  auto it = r.query.find(name);
-  return it == r.query.end() ? std::nullopt : Millis(it->second);
-}
+std::optional<int64_t> QueryMillis(const HttpRequest& r, const char* name) { return QueryInt(r, name, 0, INT64_MAX); }
 
 // A JSON body's non-negative integer `key`; nullopt when absent or not one.
 std::optional<int64_t> BodyMillis(const nlohmann::json& body, const char* key) {
   if (!body.contains(key) || !body[key].is_number_integer()) return std::nullopt;
   const int64_t v = body[key].get<int64_t>();
   return v < 0 ? std::nullopt : std::optional(v);
+}
+
+// A worker's text reply (a reason) without its closing newlines.
+std::string WorkerText(std::string body) {
+  while (!body.empty() && body.back() == '\n') body.pop_back();
+  return body;
 }
 
 std::string Clock(int64_t ms) { return LocalTime(ms, "%Y-%m-%d %H:%M:%S"); }
@@ -290,17 +293,14 @@ void RecordingDesk::FetchMp4From(const std::string& worker, const std::string& c
                                            "', which keeps this recording, cannot be reached: " + got.error().message));
                  }
                  if (got->status != 200) {
-                   std::string why = got->body;
-                   while (!why.empty() && why.back() == '\n') why.pop_back();
+                   const std::string why = WorkerText(got->body);
                    const ErrorCode code = got->status == 404   ? ErrorCode::kNotFound
                                           : got->status == 400 ? ErrorCode::kInvalidArgument
                                                                : ErrorCode::kUnavailable;
                    return done(Error{"worker '" + worker + "': " + why, code});
                  }
-                 int64_t start_ms = 0;  // the wall clock of the file's time 0
-                 for (const auto& [name, value] : got->headers) {
-                   if (g_ascii_strcasecmp(name.c_str(), "X-Start-Ms") == 0) start_ms = Millis(value).value_or(0);
-                 }
+                 // The wall clock of the file's time 0.
+                 const int64_t start_ms = Millis(ReplyHeader(*got, "X-Start-Ms")).value_or(0);
                  done(Mp4{worker, std::move(got->body), start_ms, {}});
                },
                {{"Authorization", "Bearer " + s_.workers.HttpToken(worker)}});
@@ -333,9 +333,7 @@ void RecordingDesk::Download(const std::string& camera, bool start, const HttpRe
                 [respond, worker](Result<HttpReply> got) {
                   if (!got.ok()) return respond(JsonFault(503, "worker " + worker + ": " + got.error().message));
                   if (got->status >= 300) {
-                    std::string reason = got->body;
-                    while (!reason.empty() && reason.back() == '\n') reason.pop_back();
-                    return respond(JsonFault(got->status, reason));
+                    return respond(JsonFault(got->status, WorkerText(got->body)));
                   }
                   respond({got->status, "application/json", got->body});
                 },
