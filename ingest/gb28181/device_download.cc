@@ -15,13 +15,9 @@ Result<std::unique_ptr<DeviceDownload>> DeviceDownload::Start(std::string id, co
                                                               int64_t to_ms, int speed, SipServer& sip,
                                                               ingest::RecordingStore& store, int video_nice) {
   if (!store.enabled()) return Unavailable("this worker records nothing (no recordings folder)");
-  const int64_t now = NowMs();
-  if (from_ms >= now) return InvalidArgument("the range starts in the future");
-  to_ms = std::min(to_ms, now);
-  if (to_ms <= from_ms) return InvalidArgument("the range ends before it starts");
-  if (to_ms - from_ms > kMaxRangeMs) {
-    return InvalidArgument("at most " + std::to_string(kMaxRangeMs / 3600000) + " hours per download");
-  }
+  const auto range = HistoryRange(from_ms, to_ms, NowMs(), kMaxRangeMs, "download");
+  if (!range.ok()) return range.error();
+  to_ms = range->second;
   if (speed < 1 || speed > kMaxSpeed) return InvalidArgument("speed is 1 to " + std::to_string(kMaxSpeed));
   std::unique_ptr<DeviceDownload> d(new DeviceDownload());
   d->id_ = std::move(id);
@@ -137,7 +133,7 @@ bool DeviceDownload::Tick(int64_t now_ms) {
     End(kFailed, *failure);
     return true;
   }
-  if (state_ == kFinishing && now_ms - std::max(finished_at_ms_, last_unit_ms_.load()) >= kDrainMs) {
+  if (state_ == kFinishing && now_ms - std::max(finished_at_ms_, last_unit_ms_.load()) >= kHistoryDrainMs) {
     End(kDone, "");
     return true;
   }

@@ -35,7 +35,6 @@ namespace xl::gb28181 {
 class DeviceDownload {
  public:
   static constexpr int64_t kSilenceMs = 20000;  // running, and no video for this long: failed
-  static constexpr int64_t kDrainMs = 1500;     // after MediaStatus 121: what is in flight still comes
   static constexpr int64_t kMaxRangeMs = 6LL * 3600 * 1000;
   static constexpr int kMaxSpeed = 16;
 

@@ -15,18 +15,15 @@ namespace {
 
 constexpr int64_t kJumpUs = 1000000;     // a larger jump in stream time: the device moved
 constexpr int64_t kSeekSettleMs = 3000;  // no jump seen by then: the next keyframe is the new place
-constexpr int64_t kDrainMs = 1500;       // after MediaStatus 121: what is in flight still comes
 
 }  // namespace
 
 Result<std::unique_ptr<DevicePlayback>> DevicePlayback::Start(std::string id, const camera::CameraConfig& camera,
                                                               const GbChannelAddress& channel, int64_t from_ms,
                                                               int64_t to_ms, SipServer& sip, int video_nice) {
-  const int64_t now = NowMs();
-  if (from_ms >= now) return InvalidArgument("the range starts in the future");
-  to_ms = std::min(to_ms, now);
-  if (to_ms <= from_ms) return InvalidArgument("the range ends before it starts");
-  if (to_ms - from_ms > kMaxRangeMs) return InvalidArgument("at most 24 hours per playback");
+  const auto range = HistoryRange(from_ms, to_ms, NowMs(), kMaxRangeMs, "playback");
+  if (!range.ok()) return range.error();
+  to_ms = range->second;
   std::unique_ptr<DevicePlayback> p(new DevicePlayback());
   p->id_ = std::move(id);
   p->camera_id_ = camera.id;
@@ -196,7 +193,7 @@ bool DevicePlayback::Tick() {
     End(kEnded, "nobody read it for " + std::to_string(kIdleMs / 1000) + " s");
     return true;
   }
-  if (state_ == kFinishing && now - std::max(finished_at_ms_, unit_ms) >= kDrainMs) {
+  if (state_ == kFinishing && now - std::max(finished_at_ms_, unit_ms) >= kHistoryDrainMs) {
     End(kEnded, "the device sent the whole recording");
     return true;
   }
@@ -219,14 +216,18 @@ void DevicePlayback::End(State state, const std::string& detail) {
                state == kFailed ? "failed" : "ended", detail);
 }
 
-nlohmann::json DevicePlayback::Json() const {
+const char* DevicePlayback::state_name() const {
   static const char* const kStates[] = {"waiting", "playing", "paused", "playing", "ended", "failed"};
+  return kStates[state_];
+}
+
+nlohmann::json DevicePlayback::Json() const {
   std::lock_guard lock(mu_);
   return {{"id", id_},
           {"camera", camera_id_},
           {"from_ms", from_ms_},
           {"to_ms", to_ms_},
-          {"state", kStates[state_]},
+          {"state", state_name()},
           {"detail", detail_},
           {"generation", seek_pending_ ? seek_generation_ : generation_},
           {"scale", scale_},

@@ -68,6 +68,8 @@ class DevicePlayback {
   // {id, camera, from_ms, to_ms, state: waiting|playing|paused|ended|failed, detail,
   //  generation, scale, chunks (made so far)}
   nlohmann::json Json() const;
+  // "waiting", "playing", "paused", "ended" or "failed".
+  const char* state_name() const;
 
  private:
   enum State { kWaiting, kPlaying, kPaused, kFinishing, kEnded, kFailed };

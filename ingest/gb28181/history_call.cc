@@ -1,8 +1,21 @@
 #include "ingest/gb28181/history_call.h"
 
+#include <algorithm>
+
 #include "ingest/gb28181/ps_rtp_pipeline.h"
 
 namespace xl::gb28181 {
+
+Result<std::pair<int64_t, int64_t>> HistoryRange(int64_t from_ms, int64_t to_ms, int64_t now_ms, int64_t max_ms,
+                                                 const std::string& what) {
+  if (from_ms >= now_ms) return InvalidArgument("the range starts in the future");
+  to_ms = std::min(to_ms, now_ms);
+  if (to_ms <= from_ms) return InvalidArgument("the range ends before it starts");
+  if (to_ms - from_ms > max_ms) {
+    return InvalidArgument("at most " + std::to_string(max_ms / 3600000) + " hours per " + what);
+  }
+  return std::pair{from_ms, to_ms};
+}
 
 Result<HistoryCall> OpenHistoryCall(const camera::CameraConfig& camera, const GbChannelAddress& channel, SipServer& sip,
                                     const std::string& session, int64_t from_ms, int64_t to_ms, int speed,

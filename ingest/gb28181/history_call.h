@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "ingest/camera_pipeline.h"
 #include "ingest/gb28181/sip_server.h"
@@ -13,6 +14,15 @@
 #include "proto/gb28181/channel_url.h"
 
 namespace xl::gb28181 {
+
+// After MediaStatus 121 (the device sent it all), what is in flight still comes for this long.
+constexpr int64_t kHistoryDrainMs = 1500;
+
+// The range [from_ms, to_ms) of a recording call asked at wall-clock `now_ms`, its end
+// brought back to now; error when it starts in the future, is empty, or is longer than
+// `max_ms` ("at most N hours per <what>").
+Result<std::pair<int64_t, int64_t>> HistoryRange(int64_t from_ms, int64_t to_ms, int64_t now_ms, int64_t max_ms,
+                                                 const std::string& what);
 
 struct HistoryCall {
   std::unique_ptr<ingest::CameraPipeline> pipeline;
