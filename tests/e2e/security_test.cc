@@ -268,6 +268,8 @@ TEST(Security, StrangersGetNothingFromAnyPortAndTheSystemKeepsWorking) {
            {"GET", "/metrics"},
            {"POST", "/api/desk/ptz"},
            {"GET", "/api/desk/recordings/" + std::string(kVillageA) + "?from=0&to=1"},
+           {"POST", "/api/desk/recordings/" + std::string(kVillageA) + "/download"},
+           {"GET", "/api/desk/recordings/" + std::string(kVillageA) + "/downloads"},
            {"GET", "/api/desk/exports"},
            {"POST", "/api/desk/exports"},
            {"POST", "/api/cameras"},
@@ -278,7 +280,8 @@ TEST(Security, StrangersGetNothingFromAnyPortAndTheSystemKeepsWorking) {
   }
   // Router WebSockets: closed unopened (4401), no video.
   for (const std::string& path :
-       {std::string("/desk/feed"), std::string("/live/") + kVillageA, std::string("/playback/") + kVillageA}) {
+       {std::string("/desk/feed"), std::string("/live/") + kVillageA, std::string("/playback/") + kVillageA,
+        std::string("/playback/") + kVillageA + "/device"}) {
     const int fd = OpenWebSocket(sys.HttpPort(), path, "");
     if (fd < 0) continue;  // refused outright: as good
     WsReader ws(fd);
@@ -290,6 +293,9 @@ TEST(Security, StrangersGetNothingFromAnyPortAndTheSystemKeepsWorking) {
   for (const auto& [method, path] :
        std::vector<std::pair<std::string, std::string>>{{"GET", "/clips/x.mp4"},
                                                         {"GET", "/recordings/x?from=0&to=1"},
+                                                        {"POST", "/recordings/x/download?from=0&to=1"},
+                                                        {"POST", "/recordings/x/device-playback?from=0&to=1"},
+                                                        {"GET", "/recordings/x/device-playback/x-p1/next?after=0"},
                                                         {"POST", "/gb28181/ptz"},
                                                         {"GET", "/gb28181/devices"},
                                                         {"GET", "/metrics"}}) {
