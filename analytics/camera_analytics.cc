@@ -10,7 +10,7 @@ namespace xl::analytics {
 CameraAnalytics::CameraAnalytics(CameraInfo camera, AnalyticsConfig config, std::unique_ptr<FaceDetector> faces)
     : camera_(std::move(camera)),
       config_(std::move(config)),
-      motion_(config_.motion),
+      motion_(MakeMotionDetector(config_.motion)),
       motion_events_(config_.events),
       faults_(config_.faults),
       face_detector_(std::move(faces)),
@@ -119,7 +119,8 @@ std::vector<wire::Alert> CameraAnalytics::Process(const Frame& frame) {
   ProcessFaults(frame, out);
   if (!config_.motion_enabled) return out;
 
-  MotionResult result = motion_.Detect(frame.Grey());
+  MotionResult result = motion_->Detect(frame.Grey(), frame.time_ms);
+  suppressed_ = result.suppressed_fraction > config_.motion.suppressed_warning ? result.suppressed_fraction : 0;
   ProcessFaces(frame, result, out);
   const bool moving = !result.boxes.empty();
   if (moving) {

@@ -42,6 +42,10 @@ class CameraAnalytics {
   // Video faults open now.
   std::vector<wire::AlertKind> open_faults() const { return faults_.open(); }
 
+  // Share of the view where motion is suppressed because it changes all the time (a
+  // screen, water, leaves), when it is over motion.suppressed_warning; else 0.
+  double motion_suppressed() const { return suppressed_; }
+
  private:
   wire::Alert NewAlert(wire::AlertKind kind, wire::AlertPhase phase, int64_t start_ms, int64_t time_ms) const {
     return analytics::NewAlert(camera_, kind, phase, start_ms, time_ms);
@@ -54,11 +58,12 @@ class CameraAnalytics {
 
   CameraInfo camera_;
   AnalyticsConfig config_;
-  MotionDetector motion_;
+  std::unique_ptr<MotionDetector> motion_;
   EventTracker motion_events_;
   std::vector<std::string> zones_;  // zones touched by the open event
   MotionResult last_;               // result of the latest frame with motion
-  Frame best_;                      // frame with the most motion in the open event
+  double suppressed_ = 0;
+  Frame best_;  // frame with the most motion in the open event
   double best_score_ = 0;
   double sent_score_ = 0;  // score of the snapshot last sent
   VideoFaultDetector faults_;

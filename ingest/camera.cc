@@ -221,6 +221,7 @@ wire::Camera Camera::Describe() const {
   if (signal_lost_ms_) c.add_faults(wire::ALERT_KIND_SIGNAL_LOSS);
   if (attempt_.session && state_ == wire::CAMERA_STATE_ONLINE) {
     for (wire::AlertKind k : attempt_.session->open_faults()) c.add_faults(k);
+    c.set_motion_suppressed(attempt_.session->motion_suppressed());
   }
   c.set_codec(counters_->codec_name());
   c.set_width(counters_->width);

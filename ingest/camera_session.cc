@@ -24,6 +24,7 @@ void Session::OnFrame(analytics::Frame& frame) {
   uint32_t mask = 0;
   for (wire::AlertKind k : analytics_.open_faults()) mask |= 1u << k;
   fault_mask_.store(mask);
+  motion_suppressed_.store(float(analytics_.motion_suppressed()));
 }
 
 void Session::OnEncoded(const EncodedUnit& unit) {

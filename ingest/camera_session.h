@@ -45,6 +45,8 @@ class Session {
   uint64_t frames() const { return frames_.load(); }
   // Video faults open now (as of the last analysed frame).
   std::vector<wire::AlertKind> open_faults() const;
+  // CameraAnalytics::motion_suppressed() as of the last analysed frame.
+  float motion_suppressed() const { return motion_suppressed_.load(); }
 
  private:
   void Send(std::vector<wire::Alert> alerts);
@@ -68,6 +70,7 @@ class Session {
   std::atomic<int64_t> last_frame_ms_{0};
   std::atomic<uint64_t> frames_{0};
   std::atomic<uint32_t> fault_mask_{0};  // bit k: AlertKind k open
+  std::atomic<float> motion_suppressed_{0};
 };
 
 }  // namespace xl::ingest

@@ -25,13 +25,21 @@ struct Zone {
 };
 
 struct MotionConfig {
-  int frame_height = 100;            // detector works on a copy 0.7-1.4 × this high
-                                     // (the input halved as often as fits)
-  int threshold = 30;                // per-pixel change (0-255) that counts as motion
-  double contour_area = 10;          // minimum contour area, in pixels of the 100-high frame
-  double frame_alpha = 0.01;         // background learning rate per analysed frame
-  double lightning_threshold = 0.8;  // moving fraction of the frame that means "global change"
-  double brightness_jump = 0.2;      // relative jump of mean brightness that means the same
+  std::string algorithm = "adaptive";  // "adaptive" or "classic" (analytics/motion_detector.h)
+  int frame_height = 100;              // detector works on a copy 0.7-1.4 × this high
+                                       // (the input halved as often as fits)
+  int threshold = 30;                  // per-pixel change (0-255) that counts as motion
+  double contour_area = 10;            // minimum contour area, in pixels of the 100-high frame
+  double frame_alpha = 0.01;           // background learning rate per analysed frame
+  double lightning_threshold = 0.8;    // classic: moving fraction of the frame that means "global change"
+  double brightness_jump = 0.2;        // relative jump of mean brightness that means the same
+  // adaptive only (analytics/adaptive_motion.h):
+  double learn_s = 3;               // the first seconds only learn the scene
+  double busy_s = 10;               // time over which a pixel's usual change is learned
+  double busy_share = 0.25;         // a pixel changed more than this share of that time is suppressed
+  double deviation_factor = 5;      // a pixel must change this × its usual change (and threshold)
+  double absorb_s = 4;              // a change that stops moving becomes background after this
+  double suppressed_warning = 0.4;  // a suppressed share of the view above this is reported
   bool improve_contrast = true;
   int contrast_history = 50;  // frames the contrast range is averaged over
   std::vector<Zone> zones;

@@ -26,14 +26,18 @@ analytics::Polygon ParsePolygon(const YAML::Node& node, const std::string& what)
 void ParseMotion(const YAML::Node& node, analytics::AnalyticsConfig& a) {
   RequireMap(node, "motion");
   CheckKeys(node, "motion",
-            {"enabled", "threshold", "contour_area", "frame_alpha", "frame_height", "lightning_threshold",
-             "brightness_jump", "improve_contrast", "contrast_history"});
+            {"enabled", "algorithm", "threshold", "contour_area", "frame_alpha", "frame_height", "lightning_threshold",
+             "brightness_jump", "improve_contrast", "contrast_history", "learn_s", "busy_s", "busy_share",
+             "deviation_factor", "absorb_s", "suppressed_warning"});
   analytics::MotionConfig& m = a.motion;
   for (const auto& kv : node) {
     const std::string k = kv.first.as<std::string>();
     const YAML::Node& v = kv.second;
     if (k == "enabled") a.motion_enabled = Flag(v, k);
-    else if (k == "threshold") m.threshold = Number(v, k, 1, 255);
+    else if (k == "algorithm") {
+      m.algorithm = Text(v, k);
+      if (m.algorithm != "adaptive" && m.algorithm != "classic") Fail(v, "'algorithm' must be adaptive or classic");
+    } else if (k == "threshold") m.threshold = Number(v, k, 1, 255);
     else if (k == "contour_area") m.contour_area = Number(v, k, 0.0, 10000.0);
     else if (k == "frame_alpha") m.frame_alpha = Number(v, k, 0.0001, 1.0);
     else if (k == "frame_height") m.frame_height = Number(v, k, 20, 1080);
@@ -41,6 +45,12 @@ void ParseMotion(const YAML::Node& node, analytics::AnalyticsConfig& a) {
     else if (k == "brightness_jump") m.brightness_jump = Number(v, k, 0.01, 10.0);
     else if (k == "improve_contrast") m.improve_contrast = Flag(v, k);
     else if (k == "contrast_history") m.contrast_history = Number(v, k, 1, 1000);
+    else if (k == "learn_s") m.learn_s = Number(v, k, 0.0, 600.0);
+    else if (k == "busy_s") m.busy_s = Number(v, k, 1.0, 3600.0);
+    else if (k == "busy_share") m.busy_share = Number(v, k, 0.01, 1.0);
+    else if (k == "deviation_factor") m.deviation_factor = Number(v, k, 0.0, 100.0);
+    else if (k == "absorb_s") m.absorb_s = Number(v, k, 0.5, 3600.0);
+    else if (k == "suppressed_warning") m.suppressed_warning = Number(v, k, 0.0, 1.0);
   }
 }
 

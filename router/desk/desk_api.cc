@@ -485,6 +485,7 @@ json CameraJson(const RegisteredCamera& c, const wire::Camera* state) {
           {"faults", faults},
           {"codec", state ? state->codec() : ""},
           {"ptz", c.spec.url().rfind("gb28181://", 0) == 0},
+          {"motion_suppressed", state ? state->motion_suppressed() : 0.f},
           {"site", ""}};
 }
 
@@ -498,11 +499,17 @@ json RemoteCameraJson(const wire::Camera& c) {
                              : c.state() != wire::CAMERA_STATE_ONLINE   ? "offline"
                              : c.faults_size() > 0                      ? "fault"
                                                                         : "online";
-  return {{"id", c.id()},         {"name", c.name()},
-          {"region", c.region()}, {"state", c.link_down() ? "link_down" : StateName(c.state())},
-          {"reason", c.reason()}, {"since_ms", c.since_ms()},
-          {"health", health},     {"faults", faults},
-          {"codec", c.codec()},   {"ptz", c.ptz()},
+  return {{"id", c.id()},
+          {"name", c.name()},
+          {"region", c.region()},
+          {"state", c.link_down() ? "link_down" : StateName(c.state())},
+          {"reason", c.reason()},
+          {"since_ms", c.since_ms()},
+          {"health", health},
+          {"faults", faults},
+          {"codec", c.codec()},
+          {"ptz", c.ptz()},
+          {"motion_suppressed", c.motion_suppressed()},
           {"site", c.site()}};
 }
 

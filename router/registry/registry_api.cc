@@ -124,6 +124,7 @@ static json CameraJson(const RegisteredCamera& c, const wire::Camera* state, boo
     json faults = json::array();
     for (int k : state->faults()) faults.push_back(KindName(wire::AlertKind(k)));
     j["faults"] = faults;
+    j["motion_suppressed"] = state->motion_suppressed();
   } else {
     j["state"] = c.spec.enabled() ? "unknown" : "disabled";
   }

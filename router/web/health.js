@@ -13,8 +13,12 @@ export async function loadHealth() {
   body.innerHTML = '';
   for (const c of r.data) {
     const minutes = c.since_ms ? Math.round((Date.now() - c.since_ms) / 60000) : '';
+    const problems = c.faults.map(t);
+    if (c.motion_suppressed > 0) {  // the view changes all the time over this share: mask it?
+      problems.push(t('motion_suppressed').replace('{pct}', Math.round(c.motion_suppressed * 100)));
+    }
     const tr = tableRow([c.name, c.health === 'fault' ? t('fault') : t(`st_${c.state}`),
-                         c.faults.map(t).join(', ') || c.reason, minutes === '' ? '' : `${minutes} min`]);
+                         problems.join(', ') || c.reason, minutes === '' ? '' : `${minutes} min`]);
     tr.dataset.id = c.id;
     body.appendChild(tr);
   }

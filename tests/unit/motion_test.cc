@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "tests/support/media.h"
 
@@ -198,12 +199,48 @@ TEST(Motion, MaskedTreeStaysQuietUntilTheHandEnters) {
   EXPECT_LE(first.time_ms(), 26000) << "the hand was seen late";
 }
 
-TEST(Motion, UnmaskedTreeDoesMove) {
-  // The same clip without the mask does raise motion before the hand: the mask is what
+TEST(Motion, UnmaskedTreeMovesForTheClassicDetector) {
+  // The classic detector without the mask raises motion before the hand: the mask is what
   // keeps the test above quiet.
-  Replay run = Analyse("tree.avi", AnalyticsConfig{});
+  AnalyticsConfig config;
+  config.motion.algorithm = "classic";
+  Replay run = Analyse("tree.avi", config);
   ASSERT_FALSE(run.alerts.empty());
   EXPECT_LT(run.alerts.front().time_ms(), 23000);
+}
+
+TEST(Motion, AdaptiveDetectorLearnsTheTreeAndSeesTheHand) {
+  // No mask: the adaptive detector learns that the leaves always move and says nothing
+  // about them, and still sees the hand come in.
+  Replay run = Analyse("tree.avi", AnalyticsConfig{});
+  ASSERT_GT(run.frames, 140) << "could not read " << test::Fixture("tree.avi");
+  ASSERT_GE(Count(run, wire::ALERT_PHASE_START), 1) << "the hand was not seen";
+  EXPECT_GE(run.alerts.front().time_ms(), 23000) << "motion in the swaying tree";
+  EXPECT_LE(run.alerts.front().time_ms(), 26000) << "the hand was seen late";
+}
+
+TEST(Motion, AScreenOverHalfTheViewIsSuppressedAndReported) {
+  // vtest.avi with its left half a screen showing noise, a new picture every frame: the
+  // detector suppresses it, says so, and still finds the pedestrians on the right.
+  AnalyticsConfig config;
+  CameraAnalytics analytics(kCamera, config);
+  cv::RNG rng(7);
+  int boxes_right = 0, boxes_left = 0;
+  test::ReplayClip(test::Fixture("vtest.avi"), kFps, kHeight, [&](Frame& f, int i) {
+    cv::Mat left = f.Grey()(cv::Rect(0, 0, f.width / 2, f.height));
+    cv::Mat noise(left.size(), CV_8U);
+    rng.fill(noise, cv::RNG::UNIFORM, 0, 256);
+    cv::GaussianBlur(noise, noise, cv::Size(0, 0), 6);
+    cv::normalize(noise, left, 0, 255, cv::NORM_MINMAX);
+    for (const wire::Alert& a : analytics.Process(f)) {
+      if (a.kind() != wire::ALERT_KIND_MOTION || i < 15 * kFps) continue;
+      for (const wire::Box& b : a.boxes()) (b.x() + b.w() / 2 < 0.5 ? boxes_left : boxes_right)++;
+    }
+    return i + 1 < 40 * kFps;
+  });
+  EXPECT_GT(analytics.motion_suppressed(), 0.4);
+  EXPECT_GT(boxes_right, 0) << "blind to the pedestrians next to the screen";
+  EXPECT_EQ(boxes_left, 0) << "the screen raised motion";
 }
 
 }  // namespace
