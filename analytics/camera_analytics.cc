@@ -7,14 +7,32 @@
 
 namespace xl::analytics {
 
-CameraAnalytics::CameraAnalytics(CameraInfo camera, AnalyticsConfig config, std::unique_ptr<FaceDetector> faces)
+Result<Detectors> LoadDetectors(const AnalyticsConfig& config) {
+  Detectors d;
+  if (!config.motion_enabled) return d;
+  if (config.faces.enabled) {
+    auto faces = MakeFaceDetector(config.faces);
+    if (!faces.ok()) return faces.error();
+    d.faces = std::move(faces.value());
+  }
+  if (config.objects.enabled) {
+    auto objects = ObjectDetector::Load(config.objects);
+    if (!objects.ok()) return objects.error();
+    d.objects = std::move(objects.value());
+  }
+  return d;
+}
+
+CameraAnalytics::CameraAnalytics(CameraInfo camera, AnalyticsConfig config, Detectors detectors)
     : camera_(std::move(camera)),
       config_(std::move(config)),
       motion_(MakeMotionDetector(config_.motion)),
       motion_events_(config_.events),
       faults_(config_.faults),
-      face_detector_(std::move(faces)),
-      face_events_(EventConfig{1, config_.events.update_interval_ms, config_.events.quiet_ms}) {}
+      face_detector_(std::move(detectors.faces)),
+      face_events_(EventConfig{1, config_.events.update_interval_ms, config_.events.quiet_ms}) {
+  if (detectors.objects) objects_ = std::make_unique<ObjectEvents>(config_, std::move(detectors.objects));
+}
 
 void CameraAnalytics::ProcessFaces(const Frame& frame, const MotionResult& motion, std::vector<wire::Alert>& out) {
   if (!face_detector_) return;
@@ -122,6 +140,10 @@ std::vector<wire::Alert> CameraAnalytics::Process(const Frame& frame) {
   MotionResult result = motion_->Detect(frame.Grey(), frame.time_ms);
   suppressed_ = result.suppressed_fraction > config_.motion.suppressed_warning ? result.suppressed_fraction : 0;
   ProcessFaces(frame, result, out);
+  if (objects_) {  // motion only says where to look
+    objects_->Observe(camera_, frame, result, out);
+    return out;
+  }
   const bool moving = !result.boxes.empty();
   if (moving) {
     last_ = result;
@@ -170,6 +192,7 @@ std::vector<wire::Alert> CameraAnalytics::Process(const Frame& frame) {
 
 std::vector<wire::Alert> CameraAnalytics::Close(int64_t time_ms) {
   std::vector<wire::Alert> out;
+  if (objects_) objects_->Close(camera_, time_ms, out);
   if (motion_events_.Close(time_ms) == EventStep::kEnd) {
     out.push_back(MakeAlert(wire::ALERT_PHASE_END, time_ms));
   }

@@ -11,6 +11,7 @@
 #include "analytics/face_detector.h"
 #include "analytics/frame.h"
 #include "analytics/motion_detector.h"
+#include "analytics/object_events.h"
 #include "analytics/video_faults.h"
 #include "proto/camera/analytics_settings.h"
 #include "xueliang.pb.h"
@@ -28,10 +29,20 @@ struct CameraInfo {
 wire::Alert NewAlert(const CameraInfo& camera, wire::AlertKind kind, wire::AlertPhase phase, int64_t start_ms,
                      int64_t time_ms);
 
+// The models a camera's analytics runs, loaded from its settings: a face detector when
+// faces are enabled, an object detector when objects are (both only with motion on).
+struct Detectors {
+  std::unique_ptr<FaceDetector> faces;
+  std::unique_ptr<ObjectDetector> objects;
+};
+// An Error naming the model file when one is missing, unreadable or of the wrong kind.
+Result<Detectors> LoadDetectors(const AnalyticsConfig& config);
+
 class CameraAnalytics {
  public:
-  // `faces` is required when config.faces.enabled (see MakeFaceDetector).
-  CameraAnalytics(CameraInfo camera, AnalyticsConfig config, std::unique_ptr<FaceDetector> faces = nullptr);
+  // `detectors` as LoadDetectors(config) gives them. With an object detector, motion is
+  // where objects are looked for and raises no alert of its own.
+  CameraAnalytics(CameraInfo camera, AnalyticsConfig config, Detectors detectors = {});
 
   // Analyses one frame; returns the alerts it completes (often none).
   std::vector<wire::Alert> Process(const Frame& frame);
@@ -69,6 +80,7 @@ class CameraAnalytics {
   VideoFaultDetector faults_;
   std::unique_ptr<FaceDetector> face_detector_;
   EventTracker face_events_;
+  std::unique_ptr<ObjectEvents> objects_;  // when config.objects.enabled
   int64_t last_face_check_ms_ = -1;
   std::map<wire::AlertKind, int64_t> fault_started_ms_;  // open faults: when they started
 };

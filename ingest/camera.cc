@@ -75,14 +75,10 @@ void Camera::Launch(int64_t now_ms, wire::CameraState state) {
   seen_frames_ = frames_base_ = 0;
   SetState(now_ms, state, state == wire::CAMERA_STATE_RECONNECTING ? "retry " + std::to_string(reconnects_) : "");
   attempt_.counters = counters_;
-  std::unique_ptr<analytics::FaceDetector> faces;
-  if (config_.analytics.motion_enabled && config_.analytics.faces.enabled) {
-    auto made = analytics::MakeFaceDetector(config_.analytics.faces);
-    if (!made.ok()) return Fail(now_ms, made.error().message);
-    faces = std::move(made.value());
-  }
-  attempt_.session =
-      std::make_unique<Session>(config_, publisher_, media_, *counters_, clips_, recordings_, std::move(faces));
+  auto detectors = analytics::LoadDetectors(config_.analytics);
+  if (!detectors.ok()) return Fail(now_ms, detectors.error().message);
+  attempt_.session = std::make_unique<Session>(config_, publisher_, media_, *counters_, clips_, recordings_,
+                                               std::move(detectors.value()));
   attempt_.session->SetLive(live_);
   Session* session = attempt_.session.get();
   PipelineCounters* counters = counters_.get();

@@ -5,12 +5,12 @@
 namespace xl::ingest {
 
 Session::Session(const CameraConfig& c, Publisher& publisher, MediaPublisher& media, PipelineCounters& counters,
-                 ClipStore& clips, RecordingStore& recordings, std::unique_ptr<analytics::FaceDetector> faces)
+                 ClipStore& clips, RecordingStore& recordings, analytics::Detectors detectors)
     : camera_id_(c.id),
       publisher_(publisher),
       media_(media),
       counters_(counters),
-      analytics_({c.id, c.name, c.region}, c.analytics, std::move(faces)) {
+      analytics_({c.id, c.name, c.region}, c.analytics, std::move(detectors)) {
   if (c.clips.enabled && c.analytics.motion_enabled && clips.enabled()) {
     recorder_ = std::make_unique<ClipRecorder>(c.clips, c.id, c.id + " (" + c.name + ")", clips);
   }
@@ -78,8 +78,18 @@ void Session::Close(int64_t now_ms, const std::string& reason) {
   if (recording_) recording_->End(reason);
 }
 
+namespace {
+
+// Events of what happens in the scene (motion, faces, objects), not of the video itself:
+// they get clips and keep recordings.
+bool IsSceneEvent(wire::AlertKind kind) {
+  return kind == wire::ALERT_KIND_MOTION || kind == wire::ALERT_KIND_FACE || kind == wire::ALERT_KIND_OBJECT;
+}
+
+}  // namespace
+
 void Session::TrackClip(wire::Alert& a) {
-  if (!recorder_ || (a.kind() != wire::ALERT_KIND_MOTION && a.kind() != wire::ALERT_KIND_FACE)) return;
+  if (!recorder_ || !IsSceneEvent(a.kind())) return;
   // Every event of this session starts here, so its clip's path follows from the alert.
   if (a.phase() == wire::ALERT_PHASE_START) {
     a.set_clip_path(recorder_->Begin(a.id(), a.start_ms()));
@@ -91,7 +101,7 @@ void Session::TrackClip(wire::Alert& a) {
 
 void Session::KeepRecording(const wire::Alert& a) {
   if (!recording_ || a.phase() != wire::ALERT_PHASE_END) return;
-  if (a.kind() != wire::ALERT_KIND_MOTION && a.kind() != wire::ALERT_KIND_FACE) return;
+  if (!IsSceneEvent(a.kind())) return;
   recording_->Event(a.start_ms(), a.end_ms() ? a.end_ms() : a.time_ms());
 }
 

@@ -27,7 +27,7 @@ class Session {
   // the store have them on. `recordings` likewise records the stream continuously.
   // Everything referenced must outlive the session.
   Session(const CameraConfig& config, Publisher& publisher, MediaPublisher& media, PipelineCounters& counters,
-          ClipStore& clips, RecordingStore& recordings, std::unique_ptr<analytics::FaceDetector> faces);
+          ClipStore& clips, RecordingStore& recordings, analytics::Detectors detectors);
   void OnFrame(analytics::Frame& frame);    // decoded streaming thread
   void OnEncoded(const EncodedUnit& unit);  // encoded streaming thread
   // After the pipeline stopped: ends open events and clips; the recording stops for `reason`.

@@ -38,11 +38,10 @@ int main(int argc, char** argv) {
     spdlog::error("config refused: {}", config.error().message);
     return 2;
   }
-  // Face models are read now, so a bad path stops the worker at start, not camera by camera.
+  // Face and object models are read now, so a bad file stops the worker at start, not
+  // camera by camera.
   for (const auto& camera : config->cameras) {
-    const auto& faces = camera.analytics.faces;
-    if (!faces.enabled || !camera.analytics.motion_enabled) continue;
-    if (auto made = xl::analytics::MakeFaceDetector(faces); !made.ok()) {
+    if (auto made = xl::analytics::LoadDetectors(camera.analytics); !made.ok()) {
       spdlog::error("config refused: {}:{}: camera {}: {}", path, camera.line, camera.id, made.error().message);
       return 2;
     }

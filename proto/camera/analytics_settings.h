@@ -76,12 +76,24 @@ struct FaceConfig {
   double min_size = 0.05;        // smallest face, as a share of the frame height
 };
 
+// Objects that raise alerts instead of bare motion (analytics/object_detector.h).
+struct ObjectConfig {
+  bool enabled = false;
+  std::string model;  // the CenterNet ONNX file deploy/models.sh makes
+  std::vector<std::string> alert_on = {"person", "bicycle", "car", "motorcycle", "bus", "truck"};
+  double min_score = 0.4;  // heatmap peak a detection needs
+  double fps = 1;          // checks per second at most (only while there is motion)
+  int max_regions = 3;     // crops around motion per check, run as one batch
+  double min_crop = 0.25;  // smallest crop side, as a share of the frame's smaller side
+};
+
 struct AnalyticsConfig {
   bool motion_enabled = true;
   MotionConfig motion;
   EventConfig events;
   FaultConfig faults;
   FaceConfig faces;
+  ObjectConfig objects;
   int jpeg_quality = 85;
 };
 

@@ -5,6 +5,7 @@
 #include "common/yaml_fields.h"
 #include "proto/camera/camera_id.h"
 #include "proto/camera/camera_url.h"
+#include "proto/camera/object_labels.h"
 #include "proto/gb28181/channel_url.h"
 
 namespace xl::camera {
@@ -84,6 +85,33 @@ void ParseFaces(const YAML::Node& node, analytics::FaceConfig& f) {
   if (f.enabled && f.model.empty()) Fail(node, "faces: 'model' is required when faces are enabled");
 }
 
+void ParseObjects(const YAML::Node& node, analytics::ObjectConfig& o) {
+  RequireMap(node, "objects");
+  CheckKeys(node, "objects", {"enabled", "model", "alert_on", "min_score", "fps", "max_regions", "min_crop"});
+  for (const auto& kv : node) {
+    const std::string k = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (k == "enabled") o.enabled = Flag(v, k);
+    else if (k == "model") o.model = Text(v, k);
+    else if (k == "alert_on") {
+      if (!v.IsSequence() || v.size() == 0) Fail(v, "'alert_on' must be a list of object labels ([person, car])");
+      o.alert_on.clear();
+      for (const YAML::Node& label : v) {
+        o.alert_on.push_back(Text(label, "alert_on"));
+        if (ObjectClass(o.alert_on.back()) < 0) {
+          Fail(label, "'" + o.alert_on.back() +
+                          "' is not an object label (person, bicycle, car, motorcycle, bus, "
+                          "truck, … : the 80 COCO names)");
+        }
+      }
+    } else if (k == "min_score") o.min_score = Number(v, k, 0.05, 1.0);
+    else if (k == "fps") o.fps = Number(v, k, 0.1, 30.0);
+    else if (k == "max_regions") o.max_regions = Number(v, k, 1, 16);
+    else if (k == "min_crop") o.min_crop = Number(v, k, 0.05, 1.0);
+  }
+  if (o.enabled && o.model.empty()) Fail(node, "objects: 'model' is required when objects are enabled");
+}
+
 void ParseFaults(const YAML::Node& node, analytics::FaultConfig& f) {
   RequireMap(node, "faults");
   CheckKeys(node, "faults",
@@ -142,9 +170,9 @@ void ParseRecord(const YAML::Node& node, RecordConfig& c) {
   }
 }
 
-const std::set<std::string> kSettingKeys = {"analysis",  "watchdog_s",   "decode_threads", "latency_ms",
-                                            "always_on", "motion",       "events",         "faults",
-                                            "faces",     "jpeg_quality", "clips",          "record"};
+const std::set<std::string> kSettingKeys = {"analysis", "watchdog_s", "decode_threads", "latency_ms", "always_on",
+                                            "motion",   "events",     "faults",         "faces",      "jpeg_quality",
+                                            "clips",    "record",     "objects"};
 
 // Applies one key that may appear both under `defaults` and in a camera. False if not one.
 bool ApplySetting(const std::string& k, const YAML::Node& v, CameraConfig& c) {
@@ -172,6 +200,8 @@ bool ApplySetting(const std::string& k, const YAML::Node& v, CameraConfig& c) {
     ParseFaces(v, c.analytics.faces);
   } else if (k == "faults") {
     ParseFaults(v, c.analytics.faults);
+  } else if (k == "objects") {
+    ParseObjects(v, c.analytics.objects);
   } else if (k == "clips") {
     ParseClips(v, c.clips);
   } else if (k == "record") {

@@ -66,6 +66,8 @@ const char* KindName(wire::AlertKind kind) {
       return "brightness";
     case wire::ALERT_KIND_SCENE_CHANGE:
       return "scene_change";
+    case wire::ALERT_KIND_OBJECT:
+      return "object";
     default:
       return "unknown";
   }

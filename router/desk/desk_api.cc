@@ -399,10 +399,12 @@ HttpReply DeskApi::Alert(const std::string& id, const DeskUser& me) {
   if (!messages.ok()) return JsonFault(messages.error());
   const auto& event = *messages;
   json phases = json::array();
+  std::set<std::string> labels;  // object events: every label seen
   for (const wire::LoggedAlert& m : event) {
     const wire::Alert& a = m.alert();
     json boxes = json::array();
-    for (const wire::Box& b : a.boxes()) boxes.push_back({b.x(), b.y(), b.w(), b.h(), b.score()});
+    for (const wire::Box& b : a.boxes()) boxes.push_back({b.x(), b.y(), b.w(), b.h(), b.score(), b.label()});
+    labels.insert(a.labels().begin(), a.labels().end());
     phases.push_back({{"seq", m.seq()},
                       {"phase", PhaseName(a.phase())},
                       {"time_ms", a.time_ms()},
@@ -432,6 +434,7 @@ HttpReply DeskApi::Alert(const std::string& id, const DeskUser& me) {
                          {"site", first.site()},
                          {"region", first.region()},
                          {"kind", KindName(first.kind())},
+                         {"labels", labels},
                          {"start_ms", first.start_ms()},
                          {"state", AlertDesk::Replay(steps)},
                          {"responder", responder},

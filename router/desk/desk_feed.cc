@@ -95,6 +95,7 @@ void DeskFeed::OnAlert(const wire::LoggedAlert& logged) {
                                {"site", a.site()},
                                {"region", a.region()},
                                {"kind", KindName(a.kind())},
+                               {"labels", std::vector<std::string>(a.labels().begin(), a.labels().end())},
                                {"phase", PhaseName(a.phase())},
                                {"start_ms", a.start_ms()},
                                {"time_ms", a.time_ms()},

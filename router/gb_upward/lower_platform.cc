@@ -22,7 +22,8 @@ AlarmCode AlarmCodeOf(wire::AlertKind kind) {
     case wire::ALERT_KIND_MOTION:
       return {3, 5, 2};  // video alarm: moving-object detection
     case wire::ALERT_KIND_FACE:
-      return {2, 5, 6};  // video alarm: intrusion (a person in view)
+    case wire::ALERT_KIND_OBJECT:
+      return {2, 5, 6};  // video alarm: intrusion (a person or vehicle in view)
     case wire::ALERT_KIND_SIGNAL_LOSS:
       return {2, 2, 1};  // device alarm: video loss
     case wire::ALERT_KIND_COVERED:

@@ -18,6 +18,11 @@ export function beep() {
   } catch (err) { /* no audio device */ }
 }
 
+// "Object: person, car": an object event names what was seen.
+function withLabels(kind, labels) {
+  return labels && labels.length ? `${t(kind)}: ${labels.map(t).join(', ')}` : t(kind);
+}
+
 export function renderFeed() {
   const kind = $('#filter-kind').value, state = $('#filter-state').value, region = $('#filter-region').value;
   const list = [...desk.alerts.values()].sort((a, b) => b.start_ms - a.start_ms)
@@ -33,7 +38,7 @@ export function renderFeed() {
     li.innerHTML = `<img loading="lazy" src="/api/desk/alerts/${encodeURIComponent(a.id)}/snapshot" alt="">` +
                    `<div><div><b class="kind"></b> <span class="badge ${a.state} state"></span></div>` +
                    `<div class="camera"></div><div class="time"></div></div>`;
-    li.querySelector('.kind').textContent = t(a.kind);
+    li.querySelector('.kind').textContent = withLabels(a.kind, a.labels);
     li.querySelector('.state').textContent = t(a.state);
     li.querySelector('.camera').textContent = cam ? cam.name : a.camera;
     li.querySelector('.time').textContent = new Date(a.start_ms).toLocaleString(language() === 'zh' ? 'zh-CN' : 'en-GB');
@@ -60,7 +65,7 @@ export async function showDetail(id) {
   $('#detail').hidden = false;
   $('#detail').dataset.id = id;
   // An alert from a router below names its site ("东街镇/东村").
-  $('#detail-title').textContent = `${t(d.kind)} · ${d.site ? d.site + ' · ' : ''}${d.camera_name || d.camera}`;
+  $('#detail-title').textContent = `${withLabels(d.kind, d.labels)} · ${d.site ? d.site + ' · ' : ''}${d.camera_name || d.camera}`;
   $('#detail-state').innerHTML = `<span class="badge ${d.state}">${t(d.state)}</span>`;
   const img = $('#detail-snapshot');
   const boxes = [...d.messages].reverse().find((m) => m.boxes.length);
@@ -71,7 +76,12 @@ export async function showDetail(id) {
     const g = canvas.getContext('2d');
     g.strokeStyle = '#ff3b30';
     g.lineWidth = Math.max(2, img.naturalWidth / 320);
-    for (const [x, y, w, h] of (boxes ? boxes.boxes : [])) g.strokeRect(x * canvas.width, y * canvas.height, w * canvas.width, h * canvas.height);
+    g.fillStyle = '#ff3b30';
+    g.font = `${Math.max(12, img.naturalWidth / 40)}px sans-serif`;
+    for (const [x, y, w, h, score, label] of (boxes ? boxes.boxes : [])) {
+      g.strokeRect(x * canvas.width, y * canvas.height, w * canvas.width, h * canvas.height);
+      if (label) g.fillText(`${t(label)} ${Math.round(score * 100)}%`, x * canvas.width, y * canvas.height - 4);
+    }
   };
   img.src = `/api/desk/alerts/${encodeURIComponent(id)}/snapshot?${d.messages.length}`;
   showClip(id, d);

@@ -24,10 +24,11 @@ export function connectFeed(again = false) {
       const known = desk.alerts.get(e.id);
       if (!known && e.phase === 'start') {
         desk.alerts.set(e.id, { id: e.id, camera: e.camera, region: e.region, kind: e.kind, start_ms: e.start_ms,
-                                ended: false, state: 'new', overdue: false });
+                                ended: false, state: 'new', overdue: false, labels: e.labels || [] });
         beep();
       } else if (known) {
         known.ended = e.phase === 'end';  // an event the router ended ("worker lost") opens again with its worker
+        if (e.labels && e.labels.length) known.labels = e.labels;  // object events: what was seen so far
       }
       renderFeed();
     } else if (e.type === 'handling') {

@@ -8,7 +8,7 @@ export const TEXT = {
         camera: '摄像机', state: '状态', problem: '问题', since: '持续', no_signal: '无信号', wrong: '用户名或密码错误', login_busy: '服务器忙，正在重试…',
         new: '待确认', acknowledged: '已确认', dispatched: '已派警', handled: '已处置', closed: '已结案',
         motion: '移动侦测', face: '人脸', signal_loss: '信号丢失', frozen: '画面冻结', covered: '遮挡', blur: '模糊',
-        brightness: '亮度异常', scene_change: '场景变更', motion_suppressed: '移动侦测已屏蔽 {pct}% 画面', other_lang: 'English', empty: '拖入摄像机', everything: '全部', all_regions: '全部区域', unsupported_codec: '此浏览器无法解码该视频', live_refused: '链路带宽已满',
+        brightness: '亮度异常', scene_change: '场景变更', object: '目标', person: '人员', bicycle: '自行车', car: '汽车', motorcycle: '摩托车', bus: '公交车', truck: '货车', motion_suppressed: '移动侦测已屏蔽 {pct}% 画面', other_lang: 'English', empty: '拖入摄像机', everything: '全部', all_regions: '全部区域', unsupported_codec: '此浏览器无法解码该视频', live_refused: '链路带宽已满',
         st_online: '在线', st_offline: '离线', st_connecting: '连接中', st_reconnecting: '重连中', st_disabled: '已停用',
         st_removed: '已删除', st_unknown: '未知', st_link_down: '链路中断', link_up: '链路正常', link_down: '链路中断', fault: '故障',
         clip_pending: '录像在事件结束后生成（含前后各 5 秒），稍后自动重试', clip_unavailable: '暂时无法获取录像，稍后自动重试',
@@ -32,7 +32,7 @@ export const TEXT = {
         no_signal: 'No signal', wrong: 'Wrong user or password', login_busy: 'The router is busy; trying again…', new: 'New', acknowledged: 'Acknowledged',
         dispatched: 'Dispatched', handled: 'Handled', closed: 'Closed', motion: 'Motion', face: 'Face',
         signal_loss: 'Signal loss', frozen: 'Frozen', covered: 'Covered', blur: 'Blur', brightness: 'Brightness',
-        scene_change: 'Scene change', motion_suppressed: 'motion suppressed over {pct} % of the view', other_lang: '中文', empty: 'Drop a camera here', everything: 'All', all_regions: 'All regions', unsupported_codec: 'This browser cannot decode this video', live_refused: 'No room on the link',
+        scene_change: 'Scene change', object: 'Object', person: 'person', bicycle: 'bicycle', car: 'car', motorcycle: 'motorcycle', bus: 'bus', truck: 'truck', motion_suppressed: 'motion suppressed over {pct} % of the view', other_lang: '中文', empty: 'Drop a camera here', everything: 'All', all_regions: 'All regions', unsupported_codec: 'This browser cannot decode this video', live_refused: 'No room on the link',
         st_online: 'online', st_offline: 'offline', st_connecting: 'connecting', st_reconnecting: 'reconnecting',
         st_disabled: 'disabled', st_removed: 'removed', st_unknown: 'unknown', st_link_down: 'link down', link_up: 'link up', link_down: 'link down', fault: 'fault',
         clip_pending: 'The clip is written once the event is over (with 5 s before and after); trying again shortly',
@@ -51,7 +51,7 @@ export const TEXT = {
         pb_max: 'Four cameras at most', pb_legend_device: 'In blue: recordings kept on the device (NVR/camera)', pb_copy: 'Copy from device', pb_from_device: 'Playing the recording kept on the device', pb_copying: 'Copying from the device…', pb_copied: 'Copied from the device', pb_copy_mark: 'Mark a start and an end on the blue band first (6 hours at most)',
         play_recording: 'Play the recording' },
 };
-export const KINDS = ['motion', 'face', 'signal_loss', 'frozen', 'covered', 'blur', 'brightness', 'scene_change'];
+export const KINDS = ['motion', 'object', 'face', 'signal_loss', 'frozen', 'covered', 'blur', 'brightness', 'scene_change'];
 export const STATES = ['new', 'acknowledged', 'dispatched', 'handled', 'closed'];
 let lang = localStorage.getItem('lang') || 'zh';
 // The language in use: 'zh' or 'en' (kept in the browser).

@@ -211,9 +211,24 @@ TEST(Spine, BadConfigIsRefusedWithFileLineAndReasonAndNothingStarts) {
       {valid + "  - id: \"33010201001320000011\"\n    name: a\n    url: rtsp://h/x\n"
                "    faces: {enabled: true, model: /nonexistent/face.onnx}\n",
        ":5: camera 33010201001320000011: faces: cannot read the model file /nonexistent/face.onnx"},
+      // The object model: missing, not ONNX at all, an ONNX model of another kind.
+      {valid + "  - id: \"33010201001320000011\"\n    name: a\n    url: rtsp://h/x\n"
+               "    objects: {enabled: true, model: /nonexistent/centernet.onnx}\n",
+       ":5: camera 33010201001320000011: objects: cannot read the model file /nonexistent/centernet.onnx"},
+      {valid +
+           "  - id: \"33010201001320000011\"\n    name: a\n    url: rtsp://h/x\n"
+           "    objects: {enabled: true, model: " +
+           dir + "/garbage.onnx}\n",
+       ":5: camera 33010201001320000011: objects: " + dir + "/garbage.onnx is not an ONNX model"},
+      {valid +
+           "  - id: \"33010201001320000011\"\n    name: a\n    url: rtsp://h/x\n"
+           "    objects: {enabled: true, model: " +
+           Fixture("blazeface_front_128.onnx") + "}\n",
+       ":5: camera 33010201001320000011: objects: " + Fixture("blazeface_front_128.onnx") + " takes [1×128×128×3]"},
       // No keys: the worker could never reach the router, so it does not start.
       {valid, ": worker.key_file/router_key: no key file: make one with `xl key gen"},
   };
+  std::ofstream(dir + "/garbage.onnx") << "\x08\x07 this is not a model, it was cut off in the copy";
   for (size_t i = 0; i < cases.size(); ++i) {
     const std::string path = dir + "/bad" + std::to_string(i) + ".yaml";
     std::ofstream(path) << cases[i].yaml;

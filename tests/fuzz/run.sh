@@ -8,7 +8,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 build="${1:?build-fuzz dir}"
 seconds="${2:-20}"
 jobs="${XL_FUZZ_JOBS:-$(nproc)}"
-targets=(config camera_csv h26x fmp4 sip manscdp rtp sdp ps desk_api router_messages registrar rtsp lower_platform)
+targets=(config camera_csv h26x fmp4 sip manscdp rtp sdp ps desk_api router_messages registrar rtsp lower_platform
+         onnx_shape)
 
 # One target; its verdict ("ok" or "FAILED") goes to $build/<target>_fuzz.result.
 fuzz_one() {

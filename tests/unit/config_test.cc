@@ -24,6 +24,8 @@ cameras:
       road: [[0, 0.3], [1, 0.3], [1, 0.8]]
     masks:
       - [[0, 0], [0.2, 0], [0.2, 0.1]]
+    objects: {enabled: true, model: /models/centernet.onnx, alert_on: [person, truck], min_score: 0.5}
+    motion: {algorithm: classic, busy_share: 0.3}
   - id: "33010202001320000012"
     name: 西村
     url: rtsp://192.168.1.65/live
@@ -51,6 +53,12 @@ TEST(Config, ParsesAFullFile) {
   EXPECT_EQ(a.analysis_height, 480);
   EXPECT_EQ(a.analysis_fps, 4);
   EXPECT_EQ(a.analytics.motion.threshold, 25);
+  EXPECT_EQ(a.analytics.motion.algorithm, "classic");
+  EXPECT_DOUBLE_EQ(a.analytics.motion.busy_share, 0.3);
+  EXPECT_TRUE(a.analytics.objects.enabled);
+  EXPECT_EQ(a.analytics.objects.model, "/models/centernet.onnx");
+  EXPECT_EQ(a.analytics.objects.alert_on, (std::vector<std::string>{"person", "truck"}));
+  EXPECT_DOUBLE_EQ(a.analytics.objects.min_score, 0.5);
   ASSERT_EQ(a.analytics.motion.zones.size(), 1u);
   EXPECT_EQ(a.analytics.motion.zones[0].name, "road");
   EXPECT_EQ(a.analytics.motion.masks.size(), 1u);
@@ -118,6 +126,12 @@ TEST(Config, RefusesBadInputWithFileAndLine) {
   ExpectError(kHead + "    url: rtsp://h/x\n    analysis: {height: 361}\n", "cfg.yaml:5: 'height' must be even");
   ExpectError(kHead + "    url: rtsp://h/x\n    analysis: {fps: fast}\n", "cfg.yaml:5: 'fps' must be a number");
   ExpectError(kHead + "    url: rtsp://h/x\n    motion: {treshold: 3}\n", "unknown key 'treshold' in motion");
+  ExpectError(kHead + "    url: rtsp://h/x\n    motion: {algorithm: smart}\n",
+              "'algorithm' must be adaptive or classic");
+  ExpectError(kHead + "    url: rtsp://h/x\n    objects: {enabled: true}\n", "'model' is required");
+  ExpectError(kHead + "    url: rtsp://h/x\n    objects: {model: m.onnx, alert_on: [person, ghost]}\n",
+              "cfg.yaml:5: 'ghost' is not an object label");
+  ExpectError(kHead + "    url: rtsp://h/x\n    objects: {model: m.onnx, alert_on: []}\n", "'alert_on' must be a list");
   ExpectError(kHead + "    url: rtsp://h/x\n    region: \"33\"\n", "cfg.yaml:5: region '33'");
   ExpectError(kHead + "    url: rtsp://h/x\n    zones: {a: [[0, 0], [2, 0], [1, 1]]}\n", "between 0 and 1");
   ExpectError(kHead + "    url: rtsp://h/x\n    masks: [[[0, 0], [1, 0]]]\n", "at least 3");

@@ -93,7 +93,7 @@ TEST(FaceEvents, AWalkingFaceBecomesAFaceEventWithACrop) {
     config.faults.enabled = false;
     auto detector = MakeFaceDetector(faces);
     ASSERT_TRUE(detector.ok());
-    CameraAnalytics analytics({"33010201001320000011", "东村", "33010201"}, config, std::move(detector.value()));
+    CameraAnalytics analytics({"33010201001320000011", "东村", "33010201"}, config, Detectors{std::move(detector.value()), nullptr});
     cv::Mat astronaut = cv::imread(test::Fixture("astronaut.png"));
     cv::resize(astronaut, astronaut, cv::Size(240, 240));
     std::vector<wire::Alert> face_alerts;
@@ -132,7 +132,7 @@ TEST(FaceEvents, TheTreeMakesNoFaceEvent) {
   config.faces = Dnn();
   auto detector = MakeFaceDetector(config.faces);
   ASSERT_TRUE(detector.ok());
-  CameraAnalytics analytics({"33010201001320000012", "林地", "33010201"}, config, std::move(detector.value()));
+  CameraAnalytics analytics({"33010201001320000012", "林地", "33010201"}, config, Detectors{std::move(detector.value()), nullptr});
   int faces = 0;
   test::ReplayClip(test::Fixture("tree.avi"), 5, 360, [&](Frame& f, int) {
     for (const wire::Alert& a : analytics.Process(f)) faces += a.kind() == wire::ALERT_KIND_FACE;

@@ -204,7 +204,19 @@ int main(int argc, char** argv) {
         std::ofstream(path, std::ios::binary) << a.snapshot_jpeg();
       }
       std::vector<std::string> zones(a.zones().begin(), a.zones().end());
+      std::vector<std::string> labels(a.labels().begin(), a.labels().end());
       if (json) {
+        // Object boxes in frame pixels, with what they are.
+        nlohmann::json objects = nlohmann::json::array();
+        for (const auto& b : a.boxes()) {
+          if (b.label().empty()) continue;
+          objects.push_back({{"label", b.label()},
+                             {"score", b.score()},
+                             {"x", int(b.x() * float(a.frame_width()))},
+                             {"y", int(b.y() * float(a.frame_height()))},
+                             {"w", int(b.w() * float(a.frame_width()))},
+                             {"h", int(b.h() * float(a.frame_height()))}});
+        }
         std::cout << xl::JsonText(nlohmann::json{{"type", "alert"},
                                                  {"seq", seq},
                                                  {"id", a.id()},
@@ -214,6 +226,8 @@ int main(int argc, char** argv) {
                                                  {"phase", xl::PhaseName(a.phase())},
                                                  {"zones", zones},
                                                  {"boxes", a.boxes_size()},
+                                                 {"labels", labels},
+                                                 {"objects", objects},
                                                  {"score", a.score()},
                                                  {"time_ms", a.time_ms()},
                                                  {"received_ms", xl::NowMs()},
@@ -225,13 +239,14 @@ int main(int argc, char** argv) {
                                                  {"clip", a.clip_path()}})
                   << std::endl;
       } else {
-        std::string zone_list;
+        std::string zone_list, label_list;
         for (const auto& z : zones) zone_list += (zone_list.empty() ? "" : ",") + z;
+        for (const auto& l : labels) label_list += (label_list.empty() ? "" : ",") + l;
         std::cout << Clock(a.time_ms()) << "  #" << seq << "  \033[1m" << xl::KindName(a.kind()) << " "
                   << xl::PhaseName(a.phase()) << "\033[0m  " << a.camera_id() << " " << a.camera_name()
-                  << (zone_list.empty() ? "" : "  zone " + zone_list) << "  boxes " << a.boxes_size()
-                  << (path.empty() ? "" : "  " + path) << (a.clip_path().empty() ? "" : "  clip " + a.clip_path())
-                  << std::endl;
+                  << (label_list.empty() ? "" : "  " + label_list) << (zone_list.empty() ? "" : "  zone " + zone_list)
+                  << "  boxes " << a.boxes_size() << (path.empty() ? "" : "  " + path)
+                  << (a.clip_path().empty() ? "" : "  clip " + a.clip_path()) << std::endl;
       }
     } else if (msg->has_video()) {
       const auto& v = msg->video();
