@@ -2,7 +2,7 @@
 //
 //   xl-camsim [--port 8554] [--bind ADDR] [--user U --password P]
 //             [--transcode] [--codec h264|h265] [--size WxH] [--fps N] [--bitrate KBPS]
-//             --stream NAME=FILE [--stream NAME=FILE[,codec=h265][,split-keyframes]] ...
+//             --stream NAME=FILE [--stream NAME=FILE[,codec=h265][,split-keyframes][,mark=S]] ...
 //
 //   xl-camsim --gb28181 HOST:PORT ...   simulated GB/T 28181 devices instead (gb28181_main.cc)
 //
@@ -12,6 +12,7 @@
 #include <gst/gst.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -28,12 +29,13 @@ namespace {
 constexpr const char* kUsage =
     "usage: xl-camsim [--port N] [--bind ADDR] [--user U --password P] [--transcode]\n"
     "                 [--codec h264|h265] [--size WxH] [--fps N] [--bitrate KBPS] [--cache DIR]\n"
-    "                 --stream NAME=FILE[,codec=h264|h265][,split-keyframes] ...\n";
+    "                 --stream NAME=FILE[,codec=h264|h265][,split-keyframes][,mark=S] ...\n";
 
 struct StreamSpec {
   std::string name, file;
   xl::camsim::ClipOptions options;
   bool split_keyframes = false;  // ",split-keyframes": a flawed sender (RtspMounts::Add)
+  double mark_s = -1;            // ",mark=S": log when second S of each loop is due (RtspMounts::Add)
 };
 
 }  // namespace
@@ -85,6 +87,18 @@ int main(int argc, char** argv) {
         return 2;
       }
       StreamSpec s{spec.substr(0, eq), spec.substr(eq + 1), {}};
+      if (const size_t flag = s.file.find(",mark="); flag != std::string::npos) {
+        const size_t end = s.file.find(',', flag + 1);
+        const std::string value =
+            s.file.substr(flag + 6, end == std::string::npos ? std::string::npos : end - flag - 6);
+        char* rest = nullptr;
+        s.mark_s = std::strtod(value.c_str(), &rest);
+        if (value.empty() || *rest || s.mark_s < 0) {
+          std::cerr << "--stream " << s.name << ": mark must be a number of seconds, not '" << value << "'\n";
+          return 2;
+        }
+        s.file.erase(flag, end == std::string::npos ? std::string::npos : end - flag);
+      }
       if (const size_t flag = s.file.find(",split-keyframes"); flag != std::string::npos) {
         s.split_keyframes = true;
         s.file.erase(flag, std::string(",split-keyframes").size());
@@ -131,7 +145,7 @@ int main(int argc, char** argv) {
       }
       clip = std::make_shared<const xl::camsim::EncodedClip>(std::move(loaded.value()));
     }
-    mounts.Add(s.name, clip, s.split_keyframes);
+    mounts.Add(s.name, clip, s.split_keyframes, s.mark_s);
     spdlog::info("camsim: serving rtsp://{}:{}/{}", server.bind, server.port, s.name);
   }
   if (!mounts.Attach()) {

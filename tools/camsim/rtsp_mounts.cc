@@ -14,7 +14,22 @@ struct Feeder {
   std::string name;
   size_t next = 0;
   int64_t loop_offset_ns = 0;
+  int64_t mark_ns = -1;  // logs when the frame at this time of the clip is due, each loop
+  bool marked = false;   // in this loop
 };
+
+// "camsim: /NAME mark at WALL_MS": the wall-clock time (ms since the epoch) at which the
+// frame at `running_ns` is due to go out: the media's clock time for it (base time plus
+// running time: the stream starts at 0), moved onto the wall clock.
+void LogMark(GstElement* appsrc, const Feeder& f, int64_t running_ns) {
+  GstClock* clock = gst_element_get_clock(appsrc);
+  if (!clock) return;
+  const int64_t due = int64_t(gst_element_get_base_time(appsrc)) + running_ns;
+  const int64_t now = int64_t(gst_clock_get_time(clock));
+  gst_object_unref(clock);
+  const int64_t wall_us = g_get_real_time() + (due - now) / 1000;
+  spdlog::info("camsim: /{} mark at {}", f.name, wall_us / 1000);
+}
 
 void NeedData(GstElement* appsrc, guint, gpointer data) {
   auto* f = static_cast<Feeder*>(data);
@@ -25,10 +40,15 @@ void NeedData(GstElement* appsrc, guint, gpointer data) {
   GST_BUFFER_DTS(buf) = f->loop_offset_ns + au.dts_ns;
   GST_BUFFER_DURATION(buf) = au.duration_ns;
   if (!au.keyframe) GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  if (f->mark_ns >= 0 && !f->marked && au.pts_ns >= f->mark_ns) {
+    f->marked = true;
+    LogMark(appsrc, *f, f->loop_offset_ns + au.pts_ns);
+  }
   gst_app_src_push_buffer(GST_APP_SRC(appsrc), buf);
   if (++f->next == f->clip->units.size()) {
     f->next = 0;
     f->loop_offset_ns += f->clip->duration_ns;
+    f->marked = false;
   }
 }
 
@@ -77,7 +97,8 @@ RtspMounts::~RtspMounts() {
   g_object_unref(server_);
 }
 
-void RtspMounts::Add(const std::string& name, std::shared_ptr<const EncodedClip> clip, bool split_keyframes) {
+void RtspMounts::Add(const std::string& name, std::shared_ptr<const EncodedClip> clip, bool split_keyframes,
+                     double mark_s) {
   GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
   const bool h265 = clip->codec == "h265";
   std::string launch =
@@ -94,6 +115,7 @@ void RtspMounts::Add(const std::string& name, std::shared_ptr<const EncodedClip>
   }
   // The template is copied for each constructed media.
   auto* tmpl = new Feeder{std::move(clip), name};
+  if (mark_s >= 0) tmpl->mark_ns = int64_t(mark_s * 1e9);
   g_signal_connect_data(
       factory, "media-configure", G_CALLBACK(MediaConfigure), tmpl,
       [](gpointer p, GClosure*) { delete static_cast<Feeder*>(p); }, GConnectFlags(0));

@@ -26,8 +26,11 @@ class RtspMounts {
 
   // Serves `clip` at rtsp://HOST:PORT/<name>. The clip must outlive this object. With
   // `split_keyframes`, like a flawed sender: parameter sets before every slice of a keyframe
-  // (GStreamer 1.22's payloader with config-interval=-1, as some cameras run it).
-  void Add(const std::string& name, std::shared_ptr<const EncodedClip> clip, bool split_keyframes = false);
+  // (GStreamer 1.22's payloader with config-interval=-1, as some cameras run it). With
+  // `mark_s` ≥ 0, each loop logs "camsim: /NAME mark at WALL_MS": when the frame at that time
+  // of the clip is due to go out (bench/alert_latency: the onset of motion in the source).
+  void Add(const std::string& name, std::shared_ptr<const EncodedClip> clip, bool split_keyframes = false,
+           double mark_s = -1);
 
   // Starts listening on the default GLib main context; false when the port is taken.
   bool Attach();
