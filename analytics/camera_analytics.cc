@@ -37,8 +37,7 @@ CameraAnalytics::CameraAnalytics(CameraInfo camera, AnalyticsConfig config, Dete
 void CameraAnalytics::ProcessFaces(const Frame& frame, const MotionResult& motion, std::vector<wire::Alert>& out) {
   if (!face_detector_) return;
   const int64_t now = frame.time_ms;
-  const bool due = last_face_check_ms_ < 0 || double(now - last_face_check_ms_) >= 1000.0 / config_.faces.fps;
-  if (!due) return;
+  if (!DueAt(last_face_check_ms_, now, config_.faces.fps)) return;
   // Faces in frame pixels, with the crop each was found in (for the face picture).
   std::vector<std::pair<Face, cv::Rect>> faces;
   cv::Mat bgr;
@@ -47,8 +46,7 @@ void CameraAnalytics::ProcessFaces(const Frame& frame, const MotionResult& motio
     bgr = frame.Bgr();
     // Only where something moves (as Frigate does): a square around each of the largest
     // moving areas, so a face stays large in what the detector sees.
-    std::vector<cv::Rect> areas;
-    for (const MotionBox& b : motion.boxes) areas.push_back(b.rect);
+    std::vector<cv::Rect> areas = MotionRects(motion);
     std::sort(areas.begin(), areas.end(), [](const cv::Rect& a, const cv::Rect& b) { return a.area() > b.area(); });
     if (areas.size() > 3) areas.resize(3);
     for (const cv::Rect& area : areas) {

@@ -36,6 +36,12 @@ cv::Mat MotionGeometry::Downscale(const cv::Mat& grey) const {
   return small;
 }
 
+std::vector<cv::Rect> MotionRects(const MotionResult& result) {
+  std::vector<cv::Rect> rects;
+  for (const MotionBox& b : result.boxes) rects.push_back(b.rect);
+  return rects;
+}
+
 void MotionGeometry::Boxes(const cv::Mat& moving, MotionResult& result) const {
   std::vector<std::vector<cv::Point>> contours;
   cv::findContours(moving, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <opencv2/core.hpp>
 #include <string>
 #include <vector>
@@ -25,6 +26,15 @@ struct MotionResult {
   double suppressed_fraction = 0;  // share of the unmasked view where motion is suppressed
                                    // because it changes all the time (adaptive only)
 };
+
+// The boxes of `result`, as rectangles in the caller's pixels.
+std::vector<cv::Rect> MotionRects(const MotionResult& result);
+
+// A detector that runs at most `per_second` times a second, last run at `last_ms` (-1:
+// never), is due again at `now_ms`.
+inline bool DueAt(int64_t last_ms, int64_t now_ms, double per_second) {
+  return last_ms < 0 || double(now_ms - last_ms) >= 1000.0 / per_second;
+}
 
 class MotionGeometry {
  public:

@@ -28,15 +28,13 @@ std::string ObjectEvents::ZoneOf(const cv::Rect& box, cv::Size frame) const {
 void ObjectEvents::Observe(const CameraInfo& camera, const Frame& frame, const MotionResult& motion,
                            std::vector<wire::Alert>& out) {
   const int64_t now = frame.time_ms;
-  const bool due = last_check_ms_ < 0 || double(now - last_check_ms_) >= 1000.0 / config_.fps;
-  if (!due) return;
+  if (!DueAt(last_check_ms_, now, config_.fps)) return;
   std::vector<DetectedObject> objects;
   cv::Mat bgr;
   if (!motion.boxes.empty()) {
     last_check_ms_ = now;
     bgr = frame.Bgr();
-    std::vector<cv::Rect> regions;
-    for (const MotionBox& b : motion.boxes) regions.push_back(b.rect);
+    const std::vector<cv::Rect> regions = MotionRects(motion);
     // What moves: a parked car or someone standing in a crop is not the news.
     for (DetectedObject& o : detector_->Detect(bgr, regions)) {
       const bool moving =
