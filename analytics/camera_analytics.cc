@@ -78,21 +78,27 @@ void CameraAnalytics::ProcessFaces(const Frame& frame, const MotionResult& motio
   a.set_frame_width(uint32_t(frame.width));
   a.set_frame_height(uint32_t(frame.height));
   a.set_score(faces.front().first.score);
-  for (const auto& [f, where] : faces) {
-    wire::Box* b = a.add_boxes();
-    b->set_x(float(f.rect.x) / float(frame.width));
-    b->set_y(float(f.rect.y) / float(frame.height));
-    b->set_w(float(f.rect.width) / float(frame.width));
-    b->set_h(float(f.rect.height) / float(frame.height));
-    b->set_score(f.score);
-  }
-  std::vector<uint8_t> jpeg;
-  cv::imencode(".jpg", bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, config_.jpeg_quality});
-  a.set_snapshot_jpeg(jpeg.data(), jpeg.size());
-  cv::imencode(".jpg", bgr(faces.front().first.rect & cv::Rect(0, 0, frame.width, frame.height)), jpeg,
-               {cv::IMWRITE_JPEG_QUALITY, config_.jpeg_quality});
-  a.set_crop_jpeg(jpeg.data(), jpeg.size());
+  for (const auto& [f, where] : faces) AddBox(&a, f.rect, cv::Size(frame.width, frame.height), f.score);
+  a.set_snapshot_jpeg(Jpeg(bgr, config_.jpeg_quality));
+  a.set_crop_jpeg(
+      Jpeg(bgr(faces.front().first.rect & cv::Rect(0, 0, frame.width, frame.height)), config_.jpeg_quality));
   out.push_back(std::move(a));
+}
+
+wire::Box* AddBox(wire::Alert* alert, const cv::Rect& rect, cv::Size frame, float score) {
+  wire::Box* b = alert->add_boxes();
+  b->set_x(float(rect.x) / float(frame.width));
+  b->set_y(float(rect.y) / float(frame.height));
+  b->set_w(float(rect.width) / float(frame.width));
+  b->set_h(float(rect.height) / float(frame.height));
+  b->set_score(score);
+  return b;
+}
+
+std::string Jpeg(const cv::Mat& picture, int quality) {
+  std::vector<uint8_t> jpeg;
+  cv::imencode(".jpg", picture, jpeg, {cv::IMWRITE_JPEG_QUALITY, quality});
+  return std::string(jpeg.begin(), jpeg.end());
 }
 
 wire::Alert NewAlert(const CameraInfo& camera, wire::AlertKind kind, wire::AlertPhase phase, int64_t start_ms,
@@ -119,9 +125,7 @@ void CameraAnalytics::ProcessFaults(const Frame& frame, std::vector<wire::Alert>
     a.set_frame_width(uint32_t(frame.width));
     a.set_frame_height(uint32_t(frame.height));
     if (c.started) {
-      std::vector<uint8_t> jpeg;
-      cv::imencode(".jpg", frame.Bgr(), jpeg, {cv::IMWRITE_JPEG_QUALITY, config_.jpeg_quality});
-      a.set_snapshot_jpeg(jpeg.data(), jpeg.size());
+      a.set_snapshot_jpeg(Jpeg(frame.Bgr(), config_.jpeg_quality));
     } else {
       a.set_end_ms(frame.time_ms);
       fault_started_ms_.erase(c.kind);
@@ -224,22 +228,14 @@ wire::Alert CameraAnalytics::MakeAlert(wire::AlertPhase phase, int64_t time_ms) 
   a.set_frame_height(size.height);
   for (const MotionBox& mb : last_.boxes) {
     if (size.width == 0) break;
-    wire::Box* b = a.add_boxes();
-    b->set_x(float(mb.rect.x) / size.width);
-    b->set_y(float(mb.rect.y) / size.height);
-    b->set_w(float(mb.rect.width) / size.width);
-    b->set_h(float(mb.rect.height) / size.height);
-    b->set_score(static_cast<float>(mb.area));
-    b->set_zone(mb.zone);
+    AddBox(&a, mb.rect, size, static_cast<float>(mb.area))->set_zone(mb.zone);
   }
   return a;
 }
 
 void CameraAnalytics::AttachSnapshot(wire::Alert* alert) {
   if (best_.i420.empty()) return;
-  std::vector<uint8_t> jpeg;
-  cv::imencode(".jpg", best_.Bgr(), jpeg, {cv::IMWRITE_JPEG_QUALITY, config_.jpeg_quality});
-  alert->set_snapshot_jpeg(jpeg.data(), jpeg.size());
+  alert->set_snapshot_jpeg(Jpeg(best_.Bgr(), config_.jpeg_quality));
   sent_score_ = best_score_;
 }
 

@@ -38,6 +38,11 @@ struct Detectors {
 // An Error naming the model file when one is missing, unreadable or of the wrong kind.
 Result<Detectors> LoadDetectors(const AnalyticsConfig& config);
 
+// Adds to `alert` a box for `rect` (pixels of a `frame`-sized picture), in frame shares.
+wire::Box* AddBox(wire::Alert* alert, const cv::Rect& rect, cv::Size frame, float score);
+// `picture` as a JPEG of `quality` (1-100), for a snapshot or a crop.
+std::string Jpeg(const cv::Mat& picture, int quality);
+
 class CameraAnalytics {
  public:
   // `detectors` as LoadDetectors(config) gives them. With an object detector, motion is

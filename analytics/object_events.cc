@@ -65,12 +65,7 @@ void ObjectEvents::Observe(const CameraInfo& camera, const Frame& frame, const M
   std::set<std::string> zones;
   for (const DetectedObject& o : objects) {
     labels_.insert(o.label);
-    wire::Box* b = a.add_boxes();
-    b->set_x(float(o.rect.x) / float(frame.width));
-    b->set_y(float(o.rect.y) / float(frame.height));
-    b->set_w(float(o.rect.width) / float(frame.width));
-    b->set_h(float(o.rect.height) / float(frame.height));
-    b->set_score(o.score);
+    wire::Box* b = AddBox(&a, o.rect, cv::Size(frame.width, frame.height), o.score);
     b->set_label(o.label);
     b->set_zone(ZoneOf(o.rect, cv::Size(frame.width, frame.height)));
     if (!b->zone().empty()) zones.insert(b->zone());
@@ -80,11 +75,8 @@ void ObjectEvents::Observe(const CameraInfo& camera, const Frame& frame, const M
   // A snapshot at the start, later only when an object is found clearly more surely.
   if (step == EventStep::kStart || objects.front().score > best_score_ + 0.1f) {
     best_score_ = objects.front().score;
-    std::vector<uint8_t> jpeg;
-    cv::imencode(".jpg", bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, jpeg_quality_});
-    a.set_snapshot_jpeg(jpeg.data(), jpeg.size());
-    cv::imencode(".jpg", bgr(objects.front().rect), jpeg, {cv::IMWRITE_JPEG_QUALITY, jpeg_quality_});
-    a.set_crop_jpeg(jpeg.data(), jpeg.size());
+    a.set_snapshot_jpeg(Jpeg(bgr, jpeg_quality_));
+    a.set_crop_jpeg(Jpeg(bgr(objects.front().rect), jpeg_quality_));
   }
   out.push_back(std::move(a));
 }

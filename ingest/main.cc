@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <set>
+#include <string>
 
 #include "common/exit_deadline.h"
 #include "common/loopback.h"
@@ -39,8 +41,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Face and object models are read now, so a bad file stops the worker at start, not
-  // camera by camera.
+  // camera by camera; each distinct set of models once (cameras share them).
+  std::set<std::string> checked;
   for (const auto& camera : config->cameras) {
+    const auto& a = camera.analytics;
+    const std::string models = std::to_string(a.motion_enabled) + std::to_string(a.faces.enabled) + a.faces.detector +
+                               "\n" + a.faces.model + "\n" + std::to_string(a.objects.enabled) + a.objects.model;
+    if (!checked.insert(models).second) continue;
     if (auto made = xl::analytics::LoadDetectors(camera.analytics); !made.ok()) {
       spdlog::error("config refused: {}:{}: camera {}: {}", path, camera.line, camera.id, made.error().message);
       return 2;
